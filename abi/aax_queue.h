@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * accelvp device ABI ("AAX") v0 -- submission rings, job descriptors, command packets,
+ * completion records and status codes. Plain C99, little-endian, naturally aligned.
+ * docs/abi.md documents every field.
+ */
+#ifndef AAX_QUEUE_H
+#define AAX_QUEUE_H
+
+#include <stdint.h>
+
+/* ---- status / error codes (u8) ------------------------------------------------ */
+enum aax_status {
+    AAX_OK               = 0,
+    AAX_ERR_BAD_OPCODE   = 1,  /* opcode unknown to this ABI version */
+    AAX_ERR_BAD_LENGTH   = 2,  /* size_qw wrong for the opcode, zero, or overruns the command buffer */
+    AAX_ERR_BAD_ADDRESS  = 3,  /* an address does not decode (outside device memory and the host window) */
+    AAX_ERR_BAD_PARAM    = 4,  /* a field is out of range (zero width, stride < width, semaphore index, ...) */
+    AAX_ERR_BAD_JOB      = 5,  /* job descriptor invalid (size, alignment, flags) */
+    AAX_ERR_TIMEOUT      = 6,  /* job ran longer than its timeout_us */
+    AAX_ERR_SEM_TIMEOUT  = 7,  /* SEM_WAIT did not see its condition within the device wait limit */
+    AAX_ERR_ABORTED      = 8,  /* job dropped by a ring reset (reported by the driver) */
+    AAX_ERR_UNSUPPORTED  = 9,  /* opcode reserved for a later device version */
+    AAX_ERR_PRIV         = 10, /* privileged packet on an unprivileged queue */
+    AAX_ERR_BAD_ASID     = 11, /* address space id not supported */
+    AAX_ERR_BUS          = 12  /* bus error other than a decode miss */
+};
+
+/* ---- job descriptor: one 64-byte entry of a submission ring ------------------- */
+/* Producer protocol: the ring holds 2^SIZE_LOG2 entries; full iff (tail+1) % n == head.
+ * Write the entry, then write the new tail to DOORBELL(r). The device consumes from HEAD. */
+typedef struct aax_job_desc {
+    uint64_t cmdbuf_addr;  /* device bus address of the command buffer, 8-byte aligned */
+    uint32_t cmdbuf_size;  /* bytes, multiple of 8, 8 .. AAX_MAX_CMDBUF_SIZE */
+    uint32_t job_id;       /* echoed in the completion record */
+    uint32_t flags;        /* AAX_JOB_* */
+    uint16_t asid;         /* address space id; v0: 0 */
+    uint16_t reserved0;
+    uint64_t fence_addr;   /* with AAX_JOB_WRITE_FENCE: 64-bit write of fence_value at completion */
+    uint64_t fence_value;
+    uint32_t timeout_us;   /* 0 = none; else the job fails with AAX_ERR_TIMEOUT past this */
+    uint32_t reserved1[5];
+} aax_job_desc;
+
+#define AAX_JOB_DESC_SIZE       64u
+#define AAX_MAX_CMDBUF_SIZE     (16u << 20)
+#define AAX_JOB_IRQ             (1u << 0) /* raise the CQ interrupt when this job's record is written */
+#define AAX_JOB_WRITE_FENCE     (1u << 1)
+#define AAX_JOB_TIMESTAMP       (1u << 2) /* fill ts_start/ts_end in the completion record */
+#define AAX_JOB_NULL            (1u << 3) /* skip execution (latency tests) */
+#define AAX_JOB_FLAGS_VALID     0xFu
+
+/* ---- completion record: one 32-byte entry of a completion queue --------------- */
+/* The device writes records at TAIL and toggles PHASE each time it wraps, starting at 1
+ * (the CQ memory starts zeroed). The host consumes while PHASE matches its expected phase,
+ * then writes its new HEAD. A full CQ drops records and counts AAX_CQ_OVERFLOWS. */
+typedef struct aax_cq_entry {
+    uint32_t job_id;
+    uint16_t ring;
+    uint8_t  status;      /* enum aax_status */
+    uint8_t  flags;       /* AAX_CQE_* */
+    uint32_t err_offset;  /* byte offset of the failing packet in the command buffer */
+    uint32_t err_info;    /* [7:0] opcode of the failing packet */
+    uint64_t ts_start;    /* device TIMESTAMP (ns) when the job started */
+    uint64_t ts_end;      /* ... and when its record was written */
+} aax_cq_entry;
+
+#define AAX_CQ_ENTRY_SIZE       32u
+#define AAX_CQE_PHASE           (1u << 0)
+#define AAX_CQE_TS_VALID        (1u << 1)
+
+/* ---- command packets ------------------------------------------------------------ */
+/* Every packet starts with an 8-byte header; its total length is size_qw * 8 bytes. */
+typedef struct aax_pkt_hdr {
+    uint8_t  opcode;   /* enum aax_opcode */
+    uint8_t  flags;    /* AAX_PKT_F_* */
+    uint16_t size_qw;  /* total packet length in 8-byte units, header included */
+    uint32_t param;    /* opcode-specific */
+} aax_pkt_hdr;
+
+enum aax_opcode {
+    AAX_OP_NOP        = 0x00,
+    AAX_OP_WREG       = 0x01, /* reserved: privileged register write */
+    AAX_OP_DMA        = 0x02,
+    AAX_OP_GEMM       = 0x03, /* reserved: matrix engine */
+    AAX_OP_VEC        = 0x04, /* reserved: vector engine */
+    AAX_OP_SEM_SIGNAL = 0x05,
+    AAX_OP_SEM_WAIT   = 0x06,
+    AAX_OP_FENCE      = 0x07,
+    AAX_OP_MSG        = 0x08,
+    AAX_OP_JUMP       = 0x09, /* reserved */
+    AAX_OP_CALL       = 0x0A, /* reserved */
+    AAX_OP_RET        = 0x0B, /* reserved */
+    AAX_OP_COLL       = 0x0C, /* reserved: scale-out collectives */
+    AAX_OP_COUNT      = 0x0D
+};
+
+#define AAX_PKT_F_IRQ           (1u << 0) /* raise the ring's CQ interrupt after this packet */
+
+/* NOP: header only; size_qw >= 1 pads. */
+typedef struct aax_pkt_nop { aax_pkt_hdr hdr; } aax_pkt_nop;
+
+/* DMA: a 2-D copy or fill of height rows of width bytes. A linear copy is height = 1.
+ * param bit0 FILL: write the 32-bit fill pattern (repeated, little-endian, restarting
+ * at each row) instead of reading src. src/dst are device bus addresses: device memory
+ * or the host window. Rows must not overlap on the destination (dst_stride >= width). */
+typedef struct aax_pkt_dma {
+    aax_pkt_hdr hdr;
+    uint64_t src;
+    uint64_t dst;
+    uint64_t width;       /* bytes per row, >= 1 */
+    uint32_t height;      /* rows, >= 1 */
+    uint32_t fill;        /* FILL pattern */
+    uint64_t src_stride;  /* bytes between row starts (ignored when height == 1) */
+    uint64_t dst_stride;
+} aax_pkt_dma;
+#define AAX_DMA_FILL            (1u << 0)
+
+/* SEM_SIGNAL: sem = (mode == MODE_SET) ? value : sem + value; executes after all prior packets. */
+typedef struct aax_pkt_sem_signal {
+    aax_pkt_hdr hdr;
+    uint16_t sem;
+    uint8_t  mode;        /* AAX_SEM_MODE_SET / AAX_SEM_MODE_ADD */
+    uint8_t  reserved;
+    uint32_t value;
+} aax_pkt_sem_signal;
+#define AAX_SEM_MODE_SET        0u
+#define AAX_SEM_MODE_ADD        1u
+
+/* SEM_WAIT: the ring stalls until the condition holds, then optionally subtracts value. */
+typedef struct aax_pkt_sem_wait {
+    aax_pkt_hdr hdr;
+    uint16_t sem;
+    uint8_t  cond;        /* AAX_SEM_GE / AAX_SEM_EQ / AAX_SEM_NZ */
+    uint8_t  dec;         /* nonzero: subtract value when the wait passes */
+    uint32_t value;
+} aax_pkt_sem_wait;
+#define AAX_SEM_GE              0u
+#define AAX_SEM_EQ              1u
+#define AAX_SEM_NZ              2u
+
+/* FENCE: wait until all prior work of this queue has retired, then (param bits)
+ * write value (bit0) or the device timestamp in ns (bit1) as 64 bits to addr. */
+typedef struct aax_pkt_fence {
+    aax_pkt_hdr hdr;
+    uint64_t addr;
+    uint64_t value;
+} aax_pkt_fence;
+#define AAX_FENCE_WRITE_VALUE   (1u << 0)
+#define AAX_FENCE_WRITE_TS      (1u << 1)
+
+/* MSG: 32-bit write of value to addr (a host-visible mailbox or flag), and with the
+ * header flag AAX_PKT_F_IRQ an interrupt on the ring's completion queue vector. */
+typedef struct aax_pkt_msg {
+    aax_pkt_hdr hdr;
+    uint64_t addr;
+    uint32_t value;
+    uint32_t reserved;
+} aax_pkt_msg;
+
+#define AAX_PKT_NOP_QW          1u
+#define AAX_PKT_DMA_QW          7u
+#define AAX_PKT_SEM_SIGNAL_QW   2u
+#define AAX_PKT_SEM_WAIT_QW     2u
+#define AAX_PKT_FENCE_QW        3u
+#define AAX_PKT_MSG_QW          3u
+
+#if defined(__cplusplus)
+#define AAX_STATIC_ASSERT(c, m) static_assert(c, m)
+#else
+#define AAX_STATIC_ASSERT(c, m) _Static_assert(c, m)
+#endif
+AAX_STATIC_ASSERT(sizeof(aax_job_desc) == AAX_JOB_DESC_SIZE, "job descriptor is 64 bytes");
+AAX_STATIC_ASSERT(sizeof(aax_cq_entry) == AAX_CQ_ENTRY_SIZE, "completion record is 32 bytes");
+AAX_STATIC_ASSERT(sizeof(aax_pkt_hdr) == 8, "packet header is 8 bytes");
+AAX_STATIC_ASSERT(sizeof(aax_pkt_dma) == AAX_PKT_DMA_QW * 8, "DMA packet size");
+AAX_STATIC_ASSERT(sizeof(aax_pkt_sem_signal) == AAX_PKT_SEM_SIGNAL_QW * 8, "SEM_SIGNAL packet size");
+AAX_STATIC_ASSERT(sizeof(aax_pkt_sem_wait) == AAX_PKT_SEM_WAIT_QW * 8, "SEM_WAIT packet size");
+AAX_STATIC_ASSERT(sizeof(aax_pkt_fence) == AAX_PKT_FENCE_QW * 8, "FENCE packet size");
+AAX_STATIC_ASSERT(sizeof(aax_pkt_msg) == AAX_PKT_MSG_QW * 8, "MSG packet size");
+
+/* Human-readable names, for tools and logs. */
+static inline const char *aax_status_name(unsigned s)
+{
+    static const char *const names[] = {
+        "OK", "BAD_OPCODE", "BAD_LENGTH", "BAD_ADDRESS", "BAD_PARAM", "BAD_JOB", "TIMEOUT",
+        "SEM_TIMEOUT", "ABORTED", "UNSUPPORTED", "PRIV", "BAD_ASID", "BUS"};
+    return s < sizeof(names) / sizeof(names[0]) ? names[s] : "UNKNOWN";
+}
+
+static inline const char *aax_opcode_name(unsigned op)
+{
+    static const char *const names[] = {
+        "NOP", "WREG", "DMA", "GEMM", "VEC", "SEM_SIGNAL", "SEM_WAIT", "FENCE", "MSG",
+        "JUMP", "CALL", "RET", "COLL"};
+    return op < sizeof(names) / sizeof(names[0]) ? names[op] : "UNKNOWN";
+}
+
+#endif /* AAX_QUEUE_H */

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * accelvp device ABI ("AAX") v0 -- BAR0 register map.
+ *
+ * Plain C99, shared by the TLM models, the host driver model, firmware and tools.
+ * All registers are 32 bit, little-endian, accessed with aligned 32-bit reads/writes.
+ * 64-bit values are LO/HI pairs; write HI first, the LO write latches the pair.
+ * docs/abi.md documents every field.
+ */
+#ifndef AAX_REGS_H
+#define AAX_REGS_H
+
+#include <stdint.h>
+
+#define AAX_ID_MAGIC        0x41415831u /* "AAX1" */
+#define AAX_ABI_MAJOR       0u
+#define AAX_ABI_MINOR       1u
+#define AAX_ABI_VERSION     ((AAX_ABI_MAJOR << 16) | AAX_ABI_MINOR)
+
+#define AAX_BAR0_SIZE       0x10000u
+
+/* ---- device control block: 0x0000 - 0x0FFF ---------------------------------- */
+#define AAX_REG_ID              0x0000u /* RO  AAX_ID_MAGIC */
+#define AAX_REG_VERSION         0x0004u /* RO  [31:16] ABI major, [15:0] ABI minor */
+#define AAX_REG_CAPS0           0x0008u /* RO  [7:0] rings, [15:8] CQs, [23:16] DMA engines, [31:24] MSI-X vectors */
+#define AAX_REG_CAPS1           0x000Cu /* RO  [15:0] semaphores, [23:16] max packet size in qwords/8, [31:24] reserved */
+#define AAX_REG_DEV_STATUS      0x0010u /* RO  bit0 READY, bit2 FATAL */
+#define AAX_REG_RESET           0x0014u /* WO  AAX_RESET_SOFT: all rings and semaphores back to reset state */
+#define AAX_REG_TIMESTAMP_LO    0x0018u /* RO  simulated ns since reset; reading LO latches HI */
+#define AAX_REG_TIMESTAMP_HI    0x001Cu
+#define AAX_REG_DEVMEM_SIZE_LO  0x0020u /* RO  device memory size in bytes */
+#define AAX_REG_DEVMEM_SIZE_HI  0x0024u
+#define AAX_REG_HOST_WIN_LO     0x0028u /* RO  device bus address at which host memory appears */
+#define AAX_REG_HOST_WIN_HI     0x002Cu
+#define AAX_REG_SCRATCH         0x0030u /* RW  free for driver use (probe read-back test) */
+
+#define AAX_DEV_STATUS_READY    (1u << 0)
+#define AAX_DEV_STATUS_FATAL    (1u << 2)
+#define AAX_RESET_SOFT          0x1u
+
+/* Interrupt summary. A source sets its bit in RAW; STATUS = RAW & ~MASK; an edge on an
+ * unmasked bit sends that source's MSI-X vector. STATUS is write-1-to-clear. */
+#define AAX_REG_IRQ_STATUS      0x0200u /* RW1C */
+#define AAX_REG_IRQ_MASK        0x0204u /* RW   1 = masked; reset value 0xFFFFFFFF */
+#define AAX_REG_IRQ_RAW         0x0208u /* RO */
+
+#define AAX_IRQ_EVENT           (1u << 0)  /* reserved for the firmware event queue */
+#define AAX_IRQ_ERROR           (1u << 1)  /* a queue stopped on an error: see ERR_* */
+#define AAX_IRQ_MMU             (1u << 2)  /* reserved: MMU fault */
+#define AAX_IRQ_BOOT            (1u << 3)  /* reserved: boot handshake */
+#define AAX_IRQ_CQ(c)           (1u << (16u + (c))) /* completion queue c has new records */
+#define AAX_IRQ_CQ_SHIFT        16u
+
+/* MSI-X vector assignment */
+#define AAX_MSIX_VEC_EVENT      0u
+#define AAX_MSIX_VEC_ERROR      1u
+#define AAX_MSIX_VEC_CQ(c)      (2u + (c))
+
+/* ---- queue manager: 0x1000 - 0x3FFF ------------------------------------------ */
+#define AAX_MAX_RINGS           16u
+#define AAX_RING_BASE(r)        (0x1000u + 0x40u * (r))
+#define AAX_RING_BASE_LO        0x00u /* RW device bus address of the ring, 64-byte aligned */
+#define AAX_RING_BASE_HI        0x04u
+#define AAX_RING_SIZE_LOG2      0x08u /* RW log2(number of 64-byte entries), 1..16 */
+#define AAX_RING_ASID           0x0Cu /* RW address space id; v0 supports only 0 */
+#define AAX_RING_CTRL           0x10u /* RW bit0 EN, bit1 RESET (self-clearing), [15:8] completion queue */
+#define AAX_RING_HEAD           0x14u /* RO device consumer index (entries, wraps at 2^SIZE_LOG2) */
+#define AAX_RING_TAIL           0x18u /* RO last doorbell value */
+#define AAX_RING_STATUS         0x1Cu /* RO bit0 IDLE, bit1 ERROR (stopped), [15:8] last error code */
+#define AAX_RING_JOBS_DONE      0x20u /* RO jobs completed since reset (wraps) */
+
+#define AAX_RING_CTRL_EN        (1u << 0)
+#define AAX_RING_CTRL_RESET     (1u << 1)
+#define AAX_RING_CTRL_CQ_SHIFT  8u
+#define AAX_RING_CTRL_CQ_MASK   0xFF00u
+#define AAX_RING_STATUS_IDLE    (1u << 0)
+#define AAX_RING_STATUS_ERROR   (1u << 1)
+#define AAX_RING_STATUS_CODE_SHIFT 8u
+
+/* Error record: the first error since the last clear. */
+#define AAX_REG_ERR_STATUS      0x1800u /* RW1C bit31 VALID (write 1 clears the record), [7:0] code, [15:8] ring, [23:16] opcode */
+#define AAX_REG_ERR_JOB_ID      0x1804u /* RO job_id of the failing job */
+#define AAX_REG_ERR_OFFSET      0x1808u /* RO byte offset of the failing packet in its command buffer */
+#define AAX_REG_ERR_ADDR_LO     0x180Cu /* RO offending address (bad address errors), else 0 */
+#define AAX_REG_ERR_ADDR_HI     0x1810u
+#define AAX_REG_ERR_COUNT       0x1814u /* RO errors since reset (saturating) */
+#define AAX_ERR_STATUS_VALID    (1u << 31)
+
+#define AAX_MAX_CQS             16u
+#define AAX_CQ_BASE(c)          (0x2000u + 0x40u * (c))
+#define AAX_CQ_BASE_LO          0x00u /* RW device bus address of the CQ (normally host memory), 32-byte aligned */
+#define AAX_CQ_BASE_HI          0x04u
+#define AAX_CQ_SIZE_LOG2        0x08u /* RW log2(number of 32-byte records), 1..16 */
+#define AAX_CQ_HEAD             0x0Cu /* RW host consumer index */
+#define AAX_CQ_TAIL             0x10u /* RO device producer index */
+#define AAX_CQ_CTRL             0x14u /* RW bit0 EN, bit1 IRQ_EN */
+#define AAX_CQ_OVERFLOWS        0x18u /* RO records dropped because the CQ was full */
+#define AAX_CQ_CTRL_EN          (1u << 0)
+#define AAX_CQ_CTRL_IRQ_EN      (1u << 1)
+
+#define AAX_DOORBELL(r)         (0x3000u + 8u * (r)) /* WO new TAIL of ring r */
+
+/* ---- sync block: 0x4000 - 0x7FFF --------------------------------------------- */
+#define AAX_MAX_SEMS            1024u
+#define AAX_SEM(s)              (0x4000u + 4u * (s)) /* RW 32-bit semaphore value */
+#define AAX_SEM_ADD(s)          (0x6000u + 4u * (s)) /* WO atomic add of the written value */
+
+/* ---- PCIe endpoint: MSI-X table and pending-bit array: 0x8000 - 0x9FFF -------- */
+#define AAX_MAX_MSIX            64u
+#define AAX_MSIX_ENTRY(v)       (0x8000u + 16u * (v))
+#define AAX_MSIX_ADDR_LO        0x0u
+#define AAX_MSIX_ADDR_HI        0x4u
+#define AAX_MSIX_DATA           0x8u
+#define AAX_MSIX_CTRL           0xCu /* bit0 MASKED (reset value 1) */
+#define AAX_MSIX_PBA(w)         (0x9000u + 4u * (w)) /* RO pending bits, vectors 32w..32w+31 */
+
+#endif /* AAX_REGS_H */

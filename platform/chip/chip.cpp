@@ -1,0 +1,79 @@
+#include "platform/chip/chip.h"
+
+#include <algorithm>
+
+#include "abi/aax_regs.h"
+
+namespace accelvp {
+
+namespace {
+pcie_endpoint::params pcie_params(const config& c) {
+    auto p = pcie_endpoint::from_config(c, "pcie");
+    p.regs_base = c.get_uint("addr.regs_base");
+    p.devmem_base = c.get_uint("addr.devmem_base");
+    p.devmem_size = c.get_uint("mem.size");
+    return p;
+}
+device_ctrl::caps ctrl_caps(const config& c) {
+    device_ctrl::caps k;
+    k.rings = static_cast<uint32_t>(c.get_uint("qman.rings"));
+    k.cqs = static_cast<uint32_t>(c.get_uint("qman.cqs"));
+    k.dma_engines = 1;
+    k.msix_vectors = static_cast<uint32_t>(c.get_uint("pcie.msix_vectors"));
+    k.semaphores = static_cast<uint32_t>(c.get_uint("sync.count"));
+    k.devmem_size = c.get_uint("mem.size");
+    k.host_window = c.get_uint("addr.host_window_base");
+    return k;
+}
+} // namespace
+
+void chip::declare(param_schema& s) {
+    s.real("chip.freq_mhz", 1000, 1, 10000, "core clock, used to report cycles", "MHz");
+    s.real("chip.noc_hop_ns", 2, 0, 1000, "interconnect hop latency", "ns");
+    s.integer("addr.devmem_base", 0, 0, 1ll << 62, "chip bus address of device memory");
+    s.integer("addr.regs_base", 0x100'0000'0000ll, 0, 1ll << 62, "chip bus address of the BAR0 register space");
+    s.integer("addr.host_window_base", 1ll << 48, 0, 1ll << 62, "chip bus address at which host memory appears");
+    s.integer("addr.host_window_size", 1ll << 46, 4096, 1ll << 48, "size of the host window", "bytes");
+    memory::declare(s, "mem", memory::params{16ull << 30, 100, 100, true});
+    pcie_endpoint::declare(s, "pcie");
+    queue_manager::declare(s, "qman");
+    dma_engine::declare(s, "dma");
+    semaphores::declare(s, "sync");
+}
+
+chip::chip(sc_core::sc_module_name name, const config& c)
+    : sc_module(name), noc("noc", sc_core::sc_time(c.get_real("chip.noc_hop_ns"), sc_core::SC_NS)), regs("regs"),
+      devmem("devmem", memory::from_config(c, "mem")), pcie("pcie", pcie_params(c)), ctrl("ctrl", ctrl_caps(c)),
+      qman("qman", queue_manager::from_config(c, "qman")), dma0("dma0", dma_engine::from_config(c, "dma")),
+      sync("sync", semaphores::from_config(c, "sync")), freq_hz_(c.get_real("chip.freq_mhz") * 1e6),
+      host_window_(c.get_uint("addr.host_window_base")), host_mem_bw_(c.get_real("host.mem.bandwidth_gbps") * 1e9) {
+    // Chip interconnect: initiators are the PCIe inbound path, the queue manager and the DMA engine.
+    pcie.to_chip.bind(noc.target_socket);
+    qman.bus_socket.bind(noc.target_socket);
+    dma0.bus_socket.bind(noc.target_socket);
+    noc.add_target("devmem", c.get_uint("addr.devmem_base"), c.get_uint("mem.size"), devmem.socket);
+    noc.add_target("regs", c.get_uint("addr.regs_base"), AAX_BAR0_SIZE, regs.target_socket);
+    noc.add_target("host_window", host_window_, c.get_uint("addr.host_window_size"), pcie.from_chip);
+
+    // BAR0 register space, one window per block.
+    regs.add_target("ctrl", 0x0000, 0x1000, ctrl.reg_socket);
+    regs.add_target("qman", queue_manager::bar_base, 0x3000, qman.reg_socket);
+    regs.add_target("sync", semaphores::bar_base, 0x4000, sync.reg_socket);
+    regs.add_target("msix", pcie_endpoint::msix_bar_base, 0x2000, pcie.msix_socket);
+
+    qman.dma_socket.bind(dma0.cmd_socket);
+    qman.sync_socket.bind(sync.cmd_socket);
+    qman.irq_out.bind(ctrl.irq_in);
+    ctrl.msi_out.bind(pcie.msi_in);
+    ctrl.reset_out.bind(qman.reset_in);
+    ctrl.reset_out.bind(sync.reset_in);
+}
+
+double chip::peak_h2d() const {
+    return std::min({pcie_endpoint::effective_bytes_per_s(pcie.get_params()), devmem.peak_bytes_per_s(),
+                     dma0.peak_bytes_per_s(), host_mem_bw_});
+}
+double chip::peak_d2h() const { return peak_h2d(); }
+double chip::peak_d2d() const { return std::min(devmem.peak_bytes_per_s() / 2, dma0.peak_bytes_per_s()); }
+
+} // namespace accelvp

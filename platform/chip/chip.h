@@ -1,0 +1,57 @@
+// Chip v0: the blocks of one accelerator and how they connect.
+//
+//   host link --> pcie_endpoint --to_chip--> noc (router) --+--> device memory
+//                      ^                                     +--> regs (router) --> device_ctrl, qman, sync, pcie msix
+//                      +--------from_chip (host window) <----+
+//   qman --bus--> noc    qman --dma--> dma_engine --bus--> noc    qman --sync--> semaphores
+//   qman --irq--> device_ctrl --msi--> pcie_endpoint --> host    device_ctrl --reset--> qman, semaphores
+//
+// The address map (chip bus addresses) comes from the config: addr.devmem_base,
+// addr.regs_base, addr.host_window_base.
+#pragma once
+
+#include <memory>
+
+#include <systemc>
+
+#include "tlm/core/config.h"
+#include "tlm/core/router.h"
+#include "tlm/ctrl/device_ctrl.h"
+#include "tlm/dma/dma_engine.h"
+#include "tlm/mem/memory.h"
+#include "tlm/pcie/pcie_endpoint.h"
+#include "tlm/qman/queue_manager.h"
+#include "tlm/sync/semaphores.h"
+
+namespace accelvp {
+
+class chip : public sc_core::sc_module {
+public:
+    static void declare(param_schema& s);
+
+    chip(sc_core::sc_module_name name, const config& c);
+
+    // Analytic peak bandwidth of a DMA copy in each direction (bytes/s): the slowest
+    // resource on the path (device->device reads and writes share the memory bus).
+    double peak_h2d() const;
+    double peak_d2h() const;
+    double peak_d2d() const;
+    double freq_hz() const { return freq_hz_; }
+    uint64_t host_window_base() const { return host_window_; }
+
+    router noc;
+    router regs;
+    memory devmem;
+    pcie_endpoint pcie;
+    device_ctrl ctrl;
+    queue_manager qman;
+    dma_engine dma0;
+    semaphores sync;
+
+private:
+    double freq_hz_;
+    uint64_t host_window_;
+    double host_mem_bw_;
+};
+
+} // namespace accelvp

@@ -1,0 +1,126 @@
+// accelvp: the command-line front end.
+//   accelvp run     -c CONFIG -w WORKLOAD [-p key=value]... [--mode M] [--stats F] [--trace F] [--seed N] [--quiet]
+//   accelvp list    configs and workloads
+//   accelvp config  -c CONFIG [-p ...] --dump     the effective configuration as YAML
+// Exit codes: 0 success, 1 device or workload error, 2 usage or config error.
+#include <cstdlib>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <systemc>
+#include <fmt/format.h>
+
+#include "platform/sim/simulation.h"
+#include "platform/workloads/workload.h"
+
+using namespace accelvp;
+
+namespace {
+
+void add_config_options(CLI::App* app, run_options& o) {
+    app->add_option("-c,--config", o.config, "preset name (edge, inference, training) or YAML file")
+        ->capture_default_str();
+    app->add_option("-p,--param", o.overrides, "override a parameter: -p key=value (repeatable)")
+        ->type_name("KEY=VALUE");
+}
+
+int list_cmd() {
+    std::cout << "configs:\n";
+    for (const auto& [name, desc] : list_presets()) std::cout << fmt::format("  {:<12} {}\n", name, desc);
+    std::cout << "workloads:\n";
+    for (const auto& [name, e] : workload_registry()) std::cout << fmt::format("  {:<12} {}\n", name, e.description);
+    return exit_ok;
+}
+
+int config_cmd(const run_options& o, bool describe) {
+    const param_schema schema = build_schema(o.workload);
+    const config cfg = load_config(schema, o);
+    if (describe) {
+        for (const auto& [key, s] : schema.all()) {
+            std::string range;
+            if (s.min || s.max) range = fmt::format(" [{} .. {}]", s.min ? *s.min : 0, s.max ? *s.max : 0);
+            if (!s.choices.empty()) {
+                range = " {";
+                for (size_t i = 0; i < s.choices.size(); ++i) range += (i ? "|" : "") + s.choices[i];
+                range += "}";
+            }
+            std::cout << fmt::format("{:<32} {}{}{}\n    default {}\n", key, s.description,
+                                     s.unit.empty() ? "" : " (" + s.unit + ")", range, s.default_value);
+        }
+        return exit_ok;
+    }
+    std::cout << "# accelvp effective configuration: -c " << o.config;
+    for (const auto& p : o.overrides) std::cout << " -p " << p;
+    std::cout << "\n" << cfg.to_yaml();
+    return exit_ok;
+}
+
+} // namespace
+
+// Our own main: the SystemC banner must be disabled before the kernel starts.
+int main(int argc, char* argv[]) {
+    setenv("SC_COPYRIGHT_MESSAGE", "DISABLE", 1);
+    return sc_core::sc_elab_and_sim(argc, argv);
+}
+
+int sc_main(int argc, char* argv[]) {
+    sc_core::sc_report_handler::set_actions("/OSCI/SystemC", sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+    CLI::App app{"accelvp: a cycle-approximate SystemC/TLM-2.0 virtual platform of a compute accelerator.\n"
+                 "Exit codes: 0 success, 1 device or workload error, 2 usage or config error."};
+    app.set_version_flag("--version", std::string("accelvp ") + ACCELVP_VERSION);
+    app.require_subcommand(0, 1);
+
+    run_options ro;
+    auto* run_cmd = app.add_subcommand("run", "run a workload on a configuration and report timing and bandwidth "
+                                              "(the default command)");
+    add_config_options(run_cmd, ro);
+    run_cmd->add_option("-w,--workload", ro.workload, "workload to run (see 'accelvp list')")->capture_default_str();
+    std::string mode;
+    run_cmd->add_option("--mode", mode, "functional: move and check data; timing: time only, identical cycles")
+        ->check(CLI::IsMember({"functional", "timing"}));
+    run_cmd->add_option("--stats", ro.stats_file, "write the stats JSON here (schema: docs/stats.md)");
+    run_cmd->add_option("--trace", ro.trace_file, "write a Chrome/Perfetto trace here");
+    uint64_t seed = 0;
+    auto* seed_opt = run_cmd->add_option("--seed", seed, "seed for workload data");
+    run_cmd->add_flag("-q,--quiet", ro.quiet, "print nothing on success");
+    run_cmd->add_flag("--json", ro.json, "print the stats JSON on stdout instead of the table");
+
+    app.add_subcommand("list", "list configurations and workloads");
+
+    run_options co;
+    bool dump = false, describe = false;
+    auto* cfg_cmd = app.add_subcommand("config", "show the effective configuration");
+    add_config_options(cfg_cmd, co);
+    cfg_cmd->add_option("-w,--workload", co.workload, "include this workload's parameters")->capture_default_str();
+    cfg_cmd->add_flag("--dump", dump, "print the effective configuration as YAML");
+    cfg_cmd->add_flag("--help-params", describe, "describe every parameter: type, range, default");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int rc = app.exit(e);
+        return rc == 0 ? exit_ok : exit_usage;
+    }
+
+    try {
+        if (app.got_subcommand("list")) return list_cmd();
+        if (app.got_subcommand("config")) {
+            if (!dump && !describe) {
+                std::cerr << "accelvp config: nothing to do; use --dump or --help-params\n";
+                return exit_usage;
+            }
+            return config_cmd(co, describe);
+        }
+        if (!mode.empty()) ro.mode = mode;
+        if (*seed_opt) ro.seed = seed;
+        const run_result r = run(ro, std::cout);
+        if (r.exit_code != exit_ok) std::cerr << "accelvp: error: " << r.error << "\n";
+        return r.exit_code;
+    } catch (const config_error& e) {
+        std::cerr << "accelvp: " << e.what() << "\n";
+        return exit_usage;
+    } catch (const std::exception& e) {
+        std::cerr << "accelvp: internal error: " << e.what() << "\n";
+        return exit_device_error;
+    }
+}

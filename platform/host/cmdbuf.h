@@ -1,0 +1,99 @@
+// Host-side command-buffer builder: emits AAX packets (abi/aax_queue.h) into a byte
+// vector, exactly as a runtime would before copying it into a buffer object.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "abi/aax_queue.h"
+
+namespace accelvp {
+
+class cmdbuf_builder {
+public:
+    template <typename Pkt>
+    cmdbuf_builder& raw(const Pkt& p) {
+        const auto* b = reinterpret_cast<const uint8_t*>(&p);
+        bytes_.insert(bytes_.end(), b, b + sizeof(Pkt));
+        return *this;
+    }
+    cmdbuf_builder& nop(uint16_t qw = 1) {
+        aax_pkt_hdr h = hdr(AAX_OP_NOP, qw);
+        raw(h);
+        bytes_.insert(bytes_.end(), (qw - 1u) * 8u, 0);
+        return *this;
+    }
+    cmdbuf_builder& copy(uint64_t src, uint64_t dst, uint64_t bytes) { return copy_2d(src, dst, bytes, 1, 0, 0); }
+    cmdbuf_builder& copy_2d(uint64_t src, uint64_t dst, uint64_t width, uint32_t height, uint64_t src_stride,
+                            uint64_t dst_stride) {
+        aax_pkt_dma p{};
+        p.hdr = hdr(AAX_OP_DMA, AAX_PKT_DMA_QW);
+        p.src = src;
+        p.dst = dst;
+        p.width = width;
+        p.height = height;
+        p.src_stride = src_stride;
+        p.dst_stride = dst_stride;
+        return raw(p);
+    }
+    cmdbuf_builder& fill(uint64_t dst, uint64_t width, uint32_t height, uint64_t dst_stride, uint32_t pattern) {
+        aax_pkt_dma p{};
+        p.hdr = hdr(AAX_OP_DMA, AAX_PKT_DMA_QW, AAX_DMA_FILL);
+        p.dst = dst;
+        p.width = width;
+        p.height = height;
+        p.dst_stride = dst_stride;
+        p.fill = pattern;
+        return raw(p);
+    }
+    cmdbuf_builder& sem_signal(uint16_t sem, uint32_t value, uint8_t mode = AAX_SEM_MODE_ADD) {
+        aax_pkt_sem_signal p{};
+        p.hdr = hdr(AAX_OP_SEM_SIGNAL, AAX_PKT_SEM_SIGNAL_QW);
+        p.sem = sem;
+        p.mode = mode;
+        p.value = value;
+        return raw(p);
+    }
+    cmdbuf_builder& sem_wait(uint16_t sem, uint32_t value, uint8_t cond = AAX_SEM_GE, bool dec = false) {
+        aax_pkt_sem_wait p{};
+        p.hdr = hdr(AAX_OP_SEM_WAIT, AAX_PKT_SEM_WAIT_QW);
+        p.sem = sem;
+        p.cond = cond;
+        p.dec = dec ? 1 : 0;
+        p.value = value;
+        return raw(p);
+    }
+    cmdbuf_builder& fence(uint64_t addr, uint64_t value, uint32_t mode = AAX_FENCE_WRITE_VALUE) {
+        aax_pkt_fence p{};
+        p.hdr = hdr(AAX_OP_FENCE, AAX_PKT_FENCE_QW, mode);
+        p.addr = addr;
+        p.value = value;
+        return raw(p);
+    }
+    cmdbuf_builder& msg(uint64_t addr, uint32_t value, bool irq = false) {
+        aax_pkt_msg p{};
+        p.hdr = hdr(AAX_OP_MSG, AAX_PKT_MSG_QW);
+        if (irq) p.hdr.flags |= AAX_PKT_F_IRQ;
+        p.addr = addr;
+        p.value = value;
+        return raw(p);
+    }
+
+    const std::vector<uint8_t>& bytes() const { return bytes_; }
+    std::vector<uint8_t>& bytes() { return bytes_; }
+    uint32_t size() const { return static_cast<uint32_t>(bytes_.size()); }
+
+    static aax_pkt_hdr hdr(uint8_t op, uint16_t qw, uint32_t param = 0) {
+        aax_pkt_hdr h{};
+        h.opcode = op;
+        h.size_qw = qw;
+        h.param = param;
+        return h;
+    }
+
+private:
+    std::vector<uint8_t> bytes_;
+};
+
+} // namespace accelvp

@@ -1,0 +1,276 @@
+#include "platform/host/driver.h"
+
+#include <cerrno>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "abi/aax_regs.h"
+#include "tlm/core/log.h"
+
+namespace accelvp {
+
+namespace {
+const char* kName = "host.driver";
+}
+
+std::string error_record::describe() const {
+    return fmt::format("{} on ring {} job {} at packet offset {} (opcode {}{})", aax_status_name(code), ring, job_id,
+                       offset, aax_opcode_name(opcode), addr ? fmt::format(", address 0x{:x}", addr) : "");
+}
+
+void driver::declare(param_schema& s) {
+    s.integer("host.driver.ring_log2", 8, 1, 16, "log2 of submission ring entries");
+    s.integer("host.driver.cq_log2", 9, 1, 16, "log2 of completion queue entries");
+    s.integer("host.driver.rings", 4, 1, AAX_MAX_RINGS, "rings the driver sets up (at most the device's)");
+}
+
+driver::driver(host_system& host, const config& c)
+    : host_(host), ring_log2_(static_cast<uint32_t>(c.get_uint("host.driver.ring_log2"))),
+      cq_log2_(static_cast<uint32_t>(c.get_uint("host.driver.cq_log2"))),
+      max_rings_(static_cast<uint32_t>(c.get_uint("host.driver.rings"))) {
+    for (stat_base* s : std::initializer_list<stat_base*>{&submits_, &completions_, &irqs_, &errors_stat_, &aborted_,
+                                                          &wait_timeouts_, &latency_us_})
+        global_stats().add(kName, *s);
+    // Host memory for pinned buffers: all of DRAM (the host OS is not modelled).
+    hostmem_ = std::make_unique<range_allocator>(host.mem_base(), host.mem_size());
+    sc_core::sc_spawn([this] { irq_thread(); }, "driver_irq_thread");
+}
+
+driver::~driver() { global_stats().remove_component(kName); }
+
+uint32_t driver::rd(uint32_t off) {
+    uint32_t v = 0xFFFFFFFFu;  // what a read from a dead device returns on PCIe
+    host_.cpu.mmio_read32(reg(off), v);
+    return v;
+}
+
+void driver::wr(uint32_t off, uint32_t v) { host_.cpu.mmio_write32(reg(off), v); }
+
+int driver::probe() {
+    const uint32_t id = rd(AAX_REG_ID);
+    if (id != AAX_ID_MAGIC) {
+        AVP_LOG(error, kName, "probe: ID register reads 0x{:08x}, expected 0x{:08x}: no AAX device", id, AAX_ID_MAGIC);
+        return -ENODEV;
+    }
+    info_.abi_version = rd(AAX_REG_VERSION);
+    if ((info_.abi_version >> 16) != AAX_ABI_MAJOR) {
+        AVP_LOG(error, kName, "probe: device ABI {}.{}, driver supports {}.x", info_.abi_version >> 16,
+                info_.abi_version & 0xFFFF, AAX_ABI_MAJOR);
+        return -EPROTO;
+    }
+    wr(AAX_REG_SCRATCH, 0x5A5AA5A5u);
+    if (rd(AAX_REG_SCRATCH) != 0x5A5AA5A5u) return -EIO;
+    const uint32_t caps0 = rd(AAX_REG_CAPS0), caps1 = rd(AAX_REG_CAPS1);
+    info_.rings = caps0 & 0xFF;
+    info_.cqs = (caps0 >> 8) & 0xFF;
+    info_.dma_engines = (caps0 >> 16) & 0xFF;
+    info_.msix_vectors = (caps0 >> 24) & 0xFF;
+    info_.semaphores = caps1 & 0xFFFF;
+    info_.devmem_size = rd(AAX_REG_DEVMEM_SIZE_LO) | static_cast<uint64_t>(rd(AAX_REG_DEVMEM_SIZE_HI)) << 32;
+    info_.host_window = rd(AAX_REG_HOST_WIN_LO) | static_cast<uint64_t>(rd(AAX_REG_HOST_WIN_HI)) << 32;
+    devmem_ = std::make_unique<range_allocator>(0, info_.devmem_size);
+
+    // MSI-X: every vector writes its number to the host's MSI page.
+    for (uint32_t v = 0; v < info_.msix_vectors; ++v) {
+        wr(AAX_MSIX_ENTRY(v) + AAX_MSIX_ADDR_LO, static_cast<uint32_t>(host_.msi_addr()));
+        wr(AAX_MSIX_ENTRY(v) + AAX_MSIX_ADDR_HI, static_cast<uint32_t>(host_.msi_addr() >> 32));
+        wr(AAX_MSIX_ENTRY(v) + AAX_MSIX_DATA, v);
+        wr(AAX_MSIX_ENTRY(v) + AAX_MSIX_CTRL, 0);
+    }
+
+    const unsigned n = std::min({max_rings_, info_.rings, info_.cqs, info_.msix_vectors - 2});
+    uint32_t mask = 0xFFFFFFFFu & ~AAX_IRQ_ERROR;
+    rings_.resize(n);
+    for (unsigned r = 0; r < n; ++r) {
+        ring_ctx& R = rings_[r];
+        R.index = r;
+        R.entries = 1u << ring_log2_;
+        R.cq_entries = 1u << cq_log2_;
+        auto ring = alloc_device(static_cast<uint64_t>(R.entries) * AAX_JOB_DESC_SIZE);
+        auto cq = alloc_host(static_cast<uint64_t>(R.cq_entries) * AAX_CQ_ENTRY_SIZE);
+        if (!ring || !cq) return -ENOMEM;
+        R.ring_addr = *ring;
+        R.cq_host = *cq;
+        std::vector<uint8_t> zero(static_cast<size_t>(R.cq_entries) * AAX_CQ_ENTRY_SIZE, 0);
+        host_.cpu.mem_write(R.cq_host, zero.data(), zero.size());
+        const uint64_t cq_dev = host_to_device_addr(R.cq_host);
+        wr(AAX_CQ_BASE(r) + AAX_CQ_BASE_HI, static_cast<uint32_t>(cq_dev >> 32));
+        wr(AAX_CQ_BASE(r) + AAX_CQ_BASE_LO, static_cast<uint32_t>(cq_dev));
+        wr(AAX_CQ_BASE(r) + AAX_CQ_SIZE_LOG2, cq_log2_);
+        wr(AAX_CQ_BASE(r) + AAX_CQ_HEAD, 0);
+        wr(AAX_CQ_BASE(r) + AAX_CQ_CTRL, AAX_CQ_CTRL_EN | AAX_CQ_CTRL_IRQ_EN);
+        wr(AAX_RING_BASE(r) + AAX_RING_BASE_HI, static_cast<uint32_t>(R.ring_addr >> 32));
+        wr(AAX_RING_BASE(r) + AAX_RING_BASE_LO, static_cast<uint32_t>(R.ring_addr));
+        wr(AAX_RING_BASE(r) + AAX_RING_SIZE_LOG2, ring_log2_);
+        wr(AAX_RING_BASE(r) + AAX_RING_ASID, 0);
+        wr(AAX_RING_BASE(r) + AAX_RING_CTRL, AAX_RING_CTRL_EN | (r << AAX_RING_CTRL_CQ_SHIFT));
+        mask &= ~AAX_IRQ_CQ(r);
+    }
+    wr(AAX_REG_IRQ_MASK, mask);
+    probed_ = true;
+    AVP_LOG(info, kName, "probed AAX device: ABI {}.{}, {} rings, {} MiB device memory", info_.abi_version >> 16,
+            info_.abi_version & 0xFFFF, n, info_.devmem_size >> 20);
+    return 0;
+}
+
+std::optional<uint64_t> driver::alloc_device(uint64_t size, uint64_t align) {
+    return devmem_ ? devmem_->alloc(size, align) : std::nullopt;
+}
+bool driver::free_device(uint64_t addr) { return devmem_ && devmem_->free(addr); }
+std::optional<uint64_t> driver::alloc_host(uint64_t size, uint64_t align) { return hostmem_->alloc(size, align); }
+bool driver::free_host(uint64_t addr) { return hostmem_->free(addr); }
+
+int driver::submit(unsigned ring, uint64_t cmdbuf, uint32_t size, uint32_t flags, uint32_t timeout_us, uint32_t& seq) {
+    if (!probed_) return -ENODEV;
+    if (ring >= rings_.size()) return -EINVAL;
+    ring_ctx& R = rings_[ring];
+    if (R.stopped) return -EIO;
+    if (R.inflight.size() + 1 >= R.entries) return -EBUSY;
+    seq = next_seq_++;
+    aax_job_desc d{};
+    d.cmdbuf_addr = cmdbuf;
+    d.cmdbuf_size = size;
+    d.job_id = seq;
+    d.flags = flags | AAX_JOB_IRQ | AAX_JOB_TIMESTAMP;
+    d.timeout_us = timeout_us;
+    auto f = std::make_unique<fence>();
+    f->seq = seq;
+    f->ring = ring;
+    fences_[seq] = std::move(f);
+    R.inflight.push_back(seq);
+    submit_time_ps_[seq] = sc_core::sc_time_stamp().value();
+    host_.cpu.mmio_write(host_.bar2() + R.ring_addr + static_cast<uint64_t>(R.tail) * AAX_JOB_DESC_SIZE, &d, sizeof(d));
+    R.tail = (R.tail + 1) % R.entries;
+    wr(AAX_DOORBELL(ring), R.tail);
+    ++submits_;
+    return 0;
+}
+
+void driver::signal(uint32_t seq, const fence_result& res) {
+    auto it = fences_.find(seq);
+    if (it == fences_.end() || it->second->done) return;
+    fence& f = *it->second;
+    f.done = true;
+    f.result = res;
+    auto& q = rings_[f.ring].inflight;
+    for (auto i = q.begin(); i != q.end(); ++i)
+        if (*i == seq) {
+            q.erase(i);
+            break;
+        }
+    latency_us_.sample(static_cast<double>(sc_core::sc_time_stamp().value() - submit_time_ps_[seq]) / 1e6);
+    submit_time_ps_.erase(seq);
+    f.ev.notify(sc_core::SC_ZERO_TIME);
+}
+
+bool driver::is_signaled(uint32_t seq) const {
+    auto it = fences_.find(seq);
+    return it != fences_.end() && it->second->done;
+}
+
+int driver::errno_of(uint8_t status) {
+    switch (status) {
+    case AAX_OK: return 0;
+    case AAX_ERR_TIMEOUT:
+    case AAX_ERR_SEM_TIMEOUT: return -ETIMEDOUT;
+    case AAX_ERR_ABORTED: return -EIO;
+    case AAX_ERR_BAD_ADDRESS: return -EFAULT;
+    case AAX_ERR_PRIV:
+    case AAX_ERR_BAD_ASID: return -EPERM;
+    case AAX_ERR_BUS: return -EIO;
+    default: return -EINVAL;
+    }
+}
+
+int driver::wait(uint32_t seq, const sc_core::sc_time& timeout, fence_result* out) {
+    auto it = fences_.find(seq);
+    if (it == fences_.end()) return -EINVAL;
+    fence& f = *it->second;
+    const sc_core::sc_time deadline = sc_core::sc_time_stamp() + timeout;
+    while (!f.done) {
+        const sc_core::sc_time now = sc_core::sc_time_stamp();
+        if (now >= deadline) {
+            ++wait_timeouts_;
+            return -ETIMEDOUT;
+        }
+        sc_core::wait(deadline - now, f.ev);
+    }
+    if (out) *out = f.result;
+    return errno_of(f.result.status);
+}
+
+void driver::drain_cq(ring_ctx& R) {
+    bool consumed = false;
+    for (;;) {
+        aax_cq_entry e{};
+        host_.cpu.mem_read(R.cq_host + static_cast<uint64_t>(R.cq_head) * AAX_CQ_ENTRY_SIZE, &e, sizeof(e));
+        if (((e.flags & AAX_CQE_PHASE) != 0) != R.cq_phase) break;
+        fence_result res;
+        res.status = e.status;
+        res.ts_start_ns = e.ts_start;
+        res.ts_end_ns = e.ts_end;
+        res.err_offset = e.err_offset;
+        res.err_opcode = static_cast<uint8_t>(e.err_info & 0xFF);
+        ++completions_;
+        signal(e.job_id, res);
+        if (++R.cq_head == R.cq_entries) {
+            R.cq_head = 0;
+            R.cq_phase = !R.cq_phase;
+        }
+        consumed = true;
+    }
+    if (consumed) wr(AAX_CQ_BASE(R.index) + AAX_CQ_HEAD, R.cq_head);
+}
+
+void driver::handle_error() {
+    const uint32_t st = rd(AAX_REG_ERR_STATUS);
+    if (st & AAX_ERR_STATUS_VALID) {
+        error_record e;
+        e.code = st & 0xFF;
+        e.ring = (st >> 8) & 0xFF;
+        e.opcode = (st >> 16) & 0xFF;
+        e.job_id = rd(AAX_REG_ERR_JOB_ID);
+        e.offset = rd(AAX_REG_ERR_OFFSET);
+        e.addr = rd(AAX_REG_ERR_ADDR_LO) | static_cast<uint64_t>(rd(AAX_REG_ERR_ADDR_HI)) << 32;
+        e.time_ns = sc_core::sc_time_stamp().value() / 1000;
+        wr(AAX_REG_ERR_STATUS, AAX_ERR_STATUS_VALID);
+        AVP_LOG(warn, kName, "device error: {}", e.describe());
+        errors_.push_back(e);
+        ++errors_stat_;
+    }
+    // Recover every stopped ring: consume its records, complete what is left as
+    // aborted, reset it so the next submission runs.
+    for (auto& R : rings_) {
+        const uint32_t status = rd(AAX_RING_BASE(R.index) + AAX_RING_STATUS);
+        if (!(status & AAX_RING_STATUS_ERROR)) continue;
+        R.stopped = true;
+        drain_cq(R);
+        const std::deque<uint32_t> left = R.inflight;
+        for (uint32_t seq : left) {
+            fence_result res;
+            res.status = AAX_ERR_ABORTED;
+            ++aborted_;
+            signal(seq, res);
+        }
+        wr(AAX_RING_BASE(R.index) + AAX_RING_CTRL,
+           AAX_RING_CTRL_EN | AAX_RING_CTRL_RESET | (R.index << AAX_RING_CTRL_CQ_SHIFT));
+        R.stopped = false;
+    }
+}
+
+void driver::irq_thread() {
+    for (;;) {
+        while (!host_.msi.any()) sc_core::wait(host_.msi.event());
+        const uint64_t vectors = host_.msi.take();
+        (void)vectors;  // one handler for all vectors: the status register says why
+        ++irqs_;
+        if (!probed_) continue;
+        const uint32_t status = rd(AAX_REG_IRQ_STATUS);
+        if (status) wr(AAX_REG_IRQ_STATUS, status);  // ack first, so new events re-raise
+        for (auto& R : rings_) drain_cq(R);
+        if (status & AAX_IRQ_ERROR) handle_error();
+    }
+}
+
+} // namespace accelvp

@@ -1,0 +1,134 @@
+// Host driver model: what an accel kernel driver does for this device, through the
+// same registers and memory formats (abi/): probe, rings and completion queues,
+// buffer allocation, job submission with doorbells, MSI-X interrupt handling,
+// completion records, fences, error reporting and ring reset.
+//
+// Runs on the host CPU's SystemC threads: the caller's thread for probe/submit/wait,
+// and its own interrupt thread (the ISR + bottom half).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <systemc>
+
+#include "abi/aax_queue.h"
+#include "platform/host/host_system.h"
+#include "platform/host/range_allocator.h"
+#include "tlm/core/config.h"
+#include "tlm/core/stats.h"
+
+namespace accelvp {
+
+struct device_info {
+    uint32_t abi_version = 0;
+    uint32_t rings = 0, cqs = 0, dma_engines = 0, msix_vectors = 0, semaphores = 0;
+    uint64_t devmem_size = 0, host_window = 0;
+};
+
+// What the driver learned from ERR_* after an error interrupt.
+struct error_record {
+    uint8_t code = 0;
+    uint32_t ring = 0, job_id = 0, offset = 0;
+    uint8_t opcode = 0;
+    uint64_t addr = 0;
+    uint64_t time_ns = 0;
+    std::string describe() const;
+};
+
+struct fence_result {
+    uint8_t status = AAX_OK;
+    uint64_t ts_start_ns = 0, ts_end_ns = 0;  // device timestamps (with AAX_JOB_TIMESTAMP)
+    uint32_t err_offset = 0;
+    uint8_t err_opcode = 0;
+};
+
+class driver {
+public:
+    static void declare(param_schema& s);
+    driver(host_system& host, const config& c);
+    ~driver();
+
+    // Probe: identify the device, check the ABI version, program MSI-X, rings and
+    // completion queues, unmask interrupts. 0 or -errno (ENODEV, EPROTO, EIO, ENOMEM).
+    int probe();
+    const device_info& info() const { return info_; }
+    unsigned rings() const { return static_cast<unsigned>(rings_.size()); }
+
+    // Memory: device memory (bus addresses as the device sees them) and pinned host
+    // memory (host physical addresses; the device reaches them through the host window).
+    std::optional<uint64_t> alloc_device(uint64_t size, uint64_t align = 4096);
+    bool free_device(uint64_t addr);
+    std::optional<uint64_t> alloc_host(uint64_t size, uint64_t align = 4096);
+    bool free_host(uint64_t addr);
+    uint64_t host_to_device_addr(uint64_t host_addr) const { return info_.host_window + host_addr; }
+    uint64_t device_to_bar2(uint64_t dev_addr) const { return host_.bar2() + dev_addr; }
+
+    // Submit a job on a ring: write its descriptor into the ring (through BAR2), then the
+    // doorbell. Returns 0 and the job's sequence number, or -EBUSY (ring full), -EINVAL,
+    // -ENODEV (not probed), -EIO (ring stopped on an error awaiting reset).
+    int submit(unsigned ring, uint64_t cmdbuf_dev_addr, uint32_t cmdbuf_size, uint32_t flags, uint32_t timeout_us,
+               uint32_t& seq);
+    // Wait for a job's completion with a timeout in simulated time.
+    // 0 on success; -ETIMEDOUT if the wait timed out (the job may still complete later);
+    // otherwise the errno of the job's device status (see errno_of()).
+    int wait(uint32_t seq, const sc_core::sc_time& timeout, fence_result* out = nullptr);
+    bool is_signaled(uint32_t seq) const;
+    static int errno_of(uint8_t status);
+
+    const std::vector<error_record>& errors() const { return errors_; }
+    host_system& host() { return host_; }
+
+private:
+    struct fence {
+        uint32_t seq = 0;
+        unsigned ring = 0;
+        bool done = false;
+        fence_result result;
+        sc_core::sc_event ev;
+    };
+    struct ring_ctx {
+        unsigned index = 0;
+        uint32_t entries = 0, tail = 0;
+        uint64_t ring_addr = 0;  // device memory
+        uint64_t cq_host = 0;    // host memory
+        uint32_t cq_entries = 0, cq_head = 0;
+        bool cq_phase = true;
+        bool stopped = false;
+        std::deque<uint32_t> inflight;  // seqs in submission order
+    };
+
+    uint64_t reg(uint32_t off) const { return host_.bar0() + off; }
+    uint32_t rd(uint32_t off);
+    void wr(uint32_t off, uint32_t v);
+    void irq_thread();
+    void drain_cq(ring_ctx& r);
+    void handle_error();
+    void signal(uint32_t seq, const fence_result& res);
+
+    host_system& host_;
+    uint32_t ring_log2_, cq_log2_, max_rings_;
+    device_info info_;
+    bool probed_ = false;
+    std::unique_ptr<range_allocator> devmem_, hostmem_;
+    std::vector<ring_ctx> rings_;
+    std::map<uint32_t, std::unique_ptr<fence>> fences_;
+    uint32_t next_seq_ = 1;
+    std::vector<error_record> errors_;
+
+    counter submits_{"submits", "jobs submitted"};
+    counter completions_{"completions", "completion records consumed"};
+    counter irqs_{"interrupts", "MSI-X interrupts handled"};
+    counter errors_stat_{"errors", "device errors reported"};
+    counter aborted_{"aborted", "jobs completed as ABORTED by a ring reset"};
+    counter wait_timeouts_{"wait_timeouts", "fence waits that timed out"};
+    average latency_us_{"job_latency_us", "submit to completion seen by the driver (us)"};
+    std::map<uint32_t, uint64_t> submit_time_ps_;
+};
+
+} // namespace accelvp

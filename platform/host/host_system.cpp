@@ -1,0 +1,165 @@
+#include "platform/host/host_system.h"
+
+#include <cstring>
+
+#include "tlm/core/log.h"
+
+namespace accelvp {
+
+// ---- msi_receiver -------------------------------------------------------------------
+
+msi_receiver::msi_receiver(sc_core::sc_module_name name) : sc_module(name), socket("socket") {
+    socket.register_b_transport(this, &msi_receiver::b_transport);
+    global_stats().add(this->name(), received_);
+    global_stats().add(this->name(), bad_);
+}
+
+msi_receiver::~msi_receiver() { global_stats().remove_component(name()); }
+
+void msi_receiver::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+    uint32_t v = 0;
+    if (!t.is_write() || t.get_data_length() != 4) {
+        ++bad_;
+        t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+        return;
+    }
+    std::memcpy(&v, t.get_data_ptr(), 4);
+    t.set_response_status(tlm::TLM_OK_RESPONSE);
+    if (v >= 64) {
+        ++bad_;
+        return;
+    }
+    ++received_;
+    pending_ |= 1ull << v;
+    ev_.notify(delay);  // the interrupt arrives when the write does
+}
+
+// ---- host_cpu -----------------------------------------------------------------------
+
+bool host_cpu::access(tlm::tlm_command cmd, uint64_t addr, void* data, uint64_t len) {
+    auto* p = static_cast<unsigned char*>(data);
+    while (len) {
+        const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(len, 64 * 1024));
+        tlm::tlm_generic_payload t;
+        t.set_command(cmd);
+        t.set_address(addr);
+        t.set_data_ptr(p);
+        t.set_data_length(n);
+        t.set_streaming_width(n);
+        t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+        socket->b_transport(t, d);
+        sc_core::wait(d);
+        if (t.get_response_status() != tlm::TLM_OK_RESPONSE) {
+            AVP_LOG(debug, name(), "MMIO {} at 0x{:x} failed: {}", cmd == tlm::TLM_READ_COMMAND ? "read" : "write", addr,
+                    t.get_response_string());
+            return false;
+        }
+        addr += n;
+        p += n;
+        len -= n;
+    }
+    return true;
+}
+
+bool host_cpu::mmio_read32(uint64_t addr, uint32_t& v) { return access(tlm::TLM_READ_COMMAND, addr, &v, 4); }
+bool host_cpu::mmio_write32(uint64_t addr, uint32_t v) { return access(tlm::TLM_WRITE_COMMAND, addr, &v, 4); }
+bool host_cpu::mmio_write(uint64_t addr, const void* src, uint64_t len) {
+    return access(tlm::TLM_WRITE_COMMAND, addr, const_cast<void*>(src), len);
+}
+bool host_cpu::mmio_read(uint64_t addr, void* dst, uint64_t len) { return access(tlm::TLM_READ_COMMAND, addr, dst, len); }
+
+bool host_cpu::debug(tlm::tlm_command cmd, uint64_t addr, void* data, uint64_t len) {
+    auto* p = static_cast<unsigned char*>(data);
+    while (len) {
+        const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(len, 1 << 20));
+        tlm::tlm_generic_payload t;
+        t.set_command(cmd);
+        t.set_address(addr);
+        t.set_data_ptr(p);
+        t.set_data_length(n);
+        t.set_streaming_width(n);
+        if (socket->transport_dbg(t) != n) return false;
+        addr += n;
+        p += n;
+        len -= n;
+    }
+    return true;
+}
+
+bool host_cpu::peek(uint64_t addr, void* dst, uint64_t len) { return debug(tlm::TLM_READ_COMMAND, addr, dst, len); }
+bool host_cpu::poke(uint64_t addr, const void* src, uint64_t len) {
+    return debug(tlm::TLM_WRITE_COMMAND, addr, const_cast<void*>(src), len);
+}
+
+unsigned char* host_cpu::dmi_ptr(uint64_t addr, uint64_t& avail) {
+    auto it = dmi_.upper_bound(addr);
+    if (it != dmi_.begin()) {
+        --it;
+        if (addr >= it->second.start && addr <= it->second.end) {
+            avail = it->second.end - addr + 1;
+            return it->second.ptr + (addr - it->second.start);
+        }
+    }
+    tlm::tlm_generic_payload t;
+    tlm::tlm_dmi dmi;
+    t.set_address(addr);
+    t.set_command(tlm::TLM_READ_COMMAND);
+    if (!socket->get_direct_mem_ptr(t, dmi) || !dmi.is_read_write_allowed()) return nullptr;
+    dmi_[dmi.get_start_address()] = {dmi.get_start_address(), dmi.get_end_address(), dmi.get_dmi_ptr()};
+    avail = dmi.get_end_address() - addr + 1;
+    return dmi.get_dmi_ptr() + (addr - dmi.get_start_address());
+}
+
+bool host_cpu::mem_write(uint64_t addr, const void* src, uint64_t len) {
+    auto* s = static_cast<const unsigned char*>(src);
+    while (len) {
+        uint64_t avail = 0;
+        unsigned char* p = dmi_ptr(addr, avail);
+        if (!p) return poke(addr, s, len);
+        const uint64_t n = std::min(len, avail);
+        std::memcpy(p, s, n);
+        addr += n;
+        s += n;
+        len -= n;
+    }
+    return true;
+}
+
+bool host_cpu::mem_read(uint64_t addr, void* dst, uint64_t len) {
+    auto* d = static_cast<unsigned char*>(dst);
+    while (len) {
+        uint64_t avail = 0;
+        unsigned char* p = dmi_ptr(addr, avail);
+        if (!p) return peek(addr, d, len);
+        const uint64_t n = std::min(len, avail);
+        std::memcpy(d, p, n);
+        addr += n;
+        d += n;
+        len -= n;
+    }
+    return true;
+}
+
+// ---- host_system --------------------------------------------------------------------
+
+void host_system::declare(param_schema& s) {
+    memory::declare(s, "host.mem", memory::params{64ull << 30, 150, 90, true});
+    s.integer("host.mem_base", 1ll << 32, 0, 1ll << 47, "host physical address of DRAM");
+    s.integer("host.msi_base", 0xFEE00000ll, 0, 1ll << 47, "host physical address of the MSI doorbell page");
+    s.integer("host.bar0_base", 0xF0000000ll, 0, 1ll << 47, "host physical address of the device's BAR0");
+    s.integer("host.bar2_base", 1ll << 44, 0, 1ll << 47, "host physical address of the device's BAR2");
+    s.real("host.bus_hop_ns", 10, 0, 1e6, "host fabric latency (root complex, IOMMU bypassed)", "ns");
+}
+
+host_system::host_system(sc_core::sc_module_name name, const config& c)
+    : sc_module(name), bus("bus", sc_core::sc_time(c.get_real("host.bus_hop_ns"), sc_core::SC_NS)),
+      mem("mem", memory::from_config(c, "host.mem")), msi("msi"), cpu("cpu"), mem_base_(c.get_uint("host.mem_base")),
+      bar0_(c.get_uint("host.bar0_base")), bar2_(c.get_uint("host.bar2_base")), msi_base_(c.get_uint("host.msi_base")) {
+    cpu.socket.bind(bus.target_socket);
+    bus.add_target("dram", mem_base_, mem.get_params().size, mem.socket);
+    bus.add_target("msi", msi_base_, 0x1000, msi.socket);
+    // BAR0/BAR2 targets are bound by the board, which owns the device.
+}
+
+} // namespace accelvp

@@ -1,0 +1,102 @@
+#include "platform/host/uapi.h"
+
+#include <cerrno>
+
+namespace accelvp::uapi {
+
+int mapping::write(uint64_t off, const void* src, uint64_t len) {
+    if (off > size_ || len > size_ - off) return -EINVAL;
+    if (host_) return drv_->host().cpu.mem_write(addr_ + off, src, len) ? 0 : -EFAULT;
+    return drv_->host().cpu.mmio_write(drv_->device_to_bar2(addr_ + off), src, len) ? 0 : -EIO;
+}
+
+int mapping::read(uint64_t off, void* dst, uint64_t len) {
+    if (off > size_ || len > size_ - off) return -EINVAL;
+    if (host_) return drv_->host().cpu.mem_read(addr_ + off, dst, len) ? 0 : -EFAULT;
+    return drv_->host().cpu.mmio_read(drv_->device_to_bar2(addr_ + off), dst, len) ? 0 : -EIO;
+}
+
+int mapping::peek(uint64_t off, void* dst, uint64_t len) {
+    if (off > size_ || len > size_ - off) return -EINVAL;
+    const uint64_t a = host_ ? addr_ + off : drv_->device_to_bar2(addr_ + off);
+    return drv_->host().cpu.peek(a, dst, len) ? 0 : -EIO;
+}
+
+std::unique_ptr<device> device::open(driver& d, int* err) {
+    if (d.rings() == 0) {
+        if (err) *err = -ENODEV;
+        return nullptr;
+    }
+    if (err) *err = 0;
+    return std::unique_ptr<device>(new device(d));
+}
+
+device::~device() {
+    for (const auto& [h, b] : bos_) b.host ? drv_.free_host(b.addr) : drv_.free_device(b.addr);
+}
+
+int device::get_info(info_args& a) {
+    const auto& i = drv_.info();
+    a.abi_version = i.abi_version;
+    a.queues = drv_.rings();
+    a.semaphores = i.semaphores;
+    a.devmem_size = i.devmem_size;
+    return 0;
+}
+
+int device::bo_create(bo_create_args& a) {
+    if (a.size == 0 || (a.flags & ~BO_HOST)) return -EINVAL;
+    const bool host = a.flags & BO_HOST;
+    const uint64_t size = (a.size + 4095) & ~4095ull;
+    if (size < a.size) return -EINVAL;
+    auto addr = host ? drv_.alloc_host(size) : drv_.alloc_device(size);
+    if (!addr) return -ENOMEM;
+    a.handle = next_handle_++;
+    a.device_va = host ? drv_.host_to_device_addr(*addr) : *addr;
+    bos_[a.handle] = bo{a.size, host, *addr};
+    return 0;
+}
+
+int device::bo_free(uint32_t handle) {
+    auto it = bos_.find(handle);
+    if (it == bos_.end()) return -ENOENT;
+    it->second.host ? drv_.free_host(it->second.addr) : drv_.free_device(it->second.addr);
+    bos_.erase(it);
+    return 0;
+}
+
+int device::bo_mmap(uint32_t handle, std::unique_ptr<mapping>& out) {
+    auto it = bos_.find(handle);
+    if (it == bos_.end()) return -ENOENT;
+    out.reset(new mapping(drv_, it->second.host, it->second.addr, it->second.size));
+    return 0;
+}
+
+int device::submit(submit_args& a) {
+    auto it = bos_.find(a.cmdbuf_handle);
+    if (it == bos_.end()) return -ENOENT;
+    const bo& b = it->second;
+    if (a.cmdbuf_size == 0 || a.cmdbuf_offset > b.size || a.cmdbuf_size > b.size - a.cmdbuf_offset) return -EINVAL;
+    const uint64_t va = (b.host ? drv_.host_to_device_addr(b.addr) : b.addr) + a.cmdbuf_offset;
+    return drv_.submit(a.queue, va, a.cmdbuf_size, a.flags, a.timeout_us, a.seq);
+}
+
+int device::wait(wait_args& a) {
+    fence_result r;
+    const int rc = drv_.wait(a.seq, sc_core::sc_time(static_cast<double>(a.timeout_ns), sc_core::SC_NS), &r);
+    if (rc == -ETIMEDOUT && !drv_.is_signaled(a.seq)) return rc;
+    if (rc == -EINVAL && !drv_.is_signaled(a.seq)) return rc;
+    a.status = r.status;
+    a.ts_start_ns = r.ts_start_ns;
+    a.ts_end_ns = r.ts_end_ns;
+    a.err_offset = r.err_offset;
+    return rc;
+}
+
+int device::last_error(error_record& out) const {
+    if (drv_.errors().empty()) return -ENOENT;
+    out = drv_.errors().back();
+    return 0;
+}
+
+} // namespace accelvp::uapi

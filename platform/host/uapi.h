@@ -1,0 +1,102 @@
+// User API over the driver model, shaped after the DRM accel ioctls (see
+// ../shared/reference/accel-driver-abis.md): an open device file, buffer objects
+// created, mapped and freed by handle, submission of a command buffer on a queue with
+// an out-fence (sequence number), and a wait with timeout. Every call returns 0 or a
+// negative errno, as the ioctl wrappers of a real runtime library do.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+
+#include "platform/host/driver.h"
+
+namespace accelvp::uapi {
+
+// DRM_IOCTL_AAX_GET_INFO
+struct info_args {
+    uint32_t abi_version = 0;
+    uint32_t queues = 0;
+    uint32_t semaphores = 0;
+    uint64_t devmem_size = 0;
+};
+
+// DRM_IOCTL_AAX_BO_CREATE
+enum : uint32_t {
+    BO_DEVICE = 0,     // device memory (default)
+    BO_HOST = 1u << 0  // pinned host memory the device reaches over PCIe
+};
+struct bo_create_args {
+    uint64_t size = 0;
+    uint32_t flags = BO_DEVICE;
+    uint32_t handle = 0;      // out
+    uint64_t device_va = 0;   // out: the address to put in packets
+};
+
+// DRM_IOCTL_AAX_SUBMIT
+struct submit_args {
+    uint32_t queue = 0;
+    uint32_t cmdbuf_handle = 0;
+    uint32_t cmdbuf_offset = 0;
+    uint32_t cmdbuf_size = 0;
+    uint32_t flags = 0;       // AAX_JOB_* extra flags
+    uint32_t timeout_us = 0;  // device-side job timeout, 0 = none
+    uint32_t seq = 0;         // out: the job's fence
+};
+
+// DRM_IOCTL_AAX_WAIT
+struct wait_args {
+    uint32_t seq = 0;
+    uint64_t timeout_ns = 0;
+    uint8_t status = 0;          // out: device status (enum aax_status)
+    uint64_t ts_start_ns = 0;    // out: device timestamps of the job
+    uint64_t ts_end_ns = 0;
+    uint32_t err_offset = 0;     // out: failing packet offset
+};
+
+// A CPU mapping of a BO (mmap). Host BOs are plain memory; device BOs go through
+// BAR2, so writes and reads take link time. peek() is a debugger read: no time passes.
+class mapping {
+public:
+    int write(uint64_t offset, const void* src, uint64_t len);
+    int read(uint64_t offset, void* dst, uint64_t len);
+    int peek(uint64_t offset, void* dst, uint64_t len);
+    uint64_t size() const { return size_; }
+
+private:
+    friend class device;
+    mapping(driver& d, bool host, uint64_t addr, uint64_t size) : drv_(&d), host_(host), addr_(addr), size_(size) {}
+    driver* drv_;
+    bool host_;
+    uint64_t addr_, size_;
+};
+
+class device {
+public:
+    // open("/dev/accel/accel0"): needs a probed driver.
+    static std::unique_ptr<device> open(driver& d, int* err = nullptr);
+    ~device();  // frees the file's BOs, like close()
+
+    int get_info(info_args& a);
+    int bo_create(bo_create_args& a);
+    int bo_free(uint32_t handle);
+    int bo_mmap(uint32_t handle, std::unique_ptr<mapping>& out);
+    int submit(submit_args& a);
+    int wait(wait_args& a);
+    // Last device error the driver recorded (DRM_IOCTL_AAX_GET_INFO op=ERROR).
+    int last_error(error_record& out) const;
+    driver& drv() { return drv_; }
+
+private:
+    explicit device(driver& d) : drv_(d) {}
+    struct bo {
+        uint64_t size;
+        bool host;
+        uint64_t addr;  // device bus address for device BOs, host physical for host BOs
+    };
+    driver& drv_;
+    std::map<uint32_t, bo> bos_;
+    uint32_t next_handle_ = 1;
+};
+
+} // namespace accelvp::uapi

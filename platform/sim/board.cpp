@@ -1,0 +1,48 @@
+#include "platform/sim/board.h"
+
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "abi/aax_regs.h"
+
+#include "platform/host/uapi.h"
+
+namespace accelvp {
+
+board::board(sc_core::sc_module_name name, const config& c, workload* w)
+    : sc_module(name), host("host", c), soc("chip", c), drv(host, c), cfg_(c), wl_(w) {
+    soc.pcie.to_host.bind(host.bus.target_socket);
+    host.bus.add_target("bar0", host.bar0(), AAX_BAR0_SIZE, soc.pcie.bar0_socket);
+    host.bus.add_target("bar2", host.bar2(), c.get_uint("mem.size"), soc.pcie.bar2_socket);
+    SC_HAS_PROCESS(board);
+    SC_THREAD(main_thread);
+}
+
+void board::main_thread() {
+    if (int rc = drv.probe()) {
+        error_ = fmt::format("driver probe failed: {}", std::strerror(-rc));
+    } else if (!wl_) {
+        exit_code_ = 0;
+    } else {
+        int err = 0;
+        auto dev = uapi::device::open(drv, &err);
+        if (!dev) {
+            error_ = fmt::format("open: {}", std::strerror(-err));
+        } else {
+            workload_context ctx(*dev, cfg_, soc);
+            ctx.functional = cfg_.get_string("sim.mode") == "functional";
+            ctx.seed = cfg_.get_uint("sim.seed");
+            start_ps_ = sc_core::sc_time_stamp().value();
+            exit_code_ = wl_->run(ctx);
+            summary_ = ctx.summary;
+            verified_ = ctx.verified;
+            error_ = ctx.error;
+            if (exit_code_ != 0 && error_.empty()) error_ = "workload failed";
+        }
+    }
+    done_ = true;
+    sc_core::sc_stop();
+}
+
+} // namespace accelvp

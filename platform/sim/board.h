@@ -1,0 +1,45 @@
+// A board: one host and one chip joined by the PCIe link, and the host thread that
+// probes the driver and runs a workload.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <systemc>
+
+#include "platform/chip/chip.h"
+#include "platform/host/driver.h"
+#include "platform/host/host_system.h"
+#include "platform/workloads/workload.h"
+
+namespace accelvp {
+
+class board : public sc_core::sc_module {
+public:
+    board(sc_core::sc_module_name name, const config& c, workload* w);
+
+    host_system host;
+    chip soc;
+    driver drv;
+
+    // Outcome, valid once done() is true.
+    bool done() const { return done_; }
+    int exit_code() const { return exit_code_; }
+    const std::string& error() const { return error_; }
+    const nlohmann::json& summary() const { return summary_; }
+    const std::optional<bool>& verified() const { return verified_; }
+    uint64_t workload_start_ps() const { return start_ps_; }
+
+private:
+    void main_thread();
+    const config& cfg_;
+    workload* wl_;
+    bool done_ = false;
+    int exit_code_ = 1;
+    std::string error_;
+    nlohmann::json summary_ = nlohmann::json::object();
+    std::optional<bool> verified_;
+    uint64_t start_ps_ = 0;
+};
+
+} // namespace accelvp

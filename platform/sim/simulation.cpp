@@ -1,0 +1,129 @@
+#include "platform/sim/simulation.h"
+
+#include <chrono>
+#include <fstream>
+#include <ostream>
+
+#include <fmt/format.h>
+
+#include "platform/host/driver.h"
+#include "platform/sim/board.h"
+#include "tlm/core/log.h"
+#include "tlm/core/stats.h"
+#include "tlm/core/trace.h"
+
+namespace accelvp {
+
+param_schema build_schema(const std::string& workload_name) {
+    param_schema s;
+    s.string("preset.name", "custom", "name of this configuration");
+    s.string("preset.description", "", "one-line description, shown by 'accelvp list'");
+    s.string("sim.mode", "functional", "functional: move and check data; timing: time only, same cycles",
+             {"functional", "timing"});
+    s.integer("sim.seed", 1, 0, INT64_MAX, "seed for workload data");
+    s.string("sim.log_level", "warn", "log verbosity on stderr", {"error", "warn", "info", "debug", "trace"});
+    s.real("sim.max_time_ms", 60000, 0.001, 1e9, "simulated-time limit of a run", "ms");
+    chip::declare(s);
+    host_system::declare(s);
+    driver::declare(s);
+    if (!workload_name.empty()) make_workload(workload_name)->declare(s);
+    return s;
+}
+
+config load_config(const param_schema& schema, const run_options& o) {
+    config c(schema);
+    c.load_yaml_file(resolve_config_path(o.config));
+    for (const auto& ov : o.overrides) c.apply_override(ov);
+    if (o.mode) c.set("sim.mode", *o.mode, "--mode");
+    if (o.seed) c.set("sim.seed", std::to_string(*o.seed), "--seed");
+    c.validate();
+    // Cross-parameter checks.
+    const uint64_t devmem = c.get_uint("mem.size");
+    if (c.get_uint("addr.devmem_base") + devmem > c.get_uint("addr.regs_base") &&
+        c.get_uint("addr.devmem_base") < c.get_uint("addr.regs_base") + 0x10000)
+        throw config_error(fmt::format("config error: mem.size = {} makes device memory overlap addr.regs_base = 0x{:x}",
+                                       devmem, c.get_uint("addr.regs_base")));
+    return c;
+}
+
+namespace {
+std::string fmt_value(const nlohmann::json& v) {
+    if (v.is_number_float()) {
+        const double d = v.get<double>();
+        return std::abs(d) >= 1e6 ? fmt::format("{:.6g}", d) : fmt::format("{:.4f}", d);
+    }
+    if (v.is_string()) return v.get<std::string>();
+    return v.dump();
+}
+} // namespace
+
+void print_report(const nlohmann::json& st, std::ostream& out) {
+    const auto& w = st["workload"];
+    out << fmt::format("accelvp {} | workload {} | config {} | mode {} | seed {}\n", ACCELVP_VERSION,
+                       w["name"].get<std::string>(), st["config"]["preset.name"].get<std::string>(),
+                       st["config"]["sim.mode"].get<std::string>(), st["config"]["sim.seed"].get<int64_t>());
+    size_t width = 10;
+    for (const auto& [k, v] : st["summary"].items()) width = std::max(width, k.size());
+    out << fmt::format("  {:<{}}  {}\n", "metric", width, "value");
+    out << fmt::format("  {:-<{}}  {:-<16}\n", "", width, "");
+    for (const auto& [k, v] : st["summary"].items()) out << fmt::format("  {:<{}}  {}\n", k, width, fmt_value(v));
+    const auto& ver = w["verified"];
+    out << fmt::format("  verified: {}   simulated: {:.3f} us   wall: {:.3f} s\n",
+                       ver.is_null() ? "not checked (timing mode)" : (ver.get<bool>() ? "yes, bit-exact" : "NO"),
+                       st["simulated_ns"].get<double>() / 1000.0, st["wall_s"].get<double>());
+}
+
+run_result run(const run_options& o, std::ostream& out) {
+    const auto wall0 = std::chrono::steady_clock::now();
+    auto wl = make_workload(o.workload);
+    const param_schema schema = build_schema(o.workload);
+    const config cfg = load_config(schema, o);
+    set_log_level(parse_log_level(cfg.get_string("sim.log_level")));
+    tracer::instance().enable(!o.trace_file.empty());
+
+    run_result res;
+    auto top = std::make_unique<board>("board", cfg, wl.get());
+    const sc_core::sc_time limit(cfg.get_real("sim.max_time_ms"), sc_core::SC_MS);
+    sc_core::sc_start(limit);
+    if (!top->done()) {
+        res.exit_code = exit_device_error;
+        res.error = sc_core::sc_time_stamp() >= limit
+                        ? fmt::format("simulated-time limit sim.max_time_ms = {} reached before the workload finished",
+                                      cfg.get_real("sim.max_time_ms"))
+                        : "the workload is waiting but nothing is left to happen (device or driver hang)";
+    } else {
+        res.exit_code = top->exit_code();
+        res.error = top->error();
+    }
+    const double sim_ns = static_cast<double>(sc_core::sc_time_stamp().value()) / 1000.0;
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+
+    nlohmann::json params = cfg.to_json("workload.");
+    nlohmann::json st;
+    st["schema_version"] = 1;
+    st["config"] = cfg.to_json();
+    st["workload"] = {{"name", o.workload}, {"params", params}, {"verified", nullptr}};
+    if (top->verified()) st["workload"]["verified"] = *top->verified();
+    st["simulated_ns"] = sim_ns;
+    st["wall_s"] = wall;
+    st["summary"] = top->summary();
+    st["summary"]["simulated_ns"] = sim_ns;
+    st["components"] = global_stats().to_json(sim_ns * 1e-9);
+    if (!res.error.empty()) st["error"] = res.error;
+    res.stats = st;
+
+    if (!o.stats_file.empty()) {
+        std::ofstream f(o.stats_file);
+        f << st.dump(2) << "\n";
+        if (!f) throw config_error("usage error: cannot write stats file '" + o.stats_file + "'");
+    }
+    if (!o.trace_file.empty()) tracer::instance().write(o.trace_file);
+    if (o.json)
+        out << st.dump(2) << "\n";
+    else if (!o.quiet)
+        print_report(st, out);
+    top.reset();
+    return res;
+}
+
+} // namespace accelvp

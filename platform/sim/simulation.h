@@ -1,0 +1,49 @@
+// One simulation run, as the CLI and the tests start it: build the schema (platform +
+// workload), load and check the configuration, elaborate, simulate, report.
+// SystemC elaborates once per process, so run() can be called once per process.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "tlm/core/config.h"
+
+namespace accelvp {
+
+constexpr int exit_ok = 0;
+constexpr int exit_device_error = 1;
+constexpr int exit_usage = 2;
+
+struct run_options {
+    std::string config = "inference";
+    std::vector<std::string> overrides;  // "key=value"
+    std::string workload = "dma-copy";
+    std::optional<std::string> mode;     // functional | timing
+    std::optional<uint64_t> seed;
+    std::string stats_file, trace_file;
+    bool quiet = false;
+    bool json = false;                   // print the stats JSON on stdout instead of the table
+};
+
+// Schema of everything a run can be configured with; workload "" = platform only.
+param_schema build_schema(const std::string& workload);
+// Load preset + overrides + options into a checked config. Throws config_error.
+config load_config(const param_schema& schema, const run_options& o);
+
+struct run_result {
+    int exit_code = exit_ok;
+    std::string error;
+    nlohmann::json stats;  // the full stats document
+};
+// Runs one simulation. Config errors are thrown as config_error (exit 2 for callers).
+run_result run(const run_options& o, std::ostream& out);
+
+// The human report: summary table and headline figures.
+void print_report(const nlohmann::json& stats, std::ostream& out);
+
+} // namespace accelvp

@@ -1,0 +1,30 @@
+#include <fmt/format.h>
+
+#include "platform/workloads/dma_copy.h"
+#include "platform/workloads/workload.h"
+
+namespace accelvp {
+
+const std::map<std::string, workload_entry>& workload_registry() {
+    static const std::map<std::string, workload_entry> reg = [] {
+        std::map<std::string, workload_entry> r;
+        auto add = [&r](std::function<std::unique_ptr<workload>()> make) {
+            auto w = make();
+            r[w->name()] = workload_entry{w->description(), std::move(make)};
+        };
+        add([] { return std::make_unique<dma_copy>(); });
+        return r;
+    }();
+    return reg;
+}
+
+std::unique_ptr<workload> make_workload(const std::string& name) {
+    const auto& reg = workload_registry();
+    auto it = reg.find(name);
+    if (it != reg.end()) return it->second.make();
+    std::string names;
+    for (const auto& [n, e] : reg) names += (names.empty() ? "" : ", ") + n;
+    throw config_error(fmt::format("usage error: unknown workload '{}'; valid workloads: {}", name, names));
+}
+
+} // namespace accelvp

@@ -1,0 +1,47 @@
+// TLM extensions and interfaces through which our blocks meet.
+#pragma once
+
+#include <cstdint>
+
+#include <systemc>
+#include <tlm>
+
+namespace accelvp {
+
+// Marks a transaction of the `timing` fidelity mode: targets account its time exactly
+// as in functional mode but move no data (so cycle counts are identical in both modes).
+struct timing_only_ext : tlm::tlm_extension<timing_only_ext> {
+    tlm::tlm_extension_base* clone() const override { return new timing_only_ext(*this); }
+    void copy_from(const tlm::tlm_extension_base&) override {}
+};
+
+inline bool is_timing_only(const tlm::tlm_generic_payload& t) {
+    return t.get_extension<timing_only_ext>() != nullptr;
+}
+
+// Engine command protocol: a queue manager hands a packet to an engine as a TLM WRITE
+// of the packet bytes to the engine's command socket (address 0). The engine executes
+// it inside b_transport (it may wait), adds its time to the delay and reports the
+// outcome here (an aax_status code and, for address errors, the offending address).
+struct command_ext : tlm::tlm_extension<command_ext> {
+    uint8_t status = 0;       // enum aax_status
+    uint64_t error_addr = 0;  // first address that failed, for AAX_ERR_BAD_ADDRESS/BUS
+    uint64_t deadline_ps = 0; // absolute job deadline (0 = none): waits give up there
+    tlm::tlm_extension_base* clone() const override { return new command_ext(*this); }
+    void copy_from(const tlm::tlm_extension_base& o) override { *this = static_cast<const command_ext&>(o); }
+};
+
+// An edge-triggered interrupt line bundle (message-signalled, like MSI-X): a source
+// calls raise(line) at the current simulated time.
+class irq_if : public virtual sc_core::sc_interface {
+public:
+    virtual void raise(unsigned line) = 0;
+};
+
+// Soft reset fan-out from the device control block to the blocks it resets.
+class reset_if : public virtual sc_core::sc_interface {
+public:
+    virtual void soft_reset() = 0;
+};
+
+} // namespace accelvp

@@ -1,0 +1,28 @@
+// Logging with levels and component names. Messages go to stderr, prefixed with the
+// simulated time and the component's hierarchical name, so they never mix with the
+// report on stdout. Formatting happens only when the level is enabled.
+#pragma once
+
+#include <string>
+
+#include <fmt/format.h>
+
+namespace accelvp {
+
+enum class log_level { error = 0, warn = 1, info = 2, debug = 3, trace = 4 };
+
+log_level current_log_level();
+void set_log_level(log_level l);
+// "error", "warn", "info", "debug", "trace"; throws config_error on anything else.
+log_level parse_log_level(const std::string& s);
+void log_write(log_level l, const std::string& component, const std::string& msg);
+
+template <typename... Args>
+void log(log_level l, const std::string& component, fmt::format_string<Args...> f, Args&&... args) {
+    if (static_cast<int>(l) > static_cast<int>(current_log_level())) return;
+    log_write(l, component, fmt::format(f, std::forward<Args>(args)...));
+}
+
+} // namespace accelvp
+
+#define AVP_LOG(level, comp, ...) ::accelvp::log(::accelvp::log_level::level, comp, __VA_ARGS__)

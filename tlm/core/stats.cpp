@@ -1,0 +1,96 @@
+#include "tlm/core/stats.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace accelvp {
+
+nlohmann::json counter::value(double) const { return v_; }
+
+void average::sample(double v) {
+    if (n_ == 0) {
+        min_ = max_ = v;
+    } else {
+        min_ = std::min(min_, v);
+        max_ = std::max(max_, v);
+    }
+    ++n_;
+    sum_ += v;
+}
+
+nlohmann::json average::value(double) const {
+    return {{"mean", mean()}, {"min", min_}, {"max", max_}, {"count", n_}};
+}
+
+histogram::histogram(std::string name, std::string desc, double lo, double bucket_width, unsigned buckets)
+    : stat_base(std::move(name), std::move(desc)), lo_(lo), w_(bucket_width), b_(buckets, 0) {
+    if (buckets == 0 || bucket_width <= 0) throw std::invalid_argument("histogram needs buckets and a width");
+}
+
+void histogram::sample(double v) {
+    ++n_;
+    sum_ += v;
+    if (v < lo_) {
+        ++under_;
+        return;
+    }
+    const auto idx = static_cast<uint64_t>((v - lo_) / w_);
+    if (idx >= b_.size())
+        ++over_;
+    else
+        ++b_[idx];
+}
+
+nlohmann::json histogram::value(double) const {
+    return {{"lo", lo_},           {"bucket_width", w_}, {"buckets", b_},
+            {"underflow", under_}, {"overflow", over_},  {"count", n_},
+            {"mean", n_ ? sum_ / static_cast<double>(n_) : 0.0}};
+}
+
+nlohmann::json rate::value(double simulated_s) const {
+    return {{"total", total_}, {unit_, simulated_s > 0 ? total_ * scale_ / simulated_s : 0.0}};
+}
+
+void stats_registry::add(const std::string& component, stat_base& s) {
+    auto& g = groups_[component];
+    for (auto* existing : g)
+        if (existing->name() == s.name())
+            throw std::logic_error("duplicate stat " + component + "." + s.name());
+    g.push_back(&s);
+}
+
+void stats_registry::remove_component(const std::string& component) { groups_.erase(component); }
+
+nlohmann::json stats_registry::to_json(double simulated_s) const {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [comp, stats] : groups_) {
+        nlohmann::json g = nlohmann::json::object();
+        for (const auto* s : stats) g[s->name()] = s->value(simulated_s);
+        out[comp] = std::move(g);
+    }
+    return out;
+}
+
+std::map<std::string, std::string> stats_registry::descriptions() const {
+    std::map<std::string, std::string> out;
+    for (const auto& [comp, stats] : groups_)
+        for (const auto* s : stats) out[comp + "." + s->name()] = s->description();
+    return out;
+}
+
+const stat_base* stats_registry::find(const std::string& component, const std::string& name) const {
+    auto it = groups_.find(component);
+    if (it == groups_.end()) return nullptr;
+    for (const auto* s : it->second)
+        if (s->name() == name) return s;
+    return nullptr;
+}
+
+stats_registry& global_stats() {
+    static stats_registry r;
+    return r;
+}
+
+} // namespace accelvp

@@ -1,0 +1,106 @@
+// Statistics registry: counters, averages, histograms and rates, each declared by its
+// component with a name and a one-line description, grouped by the component's
+// hierarchical SystemC name and dumped as JSON in one place (gem5-style).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace accelvp {
+
+class stat_base {
+public:
+    stat_base(std::string name, std::string desc) : name_(std::move(name)), desc_(std::move(desc)) {}
+    virtual ~stat_base() = default;
+    stat_base(const stat_base&) = delete;
+    stat_base& operator=(const stat_base&) = delete;
+    const std::string& name() const { return name_; }
+    const std::string& description() const { return desc_; }
+    virtual nlohmann::json value(double simulated_s) const = 0;
+
+private:
+    std::string name_, desc_;
+};
+
+// Monotonic event or byte count.
+class counter : public stat_base {
+public:
+    using stat_base::stat_base;
+    counter& operator+=(uint64_t n) { v_ += n; return *this; }
+    counter& operator++() { ++v_; return *this; }
+    uint64_t get() const { return v_; }
+    nlohmann::json value(double) const override;
+
+private:
+    uint64_t v_ = 0;
+};
+
+// Mean (with min, max, count) of sampled values.
+class average : public stat_base {
+public:
+    using stat_base::stat_base;
+    void sample(double v);
+    uint64_t count() const { return n_; }
+    double mean() const { return n_ ? sum_ / static_cast<double>(n_) : 0.0; }
+    double min() const { return min_; }
+    double max() const { return max_; }
+    nlohmann::json value(double) const override;
+
+private:
+    uint64_t n_ = 0;
+    double sum_ = 0, min_ = 0, max_ = 0;
+};
+
+// Fixed-width linear buckets [lo, lo+w), ..., plus underflow/overflow.
+class histogram : public stat_base {
+public:
+    histogram(std::string name, std::string desc, double lo, double bucket_width, unsigned buckets);
+    void sample(double v);
+    uint64_t count() const { return n_; }
+    const std::vector<uint64_t>& buckets() const { return b_; }
+    nlohmann::json value(double) const override;
+
+private:
+    double lo_, w_;
+    std::vector<uint64_t> b_;
+    uint64_t under_ = 0, over_ = 0, n_ = 0;
+    double sum_ = 0;
+};
+
+// A quantity per simulated second (bytes -> bytes/s), reported with its total.
+class rate : public stat_base {
+public:
+    rate(std::string name, std::string desc, double scale = 1.0, std::string unit = "per_s")
+        : stat_base(std::move(name), std::move(desc)), scale_(scale), unit_(std::move(unit)) {}
+    rate& operator+=(double n) { total_ += n; return *this; }
+    double total() const { return total_; }
+    nlohmann::json value(double simulated_s) const override;
+
+private:
+    double total_ = 0, scale_;
+    std::string unit_;
+};
+
+// Per-component groups, keyed by hierarchical name. Components own their stats and
+// register pointers; the registry must be dumped before components are destroyed.
+class stats_registry {
+public:
+    void add(const std::string& component, stat_base& s);
+    void remove_component(const std::string& component);
+    nlohmann::json to_json(double simulated_s) const;
+    // name -> description, for docs/stats.md and `accelvp stats --describe`
+    std::map<std::string, std::string> descriptions() const;
+    const stat_base* find(const std::string& component, const std::string& name) const;
+
+private:
+    std::map<std::string, std::vector<stat_base*>> groups_;
+};
+
+// The process-wide registry (one simulation per process, like SystemC itself).
+stats_registry& global_stats();
+
+} // namespace accelvp

@@ -1,0 +1,77 @@
+#include "tlm/core/trace.h"
+
+#include <fstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace accelvp {
+
+namespace {
+// Chrome trace timestamps are microseconds; print ps-exact decimals so traces are
+// byte-identical across runs.
+std::string us(const sc_core::sc_time& t) {
+    const uint64_t ps = t.value();  // default time resolution is 1 ps
+    return fmt::format("{}.{:06d}", ps / 1000000, ps % 1000000);
+}
+std::string quoted(const std::string& s) { return nlohmann::json(s).dump(); }
+} // namespace
+
+tracer& tracer::instance() {
+    static tracer t;
+    return t;
+}
+
+int tracer::track(const std::string& name) {
+    auto it = tracks_.find(name);
+    if (it != tracks_.end()) return it->second;
+    const int id = static_cast<int>(tracks_.size()) + 1;
+    tracks_[name] = id;
+    if (enabled_) {
+        events_.push_back(fmt::format(R"({{"ph":"M","pid":1,"tid":{},"name":"thread_name","args":{{"name":{}}}}})", id,
+                                      quoted(name)));
+        events_.push_back(fmt::format(R"({{"ph":"M","pid":1,"tid":{},"name":"thread_sort_index","args":{{"sort_index":{}}}}})",
+                                      id, id));
+    }
+    return id;
+}
+
+void tracer::slice(int track, const std::string& name, const sc_core::sc_time& start, const sc_core::sc_time& dur,
+                   const std::string& category, const std::string& args_json) {
+    if (!enabled_) return;
+    events_.push_back(fmt::format(R"({{"ph":"X","pid":1,"tid":{},"ts":{},"dur":{},"name":{},"cat":{}{}}})", track,
+                                  us(start), us(dur), quoted(name), quoted(category.empty() ? "default" : category),
+                                  args_json.empty() ? "" : ",\"args\":" + args_json));
+}
+
+void tracer::instant(int track, const std::string& name, const sc_core::sc_time& at, const std::string& args_json) {
+    if (!enabled_) return;
+    events_.push_back(fmt::format(R"({{"ph":"i","s":"t","pid":1,"tid":{},"ts":{},"name":{}{}}})", track, us(at),
+                                  quoted(name), args_json.empty() ? "" : ",\"args\":" + args_json));
+}
+
+std::string tracer::to_string() const {
+    std::string out = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
+    out += R"({"ph":"M","pid":1,"name":"process_name","args":{"name":"accelvp"}})";
+    for (const auto& e : events_) {
+        out += ",\n";
+        out += e;
+    }
+    out += "\n]}\n";
+    return out;
+}
+
+void tracer::write(const std::string& path) const {
+    std::ofstream f(path, std::ios::binary);
+    if (!f) throw std::runtime_error("cannot write trace file '" + path + "'");
+    f << to_string();
+    if (!f) throw std::runtime_error("error writing trace file '" + path + "'");
+}
+
+void tracer::clear() {
+    tracks_.clear();
+    events_.clear();
+}
+
+} // namespace accelvp

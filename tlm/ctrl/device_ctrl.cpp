@@ -1,0 +1,75 @@
+#include "tlm/ctrl/device_ctrl.h"
+
+#include "abi/aax_regs.h"
+#include "tlm/core/log.h"
+
+namespace accelvp {
+
+device_ctrl::device_ctrl(sc_core::sc_module_name name, const caps& c)
+    : sc_module(name), reg_socket("reg_socket"), irq_in("irq_in"), msi_out("msi_out"), reset_out("reset_out"),
+      caps_(c), regs_(this->name()) {
+    reg_socket.register_b_transport(this, &device_ctrl::b_transport);
+    reg_socket.register_transport_dbg(this, &device_ctrl::transport_dbg);
+    irq_in.bind(*this);
+
+    regs_.add("id", AAX_REG_ID, AAX_ID_MAGIC, reg_access::ro);
+    regs_.add("version", AAX_REG_VERSION, AAX_ABI_VERSION, reg_access::ro);
+    regs_.add("caps0", AAX_REG_CAPS0,
+              (c.rings & 0xFF) | (c.cqs & 0xFF) << 8 | (c.dma_engines & 0xFF) << 16 | (c.msix_vectors & 0xFF) << 24,
+              reg_access::ro);
+    regs_.add("caps1", AAX_REG_CAPS1, c.semaphores & 0xFFFF, reg_access::ro);
+    regs_.add("dev_status", AAX_REG_DEV_STATUS, AAX_DEV_STATUS_READY, reg_access::ro);
+    regs_.add("reset", AAX_REG_RESET, 0, reg_access::wo).write_cb([this](uint32_t v) {
+        if (v != AAX_RESET_SOFT) return;  // other values are reserved and ignored
+        ++resets_;
+        raw_ = 0;
+        for (int i = 0; i < reset_out.size(); ++i) reset_out[i]->soft_reset();
+    });
+    // Reading LO latches HI so the pair is consistent.
+    regs_.add("timestamp_lo", AAX_REG_TIMESTAMP_LO, 0, reg_access::ro).read_cb([this] {
+        const uint64_t ns = now_ns();
+        ts_hi_latch_ = static_cast<uint32_t>(ns >> 32);
+        return static_cast<uint32_t>(ns);
+    });
+    regs_.add("timestamp_hi", AAX_REG_TIMESTAMP_HI, 0, reg_access::ro).read_cb([this] { return ts_hi_latch_; });
+    regs_.add("devmem_size_lo", AAX_REG_DEVMEM_SIZE_LO, static_cast<uint32_t>(c.devmem_size), reg_access::ro);
+    regs_.add("devmem_size_hi", AAX_REG_DEVMEM_SIZE_HI, static_cast<uint32_t>(c.devmem_size >> 32), reg_access::ro);
+    regs_.add("host_win_lo", AAX_REG_HOST_WIN_LO, static_cast<uint32_t>(c.host_window), reg_access::ro);
+    regs_.add("host_win_hi", AAX_REG_HOST_WIN_HI, static_cast<uint32_t>(c.host_window >> 32), reg_access::ro);
+    regs_.add("scratch", AAX_REG_SCRATCH, 0, reg_access::rw);
+
+    regs_.add("irq_status", AAX_REG_IRQ_STATUS, 0, reg_access::w1c)
+        .read_cb([this] { return raw_ & ~regs_.peek(AAX_REG_IRQ_MASK); })
+        .write_cb([this](uint32_t w) { raw_ &= ~w; });
+    regs_.add("irq_mask", AAX_REG_IRQ_MASK, 0xFFFFFFFFu, reg_access::rw).write_cb([this](uint32_t newmask) {
+        // Lines that were pending while masked fire when unmasked.
+        const uint32_t fire = raw_ & ~newmask;
+        for (unsigned line = 0; line < 32; ++line)
+            if (fire & (1u << line)) msi_out->raise(vector_for_line(line));
+    });
+    regs_.add("irq_raw", AAX_REG_IRQ_RAW, 0, reg_access::ro).read_cb([this] { return raw_; });
+
+    for (stat_base* s : std::initializer_list<stat_base*>{&irqs_, &msis_, &resets_}) global_stats().add(this->name(), *s);
+}
+
+device_ctrl::~device_ctrl() { global_stats().remove_component(name()); }
+
+uint64_t device_ctrl::now_ns() const { return sc_core::sc_time_stamp().value() / 1000; }
+
+unsigned device_ctrl::vector_for_line(unsigned line) {
+    if (line >= AAX_IRQ_CQ_SHIFT) return AAX_MSIX_VEC_CQ(line - AAX_IRQ_CQ_SHIFT);
+    if (line == 1 || line == 2) return AAX_MSIX_VEC_ERROR;
+    return AAX_MSIX_VEC_EVENT;
+}
+
+void device_ctrl::raise(unsigned line) {
+    if (line >= 32) return;
+    ++irqs_;
+    raw_ |= 1u << line;
+    if (regs_.peek(AAX_REG_IRQ_MASK) & (1u << line)) return;
+    ++msis_;
+    AVP_LOG(debug, name(), "irq line {} -> MSI-X vector {}", line, vector_for_line(line));
+    msi_out->raise(vector_for_line(line));
+}
+
+} // namespace accelvp

@@ -1,0 +1,199 @@
+#include "tlm/dma/dma_engine.h"
+
+#include <cstring>
+#include <queue>
+
+#include <fmt/format.h>
+
+#include "tlm/core/extensions.h"
+#include "tlm/core/log.h"
+#include "tlm/core/trace.h"
+
+namespace accelvp {
+
+void dma_engine::declare(param_schema& s, const std::string& prefix) {
+    const params d;
+    s.integer(prefix + ".burst_bytes", d.burst_bytes, 64, 1 << 20, "largest single bus transaction", "bytes");
+    s.integer(prefix + ".max_outstanding", d.max_outstanding, 1, 256, "bursts in flight at once");
+    s.real(prefix + ".bandwidth_gbps", d.bandwidth_gbps, 0.1, 100000, "engine datapath throughput", "GB/s");
+    s.real(prefix + ".setup_ns", d.setup_ns, 0, 100000, "fixed cost per DMA packet", "ns");
+}
+
+dma_engine::params dma_engine::from_config(const config& c, const std::string& prefix) {
+    params p;
+    p.burst_bytes = static_cast<uint32_t>(c.get_uint(prefix + ".burst_bytes"));
+    p.max_outstanding = static_cast<uint32_t>(c.get_uint(prefix + ".max_outstanding"));
+    p.bandwidth_gbps = c.get_real(prefix + ".bandwidth_gbps");
+    p.setup_ns = c.get_real(prefix + ".setup_ns");
+    p.timing_only = c.get_string("sim.mode") == "timing";
+    return p;
+}
+
+dma_engine::dma_engine(sc_core::sc_module_name name, const params& p)
+    : sc_module(name), cmd_socket("cmd_socket"), bus_socket("bus_socket"), p_(p), datapath_(p.bandwidth_gbps * 1e9),
+      buffers_(static_cast<size_t>(p.max_outstanding) * p.burst_bytes) {
+    cmd_socket.register_b_transport(this, &dma_engine::cmd_b_transport);
+    for (stat_base* s : std::initializer_list<stat_base*>{&commands_, &errors_, &bursts_, &bytes_, &busy_, &throughput_})
+        global_stats().add(this->name(), *s);
+    track_ = tracer::instance().track(this->name());
+}
+
+dma_engine::~dma_engine() { global_stats().remove_component(name()); }
+
+uint8_t dma_engine::validate(const aax_pkt_dma& p) {
+    if (p.width == 0 || p.height == 0) return AAX_ERR_BAD_PARAM;
+    if (p.hdr.param & ~AAX_DMA_FILL) return AAX_ERR_BAD_PARAM;
+    if (p.height > 1 && p.dst_stride < p.width) return AAX_ERR_BAD_PARAM;  // rows would overlap
+    // Keep every address computation inside 64 bits.
+    const unsigned __int128 span_dst = static_cast<unsigned __int128>(p.height - 1) * p.dst_stride + p.width;
+    const unsigned __int128 span_src = static_cast<unsigned __int128>(p.height - 1) * p.src_stride + p.width;
+    if (p.dst + span_dst > (static_cast<unsigned __int128>(1) << 64)) return AAX_ERR_BAD_PARAM;
+    if (!(p.hdr.param & AAX_DMA_FILL) && p.src + span_src > (static_cast<unsigned __int128>(1) << 64))
+        return AAX_ERR_BAD_PARAM;
+    return AAX_OK;
+}
+
+void dma_engine::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+    auto* ext = t.get_extension<command_ext>();
+    aax_pkt_dma pkt{};
+    if (!t.is_write() || t.get_data_length() != sizeof(pkt) || !ext) {
+        t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+        return;
+    }
+    std::memcpy(&pkt, t.get_data_ptr(), sizeof(pkt));
+    const result r = execute(pkt, delay);
+    ext->status = r.status;
+    ext->error_addr = r.error_addr;
+    t.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+uint8_t dma_engine::bus_access(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint32_t len,
+                               sc_core::sc_time& delay, uint64_t& error_addr) {
+    tlm::tlm_generic_payload t;
+    timing_only_ext timing;
+    t.set_command(cmd);
+    t.set_address(addr);
+    t.set_data_ptr(data);
+    t.set_data_length(len);
+    t.set_streaming_width(len);
+    t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    if (p_.timing_only) t.set_extension(&timing);
+    bus_socket->b_transport(t, delay);
+    if (p_.timing_only) t.clear_extension(&timing);
+    if (t.get_response_status() == tlm::TLM_OK_RESPONSE) return AAX_OK;
+    error_addr = addr;
+    return t.get_response_status() == tlm::TLM_ADDRESS_ERROR_RESPONSE ? AAX_ERR_BAD_ADDRESS : AAX_ERR_BUS;
+}
+
+dma_engine::result dma_engine::execute(const aax_pkt_dma& p, sc_core::sc_time& delay) {
+    result res;
+    ++commands_;
+    res.status = validate(p);
+    if (res.status != AAX_OK) {
+        ++errors_;
+        return res;
+    }
+    const bool fill = p.hdr.param & AAX_DMA_FILL;
+    const uint64_t begin = abs_ps(delay);
+    const uint64_t t0 = begin + static_cast<uint64_t>(p_.setup_ns * 1000.0 + 0.5);
+
+    // Burst generator: rows x chunks of at most burst_bytes.
+    struct chunk {
+        uint64_t src, dst;
+        uint32_t len;
+        uint32_t col;  // byte offset within the row (fill pattern phase)
+    };
+    uint32_t row = 0;
+    uint64_t col = 0;
+    auto next_chunk = [&](chunk& c) {
+        if (row >= p.height) return false;
+        const uint64_t n = std::min<uint64_t>(p_.burst_bytes, p.width - col);
+        c.src = p.src + static_cast<uint64_t>(row) * p.src_stride + col;
+        c.dst = p.dst + static_cast<uint64_t>(row) * p.dst_stride + col;
+        c.len = static_cast<uint32_t>(n);
+        c.col = static_cast<uint32_t>(col);
+        col += n;
+        if (col == p.width) {
+            col = 0;
+            ++row;
+        }
+        return true;
+    };
+
+    // Local event queue ordered by (time, sequence). Each burst goes through three
+    // steps -- read the source, pass the engine datapath, write the destination -- and
+    // each step is presented to its resource when it arrives there, in time order, so
+    // the FCFS timelines of memories and links never see a later arrival before an
+    // earlier one. A finished write frees its slot for the next burst.
+    enum class stage : uint8_t { read, datapath, write };
+    struct step {
+        uint64_t t, seq;
+        uint32_t slot;
+        stage what;
+        chunk c;
+        bool operator>(const step& o) const { return t != o.t ? t > o.t : seq > o.seq; }
+    };
+    std::priority_queue<step, std::vector<step>, std::greater<step>> q;
+    uint64_t seq = 0, last_done = t0;
+    auto start_burst = [&](uint32_t slot, uint64_t at) {
+        chunk c;
+        if (next_chunk(c)) q.push(step{at, seq++, slot, fill ? stage::datapath : stage::read, c});  // a fill has no read
+    };
+    for (uint32_t s = 0; s < p_.max_outstanding; ++s) start_burst(s, t0);
+
+    while (!q.empty()) {
+        step st = q.top();
+        q.pop();
+        uint8_t* buf = buffers_.data() + static_cast<size_t>(st.slot) * p_.burst_bytes;
+        sc_core::sc_time d = offset_to(st.t);
+        const stage was = st.what;
+        switch (was) {
+        case stage::read:
+            res.status = bus_access(tlm::TLM_READ_COMMAND, st.c.src, buf, st.c.len, d, res.error_addr);
+            st.t = abs_ps(d);
+            st.what = stage::datapath;
+            break;
+        case stage::datapath:
+            if (fill && !p_.timing_only) {
+                for (uint32_t i = 0; i < st.c.len; ++i)
+                    buf[i] = static_cast<uint8_t>(p.fill >> (8 * ((st.c.col + i) & 3)));
+            }
+            st.t = datapath_.reserve(st.t, st.c.len);
+            st.what = stage::write;
+            break;
+        case stage::write:
+            res.status = bus_access(tlm::TLM_WRITE_COMMAND, st.c.dst, buf, st.c.len, d, res.error_addr);
+            st.t = abs_ps(d);
+            break;
+        }
+        if (res.status != AAX_OK) {
+            last_done = std::max(last_done, st.t);
+            break;
+        }
+        if (was == stage::write) {
+            last_done = std::max(last_done, st.t);
+            ++bursts_;
+            bytes_ += st.c.len;
+            throughput_ += st.c.len;
+            start_burst(st.slot, st.t);
+        } else {
+            st.seq = seq++;
+            q.push(st);  // on to the burst's next step
+        }
+    }
+
+    if (res.status != AAX_OK) {
+        ++errors_;
+        AVP_LOG(info, name(), "DMA failed: {} at 0x{:x}", aax_status_name(res.status), res.error_addr);
+    }
+    busy_ += static_cast<double>(last_done - begin);
+    if (tracer::instance().enabled()) {
+        tracer::instance().slice(track_, fill ? "fill" : "copy", ps(begin), ps(last_done - begin), "dma",
+                                 fmt::format(R"({{"src":"0x{:x}","dst":"0x{:x}","width":{},"height":{},"status":"{}"}})",
+                                             p.src, p.dst, p.width, p.height, aax_status_name(res.status)));
+    }
+    delay = offset_to(last_done);
+    return res;
+}
+
+} // namespace accelvp

@@ -1,0 +1,104 @@
+#include "tlm/mem/memory.h"
+
+#include <cstring>
+
+namespace accelvp {
+
+void memory::declare(param_schema& s, const std::string& prefix, const params& d) {
+    s.integer(prefix + ".size", static_cast<int64_t>(d.size), 4096, 1ll << 46, "capacity", "bytes");
+    s.real(prefix + ".bandwidth_gbps", d.bandwidth_gbps, 0.1, 100000, "peak data bandwidth (reads and writes share it)",
+           "GB/s");
+    s.real(prefix + ".latency_ns", d.latency_ns, 0, 100000, "access latency added to every transaction", "ns");
+    s.boolean(prefix + ".dmi", d.dmi, "grant direct memory interface pointers");
+}
+
+memory::params memory::from_config(const config& c, const std::string& prefix) {
+    params p;
+    p.size = c.get_uint(prefix + ".size");
+    p.bandwidth_gbps = c.get_real(prefix + ".bandwidth_gbps");
+    p.latency_ns = c.get_real(prefix + ".latency_ns");
+    p.dmi = c.get_bool(prefix + ".dmi");
+    return p;
+}
+
+memory::memory(sc_core::sc_module_name name, const params& p)
+    : sc_module(name), socket("socket"), p_(p), store_(p.size), bus_(p.bandwidth_gbps * 1e9),
+      latency_(sc_core::sc_time(p.latency_ns, sc_core::SC_NS)) {
+    socket.register_b_transport(this, &memory::b_transport);
+    socket.register_transport_dbg(this, &memory::transport_dbg);
+    socket.register_get_direct_mem_ptr(this, &memory::get_direct_mem_ptr);
+    auto& st = global_stats();
+    for (stat_base* s : std::initializer_list<stat_base*>{&reads_, &writes_, &bytes_read_, &bytes_written_, &errors_,
+                                                          &access_ns_, &busy_})
+        st.add(this->name(), *s);
+}
+
+memory::~memory() { global_stats().remove_component(name()); }
+
+bool memory::check(tlm::tlm_generic_payload& t) {
+    const uint64_t a = t.get_address(), n = t.get_data_length();
+    if (a >= store_.size() || n > store_.size() - a) {
+        t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        return false;
+    }
+    if (t.get_byte_enable_ptr()) {
+        t.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+        return false;
+    }
+    if (t.get_streaming_width() < n) {
+        t.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+        return false;
+    }
+    return true;
+}
+
+void memory::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+    if (!check(t)) {
+        ++errors_;
+        return;
+    }
+    const uint64_t a = t.get_address(), n = t.get_data_length();
+    const uint64_t arrival = abs_ps(delay);
+    const uint64_t done = bus_.reserve(arrival, n) + latency_.value();
+    busy_ += static_cast<double>(transfer_ps(n, bus_.bandwidth()));
+    access_ns_.sample(static_cast<double>(done - arrival) / 1000.0);
+    const bool move = !is_timing_only(t);
+    if (t.is_read()) {
+        ++reads_;
+        bytes_read_ += n;
+        if (move) store_.read(a, t.get_data_ptr(), n);
+    } else if (t.is_write()) {
+        ++writes_;
+        bytes_written_ += n;
+        if (move) store_.write(a, t.get_data_ptr(), n);
+    }
+    delay = offset_to(done);
+    t.set_dmi_allowed(p_.dmi);
+    t.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+unsigned memory::transport_dbg(tlm::tlm_generic_payload& t) {
+    const uint64_t a = t.get_address();
+    if (a >= store_.size()) return 0;
+    const uint64_t n = std::min<uint64_t>(t.get_data_length(), store_.size() - a);
+    if (t.is_read())
+        store_.read(a, t.get_data_ptr(), n);
+    else if (t.is_write())
+        store_.write(a, t.get_data_ptr(), n);
+    return static_cast<unsigned>(n);
+}
+
+bool memory::get_direct_mem_ptr(tlm::tlm_generic_payload& t, tlm::tlm_dmi& dmi) {
+    const uint64_t a = t.get_address();
+    if (!p_.dmi || a >= store_.size()) return false;
+    const uint64_t base = sparse_store::page_base(a);
+    dmi.set_dmi_ptr(store_.page_ptr(a));
+    dmi.set_start_address(base);
+    dmi.set_end_address(std::min(base + sparse_store::page_size, store_.size()) - 1);
+    dmi.allow_read_write();
+    dmi.set_read_latency(latency_);
+    dmi.set_write_latency(latency_);
+    return true;
+}
+
+} // namespace accelvp

@@ -1,0 +1,213 @@
+#include "tlm/pcie/pcie_endpoint.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "abi/aax_regs.h"
+#include "tlm/core/log.h"
+#include "tlm/core/trace.h"
+
+namespace accelvp {
+
+void pcie_endpoint::declare(param_schema& s, const std::string& prefix) {
+    const params d;
+    s.integer(prefix + ".gen", d.gen, 1, 6, "PCIe generation: 1-6 (2.5, 5, 8, 16, 32, 64 GT/s per lane)");
+    s.add({prefix + ".lanes", param_type::integer, "link width", std::to_string(d.lanes), 1.0, 16.0, {}, "lanes"});
+    s.integer(prefix + ".max_payload", d.max_payload, 128, 4096, "max TLP payload", "bytes");
+    s.integer(prefix + ".tlp_overhead_bytes", d.tlp_overhead_bytes, 0, 256,
+              "per-TLP overhead on the wire (header, LCRC, framing, DLLP share)", "bytes");
+    s.real(prefix + ".latency_ns", d.latency_ns, 0, 1e6, "one-way link latency", "ns");
+    s.integer(prefix + ".msix_vectors", d.msix_vectors, 2, AAX_MAX_MSIX, "MSI-X vectors");
+}
+
+pcie_endpoint::params pcie_endpoint::from_config(const config& c, const std::string& prefix) {
+    params p;
+    p.gen = static_cast<unsigned>(c.get_uint(prefix + ".gen"));
+    p.lanes = static_cast<unsigned>(c.get_uint(prefix + ".lanes"));
+    p.max_payload = static_cast<unsigned>(c.get_uint(prefix + ".max_payload"));
+    p.tlp_overhead_bytes = static_cast<unsigned>(c.get_uint(prefix + ".tlp_overhead_bytes"));
+    p.latency_ns = c.get_real(prefix + ".latency_ns");
+    p.msix_vectors = static_cast<unsigned>(c.get_uint(prefix + ".msix_vectors"));
+    return p;
+}
+
+double pcie_endpoint::raw_bytes_per_s(const params& p) {
+    // Per-lane transfer rate and line-code efficiency by generation (PCI-SIG base specs):
+    // 8b/10b for 1-2, 128b/130b for 3-5, 242/256 FLIT for 6 (PAM4).
+    static const double gts_by_gen[] = {2.5e9, 5e9, 8e9, 16e9, 32e9, 64e9};
+    const double gts = gts_by_gen[std::min(p.gen, 6u) - 1];
+    const double coding = p.gen <= 2 ? 8.0 / 10.0 : p.gen <= 5 ? 128.0 / 130.0 : 242.0 / 256.0;
+    return gts * coding * p.lanes / 8.0;
+}
+
+double pcie_endpoint::effective_bytes_per_s(const params& p) {
+    return raw_bytes_per_s(p) * p.max_payload / static_cast<double>(p.max_payload + p.tlp_overhead_bytes);
+}
+
+pcie_endpoint::pcie_endpoint(sc_core::sc_module_name name, const params& p)
+    : sc_module(name), bar0_socket("bar0_socket"), bar2_socket("bar2_socket"), to_host("to_host"),
+      to_chip("to_chip"), from_chip("from_chip"), msix_socket("msix_socket"), msi_in("msi_in"), p_(p),
+      h2d_(raw_bytes_per_s(p)), d2h_(raw_bytes_per_s(p)), latency_(p.latency_ns, sc_core::SC_NS),
+      msix_(this->name() + std::string(".msix")), pending_((p.msix_vectors + 31) / 32, 0) {
+    bar0_socket.register_b_transport(this, &pcie_endpoint::bar0_b_transport);
+    bar0_socket.register_transport_dbg(this, &pcie_endpoint::bar0_dbg);
+    bar2_socket.register_b_transport(this, &pcie_endpoint::bar2_b_transport);
+    bar2_socket.register_transport_dbg(this, &pcie_endpoint::bar2_dbg);
+    from_chip.register_b_transport(this, &pcie_endpoint::from_chip_b_transport);
+    from_chip.register_transport_dbg(this, &pcie_endpoint::from_chip_dbg);
+    msix_socket.register_b_transport(this, &pcie_endpoint::msix_b_transport);
+    msix_socket.register_transport_dbg(this, &pcie_endpoint::msix_dbg);
+    msi_in.bind(*this);
+
+    for (unsigned v = 0; v < p.msix_vectors; ++v) {
+        const uint32_t e = AAX_MSIX_ENTRY(v) - msix_bar_base;
+        const std::string n = "vec" + std::to_string(v);
+        msix_.add(n + ".addr_lo", e + AAX_MSIX_ADDR_LO, 0, reg_access::rw);
+        msix_.add(n + ".addr_hi", e + AAX_MSIX_ADDR_HI, 0, reg_access::rw);
+        msix_.add(n + ".data", e + AAX_MSIX_DATA, 0, reg_access::rw);
+        msix_.add(n + ".ctrl", e + AAX_MSIX_CTRL, 1, reg_access::rw).write_cb([this, v](uint32_t ctrl) {
+            uint32_t& w = pending_[v / 32];
+            if (!(ctrl & 1) && (w & (1u << (v % 32)))) {  // unmasked with a message pending
+                w &= ~(1u << (v % 32));
+                msi_queue_.push_back(v);
+                msi_ev_.notify(sc_core::SC_ZERO_TIME);
+            }
+        });
+    }
+    for (unsigned w = 0; w < pending_.size(); ++w)
+        msix_.add("pba" + std::to_string(w), AAX_MSIX_PBA(w) - msix_bar_base, 0, reg_access::ro)
+            .read_cb([this, w] { return pending_[w]; });
+
+    SC_HAS_PROCESS(pcie_endpoint);
+    SC_THREAD(msi_thread);
+
+    for (stat_base* s : std::initializer_list<stat_base*>{&bytes_h2d_, &bytes_d2h_, &tlps_, &msi_sent_, &msi_masked_,
+                                                          &errors_, &util_h2d_, &util_d2h_})
+        global_stats().add(this->name(), *s);
+    track_h2d_ = tracer::instance().track(std::string(this->name()) + ".h2d");
+    track_d2h_ = tracer::instance().track(std::string(this->name()) + ".d2h");
+}
+
+pcie_endpoint::~pcie_endpoint() { global_stats().remove_component(name()); }
+
+uint64_t pcie_endpoint::cross(dir d, uint64_t arrival, uint64_t bytes) {
+    const uint64_t n_tlps = bytes == 0 ? 1 : (bytes + p_.max_payload - 1) / p_.max_payload;
+    const uint64_t wire = bytes + n_tlps * p_.tlp_overhead_bytes;
+    timeline& tl = d == dir::h2d ? h2d_ : d2h_;
+    const uint64_t dur = transfer_ps(wire, tl.bandwidth());
+    const uint64_t done = tl.reserve_for(arrival, dur);
+    tlps_ += n_tlps;
+    (d == dir::h2d ? util_h2d_ : util_d2h_) += static_cast<double>(dur);
+    (d == dir::h2d ? bytes_h2d_ : bytes_d2h_) += bytes;
+    if (bytes >= 256 && tracer::instance().enabled())
+        tracer::instance().slice(d == dir::h2d ? track_h2d_ : track_d2h_, "tlp", ps(done - dur), ps(dur), "pcie",
+                                 fmt::format(R"({{"bytes":{}}})", bytes));
+    return done + latency_.value();
+}
+
+// One access crossing the link: a write crosses in write_dir with its payload; a read
+// sends a header-only request in write_dir and gets the data back the other way.
+void pcie_endpoint::forward(tlm_utils::simple_initiator_socket<pcie_endpoint>& out, dir write_dir,
+                            tlm::tlm_generic_payload& t, sc_core::sc_time& delay, uint64_t new_addr) {
+    const dir back = write_dir == dir::h2d ? dir::d2h : dir::h2d;
+    const uint64_t len = t.get_data_length();
+    const uint64_t orig = t.get_address();
+    uint64_t at = abs_ps(delay);
+    at = cross(write_dir, at, t.is_write() ? len : 0);
+    sc_core::sc_time d = offset_to(at);
+    t.set_address(new_addr);
+    out->b_transport(t, d);
+    t.set_address(orig);
+    at = abs_ps(d);
+    if (t.is_read()) at = cross(back, at, len);
+    if (t.get_response_status() != tlm::TLM_OK_RESPONSE) ++errors_;
+    delay = offset_to(at);
+}
+
+void pcie_endpoint::bar0_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+    if (t.get_address() >= AAX_BAR0_SIZE) {
+        ++errors_;
+        t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        return;
+    }
+    forward(to_chip, dir::h2d, t, delay, p_.regs_base + t.get_address());
+}
+
+void pcie_endpoint::bar2_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+    if (t.get_address() >= p_.devmem_size) {
+        ++errors_;
+        t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+        return;
+    }
+    forward(to_chip, dir::h2d, t, delay, p_.devmem_base + t.get_address());
+}
+
+void pcie_endpoint::from_chip_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+    forward(to_host, dir::d2h, t, delay, t.get_address());
+}
+
+unsigned pcie_endpoint::forward_dbg(tlm_utils::simple_initiator_socket<pcie_endpoint>& out,
+                                    tlm::tlm_generic_payload& t, uint64_t new_addr) {
+    const uint64_t orig = t.get_address();
+    t.set_address(new_addr);
+    const unsigned n = out->transport_dbg(t);
+    t.set_address(orig);
+    return n;
+}
+
+unsigned pcie_endpoint::bar0_dbg(tlm::tlm_generic_payload& t) {
+    if (t.get_address() >= AAX_BAR0_SIZE) return 0;
+    return forward_dbg(to_chip, t, p_.regs_base + t.get_address());
+}
+
+unsigned pcie_endpoint::bar2_dbg(tlm::tlm_generic_payload& t) {
+    if (t.get_address() >= p_.devmem_size) return 0;
+    return forward_dbg(to_chip, t, p_.devmem_base + t.get_address());
+}
+
+unsigned pcie_endpoint::from_chip_dbg(tlm::tlm_generic_payload& t) { return forward_dbg(to_host, t, t.get_address()); }
+
+void pcie_endpoint::raise(unsigned vector) {
+    if (vector >= p_.msix_vectors) return;  // no such vector: dropped, as on hardware
+    const uint32_t ctrl = msix_.peek(AAX_MSIX_ENTRY(vector) - msix_bar_base + AAX_MSIX_CTRL);
+    if (ctrl & 1) {
+        ++msi_masked_;
+        pending_[vector / 32] |= 1u << (vector % 32);
+        return;
+    }
+    msi_queue_.push_back(vector);
+    msi_ev_.notify(sc_core::SC_ZERO_TIME);
+}
+
+// MSI-X messages are memory writes upstream, ordered behind the device's earlier
+// writes (same d2h timeline), so a completion record always lands before its interrupt.
+void pcie_endpoint::msi_thread() {
+    for (;;) {
+        while (msi_queue_.empty()) sc_core::wait(msi_ev_);
+        const unsigned v = msi_queue_.front();
+        msi_queue_.pop_front();
+        const uint32_t e = AAX_MSIX_ENTRY(v) - msix_bar_base;
+        const uint64_t addr = msix_.peek(e + AAX_MSIX_ADDR_LO) | static_cast<uint64_t>(msix_.peek(e + AAX_MSIX_ADDR_HI)) << 32;
+        uint32_t data = msix_.peek(e + AAX_MSIX_DATA);
+        tlm::tlm_generic_payload t;
+        t.set_command(tlm::TLM_WRITE_COMMAND);
+        t.set_data_ptr(reinterpret_cast<unsigned char*>(&data));
+        t.set_data_length(4);
+        t.set_streaming_width(4);
+        t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+        uint64_t at = cross(dir::d2h, abs_ps(d), 4);
+        d = offset_to(at);
+        t.set_address(addr);
+        to_host->b_transport(t, d);
+        ++msi_sent_;
+        if (t.get_response_status() != tlm::TLM_OK_RESPONSE) {
+            ++errors_;
+            AVP_LOG(warn, name(), "MSI-X vector {} write to 0x{:x} failed", v, addr);
+        }
+        sc_core::wait(d);
+    }
+}
+
+} // namespace accelvp

@@ -1,0 +1,108 @@
+// PCIe endpoint: the chip's side of the host link.
+//
+// Programmer's view (host side): BAR0 = the chip's 64 KiB register space, forwarded to
+// the chip's register router; BAR2 = all of device memory (a resizable BAR, as large
+// GPUs and accelerators expose); MSI-X table and pending bits at BAR0 0x8000/0x9000
+// (served by this block through `msix_socket`).
+// Device side: the chip's interconnect maps the host window onto `from_chip`; every
+// access there becomes a host-memory access over the link.
+//
+// Timing: each direction of the link is a timeline at the effective bandwidth of
+// lanes x rate x line-code efficiency, and each transfer pays one TLP header
+// (`tlp_overhead_bytes`) per `max_payload` bytes plus the one-way `latency_ns`.
+// Writes are posted (one crossing); reads are a request crossing one way and a
+// completion carrying the data the other way.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "tlm/core/config.h"
+#include "tlm/core/extensions.h"
+#include "tlm/core/register_bank.h"
+#include "tlm/core/stats.h"
+#include "tlm/core/timeline.h"
+
+namespace accelvp {
+
+class pcie_endpoint : public sc_core::sc_module, public irq_if {
+public:
+    static constexpr uint32_t msix_bar_base = 0x8000;  // MSI-X window in BAR0
+
+    // host side
+    tlm_utils::simple_target_socket<pcie_endpoint> bar0_socket;
+    tlm_utils::simple_target_socket<pcie_endpoint> bar2_socket;
+    tlm_utils::simple_initiator_socket<pcie_endpoint> to_host;
+    // chip side
+    tlm_utils::simple_initiator_socket<pcie_endpoint> to_chip;
+    tlm_utils::simple_target_socket<pcie_endpoint> from_chip;
+    tlm_utils::simple_target_socket<pcie_endpoint> msix_socket;
+    sc_core::sc_export<irq_if> msi_in;  // raise(vector)
+
+    struct params {
+        unsigned gen = 4;
+        unsigned lanes = 16;
+        unsigned max_payload = 256;
+        unsigned tlp_overhead_bytes = 26;  // TLP header + sequence/LCRC + framing + DLLP share
+        double latency_ns = 300;           // one way
+        unsigned msix_vectors = 18;
+        uint64_t regs_base = 0;            // chip address of BAR0 target
+        uint64_t devmem_base = 0;          // chip address of BAR2 offset 0
+        uint64_t devmem_size = 0;
+    };
+    static void declare(param_schema& s, const std::string& prefix);
+    static params from_config(const config& c, const std::string& prefix);
+    // Raw bytes/s per direction for gen x lanes after line coding.
+    static double raw_bytes_per_s(const params& p);
+    // Payload bytes/s per direction for large transfers (after TLP overhead).
+    static double effective_bytes_per_s(const params& p);
+
+    pcie_endpoint(sc_core::sc_module_name name, const params& p);
+    ~pcie_endpoint() override;
+
+    const params& get_params() const { return p_; }
+
+private:
+    enum class dir { h2d, d2h };
+    // Link crossing of `bytes` payload (0 = a header-only request) arriving at `arrival`.
+    uint64_t cross(dir d, uint64_t arrival_ps, uint64_t bytes);
+    void forward(tlm_utils::simple_initiator_socket<pcie_endpoint>& out, dir write_dir, tlm::tlm_generic_payload& t,
+                 sc_core::sc_time& delay, uint64_t new_addr);
+    void bar0_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+    void bar2_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+    void from_chip_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+    unsigned bar0_dbg(tlm::tlm_generic_payload& t);
+    unsigned bar2_dbg(tlm::tlm_generic_payload& t);
+    unsigned from_chip_dbg(tlm::tlm_generic_payload& t);
+    unsigned forward_dbg(tlm_utils::simple_initiator_socket<pcie_endpoint>& out, tlm::tlm_generic_payload& t,
+                         uint64_t new_addr);
+    void msix_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& d) { msix_.b_transport(t, d); }
+    unsigned msix_dbg(tlm::tlm_generic_payload& t) { return msix_.transport_dbg(t); }
+    void raise(unsigned vector) override;
+    void msi_thread();
+
+    params p_;
+    timeline h2d_, d2h_;
+    sc_core::sc_time latency_;
+    register_bank msix_;
+    std::vector<uint32_t> pending_;  // PBA words
+    std::deque<unsigned> msi_queue_;
+    sc_core::sc_event msi_ev_;
+    int track_h2d_ = 0, track_d2h_ = 0;
+
+    counter bytes_h2d_{"bytes_h2d", "payload bytes host to device (host writes, device read completions)"};
+    counter bytes_d2h_{"bytes_d2h", "payload bytes device to host (device writes, host read completions)"};
+    counter tlps_{"tlps", "transaction-layer packets (approximate: one per max_payload)"};
+    counter msi_sent_{"msi_sent", "MSI-X messages written to the host"};
+    counter msi_masked_{"msi_masked", "MSI-X messages held pending by a masked vector"};
+    counter errors_{"errors", "accesses that failed (bad BAR offset, host decode error)"};
+    rate util_h2d_{"busy_h2d", "link busy time host to device", 1e-12, "utilization"};
+    rate util_d2h_{"busy_d2h", "link busy time device to host", 1e-12, "utilization"};
+};
+
+} // namespace accelvp

@@ -1,0 +1,125 @@
+#include "tlm/sync/semaphores.h"
+
+#include <cstring>
+
+#include "abi/aax_regs.h"
+#include "tlm/core/log.h"
+#include "tlm/core/timeline.h"
+
+namespace accelvp {
+
+void semaphores::declare(param_schema& s, const std::string& prefix) {
+    const params d;
+    s.integer(prefix + ".count", d.count, 1, AAX_MAX_SEMS, "number of semaphores");
+    s.real(prefix + ".wait_timeout_us", d.wait_timeout_us, 1, 1e9,
+           "device limit on one SEM_WAIT before it fails with SEM_TIMEOUT", "us");
+    s.real(prefix + ".op_ns", d.op_ns, 0, 10000, "cost of a signal or a satisfied wait", "ns");
+}
+
+semaphores::params semaphores::from_config(const config& c, const std::string& prefix) {
+    params p;
+    p.count = static_cast<uint32_t>(c.get_uint(prefix + ".count"));
+    p.wait_timeout_us = c.get_real(prefix + ".wait_timeout_us");
+    p.op_ns = c.get_real(prefix + ".op_ns");
+    return p;
+}
+
+semaphores::semaphores(sc_core::sc_module_name name, const params& p)
+    : sc_module(name), reg_socket("reg_socket"), cmd_socket("cmd_socket"), reset_in("reset_in"), p_(p),
+      vals_(p.count, 0), regs_(this->name()) {
+    reg_socket.register_b_transport(this, &semaphores::reg_b_transport);
+    reg_socket.register_transport_dbg(this, &semaphores::reg_transport_dbg);
+    cmd_socket.register_b_transport(this, &semaphores::cmd_b_transport);
+    reset_in.bind(*this);
+    for (uint32_t s = 0; s < p.count; ++s) {
+        regs_.add("sem" + std::to_string(s), AAX_SEM(s) - bar_base, 0, reg_access::rw)
+            .read_cb([this, s] { return vals_[s]; })
+            .write_cb([this, s](uint32_t v) {
+                vals_[s] = v;
+                changed();
+            });
+        regs_.add("sem_add" + std::to_string(s), AAX_SEM_ADD(s) - bar_base, 0, reg_access::wo)
+            .write_cb([this, s](uint32_t v) {
+                vals_[s] += v;
+                ++signals_;
+                changed();
+            });
+    }
+    for (stat_base* st : std::initializer_list<stat_base*>{&signals_, &waits_, &timeouts_, &errors_, &wait_ns_})
+        global_stats().add(this->name(), *st);
+}
+
+semaphores::~semaphores() { global_stats().remove_component(name()); }
+
+void semaphores::soft_reset() {
+    std::fill(vals_.begin(), vals_.end(), 0u);
+    changed();
+}
+
+bool semaphores::holds(const aax_pkt_sem_wait& p) const {
+    const uint32_t v = vals_[p.sem];
+    switch (p.cond) {
+    case AAX_SEM_GE: return v >= p.value;
+    case AAX_SEM_EQ: return v == p.value;
+    default: return v != 0;  // AAX_SEM_NZ
+    }
+}
+
+uint8_t semaphores::signal(const aax_pkt_sem_signal& p) {
+    if (p.sem >= p_.count || p.mode > AAX_SEM_MODE_ADD) return AAX_ERR_BAD_PARAM;
+    vals_[p.sem] = p.mode == AAX_SEM_MODE_SET ? p.value : vals_[p.sem] + p.value;
+    ++signals_;
+    changed();
+    return AAX_OK;
+}
+
+uint8_t semaphores::wait_for(const aax_pkt_sem_wait& p, uint64_t deadline_ps) {
+    if (p.sem >= p_.count || p.cond > AAX_SEM_NZ) return AAX_ERR_BAD_PARAM;
+    ++waits_;
+    const uint64_t start = sc_core::sc_time_stamp().value();
+    const uint64_t limit = start + static_cast<uint64_t>(p_.wait_timeout_us * 1e6);
+    const bool job_deadline_first = deadline_ps && deadline_ps < limit;
+    const uint64_t until = job_deadline_first ? deadline_ps : limit;
+    while (!holds(p)) {
+        const uint64_t now = sc_core::sc_time_stamp().value();
+        if (now >= until) {
+            ++timeouts_;
+            wait_ns_.sample(static_cast<double>(now - start) / 1000.0);
+            return job_deadline_first ? AAX_ERR_TIMEOUT : AAX_ERR_SEM_TIMEOUT;
+        }
+        sc_core::wait(ps(until - now), changed_ev_);
+    }
+    if (p.dec) vals_[p.sem] -= p.value;
+    wait_ns_.sample(static_cast<double>(sc_core::sc_time_stamp().value() - start) / 1000.0);
+    return AAX_OK;
+}
+
+void semaphores::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+    auto* ext = t.get_extension<command_ext>();
+    if (!t.is_write() || !ext || t.get_data_length() < sizeof(aax_pkt_hdr)) {
+        t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+        return;
+    }
+    // Signals and waits act on shared state: bring the caller's local time up to date
+    // first so their order across queues follows simulated time.
+    sc_core::wait(delay);
+    delay = sc_core::SC_ZERO_TIME;
+    aax_pkt_hdr hdr;
+    std::memcpy(&hdr, t.get_data_ptr(), sizeof(hdr));
+    uint8_t st = AAX_ERR_BAD_OPCODE;
+    if (hdr.opcode == AAX_OP_SEM_SIGNAL && t.get_data_length() == sizeof(aax_pkt_sem_signal)) {
+        aax_pkt_sem_signal p;
+        std::memcpy(&p, t.get_data_ptr(), sizeof(p));
+        st = signal(p);
+    } else if (hdr.opcode == AAX_OP_SEM_WAIT && t.get_data_length() == sizeof(aax_pkt_sem_wait)) {
+        aax_pkt_sem_wait p;
+        std::memcpy(&p, t.get_data_ptr(), sizeof(p));
+        st = wait_for(p, ext->deadline_ps);
+    }
+    if (st == AAX_ERR_BAD_PARAM || st == AAX_ERR_BAD_OPCODE) ++errors_;
+    delay += sc_core::sc_time(p_.op_ns, sc_core::SC_NS);
+    ext->status = st;
+    t.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+} // namespace accelvp

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Quick start 2: set up, build and run the whole test suite, in the Release build and
+# in the asan (ASan + UBSan) build. `tools/test.sh Release` runs one build type only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/setup.sh
+types=("$@")
+[ ${#types[@]} -eq 0 ] && types=(Release asan)
+for t in "${types[@]}"; do
+  echo "=== build + test: $t ==="
+  tools/build.sh "$t"
+  dir=build
+  [ "$t" != "Release" ] && dir="build-$(echo "$t" | tr 'A-Z' 'a-z')"
+  ASAN_OPTIONS="detect_leaks=0:detect_stack_use_after_return=0" UBSAN_OPTIONS="print_stacktrace=1" \
+    ctest --test-dir "$dir" --output-on-failure -j"$(nproc)" --timeout 300
+done
