@@ -125,7 +125,9 @@ int driver::submit(unsigned ring, uint64_t cmdbuf, uint32_t size, uint32_t flags
     if (!probed_) return -ENODEV;
     if (ring >= rings_.size()) return -EINVAL;
     ring_ctx& R = rings_[ring];
-    if (R.stopped) return -EIO;
+    // A ring being recovered from an error accepts work once it has been reset, as a
+    // DRM scheduler resumes after a reset.
+    while (R.stopped) sc_core::wait(recovered_ev_);
     if (R.inflight.size() + 1 >= R.entries) return -EBUSY;
     seq = next_seq_++;
     aax_job_desc d{};
@@ -212,6 +214,7 @@ void driver::drain_cq(ring_ctx& R) {
         res.ts_end_ns = e.ts_end;
         res.err_offset = e.err_offset;
         res.err_opcode = static_cast<uint8_t>(e.err_info & 0xFF);
+        if (e.status != AAX_OK) R.stopped = true;  // until handle_error() has reset it
         ++completions_;
         signal(e.job_id, res);
         if (++R.cq_head == R.cq_entries) {
@@ -241,10 +244,13 @@ void driver::handle_error() {
     }
     // Recover every stopped ring: consume its records, complete what is left as
     // aborted, reset it so the next submission runs.
+    std::vector<bool> failed(rings_.size());
     for (auto& R : rings_) {
-        const uint32_t status = rd(AAX_RING_BASE(R.index) + AAX_RING_STATUS);
-        if (!(status & AAX_RING_STATUS_ERROR)) continue;
-        R.stopped = true;
+        failed[R.index] = rd(AAX_RING_BASE(R.index) + AAX_RING_STATUS) & AAX_RING_STATUS_ERROR;
+        if (failed[R.index]) R.stopped = true;
+    }
+    for (auto& R : rings_) {
+        if (!failed[R.index]) continue;
         drain_cq(R);
         const std::deque<uint32_t> left = R.inflight;
         for (uint32_t seq : left) {
@@ -256,6 +262,7 @@ void driver::handle_error() {
         wr(AAX_RING_BASE(R.index) + AAX_RING_CTRL,
            AAX_RING_CTRL_EN | AAX_RING_CTRL_RESET | (R.index << AAX_RING_CTRL_CQ_SHIFT));
         R.stopped = false;
+        recovered_ev_.notify(sc_core::SC_ZERO_TIME);
     }
 }
 
@@ -268,8 +275,10 @@ void driver::irq_thread() {
         if (!probed_) continue;
         const uint32_t status = rd(AAX_REG_IRQ_STATUS);
         if (status) wr(AAX_REG_IRQ_STATUS, status);  // ack first, so new events re-raise
-        for (auto& R : rings_) drain_cq(R);
+        // Errors first: a failed ring is marked stopped before any of its fences is
+        // signalled, so no new job slips in before the reset drops the queue.
         if (status & AAX_IRQ_ERROR) handle_error();
+        for (auto& R : rings_) drain_cq(R);
     }
 }
 

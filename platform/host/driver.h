@@ -71,7 +71,8 @@ public:
 
     // Submit a job on a ring: write its descriptor into the ring (through BAR2), then the
     // doorbell. Returns 0 and the job's sequence number, or -EBUSY (ring full), -EINVAL,
-    // -ENODEV (not probed), -EIO (ring stopped on an error awaiting reset).
+    // -ENODEV (not probed). While a ring is being reset after an error, submit
+    // waits for the reset to finish.
     int submit(unsigned ring, uint64_t cmdbuf_dev_addr, uint32_t cmdbuf_size, uint32_t flags, uint32_t timeout_us,
                uint32_t& seq);
     // Wait for a job's completion with a timeout in simulated time.
@@ -120,6 +121,7 @@ private:
     std::map<uint32_t, std::unique_ptr<fence>> fences_;
     uint32_t next_seq_ = 1;
     std::vector<error_record> errors_;
+    sc_core::sc_event recovered_ev_;  // a stopped ring was reset
 
     counter submits_{"submits", "jobs submitted"};
     counter completions_{"completions", "completion records consumed"};

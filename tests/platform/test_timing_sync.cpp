@@ -1,0 +1,229 @@
+// Timing against analytic bounds, and the sync/fence/interrupt behaviour.
+#include <cerrno>
+#include <cstring>
+
+#include "harness.h"
+
+using namespace accelvp;
+using namespace accelvp::test;
+
+namespace {
+
+struct timed_copy {
+    double device_ns = 0, peak_bps = 0;
+    int rc = 1;
+};
+
+// Copy `bytes` in timing mode and return the device time of the job and the analytic peak.
+timed_copy time_copy(const std::string& preset, uint32_t src_flags, uint32_t dst_flags, uint64_t bytes) {
+    timed_copy r;
+    harness h({"sim.mode=timing"}, preset);
+    h.run([&](uapi::device& dev, workload_context& ctx) {
+        buffer src = make_bo(dev, bytes, src_flags);
+        buffer dst = make_bo(dev, bytes, dst_flags);
+        cmdbuf_builder cb;
+        cb.copy(src.va(), dst.va(), bytes);
+        uapi::wait_args w;
+        r.rc = wait_job(dev, submit(dev, cb.bytes()), w, 1e7);
+        r.device_ns = static_cast<double>(w.ts_end_ns - w.ts_start_ns);
+        const bool h2d = src_flags == uapi::BO_HOST, d2h = dst_flags == uapi::BO_HOST;
+        r.peak_bps = h2d ? ctx.soc.peak_h2d() : d2h ? ctx.soc.peak_d2h() : ctx.soc.peak_d2d();
+    });
+    REQUIRE(h.finished());
+    return r;
+}
+
+} // namespace
+
+// The analytic time of a large copy is bytes / peak plus a fixed pipeline latency; the
+// measured time may not beat the bandwidth bound and must be within 10 % of it.
+TEST_CASE("A 256 MiB host-to-device copy takes at least bytes/peak and within 10% of it", "[timing][h2d]") {
+    const uint64_t bytes = 256ull << 20;
+    const auto r = time_copy("inference", uapi::BO_HOST, uapi::BO_DEVICE, bytes);
+    REQUIRE(r.rc == 0);
+    const double bound_ns = static_cast<double>(bytes) / r.peak_bps * 1e9;
+    CAPTURE(r.device_ns, bound_ns);
+    REQUIRE(r.device_ns >= bound_ns);
+    REQUIRE(r.device_ns <= 1.10 * bound_ns);
+}
+
+TEST_CASE("A 1 GiB device-to-device copy on HBM takes at least bytes/peak and within 10% of it", "[timing][d2d]") {
+    const uint64_t bytes = 1ull << 30;
+    const auto r = time_copy("training", uapi::BO_DEVICE, uapi::BO_DEVICE, bytes);
+    REQUIRE(r.rc == 0);
+    const double bound_ns = static_cast<double>(bytes) / r.peak_bps * 1e9;
+    CAPTURE(r.device_ns, bound_ns);
+    REQUIRE(r.device_ns >= bound_ns);
+    REQUIRE(r.device_ns <= 1.10 * bound_ns);
+}
+
+TEST_CASE("A 64 MiB device-to-host copy on the edge preset is bound by PCIe Gen3 x4", "[timing][d2h]") {
+    const uint64_t bytes = 64ull << 20;
+    const auto r = time_copy("edge", uapi::BO_DEVICE, uapi::BO_HOST, bytes);
+    REQUIRE(r.rc == 0);
+    // Gen3 x4: 8 GT/s x 128/130 x 4 lanes / 8 = 3.938 GB/s raw, x 256/(256+26) TLP efficiency.
+    const double expect_peak = 8e9 * 128.0 / 130.0 * 4 / 8 * 256.0 / 282.0;
+    REQUIRE(r.peak_bps == Approx(expect_peak).epsilon(1e-9));
+    const double bound_ns = static_cast<double>(bytes) / r.peak_bps * 1e9;
+    REQUIRE(r.device_ns >= bound_ns);
+    REQUIRE(r.device_ns <= 1.10 * bound_ns);
+}
+
+TEST_CASE("A small copy is latency-bound: one burst costs at least the link round trip", "[timing][latency]") {
+    const auto r = time_copy("inference", uapi::BO_HOST, uapi::BO_DEVICE, 64);
+    REQUIRE(r.rc == 0);
+    // Reading host memory: request and completion each cross the link (300 ns one way)
+    // plus host memory latency (90 ns); the write to device memory adds 120 ns.
+    REQUIRE(r.device_ns >= 2 * 300 + 90 + 120);
+    REQUIRE(r.device_ns < 5000);
+}
+
+TEST_CASE("A host wait with a timeout returns ETIMEDOUT - then the job completes once released", "[fence][timeout]") {
+    int first = 0, second = 1;
+    uint64_t t_before = 0, t_after = 0;
+    harness h;
+    h.run([&](uapi::device& dev, workload_context&) {
+        cmdbuf_builder cb;
+        cb.sem_wait(9, 1);
+        const uint32_t seq = submit(dev, cb.bytes());
+        uapi::wait_args w;
+        t_before = sc_core::sc_time_stamp().value();
+        first = wait_job(dev, seq, w, 25.0);  // 25 us
+        t_after = sc_core::sc_time_stamp().value();
+        // Release the job through the semaphore's SEM_ADD register in BAR0.
+        CHECK(dev.drv().host().cpu.mmio_write32(dev.drv().host().bar0() + AAX_SEM_ADD(9), 1));
+        second = wait_job(dev, seq, w, 1000.0);
+    });
+    REQUIRE(h.finished());
+    REQUIRE(first == -ETIMEDOUT);
+    REQUIRE(t_after - t_before == 25'000'000ull);  // exactly the timeout, in ps
+    REQUIRE(second == 0);
+}
+
+TEST_CASE("A SEM_WAIT that is never satisfied fails with SEM_TIMEOUT after the device limit", "[sync][timeout]") {
+    int rc = 0;
+    uint8_t status = 0;
+    double job_ns = 0;
+    harness h({"sync.wait_timeout_us=50"});
+    h.run([&](uapi::device& dev, workload_context&) {
+        cmdbuf_builder cb;
+        cb.sem_wait(1, 1, AAX_SEM_EQ);
+        uapi::wait_args w;
+        rc = wait_job(dev, submit(dev, cb.bytes()), w);
+        status = w.status;
+        job_ns = static_cast<double>(w.ts_end_ns - w.ts_start_ns);
+    });
+    REQUIRE(h.finished());
+    REQUIRE(rc == -ETIMEDOUT);
+    REQUIRE(status == AAX_ERR_SEM_TIMEOUT);
+    REQUIRE(job_ns >= 50000);
+    REQUIRE(job_ns < 60000);
+}
+
+TEST_CASE("A job past its timeout_us fails with TIMEOUT", "[job][timeout]") {
+    uint8_t status = 0;
+    harness h;
+    h.run([&](uapi::device& dev, workload_context&) {
+        cmdbuf_builder cb;
+        cb.sem_wait(2, 1);
+        uapi::wait_args w;
+        wait_job(dev, submit(dev, cb.bytes(), 0, /*timeout_us=*/30), w);
+        status = w.status;
+    });
+    REQUIRE(h.finished());
+    REQUIRE(status == AAX_ERR_TIMEOUT);
+}
+
+TEST_CASE("Semaphores order two queues: the waiter finishes after the signaller's copy", "[sync]") {
+    uint64_t copy_end = 0, wait_end = 0;
+    int rc1 = 1, rc0 = 1;
+    uint32_t sem_after = 99;
+    harness h;
+    h.run([&](uapi::device& dev, workload_context&) {
+        buffer a = make_bo(dev, 1 << 20, uapi::BO_HOST);
+        buffer b = make_bo(dev, 1 << 20, uapi::BO_DEVICE);
+        cmdbuf_builder waiter;
+        waiter.sem_wait(4, 1, AAX_SEM_GE, /*dec=*/true);
+        cmdbuf_builder producer;
+        producer.copy(a.va(), b.va(), 1 << 20).sem_signal(4, 1);
+        const uint32_t s0 = submit(dev, waiter.bytes(), 0);
+        const uint32_t s1 = submit(dev, producer.bytes(), 1);
+        uapi::wait_args w0, w1;
+        rc0 = wait_job(dev, s0, w0);
+        rc1 = wait_job(dev, s1, w1);
+        copy_end = w1.ts_end_ns;
+        wait_end = w0.ts_end_ns;
+        CHECK(dev.drv().host().cpu.mmio_read32(dev.drv().host().bar0() + AAX_SEM(4), sem_after));
+    });
+    REQUIRE(h.finished());
+    REQUIRE(rc0 == 0);
+    REQUIRE(rc1 == 0);
+    REQUIRE(wait_end >= copy_end - 100);  // released by the signal at the end of the copy
+    REQUIRE(wait_end > 60000);            // 1 MiB over PCIe Gen4 x8 takes ~73 us
+    REQUIRE(sem_after == 0);              // the wait consumed the signal
+}
+
+TEST_CASE("FENCE writes a value and a timestamp - MSG writes a word and raises the queue interrupt", "[fence][msg]") {
+    uint64_t value = 0, ts = 0;
+    uint32_t word = 0;
+    uint64_t irqs = 0;
+    uint64_t start = 0, end = 0;
+    harness h;
+    h.run([&](uapi::device& dev, workload_context&) {
+        buffer m = make_bo(dev, 4096, uapi::BO_HOST);
+        cmdbuf_builder cb;
+        cb.fence(m.va() + 0, 0xFEEDFACE12345678ull)
+            .fence(m.va() + 8, 0, AAX_FENCE_WRITE_TS)
+            .msg(m.va() + 16, 0xC0FFEE, /*irq=*/true);
+        uapi::wait_args w;
+        CHECK(wait_job(dev, submit(dev, cb.bytes()), w) == 0);
+        start = w.ts_start_ns;
+        end = w.ts_end_ns;
+        CHECK(m.map->read(0, &value, 8) == 0);
+        CHECK(m.map->read(8, &ts, 8) == 0);
+        CHECK(m.map->read(16, &word, 4) == 0);
+        irqs = static_cast<const counter*>(global_stats().find("board.host.msi", "received"))->get();
+    });
+    REQUIRE(h.finished());
+    REQUIRE(value == 0xFEEDFACE12345678ull);
+    REQUIRE(ts > start);
+    REQUIRE(ts < end);
+    REQUIRE(word == 0xC0FFEEu);
+    REQUIRE(irqs == 2);  // the MSG's interrupt and the completion's
+}
+
+TEST_CASE("The probe reads the device identity and capabilities", "[driver][probe]") {
+    device_info info;
+    uapi::info_args ia;
+    harness h({}, "training");
+    h.run([&](uapi::device& dev, workload_context&) {
+        info = dev.drv().info();
+        CHECK(dev.get_info(ia) == 0);
+    });
+    REQUIRE(h.finished());
+    REQUIRE(info.abi_version == AAX_ABI_VERSION);
+    REQUIRE(info.rings == 8);
+    REQUIRE(info.devmem_size == 96ull << 30);
+    REQUIRE(info.msix_vectors == 34);
+    REQUIRE(ia.queues == 8);
+    REQUIRE(ia.semaphores == 1024);
+}
+
+TEST_CASE("Submitting to a full ring returns EBUSY", "[driver][ring]") {
+    int last = 0, accepted = 0;
+    harness h({"host.driver.ring_log2=2"});
+    h.run([&](uapi::device& dev, workload_context&) {
+        cmdbuf_builder blocker;
+        blocker.sem_wait(7, 1);
+        for (int i = 0; i < 4; ++i) {
+            int rc = 0;
+            submit(dev, blocker.bytes(), 0, 0, &rc);
+            if (rc == 0) ++accepted;
+            last = rc;
+        }
+        CHECK(dev.drv().host().cpu.mmio_write32(dev.drv().host().bar0() + AAX_SEM(7), 100));
+    });
+    REQUIRE(h.finished());
+    REQUIRE(accepted == 3);  // 4 entries, one always free
+    REQUIRE(last == -EBUSY);
+}
