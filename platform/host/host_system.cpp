@@ -40,19 +40,23 @@ bool host_cpu::access(tlm::tlm_command cmd, uint64_t addr, void* data, uint64_t 
     auto* p = static_cast<unsigned char*>(data);
     while (len) {
         const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(len, 64 * 1024));
-        tlm::tlm_generic_payload t;
-        t.set_command(cmd);
-        t.set_address(addr);
-        t.set_data_ptr(p);
-        t.set_data_length(n);
-        t.set_streaming_width(n);
-        t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
         sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-        socket->b_transport(t, d);
+        tlm::tlm_response_status st;
+        {  // no payload may live across wait(): thread stacks are not unwound at the end
+            tlm::tlm_generic_payload t;
+            t.set_command(cmd);
+            t.set_address(addr);
+            t.set_data_ptr(p);
+            t.set_data_length(n);
+            t.set_streaming_width(n);
+            t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+            socket->b_transport(t, d);
+            st = t.get_response_status();
+        }
         sc_core::wait(d);
-        if (t.get_response_status() != tlm::TLM_OK_RESPONSE) {
+        if (st != tlm::TLM_OK_RESPONSE) {
             AVP_LOG(debug, name(), "MMIO {} at 0x{:x} failed: {}", cmd == tlm::TLM_READ_COMMAND ? "read" : "write", addr,
-                    t.get_response_string());
+                    static_cast<int>(st));
             return false;
         }
         addr += n;

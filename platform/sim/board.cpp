@@ -19,6 +19,18 @@ board::board(sc_core::sc_module_name name, const config& c, workload* w)
     SC_THREAD(main_thread);
 }
 
+namespace {
+// Kill every other thread so their stacks unwind (payloads, buffers) before the
+// simulation ends: SystemC never unwinds a thread that is still waiting.
+void kill_threads(sc_core::sc_object* obj, const sc_core::sc_process_handle& self) {
+    for (sc_core::sc_object* child : obj->get_child_objects()) kill_threads(child, self);
+    sc_core::sc_process_handle h(obj);
+    if (h.valid() && h != self && !h.terminated() &&
+        (h.proc_kind() == sc_core::SC_THREAD_PROC_ || h.proc_kind() == sc_core::SC_CTHREAD_PROC_))
+        h.kill();
+}
+} // namespace
+
 void board::main_thread() {
     if (int rc = drv.probe()) {
         error_ = fmt::format("driver probe failed: {}", std::strerror(-rc));
@@ -42,6 +54,7 @@ void board::main_thread() {
         }
     }
     done_ = true;
+    kill_threads(this, sc_core::sc_get_current_process_handle());
     sc_core::sc_stop();
 }
 

@@ -68,8 +68,11 @@ void print_report(const nlohmann::json& st, std::ostream& out) {
     out << fmt::format("  {:-<{}}  {:-<16}\n", "", width, "");
     for (const auto& [k, v] : st["summary"].items()) out << fmt::format("  {:<{}}  {}\n", k, width, fmt_value(v));
     const auto& ver = w["verified"];
-    out << fmt::format("  verified: {}   simulated: {:.3f} us   wall: {:.3f} s\n",
-                       ver.is_null() ? "not checked (timing mode)" : (ver.get<bool>() ? "yes, bit-exact" : "NO"),
+    const std::string verified = st.contains("error")        ? "no: the run failed"
+                                 : ver.is_boolean()           ? (ver.get<bool>() ? "yes, bit-exact" : "NO")
+                                 : st["config"]["sim.mode"] == "timing" ? "not checked (timing mode)"
+                                                                        : "not applicable";
+    out << fmt::format("  verified: {}   simulated: {:.3f} us   wall: {:.3f} s\n", verified,
                        st["simulated_ns"].get<double>() / 1000.0, st["wall_s"].get<double>());
 }
 

@@ -62,8 +62,12 @@ int dma_copy::run(workload_context& ctx) {
 
     uapi::bo_create_args src{bytes + so, src_host ? uapi::BO_HOST : uapi::BO_DEVICE};
     uapi::bo_create_args dst{bytes + dof, dst_host ? uapi::BO_HOST : uapi::BO_DEVICE};
-    if (int rc = dev.bo_create(src)) return fail("allocating the source buffer", rc);
-    if (int rc = dev.bo_create(dst)) return fail("allocating the destination buffer", rc);
+    auto where = [](bool host, uint64_t n) {
+        return fmt::format("{} bytes of {} memory", n, host ? "host" : "device");
+    };
+    if (int rc = dev.bo_create(src)) return fail("allocating the source buffer (" + where(src_host, src.size) + ")", rc);
+    if (int rc = dev.bo_create(dst))
+        return fail("allocating the destination buffer (" + where(dst_host, dst.size) + ")", rc);
     std::unique_ptr<uapi::mapping> src_map, dst_map;
     dev.bo_mmap(src.handle, src_map);
     dev.bo_mmap(dst.handle, dst_map);

@@ -146,21 +146,30 @@ const param_spec* param_schema::find(const std::string& key) const {
 }
 
 std::vector<std::string> param_schema::nearest(const std::string& key, size_t n) const {
-    // Score: edit distance on the whole key, with a bonus for sharing the leaf name or
-    // the group, so "dma.burst" finds "dma.burst_bytes" and "burst_bytes" finds it too.
+    // Score: edit distance on the whole key, or on the leaf name (+2), so both
+    // "dma.burst_byte" and "burst_bytes" find "dma.burst_bytes". Only close matches are
+    // offered; with none, the keys of the same group are.
     std::vector<std::pair<size_t, std::string>> scored;
-    const auto leaf = key.substr(key.rfind('.') == std::string::npos ? 0 : key.rfind('.') + 1);
+    const auto leaf_of = [](const std::string& k) {
+        const auto dot = k.rfind('.');
+        return dot == std::string::npos ? k : k.substr(dot + 1);
+    };
+    const auto group_of = [](const std::string& k) { return k.substr(0, k.find('.')); };
     for (const auto& [k, spec] : specs_) {
         (void)spec;
-        size_t d = edit_distance(key, k);
-        const auto kleaf = k.substr(k.rfind('.') == std::string::npos ? 0 : k.rfind('.') + 1);
-        d = std::min(d, edit_distance(leaf, kleaf) + 2);
+        size_t d = std::min(edit_distance(key, k), edit_distance(leaf_of(key), leaf_of(k)) + 2);
         if (k.rfind(key, 0) == 0) d = std::min<size_t>(d, 1);
         scored.emplace_back(d, k);
     }
     std::sort(scored.begin(), scored.end());
+    const size_t close = std::max<size_t>(3, key.size() / 4);
     std::vector<std::string> out;
-    for (size_t i = 0; i < scored.size() && out.size() < n; ++i) out.push_back(scored[i].second);
+    for (const auto& [d, k] : scored)
+        if (d <= close && out.size() < n) out.push_back(k);
+    if (out.empty())
+        for (const auto& [k, spec] : specs_)
+            if (group_of(k) == group_of(key) && out.size() < 2 * n) out.push_back(k);
+    for (size_t i = 0; out.empty() && i < scored.size() && i < n; ++i) out.push_back(scored[i].second);
     return out;
 }
 
@@ -292,7 +301,12 @@ void config::load_yaml_text(const std::string& text, const std::string& origin) 
     if (root.IsNull()) return;
     if (!root.IsMap()) throw config_error(fmt::format("config error: {}: top level must be a mapping of keys", origin));
     std::vector<std::pair<std::string, YAML::Node>> flat;
-    flatten(root, "", flat);
+    try {
+        flatten(root, "", flat);
+    } catch (const YAML::Exception& e) {  // a key that is not a plain scalar ("? [a, b]")
+        throw config_error(fmt::format("config error: {}: line {}, column {}: keys must be plain names ({})", origin,
+                                       e.mark.line + 1, e.mark.column + 1, e.msg));
+    }
     for (const auto& [key, node] : flat) {
         if (!node.IsScalar()) {
             const param_spec* s = schema_->find(key);

@@ -38,6 +38,26 @@ public:
     virtual void raise(unsigned line) = 0;
 };
 
+// Clears a stack-allocated extension from a payload when the scope ends, also when
+// the thread is killed and unwound mid-transaction (a payload's destructor would
+// otherwise free() an extension it does not own). Declare it after the payload.
+template <typename Ext>
+class extension_guard {
+public:
+    extension_guard(tlm::tlm_generic_payload& t, Ext* e) : t_(t), e_(e) {
+        if (e_) t_.set_extension(e_);
+    }
+    ~extension_guard() {
+        if (e_) t_.clear_extension(e_);
+    }
+    extension_guard(const extension_guard&) = delete;
+    extension_guard& operator=(const extension_guard&) = delete;
+
+private:
+    tlm::tlm_generic_payload& t_;
+    Ext* e_;
+};
+
 // Soft reset fan-out from the device control block to the blocks it resets.
 class reset_if : public virtual sc_core::sc_interface {
 public:

@@ -77,9 +77,8 @@ uint8_t dma_engine::bus_access(tlm::tlm_command cmd, uint64_t addr, uint8_t* dat
     t.set_data_length(len);
     t.set_streaming_width(len);
     t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    if (p_.timing_only) t.set_extension(&timing);
+    extension_guard<timing_only_ext> g(t, p_.timing_only ? &timing : nullptr);
     bus_socket->b_transport(t, delay);
-    if (p_.timing_only) t.clear_extension(&timing);
     if (t.get_response_status() == tlm::TLM_OK_RESPONSE) return AAX_OK;
     error_addr = addr;
     return t.get_response_status() == tlm::TLM_ADDRESS_ERROR_RESPONSE ? AAX_ERR_BAD_ADDRESS : AAX_ERR_BUS;

@@ -190,21 +190,21 @@ void pcie_endpoint::msi_thread() {
         const uint32_t e = AAX_MSIX_ENTRY(v) - msix_bar_base;
         const uint64_t addr = msix_.peek(e + AAX_MSIX_ADDR_LO) | static_cast<uint64_t>(msix_.peek(e + AAX_MSIX_ADDR_HI)) << 32;
         uint32_t data = msix_.peek(e + AAX_MSIX_DATA);
-        tlm::tlm_generic_payload t;
-        t.set_command(tlm::TLM_WRITE_COMMAND);
-        t.set_data_ptr(reinterpret_cast<unsigned char*>(&data));
-        t.set_data_length(4);
-        t.set_streaming_width(4);
-        t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-        sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-        uint64_t at = cross(dir::d2h, abs_ps(d), 4);
-        d = offset_to(at);
-        t.set_address(addr);
-        to_host->b_transport(t, d);
-        ++msi_sent_;
-        if (t.get_response_status() != tlm::TLM_OK_RESPONSE) {
-            ++errors_;
-            AVP_LOG(warn, name(), "MSI-X vector {} write to 0x{:x} failed", v, addr);
+        sc_core::sc_time d = offset_to(cross(dir::d2h, abs_ps(sc_core::SC_ZERO_TIME), 4));
+        {  // the payload must not live across wait(): a thread's stack is never unwound at the end
+            tlm::tlm_generic_payload t;
+            t.set_command(tlm::TLM_WRITE_COMMAND);
+            t.set_address(addr);
+            t.set_data_ptr(reinterpret_cast<unsigned char*>(&data));
+            t.set_data_length(4);
+            t.set_streaming_width(4);
+            t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+            to_host->b_transport(t, d);
+            ++msi_sent_;
+            if (t.get_response_status() != tlm::TLM_OK_RESPONSE) {
+                ++errors_;
+                AVP_LOG(warn, name(), "MSI-X vector {} write to 0x{:x} failed", v, addr);
+            }
         }
         sc_core::wait(d);
     }

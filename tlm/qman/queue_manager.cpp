@@ -198,9 +198,8 @@ uint8_t queue_manager::dispatch(tlm_utils::simple_initiator_socket<queue_manager
     t.set_data_length(len);
     t.set_streaming_width(len);
     t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-    t.set_extension(&ext);
+    extension_guard<command_ext> g(t, &ext);
     s->b_transport(t, delay);
-    t.clear_extension(&ext);
     if (t.get_response_status() != tlm::TLM_OK_RESPONSE) return AAX_ERR_BUS;
     err_addr = ext.error_addr;
     return ext.status;

@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the accelvp command line: exit codes, messages, outputs,
+determinism and fidelity modes. Usage: test_cli.py path/to/accelvp"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ACCELVP = sys.argv[1]
+TMP = tempfile.mkdtemp(prefix="accelvp-cli-")
+failures = []
+passed = 0
+
+
+def run(*args, expect=0):
+    p = subprocess.run([ACCELVP, *args], capture_output=True, text=True, timeout=300)
+    if p.returncode != expect:
+        raise AssertionError(f"accelvp {' '.join(args)}: exit {p.returncode}, expected {expect}\n"
+                             f"stdout: {p.stdout[-2000:]}\nstderr: {p.stderr[-2000:]}")
+    return p
+
+
+def check(cond, what):
+    if not cond:
+        raise AssertionError(what)
+
+
+def test(fn):
+    global passed
+    try:
+        fn()
+        passed += 1
+        print(f"ok   {fn.__name__}")
+    except Exception as e:  # noqa: BLE001 - report every failure
+        failures.append(fn.__name__)
+        print(f"FAIL {fn.__name__}: {e}")
+    return fn
+
+
+def stats_of(*args):
+    path = os.path.join(TMP, "s.json")
+    run("run", "--quiet", "--stats", path, *args)
+    with open(path) as f:
+        return json.load(f)
+
+
+@test
+def help_for_every_command():
+    for cmd in ([], ["run"], ["list"], ["config"]):
+        p = run(*cmd, "--help")
+        check("Usage" in p.stdout or "usage" in p.stdout.lower(), f"no usage text for {cmd}")
+    check("--mode" in run("run", "--help").stdout, "run --help lacks --mode")
+
+
+@test
+def default_run_prints_the_report():
+    p = run()
+    for word in ("dma-copy", "inference", "bandwidth_gbps", "peak_gbps", "verified: yes, bit-exact"):
+        check(word in p.stdout, f"default report lacks {word!r}:\n{p.stdout}")
+    check("SystemC" not in p.stdout + p.stderr, "SystemC banner or info leaked into the output")
+
+
+@test
+def list_shows_configs_and_workloads():
+    out = run("list").stdout
+    for word in ("edge", "inference", "training", "dma-copy"):
+        check(word in out, f"list lacks {word}")
+
+
+@test
+def unknown_key_is_exit_2_with_nearest_keys():
+    p = run("run", "-p", "dma.burst_byte=4096", expect=2)
+    check("dma.burst_byte" in p.stderr and "dma.burst_bytes" in p.stderr, p.stderr)
+    check(p.stderr.count("\n") == 1, f"expected one line, got:\n{p.stderr}")
+
+
+@test
+def out_of_range_value_is_exit_2_naming_the_range():
+    p = run("run", "-p", "pcie.lanes=32", expect=2)
+    check("pcie.lanes" in p.stderr and "[1, 16]" in p.stderr, p.stderr)
+
+
+@test
+def bad_type_is_exit_2():
+    p = run("run", "-p", "mem.bandwidth_gbps=fast", expect=2)
+    check("mem.bandwidth_gbps" in p.stderr and "number" in p.stderr, p.stderr)
+    p = run("run", "-p", "workload.direction=sideways", expect=2)
+    check("h2d, d2d, d2h" in p.stderr, p.stderr)
+
+
+@test
+def unknown_workload_and_config_are_exit_2():
+    p = run("run", "-w", "nope", expect=2)
+    check("dma-copy" in p.stderr, p.stderr)
+    p = run("run", "-c", "nope", expect=2)
+    check("training" in p.stderr, p.stderr)
+    run("run", "--mode", "fast", expect=2)
+    run("bogus-command", expect=2)
+
+
+@test
+def config_dump_round_trips():
+    a = run("config", "-c", "training", "-p", "dma.max_outstanding=7", "--dump").stdout
+    path = os.path.join(TMP, "dump.yaml")
+    with open(path, "w") as f:
+        f.write(a)
+    b = run("config", "-c", path, "--dump").stdout
+    strip = lambda s: "\n".join(l for l in s.splitlines() if not l.startswith("#"))
+    check(strip(a) == strip(b), "dumped config does not load back to the same config")
+    check("max_outstanding: 7" in a, "override missing from dump")
+
+
+@test
+def stats_json_has_the_documented_schema():
+    s = stats_of("-p", "workload.bytes=1MiB")
+    for k in ("schema_version", "config", "workload", "simulated_ns", "wall_s", "summary", "components"):
+        check(k in s, f"stats lacks {k}")
+    check(s["workload"]["name"] == "dma-copy" and s["workload"]["verified"] is True, str(s["workload"]))
+    check(s["workload"]["params"]["workload.bytes"] == 1 << 20, str(s["workload"]["params"]))
+    for k in ("bytes", "bandwidth_gbps", "peak_gbps"):
+        check(k in s["summary"], f"summary lacks {k}")
+    check(s["config"]["mem.size"] == 32 << 30, "effective config missing")
+    dma = s["components"]["board.chip.dma0"]
+    check(dma["bytes"] == 1 << 20, f"dma bytes {dma['bytes']}")
+    check(s["summary"]["bandwidth_gbps"] <= s["summary"]["peak_gbps"], "bandwidth above peak")
+
+
+@test
+def every_direction_verifies_on_every_preset():
+    for preset in ("edge", "inference", "training"):
+        for d in ("h2d", "d2d", "d2h"):
+            s = stats_of("-c", preset, "-p", f"workload.direction={d}", "-p", "workload.bytes=3MiB",
+                         "-p", "workload.src_offset=5", "-p", "workload.dst_offset=3")
+            check(s["workload"]["verified"] is True, f"{preset} {d} not verified")
+            check(0.5 < s["summary"]["efficiency"] <= 1.0, f"{preset} {d} efficiency {s['summary']['efficiency']}")
+
+
+@test
+def same_seed_gives_identical_stats_and_trace():
+    def once(tag):
+        st, tr = os.path.join(TMP, f"s{tag}.json"), os.path.join(TMP, f"t{tag}.json")
+        run("run", "-q", "--seed", "42", "-p", "workload.bytes=2MiB", "--stats", st, "--trace", tr)
+        with open(st) as f:
+            s = json.load(f)
+        s.pop("wall_s")
+        with open(tr, "rb") as f:
+            return s, f.read()
+    s1, t1 = once(1)
+    s2, t2 = once(2)
+    check(s1 == s2, "stats differ between identical runs")
+    check(t1 == t2, "traces differ between identical runs")
+    trace = json.loads(t1)
+    names = {e["args"]["name"] for e in trace["traceEvents"] if e.get("name") == "thread_name"}
+    check("board.chip.dma0" in names and "board.chip.qman.ring0" in names, f"tracks: {sorted(names)}")
+    check(any(e.get("ph") == "X" and e.get("cat") == "dma" for e in trace["traceEvents"]), "no DMA slice")
+    check(any(e.get("ph") == "X" and e.get("cat") == "job" for e in trace["traceEvents"]), "no job slice")
+
+
+@test
+def timing_mode_gives_the_same_cycles_without_data():
+    common = ("-c", "training", "-p", "workload.bytes=64MiB", "-p", "workload.direction=d2h")
+    f = stats_of("--mode", "functional", *common)
+    t = stats_of("--mode", "timing", *common)
+    check(f["summary"]["device_ns"] == t["summary"]["device_ns"], "device time differs between modes")
+    check(f["summary"]["cycles"] == t["summary"]["cycles"], "cycles differ between modes")
+    check(t["workload"]["verified"] is None, "timing mode claims verification")
+
+
+@test
+def workload_error_is_exit_1():
+    p = run("run", "-c", "edge", "-p", "workload.bytes=8GiB", "-p", "workload.direction=d2d", expect=1)
+    check("allocating" in p.stderr, p.stderr)
+
+
+@test
+def json_output_parses():
+    s = json.loads(run("run", "--json", "-p", "workload.bytes=64KiB").stdout)
+    check(s["summary"]["bytes"] == 65536, "json output summary")
+
+
+print(f"{passed} passed, {len(failures)} failed")
+sys.exit(1 if failures else 0)
