@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "tlm/core/extensions.h"
 #include "tlm/core/log.h"
 
 namespace accelvp {
@@ -44,12 +45,7 @@ bool host_cpu::access(tlm::tlm_command cmd, uint64_t addr, void* data, uint64_t 
         tlm::tlm_response_status st;
         {  // no payload may live across wait(): thread stacks are not unwound at the end
             tlm::tlm_generic_payload t;
-            t.set_command(cmd);
-            t.set_address(addr);
-            t.set_data_ptr(p);
-            t.set_data_length(n);
-            t.set_streaming_width(n);
-            t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+            init_payload(t, cmd, addr, p, n);
             socket->b_transport(t, d);
             st = t.get_response_status();
         }
@@ -78,11 +74,7 @@ bool host_cpu::debug(tlm::tlm_command cmd, uint64_t addr, void* data, uint64_t l
     while (len) {
         const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(len, 1 << 20));
         tlm::tlm_generic_payload t;
-        t.set_command(cmd);
-        t.set_address(addr);
-        t.set_data_ptr(p);
-        t.set_data_length(n);
-        t.set_streaming_width(n);
+        init_payload(t, cmd, addr, p, n);
         if (socket->transport_dbg(t) != n) return false;
         addr += n;
         p += n;
@@ -115,34 +107,29 @@ unsigned char* host_cpu::dmi_ptr(uint64_t addr, uint64_t& avail) {
     return dmi.get_dmi_ptr() + (addr - dmi.get_start_address());
 }
 
-bool host_cpu::mem_write(uint64_t addr, const void* src, uint64_t len) {
-    auto* s = static_cast<const unsigned char*>(src);
+// Host DRAM through DMI pages, falling back to debug access where DMI is refused.
+bool host_cpu::mem_copy(tlm::tlm_command cmd, uint64_t addr, unsigned char* buf, uint64_t len) {
     while (len) {
         uint64_t avail = 0;
         unsigned char* p = dmi_ptr(addr, avail);
-        if (!p) return poke(addr, s, len);
+        if (!p) return debug(cmd, addr, buf, len);
         const uint64_t n = std::min(len, avail);
-        std::memcpy(p, s, n);
+        if (cmd == tlm::TLM_WRITE_COMMAND)
+            std::memcpy(p, buf, n);
+        else
+            std::memcpy(buf, p, n);
         addr += n;
-        s += n;
+        buf += n;
         len -= n;
     }
     return true;
 }
 
+bool host_cpu::mem_write(uint64_t addr, const void* src, uint64_t len) {
+    return mem_copy(tlm::TLM_WRITE_COMMAND, addr, static_cast<unsigned char*>(const_cast<void*>(src)), len);
+}
 bool host_cpu::mem_read(uint64_t addr, void* dst, uint64_t len) {
-    auto* d = static_cast<unsigned char*>(dst);
-    while (len) {
-        uint64_t avail = 0;
-        unsigned char* p = dmi_ptr(addr, avail);
-        if (!p) return peek(addr, d, len);
-        const uint64_t n = std::min(len, avail);
-        std::memcpy(d, p, n);
-        addr += n;
-        d += n;
-        len -= n;
-    }
-    return true;
+    return mem_copy(tlm::TLM_READ_COMMAND, addr, static_cast<unsigned char*>(dst), len);
 }
 
 // ---- host_system --------------------------------------------------------------------

@@ -66,6 +66,7 @@ public:
 private:
     bool access(tlm::tlm_command cmd, uint64_t addr, void* data, uint64_t len);
     bool debug(tlm::tlm_command cmd, uint64_t addr, void* data, uint64_t len);
+    bool mem_copy(tlm::tlm_command cmd, uint64_t addr, unsigned char* buf, uint64_t len);
     unsigned char* dmi_ptr(uint64_t addr, uint64_t& avail);
     struct dmi_region {
         uint64_t start, end;

@@ -1,6 +1,9 @@
 #include "platform/sim/simulation.h"
 
 #include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <unistd.h>
 #include <fstream>
 #include <ostream>
 
@@ -50,7 +53,9 @@ namespace {
 std::string fmt_value(const nlohmann::json& v) {
     if (v.is_number_float()) {
         const double d = v.get<double>();
-        return std::abs(d) >= 1e6 ? fmt::format("{:.6g}", d) : fmt::format("{:.4f}", d);
+        if (std::abs(d) >= 1e15) return fmt::format("{:.6g}", d);
+        if (d == std::floor(d)) return fmt::format("{:.0f}", d);
+        return std::abs(d) >= 1e4 ? fmt::format("{:.1f}", d) : fmt::format("{:.4f}", d);
     }
     if (v.is_string()) return v.get<std::string>();
     return v.dump();
@@ -87,7 +92,25 @@ run_result run(const run_options& o, std::ostream& out) {
     run_result res;
     auto top = std::make_unique<board>("board", cfg, wl.get());
     const sc_core::sc_time limit(cfg.get_real("sim.max_time_ms"), sc_core::SC_MS);
-    sc_core::sc_start(limit);
+    // Simulate in slices so a long run can show progress on a terminal; slicing does
+    // not change the order or time of any event, so results are identical.
+    const bool progress = !o.quiet && !o.json && isatty(STDERR_FILENO);
+    const sc_core::sc_time slice(100, sc_core::SC_US);
+    auto last_print = wall0;
+    bool printed = false;
+    sc_core::sc_start(std::min(slice, limit));
+    while (!top->done() && sc_core::sc_pending_activity() && sc_core::sc_time_stamp() < limit) {
+        sc_core::sc_start(std::min(slice, limit - sc_core::sc_time_stamp()));
+        const auto now = std::chrono::steady_clock::now();
+        if (progress && now - last_print > std::chrono::seconds(1)) {
+            last_print = now;
+            printed = true;
+            std::fprintf(stderr, "\r  simulating: %.3f ms simulated, %.1f s wall ",
+                         sc_core::sc_time_stamp().to_seconds() * 1e3,
+                         std::chrono::duration<double>(now - wall0).count());
+        }
+    }
+    if (printed) std::fprintf(stderr, "\n");
     if (!top->done()) {
         res.exit_code = exit_device_error;
         res.error = sc_core::sc_time_stamp() >= limit

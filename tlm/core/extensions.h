@@ -8,6 +8,18 @@
 
 namespace accelvp {
 
+// Prepare a plain memory transaction (no byte enables, streaming width = length).
+inline void init_payload(tlm::tlm_generic_payload& t, tlm::tlm_command cmd, uint64_t addr, void* data, uint32_t len) {
+    t.set_command(cmd);
+    t.set_address(addr);
+    t.set_data_ptr(static_cast<unsigned char*>(data));
+    t.set_data_length(len);
+    t.set_streaming_width(len);
+    t.set_byte_enable_ptr(nullptr);
+    t.set_dmi_allowed(false);
+    t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+}
+
 // Marks a transaction of the `timing` fidelity mode: targets account its time exactly
 // as in functional mode but move no data (so cycle counts are identical in both modes).
 struct timing_only_ext : tlm::tlm_extension<timing_only_ext> {

@@ -36,11 +36,13 @@ void histogram::sample(double v) {
         ++under_;
         return;
     }
-    const auto idx = static_cast<uint64_t>((v - lo_) / w_);
-    if (idx >= b_.size())
+    // Compare as a double: converting a value beyond 2^64 (or inf, NaN) to an integer
+    // is undefined and in practice lands in bucket 0.
+    const double pos = (v - lo_) / w_;
+    if (!(pos < static_cast<double>(b_.size())))
         ++over_;
     else
-        ++b_[idx];
+        ++b_[static_cast<size_t>(pos)];
 }
 
 nlohmann::json histogram::value(double) const {

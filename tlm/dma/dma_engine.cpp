@@ -71,12 +71,7 @@ uint8_t dma_engine::bus_access(tlm::tlm_command cmd, uint64_t addr, uint8_t* dat
                                sc_core::sc_time& delay, uint64_t& error_addr) {
     tlm::tlm_generic_payload t;
     timing_only_ext timing;
-    t.set_command(cmd);
-    t.set_address(addr);
-    t.set_data_ptr(data);
-    t.set_data_length(len);
-    t.set_streaming_width(len);
-    t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    init_payload(t, cmd, addr, data, len);
     extension_guard<timing_only_ext> g(t, p_.timing_only ? &timing : nullptr);
     bus_socket->b_transport(t, delay);
     if (t.get_response_status() == tlm::TLM_OK_RESPONSE) return AAX_OK;

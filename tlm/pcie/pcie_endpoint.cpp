@@ -193,12 +193,7 @@ void pcie_endpoint::msi_thread() {
         sc_core::sc_time d = offset_to(cross(dir::d2h, abs_ps(sc_core::SC_ZERO_TIME), 4));
         {  // the payload must not live across wait(): a thread's stack is never unwound at the end
             tlm::tlm_generic_payload t;
-            t.set_command(tlm::TLM_WRITE_COMMAND);
-            t.set_address(addr);
-            t.set_data_ptr(reinterpret_cast<unsigned char*>(&data));
-            t.set_data_length(4);
-            t.set_streaming_width(4);
-            t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+            init_payload(t, tlm::TLM_WRITE_COMMAND, addr, &data, 4);
             to_host->b_transport(t, d);
             ++msi_sent_;
             if (t.get_response_status() != tlm::TLM_OK_RESPONSE) {

@@ -175,12 +175,7 @@ void queue_manager::soft_reset() {
 
 uint8_t queue_manager::bus(tlm::tlm_command cmd, uint64_t addr, void* data, uint32_t len, sc_core::sc_time& delay) {
     tlm::tlm_generic_payload t;
-    t.set_command(cmd);
-    t.set_address(addr);
-    t.set_data_ptr(static_cast<unsigned char*>(data));
-    t.set_data_length(len);
-    t.set_streaming_width(len);
-    t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    init_payload(t, cmd, addr, data, len);
     bus_socket->b_transport(t, delay);
     if (t.get_response_status() == tlm::TLM_OK_RESPONSE) return AAX_OK;
     return t.get_response_status() == tlm::TLM_ADDRESS_ERROR_RESPONSE ? AAX_ERR_BAD_ADDRESS : AAX_ERR_BUS;
@@ -192,12 +187,7 @@ uint8_t queue_manager::dispatch(tlm_utils::simple_initiator_socket<queue_manager
     command_ext ext;
     ext.deadline_ps = deadline_ps;
     std::vector<uint8_t> copy(pkt, pkt + len);  // engines get their own copy of the packet
-    t.set_command(tlm::TLM_WRITE_COMMAND);
-    t.set_address(0);
-    t.set_data_ptr(copy.data());
-    t.set_data_length(len);
-    t.set_streaming_width(len);
-    t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    init_payload(t, tlm::TLM_WRITE_COMMAND, 0, copy.data(), len);
     extension_guard<command_ext> g(t, &ext);
     s->b_transport(t, delay);
     if (t.get_response_status() != tlm::TLM_OK_RESPONSE) return AAX_ERR_BUS;
