@@ -1,5 +1,6 @@
 #include "tlm/core/trace.h"
 
+#include <algorithm>
 #include <fstream>
 #include <stdexcept>
 
@@ -27,13 +28,7 @@ int tracer::track(const std::string& name) {
     auto it = tracks_.find(name);
     if (it != tracks_.end()) return it->second;
     const int id = static_cast<int>(tracks_.size()) + 1;
-    tracks_[name] = id;
-    if (enabled_) {
-        events_.push_back(fmt::format(R"({{"ph":"M","pid":1,"tid":{},"name":"thread_name","args":{{"name":{}}}}})", id,
-                                      quoted(name)));
-        events_.push_back(fmt::format(R"({{"ph":"M","pid":1,"tid":{},"name":"thread_sort_index","args":{{"sort_index":{}}}}})",
-                                      id, id));
-    }
+    tracks_[name] = id;  // its metadata is written with the trace, so enabling later is fine
     return id;
 }
 
@@ -54,6 +49,15 @@ void tracer::instant(int track, const std::string& name, const sc_core::sc_time&
 std::string tracer::to_string() const {
     std::string out = "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[\n";
     out += R"({"ph":"M","pid":1,"name":"process_name","args":{"name":"accelvp"}})";
+    std::vector<std::pair<int, std::string>> by_id;
+    for (const auto& [name, id] : tracks_) by_id.emplace_back(id, name);
+    std::sort(by_id.begin(), by_id.end());
+    for (const auto& [id, name] : by_id) {
+        out += fmt::format(",\n{{\"ph\":\"M\",\"pid\":1,\"tid\":{},\"name\":\"thread_name\",\"args\":{{\"name\":{}}}}}", id,
+                           quoted(name));
+        out += fmt::format(",\n{{\"ph\":\"M\",\"pid\":1,\"tid\":{},\"name\":\"thread_sort_index\",\"args\":{{\"sort_index\":{}}}}}",
+                           id, id);
+    }
     for (const auto& e : events_) {
         out += ",\n";
         out += e;
