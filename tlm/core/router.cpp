@@ -23,10 +23,11 @@ router::~router() { global_stats().remove_component(name()); }
 
 void router::map(const std::string& rname, uint64_t base, uint64_t size, unsigned port) {
     if (size == 0) throw config_error(fmt::format("config error: address range '{}' of {} has size 0", rname, name()));
-    if (base + size < base)
+    const uint64_t last = base + (size - 1);  // inclusive, so a range may end exactly at 2^64
+    if (last < base)
         throw config_error(fmt::format("config error: address range '{}' of {} wraps around", rname, name()));
     for (const auto& r : ranges_) {
-        if (base < r.base + r.size && r.base < base + size)
+        if (base <= r.base + (r.size - 1) && r.base <= last)
             throw config_error(fmt::format(
                 "config error: address range '{}' [0x{:x}, 0x{:x}) overlaps '{}' [0x{:x}, 0x{:x}) in {}", rname, base,
                 base + size, r.name, r.base, r.base + r.size, name()));
