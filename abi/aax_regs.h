@@ -44,12 +44,17 @@
 #define AAX_REG_IRQ_MASK        0x0204u /* RW   1 = masked; reset value 0xFFFFFFFF */
 #define AAX_REG_IRQ_RAW         0x0208u /* RO */
 
-#define AAX_IRQ_EVENT           (1u << 0)  /* reserved for the firmware event queue */
-#define AAX_IRQ_ERROR           (1u << 1)  /* a queue stopped on an error: see ERR_* */
-#define AAX_IRQ_MMU             (1u << 2)  /* reserved: MMU fault */
-#define AAX_IRQ_BOOT            (1u << 3)  /* reserved: boot handshake */
-#define AAX_IRQ_CQ(c)           (1u << (16u + (c))) /* completion queue c has new records */
-#define AAX_IRQ_CQ_SHIFT        16u
+/* Interrupt lines (bit numbers of IRQ_RAW/STATUS/MASK) and their masks. */
+#define AAX_IRQ_LINE_EVENT      0u   /* reserved for the firmware event queue */
+#define AAX_IRQ_LINE_ERROR      1u   /* a queue stopped on an error: see ERR_* */
+#define AAX_IRQ_LINE_MMU        2u   /* reserved: MMU fault */
+#define AAX_IRQ_LINE_BOOT       3u   /* reserved: boot handshake */
+#define AAX_IRQ_CQ_SHIFT        16u  /* line 16 + c: completion queue c has new records */
+#define AAX_IRQ_EVENT           (1u << AAX_IRQ_LINE_EVENT)
+#define AAX_IRQ_ERROR           (1u << AAX_IRQ_LINE_ERROR)
+#define AAX_IRQ_MMU             (1u << AAX_IRQ_LINE_MMU)
+#define AAX_IRQ_BOOT            (1u << AAX_IRQ_LINE_BOOT)
+#define AAX_IRQ_CQ(c)           (1u << (AAX_IRQ_CQ_SHIFT + (c)))
 
 /* MSI-X vector assignment */
 #define AAX_MSIX_VEC_EVENT      0u

@@ -58,7 +58,7 @@ uint64_t device_ctrl::now_ns() const { return sc_core::sc_time_stamp().value() /
 
 unsigned device_ctrl::vector_for_line(unsigned line) {
     if (line >= AAX_IRQ_CQ_SHIFT) return AAX_MSIX_VEC_CQ(line - AAX_IRQ_CQ_SHIFT);
-    if (line == 1 || line == 2) return AAX_MSIX_VEC_ERROR;
+    if (line == AAX_IRQ_LINE_ERROR || line == AAX_IRQ_LINE_MMU) return AAX_MSIX_VEC_ERROR;
     return AAX_MSIX_VEC_EVENT;
 }
 

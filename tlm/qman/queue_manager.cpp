@@ -334,7 +334,7 @@ void queue_manager::record_error(unsigned r, uint32_t job_id, const failure& f) 
     }
     tracer::instance().instant(rings_[r]->track, std::string("error ") + aax_status_name(f.status),
                                sc_core::sc_time_stamp());
-    irq_out->raise(1);  // AAX_IRQ_ERROR
+    irq_out->raise(AAX_IRQ_LINE_ERROR);
 }
 
 void queue_manager::complete(unsigned r, const aax_job_desc& d, const failure& f_in, uint64_t ts_start,
