@@ -60,12 +60,15 @@ typedef struct aax_cq_entry {
     uint8_t  status;      /* enum aax_status */
     uint8_t  flags;       /* AAX_CQE_* */
     uint32_t err_offset;  /* byte offset of the failing packet in the command buffer */
-    uint32_t err_info;    /* [7:0] opcode of the failing packet */
+    uint32_t err_info;    /* [7:0] opcode of the failing packet, AAX_ERR_OPCODE_JOB for job-level errors */
     uint64_t ts_start;    /* device TIMESTAMP (ns) when the job started */
     uint64_t ts_end;      /* ... and when its record was written */
 } aax_cq_entry;
 
 #define AAX_CQ_ENTRY_SIZE       32u
+/* Error records name the failing packet's opcode; errors of the job itself (descriptor,
+ * command-buffer fetch, fence or completion write) name this instead. */
+#define AAX_ERR_OPCODE_JOB      0xFFu
 #define AAX_CQE_PHASE           (1u << 0)
 #define AAX_CQE_TS_VALID        (1u << 1)
 
@@ -167,8 +170,10 @@ typedef struct aax_pkt_msg {
 
 #if defined(__cplusplus)
 #define AAX_STATIC_ASSERT(c, m) static_assert(c, m)
-#else
-#define AAX_STATIC_ASSERT(c, m) _Static_assert(c, m)
+#else /* C99: a negative array size fails the build */
+#define AAX_SA_CAT2(a, b) a##b
+#define AAX_SA_CAT(a, b) AAX_SA_CAT2(a, b)
+#define AAX_STATIC_ASSERT(c, m) typedef char AAX_SA_CAT(aax_static_assert_, __LINE__)[(c) ? 1 : -1]
 #endif
 AAX_STATIC_ASSERT(sizeof(aax_job_desc) == AAX_JOB_DESC_SIZE, "job descriptor is 64 bytes");
 AAX_STATIC_ASSERT(sizeof(aax_cq_entry) == AAX_CQ_ENTRY_SIZE, "completion record is 32 bytes");
@@ -193,6 +198,7 @@ static inline const char *aax_opcode_name(unsigned op)
     static const char *const names[] = {
         "NOP", "WREG", "DMA", "GEMM", "VEC", "SEM_SIGNAL", "SEM_WAIT", "FENCE", "MSG",
         "JUMP", "CALL", "RET", "COLL"};
+    if (op == AAX_ERR_OPCODE_JOB) return "JOB";
     return op < sizeof(names) / sizeof(names[0]) ? names[op] : "UNKNOWN";
 }
 

@@ -4,7 +4,8 @@
  *
  * Plain C99, shared by the TLM models, the host driver model, firmware and tools.
  * All registers are 32 bit, little-endian, accessed with aligned 32-bit reads/writes.
- * 64-bit values are LO/HI pairs; write HI first, the LO write latches the pair.
+ * 64-bit values are LO/HI pairs; the device reads both halves when it uses the value, so
+ * program both before enabling what uses them.
  * docs/abi.md documents every field.
  */
 #ifndef AAX_REGS_H
@@ -23,16 +24,18 @@
 #define AAX_REG_ID              0x0000u /* RO  AAX_ID_MAGIC */
 #define AAX_REG_VERSION         0x0004u /* RO  [31:16] ABI major, [15:0] ABI minor */
 #define AAX_REG_CAPS0           0x0008u /* RO  [7:0] rings, [15:8] CQs, [23:16] DMA engines, [31:24] MSI-X vectors */
-#define AAX_REG_CAPS1           0x000Cu /* RO  [15:0] semaphores, [23:16] max packet size in qwords/8, [31:24] reserved */
+#define AAX_REG_CAPS1           0x000Cu /* RO  [15:0] semaphores, [31:16] reserved */
 #define AAX_REG_DEV_STATUS      0x0010u /* RO  bit0 READY, bit2 FATAL */
 #define AAX_REG_RESET           0x0014u /* WO  AAX_RESET_SOFT: all rings and semaphores back to reset state */
-#define AAX_REG_TIMESTAMP_LO    0x0018u /* RO  simulated ns since reset; reading LO latches HI */
+#define AAX_REG_TIMESTAMP_LO    0x0018u /* RO  device time in ns (since power-on); reading LO latches HI */
 #define AAX_REG_TIMESTAMP_HI    0x001Cu
 #define AAX_REG_DEVMEM_SIZE_LO  0x0020u /* RO  device memory size in bytes */
 #define AAX_REG_DEVMEM_SIZE_HI  0x0024u
 #define AAX_REG_HOST_WIN_LO     0x0028u /* RO  device bus address at which host memory appears */
 #define AAX_REG_HOST_WIN_HI     0x002Cu
 #define AAX_REG_SCRATCH         0x0030u /* RW  free for driver use (probe read-back test) */
+#define AAX_REG_DEVMEM_BASE_LO  0x0034u /* RO  device bus address of device memory (BAR2 offset 0) */
+#define AAX_REG_DEVMEM_BASE_HI  0x0038u
 
 #define AAX_DEV_STATUS_READY    (1u << 0)
 #define AAX_DEV_STATUS_FATAL    (1u << 2)

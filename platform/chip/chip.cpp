@@ -21,6 +21,7 @@ device_ctrl::caps ctrl_caps(const config& c) {
     k.dma_engines = 1;
     k.msix_vectors = static_cast<uint32_t>(c.get_uint("pcie.msix_vectors"));
     k.semaphores = static_cast<uint32_t>(c.get_uint("sync.count"));
+    k.devmem_base = c.get_uint("addr.devmem_base");
     k.devmem_size = c.get_uint("mem.size");
     k.host_window = c.get_uint("addr.host_window_base");
     return k;

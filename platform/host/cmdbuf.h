@@ -21,7 +21,7 @@ public:
     cmdbuf_builder& nop(uint16_t qw = 1) {
         aax_pkt_hdr h = hdr(AAX_OP_NOP, qw);
         raw(h);
-        bytes_.insert(bytes_.end(), (qw - 1u) * 8u, 0);
+        if (qw > 1) bytes_.insert(bytes_.end(), (qw - 1u) * 8u, 0);  // qw 0 emits a (bad) bare header
         return *this;
     }
     cmdbuf_builder& copy(uint64_t src, uint64_t dst, uint64_t bytes) { return copy_2d(src, dst, bytes, 1, 0, 0); }

@@ -15,8 +15,12 @@ const char* kName = "host.driver";
 }
 
 std::string error_record::describe() const {
-    return fmt::format("{} on ring {} job {} at packet offset {} (opcode {}{})", aax_status_name(code), ring, job_id,
-                       offset, aax_opcode_name(opcode), addr ? fmt::format(", address 0x{:x}", addr) : "");
+    const bool has_addr = code == AAX_ERR_BAD_ADDRESS || code == AAX_ERR_BUS || addr != 0;
+    const std::string where = opcode == AAX_ERR_OPCODE_JOB
+                                  ? "in the job itself"
+                                  : fmt::format("at packet offset {} (opcode {})", offset, aax_opcode_name(opcode));
+    return fmt::format("{} on ring {} job {} {}{}", aax_status_name(code), ring, job_id, where,
+                       has_addr ? fmt::format(", address 0x{:x}", addr) : "");
 }
 
 void driver::declare(param_schema& s) {
@@ -69,7 +73,8 @@ int driver::probe() {
     info_.semaphores = caps1 & 0xFFFF;
     info_.devmem_size = rd(AAX_REG_DEVMEM_SIZE_LO) | static_cast<uint64_t>(rd(AAX_REG_DEVMEM_SIZE_HI)) << 32;
     info_.host_window = rd(AAX_REG_HOST_WIN_LO) | static_cast<uint64_t>(rd(AAX_REG_HOST_WIN_HI)) << 32;
-    devmem_ = std::make_unique<range_allocator>(0, info_.devmem_size);
+    info_.devmem_base = rd(AAX_REG_DEVMEM_BASE_LO) | static_cast<uint64_t>(rd(AAX_REG_DEVMEM_BASE_HI)) << 32;
+    devmem_ = std::make_unique<range_allocator>(info_.devmem_base, info_.devmem_size);
 
     // MSI-X: every vector writes its number to the host's MSI page.
     for (uint32_t v = 0; v < info_.msix_vectors; ++v) {
@@ -142,7 +147,7 @@ int driver::submit(unsigned ring, uint64_t cmdbuf, uint32_t size, uint32_t flags
     fences_[seq] = std::move(f);
     R.inflight.push_back(seq);
     submit_time_ps_[seq] = sc_core::sc_time_stamp().value();
-    host_.cpu.mmio_write(host_.bar2() + R.ring_addr + static_cast<uint64_t>(R.tail) * AAX_JOB_DESC_SIZE, &d, sizeof(d));
+    host_.cpu.mmio_write(device_to_bar2(R.ring_addr) + static_cast<uint64_t>(R.tail) * AAX_JOB_DESC_SIZE, &d, sizeof(d));
     R.tail = (R.tail + 1) % R.entries;
     wr(AAX_DOORBELL(ring), R.tail);
     ++submits_;
@@ -164,6 +169,9 @@ void driver::signal(uint32_t seq, const fence_result& res) {
     latency_us_.sample(static_cast<double>(sc_core::sc_time_stamp().value() - submit_time_ps_[seq]) / 1e6);
     submit_time_ps_.erase(seq);
     f.ev.notify(sc_core::SC_ZERO_TIME);
+    // Keep the fence table bounded on long runs: forget the oldest completed fences.
+    while (fences_.size() > max_fences && fences_.begin()->second->done && fences_.begin()->second->waiters == 0)
+        fences_.erase(fences_.begin());
 }
 
 bool driver::is_signaled(uint32_t seq) const {
@@ -190,13 +198,12 @@ int driver::wait(uint32_t seq, const sc_core::sc_time& timeout, fence_result* ou
     if (it == fences_.end()) return -EINVAL;
     fence& f = *it->second;
     const sc_core::sc_time deadline = sc_core::sc_time_stamp() + timeout;
-    while (!f.done) {
-        const sc_core::sc_time now = sc_core::sc_time_stamp();
-        if (now >= deadline) {
-            ++wait_timeouts_;
-            return -ETIMEDOUT;
-        }
-        sc_core::wait(deadline - now, f.ev);
+    ++f.waiters;
+    while (!f.done && sc_core::sc_time_stamp() < deadline) sc_core::wait(deadline - sc_core::sc_time_stamp(), f.ev);
+    --f.waiters;
+    if (!f.done) {
+        ++wait_timeouts_;
+        return -ETIMEDOUT;
     }
     if (out) *out = f.result;
     return errno_of(f.result.status);

@@ -28,7 +28,7 @@ namespace accelvp {
 struct device_info {
     uint32_t abi_version = 0;
     uint32_t rings = 0, cqs = 0, dma_engines = 0, msix_vectors = 0, semaphores = 0;
-    uint64_t devmem_size = 0, host_window = 0;
+    uint64_t devmem_base = 0, devmem_size = 0, host_window = 0;
 };
 
 // What the driver learned from ERR_* after an error interrupt.
@@ -67,7 +67,7 @@ public:
     std::optional<uint64_t> alloc_host(uint64_t size, uint64_t align = 4096);
     bool free_host(uint64_t addr);
     uint64_t host_to_device_addr(uint64_t host_addr) const { return info_.host_window + host_addr; }
-    uint64_t device_to_bar2(uint64_t dev_addr) const { return host_.bar2() + dev_addr; }
+    uint64_t device_to_bar2(uint64_t dev_addr) const { return host_.bar2() + (dev_addr - info_.devmem_base); }
 
     // Submit a job on a ring: write its descriptor into the ring (through BAR2), then the
     // doorbell. Returns 0 and the job's sequence number, or -EBUSY (ring full), -EINVAL,
@@ -90,6 +90,7 @@ private:
         uint32_t seq = 0;
         unsigned ring = 0;
         bool done = false;
+        unsigned waiters = 0;  // threads in wait(): the fence must outlive them
         fence_result result;
         sc_core::sc_event ev;
     };
@@ -118,6 +119,7 @@ private:
     bool probed_ = false;
     std::unique_ptr<range_allocator> devmem_, hostmem_;
     std::vector<ring_ctx> rings_;
+    static constexpr size_t max_fences = 1 << 16;
     std::map<uint32_t, std::unique_ptr<fence>> fences_;
     uint32_t next_seq_ = 1;
     std::vector<error_record> errors_;

@@ -87,6 +87,12 @@ run_result run(const run_options& o, std::ostream& out) {
     const param_schema schema = build_schema(o.workload);
     const config cfg = load_config(schema, o);
     set_log_level(parse_log_level(cfg.get_string("sim.log_level")));
+    // Fail before a long simulation, not after it, if an output cannot be written.
+    for (const auto& path : {o.stats_file, o.trace_file}) {
+        if (path.empty()) continue;
+        std::ofstream probe(path, std::ios::app);
+        if (!probe) throw config_error("usage error: cannot write output file '" + path + "'");
+    }
     tracer::instance().enable(!o.trace_file.empty());
 
     run_result res;
@@ -143,7 +149,13 @@ run_result run(const run_options& o, std::ostream& out) {
         f << st.dump(2) << "\n";
         if (!f) throw config_error("usage error: cannot write stats file '" + o.stats_file + "'");
     }
-    if (!o.trace_file.empty()) tracer::instance().write(o.trace_file);
+    if (!o.trace_file.empty()) {
+        try {
+            tracer::instance().write(o.trace_file);
+        } catch (const std::runtime_error& e) {
+            throw config_error(std::string("usage error: ") + e.what());
+        }
+    }
     if (o.json)
         out << st.dump(2) << "\n";
     else if (!o.quiet)

@@ -174,6 +174,18 @@ def workload_error_is_exit_1():
 
 
 @test
+def unwritable_output_is_exit_2_before_simulating():
+    p = run("run", "--stats", "/nonexistent-dir/s.json", expect=2)
+    check("cannot write" in p.stderr and "dma-copy" not in p.stdout, p.stderr + p.stdout)
+
+
+@test
+def simulated_time_limit_is_exit_1():
+    p = run("run", "-p", "sim.max_time_ms=0.5", expect=1)
+    check("sim.max_time_ms" in p.stderr, p.stderr)
+
+
+@test
 def json_output_parses():
     s = json.loads(run("run", "--json", "-p", "workload.bytes=64KiB").stdout)
     check(s["summary"]["bytes"] == 65536, "json output summary")

@@ -1,6 +1,7 @@
 #include "tlm/core/stats.h"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -49,6 +50,35 @@ nlohmann::json histogram::value(double) const {
     return {{"lo", lo_},           {"bucket_width", w_}, {"buckets", b_},
             {"underflow", under_}, {"overflow", over_},  {"count", n_},
             {"mean", n_ ? sum_ / static_cast<double>(n_) : 0.0}};
+}
+
+void log2_histogram::sample(double v) {
+    ++n_;
+    if (!(v >= 0)) {  // negative or NaN
+        ++under_;
+        return;
+    }
+    sum_ += v;
+    max_ = std::max(max_, v);
+    const unsigned k = v < 1 ? 0 : static_cast<unsigned>(std::ilogb(v)) + 1;
+    if (k >= b_.size())
+        ++over_;
+    else
+        ++b_[k];
+}
+
+nlohmann::json log2_histogram::value(double) const {
+    // Report only up to the last non-empty bucket, with each bucket's upper bound.
+    size_t last = b_.size();
+    while (last > 0 && b_[last - 1] == 0) --last;
+    nlohmann::json upper = nlohmann::json::array(), counts = nlohmann::json::array();
+    for (size_t k = 0; k < last; ++k) {
+        upper.push_back(std::ldexp(1.0, static_cast<int>(k)));
+        counts.push_back(b_[k]);
+    }
+    return {{"upper_bounds", upper}, {"buckets", counts}, {"underflow", under_}, {"overflow", over_},
+            {"count", n_},           {"mean", n_ > under_ ? sum_ / static_cast<double>(n_ - under_) : 0.0},
+            {"max", max_}};
 }
 
 nlohmann::json rate::value(double simulated_s) const {

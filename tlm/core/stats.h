@@ -71,6 +71,23 @@ private:
     double sum_ = 0;
 };
 
+// Power-of-two buckets for quantities spanning decades (latencies): bucket 0 holds
+// [0, 1), bucket k holds [2^(k-1), 2^k); negative samples are underflow.
+class log2_histogram : public stat_base {
+public:
+    log2_histogram(std::string name, std::string desc, unsigned buckets = 48)
+        : stat_base(std::move(name), std::move(desc)), b_(buckets, 0) {}
+    void sample(double v);
+    uint64_t count() const { return n_; }
+    const std::vector<uint64_t>& buckets() const { return b_; }
+    nlohmann::json value(double) const override;
+
+private:
+    std::vector<uint64_t> b_;
+    uint64_t under_ = 0, over_ = 0, n_ = 0;
+    double sum_ = 0, max_ = 0;
+};
+
 // A quantity per simulated second (bytes -> bytes/s), reported with its total.
 class rate : public stat_base {
 public:
@@ -92,7 +109,7 @@ public:
     void add(const std::string& component, stat_base& s);
     void remove_component(const std::string& component);
     nlohmann::json to_json(double simulated_s) const;
-    // name -> description, for docs/stats.md and `accelvp stats --describe`
+    // name -> description, for docs/stats.md
     std::map<std::string, std::string> descriptions() const;
     const stat_base* find(const std::string& component, const std::string& name) const;
 

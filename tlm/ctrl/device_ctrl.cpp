@@ -23,6 +23,8 @@ device_ctrl::device_ctrl(sc_core::sc_module_name name, const caps& c)
         if (v != AAX_RESET_SOFT) return;  // other values are reserved and ignored
         ++resets_;
         raw_ = 0;
+        mask_ = 0xFFFFFFFFu;
+        regs_.find(AAX_REG_IRQ_MASK)->value = mask_;
         for (int i = 0; i < reset_out.size(); ++i) reset_out[i]->soft_reset();
     });
     // Reading LO latches HI so the pair is consistent.
@@ -37,13 +39,16 @@ device_ctrl::device_ctrl(sc_core::sc_module_name name, const caps& c)
     regs_.add("host_win_lo", AAX_REG_HOST_WIN_LO, static_cast<uint32_t>(c.host_window), reg_access::ro);
     regs_.add("host_win_hi", AAX_REG_HOST_WIN_HI, static_cast<uint32_t>(c.host_window >> 32), reg_access::ro);
     regs_.add("scratch", AAX_REG_SCRATCH, 0, reg_access::rw);
+    regs_.add("devmem_base_lo", AAX_REG_DEVMEM_BASE_LO, static_cast<uint32_t>(c.devmem_base), reg_access::ro);
+    regs_.add("devmem_base_hi", AAX_REG_DEVMEM_BASE_HI, static_cast<uint32_t>(c.devmem_base >> 32), reg_access::ro);
 
     regs_.add("irq_status", AAX_REG_IRQ_STATUS, 0, reg_access::w1c)
         .read_cb([this] { return raw_ & ~regs_.peek(AAX_REG_IRQ_MASK); })
         .write_cb([this](uint32_t w) { raw_ &= ~w; });
     regs_.add("irq_mask", AAX_REG_IRQ_MASK, 0xFFFFFFFFu, reg_access::rw).write_cb([this](uint32_t newmask) {
-        // Lines that were pending while masked fire when unmasked.
-        const uint32_t fire = raw_ & ~newmask;
+        // Lines that became pending while masked fire when unmasked (once).
+        const uint32_t fire = raw_ & mask_ & ~newmask;
+        mask_ = newmask;
         for (unsigned line = 0; line < 32; ++line)
             if (fire & (1u << line)) msi_out->raise(vector_for_line(line));
     });

@@ -29,7 +29,7 @@ public:
 
     struct caps {
         uint32_t rings = 1, cqs = 1, dma_engines = 1, msix_vectors = 2, semaphores = 1024;
-        uint64_t devmem_size = 0;
+        uint64_t devmem_base = 0, devmem_size = 0;
         uint64_t host_window = 0;
     };
     device_ctrl(sc_core::sc_module_name name, const caps& c);
@@ -47,6 +47,7 @@ private:
     caps caps_;
     register_bank regs_;
     uint32_t raw_ = 0;
+    uint32_t mask_ = 0xFFFFFFFFu;  // shadow of IRQ_MASK, to see which lines a write unmasks
     uint32_t ts_hi_latch_ = 0;
     counter irqs_{"irqs", "interrupt line events"};
     counter msis_{"msis", "MSI-X messages requested"};

@@ -131,7 +131,20 @@ void pcie_endpoint::bar0_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_ti
         t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
         return;
     }
-    forward(to_chip, dir::h2d, t, delay, p_.regs_base + t.get_address());
+    // Register accesses have side effects (a doorbell starts a job): bring the caller's
+    // local time up to the access's arrival so they happen when the TLP lands.
+    const uint64_t len = t.get_data_length();
+    const uint64_t arrive = cross(dir::h2d, abs_ps(delay), t.is_write() ? len : 0);
+    sc_core::wait(offset_to(arrive));
+    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    const uint64_t orig = t.get_address();
+    t.set_address(p_.regs_base + orig);
+    to_chip->b_transport(t, d);
+    t.set_address(orig);
+    uint64_t at = abs_ps(d);
+    if (t.is_read()) at = cross(dir::d2h, at, len);
+    if (t.get_response_status() != tlm::TLM_OK_RESPONSE) ++errors_;
+    delay = offset_to(at);
 }
 
 void pcie_endpoint::bar2_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {

@@ -85,6 +85,7 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
                     // An impossible tail is guest error: stop the ring and report it.
                     failure f;
                     f.status = AAX_ERR_BAD_PARAM;
+                    f.opcode = job_level;
                     f.addr = v;
                     R.error = true;
                     R.last_error = f.status;
@@ -130,7 +131,7 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
                                                         std::string("packets with opcode ") + aax_opcode_name(op)));
         global_stats().add(this->name(), *per_opcode_.back());
     }
-    for (stat_base* s : std::initializer_list<stat_base*>{&jobs_, &failed_, &packets_, &cq_overflows_, &job_us_})
+    for (stat_base* s : std::initializer_list<stat_base*>{&jobs_, &failed_, &packets_, &cq_overflows_, &job_ns_})
         global_stats().add(this->name(), *s);
 
     for (unsigned r = 0; r < p.rings; ++r)
@@ -171,6 +172,7 @@ void queue_manager::soft_reset() {
     }
     for (auto& c : cqs_) c = cq_state{};
     err_valid_ = false;
+    err_count_ = 0;
 }
 
 uint8_t queue_manager::bus(tlm::tlm_command cmd, uint64_t addr, void* data, uint32_t len, sc_core::sc_time& delay) {
@@ -271,6 +273,7 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
 queue_manager::failure queue_manager::run_job(unsigned r, const aax_job_desc& d, sc_core::sc_time& delay) {
     ring_state& R = *rings_[r];
     failure f;
+    f.opcode = job_level;
     if ((d.flags & ~AAX_JOB_FLAGS_VALID) || d.cmdbuf_size == 0 || d.cmdbuf_size % 8 ||
         d.cmdbuf_size > AAX_MAX_CMDBUF_SIZE || d.cmdbuf_addr % 8) {
         f.status = AAX_ERR_BAD_JOB;
@@ -344,7 +347,11 @@ void queue_manager::complete(unsigned r, const aax_job_desc& d, const failure& f
     if (f.status == AAX_OK && (d.flags & AAX_JOB_WRITE_FENCE)) {
         uint64_t v = d.fence_value;
         f.status = bus(tlm::TLM_WRITE_COMMAND, d.fence_addr, &v, 8, delay);
-        if (f.status) f.addr = d.fence_addr;
+        if (f.status) {
+            f.addr = d.fence_addr;
+            f.opcode = job_level;
+            f.offset = 0;
+        }
     }
     const unsigned c = (ring_reg(r, AAX_RING_CTRL) & AAX_RING_CTRL_CQ_MASK) >> AAX_RING_CTRL_CQ_SHIFT;
     if (c < cqs_.size() && (cq_reg(c, AAX_CQ_CTRL) & AAX_CQ_CTRL_EN)) {
@@ -360,22 +367,28 @@ void queue_manager::complete(unsigned r, const aax_job_desc& d, const failure& f
             e.ring = static_cast<uint16_t>(r);
             e.status = f.status;
             e.flags = (C.phase ? AAX_CQE_PHASE : 0) | ((d.flags & AAX_JOB_TIMESTAMP) ? AAX_CQE_TS_VALID : 0);
-            e.err_offset = f.offset;
-            e.err_info = f.opcode;
+            e.err_offset = f.status == AAX_OK ? 0 : f.offset;
+            e.err_info = f.status == AAX_OK ? 0 : f.opcode;
             if (d.flags & AAX_JOB_TIMESTAMP) {
                 e.ts_start = ts_start;
                 e.ts_end = abs_ps(delay) / 1000;
             }
             const uint64_t base = cq_reg(c, AAX_CQ_BASE_LO) | static_cast<uint64_t>(cq_reg(c, AAX_CQ_BASE_HI)) << 32;
-            if (bus(tlm::TLM_WRITE_COMMAND, base + static_cast<uint64_t>(C.tail) * AAX_CQ_ENTRY_SIZE, &e, sizeof(e),
-                    delay) != AAX_OK) {
-                ++C.overflows;  // the record is lost; the error below still reports the job
+            const uint8_t wst = base % AAX_CQ_ENTRY_SIZE
+                                    ? static_cast<uint8_t>(AAX_ERR_BAD_PARAM)
+                                    : bus(tlm::TLM_WRITE_COMMAND, base + static_cast<uint64_t>(C.tail) * AAX_CQ_ENTRY_SIZE,
+                                          &e, sizeof(e), delay);
+            if (wst != AAX_OK) {
+                // The record is lost (the slot stays unwritten); the error below reports the job.
+                ++C.overflows;
+                ++cq_overflows_;
                 if (f.status == AAX_OK) {
-                    f.status = AAX_ERR_BAD_ADDRESS;
+                    f.status = wst;
                     f.addr = base;
+                    f.opcode = job_level;
+                    f.offset = 0;
                 }
-            }
-            if (++C.tail == n) {
+            } else if (++C.tail == n) {
                 C.tail = 0;
                 C.phase = !C.phase;
             }
@@ -385,8 +398,7 @@ void queue_manager::complete(unsigned r, const aax_job_desc& d, const failure& f
     R.head = n ? (R.head + 1) % n : 0;
     sc_core::wait(delay);
     delay = sc_core::SC_ZERO_TIME;
-    const double us = static_cast<double>(sc_core::sc_time_stamp().value() / 1000 - ts_start) / 1000.0;
-    job_us_.sample(us);
+    job_ns_.sample(static_cast<double>(sc_core::sc_time_stamp().value() / 1000 - ts_start));
     if (tracer::instance().enabled())
         tracer::instance().slice(R.track, fmt::format("job {}", d.job_id), ps(ts_start * 1000),
                                  ps(sc_core::sc_time_stamp().value() - ts_start * 1000), "job",
@@ -413,11 +425,14 @@ void queue_manager::ring_thread(unsigned r) {
         aax_job_desc d{};
         failure f;
         const uint64_t slot = ring_base(r) + static_cast<uint64_t>(R.head) * AAX_JOB_DESC_SIZE;
-        f.status = bus(tlm::TLM_READ_COMMAND, slot, &d, sizeof(d), delay);
-        if (f.status)
+        f.status = slot % AAX_JOB_DESC_SIZE ? static_cast<uint8_t>(AAX_ERR_BAD_PARAM)
+                                            : bus(tlm::TLM_READ_COMMAND, slot, &d, sizeof(d), delay);
+        if (f.status) {
             f.addr = slot;
-        else
+            f.opcode = job_level;
+        } else {
             f = run_job(r, d, delay);
+        }
         sc_core::wait(delay);
         delay = sc_core::SC_ZERO_TIME;
         if (R.reset_pending || f.status == AAX_ERR_ABORTED) {

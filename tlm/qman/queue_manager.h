@@ -70,6 +70,7 @@ private:
         uint32_t overflows = 0;
         bool phase = true;  // first pass writes PHASE = 1
     };
+    static constexpr uint8_t job_level = AAX_ERR_OPCODE_JOB;  // error opcode field: not a packet
     struct failure {
         uint8_t status = AAX_OK;
         uint32_t offset = 0;
@@ -107,7 +108,7 @@ private:
     counter packets_{"packets", "packets executed"};
     counter cq_overflows_{"cq_overflows", "completion records dropped because the CQ was full"};
     std::vector<std::unique_ptr<counter>> per_opcode_;
-    histogram job_us_{"job_latency_us", "job start to completion record (us)", 0, 10, 100};
+    log2_histogram job_ns_{"job_latency_ns", "job start to completion record (ns), power-of-two buckets"};
 };
 
 } // namespace accelvp
