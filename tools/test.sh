@@ -11,6 +11,6 @@ for t in "${types[@]}"; do
   tools/build.sh "$t"
   dir=build
   [ "$t" != "Release" ] && dir="build-$(echo "$t" | tr 'A-Z' 'a-z')"
-  ASAN_OPTIONS="detect_leaks=0:detect_stack_use_after_return=0" UBSAN_OPTIONS="print_stacktrace=1" \
+  ASAN_OPTIONS="detect_stack_use_after_return=0" UBSAN_OPTIONS="print_stacktrace=1" \
     ctest --test-dir "$dir" --output-on-failure -j"$(nproc)" --timeout 300
 done
