@@ -44,7 +44,8 @@ typedef struct aax_job_desc {
 
 #define AAX_JOB_DESC_SIZE       64u
 #define AAX_MAX_CMDBUF_SIZE     (16u << 20)
-#define AAX_JOB_IRQ             (1u << 0) /* raise the CQ interrupt when this job's record is written */
+#define AAX_JOB_IRQ             (1u << 0) /* raise the CQ interrupt when this job completes successfully
+                                              (if CQ_CTRL.IRQ_EN); failures raise the error interrupt */
 #define AAX_JOB_WRITE_FENCE     (1u << 1)
 #define AAX_JOB_TIMESTAMP       (1u << 2) /* fill ts_start/ts_end in the completion record */
 #define AAX_JOB_NULL            (1u << 3) /* skip execution (latency tests) */
@@ -66,8 +67,9 @@ typedef struct aax_cq_entry {
 } aax_cq_entry;
 
 #define AAX_CQ_ENTRY_SIZE       32u
-/* Error records name the failing packet's opcode; errors of the job itself (descriptor,
- * command-buffer fetch, fence or completion write) name this instead. */
+/* Error records name the failing packet's opcode; errors of the job or ring itself
+ * (descriptor fetch or contents, misaligned ring base, impossible doorbell value,
+ * command-buffer fetch, fence or completion-record write) name this instead. */
 #define AAX_ERR_OPCODE_JOB      0xFFu
 #define AAX_CQE_PHASE           (1u << 0)
 #define AAX_CQE_TS_VALID        (1u << 1)

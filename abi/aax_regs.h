@@ -26,7 +26,8 @@
 #define AAX_REG_CAPS0           0x0008u /* RO  [7:0] rings, [15:8] CQs, [23:16] DMA engines, [31:24] MSI-X vectors */
 #define AAX_REG_CAPS1           0x000Cu /* RO  [15:0] semaphores, [31:16] reserved */
 #define AAX_REG_DEV_STATUS      0x0010u /* RO  bit0 READY, bit2 FATAL */
-#define AAX_REG_RESET           0x0014u /* WO  AAX_RESET_SOFT: all rings and semaphores back to reset state */
+#define AAX_REG_RESET           0x0014u /* WO  AAX_RESET_SOFT: rings, CQs, error record, semaphores and the interrupt
+                                            summary back to reset state (all lines masked) */
 #define AAX_REG_TIMESTAMP_LO    0x0018u /* RO  device time in ns (since power-on); reading LO latches HI */
 #define AAX_REG_TIMESTAMP_HI    0x001Cu
 #define AAX_REG_DEVMEM_SIZE_LO  0x0020u /* RO  device memory size in bytes */
@@ -41,8 +42,10 @@
 #define AAX_DEV_STATUS_FATAL    (1u << 2)
 #define AAX_RESET_SOFT          0x1u
 
-/* Interrupt summary. A source sets its bit in RAW; STATUS = RAW & ~MASK; an edge on an
- * unmasked bit sends that source's MSI-X vector. STATUS is write-1-to-clear. */
+/* Interrupt summary. A source event sets its bit in RAW; STATUS = RAW & ~MASK. Every event
+ * on an unmasked line sends that line's MSI-X vector (message-signalled: one message per
+ * event, whether or not the bit was already set); a line that had events while masked
+ * sends one message when it is unmasked. STATUS is write-1-to-clear. */
 #define AAX_REG_IRQ_STATUS      0x0200u /* RW1C */
 #define AAX_REG_IRQ_MASK        0x0204u /* RW   1 = masked; reset value 0xFFFFFFFF */
 #define AAX_REG_IRQ_RAW         0x0208u /* RO */
@@ -89,7 +92,8 @@
 #define AAX_REG_ERR_STATUS      0x1800u /* RW1C bit31 VALID (write 1 clears the record), [7:0] code, [15:8] ring, [23:16] opcode */
 #define AAX_REG_ERR_JOB_ID      0x1804u /* RO job_id of the failing job */
 #define AAX_REG_ERR_OFFSET      0x1808u /* RO byte offset of the failing packet in its command buffer */
-#define AAX_REG_ERR_ADDR_LO     0x180Cu /* RO offending address (bad address errors), else 0 */
+#define AAX_REG_ERR_ADDR_LO     0x180Cu /* RO offending address or value: the bad bus address, the misaligned ring slot
+                                           or CQ base, the impossible doorbell value; else 0 */
 #define AAX_REG_ERR_ADDR_HI     0x1810u
 #define AAX_REG_ERR_COUNT       0x1814u /* RO errors since reset (saturating) */
 #define AAX_ERR_STATUS_VALID    (1u << 31)
@@ -102,7 +106,7 @@
 #define AAX_CQ_HEAD             0x0Cu /* RW host consumer index */
 #define AAX_CQ_TAIL             0x10u /* RO device producer index */
 #define AAX_CQ_CTRL             0x14u /* RW bit0 EN, bit1 IRQ_EN */
-#define AAX_CQ_OVERFLOWS        0x18u /* RO records dropped because the CQ was full */
+#define AAX_CQ_OVERFLOWS        0x18u /* RO records dropped: CQ full, bad size, misaligned base or failed write */
 #define AAX_CQ_CTRL_EN          (1u << 0)
 #define AAX_CQ_CTRL_IRQ_EN      (1u << 1)
 

@@ -3,6 +3,7 @@
 //   accelvp list    configs and workloads
 //   accelvp config  -c CONFIG [-p ...] --dump     the effective configuration as YAML
 // Exit codes: 0 success, 1 device or workload error, 2 usage or config error.
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 
@@ -38,7 +39,11 @@ int config_cmd(const run_options& o, bool describe) {
     if (describe) {
         for (const auto& [key, s] : schema.all()) {
             std::string range;
-            if (s.min || s.max) range = fmt::format(" [{} .. {}]", s.min ? *s.min : 0, s.max ? *s.max : 0);
+            auto num = [](double v) {
+                return v == std::floor(v) && std::abs(v) < 9.2e18 ? fmt::format("{}", static_cast<int64_t>(v))
+                                                                  : fmt::format("{}", v);
+            };
+            if (s.min || s.max) range = fmt::format(" [{} .. {}]", num(s.min ? *s.min : 0), num(s.max ? *s.max : 0));
             if (!s.choices.empty()) {
                 range = " {";
                 for (size_t i = 0; i < s.choices.size(); ++i) range += (i ? "|" : "") + s.choices[i];

@@ -133,7 +133,8 @@ int driver::submit(unsigned ring, uint64_t cmdbuf, uint32_t size, uint32_t flags
     // A ring being recovered from an error accepts work once it has been reset, as a
     // DRM scheduler resumes after a reset.
     while (R.stopped) sc_core::wait(recovered_ev_);
-    if (R.inflight.size() + 1 >= R.entries) return -EBUSY;
+    // Bounded by the ring and by the CQ, so no completion record can ever be dropped.
+    if (R.inflight.size() + 1 >= std::min(R.entries, R.cq_entries)) return -EBUSY;
     seq = next_seq_++;
     aax_job_desc d{};
     d.cmdbuf_addr = cmdbuf;
@@ -145,11 +146,14 @@ int driver::submit(unsigned ring, uint64_t cmdbuf, uint32_t size, uint32_t flags
     f->seq = seq;
     f->ring = ring;
     fences_[seq] = std::move(f);
-    R.inflight.push_back(seq);
     submit_time_ps_[seq] = sc_core::sc_time_stamp().value();
-    host_.cpu.mmio_write(device_to_bar2(R.ring_addr) + static_cast<uint64_t>(R.tail) * AAX_JOB_DESC_SIZE, &d, sizeof(d));
+    const uint32_t slot = R.tail;
     R.tail = (R.tail + 1) % R.entries;
+    host_.cpu.mmio_write(device_to_bar2(R.ring_addr) + static_cast<uint64_t>(slot) * AAX_JOB_DESC_SIZE, &d, sizeof(d));
     wr(AAX_DOORBELL(ring), R.tail);
+    // In flight only once the doorbell has landed: an error recovery that ran while the
+    // descriptor was being written reset the ring before this job existed for the device.
+    R.inflight.push_back(seq);
     ++submits_;
     return 0;
 }
@@ -170,8 +174,8 @@ void driver::signal(uint32_t seq, const fence_result& res) {
     submit_time_ps_.erase(seq);
     f.ev.notify(sc_core::SC_ZERO_TIME);
     // Keep the fence table bounded on long runs: forget the oldest completed fences.
-    while (fences_.size() > max_fences && fences_.begin()->second->done && fences_.begin()->second->waiters == 0)
-        fences_.erase(fences_.begin());
+    for (auto it = fences_.begin(); fences_.size() > max_fences && it != fences_.end();)
+        it = (it->second->done && it->second->waiters == 0) ? fences_.erase(it) : std::next(it);
 }
 
 bool driver::is_signaled(uint32_t seq) const {
@@ -234,6 +238,7 @@ void driver::drain_cq(ring_ctx& R) {
 }
 
 void driver::handle_error() {
+    std::optional<error_record> fresh;  // the record read by this call, if any
     const uint32_t st = rd(AAX_REG_ERR_STATUS);
     if (st & AAX_ERR_STATUS_VALID) {
         error_record e;
@@ -247,6 +252,7 @@ void driver::handle_error() {
         wr(AAX_REG_ERR_STATUS, AAX_ERR_STATUS_VALID);
         AVP_LOG(warn, kName, "device error: {}", e.describe());
         errors_.push_back(e);
+        fresh = e;
         ++errors_stat_;
     }
     // Recover every stopped ring: consume its records, complete what is left as
@@ -259,11 +265,19 @@ void driver::handle_error() {
     for (auto& R : rings_) {
         if (!failed[R.index]) continue;
         drain_cq(R);
+        // The job at the device's head failed without a record we could match (its
+        // descriptor was unreadable, or the record was lost): it gets the error record's
+        // status; the jobs queued behind it are aborted.
         const std::deque<uint32_t> left = R.inflight;
+        bool first = true;
         for (uint32_t seq : left) {
             fence_result res;
             res.status = AAX_ERR_ABORTED;
-            ++aborted_;
+            if (first && fresh && fresh->ring == R.index && !is_signaled(fresh->job_id))
+                res.status = fresh->code;
+            else
+                ++aborted_;
+            first = false;
             signal(seq, res);
         }
         wr(AAX_RING_BASE(R.index) + AAX_RING_CTRL,

@@ -37,7 +37,7 @@ void msi_receiver::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& de
 
 // ---- host_cpu -----------------------------------------------------------------------
 
-bool host_cpu::access(tlm::tlm_command cmd, uint64_t addr, void* data, uint64_t len) {
+bool host_cpu::access(tlm::tlm_command cmd, uint64_t addr, void* data, uint64_t len, bool timing_only) {
     auto* p = static_cast<unsigned char*>(data);
     while (len) {
         const uint32_t n = static_cast<uint32_t>(std::min<uint64_t>(len, 64 * 1024));
@@ -46,6 +46,8 @@ bool host_cpu::access(tlm::tlm_command cmd, uint64_t addr, void* data, uint64_t 
         {  // no payload may live across wait(): thread stacks are not unwound at the end
             tlm::tlm_generic_payload t;
             init_payload(t, cmd, addr, p, n);
+            timing_only_ext timing;
+            extension_guard<timing_only_ext> g(t, timing_only ? &timing : nullptr);
             socket->b_transport(t, d);
             st = t.get_response_status();
         }
@@ -68,6 +70,13 @@ bool host_cpu::mmio_write(uint64_t addr, const void* src, uint64_t len) {
     return access(tlm::TLM_WRITE_COMMAND, addr, const_cast<void*>(src), len);
 }
 bool host_cpu::mmio_read(uint64_t addr, void* dst, uint64_t len) { return access(tlm::TLM_READ_COMMAND, addr, dst, len); }
+bool host_cpu::mmio_write_timing_only(uint64_t addr, uint64_t len) {
+    static unsigned char scratch[64 * 1024];  // never read: the targets move no data
+    bool ok = true;
+    for (uint64_t off = 0; ok && off < len; off += sizeof(scratch))
+        ok = access(tlm::TLM_WRITE_COMMAND, addr + off, scratch, std::min<uint64_t>(sizeof(scratch), len - off), true);
+    return ok;
+}
 
 bool host_cpu::debug(tlm::tlm_command cmd, uint64_t addr, void* data, uint64_t len) {
     auto* p = static_cast<unsigned char*>(data);

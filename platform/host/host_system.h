@@ -56,6 +56,8 @@ public:
     bool mmio_write32(uint64_t addr, uint32_t v);
     bool mmio_write(uint64_t addr, const void* src, uint64_t len);
     bool mmio_read(uint64_t addr, void* dst, uint64_t len);
+    // The time of an MMIO write of len bytes without its data (timing fidelity mode).
+    bool mmio_write_timing_only(uint64_t addr, uint64_t len);
     // Host DRAM through DMI (no simulated time).
     bool mem_write(uint64_t addr, const void* src, uint64_t len);
     bool mem_read(uint64_t addr, void* dst, uint64_t len);
@@ -64,7 +66,7 @@ public:
     bool poke(uint64_t addr, const void* src, uint64_t len);
 
 private:
-    bool access(tlm::tlm_command cmd, uint64_t addr, void* data, uint64_t len);
+    bool access(tlm::tlm_command cmd, uint64_t addr, void* data, uint64_t len, bool timing_only = false);
     bool debug(tlm::tlm_command cmd, uint64_t addr, void* data, uint64_t len);
     bool mem_copy(tlm::tlm_command cmd, uint64_t addr, unsigned char* buf, uint64_t len);
     unsigned char* dmi_ptr(uint64_t addr, uint64_t& avail);

@@ -10,6 +10,12 @@ int mapping::write(uint64_t off, const void* src, uint64_t len) {
     return drv_->host().cpu.mmio_write(drv_->device_to_bar2(addr_ + off), src, len) ? 0 : -EIO;
 }
 
+int mapping::write_timing_only(uint64_t off, uint64_t len) {
+    if (off > size_ || len > size_ - off) return -EINVAL;
+    if (host_) return 0;  // host memory writes take no simulated time
+    return drv_->host().cpu.mmio_write_timing_only(drv_->device_to_bar2(addr_ + off), len) ? 0 : -EIO;
+}
+
 int mapping::read(uint64_t off, void* dst, uint64_t len) {
     if (off > size_ || len > size_ - off) return -EINVAL;
     if (host_) return drv_->host().cpu.mem_read(addr_ + off, dst, len) ? 0 : -EFAULT;

@@ -61,6 +61,8 @@ public:
     int write(uint64_t offset, const void* src, uint64_t len);
     int read(uint64_t offset, void* dst, uint64_t len);
     int peek(uint64_t offset, void* dst, uint64_t len);
+    // Timing mode: take the time of write(offset, ..., len) without moving data.
+    int write_timing_only(uint64_t offset, uint64_t len);
     uint64_t size() const { return size_; }
 
 private:

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <unistd.h>
 #include <fstream>
 #include <ostream>
@@ -53,7 +54,7 @@ namespace {
 std::string fmt_value(const nlohmann::json& v) {
     if (v.is_number_float()) {
         const double d = v.get<double>();
-        if (std::abs(d) >= 1e15) return fmt::format("{:.6g}", d);
+        if (!std::isfinite(d) || std::abs(d) >= 1e18) return fmt::format("{}", d);
         if (d == std::floor(d)) return fmt::format("{:.0f}", d);
         return std::abs(d) >= 1e4 ? fmt::format("{:.1f}", d) : fmt::format("{:.4f}", d);
     }
@@ -90,8 +91,12 @@ run_result run(const run_options& o, std::ostream& out) {
     // Fail before a long simulation, not after it, if an output cannot be written.
     for (const auto& path : {o.stats_file, o.trace_file}) {
         if (path.empty()) continue;
-        std::ofstream probe(path, std::ios::app);
-        if (!probe) throw config_error("usage error: cannot write output file '" + path + "'");
+        namespace fs = std::filesystem;
+        const fs::path p(path);
+        const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+        const bool ok = fs::exists(p) ? ::access(path.c_str(), W_OK) == 0 && !fs::is_directory(p)
+                                      : fs::is_directory(dir) && ::access(dir.c_str(), W_OK) == 0;
+        if (!ok) throw config_error("usage error: cannot write output file '" + path + "'");
     }
     tracer::instance().enable(!o.trace_file.empty());
 

@@ -165,6 +165,11 @@ def timing_mode_gives_the_same_cycles_without_data():
     check(f["summary"]["device_ns"] == t["summary"]["device_ns"], "device time differs between modes")
     check(f["summary"]["cycles"] == t["summary"]["cycles"], "cycles differ between modes")
     check(t["workload"]["verified"] is None, "timing mode claims verification")
+    # An odd size at an odd offset, where ns rounding of timestamps once differed.
+    odd = ("-c", "edge", "-p", "workload.bytes=3000001", "-p", "workload.src_offset=3", "-p", "workload.direction=d2d")
+    f, t = stats_of("--mode", "functional", *odd), stats_of("--mode", "timing", *odd)
+    check(f["summary"]["cycles"] == t["summary"]["cycles"], f"cycles {f['summary']['cycles']} vs {t['summary']['cycles']}")
+    check(f["simulated_ns"] == t["simulated_ns"], "simulated time differs between modes")
 
 
 @test

@@ -277,3 +277,34 @@ TEST_CASE("Device memory at a non-zero bus address works end to end", "[driver][
     REQUIRE(va >= 0x4000000000ull);
     REQUIRE(got == data);
 }
+
+TEST_CASE("A completion queue smaller than the ring never drops a record", "[driver][cq]") {
+    int done = 0;
+    uint32_t overflows = 99;
+    harness h({"host.driver.cq_log2=1", "host.driver.ring_log2=4"});
+    h.run([&](uapi::device& dev, workload_context&) {
+        cmdbuf_builder ok;
+        ok.nop();
+        std::vector<uint32_t> seqs;
+        for (int i = 0; i < 8; ++i) {
+            int rc = 0;
+            uint32_t s = submit(dev, ok.bytes(), 0, 0, &rc);
+            while (rc == -EBUSY) {  // one record slot: wait for the oldest, then retry
+                uapi::wait_args w;
+                CHECK(wait_job(dev, seqs.front(), w) == 0);
+                seqs.erase(seqs.begin());
+                ++done;
+                s = submit(dev, ok.bytes(), 0, 0, &rc);
+            }
+            seqs.push_back(s);
+        }
+        for (uint32_t s : seqs) {
+            uapi::wait_args w;
+            if (wait_job(dev, s, w) == 0) ++done;
+        }
+        CHECK(dev.drv().host().cpu.mmio_read32(dev.drv().host().bar0() + AAX_CQ_BASE(0) + AAX_CQ_OVERFLOWS, overflows));
+    });
+    REQUIRE(h.finished());
+    REQUIRE(done == 8);
+    REQUIRE(overflows == 0);
+}

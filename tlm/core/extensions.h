@@ -50,6 +50,14 @@ public:
     virtual void raise(unsigned line) = 0;
 };
 
+// A bundle of level-sensitive interrupt lines (a CPU's machine interrupt inputs, an
+// interrupt controller's outputs): the source calls set_level(line, level) only when a
+// line changes, never per cycle, at the current simulated time.
+class irq_level_if : public virtual sc_core::sc_interface {
+public:
+    virtual void set_level(unsigned line, bool level) = 0;
+};
+
 // Clears a stack-allocated extension from a payload when the scope ends, also when
 // the thread is killed and unwound mid-transaction (a payload's destructor would
 // otherwise free() an extension it does not own). Declare it after the payload.

@@ -50,7 +50,10 @@ device_ctrl::device_ctrl(sc_core::sc_module_name name, const caps& c)
         const uint32_t fire = raw_ & mask_ & ~newmask;
         mask_ = newmask;
         for (unsigned line = 0; line < 32; ++line)
-            if (fire & (1u << line)) msi_out->raise(vector_for_line(line));
+            if (fire & (1u << line)) {
+                ++msis_;
+                msi_out->raise(vector_for_line(line));
+            }
     });
     regs_.add("irq_raw", AAX_REG_IRQ_RAW, 0, reg_access::ro).read_cb([this] { return raw_; });
 

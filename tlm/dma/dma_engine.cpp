@@ -61,7 +61,11 @@ void dma_engine::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& 
         return;
     }
     std::memcpy(&pkt, t.get_data_ptr(), sizeof(pkt));
-    const result r = execute(pkt, delay);
+    // One command at a time: a transfer may wait (a burst into register space), and
+    // the staging buffers and datapath belong to the command in progress.
+    busy_lock_.lock();
+    const result r = execute(pkt, delay, ext->deadline_ps);
+    busy_lock_.unlock();
     ext->status = r.status;
     ext->error_addr = r.error_addr;
     t.set_response_status(tlm::TLM_OK_RESPONSE);
@@ -79,7 +83,7 @@ uint8_t dma_engine::bus_access(tlm::tlm_command cmd, uint64_t addr, uint8_t* dat
     return t.get_response_status() == tlm::TLM_ADDRESS_ERROR_RESPONSE ? AAX_ERR_BAD_ADDRESS : AAX_ERR_BUS;
 }
 
-dma_engine::result dma_engine::execute(const aax_pkt_dma& p, sc_core::sc_time& delay) {
+dma_engine::result dma_engine::execute(const aax_pkt_dma& p, sc_core::sc_time& delay, uint64_t deadline_ps) {
     result res;
     ++commands_;
     res.status = validate(p);
@@ -135,9 +139,21 @@ dma_engine::result dma_engine::execute(const aax_pkt_dma& p, sc_core::sc_time& d
     };
     for (uint32_t s = 0; s < p_.max_outstanding; ++s) start_burst(s, t0);
 
+    uint64_t steps = 0;
     while (!q.empty()) {
         step st = q.top();
         q.pop();
+        if (deadline_ps && st.t > deadline_ps) {  // the job's timeout_us expired mid-transfer
+            res.status = AAX_ERR_TIMEOUT;
+            last_done = std::max(last_done, deadline_ps);
+            break;
+        }
+        // A long transfer lets simulated time catch up now and then, so other queues,
+        // the host and the run's time limit are not starved by one packet.
+        if (++steps % sync_steps == 0) {
+            const uint64_t now = sc_core::sc_time_stamp().value();
+            if (st.t > now) sc_core::wait(ps(st.t - now));
+        }
         uint8_t* buf = buffers_.data() + static_cast<size_t>(st.slot) * p_.burst_bytes;
         sc_core::sc_time d = offset_to(st.t);
         const stage was = st.what;

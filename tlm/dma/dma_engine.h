@@ -11,7 +11,9 @@
 // bursts' steps are presented to the targets in order of their arrival time (a small
 // local event queue, not SystemC events), so targets' timelines see FCFS traffic and
 // bandwidth limits and latency hiding emerge. The whole command runs inside one
-// b_transport with temporal decoupling: no SystemC event per burst.
+// b_transport with temporal decoupling: no SystemC event per burst (it syncs with
+// SystemC time once every `sync_steps` steps so a huge transfer cannot starve the rest
+// of the simulation, and stops at the job's deadline with AAX_ERR_TIMEOUT).
 #pragma once
 
 #include <cstdint>
@@ -60,11 +62,13 @@ public:
 
 private:
     void cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
-    result execute(const aax_pkt_dma& p, sc_core::sc_time& delay);
+    result execute(const aax_pkt_dma& p, sc_core::sc_time& delay, uint64_t deadline_ps);
+    static constexpr uint64_t sync_steps = 1u << 14;  // burst steps between syncs with SystemC time
     uint8_t bus_access(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint32_t len, sc_core::sc_time& delay,
                        uint64_t& error_addr);
 
     params p_;
+    sc_core::sc_mutex busy_lock_;
     timeline datapath_;
     std::vector<uint8_t> buffers_;  // max_outstanding x burst_bytes staging buffers
     int track_ = 0;

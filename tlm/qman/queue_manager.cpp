@@ -53,9 +53,20 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
         ring_state& R = *rings_.back();
         const uint32_t b = AAX_RING_BASE(r) - bar_base;
         const std::string n = "ring" + std::to_string(r) + ".";
-        regs_.add(n + "base_lo", b + AAX_RING_BASE_LO, 0, reg_access::rw);
-        regs_.add(n + "base_hi", b + AAX_RING_BASE_HI, 0, reg_access::rw);
-        regs_.add(n + "size_log2", b + AAX_RING_SIZE_LOG2, 0, reg_access::rw);
+        // Moving or resizing a ring restarts its indices (a busy ring at the next packet boundary).
+        auto regeometry = [this, r](uint32_t) {
+            ring_state& S = *rings_[r];
+            if (S.busy) {
+                S.reset_pending = true;
+                return;
+            }
+            S.head = S.tail = 0;
+            S.error = false;
+            S.last_error = 0;
+        };
+        regs_.add(n + "base_lo", b + AAX_RING_BASE_LO, 0, reg_access::rw).write_cb(regeometry);
+        regs_.add(n + "base_hi", b + AAX_RING_BASE_HI, 0, reg_access::rw).write_cb(regeometry);
+        regs_.add(n + "size_log2", b + AAX_RING_SIZE_LOG2, 0, reg_access::rw).write_cb(regeometry);
         regs_.add(n + "asid", b + AAX_RING_ASID, 0, reg_access::rw);
         regs_.add(n + "ctrl", b + AAX_RING_CTRL, 0, reg_access::rw).write_cb([this, r, b](uint32_t v) {
             if (v & AAX_RING_CTRL_RESET) {
@@ -115,9 +126,11 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
     for (unsigned c = 0; c < p.cqs; ++c) {
         const uint32_t b = AAX_CQ_BASE(c) - bar_base;
         const std::string n = "cq" + std::to_string(c) + ".";
-        regs_.add(n + "base_lo", b + AAX_CQ_BASE_LO, 0, reg_access::rw);
-        regs_.add(n + "base_hi", b + AAX_CQ_BASE_HI, 0, reg_access::rw);
-        regs_.add(n + "size_log2", b + AAX_CQ_SIZE_LOG2, 0, reg_access::rw);
+        // Moving or resizing a CQ restarts it: tail 0, phase 1 (the host zeroes the memory).
+        auto restart = [this, c](uint32_t) { cqs_[c] = cq_state{}; };
+        regs_.add(n + "base_lo", b + AAX_CQ_BASE_LO, 0, reg_access::rw).write_cb(restart);
+        regs_.add(n + "base_hi", b + AAX_CQ_BASE_HI, 0, reg_access::rw).write_cb(restart);
+        regs_.add(n + "size_log2", b + AAX_CQ_SIZE_LOG2, 0, reg_access::rw).write_cb(restart);
         regs_.add(n + "head", b + AAX_CQ_HEAD, 0, reg_access::rw);
         regs_.add(n + "tail", b + AAX_CQ_TAIL, 0, reg_access::ro).read_cb([this, c] { return cqs_[c].tail; });
         regs_.add(n + "ctrl", b + AAX_CQ_CTRL, 0, reg_access::rw);
@@ -354,10 +367,18 @@ void queue_manager::complete(unsigned r, const aax_job_desc& d, const failure& f
         }
     }
     const unsigned c = (ring_reg(r, AAX_RING_CTRL) & AAX_RING_CTRL_CQ_MASK) >> AAX_RING_CTRL_CQ_SHIFT;
+    if (c >= cqs_.size() && f.status == AAX_OK) {
+        // The ring names a CQ that does not exist: the job cannot report; make it an error.
+        f.status = AAX_ERR_BAD_PARAM;
+        f.opcode = job_level;
+        f.offset = 0;
+        f.addr = c;
+    }
     if (c < cqs_.size() && (cq_reg(c, AAX_CQ_CTRL) & AAX_CQ_CTRL_EN)) {
         cq_state& C = cqs_[c];
         const uint32_t l = cq_reg(c, AAX_CQ_SIZE_LOG2);
         const uint32_t n = (l >= 1 && l <= 16) ? 1u << l : 0;
+        if (C.tail >= n) C = cq_state{};
         if (n == 0 || (C.tail + 1) % n == cq_reg(c, AAX_CQ_HEAD) % n) {
             ++C.overflows;
             ++cq_overflows_;
@@ -424,6 +445,8 @@ void queue_manager::ring_thread(unsigned r) {
         const uint64_t ts_start = sc_core::sc_time_stamp().value() / 1000;
         aax_job_desc d{};
         failure f;
+        const uint32_t entries = ring_entries(r);
+        if (entries == 0 || R.head >= entries) R.head = 0;  // geometry changed under us
         const uint64_t slot = ring_base(r) + static_cast<uint64_t>(R.head) * AAX_JOB_DESC_SIZE;
         f.status = slot % AAX_JOB_DESC_SIZE ? static_cast<uint8_t>(AAX_ERR_BAD_PARAM)
                                             : bus(tlm::TLM_READ_COMMAND, slot, &d, sizeof(d), delay);
@@ -440,6 +463,7 @@ void queue_manager::ring_thread(unsigned r) {
             reset_ring(r);
         } else {
             complete(r, d, f, ts_start, delay);
+            if (R.reset_pending) reset_ring(r);  // a reset that arrived while the record was written
         }
         R.busy = false;
     }

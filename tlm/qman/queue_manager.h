@@ -106,7 +106,7 @@ private:
     counter jobs_{"jobs", "jobs completed successfully"};
     counter failed_{"jobs_failed", "jobs that stopped their ring with an error"};
     counter packets_{"packets", "packets executed"};
-    counter cq_overflows_{"cq_overflows", "completion records dropped because the CQ was full"};
+    counter cq_overflows_{"cq_overflows", "completion records dropped (CQ full, bad size, misaligned base, failed write)"};
     std::vector<std::unique_ptr<counter>> per_opcode_;
     log2_histogram job_ns_{"job_latency_ns", "job start to completion record (ns), power-of-two buckets"};
 };

@@ -1,0 +1,212 @@
+// rv32_core: the control core's instruction-set simulator. RV32IMAC + Zicsr + Zifencei,
+// machine mode only, one hart, precise exceptions.
+//
+// Programmer's view (CSRs): mstatus (MIE, MPIE; MPP reads 3), misa (read-only), mie/mip
+// (MSIP 3, MTIP 7, MEIP 11; mip is driven by the irq inputs only), mtvec (direct or
+// vectored), mscratch, mepc, mcause, mtval, mhartid/mvendorid/marchid/mimpid, mcycle[h],
+// minstret[h] (writable), cycle/time/instret[h] (read-only; time comes from the CLINT
+// through `time_source`), mhpmcounter3..31 and mhpmevent3..31 (read zero). Misaligned
+// loads/stores/AMOs trap (mcause 4/6); with C every 2-byte aligned pc is legal, so
+// jumps and branches never raise instruction-misaligned. TLM error responses become
+// access faults (mcause 1/5/7); unknown CSRs and reserved encodings are illegal
+// instructions (mcause 2, mtval = the encoding).
+//
+// Speed, and why it is built this way:
+// - Decode once: each 4 KiB page of code gets an array of predecoded `rv32::insn`, one
+//   slot per halfword (C makes every halfword a possible pc). A store into such a page,
+//   fence.i or a DMI invalidation resets it, so self-modifying code stays correct.
+// - DMI for RAM: loads and stores look the page up in a small direct-mapped table of
+//   host pointers (one compare covers both the page tag and the alignment check); a
+//   page holding decoded code is never in the store table, so every store into code
+//   takes the slow path that invalidates it. Everything else is a b_transport.
+// - Temporal decoupling: the core runs ahead of SystemC time and synchronises only at
+//   quantum ends (`quantum_ns`, a tlm_quantumkeeper), before every non-DMI access (so
+//   devices see it at the right time), on wfi, and when it halts.
+// - wfi costs no host time: the core waits on the interrupt event, not per cycle.
+//
+// Timing: 1 cycle per instruction at `freq_mhz`, plus `mul_cycles`/`div_cycles` extra for
+// M instructions, `trap_cycles` per trap, and the delay annotated by non-DMI targets
+// (rounded up to whole cycles). DMI accesses are free (a cached memory).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/tlm_quantumkeeper.h>
+
+#include "tlm/core/config.h"
+#include "tlm/core/extensions.h"
+#include "tlm/core/stats.h"
+#include "tlm/cpu/cpu_if.h"
+#include "tlm/cpu/rv32_isa.h"
+
+namespace accelvp {
+
+class rv32_core : public sc_core::sc_module, public irq_level_if {
+public:
+    tlm_utils::simple_initiator_socket<rv32_core> bus;  // fetch, loads, stores (DMI where granted)
+    sc_core::sc_export<irq_level_if> irq_in;             // lines irq_msip / irq_mtip / irq_meip
+    sc_core::sc_port<mtime_if, 1, sc_core::SC_ZERO_OR_MORE_BOUND> time_source;  // `time` CSR (else illegal)
+
+    struct params {
+        double freq_mhz = 1000;      // core clock
+        double quantum_ns = 1000;    // temporal decoupling: how far the core may run ahead
+        uint32_t mul_cycles = 0;     // extra cycles per mul/mulh*
+        uint32_t div_cycles = 16;    // extra cycles per div/rem*
+        uint32_t trap_cycles = 4;    // cycles to enter a trap or interrupt handler (>= 1)
+        uint32_t hart_id = 0;        // mhartid
+        uint64_t reset_pc = 0;       // first instruction
+    };
+    // Declare the parameters under `prefix` ("cpu"): freq_mhz, quantum_ns, mul_cycles,
+    // div_cycles, trap_cycles, hart_id, reset_pc.
+    static void declare(param_schema& s, const std::string& prefix);
+    static params from_config(const config& c, const std::string& prefix);
+
+    rv32_core(sc_core::sc_module_name name, const params& p);
+    ~rv32_core() override;
+
+    // Architectural state, for loaders, tests and debuggers (not while the core runs).
+    uint32_t pc() const { return pc_; }
+    void set_pc(uint32_t pc) { pc_ = pc; }
+    uint32_t reg(unsigned i) const { return i == 0 || i > 31 ? 0 : x_[i]; }
+    void set_reg(unsigned i, uint32_t v) {
+        if (i > 0 && i < 32) x_[i] = v;
+    }
+    // CSR read without side effects; false if the CSR does not exist.
+    bool read_csr(uint32_t addr, uint32_t& value) const;
+    uint64_t instructions() const { return instret_; }
+    uint64_t cycles() const { return cycle_; }
+
+    // Halting: the core stops at the next instruction boundary after request_halt() or
+    // once `limit` steps (instructions retired + traps taken, so a trap storm also stops)
+    // have run, synchronises its time and notifies halted_event().
+    enum class halt_reason { running, requested, step_limit };
+    void set_step_limit(uint64_t limit) { step_limit_ = limit; }
+    void request_halt();
+    halt_reason halted() const { return halted_; }
+    const sc_core::sc_event& halted_event() const { return halted_event_; }
+    // True while the core sleeps in wfi with nothing pending.
+    bool sleeping() const { return sleeping_; }
+
+    // irq_level_if (bound to irq_in).
+    void set_level(unsigned line, bool level) override;
+
+private:
+    using insn = rv32::insn;
+
+    // One 4 KiB page of predecoded instructions.
+    struct code_page {
+        uintptr_t host = 0;  // host address of the page's first byte (DMI), 0 = none
+        bool active = false; // some slot decoded: stores into the page must invalidate
+        insn slot[2048];
+    };
+    // Direct-mapped DMI translation for loads (r) and stores (w).
+    struct tlb_entry {
+        uint32_t tag = invalid_tag;  // page address; low bits 0xFFF never match an access
+        uintptr_t offset = 0;        // host address - guest address
+    };
+    static constexpr uint32_t invalid_tag = 0xFFF;
+    static constexpr unsigned tlb_size = 256;
+    static constexpr uint32_t page_bits = 12;
+    static constexpr uint32_t page_mask = ~((1u << page_bits) - 1);
+
+    // Our quantum, aligned to multiples of quantum_ns (independent of the global quantum
+    // so other initiators are not affected).
+    class quantum_keeper : public tlm_utils::tlm_quantumkeeper {
+    public:
+        sc_core::sc_time quantum;
+        sc_core::sc_time next_sync_point() const { return m_next_sync_point; }
+
+    protected:
+        sc_core::sc_time compute_local_quantum() override;
+    };
+
+    void run();          // the core's SC_THREAD
+    void execute();      // run instructions until cycle_ reaches limit_
+    void take_trap(uint32_t cause, uint32_t tval);  // at pc_ (exception) or before it (interrupt)
+    bool check_interrupt();
+    void sleep_until_interrupt();
+    void halt(halt_reason why);
+    void sync();         // wait until SystemC time catches up with the core's local time
+    void attention() { limit_ = 0; }  // end the current batch after this instruction
+
+    // Time <-> cycles (absolute: cycle n starts at n * period after time 0).
+    uint64_t ps_of_cycle(uint64_t c) const;
+    uint64_t cycle_at_or_after(uint64_t ps) const;
+
+    // Memory (slow paths; return false after raising a trap).
+    code_page* code_page_for(uint32_t pc);
+    void activate(code_page& p, uint32_t page_addr);
+    bool decode_slot(code_page& p, insn& out);
+    bool fetch_slow(uint32_t pc, uint32_t& raw);
+    bool load_slow(uint32_t addr, unsigned size, uint32_t& value, uint32_t fault_cause);
+    bool store_slow(uint32_t addr, unsigned size, uint32_t value, uint32_t fault_cause);
+    bool exec_amo(const insn& in);
+    bool exec_csr(const insn& in);
+    void fence_i();
+    // Host pointer for [addr, addr+size) if a DMI region covers it (requesting one if
+    // the page was never refused); fills the TLB when the region covers the page.
+    uint8_t* dmi_lookup(uint32_t addr, unsigned size, bool write);
+    bool bus_access(tlm::tlm_command cmd, uint32_t addr, void* data, unsigned size);
+    void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
+    void flush_translations();
+
+    bool csr_read(uint32_t addr, uint32_t& v) const;
+    bool csr_write(uint32_t addr, uint32_t v);
+
+    params p_;
+    uint64_t freq_hz_;
+    quantum_keeper qk_;
+
+    // Architectural state. x_[32] is the x0 write sink (see rv32_isa.h).
+    uint32_t x_[33] = {};
+    uint32_t pc_ = 0;
+    uint64_t cycle_ = 0, instret_ = 0;
+    int64_t mcycle_adj_ = 0, minstret_adj_ = 0;  // written value - live counter
+    uint32_t mstatus_ = 0, mie_ = 0, mip_ = 0, mtvec_ = 0, mscratch_ = 0, mepc_ = 0, mcause_ = 0, mtval_ = 0;
+    bool reservation_valid_ = false;
+    uint32_t reservation_ = 0;
+
+    // Run control.
+    uint64_t limit_ = 0;      // execute() runs while cycle_ < limit_
+    uint64_t traps_taken_ = 0;
+    uint64_t step_limit_ = 0; // 0 = none
+    bool halt_requested_ = false;
+    bool wfi_pending_ = false, sleeping_ = false;
+    halt_reason halted_ = halt_reason::running;
+    sc_core::sc_event irq_event_, halted_event_, resume_event_;
+
+    // Caches.
+    std::vector<std::unique_ptr<code_page>> pages_;  // by page number (2^20 entries)
+    std::vector<tlm::tlm_dmi> dmi_;                  // granted regions
+    std::vector<bool> dmi_refused_;                  // by page number: target said no
+    tlb_entry rtlb_[tlb_size], wtlb_[tlb_size];
+    tlm::tlm_generic_payload trans_;                 // for b_transport (a member: never on a stack at kill time)
+
+    // Stats.
+    counter instructions_{"instructions", "instructions retired"};
+    counter cycles_{"cycles", "core clock cycles elapsed (including wfi sleep)"};
+    counter exceptions_{"traps", "synchronous exceptions taken (ecall, ebreak, faults, illegal instructions)"};
+    counter interrupts_{"interrupts", "interrupts taken"};
+    counter mmio_{"mmio_accesses", "loads, stores and fetches that went through b_transport (no DMI)"};
+    counter code_flushes_{"code_invalidations", "decoded-code pages reset by stores, fence.i or DMI invalidation"};
+    counter syncs_{"syncs", "synchronisations with SystemC time (quantum ends, MMIO, wfi)"};
+    rate sleep_{"wfi_sleep", "time spent asleep in wfi", 1e-12, "fraction"};
+    class mips_stat : public stat_base {
+    public:
+        using stat_base::stat_base;
+        nlohmann::json value(double) const override;
+        uint64_t instructions = 0;
+        double wall_s = 0;
+    } mips_{"mips", "million instructions per host second while the core thread ran"};
+    uint64_t reported_instret_ = 0, reported_cycle_ = 0;
+    void update_stats(std::chrono::steady_clock::time_point busy_since);
+};
+
+} // namespace accelvp
