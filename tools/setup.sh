@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libsystemc-dev catch2 libboost-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   python3
+  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf gdb-multiarch
 )
 
 missing=()
