@@ -24,7 +24,8 @@
 #define AAX_REG_ID              0x0000u /* RO  AAX_ID_MAGIC */
 #define AAX_REG_VERSION         0x0004u /* RO  [31:16] ABI major, [15:0] ABI minor */
 #define AAX_REG_CAPS0           0x0008u /* RO  [7:0] rings, [15:8] CQs, [23:16] DMA engines, [31:24] MSI-X vectors */
-#define AAX_REG_CAPS1           0x000Cu /* RO  [15:0] semaphores, [31:16] reserved */
+#define AAX_REG_CAPS1           0x000Cu /* RO  [15:0] semaphores, bit16 control core present, [31:17] reserved */
+#define AAX_CAPS1_CONTROL_CORE  (1u << 16)
 #define AAX_REG_DEV_STATUS      0x0010u /* RO  bit0 READY, bit2 FATAL */
 #define AAX_REG_RESET           0x0014u /* WO  AAX_RESET_SOFT: rings, CQs, error record, semaphores and the interrupt
                                             summary back to reset state (all lines masked) */

@@ -24,6 +24,7 @@ device_ctrl::caps ctrl_caps(const config& c) {
     k.devmem_base = c.get_uint("addr.devmem_base");
     k.devmem_size = c.get_uint("mem.size");
     k.host_window = c.get_uint("addr.host_window_base");
+    k.control_core = c.get_bool("cpu.enabled");
     return k;
 }
 } // namespace
@@ -36,15 +37,21 @@ void chip::declare(param_schema& s) {
     s.integer("addr.host_window_base", 1ll << 48, 0, 1ll << 62, "chip bus address at which host memory appears");
     s.integer("addr.host_window_size", 1ll << 46, 4096, 1ll << 48, "size of the host window", "bytes");
     memory::declare(s, "mem", memory::params{16ull << 30, 100, 100, true});
+    s.string("mem.model", "simple",
+             "device memory model: simple (bandwidth + latency, mem.bandwidth_gbps/latency_ns) or dram "
+             "(mem.standard: channels, banks, timing, refresh, scheduler)",
+             {"simple", "dram"});
+    dram_params::declare(s, "mem");
     pcie_endpoint::declare(s, "pcie");
     queue_manager::declare(s, "qman");
     dma_engine::declare(s, "dma");
     semaphores::declare(s, "sync");
+    control_core::declare(s);
 }
 
 chip::chip(sc_core::sc_module_name name, const config& c)
     : sc_module(name), noc("noc", sc_core::sc_time(c.get_real("chip.noc_hop_ns"), sc_core::SC_NS)), regs("regs"),
-      devmem("devmem", memory::from_config(c, "mem")), pcie("pcie", pcie_params(c)), ctrl("ctrl", ctrl_caps(c)),
+      pcie("pcie", pcie_params(c)), ctrl("ctrl", ctrl_caps(c)),
       qman("qman", queue_manager::from_config(c, "qman")), dma0("dma0", dma_engine::from_config(c, "dma")),
       sync("sync", semaphores::from_config(c, "sync")), freq_hz_(c.get_real("chip.freq_mhz") * 1e6),
       host_window_(c.get_uint("addr.host_window_base")), host_mem_bw_(c.get_real("host.mem.bandwidth_gbps") * 1e9) {
@@ -52,7 +59,15 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     pcie.to_chip.bind(noc.target_socket);
     qman.bus_socket.bind(noc.target_socket);
     dma0.bus_socket.bind(noc.target_socket);
-    noc.add_target("devmem", c.get_uint("addr.devmem_base"), c.get_uint("mem.size"), devmem.socket);
+    if (c.get_string("mem.model") == "dram") {
+        devmem_dram = std::make_unique<dram_memory>("devmem", dram_params::from_config(c, "mem"));
+        devmem_bw_ = devmem_dram->peak_bytes_per_s();
+        noc.add_target("devmem", c.get_uint("addr.devmem_base"), c.get_uint("mem.size"), devmem_dram->socket);
+    } else {
+        devmem = std::make_unique<memory>("devmem", memory::from_config(c, "mem"));
+        devmem_bw_ = devmem->peak_bytes_per_s();
+        noc.add_target("devmem", c.get_uint("addr.devmem_base"), c.get_uint("mem.size"), devmem->socket);
+    }
     noc.add_target("regs", c.get_uint("addr.regs_base"), AAX_BAR0_SIZE, regs.target_socket);
     noc.add_target("host_window", host_window_, c.get_uint("addr.host_window_size"), pcie.from_chip);
 
@@ -68,13 +83,21 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     ctrl.msi_out.bind(pcie.msi_in);
     ctrl.reset_out.bind(qman.reset_in);
     ctrl.reset_out.bind(sync.reset_in);
+
+    if (c.get_bool("cpu.enabled")) {
+        cpu = std::make_unique<control_core>("cpu", c);
+        cpu->to_regs.initiator_socket.bind(noc.target_socket);
+        cpu->to_devmem.initiator_socket.bind(noc.target_socket);
+        cpu->to_chip.initiator_socket.bind(noc.target_socket);
+        ctrl.core_out.bind(cpu->ctrl_in);
+    }
 }
 
 double chip::peak_h2d() const {
-    return std::min({pcie_endpoint::effective_bytes_per_s(pcie.get_params()), devmem.peak_bytes_per_s(),
+    return std::min({pcie_endpoint::effective_bytes_per_s(pcie.get_params()), devmem_bw_,
                      dma0.peak_bytes_per_s(), host_mem_bw_});
 }
 double chip::peak_d2h() const { return peak_h2d(); }
-double chip::peak_d2d() const { return std::min(devmem.peak_bytes_per_s() / 2, dma0.peak_bytes_per_s()); }
+double chip::peak_d2d() const { return std::min(devmem_bw_ / 2, dma0.peak_bytes_per_s()); }
 
 } // namespace accelvp

@@ -14,10 +14,12 @@
 
 #include <systemc>
 
+#include "platform/chip/control_core.h"
 #include "tlm/core/config.h"
 #include "tlm/core/router.h"
 #include "tlm/ctrl/device_ctrl.h"
 #include "tlm/dma/dma_engine.h"
+#include "tlm/mem/dram_memory.h"
 #include "tlm/mem/memory.h"
 #include "tlm/pcie/pcie_endpoint.h"
 #include "tlm/qman/queue_manager.h"
@@ -41,17 +43,22 @@ public:
 
     router noc;
     router regs;
-    memory devmem;
+    // Device memory, by mem.model: simple (one bus timeline + latency) or dram
+    // (stacks, channels, banks: tlm/mem/dram_memory.h). Exactly one is set.
+    std::unique_ptr<memory> devmem;
+    std::unique_ptr<dram_memory> devmem_dram;
     pcie_endpoint pcie;
     device_ctrl ctrl;
     queue_manager qman;
     dma_engine dma0;
     semaphores sync;
+    std::unique_ptr<control_core> cpu;  // with cpu.enabled
 
 private:
     double freq_hz_;
     uint64_t host_window_;
     double host_mem_bw_;
+    double devmem_bw_ = 0;  // peak of the device memory (bytes/s)
 };
 
 } // namespace accelvp

@@ -2,6 +2,9 @@
 //   accelvp run     -c CONFIG -w WORKLOAD [-p key=value]... [--mode M] [--stats F] [--trace F] [--seed N] [--quiet]
 //   accelvp list    configs and workloads
 //   accelvp config  -c CONFIG [-p ...] --dump     the effective configuration as YAML
+//   accelvp memsim  -c CONFIG --trace FILE [--stats F] [-p ...]   DRAM model alone on a request trace
+//   accelvp iss     --elf FILE [--max-instr N] [-p key=value]... [--stats F] [--quiet]
+//                   bare-metal RV32 program on the ISS; pass/fail through HTIF tohost
 // Exit codes: 0 success, 1 device or workload error, 2 usage or config error.
 #include <cmath>
 #include <cstdlib>
@@ -11,6 +14,8 @@
 #include <systemc>
 #include <fmt/format.h>
 
+#include "platform/iss/iss.h"
+#include "platform/memsim/memsim.h"
 #include "platform/sim/simulation.h"
 #include "platform/workloads/workload.h"
 
@@ -100,6 +105,21 @@ int sc_main(int argc, char* argv[]) {
     cfg_cmd->add_flag("--dump", dump, "print the effective configuration as YAML");
     cfg_cmd->add_flag("--help-params", describe, "describe every parameter: type, range, default");
 
+    iss_options io;
+    auto* iss_cmd = app.add_subcommand("iss", "run a bare-metal RV32 ELF on the control-core ISS; exit 0 when it writes "
+                                              "1 to its 'tohost' symbol, 1 on (code << 1) | 1, the instruction limit or "
+                                              "a hang, 2 on a bad ELF");
+    iss_cmd->add_option("--elf", io.elf, "the RV32 ELF to run (segments load where they are linked)")->required();
+    iss_cmd->add_option("--max-instr", io.max_instr, "stop after this many instructions + traps (exit 1)")
+        ->capture_default_str();
+    iss_cmd->add_option("-p,--param", io.overrides, "override a parameter (cpu.*, iss.*): -p key=value (repeatable)")
+        ->type_name("KEY=VALUE");
+    iss_cmd->add_option("--stats", io.stats_file, "write the stats JSON here");
+    iss_cmd->add_flag("-q,--quiet", io.quiet, "print nothing on success");
+
+    memsim_options mo;
+    add_memsim_command(app, mo);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -109,6 +129,12 @@ int sc_main(int argc, char* argv[]) {
 
     try {
         if (app.got_subcommand("list")) return list_cmd();
+        if (app.got_subcommand("memsim")) return run_memsim(mo, std::cout);
+        if (app.got_subcommand("iss")) {
+            const iss_result r = run_iss(io, std::cout);
+            if (r.exit_code != exit_ok) std::cerr << "accelvp: error: " << r.error << "\n";
+            return r.exit_code;
+        }
         if (app.got_subcommand("config")) {
             if (!dump && !describe) {
                 std::cerr << "accelvp config: nothing to do; use --dump or --help-params\n";

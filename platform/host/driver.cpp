@@ -5,7 +5,9 @@
 
 #include <fmt/format.h>
 
+#include "abi/aax_boot.h"
 #include "abi/aax_regs.h"
+#include "platform/iss/elf_loader.h"
 #include "tlm/core/log.h"
 
 namespace accelvp {
@@ -27,12 +29,22 @@ void driver::declare(param_schema& s) {
     s.integer("host.driver.ring_log2", 8, 1, 16, "log2 of submission ring entries");
     s.integer("host.driver.cq_log2", 9, 1, 16, "log2 of completion queue entries");
     s.integer("host.driver.rings", 4, 1, AAX_MAX_RINGS, "rings the driver sets up (at most the device's)");
+#ifdef ACCELVP_FIRMWARE_ELF
+    const char* fw = ACCELVP_FIRMWARE_ELF;
+#else
+    const char* fw = "";
+#endif
+    s.string("host.driver.firmware", fw, "control-core firmware ELF loaded at probe (devices with a control core)");
+    s.real("host.driver.boot_timeout_us", 2000, 1, 1e9, "how long probe waits for the firmware's READY", "us");
 }
 
 driver::driver(host_system& host, const config& c)
     : host_(host), ring_log2_(static_cast<uint32_t>(c.get_uint("host.driver.ring_log2"))),
       cq_log2_(static_cast<uint32_t>(c.get_uint("host.driver.cq_log2"))),
-      max_rings_(static_cast<uint32_t>(c.get_uint("host.driver.rings"))) {
+      max_rings_(static_cast<uint32_t>(c.get_uint("host.driver.rings"))),
+      firmware_path_(c.get_string("host.driver.firmware")), boot_timeout_us_(c.get_real("host.driver.boot_timeout_us")),
+      core_freq_mhz_(static_cast<uint32_t>(c.get_real("cpu.freq_mhz"))),
+      timer_mhz_(static_cast<uint32_t>(c.get_real("cpu.timer_mhz"))) {
     for (stat_base* s : std::initializer_list<stat_base*>{&submits_, &completions_, &irqs_, &errors_stat_, &aborted_,
                                                           &wait_timeouts_, &latency_us_})
         global_stats().add(kName, *s);
@@ -74,7 +86,10 @@ int driver::probe() {
     info_.devmem_size = rd(AAX_REG_DEVMEM_SIZE_LO) | static_cast<uint64_t>(rd(AAX_REG_DEVMEM_SIZE_HI)) << 32;
     info_.host_window = rd(AAX_REG_HOST_WIN_LO) | static_cast<uint64_t>(rd(AAX_REG_HOST_WIN_HI)) << 32;
     info_.devmem_base = rd(AAX_REG_DEVMEM_BASE_LO) | static_cast<uint64_t>(rd(AAX_REG_DEVMEM_BASE_HI)) << 32;
-    devmem_ = std::make_unique<range_allocator>(info_.devmem_base, info_.devmem_size);
+    const bool has_core = caps1 & AAX_CAPS1_CONTROL_CORE;
+    // With a control core the first AAX_FW_REGION_SIZE bytes belong to the firmware.
+    const uint64_t reserved = has_core ? std::min<uint64_t>(AAX_FW_REGION_SIZE, info_.devmem_size) : 0;
+    devmem_ = std::make_unique<range_allocator>(info_.devmem_base + reserved, info_.devmem_size - reserved);
 
     // MSI-X: every vector writes its number to the host's MSI page.
     for (uint32_t v = 0; v < info_.msix_vectors; ++v) {
@@ -113,6 +128,9 @@ int driver::probe() {
         mask &= ~AAX_IRQ_CQ(r);
     }
     wr(AAX_REG_IRQ_MASK, mask);
+    if (has_core) {
+        if (int rc = boot_firmware()) return rc;
+    }
     probed_ = true;
     AVP_LOG(info, kName, "probed AAX device: ABI {}.{}, {} rings, {} MiB device memory", info_.abi_version >> 16,
             info_.abi_version & 0xFFFF, n, info_.devmem_size >> 20);
@@ -125,6 +143,90 @@ std::optional<uint64_t> driver::alloc_device(uint64_t size, uint64_t align) {
 bool driver::free_device(uint64_t addr) { return devmem_ && devmem_->free(addr); }
 std::optional<uint64_t> driver::alloc_host(uint64_t size, uint64_t align) { return hostmem_->alloc(size, align); }
 bool driver::free_host(uint64_t addr) { return hostmem_->free(addr); }
+
+int driver::boot_firmware() {
+    if (firmware_path_.empty()) {
+        AVP_LOG(error, kName, "the device has a control core but no firmware is configured (host.driver.firmware)");
+        return -ENOENT;
+    }
+    elf_image img;
+    try {
+        img = load_elf(firmware_path_);
+    } catch (const config_error& e) {
+        AVP_LOG(error, kName, "firmware: {}", e.what());
+        return -ENOEXEC;
+    }
+    // Load the segments through BAR2 where the core sees them (the device-memory window).
+    for (const auto& seg : img.segments) {
+        const uint64_t off = static_cast<uint64_t>(seg.addr) - AAX_CORE_DEVMEM_WINDOW;
+        if (seg.addr < AAX_CORE_DEVMEM_WINDOW || off + seg.mem_size > AAX_FW_REGION_SIZE - 0x20000) {
+            AVP_LOG(error, kName, "firmware segment at 0x{:x} (+{}) is outside the firmware region", seg.addr, seg.mem_size);
+            return -ENOEXEC;
+        }
+        host_.cpu.mmio_write(host_.bar2() + off, seg.data.data(), seg.data.size());
+        if (seg.mem_size > seg.data.size()) {
+            std::vector<uint8_t> zero(seg.mem_size - seg.data.size(), 0);
+            host_.cpu.mmio_write(host_.bar2() + off + seg.data.size(), zero.data(), zero.size());
+        }
+    }
+    // Boot parameters and the log ring at the top of the firmware region.
+    const uint64_t params_addr = info_.devmem_base + AAX_FW_REGION_SIZE - 0x20000;
+    fw_log_addr_ = info_.devmem_base + AAX_FW_REGION_SIZE - 0x10000;
+    aax_boot_params p{};
+    p.magic = AAX_BOOT_MAGIC;
+    p.abi_version = AAX_ABI_VERSION;
+    p.core_freq_mhz = core_freq_mhz_;
+    p.timer_mhz = timer_mhz_;
+    p.n_rings = static_cast<uint32_t>(rings_.size());
+    p.devmem_base = info_.devmem_base;
+    p.host_window = info_.host_window;
+    p.log_addr = fw_log_addr_;
+    p.log_size = 0x10000;
+    for (const auto& R : rings_) {
+        p.rings[R.index] = aax_boot_ring{R.ring_addr, host_to_device_addr(R.cq_host), ring_log2_, cq_log2_,
+                                         AAX_MSIX_VEC_CQ(R.index), 0};
+    }
+    host_.cpu.mmio_write(device_to_bar2(params_addr), &p, sizeof(p));
+    wr(AAX_REG_BOOT_PARAMS_HI, static_cast<uint32_t>(params_addr >> 32));
+    wr(AAX_REG_BOOT_PARAMS_LO, static_cast<uint32_t>(params_addr));
+    wr(AAX_REG_CORE_ENTRY, img.entry);
+    wr(AAX_REG_CORE_CTRL, AAX_CORE_RUN);
+
+    // Wait for READY (or FAIL), polling: the boot interrupt may be masked this early.
+    const sc_core::sc_time deadline = sc_core::sc_time_stamp() + sc_core::sc_time(boot_timeout_us_, sc_core::SC_US);
+    uint32_t status = rd(AAX_REG_BOOT_STATUS);
+    while (status != AAX_BOOT_READY && status != AAX_BOOT_FAIL && sc_core::sc_time_stamp() < deadline) {
+        sc_core::wait(std::min(sc_core::sc_time(10, sc_core::SC_US), deadline - sc_core::sc_time_stamp()));
+        status = rd(AAX_REG_BOOT_STATUS);
+    }
+    if (status == AAX_BOOT_FAIL) {
+        AVP_LOG(error, kName, "firmware boot failed: BOOT_ERR = 0x{:x}", rd(AAX_REG_BOOT_ERR));
+        return -EIO;
+    }
+    if (status != AAX_BOOT_READY) {
+        AVP_LOG(error, kName, "firmware did not report READY within host.driver.boot_timeout_us = {} us (BOOT_STATUS = {})",
+                boot_timeout_us_, status);
+        return -ETIMEDOUT;
+    }
+    fw_version_ = rd(AAX_REG_FW_VERSION);
+    AVP_LOG(info, kName, "firmware {}.{}.{} ready", fw_version_ >> 24, (fw_version_ >> 16) & 0xFF, fw_version_ & 0xFFFF);
+    return 0;
+}
+
+std::string driver::firmware_log() {
+    if (!fw_log_addr_) return "";
+    aax_fw_log h{};
+    if (!host_.cpu.peek(device_to_bar2(fw_log_addr_), &h, sizeof(h)) || h.magic != AAX_FW_LOG_MAGIC || h.capacity == 0 ||
+        h.capacity > 0x10000 - sizeof(h))
+        return "";
+    std::string text(h.capacity, '\0');
+    host_.cpu.peek(device_to_bar2(fw_log_addr_ + sizeof(h)), text.data(), text.size());
+    const uint32_t n = std::min(h.write_pos, h.capacity);
+    const uint32_t start = h.write_pos - n;  // oldest byte still in the ring
+    std::string out;
+    for (uint32_t i = 0; i < n; ++i) out += text[(start + i) % h.capacity];
+    return out;
+}
 
 int driver::submit(unsigned ring, uint64_t cmdbuf, uint32_t size, uint32_t flags, uint32_t timeout_us, uint32_t& seq) {
     if (!probed_) return -ENODEV;

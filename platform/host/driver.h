@@ -83,6 +83,11 @@ public:
     static int errno_of(uint8_t status);
 
     const std::vector<error_record>& errors() const { return errors_; }
+
+    // Firmware (devices with a control core): version reported at boot, and the text
+    // of the firmware's log ring read back from device memory (debug reads, no time).
+    uint32_t firmware_version() const { return fw_version_; }
+    std::string firmware_log();
     host_system& host() { return host_; }
 
 private:
@@ -112,9 +117,15 @@ private:
     void drain_cq(ring_ctx& r);
     void handle_error();
     void signal(uint32_t seq, const fence_result& res);
+    int boot_firmware();
 
     host_system& host_;
     uint32_t ring_log2_, cq_log2_, max_rings_;
+    std::string firmware_path_;
+    double boot_timeout_us_;
+    uint32_t core_freq_mhz_, timer_mhz_;
+    uint32_t fw_version_ = 0;
+    uint64_t fw_log_addr_ = 0;
     device_info info_;
     bool probed_ = false;
     std::unique_ptr<range_allocator> devmem_, hostmem_;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <unistd.h>
 #include <fstream>
+#include <iostream>
 #include <ostream>
 
 #include <fmt/format.h>
@@ -146,6 +147,12 @@ run_result run(const run_options& o, std::ostream& out) {
     st["summary"] = top->summary();
     st["summary"]["simulated_ns"] = sim_ns;
     st["components"] = global_stats().to_json(sim_ns * 1e-9);
+    if (top->soc.cpu) {
+        const uint32_t v = top->drv.firmware_version();
+        st["firmware"] = {{"version", fmt::format("{}.{}.{}", v >> 24, (v >> 16) & 0xFF, v & 0xFFFF)},
+                          {"log", top->drv.firmware_log()}};
+        if (o.fw_log) std::cerr << "--- firmware log ---\n" << st["firmware"]["log"].get<std::string>() << "---\n";
+    }
     if (!res.error.empty()) st["error"] = res.error;
     res.stats = st;
 

@@ -28,6 +28,7 @@ struct run_options {
     std::string stats_file, trace_file;
     bool quiet = false;
     bool json = false;                   // print the stats JSON on stdout instead of the table
+    bool fw_log = false;                 // print the control-core firmware's log on stderr
 };
 
 // Schema of everything a run can be configured with; workload "" = platform only.

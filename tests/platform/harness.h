@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "abi/aax_boot.h"
 #include "abi/aax_queue.h"
 #include "abi/aax_regs.h"
 #include "platform/host/cmdbuf.h"

@@ -308,3 +308,50 @@ TEST_CASE("A completion queue smaller than the ring never drops a record", "[dri
     REQUIRE(done == 8);
     REQUIRE(overflows == 0);
 }
+
+#ifdef ACCELVP_FIRMWARE_ELF  // built only when the rv32 cross compiler is installed
+TEST_CASE("With a control core the driver boots the firmware through the handshake before any job", "[firmware][boot]") {
+    uint32_t version = 0, status = 0, heartbeat = 0;
+    std::string log;
+    int rc = 1;
+    harness h({"cpu.enabled=true"});
+    h.run([&](uapi::device& dev, workload_context&) {
+        auto& drv = dev.drv();
+        version = drv.firmware_version();
+        CHECK(drv.host().cpu.mmio_read32(drv.host().bar0() + AAX_REG_BOOT_STATUS, status));
+        sc_core::wait(sc_core::sc_time(3, sc_core::SC_MS));  // three heartbeats at 1 ms
+        CHECK(drv.host().cpu.mmio_read32(drv.host().bar0() + AAX_REG_HEARTBEAT, heartbeat));
+        log = drv.firmware_log();
+        cmdbuf_builder cb;
+        cb.nop();
+        uapi::wait_args w;
+        rc = wait_job(dev, submit(dev, cb.bytes()), w);
+    });
+    REQUIRE(h.finished());
+    REQUIRE(version == ((0u << 24) | (1u << 16) | 1u));
+    REQUIRE(status == AAX_BOOT_READY);
+    REQUIRE(heartbeat >= 3);
+    REQUIRE(log.find("boot params ok, 4 rings") != std::string::npos);
+    REQUIRE(log.find("ready") != std::string::npos);
+    REQUIRE(rc == 0);
+}
+
+TEST_CASE("A firmware that does not report READY in time fails the probe with a timeout", "[firmware][boot][timeout]") {
+    harness h({"cpu.enabled=true", "host.driver.boot_timeout_us=2"});
+    bool body_ran = false;
+    h.run([&](uapi::device&, workload_context&) { body_ran = true; });
+    REQUIRE(h.finished());
+    REQUIRE_FALSE(body_ran);
+    REQUIRE(h.top().exit_code() != 0);
+    REQUIRE(h.top().error().find("Connection timed out") != std::string::npos);
+}
+
+TEST_CASE("A missing firmware file fails the probe with a clear error", "[firmware][boot]") {
+    harness h({"cpu.enabled=true", "host.driver.firmware=/nonexistent/fw.elf"});
+    bool body_ran = false;
+    h.run([&](uapi::device&, workload_context&) { body_ran = true; });
+    REQUIRE(h.finished());
+    REQUIRE_FALSE(body_ran);
+    REQUIRE(h.top().error().find("driver probe failed") != std::string::npos);
+}
+#endif

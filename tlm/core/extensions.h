@@ -78,6 +78,14 @@ private:
     Ext* e_;
 };
 
+// Run control of a control core, driven by the device control block's CORE_CTRL,
+// CORE_ENTRY and CORE_WIN registers.
+class core_ctrl_if : public virtual sc_core::sc_interface {
+public:
+    virtual void core_run(bool run, uint32_t entry) = 0;    // release from / hold in reset
+    virtual void core_window(uint64_t chip_address) = 0;    // move the core's bus window
+};
+
 // Soft reset fan-out from the device control block to the blocks it resets.
 class reset_if : public virtual sc_core::sc_interface {
 public:

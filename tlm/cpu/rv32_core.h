@@ -86,9 +86,18 @@ public:
     // Halting: the core stops at the next instruction boundary after request_halt() or
     // once `limit` steps (instructions retired + traps taken, so a trap storm also stops)
     // have run, synchronises its time and notifies halted_event().
-    enum class halt_reason { running, requested, step_limit };
+    // A trap storm: `limit` traps in a row with no instruction retired in between (a
+    // handler that faults on its first instruction) also halts (0 = never; real
+    // hardware would spin, so only the bare-metal mode turns it on).
+    enum class halt_reason { running, requested, step_limit, trap_storm };
     void set_step_limit(uint64_t limit) { step_limit_ = limit; }
+    void set_trap_storm_limit(uint64_t limit) { storm_limit_ = limit; }
     void request_halt();
+    // Leave a halt (or a halt requested before the core started: reset release) and
+    // continue at `pc`. Decoded code is dropped first: whoever halted the core may have
+    // loaded new code behind its back (e.g. firmware written through a BAR). Has no
+    // effect on a running core.
+    void release(uint32_t pc);
     halt_reason halted() const { return halted_; }
     const sc_core::sc_event& halted_event() const { return halted_event_; }
     // True while the core sleeps in wfi with nothing pending.
@@ -143,10 +152,11 @@ private:
     // Memory (slow paths; return false after raising a trap).
     code_page* code_page_for(uint32_t pc);
     void activate(code_page& p, uint32_t page_addr);
+    void reset_page(code_page& p);
     bool decode_slot(code_page& p, insn& out);
     bool fetch_slow(uint32_t pc, uint32_t& raw);
-    bool load_slow(uint32_t addr, unsigned size, uint32_t& value, uint32_t fault_cause);
-    bool store_slow(uint32_t addr, unsigned size, uint32_t value, uint32_t fault_cause);
+    bool load_slow(uint32_t addr, unsigned size, uint32_t& value, uint32_t misaligned_cause, uint32_t fault_cause);
+    bool store_slow(uint32_t addr, unsigned size, uint32_t value);
     bool exec_amo(const insn& in);
     bool exec_csr(const insn& in);
     void fence_i();
@@ -177,13 +187,15 @@ private:
     uint64_t limit_ = 0;      // execute() runs while cycle_ < limit_
     uint64_t traps_taken_ = 0;
     uint64_t step_limit_ = 0; // 0 = none
-    bool halt_requested_ = false;
+    uint64_t storm_limit_ = 0, storm_traps_ = 0, storm_instret_ = ~0ull;
+    bool halt_requested_ = false, storm_halt_ = false;
     bool wfi_pending_ = false, sleeping_ = false;
     halt_reason halted_ = halt_reason::running;
     sc_core::sc_event irq_event_, halted_event_, resume_event_;
 
     // Caches.
     std::vector<std::unique_ptr<code_page>> pages_;  // by page number (2^20 entries)
+    std::vector<uint32_t> active_pages_;             // page numbers activated since the last fence.i
     std::vector<tlm::tlm_dmi> dmi_;                  // granted regions
     std::vector<bool> dmi_refused_;                  // by page number: target said no
     tlb_entry rtlb_[tlb_size], wtlb_[tlb_size];

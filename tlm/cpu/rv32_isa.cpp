@@ -1,5 +1,7 @@
 #include "tlm/cpu/rv32_isa.h"
 
+#include <cstddef>
+
 namespace accelvp::rv32 {
 
 namespace {
@@ -224,9 +226,9 @@ const char* name(op o) {
         "csrrci", "mul", "mulh", "mulhsu", "mulhu", "div", "divu", "rem", "remu", "lr.w", "sc.w",
         "amoswap.w", "amoadd.w", "amoxor.w", "amoand.w", "amoor.w", "amomin.w", "amomax.w", "amominu.w",
         "amomaxu.w"};
-    static_assert(sizeof(names) / sizeof(names[0]) == static_cast<size_t>(op::count_), "one name per op");
-    const auto i = static_cast<size_t>(o);
-    return i < static_cast<size_t>(op::count_) ? names[i] : "?";
+    static_assert(sizeof(names) / sizeof(names[0]) == static_cast<std::size_t>(op::count_), "one name per op");
+    const auto i = static_cast<std::size_t>(o);
+    return i < static_cast<std::size_t>(op::count_) ? names[i] : "?";
 }
 
 } // namespace accelvp::rv32

@@ -1,5 +1,6 @@
 #include "tlm/ctrl/device_ctrl.h"
 
+#include "abi/aax_boot.h"
 #include "abi/aax_regs.h"
 #include "tlm/core/log.h"
 
@@ -7,7 +8,7 @@ namespace accelvp {
 
 device_ctrl::device_ctrl(sc_core::sc_module_name name, const caps& c)
     : sc_module(name), reg_socket("reg_socket"), irq_in("irq_in"), msi_out("msi_out"), reset_out("reset_out"),
-      caps_(c), regs_(this->name()) {
+      core_out("core_out"), caps_(c), regs_(this->name()) {
     reg_socket.register_b_transport(this, &device_ctrl::b_transport);
     reg_socket.register_transport_dbg(this, &device_ctrl::transport_dbg);
     irq_in.bind(*this);
@@ -17,7 +18,8 @@ device_ctrl::device_ctrl(sc_core::sc_module_name name, const caps& c)
     regs_.add("caps0", AAX_REG_CAPS0,
               (c.rings & 0xFF) | (c.cqs & 0xFF) << 8 | (c.dma_engines & 0xFF) << 16 | (c.msix_vectors & 0xFF) << 24,
               reg_access::ro);
-    regs_.add("caps1", AAX_REG_CAPS1, c.semaphores & 0xFFFF, reg_access::ro);
+    regs_.add("caps1", AAX_REG_CAPS1, (c.semaphores & 0xFFFF) | (c.control_core ? AAX_CAPS1_CONTROL_CORE : 0u),
+              reg_access::ro);
     regs_.add("dev_status", AAX_REG_DEV_STATUS, AAX_DEV_STATUS_READY, reg_access::ro);
     regs_.add("reset", AAX_REG_RESET, 0, reg_access::wo).write_cb([this](uint32_t v) {
         if (v != AAX_RESET_SOFT) return;  // other values are reserved and ignored
@@ -41,6 +43,28 @@ device_ctrl::device_ctrl(sc_core::sc_module_name name, const caps& c)
     regs_.add("scratch", AAX_REG_SCRATCH, 0, reg_access::rw);
     regs_.add("devmem_base_lo", AAX_REG_DEVMEM_BASE_LO, static_cast<uint32_t>(c.devmem_base), reg_access::ro);
     regs_.add("devmem_base_hi", AAX_REG_DEVMEM_BASE_HI, static_cast<uint32_t>(c.devmem_base >> 32), reg_access::ro);
+
+    // Control core and boot handshake (abi/aax_boot.h).
+    regs_.add("boot_status", AAX_REG_BOOT_STATUS, AAX_BOOT_RESET, reg_access::rw);
+    regs_.add("boot_err", AAX_REG_BOOT_ERR, 0, reg_access::rw);
+    regs_.add("boot_params_lo", AAX_REG_BOOT_PARAMS_LO, 0, reg_access::rw);
+    regs_.add("boot_params_hi", AAX_REG_BOOT_PARAMS_HI, 0, reg_access::rw);
+    regs_.add("core_entry", AAX_REG_CORE_ENTRY, AAX_CORE_DEVMEM_WINDOW, reg_access::rw);
+    regs_.add("core_ctrl", AAX_REG_CORE_CTRL, 0, reg_access::rw).write_cb([this](uint32_t v) {
+        if (core_out.size() == 0) return;  // no control core on this chip
+        if (!(v & AAX_CORE_RUN)) regs_.find(AAX_REG_BOOT_STATUS)->value = AAX_BOOT_RESET;
+        core_out->core_run(v & AAX_CORE_RUN, regs_.peek(AAX_REG_CORE_ENTRY));
+    });
+    regs_.add("fw_version", AAX_REG_FW_VERSION, 0, reg_access::rw);
+    regs_.add("heartbeat", AAX_REG_HEARTBEAT, 0, reg_access::rw);
+    regs_.add("fw_irq", AAX_REG_FW_IRQ, 0, reg_access::wo).write_cb([this](uint32_t line) { raise(line); });
+    auto window = [this](uint32_t) {
+        if (core_out.size())
+            core_out->core_window(regs_.peek(AAX_REG_CORE_WIN_LO) |
+                                  static_cast<uint64_t>(regs_.peek(AAX_REG_CORE_WIN_HI)) << 32);
+    };
+    regs_.add("core_win_lo", AAX_REG_CORE_WIN_LO, 0, reg_access::rw).write_cb(window);
+    regs_.add("core_win_hi", AAX_REG_CORE_WIN_HI, 0, reg_access::rw).write_cb(window);
 
     regs_.add("irq_status", AAX_REG_IRQ_STATUS, 0, reg_access::w1c)
         .read_cb([this] { return raw_ & ~regs_.peek(AAX_REG_IRQ_MASK); })

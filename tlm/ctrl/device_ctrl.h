@@ -26,11 +26,13 @@ public:
     sc_core::sc_export<irq_if> irq_in;                                         // sources raise lines here
     sc_core::sc_port<irq_if> msi_out;                                          // to the PCIe endpoint
     sc_core::sc_port<reset_if, 0, sc_core::SC_ZERO_OR_MORE_BOUND> reset_out;   // soft reset fan-out
+    sc_core::sc_port<core_ctrl_if, 1, sc_core::SC_ZERO_OR_MORE_BOUND> core_out; // control core, if any
 
     struct caps {
         uint32_t rings = 1, cqs = 1, dma_engines = 1, msix_vectors = 2, semaphores = 1024;
         uint64_t devmem_base = 0, devmem_size = 0;
         uint64_t host_window = 0;
+        bool control_core = false;  // CAPS1 bit 16
     };
     device_ctrl(sc_core::sc_module_name name, const caps& c);
     ~device_ctrl() override;

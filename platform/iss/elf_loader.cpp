@@ -1,0 +1,90 @@
+#include "platform/iss/elf_loader.h"
+
+#include <elf.h>
+
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include <fmt/format.h>
+
+namespace accelvp {
+
+std::optional<uint32_t> elf_image::symbol(const std::string& name) const {
+    for (const auto& [n, v] : symbols)
+        if (n == name) return v;
+    return std::nullopt;
+}
+
+namespace {
+
+// Copy a struct out of the file image at `off`, checking bounds.
+template <typename T>
+T read_at(const std::vector<uint8_t>& img, uint64_t off, const std::string& path, const char* what) {
+    if (off > img.size() || sizeof(T) > img.size() - off)
+        throw elf_error(fmt::format("elf error: {}: truncated file ({} at offset {} lies beyond its {} bytes)", path,
+                                    what, off, img.size()));
+    T v;
+    std::memcpy(&v, img.data() + off, sizeof(T));
+    return v;
+}
+
+} // namespace
+
+elf_image load_elf(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) throw elf_error(fmt::format("elf error: cannot open '{}'", path));
+    const std::vector<uint8_t> img((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+
+    if (img.size() < EI_NIDENT || std::memcmp(img.data(), ELFMAG, SELFMAG) != 0)
+        throw elf_error(fmt::format("elf error: {}: not an ELF file", path));
+    if (img[EI_CLASS] != ELFCLASS32 || img[EI_DATA] != ELFDATA2LSB)
+        throw elf_error(fmt::format("elf error: {}: not a 32-bit little-endian ELF (the iss mode runs RV32 programs)",
+                                    path));
+    const auto eh = read_at<Elf32_Ehdr>(img, 0, path, "ELF header");
+    if (eh.e_machine != EM_RISCV)
+        throw elf_error(fmt::format("elf error: {}: not a RISC-V ELF (e_machine = {})", path, eh.e_machine));
+    if (eh.e_type != ET_EXEC)
+        throw elf_error(fmt::format("elf error: {}: not an executable (e_type = {}; link it with a fixed address)",
+                                    path, eh.e_type));
+
+    elf_image out;
+    out.path = path;
+    out.entry = eh.e_entry;
+    for (unsigned i = 0; i < eh.e_phnum; ++i) {
+        const auto ph = read_at<Elf32_Phdr>(img, uint64_t{eh.e_phoff} + uint64_t{i} * eh.e_phentsize, path,
+                                            "program header");
+        if (ph.p_type != PT_LOAD || ph.p_memsz == 0) continue;
+        if (ph.p_filesz > ph.p_memsz || uint64_t{ph.p_offset} + ph.p_filesz > img.size())
+            throw elf_error(fmt::format("elf error: {}: segment {} has file bytes beyond the file or its size", path, i));
+        if (uint64_t{ph.p_paddr} + ph.p_memsz > (uint64_t{1} << 32))
+            throw elf_error(fmt::format("elf error: {}: segment {} wraps past 4 GiB", path, i));
+        elf_segment s;
+        s.addr = ph.p_paddr;
+        s.mem_size = ph.p_memsz;
+        s.data.assign(img.begin() + ph.p_offset, img.begin() + ph.p_offset + ph.p_filesz);
+        out.segments.push_back(std::move(s));
+    }
+    if (out.segments.empty()) throw elf_error(fmt::format("elf error: {}: no loadable segment", path));
+
+    // Symbols: every SHT_SYMTAB with its linked string table.
+    for (unsigned i = 0; i < eh.e_shnum; ++i) {
+        const auto sh = read_at<Elf32_Shdr>(img, uint64_t{eh.e_shoff} + uint64_t{i} * eh.e_shentsize, path,
+                                            "section header");
+        if (sh.sh_type != SHT_SYMTAB || sh.sh_entsize != sizeof(Elf32_Sym) || sh.sh_link >= eh.e_shnum) continue;
+        const auto strtab = read_at<Elf32_Shdr>(img, uint64_t{eh.e_shoff} + uint64_t{sh.sh_link} * eh.e_shentsize,
+                                                path, "section header");
+        for (uint64_t off = 0; off + sizeof(Elf32_Sym) <= sh.sh_size; off += sizeof(Elf32_Sym)) {
+            const auto sym = read_at<Elf32_Sym>(img, uint64_t{sh.sh_offset} + off, path, "symbol");
+            if (sym.st_shndx == SHN_UNDEF || sym.st_name == 0 || sym.st_name >= strtab.sh_size) continue;
+            const uint64_t s = uint64_t{strtab.sh_offset} + sym.st_name;
+            if (s >= img.size()) continue;
+            const auto* begin = reinterpret_cast<const char*>(img.data() + s);
+            const size_t max = std::min<uint64_t>(img.size() - s, strtab.sh_size - sym.st_name);
+            out.symbols.emplace_back(std::string(begin, strnlen(begin, max)), sym.st_value);
+        }
+    }
+    return out;
+}
+
+} // namespace accelvp

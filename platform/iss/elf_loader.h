@@ -1,0 +1,39 @@
+// A minimal RV32 ELF reader for bare-metal programs: the PT_LOAD segments (at their
+// physical addresses), the entry point and symbol lookup. Uses glibc's <elf.h>.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tlm/core/config.h"
+
+namespace accelvp {
+
+// A malformed or unsuitable ELF file: the message names the file and the problem.
+// Derives from config_error: the CLI reports it with exit code 2 (bad input, nothing simulated).
+class elf_error : public config_error {
+public:
+    using config_error::config_error;
+};
+
+struct elf_segment {
+    uint32_t addr = 0;           // p_paddr: where the bytes are loaded
+    uint32_t mem_size = 0;       // p_memsz (bytes beyond data are zero)
+    std::vector<uint8_t> data;   // p_filesz bytes
+};
+
+struct elf_image {
+    std::string path;
+    uint32_t entry = 0;
+    std::vector<elf_segment> segments;
+    std::vector<std::pair<std::string, uint32_t>> symbols;  // defined symbols with a name
+
+    std::optional<uint32_t> symbol(const std::string& name) const;
+};
+
+// Read and check an ELF32 little-endian RISC-V executable. Throws elf_error.
+elf_image load_elf(const std::string& path);
+
+} // namespace accelvp

@@ -1,0 +1,44 @@
+// `accelvp memsim`: the DRAM model alone, driven by a text trace -- the common trace
+// format of public DRAM simulators, so results compare on identical traces, and the
+// memory model's speed benchmark.
+//
+//   accelvp memsim -c CONFIG --trace FILE [--stats FILE] [-p key=value]... [--json] [--quiet]
+//
+// Trace: one request per line, `<hex address> <READ|WRITE> <issue cycle>` (cycle in
+// memory-clock cycles of the configured standard); blank lines and lines starting with
+// '#' are skipped. Requests enter the controllers in trace order, each no earlier than
+// its cycle and no earlier than the one before it, as fast as the target channel's
+// queue accepts them. Each request is one burst of the device (mem.* keys; the DRAM
+// model is used whatever mem.model says). A malformed line or an address beyond
+// mem.size is a usage error (exit 2) naming the line.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace CLI {
+class App;
+}
+
+namespace accelvp {
+
+struct memsim_options {
+    std::string config = "training";
+    std::vector<std::string> overrides;  // "key=value"
+    std::string trace_file, stats_file;
+    bool quiet = false;
+    bool json = false;
+};
+
+// Registers the `memsim` subcommand, filling `o` when it is parsed.
+CLI::App* add_memsim_command(CLI::App& app, memsim_options& o);
+
+// Runs one trace; prints the report (or the JSON) on `out`. Throws config_error for
+// usage, configuration and trace errors (exit 2). Returns the exit code (0).
+// `stats`, if given, receives the stats document.
+int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats = nullptr);
+
+} // namespace accelvp

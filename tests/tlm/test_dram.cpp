@@ -1,0 +1,324 @@
+// Timing rules of the DRAM model on hand-built request sequences (tlm/mem/dram_*): each
+// latency or command time is checked against the analytic sum of the standard's
+// parameters. These drive dram_channel / dram_system directly (no SystemC).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <vector>
+
+#include "tlm/core/config.h"
+#include "tlm/mem/address_mapping.h"
+#include "tlm/mem/dram_controller.h"
+#include "tlm/mem/dram_memory.h"
+
+using namespace accelvp;
+
+namespace {
+
+dram_params hbm(const std::string& refresh = "none", const std::string& sched = "frfcfs") {
+    dram_params p = dram_params::of_standard("HBM2E");
+    p.refresh = refresh;
+    p.scheduler = sched;
+    p.org.size = 1ull << 30;
+    return p;
+}
+
+dram_request rd(uint64_t arrival, uint32_t row, uint16_t bg = 0, uint16_t bank = 0, uint16_t pc = 0,
+                uint64_t tag = 0) {
+    dram_request r;
+    r.arrival = arrival;
+    r.row = row;
+    r.bg = bg;
+    r.bank = bank;
+    r.pc = pc;
+    r.tag = tag;
+    return r;
+}
+dram_request wr(uint64_t arrival, uint32_t row, uint16_t bg = 0, uint16_t bank = 0, uint64_t tag = 0) {
+    dram_request r = rd(arrival, row, bg, bank, 0, tag);
+    r.write = true;
+    return r;
+}
+
+std::vector<dram_completion> drain(dram_channel& ch) {
+    std::vector<dram_completion> out;
+    dram_completion c;
+    while (!ch.idle())
+        if (ch.step(c)) out.push_back(c);
+    return out;
+}
+
+std::vector<uint64_t> times_of(const std::vector<dram_cmd_record>& log, dram_cmd cmd) {
+    std::vector<uint64_t> v;
+    for (const auto& r : log)
+        if (r.cmd == cmd) v.push_back(r.t);
+    return v;
+}
+
+} // namespace
+
+TEST_CASE("DRAM row hit miss and conflict latencies equal the timing sums", "[dram]") {
+    const dram_params p = hbm();
+    const auto& t = p.t;
+    const uint64_t bl = t.burst_cycles();
+    dram_channel ch(p, "");
+
+    ch.enqueue(rd(0, 7));  // closed bank: ACT, RD
+    auto c = drain(ch);
+    REQUIRE(c.size() == 1);
+    CHECK(c[0].done - c[0].arrival == t.tRCD + t.tCL + bl);
+
+    ch.enqueue(rd(1000, 7));  // same row still open: RD only
+    c = drain(ch);
+    REQUIRE(c.size() == 1);
+    CHECK(c[0].done - c[0].arrival == t.tCL + bl);
+
+    ch.enqueue(rd(2000, 9));  // another row open: PRE, ACT, RD
+    c = drain(ch);
+    REQUIRE(c.size() == 1);
+    CHECK(c[0].done - c[0].arrival == t.tRP + t.tRCD + t.tCL + bl);
+
+    CHECK(ch.row_misses() == 1);
+    CHECK(ch.row_hits() == 1);
+    CHECK(ch.row_conflicts() == 1);
+}
+
+TEST_CASE("DRAM precharge waits for tRAS after an activate", "[dram]") {
+    const dram_params p = hbm();
+    const auto& t = p.t;
+    dram_channel ch(p, "");
+    std::vector<dram_cmd_record> log;
+    ch.set_command_log(&log);
+    ch.enqueue(rd(0, 1));
+    ch.enqueue(rd(0, 2));  // conflict right behind: PRE no earlier than ACT + tRAS
+    drain(ch);
+    const auto pre = times_of(log, dram_cmd::PRE);
+    const auto act = times_of(log, dram_cmd::ACT);
+    REQUIRE(pre.size() == 1);
+    REQUIRE(act.size() == 2);
+    CHECK(pre[0] == act[0] + t.tRAS);
+    CHECK(act[1] == std::max<uint64_t>(pre[0] + t.tRP, act[0] + t.tRC));
+}
+
+TEST_CASE("DRAM tFAW allows at most four activates per window", "[dram]") {
+    const dram_params p = hbm();
+    const auto& t = p.t;
+    dram_channel ch(p, "");
+    std::vector<dram_cmd_record> log;
+    ch.set_command_log(&log);
+    // Eight banks of one pseudo-channel, spread over the bank groups (tRRD_S apart).
+    for (uint16_t i = 0; i < 8; ++i) ch.enqueue(rd(0, 1, i % 4, i / 4));
+    drain(ch);
+    const auto act = times_of(log, dram_cmd::ACT);
+    REQUIRE(act.size() == 8);
+    const uint64_t s = t.tRRD_S;
+    const std::vector<uint64_t> want = {0, s, 2 * s, 3 * s, t.tFAW, t.tFAW + s, t.tFAW + 2 * s, t.tFAW + 3 * s};
+    CHECK(act == want);
+    for (size_t i = 4; i < act.size(); ++i) CHECK(act[i] >= act[i - 4] + t.tFAW);
+}
+
+TEST_CASE("DRAM all-bank refresh blocks the pseudo-channel for tRFC", "[dram]") {
+    const dram_params p = hbm("all_bank");
+    const auto& t = p.t;
+    dram_channel ch(p, "");
+    std::vector<dram_cmd_record> log;
+    ch.set_command_log(&log);
+    // Pseudo-channel 0 refreshes first at tREFI, pseudo-channel 1 half an interval later.
+    const uint64_t due = t.tREFI;
+    ch.enqueue(rd(due + 5, 3, 1, 2, 0, 1));  // pc 0: waits for the refresh
+    ch.enqueue(rd(due + 5, 3, 1, 2, 1, 2));  // pc 1: not refreshing yet
+    auto c = drain(ch);
+    REQUIRE(c.size() == 2);
+    const auto ref = times_of(log, dram_cmd::REF);
+    REQUIRE(!ref.empty());
+    CHECK(ref[0] == due);
+    for (const auto& x : c) {
+        if (x.tag == 1)
+            CHECK(x.done == due + t.tRFC + t.tRCD + t.tCL + t.burst_cycles());
+        else
+            CHECK(x.done == due + 5 + t.tRCD + t.tCL + t.burst_cycles());
+    }
+    CHECK(ch.refreshes() >= 1);
+}
+
+TEST_CASE("DRAM per-bank refresh blocks only the refreshed bank for tRFCpb", "[dram]") {
+    const dram_params p = hbm("per_bank");
+    const auto& t = p.t;
+    dram_channel ch(p, "");
+    std::vector<dram_cmd_record> log;
+    ch.set_command_log(&log);
+    const uint64_t due = t.tREFI / p.banks_per_pc();
+    ch.enqueue(rd(due + 1, 3, 1, 1, 0, 1));  // bank 5: busy, so the refresh takes an idle bank (bank 0)
+    auto c = drain(ch);
+    REQUIRE(c.size() == 1);
+    CHECK(c[0].done == due + 1 + t.tRCD + t.tCL + t.burst_cycles());
+    REQUIRE(!log.empty());
+    CHECK(log[0].cmd == dram_cmd::REFpb);
+    CHECK(log[0].t == due);
+    CHECK(log[0].bg == 0);
+    CHECK(log[0].bank == 0);
+    ch.enqueue(rd(due + 2, 3, 0, 0, 0, 2));  // the refreshed bank: ACT only after tRFCpb
+    c = drain(ch);
+    REQUIRE(c.size() == 1);
+    CHECK(c[0].done == due + t.tRFCpb + t.tRCD + t.tCL + t.burst_cycles());
+}
+
+TEST_CASE("DRAM write to read turnaround waits tWTR", "[dram]") {
+    const dram_params p = hbm();
+    const auto& t = p.t;
+    const uint64_t bl = t.burst_cycles();
+    dram_channel ch(p, "");
+    std::vector<dram_cmd_record> log;
+    ch.set_command_log(&log);
+    ch.enqueue(rd(0, 4, 0, 0));  // open row 4 in bank groups 0 and 1
+    ch.enqueue(rd(0, 4, 1, 0));
+    drain(ch);
+
+    ch.enqueue(wr(500, 4, 0, 0));
+    drain(ch);
+    ch.enqueue(rd(501, 4, 0, 0));  // same bank group: tWTR_L
+    drain(ch);
+    auto w = times_of(log, dram_cmd::WR), r = times_of(log, dram_cmd::RD);
+    REQUIRE(w.size() == 1);
+    CHECK(w[0] == 500);
+    CHECK(r.back() == w[0] + t.tWL + bl + t.tWTR_L);
+
+    ch.enqueue(wr(1000, 4, 0, 0));
+    drain(ch);
+    ch.enqueue(rd(1001, 4, 1, 0));  // other bank group: tWTR_S
+    drain(ch);
+    w = times_of(log, dram_cmd::WR);
+    r = times_of(log, dram_cmd::RD);
+    CHECK(r.back() == w.back() + t.tWL + bl + t.tWTR_S);
+}
+
+TEST_CASE("DRAM read to write turnaround waits tRTW", "[dram]") {
+    const dram_params p = hbm();
+    const auto& t = p.t;
+    dram_channel ch(p, "");
+    std::vector<dram_cmd_record> log;
+    ch.set_command_log(&log);
+    ch.enqueue(rd(0, 4));
+    drain(ch);
+    ch.enqueue(rd(500, 4));
+    drain(ch);
+    ch.enqueue(wr(501, 4));
+    drain(ch);
+    CHECK(times_of(log, dram_cmd::WR).back() == times_of(log, dram_cmd::RD).back() + t.tRTW);
+}
+
+TEST_CASE("DRAM FR-FCFS picks a row hit over an older miss", "[dram]") {
+    const dram_params p = hbm();
+    dram_channel ch(p, "");
+    ch.enqueue(rd(0, 1));
+    drain(ch);
+    ch.enqueue(rd(1000, 2, 0, 0, 0, 10));  // older, other row
+    ch.enqueue(rd(1000, 1, 0, 0, 0, 11));  // younger, open row
+    const auto c = drain(ch);
+    REQUIRE(c.size() == 2);
+    CHECK(c[0].tag == 11);
+    CHECK(c[0].done - 1000 == p.t.tCL + p.t.burst_cycles());
+    CHECK(c[1].tag == 10);
+}
+
+TEST_CASE("DRAM FCFS serves the older miss before a younger hit", "[dram]") {
+    const dram_params p = hbm("none", "fcfs");
+    dram_channel ch(p, "");
+    ch.enqueue(rd(0, 1));
+    drain(ch);
+    ch.enqueue(rd(1000, 2, 0, 0, 0, 10));
+    ch.enqueue(rd(1000, 1, 0, 0, 0, 11));
+    const auto c = drain(ch);
+    REQUIRE(c.size() == 2);
+    CHECK(c[0].tag == 10);
+    CHECK(c[1].tag == 11);
+}
+
+TEST_CASE("DRAM closed page policy precharges after each access", "[dram]") {
+    dram_params p = hbm();
+    p.page_policy = "closed";
+    const auto& t = p.t;
+    dram_channel ch(p, "");
+    ch.enqueue(rd(0, 1));
+    drain(ch);
+    ch.enqueue(rd(1000, 1));  // same row, but closed meanwhile: a miss, not a hit
+    const auto c = drain(ch);
+    REQUIRE(c.size() == 1);
+    CHECK(c[0].done - 1000 == t.tRCD + t.tCL + t.burst_cycles());
+    CHECK(ch.row_misses() == 2);
+    CHECK(ch.row_hits() == 0);
+}
+
+TEST_CASE("DRAM write drain holds writes until the high watermark", "[dram]") {
+    dram_params p = hbm();
+    p.write_high = 4;
+    p.write_low = 1;
+    dram_channel ch(p, "");
+    // Reads and three writes queued: reads go first, writes wait (below the watermark).
+    for (uint64_t i = 0; i < 3; ++i) ch.enqueue(wr(0, 1, 0, 0, 100 + i));
+    for (uint64_t i = 0; i < 3; ++i) ch.enqueue(rd(0, 1, 1, 0, 0, i));
+    const auto c = drain(ch);
+    REQUIRE(c.size() == 6);
+    for (size_t i = 0; i < 3; ++i) CHECK_FALSE(c[i].write);
+    for (size_t i = 3; i < 6; ++i) CHECK(c[i].write);
+}
+
+TEST_CASE("DRAM address mapping decodes channel-interleaved addresses", "[dram]") {
+    dram_params p = hbm();  // 1 stack, 8 channels, 2 pseudo-channels, 4x4 banks, 1 KiB rows, 32 B bursts
+    const address_mapping m(p.mapping, p);
+    auto d = [&](uint64_t a) { return m.decode(a); };
+    CHECK(d(0).channel == 0);
+    CHECK(d(32).channel == 1);
+    CHECK(d(31).channel == 0);
+    CHECK(d(7 * 32).channel == 7);
+    CHECK(d(8 * 32).pc == 1);
+    CHECK(d(8 * 32).channel == 0);
+    CHECK(d(16 * 32).bg == 1);
+    CHECK(d(64 * 32).col == 1);
+    CHECK(d(64 * 32 * 32).bank == 1);
+    CHECK(d(64 * 32 * 32 * 4).row == 1);
+    const dram_coord x = d(0x12345660);
+    CHECK(x.channel == ((0x12345660 >> 5) & 7));
+    CHECK(x.row == (0x12345660ull >> 18));
+
+    // Split fields and another order.
+    const address_mapping m2("ro-ba-co:3-bg-co:2-pc-ch", p);
+    CHECK(m2.decode(16 * 32).col == 1);
+    CHECK(m2.decode(64 * 32).bg == 1);
+    CHECK(m2.decode(256 * 32).col == 4);
+
+    // Six stacks: mixed radix.
+    p.org.stacks = 6;
+    p.org.size = 6ull << 30;
+    const address_mapping m6(p.mapping, p);
+    CHECK(m6.decode(16 * 32).stack == 1);
+    CHECK(m6.decode(5 * 16 * 32).stack == 5);
+    CHECK(m6.decode(6 * 16 * 32).stack == 0);
+    CHECK(m6.decode(6 * 16 * 32).bg == 1);
+    CHECK(m6.controller_of(m6.decode(5 * 16 * 32 + 3 * 32)) == 5 * 8 + 3);
+
+    CHECK_THROWS_AS(address_mapping("ro-ba-bg-pc-ch", p), config_error);   // no column
+    CHECK_THROWS_AS(address_mapping("ro-ba-co-bg-xx-ch", p), config_error);
+    CHECK_THROWS_AS(address_mapping("ro-ba-co:9-bg-st-pc-ch", p), config_error);  // 512 columns > 32
+}
+
+TEST_CASE("DRAM standards give the published peak bandwidth", "[dram]") {
+    CHECK(dram_params::of_standard("HBM2E").peak_bytes_per_s() == Approx(409.6e9));
+    CHECK(dram_params::of_standard("HBM3").peak_bytes_per_s() == Approx(819.2e9));
+    dram_params l = dram_params::of_standard("LPDDR5");
+    CHECK(l.peak_bytes_per_s() == Approx(25.6e9));  // 2 x16 channels
+    for (const char* s : {"HBM2E", "HBM3", "LPDDR5"}) CHECK(dram_params::of_standard(s).burst_bytes() == 32);
+}
+
+TEST_CASE("DRAM system splits a large transfer into bursts over all channels", "[dram]") {
+    dram_params p = hbm("per_bank");
+    dram_system sys("", p);
+    const uint64_t done = sys.access(0, 1 << 20, false, 0);  // 1 MiB: 32768 bursts
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < sys.channels(); ++i) bytes += sys.channel(i).bytes_read();
+    CHECK(bytes == 1u << 20);
+    // Streamed at close to the peak: 1 MiB at 409.6 GB/s is 2560 ns = 4096 cycles.
+    const double ns = static_cast<double>(done) * p.t.tCK_ps / 1000.0;
+    CHECK(ns >= 2560.0);
+    CHECK(ns < 2560.0 / 0.85);
+}

@@ -1,0 +1,522 @@
+#include "tlm/mem/dram_controller.h"
+
+#include <functional>
+#include <map>
+
+namespace accelvp {
+
+const char* dram_cmd_name(dram_cmd c) {
+    switch (c) {
+    case dram_cmd::ACT: return "ACT";
+    case dram_cmd::PRE: return "PRE";
+    case dram_cmd::RD: return "RD";
+    case dram_cmd::WR: return "WR";
+    case dram_cmd::PREA: return "PREA";
+    case dram_cmd::REF: return "REF";
+    case dram_cmd::REFpb: return "REFpb";
+    }
+    return "?";
+}
+
+// ---------------------------------------------------------------------------------------
+// Timing checker
+
+timing_checker::timing_checker(const dram_timing& t, const dram_org& o) : t_(t), burst_(t.burst_cycles()) {
+    const uint32_t bgs = o.pseudo_channels * o.bank_groups;
+    bank_.resize(static_cast<size_t>(bgs) * o.banks_per_group);
+    bg_.resize(bgs);
+    pc_.resize(o.pseudo_channels);
+    for (uint32_t b = 0; b < bank_.size(); ++b) {
+        bank_[b].gbg = b / o.banks_per_group;
+        bank_[b].pc = bank_[b].gbg / o.bank_groups;
+    }
+    col_bus_ = t.dual_cmd_bus ? 1 : 0;
+    bus_of_[2] = bus_of_[3] = col_bus_;
+}
+
+void timing_checker::issue(dram_cmd c, uint32_t b, uint64_t t) {
+    enum { A = 0, P = 1, R = 2, W = 3 };
+    bank_t& k = bank_[b];
+    bg_t& g = bg_[k.gbg];
+    pc_t& p = pc_[k.pc];
+    auto raise = [](uint64_t& v, uint64_t x) { v = std::max(v, x); };
+    switch (c) {
+    case dram_cmd::ACT:
+        k.next[A] = t + t_.tRC;
+        k.next[P] = t + t_.tRAS;
+        k.next[R] = k.next[W] = t + t_.tRCD;
+        raise(g.next[A], t + t_.tRRD_L);
+        p.faw[p.faw_i] = t + t_.tFAW;
+        p.faw_i = (p.faw_i + 1) & 3;
+        raise(p.next[A], std::max<uint64_t>(t + t_.tRRD_S, p.faw[p.faw_i]));  // the fifth ACT waits tFAW
+        raise(bus_[0], t + 1);
+        break;
+    case dram_cmd::PRE:
+        raise(k.next[A], t + t_.tRP);
+        raise(bus_[0], t + 1);
+        break;
+    case dram_cmd::RD:
+        raise(k.next[P], t + t_.tRTP);
+        raise(g.next[R], t + std::max(t_.tCCD_L, burst_));
+        raise(g.next[W], t + t_.tRTW);
+        raise(p.next[R], t + std::max(t_.tCCD_S, burst_));
+        raise(p.next[W], t + t_.tRTW);
+        raise(bus_[col_bus_], t + 1);
+        break;
+    case dram_cmd::WR: {
+        const uint64_t data_end = t + t_.tWL + burst_;
+        raise(k.next[P], data_end + t_.tWR);
+        raise(g.next[W], t + std::max(t_.tCCD_L, burst_));
+        raise(g.next[R], data_end + t_.tWTR_L);
+        raise(p.next[W], t + std::max(t_.tCCD_S, burst_));
+        raise(p.next[R], data_end + t_.tWTR_S);
+        raise(bus_[col_bus_], t + 1);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+uint64_t timing_checker::auto_precharge(uint32_t b) {
+    bank_t& k = bank_[b];
+    const uint64_t t = k.next[1];
+    k.next[0] = std::max(k.next[0], t + t_.tRP);
+    return t;
+}
+
+void timing_checker::refresh_bank(uint32_t b, uint64_t t, uint32_t trfc) {
+    bank_[b].next[0] = std::max(bank_[b].next[0], t + trfc);
+}
+
+// ---------------------------------------------------------------------------------------
+// Schedulers and page policies, registered by name.
+
+namespace {
+
+// FR-FCFS: the earliest legal command first; among commands legal at the same time,
+// column commands (row hits) before row commands, then the oldest request. Within a bank
+// a queued row hit goes before older requests that would close the row.
+class frfcfs_scheduler final : public dram_scheduler {
+public:
+    bool hits_first() const override { return true; }
+    // Key (time, row command after column command, age), compared as two integers.
+    size_t pick(dram_candidates& c, uint64_t& t) const override {
+        size_t best = 0;
+        uint64_t bk = ~0ull, bs = ~0ull;
+        for (size_t i = 0, n = c.size(); i < n; ++i) {
+            const uint64_t k = c.time(i) << 1 | !c.column(i), s = c.seq(i);
+            if (k < bk || (k == bk && s < bs)) {
+                best = i;
+                bk = k;
+                bs = s;
+            }
+        }
+        t = bk >> 1;
+        return best;
+    }
+};
+
+// FCFS: requests are served in arrival order -- only the oldest request may issue its
+// column command, and no younger row hit bypasses an older request in its bank -- but
+// other banks may already precharge and activate for their oldest request (bank
+// parallelism, as with per-bank state machines). Earliest command first, then oldest.
+class fcfs_scheduler final : public dram_scheduler {
+public:
+    bool hits_first() const override { return false; }
+    size_t pick(dram_candidates& c, uint64_t& t) const override {
+        const size_t n = c.size();
+        size_t oldest = 0;
+        for (size_t i = 1; i < n; ++i)
+            if (c.seq(i) < c.seq(oldest)) oldest = i;
+        size_t best = oldest;
+        uint64_t bt = c.time(oldest);
+        for (size_t i = 0; i < n; ++i) {
+            if (i == oldest || c.column(i)) continue;
+            const uint64_t ti = c.time(i);
+            if (ti < bt || (ti == bt && c.seq(i) < c.seq(best))) {
+                best = i;
+                bt = ti;
+            }
+        }
+        t = bt;
+        return best;
+    }
+};
+
+class open_page final : public page_policy {
+public:
+    bool close_after_access(bool) const override { return false; }
+};
+class closed_page final : public page_policy {
+public:
+    bool close_after_access(bool) const override { return true; }
+};
+class closed_adaptive_page final : public page_policy {
+public:
+    bool needs_hit_info() const override { return true; }
+    bool close_after_access(bool hit_pending) const override { return !hit_pending; }
+};
+
+template <typename T>
+using factory = std::function<std::unique_ptr<T>()>;
+
+const std::map<std::string, factory<dram_scheduler>>& schedulers() {
+    static const std::map<std::string, factory<dram_scheduler>> m = {
+        {"frfcfs", [] { return std::make_unique<frfcfs_scheduler>(); }},
+        {"fcfs", [] { return std::make_unique<fcfs_scheduler>(); }},
+    };
+    return m;
+}
+const std::map<std::string, factory<page_policy>>& policies() {
+    static const std::map<std::string, factory<page_policy>> m = {
+        {"open", [] { return std::make_unique<open_page>(); }},
+        {"closed", [] { return std::make_unique<closed_page>(); }},
+        {"closed_adaptive", [] { return std::make_unique<closed_adaptive_page>(); }},
+    };
+    return m;
+}
+
+} // namespace
+
+std::unique_ptr<dram_scheduler> make_dram_scheduler(const std::string& name) {
+    auto it = schedulers().find(name);
+    if (it == schedulers().end()) throw config_error("config error: unknown DRAM scheduler '" + name + "'");
+    return it->second();
+}
+
+std::unique_ptr<page_policy> make_page_policy(const std::string& name) {
+    auto it = policies().find(name);
+    if (it == policies().end()) throw config_error("config error: unknown page policy '" + name + "'");
+    return it->second();
+}
+
+// ---------------------------------------------------------------------------------------
+// Channel controller
+
+dram_channel::dram_channel(const dram_params& p, const std::string& stats_name)
+    : p_(p), chk_(p.t, p.org), sched_(make_dram_scheduler(p.scheduler)), policy_(make_page_policy(p.page_policy)),
+      hits_first_(sched_->hits_first()), burst_(p.t.burst_cycles()),
+      nbanks_(p.org.pseudo_channels * p.banks_per_pc()), banks_per_pc_(p.banks_per_pc()),
+      nwords_((nbanks_ + 63) / 64), bytes_per_burst_(p.burst_bytes()), ns_per_cycle_(p.t.tCK_ps / 1000.0),
+      stats_name_(stats_name) {
+    const uint32_t depth = p.queue_depth + p.write_queue_depth;
+    slots_.resize(depth);
+    free_.reserve(depth);
+    for (uint32_t i = depth; i-- > 0;) free_.push_back(static_cast<int32_t>(i));
+    open_row_.assign(nbanks_, -1);
+    for (int d = 0; d < 2; ++d) {
+        head_[d].assign(nbanks_, -1);
+        tail_[d].assign(nbanks_, -1);
+        count_[d].assign(nbanks_, 0);
+        active_[d].assign(nwords_, 0);
+        choice_[d].assign(nbanks_, bank_choice{});
+    }
+    cand_banks_.resize(nbanks_);
+    refresh_mode_ = p.refresh == "all_bank"   ? refresh_mode::all_bank
+                    : p.refresh == "per_bank" ? refresh_mode::per_bank
+                                              : refresh_mode::none;
+    const uint32_t npc = p.org.pseudo_channels;
+    if (refresh_mode_ == refresh_mode::all_bank) {
+        refresh_interval_ = p.t.tREFI;
+        refresh_block_ = p.t.tRFC;
+    } else if (refresh_mode_ == refresh_mode::per_bank) {
+        refresh_interval_ = p.t.tREFIpb ? p.t.tREFIpb : std::max<uint32_t>(1, p.t.tREFI / banks_per_pc_);
+        refresh_block_ = p.t.tRFCpb;
+    }
+    ref_due_.assign(npc, dram_never);
+    if (refresh_mode_ != refresh_mode::none)
+        for (uint32_t i = 0; i < npc; ++i)  // staggered, so pseudo-channels do not refresh together
+            ref_due_[i] = refresh_interval_ + static_cast<uint64_t>(refresh_interval_) * i / npc;
+    refreshed_.assign(nbanks_, 0);
+    refreshed_count_.assign(npc, 0);
+    update_next_refresh();
+
+    if (!stats_name_.empty()) {
+        auto& st = global_stats();
+        for (stat_base* s : std::initializer_list<stat_base*>{
+                 &reads_, &writes_, &bytes_read_, &bytes_written_, &bandwidth_, &hits_, &misses_, &conflicts_,
+                 &activates_, &refreshes_, &read_lat_, &occupancy_})
+            st.add(stats_name_, *s);
+    }
+}
+
+dram_channel::~dram_channel() {
+    if (!stats_name_.empty()) global_stats().remove_component(stats_name_);
+}
+
+void dram_channel::enqueue(const dram_request& r) {
+    const int d = r.write ? 1 : 0;
+    occupancy_.sample(static_cast<double>(nq_[0] + nq_[1]));
+    const int32_t s = free_.back();
+    free_.pop_back();
+    slot_t& sl = slots_[static_cast<size_t>(s)];
+    sl.r = r;
+    if (sl.r.arrival < now_) sl.r.arrival = now_;
+    sl.seq = seq_++;
+    sl.next = -1;
+    sl.flags = 0;
+    const uint32_t b = flat_bank(r);
+    if (tail_[d][b] >= 0)
+        slots_[static_cast<size_t>(tail_[d][b])].next = s;
+    else
+        head_[d][b] = s;
+    tail_[d][b] = s;
+    if (count_[d][b]++ == 0) active_[d][b >> 6] |= 1ull << (b & 63);
+    ++nq_[d];
+    // A younger request changes the bank's choice only if it hits the open row while the
+    // choice was to close it.
+    bank_choice& k = choice_[d][b];
+    if (k.ok && k.cmd == dram_cmd::PRE && hits_first_ && open_row_[b] == static_cast<int64_t>(r.row)) k.ok = false;
+}
+
+void dram_channel::unlink(int d, uint32_t b, int32_t s, int32_t prev) {
+    const int32_t next = slots_[static_cast<size_t>(s)].next;
+    if (prev >= 0)
+        slots_[static_cast<size_t>(prev)].next = next;
+    else
+        head_[d][b] = next;
+    if (tail_[d][b] == s) tail_[d][b] = prev;
+    if (--count_[d][b] == 0) active_[d][b >> 6] &= ~(1ull << (b & 63));
+    --nq_[d];
+    free_.push_back(s);
+    choice_[d][b].ok = false;
+}
+
+void dram_channel::choose(uint32_t b, int d) {
+    bank_choice& c = choice_[d][b];
+    int32_t s = head_[d][b], prev = -1;
+    const int64_t open = open_row_[b];
+    dram_cmd cmd;
+    if (open < 0) {
+        cmd = dram_cmd::ACT;
+    } else if (slots_[static_cast<size_t>(s)].r.row == static_cast<uint64_t>(open)) {
+        cmd = d ? dram_cmd::WR : dram_cmd::RD;
+    } else {
+        cmd = dram_cmd::PRE;
+        if (hits_first_) {
+            // A younger request to the open row goes before the bank's older ones.
+            for (int32_t i = slots_[static_cast<size_t>(s)].next, pv = s; i >= 0;
+                 pv = i, i = slots_[static_cast<size_t>(i)].next) {
+                if (slots_[static_cast<size_t>(i)].r.row == static_cast<uint64_t>(open)) {
+                    s = i;
+                    prev = pv;
+                    cmd = d ? dram_cmd::WR : dram_cmd::RD;
+                    break;
+                }
+            }
+        }
+    }
+    const slot_t& sl = slots_[static_cast<size_t>(s)];
+    c.own = std::max(sl.r.arrival, chk_.bank_time(cmd, b));
+    chk_.shared_times(cmd, b, c.shared);
+    c.seq = sl.seq;
+    c.slot = s;
+    c.prev = prev;
+    c.cmd = cmd;
+    c.column = cmd == dram_cmd::RD || cmd == dram_cmd::WR;
+    c.ok = true;
+}
+
+bool dram_channel::step(dram_completion& done) {
+    if (idle()) return false;
+    // Write drain: serve reads until the write queue reaches the high watermark (or no
+    // read waits), then writes until it falls to the low watermark (or empties).
+    if (!write_mode_) {
+        if (nq_[1] >= p_.write_high || (nq_[0] == 0 && nq_[1] > 0)) write_mode_ = true;
+    } else if (nq_[1] == 0 || (nq_[1] <= p_.write_low && nq_[0] > 0)) {
+        write_mode_ = false;
+    }
+    const int d = write_mode_ ? 1 : 0;
+    size_t n = 0;
+    bank_choice* choice = choice_[d].data();
+    uint32_t* banks = cand_banks_.data();
+    const uint64_t* act = active_[d].data();
+    for (uint32_t w = 0; w < nwords_; ++w) {
+        for (uint64_t m = act[w]; m; m &= m - 1) {
+            const uint32_t b = w * 64 + static_cast<uint32_t>(__builtin_ctzll(m));
+            if (!choice[b].ok) choose(b, d);
+            banks[n++] = b;
+        }
+    }
+    cands_.e_ = choice;
+    cands_.bank_ = banks;
+    cands_.n_ = n;
+    cands_.now_ = now_;
+    uint64_t t;
+    const uint32_t best = banks[sched_->pick(cands_, t)];
+    if (ref_due_[next_ref_pc_] <= t) {
+        refresh(next_ref_pc_, t);
+        return false;
+    }
+    return issue(best, d, t, done);
+}
+
+uint64_t dram_channel::make_room(bool write, dram_completion* last) {
+    dram_completion c;
+    while (!can_accept(write)) {
+        if (step(c) && last) *last = c;
+    }
+    return now_;
+}
+
+bool dram_channel::row_hit_pending(uint32_t b, uint32_t row) const {
+    for (int d = 0; d < 2; ++d)
+        for (int32_t i = head_[d][b]; i >= 0; i = slots_[static_cast<size_t>(i)].next)
+            if (slots_[static_cast<size_t>(i)].r.row == row) return true;
+    return false;
+}
+
+void dram_channel::log(uint64_t t, dram_cmd c, uint32_t b, uint32_t row) {
+    const uint32_t pc = b / banks_per_pc_, in_pc = b % banks_per_pc_;
+    log_->push_back({t, c, static_cast<uint16_t>(pc), static_cast<uint16_t>(in_pc / p_.org.banks_per_group),
+                     static_cast<uint16_t>(in_pc % p_.org.banks_per_group), row});
+}
+
+bool dram_channel::issue(uint32_t b, int d, uint64_t t, dram_completion& done) {
+    const bank_choice c = choice_[d][b];
+    slot_t& sl = slots_[static_cast<size_t>(c.slot)];
+    now_ = t;
+    chk_.issue(c.cmd, b, t);
+    if (log_) log(t, c.cmd, b, sl.r.row);
+    choice_[0][b].ok = choice_[1][b].ok = false;
+    switch (c.cmd) {
+    case dram_cmd::ACT:
+        open_row_[b] = sl.r.row;
+        sl.flags |= 1;
+        ++activates_;
+        return false;
+    case dram_cmd::PRE:
+        open_row_[b] = -1;
+        sl.flags |= 2;
+        return false;
+    default:
+        break;
+    }
+    const bool write = c.cmd == dram_cmd::WR;
+    done.tag = sl.r.tag;
+    done.arrival = sl.r.arrival;
+    done.write = write;
+    done.done = t + (write ? p_.t.tWL : p_.t.tCL) + burst_;
+    if (sl.flags & 2)
+        ++conflicts_;
+    else if (sl.flags & 1)
+        ++misses_;
+    else
+        ++hits_;
+    bandwidth_ += bytes_per_burst_;
+    if (write) {
+        ++writes_;
+        bytes_written_ += bytes_per_burst_;
+    } else {
+        ++reads_;
+        bytes_read_ += bytes_per_burst_;
+        const double ns = static_cast<double>(done.done - done.arrival) * ns_per_cycle_;
+        read_lat_.sample(ns);
+        read_lat_sum_ns_ += ns;
+    }
+    const uint32_t row = sl.r.row;
+    unlink(write ? 1 : 0, b, c.slot, c.prev);
+    const bool hit = policy_->needs_hit_info() && row_hit_pending(b, row);
+    if (policy_->close_after_access(hit)) {
+        const uint64_t tp = chk_.auto_precharge(b);
+        open_row_[b] = -1;
+        if (log_) log(tp, dram_cmd::PRE, b, row);
+    }
+    return true;
+}
+
+void dram_channel::update_next_refresh() {
+    next_ref_pc_ = 0;
+    for (uint32_t i = 1; i < ref_due_.size(); ++i)
+        if (ref_due_[i] < ref_due_[next_ref_pc_]) next_ref_pc_ = i;
+}
+
+void dram_channel::refresh(uint32_t pc, uint64_t horizon) {
+    uint64_t& due = ref_due_[pc];
+    const uint32_t first = pc * banks_per_pc_, last = first + banks_per_pc_;
+    // After a long idle period, refreshes that ended well before the next request cost
+    // nothing but their count: skip them in one go (the ones near the horizon are issued).
+    if (horizon != dram_never && horizon > due + 2ull * refresh_interval_ + refresh_block_) {
+        const uint64_t k = (horizon - due - refresh_block_) / refresh_interval_ - 1;
+        refreshes_ += k;
+        due += k * refresh_interval_;
+        if (refresh_mode_ == refresh_mode::per_bank) {
+            for (uint64_t i = 0; i < k % banks_per_pc_; ++i) {
+                uint32_t b = first;
+                while (refreshed_[b]) ++b;
+                refreshed_[b] = 1;
+                if (++refreshed_count_[pc] == banks_per_pc_) {
+                    std::fill(refreshed_.begin() + first, refreshed_.begin() + last, 0);
+                    refreshed_count_[pc] = 0;
+                }
+            }
+        }
+    }
+    const uint64_t t = std::max({due, now_, chk_.row_bus()});
+    now_ = t;
+    if (refresh_mode_ == refresh_mode::all_bank) {
+        // PREA (if a row is open), then REF once every bank may be activated again.
+        uint64_t tp = t;
+        bool any_open = false;
+        for (uint32_t b = first; b < last; ++b)
+            if (open_row_[b] >= 0) {
+                any_open = true;
+                tp = std::max(tp, chk_.bank_pre(b));
+            }
+        uint64_t tr = t;
+        if (any_open) {
+            for (uint32_t b = first; b < last; ++b)
+                if (open_row_[b] >= 0) {
+                    chk_.issue(dram_cmd::PRE, b, tp);
+                    open_row_[b] = -1;
+                    choice_[0][b].ok = choice_[1][b].ok = false;
+                }
+            if (log_) log(tp, dram_cmd::PREA, first, 0);
+            tr = tp + 1;
+        }
+        for (uint32_t b = first; b < last; ++b) tr = std::max(tr, chk_.bank_act(b));
+        for (uint32_t b = first; b < last; ++b) {
+            chk_.refresh_bank(b, tr, refresh_block_);
+            choice_[0][b].ok = choice_[1][b].ok = false;
+        }
+        chk_.use_row_bus(tr);
+        if (log_) log(tr, dram_cmd::REF, first, 0);
+    } else {
+        // Per-bank: each bank once per round; an idle (closed, nothing queued) bank first.
+        uint32_t pick = last, fallback = last;
+        for (uint32_t b = first; b < last; ++b) {
+            if (refreshed_[b]) continue;
+            if (fallback == last) fallback = b;
+            if (count_[0][b] + count_[1][b] == 0) {
+                if (pick == last || open_row_[b] < 0) pick = b;
+                if (open_row_[b] < 0) break;
+            }
+        }
+        const uint32_t b = pick != last ? pick : fallback;
+        uint64_t tr = t;
+        if (open_row_[b] >= 0) {
+            const uint64_t tp = std::max(t, chk_.bank_pre(b));
+            chk_.issue(dram_cmd::PRE, b, tp);
+            open_row_[b] = -1;
+            choice_[0][b].ok = choice_[1][b].ok = false;
+            if (log_) log(tp, dram_cmd::PRE, b, 0);
+            tr = tp + 1;
+        }
+        tr = std::max({tr, chk_.bank_act(b), chk_.row_bus()});
+        chk_.refresh_bank(b, tr, refresh_block_);
+        choice_[0][b].ok = choice_[1][b].ok = false;
+        chk_.use_row_bus(tr);
+        if (log_) log(tr, dram_cmd::REFpb, b, 0);
+        refreshed_[b] = 1;
+        if (++refreshed_count_[pc] == banks_per_pc_) {
+            std::fill(refreshed_.begin() + first, refreshed_.begin() + last, 0);
+            refreshed_count_[pc] = 0;
+        }
+    }
+    ++refreshes_;
+    due += refresh_interval_;
+    update_next_refresh();
+}
+
+} // namespace accelvp

@@ -1,0 +1,274 @@
+// One DRAM channel: a controller with read and write queues, a scheduler, a page policy
+// and refresh, over a timing checker that knows the standard's rules.
+//
+//   dram_channel (controller loop, queues, write drain, refresh, stats)
+//     +-- dram_scheduler  (which request next: frfcfs | fcfs; by name, mem.dram.scheduler)
+//     +-- page_policy     (close the row after an access? open | closed | closed_adaptive)
+//     +-- timing_checker  (earliest legal time of ACT/PRE/RD/WR from the timing state)
+//
+// Event-driven, no clock: each step() is one scheduling decision. The decision time is
+// the earliest time at which any candidate command is legal (timing state, command bus,
+// arrival); among the candidates legal then, the scheduler picks. So the channel issues
+// exactly the command a cycle-by-cycle controller would, without visiting idle cycles.
+// Times are memory-clock cycles. Requests are one device burst each.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tlm/core/stats.h"
+#include "tlm/mem/dram_timing.h"
+
+namespace accelvp {
+
+enum class dram_cmd : uint8_t { ACT, PRE, RD, WR, PREA, REF, REFpb };
+const char* dram_cmd_name(dram_cmd c);
+
+constexpr uint64_t dram_never = std::numeric_limits<uint64_t>::max();
+
+struct dram_request {
+    uint64_t tag = 0;      // the owner's cookie, returned in the completion
+    uint64_t arrival = 0;  // cycle at which the request reaches the controller
+    uint32_t row = 0, col = 0;
+    uint16_t pc = 0, bg = 0, bank = 0;  // bank within its bank group
+    bool write = false;
+};
+
+struct dram_completion {
+    uint64_t tag = 0;
+    uint64_t arrival = 0;
+    uint64_t done = 0;  // cycle at which the last data beat is on the bus
+    bool write = false;
+};
+
+// For tests and debugging: every command the channel issues.
+struct dram_cmd_record {
+    uint64_t t;
+    dram_cmd cmd;
+    uint16_t pc, bg, bank;
+    uint32_t row;
+};
+
+// The JEDEC timing rules shared by HBM2E, HBM3 and LPDDR5 (bank, bank group and
+// pseudo-channel constraints, tFAW, command buses). It keeps, per level, the earliest
+// time each command may next issue and updates it when a command issues.
+class timing_checker {
+public:
+    timing_checker(const dram_timing& t, const dram_org& o);
+
+    // ACT, PRE, RD, WR: the latest of the bank's, its bank group's, its pseudo-channel's
+    // and the command bus's next-allowed times (tFAW is folded into the pseudo-channel's
+    // ACT time when an ACT issues).
+    uint64_t earliest(dram_cmd c, uint32_t b) const {
+        const unsigned i = static_cast<unsigned>(c);
+        const bank_t& k = bank_[b];
+        return std::max(std::max(k.next[i], bg_[k.gbg].next[i]), std::max(pc_[k.pc].next[i], bus_[bus_of_[i]]));
+    }
+    // Where the constraints of command c on bank b live: the bank's own time is returned,
+    // the shared ones (bank group, pseudo-channel, command bus) as pointers that stay valid
+    // and current, so a scheduler can re-evaluate a cached choice with four loads.
+    uint64_t bank_time(dram_cmd c, uint32_t b) const { return bank_[b].next[static_cast<unsigned>(c)]; }
+    void shared_times(dram_cmd c, uint32_t b, const uint64_t* out[3]) const {
+        const unsigned i = static_cast<unsigned>(c);
+        const bank_t& k = bank_[b];
+        out[0] = &bg_[k.gbg].next[i];
+        out[1] = &pc_[k.pc].next[i];
+        out[2] = &bus_[bus_of_[i]];
+    }
+    void issue(dram_cmd c, uint32_t b, uint64_t t);
+    // Precharge after a column command (RDA/WRA): no command-bus slot; returns its time.
+    uint64_t auto_precharge(uint32_t b);
+    // Refresh of bank b at t (all-bank refresh calls it for every bank of the pseudo-channel).
+    void refresh_bank(uint32_t b, uint64_t t, uint32_t trfc);
+    void use_row_bus(uint64_t t) { bus_[0] = std::max(bus_[0], t + 1); }
+    uint64_t row_bus() const { return bus_[0]; }
+    uint64_t bank_act(uint32_t b) const { return bank_[b].next[0]; }
+    uint64_t bank_pre(uint32_t b) const { return bank_[b].next[1]; }
+    const dram_timing& timing() const { return t_; }
+
+private:
+    // next[]: earliest time of ACT, PRE, RD, WR (index = dram_cmd) at each level.
+    struct bank_t {
+        uint64_t next[4] = {0, 0, 0, 0};
+        uint32_t pc = 0, gbg = 0;  // pseudo-channel, bank group index within the channel
+    };
+    struct bg_t {
+        uint64_t next[4] = {0, 0, 0, 0};
+    };
+    struct pc_t {
+        uint64_t next[4] = {0, 0, 0, 0};
+        uint64_t faw[4] = {0, 0, 0, 0};  // ACT time + tFAW of the last four ACTs (ring)
+        uint32_t faw_i = 0;              // oldest entry
+    };
+    dram_timing t_;
+    uint32_t burst_;
+    std::vector<bank_t> bank_;
+    std::vector<bg_t> bg_;
+    std::vector<pc_t> pc_;
+    uint64_t bus_[2] = {0, 0};  // row and column command buses (the same one without dual_cmd_bus)
+    uint32_t col_bus_ = 1;
+    uint32_t bus_of_[4] = {0, 0, 1, 1};  // command -> bus
+};
+
+// The candidates of one decision, as a scheduler sees them: one per bank with queued
+// requests of the direction being served, each the next command of the request the bank
+// chose (its oldest, or with hits_first its oldest row hit); time(i) is the earliest
+// time the timing state allows it.
+class dram_candidates {
+public:
+    struct entry {
+        uint64_t own = 0;                // max(arrival, the bank's own next time for cmd)
+        const uint64_t* shared[3] = {};  // bank group, pseudo-channel, command bus next times
+        uint64_t seq = 0;                // request age (smaller = older)
+        int32_t slot = -1, prev = -1;
+        dram_cmd cmd = dram_cmd::ACT;
+        bool column = false;             // RD/WR: a row hit
+        bool ok = false;                 // valid (else to be chosen again)
+    };
+    size_t size() const { return n_; }
+    uint32_t bank(size_t i) const { return bank_[i]; }
+    const entry& at(size_t i) const { return e_[bank_[i]]; }
+    bool column(size_t i) const { return at(i).column; }
+    uint64_t seq(size_t i) const { return at(i).seq; }
+    uint64_t time(size_t i) const {
+        const entry& k = at(i);
+        return std::max(std::max(std::max(k.own, now_), *k.shared[0]), std::max(*k.shared[1], *k.shared[2]));
+    }
+
+private:
+    friend class dram_channel;
+    entry* e_ = nullptr;  // per bank
+    const uint32_t* bank_ = nullptr;
+    size_t n_ = 0;
+    uint64_t now_ = 0;
+};
+
+// Which request goes next. Implementations register by name (make_dram_scheduler).
+class dram_scheduler {
+public:
+    virtual ~dram_scheduler() = default;
+    // Within one bank: may a younger row hit go before the bank's oldest request?
+    virtual bool hits_first() const = 0;
+    // The candidate to issue (size() >= 1) and its issue time.
+    virtual size_t pick(dram_candidates& c, uint64_t& t) const = 0;
+};
+std::unique_ptr<dram_scheduler> make_dram_scheduler(const std::string& name);
+
+// Whether to close the row after a column access. Registered by name (make_page_policy).
+class page_policy {
+public:
+    virtual ~page_policy() = default;
+    virtual bool needs_hit_info() const { return false; }
+    // `hit_pending`: another queued request targets the same row (only if needs_hit_info).
+    virtual bool close_after_access(bool hit_pending) const = 0;
+};
+std::unique_ptr<page_policy> make_page_policy(const std::string& name);
+
+class dram_channel {
+public:
+    // `stats_name`: the stats group ("board.chip.devmem.ch3"); empty = no stats registered.
+    dram_channel(const dram_params& p, const std::string& stats_name);
+    ~dram_channel();
+    dram_channel(const dram_channel&) = delete;
+    dram_channel& operator=(const dram_channel&) = delete;
+
+    bool can_accept(bool write) const { return write ? nq_[1] < p_.write_queue_depth : nq_[0] < p_.queue_depth; }
+    // Requests enqueued later must not arrive earlier than the last decision (now());
+    // an earlier arrival is treated as arriving at now().
+    void enqueue(const dram_request& r);
+    bool idle() const { return nq_[0] + nq_[1] == 0; }
+    uint32_t queued() const { return nq_[0] + nq_[1]; }
+    // One decision: a command or a refresh. Returns true, with `done` filled, when a
+    // request completed (its column command issued). Does nothing when idle().
+    bool step(dram_completion& done);
+    // Issue decisions until a request of this kind can be accepted; returns the time of
+    // the last decision (the earliest time the new request can enter the queue).
+    uint64_t make_room(bool write, dram_completion* last = nullptr);
+    uint64_t now() const { return now_; }
+    void set_command_log(std::vector<dram_cmd_record>* log) { log_ = log; }
+    const timing_checker& checker() const { return chk_; }
+
+    // Totals, for reports.
+    uint64_t bytes_read() const { return bytes_read_.get(); }
+    uint64_t bytes_written() const { return bytes_written_.get(); }
+    uint64_t reads_done() const { return reads_.get(); }
+    double read_latency_sum_ns() const { return read_lat_sum_ns_; }
+    uint64_t refreshes() const { return refreshes_.get(); }
+    uint64_t row_hits() const { return hits_.get(); }
+    uint64_t row_misses() const { return misses_.get(); }
+    uint64_t row_conflicts() const { return conflicts_.get(); }
+
+private:
+    struct slot_t {
+        dram_request r;
+        uint64_t seq;
+        int32_t next;
+        uint8_t flags;  // 1: an ACT was issued for it, 2: a PRE was issued for it
+    };
+    uint32_t flat_bank(const dram_request& r) const {
+        return (static_cast<uint32_t>(r.pc) * p_.org.bank_groups + r.bg) * p_.org.banks_per_group + r.bank;
+    }
+    // The bank's next command, cached until the bank or its queue changes.
+    using bank_choice = dram_candidates::entry;
+    void choose(uint32_t b, int dir);
+    bool issue(uint32_t b, int dir, uint64_t t, dram_completion& done);
+    void unlink(int dir, uint32_t b, int32_t slot, int32_t prev);
+    bool row_hit_pending(uint32_t b, uint32_t row) const;
+    void refresh(uint32_t pc, uint64_t horizon);
+    void update_next_refresh();
+    void log(uint64_t t, dram_cmd c, uint32_t b, uint32_t row);
+
+    dram_params p_;
+    timing_checker chk_;
+    std::unique_ptr<dram_scheduler> sched_;
+    std::unique_ptr<page_policy> policy_;
+    bool hits_first_;
+    uint32_t burst_, nbanks_, banks_per_pc_, nwords_;
+    uint32_t bytes_per_burst_;
+    double ns_per_cycle_;
+
+    std::vector<slot_t> slots_;
+    std::vector<int32_t> free_;
+    std::vector<int64_t> open_row_;           // per bank, -1 = closed
+    std::vector<int32_t> head_[2], tail_[2];  // per direction, per bank: FIFO of slots
+    std::vector<uint32_t> count_[2];
+    std::vector<uint64_t> active_[2];         // bitmask of banks with queued requests
+    std::vector<bank_choice> choice_[2];      // per direction, per bank
+    std::vector<uint32_t> cand_banks_;        // this decision's candidate banks
+    dram_candidates cands_;
+    uint32_t nq_[2] = {0, 0};
+    bool write_mode_ = false;
+    uint64_t seq_ = 0;
+    uint64_t now_ = 0;
+
+    // Refresh state.
+    enum class refresh_mode { none, all_bank, per_bank } refresh_mode_;
+    uint32_t refresh_interval_ = 0, refresh_block_ = 0;
+    std::vector<uint64_t> ref_due_;           // per pseudo-channel
+    std::vector<uint8_t> refreshed_;          // per bank: refreshed in this round (per-bank mode)
+    std::vector<uint32_t> refreshed_count_;   // per pseudo-channel
+    uint32_t next_ref_pc_ = 0;
+
+    std::vector<dram_cmd_record>* log_ = nullptr;
+
+    std::string stats_name_;
+    counter reads_{"reads", "read bursts completed"};
+    counter writes_{"writes", "write bursts completed"};
+    counter bytes_read_{"bytes_read", "bytes read"};
+    counter bytes_written_{"bytes_written", "bytes written"};
+    rate bandwidth_{"bandwidth", "bytes read and written per simulated second", 1e-9, "gbps"};
+    counter hits_{"row_hits", "accesses to an open row (no ACT needed)"};
+    counter misses_{"row_misses", "accesses to a closed bank (ACT, no PRE)"};
+    counter conflicts_{"row_conflicts", "accesses that closed another row first (PRE + ACT)"};
+    counter activates_{"activates", "ACT commands"};
+    counter refreshes_{"refreshes", "refresh commands (REFab per pseudo-channel or REFpb per bank)"};
+    log2_histogram read_lat_{"read_latency_ns", "read arrival at the controller to last data beat (ns)"};
+    double read_lat_sum_ns_ = 0;
+    average occupancy_{"queue_occupancy", "requests queued in the channel, sampled at each arrival"};
+};
+
+} // namespace accelvp

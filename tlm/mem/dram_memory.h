@@ -1,0 +1,110 @@
+// DRAM device memory: the channel/bank DRAM model (dram_controller.h) behind the same
+// TLM target socket as accelvp::memory, so the chip can use either (`mem.model`).
+//
+//   dram_system   plain C++: address mapping + one dram_channel per channel; used alone
+//                 by `accelvp memsim` and the unit tests
+//   dram_memory   sc_module: target socket (b_transport, transport_dbg, DMI) over a
+//                 dram_system and a sparse backing store
+//
+// Timing of a transaction: it is cut into device bursts (32 B for the presets), each
+// decoded to its channel and queued there at the transaction's arrival time; the
+// touched channels then schedule until every burst is done, and the transaction ends
+// with its last data beat. Large transfers (a DMA burst of up to 1 MiB) are split the
+// same way. Channels that are full make room first. No SystemC event per burst or per
+// cycle: all of this runs inside b_transport with temporal decoupling.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "tlm/core/stats.h"
+#include "tlm/mem/address_mapping.h"
+#include "tlm/mem/dram_controller.h"
+#include "tlm/mem/dram_timing.h"
+#include "tlm/mem/sparse_store.h"
+
+namespace accelvp {
+
+class dram_system {
+public:
+    // Stats of channel i go to "<name>.ch<i>" (channels numbered stack-major).
+    dram_system(const std::string& name, const dram_params& p);
+
+    const dram_params& params() const { return p_; }
+    const address_mapping& mapping() const { return map_; }
+    uint32_t channels() const { return static_cast<uint32_t>(ch_.size()); }
+    dram_channel& channel(uint32_t i) { return *ch_[i]; }
+    const dram_channel& channel(uint32_t i) const { return *ch_[i]; }
+    uint32_t burst_bytes() const { return p_.burst_bytes(); }
+    uint64_t tck_ps() const { return p_.t.tCK_ps; }
+    double peak_bytes_per_s() const { return p_.peak_bytes_per_s(); }
+    // Unloaded latency of a read to a closed bank (ACT, RD, data), in ps.
+    uint64_t idle_read_ps() const;
+
+    // The request for the burst holding `addr`; `ctrl` receives its channel index.
+    dram_request make_request(uint64_t addr, bool write, uint64_t arrival, uint32_t& ctrl) const {
+        const dram_coord c = map_.decode(addr);
+        ctrl = map_.controller_of(c);
+        dram_request r;
+        r.arrival = arrival;
+        r.row = c.row;
+        r.col = c.col;
+        r.pc = static_cast<uint16_t>(c.pc);
+        r.bg = static_cast<uint16_t>(c.bg);
+        r.bank = static_cast<uint16_t>(c.bank);
+        r.write = write;
+        return r;
+    }
+
+    // Timed access to [addr, addr + len) arriving at cycle `arrival`. A read returns the
+    // cycle of its last data beat (its channels run until its bursts are done); a write is
+    // posted: it returns when its last burst entered a write queue, and the queued writes
+    // are issued later, in drains set by the write watermarks, among the reads.
+    uint64_t access(uint64_t addr, uint64_t len, bool write, uint64_t arrival);
+    // Issue everything still queued (posted writes), e.g. at the end of a simulation.
+    void flush();
+
+private:
+    dram_params p_;
+    address_mapping map_;
+    std::vector<std::unique_ptr<dram_channel>> ch_;
+    std::vector<uint32_t> touched_;
+    std::vector<uint32_t> outstanding_;  // per channel: reads of the current access not yet done
+    uint64_t next_tag_ = 1;
+};
+
+class dram_memory : public sc_core::sc_module {
+public:
+    tlm_utils::simple_target_socket<dram_memory> socket;
+
+    dram_memory(sc_core::sc_module_name name, const dram_params& p);
+    ~dram_memory() override;
+
+    sparse_store& store() { return store_; }
+    dram_system& system() { return sys_; }
+    double peak_bytes_per_s() const { return sys_.peak_bytes_per_s(); }
+
+private:
+    void end_of_simulation() override { sys_.flush(); }
+    void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+    unsigned transport_dbg(tlm::tlm_generic_payload& t);
+    bool get_direct_mem_ptr(tlm::tlm_generic_payload& t, tlm::tlm_dmi& dmi);
+    bool check(tlm::tlm_generic_payload& t);
+
+    dram_params p_;
+    sparse_store store_;
+    dram_system sys_;
+    sc_core::sc_time dmi_latency_;
+    counter reads_{"reads", "read transactions"};
+    counter writes_{"writes", "write transactions"};
+    counter errors_{"errors", "transactions rejected (out of range, byte enables)"};
+    average access_ns_{"access_latency_ns", "arrival to last data beat, per transaction (ns)"};
+};
+
+} // namespace accelvp
