@@ -209,10 +209,10 @@ dram_channel::dram_channel(const dram_params& p, const std::string& stats_name)
         head_[d].assign(nbanks_, -1);
         tail_[d].assign(nbanks_, -1);
         count_[d].assign(nbanks_, 0);
-        active_[d].assign(nwords_, 0);
+        active_[d].reserve(nbanks_);
+        active_pos_[d].assign(nbanks_, -1);
         choice_[d].assign(nbanks_, bank_choice{});
     }
-    cand_banks_.resize(nbanks_);
     refresh_mode_ = p.refresh == "all_bank"   ? refresh_mode::all_bank
                     : p.refresh == "per_bank" ? refresh_mode::per_bank
                                               : refresh_mode::none;
@@ -262,7 +262,10 @@ void dram_channel::enqueue(const dram_request& r) {
     else
         head_[d][b] = s;
     tail_[d][b] = s;
-    if (count_[d][b]++ == 0) active_[d][b >> 6] |= 1ull << (b & 63);
+    if (count_[d][b]++ == 0) {
+        active_pos_[d][b] = static_cast<int32_t>(active_[d].size());
+        active_[d].push_back(b);
+    }
     ++nq_[d];
     // A younger request changes the bank's choice only if it hits the open row while the
     // choice was to close it.
@@ -277,7 +280,14 @@ void dram_channel::unlink(int d, uint32_t b, int32_t s, int32_t prev) {
     else
         head_[d][b] = next;
     if (tail_[d][b] == s) tail_[d][b] = prev;
-    if (--count_[d][b] == 0) active_[d][b >> 6] &= ~(1ull << (b & 63));
+    if (--count_[d][b] == 0) {
+        const int32_t i = active_pos_[d][b];
+        const uint32_t moved = active_[d].back();
+        active_[d][static_cast<size_t>(i)] = moved;
+        active_pos_[d][moved] = i;
+        active_[d].pop_back();
+        active_pos_[d][b] = -1;
+    }
     --nq_[d];
     free_.push_back(s);
     choice_[d][b].ok = false;
@@ -328,17 +338,11 @@ bool dram_channel::step(dram_completion& done) {
         write_mode_ = false;
     }
     const int d = write_mode_ ? 1 : 0;
-    size_t n = 0;
     bank_choice* choice = choice_[d].data();
-    uint32_t* banks = cand_banks_.data();
-    const uint64_t* act = active_[d].data();
-    for (uint32_t w = 0; w < nwords_; ++w) {
-        for (uint64_t m = act[w]; m; m &= m - 1) {
-            const uint32_t b = w * 64 + static_cast<uint32_t>(__builtin_ctzll(m));
-            if (!choice[b].ok) choose(b, d);
-            banks[n++] = b;
-        }
-    }
+    const uint32_t* banks = active_[d].data();
+    const size_t n = active_[d].size();
+    for (size_t i = 0; i < n; ++i)
+        if (!choice[banks[i]].ok) choose(banks[i], d);
     cands_.e_ = choice;
     cands_.bank_ = banks;
     cands_.n_ = n;

@@ -236,9 +236,9 @@ private:
     std::vector<int64_t> open_row_;           // per bank, -1 = closed
     std::vector<int32_t> head_[2], tail_[2];  // per direction, per bank: FIFO of slots
     std::vector<uint32_t> count_[2];
-    std::vector<uint64_t> active_[2];         // bitmask of banks with queued requests
+    std::vector<uint32_t> active_[2];         // banks with queued requests (dense, unordered)
+    std::vector<int32_t> active_pos_[2];      // per bank: index in active_, -1 if none
     std::vector<bank_choice> choice_[2];      // per direction, per bank
-    std::vector<uint32_t> cand_banks_;        // this decision's candidate banks
     dram_candidates cands_;
     uint32_t nq_[2] = {0, 0};
     bool write_mode_ = false;
