@@ -3,7 +3,7 @@
 //   accelvp list    configs and workloads
 //   accelvp config  -c CONFIG [-p ...] --dump     the effective configuration as YAML
 //   accelvp memsim  -c CONFIG --trace FILE [--stats F] [-p ...]   DRAM model alone on a request trace
-//   accelvp iss     --elf FILE [--max-instr N] [-p key=value]... [--stats F] [--quiet]
+//   accelvp iss     --elf FILE [--max-instr N] [-p key=value]... [--stats F] [--quiet] [--gdb PORT]
 //                   bare-metal RV32 program on the ISS; pass/fail through HTIF tohost
 // Exit codes: 0 success, 1 device or workload error, 2 usage or config error.
 #include <cmath>
@@ -94,6 +94,7 @@ int sc_main(int argc, char* argv[]) {
     auto* seed_opt = run_cmd->add_option("--seed", seed, "seed for workload data");
     run_cmd->add_flag("-q,--quiet", ro.quiet, "print nothing on success");
     run_cmd->add_flag("--json", ro.json, "print the stats JSON on stdout instead of the table");
+    run_cmd->add_flag("--fw-log", ro.fw_log, "print the control-core firmware's log on stderr (with cpu.enabled)");
 
     app.add_subcommand("list", "list configurations and workloads");
 
@@ -116,6 +117,10 @@ int sc_main(int argc, char* argv[]) {
         ->type_name("KEY=VALUE");
     iss_cmd->add_option("--stats", io.stats_file, "write the stats JSON here");
     iss_cmd->add_flag("-q,--quiet", io.quiet, "print nothing on success");
+    iss_cmd->add_option("--gdb", io.gdb_port, "serve GDB (remote protocol) on 127.0.0.1:PORT and wait for it before "
+                                              "the first instruction (0 = any free port, printed on stderr)")
+        ->check(CLI::Range(0, 65535))
+        ->type_name("PORT");
 
     memsim_options mo;
     add_memsim_command(app, mo);

@@ -3,7 +3,9 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <memory>
+#include <stdexcept>
 #include <ostream>
 
 #include <fmt/format.h>
@@ -17,6 +19,7 @@
 #include "tlm/core/router.h"
 #include "tlm/core/stats.h"
 #include "tlm/cpu/clint.h"
+#include "tlm/cpu/gdb_server.h"
 #include "tlm/cpu/rv32_core.h"
 #include "tlm/mem/memory.h"
 
@@ -190,6 +193,17 @@ iss_result run_iss(const iss_options& o, std::ostream& out) {
     cpu->set_pc(elf.entry);
     cpu->set_step_limit(o.max_instr);
     cpu->set_trap_storm_limit(trap_storm_limit);
+    std::unique_ptr<gdb_server> gdb;
+    if (o.gdb_port >= 0) {
+        try {
+            gdb = std::make_unique<gdb_server>(*cpu, static_cast<uint16_t>(o.gdb_port));
+        } catch (const std::runtime_error& e) {
+            throw config_error(e.what());
+        }
+        std::cerr << fmt::format("accelvp: waiting for GDB on 127.0.0.1:{} (gdb-multiarch -ex 'target remote "
+                                 "127.0.0.1:{}' {})\n", gdb->port(), gdb->port(), o.elf)
+                  << std::flush;
+    }
 
     const auto sim0 = std::chrono::steady_clock::now();
     sc_core::sc_start();
@@ -197,7 +211,11 @@ iss_result run_iss(const iss_options& o, std::ostream& out) {
 
     iss_result res;
     std::string status;
-    if (sup->done && cpu->halted() == rv32_core::halt_reason::step_limit) {
+    if (sup->done && cpu->halted() == rv32_core::halt_reason::debugger) {
+        status = "killed";
+        res.exit_code = 1;
+        res.error = fmt::format("killed from GDB at pc = 0x{:08x}", cpu->pc());
+    } else if (sup->done && cpu->halted() == rv32_core::halt_reason::step_limit) {
         status = "limit";
         res.exit_code = 1;
         res.error = fmt::format("instruction limit reached: --max-instr {} steps (instructions + traps) ran without a "
@@ -228,6 +246,8 @@ iss_result run_iss(const iss_options& o, std::ostream& out) {
         res.error = fmt::format("the core is asleep in wfi and no interrupt will ever wake it (pc = 0x{:08x}, "
                                 "mie enables nothing that is still pending or scheduled)", cpu->pc());
     }
+
+    if (gdb) gdb->program_exited(res.exit_code);  // a waiting GDB sees "exited normally" / "exited with code 01"
 
     const double sim_ns = static_cast<double>(sc_core::sc_time_stamp().value()) / 1000.0;
     const double sim_wall = std::chrono::duration<double>(sim1 - sim0).count();

@@ -26,6 +26,7 @@ struct iss_options {
     std::vector<std::string> overrides;  // "key=value" (cpu.*, iss.*, sim.log_level)
     std::string stats_file;
     bool quiet = false;
+    int gdb_port = -1;  // >= 0: GDB stub on 127.0.0.1:gdb_port (0 = any free port); waits for GDB at reset
 };
 
 // Parameters of the iss mode: cpu.* (core and timer), iss.* (address map, RAM), sim.log_level.

@@ -154,23 +154,104 @@ void rv32_core::run() {
             halt(halt_reason::step_limit);
             continue;
         }
+        if (debug_pending_) {
+            update_stats(started);
+            enter_debugger();
+            continue;
+        }
         if (wfi_pending_) {
             sleep_until_interrupt();
             update_stats(started);
             continue;
         }
+        const uint64_t steps = instret_ + traps_taken_;
         check_interrupt();
+        if (stepping_ && instret_ + traps_taken_ != steps) {  // a single step that entered an interrupt handler
+            stepping_ = false;
+            debug_pending_ = true;
+            debug_reason_ = rv32_debugger_if::stop_reason::step;
+            continue;
+        }
         const uint64_t sync_cycle = cycle_at_or_after(qk_.next_sync_point().value());
         if (cycle_ >= sync_cycle) {
             sync();
             update_stats(started);
+            // Let a debugger interrupt the run now and then (Ctrl-C): cheap, once per 256 quanta.
+            if (debugger_ && (++debug_polls_ & 255) == 0 && debugger_->interrupt_requested()) {
+                debug_pending_ = true;
+                debug_reason_ = rv32_debugger_if::stop_reason::interrupt;
+            }
             continue;
         }
         limit_ = sync_cycle;
         // Every step costs at least one cycle, so this bound keeps us within the limit.
         if (step_limit_) limit_ = std::min(limit_, cycle_ + (step_limit_ - instret_ - traps_taken_));
+        if (stepping_) limit_ = std::min(limit_, cycle_ + 1);  // one instruction (or trap)
         execute();
+        if (stepping_ && instret_ + traps_taken_ != steps) {
+            stepping_ = false;
+            if (!debug_pending_) {  // (a breakpoint cannot be pending: the step passes the one at pc)
+                debug_pending_ = true;
+                debug_reason_ = rv32_debugger_if::stop_reason::step;
+            }
+        }
     }
+}
+
+void rv32_core::enter_debugger() {
+    debug_pending_ = false;
+    stepping_ = false;
+    if (!debugger_) return;
+    // No wait() here: the simulation stands still while the debugger holds the core.
+    const auto r = debugger_->stopped(debug_reason_);
+    bp_skip_step_ = instret_ + traps_taken_;  // the instruction at pc runs even if it has a breakpoint
+    if (r == rv32_debugger_if::resume::kill) {
+        halt(halt_reason::debugger);
+        return;
+    }
+    stepping_ = r == rv32_debugger_if::resume::step && debugger_;
+}
+
+void rv32_core::debug_break() {
+    debug_pending_ = true;
+    debug_reason_ = rv32_debugger_if::stop_reason::requested;
+    attention();
+}
+
+void rv32_core::add_breakpoint(uint32_t addr) {
+    addr &= ~1u;
+    breakpoints_.insert(addr);
+    // Un-decode the slot so the next fetch there takes the slow path, which checks.
+    if (auto& p = pages_[addr >> page_bits]) p->slot[(addr & ~page_mask) >> 1] = insn{};
+}
+
+void rv32_core::remove_breakpoint(uint32_t addr) { breakpoints_.erase(addr & ~1u); }
+
+void rv32_core::clear_breakpoints() { breakpoints_.clear(); }
+
+bool rv32_core::breakpoint_stop() {
+    if (!breakpoints_.count(pc_) || instret_ + traps_taken_ == bp_skip_step_) return false;
+    debug_pending_ = true;
+    debug_reason_ = rv32_debugger_if::stop_reason::breakpoint;
+    attention();
+    return true;
+}
+
+unsigned rv32_core::debug_read(uint32_t addr, void* data, unsigned len) {
+    tlm::tlm_generic_payload t;
+    init_payload(t, tlm::TLM_READ_COMMAND, addr, data, len);
+    return bus->transport_dbg(t);
+}
+
+unsigned rv32_core::debug_write(uint32_t addr, const void* data, unsigned len) {
+    if (!len) return 0;
+    tlm::tlm_generic_payload t;
+    init_payload(t, tlm::TLM_WRITE_COMMAND, addr, const_cast<void*>(data), len);
+    const unsigned n = bus->transport_dbg(t);
+    const uint64_t last = std::min<uint64_t>(uint64_t{addr} + len - 1, UINT32_MAX);
+    for (uint64_t pn = addr >> page_bits; pn <= (last >> page_bits); ++pn)
+        if (auto& p = pages_[pn]; p && p->active) reset_page(*p);
+    return n;
 }
 
 void rv32_core::request_halt() {
@@ -355,7 +436,7 @@ void rv32_core::execute() {
             }
         } else {
             uint32_t raw = 0;
-            SLOW(fetch_slow(pc, raw));
+            SLOW(fetch_uncached(pc, raw));
             tmp = rv32::decode(raw);
             ip = &tmp;
         }
@@ -525,10 +606,20 @@ void rv32_core::reset_page(code_page& p) {
     ++code_flushes_;
 }
 
+// Not inlined: it would change how the compiler lays out the interpreter loop (measured:
+// inlined into execute(), a two-instruction guest loop ran 3x slower).
+__attribute__((noinline)) bool rv32_core::fetch_uncached(uint32_t pc, uint32_t& raw) {
+    if (!breakpoints_.empty() && breakpoint_stop()) return false;
+    return fetch_slow(pc, raw);
+}
+
 bool rv32_core::decode_slot(code_page& p, insn& out) {
     const uint32_t pc = pc_, off = pc & ~page_mask;
     uint32_t raw = 0;
-    if (!p.host) {  // DMI was withdrawn
+    // A breakpoint: stop, or (resuming from it) execute without caching the slot.
+    const bool at_breakpoint = !breakpoints_.empty() && breakpoints_.count(pc);
+    if (at_breakpoint && breakpoint_stop()) return false;
+    if (!p.host || at_breakpoint) {  // DMI was withdrawn, or a breakpoint
         if (!fetch_slow(pc, raw)) return false;
         out = rv32::decode(raw);
         return true;

@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <systemc>
@@ -47,6 +48,23 @@
 #include "tlm/cpu/rv32_isa.h"
 
 namespace accelvp {
+
+// A debugger attached to the core (gdb_server). Its calls run in the core's SC_THREAD:
+// while stopped() blocks, the whole simulation stands still and no simulated time passes.
+class rv32_debugger_if {
+public:
+    enum class stop_reason { requested, breakpoint, step, interrupt };
+    enum class resume { run, step, kill };
+    // The core stopped before executing the instruction at pc(); returns how to go on.
+    // The state may be read and changed meanwhile (registers, pc, memory, breakpoints).
+    virtual resume stopped(stop_reason why) = 0;
+    // Polled now and then while the core runs (every few hundred quanta): true stops it
+    // (stopped(interrupt) follows at the next instruction boundary).
+    virtual bool interrupt_requested() = 0;
+
+protected:
+    ~rv32_debugger_if() = default;
+};
 
 class rv32_core : public sc_core::sc_module, public irq_level_if {
 public:
@@ -89,7 +107,7 @@ public:
     // A trap storm: `limit` traps in a row with no instruction retired in between (a
     // handler that faults on its first instruction) also halts (0 = never; real
     // hardware would spin, so only the bare-metal mode turns it on).
-    enum class halt_reason { running, requested, step_limit, trap_storm };
+    enum class halt_reason { running, requested, step_limit, trap_storm, debugger };
     void set_step_limit(uint64_t limit) { step_limit_ = limit; }
     void set_trap_storm_limit(uint64_t limit) { storm_limit_ = limit; }
     void request_halt();
@@ -99,9 +117,28 @@ public:
     // effect on a running core.
     void release(uint32_t pc);
     halt_reason halted() const { return halted_; }
+    // halt_reason::debugger: the debugger killed the program (see rv32_debugger_if).
     const sc_core::sc_event& halted_event() const { return halted_event_; }
     // True while the core sleeps in wfi with nothing pending.
     bool sleeping() const { return sleeping_; }
+
+    // Debugging. attach_debugger(d) (nullptr detaches); debug_break() makes the core call
+    // d->stopped(requested) before its next instruction (before the first one if called
+    // before the simulation starts). Breakpoints are checked before an instruction
+    // executes; a breakpoint's slot in the decode cache is kept undecoded, so the check
+    // happens only on the decode slow path and costs nothing while no breakpoint is set.
+    // Resuming runs the instruction at pc even if it carries a breakpoint.
+    void attach_debugger(rv32_debugger_if* d) { debugger_ = d; }
+    void debug_break();
+    void add_breakpoint(uint32_t addr);
+    void remove_breakpoint(uint32_t addr);
+    void clear_breakpoints();
+    // Debug memory access through the bus (transport_dbg: no time passes, no side effects
+    // in devices that honour it); returns the bytes transferred. Writes drop decoded code.
+    unsigned debug_read(uint32_t addr, void* data, unsigned len);
+    unsigned debug_write(uint32_t addr, const void* data, unsigned len);
+    // The core's local time (it may run ahead of SystemC time by up to a quantum).
+    sc_core::sc_time local_time() const { return sc_core::sc_time::from_value(ps_of_cycle(cycle_)); }
 
     // irq_level_if (bound to irq_in).
     void set_level(unsigned line, bool level) override;
@@ -142,6 +179,9 @@ private:
     bool check_interrupt();
     void sleep_until_interrupt();
     void halt(halt_reason why);
+    void enter_debugger();
+    bool breakpoint_stop(); // at a breakpoint that must stop now: arranges the stop (and returns true)
+    bool fetch_uncached(uint32_t pc, uint32_t& raw);
     void sync();         // wait until SystemC time catches up with the core's local time
     void attention() { limit_ = 0; }  // end the current batch after this instruction
 
@@ -192,6 +232,14 @@ private:
     bool wfi_pending_ = false, sleeping_ = false;
     halt_reason halted_ = halt_reason::running;
     sc_core::sc_event irq_event_, halted_event_, resume_event_;
+
+    // Debugging.
+    rv32_debugger_if* debugger_ = nullptr;
+    bool debug_pending_ = false, stepping_ = false;
+    rv32_debugger_if::stop_reason debug_reason_ = rv32_debugger_if::stop_reason::requested;
+    std::unordered_set<uint32_t> breakpoints_;
+    uint64_t bp_skip_step_ = ~0ull;  // steps count (instret + traps) at which the breakpoint at pc is passed
+    unsigned debug_polls_ = 0;
 
     // Caches.
     std::vector<std::unique_ptr<code_page>> pages_;  // by page number (2^20 entries)
