@@ -95,6 +95,10 @@ int sc_main(int argc, char* argv[]) {
     run_cmd->add_flag("-q,--quiet", ro.quiet, "print nothing on success");
     run_cmd->add_flag("--json", ro.json, "print the stats JSON on stdout instead of the table");
     run_cmd->add_flag("--fw-log", ro.fw_log, "print the control-core firmware's log on stderr (with cpu.enabled)");
+    run_cmd->add_option("--gdb", ro.gdb_port, "serve GDB for the control core on 127.0.0.1:PORT; the core waits for it "
+                                              "when released from reset (needs -p cpu.enabled=true; 0 = any port)")
+        ->check(CLI::Range(0, 65535))
+        ->type_name("PORT");
 
     app.add_subcommand("list", "list configurations and workloads");
 

@@ -13,6 +13,7 @@
 
 #include "platform/host/driver.h"
 #include "platform/sim/board.h"
+#include "tlm/cpu/gdb_server.h"
 #include "tlm/core/log.h"
 #include "tlm/core/stats.h"
 #include "tlm/core/trace.h"
@@ -103,6 +104,22 @@ run_result run(const run_options& o, std::ostream& out) {
 
     run_result res;
     auto top = std::make_unique<board>("board", cfg, wl.get());
+    // Firmware bring-up: GDB attaches to the control core, which stops at its first
+    // instruction after the driver releases it from reset; while GDB holds it stopped no
+    // simulated time passes.
+    std::unique_ptr<gdb_server> gdb;
+    if (o.gdb_port >= 0) {
+        if (!top->soc.cpu) throw config_error("usage error: --gdb needs a control core: add -p cpu.enabled=true");
+        try {
+            gdb = std::make_unique<gdb_server>(top->soc.cpu->core, static_cast<uint16_t>(o.gdb_port));
+        } catch (const std::runtime_error& e) {
+            throw config_error(std::string("usage error: --gdb: ") + e.what());
+        }
+        std::cerr << fmt::format("accelvp: waiting for GDB on 127.0.0.1:{} (gdb-multiarch -ex 'target remote "
+                                 "127.0.0.1:{}' {})\n",
+                                 gdb->port(), gdb->port(), cfg.get_string("host.driver.firmware"))
+                  << std::flush;
+    }
     const sc_core::sc_time limit(cfg.get_real("sim.max_time_ms"), sc_core::SC_MS);
     // Simulate in slices so a long run can show progress on a terminal; slicing does
     // not change the order or time of any event, so results are identical.
@@ -156,6 +173,7 @@ run_result run(const run_options& o, std::ostream& out) {
     if (!res.error.empty()) st["error"] = res.error;
     res.stats = st;
 
+    if (gdb) gdb->program_exited(res.exit_code);
     if (!o.stats_file.empty()) {
         std::ofstream f(o.stats_file);
         f << st.dump(2) << "\n";
@@ -172,6 +190,7 @@ run_result run(const run_options& o, std::ostream& out) {
         out << st.dump(2) << "\n";
     else if (!o.quiet)
         print_report(st, out);
+    gdb.reset();  // it refers to the core: gone before the board is
     top.reset();
     return res;
 }

@@ -29,6 +29,7 @@ struct run_options {
     bool quiet = false;
     bool json = false;                   // print the stats JSON on stdout instead of the table
     bool fw_log = false;                 // print the control-core firmware's log on stderr
+    int gdb_port = -1;                   // >= 0: GDB stub for the control core on 127.0.0.1 (0 = any port)
 };
 
 // Schema of everything a run can be configured with; workload "" = platform only.
