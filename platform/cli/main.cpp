@@ -8,6 +8,8 @@
 // Exit codes: 0 success, 1 device or workload error, 2 usage or config error.
 #include <cmath>
 #include <cstdlib>
+#include <unistd.h>
+#include <vector>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -129,6 +131,11 @@ int sc_main(int argc, char* argv[]) {
     memsim_options mo;
     add_memsim_command(app, mo);
 
+    // Benchmark suites and the regression gate live in tools/bench.py (docs/benchmarks.md).
+    auto* bench_cmd = app.add_subcommand("bench", "benchmark suites and the regression gate: run SUITE | compare | "
+                                                  "update-baseline | list (runs tools/bench.py; see its --help)");
+    bench_cmd->prefix_command();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -138,6 +145,17 @@ int sc_main(int argc, char* argv[]) {
 
     try {
         if (app.got_subcommand("list")) return list_cmd();
+        if (app.got_subcommand("bench")) {
+            const std::string script = std::string(ACCELVP_SOURCE_DIR) + "/tools/bench.py";
+            std::vector<std::string> args{"python3", script};
+            for (const auto& a : bench_cmd->remaining()) args.push_back(a);
+            std::vector<char*> argv_c;
+            for (auto& a : args) argv_c.push_back(a.data());
+            argv_c.push_back(nullptr);
+            execvp("python3", argv_c.data());
+            std::cerr << "accelvp: cannot run " << script << " with python3\n";
+            return exit_usage;
+        }
         if (app.got_subcommand("memsim")) return run_memsim(mo, std::cout);
         if (app.got_subcommand("iss")) {
             const iss_result r = run_iss(io, std::cout);
