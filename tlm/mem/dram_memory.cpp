@@ -1,5 +1,7 @@
 #include "tlm/mem/dram_memory.h"
 
+#include "tlm/mem/store_target.h"
+
 #include <algorithm>
 
 #include "tlm/core/extensions.h"
@@ -73,22 +75,7 @@ dram_memory::dram_memory(sc_core::sc_module_name name, const dram_params& p)
 
 dram_memory::~dram_memory() { global_stats().remove_component(name()); }
 
-bool dram_memory::check(tlm::tlm_generic_payload& t) {
-    const uint64_t a = t.get_address(), n = t.get_data_length();
-    if (a >= store_.size() || n > store_.size() - a) {
-        t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-        return false;
-    }
-    if (t.get_byte_enable_ptr()) {
-        t.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
-        return false;
-    }
-    if (t.get_streaming_width() < n) {
-        t.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
-        return false;
-    }
-    return true;
-}
+bool dram_memory::check(tlm::tlm_generic_payload& t) { return store_check(store_, t); }
 
 void dram_memory::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     if (!check(t)) {
@@ -117,28 +104,10 @@ void dram_memory::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& del
     t.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
-unsigned dram_memory::transport_dbg(tlm::tlm_generic_payload& t) {
-    const uint64_t a = t.get_address();
-    if (a >= store_.size()) return 0;
-    const uint64_t n = std::min<uint64_t>(t.get_data_length(), store_.size() - a);
-    if (t.is_read())
-        store_.read(a, t.get_data_ptr(), n);
-    else if (t.is_write())
-        store_.write(a, t.get_data_ptr(), n);
-    return static_cast<unsigned>(n);
-}
+unsigned dram_memory::transport_dbg(tlm::tlm_generic_payload& t) { return store_transport_dbg(store_, t); }
 
 bool dram_memory::get_direct_mem_ptr(tlm::tlm_generic_payload& t, tlm::tlm_dmi& dmi) {
-    const uint64_t a = t.get_address();
-    if (!p_.dmi || a >= store_.size()) return false;
-    const uint64_t base = sparse_store::page_base(a);
-    dmi.set_dmi_ptr(store_.page_ptr(a));
-    dmi.set_start_address(base);
-    dmi.set_end_address(std::min(base + sparse_store::page_size, store_.size()) - 1);
-    dmi.allow_read_write();
-    dmi.set_read_latency(dmi_latency_);
-    dmi.set_write_latency(dmi_latency_);
-    return true;
+    return p_.dmi && store_dmi(store_, t.get_address(), dmi, dmi_latency_);
 }
 
 } // namespace accelvp
