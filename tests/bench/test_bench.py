@@ -12,17 +12,19 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testkit import check, failed, finish, test  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BENCH = os.path.join(ROOT, "tools", "bench.py")
 TMP = tempfile.mkdtemp(prefix="accelvp-bench-test-")
-failures = []
-passed = 0
 
 # A stand-in for accelvp: `run` writes a stats file whose numbers follow from the arguments.
 # -c fail: the workload fails (exit 1, stats with error); -c bad: config error (exit 2, empty
 # stats file, as accelvp leaves it); -p workload.bytes=N gives cycles N // 100.
 FAKE = r'''#!PYTHON
 import json, sys
+
 a = sys.argv[1:]
 if a == ["--version"]:
     print("accelvp 0.0-fake"); sys.exit(0)
@@ -63,21 +65,7 @@ def bench(*args, expect=None):
     return p
 
 
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
-
-def test(fn):
-    global passed
-    try:
-        fn()
-        passed += 1
-        print(f"ok   {fn.__name__}")
-    except Exception as e:  # noqa: BLE001 - report every failure
-        failures.append(fn.__name__)
-        print(f"FAIL {fn.__name__}: {e}")
-    return fn
 
 
 def write(name, text):
@@ -434,7 +422,6 @@ def unreadable_inputs_are_exit_2():
     bench("frobnicate", expect=2)
 
 
-if not failures:
+if not failed():
     shutil.rmtree(TMP, ignore_errors=True)
-print(f"{passed} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+finish()

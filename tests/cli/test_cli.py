@@ -7,10 +7,11 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testkit import check, finish, test  # noqa: E402
+
 ACCELVP = sys.argv[1]
 TMP = tempfile.mkdtemp(prefix="accelvp-cli-")
-failures = []
-passed = 0
 
 
 def run(*args, expect=0):
@@ -21,21 +22,7 @@ def run(*args, expect=0):
     return p
 
 
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
-
-def test(fn):
-    global passed
-    try:
-        fn()
-        passed += 1
-        print(f"ok   {fn.__name__}")
-    except Exception as e:  # noqa: BLE001 - report every failure
-        failures.append(fn.__name__)
-        print(f"FAIL {fn.__name__}: {e}")
-    return fn
 
 
 def stats_of(*args):
@@ -196,5 +183,4 @@ def json_output_parses():
     check(s["summary"]["bytes"] == 65536, "json output summary")
 
 
-print(f"{passed} passed, {len(failures)} failed")
-sys.exit(1 if failures else 0)
+finish()

@@ -9,11 +9,13 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testkit import check, finish, test  # noqa: E402
+
 ACCELVP = sys.argv[1]
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GEN = os.path.join(ROOT, "tools", "gen_mem_trace.py")
 TMP = tempfile.mkdtemp(prefix="accelvp-memsim-")
-failures = []
 
 
 def run(*args, expect=0):
@@ -37,14 +39,6 @@ def memsim(path, *args):
         return json.load(f)
 
 
-def test(fn):
-    try:
-        fn()
-        print(f"ok   {fn.__name__}")
-    except Exception as e:  # noqa: BLE001 - report every failure
-        failures.append(fn.__name__)
-        print(f"FAIL {fn.__name__}: {e}")
-    return fn
 
 
 @test
@@ -98,5 +92,4 @@ def chip_copies_verified_on_the_dram_model():
         assert "verified: yes, bit-exact" in p.stdout, p.stdout
 
 
-print(f"{len(failures)} failed" if failures else "all memsim tests passed")
-sys.exit(1 if failures else 0)
+finish()

@@ -16,13 +16,11 @@ import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testkit import check, finish, test  # noqa: E402
+
 ACCELVP, TARGET_ELF, SPIN_ELF, GDB = sys.argv[1:5]
-failures = []
 
-
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
 
 def free_port():
@@ -67,14 +65,6 @@ class Sim:
             self.p.wait(timeout=5)
 
 
-def test(fn):
-    try:
-        fn()
-        print(f"ok   {fn.__name__}")
-    except Exception as e:  # noqa: BLE001 - report every failure
-        failures.append(fn.__name__)
-        print(f"FAIL {fn.__name__}: {e}")
-    return fn
 
 
 @test
@@ -179,7 +169,4 @@ def raw_protocol_checksum_interrupt_kill():
         sim.kill()
 
 
-if failures:
-    print(f"{len(failures)} failed: {', '.join(failures)}")
-    sys.exit(1)
-print("all passed")
+finish()

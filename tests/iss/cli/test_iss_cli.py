@@ -8,9 +8,11 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../.."))
+from testkit import check, finish, test  # noqa: E402
+
 ACCELVP, ELFS = sys.argv[1], sys.argv[2]
 TMP = tempfile.mkdtemp(prefix="accelvp-iss-")
-failures = []
 
 
 def elf(name):
@@ -25,19 +27,7 @@ def run(*args, expect=0, timeout=120):
     return p
 
 
-def check(cond, what):
-    if not cond:
-        raise AssertionError(what)
 
-
-def test(fn):
-    try:
-        fn()
-        print(f"ok   {fn.__name__}")
-    except Exception as e:  # noqa: BLE001 - report every failure
-        failures.append(fn.__name__)
-        print(f"FAIL {fn.__name__}: {e}")
-    return fn
 
 
 @test
@@ -156,5 +146,4 @@ def parameters_change_timing_not_results():
     check(sb["summary"]["cycles"] > sa["summary"]["cycles"], "div_cycles did not add cycles")
 
 
-print(f"{len(failures)} failed" if failures else "all passed")
-sys.exit(1 if failures else 0)
+finish()
