@@ -256,7 +256,7 @@ def case_command(accelvp, c, stats_path):
 
 def deterministic_part(stats):
     """Everything in a stats document that must repeat exactly."""
-    return {k: v for k, v in stats.items() if k != "wall_s"}
+    return {k: v for k, v in stats.items() if k not in ("wall_s", "host")}  # host-dependent fields
 
 
 def run_one(accelvp, c, out_dir, repeat):

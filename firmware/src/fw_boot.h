@@ -8,8 +8,8 @@
 #include "abi/aax_boot.h"
 
 #define FW_VERSION_MAJOR 0u
-#define FW_VERSION_MINOR 1u
-#define FW_VERSION_BUILD 1u
+#define FW_VERSION_MINOR 2u
+#define FW_VERSION_BUILD 0u
 #define FW_VERSION ((FW_VERSION_MAJOR << 24) | (FW_VERSION_MINOR << 16) | FW_VERSION_BUILD)
 
 /* AAX_BOOT_ERR_* bits for a parameter block; 0 = usable. */

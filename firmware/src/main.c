@@ -1,16 +1,47 @@
-/* accelvp control-core firmware: boot handshake, log and heartbeat.
- * (Job scheduling moves here from the hardware queue manager in a later step.) */
+/* accelvp control-core firmware: boot handshake, then the job scheduler.
+ *
+ * The firmware owns scheduling (abi/aax_sched.h): it sleeps in wfi until its interrupt
+ * controller reports a doorbell, a reset or a finished engine queue (or the timer fires
+ * for the heartbeat or a job's watchdog), then for every ring it
+ *   - takes the job at HEAD, validates the descriptor, starts the ring's engine queue;
+ *   - when the engine queue finishes, writes the fence and the completion record into
+ *     the host's CQ and raises the CQ interrupt, or stops the ring with an error record;
+ *   - aborts a job that runs past its timeout_us (watchdog), completing it as TIMEOUT.
+ * Everything the host wrote (ring entries, addresses) is untrusted: bus accesses to it
+ * go through a guard that turns an access fault into an error status. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "abi/aax_sched.h"
 #include "fw_boot.h"
+#include "fw_sched.h"
 #include "hal.h"
+
+#define MCAUSE_MTI 0x80000007u
+#define MCAUSE_LOAD_FAULT 5u
+#define MCAUSE_STORE_FAULT 7u
+#define MIE_MTIE (1u << 7)
+#define MIE_MEIE (1u << 11)
+
+struct ring_job {
+    aax_job_desc d;
+    uint64_t ts_start;    /* device ns when the firmware took the job */
+    uint64_t deadline_ns; /* 0 = no timeout */
+    uint8_t busy;         /* dispatched to the engine queue */
+    uint8_t dropping;     /* the host reset the ring (or the device): complete nothing */
+    uint8_t timed_out;    /* the watchdog aborted it */
+};
 
 static uint64_t devmem_base;
 static aax_fw_log *fw_log;
 static uint32_t heartbeat;
-static uint64_t tick; /* mtime ticks per heartbeat */
+static uint32_t timer_mhz = 1;
+static uint64_t next_heartbeat; /* mtime */
+static uint32_t n_rings, n_cqs;
+static struct ring_job jobs[AAX_FW_MAX_EQS];
+static uint64_t window = ~0ull; /* chip address the bus window maps, ~0 = unknown */
+static volatile uint32_t guard_active, guard_fault;
 
 /* Device bus address -> core address through the device-memory window (0 if outside). */
 static void *devmem(uint64_t bus, uint32_t len)
@@ -38,21 +69,64 @@ static void logf(const char *fmt, ...)
     fw_log_append(fw_log, line, (uint32_t)n);
 }
 
-static void boot_fail(uint32_t err)
+static uint64_t now_ns(void) { return reg_read64(AAX_REG_TIMESTAMP_LO); /* LO latches HI */ }
+
+/* ---- guarded access to any chip bus address (the movable 1 GiB window) ---------- */
+static volatile uint8_t *bus_ptr(uint64_t addr)
 {
-    reg_write(AAX_REG_BOOT_ERR, err);
-    reg_write(AAX_REG_BOOT_STATUS, AAX_BOOT_FAIL);
-    reg_write(AAX_REG_FW_IRQ, AAX_IRQ_LINE_BOOT);
-    for (;;)
-        __asm__ volatile("wfi");
+    const uint64_t base = addr & ~(uint64_t)(AAX_CORE_BUS_SIZE - 1);
+    if (base != window) {
+        reg_write(AAX_REG_CORE_WIN_LO, (uint32_t)base);
+        reg_write(AAX_REG_CORE_WIN_HI, (uint32_t)(base >> 32));
+        window = base;
+    }
+    return (volatile uint8_t *)(uintptr_t)(AAX_CORE_BUS_WINDOW + (uint32_t)(addr - base));
 }
 
-void fw_trap(uint32_t mcause, uint32_t mepc, uint32_t mtval)
+/* Copies len bytes (multiple of 4, 4-aligned, inside one window) from the bus; 0 or -1 on
+ * an access fault. */
+static int bus_read(void *dst, uint64_t src, uint32_t len)
 {
-    if (mcause == 0x80000007u) { /* machine timer: heartbeat */
-        reg_write(AAX_REG_HEARTBEAT, ++heartbeat);
-        set_mtimecmp(mtime() + tick);
-        return;
+    volatile uint32_t *s = (volatile uint32_t *)bus_ptr(src);
+    uint32_t *d = (uint32_t *)dst;
+    uint32_t i;
+    guard_fault = 0;
+    guard_active = 1;
+    for (i = 0; i < len / 4 && !guard_fault; ++i)
+        d[i] = s[i];
+    guard_active = 0;
+    return guard_fault ? -1 : 0;
+}
+
+/* Writes 32-bit words in the order given by `order` (indices), so a record's valid flag
+ * lands last; byte-wise when the address is not word aligned. 0 or -1. */
+static int bus_write(uint64_t dst, const void *src, uint32_t len, const uint8_t *order)
+{
+    uint32_t i;
+    guard_fault = 0;
+    guard_active = 1;
+    if ((dst & 3) == 0 && (len & 3) == 0) {
+        for (i = 0; i < len / 4 && !guard_fault; ++i) {
+            const uint32_t w = order ? order[i] : i;
+            uint32_t v;
+            memcpy(&v, (const uint8_t *)src + 4 * w, 4);
+            *(volatile uint32_t *)bus_ptr(dst + 4 * w) = v;
+        }
+    } else {
+        for (i = 0; i < len && !guard_fault; ++i)
+            *bus_ptr(dst + i) = ((const uint8_t *)src)[i];
+    }
+    guard_active = 0;
+    return guard_fault ? -1 : 0;
+}
+
+/* ---- traps: timer and external interrupts are handled in the main loop (MIE stays 0);
+ * a trap here is an access fault under the guard, or fatal. Returns the new mepc. */
+uint32_t fw_trap(uint32_t mcause, uint32_t mepc, uint32_t mtval)
+{
+    if ((mcause == MCAUSE_LOAD_FAULT || mcause == MCAUSE_STORE_FAULT) && guard_active) {
+        guard_fault = 1;
+        return mepc + (((*(const uint16_t *)(uintptr_t)mepc) & 3) == 3 ? 4 : 2); /* skip the access */
     }
     logf("fatal trap: mcause %lu mepc 0x%08lx mtval 0x%08lx", (unsigned long)mcause, (unsigned long)mepc,
          (unsigned long)mtval);
@@ -63,10 +137,253 @@ void fw_trap(uint32_t mcause, uint32_t mepc, uint32_t mtval)
         __asm__ volatile("wfi");
 }
 
+static void boot_fail(uint32_t err)
+{
+    reg_write(AAX_REG_BOOT_ERR, err);
+    reg_write(AAX_REG_BOOT_STATUS, AAX_BOOT_FAIL);
+    reg_write(AAX_REG_FW_IRQ, AAX_IRQ_LINE_BOOT);
+    for (;;)
+        __asm__ volatile("wfi");
+}
+
+/* ---- job completion -------------------------------------------------------------- */
+struct outcome {
+    uint8_t status;
+    uint8_t opcode;
+    uint32_t offset;
+    uint64_t addr;
+};
+
+static void fail_job(struct outcome *o, uint8_t status, uint64_t addr)
+{
+    o->status = status;
+    o->opcode = AAX_ERR_OPCODE_JOB;
+    o->offset = 0;
+    o->addr = addr;
+}
+
+/* Writes the record into the ring's CQ; a lost record turns a success into an error. */
+static void write_record(uint32_t r, struct ring_job *j, struct outcome *o, uint32_t c)
+{
+    /* Word order of a 32-byte record: everything, then job_id, then the word with PHASE. */
+    static const uint8_t order[8] = {2, 3, 4, 5, 6, 7, 0, 1};
+    const uint32_t cq = AAX_CQ_BASE(c);
+    fw_cq q;
+    uint32_t slot, t;
+    uint64_t base;
+    aax_cq_entry e;
+    int wst;
+    if (!(reg_read(cq + AAX_CQ_CTRL) & AAX_CQ_CTRL_EN))
+        return;
+    t = reg_read(AAX_FW_CQ(c) + AAX_FW_CQ_TAIL);
+    q.tail = t & 0xFFFF;
+    q.phase = (t & AAX_FW_CQ_PHASE) ? 1 : 0;
+    q.size_log2 = reg_read(cq + AAX_CQ_SIZE_LOG2);
+    q.head = reg_read(cq + AAX_CQ_HEAD);
+    if (fw_cq_reserve(&q, &slot) != 0) {
+        reg_write(AAX_FW_CQ(c) + AAX_FW_CQ_OVERFLOWS, reg_read(AAX_FW_CQ(c) + AAX_FW_CQ_OVERFLOWS) + 1);
+        return;
+    }
+    base = reg_read64(cq + AAX_CQ_BASE_LO);
+    fw_cq_fill(&e, &j->d, r, o->status, o->offset, o->opcode, q.phase, j->ts_start, now_ns());
+    wst = (base % AAX_CQ_ENTRY_SIZE) ? AAX_ERR_BAD_PARAM
+          : bus_write(base + (uint64_t)slot * AAX_CQ_ENTRY_SIZE, &e, sizeof e, order) ? AAX_ERR_BAD_ADDRESS
+                                                                                    : AAX_OK;
+    if (wst != AAX_OK) {
+        reg_write(AAX_FW_CQ(c) + AAX_FW_CQ_OVERFLOWS, reg_read(AAX_FW_CQ(c) + AAX_FW_CQ_OVERFLOWS) + 1);
+        if (o->status == AAX_OK)
+            fail_job(o, (uint8_t)wst, base);
+        return;
+    }
+    fw_cq_commit(&q);
+    reg_write(AAX_FW_CQ(c) + AAX_FW_CQ_TAIL, q.tail | (q.phase ? AAX_FW_CQ_PHASE : 0));
+}
+
+/* Completes ring r's head job: fence, record, HEAD, then the interrupt or the error. */
+static void finish_job(uint32_t r, struct ring_job *j, struct outcome o)
+{
+    const uint32_t ctrl = reg_read(AAX_RING_BASE(r) + AAX_RING_CTRL);
+    const uint32_t c = (ctrl & AAX_RING_CTRL_CQ_MASK) >> AAX_RING_CTRL_CQ_SHIFT;
+    const uint32_t log2 = reg_read(AAX_RING_BASE(r) + AAX_RING_SIZE_LOG2);
+    if (o.status == AAX_OK && (j->d.flags & AAX_JOB_WRITE_FENCE)) {
+        if (bus_write(j->d.fence_addr, &j->d.fence_value, 8, 0))
+            fail_job(&o, AAX_ERR_BAD_ADDRESS, j->d.fence_addr);
+    }
+    if (c >= n_cqs && o.status == AAX_OK)
+        fail_job(&o, AAX_ERR_BAD_PARAM, c); /* the job cannot report: make it an error */
+    if (c < n_cqs)
+        write_record(r, j, &o, c);
+    if (log2 >= 1 && log2 <= 16)
+        reg_write(AAX_FW_RING(r) + AAX_FW_RING_HEAD, (reg_read(AAX_FW_RING(r) + AAX_FW_RING_HEAD) + 1) % (1u << log2));
+    j->busy = 0;
+    if (o.status == AAX_OK) {
+        reg_write(AAX_FW_RING(r) + AAX_FW_RING_JOBS_DONE, reg_read(AAX_FW_RING(r) + AAX_FW_RING_JOBS_DONE) + 1);
+        reg_write(AAX_FW_RING(r) + AAX_FW_RING_STATE, 0);
+        if ((j->d.flags & AAX_JOB_IRQ) && c < n_cqs && (reg_read(AAX_CQ_BASE(c) + AAX_CQ_CTRL) & AAX_CQ_CTRL_IRQ_EN))
+            reg_write(AAX_REG_FW_IRQ, AAX_IRQ_CQ_SHIFT + c);
+        return;
+    }
+    reg_write(AAX_FW_RING(r) + AAX_FW_RING_STATE, AAX_FW_RING_ERROR | (uint32_t)o.status << AAX_FW_RING_CODE_SHIFT);
+    reg_write(AAX_FW_ERR_JOB_ID, j->d.job_id);
+    reg_write(AAX_FW_ERR_OFFSET, o.offset);
+    reg_write(AAX_FW_ERR_ADDR_LO, (uint32_t)o.addr);
+    reg_write(AAX_FW_ERR_ADDR_HI, (uint32_t)(o.addr >> 32));
+    reg_write(AAX_FW_ERR_REPORT, o.status | r << 8 | (uint32_t)o.opcode << 16);
+    logf("ring %lu job %lu failed: %s (opcode %s, offset %lu)", (unsigned long)r, (unsigned long)j->d.job_id,
+         aax_status_name(o.status), aax_opcode_name(o.opcode), (unsigned long)o.offset);
+}
+
+/* ---- job start ------------------------------------------------------------------- */
+static void try_start(uint32_t r)
+{
+    struct ring_job *j = &jobs[r];
+    const uint32_t rb = AAX_RING_BASE(r);
+    struct outcome o = {AAX_OK, 0, 0, 0};
+    uint32_t head, log2;
+    uint64_t slot;
+    if (j->busy || !(reg_read(rb + AAX_RING_CTRL) & AAX_RING_CTRL_EN))
+        return;
+    if (reg_read(AAX_FW_RING(r) + AAX_FW_RING_STATE) & AAX_FW_RING_ERROR)
+        return; /* stopped until the host resets it */
+    if (reg_read(AAX_FW_RING(r) + AAX_FW_RING_HEAD) == reg_read(rb + AAX_RING_TAIL))
+        return;
+    /* BUSY first: a host reset from now on is reported to us instead of acting at once. */
+    reg_write(AAX_FW_RING(r) + AAX_FW_RING_STATE, AAX_FW_RING_BUSY);
+    head = reg_read(AAX_FW_RING(r) + AAX_FW_RING_HEAD);
+    if (head == reg_read(rb + AAX_RING_TAIL)) {
+        reg_write(AAX_FW_RING(r) + AAX_FW_RING_STATE, 0);
+        return;
+    }
+    memset(j, 0, sizeof *j);
+    j->busy = 1;
+    j->ts_start = now_ns();
+    log2 = reg_read(rb + AAX_RING_SIZE_LOG2);
+    slot = reg_read64(rb + AAX_RING_BASE_LO) + (uint64_t)head * AAX_JOB_DESC_SIZE;
+    if (log2 < 1 || log2 > 16 || slot % AAX_JOB_DESC_SIZE) {
+        fail_job(&o, AAX_ERR_BAD_PARAM, slot);
+    } else if (bus_read(&j->d, slot, sizeof j->d)) {
+        memset(&j->d, 0, sizeof j->d);
+        fail_job(&o, AAX_ERR_BAD_ADDRESS, slot);
+    } else {
+        o.status = fw_check_job(&j->d, reg_read(rb + AAX_RING_ASID));
+        o.opcode = AAX_ERR_OPCODE_JOB;
+    }
+    if (o.status != AAX_OK || (j->d.flags & AAX_JOB_NULL)) {
+        finish_job(r, j, o);
+        return;
+    }
+    j->deadline_ns = j->d.timeout_us ? j->ts_start + (uint64_t)j->d.timeout_us * 1000u : 0;
+    reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_CMDBUF_LO, (uint32_t)j->d.cmdbuf_addr);
+    reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_CMDBUF_HI, (uint32_t)(j->d.cmdbuf_addr >> 32));
+    reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_SIZE, j->d.cmdbuf_size);
+    reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_RING, r);
+    reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_DEADLINE_LO, (uint32_t)j->deadline_ns);
+    reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_DEADLINE_HI, (uint32_t)(j->deadline_ns >> 32));
+    reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_TAG, j->d.job_id);
+    reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_CTRL, AAX_FW_EQ_START);
+}
+
+/* Engine queue r finished ring r's job. */
+static void eq_done(uint32_t r)
+{
+    struct ring_job *j = &jobs[r];
+    const uint32_t eq = AAX_FW_EQ(r);
+    const uint32_t st = reg_read(eq + AAX_FW_EQ_STATUS);
+    struct outcome o;
+    if (!j->busy || (st & AAX_FW_EQ_BUSY))
+        return;
+    if (j->dropping) { /* reset by the host: no record; clearing BUSY completes its reset */
+        j->busy = 0;
+        j->dropping = 0;
+        reg_write(AAX_FW_RING(r) + AAX_FW_RING_STATE, 0);
+        return;
+    }
+    o.status = (uint8_t)(st >> AAX_FW_EQ_CODE_SHIFT);
+    o.offset = reg_read(eq + AAX_FW_EQ_ERR_OFFSET);
+    o.opcode = (uint8_t)reg_read(eq + AAX_FW_EQ_ERR_OPCODE);
+    o.addr = reg_read64(eq + AAX_FW_EQ_ERR_ADDR_LO);
+    if (j->timed_out && o.status == AAX_ERR_ABORTED)
+        o.status = AAX_ERR_TIMEOUT;
+    finish_job(r, j, o);
+}
+
+static void handle_resets(void)
+{
+    const uint32_t v = reg_read(AAX_FW_RESETS);
+    uint32_t r;
+    reg_write(AAX_FW_RESETS, v);
+    for (r = 0; r < n_rings; ++r) {
+        if (!((v & AAX_FW_RESETS_SOFT) || (v & (1u << r))))
+            continue;
+        if (jobs[r].busy) {
+            jobs[r].dropping = 1;
+            reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_CTRL, AAX_FW_EQ_ABORT);
+        } else if (!(v & AAX_FW_RESETS_SOFT)) {
+            reg_write(AAX_FW_RING(r) + AAX_FW_RING_STATE, 0); /* let the pending reset act now */
+        }
+    }
+    if (v & AAX_FW_RESETS_SOFT)
+        logf("device soft reset: jobs in flight dropped");
+}
+
+/* Watchdog: abort jobs past their deadline; returns the earliest deadline still armed
+ * (device ns, 0 = none). */
+static uint64_t watchdog(uint64_t now)
+{
+    uint64_t next = 0;
+    uint32_t r;
+    for (r = 0; r < n_rings; ++r) {
+        struct ring_job *j = &jobs[r];
+        if (!j->busy || !j->deadline_ns || j->timed_out || j->dropping)
+            continue;
+        if (now >= j->deadline_ns) {
+            j->timed_out = 1;
+            reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_CTRL, AAX_FW_EQ_ABORT);
+            logf("watchdog: ring %lu job %lu ran past its %lu us timeout", (unsigned long)r,
+                 (unsigned long)j->d.job_id, (unsigned long)j->d.timeout_us);
+        } else if (!next || j->deadline_ns < next) {
+            next = j->deadline_ns;
+        }
+    }
+    return next;
+}
+
+static void serve(void)
+{
+    const uint32_t pending = reg_read(AAX_FW_INT_PENDING);
+    uint64_t now, deadline, wake;
+    uint32_t r;
+    if (pending)
+        reg_write(AAX_FW_INT_PENDING, pending); /* ack first: new events re-raise */
+    if (pending & AAX_FW_INT_RESET)
+        handle_resets();
+    if (pending & AAX_FW_INT_DOORBELL)
+        reg_write(AAX_FW_DOORBELLS, reg_read(AAX_FW_DOORBELLS)); /* every ring is scanned below */
+    for (r = 0; r < n_rings; ++r)
+        if (pending & AAX_FW_INT_EQ(r))
+            eq_done(r);
+    for (r = 0; r < n_rings; ++r)
+        try_start(r);
+
+    now = now_ns();
+    deadline = watchdog(now);
+    if (mtime() >= next_heartbeat) {
+        reg_write(AAX_REG_HEARTBEAT, ++heartbeat);
+        next_heartbeat = mtime() + (uint64_t)timer_mhz * 1000u; /* every ms of device time */
+    }
+    wake = next_heartbeat;
+    if (deadline) {
+        const uint64_t t = mtime() + (deadline - now) * timer_mhz / 1000u + 1;
+        if (t < wake)
+            wake = t;
+    }
+    set_mtimecmp(wake);
+}
+
 int main(void)
 {
     const aax_boot_params *p;
-    uint32_t err;
+    uint32_t err, caps0;
 
     reg_write(AAX_REG_BOOT_STATUS, AAX_BOOT_STARTED);
     devmem_base = reg_read64(AAX_REG_DEVMEM_BASE_LO);
@@ -85,19 +402,31 @@ int main(void)
         fw_log->capacity = p->log_size - (uint32_t)sizeof(aax_fw_log);
         fw_log->write_pos = 0;
     }
-    logf("accelvp firmware %u.%u.%u: boot params ok, %lu rings, core %lu MHz", FW_VERSION_MAJOR, FW_VERSION_MINOR,
-         FW_VERSION_BUILD, (unsigned long)p->n_rings, (unsigned long)p->core_freq_mhz);
+    caps0 = reg_read(AAX_REG_CAPS0);
+    n_rings = caps0 & 0xFF;
+    n_cqs = (caps0 >> 8) & 0xFF;
+    if (n_rings > AAX_FW_MAX_EQS)
+        n_rings = AAX_FW_MAX_EQS;
+    timer_mhz = p->timer_mhz ? p->timer_mhz : 1;
+    logf("accelvp firmware %u.%u.%u: boot params ok, %lu rings, %lu CQs, core %lu MHz", FW_VERSION_MAJOR,
+         FW_VERSION_MINOR, FW_VERSION_BUILD, (unsigned long)n_rings, (unsigned long)n_cqs,
+         (unsigned long)p->core_freq_mhz);
 
-    /* Heartbeat every millisecond of device time. */
-    tick = (uint64_t)(p->timer_mhz ? p->timer_mhz : 1) * 1000u;
-    set_mtimecmp(mtime() + tick);
-    csr_set(mie, 1u << 7);      /* MTIE */
-    csr_set(mstatus, 1u << 3);  /* MIE */
+    /* Interrupts wake wfi; they are served in the loop below, never in a handler. */
+    reg_write(AAX_FW_INT_ENABLE,
+              AAX_FW_INT_DOORBELL | AAX_FW_INT_RESET | (((1u << n_rings) - 1) << AAX_FW_INT_EQ_SHIFT));
+    next_heartbeat = mtime() + (uint64_t)timer_mhz * 1000u;
+    set_mtimecmp(next_heartbeat);
+    csr_set(mie, MIE_MTIE | MIE_MEIE);
 
     reg_write(AAX_REG_FW_VERSION, FW_VERSION);
     reg_write(AAX_REG_BOOT_STATUS, AAX_BOOT_READY);
     reg_write(AAX_REG_FW_IRQ, AAX_IRQ_LINE_BOOT);
-    logf("ready");
-    for (;;)
+    logf("ready: scheduling %lu rings", (unsigned long)n_rings);
+    for (;;) {
+        serve();
+        /* Sleeps until an enabled interrupt is pending; a source that fired after serve()
+         * read it keeps its level, so wfi returns at once. */
         __asm__ volatile("wfi");
+    }
 }

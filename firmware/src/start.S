@@ -41,7 +41,8 @@ trap_entry:
     csrr a0, mcause
     csrr a1, mepc
     csrr a2, mtval
-    call fw_trap
+    call fw_trap            /* returns where to resume */
+    csrw mepc, a0
     lw ra, 0(sp)
     lw t0, 4(sp)
     lw t1, 8(sp)

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "abi/aax_regs.h"
+#include "abi/aax_sched.h"
 
 namespace accelvp {
 
@@ -26,6 +27,11 @@ device_ctrl::caps ctrl_caps(const config& c) {
     k.host_window = c.get_uint("addr.host_window_base");
     k.control_core = c.get_bool("cpu.enabled");
     return k;
+}
+queue_manager::params qman_params(const config& c) {
+    auto p = queue_manager::from_config(c, "qman");
+    p.firmware = c.get_bool("cpu.enabled");  // a control core schedules the rings
+    return p;
 }
 } // namespace
 
@@ -52,7 +58,7 @@ void chip::declare(param_schema& s) {
 chip::chip(sc_core::sc_module_name name, const config& c)
     : sc_module(name), noc("noc", sc_core::sc_time(c.get_real("chip.noc_hop_ns"), sc_core::SC_NS)), regs("regs"),
       pcie("pcie", pcie_params(c)), ctrl("ctrl", ctrl_caps(c)),
-      qman("qman", queue_manager::from_config(c, "qman")), dma0("dma0", dma_engine::from_config(c, "dma")),
+      qman("qman", qman_params(c)), dma0("dma0", dma_engine::from_config(c, "dma")),
       sync("sync", semaphores::from_config(c, "sync")), freq_hz_(c.get_real("chip.freq_mhz") * 1e6),
       host_window_(c.get_uint("addr.host_window_base")), host_mem_bw_(c.get_real("host.mem.bandwidth_gbps") * 1e9) {
     // Chip interconnect: initiators are the PCIe inbound path, the queue manager and the DMA engine.
@@ -76,6 +82,7 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     regs.add_target("qman", queue_manager::bar_base, 0x3000, qman.reg_socket);
     regs.add_target("sync", semaphores::bar_base, 0x4000, sync.reg_socket);
     regs.add_target("msix", pcie_endpoint::msix_bar_base, 0x2000, pcie.msix_socket);
+    regs.add_target("sched", queue_manager::fw_bar_base, AAX_FW_WINDOW_SIZE, qman.fw_reg_socket);
 
     qman.dma_socket.bind(dma0.cmd_socket);
     qman.sync_socket.bind(sync.cmd_socket);
@@ -90,6 +97,7 @@ chip::chip(sc_core::sc_module_name name, const config& c)
         cpu->to_devmem.initiator_socket.bind(noc.target_socket);
         cpu->to_chip.initiator_socket.bind(noc.target_socket);
         ctrl.core_out.bind(cpu->ctrl_in);
+        qman.fw_irq_out.bind(cpu->core.irq_in);
     }
 }
 

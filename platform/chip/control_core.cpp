@@ -6,7 +6,9 @@
 namespace accelvp {
 
 void control_core::declare(param_schema& s) {
-    s.boolean("cpu.enabled", false, "the chip has a control core running firmware (boot handshake at probe)");
+    s.boolean("cpu.enabled", true,
+              "the chip has a control core: its firmware boots at probe and schedules the rings (false: the "
+              "queue manager schedules in hardware)");
     rv32_core::declare(s, "cpu");
     clint::declare(s, "cpu");
 }

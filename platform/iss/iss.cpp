@@ -268,6 +268,7 @@ iss_result run_iss(const iss_options& o, std::ostream& out) {
                      {"sim_wall_s", sim_wall},
                      {"mips", sim_wall > 0 ? static_cast<double>(instructions) / sim_wall / 1e6 : 0.0}};
     st["components"] = global_stats().to_json(sim_ns * 1e-9);
+    st["host"] = global_stats().host_json();
     if (!res.error.empty()) st["error"] = res.error;
     res.stats = st;
 

@@ -236,6 +236,7 @@ int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats
     st["wall_s"] = wall;
     st["summary"] = summary;
     st["components"] = global_stats().to_json(sim_ns * 1e-9);
+    st["host"] = global_stats().host_json();
     sys.reset();
 
     if (!o.stats_file.empty()) {

@@ -164,6 +164,7 @@ run_result run(const run_options& o, std::ostream& out) {
     st["summary"] = top->summary();
     st["summary"]["simulated_ns"] = sim_ns;
     st["components"] = global_stats().to_json(sim_ns * 1e-9);
+    st["host"] = global_stats().host_json();
     if (top->soc.cpu) {
         const uint32_t v = top->drv.firmware_version();
         st["firmware"] = {{"version", fmt::format("{}.{}.{}", v >> 24, (v >> 16) & 0xFF, v & 0xFFFF)},

@@ -111,6 +111,12 @@ def stats_json_has_the_documented_schema():
     dma = s["components"]["board.chip.dma0"]
     check(dma["bytes"] == 1 << 20, f"dma bytes {dma['bytes']}")
     check(s["summary"]["bandwidth_gbps"] <= s["summary"]["peak_gbps"], "bandwidth above peak")
+    # The default chip has a control core: the job went through the firmware scheduler.
+    core = s["components"]["board.chip.cpu.core"]
+    check(core["instructions"] > 0, f"control core executed {core['instructions']} instructions")
+    check(s["components"]["board.chip.qman"]["jobs"] == 0, "the hardware ring scheduler ran a job")
+    check("ready: scheduling" in s["firmware"]["log"], s["firmware"]["log"])
+    check("mips" in s["host"]["board.chip.cpu.core"], f"host: {s['host']}")
 
 
 @test
@@ -131,6 +137,7 @@ def same_seed_gives_identical_stats_and_trace():
         with open(st) as f:
             s = json.load(f)
         s.pop("wall_s")
+        s.pop("host")  # simulator speed
         with open(tr, "rb") as f:
             return s, f.read()
     s1, t1 = once(1)

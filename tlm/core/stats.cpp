@@ -99,9 +99,18 @@ nlohmann::json stats_registry::to_json(double simulated_s) const {
     nlohmann::json out = nlohmann::json::object();
     for (const auto& [comp, stats] : groups_) {
         nlohmann::json g = nlohmann::json::object();
-        for (const auto* s : stats) g[s->name()] = s->value(simulated_s);
+        for (const auto* s : stats)
+            if (!s->host_dependent()) g[s->name()] = s->value(simulated_s);
         out[comp] = std::move(g);
     }
+    return out;
+}
+
+nlohmann::json stats_registry::host_json() const {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& [comp, stats] : groups_)
+        for (const auto* s : stats)
+            if (s->host_dependent()) out[comp][s->name()] = s->value(0);
     return out;
 }
 

@@ -21,6 +21,9 @@ public:
     const std::string& name() const { return name_; }
     const std::string& description() const { return desc_; }
     virtual nlohmann::json value(double simulated_s) const = 0;
+    // A measure of the host (simulator speed), not of the simulated machine: kept out of
+    // `components` (deterministic) and reported under the stats JSON's `host` key.
+    virtual bool host_dependent() const { return false; }
 
 private:
     std::string name_, desc_;
@@ -108,7 +111,8 @@ class stats_registry {
 public:
     void add(const std::string& component, stat_base& s);
     void remove_component(const std::string& component);
-    nlohmann::json to_json(double simulated_s) const;
+    nlohmann::json to_json(double simulated_s) const;  // deterministic stats only
+    nlohmann::json host_json() const;                   // host-dependent stats only
     // name -> description, for docs/stats.md
     std::map<std::string, std::string> descriptions() const;
     const stat_base* find(const std::string& component, const std::string& name) const;

@@ -282,6 +282,7 @@ rv32_debugger_if::resume gdb_server::stopped(stop_reason why) {
         }
     }
     signal_ = why == stop_reason::interrupt ? 2 : 5;
+    watch_stop_ = why == stop_reason::watchpoint;
     if (awaiting_stop_) {
         awaiting_stop_ = false;
         if (!send_packet(stop_reply())) {
@@ -322,7 +323,16 @@ rv32_debugger_if::resume gdb_server::stopped(stop_reason why) {
     }
 }
 
-std::string gdb_server::stop_reply() const { return fmt::format("T{:02x}thread:1;", signal_); }
+std::string gdb_server::stop_reply() const {
+    if (watch_stop_) {  // GDB reads the watched address and kind from the stop reply
+        const auto& w = core_.last_watch();
+        const char* kind = w.kind == rv32_core::watch_kind::write  ? "watch"
+                           : w.kind == rv32_core::watch_kind::read ? "rwatch"
+                                                                   : "awatch";
+        return fmt::format("T{:02x}{}:{:x};thread:1;", signal_, kind, w.addr);
+    }
+    return fmt::format("T{:02x}thread:1;", signal_);
+}
 
 // ---------------------------------------------------------------------------------------
 // Packets
@@ -469,17 +479,28 @@ gdb_server::action gdb_server::handle(const std::string& pkt, std::string& reply
     }
     case 'Z':
     case 'z': {
-        // Z0 software and Z1 hardware breakpoints are the same thing here; no watchpoints.
-        if (pkt.size() < 2 || (pkt[1] != '0' && pkt[1] != '1')) return action::none;  // unsupported
+        // Z0 software and Z1 hardware breakpoints are the same thing here; Z2/Z3/Z4 are
+        // write/read/access watchpoints of `kind` bytes.
+        if (pkt.size() < 2 || pkt[1] < '0' || pkt[1] > '4') return action::none;  // unsupported
+        const char type = pkt[1];
+        uint64_t len = 1;
         pos = 2;
-        if (!expect(pkt, pos, ',') || !parse_num(pkt, pos, a) || a > UINT32_MAX) {
+        if (!expect(pkt, pos, ',') || !parse_num(pkt, pos, a) || a > UINT32_MAX ||
+            (type >= '2' && (!expect(pkt, pos, ',') || !parse_num(pkt, pos, len) || len == 0 || len > 4096))) {
             reply = "E01";
             return action::none;
         }
-        if (pkt[0] == 'Z')
-            core_.add_breakpoint(static_cast<uint32_t>(a));
-        else
-            core_.remove_breakpoint(static_cast<uint32_t>(a));
+        const bool add = pkt[0] == 'Z';
+        if (type <= '1') {
+            if (add) core_.add_breakpoint(static_cast<uint32_t>(a));
+            else core_.remove_breakpoint(static_cast<uint32_t>(a));
+        } else {
+            const auto kind = type == '2'   ? rv32_core::watch_kind::write
+                              : type == '3' ? rv32_core::watch_kind::read
+                                            : rv32_core::watch_kind::access;
+            if (add) core_.add_watchpoint(static_cast<uint32_t>(a), static_cast<uint32_t>(len), kind);
+            else core_.remove_watchpoint(static_cast<uint32_t>(a), static_cast<uint32_t>(len), kind);
+        }
         reply = "OK";
         return action::none;
     }

@@ -74,6 +74,7 @@ private:
     bool no_ack_ = false, no_ack_after_reply_ = false;
     bool awaiting_stop_ = false;  // GDB sent c/s and waits for a stop reply
     int signal_ = 5;              // of the last stop: 5 SIGTRAP, 2 SIGINT
+    bool watch_stop_ = false;     // the last stop was a watchpoint (core_.last_watch())
     std::string in_;              // bytes received but not consumed yet
     size_t in_pos_ = 0;
 };

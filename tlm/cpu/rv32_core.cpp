@@ -229,6 +229,44 @@ void rv32_core::remove_breakpoint(uint32_t addr) { breakpoints_.erase(addr & ~1u
 
 void rv32_core::clear_breakpoints() { breakpoints_.clear(); }
 
+void rv32_core::add_watchpoint(uint32_t addr, uint32_t len, watch_kind kind) {
+    if (len == 0) len = 1;
+    watchpoints_.push_back({addr, len, kind});
+    // Drop the pages from the DMI TLBs: their accesses now take the slow path, which checks.
+    const uint64_t last = std::min<uint64_t>(uint64_t{addr} + len - 1, UINT32_MAX);
+    for (uint64_t pa = addr & page_mask; pa <= last; pa += 1u << page_bits)
+        for (tlb_entry* t : {rtlb_, wtlb_})
+            if (tlb_entry& e = t[(pa >> page_bits) % tlb_size]; e.tag == pa) e = tlb_entry{};
+}
+
+void rv32_core::remove_watchpoint(uint32_t addr, uint32_t len, watch_kind kind) {
+    if (len == 0) len = 1;
+    for (auto it = watchpoints_.begin(); it != watchpoints_.end(); ++it)
+        if (it->addr == addr && it->len == len && it->kind == kind) {
+            watchpoints_.erase(it);
+            return;
+        }
+}
+
+bool rv32_core::watched_page(uint32_t page_addr) const {
+    for (const auto& w : watchpoints_)
+        if (uint64_t{w.addr} + w.len > page_addr && w.addr < uint64_t{page_addr} + (1u << page_bits)) return true;
+    return false;
+}
+
+void rv32_core::check_watch(uint32_t addr, unsigned size, bool write) {
+    if (!debugger_) return;
+    for (const auto& w : watchpoints_) {
+        if (uint64_t{addr} + size <= w.addr || addr >= uint64_t{w.addr} + w.len) continue;
+        if (w.kind == (write ? watch_kind::read : watch_kind::write)) continue;
+        watch_hit_ = {std::max(addr, w.addr), w.kind};
+        debug_pending_ = true;  // stops after this instruction
+        debug_reason_ = rv32_debugger_if::stop_reason::watchpoint;
+        attention();
+        return;
+    }
+}
+
 bool rv32_core::breakpoint_stop() {
     if (!breakpoints_.count(pc_) || instret_ + traps_taken_ == bp_skip_step_) return false;
     debug_pending_ = true;
@@ -663,7 +701,8 @@ uint8_t* rv32_core::dmi_lookup(uint32_t addr, unsigned size, bool write) {
             if (pa >= d.get_start_address() && static_cast<uint64_t>(pa) + (1u << page_bits) - 1 <= d.get_end_address()) {
                 tlb_entry& e = (write ? wtlb_ : rtlb_)[(pa >> page_bits) % tlb_size];
                 const auto& cp = pages_[pa >> page_bits];
-                if (!write || !(cp && cp->active)) e = tlb_entry{pa, offset};
+                if ((!write || !(cp && cp->active)) && (watchpoints_.empty() || !watched_page(pa)))
+                    e = tlb_entry{pa, offset};
             }
             return reinterpret_cast<uint8_t*>(offset + addr);
         }
@@ -715,6 +754,7 @@ bool rv32_core::load_slow(uint32_t addr, unsigned size, uint32_t& value, uint32_
         return false;
     }
     value = 0;
+    if (!watchpoints_.empty()) check_watch(addr, size, false);
     if (const uint8_t* h = dmi_lookup(addr, size, false)) {
         std::memcpy(&value, h, size);
         return true;
@@ -732,6 +772,7 @@ bool rv32_core::store_slow(uint32_t addr, unsigned size, uint32_t value) {
         return false;
     }
     if (auto& p = pages_[addr >> page_bits]; p && p->active) reset_page(*p);  // store into code
+    if (!watchpoints_.empty()) check_watch(addr, size, true);
     if (uint8_t* h = dmi_lookup(addr, size, true)) {
         std::memcpy(h, &value, size);
         return true;

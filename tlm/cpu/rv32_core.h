@@ -53,7 +53,7 @@ namespace accelvp {
 // while stopped() blocks, the whole simulation stands still and no simulated time passes.
 class rv32_debugger_if {
 public:
-    enum class stop_reason { requested, breakpoint, step, interrupt };
+    enum class stop_reason { requested, breakpoint, step, interrupt, watchpoint };
     enum class resume { run, step, kill };
     // The core stopped before executing the instruction at pc(); returns how to go on.
     // The state may be read and changed meanwhile (registers, pc, memory, breakpoints).
@@ -133,6 +133,17 @@ public:
     void add_breakpoint(uint32_t addr);
     void remove_breakpoint(uint32_t addr);
     void clear_breakpoints();
+    // Data watchpoints (GDB Z2/Z3/Z4): the core stops after the instruction that wrote,
+    // read or accessed [addr, addr+len). Watched pages are kept out of the DMI TLBs, so
+    // only accesses to them take the checking slow path.
+    enum class watch_kind { write, read, access };
+    struct watch_hit {
+        uint32_t addr = 0;
+        watch_kind kind = watch_kind::write;
+    };
+    void add_watchpoint(uint32_t addr, uint32_t len, watch_kind kind);
+    void remove_watchpoint(uint32_t addr, uint32_t len, watch_kind kind);
+    const watch_hit& last_watch() const { return watch_hit_; }
     // Debug memory access through the bus (transport_dbg: no time passes, no side effects
     // in devices that honour it); returns the bytes transferred. Writes drop decoded code.
     unsigned debug_read(uint32_t addr, void* data, unsigned len);
@@ -238,6 +249,14 @@ private:
     bool debug_pending_ = false, stepping_ = false;
     rv32_debugger_if::stop_reason debug_reason_ = rv32_debugger_if::stop_reason::requested;
     std::unordered_set<uint32_t> breakpoints_;
+    struct watchpoint {
+        uint32_t addr, len;
+        watch_kind kind;
+    };
+    std::vector<watchpoint> watchpoints_;
+    watch_hit watch_hit_;
+    bool watched_page(uint32_t page_addr) const;
+    void check_watch(uint32_t addr, unsigned size, bool write);
     uint64_t bp_skip_step_ = ~0ull;  // steps count (instret + traps) at which the breakpoint at pc is passed
     unsigned debug_polls_ = 0;
 
@@ -262,6 +281,7 @@ private:
     public:
         using stat_base::stat_base;
         nlohmann::json value(double) const override;
+        bool host_dependent() const override { return true; }
         uint64_t instructions = 0;
         double wall_s = 0;
     } mips_{"mips", "million instructions per host second while the core thread ran"};

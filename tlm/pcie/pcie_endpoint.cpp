@@ -1,10 +1,12 @@
 #include "tlm/pcie/pcie_endpoint.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include <fmt/format.h>
 
 #include "abi/aax_regs.h"
+#include "abi/aax_sched.h"
 #include "tlm/core/log.h"
 #include "tlm/core/trace.h"
 
@@ -119,10 +121,15 @@ void pcie_endpoint::forward(tlm_utils::simple_initiator_socket<pcie_endpoint>& o
     t.set_address(new_addr);
     out->b_transport(t, d);
     t.set_address(orig);
-    at = abs_ps(d);
-    if (t.is_read()) at = cross(back, at, len);
     if (t.get_response_status() != tlm::TLM_OK_RESPONSE) ++errors_;
-    delay = offset_to(at);
+    if (t.is_write()) {
+        // Posted: the sender is free once its TLPs are on the wire; they land `latency`
+        // later, and everything it sends afterwards (an MSI, a doorbell) queues behind them
+        // on the same direction's timeline, so PCIe ordering holds.
+        delay = offset_to(at - latency_.value());
+        return;
+    }
+    delay = offset_to(cross(back, abs_ps(d), len));
 }
 
 void pcie_endpoint::bar0_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
@@ -138,9 +145,16 @@ void pcie_endpoint::bar0_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_ti
     sc_core::wait(offset_to(arrive));
     sc_core::sc_time d = sc_core::SC_ZERO_TIME;
     const uint64_t orig = t.get_address();
-    t.set_address(p_.regs_base + orig);
-    to_chip->b_transport(t, d);
-    t.set_address(orig);
+    if (orig >= AAX_FW_WINDOW_BASE && orig < AAX_FW_WINDOW_BASE + AAX_FW_WINDOW_SIZE) {
+        // The firmware scheduling window belongs to the control core: the endpoint does not
+        // forward host TLPs there (reads return 0, writes are dropped).
+        if (t.is_read()) std::memset(t.get_data_ptr(), 0, len);
+        t.set_response_status(tlm::TLM_OK_RESPONSE);
+    } else {
+        t.set_address(p_.regs_base + orig);
+        to_chip->b_transport(t, d);
+        t.set_address(orig);
+    }
     uint64_t at = abs_ps(d);
     if (t.is_read()) at = cross(dir::d2h, at, len);
     if (t.get_response_status() != tlm::TLM_OK_RESPONSE) ++errors_;

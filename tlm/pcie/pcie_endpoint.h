@@ -10,7 +10,8 @@
 // Timing: each direction of the link is a timeline at the effective bandwidth of
 // lanes x rate x line-code efficiency, and each transfer pays one TLP header
 // (`tlp_overhead_bytes`) per `max_payload` bytes plus the one-way `latency_ns`.
-// Writes are posted (one crossing); reads are a request crossing one way and a
+// Writes are posted (one crossing; the sender waits only for serialization, not for the
+// flight); reads are a request crossing one way and a
 // completion carrying the data the other way. BAR0 (register) accesses take effect in
 // the chip at the time they arrive: the endpoint waits for that time before passing
 // them on, so a doorbell starts its job after the link latency, not before.

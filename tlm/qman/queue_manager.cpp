@@ -1,5 +1,6 @@
 #include "tlm/qman/queue_manager.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -43,9 +44,12 @@ queue_manager::params queue_manager::from_config(const config& c, const std::str
 
 queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
     : sc_module(name), reg_socket("reg_socket"), bus_socket("bus_socket"), dma_socket("dma_socket"),
-      sync_socket("sync_socket"), irq_out("irq_out"), reset_in("reset_in"), p_(p), regs_(this->name()), cqs_(p.cqs) {
+      sync_socket("sync_socket"), irq_out("irq_out"), reset_in("reset_in"), fw_reg_socket("fw_reg_socket"),
+      fw_irq_out("fw_irq_out"), p_(p), regs_(this->name()), cqs_(p.cqs), fw_regs_(std::string(this->name()) + ".fw") {
     reg_socket.register_b_transport(this, &queue_manager::reg_b_transport);
     reg_socket.register_transport_dbg(this, &queue_manager::reg_dbg);
+    fw_reg_socket.register_b_transport(this, &queue_manager::fw_reg_b_transport);
+    fw_reg_socket.register_transport_dbg(this, &queue_manager::fw_reg_dbg);
     reset_in.bind(*this);
 
     for (unsigned r = 0; r < p.rings; ++r) {
@@ -57,7 +61,7 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
         auto regeometry = [this, r](uint32_t) {
             ring_state& S = *rings_[r];
             if (S.busy) {
-                S.reset_pending = true;
+                ring_reset_request(r);
                 return;
             }
             S.head = S.tail = 0;
@@ -72,7 +76,7 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
             if (v & AAX_RING_CTRL_RESET) {
                 regs_.find(b + AAX_RING_CTRL)->value = v & ~AAX_RING_CTRL_RESET;  // self-clearing
                 if (rings_[r]->busy)
-                    rings_[r]->reset_pending = true;  // the ring thread aborts at the next packet boundary
+                    ring_reset_request(r);  // the running job is dropped at the next packet boundary
                 else
                     reset_ring(r);
             }
@@ -104,7 +108,12 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
                     return;
                 }
                 R.tail = v;
-                R.kick.notify(sc_core::SC_ZERO_TIME);
+                if (p_.firmware) {
+                    fw_doorbells_ |= 1u << r;
+                    fw_raise(AAX_FW_INT_DOORBELL);
+                } else {
+                    R.kick.notify(sc_core::SC_ZERO_TIME);
+                }
             });
         R.track = tracer::instance().track(std::string(this->name()) + ".ring" + std::to_string(r));
     }
@@ -144,11 +153,188 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
                                                         std::string("packets with opcode ") + aax_opcode_name(op)));
         global_stats().add(this->name(), *per_opcode_.back());
     }
-    for (stat_base* s : std::initializer_list<stat_base*>{&jobs_, &failed_, &packets_, &cq_overflows_, &job_ns_})
+    for (stat_base* s : std::initializer_list<stat_base*>{&jobs_, &failed_, &packets_, &cmdbufs_, &cq_overflows_, &job_ns_})
         global_stats().add(this->name(), *s);
 
-    for (unsigned r = 0; r < p.rings; ++r)
-        sc_core::sc_spawn([this, r] { ring_thread(r); }, sc_core::sc_gen_unique_name("ring_thread"));
+    if (p.firmware) {
+        declare_fw_registers();
+        for (unsigned q = 0; q < p.rings; ++q)
+            sc_core::sc_spawn([this, q] { eq_thread(q); }, sc_core::sc_gen_unique_name("eq_thread"));
+    } else {
+        for (unsigned r = 0; r < p.rings; ++r)
+            sc_core::sc_spawn([this, r] { ring_thread(r); }, sc_core::sc_gen_unique_name("ring_thread"));
+    }
+}
+
+void queue_manager::declare_fw_registers() {
+    const uint32_t b = fw_bar_base;
+    fw_regs_.add("int_pending", AAX_FW_INT_PENDING - b, 0, reg_access::w1c)
+        .read_cb([this] { return fw_pending_; })
+        .write_cb([this](uint32_t w) {
+            fw_pending_ &= ~w;
+            fw_update_irq();
+        });
+    fw_regs_.add("int_enable", AAX_FW_INT_ENABLE - b, 0, reg_access::rw)
+        .read_cb([this] { return fw_enable_; })
+        .write_cb([this](uint32_t v) {
+            fw_enable_ = v;
+            fw_update_irq();
+        });
+    fw_regs_.add("doorbells", AAX_FW_DOORBELLS - b, 0, reg_access::w1c)
+        .read_cb([this] { return fw_doorbells_; })
+        .write_cb([this](uint32_t w) { fw_doorbells_ &= ~w; });
+    fw_regs_.add("resets", AAX_FW_RESETS - b, 0, reg_access::w1c)
+        .read_cb([this] { return fw_resets_; })
+        .write_cb([this](uint32_t w) { fw_resets_ &= ~w; });
+
+    for (unsigned r = 0; r < rings_.size(); ++r) {
+        ring_state& R = *rings_[r];
+        const uint32_t o = AAX_FW_RING(r) - b;
+        const std::string n = "ring" + std::to_string(r) + ".";
+        fw_regs_.add(n + "head", o + AAX_FW_RING_HEAD, 0, reg_access::rw)
+            .read_cb([&R] { return R.head; })
+            .write_cb([this, r, &R](uint32_t v) {
+                const uint32_t e = ring_entries(r);
+                R.head = e ? v % e : 0;
+            });
+        fw_regs_.add(n + "state", o + AAX_FW_RING_STATE, 0, reg_access::rw)
+            .read_cb([&R] {
+                return (R.busy ? AAX_FW_RING_BUSY : 0u) | (R.error ? AAX_FW_RING_ERROR : 0u) |
+                       static_cast<uint32_t>(R.last_error) << AAX_FW_RING_CODE_SHIFT;
+            })
+            .write_cb([this, r, &R](uint32_t v) {
+                R.busy = v & AAX_FW_RING_BUSY;
+                R.error = v & AAX_FW_RING_ERROR;
+                R.last_error = static_cast<uint8_t>(v >> AAX_FW_RING_CODE_SHIFT);
+                if (!R.busy && R.reset_pending) reset_ring(r);  // the firmware dropped the job: reset now
+            });
+        fw_regs_.add(n + "jobs_done", o + AAX_FW_RING_JOBS_DONE, 0, reg_access::rw)
+            .read_cb([&R] { return R.jobs_done; })
+            .write_cb([&R](uint32_t v) { R.jobs_done = v; });
+    }
+    for (unsigned c = 0; c < cqs_.size(); ++c) {
+        const uint32_t o = AAX_FW_CQ(c) - b;
+        const std::string n = "cq" + std::to_string(c) + ".";
+        fw_regs_.add(n + "tail", o + AAX_FW_CQ_TAIL, 0, reg_access::rw)
+            .read_cb([this, c] { return cqs_[c].tail | (cqs_[c].phase ? AAX_FW_CQ_PHASE : 0u); })
+            .write_cb([this, c](uint32_t v) {
+                cqs_[c].tail = v & 0xFFFF;
+                cqs_[c].phase = v & AAX_FW_CQ_PHASE;
+            });
+        fw_regs_.add(n + "overflows", o + AAX_FW_CQ_OVERFLOWS, 0, reg_access::rw)
+            .read_cb([this, c] { return cqs_[c].overflows; })
+            .write_cb([this, c](uint32_t v) {
+                cq_overflows_ += v - std::min(v, cqs_[c].overflows);
+                cqs_[c].overflows = v;
+            });
+    }
+    fw_regs_.add("err_job_id", AAX_FW_ERR_JOB_ID - b, 0, reg_access::rw);
+    fw_regs_.add("err_offset", AAX_FW_ERR_OFFSET - b, 0, reg_access::rw);
+    fw_regs_.add("err_addr_lo", AAX_FW_ERR_ADDR_LO - b, 0, reg_access::rw);
+    fw_regs_.add("err_addr_hi", AAX_FW_ERR_ADDR_HI - b, 0, reg_access::rw);
+    fw_regs_.add("err_report", AAX_FW_ERR_REPORT - b, 0, reg_access::wo).write_cb([this, b](uint32_t v) {
+        const unsigned r = (v >> 8) & 0xFF;
+        if (r >= rings_.size()) return;
+        failure f;
+        f.status = static_cast<uint8_t>(v);
+        f.opcode = static_cast<uint8_t>(v >> 16);
+        f.offset = fw_regs_.peek(AAX_FW_ERR_OFFSET - b);
+        f.addr = fw_regs_.peek(AAX_FW_ERR_ADDR_LO - b) | static_cast<uint64_t>(fw_regs_.peek(AAX_FW_ERR_ADDR_HI - b)) << 32;
+        ++failed_;
+        record_error(r, fw_regs_.peek(AAX_FW_ERR_JOB_ID - b), f);
+    });
+
+    for (unsigned q = 0; q < rings_.size(); ++q) {
+        eqs_.push_back(std::make_unique<engine_queue>());
+        engine_queue& Q = *eqs_.back();
+        const uint32_t o = AAX_FW_EQ(q) - b;
+        const std::string n = "eq" + std::to_string(q) + ".";
+        for (auto [name, off] : {std::pair{"cmdbuf_lo", AAX_FW_EQ_CMDBUF_LO}, {"cmdbuf_hi", AAX_FW_EQ_CMDBUF_HI},
+                                 {"size", AAX_FW_EQ_SIZE}, {"ring", AAX_FW_EQ_RING}, {"deadline_lo", AAX_FW_EQ_DEADLINE_LO},
+                                 {"deadline_hi", AAX_FW_EQ_DEADLINE_HI}, {"tag", AAX_FW_EQ_TAG}})
+            fw_regs_.add(n + name, o + off, 0, reg_access::rw);
+        fw_regs_.add(n + "ctrl", o + AAX_FW_EQ_CTRL, 0, reg_access::wo).write_cb([&Q](uint32_t v) {
+            if ((v & AAX_FW_EQ_ABORT) && Q.busy) Q.abort = true;
+            if ((v & AAX_FW_EQ_START) && !Q.busy) {  // a START while busy is ignored
+                Q.busy = true;
+                Q.abort = false;
+                Q.start.notify(sc_core::SC_ZERO_TIME);
+            }
+        });
+        fw_regs_.add(n + "status", o + AAX_FW_EQ_STATUS, 0, reg_access::ro).read_cb([&Q] {
+            return (Q.busy ? AAX_FW_EQ_BUSY : 0u) | static_cast<uint32_t>(Q.result.status) << AAX_FW_EQ_CODE_SHIFT;
+        });
+        fw_regs_.add(n + "err_offset", o + AAX_FW_EQ_ERR_OFFSET, 0, reg_access::ro).read_cb([&Q] {
+            return Q.result.offset;
+        });
+        fw_regs_.add(n + "err_opcode", o + AAX_FW_EQ_ERR_OPCODE, 0, reg_access::ro).read_cb([&Q] {
+            return static_cast<uint32_t>(Q.result.opcode);
+        });
+        fw_regs_.add(n + "err_addr_lo", o + AAX_FW_EQ_ERR_ADDR_LO, 0, reg_access::ro).read_cb([&Q] {
+            return static_cast<uint32_t>(Q.result.addr);
+        });
+        fw_regs_.add(n + "err_addr_hi", o + AAX_FW_EQ_ERR_ADDR_HI, 0, reg_access::ro).read_cb([&Q] {
+            return static_cast<uint32_t>(Q.result.addr >> 32);
+        });
+        fw_regs_.add(n + "done", o + AAX_FW_EQ_DONE, 0, reg_access::ro).read_cb([&Q] { return Q.done; });
+    }
+}
+
+void queue_manager::fw_raise(uint32_t bits) {
+    fw_pending_ |= bits;
+    fw_update_irq();
+}
+
+void queue_manager::fw_update_irq() {
+    const bool level = (fw_pending_ & fw_enable_) != 0;
+    if (level == fw_level_) return;
+    fw_level_ = level;
+    if (fw_irq_out.size()) fw_irq_out->set_level(fw_irq_line, level);
+}
+
+void queue_manager::ring_reset_request(unsigned r) {
+    ring_state& R = *rings_[r];
+    R.reset_pending = true;
+    R.reset_tail = R.tail;  // the jobs queued now are dropped; later submissions survive
+    if (p_.firmware) {
+        // The firmware aborts the running job, drops it and clears BUSY, which resets the ring.
+        fw_resets_ |= 1u << r;
+        fw_raise(AAX_FW_INT_RESET);
+    }
+}
+
+void queue_manager::eq_thread(unsigned q) {
+    engine_queue& Q = *eqs_[q];
+    for (;;) {
+        while (!Q.busy) sc_core::wait(Q.start);
+        sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+        const uint64_t t0 = sc_core::sc_time_stamp().value();
+        const uint64_t addr = eq_reg(q, AAX_FW_EQ_CMDBUF_LO) | static_cast<uint64_t>(eq_reg(q, AAX_FW_EQ_CMDBUF_HI)) << 32;
+        const uint64_t deadline_ns =
+            eq_reg(q, AAX_FW_EQ_DEADLINE_LO) | static_cast<uint64_t>(eq_reg(q, AAX_FW_EQ_DEADLINE_HI)) << 32;
+        unsigned ring = eq_reg(q, AAX_FW_EQ_RING);
+        if (ring >= rings_.size()) ring = q;
+        const uint32_t size = eq_reg(q, AAX_FW_EQ_SIZE);
+        failure f;
+        if (size == 0 || size % 8 || size > AAX_MAX_CMDBUF_SIZE || addr % 8) {
+            f.status = AAX_ERR_BAD_JOB;  // the firmware validates jobs; this catches its own bugs
+            f.opcode = job_level;
+        } else {
+            // The firmware's watchdog enforces the job timeout (ABORT); engines stop waiting at the deadline.
+            f = run_cmdbuf(ring, addr, size, deadline_ns * 1000, false, Q.abort, Q.cmdbuf, delay);
+        }
+        sc_core::wait(delay);
+        if (tracer::instance().enabled())  // the firmware tags the buffer with the job id
+            tracer::instance().slice(rings_[ring]->track, fmt::format("job {}", eq_reg(q, AAX_FW_EQ_TAG)), ps(t0),
+                                     ps(sc_core::sc_time_stamp().value() - t0), "job",
+                                     fmt::format(R"({{"status":"{}"}})", aax_status_name(f.status)));
+        Q.result = f;
+        ++cmdbufs_;
+        Q.busy = false;
+        Q.abort = false;
+        ++Q.done;
+        fw_raise(AAX_FW_INT_EQ(q));
+    }
 }
 
 queue_manager::~queue_manager() { global_stats().remove_component(name()); }
@@ -167,7 +353,7 @@ uint32_t queue_manager::ring_entries(unsigned r) const {
 
 void queue_manager::reset_ring(unsigned r) {
     ring_state& R = *rings_[r];
-    R.head = R.tail;
+    R.head = R.reset_pending ? R.reset_tail : R.tail;
     R.error = false;
     R.last_error = 0;
     R.reset_pending = false;
@@ -180,12 +366,24 @@ void queue_manager::soft_reset() {
         R.head = R.tail = R.jobs_done = 0;
         R.error = false;
         R.last_error = 0;
-        if (R.busy) R.reset_pending = true;
+        if (R.busy && !p_.firmware) {
+            R.reset_pending = true;
+            R.reset_tail = 0;
+        }
         R.kick.notify(sc_core::SC_ZERO_TIME);
     }
     for (auto& c : cqs_) c = cq_state{};
     err_valid_ = false;
     err_count_ = 0;
+    if (p_.firmware) {
+        // Running command buffers stop at their next packet; the firmware drops them.
+        for (auto& R : rings_) R->reset_pending = false;
+        for (auto& Q : eqs_)
+            if (Q->busy) Q->abort = true;
+        fw_doorbells_ = 0;
+        fw_resets_ = AAX_FW_RESETS_SOFT;
+        fw_raise(AAX_FW_INT_RESET);
+    }
 }
 
 uint8_t queue_manager::bus(tlm::tlm_command cmd, uint64_t addr, void* data, uint32_t len, sc_core::sc_time& delay) {
@@ -299,21 +497,28 @@ queue_manager::failure queue_manager::run_job(unsigned r, const aax_job_desc& d,
     delay += sc_core::sc_time(p_.job_ns, sc_core::SC_NS);
     if (d.flags & AAX_JOB_NULL) return f;
     const uint64_t deadline = d.timeout_us ? abs_ps(delay) + static_cast<uint64_t>(d.timeout_us) * 1000000ull : 0;
+    return run_cmdbuf(r, d.cmdbuf_addr, d.cmdbuf_size, deadline, true, R.reset_pending, R.cmdbuf, delay);
+}
 
-    R.cmdbuf.resize(d.cmdbuf_size);
-    f.status = bus(tlm::TLM_READ_COMMAND, d.cmdbuf_addr, R.cmdbuf.data(), d.cmdbuf_size, delay);
+queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint32_t size, uint64_t deadline,
+                                                 bool check_deadline, const bool& stop, std::vector<uint8_t>& buf,
+                                                 sc_core::sc_time& delay) {
+    failure f;
+    f.opcode = job_level;
+    buf.resize(size);
+    f.status = bus(tlm::TLM_READ_COMMAND, addr, buf.data(), size, delay);
     if (f.status) {
-        f.addr = d.cmdbuf_addr;
+        f.addr = addr;
         return f;
     }
-    for (uint32_t off = 0; off < d.cmdbuf_size;) {
+    for (uint32_t off = 0; off < size;) {
         aax_pkt_hdr h;
-        std::memcpy(&h, R.cmdbuf.data() + off, sizeof(h));
+        std::memcpy(&h, buf.data() + off, sizeof(h));
         const uint64_t len = static_cast<uint64_t>(h.size_qw) * 8;
-        if (h.size_qw == 0 || len > d.cmdbuf_size - off) {
+        if (h.size_qw == 0 || len > size - off) {
             f.status = AAX_ERR_BAD_LENGTH;
         } else {
-            f = run_packet(r, R.cmdbuf.data() + off, static_cast<uint32_t>(len), deadline, delay);
+            f = run_packet(r, buf.data() + off, static_cast<uint32_t>(len), deadline, delay);
         }
         f.offset = off;
         f.opcode = h.opcode;
@@ -322,11 +527,11 @@ queue_manager::failure queue_manager::run_job(unsigned r, const aax_job_desc& d,
         // interleave at packet granularity, and honour resets and deadlines.
         sc_core::wait(delay);
         delay = sc_core::SC_ZERO_TIME;
-        if (R.reset_pending) {
+        if (stop) {
             f.status = AAX_ERR_ABORTED;
             return f;
         }
-        if (deadline && sc_core::sc_time_stamp().value() > deadline) {
+        if (check_deadline && deadline && sc_core::sc_time_stamp().value() > deadline) {
             f.status = AAX_ERR_TIMEOUT;
             return f;
         }

@@ -7,6 +7,15 @@
 // doorbells; abi/aax_regs.h). Each ring is an independent hardware stream with its own
 // SystemC thread, woken by its doorbell: one event per job and per packet, none per cycle.
 //
+// Two schedulers (params::firmware):
+//  - hardware: each ring has a SystemC thread that fetches, checks and runs its jobs and
+//    writes their completion records itself;
+//  - firmware (a chip with a control core): the control-core firmware schedules. The QM
+//    then only keeps the host-visible registers, tells the firmware about doorbells and
+//    resets through its interrupt controller (MEIP), and offers one *engine queue* per
+//    ring that runs a command buffer the firmware hands it (abi/aax_sched.h, BAR0
+//    0xA000-0xAFFF). Packet execution is the same code in both.
+//
 // Guest input is untrusted: a bad descriptor, packet or address stops *that ring* with
 // an error record (ERR_*), an error completion record and the error interrupt. The ring
 // stays stopped until the host resets it (RING_CTRL.RESET), which drops the jobs still
@@ -24,6 +33,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "abi/aax_queue.h"
+#include "abi/aax_sched.h"
 #include "tlm/core/config.h"
 #include "tlm/core/extensions.h"
 #include "tlm/core/register_bank.h"
@@ -41,12 +51,18 @@ public:
     tlm_utils::simple_initiator_socket<queue_manager> sync_socket;  // SEM_SIGNAL / SEM_WAIT
     sc_core::sc_port<irq_if> irq_out;
     sc_core::sc_export<reset_if> reset_in;
+    // Firmware scheduler only: the firmware's register window and its interrupt (MEIP).
+    tlm_utils::simple_target_socket<queue_manager> fw_reg_socket;
+    sc_core::sc_port<irq_level_if, 1, sc_core::SC_ZERO_OR_MORE_BOUND> fw_irq_out;
+    static constexpr uint32_t fw_bar_base = 0xA000;
+    static constexpr unsigned fw_irq_line = 11;  // RISC-V machine external interrupt (mip.MEIP)
 
     struct params {
         uint32_t rings = 4;
         uint32_t cqs = 4;
         double decode_ns = 4;     // per packet
-        double job_ns = 50;       // per job: descriptor checks, scheduling
+        double job_ns = 50;       // per job: descriptor checks, scheduling (hardware scheduler)
+        bool firmware = false;    // the control-core firmware schedules (engine queues)
     };
     static void declare(param_schema& s, const std::string& prefix);
     static params from_config(const config& c, const std::string& prefix);
@@ -59,6 +75,7 @@ public:
 private:
     struct ring_state {
         uint32_t head = 0, tail = 0, jobs_done = 0;
+        uint32_t reset_tail = 0;  // TAIL when a reset of the busy ring was requested
         bool error = false, busy = false, reset_pending = false;
         uint8_t last_error = 0;
         sc_core::sc_event kick;
@@ -77,10 +94,30 @@ private:
         uint8_t opcode = 0;
         uint64_t addr = 0;
     };
+    // An engine queue of the firmware scheduler: runs one command buffer at a time.
+    struct engine_queue {
+        bool busy = false, abort = false;
+        failure result;
+        uint32_t done = 0;
+        sc_core::sc_event start;
+        std::vector<uint8_t> cmdbuf;
+    };
 
     void soft_reset() override;
     void ring_thread(unsigned r);
     failure run_job(unsigned r, const aax_job_desc& d, sc_core::sc_time& delay);
+    // Fetches and runs a command buffer for ring r's hardware stream; stops early when
+    // `stop` becomes true (ABORTED) or, with a deadline and check_deadline, past it.
+    failure run_cmdbuf(unsigned r, uint64_t addr, uint32_t size, uint64_t deadline_ps, bool check_deadline,
+                       const bool& stop, std::vector<uint8_t>& buf, sc_core::sc_time& delay);
+    void eq_thread(unsigned q);
+    void declare_fw_registers();
+    void fw_raise(uint32_t bits);
+    void fw_update_irq();
+    void ring_reset_request(unsigned r);
+    uint32_t eq_reg(unsigned q, uint32_t off) const { return fw_regs_.peek(AAX_FW_EQ(q) - fw_bar_base + off); }
+    void fw_reg_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& d) { fw_regs_.b_transport(t, d); }
+    unsigned fw_reg_dbg(tlm::tlm_generic_payload& t) { return fw_regs_.transport_dbg(t); }
     failure run_packet(unsigned r, const uint8_t* pkt, uint32_t len, uint64_t deadline_ps, sc_core::sc_time& delay);
     uint8_t bus(tlm::tlm_command cmd, uint64_t addr, void* data, uint32_t len, sc_core::sc_time& delay);
     uint8_t dispatch(tlm_utils::simple_initiator_socket<queue_manager>& s, const uint8_t* pkt, uint32_t len,
@@ -100,12 +137,17 @@ private:
     register_bank regs_;
     std::vector<std::unique_ptr<ring_state>> rings_;
     std::vector<cq_state> cqs_;
+    register_bank fw_regs_;
+    std::vector<std::unique_ptr<engine_queue>> eqs_;
+    uint32_t fw_pending_ = 0, fw_enable_ = 0, fw_doorbells_ = 0, fw_resets_ = 0;
+    bool fw_level_ = false;
     bool err_valid_ = false;
     uint32_t err_count_ = 0;
 
-    counter jobs_{"jobs", "jobs completed successfully"};
+    counter jobs_{"jobs", "jobs completed successfully by the hardware scheduler (cpu.enabled=false)"};
     counter failed_{"jobs_failed", "jobs that stopped their ring with an error"};
     counter packets_{"packets", "packets executed"};
+    counter cmdbufs_{"eq_cmdbufs", "command buffers the firmware ran on the engine queues (firmware scheduler)"};
     counter cq_overflows_{"cq_overflows", "completion records dropped (CQ full, bad size, misaligned base, failed write)"};
     std::vector<std::unique_ptr<counter>> per_opcode_;
     log2_histogram job_ns_{"job_latency_ns", "job start to completion record (ns), power-of-two buckets"};
