@@ -56,7 +56,8 @@ def _ordered(values):
 
 def plot(rows, header, x, y, out, series=None, kind="line", title=None, logx=False, logy=False, tag="plot"):
     """Plot column y against x (one line / bar group / heatmap row per value of `series`) into
-    the PNG `out`. Rows whose status column is not 'ok' or whose y is empty are left out."""
+    the PNG `out`. Rows whose status column is not 'ok' or whose y is empty are left out.
+    logx=None: logarithmic when x is numeric, positive and spans a factor of 64 or more."""
     for col, opt in ((x, "--x"), (y, "--y"), (series, "--series")):
         if col is not None and col not in header:
             raise UsageError(f"{opt}: no column '{col}' (columns: {', '.join(header)})")
@@ -77,31 +78,37 @@ def plot(rows, header, x, y, out, series=None, kind="line", title=None, logx=Fal
         val[(r[x], r[series] if series else None)] = number(r[y])
 
     plt = pyplot(tag)
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=100)
+    # Heatmaps grow with their rows; long category labels are slanted so they do not overlap.
+    height = max(5.0, 0.28 * len(ss) + 2.0) if kind == "heatmap" else 5.0
+    fig, ax = plt.subplots(figsize=(8, min(height, 30.0)), dpi=100)
+    slant = dict(rotation=30, ha="right") if sum(len(str(v)) for v in xs) > 60 else {}
     if kind == "line":
         positions = {v: (number(v) if x_numeric else i) for i, v in enumerate(xs)}
         for s in ss:
             pts = [(positions[v], val[(v, s)]) for v in xs if (v, s) in val]
             ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o",
                     label=f"{series}={s}" if series else None)
+        if logx is None:
+            nums = [positions[v] for v in xs]
+            logx = x_numeric and min(nums) > 0 and max(nums) / min(nums) >= 64
         if logx:
             ax.set_xscale("log", base=2 if x_numeric and all(positions[v] > 0 for v in xs) else 10)
         if len(xs) <= 16:
             ax.set_xticks([positions[v] for v in xs])
-            ax.set_xticklabels(xs)
+            ax.set_xticklabels(xs, **slant)
     elif kind == "bar":
         width = 0.8 / len(ss)
         for j, s in enumerate(ss):
             ax.bar([i + (j - (len(ss) - 1) / 2) * width for i in range(len(xs))],
                    [val.get((v, s), 0.0) for v in xs], width, label=f"{series}={s}" if series else None)
         ax.set_xticks(range(len(xs)))
-        ax.set_xticklabels(xs, rotation=45 if len(xs) > 6 else 0, ha="right" if len(xs) > 6 else "center")
+        ax.set_xticklabels(xs, **slant)
     else:
         grid = [[val.get((v, s), math.nan) for v in xs] for s in ss]
         im = ax.imshow(grid, aspect="auto", cmap="viridis", origin="lower")
         fig.colorbar(im, ax=ax, label=y)
         ax.set_xticks(range(len(xs)))
-        ax.set_xticklabels(xs)
+        ax.set_xticklabels(xs, **slant)
         ax.set_yticks(range(len(ss)))
         ax.set_yticklabels(ss)
         ax.set_ylabel(series)
