@@ -22,11 +22,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from accelvp_tools.common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, MODES, ROOT, Parser, UsageError,  # noqa: E402
+from accelvp_tools.common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, ROOT, Parser, UsageError,  # noqa: E402
                                   cpu_count, default_accelvp, die as _die, fmt_csv, fmt_num, git_info, host_info,
                                   accelvp_version, load_yaml_file, parse_overrides, require_module,
                                   run_fields, write_csv as _write_csv, write_json)
-from accelvp_tools.runner import (DEFINITION_KEYS, SUMMARY_FIRST, Progress, case_command, case_failed,  # noqa: E402,F401
+from accelvp_tools.runner import (DEFINITION_KEYS, SUMMARY_FIRST, Progress, case_failed,  # noqa: E402
                                   run_one, run_pool, summary_columns, summary_values)
 
 yaml = require_module("yaml", "python3-yaml", "bench")

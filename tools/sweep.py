@@ -373,7 +373,7 @@ def cmd_sweep(args):
     jobs = args.jobs or cpu_count()
     t0 = time.monotonic()
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    msg = f"sweep {spec['sweep']}: {len(points)} points ({' x '.join(str(len(v)) for v in spec['grid'].values())})"
+    msg = f"{spec['sweep']}: {len(points)} points ({' x '.join(str(len(v)) for v in spec['grid'].values())})"
     if complete:
         msg += f", {len(complete)} already complete (skipped)"
     if retry:

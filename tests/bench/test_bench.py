@@ -8,12 +8,12 @@ import csv
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from testkit import check, failed, finish, test  # noqa: E402
+from scripts import fake_program, run_script  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BENCH = os.path.join(ROOT, "tools", "bench.py")
@@ -58,14 +58,7 @@ sys.exit(1 if cfg == "fail" else 0)
 
 
 def bench(*args, expect=None):
-    p = subprocess.run([sys.executable, BENCH, *args], capture_output=True, text=True, timeout=120)
-    if expect is not None and p.returncode != expect:
-        raise AssertionError(f"bench.py {' '.join(args)}: exit {p.returncode}, expected {expect}\n"
-                             f"stdout: {p.stdout[-3000:]}\nstderr: {p.stderr[-3000:]}")
-    return p
-
-
-
+    return run_script(BENCH, *args, expect=expect)
 
 
 def write(name, text):
@@ -76,12 +69,7 @@ def write(name, text):
 
 
 def fake_accelvp():
-    path = os.path.join(TMP, "fake-accelvp")
-    if not os.path.exists(path):
-        with open(path, "w") as f:
-            f.write(FAKE.replace("PYTHON", sys.executable))
-        os.chmod(path, 0o755)
-    return path
+    return fake_program(TMP, "fake-accelvp", FAKE)
 
 
 def suite_error(text, *expected):

@@ -20,6 +20,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from testkit import check, failed, finish, test  # noqa: E402
+from scripts import fake_program, run_script  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOLS = os.path.join(ROOT, "tools")
@@ -85,12 +86,7 @@ sys.exit(1 if n == 13 else 0)
 
 
 def fake_accelvp():
-    path = os.path.join(TMP, "fake-accelvp")
-    if not os.path.exists(path):
-        with open(path, "w") as f:
-            f.write(FAKE.replace("PYTHON", sys.executable))
-        os.chmod(path, 0o755)
-    return path
+    return fake_program(TMP, "fake-accelvp", FAKE)
 
 
 def tool(name, *args, expect):
@@ -98,13 +94,8 @@ def tool(name, *args, expect):
     return inproc(MODULES[name], *args, expect=expect)
 
 
-def cli(name, *args, expect=None, env=None):
-    p = subprocess.run([sys.executable, os.path.join(TOOLS, name + ".py"), *args], capture_output=True, text=True,
-                       timeout=120, env=dict(os.environ, **(env or {})))
-    if expect is not None and p.returncode != expect:
-        raise AssertionError(f"{name}.py {' '.join(args)}: exit {p.returncode}, expected {expect}\n"
-                             f"stdout: {p.stdout[-3000:]}\nstderr: {p.stderr[-3000:]}")
-    return p
+def cli(name, *args, expect=None):
+    return run_script(os.path.join(TOOLS, name + ".py"), *args, expect=expect)
 
 
 class Done:

@@ -79,7 +79,10 @@ def plot(rows, header, x, y, out, series=None, kind="line", title=None, logx=Fal
 
     plt = pyplot(tag)
     # Heatmaps grow with their rows; long category labels are slanted so they do not overlap.
-    height = max(5.0, 0.28 * len(ss) + 2.0) if kind == "heatmap" else 5.0
+    # Many bars turn horizontal (one label per line).
+    horizontal = kind == "bar" and len(xs) > 12
+    height = max(5.0, 0.28 * len(ss) + 2.0) if kind == "heatmap" else \
+        max(5.0, 0.22 * len(xs) * len(ss) + 1.5) if horizontal else 5.0
     fig, ax = plt.subplots(figsize=(8, min(height, 30.0)), dpi=100)
     slant = dict(rotation=30, ha="right") if sum(len(str(v)) for v in xs) > 60 else {}
     if kind == "line":
@@ -98,11 +101,17 @@ def plot(rows, header, x, y, out, series=None, kind="line", title=None, logx=Fal
             ax.set_xticklabels(xs, **slant)
     elif kind == "bar":
         width = 0.8 / len(ss)
+        bars = ax.barh if horizontal else ax.bar
         for j, s in enumerate(ss):
-            ax.bar([i + (j - (len(ss) - 1) / 2) * width for i in range(len(xs))],
-                   [val.get((v, s), 0.0) for v in xs], width, label=f"{series}={s}" if series else None)
-        ax.set_xticks(range(len(xs)))
-        ax.set_xticklabels(xs, **slant)
+            bars([i + (j - (len(ss) - 1) / 2) * width for i in range(len(xs))],
+                 [val.get((v, s), 0.0) for v in xs], width, label=f"{series}={s}" if series else None)
+        if horizontal:
+            ax.set_yticks(range(len(xs)))
+            ax.set_yticklabels(xs)
+            ax.invert_yaxis()  # first row on top, as in the CSV
+        else:
+            ax.set_xticks(range(len(xs)))
+            ax.set_xticklabels(xs, **slant)
     else:
         grid = [[val.get((v, s), math.nan) for v in xs] for s in ss]
         im = ax.imshow(grid, aspect="auto", cmap="viridis", origin="lower")
@@ -121,13 +130,15 @@ def plot(rows, header, x, y, out, series=None, kind="line", title=None, logx=Fal
                         ax.text(j, i, f"{c:.4g}", ha="center", va="center", fontsize=8,
                                 color="black" if c > mid else "white")
     if kind != "heatmap":
-        ax.set_ylabel(y)
+        ax.set_xlabel(y if horizontal else x)
+        ax.set_ylabel(x if horizontal else y)
         if logy:
-            ax.set_yscale("log")
+            (ax.set_xscale if horizontal else ax.set_yscale)("log")
         ax.grid(True, alpha=0.3)
         if series:
             ax.legend(fontsize=8)
-    ax.set_xlabel(x)
+    else:
+        ax.set_xlabel(x)
     ax.set_title(title or (f"{y} vs {x}" + (f" per {series}" if series else "")))
     fig.tight_layout()
     d = os.path.dirname(os.path.abspath(out))
