@@ -305,9 +305,9 @@ def run_slurm(accelvp, out, spec, pending, args):
         active = job_active(job)
         for p in list(left):
             r = load_result(out, p)
-            if r is not None or os.path.exists(result_path(out, p)):
+            if r is not None:
                 left.remove(p)
-                progress.finished(r or missing_result(p, "result written for another definition"))
+                progress.finished(r)
         if not left or not active:
             break
         time.sleep(args.poll)
@@ -370,6 +370,10 @@ def cmd_sweep(args):
     complete = [p for p in points if done[p["name"]] is not None and not case_failed(done[p["name"]])]
     retry = [p for p in points if done[p["name"]] is not None and case_failed(done[p["name"]])]
     pending = [p for p in points if p not in complete]
+    # Results of failed points and of other definitions go, so that only this run's can appear.
+    for p in pending:
+        if os.path.exists(result_path(out, p)):
+            os.unlink(result_path(out, p))
     jobs = args.jobs or cpu_count()
     t0 = time.monotonic()
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

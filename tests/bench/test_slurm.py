@@ -200,6 +200,14 @@ def sweep_on_a_local_slurm_matches_local_run():
         p = sweep(cluster.env, spec, "--backend", "slurm", "--accelvp", ACCELVP, "--out", out)
         check(p.returncode == 0 and "2 already complete (skipped)" in p.stderr
               and "submitted" not in p.stderr, p.stderr)
+        # --no-wait submits and returns; the next run collects that job's results.
+        out2 = os.path.join(TMP, "no-wait")
+        p = sweep(cluster.env, spec, "--backend", "slurm", "--accelvp", ACCELVP, "--out", out2, "--no-wait")
+        check(p.returncode == 0 and "not waiting (--no-wait)" in p.stderr
+              and not os.path.exists(os.path.join(out2, "results.csv")), p.stderr)
+        p = sweep(cluster.env, spec, "--backend", "slurm", "--accelvp", ACCELVP, "--out", out2, "--poll", "0.3")
+        check(p.returncode == 0 and "submitted" not in p.stderr, p.stderr)
+        check([r["cycles"] for r in rows_of(out2)] == [r["cycles"] for r in a], "no-wait results differ")
     finally:
         cluster.stop()
     print(f"     {time.monotonic() - t0:.1f} s in all")
