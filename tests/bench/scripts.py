@@ -1,8 +1,41 @@
-"""Helpers of the tests/bench script tests: run a tool script and check its exit code, and
-write a fake program (a Python script whose first line names this Python)."""
+"""Helpers of the tests/bench script tests: run a tool (as a program, or its main() in this
+process: a tool's start-up, PyYAML and matplotlib imports cost more than most tests) and check
+its exit code, and write a fake program (a Python script whose first line names this Python)."""
+import contextlib
+import io
 import os
 import subprocess
 import sys
+
+TOOLS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "tools")
+sys.path.insert(0, TOOLS)
+from accelvp_tools.common import require_module  # noqa: E402
+
+
+def debian_python(*modules):
+    """Re-run the calling test with Debian's python3 when this Python lacks these modules
+    (PyYAML, matplotlib), so the tools run in-process and their subprocesses start only once."""
+    for m, pkg in modules:
+        require_module(m, pkg, os.path.basename(sys.argv[0]))
+
+
+class Done:
+    def __init__(self, returncode, stdout, stderr):
+        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
+
+
+def run_main(module, *args, expect=None):
+    """A tool's main(args) in this process: its exit code, stdout and stderr."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            rc = module.main(list(args))
+        except SystemExit as e:
+            rc = e.code
+    if expect is not None and rc != expect:
+        raise AssertionError(f"{module.__name__} {' '.join(args)}: exit {rc}, expected {expect}\n"
+                             f"stdout: {out.getvalue()[-3000:]}\nstderr: {err.getvalue()[-3000:]}")
+    return Done(rc, out.getvalue(), err.getvalue())
 
 
 def run_script(script, *args, expect=None, env=None, timeout=120):

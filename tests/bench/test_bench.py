@@ -13,7 +13,10 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from testkit import check, failed, finish, test  # noqa: E402
-from scripts import fake_program, run_script  # noqa: E402
+from scripts import debian_python, fake_program, run_main, run_script  # noqa: E402
+
+debian_python(("yaml", "python3-yaml"))
+import bench as bench_tool  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BENCH = os.path.join(ROOT, "tools", "bench.py")
@@ -58,6 +61,11 @@ sys.exit(1 if cfg == "fail" else 0)
 
 
 def bench(*args, expect=None):
+    """bench.py's main() in this process (bench_cli() runs it as a program)."""
+    return run_main(bench_tool, *args, expect=expect)
+
+
+def bench_cli(*args, expect=None):
     return run_script(BENCH, *args, expect=expect)
 
 
@@ -137,7 +145,7 @@ def bad_values_name_case_and_key():
 
 @test
 def unknown_suite_name_is_exit_2():
-    p = bench("run", "nosuch-suite", expect=2)
+    p = bench_cli("run", "nosuch-suite", expect=2)
     check("no suite named 'nosuch-suite'" in p.stderr and "smoke" in p.stderr, p.stderr)
 
 
@@ -407,7 +415,7 @@ def unreadable_inputs_are_exit_2():
     p = bench("compare", "--baseline", path, path, expect=2)
     check("not valid JSON" in p.stderr, p.stderr)
     bench("compare", "--baseline", path, expect=2)   # missing RESULTS
-    bench("frobnicate", expect=2)
+    bench_cli("frobnicate", expect=2)
 
 
 if not failed():

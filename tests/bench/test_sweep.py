@@ -5,9 +5,7 @@ retry of failed points, PNG plots, and the Markdown/HTML report of sweep and ben
 A fake accelvp (deterministic numbers from the arguments, an optional delay per run) makes
 the resume test independent of the simulator's speed.
 Usage: test_sweep.py path/to/accelvp"""
-import contextlib
 import csv
-import io
 import json
 import os
 import shutil
@@ -20,18 +18,14 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from testkit import check, failed, finish, test  # noqa: E402
-from scripts import fake_program, run_script  # noqa: E402
+from scripts import debian_python, fake_program, run_main, run_script  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOLS = os.path.join(ROOT, "tools")
 ACCELVP = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.join(ROOT, "build", "bin", "accelvp")
-sys.path.insert(0, TOOLS)
-from accelvp_tools.common import require_module  # noqa: E402
-
-# Debian's python3 has PyYAML and matplotlib: the tools' own subprocesses then start once, and
-# plot and report run in this process (matplotlib's import costs a second or two per process).
-require_module("yaml", "python3-yaml", "test_sweep")
-require_module("matplotlib", "python3-matplotlib", "test_sweep")
+# Debian's python3 has PyYAML and matplotlib: the tools then run in this process, and their
+# own subprocesses start once.
+debian_python(("yaml", "python3-yaml"), ("matplotlib", "python3-matplotlib"))
 import bench as bench_tool  # noqa: E402
 import plot as plot_tool  # noqa: E402
 import report as report_tool  # noqa: E402
@@ -91,29 +85,11 @@ def fake_accelvp():
 
 def tool(name, *args, expect):
     """A tool run in this process (they are tested as programs by cli() and the other tests)."""
-    return inproc(MODULES[name], *args, expect=expect)
+    return run_main(MODULES[name], *args, expect=expect)
 
 
 def cli(name, *args, expect=None):
     return run_script(os.path.join(TOOLS, name + ".py"), *args, expect=expect)
-
-
-class Done:
-    def __init__(self, returncode, stdout, stderr):
-        self.returncode, self.stdout, self.stderr = returncode, stdout, stderr
-
-
-def inproc(module, *args, expect):
-    """Run a tool's main() in this process: its exit code and stderr."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            rc = module.main(list(args))
-        except SystemExit as e:
-            rc = e.code
-    if rc != expect:
-        raise AssertionError(f"{module.__name__} {' '.join(args)}: exit {rc}, expected {expect}\n{err.getvalue()}")
-    return Done(rc, out.getvalue(), err.getvalue())
 
 
 def write(name, text):
