@@ -55,3 +55,23 @@ def fake_program(directory, name, text):
             f.write(text.replace("#!PYTHON", "#!" + sys.executable, 1))
         os.chmod(path, 0o755)
     return path
+
+
+# The start of a fake accelvp: --version, then the command's options into `opts` and its
+# -p key=value pairs into `params`; the fake's own text follows.
+FAKE_ACCELVP_ARGS = r'''#!PYTHON
+import json, os, sys, time
+
+a = sys.argv[1:]
+if a == ["--version"]:
+    print("accelvp 0.0-fake"); sys.exit(0)
+opts, params, i = {}, {}, 1
+while i < len(a):
+    if a[i] in ("--quiet", "--dump"):
+        i += 1; continue
+    if a[i] == "-p":
+        k, v = a[i + 1].split("=", 1); params[k] = v
+    else:
+        opts[a[i]] = a[i + 1]
+    i += 2
+'''

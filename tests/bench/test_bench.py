@@ -13,7 +13,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from testkit import check, failed, finish, test  # noqa: E402
-from scripts import debian_python, fake_program, run_main, run_script  # noqa: E402
+from scripts import FAKE_ACCELVP_ARGS, debian_python, fake_program, run_main, run_script  # noqa: E402
 
 debian_python(("yaml", "python3-yaml"))
 import bench as bench_tool  # noqa: E402
@@ -25,22 +25,7 @@ TMP = tempfile.mkdtemp(prefix="accelvp-bench-test-")
 # A stand-in for accelvp: `run` writes a stats file whose numbers follow from the arguments.
 # -c fail: the workload fails (exit 1, stats with error); -c bad: config error (exit 2, empty
 # stats file, as accelvp leaves it); -p workload.bytes=N gives cycles N // 100.
-FAKE = r'''#!PYTHON
-import json, sys
-
-a = sys.argv[1:]
-if a == ["--version"]:
-    print("accelvp 0.0-fake"); sys.exit(0)
-assert a[0] == "run", a
-opts, params, i = {}, {}, 1
-while i < len(a):
-    if a[i] in ("--quiet",):
-        i += 1; continue
-    if a[i] == "-p":
-        k, v = a[i + 1].split("=", 1); params[k] = v
-    else:
-        opts[a[i]] = a[i + 1]
-    i += 2
+FAKE = FAKE_ACCELVP_ARGS + r'''assert a[0] == "run", a
 cfg = opts["-c"]
 stats = opts["--stats"]
 open(stats, "a").close()

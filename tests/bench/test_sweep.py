@@ -18,7 +18,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from testkit import check, failed, finish, test  # noqa: E402
-from scripts import debian_python, fake_program, run_main, run_script  # noqa: E402
+from scripts import FAKE_ACCELVP_ARGS, debian_python, fake_program, run_main, run_script  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOOLS = os.path.join(ROOT, "tools")
@@ -38,22 +38,7 @@ TMP = tempfile.mkdtemp(prefix="accelvp-sweep-test-")
 # The fake: `config` accepts any key but 'bad.key' (exit 2, like accelvp); `run` sleeps
 # $FAKE_SLEEP s, then writes stats whose cycles are workload.bytes // 100, with component rates;
 # workload.bytes=13 fails (exit 1); --trace writes a small trace.
-FAKE = r'''#!PYTHON
-import json, os, sys, time
-
-a = sys.argv[1:]
-if a == ["--version"]:
-    print("accelvp 0.0-fake"); sys.exit(0)
-opts, params, i = {}, {}, 1
-while i < len(a):
-    if a[i] in ("--quiet", "--dump"):
-        i += 1; continue
-    if a[i] == "-p":
-        k, v = a[i + 1].split("=", 1); params[k] = v
-    else:
-        opts[a[i]] = a[i + 1]
-    i += 2
-if a[0] == "config":
+FAKE = FAKE_ACCELVP_ARGS + r'''if a[0] == "config":
     if "bad.key" in params:
         sys.stderr.write("accelvp: config error: unknown key 'bad.key' (from -p); nearest valid keys: pcie.lanes\n")
         sys.exit(2)
