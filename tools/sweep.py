@@ -17,6 +17,7 @@ import json
 import math
 import os
 import re
+import shlex
 import subprocess
 import sys
 import time
@@ -242,7 +243,8 @@ def slurm_script(out, spec, pending, jobs, sbatch_args):
              f"#SBATCH --time={minutes}"]
     lines += [f"#SBATCH {a}" for a in sbatch_args]
     lines += ["set -eu",
-              f'exec "${{ACCELVP_PYTHON:-python3}}" {SWEEP_PY} --run-point "$SLURM_ARRAY_TASK_ID" --out {out}', ""]
+              f'exec "${{ACCELVP_PYTHON:-python3}}" {shlex.quote(SWEEP_PY)} --run-point "$SLURM_ARRAY_TASK_ID" '
+              f'--out {shlex.quote(out)}', ""]
     return "\n".join(lines)
 
 
