@@ -268,21 +268,25 @@ def job_active(job):
     return bool(p.stdout.strip())
 
 
-def run_slurm(accelvp, out, spec, pending, args):
+def earlier_job(out):
+    """The Slurm job an earlier run submitted for this directory, if it is still queued or
+    running (its tasks are writing into the directory)."""
+    try:
+        with open(os.path.join(out, "slurm", "job.json")) as f:
+            job = json.load(f)["job"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return job if job_active(job) else None
+
+
+def run_slurm(accelvp, out, spec, pending, args, job):
+    """Submit the pending points as a job array (unless `job`, an earlier run's job, is still
+    active: then wait for that one) and wait for it. None with --no-wait."""
     sdir = os.path.join(out, "slurm")
     os.makedirs(sdir, exist_ok=True)
     job_file = os.path.join(sdir, "job.json")
-    job = None
-    # A job submitted earlier for this directory and still queued or running is waited for,
-    # not submitted twice (e.g. after --no-wait or an interrupted wait).
-    try:
-        with open(job_file) as f:
-            prev = json.load(f)
-        if job_active(prev["job"]):
-            job = prev["job"]
-            log(f"Slurm job {job} of an earlier run is still active: waiting for it")
-    except (OSError, ValueError, KeyError):
-        pass
+    if job is not None:
+        log(f"Slurm job {job} of an earlier run is still active: waiting for it")
     if job is None:
         script = os.path.join(sdir, "sweep.sbatch")
         with open(script + ".tmp", "w") as f:
@@ -362,9 +366,21 @@ def cmd_sweep(args):
         os.makedirs(os.path.join(out, "cases"), exist_ok=True)
     except OSError as e:
         raise UsageError(f"cannot create output directory {out}: {e.strerror}")
-    # Leftovers of runs that were killed while writing.
-    for tmp in glob.glob(os.path.join(out, "cases", "*.tmp")):
-        os.unlink(tmp)
+    # A Slurm job of an earlier run may still be writing here: wait for it (slurm), or refuse.
+    job = None
+    if os.path.exists(os.path.join(out, "slurm", "job.json")):
+        try:
+            job = earlier_job(out)
+        except UsageError:
+            if args.backend == "slurm":
+                raise  # no squeue here: a local run goes on (the directory was copied, say)
+    if job is not None and args.backend == "local":
+        raise UsageError(f"Slurm job {job} is still running points into {out}: wait for it (the same command "
+                         f"with --backend slurm) or cancel it (scancel {job})")
+    if job is None:
+        # Leftovers of runs that were killed while writing.
+        for tmp in glob.glob(os.path.join(out, "cases", "*.tmp")):
+            os.unlink(tmp)
     write_json(os.path.join(out, "sweep.json"), {**spec, "accelvp": accelvp})
 
     points = spec["points"]
@@ -373,7 +389,7 @@ def cmd_sweep(args):
     retry = [p for p in points if done[p["name"]] is not None and case_failed(done[p["name"]])]
     pending = [p for p in points if p not in complete]
     # Results of failed points and of other definitions go, so that only this run's can appear.
-    for p in pending:
+    for p in pending if job is None else []:
         if os.path.exists(result_path(out, p)):
             os.unlink(result_path(out, p))
     jobs = args.jobs or cpu_count()
@@ -389,7 +405,7 @@ def cmd_sweep(args):
     if pending:
         if args.backend == "local":
             run_local(accelvp, out, pending, jobs)
-        elif run_slurm(accelvp, out, spec, pending, args) is None:
+        elif run_slurm(accelvp, out, spec, pending, args, job) is None:
             return EXIT_OK
     entries = [load_result(out, p) for p in points]
     entries = [e if e is not None else missing_result(p, "no result") for e, p in zip(entries, points)]
