@@ -13,46 +13,30 @@ Exit codes: 0 success, 1 a case failed (run) or a regression was found (compare)
 
 Python 3 standard library plus PyYAML (Debian's python3-yaml, installed by tools/setup.sh).
 """
-import argparse
-import concurrent.futures
-import csv
 import datetime
 import json
 import os
-import platform
 import re
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
-import threading
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from accelvp_tools.common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, ROOT, Parser, UsageError,  # noqa: E402
+                                  cpu_count, default_accelvp, die as _die, fmt_csv, fmt_num, git_info, host_info,
+                                  accelvp_version, load_yaml_file, parse_overrides, require_module,
+                                  run_fields, write_csv as _write_csv, write_json)
+from accelvp_tools.runner import (DEFINITION_KEYS, SUMMARY_FIRST, Progress, case_failed,  # noqa: E402
+                                  run_one, run_pool, summary_columns, summary_values)
+
+yaml = require_module("yaml", "python3-yaml", "bench")
 SUITE_DIR = os.path.join(ROOT, "benchmarks", "suites")
 RESULTS_SCHEMA = "accelvp-bench-results/1"
 BASELINE_SCHEMA = "accelvp-bench-baseline/1"
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-
-try:
-    import yaml
-except ImportError:  # a Python without PyYAML (e.g. a pyenv one): fall back to Debian's python3
-    if os.environ.get("ACCELVP_BENCH_REEXEC") != "1" and os.path.exists("/usr/bin/python3") \
-            and os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3"):
-        os.environ["ACCELVP_BENCH_REEXEC"] = "1"
-        os.execv("/usr/bin/python3", ["/usr/bin/python3", os.path.abspath(__file__), *sys.argv[1:]])
-    sys.stderr.write("bench: PyYAML is missing: install Debian's python3-yaml (tools/setup.sh does)\n")
-    sys.exit(EXIT_USAGE)
-
-
-class UsageError(Exception):
-    """Bad command line, suite file, results or baseline: exit 2."""
 
 
 def die(msg, code=EXIT_USAGE):
-    sys.stderr.write(f"bench: {msg}\n")
-    sys.exit(code)
+    _die("bench", msg, code)
 
 
 # --------------------------------------------------------------------------------------------
@@ -61,16 +45,13 @@ def die(msg, code=EXIT_USAGE):
 
 SUITE_KEYS = {"suite", "description", "defaults", "calibration", "cases"}
 CASE_KEYS = {"name", "description", "config", "workload", "mode", "overrides", "seed", "tolerance",
-             "timeout_s"}
+             "timeout_s", "trace"}
 REQUIRED_CASE_KEYS = ("name", "config")
-MODES = ("functional", "timing")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # The fixed calibration run: the simulator's speed on it is the unit of every case's speed.
 DEFAULT_CALIBRATION = {"name": "calibration", "config": "inference", "workload": "dma-copy", "mode": "timing",
                        "overrides": ["workload.bytes=4GiB", "workload.direction=h2d"], "seed": 1,
                        "tolerance": 0, "timeout_s": 600, "repeat": 3}
-# What identifies a case's run: a baseline made with another definition is not comparable.
-DEFINITION_KEYS = ("config", "workload", "mode", "seed", "overrides")
 
 
 def suite_path(arg):
@@ -90,39 +71,6 @@ def list_suites():
     if not os.path.isdir(SUITE_DIR):
         return []
     return sorted(os.path.splitext(f)[0] for f in os.listdir(SUITE_DIR) if f.endswith((".yaml", ".yml")))
-
-
-def scalar_text(v, where, key):
-    """A YAML scalar as accelvp's -p takes it."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        return repr(v)
-    if isinstance(v, str):
-        return v
-    raise UsageError(f"{where}: '{key}' must be a scalar (string or number), got {type(v).__name__}")
-
-
-def parse_overrides(v, where):
-    """overrides: a mapping {key: value} or a list of 'key=value' strings -> ['key=value', ...]."""
-    if v is None:
-        return []
-    out = []
-    if isinstance(v, dict):
-        for k, val in v.items():
-            if not isinstance(k, str) or not k:
-                raise UsageError(f"{where}: overrides: bad key {k!r}")
-            out.append(f"{k}={scalar_text(val, where + ': overrides', k)}")
-    elif isinstance(v, list):
-        for item in v:
-            if not isinstance(item, str) or "=" not in item or item.startswith("="):
-                raise UsageError(f"{where}: overrides: expected 'key=value', got {item!r}")
-            out.append(item)
-    else:
-        raise UsageError(f"{where}: 'overrides' must be a mapping (key: value) or a list of 'key=value'")
-    return out
 
 
 def parse_tolerance(v, where):
@@ -160,27 +108,11 @@ def normalize_case(raw, where, suite_dir, defaults, calibration=False):
                          f"(it names the result file)")
     if "description" in merged:
         c["description"] = str(merged["description"])
-    config = scalar_text(merged["config"], where, "config")
-    # A config given as a file is relative to the suite file; a bare name is a preset.
-    if (os.path.sep in config or config.endswith((".yaml", ".yml"))) and not os.path.isabs(config):
-        config = os.path.normpath(os.path.join(suite_dir, config))
-    c["config"] = config
-    c["workload"] = scalar_text(merged.get("workload", "dma-copy"), where, "workload")
-    c["mode"] = scalar_text(merged.get("mode", "functional"), where, "mode")
-    if c["mode"] not in MODES:
-        raise UsageError(f"{where}: mode '{c['mode']}' must be one of {', '.join(MODES)}")
-    seed = merged.get("seed", 1)
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise UsageError(f"{where}: 'seed' must be an integer >= 0, got {seed!r}")
-    c["seed"] = seed
+    c.update(run_fields(merged, where, suite_dir))
     # Default overrides come first, the case's own follow (later ones win in accelvp).
     c["overrides"] = parse_overrides(defaults.get("overrides"), where + " (defaults)") + \
         parse_overrides(raw.get("overrides"), where)
     c["tolerance"] = parse_tolerance(merged.get("tolerance", 0), where)
-    t = merged.get("timeout_s", 600)
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or t <= 0:
-        raise UsageError(f"{where}: 'timeout_s' must be a number > 0, got {t!r}")
-    c["timeout_s"] = t
     if calibration:
         r = merged.get("repeat", 3)
         if isinstance(r, bool) or not isinstance(r, int) or r < 1:
@@ -192,13 +124,7 @@ def normalize_case(raw, where, suite_dir, defaults, calibration=False):
 def load_suite(path):
     """Parse and check a suite file. Raises UsageError naming the file, the case and the key."""
     rel = os.path.relpath(path)
-    try:
-        with open(path) as f:
-            doc = yaml.safe_load(f)
-    except OSError as e:
-        raise UsageError(f"suite {rel}: cannot read: {e.strerror}")
-    except yaml.YAMLError as e:
-        raise UsageError(f"suite {rel}: not valid YAML: {e}")
+    doc = load_yaml_file(yaml, path, "suite")
     if not isinstance(doc, dict):
         raise UsageError(f"suite {rel}: expected a mapping with keys {', '.join(sorted(SUITE_KEYS))}")
     for k in doc:
@@ -242,200 +168,20 @@ def load_suite(path):
 # run
 # --------------------------------------------------------------------------------------------
 
-def default_accelvp():
-    return os.environ.get("ACCELVP") or os.path.join(ROOT, "build", "bin", "accelvp")
-
-
-def case_command(accelvp, c, stats_path):
-    cmd = [accelvp, "run", "--quiet", "--stats", stats_path, "-c", c["config"], "-w", c["workload"],
-           "--mode", c["mode"], "--seed", str(c["seed"])]
-    for o in c["overrides"]:
-        cmd += ["-p", o]
-    return cmd
-
-
-def deterministic_part(stats):
-    """Everything in a stats document that must repeat exactly."""
-    return {k: v for k, v in stats.items() if k not in ("wall_s", "host")}  # host-dependent fields
-
-
-def run_one(accelvp, c, out_dir, repeat):
-    """Run one case `repeat` times (the fastest run's wall time counts). Returns its result entry."""
-    final = os.path.join(out_dir, "cases", c["name"] + ".json")
-    res = {k: c[k] for k in ("name", "config", "workload", "mode", "seed", "overrides", "tolerance")}
-    if "description" in c:
-        res["description"] = c["description"]
-    res.update({"stats": os.path.relpath(final, out_dir), "exit_code": None, "error": None, "verified": None,
-                "wall_s": None, "wall_s_runs": [], "simulated_ns": None, "summary": {}, "speed": None,
-                "command": " ".join(case_command("accelvp", c, "FILE")[1:])})
-    best, first = None, None
-    for _ in range(repeat):
-        fd, tmp = tempfile.mkstemp(prefix=c["name"] + ".", suffix=".json.tmp", dir=os.path.join(out_dir, "cases"))
-        os.close(fd)
-        os.unlink(tmp)  # accelvp creates it; an empty leftover would hide a run that wrote nothing
-        try:
-            p = subprocess.run(case_command(accelvp, c, tmp), capture_output=True, text=True,
-                               timeout=c["timeout_s"])
-        except subprocess.TimeoutExpired:
-            res.update(exit_code=-1, error=f"timed out after {c['timeout_s']} s (timeout_s)")
-            break
-        except OSError as e:
-            res.update(exit_code=-1, error=f"cannot run {accelvp}: {e.strerror}")
-            break
-        stats = None
-        try:
-            if os.path.getsize(tmp) > 0:
-                with open(tmp) as f:
-                    stats = json.load(f)
-        except (OSError, ValueError):
-            stats = None
-        res["exit_code"] = p.returncode
-        if p.returncode != 0 or stats is None:
-            msg = (p.stderr.strip().splitlines() or [f"exit code {p.returncode}, no stats written"])[-1]
-            res["error"] = (stats or {}).get("error") or msg
-            if stats is not None:
-                os.replace(tmp, final)
-                res.update(summary=stats.get("summary", {}), simulated_ns=stats.get("simulated_ns"),
-                           verified=stats.get("workload", {}).get("verified"), wall_s=stats.get("wall_s"))
-            elif os.path.exists(tmp):
-                os.unlink(tmp)
-            break
-        res["wall_s_runs"].append(stats["wall_s"])
-        if first is None:
-            first = deterministic_part(stats)
-        elif deterministic_part(stats) != first:
-            res.update(exit_code=-1, error="not deterministic: repeated runs gave different stats")
-            os.unlink(tmp)
-            break
-        if best is None or stats["wall_s"] < best["wall_s"]:
-            best = stats
-            os.replace(tmp, final)
-        else:
-            os.unlink(tmp)
-    if best is not None and res["error"] is None:
-        res.update(summary=best.get("summary", {}), simulated_ns=best.get("simulated_ns"),
-                   verified=best.get("workload", {}).get("verified"), wall_s=best["wall_s"],
-                   freq_mhz=best.get("config", {}).get("chip.freq_mhz"))
-        if best["wall_s"] > 0 and best.get("simulated_ns"):
-            res["speed"] = best["simulated_ns"] / best["wall_s"]
-        if res["verified"] is False:
-            res["error"] = "the workload's results did not verify"
-    return res
-
-
-def case_failed(r):
-    return r.get("exit_code") != 0 or r.get("error") is not None or r.get("verified") is False
-
-
-def accelvp_version(accelvp):
-    try:
-        return subprocess.run([accelvp, "--version"], capture_output=True, text=True, timeout=30).stdout.strip()
-    except OSError:
-        return None
-
-
-def git_info():
-    try:
-        commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "HEAD"], capture_output=True, text=True,
-                                timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=30).stdout.strip() != ""
-        return {"commit": commit or None, "dirty": dirty}
-    except (OSError, subprocess.SubprocessError):
-        return {"commit": None, "dirty": None}
-
-
-def host_info():
-    model = None
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {"hostname": socket.gethostname(), "cpus": cpu_count(), "cpu_model": model,
-            "system": platform.platform()}
-
-
-def cpu_count():
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-SUMMARY_FIRST = ("cycles", "simulated_ns", "device_ns")
 CSV_FIXED = ("case", "config", "workload", "mode", "seed", "overrides", "status", "verified", "wall_s", "speed",
              "rel_speed")
 
 
 def write_csv(path, results):
-    keys = set()
+    summary_cols = summary_columns(results["cases"])
+    rows = []
     for r in results["cases"]:
-        keys.update(r.get("summary", {}).keys())
-    summary_cols = [k for k in SUMMARY_FIRST if k in keys] + sorted(keys - set(SUMMARY_FIRST))
-    if "simulated_ns" not in summary_cols:
-        summary_cols.insert(1 if "cycles" in summary_cols else 0, "simulated_ns")
-    tmp = path + ".tmp"
-    with open(tmp, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(list(CSV_FIXED) + summary_cols)
-        for r in results["cases"]:
-            s = dict(r.get("summary", {}))
-            s.setdefault("simulated_ns", r.get("simulated_ns"))
-            row = [r["name"], r["config"], r["workload"], r["mode"], r["seed"], " ".join(r["overrides"]),
-                   "failed" if case_failed(r) else "ok",
-                   "" if r.get("verified") is None else str(r["verified"]).lower(),
-                   fmt_csv(r.get("wall_s")), fmt_csv(r.get("speed")), fmt_csv(r.get("rel_speed"))]
-            row += [fmt_csv(s.get(k)) for k in summary_cols]
-            w.writerow(row)
-    os.replace(tmp, path)
-
-
-def fmt_csv(v):
-    if v is None:
-        return ""
-    if isinstance(v, float):
-        return repr(v)
-    return str(v)
-
-
-def write_json(path, doc):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(doc, f, indent=1, sort_keys=False)
-        f.write("\n")
-    os.replace(tmp, path)
-
-
-class Progress:
-    """One line per finished case on stderr; on a terminal, a status line that updates in place."""
-
-    def __init__(self, total, stream=sys.stderr):
-        self.total, self.done, self.failed = total, 0, 0
-        self.stream, self.tty = stream, stream.isatty()
-        self.lock = threading.Lock()
-        self.t0 = time.monotonic()
-
-    def finished(self, r):
-        with self.lock:
-            self.done += 1
-            bad = case_failed(r)
-            self.failed += bad
-            width = len(str(self.total))
-            wall = f"{r['wall_s']:.3f} s" if r.get("wall_s") is not None else "-"
-            line = f"[{self.done:>{width}}/{self.total}] {'FAIL' if bad else 'ok  '} {r['name']:<36} {wall}"
-            if bad:
-                line += f"  {r['error']}"
-            if self.tty:
-                self.stream.write("\r\033[K")
-            self.stream.write(line + "\n")
-            if self.tty and self.done < self.total:
-                self.stream.write(f"  {self.done}/{self.total} done, {self.failed} failed, "
-                                  f"{time.monotonic() - self.t0:.1f} s")
-            self.stream.flush()
+        row = [r["name"], r["config"], r["workload"], r["mode"], r["seed"], " ".join(r["overrides"]),
+               "failed" if case_failed(r) else "ok",
+               "" if r.get("verified") is None else str(r["verified"]).lower(),
+               fmt_csv(r.get("wall_s")), fmt_csv(r.get("speed")), fmt_csv(r.get("rel_speed"))]
+        rows.append(row + [fmt_csv(v) for v in summary_values(r, summary_cols)])
+    _write_csv(path, list(CSV_FIXED) + summary_cols, rows)
 
 
 def cmd_run(args):
@@ -478,18 +224,8 @@ def cmd_run(args):
                   f"{', '.join(f'{w:.3f}' for w in cal_res['wall_s_runs'])})\n")
 
     progress = Progress(len(cases), log)
-    results_by_name = {}
-    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-        futs = {pool.submit(run_one, accelvp, c, out, args.repeat): c for c in cases}
-        try:
-            for fut in concurrent.futures.as_completed(futs):
-                r = fut.result()
-                results_by_name[r["name"]] = r
-                progress.finished(r)
-        except KeyboardInterrupt:
-            for f in futs:
-                f.cancel()
-            raise
+    progress.start()
+    results_by_name = run_pool(cases, jobs, lambda c: run_one(accelvp, c, out, args.repeat), progress)
     cal_speed = cal_res.get("speed") if not case_failed(cal_res) else None
     ordered = [results_by_name[c["name"]] for c in cases]
     for r in ordered:
@@ -564,20 +300,6 @@ def better_direction(key):
             or key.endswith("busbw_gbps"):
         return 1
     return 0
-
-
-def fmt_num(v):
-    if v is None:
-        return "-"
-    if isinstance(v, bool):
-        return str(v).lower()
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if v == int(v) and abs(v) < 1e15:
-            return str(int(v))
-        return f"{v:.10g}"
-    return str(v)
 
 
 def fmt_change(base, cur):
@@ -800,14 +522,8 @@ def cmd_list(args):
 
 # --------------------------------------------------------------------------------------------
 
-class Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.print_usage(sys.stderr)
-        die(f"usage error: {message}")
-
-
 def main(argv=None):
-    ap = Parser(prog="bench.py", description="accelvp benchmark suites and the performance-regression gate "
+    ap = Parser(prog="bench.py", tag="bench", description="accelvp benchmark suites and the performance-regression gate "
                                              "(docs/benchmarks.md). Exit codes: 0 ok, 1 failed case or "
                                              "regression, 2 usage or suite error.")
     sub = ap.add_subparsers(dest="cmd", metavar="{run,compare,update-baseline,list}")

@@ -6,7 +6,8 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
   libsystemc-dev catch2 libboost-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev
-  python3 python3-yaml
+  python3 python3-yaml python3-matplotlib
+  slurm-wlm munge
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf gdb-multiarch
 )
 

@@ -135,6 +135,16 @@ int sc_main(int argc, char* argv[]) {
     auto* bench_cmd = app.add_subcommand("bench", "benchmark suites and the regression gate: run SUITE | compare | "
                                                   "update-baseline | list (runs tools/bench.py; see its --help)");
     bench_cmd->prefix_command();
+    // Sweeps, plots and reports: tools/sweep.py, plot.py, report.py (docs/benchmarks.md), forwarded like bench.
+    const std::vector<std::pair<std::string, CLI::App*>> scripts{
+        {"bench", bench_cmd},
+        {"sweep", app.add_subcommand("sweep", "parameter sweep: SPEC.yaml [-j N] [--out DIR] [--backend local|slurm] "
+                                              "(runs tools/sweep.py; see its --help)")},
+        {"plot", app.add_subcommand("plot", "PNG plot of a results CSV: CSV --x COL --y COL [--series COL] "
+                                            "[--kind line|bar|heatmap] -o out.png (runs tools/plot.py)")},
+        {"report", app.add_subcommand("report", "Markdown/HTML report of a bench or sweep results directory: DIR "
+                                                "[-o report.md] [--html report.html] (runs tools/report.py)")}};
+    for (const auto& s : scripts) s.second->prefix_command();
 
     try {
         app.parse(argc, argv);
@@ -145,10 +155,11 @@ int sc_main(int argc, char* argv[]) {
 
     try {
         if (app.got_subcommand("list")) return list_cmd();
-        if (app.got_subcommand("bench")) {
-            const std::string script = std::string(ACCELVP_SOURCE_DIR) + "/tools/bench.py";
+        for (const auto& s : scripts) {
+            if (!s.second->parsed()) continue;
+            const std::string script = std::string(ACCELVP_SOURCE_DIR) + "/tools/" + s.first + ".py";
             std::vector<std::string> args{"python3", script};
-            for (const auto& a : bench_cmd->remaining()) args.push_back(a);
+            for (const auto& a : s.second->remaining()) args.push_back(a);
             std::vector<char*> argv_c;
             for (auto& a : args) argv_c.push_back(a.data());
             argv_c.push_back(nullptr);

@@ -8,12 +8,15 @@ import csv
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from testkit import check, failed, finish, test  # noqa: E402
+from scripts import FAKE_ACCELVP_ARGS, debian_python, fake_program, run_main, run_script  # noqa: E402
+
+debian_python(("yaml", "python3-yaml"))
+import bench as bench_tool  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BENCH = os.path.join(ROOT, "tools", "bench.py")
@@ -22,22 +25,7 @@ TMP = tempfile.mkdtemp(prefix="accelvp-bench-test-")
 # A stand-in for accelvp: `run` writes a stats file whose numbers follow from the arguments.
 # -c fail: the workload fails (exit 1, stats with error); -c bad: config error (exit 2, empty
 # stats file, as accelvp leaves it); -p workload.bytes=N gives cycles N // 100.
-FAKE = r'''#!PYTHON
-import json, sys
-
-a = sys.argv[1:]
-if a == ["--version"]:
-    print("accelvp 0.0-fake"); sys.exit(0)
-assert a[0] == "run", a
-opts, params, i = {}, {}, 1
-while i < len(a):
-    if a[i] in ("--quiet",):
-        i += 1; continue
-    if a[i] == "-p":
-        k, v = a[i + 1].split("=", 1); params[k] = v
-    else:
-        opts[a[i]] = a[i + 1]
-    i += 2
+FAKE = FAKE_ACCELVP_ARGS + r'''assert a[0] == "run", a
 cfg = opts["-c"]
 stats = opts["--stats"]
 open(stats, "a").close()
@@ -58,14 +46,12 @@ sys.exit(1 if cfg == "fail" else 0)
 
 
 def bench(*args, expect=None):
-    p = subprocess.run([sys.executable, BENCH, *args], capture_output=True, text=True, timeout=120)
-    if expect is not None and p.returncode != expect:
-        raise AssertionError(f"bench.py {' '.join(args)}: exit {p.returncode}, expected {expect}\n"
-                             f"stdout: {p.stdout[-3000:]}\nstderr: {p.stderr[-3000:]}")
-    return p
+    """bench.py's main() in this process (bench_cli() runs it as a program)."""
+    return run_main(bench_tool, *args, expect=expect)
 
 
-
+def bench_cli(*args, expect=None):
+    return run_script(BENCH, *args, expect=expect)
 
 
 def write(name, text):
@@ -76,12 +62,7 @@ def write(name, text):
 
 
 def fake_accelvp():
-    path = os.path.join(TMP, "fake-accelvp")
-    if not os.path.exists(path):
-        with open(path, "w") as f:
-            f.write(FAKE.replace("PYTHON", sys.executable))
-        os.chmod(path, 0o755)
-    return path
+    return fake_program(TMP, "fake-accelvp", FAKE)
 
 
 def suite_error(text, *expected):
@@ -149,7 +130,7 @@ def bad_values_name_case_and_key():
 
 @test
 def unknown_suite_name_is_exit_2():
-    p = bench("run", "nosuch-suite", expect=2)
+    p = bench_cli("run", "nosuch-suite", expect=2)
     check("no suite named 'nosuch-suite'" in p.stderr and "smoke" in p.stderr, p.stderr)
 
 
@@ -419,7 +400,7 @@ def unreadable_inputs_are_exit_2():
     p = bench("compare", "--baseline", path, path, expect=2)
     check("not valid JSON" in p.stderr, p.stderr)
     bench("compare", "--baseline", path, expect=2)   # missing RESULTS
-    bench("frobnicate", expect=2)
+    bench_cli("frobnicate", expect=2)
 
 
 if not failed():

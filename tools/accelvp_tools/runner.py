@@ -1,0 +1,185 @@
+"""Running accelvp cases: one `accelvp run --stats` process per case (bench cases, sweep
+points), the result entry of a case, a thread pool of such processes, and the progress display."""
+import concurrent.futures
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+# Summary keys listed first in tables and CSVs; the others follow alphabetically.
+SUMMARY_FIRST = ("cycles", "simulated_ns", "device_ns")
+# What identifies a case's run: results made with another definition are not comparable.
+DEFINITION_KEYS = ("config", "workload", "mode", "seed", "overrides")
+
+
+def case_command(accelvp, c, stats_path, trace_path=None):
+    cmd = [accelvp, "run", "--quiet", "--stats", stats_path, "-c", c["config"], "-w", c["workload"],
+           "--mode", c["mode"], "--seed", str(c["seed"])]
+    if trace_path:
+        cmd += ["--trace", trace_path]
+    for o in c["overrides"]:
+        cmd += ["-p", o]
+    return cmd
+
+
+def deterministic_part(stats):
+    """Everything in a stats document that must repeat exactly."""
+    return {k: v for k, v in stats.items() if k not in ("wall_s", "host")}  # host-dependent fields
+
+
+def case_failed(r):
+    return r.get("exit_code") != 0 or r.get("error") is not None or r.get("verified") is False
+
+
+def run_one(accelvp, c, out_dir, repeat):
+    """Run one case `repeat` times (the fastest run's wall time counts); its stats go to
+    out_dir/cases/NAME.json (and its trace to NAME.trace.json when c['trace']). Returns its
+    result entry."""
+    cases_dir = os.path.join(out_dir, "cases")
+    final = os.path.join(cases_dir, c["name"] + ".json")
+    trace = os.path.join(cases_dir, c["name"] + ".trace.json") if c.get("trace") else None
+    res = {k: c[k] for k in ("name", "config", "workload", "mode", "seed", "overrides", "tolerance")}
+    if "description" in c:
+        res["description"] = c["description"]
+    res.update({"stats": os.path.relpath(final, out_dir), "exit_code": None, "error": None, "verified": None,
+                "wall_s": None, "wall_s_runs": [], "simulated_ns": None, "summary": {}, "speed": None,
+                "command": " ".join(case_command("accelvp", c, "FILE", "TRACE" if trace else None)[1:])})
+    if trace:
+        res["trace"] = os.path.relpath(trace, out_dir)
+    best, first = None, None
+    for _ in range(repeat):
+        fd, tmp = tempfile.mkstemp(prefix=c["name"] + ".", suffix=".json.tmp", dir=cases_dir)
+        os.close(fd)
+        os.unlink(tmp)  # accelvp creates it; an empty leftover would hide a run that wrote nothing
+        try:
+            p = subprocess.run(case_command(accelvp, c, tmp, trace), capture_output=True, text=True,
+                               timeout=c["timeout_s"])
+        except subprocess.TimeoutExpired:
+            res.update(exit_code=-1, error=f"timed out after {c['timeout_s']} s (timeout_s)")
+            break
+        except OSError as e:
+            res.update(exit_code=-1, error=f"cannot run {accelvp}: {e.strerror}")
+            break
+        stats = None
+        try:
+            if os.path.getsize(tmp) > 0:
+                with open(tmp) as f:
+                    stats = json.load(f)
+        except (OSError, ValueError):
+            stats = None
+        res["exit_code"] = p.returncode
+        if p.returncode != 0 or stats is None:
+            msg = (p.stderr.strip().splitlines() or [f"exit code {p.returncode}, no stats written"])[-1]
+            res["error"] = (stats or {}).get("error") or msg
+            if stats is not None:
+                os.replace(tmp, final)
+                res.update(summary=stats.get("summary", {}), simulated_ns=stats.get("simulated_ns"),
+                           verified=stats.get("workload", {}).get("verified"), wall_s=stats.get("wall_s"))
+            elif os.path.exists(tmp):
+                os.unlink(tmp)
+            break
+        res["wall_s_runs"].append(stats["wall_s"])
+        if first is None:
+            first = deterministic_part(stats)
+        elif deterministic_part(stats) != first:
+            res.update(exit_code=-1, error="not deterministic: repeated runs gave different stats")
+            os.unlink(tmp)
+            break
+        if best is None or stats["wall_s"] < best["wall_s"]:
+            best = stats
+            os.replace(tmp, final)
+        else:
+            os.unlink(tmp)
+    if best is not None and res["error"] is None:
+        res.update(summary=best.get("summary", {}), simulated_ns=best.get("simulated_ns"),
+                   verified=best.get("workload", {}).get("verified"), wall_s=best["wall_s"],
+                   freq_mhz=best.get("config", {}).get("chip.freq_mhz"))
+        if best["wall_s"] > 0 and best.get("simulated_ns"):
+            res["speed"] = best["simulated_ns"] / best["wall_s"]
+        if res["verified"] is False:
+            res["error"] = "the workload's results did not verify"
+    return res
+
+
+def run_pool(cases, jobs, work, progress):
+    """Run work(case) for every case in `jobs` threads (each runs an accelvp process);
+    progress.finished() is called as each completes. Returns {name: result}."""
+    results = {}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        futs = {pool.submit(work, c): c for c in cases}
+        try:
+            for fut in concurrent.futures.as_completed(futs):
+                r = fut.result()
+                results[r["name"]] = r
+                progress.finished(r)
+        except KeyboardInterrupt:
+            for f in futs:
+                f.cancel()
+            raise
+    return results
+
+
+def summary_columns(entries):
+    """The summary keys of these results: cycles, simulated_ns, device_ns first, then the rest
+    alphabetically; simulated_ns is always there."""
+    keys = set()
+    for r in entries:
+        keys.update((r.get("summary") or {}).keys())
+    cols = [k for k in SUMMARY_FIRST if k in keys] + sorted(keys - set(SUMMARY_FIRST))
+    if "simulated_ns" not in cols:
+        cols.insert(1 if "cycles" in cols else 0, "simulated_ns")
+    return cols
+
+
+def summary_values(r, cols):
+    s = dict(r.get("summary") or {})
+    s.setdefault("simulated_ns", r.get("simulated_ns"))
+    return [s.get(k) for k in cols]
+
+
+class Progress:
+    """One line per finished case on stderr; on a terminal also a progress bar under them,
+    redrawn in place."""
+
+    BAR = 30
+
+    def __init__(self, total, stream=sys.stderr, width=36):
+        self.total, self.done, self.failed = total, 0, 0
+        self.stream, self.tty = stream, stream.isatty()
+        self.lock = threading.Lock()
+        self.t0 = time.monotonic()
+        self.width = width
+
+    def _bar(self):
+        fill = self.BAR * self.done // max(self.total, 1)
+        el = time.monotonic() - self.t0
+        eta = f", ETA {el / self.done * (self.total - self.done):.0f} s" if self.done else ""
+        return (f"  [{'#' * fill}{'.' * (self.BAR - fill)}] {self.done}/{self.total} done, "
+                f"{self.failed} failed, {el:.1f} s{eta}")
+
+    def start(self):
+        if self.tty and self.total:
+            self.stream.write(self._bar())
+            self.stream.flush()
+
+    def finished(self, r, note=None):
+        with self.lock:
+            self.done += 1
+            bad = case_failed(r)
+            self.failed += bad
+            width = len(str(self.total))
+            wall = f"{r['wall_s']:.3f} s" if r.get("wall_s") is not None else "-"
+            line = f"[{self.done:>{width}}/{self.total}] {'FAIL' if bad else 'ok  '} {r['name']:<{self.width}} {wall}"
+            if bad:
+                line += f"  {r['error']}"
+            if note:
+                line += f"  {note}"
+            if self.tty:
+                self.stream.write("\r\033[K")
+            self.stream.write(line + "\n")
+            if self.tty and self.done < self.total:
+                self.stream.write(self._bar())
+            self.stream.flush()
