@@ -83,6 +83,18 @@ typedef struct aax_boot_params {
     aax_boot_ring rings[AAX_BOOT_MAX_RINGS];
 } aax_boot_params;
 
+/* ---- mailbox messages (AAX_REG_MBOX_H2F / MBOX_F2H) --------------------------- */
+/* A message is [31:24] command, [23:0] argument; the reply is AAX_MBOX_REPLY | [30:24]
+ * status (0 = ok, AAX_MBOX_ST_UNKNOWN) | [23:0] value. One message in flight at a time. */
+#define AAX_MBOX_CMD_SHIFT      24u
+#define AAX_MBOX_ARG_MASK       0xFFFFFFu
+#define AAX_MBOX_PING           0x01u /* reply value = argument + 1 */
+#define AAX_MBOX_JOBS           0x02u /* reply value = jobs the firmware completed (low 24 bits) */
+#define AAX_MBOX_REPLY          (1u << 31)
+#define AAX_MBOX_ST_SHIFT       24u
+#define AAX_MBOX_ST_UNKNOWN     1u    /* unknown command */
+#define AAX_MBOX_MSG(cmd, arg)  (((uint32_t)(cmd) << AAX_MBOX_CMD_SHIFT) | ((arg) & AAX_MBOX_ARG_MASK))
+
 /* ---- firmware log: a byte ring in device memory ------------------------------ */
 /* The firmware appends text at write_pos (mod capacity); readers read from their own
  * position. A reader that fell more than `capacity` behind has lost the oldest text. */

@@ -52,7 +52,7 @@
 #define AAX_REG_IRQ_RAW         0x0208u /* RO */
 
 /* Interrupt lines (bit numbers of IRQ_RAW/STATUS/MASK) and their masks. */
-#define AAX_IRQ_LINE_EVENT      0u   /* reserved for the firmware event queue */
+#define AAX_IRQ_LINE_EVENT      0u   /* firmware event: a mailbox reply (MBOX_F2H) */
 #define AAX_IRQ_LINE_ERROR      1u   /* a queue stopped on an error: see ERR_* */
 #define AAX_IRQ_LINE_MMU        2u   /* reserved: MMU fault */
 #define AAX_IRQ_LINE_BOOT       3u   /* reserved: boot handshake */
@@ -112,6 +112,12 @@
 #define AAX_CQ_CTRL_IRQ_EN      (1u << 1)
 
 #define AAX_DOORBELL(r)         (0x3000u + 8u * (r)) /* WO new TAIL of ring r */
+
+/* Firmware mailbox (chips with a control core): one 32-bit message each way. Writing
+ * MBOX_H2F interrupts the firmware; its reply lands in MBOX_F2H and raises the event line.
+ * Messages: abi/aax_boot.h, AAX_MBOX_*. */
+#define AAX_REG_MBOX_H2F        0x1C00u /* WO host -> firmware message */
+#define AAX_REG_MBOX_F2H        0x1C04u /* RO firmware -> host reply (AAX_MBOX_REPLY set when fresh) */
 
 /* ---- sync block: 0x4000 - 0x7FFF --------------------------------------------- */
 #define AAX_MAX_SEMS            1024u

@@ -30,6 +30,7 @@
 #define AAX_FW_INT_ENABLE       0xA004u /* RW, reset 0; not changed by the host's soft reset */
 #define AAX_FW_INT_DOORBELL     (1u << 0)  /* a ring's doorbell was written: see DOORBELLS */
 #define AAX_FW_INT_RESET        (1u << 1)  /* the host reset a ring or the device: see RESETS */
+#define AAX_FW_INT_MAILBOX      (1u << 2)  /* the host wrote MBOX_H2F: read FW_MBOX_H2F */
 #define AAX_FW_INT_EQ_SHIFT     16u        /* bit 16 + q: engine queue q finished a command buffer */
 #define AAX_FW_INT_EQ(q)        (1u << (AAX_FW_INT_EQ_SHIFT + (q)))
 #define AAX_FW_DOORBELLS        0xA008u /* RW1C bit r: ring r's doorbell was written since the last clear */
@@ -38,6 +39,10 @@
                                             firmware clears BUSY. Bit 31: the host soft-reset the device
                                             (rings, CQs, engine queues aborted): drop every job */
 #define AAX_FW_RESETS_SOFT      (1u << 31)
+
+/* ---- mailbox, firmware side -------------------------------------------------------- */
+#define AAX_FW_MBOX_H2F         0xA010u /* RO the host's last message */
+#define AAX_FW_MBOX_F2H         0xA014u /* WO reply: the host reads it in MBOX_F2H; raises the event line */
 
 /* ---- per-ring firmware view: what the host reads in RING_HEAD/STATUS/JOBS_DONE ---- */
 #define AAX_FW_RING(r)          (0xA100u + 0x10u * (r))

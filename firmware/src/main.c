@@ -1,7 +1,7 @@
 /* accelvp control-core firmware: boot handshake, then the job scheduler.
  *
  * The firmware owns scheduling (abi/aax_sched.h): it sleeps in wfi until its interrupt
- * controller reports a doorbell, a reset or a finished engine queue (or the timer fires
+ * controller reports a doorbell, a reset, a mailbox message or a finished engine queue (or the timer fires
  * for the heartbeat or a job's watchdog), then for every ring it
  *   - takes the job at HEAD, validates the descriptor, starts the ring's engine queue;
  *   - when the engine queue finishes, writes the fence and the completion record into
@@ -39,6 +39,7 @@ static uint32_t heartbeat;
 static uint32_t timer_mhz = 1;
 static uint64_t next_heartbeat; /* mtime */
 static uint32_t n_rings, n_cqs;
+static uint32_t jobs_completed;
 static struct ring_job jobs[AAX_FW_MAX_EQS];
 static uint64_t window = ~0ull; /* chip address the bus window maps, ~0 = unknown */
 static volatile uint32_t guard_active, guard_fault;
@@ -217,6 +218,7 @@ static void finish_job(uint32_t r, struct ring_job *j, struct outcome o)
         reg_write(AAX_FW_RING(r) + AAX_FW_RING_HEAD, (reg_read(AAX_FW_RING(r) + AAX_FW_RING_HEAD) + 1) % (1u << log2));
     j->busy = 0;
     if (o.status == AAX_OK) {
+        ++jobs_completed;
         reg_write(AAX_FW_RING(r) + AAX_FW_RING_JOBS_DONE, reg_read(AAX_FW_RING(r) + AAX_FW_RING_JOBS_DONE) + 1);
         reg_write(AAX_FW_RING(r) + AAX_FW_RING_STATE, 0);
         if ((j->d.flags & AAX_JOB_IRQ) && c < n_cqs && (reg_read(AAX_CQ_BASE(c) + AAX_CQ_CTRL) & AAX_CQ_CTRL_IRQ_EN))
@@ -348,6 +350,27 @@ static uint64_t watchdog(uint64_t now)
     return next;
 }
 
+/* One host message: answer it (the reply raises the host's event line). */
+static void mailbox(void)
+{
+    const uint32_t msg = reg_read(AAX_FW_MBOX_H2F);
+    const uint32_t arg = msg & AAX_MBOX_ARG_MASK;
+    uint32_t reply;
+    switch (msg >> AAX_MBOX_CMD_SHIFT) {
+    case AAX_MBOX_PING:
+        reply = (arg + 1) & AAX_MBOX_ARG_MASK;
+        break;
+    case AAX_MBOX_JOBS:
+        reply = jobs_completed & AAX_MBOX_ARG_MASK;
+        break;
+    default:
+        reply = AAX_MBOX_ST_UNKNOWN << AAX_MBOX_ST_SHIFT;
+        logf("mailbox: unknown command 0x%02lx", (unsigned long)(msg >> AAX_MBOX_CMD_SHIFT));
+        break;
+    }
+    reg_write(AAX_FW_MBOX_F2H, reply);
+}
+
 static void serve(void)
 {
     const uint32_t pending = reg_read(AAX_FW_INT_PENDING);
@@ -357,6 +380,8 @@ static void serve(void)
         reg_write(AAX_FW_INT_PENDING, pending); /* ack first: new events re-raise */
     if (pending & AAX_FW_INT_RESET)
         handle_resets();
+    if (pending & AAX_FW_INT_MAILBOX)
+        mailbox();
     if (pending & AAX_FW_INT_DOORBELL)
         reg_write(AAX_FW_DOORBELLS, reg_read(AAX_FW_DOORBELLS)); /* every ring is scanned below */
     for (r = 0; r < n_rings; ++r)
@@ -414,7 +439,8 @@ int main(void)
 
     /* Interrupts wake wfi; they are served in the loop below, never in a handler. */
     reg_write(AAX_FW_INT_ENABLE,
-              AAX_FW_INT_DOORBELL | AAX_FW_INT_RESET | (((1u << n_rings) - 1) << AAX_FW_INT_EQ_SHIFT));
+              AAX_FW_INT_DOORBELL | AAX_FW_INT_RESET | AAX_FW_INT_MAILBOX |
+                  (((1u << n_rings) - 1) << AAX_FW_INT_EQ_SHIFT));
     next_heartbeat = mtime() + (uint64_t)timer_mhz * 1000u;
     set_mtimecmp(next_heartbeat);
     csr_set(mie, MIE_MTIE | MIE_MEIE);

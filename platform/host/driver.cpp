@@ -100,7 +100,7 @@ int driver::probe() {
     }
 
     const unsigned n = std::min({max_rings_, info_.rings, info_.cqs, info_.msix_vectors - 2});
-    uint32_t mask = 0xFFFFFFFFu & ~AAX_IRQ_ERROR;
+    uint32_t mask = 0xFFFFFFFFu & ~AAX_IRQ_ERROR & ~(has_core ? AAX_IRQ_EVENT : 0u);  // EVENT: mailbox replies
     rings_.resize(n);
     for (unsigned r = 0; r < n; ++r) {
         ring_ctx& R = rings_[r];
@@ -128,6 +128,7 @@ int driver::probe() {
         mask &= ~AAX_IRQ_CQ(r);
     }
     wr(AAX_REG_IRQ_MASK, mask);
+    has_core_ = has_core;
     if (has_core) {
         if (int rc = boot_firmware()) return rc;
     }
@@ -258,6 +259,18 @@ int driver::submit(unsigned ring, uint64_t cmdbuf, uint32_t size, uint32_t flags
     R.inflight.push_back(seq);
     ++submits_;
     return 0;
+}
+
+int driver::mailbox(uint32_t msg, uint32_t& reply, const sc_core::sc_time& timeout) {
+    if (!probed_ || !has_core_) return -ENODEV;
+    const sc_core::sc_time deadline = sc_core::sc_time_stamp() + timeout;
+    wr(AAX_REG_MBOX_H2F, msg);
+    for (;;) {
+        reply = rd(AAX_REG_MBOX_F2H);
+        if (reply & AAX_MBOX_REPLY) return 0;
+        if (sc_core::sc_time_stamp() >= deadline) return -ETIMEDOUT;
+        sc_core::wait(deadline - sc_core::sc_time_stamp(), mbox_ev_);
+    }
 }
 
 void driver::signal(uint32_t seq, const fence_result& res) {
@@ -401,6 +414,7 @@ void driver::irq_thread() {
         // Errors first: a failed ring is marked stopped before any of its fences is
         // signalled, so no new job slips in before the reset drops the queue.
         if (status & AAX_IRQ_ERROR) handle_error();
+        if (status & AAX_IRQ_EVENT) mbox_ev_.notify(sc_core::SC_ZERO_TIME);
         for (auto& R : rings_) drain_cq(R);
     }
 }

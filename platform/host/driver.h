@@ -88,6 +88,9 @@ public:
     // of the firmware's log ring read back from device memory (debug reads, no time).
     uint32_t firmware_version() const { return fw_version_; }
     std::string firmware_log();
+    // One message to the firmware's mailbox (abi/aax_boot.h AAX_MBOX_*) and its reply,
+    // delivered by the event interrupt. 0, -ENODEV (no control core) or -ETIMEDOUT.
+    int mailbox(uint32_t msg, uint32_t& reply, const sc_core::sc_time& timeout);
     host_system& host() { return host_; }
 
 private:
@@ -127,6 +130,7 @@ private:
     uint32_t fw_version_ = 0;
     uint64_t fw_log_addr_ = 0;
     device_info info_;
+    bool has_core_ = false;
     bool probed_ = false;
     std::unique_ptr<range_allocator> devmem_, hostmem_;
     std::vector<ring_ctx> rings_;
@@ -135,6 +139,7 @@ private:
     uint32_t next_seq_ = 1;
     std::vector<error_record> errors_;
     sc_core::sc_event recovered_ev_;  // a stopped ring was reset
+    sc_core::sc_event mbox_ev_;       // the event line fired (a mailbox reply)
 
     counter submits_{"submits", "jobs submitted"};
     counter completions_{"completions", "completion records consumed"};

@@ -2,6 +2,7 @@
 // default) the firmware takes the jobs from the rings, runs them on the engine queues,
 // writes the completion records and enforces job timeouts with its watchdog. The
 // hardware scheduler (cpu.enabled=false) keeps working.
+#include <cerrno>
 #include <cstring>
 
 #include "abi/aax_sched.h"
@@ -159,4 +160,39 @@ TEST_CASE("A ring reset while the firmware runs a job drops that job and keeps l
     REQUIRE(rc_long == -ETIMEDOUT);
     REQUIRE(rc_next == 0);
     REQUIRE(jobs_done == 1);
+}
+
+TEST_CASE("The firmware answers mailbox messages through the event interrupt", "[firmware][mailbox]") {
+    int rc_ping = 1, rc_jobs = 1, rc_bad = 1;
+    uint32_t ping = 0, jobs = 0, bad = 0;
+    harness h;
+    h.run([&](uapi::device& dev, workload_context&) {
+        auto& drv = dev.drv();
+        const sc_core::sc_time to(100, sc_core::SC_US);
+        rc_ping = drv.mailbox(AAX_MBOX_MSG(AAX_MBOX_PING, 41), ping, to);
+        cmdbuf_builder cb;
+        cb.nop();
+        uapi::wait_args w;
+        for (int i = 0; i < 3; ++i) wait_job(dev, submit(dev, cb.bytes()), w);
+        rc_jobs = drv.mailbox(AAX_MBOX_MSG(AAX_MBOX_JOBS, 0), jobs, to);
+        rc_bad = drv.mailbox(AAX_MBOX_MSG(0x7E, 0), bad, to);
+    });
+    REQUIRE(h.finished());
+    REQUIRE(rc_ping == 0);
+    REQUIRE(ping == (AAX_MBOX_REPLY | 42u));
+    REQUIRE(rc_jobs == 0);
+    REQUIRE(jobs == (AAX_MBOX_REPLY | 3u));
+    REQUIRE(rc_bad == 0);
+    REQUIRE(bad == (AAX_MBOX_REPLY | AAX_MBOX_ST_UNKNOWN << AAX_MBOX_ST_SHIFT));
+}
+
+TEST_CASE("Without a control core the mailbox is absent", "[qman][mailbox]") {
+    int rc = 0;
+    harness h({"cpu.enabled=false"});
+    h.run([&](uapi::device& dev, workload_context&) {
+        uint32_t r = 0;
+        rc = dev.drv().mailbox(AAX_MBOX_MSG(AAX_MBOX_PING, 1), r, sc_core::sc_time(10, sc_core::SC_US));
+    });
+    REQUIRE(h.finished());
+    REQUIRE(rc == -ENODEV);
 }

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "abi/aax_boot.h"
 #include "abi/aax_regs.h"
 #include "tlm/core/log.h"
 #include "tlm/core/timeline.h"
@@ -126,6 +127,14 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
                 regs_.find(off - bar_base)->value = 0;
         }
     });
+    // Firmware mailbox: exists with the firmware scheduler only (else writes are ignored).
+    regs_.add("mbox_h2f", AAX_REG_MBOX_H2F - bar_base, 0, reg_access::wo).write_cb([this](uint32_t v) {
+        if (!p_.firmware) return;
+        mbox_h2f_ = v;
+        mbox_f2h_ &= ~AAX_MBOX_REPLY;  // the previous reply is stale now
+        fw_raise(AAX_FW_INT_MAILBOX);
+    });
+    regs_.add("mbox_f2h", AAX_REG_MBOX_F2H - bar_base, 0, reg_access::ro).read_cb([this] { return mbox_f2h_; });
     regs_.add("err_job_id", AAX_REG_ERR_JOB_ID - bar_base, 0, reg_access::ro);
     regs_.add("err_offset", AAX_REG_ERR_OFFSET - bar_base, 0, reg_access::ro);
     regs_.add("err_addr_lo", AAX_REG_ERR_ADDR_LO - bar_base, 0, reg_access::ro);
@@ -186,6 +195,12 @@ void queue_manager::declare_fw_registers() {
     fw_regs_.add("resets", AAX_FW_RESETS - b, 0, reg_access::w1c)
         .read_cb([this] { return fw_resets_; })
         .write_cb([this](uint32_t w) { fw_resets_ &= ~w; });
+
+    fw_regs_.add("mbox_h2f", AAX_FW_MBOX_H2F - b, 0, reg_access::ro).read_cb([this] { return mbox_h2f_; });
+    fw_regs_.add("mbox_f2h", AAX_FW_MBOX_F2H - b, 0, reg_access::wo).write_cb([this](uint32_t v) {
+        mbox_f2h_ = v | AAX_MBOX_REPLY;
+        irq_out->raise(AAX_IRQ_LINE_EVENT);
+    });
 
     for (unsigned r = 0; r < rings_.size(); ++r) {
         ring_state& R = *rings_[r];
