@@ -43,7 +43,7 @@ queue_manager::params queue_manager::from_config(const config& c, const std::str
 
 queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
     : sc_module(name), reg_socket("reg_socket"), bus_socket("bus_socket"), dma_socket("dma_socket"),
-      sync_socket("sync_socket"), irq_out("irq_out"), reset_in("reset_in"), p_(p), regs_(this->name()), cqs_(p.cqs) {
+      sync_socket("sync_socket"), irq_out("irq_out"), mmu_ctx("mmu_ctx"), reset_in("reset_in"), p_(p), regs_(this->name()), cqs_(p.cqs) {
     reg_socket.register_b_transport(this, &queue_manager::reg_b_transport);
     reg_socket.register_transport_dbg(this, &queue_manager::reg_dbg);
     reset_in.bind(*this);
@@ -197,10 +197,11 @@ uint8_t queue_manager::bus(tlm::tlm_command cmd, uint64_t addr, void* data, uint
 }
 
 uint8_t queue_manager::dispatch(tlm_utils::simple_initiator_socket<queue_manager>& s, const uint8_t* pkt, uint32_t len,
-                                uint64_t deadline_ps, sc_core::sc_time& delay, uint64_t& err_addr) {
+                                uint64_t deadline_ps, sc_core::sc_time& delay, uint64_t& err_addr, uint16_t asid) {
     tlm::tlm_generic_payload t;
     command_ext ext;
     ext.deadline_ps = deadline_ps;
+    ext.asid = asid;
     std::vector<uint8_t> copy(pkt, pkt + len);  // engines get their own copy of the packet
     init_payload(t, tlm::TLM_WRITE_COMMAND, 0, copy.data(), len);
     extension_guard<command_ext> g(t, &ext);
@@ -238,7 +239,7 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
     delay += sc_core::sc_time(p_.decode_ns, sc_core::SC_NS);
     switch (h.opcode) {
     case AAX_OP_NOP: break;
-    case AAX_OP_DMA: f.status = dispatch(dma_socket, pkt, len, deadline_ps, delay, f.addr); break;
+    case AAX_OP_DMA: f.status = dispatch(dma_socket, pkt, len, deadline_ps, delay, f.addr, rings_[r]->asid); break;
     case AAX_OP_SEM_SIGNAL:
     case AAX_OP_SEM_WAIT: f.status = dispatch(sync_socket, pkt, len, deadline_ps, delay, f.addr); break;
     case AAX_OP_FENCE: {
@@ -292,10 +293,13 @@ queue_manager::failure queue_manager::run_job(unsigned r, const aax_job_desc& d,
         f.status = AAX_ERR_BAD_JOB;
         return f;
     }
-    if (d.asid != 0 || ring_reg(r, AAX_RING_ASID) != 0) {
+    // ASID 0 is physical; another needs an enabled MMU context, and RING_ASID != 0 pins the ring to one.
+    const uint32_t ring_asid = ring_reg(r, AAX_RING_ASID);
+    if ((d.asid != 0 && !(mmu_ctx.size() && mmu_ctx->context_enabled(d.asid))) || (ring_asid && ring_asid != d.asid)) {
         f.status = AAX_ERR_BAD_ASID;
         return f;
     }
+    R.asid = d.asid;
     delay += sc_core::sc_time(p_.job_ns, sc_core::SC_NS);
     if (d.flags & AAX_JOB_NULL) return f;
     const uint64_t deadline = d.timeout_us ? abs_ps(delay) + static_cast<uint64_t>(d.timeout_us) * 1000000ull : 0;
