@@ -26,6 +26,7 @@ device_ctrl::caps ctrl_caps(const config& c) {
     k.devmem_size = c.get_uint("mem.size");
     k.host_window = c.get_uint("addr.host_window_base");
     k.control_core = c.get_bool("cpu.enabled");
+    k.mmu = c.get_bool("mmu.enabled");
     return k;
 }
 } // namespace
