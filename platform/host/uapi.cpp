@@ -40,7 +40,11 @@ std::unique_ptr<device> device::open(driver& d, int* err) {
 }
 
 device::~device() {
-    for (const auto& [id, b] : vms_) drv_.vm()->destroy(static_cast<uint16_t>(id));
+    // Like close(): tear down the file's address spaces -- on the device only from a thread
+    // that may still wait (not while the simulation unwinds it).
+    const auto proc = sc_core::sc_get_current_process_handle();
+    const bool can_wait = proc.valid() && proc.proc_kind() == sc_core::SC_THREAD_PROC_ && !sc_core::sc_is_unwinding();
+    for (const auto& [id, b] : vms_) drv_.vm()->destroy(static_cast<uint16_t>(id), can_wait);
     for (const auto& [h, b] : bos_) b.host ? drv_.free_host(b.addr) : drv_.free_device(b.addr);
 }
 

@@ -218,11 +218,13 @@ int vm_manager::create(uint16_t& asid) {
     return 0;
 }
 
-int vm_manager::destroy(uint16_t asid) {
+int vm_manager::destroy(uint16_t asid, bool program_device) {
     auto it = spaces_.find(asid);
     if (it == spaces_.end()) return -ENOENT;
-    drv_.wr(AAX_MMU_CTX(asid) + AAX_MMU_CTX_CTRL, 0);
-    invalidate(asid, AAX_MMU_INV_ASID);
+    if (program_device) {
+        drv_.wr(AAX_MMU_CTX(asid) + AAX_MMU_CTX_CTRL, 0);
+        invalidate(asid, AAX_MMU_INV_ASID);
+    }
     spaces_.erase(it);  // frees the tables
     return 0;
 }

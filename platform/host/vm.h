@@ -90,8 +90,9 @@ public:
     uint32_t contexts() const { return contexts_; }
     // 0 and a fresh ASID with an empty, enabled context; -ENOSPC, -ENOMEM, -EIO.
     int create(uint16_t& asid);
-    // Disable the context, invalidate its TLB entries, free its tables. -ENOENT.
-    int destroy(uint16_t asid);
+    // Disable the context, invalidate its TLB entries (only with program_device), free
+    // its tables. -ENOENT.
+    int destroy(uint16_t asid, bool program_device = true);
     bool exists(uint16_t asid) const { return spaces_.count(asid) != 0; }
     int bind(uint16_t asid, uint64_t va, uint64_t pa, uint64_t size, uint64_t perms, bool allow_2m = true);
     // Unmap and invalidate the removed pages in the TLB (by VA for a few pages, else by ASID).

@@ -133,6 +133,19 @@ void run(bench& b, std::function<void(bench&)> f) {
 
 constexpr uint64_t rw = AAX_PTE_READ | AAX_PTE_WRITE;
 
+// Two 4 KiB pages at VA 0x7000_0000 in context 1; the duration of an 8-byte read at each va.
+std::vector<uint64_t> timed_reads(bench& b, const std::vector<uint64_t>& vas) {
+    auto pt = b.editor();
+    REQUIRE(pt->map(0x7000'0000, 0x300000, 0x2000, rw, false) == 0);
+    uint64_t v = 0;
+    std::vector<uint64_t> ps;
+    run(b, [&](bench& t) {
+        t.enable(1, pt->root());
+        for (uint64_t va : vas) ps.push_back(t.access(1, tlm::TLM_READ_COMMAND, va, &v, 8).ps);
+    });
+    return ps;
+}
+
 } // namespace
 
 TEST_CASE("MMU translates 4 KiB and 2 MiB pages of a hand-built table", "[mmu]") {
@@ -172,15 +185,7 @@ TEST_CASE("MMU translates 4 KiB and 2 MiB pages of a hand-built table", "[mmu]")
 
 TEST_CASE("MMU TLB hit costs the lookup and a miss adds four timed PTE reads", "[mmu][timing]") {
     bench b;
-    auto pt = b.editor();
-    REQUIRE(pt->map(0x7000'0000, 0x300000, 0x2000, rw, false) == 0);
-    uint64_t v = 0;
-    std::vector<uint64_t> ps;
-    run(b, [&](bench& t) {
-        t.enable(2, pt->root());
-        for (uint64_t va : {0x7000'0000ull, 0x7000'0008ull, 0x7000'1000ull, 0x7000'1010ull})
-            ps.push_back(t.access(2, tlm::TLM_READ_COMMAND, va, &v, 8).ps);
-    });
+    const auto ps = timed_reads(b, {0x7000'0000, 0x7000'0008, 0x7000'1000, 0x7000'1010});
     // data access = one 8-byte read = pte_read_ps
     REQUIRE(ps[0] == hit_ps + 4 * pte_read_ps + pte_read_ps);  // miss: full walk (no walk cache)
     REQUIRE(ps[1] == hit_ps + pte_read_ps);                    // hit
@@ -192,15 +197,7 @@ TEST_CASE("MMU TLB hit costs the lookup and a miss adds four timed PTE reads", "
 
 TEST_CASE("MMU walk cache makes a neighbouring miss one PTE read", "[mmu][timing]") {
     bench b(8);
-    auto pt = b.editor();
-    REQUIRE(pt->map(0x7000'0000, 0x300000, 0x2000, rw, false) == 0);
-    uint64_t v = 0;
-    std::vector<uint64_t> ps;
-    run(b, [&](bench& t) {
-        t.enable(1, pt->root());
-        ps.push_back(t.access(1, tlm::TLM_READ_COMMAND, 0x7000'0000, &v, 8).ps);
-        ps.push_back(t.access(1, tlm::TLM_READ_COMMAND, 0x7000'1000, &v, 8).ps);
-    });
+    const auto ps = timed_reads(b, {0x7000'0000, 0x7000'1000});
     REQUIRE(ps[0] == hit_ps + 4 * pte_read_ps + pte_read_ps);
     REQUIRE(ps[1] == hit_ps + 1 * pte_read_ps + pte_read_ps);  // level-3 table address cached
 }
