@@ -380,3 +380,32 @@ TEST_CASE("MMU faults record type access asid and va and raise the MMU line", "[
     REQUIRE(recs[6].count == 8);
     REQUIRE(b.irq.lines == std::vector<unsigned>(8, AAX_IRQ_LINE_MMU));
 }
+
+TEST_CASE("MMU soft reset disables every context and clears the TLB and the fault record", "[mmu]") {
+    bench b;
+    auto pt = b.editor();
+    REQUIRE(pt->map(0x40000, 0x300000, 0x1000, rw, false) == 0);
+    uint64_t v = 0;
+    uint32_t st = 1, count = 1, ctrl = 1;
+    bool enabled_before = false, enabled_after = true;
+    bench::access_result after{};
+    run(b, [&](bench& t) {
+        t.enable(1, pt->root());
+        t.access(1, tlm::TLM_READ_COMMAND, 0x40000, &v, 8);  // cached in the TLB
+        t.access(1, tlm::TLM_READ_COMMAND, 0x90000, &v, 8);  // a fault
+        enabled_before = t.m.context_enabled(1);
+        t.m.reset_in->soft_reset();
+        enabled_after = t.m.context_enabled(1);
+        st = t.rreg(AAX_REG_MMU_FAULT_STATUS);
+        count = t.rreg(AAX_REG_MMU_FAULT_COUNT);
+        ctrl = t.rreg(AAX_MMU_CTX(1) + AAX_MMU_CTX_CTRL);
+        after = t.access(1, tlm::TLM_READ_COMMAND, 0x40000, &v, 8);  // no stale translation survives
+    });
+    REQUIRE(enabled_before);
+    REQUIRE_FALSE(enabled_after);
+    REQUIRE(st == 0);
+    REQUIRE(count == 0);
+    REQUIRE(ctrl == 0);
+    REQUIRE(after.fault);
+    REQUIRE(b.m.get_tlb().invalidated.get() >= 1);
+}
