@@ -23,7 +23,8 @@ enum aax_status {
     AAX_ERR_UNSUPPORTED  = 9,  /* opcode reserved for a later device version */
     AAX_ERR_PRIV         = 10, /* privileged packet on an unprivileged queue */
     AAX_ERR_BAD_ASID     = 11, /* address space id not supported */
-    AAX_ERR_BUS          = 12  /* bus error other than a decode miss */
+    AAX_ERR_BUS          = 12, /* bus error other than a decode miss */
+    AAX_ERR_MMU_FAULT    = 13  /* an engine access faulted in the MMU (record in MMU_FAULT_*) */
 };
 
 /* ---- job descriptor: one 64-byte entry of a submission ring ------------------- */
@@ -34,7 +35,7 @@ typedef struct aax_job_desc {
     uint32_t cmdbuf_size;  /* bytes, multiple of 8, 8 .. AAX_MAX_CMDBUF_SIZE */
     uint32_t job_id;       /* echoed in the completion record */
     uint32_t flags;        /* AAX_JOB_* */
-    uint16_t asid;         /* address space id; v0: 0 */
+    uint16_t asid;         /* address space id: 0 physical, else an enabled MMU context */
     uint16_t reserved0;
     uint64_t fence_addr;   /* with AAX_JOB_WRITE_FENCE: 64-bit write of fence_value at completion */
     uint64_t fence_value;
@@ -191,7 +192,7 @@ static inline const char *aax_status_name(unsigned s)
 {
     static const char *const names[] = {
         "OK", "BAD_OPCODE", "BAD_LENGTH", "BAD_ADDRESS", "BAD_PARAM", "BAD_JOB", "TIMEOUT",
-        "SEM_TIMEOUT", "ABORTED", "UNSUPPORTED", "PRIV", "BAD_ASID", "BUS"};
+        "SEM_TIMEOUT", "ABORTED", "UNSUPPORTED", "PRIV", "BAD_ASID", "BUS", "MMU_FAULT"};
     return s < sizeof(names) / sizeof(names[0]) ? names[s] : "UNKNOWN";
 }
 

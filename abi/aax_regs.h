@@ -24,8 +24,10 @@
 #define AAX_REG_ID              0x0000u /* RO  AAX_ID_MAGIC */
 #define AAX_REG_VERSION         0x0004u /* RO  [31:16] ABI major, [15:0] ABI minor */
 #define AAX_REG_CAPS0           0x0008u /* RO  [7:0] rings, [15:8] CQs, [23:16] DMA engines, [31:24] MSI-X vectors */
-#define AAX_REG_CAPS1           0x000Cu /* RO  [15:0] semaphores, bit16 control core present, [31:17] reserved */
+#define AAX_REG_CAPS1           0x000Cu /* RO  [15:0] semaphores, bit16 control core present, bit17 MMU present
+                                            (abi/aax_mmu.h), [31:18] reserved */
 #define AAX_CAPS1_CONTROL_CORE  (1u << 16)
+#define AAX_CAPS1_MMU           (1u << 17)
 #define AAX_REG_DEV_STATUS      0x0010u /* RO  bit0 READY, bit2 FATAL */
 #define AAX_REG_RESET           0x0014u /* WO  AAX_RESET_SOFT: rings, CQs, error record, semaphores and the interrupt
                                             summary back to reset state (all lines masked) */
@@ -54,7 +56,7 @@
 /* Interrupt lines (bit numbers of IRQ_RAW/STATUS/MASK) and their masks. */
 #define AAX_IRQ_LINE_EVENT      0u   /* firmware event: a mailbox reply (MBOX_F2H) */
 #define AAX_IRQ_LINE_ERROR      1u   /* a queue stopped on an error: see ERR_* */
-#define AAX_IRQ_LINE_MMU        2u   /* reserved: MMU fault */
+#define AAX_IRQ_LINE_MMU        2u   /* MMU fault: see MMU_FAULT_* (abi/aax_mmu.h) */
 #define AAX_IRQ_LINE_BOOT       3u   /* reserved: boot handshake */
 #define AAX_IRQ_CQ_SHIFT        16u  /* line 16 + c: completion queue c has new records */
 #define AAX_IRQ_EVENT           (1u << AAX_IRQ_LINE_EVENT)

@@ -95,6 +95,7 @@
 #define AAX_FW_EQ_ERR_ADDR_HI   0x2Cu
 #define AAX_FW_EQ_TAG           0x30u /* RW free for the firmware (job id: shown in traces) */
 #define AAX_FW_EQ_DONE          0x34u /* RO command buffers finished since reset */
+#define AAX_FW_EQ_ASID          0x38u /* RW address space of the buffer's engine accesses (0 = physical) */
 #define AAX_FW_EQ_START         (1u << 0)
 #define AAX_FW_EQ_ABORT         (1u << 1)
 #define AAX_FW_EQ_BUSY          (1u << 0)

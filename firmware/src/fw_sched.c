@@ -2,12 +2,12 @@
 
 #include <string.h>
 
-uint8_t fw_check_job(const aax_job_desc *d, uint32_t ring_asid)
+uint8_t fw_check_job(const aax_job_desc *d, uint32_t ring_asid, int asid_enabled)
 {
     if ((d->flags & ~AAX_JOB_FLAGS_VALID) != 0 || d->cmdbuf_size == 0 || d->cmdbuf_size % 8 != 0 ||
         d->cmdbuf_size > AAX_MAX_CMDBUF_SIZE || d->cmdbuf_addr % 8 != 0)
         return AAX_ERR_BAD_JOB;
-    if (d->asid != 0 || ring_asid != 0) /* this device version has one address space */
+    if ((d->asid != 0 && !asid_enabled) || (ring_asid != 0 && ring_asid != d->asid))
         return AAX_ERR_BAD_ASID;
     return AAX_OK;
 }

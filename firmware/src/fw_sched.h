@@ -9,8 +9,10 @@
 #include "abi/aax_queue.h"
 
 /* AAX_OK or the status a job with this descriptor completes with, before it runs:
- * AAX_ERR_BAD_JOB (flags, command-buffer size or alignment), AAX_ERR_BAD_ASID. */
-uint8_t fw_check_job(const aax_job_desc *d, uint32_t ring_asid);
+ * AAX_ERR_BAD_JOB (flags, command-buffer size or alignment), AAX_ERR_BAD_ASID (ASID 0 is
+ * physical; another needs an enabled MMU context, `asid_enabled`; a ring with RING_ASID
+ * != 0 runs only that address space). */
+uint8_t fw_check_job(const aax_job_desc *d, uint32_t ring_asid, int asid_enabled);
 
 /* A completion queue as the firmware sees it: the device's producer state (tail and the
  * phase of the next record, AAX_FW_CQ_TAIL) and the host's geometry and head. */

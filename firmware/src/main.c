@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "abi/aax_mmu.h"
 #include "abi/aax_sched.h"
 #include "fw_boot.h"
 #include "fw_sched.h"
@@ -40,6 +41,7 @@ static uint32_t timer_mhz = 1;
 static uint64_t next_heartbeat; /* mtime */
 static uint32_t n_rings, n_cqs;
 static uint32_t jobs_completed;
+static uint32_t has_mmu, mmu_contexts;
 static struct ring_job jobs[AAX_FW_MAX_EQS];
 static uint64_t window = ~0ull; /* chip address the bus window maps, ~0 = unknown */
 static volatile uint32_t guard_active, guard_fault;
@@ -236,6 +238,14 @@ static void finish_job(uint32_t r, struct ring_job *j, struct outcome o)
 }
 
 /* ---- job start ------------------------------------------------------------------- */
+/* Is ASID a (nonzero) address space with an enabled MMU context? */
+static int asid_enabled(uint32_t asid)
+{
+    if (asid == 0 || !has_mmu || asid >= mmu_contexts)
+        return 0;
+    return (reg_read(AAX_MMU_CTX(asid) + AAX_MMU_CTX_CTRL) & AAX_MMU_CTX_EN) != 0;
+}
+
 static void try_start(uint32_t r)
 {
     struct ring_job *j = &jobs[r];
@@ -267,7 +277,7 @@ static void try_start(uint32_t r)
         memset(&j->d, 0, sizeof j->d);
         fail_job(&o, AAX_ERR_BAD_ADDRESS, slot);
     } else {
-        o.status = fw_check_job(&j->d, reg_read(rb + AAX_RING_ASID));
+        o.status = fw_check_job(&j->d, reg_read(rb + AAX_RING_ASID), asid_enabled(j->d.asid));
         o.opcode = AAX_ERR_OPCODE_JOB;
     }
     if (o.status != AAX_OK || (j->d.flags & AAX_JOB_NULL)) {
@@ -282,6 +292,7 @@ static void try_start(uint32_t r)
     reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_DEADLINE_LO, (uint32_t)j->deadline_ns);
     reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_DEADLINE_HI, (uint32_t)(j->deadline_ns >> 32));
     reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_TAG, j->d.job_id);
+    reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_ASID, j->d.asid);
     reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_CTRL, AAX_FW_EQ_START);
 }
 
@@ -432,6 +443,8 @@ int main(void)
     n_cqs = (caps0 >> 8) & 0xFF;
     if (n_rings > AAX_FW_MAX_EQS)
         n_rings = AAX_FW_MAX_EQS;
+    has_mmu = (reg_read(AAX_REG_CAPS1) & AAX_CAPS1_MMU) != 0;
+    mmu_contexts = has_mmu ? (reg_read(AAX_REG_MMU_CAPS) & 0xFF) : 0;
     timer_mhz = p->timer_mhz ? p->timer_mhz : 1;
     logf("accelvp firmware %u.%u.%u: boot params ok, %lu rings, %lu CQs, core %lu MHz", FW_VERSION_MAJOR,
          FW_VERSION_MINOR, FW_VERSION_BUILD, (unsigned long)n_rings, (unsigned long)n_cqs,

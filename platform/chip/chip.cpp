@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "abi/aax_mmu.h"
 #include "abi/aax_regs.h"
 #include "abi/aax_sched.h"
 
@@ -26,6 +27,7 @@ device_ctrl::caps ctrl_caps(const config& c) {
     k.devmem_size = c.get_uint("mem.size");
     k.host_window = c.get_uint("addr.host_window_base");
     k.control_core = c.get_bool("cpu.enabled");
+    k.mmu = c.get_bool("mmu.enabled");
     return k;
 }
 queue_manager::params qman_params(const config& c) {
@@ -53,6 +55,7 @@ void chip::declare(param_schema& s) {
     dma_engine::declare(s, "dma");
     semaphores::declare(s, "sync");
     control_core::declare(s);
+    mmu::declare(s, "mmu");
 }
 
 chip::chip(sc_core::sc_module_name name, const config& c)
@@ -64,7 +67,18 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     // Chip interconnect: initiators are the PCIe inbound path, the queue manager and the DMA engine.
     pcie.to_chip.bind(noc.target_socket);
     qman.bus_socket.bind(noc.target_socket);
-    dma0.bus_socket.bind(noc.target_socket);
+    if (c.get_bool("mmu.enabled")) {
+        mmu0 = std::make_unique<mmu>("mmu", mmu::from_config(c, "mmu"));
+        dma0.bus_socket.bind(mmu0->target_socket);
+        mmu0->initiator_socket.bind(noc.target_socket);
+        mmu0->walker.socket.bind(noc.target_socket);
+        regs.add_target("mmu", mmu::bar_base, AAX_MMU_BAR_SIZE, mmu0->reg_socket);
+        mmu0->irq_out.bind(ctrl.irq_in);
+        qman.mmu_ctx.bind(mmu0->ctx_export);
+        ctrl.reset_out.bind(mmu0->reset_in);
+    } else {
+        dma0.bus_socket.bind(noc.target_socket);
+    }
     if (c.get_string("mem.model") == "dram") {
         devmem_dram = std::make_unique<dram_memory>("devmem", dram_params::from_config(c, "mem"));
         devmem_bw_ = devmem_dram->peak_bytes_per_s();

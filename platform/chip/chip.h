@@ -21,6 +21,7 @@
 #include "tlm/dma/dma_engine.h"
 #include "tlm/mem/dram_memory.h"
 #include "tlm/mem/memory.h"
+#include "tlm/mmu/mmu.h"
 #include "tlm/pcie/pcie_endpoint.h"
 #include "tlm/qman/queue_manager.h"
 #include "tlm/sync/semaphores.h"
@@ -53,6 +54,7 @@ public:
     dma_engine dma0;
     semaphores sync;
     std::unique_ptr<control_core> cpu;  // with cpu.enabled
+    std::unique_ptr<mmu> mmu0;          // with mmu.enabled: between dma0 and the noc
 
 private:
     double freq_hz_;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "abi/aax_boot.h"
+#include "abi/aax_mmu.h"
 #include "abi/aax_regs.h"
 #include "platform/iss/elf_loader.h"
 #include "tlm/core/log.h"
@@ -127,6 +128,10 @@ int driver::probe() {
         wr(AAX_RING_BASE(r) + AAX_RING_CTRL, AAX_RING_CTRL_EN | (r << AAX_RING_CTRL_CQ_SHIFT));
         mask &= ~AAX_IRQ_CQ(r);
     }
+    if ((caps1 & AAX_CAPS1_MMU) && rd(AAX_REG_MMU_ID) == AAX_MMU_ID_MAGIC) {
+        vm_ = std::make_unique<vm_manager>(*this, std::min<uint32_t>(rd(AAX_REG_MMU_CAPS) & 0xFF, AAX_MMU_MAX_CONTEXTS));
+        mask &= ~AAX_IRQ_MMU;
+    }
     wr(AAX_REG_IRQ_MASK, mask);
     has_core_ = has_core;
     if (has_core) {
@@ -229,9 +234,10 @@ std::string driver::firmware_log() {
     return out;
 }
 
-int driver::submit(unsigned ring, uint64_t cmdbuf, uint32_t size, uint32_t flags, uint32_t timeout_us, uint32_t& seq) {
+int driver::submit(unsigned ring, uint64_t cmdbuf, uint32_t size, uint32_t flags, uint32_t timeout_us, uint32_t& seq,
+                   uint16_t asid) {
     if (!probed_) return -ENODEV;
-    if (ring >= rings_.size()) return -EINVAL;
+    if (ring >= rings_.size() || (asid && !(vm_ && vm_->exists(asid)))) return -EINVAL;
     ring_ctx& R = rings_[ring];
     // A ring being recovered from an error accepts work once it has been reset, as a
     // DRM scheduler resumes after a reset.
@@ -245,6 +251,7 @@ int driver::submit(unsigned ring, uint64_t cmdbuf, uint32_t size, uint32_t flags
     d.job_id = seq;
     d.flags = flags | AAX_JOB_IRQ | AAX_JOB_TIMESTAMP;
     d.timeout_us = timeout_us;
+    d.asid = asid;
     auto f = std::make_unique<fence>();
     f->seq = seq;
     f->ring = ring;
@@ -304,7 +311,8 @@ int driver::errno_of(uint8_t status) {
     case AAX_ERR_TIMEOUT:
     case AAX_ERR_SEM_TIMEOUT: return -ETIMEDOUT;
     case AAX_ERR_ABORTED: return -EIO;
-    case AAX_ERR_BAD_ADDRESS: return -EFAULT;
+    case AAX_ERR_BAD_ADDRESS:
+    case AAX_ERR_MMU_FAULT: return -EFAULT;
     case AAX_ERR_PRIV:
     case AAX_ERR_BAD_ASID: return -EPERM;
     case AAX_ERR_BUS: return -EIO;
@@ -413,6 +421,7 @@ void driver::irq_thread() {
         if (status) wr(AAX_REG_IRQ_STATUS, status);  // ack first, so new events re-raise
         // Errors first: a failed ring is marked stopped before any of its fences is
         // signalled, so no new job slips in before the reset drops the queue.
+        if ((status & AAX_IRQ_MMU) && vm_) vm_->handle_fault();  // the ring's own error follows on ERROR
         if (status & AAX_IRQ_ERROR) handle_error();
         if (status & AAX_IRQ_EVENT) mbox_ev_.notify(sc_core::SC_ZERO_TIME);
         for (auto& R : rings_) drain_cq(R);

@@ -20,6 +20,7 @@
 #include "abi/aax_queue.h"
 #include "platform/host/host_system.h"
 #include "platform/host/range_allocator.h"
+#include "platform/host/vm.h"
 #include "tlm/core/config.h"
 #include "tlm/core/stats.h"
 
@@ -73,8 +74,9 @@ public:
     // doorbell. Returns 0 and the job's sequence number, or -EBUSY (ring full), -EINVAL,
     // -ENODEV (not probed). While a ring is being reset after an error, submit
     // waits for the reset to finish.
+    // `asid` is the job's address space (0 physical, else a vm_manager context).
     int submit(unsigned ring, uint64_t cmdbuf_dev_addr, uint32_t cmdbuf_size, uint32_t flags, uint32_t timeout_us,
-               uint32_t& seq);
+               uint32_t& seq, uint16_t asid = 0);
     // Wait for a job's completion with a timeout in simulated time.
     // 0 on success; -ETIMEDOUT if the wait timed out (the job may still complete later);
     // otherwise the errno of the job's device status (see errno_of()).
@@ -83,6 +85,8 @@ public:
     static int errno_of(uint8_t status);
 
     const std::vector<error_record>& errors() const { return errors_; }
+    // Address spaces, when the device has an MMU (MMU_ID reads AAX_MMU_ID_MAGIC at probe).
+    vm_manager* vm() { return vm_.get(); }
 
     // Firmware (devices with a control core): version reported at boot, and the text
     // of the firmware's log ring read back from device memory (debug reads, no time).
@@ -94,6 +98,7 @@ public:
     host_system& host() { return host_; }
 
 private:
+    friend class vm_manager;  // programs the MMU registers through rd()/wr()
     struct fence {
         uint32_t seq = 0;
         unsigned ring = 0;
@@ -138,6 +143,7 @@ private:
     std::map<uint32_t, std::unique_ptr<fence>> fences_;
     uint32_t next_seq_ = 1;
     std::vector<error_record> errors_;
+    std::unique_ptr<vm_manager> vm_;
     sc_core::sc_event recovered_ev_;  // a stopped ring was reset
     sc_core::sc_event mbox_ev_;       // the event line fired (a mailbox reply)
 

@@ -2,6 +2,8 @@
 
 #include <cerrno>
 
+#include "abi/aax_mmu.h"
+
 namespace accelvp::uapi {
 
 int mapping::write(uint64_t off, const void* src, uint64_t len) {
@@ -38,6 +40,11 @@ std::unique_ptr<device> device::open(driver& d, int* err) {
 }
 
 device::~device() {
+    // Like close(): tear down the file's address spaces -- on the device only from a thread
+    // that may still wait (not while the simulation unwinds it).
+    const auto proc = sc_core::sc_get_current_process_handle();
+    const bool can_wait = proc.valid() && proc.proc_kind() == sc_core::SC_THREAD_PROC_ && !sc_core::sc_is_unwinding();
+    for (const auto& [id, b] : vms_) drv_.vm()->destroy(static_cast<uint16_t>(id), can_wait);
     for (const auto& [h, b] : bos_) b.host ? drv_.free_host(b.addr) : drv_.free_device(b.addr);
 }
 
@@ -51,11 +58,12 @@ int device::get_info(info_args& a) {
 }
 
 int device::bo_create(bo_create_args& a) {
-    if (a.size == 0 || (a.flags & ~BO_HOST)) return -EINVAL;
+    if (a.size == 0 || (a.flags & ~(BO_HOST | BO_ALIGN_2M))) return -EINVAL;
     const bool host = a.flags & BO_HOST;
     const uint64_t size = (a.size + 4095) & ~4095ull;
     if (size < a.size) return -EINVAL;
-    auto addr = host ? drv_.alloc_host(size) : drv_.alloc_device(size);
+    const uint64_t align = (a.flags & BO_ALIGN_2M) ? 2ull << 20 : 4096;
+    auto addr = host ? drv_.alloc_host(size, align) : drv_.alloc_device(size, align);
     if (!addr) return -ENOMEM;
     a.handle = next_handle_++;
     a.device_va = host ? drv_.host_to_device_addr(*addr) : *addr;
@@ -66,6 +74,9 @@ int device::bo_create(bo_create_args& a) {
 int device::bo_free(uint32_t handle) {
     auto it = bos_.find(handle);
     if (it == bos_.end()) return -ENOENT;
+    for (const auto& [id, m] : vms_)
+        for (const auto& [va, b] : m)
+            if (b.handle == handle) return -EBUSY;
     it->second.host ? drv_.free_host(it->second.addr) : drv_.free_device(it->second.addr);
     bos_.erase(it);
     return 0;
@@ -84,7 +95,8 @@ int device::submit(submit_args& a) {
     const bo& b = it->second;
     if (a.cmdbuf_size == 0 || a.cmdbuf_offset > b.size || a.cmdbuf_size > b.size - a.cmdbuf_offset) return -EINVAL;
     const uint64_t va = (b.host ? drv_.host_to_device_addr(b.addr) : b.addr) + a.cmdbuf_offset;
-    return drv_.submit(a.queue, va, a.cmdbuf_size, a.flags, a.timeout_us, a.seq);
+    if (a.vm_id && !vms_.count(a.vm_id)) return -ENOENT;
+    return drv_.submit(a.queue, va, a.cmdbuf_size, a.flags, a.timeout_us, a.seq, static_cast<uint16_t>(a.vm_id));
 }
 
 int device::wait(wait_args& a) {
@@ -97,6 +109,55 @@ int device::wait(wait_args& a) {
     a.ts_end_ns = r.ts_end_ns;
     a.err_offset = r.err_offset;
     return rc;
+}
+
+int device::vm_create(vm_create_args& a) {
+    if (!drv_.vm()) return -ENODEV;
+    uint16_t asid = 0;
+    if (int rc = drv_.vm()->create(asid)) return rc;
+    a.vm_id = asid;
+    vms_[asid];
+    return 0;
+}
+
+int device::vm_destroy(uint32_t vm_id) {
+    if (!vms_.count(vm_id)) return -ENOENT;
+    vms_.erase(vm_id);
+    return drv_.vm()->destroy(static_cast<uint16_t>(vm_id));
+}
+
+int device::vm_bind(vm_bind_args& a) {
+    auto v = vms_.find(a.vm_id);
+    if (v == vms_.end()) return -ENOENT;
+    auto it = bos_.find(a.handle);
+    if (it == bos_.end()) return -ENOENT;
+    const bo& b = it->second;
+    const uint64_t bo_size = (b.size + 4095) & ~4095ull;  // BOs are whole pages
+    if ((a.flags & ~(VM_READ | VM_WRITE | VM_EXEC | VM_4K_ONLY)) || a.bo_offset > bo_size || a.size > bo_size - a.bo_offset)
+        return -EINVAL;
+    const uint64_t pa = (b.host ? drv_.host_to_device_addr(b.addr) : b.addr) + a.bo_offset;
+    const uint64_t perms = ((a.flags & VM_READ) ? AAX_PTE_READ : 0) | ((a.flags & VM_WRITE) ? AAX_PTE_WRITE : 0) |
+                           ((a.flags & VM_EXEC) ? AAX_PTE_EXEC : 0);
+    if (int rc = drv_.vm()->bind(static_cast<uint16_t>(a.vm_id), a.va, pa, a.size, perms, !(a.flags & VM_4K_ONLY)))
+        return rc;
+    v->second[a.va] = binding{a.handle, a.size};
+    return 0;
+}
+
+int device::vm_unbind(vm_unbind_args& a) {
+    auto v = vms_.find(a.vm_id);
+    if (v == vms_.end()) return -ENOENT;
+    auto b = v->second.find(a.va);
+    if (b == v->second.end() || b->second.size != a.size) return -EINVAL;
+    if (int rc = drv_.vm()->unbind(static_cast<uint16_t>(a.vm_id), a.va, a.size)) return rc;
+    v->second.erase(b);
+    return 0;
+}
+
+int device::last_mmu_fault(mmu_fault& out) const {
+    if (!drv_.vm() || drv_.vm()->faults().empty()) return -ENOENT;
+    out = drv_.vm()->faults().back();
+    return 0;
 }
 
 int device::last_error(error_record& out) const {

@@ -23,8 +23,9 @@ struct info_args {
 
 // DRM_IOCTL_AAX_BO_CREATE
 enum : uint32_t {
-    BO_DEVICE = 0,     // device memory (default)
-    BO_HOST = 1u << 0  // pinned host memory the device reaches over PCIe
+    BO_DEVICE = 0,          // device memory (default)
+    BO_HOST = 1u << 0,      // pinned host memory the device reaches over PCIe
+    BO_ALIGN_2M = 1u << 1   // 2 MiB aligned (so a VM bind can use 2 MiB pages)
 };
 struct bo_create_args {
     uint64_t size = 0;
@@ -41,7 +42,38 @@ struct submit_args {
     uint32_t cmdbuf_size = 0;
     uint32_t flags = 0;       // AAX_JOB_* extra flags
     uint32_t timeout_us = 0;  // device-side job timeout, 0 = none
+    uint32_t vm_id = 0;       // address space of the job's engine accesses: 0 physical, else from vm_create
     uint32_t seq = 0;         // out: the job's fence
+};
+
+// DRM_IOCTL_AAX_VM_CREATE: a device address space (an MMU context; vm_id = its ASID).
+struct vm_create_args {
+    uint32_t vm_id = 0;  // out
+};
+
+// DRM_IOCTL_AAX_VM_BIND: map [bo_offset, bo_offset+size) of a BO at device VA va
+// (all 4 KiB aligned; va+size <= 2^48). 2 MiB pages where VA, address and size allow.
+enum : uint32_t {
+    VM_READ = 1u << 0,
+    VM_WRITE = 1u << 1,
+    VM_EXEC = 1u << 2,
+    VM_4K_ONLY = 1u << 3  // never use 2 MiB pages
+};
+struct vm_bind_args {
+    uint32_t vm_id = 0;
+    uint32_t handle = 0;
+    uint64_t bo_offset = 0;
+    uint64_t va = 0;
+    uint64_t size = 0;
+    uint32_t flags = VM_READ | VM_WRITE;
+};
+
+// DRM_IOCTL_AAX_VM_UNBIND: remove a mapping made by one vm_bind (same va and size);
+// the TLB is invalidated before this returns.
+struct vm_unbind_args {
+    uint32_t vm_id = 0;
+    uint64_t va = 0;
+    uint64_t size = 0;
 };
 
 // DRM_IOCTL_AAX_WAIT
@@ -85,6 +117,14 @@ public:
     int bo_mmap(uint32_t handle, std::unique_ptr<mapping>& out);
     int submit(submit_args& a);
     int wait(wait_args& a);
+    // Address spaces (devices with an MMU; else -ENODEV). A BO with a binding cannot be
+    // freed (-EBUSY); closing the device destroys its address spaces.
+    int vm_create(vm_create_args& a);
+    int vm_destroy(uint32_t vm_id);
+    int vm_bind(vm_bind_args& a);
+    int vm_unbind(vm_unbind_args& a);
+    // Last MMU fault the driver read (-ENOENT if none).
+    int last_mmu_fault(mmu_fault& out) const;
     // Last device error the driver recorded (DRM_IOCTL_AAX_GET_INFO op=ERROR).
     int last_error(error_record& out) const;
     driver& drv() { return drv_; }
@@ -97,7 +137,12 @@ private:
         uint64_t addr;  // device bus address for device BOs, host physical for host BOs
     };
     driver& drv_;
+    struct binding {
+        uint32_t handle;
+        uint64_t size;
+    };
     std::map<uint32_t, bo> bos_;
+    std::map<uint32_t, std::map<uint64_t, binding>> vms_;  // vm_id -> va -> binding
     uint32_t next_handle_ = 1;
 };
 

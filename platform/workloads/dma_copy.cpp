@@ -46,6 +46,10 @@ void dma_copy::declare(param_schema& s) const {
               "bytes");
     s.integer("workload.dst_offset", 0, 0, 1 << 20, "byte offset of the destination in its buffer", "bytes");
     s.integer("workload.queue", 0, 0, AAX_MAX_RINGS - 1, "submission queue");
+    s.string("workload.vm", "none",
+             "address space of the copy: none (bus addresses) or a VM with both buffers bound at device VAs "
+             "with 4 KiB or 2 MiB pages (needs mmu.enabled)",
+             {"none", "4k", "2m"});
     s.real("workload.timeout_ms", 10000, 0.001, 1e9, "host wait limit per job (simulated time)", "ms");
 }
 
@@ -60,8 +64,12 @@ int dma_copy::run(workload_context& ctx) {
         return 1;
     };
 
-    uapi::bo_create_args src{bytes + so, src_host ? uapi::BO_HOST : uapi::BO_DEVICE};
-    uapi::bo_create_args dst{bytes + dof, dst_host ? uapi::BO_HOST : uapi::BO_DEVICE};
+    const std::string vm = ctx.cfg.get_string("workload.vm");
+    const uint32_t align = vm == "2m" ? uint32_t{uapi::BO_ALIGN_2M} : 0u;
+    const uint64_t page = vm == "2m" ? 2ull << 20 : 4096;  // VM buffers are whole pages
+    auto bo_size = [&](uint64_t n) { return vm == "none" ? n : (n + page - 1) & ~(page - 1); };
+    uapi::bo_create_args src{bo_size(bytes + so), (src_host ? uapi::BO_HOST : uapi::BO_DEVICE) | align};
+    uapi::bo_create_args dst{bo_size(bytes + dof), (dst_host ? uapi::BO_HOST : uapi::BO_DEVICE) | align};
     auto where = [](bool host, uint64_t n) {
         return fmt::format("{} bytes of {} memory", n, host ? "host" : "device");
     };
@@ -89,8 +97,26 @@ int dma_copy::run(workload_context& ctx) {
         if (rc) return fail("writing the source buffer", rc);
     }
 
+    // With a VM: bind both buffers at 1 TiB-apart device VAs (whole pages) and copy there.
+    uapi::vm_create_args vmc;
+    uint64_t src_va = src.device_va, dst_va = dst.device_va;
+    if (vm != "none") {
+        if (int rc = dev.vm_create(vmc)) return fail("creating the VM (is mmu.enabled set?)", rc);
+        src_va = 1ull << 40;
+        dst_va = 2ull << 40;
+        for (auto [bo, va] : {std::pair{&src, src_va}, std::pair{&dst, dst_va}}) {
+            uapi::vm_bind_args b;
+            b.vm_id = vmc.vm_id;
+            b.handle = bo->handle;
+            b.va = va;
+            b.size = bo->size;
+            b.flags = uapi::VM_READ | uapi::VM_WRITE | (vm == "4k" ? uint32_t{uapi::VM_4K_ONLY} : 0u);
+            if (int rc = dev.vm_bind(b)) return fail("binding a buffer in the VM", rc);
+        }
+    }
+
     cmdbuf_builder cb;
-    cb.copy(src.device_va + so, dst.device_va + dof, bytes);
+    cb.copy(src_va + so, dst_va + dof, bytes);
     uapi::bo_create_args cmd{cb.size(), uapi::BO_DEVICE};
     if (int rc = dev.bo_create(cmd)) return fail("allocating the command buffer", rc);
     std::unique_ptr<uapi::mapping> cmd_map;
@@ -101,6 +127,7 @@ int dma_copy::run(workload_context& ctx) {
     sub.queue = static_cast<uint32_t>(ctx.cfg.get_uint("workload.queue"));
     sub.cmdbuf_handle = cmd.handle;
     sub.cmdbuf_size = cb.size();
+    sub.vm_id = vmc.vm_id;
     const uint64_t t_submit = sc_core::sc_time_stamp().value();
     if (int rc = dev.submit(sub)) return fail("submitting the copy", rc);
     uapi::wait_args w;

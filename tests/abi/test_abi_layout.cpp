@@ -148,7 +148,9 @@ TEST_CASE("abi: status and opcode codes are stable and have names", "[abi]") {
     CHECK(std::string(aax_status_name(AAX_OK)) == "OK");
     CHECK(std::string(aax_status_name(AAX_ERR_BAD_LENGTH)) == "BAD_LENGTH");
     CHECK(std::string(aax_status_name(AAX_ERR_BUS)) == "BUS");
-    CHECK(std::string(aax_status_name(13)) == "UNKNOWN");
+    CHECK(AAX_ERR_MMU_FAULT == 13);
+    CHECK(std::string(aax_status_name(AAX_ERR_MMU_FAULT)) == "MMU_FAULT");
+    CHECK(std::string(aax_status_name(14)) == "UNKNOWN");
 
     CHECK(AAX_OP_DMA == 0x02);
     CHECK(AAX_OP_MSG == 0x08);

@@ -18,31 +18,34 @@ aax_job_desc good_job() {
 
 TEST_CASE("firmware accepts a well-formed job descriptor", "[firmware][sched]") {
     const auto d = good_job();
-    REQUIRE(fw_check_job(&d, 0) == AAX_OK);
+    REQUIRE(fw_check_job(&d, 0, 0) == AAX_OK);
 }
 
 TEST_CASE("firmware rejects bad flags and command-buffer geometry as BAD_JOB", "[firmware][sched]") {
     auto d = good_job();
     d.flags = 1u << 7;
-    REQUIRE(fw_check_job(&d, 0) == AAX_ERR_BAD_JOB);
+    REQUIRE(fw_check_job(&d, 0, 0) == AAX_ERR_BAD_JOB);
     d = good_job();
     d.cmdbuf_size = 0;
-    REQUIRE(fw_check_job(&d, 0) == AAX_ERR_BAD_JOB);
+    REQUIRE(fw_check_job(&d, 0, 0) == AAX_ERR_BAD_JOB);
     d.cmdbuf_size = 12;
-    REQUIRE(fw_check_job(&d, 0) == AAX_ERR_BAD_JOB);
+    REQUIRE(fw_check_job(&d, 0, 0) == AAX_ERR_BAD_JOB);
     d.cmdbuf_size = AAX_MAX_CMDBUF_SIZE + 8;
-    REQUIRE(fw_check_job(&d, 0) == AAX_ERR_BAD_JOB);
+    REQUIRE(fw_check_job(&d, 0, 0) == AAX_ERR_BAD_JOB);
     d = good_job();
     d.cmdbuf_addr += 4;
-    REQUIRE(fw_check_job(&d, 0) == AAX_ERR_BAD_JOB);
+    REQUIRE(fw_check_job(&d, 0, 0) == AAX_ERR_BAD_JOB);
 }
 
-TEST_CASE("firmware rejects another address space as BAD_ASID", "[firmware][sched]") {
+TEST_CASE("firmware accepts an address space only with an enabled context and the ring's pin", "[firmware][sched]") {
     auto d = good_job();
     d.asid = 3;
-    REQUIRE(fw_check_job(&d, 0) == AAX_ERR_BAD_ASID);
+    REQUIRE(fw_check_job(&d, 0, 0) == AAX_ERR_BAD_ASID);  // no enabled MMU context
+    REQUIRE(fw_check_job(&d, 0, 1) == AAX_OK);
+    REQUIRE(fw_check_job(&d, 3, 1) == AAX_OK);            // the ring is pinned to ASID 3
+    REQUIRE(fw_check_job(&d, 2, 1) == AAX_ERR_BAD_ASID);  // ... to another one
     d.asid = 0;
-    REQUIRE(fw_check_job(&d, 1) == AAX_ERR_BAD_ASID);
+    REQUIRE(fw_check_job(&d, 1, 0) == AAX_ERR_BAD_ASID);
 }
 
 TEST_CASE("the CQ producer wraps with a phase flip and stops one short of the head", "[firmware][sched][cq]") {

@@ -39,8 +39,26 @@ struct command_ext : tlm::tlm_extension<command_ext> {
     uint8_t status = 0;       // enum aax_status
     uint64_t error_addr = 0;  // first address that failed, for AAX_ERR_BAD_ADDRESS/BUS
     uint64_t deadline_ps = 0; // absolute job deadline (0 = none): waits give up there
+    uint16_t asid = 0;        // the job's address space (engines put it on their bus accesses)
     tlm::tlm_extension_base* clone() const override { return new command_ext(*this); }
     void copy_from(const tlm::tlm_extension_base& o) override { *this = static_cast<const command_ext&>(o); }
+};
+
+// Address space of a bus transaction (MMU): an engine attaches it with the job's ASID
+// (aax_job_desc.asid); no extension or asid 0 means a physical address. The MMU sets
+// `fault` when it fails the transaction on a translation fault (response
+// TLM_ADDRESS_ERROR_RESPONSE), so the engine reports AAX_ERR_MMU_FAULT.
+struct asid_ext : tlm::tlm_extension<asid_ext> {
+    uint16_t asid = 0;
+    bool fault = false;
+    tlm::tlm_extension_base* clone() const override { return new asid_ext(*this); }
+    void copy_from(const tlm::tlm_extension_base& o) override { *this = static_cast<const asid_ext&>(o); }
+};
+
+// What a queue manager asks the MMU before it runs a job in an address space.
+class mmu_context_if : public virtual sc_core::sc_interface {
+public:
+    virtual bool context_enabled(uint16_t asid) const = 0;
 };
 
 // An edge-triggered interrupt line bundle (message-signalled, like MSI-X): a source

@@ -18,7 +18,7 @@ device_ctrl::device_ctrl(sc_core::sc_module_name name, const caps& c)
     regs_.add("caps0", AAX_REG_CAPS0,
               (c.rings & 0xFF) | (c.cqs & 0xFF) << 8 | (c.dma_engines & 0xFF) << 16 | (c.msix_vectors & 0xFF) << 24,
               reg_access::ro);
-    regs_.add("caps1", AAX_REG_CAPS1, (c.semaphores & 0xFFFF) | (c.control_core ? AAX_CAPS1_CONTROL_CORE : 0u),
+    regs_.add("caps1", AAX_REG_CAPS1, (c.semaphores & 0xFFFF) | (c.control_core ? AAX_CAPS1_CONTROL_CORE : 0u) | (c.mmu ? AAX_CAPS1_MMU : 0u),
               reg_access::ro);
     regs_.add("dev_status", AAX_REG_DEV_STATUS, AAX_DEV_STATUS_READY, reg_access::ro);
     regs_.add("reset", AAX_REG_RESET, 0, reg_access::wo).write_cb([this](uint32_t v) {

@@ -33,6 +33,7 @@ public:
         uint64_t devmem_base = 0, devmem_size = 0;
         uint64_t host_window = 0;
         bool control_core = false;  // CAPS1 bit 16
+        bool mmu = false;           // CAPS1 bit 17
     };
     device_ctrl(sc_core::sc_module_name name, const caps& c);
     ~device_ctrl() override;

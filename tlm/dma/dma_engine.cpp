@@ -64,6 +64,7 @@ void dma_engine::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& 
     // One command at a time: a transfer may wait (a burst into register space), and
     // the staging buffers and datapath belong to the command in progress.
     busy_lock_.lock();
+    asid_ = ext->asid;
     const result r = execute(pkt, delay, ext->deadline_ps);
     busy_lock_.unlock();
     ext->status = r.status;
@@ -77,9 +78,13 @@ uint8_t dma_engine::bus_access(tlm::tlm_command cmd, uint64_t addr, uint8_t* dat
     timing_only_ext timing;
     init_payload(t, cmd, addr, data, len);
     extension_guard<timing_only_ext> g(t, p_.timing_only ? &timing : nullptr);
+    asid_ext as;
+    as.asid = asid_;
+    extension_guard<asid_ext> ga(t, asid_ ? &as : nullptr);
     bus_socket->b_transport(t, delay);
     if (t.get_response_status() == tlm::TLM_OK_RESPONSE) return AAX_OK;
     error_addr = addr;
+    if (as.fault) return AAX_ERR_MMU_FAULT;
     return t.get_response_status() == tlm::TLM_ADDRESS_ERROR_RESPONSE ? AAX_ERR_BAD_ADDRESS : AAX_ERR_BUS;
 }
 

@@ -72,6 +72,7 @@ private:
     timeline datapath_;
     std::vector<uint8_t> buffers_;  // max_outstanding x burst_bytes staging buffers
     int track_ = 0;
+    uint16_t asid_ = 0;  // address space of the command in progress
 
     counter commands_{"commands", "DMA packets executed"};
     counter errors_{"errors", "DMA packets that failed"};

@@ -45,8 +45,9 @@ queue_manager::params queue_manager::from_config(const config& c, const std::str
 
 queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
     : sc_module(name), reg_socket("reg_socket"), bus_socket("bus_socket"), dma_socket("dma_socket"),
-      sync_socket("sync_socket"), irq_out("irq_out"), reset_in("reset_in"), fw_reg_socket("fw_reg_socket"),
-      fw_irq_out("fw_irq_out"), p_(p), regs_(this->name()), cqs_(p.cqs), fw_regs_(std::string(this->name()) + ".fw") {
+      sync_socket("sync_socket"), irq_out("irq_out"), mmu_ctx("mmu_ctx"), reset_in("reset_in"),
+      fw_reg_socket("fw_reg_socket"), fw_irq_out("fw_irq_out"), p_(p), regs_(this->name()), cqs_(p.cqs),
+      fw_regs_(std::string(this->name()) + ".fw") {
     reg_socket.register_b_transport(this, &queue_manager::reg_b_transport);
     reg_socket.register_transport_dbg(this, &queue_manager::reg_dbg);
     fw_reg_socket.register_b_transport(this, &queue_manager::fw_reg_b_transport);
@@ -266,7 +267,7 @@ void queue_manager::declare_fw_registers() {
         const std::string n = "eq" + std::to_string(q) + ".";
         for (auto [name, off] : {std::pair{"cmdbuf_lo", AAX_FW_EQ_CMDBUF_LO}, {"cmdbuf_hi", AAX_FW_EQ_CMDBUF_HI},
                                  {"size", AAX_FW_EQ_SIZE}, {"ring", AAX_FW_EQ_RING}, {"deadline_lo", AAX_FW_EQ_DEADLINE_LO},
-                                 {"deadline_hi", AAX_FW_EQ_DEADLINE_HI}, {"tag", AAX_FW_EQ_TAG}})
+                                 {"deadline_hi", AAX_FW_EQ_DEADLINE_HI}, {"tag", AAX_FW_EQ_TAG}, {"asid", AAX_FW_EQ_ASID}})
             fw_regs_.add(n + name, o + off, 0, reg_access::rw);
         fw_regs_.add(n + "ctrl", o + AAX_FW_EQ_CTRL, 0, reg_access::wo).write_cb([&Q](uint32_t v) {
             if ((v & AAX_FW_EQ_ABORT) && Q.busy) Q.abort = true;
@@ -330,6 +331,7 @@ void queue_manager::eq_thread(unsigned q) {
         unsigned ring = eq_reg(q, AAX_FW_EQ_RING);
         if (ring >= rings_.size()) ring = q;
         const uint32_t size = eq_reg(q, AAX_FW_EQ_SIZE);
+        rings_[ring]->asid = static_cast<uint16_t>(eq_reg(q, AAX_FW_EQ_ASID));  // the firmware checked it
         failure f;
         if (size == 0 || size % 8 || size > AAX_MAX_CMDBUF_SIZE || addr % 8) {
             f.status = AAX_ERR_BAD_JOB;  // the firmware validates jobs; this catches its own bugs
@@ -410,10 +412,11 @@ uint8_t queue_manager::bus(tlm::tlm_command cmd, uint64_t addr, void* data, uint
 }
 
 uint8_t queue_manager::dispatch(tlm_utils::simple_initiator_socket<queue_manager>& s, const uint8_t* pkt, uint32_t len,
-                                uint64_t deadline_ps, sc_core::sc_time& delay, uint64_t& err_addr) {
+                                uint64_t deadline_ps, sc_core::sc_time& delay, uint64_t& err_addr, uint16_t asid) {
     tlm::tlm_generic_payload t;
     command_ext ext;
     ext.deadline_ps = deadline_ps;
+    ext.asid = asid;
     std::vector<uint8_t> copy(pkt, pkt + len);  // engines get their own copy of the packet
     init_payload(t, tlm::TLM_WRITE_COMMAND, 0, copy.data(), len);
     extension_guard<command_ext> g(t, &ext);
@@ -451,7 +454,7 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
     delay += sc_core::sc_time(p_.decode_ns, sc_core::SC_NS);
     switch (h.opcode) {
     case AAX_OP_NOP: break;
-    case AAX_OP_DMA: f.status = dispatch(dma_socket, pkt, len, deadline_ps, delay, f.addr); break;
+    case AAX_OP_DMA: f.status = dispatch(dma_socket, pkt, len, deadline_ps, delay, f.addr, rings_[r]->asid); break;
     case AAX_OP_SEM_SIGNAL:
     case AAX_OP_SEM_WAIT: f.status = dispatch(sync_socket, pkt, len, deadline_ps, delay, f.addr); break;
     case AAX_OP_FENCE: {
@@ -505,10 +508,13 @@ queue_manager::failure queue_manager::run_job(unsigned r, const aax_job_desc& d,
         f.status = AAX_ERR_BAD_JOB;
         return f;
     }
-    if (d.asid != 0 || ring_reg(r, AAX_RING_ASID) != 0) {
+    // ASID 0 is physical; another needs an enabled MMU context, and RING_ASID != 0 pins the ring to one.
+    const uint32_t ring_asid = ring_reg(r, AAX_RING_ASID);
+    if ((d.asid != 0 && !(mmu_ctx.size() && mmu_ctx->context_enabled(d.asid))) || (ring_asid && ring_asid != d.asid)) {
         f.status = AAX_ERR_BAD_ASID;
         return f;
     }
+    R.asid = d.asid;
     delay += sc_core::sc_time(p_.job_ns, sc_core::SC_NS);
     if (d.flags & AAX_JOB_NULL) return f;
     const uint64_t deadline = d.timeout_us ? abs_ps(delay) + static_cast<uint64_t>(d.timeout_us) * 1000000ull : 0;

@@ -50,6 +50,7 @@ public:
     tlm_utils::simple_initiator_socket<queue_manager> dma_socket;   // DMA packets
     tlm_utils::simple_initiator_socket<queue_manager> sync_socket;  // SEM_SIGNAL / SEM_WAIT
     sc_core::sc_port<irq_if> irq_out;
+    sc_core::sc_port<mmu_context_if, 1, sc_core::SC_ZERO_OR_MORE_BOUND> mmu_ctx;  // bound when there is an MMU
     sc_core::sc_export<reset_if> reset_in;
     // Firmware scheduler only: the firmware's register window and its interrupt (MEIP).
     tlm_utils::simple_target_socket<queue_manager> fw_reg_socket;
@@ -78,6 +79,7 @@ private:
         uint32_t reset_tail = 0;  // TAIL when a reset of the busy ring was requested
         bool error = false, busy = false, reset_pending = false;
         uint8_t last_error = 0;
+        uint16_t asid = 0;  // address space of the current job
         sc_core::sc_event kick;
         int track = 0;
         std::vector<uint8_t> cmdbuf;  // the fetched command buffer of the current job
@@ -121,7 +123,7 @@ private:
     failure run_packet(unsigned r, const uint8_t* pkt, uint32_t len, uint64_t deadline_ps, sc_core::sc_time& delay);
     uint8_t bus(tlm::tlm_command cmd, uint64_t addr, void* data, uint32_t len, sc_core::sc_time& delay);
     uint8_t dispatch(tlm_utils::simple_initiator_socket<queue_manager>& s, const uint8_t* pkt, uint32_t len,
-                     uint64_t deadline_ps, sc_core::sc_time& delay, uint64_t& err_addr);
+                     uint64_t deadline_ps, sc_core::sc_time& delay, uint64_t& err_addr, uint16_t asid = 0);
     void complete(unsigned r, const aax_job_desc& d, const failure& f, uint64_t ts_start, sc_core::sc_time& delay);
     void record_error(unsigned r, uint32_t job_id, const failure& f);
     void raise_cq(unsigned r);

@@ -1,0 +1,234 @@
+#include "tlm/mmu/mmu.h"
+
+#include <algorithm>
+
+#include "abi/aax_mmu.h"
+#include "abi/aax_regs.h"
+#include "tlm/core/log.h"
+#include "tlm/core/timeline.h"
+
+namespace accelvp {
+
+void mmu::declare(param_schema& s, const std::string& prefix) {
+    const params d;
+    s.boolean(prefix + ".enabled", false,
+              "put an MMU between the DMA engine and the interconnect (per-context page tables, BAR0 0xC000)");
+    s.integer(prefix + ".contexts", d.contexts, 2, AAX_MMU_MAX_CONTEXTS, "address spaces (ASIDs 0..n-1; 0 is physical)");
+    s.integer(prefix + ".tlb_sets", d.tlb_geom.sets, 1, 4096, "sets of the 4 KiB TLB");
+    s.integer(prefix + ".tlb_ways", d.tlb_geom.ways, 1, 64, "ways of the 4 KiB TLB (LRU)");
+    s.integer(prefix + ".tlb_2m_entries", d.tlb_geom.entries_2m, 0, 1024,
+              "fully associative 2 MiB TLB entries (0: 2 MiB pages are cached as 4 KiB pieces)");
+    s.integer(prefix + ".walk_cache", d.walk_cache, 0, 1024, "walk-cache entries (next-level table addresses)");
+    s.real(prefix + ".tlb_hit_ns", d.tlb_hit_ns, 0, 1000, "TLB lookup time per translated page piece", "ns");
+}
+
+mmu::params mmu::from_config(const config& c, const std::string& prefix) {
+    params p;
+    p.contexts = static_cast<uint32_t>(c.get_uint(prefix + ".contexts"));
+    p.tlb_geom.sets = static_cast<uint32_t>(c.get_uint(prefix + ".tlb_sets"));
+    p.tlb_geom.ways = static_cast<uint32_t>(c.get_uint(prefix + ".tlb_ways"));
+    p.tlb_geom.entries_2m = static_cast<uint32_t>(c.get_uint(prefix + ".tlb_2m_entries"));
+    p.walk_cache = static_cast<uint32_t>(c.get_uint(prefix + ".walk_cache"));
+    p.tlb_hit_ns = c.get_real(prefix + ".tlb_hit_ns");
+    return p;
+}
+
+mmu::mmu(sc_core::sc_module_name name, const params& p)
+    : sc_module(name), target_socket("target_socket"), initiator_socket("initiator_socket"), reg_socket("reg_socket"),
+      walker("walker", p.walk_cache), irq_out("irq_out"), ctx_export("ctx_export"), reset_in("reset_in"), p_(p),
+      regs_(this->name()), tlb_(p.tlb_geom), hit_time_(p.tlb_hit_ns, sc_core::SC_NS) {
+    target_socket.register_b_transport(this, &mmu::b_transport);
+    target_socket.register_transport_dbg(this, &mmu::transport_dbg);
+    target_socket.register_get_direct_mem_ptr(this, &mmu::get_direct_mem_ptr);
+    initiator_socket.register_invalidate_direct_mem_ptr(this, &mmu::invalidate_direct_mem_ptr);
+    reg_socket.register_b_transport(this, &mmu::reg_b_transport);
+    reg_socket.register_transport_dbg(this, &mmu::reg_dbg);
+    ctx_export.bind(*this);
+    reset_in.bind(*this);
+
+    auto off = [](uint32_t reg) { return reg - bar_base; };
+    const uint32_t tlb_entries = std::min<uint32_t>(p.tlb_geom.sets * p.tlb_geom.ways, 0xFFFF);
+    regs_.add("id", off(AAX_REG_MMU_ID), AAX_MMU_ID_MAGIC, reg_access::ro);
+    regs_.add("caps", off(AAX_REG_MMU_CAPS), p.contexts | AAX_MMU_VA_BITS << 8 | tlb_entries << 16, reg_access::ro);
+    regs_.add("tlb_inv_va_lo", off(AAX_REG_MMU_TLB_INV_VA_LO), 0, reg_access::rw);
+    regs_.add("tlb_inv_va_hi", off(AAX_REG_MMU_TLB_INV_VA_HI), 0, reg_access::rw);
+    regs_.add("tlb_inv", off(AAX_REG_MMU_TLB_INV), 0, reg_access::wo).write_cb([this](uint32_t v) { invalidate(v); });
+    regs_.add("fault_status", off(AAX_REG_MMU_FAULT_STATUS), 0, reg_access::w1c).write_cb([this, off](uint32_t w) {
+        if (w & AAX_MMU_FAULT_VALID) {
+            fault_valid_ = false;
+            for (uint32_t r : {AAX_REG_MMU_FAULT_STATUS, AAX_REG_MMU_FAULT_ASID, AAX_REG_MMU_FAULT_VA_LO,
+                               AAX_REG_MMU_FAULT_VA_HI})
+                regs_.find(off(r))->value = 0;
+        }
+    });
+    regs_.add("fault_asid", off(AAX_REG_MMU_FAULT_ASID), 0, reg_access::ro);
+    regs_.add("fault_va_lo", off(AAX_REG_MMU_FAULT_VA_LO), 0, reg_access::ro);
+    regs_.add("fault_va_hi", off(AAX_REG_MMU_FAULT_VA_HI), 0, reg_access::ro);
+    regs_.add("fault_count", off(AAX_REG_MMU_FAULT_COUNT), 0, reg_access::ro).read_cb([this] { return fault_count_; });
+    for (uint32_t a = 1; a < p.contexts; ++a) {
+        const std::string n = "ctx" + std::to_string(a) + ".";
+        regs_.add(n + "pt_base_lo", off(AAX_MMU_CTX(a) + AAX_MMU_CTX_PT_BASE_LO), 0, reg_access::rw);
+        regs_.add(n + "pt_base_hi", off(AAX_MMU_CTX(a) + AAX_MMU_CTX_PT_BASE_HI), 0, reg_access::rw);
+        regs_.add(n + "ctrl", off(AAX_MMU_CTX(a) + AAX_MMU_CTX_CTRL), 0, reg_access::rw);
+    }
+
+    tlb_.register_stats(this->name());
+    for (stat_base* s : std::initializer_list<stat_base*>{&translated_, &passthrough_, &pieces_, &faults_, &invalidations_})
+        global_stats().add(this->name(), *s);
+}
+
+mmu::~mmu() { global_stats().remove_component(name()); }
+
+bool mmu::context_enabled(uint16_t asid) const {
+    return asid >= 1 && asid < p_.contexts && (regs_.peek(AAX_MMU_CTX(asid) + AAX_MMU_CTX_CTRL - bar_base) & AAX_MMU_CTX_EN);
+}
+
+uint64_t mmu::root(uint16_t asid) const {
+    const uint32_t b = AAX_MMU_CTX(asid) - bar_base;
+    return (regs_.peek(b + AAX_MMU_CTX_PT_BASE_LO) | static_cast<uint64_t>(regs_.peek(b + AAX_MMU_CTX_PT_BASE_HI)) << 32) &
+           AAX_PTE_ADDR_MASK;
+}
+
+void mmu::soft_reset() {
+    regs_.reset();
+    tlb_.invalidate_all();
+    walker.invalidate_all();
+    fault_valid_ = false;
+    fault_count_ = 0;
+}
+
+void mmu::invalidate(uint32_t cmd) {
+    ++invalidations_;
+    const uint16_t asid = static_cast<uint16_t>(cmd & 0xFFFF);
+    switch ((cmd >> AAX_MMU_INV_OP_SHIFT) & 3) {
+    case AAX_MMU_INV_ALL:
+        tlb_.invalidate_all();
+        walker.invalidate_all();
+        break;
+    case AAX_MMU_INV_ASID:
+        tlb_.invalidate_asid(asid);
+        walker.invalidate_asid(asid);
+        break;
+    case AAX_MMU_INV_VA: {
+        const uint64_t va = regs_.peek(AAX_REG_MMU_TLB_INV_VA_LO - bar_base) |
+                            static_cast<uint64_t>(regs_.peek(AAX_REG_MMU_TLB_INV_VA_HI - bar_base)) << 32;
+        tlb_.invalidate_va(asid, va);
+        walker.invalidate_asid(asid);  // conservative: table pointers of the context may have changed
+        break;
+    }
+    default: break;  // reserved op: ignored
+    }
+}
+
+mmu::lookup mmu::translate(uint16_t asid, uint64_t va, unsigned access, sc_core::sc_time& delay) {
+    lookup l;
+    if (va >> AAX_MMU_VA_BITS) {
+        l.fault = AAX_MMU_FAULT_RANGE;
+        return l;
+    }
+    if (!context_enabled(asid)) {
+        l.fault = AAX_MMU_FAULT_CONTEXT;
+        return l;
+    }
+    delay += hit_time_;
+    if (!tlb_.lookup(asid, va, l.t)) {
+        const page_table_walker::result w = walker.walk(asid, root(asid), va, delay);
+        l.fault = w.fault;
+        l.level = w.level;
+        if (l.fault) return l;
+        l.t = w.t;
+        tlb_.insert(asid, va, l.t);
+    }
+    const uint64_t need = access == AAX_MMU_ACC_WRITE ? AAX_PTE_WRITE
+                          : access == AAX_MMU_ACC_EXEC ? AAX_PTE_EXEC
+                                                       : AAX_PTE_READ;
+    if (!(l.t.perms & need)) l.fault = AAX_MMU_FAULT_PERMISSION;
+    return l;
+}
+
+void mmu::record_fault(uint16_t asid, uint64_t va, unsigned access, const lookup& l) {
+    ++faults_;
+    if (fault_count_ != 0xFFFFFFFFu) ++fault_count_;
+    AVP_LOG(info, name(), "fault: {} asid {} va 0x{:x} ({}) at level {}", aax_mmu_fault_name(l.fault), asid, va,
+            access == AAX_MMU_ACC_WRITE ? "write" : "read", l.level);
+    if (!fault_valid_) {  // keep the first fault until the host clears it
+        fault_valid_ = true;
+        regs_.find(AAX_REG_MMU_FAULT_STATUS - bar_base)->value = AAX_MMU_FAULT_VALID | l.fault |
+                                                                  access << AAX_MMU_FAULT_ACC_SHIFT |
+                                                                  static_cast<uint32_t>(l.level) << AAX_MMU_FAULT_LEVEL_SHIFT;
+        regs_.find(AAX_REG_MMU_FAULT_ASID - bar_base)->value = asid;
+        regs_.find(AAX_REG_MMU_FAULT_VA_LO - bar_base)->value = static_cast<uint32_t>(va);
+        regs_.find(AAX_REG_MMU_FAULT_VA_HI - bar_base)->value = static_cast<uint32_t>(va >> 32);
+    }
+    irq_out->raise(AAX_IRQ_LINE_MMU);
+}
+
+void mmu::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+    asid_ext* ext = t.get_extension<asid_ext>();
+    if (!ext || ext->asid == 0) {
+        ++passthrough_;
+        initiator_socket->b_transport(t, delay);
+        return;
+    }
+    ++translated_;
+    if (t.get_byte_enable_ptr() || t.get_streaming_width() != t.get_data_length()) {
+        t.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);  // engines issue plain bursts only
+        return;
+    }
+    const unsigned access = t.is_write() ? AAX_MMU_ACC_WRITE : AAX_MMU_ACC_READ;
+    const uint64_t va0 = t.get_address();
+    unsigned char* const data0 = t.get_data_ptr();
+    const uint32_t len = t.get_data_length();
+    // Pieces are translated one after the other (`tr`); their accesses overlap and the
+    // transaction ends with the last one (`end`).
+    sc_core::sc_time tr = delay, end = delay;
+    tlm::tlm_response_status st = tlm::TLM_OK_RESPONSE;
+    for (uint32_t off = 0; off < len && st == tlm::TLM_OK_RESPONSE;) {
+        const uint64_t va = va0 + off;
+        const lookup l = translate(ext->asid, va, access, tr);
+        if (l.fault) {
+            record_fault(ext->asid, va, access, l);
+            ext->fault = true;
+            st = tlm::TLM_ADDRESS_ERROR_RESPONSE;
+            end = std::max(end, tr);
+            break;
+        }
+        const uint64_t n = std::min<uint64_t>(len - off, l.t.va_page + l.t.page_size - va);
+        sc_core::sc_time d = tr;
+        t.set_address(l.t.pa(va));
+        t.set_data_ptr(data0 + off);
+        t.set_data_length(static_cast<uint32_t>(n));
+        t.set_streaming_width(static_cast<uint32_t>(n));
+        t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+        initiator_socket->b_transport(t, d);
+        ++pieces_;
+        st = t.get_response_status();
+        end = std::max(end, d);
+        off += static_cast<uint32_t>(n);
+    }
+    t.set_address(va0);
+    t.set_data_ptr(data0);
+    t.set_data_length(len);
+    t.set_streaming_width(len);
+    t.set_dmi_allowed(false);
+    t.set_response_status(st);
+    delay = end;
+}
+
+unsigned mmu::transport_dbg(tlm::tlm_generic_payload& t) {
+    asid_ext* ext = t.get_extension<asid_ext>();
+    if (!ext || ext->asid == 0) return initiator_socket->transport_dbg(t);
+    return 0;  // debug accesses of virtual addresses are not supported
+}
+
+bool mmu::get_direct_mem_ptr(tlm::tlm_generic_payload& t, tlm::tlm_dmi& dmi) {
+    asid_ext* ext = t.get_extension<asid_ext>();
+    if (ext && ext->asid != 0) return false;  // a pointer would bypass translation
+    return initiator_socket->get_direct_mem_ptr(t, dmi);
+}
+
+void mmu::invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) {
+    target_socket->invalidate_direct_mem_ptr(start, end);
+}
+
+} // namespace accelvp
