@@ -1,5 +1,7 @@
 #include "platform/tools/cmdasm.h"
 
+#include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -21,10 +23,11 @@ enum class kind {
     num,   // a number (decimal or 0x hex)
     enm,   // one of a list of names
     flag,  // bare `name` means 1; `name=N` also accepted
+    f32,   // fp32 bit pattern written as a float literal (or 0x bits)
 };
 
 struct enum_name {
-    const char* name;
+    std::string name;
     uint64_t value;
 };
 
@@ -53,8 +56,23 @@ field flag(const char* n, uint16_t off, uint8_t bytes, uint8_t lsb, uint8_t bits
     return field{n, off, bytes, lsb, bits, kind::flag, 0, false, 0, false, {}};
 }
 field enm(const char* n, uint16_t off, uint8_t bytes, uint8_t lsb, uint8_t bits, std::vector<enum_name> names,
-          uint64_t def) {
-    return field{n, off, bytes, lsb, bits, kind::enm, def, false, 0, false, std::move(names)};
+          uint64_t def, bool required = false) {
+    return field{n, off, bytes, lsb, bits, kind::enm, def, required, 0, false, std::move(names)};
+}
+field f32(const char* n, uint16_t off) { return field{n, off, 4, 0, 32, kind::f32, 0, false, 0, true, {}}; }
+
+// Enum names from the ABI's name functions, lower case.
+std::vector<enum_name> names_of(const char* (*name)(unsigned), unsigned count) {
+    std::vector<enum_name> v;
+    for (unsigned i = 0; i < count; i++) {
+        std::string s = name(i);
+        for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+        v.push_back({s, i});
+    }
+    return v;
+}
+field dtype_field(const char* n, uint16_t off) {
+    return enm(n, off, 1, 0, 8, names_of(aax_dtype_name, AAX_DT_COUNT), 0, true);
 }
 
 // Header fields shared by packet kinds.
@@ -77,6 +95,29 @@ const std::vector<packet_def>& table() {
          {num("src", 8, 8, true), num("dst", 16, 8, true, true), num("width", 24, 8, false, true, 0, 1),
           num("height", 32, 4, false, false, 1, 1), num("src_stride", 40, 8, false), num("dst_stride", 48, 8, false),
           num("pattern", 36, 4, true), flag("fill", 4, 4, 0, 1), irq_flag()}},
+        {"gemm",
+         AAX_OP_GEMM,
+         AAX_PKT_GEMM_QW,
+         {num("cluster", 8, 2, false), dtype_field("dtype_in", 10), dtype_field("dtype_out", 11),
+          enm("dataflow", 12, 1, 0, 8,
+              {{"default", AAX_GEMM_DF_DEFAULT}, {"ws", AAX_GEMM_DF_WS}, {"os", AAX_GEMM_DF_OS}},
+              AAX_GEMM_DF_DEFAULT),
+          num("m", 16, 4, false, true, 0, 1), num("n", 20, 4, false, true, 0, 1), num("k", 24, 4, false, true, 0, 1),
+          num("a_addr", 32, 4, true, true), num("b_addr", 36, 4, true, true), num("c_addr", 40, 4, true, true),
+          num("lda", 44, 4, false), num("ldb", 48, 4, false), num("ldc", 52, 4, false),
+          num("reserved0", 13, 3, true), num("reserved1", 28, 4, true), flag("accumulate", 4, 4, 0, 1),
+          flag("b_trans", 4, 4, 1, 1), irq_flag()}},
+        {"vec",
+         AAX_OP_VEC,
+         AAX_PKT_VEC_QW,
+         {num("cluster", 8, 2, false), enm("op", 10, 1, 0, 8, names_of(aax_vec_op_name, AAX_VEC_OP_COUNT), 0, true),
+          dtype_field("dtype", 11), dtype_field("dtype_out", 12), num("rows", 16, 4, false, true, 0, 1),
+          num("cols", 20, 4, false, true, 0, 1), num("src0", 24, 4, true, true), num("src1", 28, 4, true),
+          num("src2", 32, 4, true), num("dst", 36, 4, true, true), num("src0_stride", 40, 4, false),
+          num("src1_stride", 44, 4, false), num("src2_stride", 48, 4, false), num("dst_stride", 52, 4, false),
+          f32("scalar", 56), f32("eps", 60), num("reserved0", 13, 3, true), flag("b_scalar", 4, 4, 0, 1),
+          flag("b_row", 4, 4, 1, 1), flag("b_col", 4, 4, 2, 1), flag("c_row", 4, 4, 3, 1),
+          flag("affine", 4, 4, 4, 1), irq_flag()}},
         {"sem_signal",
          AAX_OP_SEM_SIGNAL,
          AAX_PKT_SEM_SIGNAL_QW,
@@ -172,6 +213,33 @@ bool parse_u64(const std::string& s, uint64_t& out) {
     return true;
 }
 
+// A float literal as its fp32 bits, or `0x...` taken as the bits themselves.
+bool parse_f32_bits(const std::string& s, uint64_t& out) {
+    if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) return parse_u64(s, out) && out <= 0xFFFFFFFFu;
+    if (s.empty()) return false;
+    char* end = nullptr;
+    const float f = std::strtof(s.c_str(), &end);
+    if (end != s.c_str() + s.size()) return false;
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    out = u;
+    return true;
+}
+
+// fp32 bits as the shortest float literal that parses back to them; NaNs as 0x bits.
+std::string fmt_f32_bits(uint64_t bits) {
+    float f;
+    const uint32_t u = uint32_t(bits);
+    std::memcpy(&f, &u, 4);
+    if (f != f) return fmt::format("{:#x}", u);
+    for (int prec = 1; prec <= 9; prec++) {
+        const std::string s = fmt::format("{:.{}g}", f, prec);
+        uint64_t back;
+        if (parse_f32_bits(s, back) && back == u) return s;
+    }
+    return fmt::format("{:#x}", u);
+}
+
 std::vector<std::string> split_ws(const std::string& s) {
     std::istringstream is(s);
     return {std::istream_iterator<std::string>(is), std::istream_iterator<std::string>()};
@@ -239,7 +307,9 @@ std::string assemble_line(const std::string& line, std::vector<uint8_t>& out) {
             continue;
         }
         uint64_t x;
-        if (!parse_u64(v, x))
+        if (f.k == kind::f32 && !parse_f32_bits(v, x))
+            return fmt::format("{}: {}={} is not a float (e.g. 1e-5, -0.5, inf) or 0x bit pattern", mn, f.name, v);
+        if (f.k != kind::f32 && !parse_u64(v, x))
             return fmt::format("{}: {}={} is not a number (decimal or 0x hex)", mn, f.name, v);
         if (x < f.min || x > f.max())
             return fmt::format("{}: {}={} is out of range [{}, {}]", mn, f.name, v, fmt_value(f, f.min),
@@ -294,11 +364,13 @@ std::string symbolic_line(const uint8_t* p, size_t size) {
         if (f.k == kind::flag && v == 1) {
             s += std::string(" ") + f.name;
         } else if (f.k == kind::enm) {
-            const char* name = nullptr;
+            const enum_name* name = nullptr;
             for (const auto& n : f.names)
-                if (n.value == v) name = n.name;
+                if (n.value == v) name = &n;
             if (!name) return "";
-            s += fmt::format(" {}={}", f.name, name);
+            s += fmt::format(" {}={}", f.name, name->name);
+        } else if (f.k == kind::f32) {
+            s += fmt::format(" {}={}", f.name, fmt_f32_bits(v));
         } else {
             s += fmt::format(" {}={}", f.name, fmt_value(f, v));
         }

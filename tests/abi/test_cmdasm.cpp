@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cctype>
+#include <map>
 #include <random>
 #include <sstream>
 #include <string>
@@ -45,13 +46,20 @@ size_t count(const std::string& s, const std::string& what) {
 
 TEST_CASE("cmdasm mnemonics are the ABI opcode names", "[cmdasm]") {
     // Each table entry's mnemonic is aax_opcode_name of its opcode in lower case.
+    const std::map<std::string, std::string> minimal = {
+        {"nop", "nop"},
+        {"dma", "dma dst=0 width=1"},
+        {"gemm", "gemm dtype_in=int8 dtype_out=int32 m=1 n=1 k=1 a_addr=0 b_addr=0 c_addr=0"},
+        {"vec", "vec op=relu dtype=fp32 dtype_out=fp32 rows=1 cols=1 src0=0 dst=0"},
+        {"sem_signal", "sem_signal sem=0 value=0"},
+        {"sem_wait", "sem_wait sem=0"},
+        {"fence", "fence"},
+        {"msg", "msg addr=0 value=0"},
+    };
+    CHECK(cmdasm::mnemonics().size() == minimal.size());
     for (const std::string& m : cmdasm::mnemonics()) {
-        const auto b = assemble(m == "dma"          ? "dma dst=0 width=1"
-                                : m == "sem_signal" ? "sem_signal sem=0 value=0"
-                                : m == "msg"        ? "msg addr=0 value=0"
-                                : m == "fence"      ? "fence addr=0"
-                                : m == "sem_wait"   ? "sem_wait sem=0"
-                                                    : m);
+        REQUIRE(minimal.count(m));
+        const auto b = assemble(minimal.at(m));
         REQUIRE(b.size() >= 8);
         std::string name = aax_opcode_name(b[0]);
         for (char& c : name) c = char(std::tolower(c));
@@ -113,6 +121,47 @@ TEST_CASE("cmdasm every packet kind assembles to the builder's bytes and disasse
     d.src_stride = 5;
     cases.push_back({"dma dst=0x1 width=18446744073709551615 height=4294967295 src_stride=5 irq", bytes_of(d)});
 
+    aax_pkt_gemm g{};
+    g.hdr = cmdbuf_builder::hdr(AAX_OP_GEMM, AAX_PKT_GEMM_QW, AAX_GEMM_ACCUMULATE | AAX_GEMM_B_TRANS);
+    g.cluster = 3;
+    g.dtype_in = AAX_DT_FP8_E4M3;
+    g.dtype_out = AAX_DT_BF16;
+    g.dataflow = AAX_GEMM_DF_OS;
+    g.m = 128, g.n = 64, g.k = 256;
+    g.a_addr = 0x1000, g.b_addr = 0x2000, g.c_addr = 0;
+    g.lda = 300, g.ldb = 0, g.ldc = 70;
+    cases.push_back({"gemm cluster=3 dtype_in=fp8_e4m3 dtype_out=bf16 dataflow=os m=128 n=64 k=256 a_addr=0x1000 "
+                     "b_addr=0x2000 c_addr=0x0 lda=300 ldc=70 accumulate b_trans",
+                     bytes_of(g)});
+    g = aax_pkt_gemm{};
+    g.hdr = cmdbuf_builder::hdr(AAX_OP_GEMM, AAX_PKT_GEMM_QW);
+    g.hdr.flags = AAX_PKT_F_IRQ;
+    g.dtype_in = AAX_DT_INT8, g.dtype_out = AAX_DT_INT32, g.m = g.n = g.k = 1;
+    g.reserved0[1] = 0x12, g.reserved1 = 7;
+    cases.push_back({"gemm dtype_in=int8 dtype_out=int32 m=1 n=1 k=1 a_addr=0x0 b_addr=0x0 c_addr=0x0 "
+                     "reserved0=0x1200 reserved1=0x7 irq",
+                     bytes_of(g)});
+    aax_pkt_vec v{};
+    v.hdr = cmdbuf_builder::hdr(AAX_OP_VEC, AAX_PKT_VEC_QW, AAX_VEC_AFFINE);
+    v.cluster = 1, v.op = AAX_VEC_LAYERNORM, v.dtype = AAX_DT_BF16, v.dtype_out = AAX_DT_FP16;
+    v.rows = 512, v.cols = 768, v.src0 = 0x100, v.src1 = 0x200, v.src2 = 0x300, v.dst = 0x400;
+    v.src0_stride = 800, v.dst_stride = 1024;
+    const float eps = 1e-5f, half = -0.5f;
+    std::memcpy(&v.eps, &eps, 4);
+    cases.push_back({"vec cluster=1 op=layernorm dtype=bf16 dtype_out=fp16 rows=512 cols=768 src0=0x100 src1=0x200 "
+                     "src2=0x300 dst=0x400 src0_stride=800 dst_stride=1024 eps=1e-05 affine",
+                     bytes_of(v)});
+    v = aax_pkt_vec{};
+    v.hdr = cmdbuf_builder::hdr(AAX_OP_VEC, AAX_PKT_VEC_QW, AAX_VEC_B_SCALAR | AAX_VEC_B_ROW | AAX_VEC_B_COL |
+                                                               AAX_VEC_C_ROW);
+    v.op = AAX_VEC_TRANSPOSE, v.dtype = AAX_DT_INT32, v.dtype_out = AAX_DT_FP8_E5M2, v.rows = 2, v.cols = 3;
+    v.src1_stride = 4, v.src2_stride = 5;
+    std::memcpy(&v.scalar, &half, 4);
+    v.eps = 0x7FC00001;  // a NaN payload: printed as bits
+    cases.push_back({"vec op=transpose dtype=int32 dtype_out=fp8_e5m2 rows=2 cols=3 src0=0x0 dst=0x0 src1_stride=4 "
+                     "src2_stride=5 scalar=-0.5 eps=0x7fc00001 b_scalar b_row b_col c_row",
+                     bytes_of(v)});
+
     std::string all_text;
     std::vector<uint8_t> all_bytes;
     for (const auto& c : cases) {
@@ -137,7 +186,31 @@ TEST_CASE("cmdasm random valid streams disassemble without raw and reassemble ex
         cmdbuf_builder b;
         for (int i = 0; i < 20; i++) {
             const uint8_t irq = uint8_t(rng() & 1);
-            switch (rng() % 6) {
+            switch (rng() % 8) {
+            case 6: {
+                aax_pkt_gemm p{};
+                p.hdr = cmdbuf_builder::hdr(AAX_OP_GEMM, AAX_PKT_GEMM_QW, uint32_t(rng() % 4));
+                p.cluster = uint16_t(r64()), p.dtype_in = uint8_t(rng() % 7), p.dtype_out = uint8_t(rng() % 7);
+                p.dataflow = uint8_t(rng() % 3), p.m = uint32_t(r64()) | 1, p.n = uint32_t(r64()) | 1;
+                p.k = uint32_t(r64()) | 1, p.reserved1 = uint32_t(r64());
+                p.a_addr = uint32_t(r64()), p.b_addr = uint32_t(r64()), p.c_addr = uint32_t(r64());
+                p.lda = uint32_t(r64()), p.ldb = uint32_t(r64()), p.ldc = uint32_t(r64()), p.hdr.flags = irq;
+                b.raw(p);
+                break;
+            }
+            case 7: {
+                aax_pkt_vec p{};
+                p.hdr = cmdbuf_builder::hdr(AAX_OP_VEC, AAX_PKT_VEC_QW, uint32_t(rng() % 32));
+                p.cluster = uint16_t(r64()), p.op = uint8_t(rng() % AAX_VEC_OP_COUNT);
+                p.dtype = uint8_t(rng() % 7), p.dtype_out = uint8_t(rng() % 7);
+                p.rows = uint32_t(r64()) | 1, p.cols = uint32_t(r64()) | 1, p.src0 = uint32_t(r64());
+                p.src1 = uint32_t(r64()), p.src2 = uint32_t(r64()), p.dst = uint32_t(r64());
+                p.src0_stride = uint32_t(r64()), p.dst_stride = uint32_t(r64());
+                p.scalar = uint32_t(r64()), p.eps = uint32_t(r64()), p.reserved0[2] = uint8_t(r64());
+                p.hdr.flags = irq;
+                b.raw(p);
+                break;
+            }
             case 0: b.nop(uint16_t(1 + rng() % 5)); break;
             case 1: {
                 aax_pkt_dma p{};
@@ -242,6 +315,23 @@ TEST_CASE("cmdasm packets the text cannot express exactly become raw", "[cmdasm]
     aax_pkt_msg m{};
     m.hdr = cmdbuf_builder::hdr(AAX_OP_MSG, AAX_PKT_MSG_QW, 1);  // MSG param must be 0
     one_raw(bytes_of(m));
+    aax_pkt_gemm g{};
+    g.hdr = cmdbuf_builder::hdr(AAX_OP_GEMM, AAX_PKT_GEMM_QW);
+    g.m = 0, g.n = 1, g.k = 1;  // m must be >= 1
+    one_raw(bytes_of(g));
+    g.m = 1, g.dtype_out = AAX_DT_COUNT;  // no such dtype
+    one_raw(bytes_of(g));
+    g.dtype_out = 0, g.dataflow = 3;
+    one_raw(bytes_of(g));
+    g.dataflow = 0, g.hdr.param = 4;  // GEMM param bit 2 is not defined
+    one_raw(bytes_of(g));
+    aax_pkt_vec v{};
+    v.hdr = cmdbuf_builder::hdr(AAX_OP_VEC, AAX_PKT_VEC_QW);
+    v.rows = v.cols = 1;
+    v.op = AAX_VEC_OP_COUNT;
+    one_raw(bytes_of(v));
+    v.op = 0, v.hdr.param = 1u << 5;
+    one_raw(bytes_of(v));
     // NOP padding must be zero to print as `nop size=N`.
     auto nop = cmdbuf_builder().nop(2).bytes();
     nop[12] = 1;
@@ -283,10 +373,12 @@ TEST_CASE("cmdasm errors name file line field and valid values", "[cmdasm]") {
         "nop size=0\n"
         "msg addr=0x10 value=4294967296\n"
         "fence addr=0x10 irq=2\n"
-        "sem_wait sem=1 # cond=gt is commented out\n";
+        "sem_wait sem=1 # cond=gt is commented out\n"
+        "gemm dtype_in=bf8 dtype_out=fp32 m=1 n=1 k=1 a_addr=0 b_addr=0 c_addr=0\n"
+        "vec op=softmax dtype=fp32 dtype_out=fp32 rows=1 cols=1 src0=0 dst=0 eps=tiny\n";
     const std::string e = errors_of(text);
     const std::vector<std::string> want = {
-        "t.s:3: unknown packet 'dmx'; valid: nop, dma, sem_signal, sem_wait, fence, msg, .raw, .byte",
+        "t.s:3: unknown packet 'dmx'; valid: nop, dma, gemm, vec, sem_signal, sem_wait, fence, msg, .raw, .byte",
         "t.s:5: dma: unknown field 'wdth'; valid: src, dst, width, height, src_stride, dst_stride, pattern, fill, irq",
         "t.s:6: sem_wait: cond=gt is not valid; valid values: ge, eq, nz",
         "t.s:7: dma: width=0 is out of range [1, 18446744073709551615]",
@@ -300,6 +392,8 @@ TEST_CASE("cmdasm errors name file line field and valid values", "[cmdasm]") {
         "t.s:15: nop: size=0 is out of range [1, 65535]",
         "t.s:16: msg: value=4294967296 is out of range [0, 4294967295]",
         "t.s:17: fence: irq=2 is out of range [0, 1]",
+        "t.s:19: gemm: dtype_in=bf8 is not valid; valid values: fp32, bf16, fp16, fp8_e4m3, fp8_e5m2, int8, int32",
+        "t.s:20: vec: eps=tiny is not a float (e.g. 1e-5, -0.5, inf) or 0x bit pattern",
     };
     std::string joined;
     for (size_t i = 0; i < want.size(); i++) joined += (i ? "\n" : "") + want[i];
