@@ -274,18 +274,70 @@ void from_f32(dtype t, const float* src, void* dst, size_t n, bool saturate) {
 
 namespace {
 
-// Blocking of gemm_ref: a kc x nc panel of B (widened) stays in L2 while every row of A streams
-// past it; a row segment of C (nc accumulators) stays in L1. Loop order i-k-j inside a panel and
-// k-panels in increasing order keep each C element's adds in increasing k.
-constexpr size_t gemm_kc = 128, gemm_nc = 256;
+// Blocking of gemm_ref: a kc x nc panel of B (widened) stays in L2 while rows of A stream past
+// it; inside a panel a 4 x 8 tile of C lives in registers for the whole k panel. Every loop
+// keeps each C element's adds in increasing k (k panels in order, kk ascending inside), so the
+// blocking changes the speed, never the result.
+constexpr size_t gemm_kc = 128, gemm_nc = 256, gemm_mr = 4, gemm_nr = 8;
 
-template <class Acc, class Madd>
-void gemm_blocked(dtype in, const uint8_t* A, const uint8_t* B, Acc* C, size_t m, size_t n, size_t k,
-                  size_t lda, size_t ldb, size_t ldc, Madd madd) {
+// One multiply-add as the contract defines it: product rounded to fp32 (exact for narrow
+// inputs), then added with one rounding; never fused. int32: wrap-around (via uint32).
+inline float mac(float acc, float a, float b) {
+    const float p = a * b;
+    return acc + p;
+}
+inline int32_t mac(int32_t acc, int32_t a, int32_t b) { return int32_t(uint32_t(acc) + uint32_t(a * b)); }
+
+// C[r][j] for r < gemm_mr, j < gemm_nr, over kc values of k. ap: gemm_mr rows of kc values;
+// bp: kc rows of the panel (row length nc). The 4 x 8 accumulator tile is eight 4-lane vectors
+// (GCC vector extensions, so it stays in registers on any x86-64/AArch64 baseline); int32 runs
+// in uint32 lanes for the wrap-around.
+template <class T>
+void micro_tile(const T* ap, size_t kc, const T* bp, size_t nc, T* c, size_t ldc) {
+    using L = std::conditional_t<std::is_same_v<T, float>, float, uint32_t>;
+    typedef L v4 __attribute__((vector_size(16)));
+    static_assert(gemm_nr == 8 && sizeof(T) == 4);
+    v4 acc[gemm_mr][2];
+    for (size_t r = 0; r < gemm_mr; r++) {
+        std::memcpy(&acc[r][0], c + r * ldc, 16);
+        std::memcpy(&acc[r][1], c + r * ldc + 4, 16);
+    }
+    for (size_t kk = 0; kk < kc; kk++) {
+        v4 b0, b1;
+        std::memcpy(&b0, bp + kk * nc, 16);
+        std::memcpy(&b1, bp + kk * nc + 4, 16);
+        for (size_t r = 0; r < gemm_mr; r++) {
+            const L a = L(ap[r * kc + kk]);
+            const v4 p0 = a * b0, p1 = a * b1;  // products, then adds: never fused
+            acc[r][0] = acc[r][0] + p0;
+            acc[r][1] = acc[r][1] + p1;
+        }
+    }
+    for (size_t r = 0; r < gemm_mr; r++) {
+        std::memcpy(c + r * ldc, &acc[r][0], 16);
+        std::memcpy(c + r * ldc + 4, &acc[r][1], 16);
+    }
+}
+
+// Rows [0, rows) x columns [j_begin, nc) of the panel, one row at a time (edges).
+template <class T>
+void edge_rows(const T* ap, size_t kc, size_t rows, const T* bp, size_t nc, size_t j_begin, T* c, size_t ldc) {
+    for (size_t r = 0; r < rows; r++)
+        for (size_t kk = 0; kk < kc; kk++) {
+            const T a = ap[r * kc + kk];
+            const T* b = bp + kk * nc;
+            T* cr = c + r * ldc;
+            for (size_t j = j_begin; j < nc; j++) cr[j] = mac(cr[j], a, b[j]);
+        }
+}
+
+template <class T>
+void gemm_blocked(dtype in, const uint8_t* A, const uint8_t* B, T* C, size_t m, size_t n, size_t k, size_t lda,
+                  size_t ldb, size_t ldc) {
     const size_t es = dtype_size(in);
-    std::vector<Acc> bp(gemm_kc * gemm_nc), arow(gemm_kc);
-    auto widen = [&](const uint8_t* src, Acc* dst, size_t cnt) {
-        if constexpr (std::is_same_v<Acc, float>) {
+    std::vector<T> bp(gemm_kc * gemm_nc), ap(gemm_mr * gemm_kc);
+    auto widen = [&](const uint8_t* src, T* dst, size_t cnt) {
+        if constexpr (std::is_same_v<T, float>) {
             to_f32(in, src, dst, cnt);
         } else {
             const int8_t* s = reinterpret_cast<const int8_t*>(src);
@@ -294,13 +346,20 @@ void gemm_blocked(dtype in, const uint8_t* A, const uint8_t* B, Acc* C, size_t m
     };
     for (size_t j0 = 0; j0 < n; j0 += gemm_nc) {
         const size_t nc = std::min(gemm_nc, n - j0);
+        const size_t nfull = nc - nc % gemm_nr;
         for (size_t k0 = 0; k0 < k; k0 += gemm_kc) {
             const size_t kc = std::min(gemm_kc, k - k0);
             for (size_t kk = 0; kk < kc; kk++) widen(B + ((k0 + kk) * ldb + j0) * es, &bp[kk * nc], nc);
-            for (size_t i = 0; i < m; i++) {
-                widen(A + (i * lda + k0) * es, arow.data(), kc);
-                Acc* c = C + i * ldc + j0;
-                for (size_t kk = 0; kk < kc; kk++) madd(c, arow[kk], &bp[kk * nc], nc);
+            for (size_t i0 = 0; i0 < m; i0 += gemm_mr) {
+                const size_t rows = std::min(gemm_mr, m - i0);
+                for (size_t r = 0; r < rows; r++) widen(A + ((i0 + r) * lda + k0) * es, &ap[r * kc], kc);
+                T* c = C + i0 * ldc + j0;
+                if (rows < gemm_mr) {
+                    edge_rows(ap.data(), kc, rows, bp.data(), nc, 0, c, ldc);
+                    continue;
+                }
+                for (size_t j = 0; j < nfull; j += gemm_nr) micro_tile(ap.data(), kc, &bp[j], nc, c + j, ldc);
+                edge_rows(ap.data(), kc, rows, bp.data(), nc, nfull, c, ldc);
             }
         }
     }
@@ -314,28 +373,16 @@ void gemm_ref(dtype in, const void* A, const void* B, void* C, size_t m, size_t 
     const auto* a = static_cast<const uint8_t*>(A);
     const auto* b = static_cast<const uint8_t*>(B);
     if (in == dtype::int8) {
-        // Wrap-around int32 accumulation, done in uint32 (signed overflow is UB in C++);
-        // int32 and uint32 may alias.
-        auto* c = static_cast<uint32_t*>(C);
+        auto* c = static_cast<int32_t*>(C);
         if (!accumulate)
-            for (size_t i = 0; i < m; i++) std::fill(c + i * ldc, c + i * ldc + n, 0u);
-        gemm_blocked<int32_t>(in, a, b, static_cast<int32_t*>(C), m, n, k, lda, ldb, ldc,
-                              [](int32_t* cr, int32_t av, const int32_t* br, size_t cnt) {
-                                  auto* cu = reinterpret_cast<uint32_t*>(cr);
-                                  for (size_t j = 0; j < cnt; j++) cu[j] += uint32_t(av * br[j]);
-                              });
+            for (size_t i = 0; i < m; i++) std::fill(c + i * ldc, c + i * ldc + n, 0);
+        gemm_blocked<int32_t>(in, a, b, c, m, n, k, lda, ldb, ldc);
         return;
     }
     auto* c = static_cast<float*>(C);
     if (!accumulate)
         for (size_t i = 0; i < m; i++) std::fill(c + i * ldc, c + i * ldc + n, 0.0f);
-    gemm_blocked<float>(in, a, b, c, m, n, k, lda, ldb, ldc,
-                        [](float* cr, float av, const float* br, size_t cnt) {
-                            for (size_t j = 0; j < cnt; j++) {
-                                const float p = av * br[j];  // separate statement: no contraction
-                                cr[j] = cr[j] + p;
-                            }
-                        });
+    gemm_blocked<float>(in, a, b, c, m, n, k, lda, ldb, ldc);
 }
 
 void vadd(const float* a, const float* b, float* y, size_t n) {
