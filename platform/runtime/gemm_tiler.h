@@ -41,6 +41,10 @@ struct gemm_plan {
     std::vector<cmdbuf_builder> streams;  // one per ring, ring i = streams[i]
     uint64_t hbm_bytes = 0;               // device-memory bytes read and written
     uint64_t gemm_packets = 0, dma_packets = 0;
+    struct dma_op {
+        uint64_t bytes, row_bytes;
+    };
+    std::vector<dma_op> dmas;            // every DMA packet's size and row width, for the analytic DMA time
     std::vector<uint64_t> cluster_cycles; // analytic matrix-engine cycles per cluster
     std::vector<uint64_t> cluster_sram_bytes;  // SRAM traffic per cluster (engine + DMA)
 };
