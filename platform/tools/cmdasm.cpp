@@ -356,9 +356,10 @@ std::string raw_line(const uint8_t* p, size_t qwords) {
 // The symbolic line for a packet of `size` bytes, or "" if the text form cannot express it.
 std::string symbolic_line(const uint8_t* p, size_t size) {
     const packet_def* d = find_def(p[0]);
-    if (!d) return "";
+    if (!d || (d->size_qw && size != d->size_qw * 8u)) return "";  // wrong size: fields may lie beyond it
     std::string s = d->mnemonic;
     for (const auto& f : d->fields) {
+        if (f.off + f.bytes > size) return "";
         const uint64_t v = get_field(p, f);
         if (!f.required && v == f.def) continue;
         if (f.k == kind::flag && v == 1) {

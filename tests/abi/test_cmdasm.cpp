@@ -301,6 +301,11 @@ TEST_CASE("cmdasm packets the text cannot express exactly become raw", "[cmdasm]
     auto big = bytes_of(d);
     big.resize(64, 0);
     one_raw(big);
+    // Known opcodes with a size too short for their fields (read nothing beyond the packet).
+    one_raw(bytes_of(cmdbuf_builder::hdr(AAX_OP_DMA, 1)));
+    auto short_vec = bytes_of(cmdbuf_builder::hdr(AAX_OP_VEC, 2));
+    short_vec.resize(16, 0);
+    one_raw(short_vec);
     aax_pkt_sem_wait w{};
     w.hdr = cmdbuf_builder::hdr(AAX_OP_SEM_WAIT, AAX_PKT_SEM_WAIT_QW);
     w.cond = 3;  // no such condition
