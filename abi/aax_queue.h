@@ -88,8 +88,8 @@ enum aax_opcode {
     AAX_OP_NOP        = 0x00,
     AAX_OP_WREG       = 0x01, /* reserved: privileged register write */
     AAX_OP_DMA        = 0x02,
-    AAX_OP_GEMM       = 0x03, /* reserved: matrix engine */
-    AAX_OP_VEC        = 0x04, /* reserved: vector engine */
+    AAX_OP_GEMM       = 0x03, /* matrix engine of a compute cluster */
+    AAX_OP_VEC        = 0x04, /* vector engine of a compute cluster */
     AAX_OP_SEM_SIGNAL = 0x05,
     AAX_OP_SEM_WAIT   = 0x06,
     AAX_OP_FENCE      = 0x07,
@@ -164,12 +164,110 @@ typedef struct aax_pkt_msg {
     uint32_t reserved;
 } aax_pkt_msg;
 
+/* ---- compute packets (GEMM, VEC) ----------------------------------------------- */
+/* Element types of GEMM/VEC operands (the codes of accelvp::num::dtype). Floats round to
+ * nearest even on every conversion; conversions to FP8 saturate to the largest finite value,
+ * conversions to INT8/INT32 saturate. */
+enum aax_dtype {
+    AAX_DT_FP32     = 0,
+    AAX_DT_BF16     = 1,
+    AAX_DT_FP16     = 2,
+    AAX_DT_FP8_E4M3 = 3,
+    AAX_DT_FP8_E5M2 = 4,
+    AAX_DT_INT8     = 5,
+    AAX_DT_INT32    = 6,
+    AAX_DT_COUNT    = 7
+};
+
+/* GEMM: C[m][n] = (ACCUMULATE ? C : 0) + sum_k A[m][k] * B[k][n] on cluster `cluster`'s
+ * matrix engine. Operands live in that cluster's SRAM: a_addr/b_addr/c_addr are byte
+ * offsets from the SRAM's start; leading dimensions are in elements (0 = packed: k, n, n;
+ * with B_TRANS, B is stored N x K and ldb 0 = k). Accumulation is in FP32 (INT32 for INT8
+ * inputs) in increasing k order; C is converted to dtype_out at the end (RNE/saturating).
+ * dtype_in: BF16, FP16, FP8_E4M3, FP8_E5M2, INT8 or FP32. dtype_out: FP32, BF16, FP16,
+ * FP8_* for float inputs; INT32 for INT8 inputs. */
+typedef struct aax_pkt_gemm {
+    aax_pkt_hdr hdr;      /* param: AAX_GEMM_ACCUMULATE | AAX_GEMM_B_TRANS */
+    uint16_t cluster;     /* compute cluster index, < compute.clusters */
+    uint8_t  dtype_in;    /* enum aax_dtype of A and B */
+    uint8_t  dtype_out;   /* enum aax_dtype of C */
+    uint8_t  dataflow;    /* AAX_GEMM_DF_* */
+    uint8_t  reserved0[3];
+    uint32_t m;           /* rows of A and C, >= 1 */
+    uint32_t n;           /* columns of B and C, >= 1 */
+    uint32_t k;           /* columns of A, rows of B, >= 1 */
+    uint32_t reserved1;
+    uint32_t a_addr;      /* SRAM byte offsets */
+    uint32_t b_addr;
+    uint32_t c_addr;
+    uint32_t lda;         /* elements between row starts; 0 = packed */
+    uint32_t ldb;
+    uint32_t ldc;
+} aax_pkt_gemm;
+#define AAX_GEMM_ACCUMULATE     (1u << 0) /* start from C (converted to the accumulator type) */
+#define AAX_GEMM_B_TRANS        (1u << 1) /* B stored transposed: element (k, n) at b_addr + (n*ldb + k)*size */
+#define AAX_GEMM_PARAM_VALID    0x3u
+#define AAX_GEMM_DF_DEFAULT     0u        /* the cluster's compute.dataflow */
+#define AAX_GEMM_DF_WS          1u        /* weight-stationary */
+#define AAX_GEMM_DF_OS          2u        /* output-stationary */
+
+/* VEC: one vector-engine operation over a rows x cols tile in cluster SRAM. Operands a
+ * (src0), b (src1), c (src2) are in dtype, the result (dst) in dtype_out; every element is
+ * widened to FP32, computed in FP32 and rounded once to dtype_out. Strides are elements
+ * between row starts of each operand (0 = packed). See docs/abi.md for each op. */
+typedef struct aax_pkt_vec {
+    aax_pkt_hdr hdr;      /* param: AAX_VEC_* operand flags */
+    uint16_t cluster;     /* compute cluster index */
+    uint8_t  op;          /* enum aax_vec_op */
+    uint8_t  dtype;       /* enum aax_dtype of the sources */
+    uint8_t  dtype_out;   /* enum aax_dtype of dst */
+    uint8_t  reserved0[3];
+    uint32_t rows;        /* >= 1 */
+    uint32_t cols;        /* >= 1 */
+    uint32_t src0;        /* SRAM byte offsets */
+    uint32_t src1;
+    uint32_t src2;
+    uint32_t dst;
+    uint32_t src0_stride; /* elements; 0 = packed */
+    uint32_t src1_stride;
+    uint32_t src2_stride;
+    uint32_t dst_stride;
+    uint32_t scalar;      /* FP32 bits: operand b with AAX_VEC_B_SCALAR */
+    uint32_t eps;         /* FP32 bits: LAYERNORM epsilon */
+} aax_pkt_vec;
+
+enum aax_vec_op {
+    AAX_VEC_ADD       = 0,  /* y = a + b */
+    AAX_VEC_MUL       = 1,  /* y = a * b */
+    AAX_VEC_FMA       = 2,  /* y = a * b + c, one rounding */
+    AAX_VEC_MAX       = 3,  /* y = max(a, b) */
+    AAX_VEC_RELU      = 4,  /* y = max(a, 0) */
+    AAX_VEC_GELU      = 5,  /* y = gelu(a), tanh approximation */
+    AAX_VEC_EXP       = 6,  /* y = exp(a) */
+    AAX_VEC_RECIP     = 7,  /* y = 1 / a */
+    AAX_VEC_CONVERT   = 8,  /* y = a (type conversion dtype -> dtype_out) */
+    AAX_VEC_ROW_SUM   = 9,  /* y[r] = sum_c a[r][c]; dst is rows x 1 */
+    AAX_VEC_ROW_MAX   = 10, /* y[r] = max_c a[r][c]; dst is rows x 1 */
+    AAX_VEC_SOFTMAX   = 11, /* softmax of each row */
+    AAX_VEC_LAYERNORM = 12, /* layernorm of each row, eps; AFFINE: * b[c] + c[c] */
+    AAX_VEC_TRANSPOSE = 13, /* y[c][r] = a[r][c]; dst is cols x rows; dtype_out == dtype */
+    AAX_VEC_OP_COUNT  = 14
+};
+#define AAX_VEC_B_SCALAR        (1u << 0) /* operand b is the `scalar` immediate (src1 ignored) */
+#define AAX_VEC_B_ROW           (1u << 1) /* operand b is one row of cols elements at src1, for every row */
+#define AAX_VEC_B_COL           (1u << 2) /* operand b is one element per row: b[r] at src1 + r*src1_stride */
+#define AAX_VEC_C_ROW           (1u << 3) /* operand c (FMA, LAYERNORM beta) is one row at src2, for every row */
+#define AAX_VEC_AFFINE          (1u << 4) /* LAYERNORM: gamma = b (row at src1), beta = c (row at src2) */
+#define AAX_VEC_PARAM_VALID     0x1Fu
+
 #define AAX_PKT_NOP_QW          1u
 #define AAX_PKT_DMA_QW          7u
 #define AAX_PKT_SEM_SIGNAL_QW   2u
 #define AAX_PKT_SEM_WAIT_QW     2u
 #define AAX_PKT_FENCE_QW        3u
 #define AAX_PKT_MSG_QW          3u
+#define AAX_PKT_GEMM_QW         7u
+#define AAX_PKT_VEC_QW          8u
 
 #if defined(__cplusplus)
 #define AAX_STATIC_ASSERT(c, m) static_assert(c, m)
@@ -186,6 +284,8 @@ AAX_STATIC_ASSERT(sizeof(aax_pkt_sem_signal) == AAX_PKT_SEM_SIGNAL_QW * 8, "SEM_
 AAX_STATIC_ASSERT(sizeof(aax_pkt_sem_wait) == AAX_PKT_SEM_WAIT_QW * 8, "SEM_WAIT packet size");
 AAX_STATIC_ASSERT(sizeof(aax_pkt_fence) == AAX_PKT_FENCE_QW * 8, "FENCE packet size");
 AAX_STATIC_ASSERT(sizeof(aax_pkt_msg) == AAX_PKT_MSG_QW * 8, "MSG packet size");
+AAX_STATIC_ASSERT(sizeof(aax_pkt_gemm) == AAX_PKT_GEMM_QW * 8, "GEMM packet size");
+AAX_STATIC_ASSERT(sizeof(aax_pkt_vec) == AAX_PKT_VEC_QW * 8, "VEC packet size");
 
 /* Human-readable names, for tools and logs. */
 static inline const char *aax_status_name(unsigned s)
@@ -202,6 +302,20 @@ static inline const char *aax_opcode_name(unsigned op)
         "NOP", "WREG", "DMA", "GEMM", "VEC", "SEM_SIGNAL", "SEM_WAIT", "FENCE", "MSG",
         "JUMP", "CALL", "RET", "COLL"};
     if (op == AAX_ERR_OPCODE_JOB) return "JOB";
+    return op < sizeof(names) / sizeof(names[0]) ? names[op] : "UNKNOWN";
+}
+
+static inline const char *aax_dtype_name(unsigned t)
+{
+    static const char *const names[] = {"fp32", "bf16", "fp16", "fp8_e4m3", "fp8_e5m2", "int8", "int32"};
+    return t < sizeof(names) / sizeof(names[0]) ? names[t] : "UNKNOWN";
+}
+
+static inline const char *aax_vec_op_name(unsigned op)
+{
+    static const char *const names[] = {
+        "ADD", "MUL", "FMA", "MAX", "RELU", "GELU", "EXP", "RECIP", "CONVERT", "ROW_SUM", "ROW_MAX",
+        "SOFTMAX", "LAYERNORM", "TRANSPOSE"};
     return op < sizeof(names) / sizeof(names[0]) ? names[op] : "UNKNOWN";
 }
 

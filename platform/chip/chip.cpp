@@ -54,6 +54,9 @@ void chip::declare(param_schema& s) {
     queue_manager::declare(s, "qman");
     dma_engine::declare(s, "dma");
     semaphores::declare(s, "sync");
+    compute_params::declare(s);
+    s.integer("addr.sram_base", 0x200'0000'0000ll, 0, 1ll << 62,
+              "chip bus address of cluster 0's SRAM; cluster i at + i * (compute.sram_bytes rounded up to a power of two)");
     control_core::declare(s);
     mmu::declare(s, "mmu");
 }
@@ -62,8 +65,10 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     : sc_module(name), noc("noc", sc_core::sc_time(c.get_real("chip.noc_hop_ns"), sc_core::SC_NS)), regs("regs"),
       pcie("pcie", pcie_params(c)), ctrl("ctrl", ctrl_caps(c)),
       qman("qman", qman_params(c)), dma0("dma0", dma_engine::from_config(c, "dma")),
-      sync("sync", semaphores::from_config(c, "sync")), freq_hz_(c.get_real("chip.freq_mhz") * 1e6),
-      host_window_(c.get_uint("addr.host_window_base")), host_mem_bw_(c.get_real("host.mem.bandwidth_gbps") * 1e9) {
+      sync("sync", semaphores::from_config(c, "sync")), compute("compute", compute_params::from_config(c)),
+      freq_hz_(c.get_real("chip.freq_mhz") * 1e6),
+      host_window_(c.get_uint("addr.host_window_base")), host_mem_bw_(c.get_real("host.mem.bandwidth_gbps") * 1e9),
+      sram_base_(c.get_uint("addr.sram_base")) {
     // Chip interconnect: initiators are the PCIe inbound path, the queue manager and the DMA engine.
     pcie.to_chip.bind(noc.target_socket);
     qman.bus_socket.bind(noc.target_socket);
@@ -89,6 +94,9 @@ chip::chip(sc_core::sc_module_name name, const config& c)
         noc.add_target("devmem", c.get_uint("addr.devmem_base"), c.get_uint("mem.size"), devmem->socket);
     }
     noc.add_target("regs", c.get_uint("addr.regs_base"), AAX_BAR0_SIZE, regs.target_socket);
+    for (unsigned i = 0; i < compute.clusters.size(); ++i)
+        noc.add_target("sram" + std::to_string(i), sram_addr(i), compute.params().sram_bytes,
+                       compute.clusters[i]->sram.socket);
     noc.add_target("host_window", host_window_, c.get_uint("addr.host_window_size"), pcie.from_chip);
 
     // BAR0 register space, one window per block.
@@ -100,6 +108,7 @@ chip::chip(sc_core::sc_module_name name, const config& c)
 
     qman.dma_socket.bind(dma0.cmd_socket);
     qman.sync_socket.bind(sync.cmd_socket);
+    qman.compute_socket.bind(compute.router.cmd_socket);
     qman.irq_out.bind(ctrl.irq_in);
     ctrl.msi_out.bind(pcie.msi_in);
     ctrl.reset_out.bind(qman.reset_in);

@@ -4,6 +4,7 @@
 //                      ^                                     +--> regs (router) --> device_ctrl, qman, sync, pcie msix
 //                      +--------from_chip (host window) <----+
 //   qman --bus--> noc    qman --dma--> dma_engine --bus--> noc    qman --sync--> semaphores
+//   qman --compute--> compute router --> cluster i engines; cluster i SRAM on the noc
 //   qman --irq--> device_ctrl --msi--> pcie_endpoint --> host    device_ctrl --reset--> qman, semaphores
 //
 // The address map (chip bus addresses) comes from the config: addr.devmem_base,
@@ -15,6 +16,7 @@
 #include <systemc>
 
 #include "platform/chip/control_core.h"
+#include "tlm/compute/compute_cluster.h"
 #include "tlm/core/config.h"
 #include "tlm/core/router.h"
 #include "tlm/ctrl/device_ctrl.h"
@@ -41,6 +43,8 @@ public:
     double peak_d2d() const;
     double freq_hz() const { return freq_hz_; }
     uint64_t host_window_base() const { return host_window_; }
+    // Chip bus address of cluster i's SRAM (addr.sram_base + i * stride).
+    uint64_t sram_addr(unsigned cluster) const { return sram_base_ + cluster * compute_complex::sram_stride(compute.params()); }
 
     router noc;
     router regs;
@@ -53,6 +57,7 @@ public:
     queue_manager qman;
     dma_engine dma0;
     semaphores sync;
+    compute_complex compute;  // compute.clusters x (matrix engine + vector engine + SRAM)
     std::unique_ptr<control_core> cpu;  // with cpu.enabled
     std::unique_ptr<mmu> mmu0;          // with mmu.enabled: between dma0 and the noc
 
@@ -61,6 +66,7 @@ private:
     uint64_t host_window_;
     double host_mem_bw_;
     double devmem_bw_ = 0;  // peak of the device memory (bytes/s)
+    uint64_t sram_base_;
 };
 
 } // namespace accelvp

@@ -5,6 +5,8 @@
 //   accelvp memsim  -c CONFIG --trace FILE [--stats F] [-p ...]   DRAM model alone on a request trace
 //   accelvp iss     --elf FILE [--max-instr N] [-p key=value]... [--stats F] [--quiet] [--gdb PORT]
 //                   bare-metal RV32 program on the ISS; pass/fail through HTIF tohost
+//   accelvp asm     IN.s -o OUT.bin              command-stream text -> packets (docs/cmdasm.md)
+//   accelvp disasm  IN.bin [-o OUT.s] [--offsets]  packets -> text
 // Exit codes: 0 success, 1 device or workload error, 2 usage or config error.
 #include <cmath>
 #include <cstdlib>
@@ -19,6 +21,7 @@
 #include "platform/iss/iss.h"
 #include "platform/memsim/memsim.h"
 #include "platform/sim/simulation.h"
+#include "platform/tools/cmdasm.h"
 #include "platform/workloads/workload.h"
 
 using namespace accelvp;
@@ -131,6 +134,9 @@ int sc_main(int argc, char* argv[]) {
     memsim_options mo;
     add_memsim_command(app, mo);
 
+    cmdasm::cli_options ao;
+    cmdasm::add_commands(app, ao);
+
     // Benchmark suites and the regression gate live in tools/bench.py (docs/benchmarks.md).
     auto* bench_cmd = app.add_subcommand("bench", "benchmark suites and the regression gate: run SUITE | compare | "
                                                   "update-baseline | list (runs tools/bench.py; see its --help)");
@@ -168,6 +174,7 @@ int sc_main(int argc, char* argv[]) {
             return exit_usage;
         }
         if (app.got_subcommand("memsim")) return run_memsim(mo, std::cout);
+        if (int rc = 0; cmdasm::run_command(app, ao, rc)) return rc;
         if (app.got_subcommand("iss")) {
             const iss_result r = run_iss(io, std::cout);
             if (r.exit_code != exit_ok) std::cerr << "accelvp: error: " << r.error << "\n";

@@ -80,6 +80,16 @@ public:
         return raw(p);
     }
 
+    // GEMM/VEC: the caller fills the packet body; the header is set here.
+    cmdbuf_builder& gemm(aax_pkt_gemm p, uint32_t param = 0) {
+        p.hdr = hdr(AAX_OP_GEMM, AAX_PKT_GEMM_QW, param);
+        return raw(p);
+    }
+    cmdbuf_builder& vec(aax_pkt_vec p, uint32_t param = 0) {
+        p.hdr = hdr(AAX_OP_VEC, AAX_PKT_VEC_QW, param);
+        return raw(p);
+    }
+
     const std::vector<uint8_t>& bytes() const { return bytes_; }
     std::vector<uint8_t>& bytes() { return bytes_; }
     uint32_t size() const { return static_cast<uint32_t>(bytes_.size()); }

@@ -160,3 +160,51 @@ TEST_CASE("abi: status and opcode codes are stable and have names", "[abi]") {
     CHECK(std::string(aax_opcode_name(AAX_OP_COLL)) == "COLL");
     CHECK(std::string(aax_opcode_name(AAX_OP_COUNT)) == "UNKNOWN");
 }
+
+TEST_CASE("abi: aax_pkt_gemm and aax_pkt_vec have the documented sizes and offsets", "[abi]") {
+    CHECK(sizeof(aax_pkt_gemm) == 56);
+    CHECK(sizeof(aax_pkt_gemm) == AAX_PKT_GEMM_QW * 8);
+    CHECK_FIELD(aax_pkt_gemm, hdr, 0, 8);
+    CHECK_FIELD(aax_pkt_gemm, cluster, 8, 2);
+    CHECK_FIELD(aax_pkt_gemm, dtype_in, 10, 1);
+    CHECK_FIELD(aax_pkt_gemm, dtype_out, 11, 1);
+    CHECK_FIELD(aax_pkt_gemm, dataflow, 12, 1);
+    CHECK_FIELD(aax_pkt_gemm, reserved0, 13, 3);
+    CHECK_FIELD(aax_pkt_gemm, m, 16, 4);
+    CHECK_FIELD(aax_pkt_gemm, n, 20, 4);
+    CHECK_FIELD(aax_pkt_gemm, k, 24, 4);
+    CHECK_FIELD(aax_pkt_gemm, reserved1, 28, 4);
+    CHECK_FIELD(aax_pkt_gemm, a_addr, 32, 4);
+    CHECK_FIELD(aax_pkt_gemm, b_addr, 36, 4);
+    CHECK_FIELD(aax_pkt_gemm, c_addr, 40, 4);
+    CHECK_FIELD(aax_pkt_gemm, lda, 44, 4);
+    CHECK_FIELD(aax_pkt_gemm, ldb, 48, 4);
+    CHECK_FIELD(aax_pkt_gemm, ldc, 52, 4);
+    CHECK(AAX_GEMM_ACCUMULATE == 0x1);
+    CHECK(AAX_GEMM_B_TRANS == 0x2);
+    CHECK(AAX_GEMM_DF_WS == 1);
+    CHECK(AAX_GEMM_DF_OS == 2);
+
+    CHECK(sizeof(aax_pkt_vec) == 64);
+    CHECK(sizeof(aax_pkt_vec) == AAX_PKT_VEC_QW * 8);
+    CHECK_FIELD(aax_pkt_vec, cluster, 8, 2);
+    CHECK_FIELD(aax_pkt_vec, op, 10, 1);
+    CHECK_FIELD(aax_pkt_vec, dtype, 11, 1);
+    CHECK_FIELD(aax_pkt_vec, dtype_out, 12, 1);
+    CHECK_FIELD(aax_pkt_vec, rows, 16, 4);
+    CHECK_FIELD(aax_pkt_vec, cols, 20, 4);
+    CHECK_FIELD(aax_pkt_vec, src0, 24, 4);
+    CHECK_FIELD(aax_pkt_vec, src1, 28, 4);
+    CHECK_FIELD(aax_pkt_vec, src2, 32, 4);
+    CHECK_FIELD(aax_pkt_vec, dst, 36, 4);
+    CHECK_FIELD(aax_pkt_vec, src0_stride, 40, 4);
+    CHECK_FIELD(aax_pkt_vec, dst_stride, 52, 4);
+    CHECK_FIELD(aax_pkt_vec, scalar, 56, 4);
+    CHECK_FIELD(aax_pkt_vec, eps, 60, 4);
+    CHECK(AAX_VEC_TRANSPOSE == 13);
+    CHECK(AAX_VEC_OP_COUNT == 14);
+    CHECK(std::string(aax_vec_op_name(AAX_VEC_SOFTMAX)) == "SOFTMAX");
+    CHECK(std::string(aax_vec_op_name(AAX_VEC_OP_COUNT)) == "UNKNOWN");
+    CHECK(std::string(aax_dtype_name(AAX_DT_FP8_E4M3)) == "fp8_e4m3");
+    CHECK(AAX_DT_INT32 == 6);
+}

@@ -597,8 +597,8 @@ TEST_CASE("config: every preset in configs/ loads against the real platform sche
     CHECK(t.get_uint("mem.size") == 96ull << 30);
     CHECK(t.get_real("mem.bandwidth_gbps") == 2450.0);
     CHECK(t.get_int("pcie.lanes") == 16);
-    CHECK(t.get_int("qman.rings") == 8);
-    CHECK(t.get_int("host.driver.rings") == 8);
+    CHECK(t.get_int("qman.rings") == 16);
+    CHECK(t.get_int("host.driver.rings") == 16);
     o.config = "edge";
     const config e = accelvp::load_config(schema, o);
     CHECK(e.get_uint("mem.size") == 4ull << 30);

@@ -204,10 +204,10 @@ TEST_CASE("The probe reads the device identity and capabilities", "[driver][prob
     });
     REQUIRE(h.finished());
     REQUIRE(info.abi_version == AAX_ABI_VERSION);
-    REQUIRE(info.rings == 8);
+    REQUIRE(info.rings == 16);
     REQUIRE(info.devmem_size == 96ull << 30);
     REQUIRE(info.msix_vectors == 34);
-    REQUIRE(ia.queues == 8);
+    REQUIRE(ia.queues == 16);
     REQUIRE(ia.semaphores == 1024);
 }
 

@@ -1,0 +1,62 @@
+// compiler-lite: splits C = A x B over the compute clusters into output tiles that fit
+// the cluster SRAMs and emits the command streams that run it:
+//
+//   DMA ring of cluster c:     for each tile j, k-chunk kc: [wait slot empty] DMA A chunk,
+//                              DMA B chunk -> SRAM slot (kc%2 alternating); signal slot full;
+//                              after the first chunk of tile j: [wait C(j-1) done] DMA C(j-1)
+//                              SRAM -> HBM; signal C buffer free
+//   compute ring of cluster c: for each chunk: wait slot full; [wait C buffer free];
+//                              GEMM (accumulate for kc > 0); signal slot empty; after the
+//                              last chunk: signal C(j) done
+//
+// Two input slots and two C buffers per cluster double-buffer loads, compute and stores.
+// Every semaphore is a count of events consumed by the waiter (SEM_WAIT with dec), and
+// signals that no one would consume are not emitted, so all semaphores end at 0.
+// With a single ring everything runs in order on it, without semaphores.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "platform/host/cmdbuf.h"
+#include "tlm/compute/compute_params.h"
+
+namespace accelvp {
+
+struct gemm_problem {
+    uint64_t m = 0, n = 0, k = 0;
+    uint8_t dtype = AAX_DT_BF16;   // A and B
+    bool b_trans = false;          // B stored N x K in HBM
+    uint64_t a = 0, b = 0, c = 0;  // device bus addresses, row-major, packed
+};
+
+struct gemm_tiling {
+    uint64_t tm = 0, tn = 0, tk = 0;
+};
+
+struct gemm_plan {
+    gemm_tiling tile;
+    uint32_t clusters = 0;                // clusters used
+    std::vector<cmdbuf_builder> streams;  // one per ring, ring i = streams[i]
+    uint64_t hbm_bytes = 0;               // device-memory bytes read and written
+    uint64_t gemm_packets = 0, dma_packets = 0;
+    struct dma_op {
+        uint64_t bytes, row_bytes;
+    };
+    std::vector<dma_op> dmas;            // every DMA packet's size and row width, for the analytic DMA time
+    std::vector<uint64_t> cluster_cycles; // analytic matrix-engine cycles per cluster
+    std::vector<uint64_t> cluster_sram_bytes;  // SRAM traffic per cluster (engine + DMA)
+};
+
+// Tile sizes: the largest (multiples of the array, <= 512 per side, balanced over the
+// clusters) whose two input slots and two C buffers fit the SRAM. Overrides of 0 = auto.
+// Throws std::invalid_argument when nothing fits.
+gemm_tiling choose_tiling(const compute_params& p, const gemm_problem& g, uint32_t clusters, gemm_tiling want = {});
+
+// Command streams for `rings` rings (>= 1) with cluster SRAM i at sram_addr[i]; semaphores
+// from sem_base (8 per cluster).
+gemm_plan plan_gemm(const compute_params& p, const gemm_problem& g, const std::vector<uint64_t>& sram_addr,
+                    uint32_t rings, uint16_t sem_base, gemm_tiling want = {});
+
+} // namespace accelvp

@@ -1,0 +1,64 @@
+#include "tlm/compute/compute_cluster.h"
+
+#include <cstring>
+
+namespace accelvp {
+
+memory::params compute_cluster::sram_params(const compute_params& p) {
+    memory::params m;
+    m.size = p.sram_bytes;
+    m.bandwidth_gbps = static_cast<double>(p.sram_bytes_per_cycle) * p.freq_mhz * 1e-3;
+    m.latency_ns = 2000.0 / p.freq_mhz;  // two cluster cycles
+    m.dmi = true;
+    return m;
+}
+
+compute_cluster::compute_cluster(sc_core::sc_module_name name, const compute_params& p)
+    : sc_module(name), sram("sram", sram_params(p)), mxu("mxu", p, sram.store()), vpu("vpu", p, sram.store()) {}
+
+compute_router::compute_router(sc_core::sc_module_name name)
+    : sc_module(name), cmd_socket("cmd_socket"), engine_socket("engine_socket") {
+    cmd_socket.register_b_transport(this, &compute_router::cmd_b_transport);
+}
+
+void compute_router::bind_cluster(compute_cluster& c) {
+    engine_socket.bind(c.mxu.cmd_socket);
+    engine_socket.bind(c.vpu.cmd_socket);
+    ++clusters_;
+}
+
+void compute_router::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+    auto* ext = t.get_extension<command_ext>();
+    aax_pkt_hdr h;
+    uint16_t cluster;
+    if (!ext || t.get_data_length() < sizeof(h) + sizeof(cluster)) {
+        if (ext) ext->status = AAX_ERR_BAD_LENGTH;
+        t.set_response_status(ext ? tlm::TLM_OK_RESPONSE : tlm::TLM_COMMAND_ERROR_RESPONSE);
+        return;
+    }
+    // Both packets carry the cluster index right after the header.
+    std::memcpy(&h, t.get_data_ptr(), sizeof(h));
+    std::memcpy(&cluster, t.get_data_ptr() + sizeof(h), sizeof(cluster));
+    if ((h.opcode != AAX_OP_GEMM && h.opcode != AAX_OP_VEC) || cluster >= clusters_) {
+        ext->status = AAX_ERR_BAD_PARAM;
+        t.set_response_status(tlm::TLM_OK_RESPONSE);
+        return;
+    }
+    engine_socket[2 * cluster + (h.opcode == AAX_OP_VEC ? 1 : 0)]->b_transport(t, delay);
+}
+
+compute_complex::compute_complex(sc_core::sc_module_name name, const compute_params& p)
+    : sc_module(name), router("router"), p_(p) {
+    for (uint32_t i = 0; i < p.clusters; ++i) {
+        clusters.push_back(std::make_unique<compute_cluster>(("cluster" + std::to_string(i)).c_str(), p));
+        router.bind_cluster(*clusters.back());
+    }
+}
+
+uint64_t compute_complex::sram_stride(const compute_params& p) {
+    uint64_t s = 1;
+    while (s < p.sram_bytes) s <<= 1;
+    return s;
+}
+
+} // namespace accelvp

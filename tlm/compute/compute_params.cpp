@@ -1,0 +1,150 @@
+#include "tlm/compute/compute_params.h"
+
+#include <algorithm>
+
+#include "tlm/core/timeline.h"
+
+namespace accelvp {
+
+void compute_params::declare(param_schema& s) {
+    const compute_params d;
+    s.integer("compute.clusters", d.clusters, 1, 64, "compute clusters (matrix engine + vector engine + SRAM each)");
+    s.integer("compute.array_rows", d.array_rows, 1, 1024, "systolic array rows (R)");
+    s.integer("compute.array_cols", d.array_cols, 1, 1024, "systolic array columns (C)");
+    s.string("compute.dataflow", "ws", "default GEMM dataflow: ws (weight-stationary) or os (output-stationary)",
+             {"ws", "os"});
+    s.real("compute.freq_mhz", d.freq_mhz, 1, 10000, "compute cluster clock", "MHz");
+    s.integer("compute.sram_bytes", static_cast<int64_t>(d.sram_bytes), 4096, 1ll << 32,
+              "SRAM per cluster (operands of GEMM and VEC packets)", "bytes");
+    s.integer("compute.sram_bytes_per_cycle", d.sram_bytes_per_cycle, 1, 1 << 16,
+              "SRAM bandwidth per port seen by an engine", "bytes/cycle");
+    s.integer("compute.vector_lanes", d.vector_lanes, 1, 4096, "vector engine lanes (elements per cycle)");
+    s.integer("compute.vector_depth", d.vector_depth, 1, 256, "vector engine pipeline depth", "cycles");
+    s.integer("compute.gemm_setup_cycles", d.gemm_setup_cycles, 0, 100000, "fixed cost per GEMM packet", "cycles");
+    s.integer("compute.vector_setup_cycles", d.vector_setup_cycles, 0, 100000, "fixed cost per VEC packet",
+              "cycles");
+}
+
+compute_params compute_params::from_config(const config& c) {
+    compute_params p;
+    p.clusters = static_cast<uint32_t>(c.get_uint("compute.clusters"));
+    p.array_rows = static_cast<uint32_t>(c.get_uint("compute.array_rows"));
+    p.array_cols = static_cast<uint32_t>(c.get_uint("compute.array_cols"));
+    p.default_dataflow =
+        c.get_string("compute.dataflow") == "os" ? dataflow::output_stationary : dataflow::weight_stationary;
+    p.freq_mhz = c.get_real("compute.freq_mhz");
+    p.sram_bytes = c.get_uint("compute.sram_bytes");
+    p.sram_bytes_per_cycle = static_cast<uint32_t>(c.get_uint("compute.sram_bytes_per_cycle"));
+    p.vector_lanes = static_cast<uint32_t>(c.get_uint("compute.vector_lanes"));
+    p.vector_depth = static_cast<uint32_t>(c.get_uint("compute.vector_depth"));
+    p.gemm_setup_cycles = static_cast<uint32_t>(c.get_uint("compute.gemm_setup_cycles"));
+    p.vector_setup_cycles = static_cast<uint32_t>(c.get_uint("compute.vector_setup_cycles"));
+    p.timing_only = c.get_string("sim.mode") == "timing";
+    return p;
+}
+
+uint64_t compute_params::cycles_to_ps(uint64_t cycles) const { return transfer_ps(cycles, freq_hz()); }
+
+namespace {
+// Cycles to move `bytes` through one SRAM port.
+uint64_t sram_cycles(const compute_params& p, uint64_t bytes) { return ceil_div(bytes, p.sram_bytes_per_cycle); }
+
+// sum_{i=0}^{count-1} f(i) for an f that is the same for every i in [1, count-3] (blocks
+// other than the first and the last two are full blocks with full neighbours), so the
+// cost is O(1) however many blocks a GEMM has.
+template <typename F>
+uint64_t sum_uniform(uint64_t count, F f) {
+    if (count <= 4) {
+        uint64_t s = 0;
+        for (uint64_t i = 0; i < count; ++i) s += f(i);
+        return s;
+    }
+    return f(0) + (count - 3) * f(1) + f(count - 2) + f(count - 1);
+}
+} // namespace
+
+uint64_t gemm_cycles(const compute_params& p, dataflow df, const gemm_shape& s) {
+    const uint64_t R = p.array_rows, C = p.array_cols;
+    const uint64_t ib = s.in_bytes, ob = s.out_bytes;
+    if (df == dataflow::weight_stationary) {
+        // Blocks of r x c weights (r <= R rows of k, c <= C columns of n), n-outer, k-inner.
+        // total = L_1 + sum_b max(P_b, L_{b+1}), L_{N+1} = 0: the next block's weights load
+        // (double-buffered) while the current block streams all m rows of A.
+        const uint64_t kb = ceil_div(s.k, R), nb = ceil_div(s.n, C);
+        auto rk = [&](uint64_t i) { return i + 1 == kb ? s.k - (kb - 1) * R : R; };
+        auto cn = [&](uint64_t j) { return j + 1 == nb ? s.n - (nb - 1) * C : C; };
+        auto load = [&](uint64_t r, uint64_t c) { return std::max(r, sram_cycles(p, r * c * ib)); };
+        auto run = [&](uint64_t i, uint64_t c) {
+            const uint64_t r = rk(i);
+            uint64_t bytes = s.m * r * ib;                                 // A streamed
+            if (i + 1 == kb) bytes += s.m * c * ob;                        // C written
+            if (i == 0 && s.accumulate) bytes += s.m * c * ob;             // C read
+            return std::max(s.m, sram_cycles(p, bytes)) + r + c - 1;       // stream + fill + drain
+        };
+        auto nblock = [&](uint64_t j) {
+            const uint64_t c = cn(j);
+            return sum_uniform(kb, [&](uint64_t i) {
+                uint64_t next = 0;
+                if (i + 1 < kb) next = load(rk(i + 1), c);
+                else if (j + 1 < nb) next = load(rk(0), cn(j + 1));
+                return std::max(run(i, c), next);
+            });
+        };
+        return p.gemm_setup_cycles + load(rk(0), cn(0)) + sum_uniform(nb, nblock);
+    }
+    // Output-stationary: an r x c block of C (r <= R rows of m, c <= C columns of n) stays
+    // in the accumulators while k steps of A rows and B columns stream in; m-outer,
+    // n-inner. The finished block drains (double-buffered accumulators) while the next
+    // computes: total = A_0 + sum_b max(P_b, D_{b-1}) + D_N, D_0 = 0, A_0 = the first
+    // block's C preload with ACCUMULATE.
+    const uint64_t mb = ceil_div(s.m, R), nb = ceil_div(s.n, C);
+    auto rm = [&](uint64_t i) { return i + 1 == mb ? s.m - (mb - 1) * R : R; };
+    auto cn = [&](uint64_t j) { return j + 1 == nb ? s.n - (nb - 1) * C : C; };
+    auto run = [&](uint64_t r, uint64_t c) { return std::max(s.k, sram_cycles(p, (r + c) * s.k * ib)) + r + c - 1; };
+    auto drain = [&](uint64_t r, uint64_t c) {
+        return std::max(r, sram_cycles(p, r * c * ob * (s.accumulate ? 2 : 1)));  // C out (and next C in)
+    };
+    auto row = [&](uint64_t i) {
+        return sum_uniform(nb, [&](uint64_t j) {
+            uint64_t prev = 0;
+            if (j > 0) prev = drain(rm(i), cn(j - 1));
+            else if (i > 0) prev = drain(rm(i - 1), cn(nb - 1));
+            return std::max(run(rm(i), cn(j)), prev);
+        });
+    };
+    const uint64_t preload = s.accumulate ? std::max(rm(0), sram_cycles(p, rm(0) * cn(0) * ob)) : 0;
+    return p.gemm_setup_cycles + preload + sum_uniform(mb, row) + drain(rm(mb - 1), cn(nb - 1));
+}
+
+vec_op_cost vec_cost(unsigned op) {
+    switch (op) {
+    case AAX_VEC_ADD: return {1, 0, 2};
+    case AAX_VEC_MUL: return {1, 0, 2};
+    case AAX_VEC_FMA: return {1, 0, 3};
+    case AAX_VEC_MAX: return {1, 0, 2};
+    case AAX_VEC_RELU: return {1, 0, 1};
+    case AAX_VEC_GELU: return {4, 0, 1};
+    case AAX_VEC_EXP: return {2, 0, 1};
+    case AAX_VEC_RECIP: return {2, 0, 1};
+    case AAX_VEC_CONVERT: return {1, 0, 1};
+    case AAX_VEC_ROW_SUM: return {1, 1, 1};
+    case AAX_VEC_ROW_MAX: return {1, 1, 1};
+    case AAX_VEC_SOFTMAX: return {5, 2, 1};    // max pass, exp + sum pass, scale pass
+    case AAX_VEC_LAYERNORM: return {5, 2, 1};  // mean pass, variance pass, normalise (+ affine)
+    case AAX_VEC_TRANSPOSE: return {1, 0, 1};
+    default: return {1, 0, 1};
+    }
+}
+
+uint64_t vec_cycles(const compute_params& p, const vec_shape& s) {
+    const vec_op_cost c = vec_cost(s.op);
+    uint64_t log2_lanes = 0;
+    while ((1ull << log2_lanes) < p.vector_lanes) ++log2_lanes;
+    const uint64_t compute = s.rows * (ceil_div(s.cols, p.vector_lanes) * c.cycles_per_group +
+                                       c.reductions_per_row * (p.vector_depth + log2_lanes)) +
+                             p.vector_depth;
+    const uint64_t sram = sram_cycles(p, s.bytes_read + s.bytes_written);
+    return p.vector_setup_cycles + std::max(compute, sram);
+}
+
+} // namespace accelvp

@@ -1,0 +1,49 @@
+#include "tlm/compute/engine_base.h"
+
+#include <cstring>
+#include <vector>
+
+namespace accelvp {
+
+compute_engine::compute_engine(sc_core::sc_module_name name, const compute_params& p, sparse_store& sram,
+                               uint32_t packet_bytes)
+    : sc_module(name), cmd_socket("cmd_socket"), p_(p), sram_(sram), packet_bytes_(packet_bytes) {
+    cmd_socket.register_b_transport(this, &compute_engine::cmd_b_transport);
+    for (stat_base* s : std::initializer_list<stat_base*>{&packets_, &errors_, &busy_cycles_, &busy_})
+        global_stats().add(this->name(), *s);
+}
+
+compute_engine::~compute_engine() { global_stats().remove_component(name()); }
+
+void compute_engine::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+    auto* ext = t.get_extension<command_ext>();
+    if (!t.is_write() || !ext) {
+        t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+        return;
+    }
+    t.set_response_status(tlm::TLM_OK_RESPONSE);
+    if (t.get_data_length() != packet_bytes_) {
+        ext->status = AAX_ERR_BAD_LENGTH;
+        ++errors_;
+        return;
+    }
+    std::vector<uint8_t> pkt(t.get_data_ptr(), t.get_data_ptr() + packet_bytes_);
+    const result r = execute(pkt.data(), p_.timing_only || is_timing_only(t));
+    ext->status = r.status;
+    ext->error_addr = r.error_addr;
+    if (r.status != AAX_OK) {
+        ++errors_;
+        return;
+    }
+    // Analytic time: the packet occupies the engine for its cycles, after any packet of
+    // another queue that reached the engine first.
+    const uint64_t arrival = abs_ps(delay);
+    const uint64_t dur = p_.cycles_to_ps(r.cycles);
+    const uint64_t end = pipe_.reserve_for(arrival, dur);
+    delay = offset_to(end);
+    ++packets_;
+    busy_cycles_ += r.cycles;
+    busy_ += static_cast<double>(dur);
+}
+
+} // namespace accelvp

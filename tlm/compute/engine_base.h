@@ -1,0 +1,55 @@
+// What the matrix and vector engines share: the command protocol of tlm/dma (a TLM WRITE
+// of the packet bytes with a command_ext), a busy timeline in the cluster clock, and the
+// per-engine stats (busy cycles, MACs/elements, utilization).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "tlm/compute/compute_params.h"
+#include "tlm/compute/sram_port.h"
+#include "tlm/core/extensions.h"
+#include "tlm/core/stats.h"
+#include "tlm/core/timeline.h"
+
+namespace accelvp {
+
+class compute_engine : public sc_core::sc_module {
+public:
+    tlm_utils::simple_target_socket<compute_engine> cmd_socket;
+
+    compute_engine(sc_core::sc_module_name name, const compute_params& p, sparse_store& sram, uint32_t packet_bytes);
+    ~compute_engine() override;
+
+    // Outcome of one packet (also reported through command_ext).
+    struct result {
+        uint8_t status = AAX_OK;
+        uint64_t error_addr = 0;
+        uint64_t cycles = 0;  // engine cycles charged (0 for rejected packets)
+    };
+    // Execute one packet functionally (unless timing_only) and return its cycles; no time
+    // passes here. Exposed for tests and tools.
+    virtual result execute(const uint8_t* pkt, bool timing_only) = 0;
+
+    uint64_t busy_cycles() const { return busy_cycles_.get(); }
+    const compute_params& params() const { return p_; }
+
+protected:
+    compute_params p_;
+    sram_port sram_;
+    counter packets_{"packets", "packets executed"};
+    counter errors_{"errors", "packets rejected (bad parameters or SRAM range)"};
+    counter busy_cycles_{"busy_cycles", "cycles the engine was busy"};
+    rate busy_{"busy", "time the engine was busy", 1e-12, "utilization"};
+
+private:
+    void cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+    uint32_t packet_bytes_;
+    timeline pipe_;  // the engine executes one packet at a time, in arrival order
+};
+
+} // namespace accelvp
