@@ -1,6 +1,7 @@
 #include "platform/tools/cmdasm.h"
 
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -220,6 +221,8 @@ bool parse_f32_bits(const std::string& s, uint64_t& out) {
     char* end = nullptr;
     const float f = std::strtof(s.c_str(), &end);
     if (end != s.c_str() + s.size()) return false;
+    if (std::isinf(f) && s.find("inf") == std::string::npos && s.find("INF") == std::string::npos)
+        return false;  // a finite literal beyond fp32's range is a mistake, not Inf
     uint32_t u;
     std::memcpy(&u, &f, 4);
     out = u;

@@ -404,6 +404,12 @@ TEST_CASE("cmdasm errors name file line field and valid values", "[cmdasm]") {
     for (size_t i = 0; i < want.size(); i++) joined += (i ? "\n" : "") + want[i];
     CHECK(e == joined);
     CHECK(errors_of("sem_wait sem=1\n") == "");
+    // Float fields: literals beyond fp32's range are errors; inf is fine.
+    const std::string v = "vec op=exp dtype=fp32 dtype_out=fp32 rows=1 cols=1 src0=0 dst=0 ";
+    CHECK(errors_of(v + "scalar=1e39") == "t.s:1: vec: scalar=1e39 is not a float (e.g. 1e-5, -0.5, inf) or 0x bit pattern");
+    CHECK(errors_of(v + "scalar=-inf eps=1e-45") == "");
+    CHECK(errors_of(v + "eps=0x100000000") ==
+          "t.s:1: vec: eps=0x100000000 is not a float (e.g. 1e-5, -0.5, inf) or 0x bit pattern");
     // A 64-bit overflow is a bad number, not a wrapped value.
     CHECK(errors_of("dma dst=0x10000000000000000 width=1") ==
           "t.s:1: dma: dst=0x10000000000000000 is not a number (decimal or 0x hex)");

@@ -454,6 +454,11 @@ TEST_CASE("gemm_ref int8 accumulates exactly in int32 and wraps", "[numerics]") 
     int32_t c = std::numeric_limits<int32_t>::max();
     gemm_ref(dtype::int8, &a, &b, &c, 1, 1, 1, 1, 1, 1, true);
     CHECK(c == int32_t(uint32_t(std::numeric_limits<int32_t>::max()) + 16384u));
+    // The same in a full 4 x 8 register tile, over two k steps.
+    std::vector<int8_t> a2(4 * 2, -128), b2(2 * 8, -128);
+    std::vector<int32_t> c2(4 * 8, std::numeric_limits<int32_t>::max());
+    gemm_ref(dtype::int8, a2.data(), b2.data(), c2.data(), 4, 8, 2, 2, 8, 8, true);
+    for (int32_t v : c2) CHECK(v == int32_t(uint32_t(std::numeric_limits<int32_t>::max()) + 32768u));
     CHECK_THROWS_AS(gemm_ref(dtype::int32, &a, &b, &c, 1, 1, 1, 1, 1, 1, false), std::invalid_argument);
 }
 

@@ -286,31 +286,43 @@ inline float mac(float acc, float a, float b) {
     const float p = a * b;
     return acc + p;
 }
-inline int32_t mac(int32_t acc, int32_t a, int32_t b) { return int32_t(uint32_t(acc) + uint32_t(a * b)); }
+// int8 operands travel as exact floats: the product (|p| <= 2^14) is exact in fp32 and converts
+// exactly to int32; the sum wraps (uint32).
+inline int32_t mac(int32_t acc, float a, float b) {
+    return int32_t(uint32_t(acc) + uint32_t(int32_t(a * b)));
+}
 
 // C[r][j] for r < gemm_mr, j < gemm_nr, over kc values of k. ap: gemm_mr rows of kc values;
 // bp: kc rows of the panel (row length nc). The 4 x 8 accumulator tile is eight 4-lane vectors
-// (GCC vector extensions, so it stays in registers on any x86-64/AArch64 baseline); int32 runs
-// in uint32 lanes for the wrap-around.
-template <class T>
-void micro_tile(const T* ap, size_t kc, const T* bp, size_t nc, T* c, size_t ldc) {
-    using L = std::conditional_t<std::is_same_v<T, float>, float, uint32_t>;
-    typedef L v4 __attribute__((vector_size(16)));
-    static_assert(gemm_nr == 8 && sizeof(T) == 4);
-    v4 acc[gemm_mr][2];
+// (GCC vector extensions, so it stays in registers on any x86-64/AArch64 baseline). Operands
+// are fp32 lanes for every dtype; int32 accumulators add the converted exact products in
+// uint32 lanes (wrap-around), which avoids a 32-bit vector multiply SSE2 does not have.
+template <class Acc>
+void micro_tile(const float* ap, size_t kc, const float* bp, size_t nc, Acc* c, size_t ldc) {
+    typedef float vf __attribute__((vector_size(16)));
+    typedef int32_t vi __attribute__((vector_size(16)));
+    typedef std::conditional_t<std::is_same_v<Acc, float>, float, uint32_t> L;
+    typedef L va __attribute__((vector_size(16)));
+    static_assert(gemm_nr == 8 && sizeof(Acc) == 4);
+    va acc[gemm_mr][2];
     for (size_t r = 0; r < gemm_mr; r++) {
         std::memcpy(&acc[r][0], c + r * ldc, 16);
         std::memcpy(&acc[r][1], c + r * ldc + 4, 16);
     }
     for (size_t kk = 0; kk < kc; kk++) {
-        v4 b0, b1;
+        vf b0, b1;
         std::memcpy(&b0, bp + kk * nc, 16);
         std::memcpy(&b1, bp + kk * nc + 4, 16);
         for (size_t r = 0; r < gemm_mr; r++) {
-            const L a = L(ap[r * kc + kk]);
-            const v4 p0 = a * b0, p1 = a * b1;  // products, then adds: never fused
-            acc[r][0] = acc[r][0] + p0;
-            acc[r][1] = acc[r][1] + p1;
+            const float a = ap[r * kc + kk];
+            const vf p0 = a * b0, p1 = a * b1;  // products, then adds: never fused
+            if constexpr (std::is_same_v<Acc, float>) {
+                acc[r][0] = acc[r][0] + p0;
+                acc[r][1] = acc[r][1] + p1;
+            } else {
+                acc[r][0] = acc[r][0] + (va)__builtin_convertvector(p0, vi);
+                acc[r][1] = acc[r][1] + (va)__builtin_convertvector(p1, vi);
+            }
         }
     }
     for (size_t r = 0; r < gemm_mr; r++) {
@@ -320,40 +332,33 @@ void micro_tile(const T* ap, size_t kc, const T* bp, size_t nc, T* c, size_t ldc
 }
 
 // Rows [0, rows) x columns [j_begin, nc) of the panel, one row at a time (edges).
-template <class T>
-void edge_rows(const T* ap, size_t kc, size_t rows, const T* bp, size_t nc, size_t j_begin, T* c, size_t ldc) {
+template <class Acc>
+void edge_rows(const float* ap, size_t kc, size_t rows, const float* bp, size_t nc, size_t j_begin, Acc* c,
+               size_t ldc) {
     for (size_t r = 0; r < rows; r++)
         for (size_t kk = 0; kk < kc; kk++) {
-            const T a = ap[r * kc + kk];
-            const T* b = bp + kk * nc;
-            T* cr = c + r * ldc;
+            const float a = ap[r * kc + kk];
+            const float* b = bp + kk * nc;
+            Acc* cr = c + r * ldc;
             for (size_t j = j_begin; j < nc; j++) cr[j] = mac(cr[j], a, b[j]);
         }
 }
 
-template <class T>
-void gemm_blocked(dtype in, const uint8_t* A, const uint8_t* B, T* C, size_t m, size_t n, size_t k, size_t lda,
+template <class Acc>
+void gemm_blocked(dtype in, const uint8_t* A, const uint8_t* B, Acc* C, size_t m, size_t n, size_t k, size_t lda,
                   size_t ldb, size_t ldc) {
     const size_t es = dtype_size(in);
-    std::vector<T> bp(gemm_kc * gemm_nc), ap(gemm_mr * gemm_kc);
-    auto widen = [&](const uint8_t* src, T* dst, size_t cnt) {
-        if constexpr (std::is_same_v<T, float>) {
-            to_f32(in, src, dst, cnt);
-        } else {
-            const int8_t* s = reinterpret_cast<const int8_t*>(src);
-            for (size_t i = 0; i < cnt; i++) dst[i] = s[i];
-        }
-    };
+    std::vector<float> bp(gemm_kc * gemm_nc), ap(gemm_mr * gemm_kc);  // operands widened to fp32 (exact)
     for (size_t j0 = 0; j0 < n; j0 += gemm_nc) {
         const size_t nc = std::min(gemm_nc, n - j0);
         const size_t nfull = nc - nc % gemm_nr;
         for (size_t k0 = 0; k0 < k; k0 += gemm_kc) {
             const size_t kc = std::min(gemm_kc, k - k0);
-            for (size_t kk = 0; kk < kc; kk++) widen(B + ((k0 + kk) * ldb + j0) * es, &bp[kk * nc], nc);
+            for (size_t kk = 0; kk < kc; kk++) to_f32(in, B + ((k0 + kk) * ldb + j0) * es, &bp[kk * nc], nc);
             for (size_t i0 = 0; i0 < m; i0 += gemm_mr) {
                 const size_t rows = std::min(gemm_mr, m - i0);
-                for (size_t r = 0; r < rows; r++) widen(A + ((i0 + r) * lda + k0) * es, &ap[r * kc], kc);
-                T* c = C + i0 * ldc + j0;
+                for (size_t r = 0; r < rows; r++) to_f32(in, A + ((i0 + r) * lda + k0) * es, &ap[r * kc], kc);
+                Acc* c = C + i0 * ldc + j0;
                 if (rows < gemm_mr) {
                     edge_rows(ap.data(), kc, rows, bp.data(), nc, 0, c, ldc);
                     continue;

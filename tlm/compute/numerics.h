@@ -86,7 +86,7 @@ void vrelu(const float* x, float* y, size_t n);                 // x < 0 ? +0 : 
 // GELU, tanh approximation, in fp32 with this exact evaluation order:
 //   u = 0.7978845608f * (x + 0.044715f * (x * x * x));  y = 0.5f * x * (1.0f + tanhf(u))
 void vgelu(const float* x, float* y, size_t n);
-void vexp(const float* x, float* y, size_t n);                  // expf (glibc, correctly rounded in practice)
+void vexp(const float* x, float* y, size_t n);                  // expf of the host libm (glibc: within 1 ulp, deterministic)
 void vrecip(const float* x, float* y, size_t n);                // 1.0f / x (IEEE division)
 float gelu(float x);                                            // scalar form of vgelu
 
