@@ -40,6 +40,13 @@
                                             (rings, CQs, engine queues aborted): drop every job */
 #define AAX_FW_RESETS_SOFT      (1u << 31)
 
+/* ---- reset epoch: makes the firmware's commits atomic with respect to a soft reset --
+ * EPOCH counts the host's soft resets. The firmware writes the epoch it acts in; while that
+ * differs from the device's, its writes to ring and CQ state, the error report and engine
+ * queue START are ignored, so a job completed across a soft reset cannot touch the
+ * reset rings. */
+#define AAX_FW_EPOCH            0xA018u /* RW read: soft resets so far; write: the epoch the firmware acts in */
+
 /* ---- mailbox, firmware side -------------------------------------------------------- */
 #define AAX_FW_MBOX_H2F         0xA010u /* RO the host's last message */
 #define AAX_FW_MBOX_F2H         0xA014u /* WO reply: the host reads it in MBOX_F2H; raises the event line */

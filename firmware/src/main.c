@@ -136,6 +136,7 @@ uint32_t fw_trap(uint32_t mcause, uint32_t mepc, uint32_t mtval)
     reg_write(AAX_REG_BOOT_ERR, reg_read(AAX_REG_BOOT_ERR) | 0x80000000u);
     reg_write(AAX_REG_BOOT_STATUS, AAX_BOOT_FAIL);
     reg_write(AAX_REG_FW_IRQ, AAX_IRQ_LINE_ERROR);
+    csr_write(mie, 0); /* sleep for good: no interrupt may wake wfi */
     for (;;)
         __asm__ volatile("wfi");
 }
@@ -325,6 +326,8 @@ static void handle_resets(void)
     const uint32_t v = reg_read(AAX_FW_RESETS);
     uint32_t r;
     reg_write(AAX_FW_RESETS, v);
+    if (v & AAX_FW_RESETS_SOFT)
+        reg_write(AAX_FW_EPOCH, reg_read(AAX_FW_EPOCH)); /* act in the new epoch; old jobs drop below */
     for (r = 0; r < n_rings; ++r) {
         if (!((v & AAX_FW_RESETS_SOFT) || (v & (1u << r))))
             continue;

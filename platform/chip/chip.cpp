@@ -63,6 +63,7 @@ void chip::declare(param_schema& s) {
 
 chip::chip(sc_core::sc_module_name name, const config& c)
     : sc_module(name), noc("noc", sc_core::sc_time(c.get_real("chip.noc_hop_ns"), sc_core::SC_NS)), regs("regs"),
+      regs_guard("regs_guard", {{semaphores::bar_base, 0x4000}}),
       pcie("pcie", pcie_params(c)), ctrl("ctrl", ctrl_caps(c)),
       qman("qman", qman_params(c)), dma0("dma0", dma_engine::from_config(c, "dma")),
       sync("sync", semaphores::from_config(c, "sync")), compute("compute", compute_params::from_config(c)),
@@ -93,7 +94,8 @@ chip::chip(sc_core::sc_module_name name, const config& c)
         devmem_bw_ = devmem->peak_bytes_per_s();
         noc.add_target("devmem", c.get_uint("addr.devmem_base"), c.get_uint("mem.size"), devmem->socket);
     }
-    noc.add_target("regs", c.get_uint("addr.regs_base"), AAX_BAR0_SIZE, regs.target_socket);
+    noc.add_target("regs", c.get_uint("addr.regs_base"), AAX_BAR0_SIZE, regs_guard.target_socket);
+    regs_guard.initiator_socket.bind(regs.target_socket);
     for (unsigned i = 0; i < compute.clusters.size(); ++i)
         noc.add_target("sram" + std::to_string(i), sram_addr(i), compute.params().sram_bytes,
                        compute.clusters[i]->sram.socket);

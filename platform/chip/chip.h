@@ -18,6 +18,7 @@
 #include "platform/chip/control_core.h"
 #include "tlm/compute/compute_cluster.h"
 #include "tlm/core/config.h"
+#include "tlm/core/register_firewall.h"
 #include "tlm/core/router.h"
 #include "tlm/ctrl/device_ctrl.h"
 #include "tlm/dma/dma_engine.h"
@@ -48,6 +49,7 @@ public:
 
     router noc;
     router regs;
+    register_firewall regs_guard;  // guest engines reach only the semaphores in register space
     // Device memory, by mem.model: simple (one bus timeline + latency) or dram
     // (stacks, channels, banks: tlm/mem/dram_memory.h). Exactly one is set.
     std::unique_ptr<memory> devmem;

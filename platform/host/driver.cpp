@@ -45,7 +45,7 @@ driver::driver(host_system& host, const config& c)
       max_rings_(static_cast<uint32_t>(c.get_uint("host.driver.rings"))),
       firmware_path_(c.get_string("host.driver.firmware")), boot_timeout_us_(c.get_real("host.driver.boot_timeout_us")),
       core_freq_mhz_(static_cast<uint32_t>(c.get_real("cpu.freq_mhz"))),
-      timer_mhz_(static_cast<uint32_t>(c.get_real("cpu.timer_mhz"))) {
+      timer_mhz_(static_cast<uint32_t>(c.get_uint("cpu.timer_mhz"))) {
     for (stat_base* s : std::initializer_list<stat_base*>{&submits_, &completions_, &irqs_, &errors_stat_, &aborted_,
                                                           &wait_timeouts_, &latency_us_})
         global_stats().add(kName, *s);

@@ -196,3 +196,56 @@ TEST_CASE("Without a control core the mailbox is absent", "[qman][mailbox]") {
     REQUIRE(h.finished());
     REQUIRE(rc == -ENODEV);
 }
+
+TEST_CASE("Guest command streams reach only the semaphores in register space", "[firmware][security]") {
+    // MSG packets aimed at the firmware window, device control and the rings fail with
+    // BAD_ADDRESS (the register firewall); one aimed at a semaphore works.
+    std::vector<uint8_t> statuses;
+    uint32_t sem = 0, enable_ok = 0;
+    harness h;
+    h.run([&](uapi::device& dev, workload_context& ctx) {
+        const uint64_t regs = ctx.cfg.get_uint("addr.regs_base");
+        for (uint32_t off : {AAX_FW_INT_ENABLE, AAX_REG_CORE_WIN_LO, AAX_RING_BASE(1) + AAX_RING_CTRL, AAX_SEM_ADD(5)}) {
+            cmdbuf_builder cb;
+            cb.msg(regs + off, off == AAX_SEM_ADD(5) ? 7u : 0u);
+            uapi::wait_args w;
+            wait_job(dev, submit(dev, cb.bytes()), w);
+            statuses.push_back(w.status);
+        }
+        auto& hs = dev.drv().host();
+        CHECK(hs.cpu.mmio_read32(hs.bar0() + AAX_SEM(5), sem));
+        // The firmware still serves: a NOP completes quickly.
+        cmdbuf_builder nop;
+        nop.nop();
+        uapi::wait_args w;
+        enable_ok = wait_job(dev, submit(dev, nop.bytes()), w, 50) == 0;
+    });
+    REQUIRE(h.finished());
+    REQUIRE(statuses == std::vector<uint8_t>{AAX_ERR_BAD_ADDRESS, AAX_ERR_BAD_ADDRESS, AAX_ERR_BAD_ADDRESS, AAX_OK});
+    REQUIRE(sem == 7);
+    REQUIRE(enable_ok == 1);
+}
+
+TEST_CASE("A device soft reset while the firmware runs a job drops it and leaves the rings reset", "[firmware][reset]") {
+    uint32_t head = 9, done = 9, status = 0;
+    std::string log;
+    harness h;
+    h.run([&](uapi::device& dev, workload_context&) {
+        auto& hs = dev.drv().host();
+        cmdbuf_builder slow;
+        for (int i = 0; i < 20000; ++i) slow.nop();  // ~80 us
+        submit(dev, slow.bytes());
+        sc_core::wait(sc_core::sc_time(20, sc_core::SC_US));
+        hs.cpu.mmio_write32(hs.bar0() + AAX_REG_RESET, AAX_RESET_SOFT);
+        sc_core::wait(sc_core::sc_time(150, sc_core::SC_US));  // the aborted job has finished by now
+        CHECK(hs.cpu.mmio_read32(hs.bar0() + AAX_RING_BASE(0) + AAX_RING_HEAD, head));
+        CHECK(hs.cpu.mmio_read32(hs.bar0() + AAX_RING_BASE(0) + AAX_RING_JOBS_DONE, done));
+        CHECK(hs.cpu.mmio_read32(hs.bar0() + AAX_RING_BASE(0) + AAX_RING_STATUS, status));
+        log = dev.drv().firmware_log();
+    });
+    REQUIRE(h.finished());
+    REQUIRE(head == 0);
+    REQUIRE(done == 0);
+    REQUIRE(status == AAX_RING_STATUS_IDLE);
+    REQUIRE(log.find("device soft reset") != std::string::npos);
+}

@@ -13,6 +13,9 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "tlm/core/extensions.h"
+#include "tlm/core/register_firewall.h"
+
 namespace accelvp {
 
 class bus_bridge : public sc_core::sc_module {
@@ -30,6 +33,9 @@ public:
     }
 
     uint64_t base() const { return base_; }
+    // Mark every forwarded transaction privileged (register_firewall): the control core's
+    // path into register space.
+    void set_privileged(bool p) { privileged_ = p; }
     void set_base(uint64_t b) {
         if (b == base_) return;
         base_ = b;
@@ -46,6 +52,8 @@ private:
             return;
         }
         const uint64_t a = t.get_address();
+        privileged_ext mark;
+        extension_guard<privileged_ext> g(t, privileged_ ? &mark : nullptr);
         t.set_address(base_ + a);
         initiator_socket->b_transport(t, delay);
         t.set_address(a);
@@ -53,6 +61,8 @@ private:
     unsigned transport_dbg(tlm::tlm_generic_payload& t) {
         if (!in_window(t)) return 0;
         const uint64_t a = t.get_address();
+        privileged_ext mark;
+        extension_guard<privileged_ext> g(t, privileged_ ? &mark : nullptr);
         t.set_address(base_ + a);
         const unsigned n = initiator_socket->transport_dbg(t);
         t.set_address(a);
@@ -87,6 +97,7 @@ private:
     }
 
     uint64_t base_, size_;
+    bool privileged_ = false;
 };
 
 } // namespace accelvp

@@ -10,12 +10,14 @@ constexpr uint64_t ps_per_s = 1000000000000ull;
 
 void clint::declare(param_schema& s, const std::string& prefix) {
     const params d;
-    s.real(prefix + ".timer_mhz", d.timer_mhz, 0.001, 100000, "CLINT mtime tick rate (the `time` CSR)", "MHz");
+    // Whole MHz: the firmware converts device ns to mtime ticks with it (boot params).
+    s.integer(prefix + ".timer_mhz", static_cast<int64_t>(d.timer_mhz), 1, 100000, "CLINT mtime tick rate (the `time` CSR)",
+              "MHz");
 }
 
 clint::params clint::from_config(const config& c, const std::string& prefix) {
     params p;
-    p.timer_mhz = c.get_real(prefix + ".timer_mhz");
+    p.timer_mhz = static_cast<double>(c.get_uint(prefix + ".timer_mhz"));
     return p;
 }
 

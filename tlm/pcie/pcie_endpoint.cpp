@@ -8,6 +8,7 @@
 #include "abi/aax_regs.h"
 #include "abi/aax_sched.h"
 #include "tlm/core/log.h"
+#include "tlm/core/register_firewall.h"
 #include "tlm/core/trace.h"
 
 namespace accelvp {
@@ -151,6 +152,8 @@ void pcie_endpoint::bar0_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_ti
         if (t.is_read()) std::memset(t.get_data_ptr(), 0, len);
         t.set_response_status(tlm::TLM_OK_RESPONSE);
     } else {
+        privileged_ext mark;  // the host may reach all of register space (register_firewall)
+        extension_guard<privileged_ext> g(t, &mark);
         t.set_address(p_.regs_base + orig);
         to_chip->b_transport(t, d);
         t.set_address(orig);
@@ -184,8 +187,11 @@ unsigned pcie_endpoint::forward_dbg(tlm_utils::simple_initiator_socket<pcie_endp
 }
 
 unsigned pcie_endpoint::bar0_dbg(tlm::tlm_generic_payload& t) {
-    if (t.get_address() >= AAX_BAR0_SIZE) return 0;
-    return forward_dbg(to_chip, t, p_.regs_base + t.get_address());
+    const uint64_t a = t.get_address();
+    if (a >= AAX_BAR0_SIZE || (a >= AAX_FW_WINDOW_BASE && a < AAX_FW_WINDOW_BASE + AAX_FW_WINDOW_SIZE)) return 0;
+    privileged_ext mark;
+    extension_guard<privileged_ext> g(t, &mark);
+    return forward_dbg(to_chip, t, p_.regs_base + a);
 }
 
 unsigned pcie_endpoint::bar2_dbg(tlm::tlm_generic_payload& t) {

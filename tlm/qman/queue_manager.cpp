@@ -199,6 +199,9 @@ void queue_manager::declare_fw_registers() {
         .read_cb([this] { return fw_resets_; })
         .write_cb([this](uint32_t w) { fw_resets_ &= ~w; });
 
+    fw_regs_.add("epoch", AAX_FW_EPOCH - b, 0, reg_access::rw)
+        .read_cb([this] { return epoch_; })
+        .write_cb([this](uint32_t v) { fw_epoch_ = v; });
     fw_regs_.add("mbox_h2f", AAX_FW_MBOX_H2F - b, 0, reg_access::ro).read_cb([this] { return mbox_h2f_; });
     fw_regs_.add("mbox_f2h", AAX_FW_MBOX_F2H - b, 0, reg_access::wo).write_cb([this](uint32_t v) {
         mbox_f2h_ = v | AAX_MBOX_REPLY;
@@ -212,6 +215,7 @@ void queue_manager::declare_fw_registers() {
         fw_regs_.add(n + "head", o + AAX_FW_RING_HEAD, 0, reg_access::rw)
             .read_cb([&R] { return R.head; })
             .write_cb([this, r, &R](uint32_t v) {
+                if (!fw_current()) return;
                 const uint32_t e = ring_entries(r);
                 R.head = e ? v % e : 0;
             });
@@ -221,6 +225,7 @@ void queue_manager::declare_fw_registers() {
                        static_cast<uint32_t>(R.last_error) << AAX_FW_RING_CODE_SHIFT;
             })
             .write_cb([this, r, &R](uint32_t v) {
+                if (!fw_current()) return;
                 R.busy = v & AAX_FW_RING_BUSY;
                 R.error = v & AAX_FW_RING_ERROR;
                 R.last_error = static_cast<uint8_t>(v >> AAX_FW_RING_CODE_SHIFT);
@@ -228,7 +233,9 @@ void queue_manager::declare_fw_registers() {
             });
         fw_regs_.add(n + "jobs_done", o + AAX_FW_RING_JOBS_DONE, 0, reg_access::rw)
             .read_cb([&R] { return R.jobs_done; })
-            .write_cb([&R](uint32_t v) { R.jobs_done = v; });
+            .write_cb([this, &R](uint32_t v) {
+                if (fw_current()) R.jobs_done = v;
+            });
     }
     for (unsigned c = 0; c < cqs_.size(); ++c) {
         const uint32_t o = AAX_FW_CQ(c) - b;
@@ -236,12 +243,14 @@ void queue_manager::declare_fw_registers() {
         fw_regs_.add(n + "tail", o + AAX_FW_CQ_TAIL, 0, reg_access::rw)
             .read_cb([this, c] { return cqs_[c].tail | (cqs_[c].phase ? AAX_FW_CQ_PHASE : 0u); })
             .write_cb([this, c](uint32_t v) {
+                if (!fw_current()) return;
                 cqs_[c].tail = v & 0xFFFF;
                 cqs_[c].phase = v & AAX_FW_CQ_PHASE;
             });
         fw_regs_.add(n + "overflows", o + AAX_FW_CQ_OVERFLOWS, 0, reg_access::rw)
             .read_cb([this, c] { return cqs_[c].overflows; })
             .write_cb([this, c](uint32_t v) {
+                if (!fw_current()) return;
                 cq_overflows_ += v - std::min(v, cqs_[c].overflows);
                 cqs_[c].overflows = v;
             });
@@ -252,7 +261,7 @@ void queue_manager::declare_fw_registers() {
     fw_regs_.add("err_addr_hi", AAX_FW_ERR_ADDR_HI - b, 0, reg_access::rw);
     fw_regs_.add("err_report", AAX_FW_ERR_REPORT - b, 0, reg_access::wo).write_cb([this, b](uint32_t v) {
         const unsigned r = (v >> 8) & 0xFF;
-        if (r >= rings_.size()) return;
+        if (r >= rings_.size() || !fw_current()) return;
         failure f;
         f.status = static_cast<uint8_t>(v);
         f.opcode = static_cast<uint8_t>(v >> 16);
@@ -271,9 +280,9 @@ void queue_manager::declare_fw_registers() {
                                  {"size", AAX_FW_EQ_SIZE}, {"ring", AAX_FW_EQ_RING}, {"deadline_lo", AAX_FW_EQ_DEADLINE_LO},
                                  {"deadline_hi", AAX_FW_EQ_DEADLINE_HI}, {"tag", AAX_FW_EQ_TAG}, {"asid", AAX_FW_EQ_ASID}})
             fw_regs_.add(n + name, o + off, 0, reg_access::rw);
-        fw_regs_.add(n + "ctrl", o + AAX_FW_EQ_CTRL, 0, reg_access::wo).write_cb([&Q](uint32_t v) {
+        fw_regs_.add(n + "ctrl", o + AAX_FW_EQ_CTRL, 0, reg_access::wo).write_cb([this, &Q](uint32_t v) {
             if ((v & AAX_FW_EQ_ABORT) && Q.busy) Q.abort = true;
-            if ((v & AAX_FW_EQ_START) && !Q.busy) {  // a START while busy is ignored
+            if ((v & AAX_FW_EQ_START) && !Q.busy && fw_current()) {  // a START while busy is ignored
                 Q.busy = true;
                 Q.abort = false;
                 Q.start.notify(sc_core::SC_ZERO_TIME);
@@ -373,6 +382,7 @@ uint32_t queue_manager::ring_entries(unsigned r) const {
 void queue_manager::reset_ring(unsigned r) {
     ring_state& R = *rings_[r];
     R.head = R.reset_pending ? R.reset_tail : R.tail;
+    fw_resets_ &= ~(1u << r);  // done: a later job on the ring is not the reset's to drop
     R.error = false;
     R.last_error = 0;
     R.reset_pending = false;
@@ -401,6 +411,7 @@ void queue_manager::soft_reset() {
             if (Q->busy) Q->abort = true;
         fw_doorbells_ = 0;
         fw_resets_ = AAX_FW_RESETS_SOFT;
+        ++epoch_;
         fw_raise(AAX_FW_INT_RESET);
     }
 }

@@ -144,6 +144,8 @@ private:
     std::vector<std::unique_ptr<engine_queue>> eqs_;
     uint32_t fw_pending_ = 0, fw_enable_ = 0, fw_doorbells_ = 0, fw_resets_ = 0;
     uint32_t mbox_h2f_ = 0, mbox_f2h_ = 0;
+    uint32_t epoch_ = 0, fw_epoch_ = 0;  // soft resets so far; the epoch the firmware acts in
+    bool fw_current() const { return fw_epoch_ == epoch_; }
     bool fw_level_ = false;
     bool err_valid_ = false;
     uint32_t err_count_ = 0;

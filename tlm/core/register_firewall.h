@@ -1,0 +1,63 @@
+// Register firewall: the chip bus's door into the BAR0 register space.
+//
+// Engines that run guest command streams (queue-manager MSG/FENCE writes, fences and
+// completion records, DMA, collectives) are untrusted initiators: in register space they
+// may reach only the windows given to the firewall (the sync block's semaphores). Device
+// control, rings and CQs, the firmware window, MSI-X and the MMU need a privileged
+// initiator -- the host's BAR0 path (PCIe endpoint) or the control core -- which marks its
+// transactions with privileged_ext. A refused access gets TLM_ADDRESS_ERROR_RESPONSE, so
+// the job fails with BAD_ADDRESS like any other bad address.
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+namespace accelvp {
+
+struct privileged_ext : tlm::tlm_extension<privileged_ext> {
+    tlm::tlm_extension_base* clone() const override { return new privileged_ext(*this); }
+    void copy_from(const tlm::tlm_extension_base&) override {}
+};
+
+class register_firewall : public sc_core::sc_module {
+public:
+    tlm_utils::simple_target_socket<register_firewall> target_socket;
+    tlm_utils::simple_initiator_socket<register_firewall> initiator_socket;
+
+    // open: [offset, offset + size) windows any initiator may access.
+    register_firewall(sc_core::sc_module_name name, std::vector<std::pair<uint64_t, uint64_t>> open)
+        : sc_module(name), target_socket("target_socket"), initiator_socket("initiator_socket"), open_(std::move(open)) {
+        target_socket.register_b_transport(this, &register_firewall::b_transport);
+        target_socket.register_transport_dbg(this, &register_firewall::transport_dbg);
+    }
+    uint64_t refused() const { return refused_; }
+
+private:
+    bool allowed(const tlm::tlm_generic_payload& t) const {
+        if (t.get_extension<privileged_ext>()) return true;
+        const uint64_t a = t.get_address(), n = t.get_data_length();
+        for (const auto& [off, size] : open_)
+            if (a >= off && n <= size && a - off <= size - n) return true;
+        return false;
+    }
+    void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+        if (!allowed(t)) {
+            ++refused_;
+            t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+            return;
+        }
+        initiator_socket->b_transport(t, delay);
+    }
+    unsigned transport_dbg(tlm::tlm_generic_payload& t) { return allowed(t) ? initiator_socket->transport_dbg(t) : 0; }
+
+    std::vector<std::pair<uint64_t, uint64_t>> open_;
+    uint64_t refused_ = 0;
+};
+
+} // namespace accelvp
