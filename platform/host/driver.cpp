@@ -295,6 +295,7 @@ int driver::errno_of(uint8_t status) {
     case AAX_ERR_PRIV:
     case AAX_ERR_BAD_ASID: return -EPERM;
     case AAX_ERR_BUS: return -EIO;
+    case AAX_ERR_LINK_DOWN: return -ENOLINK;
     default: return -EINVAL;
     }
 }
