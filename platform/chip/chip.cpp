@@ -46,6 +46,7 @@ void chip::declare(param_schema& s) {
     queue_manager::declare(s, "qman");
     dma_engine::declare(s, "dma");
     semaphores::declare(s, "sync");
+    coll_engine::declare(s, "coll");
     control_core::declare(s);
 }
 
@@ -53,12 +54,13 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     : sc_module(name), noc("noc", sc_core::sc_time(c.get_real("chip.noc_hop_ns"), sc_core::SC_NS)), regs("regs"),
       pcie("pcie", pcie_params(c)), ctrl("ctrl", ctrl_caps(c)),
       qman("qman", queue_manager::from_config(c, "qman")), dma0("dma0", dma_engine::from_config(c, "dma")),
-      sync("sync", semaphores::from_config(c, "sync")), freq_hz_(c.get_real("chip.freq_mhz") * 1e6),
+      sync("sync", semaphores::from_config(c, "sync")), coll("coll", coll_engine::from_config(c, "coll")), freq_hz_(c.get_real("chip.freq_mhz") * 1e6),
       host_window_(c.get_uint("addr.host_window_base")), host_mem_bw_(c.get_real("host.mem.bandwidth_gbps") * 1e9) {
     // Chip interconnect: initiators are the PCIe inbound path, the queue manager and the DMA engine.
     pcie.to_chip.bind(noc.target_socket);
     qman.bus_socket.bind(noc.target_socket);
     dma0.bus_socket.bind(noc.target_socket);
+    coll.bus_socket.bind(noc.target_socket);
     if (c.get_string("mem.model") == "dram") {
         devmem_dram = std::make_unique<dram_memory>("devmem", dram_params::from_config(c, "mem"));
         devmem_bw_ = devmem_dram->peak_bytes_per_s();
@@ -79,6 +81,7 @@ chip::chip(sc_core::sc_module_name name, const config& c)
 
     qman.dma_socket.bind(dma0.cmd_socket);
     qman.sync_socket.bind(sync.cmd_socket);
+    qman.coll_socket.bind(coll.cmd_socket);
     qman.irq_out.bind(ctrl.irq_in);
     ctrl.msi_out.bind(pcie.msi_in);
     ctrl.reset_out.bind(qman.reset_in);

@@ -19,6 +19,7 @@
 #include "tlm/core/router.h"
 #include "tlm/ctrl/device_ctrl.h"
 #include "tlm/dma/dma_engine.h"
+#include "tlm/link/coll_engine.h"
 #include "tlm/mem/dram_memory.h"
 #include "tlm/mem/memory.h"
 #include "tlm/pcie/pcie_endpoint.h"
@@ -52,6 +53,7 @@ public:
     queue_manager qman;
     dma_engine dma0;
     semaphores sync;
+    coll_engine coll;  // scale-out: its ports are wired by a multi-chip system, else none
     std::unique_ptr<control_core> cpu;  // with cpu.enabled
 
 private:

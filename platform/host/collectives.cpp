@@ -275,6 +275,47 @@ std::vector<uint8_t> to_packets(const std::vector<sched_op>& ops) {
     return cb.bytes();
 }
 
+uint64_t count_mismatches(const coll_request& r, const std::vector<std::vector<uint8_t>>& before,
+                          const std::vector<std::vector<uint8_t>>& after,
+                          const std::vector<std::vector<uint8_t>>& after_out) {
+    const auto n = static_cast<uint32_t>(before.size());
+    uint64_t bad = 0;
+    switch (r.kind) {
+    case coll_kind::all_reduce:
+    case coll_kind::reduce_scatter:
+        for (uint32_t c = 0; c < n; ++c) {
+            const auto [lo, hi] = r.kind == coll_kind::all_reduce ? std::pair<uint64_t, uint64_t>{0, r.bytes}
+                                                                  : segment(r.bytes, n, c, 4);
+            for (uint64_t o = lo; o < hi; o += 4) {
+                uint8_t acc[4];
+                std::memcpy(acc, before[0].data() + o, 4);
+                for (uint32_t k = 1; k < n; ++k) coll_engine::combine(acc, before[k].data() + o, 4, r.dtype, r.red);
+                bad += std::memcmp(after[c].data() + o, acc, 4) != 0;
+            }
+        }
+        break;
+    case coll_kind::all_gather:
+        for (uint32_t c = 0; c < n; ++c)
+            for (uint32_t k = 0; k < n; ++k) {
+                auto [lo, hi] = segment(r.bytes, n, k, 1);
+                for (uint64_t o = lo; o < hi; ++o) bad += after[c][o] != before[k][o];
+            }
+        break;
+    case coll_kind::broadcast:
+        for (uint32_t c = 0; c < n; ++c)
+            for (uint64_t o = 0; o < r.bytes; ++o) bad += after[c][o] != before[r.root][o];
+        break;
+    case coll_kind::all_to_all: {
+        const uint64_t blk = r.bytes / n;
+        for (uint32_t j = 0; j < n; ++j)
+            for (uint32_t i = 0; i < n; ++i)
+                for (uint64_t o = 0; o < blk; ++o) bad += after_out[j][i * blk + o] != before[i][j * blk + o];
+        break;
+    }
+    }
+    return bad;
+}
+
 std::string execute_schedule(const schedule& s, const topology& t, std::vector<std::vector<uint8_t>>& mem,
                              uint16_t sem_base, uint64_t seed) {
     const size_t n = s.per_chip.size();

@@ -86,6 +86,14 @@ schedule make_schedule(const coll_request& r, const topology& t);
 // Serialise one chip's stream into command-buffer bytes (COLL, SEM_WAIT, DMA packets).
 std::vector<uint8_t> to_packets(const std::vector<sched_op>& ops);
 
+// Mismatching bytes after a collective: `before[c]` is chip c's buffer (`r.bytes`) before,
+// `after[c]` after, `after_out[c]` the all_to_all output buffer after (else unused).
+// Reductions are compared bit-exact with a host reduction in chip order (use data whose
+// sums do not depend on the order, e.g. integer-valued floats).
+uint64_t count_mismatches(const coll_request& r, const std::vector<std::vector<uint8_t>>& before,
+                          const std::vector<std::vector<uint8_t>>& after,
+                          const std::vector<std::vector<uint8_t>>& after_out);
+
 // Pure host-side executor: runs the streams on per-chip memories (`mem[c]`, indexed by
 // device address) with the topology's routes, interleaving chips pseudo-randomly (from
 // `seed`), each op atomic. Returns "" or what went wrong (deadlock, bad port, ...).

@@ -62,13 +62,9 @@ std::vector<std::vector<uint8_t>> make_memories(uint32_t n, uint64_t bytes, uint
     return mem;
 }
 
-uint64_t seg_lo(uint64_t bytes, uint32_t n, uint32_t k, uint32_t elem) { return bytes / elem * k / n * elem; }
-uint64_t seg_hi(uint64_t bytes, uint32_t n, uint32_t k, uint32_t elem) {
-    return k + 1 == n ? bytes : bytes / elem * (k + 1) / n * elem;
-}
 
 // Runs request r on topology t with several interleavings; checks the data. Returns failures.
-int run_and_check(coll_request r, const topology& t, uint32_t seed) {
+uint64_t run_and_check(coll_request r, const topology& t, uint32_t seed) {
     const uint32_t n = t.chips;
     const bool ints = r.dtype == AAX_COLL_DT_INT32;
     const auto init = make_memories(n, r.bytes, seed, ints);
@@ -80,61 +76,12 @@ int run_and_check(coll_request r, const topology& t, uint32_t seed) {
         UNSCOPED_INFO(err);
         return 1;
     }
-    int bad = 0;
-    auto reduced = [&](uint64_t o) {
-        if (ints) {
-            int32_t acc = 0;
-            std::memcpy(&acc, &init[0][buf + o], 4);
-            for (uint32_t c = 1; c < n; ++c) {
-                int32_t v;
-                std::memcpy(&v, &init[c][buf + o], 4);
-                acc = std::max(acc, v);
-            }
-            return static_cast<uint32_t>(acc);
-        }
-        float acc = 0;
-        for (uint32_t c = 0; c < n; ++c) {
-            float v;
-            std::memcpy(&v, &init[c][buf + o], 4);
-            acc += v;
-        }
-        uint32_t bits;
-        std::memcpy(&bits, &acc, 4);
-        return bits;
-    };
-    auto word = [&](uint32_t c, uint64_t a) {
-        uint32_t v;
-        std::memcpy(&v, &mem[c][a], 4);
+    auto slice = [&](const std::vector<std::vector<uint8_t>>& m, uint64_t at) {
+        std::vector<std::vector<uint8_t>> v;
+        for (const auto& x : m) v.emplace_back(x.begin() + static_cast<ptrdiff_t>(at), x.begin() + static_cast<ptrdiff_t>(at + r.bytes));
         return v;
     };
-    switch (r.kind) {
-    case coll_kind::all_reduce:
-        for (uint32_t c = 0; c < n; ++c)
-            for (uint64_t o = 0; o < r.bytes; o += 4) bad += word(c, buf + o) != reduced(o);
-        break;
-    case coll_kind::reduce_scatter:
-        for (uint32_t c = 0; c < n; ++c)
-            for (uint64_t o = seg_lo(r.bytes, n, c, 4); o < seg_hi(r.bytes, n, c, 4); o += 4)
-                bad += word(c, buf + o) != reduced(o);
-        break;
-    case coll_kind::all_gather:
-        for (uint32_t c = 0; c < n; ++c)
-            for (uint32_t k = 0; k < n; ++k)
-                for (uint64_t o = seg_lo(r.bytes, n, k, 1); o < seg_hi(r.bytes, n, k, 1); ++o)
-                    bad += mem[c][buf + o] != init[k][buf + o];
-        break;
-    case coll_kind::broadcast:
-        for (uint32_t c = 0; c < n; ++c)
-            for (uint64_t o = 0; o < r.bytes; ++o) bad += mem[c][buf + o] != init[r.root][buf + o];
-        break;
-    case coll_kind::all_to_all: {
-        const uint64_t blk = r.bytes / n;
-        for (uint32_t j = 0; j < n; ++j)
-            for (uint32_t i = 0; i < n; ++i)
-                for (uint64_t o = 0; o < blk; ++o) bad += mem[j][out + i * blk + o] != init[i][buf + j * blk + o];
-        break;
-    }
-    }
+    const uint64_t bad = count_mismatches(r, slice(init, buf), slice(mem, buf), slice(mem, out));
     return bad;
 }
 } // namespace
@@ -276,4 +223,20 @@ TEST_CASE("collectives: the executor catches a schedule without its waits", "[co
     const std::string err = execute_schedule(d, t, mem, 0, 1);
     INFO(err);
     CHECK(err.rfind("deadlock: chip", 0) == 0);
+}
+
+TEST_CASE("collectives: the data checker counts each wrong element", "[collectives]") {
+    coll_request r;
+    r.bytes = 16;
+    const std::vector<std::vector<uint8_t>> before{std::vector<uint8_t>(16, 0), std::vector<uint8_t>(16, 0)};
+    auto after = before;
+    CHECK(count_mismatches(r, before, after, after) == 0);  // 0 + 0 = 0 everywhere
+    after[1][5] = 1;
+    CHECK(count_mismatches(r, before, after, after) == 1);
+    r.kind = coll_kind::reduce_scatter;  // chip 1 owns bytes 8..15 only: byte 5 is not checked
+    CHECK(count_mismatches(r, before, after, after) == 0);
+    after[0][15] = 1;  // ... and chip 0 owns 0..7
+    CHECK(count_mismatches(r, before, after, after) == 0);
+    after[0][3] = 1;
+    CHECK(count_mismatches(r, before, after, after) == 1);
 }

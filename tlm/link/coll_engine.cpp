@@ -1,6 +1,7 @@
 #include "tlm/link/coll_engine.h"
 
 #include <cstring>
+#include <queue>
 
 #include <fmt/format.h>
 
@@ -17,7 +18,6 @@ constexpr uint32_t dtype_of(const aax_pkt_coll& p) { return (p.hdr.param >> 8) &
 constexpr uint32_t red_of(const aax_pkt_coll& p) { return (p.hdr.param >> 12) & 0xFu; }
 constexpr bool signals(const aax_pkt_coll& p) { return p.hdr.param & AAX_COLL_F_SIGNAL; }
 constexpr uint32_t signal_bytes = 8;   // a semaphore message on the wire (payload)
-constexpr uint64_t sync_chunks = 256;  // chunks between syncs with SystemC time
 const char* const op_names[] = {"send", "recv", "rdma_write", "signal", "reduce"};
 
 template <typename T, typename F>
@@ -36,6 +36,7 @@ void coll_engine::declare(param_schema& s, const std::string& prefix) {
     const params d;
     s.integer(prefix + ".chunk_bytes", d.chunk_bytes, 256, 1 << 24,
               "largest piece a transfer is cut into (local read, link, remote write)", "bytes");
+    s.integer(prefix + ".max_outstanding", d.max_outstanding, 1, 64, "chunks of one transfer in flight at once");
     s.real(prefix + ".setup_ns", d.setup_ns, 0, 1e6, "fixed cost per COLL packet", "ns");
     s.real(prefix + ".reduce_gbps", d.reduce_gbps, 0.1, 1e6, "reduction datapath throughput of the receiver", "GB/s");
     s.real(prefix + ".recv_timeout_us", d.recv_timeout_us, 0.001, 1e9,
@@ -45,6 +46,7 @@ void coll_engine::declare(param_schema& s, const std::string& prefix) {
 coll_engine::params coll_engine::from_config(const config& c, const std::string& prefix) {
     params p;
     p.chunk_bytes = static_cast<uint32_t>(c.get_uint(prefix + ".chunk_bytes"));
+    p.max_outstanding = static_cast<uint32_t>(c.get_uint(prefix + ".max_outstanding"));
     p.setup_ns = c.get_real(prefix + ".setup_ns");
     p.reduce_gbps = c.get_real(prefix + ".reduce_gbps");
     p.recv_timeout_us = c.get_real(prefix + ".recv_timeout_us");
@@ -56,7 +58,7 @@ coll_engine::params coll_engine::from_config(const config& c, const std::string&
 coll_engine::coll_engine(sc_core::sc_module_name name, const params& p)
     : sc_module(name), cmd_socket("cmd_socket"), bus_socket("bus_socket"), p_(p), reduce_path_(p.reduce_gbps * 1e9) {
     p_.chunk_bytes = std::max<uint32_t>(256, p_.chunk_bytes & ~63u);  // whole elements of any dtype
-    buf_.resize(p_.chunk_bytes);
+    buf_.resize(static_cast<size_t>(p_.chunk_bytes) * p_.max_outstanding);
     peer_buf_.resize(p_.chunk_bytes);
     cmd_socket.register_b_transport(this, &coll_engine::cmd_b_transport);
     for (stat_base* s :
@@ -143,61 +145,88 @@ uint8_t coll_engine::sem_add(uint16_t sem, uint32_t value) {
 
 coll_engine::result coll_engine::stream(const aax_pkt_coll& p, const wire& w, uint64_t dst_addr, bool reduce,
                                         uint64_t t0, uint64_t& done, uint64_t deadline_ps) {
+    // Up to max_outstanding chunks in flight, each going read -> link -> peer. Steps run
+    // in time order and simulated time catches up with each step before it executes, so
+    // the memories of both chips (shared with their other initiators) see accesses at
+    // their true times, not ahead of them (a timeline serves in presentation order).
+    enum class stage : uint8_t { read, link, peer };
+    struct step {
+        uint64_t t, seq, off;
+        uint32_t slot, len;
+        stage what;
+        bool operator>(const step& o) const { return t != o.t ? t > o.t : seq > o.seq; }
+    };
     result res;
     coll_engine& peer = *w.peer;
-    uint64_t t_read = t0;
+    std::priority_queue<step, std::vector<step>, std::greater<step>> q;
+    uint64_t next_off = 0, seq = 0, last_link = t0;
     done = t0;
-    uint64_t n = 0;
-    for (uint64_t off = 0; off < p.bytes; off += p_.chunk_bytes, ++n) {
-        const auto len = static_cast<uint32_t>(std::min<uint64_t>(p_.chunk_bytes, p.bytes - off));
-        if (deadline_ps && t_read > deadline_ps) {
+    auto start_chunk = [&](uint32_t slot, uint64_t at) {
+        if (next_off >= p.bytes) return;
+        const auto len = static_cast<uint32_t>(std::min<uint64_t>(p_.chunk_bytes, p.bytes - next_off));
+        q.push(step{at, seq++, next_off, slot, len, stage::read});
+        next_off += len;
+    };
+    for (uint32_t s = 0; s < p_.max_outstanding; ++s) start_chunk(s, t0);
+    while (!q.empty()) {
+        step st = q.top();
+        q.pop();
+        if (deadline_ps && st.t > deadline_ps) {
             res.status = AAX_ERR_TIMEOUT;
             done = std::max(done, deadline_ps);
             return res;
         }
-        // A long transfer lets simulated time catch up now and then (other queues, the host).
-        if (n && n % sync_chunks == 0) {
-            const uint64_t now = sc_core::sc_time_stamp().value();
-            if (t_read > now) sc_core::wait(ps(t_read - now));
+        const uint64_t now = sc_core::sc_time_stamp().value();
+        if (st.t > now) sc_core::wait(ps(st.t - now));
+        uint8_t* data = buf_.data() + static_cast<size_t>(st.slot) * p_.chunk_bytes;
+        const uint64_t dst = dst_addr + st.off;
+        sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+        switch (st.what) {
+        case stage::read:
+            res.status = bus_access(tlm::TLM_READ_COMMAND, p.local_addr + st.off, data, st.len, d, res.error_addr);
+            st.what = stage::link;
+            st.t = abs_ps(d);
+            break;
+        case stage::link: {
+            const link_result lr = link_channel::send(w.path, st.t, st.len);
+            last_link = st.t;
+            if (lr.status != AAX_OK) {
+                res.status = lr.status;
+                res.error_addr = dst;
+                done = std::max(done, lr.done_ps);
+                return res;
+            }
+            bytes_sent_ += st.len;
+            st.what = stage::peer;
+            st.t = lr.done_ps;
+            break;
         }
-        // Local read; the next chunk's read is issued when this one returns.
-        sc_core::sc_time d = offset_to(t_read);
-        res.status = bus_access(tlm::TLM_READ_COMMAND, p.local_addr + off, buf_.data(), len, d, res.error_addr);
+        case stage::peer:
+            // Write, or read + combine on the peer's reduction path + write (one atomic
+            // read-modify-write: nothing else runs in between).
+            if (reduce) {
+                res.status = peer.bus_access(tlm::TLM_READ_COMMAND, dst, peer_buf_.data(), st.len, d, res.error_addr);
+                if (res.status) break;
+                d = offset_to(peer.reduce_path_.reserve(abs_ps(d), st.len));
+                if (!p_.timing_only) combine(peer_buf_.data(), data, st.len, dtype_of(p), red_of(p));
+                peer.bytes_reduced_ += st.len;
+            }
+            if (res.status == AAX_OK)
+                res.status = peer.bus_access(tlm::TLM_WRITE_COMMAND, dst, reduce ? peer_buf_.data() : data, st.len, d,
+                                             res.error_addr);
+            done = std::max(done, abs_ps(d));
+            start_chunk(st.slot, abs_ps(d));  // the slot's buffer is free again
+            continue;
+        }
         if (res.status) return res;
-        t_read = abs_ps(d);
-        // Across the link.
-        const link_result lr = link_channel::send(w.path, t_read, len);
-        if (lr.status != AAX_OK) {
-            res.status = lr.status;
-            res.error_addr = dst_addr + off;
-            done = std::max(done, lr.done_ps);
-            return res;
-        }
-        bytes_sent_ += len;
-        // At the peer: write, or read + combine + write.
-        sc_core::sc_time pd = offset_to(lr.done_ps);
-        const uint64_t dst = dst_addr + off;
-        if (reduce) {
-            res.status = peer.bus_access(tlm::TLM_READ_COMMAND, dst, peer_buf_.data(), len, pd, res.error_addr);
-            if (res.status) return res;
-            pd = offset_to(peer.reduce_path_.reserve(abs_ps(pd), len));
-            if (!p_.timing_only) combine(peer_buf_.data(), buf_.data(), len, dtype_of(p), red_of(p));
-            peer.bytes_reduced_ += len;
-        }
-        res.status = peer.bus_access(tlm::TLM_WRITE_COMMAND, dst, reduce ? peer_buf_.data() : buf_.data(), len, pd,
-                                     res.error_addr);
-        if (res.status) return res;
-        done = std::max(done, abs_ps(pd));
+        st.seq = seq++;
+        q.push(st);
     }
-    // The signal message follows the data on the transmitter: it leaves after the last
-    // chunk was read and is applied once it and every write have landed.
+    if (res.status) return res;
+    // The signal message follows the data on the transmitter, so it lands after it.
     if (signals(p)) {
-        const link_result sr = link_channel::send(w.path, t_read, signal_bytes);
-        if (sr.status != AAX_OK) {
-            res.status = sr.status;
-            done = std::max(done, sr.done_ps);
-            return res;
-        }
+        const link_result sr = link_channel::send(w.path, last_link, signal_bytes);
+        res.status = sr.status;
         done = std::max(done, sr.done_ps);
     }
     return res;

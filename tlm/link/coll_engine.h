@@ -9,10 +9,12 @@
 // reads of REDUCE, the semaphore add) goes through the *peer's* bus socket, so it meets
 // the peer's memory and semaphores like any other initiator of that chip.
 //
-// Timing: the data moves in chunks of `chunk_bytes`: local read (bus), link transfer
-// (link_channel: packets, credits, errors; no SystemC event), then at the peer a write
-// (RDMA_WRITE, SEND) or read + combine on the peer's reduction path (a timeline at
-// `reduce_gbps`) + write (REDUCE). Resources are timelines, so chunks pipeline. A
+// Timing: the data moves in chunks of `chunk_bytes`, up to `max_outstanding` in flight:
+// local read (bus), link transfer (link_channel: packets, credits, errors; no SystemC
+// event per packet), then at the peer a write (RDMA_WRITE, SEND) or read + combine on the
+// peer's reduction path (a timeline at `reduce_gbps`) + write (REDUCE). Resources are
+// timelines, so chunks pipeline; the engine lets simulated time catch up with each step
+// (a few SystemC waits per chunk) so both chips' memories see its accesses in time. A
 // semaphore signal travels as one more small packet behind the data and is applied when
 // it arrives (the engine waits until then, so a SEM_WAIT on the peer never sees it early).
 #pragma once
@@ -41,6 +43,7 @@ public:
 
     struct params {
         uint32_t chunk_bytes = 64 * 1024;
+        uint32_t max_outstanding = 4;   // chunks in flight (read, on the link, written at the peer)
         double setup_ns = 50;           // per packet: decode, address generation, doorbell to the NIC
         double reduce_gbps = 400;       // reduction datapath of the receiving engine
         double recv_timeout_us = 1e6;   // a SEND waits at most this long for the peer's RECV

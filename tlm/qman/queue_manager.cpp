@@ -19,6 +19,7 @@ constexpr uint32_t expected_qw(uint8_t op) {
     case AAX_OP_SEM_WAIT: return AAX_PKT_SEM_WAIT_QW;
     case AAX_OP_FENCE: return AAX_PKT_FENCE_QW;
     case AAX_OP_MSG: return AAX_PKT_MSG_QW;
+    case AAX_OP_COLL: return AAX_PKT_COLL_QW;
     default: return 0;  // NOP: any length >= 1
     }
 }
@@ -43,7 +44,7 @@ queue_manager::params queue_manager::from_config(const config& c, const std::str
 
 queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
     : sc_module(name), reg_socket("reg_socket"), bus_socket("bus_socket"), dma_socket("dma_socket"),
-      sync_socket("sync_socket"), irq_out("irq_out"), reset_in("reset_in"), p_(p), regs_(this->name()), cqs_(p.cqs) {
+      sync_socket("sync_socket"), coll_socket("coll_socket"), irq_out("irq_out"), reset_in("reset_in"), p_(p), regs_(this->name()), cqs_(p.cqs) {
     reg_socket.register_b_transport(this, &queue_manager::reg_b_transport);
     reg_socket.register_transport_dbg(this, &queue_manager::reg_dbg);
     reset_in.bind(*this);
@@ -241,6 +242,7 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
     case AAX_OP_DMA: f.status = dispatch(dma_socket, pkt, len, deadline_ps, delay, f.addr); break;
     case AAX_OP_SEM_SIGNAL:
     case AAX_OP_SEM_WAIT: f.status = dispatch(sync_socket, pkt, len, deadline_ps, delay, f.addr); break;
+    case AAX_OP_COLL: f.status = dispatch(coll_socket, pkt, len, deadline_ps, delay, f.addr); break;
     case AAX_OP_FENCE: {
         // Packets of one ring retire in order in this version, so all prior work is
         // done here; the write lands after it.

@@ -39,6 +39,7 @@ public:
     tlm_utils::simple_initiator_socket<queue_manager> bus_socket;   // rings, command buffers, CQs
     tlm_utils::simple_initiator_socket<queue_manager> dma_socket;   // DMA packets
     tlm_utils::simple_initiator_socket<queue_manager> sync_socket;  // SEM_SIGNAL / SEM_WAIT
+    tlm_utils::simple_initiator_socket<queue_manager> coll_socket;  // COLL (collective engine)
     sc_core::sc_port<irq_if> irq_out;
     sc_core::sc_export<reset_if> reset_in;
 
