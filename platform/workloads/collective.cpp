@@ -1,5 +1,6 @@
 #include "platform/workloads/collective.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -17,7 +18,9 @@ void declare_collective(param_schema& s) {
     s.integer("workload.bytes", 64ll << 20, 1, 1ll << 40, "size in nccl-tests' sense (per-chip buffer)", "bytes");
     s.string("workload.algorithm", "auto", "ring, tree (recursive halving-doubling) or auto (by size)",
              {"ring", "tree", "auto"});
-    s.integer("workload.chunks", 4, 1, 4096, "pieces per ring step, each signalled (pipelining across steps)");
+    s.integer("workload.chunks", 0, 0, 4096,
+              "pieces per step, each signalled (0: auto -- 1 for ring steps, which keep every link busy "
+              "anyway; pieces of >= 512 KiB, at most 64, for the broadcast chain)");
     s.integer("workload.root", 0, 0, 4095, "broadcast: the root chip");
     s.real("workload.timeout_ms", 60000, 0.001, 1e9, "host wait limit per job (simulated time)", "ms");
 }
@@ -75,6 +78,8 @@ int run_collective(system_context& ctx) {
     const std::string algo = c.get_string("workload.algorithm");
     r.algo = algo == "auto" ? choose_algorithm(r.kind, ctx.topo, r.bytes) : parse_coll_algo(algo);
     r.chunks = static_cast<uint32_t>(c.get_uint("workload.chunks"));
+    if (!r.chunks)  // a broadcast chain only pipelines with pieces; every piece costs a step's latency
+        r.chunks = r.kind == coll_kind::broadcast ? static_cast<uint32_t>(std::clamp<uint64_t>(r.bytes >> 19, 1, 64)) : 1;
     r.root = static_cast<uint32_t>(c.get_uint("workload.root"));
     if (r.root >= n) return fail(fmt::format("workload.root = {} but the system has {} chips", r.root, n));
     const bool a2a = r.kind == coll_kind::all_to_all;
