@@ -24,7 +24,8 @@ enum aax_status {
     AAX_ERR_PRIV         = 10, /* privileged packet on an unprivileged queue */
     AAX_ERR_BAD_ASID     = 11, /* address space id not supported */
     AAX_ERR_BUS          = 12, /* bus error other than a decode miss */
-    AAX_ERR_MMU_FAULT    = 13  /* an engine access faulted in the MMU (record in MMU_FAULT_*) */
+    AAX_ERR_MMU_FAULT    = 13, /* an engine access faulted in the MMU (record in MMU_FAULT_*) */
+    AAX_ERR_LINK_DOWN    = 14  /* a COLL transfer found its link port down (or unwired peer gone) */
 };
 
 /* ---- job descriptor: one 64-byte entry of a submission ring ------------------- */
@@ -97,7 +98,7 @@ enum aax_opcode {
     AAX_OP_JUMP       = 0x09, /* reserved */
     AAX_OP_CALL       = 0x0A, /* reserved */
     AAX_OP_RET        = 0x0B, /* reserved */
-    AAX_OP_COLL       = 0x0C, /* reserved: scale-out collectives */
+    AAX_OP_COLL       = 0x0C, /* scale-out transfer by the collective engine */
     AAX_OP_COUNT      = 0x0D
 };
 
@@ -259,6 +260,34 @@ enum aax_vec_op {
 #define AAX_VEC_C_ROW           (1u << 3) /* operand c (FMA, LAYERNORM beta) is one row at src2, for every row */
 #define AAX_VEC_AFFINE          (1u << 4) /* LAYERNORM: gamma = b (row at src1), beta = c (row at src2) */
 #define AAX_VEC_PARAM_VALID     0x1Fu
+/* COLL: a transfer over one of the chip's link ports by its collective engine (docs/abi.md).
+ * hdr.param: [7:0] op (AAX_COLL_*), [11:8] dtype (AAX_COLL_DT_*, REDUCE only),
+ * [15:12] reduction (AAX_COLL_RED_*, REDUCE only), bit 16 AAX_COLL_F_SIGNAL: when the data
+ * has landed, add sem_value to semaphore `sem` -- of the peer for SEND, RDMA_WRITE, REDUCE
+ * and SIGNAL, of this chip for RECV. */
+typedef struct aax_pkt_coll {
+    aax_pkt_hdr hdr;
+    uint16_t port;         /* link port of this chip */
+    uint16_t sem;          /* semaphore to signal (with AAX_COLL_F_SIGNAL) */
+    uint32_t sem_value;
+    uint64_t local_addr;   /* device bus address on this chip (source; RECV: destination) */
+    uint64_t remote_addr;  /* device bus address on the peer (RDMA_WRITE, REDUCE) */
+    uint64_t bytes;        /* payload; 0 only for SIGNAL */
+} aax_pkt_coll;
+#define AAX_COLL_SEND           0u /* to the buffer the peer posted with RECV on the wired port */
+#define AAX_COLL_RECV           1u /* post a receive buffer for the next SEND arriving on `port` */
+#define AAX_COLL_RDMA_WRITE     2u /* peer[remote_addr] = local data */
+#define AAX_COLL_SIGNAL         3u /* only the remote semaphore signal (bytes = 0) */
+#define AAX_COLL_REDUCE         4u /* peer[remote_addr] = peer[remote_addr] (red) local data */
+#define AAX_COLL_OP_COUNT       5u
+#define AAX_COLL_DT_FP32        0u
+#define AAX_COLL_DT_INT32       1u
+#define AAX_COLL_DT_BF16        2u /* reserved: AAX_ERR_UNSUPPORTED */
+#define AAX_COLL_DT_FP16        3u /* reserved: AAX_ERR_UNSUPPORTED */
+#define AAX_COLL_RED_SUM        0u
+#define AAX_COLL_RED_MAX        1u
+#define AAX_COLL_F_SIGNAL       (1u << 16)
+#define AAX_COLL_PARAM(op, dt, red) ((uint32_t)(op) | ((uint32_t)(dt) << 8) | ((uint32_t)(red) << 12))
 
 #define AAX_PKT_NOP_QW          1u
 #define AAX_PKT_DMA_QW          7u
@@ -268,6 +297,7 @@ enum aax_vec_op {
 #define AAX_PKT_MSG_QW          3u
 #define AAX_PKT_GEMM_QW         7u
 #define AAX_PKT_VEC_QW          8u
+#define AAX_PKT_COLL_QW         5u
 
 #if defined(__cplusplus)
 #define AAX_STATIC_ASSERT(c, m) static_assert(c, m)
@@ -286,13 +316,14 @@ AAX_STATIC_ASSERT(sizeof(aax_pkt_fence) == AAX_PKT_FENCE_QW * 8, "FENCE packet s
 AAX_STATIC_ASSERT(sizeof(aax_pkt_msg) == AAX_PKT_MSG_QW * 8, "MSG packet size");
 AAX_STATIC_ASSERT(sizeof(aax_pkt_gemm) == AAX_PKT_GEMM_QW * 8, "GEMM packet size");
 AAX_STATIC_ASSERT(sizeof(aax_pkt_vec) == AAX_PKT_VEC_QW * 8, "VEC packet size");
+AAX_STATIC_ASSERT(sizeof(aax_pkt_coll) == AAX_PKT_COLL_QW * 8, "COLL packet size");
 
 /* Human-readable names, for tools and logs. */
 static inline const char *aax_status_name(unsigned s)
 {
     static const char *const names[] = {
         "OK", "BAD_OPCODE", "BAD_LENGTH", "BAD_ADDRESS", "BAD_PARAM", "BAD_JOB", "TIMEOUT",
-        "SEM_TIMEOUT", "ABORTED", "UNSUPPORTED", "PRIV", "BAD_ASID", "BUS", "MMU_FAULT"};
+        "SEM_TIMEOUT", "ABORTED", "UNSUPPORTED", "PRIV", "BAD_ASID", "BUS", "MMU_FAULT", "LINK_DOWN"};
     return s < sizeof(names) / sizeof(names[0]) ? names[s] : "UNKNOWN";
 }
 

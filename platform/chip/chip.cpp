@@ -57,6 +57,7 @@ void chip::declare(param_schema& s) {
     compute_params::declare(s);
     s.integer("addr.sram_base", 0x200'0000'0000ll, 0, 1ll << 62,
               "chip bus address of cluster 0's SRAM; cluster i at + i * (compute.sram_bytes rounded up to a power of two)");
+    coll_engine::declare(s, "coll");
     control_core::declare(s);
     mmu::declare(s, "mmu");
 }
@@ -67,6 +68,7 @@ chip::chip(sc_core::sc_module_name name, const config& c)
       pcie("pcie", pcie_params(c)), ctrl("ctrl", ctrl_caps(c)),
       qman("qman", qman_params(c)), dma0("dma0", dma_engine::from_config(c, "dma")),
       sync("sync", semaphores::from_config(c, "sync")), compute("compute", compute_params::from_config(c)),
+      coll("coll", coll_engine::from_config(c, "coll")),
       freq_hz_(c.get_real("chip.freq_mhz") * 1e6),
       host_window_(c.get_uint("addr.host_window_base")), host_mem_bw_(c.get_real("host.mem.bandwidth_gbps") * 1e9),
       sram_base_(c.get_uint("addr.sram_base")) {
@@ -85,6 +87,7 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     } else {
         dma0.bus_socket.bind(noc.target_socket);
     }
+    coll.bus_socket.bind(noc.target_socket);
     if (c.get_string("mem.model") == "dram") {
         devmem_dram = std::make_unique<dram_memory>("devmem", dram_params::from_config(c, "mem"));
         devmem_bw_ = devmem_dram->peak_bytes_per_s();
@@ -111,6 +114,7 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     qman.dma_socket.bind(dma0.cmd_socket);
     qman.sync_socket.bind(sync.cmd_socket);
     qman.compute_socket.bind(compute.router.cmd_socket);
+    qman.coll_socket.bind(coll.cmd_socket);
     qman.irq_out.bind(ctrl.irq_in);
     ctrl.msi_out.bind(pcie.msi_in);
     ctrl.reset_out.bind(qman.reset_in);

@@ -22,6 +22,7 @@
 #include "tlm/core/router.h"
 #include "tlm/ctrl/device_ctrl.h"
 #include "tlm/dma/dma_engine.h"
+#include "tlm/link/coll_engine.h"
 #include "tlm/mem/dram_memory.h"
 #include "tlm/mem/memory.h"
 #include "tlm/mmu/mmu.h"
@@ -60,6 +61,7 @@ public:
     dma_engine dma0;
     semaphores sync;
     compute_complex compute;  // compute.clusters x (matrix engine + vector engine + SRAM)
+    coll_engine coll;  // scale-out: its ports are wired by a multi-chip system, else none
     std::unique_ptr<control_core> cpu;  // with cpu.enabled
     std::unique_ptr<mmu> mmu0;          // with mmu.enabled: between dma0 and the noc
 

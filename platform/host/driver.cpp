@@ -39,8 +39,8 @@ void driver::declare(param_schema& s) {
     s.real("host.driver.boot_timeout_us", 2000, 1, 1e9, "how long probe waits for the firmware's READY", "us");
 }
 
-driver::driver(host_system& host, const config& c)
-    : host_(host), ring_log2_(static_cast<uint32_t>(c.get_uint("host.driver.ring_log2"))),
+driver::driver(host_system& host, const config& c, std::string name)
+    : name_(std::move(name)), host_(host), ring_log2_(static_cast<uint32_t>(c.get_uint("host.driver.ring_log2"))),
       cq_log2_(static_cast<uint32_t>(c.get_uint("host.driver.cq_log2"))),
       max_rings_(static_cast<uint32_t>(c.get_uint("host.driver.rings"))),
       firmware_path_(c.get_string("host.driver.firmware")), boot_timeout_us_(c.get_real("host.driver.boot_timeout_us")),
@@ -48,13 +48,13 @@ driver::driver(host_system& host, const config& c)
       timer_mhz_(static_cast<uint32_t>(c.get_uint("cpu.timer_mhz"))) {
     for (stat_base* s : std::initializer_list<stat_base*>{&submits_, &completions_, &irqs_, &errors_stat_, &aborted_,
                                                           &wait_timeouts_, &latency_us_})
-        global_stats().add(kName, *s);
+        global_stats().add(name_, *s);
     // Host memory for pinned buffers: all of DRAM (the host OS is not modelled).
     hostmem_ = std::make_unique<range_allocator>(host.mem_base(), host.mem_size());
     sc_core::sc_spawn([this] { irq_thread(); }, "driver_irq_thread");
 }
 
-driver::~driver() { global_stats().remove_component(kName); }
+driver::~driver() { global_stats().remove_component(name_); }
 
 uint32_t driver::rd(uint32_t off) {
     uint32_t v = 0xFFFFFFFFu;  // what a read from a dead device returns on PCIe
@@ -316,6 +316,7 @@ int driver::errno_of(uint8_t status) {
     case AAX_ERR_PRIV:
     case AAX_ERR_BAD_ASID: return -EPERM;
     case AAX_ERR_BUS: return -EIO;
+    case AAX_ERR_LINK_DOWN: return -ENOLINK;
     default: return -EINVAL;
     }
 }

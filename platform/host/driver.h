@@ -52,7 +52,7 @@ struct fence_result {
 class driver {
 public:
     static void declare(param_schema& s);
-    driver(host_system& host, const config& c);
+    driver(host_system& host, const config& c, std::string name = "host.driver");
     ~driver();
 
     // Probe: identify the device, check the ABI version, program MSI-X, rings and
@@ -127,6 +127,7 @@ private:
     void signal(uint32_t seq, const fence_result& res);
     int boot_firmware();
 
+    std::string name_;  // stats group
     host_system& host_;
     uint32_t ring_log2_, cq_log2_, max_rings_;
     std::string firmware_path_;

@@ -19,7 +19,6 @@ board::board(sc_core::sc_module_name name, const config& c, workload* w)
     SC_THREAD(main_thread);
 }
 
-namespace {
 // Kill every other thread so their stacks unwind (payloads, buffers) before the
 // simulation ends: SystemC never unwinds a thread that is still waiting.
 void kill_threads(sc_core::sc_object* obj, const sc_core::sc_process_handle& self) {
@@ -29,7 +28,6 @@ void kill_threads(sc_core::sc_object* obj, const sc_core::sc_process_handle& sel
         (h.proc_kind() == sc_core::SC_THREAD_PROC_ || h.proc_kind() == sc_core::SC_CTHREAD_PROC_))
         h.kill();
 }
-} // namespace
 
 void board::main_thread() {
     if (int rc = drv.probe()) {

@@ -14,6 +14,9 @@
 
 namespace accelvp {
 
+// Kill every thread under `obj` except `self` (before sc_stop(), so their stacks unwind).
+void kill_threads(sc_core::sc_object* obj, const sc_core::sc_process_handle& self);
+
 class board : public sc_core::sc_module {
 public:
     board(sc_core::sc_module_name name, const config& c, workload* w);

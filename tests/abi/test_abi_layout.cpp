@@ -138,6 +138,16 @@ TEST_CASE("abi: the other command packets have the documented sizes and offsets"
     CHECK_FIELD(aax_pkt_msg, addr, 8, 8);
     CHECK_FIELD(aax_pkt_msg, value, 16, 4);
     CHECK_FIELD(aax_pkt_msg, reserved, 20, 4);
+
+    CHECK(sizeof(aax_pkt_coll) == 40);
+    CHECK(sizeof(aax_pkt_coll) == AAX_PKT_COLL_QW * 8);
+    CHECK_FIELD(aax_pkt_coll, port, 8, 2);
+    CHECK_FIELD(aax_pkt_coll, sem, 10, 2);
+    CHECK_FIELD(aax_pkt_coll, sem_value, 12, 4);
+    CHECK_FIELD(aax_pkt_coll, local_addr, 16, 8);
+    CHECK_FIELD(aax_pkt_coll, remote_addr, 24, 8);
+    CHECK_FIELD(aax_pkt_coll, bytes, 32, 8);
+    CHECK(AAX_COLL_PARAM(AAX_COLL_REDUCE, AAX_COLL_DT_INT32, AAX_COLL_RED_MAX) == 0x1104u);
 }
 
 TEST_CASE("abi: status and opcode codes are stable and have names", "[abi]") {
@@ -150,7 +160,9 @@ TEST_CASE("abi: status and opcode codes are stable and have names", "[abi]") {
     CHECK(std::string(aax_status_name(AAX_ERR_BUS)) == "BUS");
     CHECK(AAX_ERR_MMU_FAULT == 13);
     CHECK(std::string(aax_status_name(AAX_ERR_MMU_FAULT)) == "MMU_FAULT");
-    CHECK(std::string(aax_status_name(14)) == "UNKNOWN");
+    CHECK(AAX_ERR_LINK_DOWN == 14);
+    CHECK(std::string(aax_status_name(AAX_ERR_LINK_DOWN)) == "LINK_DOWN");
+    CHECK(std::string(aax_status_name(15)) == "UNKNOWN");
 
     CHECK(AAX_OP_DMA == 0x02);
     CHECK(AAX_OP_MSG == 0x08);

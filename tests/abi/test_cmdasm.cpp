@@ -55,6 +55,7 @@ TEST_CASE("cmdasm mnemonics are the ABI opcode names", "[cmdasm]") {
         {"sem_wait", "sem_wait sem=0"},
         {"fence", "fence"},
         {"msg", "msg addr=0 value=0"},
+        {"coll", "coll op=reduce dtype=int32 red=max signal port=1 sem=3 sem_value=1 local=0x100 remote=0x200 bytes=64"},
     };
     CHECK(cmdasm::mnemonics().size() == minimal.size());
     for (const std::string& m : cmdasm::mnemonics()) {
@@ -112,6 +113,18 @@ TEST_CASE("cmdasm every packet kind assembles to the builder's bytes and disasse
     m.value = 0;
     m.reserved = 0xFFFFFFFF;
     cases.push_back({"msg addr=0xffffffffffffffff value=0 reserved=0xffffffff", bytes_of(m)});
+    aax_pkt_coll cl{};
+    cl.hdr = cmdbuf_builder::hdr(AAX_OP_COLL, AAX_PKT_COLL_QW,
+                                 AAX_COLL_PARAM(AAX_COLL_REDUCE, AAX_COLL_DT_INT32, AAX_COLL_RED_MAX) | AAX_COLL_F_SIGNAL);
+    cl.port = 2;
+    cl.sem = 7;
+    cl.sem_value = 1;
+    cl.local_addr = 0x1000;
+    cl.remote_addr = 0x2000;
+    cl.bytes = 4096;
+    cases.push_back({"coll op=reduce dtype=int32 red=max signal port=2 sem=7 sem_value=1 local=0x1000 remote=0x2000 "
+                     "bytes=4096",
+                     bytes_of(cl)});
     aax_pkt_dma d{};
     d.hdr = cmdbuf_builder::hdr(AAX_OP_DMA, AAX_PKT_DMA_QW);
     d.hdr.flags = AAX_PKT_F_IRQ;
@@ -383,7 +396,7 @@ TEST_CASE("cmdasm errors name file line field and valid values", "[cmdasm]") {
         "vec op=softmax dtype=fp32 dtype_out=fp32 rows=1 cols=1 src0=0 dst=0 eps=tiny\n";
     const std::string e = errors_of(text);
     const std::vector<std::string> want = {
-        "t.s:3: unknown packet 'dmx'; valid: nop, dma, gemm, vec, sem_signal, sem_wait, fence, msg, .raw, .byte",
+        "t.s:3: unknown packet 'dmx'; valid: nop, dma, gemm, vec, sem_signal, sem_wait, fence, coll, msg, .raw, .byte",
         "t.s:5: dma: unknown field 'wdth'; valid: src, dst, width, height, src_stride, dst_stride, pattern, fill, irq",
         "t.s:6: sem_wait: cond=gt is not valid; valid values: ge, eq, nz",
         "t.s:7: dma: width=0 is out of range [1, 18446744073709551615]",

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 #include <systemc>
 #include <tlm>
@@ -95,6 +96,34 @@ private:
     tlm::tlm_generic_payload& t_;
     Ext* e_;
 };
+
+// The engine side of the command protocol: checks that `t` is a WRITE of exactly one
+// `Pkt` with a command_ext, then calls run(pkt, ext) (which fills ext.status/error_addr);
+// anything else is a TLM_COMMAND_ERROR_RESPONSE.
+template <typename Pkt, typename Run>
+void serve_command(tlm::tlm_generic_payload& t, Run&& run) {
+    auto* ext = t.get_extension<command_ext>();
+    Pkt pkt{};
+    if (!t.is_write() || t.get_data_length() != sizeof(pkt) || !ext) {
+        t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+        return;
+    }
+    std::memcpy(&pkt, t.get_data_ptr(), sizeof(pkt));
+    run(pkt, *ext);
+    t.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+// One bulk-engine bus access (a timing_only_ext in timing mode); returns the response.
+template <typename Socket>
+tlm::tlm_response_status engine_transport(Socket& s, tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint32_t len,
+                                          sc_core::sc_time& delay, bool timing_only) {
+    tlm::tlm_generic_payload t;
+    timing_only_ext timing;
+    init_payload(t, cmd, addr, data, len);
+    extension_guard<timing_only_ext> g(t, timing_only ? &timing : nullptr);
+    s->b_transport(t, delay);
+    return t.get_response_status();
+}
 
 // Run control of a control core, driven by the device control block's CORE_CTRL,
 // CORE_ENTRY and CORE_WIN registers.

@@ -54,22 +54,16 @@ uint8_t dma_engine::validate(const aax_pkt_dma& p) {
 }
 
 void dma_engine::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
-    auto* ext = t.get_extension<command_ext>();
-    aax_pkt_dma pkt{};
-    if (!t.is_write() || t.get_data_length() != sizeof(pkt) || !ext) {
-        t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
-        return;
-    }
-    std::memcpy(&pkt, t.get_data_ptr(), sizeof(pkt));
-    // One command at a time: a transfer may wait (a burst into register space), and
-    // the staging buffers and datapath belong to the command in progress.
-    busy_lock_.lock();
-    asid_ = ext->asid;
-    const result r = execute(pkt, delay, ext->deadline_ps);
-    busy_lock_.unlock();
-    ext->status = r.status;
-    ext->error_addr = r.error_addr;
-    t.set_response_status(tlm::TLM_OK_RESPONSE);
+    serve_command<aax_pkt_dma>(t, [&](const aax_pkt_dma& pkt, command_ext& ext) {
+        // One command at a time: a transfer may wait (a burst into register space), and
+        // the staging buffers and datapath belong to the command in progress.
+        busy_lock_.lock();
+        asid_ = ext.asid;
+        const result r = execute(pkt, delay, ext.deadline_ps);
+        busy_lock_.unlock();
+        ext.status = r.status;
+        ext.error_addr = r.error_addr;
+    });
 }
 
 uint8_t dma_engine::bus_access(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint32_t len,

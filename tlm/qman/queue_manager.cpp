@@ -23,6 +23,7 @@ constexpr uint32_t expected_qw(uint8_t op) {
     case AAX_OP_MSG: return AAX_PKT_MSG_QW;
     case AAX_OP_GEMM: return AAX_PKT_GEMM_QW;
     case AAX_OP_VEC: return AAX_PKT_VEC_QW;
+    case AAX_OP_COLL: return AAX_PKT_COLL_QW;
     default: return 0;  // NOP: any length >= 1
     }
 }
@@ -47,9 +48,9 @@ queue_manager::params queue_manager::from_config(const config& c, const std::str
 
 queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
     : sc_module(name), reg_socket("reg_socket"), bus_socket("bus_socket"), dma_socket("dma_socket"),
-      sync_socket("sync_socket"), compute_socket("compute_socket"), irq_out("irq_out"), mmu_ctx("mmu_ctx"),
-      reset_in("reset_in"), fw_reg_socket("fw_reg_socket"), fw_irq_out("fw_irq_out"), p_(p), regs_(this->name()),
-      cqs_(p.cqs), fw_regs_(std::string(this->name()) + ".fw") {
+      sync_socket("sync_socket"), compute_socket("compute_socket"), coll_socket("coll_socket"), irq_out("irq_out"),
+      mmu_ctx("mmu_ctx"), reset_in("reset_in"), fw_reg_socket("fw_reg_socket"), fw_irq_out("fw_irq_out"), p_(p),
+      regs_(this->name()), cqs_(p.cqs), fw_regs_(std::string(this->name()) + ".fw") {
     reg_socket.register_b_transport(this, &queue_manager::reg_b_transport);
     reg_socket.register_transport_dbg(this, &queue_manager::reg_dbg);
     fw_reg_socket.register_b_transport(this, &queue_manager::fw_reg_b_transport);
@@ -472,6 +473,7 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
     case AAX_OP_VEC: f.status = dispatch(compute_socket, pkt, len, deadline_ps, delay, f.addr); break;
     case AAX_OP_SEM_SIGNAL:
     case AAX_OP_SEM_WAIT: f.status = dispatch(sync_socket, pkt, len, deadline_ps, delay, f.addr); break;
+    case AAX_OP_COLL: f.status = dispatch(coll_socket, pkt, len, deadline_ps, delay, f.addr); break;
     case AAX_OP_FENCE: {
         // Packets of one ring retire in order in this version, so all prior work is
         // done here; the write lands after it.

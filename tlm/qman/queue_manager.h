@@ -50,6 +50,7 @@ public:
     tlm_utils::simple_initiator_socket<queue_manager> dma_socket;   // DMA packets
     tlm_utils::simple_initiator_socket<queue_manager> sync_socket;  // SEM_SIGNAL / SEM_WAIT
     tlm_utils::simple_initiator_socket<queue_manager> compute_socket;  // GEMM / VEC (tlm/compute router)
+    tlm_utils::simple_initiator_socket<queue_manager> coll_socket;  // COLL (collective engine)
     sc_core::sc_port<irq_if> irq_out;
     sc_core::sc_port<mmu_context_if, 1, sc_core::SC_ZERO_OR_MORE_BOUND> mmu_ctx;  // bound when there is an MMU
     sc_core::sc_export<reset_if> reset_in;

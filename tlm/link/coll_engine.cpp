@@ -1,0 +1,319 @@
+#include "tlm/link/coll_engine.h"
+
+#include <cstring>
+#include <queue>
+
+#include <fmt/format.h>
+
+#include "abi/aax_regs.h"
+#include "tlm/core/extensions.h"
+#include "tlm/core/log.h"
+#include "tlm/core/trace.h"
+
+namespace accelvp {
+
+namespace {
+constexpr uint32_t op_of(const aax_pkt_coll& p) { return p.hdr.param & 0xFFu; }
+constexpr uint32_t dtype_of(const aax_pkt_coll& p) { return (p.hdr.param >> 8) & 0xFu; }
+constexpr uint32_t red_of(const aax_pkt_coll& p) { return (p.hdr.param >> 12) & 0xFu; }
+constexpr bool signals(const aax_pkt_coll& p) { return p.hdr.param & AAX_COLL_F_SIGNAL; }
+constexpr uint32_t signal_bytes = 8;   // a semaphore message on the wire (payload)
+const char* const op_names[] = {"send", "recv", "rdma_write", "signal", "reduce"};
+
+template <typename T, typename F>
+void combine_as(uint8_t* dst, const uint8_t* src, uint64_t bytes, F f) {
+    for (uint64_t i = 0; i + sizeof(T) <= bytes; i += sizeof(T)) {
+        T a, b;
+        std::memcpy(&a, dst + i, sizeof(T));
+        std::memcpy(&b, src + i, sizeof(T));
+        a = f(a, b);
+        std::memcpy(dst + i, &a, sizeof(T));
+    }
+}
+} // namespace
+
+void coll_engine::declare(param_schema& s, const std::string& prefix) {
+    const params d;
+    s.integer(prefix + ".chunk_bytes", d.chunk_bytes, 256, 1 << 24,
+              "largest piece a transfer is cut into (local read, link, remote write)", "bytes");
+    s.integer(prefix + ".max_outstanding", d.max_outstanding, 1, 64, "chunks of one transfer in flight at once");
+    s.real(prefix + ".setup_ns", d.setup_ns, 0, 1e6, "fixed cost per COLL packet", "ns");
+    s.real(prefix + ".reduce_gbps", d.reduce_gbps, 0.1, 1e6, "reduction datapath throughput of the receiver", "GB/s");
+    s.real(prefix + ".recv_timeout_us", d.recv_timeout_us, 0.001, 1e9,
+           "how long a SEND waits for the peer to post its RECV", "us");
+}
+
+coll_engine::params coll_engine::from_config(const config& c, const std::string& prefix) {
+    params p;
+    p.chunk_bytes = static_cast<uint32_t>(c.get_uint(prefix + ".chunk_bytes"));
+    p.max_outstanding = static_cast<uint32_t>(c.get_uint(prefix + ".max_outstanding"));
+    p.setup_ns = c.get_real(prefix + ".setup_ns");
+    p.reduce_gbps = c.get_real(prefix + ".reduce_gbps");
+    p.recv_timeout_us = c.get_real(prefix + ".recv_timeout_us");
+    p.regs_base = c.get_uint("addr.regs_base");
+    p.timing_only = c.get_string("sim.mode") == "timing";
+    return p;
+}
+
+coll_engine::coll_engine(sc_core::sc_module_name name, const params& p)
+    : sc_module(name), cmd_socket("cmd_socket"), bus_socket("bus_socket"), p_(p), reduce_path_(p.reduce_gbps * 1e9) {
+    p_.chunk_bytes = std::max<uint32_t>(256, p_.chunk_bytes & ~63u);  // whole elements of any dtype
+    buf_.resize(static_cast<size_t>(p_.chunk_bytes) * p_.max_outstanding);
+    peer_buf_.resize(p_.chunk_bytes);
+    cmd_socket.register_b_transport(this, &coll_engine::cmd_b_transport);
+    for (stat_base* s :
+         std::initializer_list<stat_base*>{&commands_, &errors_, &bytes_sent_, &bytes_reduced_, &signals_, &busy_})
+        global_stats().add(this->name(), *s);
+    track_ = tracer::instance().track(this->name());
+}
+
+coll_engine::~coll_engine() { global_stats().remove_component(name()); }
+
+void coll_engine::connect(unsigned port, std::vector<link_channel*> path, coll_engine* peer, unsigned peer_port) {
+    if (port >= ports_.size()) {
+        ports_.resize(port + 1);
+        posted_.resize(port + 1);
+    }
+    ports_[port] = wire{std::move(path), peer, peer_port};
+    if (peer->posted_.size() <= peer_port) peer->posted_.resize(peer_port + 1);
+}
+
+uint8_t coll_engine::validate(const aax_pkt_coll& p) {
+    const uint32_t op = op_of(p);
+    if (op >= AAX_COLL_OP_COUNT) return AAX_ERR_BAD_PARAM;
+    if (p.hdr.param & ~(0xFFFFu | AAX_COLL_F_SIGNAL)) return AAX_ERR_BAD_PARAM;
+    if (op != AAX_COLL_REDUCE && (dtype_of(p) || red_of(p))) return AAX_ERR_BAD_PARAM;
+    if (op == AAX_COLL_SIGNAL ? (p.bytes != 0 || !signals(p)) : p.bytes == 0) return AAX_ERR_BAD_PARAM;
+    if (signals(p) && p.sem >= AAX_MAX_SEMS) return AAX_ERR_BAD_PARAM;
+    if (op == AAX_COLL_REDUCE) {
+        if (dtype_of(p) == AAX_COLL_DT_BF16 || dtype_of(p) == AAX_COLL_DT_FP16) return AAX_ERR_UNSUPPORTED;
+        if (dtype_of(p) > AAX_COLL_DT_FP16 || red_of(p) > AAX_COLL_RED_MAX || p.bytes % 4) return AAX_ERR_BAD_PARAM;
+    }
+    const auto end = [&](uint64_t a) { return static_cast<unsigned __int128>(a) + p.bytes; };
+    const auto limit = static_cast<unsigned __int128>(1) << 64;
+    if (end(p.local_addr) > limit || end(p.remote_addr) > limit) return AAX_ERR_BAD_PARAM;
+    return AAX_OK;
+}
+
+void coll_engine::combine(uint8_t* dst, const uint8_t* src, uint64_t bytes, unsigned dtype, unsigned red) {
+    if (dtype == AAX_COLL_DT_FP32) {
+        if (red == AAX_COLL_RED_SUM) combine_as<float>(dst, src, bytes, [](float a, float b) { return a + b; });
+        else combine_as<float>(dst, src, bytes, [](float a, float b) { return b > a ? b : a; });
+    } else if (dtype == AAX_COLL_DT_INT32) {
+        // Sum wraps (two's complement), like the integer vector path.
+        if (red == AAX_COLL_RED_SUM)
+            combine_as<uint32_t>(dst, src, bytes, [](uint32_t a, uint32_t b) { return a + b; });
+        else combine_as<int32_t>(dst, src, bytes, [](int32_t a, int32_t b) { return b > a ? b : a; });
+    }
+}
+
+void coll_engine::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+    serve_command<aax_pkt_coll>(t, [&](const aax_pkt_coll& pkt, command_ext& ext) {
+        const result r = execute(pkt, delay, ext.deadline_ps);
+        ext.status = r.status;
+        ext.error_addr = r.error_addr;
+    });
+}
+
+uint8_t coll_engine::bus_access(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint32_t len,
+                                sc_core::sc_time& delay, uint64_t& error_addr) {
+    const tlm::tlm_response_status r = engine_transport(bus_socket, cmd, addr, data, len, delay, p_.timing_only);
+    if (r == tlm::TLM_OK_RESPONSE) return AAX_OK;
+    error_addr = addr;
+    return r == tlm::TLM_ADDRESS_ERROR_RESPONSE ? AAX_ERR_BAD_ADDRESS : AAX_ERR_BUS;
+}
+
+uint8_t coll_engine::sem_add(uint16_t sem, uint32_t value) {
+    tlm::tlm_generic_payload t;
+    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    init_payload(t, tlm::TLM_WRITE_COMMAND, p_.regs_base + AAX_SEM_ADD(sem), &value, 4);
+    bus_socket->b_transport(t, d);  // control traffic: real data in both modes
+    if (t.get_response_status() != tlm::TLM_OK_RESPONSE) return AAX_ERR_BAD_PARAM;  // no such semaphore
+    ++signals_;
+    return AAX_OK;
+}
+
+coll_engine::result coll_engine::stream(const aax_pkt_coll& p, const wire& w, uint64_t dst_addr, bool reduce,
+                                        uint64_t t0, uint64_t& done, uint64_t deadline_ps) {
+    // Up to max_outstanding chunks in flight, each going read -> link -> peer. Steps run
+    // in time order and simulated time catches up with each step before it executes, so
+    // the memories of both chips (shared with their other initiators) see accesses at
+    // their true times, not ahead of them (a timeline serves in presentation order).
+    enum class stage : uint8_t { read, link, peer };
+    struct step {
+        uint64_t t, seq, off;
+        uint32_t slot, len;
+        stage what;
+        bool operator>(const step& o) const { return t != o.t ? t > o.t : seq > o.seq; }
+    };
+    result res;
+    coll_engine& peer = *w.peer;
+    std::priority_queue<step, std::vector<step>, std::greater<step>> q;
+    uint64_t next_off = 0, seq = 0, last_link = t0;
+    done = t0;
+    auto start_chunk = [&](uint32_t slot, uint64_t at) {
+        if (next_off >= p.bytes) return;
+        const auto len = static_cast<uint32_t>(std::min<uint64_t>(p_.chunk_bytes, p.bytes - next_off));
+        q.push(step{at, seq++, next_off, slot, len, stage::read});
+        next_off += len;
+    };
+    for (uint32_t s = 0; s < p_.max_outstanding; ++s) start_chunk(s, t0);
+    while (!q.empty()) {
+        step st = q.top();
+        q.pop();
+        if (deadline_ps && st.t > deadline_ps) {
+            res.status = AAX_ERR_TIMEOUT;
+            done = std::max(done, deadline_ps);
+            return res;
+        }
+        const uint64_t now = sc_core::sc_time_stamp().value();
+        if (st.t > now) sc_core::wait(ps(st.t - now));
+        uint8_t* data = buf_.data() + static_cast<size_t>(st.slot) * p_.chunk_bytes;
+        const uint64_t dst = dst_addr + st.off;
+        sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+        switch (st.what) {
+        case stage::read:
+            res.status = bus_access(tlm::TLM_READ_COMMAND, p.local_addr + st.off, data, st.len, d, res.error_addr);
+            st.what = stage::link;
+            st.t = abs_ps(d);
+            break;
+        case stage::link: {
+            const link_result lr = link_channel::send(w.path, st.t, st.len);
+            last_link = st.t;
+            if (lr.status != AAX_OK) {
+                res.status = lr.status;
+                res.error_addr = dst;
+                done = std::max(done, lr.done_ps);
+                return res;
+            }
+            bytes_sent_ += st.len;
+            st.what = stage::peer;
+            st.t = lr.done_ps;
+            break;
+        }
+        case stage::peer:
+            // Write, or read + combine on the peer's reduction path + write (one atomic
+            // read-modify-write: nothing else runs in between).
+            if (reduce) {
+                res.status = peer.bus_access(tlm::TLM_READ_COMMAND, dst, peer_buf_.data(), st.len, d, res.error_addr);
+                if (res.status) break;
+                d = offset_to(peer.reduce_path_.reserve(abs_ps(d), st.len));
+                if (!p_.timing_only) combine(peer_buf_.data(), data, st.len, dtype_of(p), red_of(p));
+                peer.bytes_reduced_ += st.len;
+            }
+            if (res.status == AAX_OK)
+                res.status = peer.bus_access(tlm::TLM_WRITE_COMMAND, dst, reduce ? peer_buf_.data() : data, st.len, d,
+                                             res.error_addr);
+            done = std::max(done, abs_ps(d));
+            start_chunk(st.slot, abs_ps(d));  // the slot's buffer is free again
+            continue;
+        }
+        if (res.status) return res;
+        st.seq = seq++;
+        q.push(st);
+    }
+    if (res.status) return res;
+    // The signal message follows the data on the transmitter, so it lands after it.
+    if (signals(p)) {
+        const link_result sr = link_channel::send(w.path, last_link, signal_bytes);
+        res.status = sr.status;
+        done = std::max(done, sr.done_ps);
+    }
+    return res;
+}
+
+coll_engine::result coll_engine::execute(const aax_pkt_coll& p, sc_core::sc_time& delay, uint64_t deadline_ps) {
+    result res;
+    ++commands_;
+    const uint64_t begin = abs_ps(delay);
+    uint64_t done = begin;
+    res.status = validate(p);
+    if (res.status == AAX_OK && (p.port >= ports_.size() || !ports_[p.port].peer))
+        res.status = AAX_ERR_BAD_PARAM;  // no link wired to this port
+    const uint32_t op = op_of(p);
+    if (res.status == AAX_OK) {
+        const wire& w = ports_[p.port];
+        coll_engine& peer = *w.peer;
+        const uint64_t t0 = begin + static_cast<uint64_t>(p_.setup_ns * 1000.0 + 0.5);
+        done = t0;
+        // What to add to which of the peer's semaphores once the data has landed.
+        std::vector<std::pair<uint16_t, uint32_t>> peer_signals;
+        if (signals(p)) peer_signals.emplace_back(p.sem, p.sem_value);
+        switch (op) {
+        case AAX_COLL_RECV:
+            posted_[p.port].push_back(posted_recv{p.local_addr, p.bytes, p.sem, p.sem_value, signals(p), t0});
+            posted_ev_.notify(sc_core::SC_ZERO_TIME);
+            peer_signals.clear();  // a RECV's signal is applied by the SEND that fills it
+            break;
+        case AAX_COLL_SIGNAL: {
+            const link_result sr = link_channel::send(w.path, t0, signal_bytes);
+            res.status = sr.status;
+            done = sr.done_ps;
+            break;
+        }
+        case AAX_COLL_RDMA_WRITE:
+        case AAX_COLL_REDUCE:
+            busy_lock_.lock();
+            res = stream(p, w, p.remote_addr, op == AAX_COLL_REDUCE, t0, done, deadline_ps);
+            busy_lock_.unlock();
+            break;
+        case AAX_COLL_SEND: {
+            // Rendezvous: wait (in simulated time) until the peer has posted a receive.
+            auto& q = peer.posted_[w.peer_port];
+            if (q.empty()) {
+                sc_core::wait(delay);
+                delay = sc_core::SC_ZERO_TIME;
+                const uint64_t start = sc_core::sc_time_stamp().value();
+                uint64_t limit = start + static_cast<uint64_t>(p_.recv_timeout_us * 1e6);
+                if (deadline_ps) limit = std::min(limit, deadline_ps);
+                while (q.empty() && sc_core::sc_time_stamp().value() < limit)
+                    sc_core::wait(ps(limit - sc_core::sc_time_stamp().value()), peer.posted_ev_);
+                if (q.empty()) {
+                    res.status = AAX_ERR_TIMEOUT;
+                    done = sc_core::sc_time_stamp().value();
+                    break;
+                }
+                done = std::max<uint64_t>(t0, sc_core::sc_time_stamp().value());
+            }
+            const posted_recv r = q.front();
+            if (p.bytes > r.bytes) {  // would overrun the posted buffer; the receive stays posted
+                res.status = AAX_ERR_BAD_PARAM;
+                break;
+            }
+            q.pop_front();
+            if (r.signal) peer_signals.emplace_back(r.sem, r.sem_value);
+            busy_lock_.lock();
+            aax_pkt_coll s = p;
+            s.hdr.param |= peer_signals.empty() ? 0u : AAX_COLL_F_SIGNAL;  // one signal message for both
+            res = stream(s, w, r.addr, false, std::max({done, r.at}), done, deadline_ps);
+            busy_lock_.unlock();
+            break;
+        }
+        default: res.status = AAX_ERR_BAD_PARAM; break;
+        }
+        // Semaphore signals take effect when they arrive: wait for it, then add.
+        if (res.status == AAX_OK && !peer_signals.empty()) {
+            const uint64_t now = sc_core::sc_time_stamp().value();
+            if (done > now) sc_core::wait(ps(done - now));
+            delay = sc_core::SC_ZERO_TIME;
+            for (const auto& [sem, value] : peer_signals)
+                if (res.status == AAX_OK) res.status = peer.sem_add(sem, value);
+        }
+    }
+    if (res.status != AAX_OK) {
+        ++errors_;
+        AVP_LOG(info, name(), "COLL {} failed: {}", op < AAX_COLL_OP_COUNT ? op_names[op] : "?",
+                aax_status_name(res.status));
+    }
+    busy_ += static_cast<double>(done - begin);
+    if (tracer::instance().enabled()) {
+        tracer::instance().slice(track_, op < AAX_COLL_OP_COUNT ? op_names[op] : "coll", ps(begin), ps(done - begin),
+                                 "coll",
+                                 fmt::format(R"({{"port":{},"bytes":{},"status":"{}"}})", p.port, p.bytes,
+                                             aax_status_name(res.status)));
+    }
+    delay = offset_to(done);
+    return res;
+}
+
+} // namespace accelvp

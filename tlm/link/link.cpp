@@ -1,0 +1,202 @@
+#include "tlm/link/link.h"
+
+#include <cmath>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "abi/aax_queue.h"
+#include "tlm/core/timeline.h"
+
+namespace accelvp {
+
+namespace {
+constexpr uint64_t never = std::numeric_limits<uint64_t>::max();
+
+struct port_class_figures {
+    const char* name;
+    uint32_t lanes;
+    double lane_gbps, encoding;
+};
+// Ethernet PHYs (IEEE 802.3): 100GBASE-CR4 (4 x 25.78125 Gb/s NRZ, 64b/66b), 200GBASE-CR4 and
+// 400GBASE-CR4 / 800GBASE-CR8 (PAM4 lanes of 53.125 / 106.25 Gb/s, 64b/66b + RS(544,514) FEC):
+// encoding is MAC data rate / signalling rate.
+constexpr port_class_figures classes[] = {
+    {"100g", 4, 25.78125, 64.0 / 66.0},
+    {"200g", 4, 53.125, 200.0 / 212.5},
+    {"400g", 4, 106.25, 400.0 / 425.0},
+    {"800g", 8, 106.25, 800.0 / 850.0},
+};
+
+uint64_t splitmix64(uint64_t& s) {
+    uint64_t z = (s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+uint64_t fnv1a(const std::string& s) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
+    return h;
+}
+uint64_t ns_to_ps(double ns) { return static_cast<uint64_t>(std::llround(ns * 1000.0)); }
+} // namespace
+
+void link_params::declare(param_schema& s, const std::string& prefix) {
+    const link_params d;
+    std::vector<std::string> names{"custom"};
+    for (const auto& k : classes) names.push_back(k.name);
+    s.string(prefix + ".class", d.port_class,
+             "port class: lanes, lane rate and encoding of an Ethernet-class PHY (custom: set all three)", names);
+    s.integer(prefix + ".lanes", d.lanes, 0, 64, "serdes lanes per port (0: from link.class)");
+    s.real(prefix + ".lane_gbps", d.lane_gbps, 0, 1000, "signalling rate per lane (0: from link.class)", "Gb/s");
+    s.real(prefix + ".encoding", d.encoding, 0, 1, "line code and FEC efficiency, data bits per line bit (0: from link.class)");
+    s.integer(prefix + ".mtu", d.mtu, 64, 1 << 20, "payload bytes per packet", "bytes");
+    s.integer(prefix + ".header_bytes", d.header_bytes, 0, 4096, "per-packet overhead on the wire", "bytes");
+    s.real(prefix + ".latency_ns", d.latency_ns, 0, 1e7, "one-way latency: serdes, FEC, MAC, cable", "ns");
+    s.real(prefix + ".switch_hop_ns", d.switch_hop_ns, 0, 1e7, "added latency per switch on the path", "ns");
+    s.integer(prefix + ".credits", d.credits, 0, 1 << 20, "receiver buffer in packets (0: unlimited)");
+    s.real(prefix + ".drain_gbps", d.drain_gbps, 0, 1e6, "receiver drain rate (0: instantaneous)", "GB/s");
+    s.real(prefix + ".ber", d.ber, 0, 0.01, "injected bit error rate (corrupted packets are resent)");
+    s.integer(prefix + ".seed", static_cast<int64_t>(d.seed), 0, INT64_MAX, "seed of the bit error injection");
+    s.real(prefix + ".retry_ns", d.retry_ns, 0, 1e9, "resend delay of a corrupted packet (0: 2 x latency)", "ns");
+    s.integer(prefix + ".max_retries", d.max_retries, 0, 1000,
+              "resends of one packet before the link is declared down");
+    s.real(prefix + ".down_at_ns", d.down_at_ns, -1, 1e15, "time the link goes down (-1: never)", "ns");
+}
+
+link_params link_params::from_config(const config& c, const std::string& prefix) {
+    link_params p;
+    p.port_class = c.get_string(prefix + ".class");
+    p.lanes = static_cast<uint32_t>(c.get_uint(prefix + ".lanes"));
+    p.lane_gbps = c.get_real(prefix + ".lane_gbps");
+    p.encoding = c.get_real(prefix + ".encoding");
+    p.mtu = static_cast<uint32_t>(c.get_uint(prefix + ".mtu"));
+    p.header_bytes = static_cast<uint32_t>(c.get_uint(prefix + ".header_bytes"));
+    p.latency_ns = c.get_real(prefix + ".latency_ns");
+    p.switch_hop_ns = c.get_real(prefix + ".switch_hop_ns");
+    p.credits = static_cast<uint32_t>(c.get_uint(prefix + ".credits"));
+    p.drain_gbps = c.get_real(prefix + ".drain_gbps");
+    p.ber = c.get_real(prefix + ".ber");
+    p.seed = c.get_uint(prefix + ".seed");
+    p.retry_ns = c.get_real(prefix + ".retry_ns");
+    p.max_retries = static_cast<uint32_t>(c.get_uint(prefix + ".max_retries"));
+    p.down_at_ns = c.get_real(prefix + ".down_at_ns");
+    p.resolve_class();
+    return p;
+}
+
+void link_params::resolve_class() {
+    for (const auto& k : classes) {
+        if (port_class != k.name) continue;
+        if (!lanes) lanes = k.lanes;
+        if (lane_gbps <= 0) lane_gbps = k.lane_gbps;
+        if (encoding <= 0) encoding = k.encoding;
+    }
+    if (!lanes || lane_gbps <= 0 || encoding <= 0)
+        throw config_error("config error: link.class = custom needs link.lanes, link.lane_gbps and link.encoding > 0");
+}
+
+link_channel::link_channel(std::string name, const link_params& p, uint64_t extra_latency_ps)
+    : name_(std::move(name)), p_(p), wire_bps_(p.wire_bytes_per_s()), drain_bps_(p.drain_gbps * 1e9),
+      latency_ps_(ns_to_ps(p.latency_ns) + extra_latency_ps),
+      retry_ps_(p.retry_ns > 0 ? ns_to_ps(p.retry_ns) : 2 * ns_to_ps(p.latency_ns)),
+      down_at_(p.down_at_ns >= 0 ? ns_to_ps(p.down_at_ns) : never), rng_(p.seed ^ fnv1a(name_)),
+      credit_ring_(p.credits, 0) {
+    if (p_.ber > 0) p_err_full_ = -std::expm1(8.0 * (p_.mtu + p_.header_bytes) * std::log1p(-p_.ber));
+    if (!name_.empty())
+        for (stat_base* s : std::initializer_list<stat_base*>{&bytes_, &wire_bytes_, &packets_, &retransmits_, &stall_ps_,
+                                                             &failures_, &busy_, &throughput_})
+            global_stats().add(name_, *s);
+}
+
+link_channel::~link_channel() {
+    if (!name_.empty()) global_stats().remove_component(name_);
+}
+
+bool link_channel::corrupted(uint32_t wire_bytes) {
+    if (p_.ber <= 0) return false;
+    const double p = wire_bytes == p_.mtu + p_.header_bytes ? p_err_full_
+                                                            : -std::expm1(8.0 * wire_bytes * std::log1p(-p_.ber));
+    const double u = static_cast<double>(splitmix64(rng_) >> 11) * 0x1.0p-53;
+    return u < p;
+}
+
+uint64_t link_channel::packet(uint64_t ready, uint32_t payload, uint64_t& arrive) {
+    const uint32_t wire = payload + p_.header_bytes;
+    const uint64_t ser = transfer_ps(wire, wire_bps_);
+    // Credit: the buffer slot of the packet `credits` places back must have been drained
+    // and its credit returned over the reverse direction (one latency).
+    uint64_t credit = 0;
+    if (p_.credits && credit_fill_ == p_.credits) credit = credit_ring_[credit_head_] + latency_ps_;
+    const uint64_t unblocked = std::max(ready, tx_free_);
+    const uint64_t start = std::max(unblocked, credit);
+    if (start >= down_at_) return never;
+    if (start > unblocked) stall_ps_ += start - unblocked;
+    uint64_t end = start + ser;
+    uint32_t tries = 0;
+    while (corrupted(wire)) {
+        ++retransmits_;
+        wire_bytes_ += wire;
+        if (++tries > p_.max_retries || end + retry_ps_ >= down_at_) {
+            // Too many resends: the link is declared down (the sender knows at `end`).
+            down_at_ = std::min(down_at_, end);
+            busy_ += static_cast<double>(end - start);
+            busy_ps_ += end - start;
+            tx_free_ = end;
+            return never;
+        }
+        end += retry_ps_ + ser;  // the transmitter waits for the NAK, then resends
+    }
+    busy_ += static_cast<double>(end - start);
+    busy_ps_ += end - start;
+    tx_free_ = end;
+    arrive = end + latency_ps_;
+    const uint64_t drain_start = std::max(arrive, drain_free_);
+    const uint64_t drained = drain_start + transfer_ps(payload, drain_bps_);
+    drain_free_ = drained;
+    if (p_.credits) {
+        const size_t slot = (credit_head_ + credit_fill_) % p_.credits;
+        if (credit_fill_ < p_.credits) {
+            credit_ring_[slot] = drained;
+            ++credit_fill_;
+        } else {
+            credit_ring_[credit_head_] = drained;  // the oldest slot was consumed above
+            credit_head_ = (credit_head_ + 1) % p_.credits;
+        }
+    }
+    wire_bytes_ += wire;
+    bytes_ += payload;
+    throughput_ += payload;
+    ++packets_;
+    return drained;
+}
+
+link_result link_channel::send(const std::vector<link_channel*>& path, uint64_t arrival_ps, uint64_t bytes) {
+    link_result r;
+    r.done_ps = r.first_ps = arrival_ps;
+    if (path.empty()) return r;
+    const uint32_t mtu = path.front()->p_.mtu;
+    uint64_t off = 0;
+    while (off < bytes) {
+        const auto len = static_cast<uint32_t>(std::min<uint64_t>(mtu, bytes - off));
+        uint64_t t = arrival_ps, arrive = 0;
+        for (link_channel* ch : path) {
+            const uint64_t sent_from = std::max(t, ch->tx_free_);
+            t = ch->packet(t, len, arrive);
+            if (t == never) {
+                ++ch->failures_;
+                r.status = AAX_ERR_LINK_DOWN;
+                r.done_ps = std::max({r.done_ps, sent_from, std::min(ch->down_at_, ch->tx_free_)});
+                return r;
+            }
+        }
+        if (off == 0) r.first_ps = t;
+        r.done_ps = t;
+        off += len;
+        r.bytes = off;
+    }
+    return r;
+}
+
+} // namespace accelvp
