@@ -1,13 +1,15 @@
 // Chip v0: the blocks of one accelerator and how they connect.
 //
-//   host link --> pcie_endpoint --to_chip--> noc (router) --+--> device memory
+//   host link --> pcie_endpoint --to_chip--> noc (interconnect) --+--> device memory, sram
 //                      ^                                     +--> regs (router) --> device_ctrl, qman, sync, pcie msix
 //                      +--------from_chip (host window) <----+
 //   qman --bus--> noc    qman --dma--> dma_engine --bus--> noc    qman --sync--> semaphores
 //   qman --irq--> device_ctrl --msi--> pcie_endpoint --> host    device_ctrl --reset--> qman, semaphores
 //
 // The address map (chip bus addresses) comes from the config: addr.devmem_base,
-// addr.regs_base, addr.host_window_base.
+// addr.regs_base, addr.host_window_base, addr.sram_base. The NoC is tlm/noc/interconnect.h
+// (noc.topology; the default crossbar with unlimited links is the former fixed-latency
+// router). With dma.engines > 1, a dma_fanout sends ring r's DMA packets to engine r % N.
 #pragma once
 
 #include <memory>
@@ -19,8 +21,11 @@
 #include "tlm/core/router.h"
 #include "tlm/ctrl/device_ctrl.h"
 #include "tlm/dma/dma_engine.h"
+#include "tlm/dma/dma_fanout.h"
 #include "tlm/mem/dram_memory.h"
 #include "tlm/mem/memory.h"
+#include "tlm/mem/sram.h"
+#include "tlm/noc/interconnect.h"
 #include "tlm/pcie/pcie_endpoint.h"
 #include "tlm/qman/queue_manager.h"
 #include "tlm/sync/semaphores.h"
@@ -40,8 +45,11 @@ public:
     double peak_d2d() const;
     double freq_hz() const { return freq_hz_; }
     uint64_t host_window_base() const { return host_window_; }
+    double devmem_peak() const { return devmem_bw_; }
+    double dma_peak() const { return dma0.peak_bytes_per_s() * (1 + static_cast<double>(dma_more.size())); }
+    uint64_t sram_base() const { return sram_base_; }
 
-    router noc;
+    interconnect noc;
     router regs;
     // Device memory, by mem.model: simple (one bus timeline + latency) or dram
     // (stacks, channels, banks: tlm/mem/dram_memory.h). Exactly one is set.
@@ -51,12 +59,16 @@ public:
     device_ctrl ctrl;
     queue_manager qman;
     dma_engine dma0;
+    std::vector<std::unique_ptr<dma_engine>> dma_more;  // dma1.. with dma.engines > 1
+    std::unique_ptr<dma_fanout> dma_fan;
+    sram sram0;  // on-chip scratchpad on the chip bus at addr.sram_base
     semaphores sync;
     std::unique_ptr<control_core> cpu;  // with cpu.enabled
 
 private:
     double freq_hz_;
     uint64_t host_window_;
+    uint64_t sram_base_;
     double host_mem_bw_;
     double devmem_bw_ = 0;  // peak of the device memory (bytes/s)
 };

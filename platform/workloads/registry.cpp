@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "platform/workloads/dma_copy.h"
+#include "platform/workloads/mem_bench.h"
 #include "platform/workloads/workload.h"
 
 namespace accelvp {
@@ -13,6 +14,9 @@ const std::map<std::string, workload_entry>& workload_registry() {
             r[w->name()] = workload_entry{w->description(), std::move(make)};
         };
         add([] { return std::make_unique<dma_copy>(); });
+        add([] { return std::make_unique<mem_bench>(mem_bench::kind::stream); });
+        add([] { return std::make_unique<mem_bench>(mem_bench::kind::random); });
+        add([] { return std::make_unique<mem_bench>(mem_bench::kind::strided); });
         return r;
     }();
     return reg;

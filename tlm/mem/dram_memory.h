@@ -88,6 +88,7 @@ public:
 
     sparse_store& store() { return store_; }
     dram_system& system() { return sys_; }
+    const dram_system& system() const { return sys_; }
     double peak_bytes_per_s() const { return sys_.peak_bytes_per_s(); }
 
 private:

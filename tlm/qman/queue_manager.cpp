@@ -196,11 +196,12 @@ uint8_t queue_manager::bus(tlm::tlm_command cmd, uint64_t addr, void* data, uint
     return t.get_response_status() == tlm::TLM_ADDRESS_ERROR_RESPONSE ? AAX_ERR_BAD_ADDRESS : AAX_ERR_BUS;
 }
 
-uint8_t queue_manager::dispatch(tlm_utils::simple_initiator_socket<queue_manager>& s, const uint8_t* pkt, uint32_t len,
-                                uint64_t deadline_ps, sc_core::sc_time& delay, uint64_t& err_addr) {
+uint8_t queue_manager::dispatch(tlm_utils::simple_initiator_socket<queue_manager>& s, unsigned r, const uint8_t* pkt,
+                                uint32_t len, uint64_t deadline_ps, sc_core::sc_time& delay, uint64_t& err_addr) {
     tlm::tlm_generic_payload t;
     command_ext ext;
     ext.deadline_ps = deadline_ps;
+    ext.stream = r;
     std::vector<uint8_t> copy(pkt, pkt + len);  // engines get their own copy of the packet
     init_payload(t, tlm::TLM_WRITE_COMMAND, 0, copy.data(), len);
     extension_guard<command_ext> g(t, &ext);
@@ -238,9 +239,9 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
     delay += sc_core::sc_time(p_.decode_ns, sc_core::SC_NS);
     switch (h.opcode) {
     case AAX_OP_NOP: break;
-    case AAX_OP_DMA: f.status = dispatch(dma_socket, pkt, len, deadline_ps, delay, f.addr); break;
+    case AAX_OP_DMA: f.status = dispatch(dma_socket, r, pkt, len, deadline_ps, delay, f.addr); break;
     case AAX_OP_SEM_SIGNAL:
-    case AAX_OP_SEM_WAIT: f.status = dispatch(sync_socket, pkt, len, deadline_ps, delay, f.addr); break;
+    case AAX_OP_SEM_WAIT: f.status = dispatch(sync_socket, r, pkt, len, deadline_ps, delay, f.addr); break;
     case AAX_OP_FENCE: {
         // Packets of one ring retire in order in this version, so all prior work is
         // done here; the write lands after it.
