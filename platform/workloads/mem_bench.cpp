@@ -104,8 +104,14 @@ int mem_bench::run(workload_context& ctx) {
     // SRAM: one window per engine, reused (overwritten) packet after packet.
     const uint64_t sram = ctx.soc.sram_base(), win = (ctx.soc.sram0.get_params().size / E) & ~uint64_t{4095};
 
-    // Packets per queue.
+    // Packets per queue. With several engines, a barrier first (each queue adds 1 to the
+    // last semaphore, then waits for all E): the engines start together instead of one
+    // doorbell apart, so their streams stay in the same DRAM rows instead of thrashing them.
     std::vector<cmdbuf_builder> cb(E);
+    if (E > 1 && info.semaphores > 0) {
+        const uint16_t sem = static_cast<uint16_t>(info.semaphores - 1);
+        for (auto& b : cb) b.sem_signal(sem, 1).sem_wait(sem, E);
+    }
     rng r{ctx.seed};
     if (k_ == kind::stream) {
         // Engines interleave at chunk granularity (engine e takes chunks e, e + E, ...: one
