@@ -89,6 +89,7 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     if (c.get_string("mem.model") == "dram") {
         devmem_dram = std::make_unique<dram_memory>("devmem", dram_params::from_config(c, "mem"));
         devmem_bw_ = devmem_dram->peak_bytes_per_s();
+        devmem_dram->set_time_ordered(c.get_uint("dma.engines") > 1);
         noc.add_target("devmem", c.get_uint("addr.devmem_base"), c.get_uint("mem.size"), devmem_dram->socket);
     } else {
         devmem = std::make_unique<memory>("devmem", memory::from_config(c, "mem"));

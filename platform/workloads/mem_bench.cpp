@@ -107,11 +107,16 @@ int mem_bench::run(workload_context& ctx) {
     // Packets per queue. With several engines, a barrier first (each queue adds 1 to the
     // last semaphore, then waits for all E): the engines start together instead of one
     // doorbell apart, so their streams stay in the same DRAM rows instead of thrashing them.
+    // Streams repeat the barrier before every SRAM window (round k waits for E * (k + 1)), so
+    // an engine that finished its window early does not run ahead into other DRAM rows.
     std::vector<cmdbuf_builder> cb(E);
-    if (E > 1 && info.semaphores > 0) {
-        const uint16_t sem = static_cast<uint16_t>(info.semaphores - 1);
-        for (auto& b : cb) b.sem_signal(sem, 1).sem_wait(sem, E);
-    }
+    const bool barrier = E > 1 && info.semaphores > 0;
+    const uint16_t sem = static_cast<uint16_t>(info.semaphores ? info.semaphores - 1 : 0);
+    auto sync_round = [&](uint32_t e, uint64_t round) {
+        if (barrier) cb[e].sem_signal(sem, 1).sem_wait(sem, static_cast<uint32_t>(E * (round + 1)));
+    };
+    if (k_ != kind::stream)
+        for (uint32_t e = 0; e < E; ++e) sync_round(e, 0);
     rng r{ctx.seed};
     if (k_ == kind::stream) {
         // Engines interleave at chunk granularity (engine e takes chunks e, e + E, ...: one
@@ -123,6 +128,7 @@ int mem_bench::run(workload_context& ctx) {
         for (uint32_t e = 0; e < E; ++e) {
             const uint64_t mine = chunks > e ? (chunks - e + E - 1) / E : 0;  // chunks e, e + E, ...
             for (uint64_t k = 0; k < mine; k += per_win) {
+                sync_round(e, k / per_win);
                 const uint32_t rows = static_cast<uint32_t>(std::min(per_win, mine - k));
                 const uint64_t off = (k * E + e) * chunk;
                 if (op == "read")

@@ -85,6 +85,13 @@ TEST_CASE("Several DMA engines split a stream by ring", "[mem_bench]") {
     }
 }
 
+TEST_CASE("Several DMA engines on the DRAM model beat the datapath of one", "[mem_bench]") {
+    // Four 512 GB/s engines on 6 x HBM2E (time-ordered DRAM presentation): above one engine.
+    const auto st = run_bench("training", "mem-stream", {"mem.model=dram", "dma.engines=4", "workload.bytes=4MiB"});
+    CHECK(st["summary"]["bandwidth_gbps"].get<double>() > 600);
+    CHECK(st["summary"]["path_peak_gbps"].get<double>() == Approx(2048));
+}
+
 TEST_CASE("A mesh NoC with narrow links bounds the stream bandwidth", "[mem_bench][noc]") {
     // The read data of dma0 enters it through one 40 GB/s endpoint link.
     const auto st = run_bench("inference", "mem-stream",
