@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "abi/aax_mmu.h"
 #include "abi/aax_regs.h"
 #include "abi/aax_sched.h"
@@ -20,7 +22,7 @@ device_ctrl::caps ctrl_caps(const config& c) {
     device_ctrl::caps k;
     k.rings = static_cast<uint32_t>(c.get_uint("qman.rings"));
     k.cqs = static_cast<uint32_t>(c.get_uint("qman.cqs"));
-    k.dma_engines = 1;
+    k.dma_engines = static_cast<uint32_t>(c.get_uint("dma.engines"));
     k.msix_vectors = static_cast<uint32_t>(c.get_uint("pcie.msix_vectors"));
     k.semaphores = static_cast<uint32_t>(c.get_uint("sync.count"));
     k.devmem_base = c.get_uint("addr.devmem_base");
@@ -29,6 +31,18 @@ device_ctrl::caps ctrl_caps(const config& c) {
     k.control_core = c.get_bool("cpu.enabled");
     k.mmu = c.get_bool("mmu.enabled");
     return k;
+}
+dma_engine::params dma_params(const config& c) {
+    auto p = dma_engine::from_config(c, "dma");
+    // Engines running at once must interleave finely, or each would see the shared memory
+    // timelines already advanced by the others' whole transfers (temporal decoupling).
+    if (p.sync_ns == 0 && c.get_uint("dma.engines") > 1) p.sync_ns = 64;
+    return p;
+}
+sram::params sram_params_of(const config& c) {
+    auto p = sram::from_config(c, "sram");
+    if (!c.is_set("sram.freq_mhz")) p.freq_mhz = c.get_real("chip.freq_mhz");  // on the core clock by default
+    return p;
 }
 queue_manager::params qman_params(const config& c) {
     auto p = queue_manager::from_config(c, "qman");
@@ -44,6 +58,16 @@ void chip::declare(param_schema& s) {
     s.integer("addr.regs_base", 0x100'0000'0000ll, 0, 1ll << 62, "chip bus address of the BAR0 register space");
     s.integer("addr.host_window_base", 1ll << 48, 0, 1ll << 62, "chip bus address at which host memory appears");
     s.integer("addr.host_window_size", 1ll << 46, 4096, 1ll << 48, "size of the host window", "bytes");
+    s.integer("addr.shared_sram_base", 0x300'0000'0000ll, 0, 1ll << 62,
+              "chip bus address of the shared scratchpad SRAM (sram.*)");
+    interconnect::declare(s, "noc");
+    sram::params sd;
+    sd.size = 32ull << 20;
+    sd.banks = 64;
+    sd.bank_width = 64;
+    sd.ports = 4;
+    sram::declare(s, "sram", sd);
+    s.integer("dma.engines", 1, 1, 16, "DMA engines; ring r's DMA packets run on engine r % engines");
     memory::declare(s, "mem", memory::params{16ull << 30, 100, 100, true});
     s.string("mem.model", "simple",
              "device memory model: simple (bandwidth + latency, mem.bandwidth_gbps/latency_ns) or dram "
@@ -63,34 +87,42 @@ void chip::declare(param_schema& s) {
 }
 
 chip::chip(sc_core::sc_module_name name, const config& c)
-    : sc_module(name), noc("noc", sc_core::sc_time(c.get_real("chip.noc_hop_ns"), sc_core::SC_NS)), regs("regs"),
+    : sc_module(name), noc("noc", interconnect::from_config(c, "noc", c.get_real("chip.noc_hop_ns"))), regs("regs"),
       regs_guard("regs_guard", {{semaphores::bar_base, 0x4000}}),
       pcie("pcie", pcie_params(c)), ctrl("ctrl", ctrl_caps(c)),
-      qman("qman", qman_params(c)), dma0("dma0", dma_engine::from_config(c, "dma")),
+      qman("qman", qman_params(c)), dma0("dma0", dma_params(c)), sram0("sram", sram_params_of(c)),
       sync("sync", semaphores::from_config(c, "sync")), compute("compute", compute_params::from_config(c)),
       coll("coll", coll_engine::from_config(c, "coll")),
       freq_hz_(c.get_real("chip.freq_mhz") * 1e6),
       host_window_(c.get_uint("addr.host_window_base")), host_mem_bw_(c.get_real("host.mem.bandwidth_gbps") * 1e9),
-      sram_base_(c.get_uint("addr.sram_base")) {
-    // Chip interconnect: initiators are the PCIe inbound path, the queue manager and the DMA engine.
-    pcie.to_chip.bind(noc.target_socket);
-    qman.bus_socket.bind(noc.target_socket);
+      sram_base_(c.get_uint("addr.sram_base")), shared_sram_base_(c.get_uint("addr.shared_sram_base")) {
+    // Chip interconnect: initiators are the PCIe inbound path, the queue manager, the DMA
+    // engines (through the MMU when there is one), the collective engine and the control core.
+    noc.add_initiator("pcie", pcie.to_chip);
+    noc.add_initiator("qman", qman.bus_socket);
     if (c.get_bool("mmu.enabled")) {
+        if (c.get_uint("dma.engines") > 1)
+            throw config_error("config error: mmu.enabled = true needs dma.engines = 1 (the MMU sits in front of dma0 only)");
         mmu0 = std::make_unique<mmu>("mmu", mmu::from_config(c, "mmu"));
         dma0.bus_socket.bind(mmu0->target_socket);
-        mmu0->initiator_socket.bind(noc.target_socket);
-        mmu0->walker.socket.bind(noc.target_socket);
+        noc.add_initiator("dma0", mmu0->initiator_socket);
+        noc.add_initiator("dma0", mmu0->walker.socket);
         regs.add_target("mmu", mmu::bar_base, AAX_MMU_BAR_SIZE, mmu0->reg_socket);
         mmu0->irq_out.bind(ctrl.irq_in);
         qman.mmu_ctx.bind(mmu0->ctx_export);
         ctrl.reset_out.bind(mmu0->reset_in);
     } else {
-        dma0.bus_socket.bind(noc.target_socket);
+        noc.add_initiator("dma0", dma0.bus_socket);
     }
-    coll.bus_socket.bind(noc.target_socket);
+    for (uint64_t i = 1; i < c.get_uint("dma.engines"); ++i) {
+        dma_more.push_back(std::make_unique<dma_engine>(fmt::format("dma{}", i).c_str(), dma_params(c)));
+        noc.add_initiator(fmt::format("dma{}", i), dma_more.back()->bus_socket);
+    }
+    noc.add_initiator("coll", coll.bus_socket);
     if (c.get_string("mem.model") == "dram") {
         devmem_dram = std::make_unique<dram_memory>("devmem", dram_params::from_config(c, "mem"));
         devmem_bw_ = devmem_dram->peak_bytes_per_s();
+        devmem_dram->set_time_ordered(c.get_uint("dma.engines") > 1);
         noc.add_target("devmem", c.get_uint("addr.devmem_base"), c.get_uint("mem.size"), devmem_dram->socket);
     } else {
         devmem = std::make_unique<memory>("devmem", memory::from_config(c, "mem"));
@@ -103,6 +135,7 @@ chip::chip(sc_core::sc_module_name name, const config& c)
         noc.add_target("sram" + std::to_string(i), sram_addr(i), compute.params().sram_bytes,
                        compute.clusters[i]->sram.socket);
     noc.add_target("host_window", host_window_, c.get_uint("addr.host_window_size"), pcie.from_chip);
+    noc.add_target("sram", shared_sram_base_, sram0.get_params().size, sram0.socket);
 
     // BAR0 register space, one window per block.
     regs.add_target("ctrl", 0x0000, 0x1000, ctrl.reg_socket);
@@ -111,7 +144,14 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     regs.add_target("msix", pcie_endpoint::msix_bar_base, 0x2000, pcie.msix_socket);
     regs.add_target("sched", queue_manager::fw_bar_base, AAX_FW_WINDOW_SIZE, qman.fw_reg_socket);
 
-    qman.dma_socket.bind(dma0.cmd_socket);
+    if (dma_more.empty()) {
+        qman.dma_socket.bind(dma0.cmd_socket);
+    } else {
+        dma_fan = std::make_unique<dma_fanout>("dma_fanout");
+        qman.dma_socket.bind(dma_fan->cmd_socket);
+        dma_fan->engine_socket.bind(dma0.cmd_socket);
+        for (auto& e : dma_more) dma_fan->engine_socket.bind(e->cmd_socket);
+    }
     qman.sync_socket.bind(sync.cmd_socket);
     qman.compute_socket.bind(compute.router.cmd_socket);
     qman.coll_socket.bind(coll.cmd_socket);
@@ -122,9 +162,10 @@ chip::chip(sc_core::sc_module_name name, const config& c)
 
     if (c.get_bool("cpu.enabled")) {
         cpu = std::make_unique<control_core>("cpu", c);
-        cpu->to_regs.initiator_socket.bind(noc.target_socket);
-        cpu->to_devmem.initiator_socket.bind(noc.target_socket);
-        cpu->to_chip.initiator_socket.bind(noc.target_socket);
+        noc.always_dmi("cpu");  // its fetches and stack stand for its local memories
+        noc.add_initiator("cpu", cpu->to_regs.initiator_socket);
+        noc.add_initiator("cpu", cpu->to_devmem.initiator_socket);
+        noc.add_initiator("cpu", cpu->to_chip.initiator_socket);
         ctrl.core_out.bind(cpu->ctrl_in);
         qman.fw_irq_out.bind(cpu->core.irq_in);
     }
@@ -135,6 +176,7 @@ double chip::peak_h2d() const {
                      dma0.peak_bytes_per_s(), host_mem_bw_});
 }
 double chip::peak_d2h() const { return peak_h2d(); }
+// Single-queue copies (dma_copy) run on one engine.
 double chip::peak_d2d() const { return std::min(devmem_bw_ / 2, dma0.peak_bytes_per_s()); }
 
 } // namespace accelvp

@@ -1,14 +1,18 @@
 // Chip v0: the blocks of one accelerator and how they connect.
 //
-//   host link --> pcie_endpoint --to_chip--> noc (router) --+--> device memory
-//                      ^                                     +--> regs (router) --> device_ctrl, qman, sync, pcie msix
+//   host link --> pcie_endpoint --to_chip--> noc (interconnect) --+--> device memory, sram
+//                      ^                                     +--> regs_guard --> regs (router) --> device_ctrl, qman,
+//                      |                                     |    (guest engines: semaphores only)   sync, pcie msix, mmu
 //                      +--------from_chip (host window) <----+
 //   qman --bus--> noc    qman --dma--> dma_engine --bus--> noc    qman --sync--> semaphores
 //   qman --compute--> compute router --> cluster i engines; cluster i SRAM on the noc
 //   qman --irq--> device_ctrl --msi--> pcie_endpoint --> host    device_ctrl --reset--> qman, semaphores
 //
 // The address map (chip bus addresses) comes from the config: addr.devmem_base,
-// addr.regs_base, addr.host_window_base.
+// addr.regs_base, addr.host_window_base, addr.sram_base (cluster SRAMs),
+// addr.shared_sram_base (the shared scratchpad). The NoC is tlm/noc/interconnect.h
+// (noc.topology; the default crossbar with unlimited links is the former fixed-latency
+// router). With dma.engines > 1, a dma_fanout sends ring r's DMA packets to engine r % N.
 #pragma once
 
 #include <memory>
@@ -22,10 +26,13 @@
 #include "tlm/core/router.h"
 #include "tlm/ctrl/device_ctrl.h"
 #include "tlm/dma/dma_engine.h"
+#include "tlm/dma/dma_fanout.h"
 #include "tlm/link/coll_engine.h"
 #include "tlm/mem/dram_memory.h"
 #include "tlm/mem/memory.h"
+#include "tlm/mem/sram.h"
 #include "tlm/mmu/mmu.h"
+#include "tlm/noc/interconnect.h"
 #include "tlm/pcie/pcie_endpoint.h"
 #include "tlm/qman/queue_manager.h"
 #include "tlm/sync/semaphores.h"
@@ -47,8 +54,12 @@ public:
     uint64_t host_window_base() const { return host_window_; }
     // Chip bus address of cluster i's SRAM (addr.sram_base + i * stride).
     uint64_t sram_addr(unsigned cluster) const { return sram_base_ + cluster * compute_complex::sram_stride(compute.params()); }
+    double devmem_peak() const { return devmem_bw_; }
+    double dma_peak() const { return dma0.peak_bytes_per_s() * (1 + static_cast<double>(dma_more.size())); }
+    // Chip bus address of the shared scratchpad SRAM (sram0).
+    uint64_t shared_sram_base() const { return shared_sram_base_; }
 
-    router noc;
+    interconnect noc;
     router regs;
     register_firewall regs_guard;  // guest engines reach only the semaphores in register space
     // Device memory, by mem.model: simple (one bus timeline + latency) or dram
@@ -59,6 +70,9 @@ public:
     device_ctrl ctrl;
     queue_manager qman;
     dma_engine dma0;
+    std::vector<std::unique_ptr<dma_engine>> dma_more;  // dma1.. with dma.engines > 1
+    std::unique_ptr<dma_fanout> dma_fan;
+    sram sram0;  // shared on-chip scratchpad on the chip bus at addr.shared_sram_base
     semaphores sync;
     compute_complex compute;  // compute.clusters x (matrix engine + vector engine + SRAM)
     coll_engine coll;  // scale-out: its ports are wired by a multi-chip system, else none
@@ -70,7 +84,8 @@ private:
     uint64_t host_window_;
     double host_mem_bw_;
     double devmem_bw_ = 0;  // peak of the device memory (bytes/s)
-    uint64_t sram_base_;
+    uint64_t sram_base_;         // cluster SRAMs
+    uint64_t shared_sram_base_;  // sram0
 };
 
 } // namespace accelvp

@@ -54,6 +54,9 @@ public:
     // Next request; false at the end of the file.
     bool next(uint64_t& addr, bool& write, uint64_t& cycle) {
         for (;;) {
+            // Fast path: a well-formed line ("0x<hex> READ|WRITE <dec>\n") parsed in one
+            // pass. Below safe_ every line ends with '\n' in the buffer, so no bounds checks.
+            if (pos_ < safe_ && fast(addr, write, cycle)) return true;
             const char* nl = static_cast<const char*>(std::memchr(buf_.data() + pos_, '\n', end_ - pos_));
             if (!nl) {
                 if (!refill()) {
@@ -74,6 +77,42 @@ public:
     uint64_t line() const { return line_; }
 
 private:
+    // The common line shape only; anything else (comments, blanks, '\r', tabs, upper-case
+    // hex prefix, errors) is left to parse() from the same position.
+    bool fast(uint64_t& addr, bool& write, uint64_t& cycle) {
+        const char* p = buf_.data() + pos_;
+        if (p[0] == '0' && p[1] == 'x') p += 2;
+        uint64_t a = 0;
+        int digits = 0;
+        for (unsigned v; (v = hex_[static_cast<unsigned char>(*p)]) < 16; ++p) {
+            a = a << 4 | v;
+            ++digits;
+        }
+        if (digits == 0 || digits > 16 || *p != ' ') return false;
+        ++p;
+        // Short-circuit compares: never read past the line's '\n'.
+        if (p[0] == 'R' && p[1] == 'E' && p[2] == 'A' && p[3] == 'D' && p[4] == ' ') {
+            write = false;
+            p += 5;
+        } else if (p[0] == 'W' && p[1] == 'R' && p[2] == 'I' && p[3] == 'T' && p[4] == 'E' && p[5] == ' ') {
+            write = true;
+            p += 6;
+        } else {
+            return false;
+        }
+        uint64_t c = 0;
+        digits = 0;
+        for (; static_cast<unsigned>(*p - '0') < 10; ++p) {
+            c = c * 10 + static_cast<unsigned>(*p - '0');
+            ++digits;
+        }
+        if (digits == 0 || digits > 19 || *p != '\n') return false;
+        pos_ = static_cast<size_t>(p + 1 - buf_.data());
+        ++line_;
+        addr = a;
+        cycle = c;
+        return true;
+    }
     bool refill() {
         if (eof_) return false;
         if (pos_ > 0) {
@@ -85,6 +124,9 @@ private:
         const size_t n = std::fread(buf_.data() + end_, 1, buf_.size() - end_, f_);
         if (n == 0) eof_ = true;
         end_ += n;
+        // Lines up to the last newline are complete; the fast path reads only those.
+        safe_ = end_;
+        while (safe_ > 0 && buf_[safe_ - 1] != '\n') --safe_;
         return n > 0;
     }
     [[noreturn]] void bad(const char* p, const char* e, const std::string& what) const {
@@ -136,7 +178,7 @@ private:
     std::FILE* f_;
     uint8_t hex_[256];
     std::vector<char> buf_;
-    size_t pos_ = 0, end_ = 0;
+    size_t pos_ = 0, end_ = 0, safe_ = 0;
     bool eof_ = false;
     uint64_t line_ = 0;
 };

@@ -2,6 +2,7 @@
 
 #include "platform/workloads/dma_copy.h"
 #include "platform/workloads/gemm.h"
+#include "platform/workloads/mem_bench.h"
 #include "platform/workloads/workload.h"
 
 namespace accelvp {
@@ -15,6 +16,9 @@ const std::map<std::string, workload_entry>& workload_registry() {
         };
         add([] { return std::make_unique<dma_copy>(); });
         add([] { return std::make_unique<gemm_workload>(); });
+        add([] { return std::make_unique<mem_bench>(mem_bench::kind::stream); });
+        add([] { return std::make_unique<mem_bench>(mem_bench::kind::random); });
+        add([] { return std::make_unique<mem_bench>(mem_bench::kind::strided); });
         return r;
     }();
     return reg;

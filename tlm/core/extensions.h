@@ -41,6 +41,7 @@ struct command_ext : tlm::tlm_extension<command_ext> {
     uint64_t error_addr = 0;  // first address that failed, for AAX_ERR_BAD_ADDRESS/BUS
     uint64_t deadline_ps = 0; // absolute job deadline (0 = none): waits give up there
     uint16_t asid = 0;        // the job's address space (engines put it on their bus accesses)
+    uint32_t stream = 0;      // the submitting ring: picks the engine where several share a socket
     tlm::tlm_extension_base* clone() const override { return new command_ext(*this); }
     void copy_from(const tlm::tlm_extension_base& o) override { *this = static_cast<const command_ext&>(o); }
 };

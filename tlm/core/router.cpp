@@ -44,7 +44,9 @@ const router::range* router::decode(uint64_t addr) const {
     return (addr - it->base < it->size) ? &*it : nullptr;
 }
 
-void router::b_transport(int, tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+void router::before_target(int, unsigned, tlm::tlm_generic_payload&, sc_core::sc_time& delay) { delay += hop_; }
+
+void router::b_transport(int id, tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     const uint64_t addr = t.get_address();
     const range* r = decode(addr);
     // The whole access must lie in one range.
@@ -55,10 +57,12 @@ void router::b_transport(int, tlm::tlm_generic_payload& t, sc_core::sc_time& del
         return;
     }
     ++transactions_;
-    delay += hop_;
+    before_target(id, r->port, t, delay);
     t.set_address(addr - r->base);
     initiator_socket[r->port]->b_transport(t, delay);
     t.set_address(addr);
+    if (!dmi_enabled(id)) t.set_dmi_allowed(false);
+    after_target(id, r->port, t, delay);
 }
 
 unsigned router::transport_dbg(int, tlm::tlm_generic_payload& t) {
@@ -71,7 +75,8 @@ unsigned router::transport_dbg(int, tlm::tlm_generic_payload& t) {
     return n;
 }
 
-bool router::get_direct_mem_ptr(int, tlm::tlm_generic_payload& t, tlm::tlm_dmi& dmi) {
+bool router::get_direct_mem_ptr(int id, tlm::tlm_generic_payload& t, tlm::tlm_dmi& dmi) {
+    if (!dmi_enabled(id)) return false;
     const uint64_t addr = t.get_address();
     const range* r = decode(addr);
     if (!r) return false;

@@ -2,6 +2,9 @@
 // target port, with the address translated to an offset in that range. Decode misses
 // answer TLM_ADDRESS_ERROR_RESPONSE; DMI requests and invalidations pass through with
 // their ranges translated both ways; debug transport passes through.
+//
+// Timing: a fixed hop latency per transaction. A subclass may replace it (the chip NoC,
+// tlm/noc/interconnect.h, models links and contention) through the protected hooks.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +47,16 @@ public:
     const range* decode(uint64_t addr) const;
     const std::vector<range>& ranges() const { return ranges_; }
 
+protected:
+    // Around the target's b_transport: `initiator` is the target-socket index of the
+    // caller, `port` the decoded target port. Default: delay += hop latency before.
+    virtual void before_target(int initiator, unsigned port, tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+    virtual void after_target(int, unsigned, tlm::tlm_generic_payload&, sc_core::sc_time&) {}
+    // Whether DMI requests of initiator `initiator` pass through (and responses keep their
+    // DMI hint).
+    virtual bool dmi_enabled(int /*initiator*/) const { return true; }
+    sc_core::sc_time hop_;
+
 private:
     void b_transport(int id, tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     unsigned transport_dbg(int id, tlm::tlm_generic_payload& trans);
@@ -52,7 +65,6 @@ private:
 
     std::vector<range> ranges_;  // sorted by base
     size_t n_bound_ = 0;
-    sc_core::sc_time hop_;
     counter transactions_{"transactions", "transactions routed"};
     counter decode_errors_{"decode_errors", "accesses that hit no range (TLM_ADDRESS_ERROR_RESPONSE)"};
 };

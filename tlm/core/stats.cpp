@@ -10,16 +10,6 @@ namespace accelvp {
 
 nlohmann::json counter::value(double) const { return v_; }
 
-void average::sample(double v) {
-    if (n_ == 0) {
-        min_ = max_ = v;
-    } else {
-        min_ = std::min(min_, v);
-        max_ = std::max(max_, v);
-    }
-    ++n_;
-    sum_ += v;
-}
 
 nlohmann::json average::value(double) const {
     return {{"mean", mean()}, {"min", min_}, {"max", max_}, {"count", n_}};
@@ -52,20 +42,6 @@ nlohmann::json histogram::value(double) const {
             {"mean", n_ ? sum_ / static_cast<double>(n_) : 0.0}};
 }
 
-void log2_histogram::sample(double v) {
-    ++n_;
-    if (!(v >= 0)) {  // negative or NaN
-        ++under_;
-        return;
-    }
-    sum_ += v;
-    max_ = std::max(max_, v);
-    const unsigned k = v < 1 ? 0 : static_cast<unsigned>(std::ilogb(v)) + 1;
-    if (k >= b_.size())
-        ++over_;
-    else
-        ++b_[k];
-}
 
 nlohmann::json log2_histogram::value(double) const {
     // Report only up to the last non-empty bucket, with each bucket's upper bound.

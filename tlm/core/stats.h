@@ -3,7 +3,9 @@
 // hierarchical SystemC name and dumped as JSON in one place (gem5-style).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -46,7 +48,16 @@ private:
 class average : public stat_base {
 public:
     using stat_base::stat_base;
-    void sample(double v);
+    void sample(double v) {  // inline: sampled on hot paths (per DRAM request)
+        if (n_ == 0) {
+            min_ = max_ = v;
+        } else {
+            min_ = std::min(min_, v);
+            max_ = std::max(max_, v);
+        }
+        ++n_;
+        sum_ += v;
+    }
     uint64_t count() const { return n_; }
     double mean() const { return n_ ? sum_ / static_cast<double>(n_) : 0.0; }
     double min() const { return min_; }
@@ -80,7 +91,26 @@ class log2_histogram : public stat_base {
 public:
     log2_histogram(std::string name, std::string desc, unsigned buckets = 48)
         : stat_base(std::move(name), std::move(desc)), b_(buckets, 0) {}
-    void sample(double v);
+    void sample(double v) {  // inline: sampled on hot paths (per DRAM request)
+        ++n_;
+        if (!(v >= 0)) {  // negative or NaN
+            ++under_;
+            return;
+        }
+        sum_ += v;
+        max_ = std::max(max_, v);
+        // ilogb(v) + 1 for v >= 1, from the exponent bits (v is non-negative here).
+        unsigned k = 0;
+        if (v >= 1) {
+            uint64_t bits;
+            std::memcpy(&bits, &v, sizeof bits);
+            k = static_cast<unsigned>(bits >> 52 & 0x7ff) - 1023 + 1;
+        }
+        if (k >= b_.size())
+            ++over_;
+        else
+            ++b_[k];
+    }
     uint64_t count() const { return n_; }
     const std::vector<uint64_t>& buckets() const { return b_; }
     nlohmann::json value(double) const override;

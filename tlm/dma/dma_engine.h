@@ -41,6 +41,7 @@ public:
         uint32_t max_outstanding = 16;
         double bandwidth_gbps = 64;  // datapath throughput
         double setup_ns = 20;        // per command: descriptor decode, address generation
+        double sync_ns = 0;          // sync with SystemC time when this far ahead (0 = every sync_steps)
         bool timing_only = false;    // timing fidelity mode: move no data
     };
     static void declare(param_schema& s, const std::string& prefix);

@@ -106,11 +106,11 @@ public:
         uint64_t bk = ~0ull, bs = ~0ull;
         for (size_t i = 0, n = c.size(); i < n; ++i) {
             const uint64_t k = c.time(i) << 1 | !c.column(i), s = c.seq(i);
-            if (k < bk || (k == bk && s < bs)) {
-                best = i;
-                bk = k;
-                bs = s;
-            }
+            // Branch-free: which candidate wins is data-dependent and mispredicts often.
+            const bool better = (k < bk) | ((k == bk) & (s < bs));
+            best = better ? i : best;
+            bk = better ? k : bk;
+            bs = better ? s : bs;
         }
         t = bk >> 1;
         return best;
@@ -196,7 +196,8 @@ std::unique_ptr<page_policy> make_page_policy(const std::string& name) {
 
 dram_channel::dram_channel(const dram_params& p, const std::string& stats_name)
     : p_(p), chk_(p.t, p.org), sched_(make_dram_scheduler(p.scheduler)), policy_(make_page_policy(p.page_policy)),
-      hits_first_(sched_->hits_first()), burst_(p.t.burst_cycles()),
+      hits_first_(sched_->hits_first()), needs_hit_info_(policy_->needs_hit_info()),
+      close_after_{policy_->close_after_access(false), policy_->close_after_access(true)}, burst_(p.t.burst_cycles()),
       nbanks_(p.org.pseudo_channels * p.banks_per_pc()), banks_per_pc_(p.banks_per_pc()),
       nwords_((nbanks_ + 63) / 64), bytes_per_burst_(p.burst_bytes()), ns_per_cycle_(p.t.tCK_ps / 1000.0),
       stats_name_(stats_name) {
@@ -212,6 +213,7 @@ dram_channel::dram_channel(const dram_params& p, const std::string& stats_name)
         active_[d].reserve(nbanks_);
         active_pos_[d].assign(nbanks_, -1);
         choice_[d].assign(nbanks_, bank_choice{});
+        dirty_[d].reserve(4 * static_cast<size_t>(nbanks_));
     }
     refresh_mode_ = p.refresh == "all_bank"   ? refresh_mode::all_bank
                     : p.refresh == "per_bank" ? refresh_mode::per_bank
@@ -265,12 +267,13 @@ void dram_channel::enqueue(const dram_request& r) {
     if (count_[d][b]++ == 0) {
         active_pos_[d][b] = static_cast<int32_t>(active_[d].size());
         active_[d].push_back(b);
+        dirty_[d].push_back(b);  // an idle bank's choice is never valid
     }
     ++nq_[d];
     // A younger request changes the bank's choice only if it hits the open row while the
     // choice was to close it.
     bank_choice& k = choice_[d][b];
-    if (k.ok && k.cmd == dram_cmd::PRE && hits_first_ && open_row_[b] == static_cast<int64_t>(r.row)) k.ok = false;
+    if (k.ok && k.cmd == dram_cmd::PRE && hits_first_ && open_row_[b] == static_cast<int64_t>(r.row)) invalidate(d, b);
 }
 
 void dram_channel::unlink(int d, uint32_t b, int32_t s, int32_t prev) {
@@ -290,7 +293,7 @@ void dram_channel::unlink(int d, uint32_t b, int32_t s, int32_t prev) {
     }
     --nq_[d];
     free_.push_back(s);
-    choice_[d][b].ok = false;
+    invalidate(d, b);
 }
 
 void dram_channel::choose(uint32_t b, int d) {
@@ -341,12 +344,14 @@ bool dram_channel::step(dram_completion& done) {
     bank_choice* choice = choice_[d].data();
     const uint32_t* banks = active_[d].data();
     const size_t n = active_[d].size();
-    for (size_t i = 0; i < n; ++i)
-        if (!choice[banks[i]].ok) choose(banks[i], d);
+    for (const uint32_t b : dirty_[d])
+        if (!choice[b].ok && count_[d][b]) choose(b, d);
+    dirty_[d].clear();
     cands_.e_ = choice;
     cands_.bank_ = banks;
     cands_.n_ = n;
-    cands_.now_ = now_;
+    cands_.lb_[0] = std::max(now_, chk_.bus_time(false));
+    cands_.lb_[1] = std::max(now_, chk_.bus_time(true));
     uint64_t t;
     const uint32_t best = banks[sched_->pick(cands_, t)];
     if (ref_due_[next_ref_pc_] <= t) {
@@ -383,7 +388,7 @@ bool dram_channel::issue(uint32_t b, int d, uint64_t t, dram_completion& done) {
     now_ = t;
     chk_.issue(c.cmd, b, t);
     if (log_) log(t, c.cmd, b, sl.r.row);
-    choice_[0][b].ok = choice_[1][b].ok = false;
+    invalidate_both(b);
     switch (c.cmd) {
     case dram_cmd::ACT:
         open_row_[b] = sl.r.row;
@@ -421,8 +426,8 @@ bool dram_channel::issue(uint32_t b, int d, uint64_t t, dram_completion& done) {
     }
     const uint32_t row = sl.r.row;
     unlink(write ? 1 : 0, b, c.slot, c.prev);
-    const bool hit = policy_->needs_hit_info() && row_hit_pending(b, row);
-    if (policy_->close_after_access(hit)) {
+    const bool hit = needs_hit_info_ && row_hit_pending(b, row);
+    if (close_after_[hit]) {
         const uint64_t tp = chk_.auto_precharge(b);
         open_row_[b] = -1;
         if (log_) log(tp, dram_cmd::PRE, b, row);
@@ -474,7 +479,7 @@ void dram_channel::refresh(uint32_t pc, uint64_t horizon) {
                 if (open_row_[b] >= 0) {
                     chk_.issue(dram_cmd::PRE, b, tp);
                     open_row_[b] = -1;
-                    choice_[0][b].ok = choice_[1][b].ok = false;
+                    invalidate_both(b);
                 }
             if (log_) log(tp, dram_cmd::PREA, first, 0);
             tr = tp + 1;
@@ -482,7 +487,7 @@ void dram_channel::refresh(uint32_t pc, uint64_t horizon) {
         for (uint32_t b = first; b < last; ++b) tr = std::max(tr, chk_.bank_act(b));
         for (uint32_t b = first; b < last; ++b) {
             chk_.refresh_bank(b, tr, refresh_block_);
-            choice_[0][b].ok = choice_[1][b].ok = false;
+            invalidate_both(b);
         }
         chk_.use_row_bus(tr);
         if (log_) log(tr, dram_cmd::REF, first, 0);
@@ -503,13 +508,13 @@ void dram_channel::refresh(uint32_t pc, uint64_t horizon) {
             const uint64_t tp = std::max(t, chk_.bank_pre(b));
             chk_.issue(dram_cmd::PRE, b, tp);
             open_row_[b] = -1;
-            choice_[0][b].ok = choice_[1][b].ok = false;
+            invalidate_both(b);
             if (log_) log(tp, dram_cmd::PRE, b, 0);
             tr = tp + 1;
         }
         tr = std::max({tr, chk_.bank_act(b), chk_.row_bus()});
         chk_.refresh_bank(b, tr, refresh_block_);
-        choice_[0][b].ok = choice_[1][b].ok = false;
+        invalidate_both(b);
         chk_.use_row_bus(tr);
         if (log_) log(tr, dram_cmd::REFpb, b, 0);
         refreshed_[b] = 1;

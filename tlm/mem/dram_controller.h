@@ -69,16 +69,18 @@ public:
         return std::max(std::max(k.next[i], bg_[k.gbg].next[i]), std::max(pc_[k.pc].next[i], bus_[bus_of_[i]]));
     }
     // Where the constraints of command c on bank b live: the bank's own time is returned,
-    // the shared ones (bank group, pseudo-channel, command bus) as pointers that stay valid
-    // and current, so a scheduler can re-evaluate a cached choice with four loads.
+    // the bank group's and pseudo-channel's as pointers that stay valid and current, the
+    // command bus's by bus_time(). So a scheduler re-evaluates a cached choice with a few
+    // loads.
     uint64_t bank_time(dram_cmd c, uint32_t b) const { return bank_[b].next[static_cast<unsigned>(c)]; }
-    void shared_times(dram_cmd c, uint32_t b, const uint64_t* out[3]) const {
+    void shared_times(dram_cmd c, uint32_t b, const uint64_t* out[2]) const {
         const unsigned i = static_cast<unsigned>(c);
         const bank_t& k = bank_[b];
         out[0] = &bg_[k.gbg].next[i];
         out[1] = &pc_[k.pc].next[i];
-        out[2] = &bus_[bus_of_[i]];
     }
+    // Next free slot of the row (column = false) or column command bus.
+    uint64_t bus_time(bool column) const { return bus_[column ? col_bus_ : 0]; }
     void issue(dram_cmd c, uint32_t b, uint64_t t);
     // Precharge after a column command (RDA/WRA): no command-bus slot; returns its time.
     uint64_t auto_precharge(uint32_t b);
@@ -107,8 +109,8 @@ private:
     dram_timing t_;
     uint32_t burst_;
     std::vector<bank_t> bank_;
-    std::vector<bg_t> bg_;
     std::vector<pc_t> pc_;
+    std::vector<bg_t> bg_;
     uint64_t bus_[2] = {0, 0};  // row and column command buses (the same one without dual_cmd_bus)
     uint32_t col_bus_ = 1;
     uint32_t bus_of_[4] = {0, 0, 1, 1};  // command -> bus
@@ -122,7 +124,7 @@ class dram_candidates {
 public:
     struct entry {
         uint64_t own = 0;                // max(arrival, the bank's own next time for cmd)
-        const uint64_t* shared[3] = {};  // bank group, pseudo-channel, command bus next times
+        const uint64_t* shared[2] = {};  // bank group and pseudo-channel next times for cmd
         uint64_t seq = 0;                // request age (smaller = older)
         int32_t slot = -1, prev = -1;
         dram_cmd cmd = dram_cmd::ACT;
@@ -136,7 +138,7 @@ public:
     uint64_t seq(size_t i) const { return at(i).seq; }
     uint64_t time(size_t i) const {
         const entry& k = at(i);
-        return std::max(std::max(std::max(k.own, now_), *k.shared[0]), std::max(*k.shared[1], *k.shared[2]));
+        return std::max(std::max(k.own, *k.shared[0]), std::max(*k.shared[1], lb_[k.column]));
     }
 
 private:
@@ -144,7 +146,7 @@ private:
     entry* e_ = nullptr;  // per bank
     const uint32_t* bank_ = nullptr;
     size_t n_ = 0;
-    uint64_t now_ = 0;
+    uint64_t lb_[2] = {0, 0};  // max(now, row command bus), max(now, column command bus)
 };
 
 // Which request goes next. Implementations register by name (make_dram_scheduler).
@@ -164,6 +166,7 @@ public:
     virtual ~page_policy() = default;
     virtual bool needs_hit_info() const { return false; }
     // `hit_pending`: another queued request targets the same row (only if needs_hit_info).
+    // Must depend on `hit_pending` only (the channel caches both answers).
     virtual bool close_after_access(bool hit_pending) const = 0;
 };
 std::unique_ptr<page_policy> make_page_policy(const std::string& name);
@@ -215,6 +218,18 @@ private:
     // The bank's next command, cached until the bank or its queue changes.
     using bank_choice = dram_candidates::entry;
     void choose(uint32_t b, int dir);
+    // Drop a bank's cached choice; step() re-chooses only the banks listed in dirty_, so
+    // each step costs the banks that changed, not every active bank.
+    void invalidate(int d, uint32_t b) {
+        if (choice_[d][b].ok) {
+            choice_[d][b].ok = false;
+            dirty_[d].push_back(b);
+        }
+    }
+    void invalidate_both(uint32_t b) {
+        invalidate(0, b);
+        invalidate(1, b);
+    }
     bool issue(uint32_t b, int dir, uint64_t t, dram_completion& done);
     void unlink(int dir, uint32_t b, int32_t slot, int32_t prev);
     bool row_hit_pending(uint32_t b, uint32_t row) const;
@@ -227,6 +242,8 @@ private:
     std::unique_ptr<dram_scheduler> sched_;
     std::unique_ptr<page_policy> policy_;
     bool hits_first_;
+    bool needs_hit_info_;
+    bool close_after_[2];  // the policy's answer without / with a row hit pending (it is pure)
     uint32_t burst_, nbanks_, banks_per_pc_, nwords_;
     uint32_t bytes_per_burst_;
     double ns_per_cycle_;
@@ -239,6 +256,7 @@ private:
     std::vector<uint32_t> active_[2];         // banks with queued requests (dense, unordered)
     std::vector<int32_t> active_pos_[2];      // per bank: index in active_, -1 if none
     std::vector<bank_choice> choice_[2];      // per direction, per bank
+    std::vector<uint32_t> dirty_[2];          // per direction: banks whose choice may be invalid
     dram_candidates cands_;
     uint32_t nq_[2] = {0, 0};
     bool write_mode_ = false;

@@ -82,6 +82,14 @@ void dram_memory::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& del
         ++errors_;
         return;
     }
+    // Time-ordered mode: catch up with the caller's local time first, so transactions of
+    // several initiators reach the controllers in global time order (each is scheduled when
+    // presented; a late-presented earlier arrival would otherwise queue behind later ones).
+    if (time_ordered_ && delay > sc_core::SC_ZERO_TIME &&
+        sc_core::sc_get_current_process_handle().proc_kind() == sc_core::SC_THREAD_PROC_) {
+        sc_core::wait(delay);
+        delay = sc_core::SC_ZERO_TIME;
+    }
     const uint64_t a = t.get_address(), n = t.get_data_length();
     const uint64_t tck = p_.t.tCK_ps;
     const uint64_t arrival = abs_ps(delay);

@@ -88,7 +88,12 @@ public:
 
     sparse_store& store() { return store_; }
     dram_system& system() { return sys_; }
+    const dram_system& system() const { return sys_; }
     double peak_bytes_per_s() const { return sys_.peak_bytes_per_s(); }
+    // Several concurrent initiators (DMA engines): each timed access from a thread first
+    // waits until its own time (a context switch per transaction), so the controllers see
+    // global time order. Off by default: one initiator's order is already its time order.
+    void set_time_ordered(bool on) { time_ordered_ = on; }
 
 private:
     void end_of_simulation() override { sys_.flush(); }
@@ -100,6 +105,7 @@ private:
     dram_params p_;
     sparse_store store_;
     dram_system sys_;
+    bool time_ordered_ = false;
     sc_core::sc_time dmi_latency_;
     counter reads_{"reads", "read transactions"};
     counter writes_{"writes", "write transactions"};

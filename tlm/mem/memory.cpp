@@ -44,24 +44,12 @@ void memory::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
         ++errors_;
         return;
     }
-    const uint64_t a = t.get_address(), n = t.get_data_length();
+    const uint64_t n = t.get_data_length();
     const uint64_t arrival = abs_ps(delay);
     const uint64_t done = bus_.reserve(arrival, n) + latency_.value();
     busy_ += static_cast<double>(transfer_ps(n, bus_.bandwidth()));
     access_ns_.sample(static_cast<double>(done - arrival) / 1000.0);
-    const bool move = !is_timing_only(t);
-    if (t.is_read()) {
-        ++reads_;
-        bytes_read_ += n;
-        if (move) store_.read(a, t.get_data_ptr(), n);
-    } else if (t.is_write()) {
-        ++writes_;
-        bytes_written_ += n;
-        if (move) store_.write(a, t.get_data_ptr(), n);
-    }
-    delay = offset_to(done);
-    t.set_dmi_allowed(p_.dmi);
-    t.set_response_status(tlm::TLM_OK_RESPONSE);
+    store_complete(store_, t, delay, done, p_.dmi, reads_, writes_, bytes_read_, bytes_written_);
 }
 
 unsigned memory::transport_dbg(tlm::tlm_generic_payload& t) { return store_transport_dbg(store_, t); }

@@ -8,6 +8,9 @@
 #include <systemc>
 #include <tlm>
 
+#include "tlm/core/extensions.h"
+#include "tlm/core/stats.h"
+#include "tlm/core/timeline.h"
 #include "tlm/mem/sparse_store.h"
 
 namespace accelvp {
@@ -28,6 +31,26 @@ inline bool store_check(const sparse_store& s, tlm::tlm_generic_payload& t) {
         return false;
     }
     return true;
+}
+
+// Finish a checked read or write that completes at `done_ps` (absolute): move its data
+// (none in timing-only mode), count it, answer OK with the DMI hint.
+inline void store_complete(sparse_store& s, tlm::tlm_generic_payload& t, sc_core::sc_time& delay, uint64_t done_ps,
+                           bool dmi, counter& reads, counter& writes, counter& bytes_read, counter& bytes_written) {
+    const uint64_t a = t.get_address(), n = t.get_data_length();
+    const bool move = !is_timing_only(t);
+    if (t.is_read()) {
+        ++reads;
+        bytes_read += n;
+        if (move) s.read(a, t.get_data_ptr(), n);
+    } else if (t.is_write()) {
+        ++writes;
+        bytes_written += n;
+        if (move) s.write(a, t.get_data_ptr(), n);
+    }
+    delay = offset_to(done_ps);
+    t.set_dmi_allowed(dmi);
+    t.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 
 // Debug access: no time, clipped to the store.

@@ -425,12 +425,13 @@ uint8_t queue_manager::bus(tlm::tlm_command cmd, uint64_t addr, void* data, uint
     return t.get_response_status() == tlm::TLM_ADDRESS_ERROR_RESPONSE ? AAX_ERR_BAD_ADDRESS : AAX_ERR_BUS;
 }
 
-uint8_t queue_manager::dispatch(tlm_utils::simple_initiator_socket<queue_manager>& s, const uint8_t* pkt, uint32_t len,
-                                uint64_t deadline_ps, sc_core::sc_time& delay, uint64_t& err_addr, uint16_t asid) {
+uint8_t queue_manager::dispatch(tlm_utils::simple_initiator_socket<queue_manager>& s, unsigned r, const uint8_t* pkt,
+                                uint32_t len, uint64_t deadline_ps, sc_core::sc_time& delay, uint64_t& err_addr) {
     tlm::tlm_generic_payload t;
     command_ext ext;
     ext.deadline_ps = deadline_ps;
-    ext.asid = asid;
+    ext.stream = r;
+    ext.asid = rings_[r]->asid;
     std::vector<uint8_t> copy(pkt, pkt + len);  // engines get their own copy of the packet
     init_payload(t, tlm::TLM_WRITE_COMMAND, 0, copy.data(), len);
     extension_guard<command_ext> g(t, &ext);
@@ -468,12 +469,12 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
     delay += sc_core::sc_time(p_.decode_ns, sc_core::SC_NS);
     switch (h.opcode) {
     case AAX_OP_NOP: break;
-    case AAX_OP_DMA: f.status = dispatch(dma_socket, pkt, len, deadline_ps, delay, f.addr, rings_[r]->asid); break;
+    case AAX_OP_DMA: f.status = dispatch(dma_socket, r, pkt, len, deadline_ps, delay, f.addr); break;
     case AAX_OP_GEMM:
-    case AAX_OP_VEC: f.status = dispatch(compute_socket, pkt, len, deadline_ps, delay, f.addr); break;
+    case AAX_OP_VEC: f.status = dispatch(compute_socket, r, pkt, len, deadline_ps, delay, f.addr); break;
     case AAX_OP_SEM_SIGNAL:
-    case AAX_OP_SEM_WAIT: f.status = dispatch(sync_socket, pkt, len, deadline_ps, delay, f.addr); break;
-    case AAX_OP_COLL: f.status = dispatch(coll_socket, pkt, len, deadline_ps, delay, f.addr); break;
+    case AAX_OP_SEM_WAIT: f.status = dispatch(sync_socket, r, pkt, len, deadline_ps, delay, f.addr); break;
+    case AAX_OP_COLL: f.status = dispatch(coll_socket, r, pkt, len, deadline_ps, delay, f.addr); break;
     case AAX_OP_FENCE: {
         // Packets of one ring retire in order in this version, so all prior work is
         // done here; the write lands after it.

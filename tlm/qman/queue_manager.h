@@ -124,8 +124,8 @@ private:
     unsigned fw_reg_dbg(tlm::tlm_generic_payload& t) { return fw_regs_.transport_dbg(t); }
     failure run_packet(unsigned r, const uint8_t* pkt, uint32_t len, uint64_t deadline_ps, sc_core::sc_time& delay);
     uint8_t bus(tlm::tlm_command cmd, uint64_t addr, void* data, uint32_t len, sc_core::sc_time& delay);
-    uint8_t dispatch(tlm_utils::simple_initiator_socket<queue_manager>& s, const uint8_t* pkt, uint32_t len,
-                     uint64_t deadline_ps, sc_core::sc_time& delay, uint64_t& err_addr, uint16_t asid = 0);
+    uint8_t dispatch(tlm_utils::simple_initiator_socket<queue_manager>& s, unsigned r, const uint8_t* pkt, uint32_t len,
+                     uint64_t deadline_ps, sc_core::sc_time& delay, uint64_t& err_addr);
     void complete(unsigned r, const aax_job_desc& d, const failure& f, uint64_t ts_start, sc_core::sc_time& delay);
     void record_error(unsigned r, uint32_t job_id, const failure& f);
     void raise_cq(unsigned r);
