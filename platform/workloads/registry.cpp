@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "platform/workloads/collective.h"
 #include "platform/workloads/dma_copy.h"
 #include "platform/workloads/gemm.h"
 #include "platform/workloads/workload.h"
@@ -15,6 +16,7 @@ const std::map<std::string, workload_entry>& workload_registry() {
         };
         add([] { return std::make_unique<dma_copy>(); });
         add([] { return std::make_unique<gemm_workload>(); });
+        add([] { return std::make_unique<collective_workload>(); });
         return r;
     }();
     return reg;
