@@ -5,24 +5,18 @@ stats layout, and config errors naming the key and the valid values.
 Usage: test_collective.py path/to/accelvp"""
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from testkit import check, finish, test  # noqa: E402
+from testkit import check, finish, runner, test  # noqa: E402
 
 ACCELVP = sys.argv[1]
 TMP = tempfile.mkdtemp(prefix="accelvp-coll-")
 BASE = ["run", "-w", "collective", "-c", "training"]
 
 
-def run(*args, expect=0):
-    p = subprocess.run([ACCELVP, *args], capture_output=True, text=True, timeout=120)
-    if p.returncode != expect:
-        raise AssertionError(f"accelvp {' '.join(args)}: exit {p.returncode}, expected {expect}\n"
-                             f"stdout: {p.stdout[-2000:]}\nstderr: {p.stderr[-2000:]}")
-    return p
+run = runner(ACCELVP, timeout=120)
 
 
 def coll_json(*params, mode=None):
