@@ -1,5 +1,6 @@
 // accelvp: the command-line front end.
 //   accelvp run     -c CONFIG -w WORKLOAD [-p key=value]... [--mode M] [--stats F] [--trace F] [--seed N] [--quiet]
+//                   (-w collective: a multi-chip system; -p workload.sweep=MIN:MAX for a size table)
 //   accelvp list    configs and workloads
 //   accelvp config  -c CONFIG [-p ...] --dump     the effective configuration as YAML
 //   accelvp memsim  -c CONFIG --trace FILE [--stats F] [-p ...]   DRAM model alone on a request trace
@@ -104,6 +105,10 @@ int sc_main(int argc, char* argv[]) {
                                               "when released from reset (needs -p cpu.enabled=true; 0 = any port)")
         ->check(CLI::Range(0, 65535))
         ->type_name("PORT");
+    run_cmd->footer("Multi-chip collectives (docs/links.md): -w collective -c training -p system.chips=8 "
+                    "[-p system.topology=ring] [-p workload.op=all_reduce] [-p workload.bytes=64MiB] "
+                    "[-p workload.algorithm=ring|tree|auto]; -p workload.sweep=8B:1GiB[:FACTOR] prints an "
+                    "nccl-tests-style size table (summary.sweep in --json/--stats).");
 
     app.add_subcommand("list", "list configurations and workloads");
 

@@ -13,6 +13,8 @@
 
 #include "platform/host/driver.h"
 #include "platform/sim/board.h"
+#include "platform/system/system_board.h"
+#include "platform/workloads/collective.h"
 #include "tlm/cpu/gdb_server.h"
 #include "tlm/core/log.h"
 #include "tlm/core/stats.h"
@@ -74,7 +76,13 @@ void print_report(const nlohmann::json& st, std::ostream& out) {
     for (const auto& [k, v] : st["summary"].items()) width = std::max(width, k.size());
     out << fmt::format("  {:<{}}  {}\n", "metric", width, "value");
     out << fmt::format("  {:-<{}}  {:-<16}\n", "", width, "");
-    for (const auto& [k, v] : st["summary"].items()) out << fmt::format("  {:<{}}  {}\n", k, width, fmt_value(v));
+    for (const auto& [k, v] : st["summary"].items())
+        if (!v.is_array()) out << fmt::format("  {:<{}}  {}\n", k, width, fmt_value(v));
+    // A size sweep (collective): its table, the rows above being its last size.
+    if (st["summary"].contains("sweep")) {
+        out << "  size sweep (figures above: the last size)\n";
+        print_collective_sweep(st["summary"]["sweep"], out);
+    }
     const auto& ver = w["verified"];
     const std::string verified = st.contains("error")        ? "no: the run failed"
                                  : ver.is_boolean()           ? (ver.get<bool>() ? "yes, bit-exact" : "NO")
@@ -103,13 +111,24 @@ run_result run(const run_options& o, std::ostream& out) {
     tracer::instance().enable(!o.trace_file.empty());
 
     run_result res;
-    auto top = std::make_unique<board>("board", cfg, wl.get());
+    // A system workload (several chips over links) elaborates a system_board, the others one board.
+    const bool multi_chip = dynamic_cast<const collective_workload*>(wl.get()) != nullptr;
+    std::unique_ptr<board> top;
+    std::unique_ptr<system_board> sys;
+    if (multi_chip) {
+        check_collective(cfg);
+        if (o.gdb_port >= 0) throw config_error("usage error: --gdb is not available for a multi-chip workload");
+        sys = std::make_unique<system_board>("system", cfg, run_collective);
+    } else {
+        top = std::make_unique<board>("board", cfg, wl.get());
+    }
+    auto done = [&] { return top ? top->done() : sys->done(); };
     // Firmware bring-up: GDB attaches to the control core, which stops at its first
     // instruction after the driver releases it from reset; while GDB holds it stopped no
     // simulated time passes.
     std::unique_ptr<gdb_server> gdb;
     if (o.gdb_port >= 0) {
-        if (!top->soc.cpu) throw config_error("usage error: --gdb needs a control core: add -p cpu.enabled=true");
+        if (!top || !top->soc.cpu) throw config_error("usage error: --gdb needs a control core: add -p cpu.enabled=true");
         try {
             gdb = std::make_unique<gdb_server>(top->soc.cpu->core, static_cast<uint16_t>(o.gdb_port));
         } catch (const std::runtime_error& e) {
@@ -128,7 +147,7 @@ run_result run(const run_options& o, std::ostream& out) {
     auto last_print = wall0;
     bool printed = false;
     sc_core::sc_start(std::min(slice, limit));
-    while (!top->done() && sc_core::sc_pending_activity() && sc_core::sc_time_stamp() < limit) {
+    while (!done() && sc_core::sc_pending_activity() && sc_core::sc_time_stamp() < limit) {
         sc_core::sc_start(std::min(slice, limit - sc_core::sc_time_stamp()));
         const auto now = std::chrono::steady_clock::now();
         if (progress && now - last_print > std::chrono::seconds(1)) {
@@ -140,15 +159,15 @@ run_result run(const run_options& o, std::ostream& out) {
         }
     }
     if (printed) std::fprintf(stderr, "\n");
-    if (!top->done()) {
+    if (!done()) {
         res.exit_code = exit_device_error;
         res.error = sc_core::sc_time_stamp() >= limit
                         ? fmt::format("simulated-time limit sim.max_time_ms = {} reached before the workload finished",
                                       cfg.get_real("sim.max_time_ms"))
                         : "the workload is waiting but nothing is left to happen (device or driver hang)";
     } else {
-        res.exit_code = top->exit_code();
-        res.error = top->error();
+        res.exit_code = top ? top->exit_code() : sys->exit_code();
+        res.error = top ? top->error() : sys->error();
     }
     const double sim_ns = static_cast<double>(sc_core::sc_time_stamp().value()) / 1000.0;
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
@@ -158,14 +177,15 @@ run_result run(const run_options& o, std::ostream& out) {
     st["schema_version"] = 1;
     st["config"] = cfg.to_json();
     st["workload"] = {{"name", o.workload}, {"params", params}, {"verified", nullptr}};
-    if (top->verified()) st["workload"]["verified"] = *top->verified();
+    const std::optional<bool>& verified = top ? top->verified() : sys->verified();
+    if (verified) st["workload"]["verified"] = *verified;
     st["simulated_ns"] = sim_ns;
     st["wall_s"] = wall;
-    st["summary"] = top->summary();
+    st["summary"] = top ? top->summary() : sys->summary();
     st["summary"]["simulated_ns"] = sim_ns;
     st["components"] = global_stats().to_json(sim_ns * 1e-9);
     st["host"] = global_stats().host_json();
-    if (top->soc.cpu) {
+    if (top && top->soc.cpu) {
         const uint32_t v = top->drv.firmware_version();
         st["firmware"] = {{"version", fmt::format("{}.{}.{}", v >> 24, (v >> 16) & 0xFF, v & 0xFFFF)},
                           {"log", top->drv.firmware_log()}};
@@ -193,6 +213,7 @@ run_result run(const run_options& o, std::ostream& out) {
         print_report(st, out);
     gdb.reset();  // it refers to the core: gone before the board is
     top.reset();
+    sys.reset();
     return res;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ostream>
 
 #include <fmt/format.h>
 
@@ -23,6 +24,122 @@ void declare_collective(param_schema& s) {
               "anyway; pieces of >= 512 KiB, at most 64, for the broadcast chain)");
     s.integer("workload.root", 0, 0, 4095, "broadcast: the root chip");
     s.real("workload.timeout_ms", 60000, 0.001, 1e9, "host wait limit per job (simulated time)", "ms");
+    s.string("workload.sweep", "",
+             "size sweep MIN:MAX[:FACTOR] (e.g. 8B:1GiB), an nccl-tests-style table of every size "
+             "MIN, MIN x FACTOR, ... <= MAX (FACTOR 2 by default); empty: one run of workload.bytes");
+}
+
+std::vector<uint64_t> collective_sizes(const config& c, uint32_t chips) {
+    const coll_kind k = parse_coll_kind(c.get_string("workload.op"));
+    // What a schedule can split: whole fp32 elements for a reduction, n blocks for all_to_all.
+    const bool reduces = k == coll_kind::all_reduce || k == coll_kind::reduce_scatter;
+    const uint64_t unit = k == coll_kind::all_to_all ? std::max<uint32_t>(chips, 1) : reduces ? 4 : 1;
+    const std::string text = c.get_string("workload.sweep");
+    if (text.empty()) return {c.get_uint("workload.bytes")};
+    const char* form = "MIN:MAX or MIN:MAX:FACTOR, e.g. 8B:1GiB or 1KiB:64MiB:4";
+    std::vector<std::string> parts;
+    for (size_t pos = 0;;) {
+        const size_t colon = text.find(':', pos);
+        parts.push_back(text.substr(pos, colon == std::string::npos ? std::string::npos : colon - pos));
+        if (colon == std::string::npos) break;
+        pos = colon + 1;
+    }
+    if (parts.size() < 2 || parts.size() > 3)
+        throw config_error(fmt::format("config error: workload.sweep = '{}' is not of the form {}", text, form));
+    param_spec size_spec;
+    size_spec.key = "workload.sweep";
+    size_spec.type = param_type::integer;
+    size_spec.min = 1;
+    size_spec.max = static_cast<double>(1ll << 40);
+    auto parse = [&](std::string t) {
+        // Sizes as nccl-tests and the docs write them: a trailing B ("8B", "64MiB") is fine.
+        if (!t.empty() && (t.back() == 'B' || t.back() == 'b') && (t.size() < 2 || !std::isalpha(static_cast<unsigned char>(t[t.size() - 2]))))
+            t.pop_back();
+        return static_cast<uint64_t>(parse_integer(size_spec, t));
+    };
+    const uint64_t lo = parse(parts[0]), hi = parse(parts[1]);
+    uint64_t factor = 2;
+    if (parts.size() == 3) {
+        param_spec f = size_spec;
+        f.max = 1024;
+        factor = static_cast<uint64_t>(parse_integer(f, parts[2]));
+        if (factor < 2)
+            throw config_error(fmt::format("config error: workload.sweep = '{}': the factor must be >= 2 ({})", text, form));
+    }
+    if (lo > hi)
+        throw config_error(fmt::format("config error: workload.sweep = '{}': MIN is above MAX ({})", text, form));
+    std::vector<uint64_t> sizes;
+    for (uint64_t v = lo; v <= hi; v *= factor) {
+        const uint64_t sz = std::max(unit, v / unit * unit);
+        if (sizes.empty() || sizes.back() != sz) sizes.push_back(sz);
+        if (v > hi / factor) break;
+    }
+    return sizes;
+}
+
+namespace {
+coll_request request_of(const config& c, const topology& t, uint64_t bytes) {
+    coll_request r;
+    r.kind = parse_coll_kind(c.get_string("workload.op"));
+    r.bytes = bytes;
+    const std::string algo = c.get_string("workload.algorithm");
+    r.algo = algo == "auto" ? choose_algorithm(r.kind, t, r.bytes) : parse_coll_algo(algo);
+    r.chunks = static_cast<uint32_t>(c.get_uint("workload.chunks"));
+    if (!r.chunks)  // a broadcast chain only pipelines with pieces; every piece costs a step's latency
+        r.chunks = r.kind == coll_kind::broadcast ? static_cast<uint32_t>(std::clamp<uint64_t>(r.bytes >> 19, 1, 64)) : 1;
+    r.root = static_cast<uint32_t>(c.get_uint("workload.root"));
+    return r;
+}
+
+bool schedulable(coll_request r, const topology& t) {
+    try {
+        make_schedule(r, t);
+        return true;
+    } catch (const config_error&) {
+        return false;
+    }
+}
+} // namespace
+
+void check_collective(const config& c) {
+    const topology t = topology::from_config(c);
+    if (t.chips < 2)
+        throw config_error(fmt::format("config error: workload collective needs system.chips >= 2 (it is {}); "
+                                       "e.g. -p system.chips=8",
+                                       t.chips));
+    if (c.get_uint("workload.root") >= t.chips)
+        throw config_error(fmt::format("config error: workload.root = {} but system.chips = {} (valid: 0 .. {})",
+                                       c.get_uint("workload.root"), t.chips, t.chips - 1));
+    for (const uint64_t bytes : collective_sizes(c, t.chips)) {
+        const coll_request r = request_of(c, t, bytes);
+        try {
+            make_schedule(r, t);
+        } catch (const config_error& e) {
+            // Name what would work: the algorithms this topology runs, the topologies this algorithm runs.
+            std::string algos, topos;
+            for (const coll_algo a : {coll_algo::ring, coll_algo::tree}) {
+                coll_request q = r;
+                q.algo = a;
+                if (schedulable(q, t)) algos += fmt::format("{}{}", algos.empty() ? "" : ", ", name_of(a));
+            }
+            for (const char* kind : {"ring", "fully_connected", "torus2d", "switch"}) {
+                try {
+                    if (schedulable(r, topology::build(kind, t.chips, 0, 0, "")))
+                        topos += fmt::format("{}{}", topos.empty() ? "" : ", ", kind);
+                } catch (const config_error&) {
+                }
+            }
+            std::string msg = e.what();
+            if (msg.rfind("config error: ", 0) == 0) msg = msg.substr(14);
+            throw config_error(fmt::format(
+                "config error: workload.op = {} with workload.algorithm = {}{} cannot run on system.topology = {} "
+                "with system.chips = {}: {}; valid workload.algorithm here: {}; system.topology values that run {} {}: {}",
+                name_of(r.kind), c.get_string("workload.algorithm"),
+                c.get_string("workload.algorithm") == "auto" ? fmt::format(" (here {})", name_of(r.algo)) : "", t.kind,
+                t.chips, msg, algos.empty() ? "none" : algos, name_of(r.algo), name_of(r.kind),
+                topos.empty() ? "none" : topos));
+        }
+    }
 }
 
 alpha_beta alpha_beta_of(const config& c) {
@@ -65,22 +182,17 @@ std::vector<uint8_t> make_data(uint64_t bytes, uint64_t seed) {
 }
 } // namespace
 
-int run_collective(system_context& ctx) {
+namespace {
+// One collective of `bytes` on the idle system: allocate, fill, submit on every chip, wait,
+// verify (functional mode), free. Its figures go to `row`, a verification to ctx.verified.
+int run_one(system_context& ctx, uint64_t bytes, nlohmann::json& row) {
     const config& c = ctx.cfg;
     const auto n = static_cast<uint32_t>(ctx.devs.size());
     auto fail = [&](const std::string& why, int rc = 0) {
         ctx.error = rc ? fmt::format("{}: {}", why, std::strerror(-rc)) : why;
         return 1;
     };
-    coll_request r;
-    r.kind = parse_coll_kind(c.get_string("workload.op"));
-    r.bytes = c.get_uint("workload.bytes");
-    const std::string algo = c.get_string("workload.algorithm");
-    r.algo = algo == "auto" ? choose_algorithm(r.kind, ctx.topo, r.bytes) : parse_coll_algo(algo);
-    r.chunks = static_cast<uint32_t>(c.get_uint("workload.chunks"));
-    if (!r.chunks)  // a broadcast chain only pipelines with pieces; every piece costs a step's latency
-        r.chunks = r.kind == coll_kind::broadcast ? static_cast<uint32_t>(std::clamp<uint64_t>(r.bytes >> 19, 1, 64)) : 1;
-    r.root = static_cast<uint32_t>(c.get_uint("workload.root"));
+    coll_request r = request_of(c, ctx.topo, bytes);
     if (r.root >= n) return fail(fmt::format("workload.root = {} but the system has {} chips", r.root, n));
     const bool a2a = r.kind == coll_kind::all_to_all;
 
@@ -163,16 +275,16 @@ int run_collective(system_context& ctx) {
     const double secs = static_cast<double>(last - first) * 1e-9;
     const alpha_beta m = alpha_beta_of(c);
     const double bound = lower_bound_s(r.kind, r.algo, n, r.bytes, m);
-    ctx.summary["op"] = name_of(r.kind);
-    ctx.summary["algorithm"] = name_of(r.algo);
-    ctx.summary["chips"] = n;
-    ctx.summary["bytes"] = r.bytes;
-    ctx.summary["time_us"] = secs * 1e6;
-    ctx.summary["algbw_gbps"] = algbw(r.bytes, secs) * 1e-9;
-    ctx.summary["busbw_gbps"] = busbw(r.kind, n, r.bytes, secs) * 1e-9;
-    ctx.summary["bound_us"] = bound * 1e6;
-    ctx.summary["bound_busbw_gbps"] = busbw(r.kind, n, r.bytes, bound) * 1e-9;
-    ctx.summary["busbw_vs_bound"] = secs > 0 ? bound / secs : 0.0;
+    row["op"] = name_of(r.kind);
+    row["algorithm"] = name_of(r.algo);
+    row["chips"] = n;
+    row["bytes"] = r.bytes;
+    row["time_us"] = secs * 1e6;
+    row["algbw_gbps"] = algbw(r.bytes, secs) * 1e-9;
+    row["busbw_gbps"] = busbw(r.kind, n, r.bytes, secs) * 1e-9;
+    row["bound_us"] = bound * 1e6;
+    row["bound_busbw_gbps"] = busbw(r.kind, n, r.bytes, bound) * 1e-9;
+    row["bound_ratio"] = secs > 0 ? bound / secs : 0.0;
 
     if (ctx.functional) {
         std::vector<std::vector<uint8_t>> after(n, std::vector<uint8_t>(r.bytes)), out(a2a ? n : 0);
@@ -184,10 +296,60 @@ int run_collective(system_context& ctx) {
             }
         }
         const uint64_t bad = count_mismatches(r, before, after, a2a ? out : after);
-        ctx.verified = bad == 0;
+        ctx.verified = bad == 0 && ctx.verified.value_or(true);
         if (bad) return fail(fmt::format("verification failed: {} mismatching elements", bad));
     }
+    // Free everything, so that a sweep's sizes do not add up in device memory.
+    for (uint32_t i = 0; i < n; ++i) {
+        b[i].buf_map.reset();
+        b[i].out_map.reset();
+        b[i].cmd_map.reset();
+        ctx.devs[i]->bo_free(b[i].buf.handle);
+        if (a2a) ctx.devs[i]->bo_free(b[i].out.handle);
+        ctx.devs[i]->bo_free(b[i].cmd.handle);
+    }
     return 0;
+}
+} // namespace
+
+int run_collective(system_context& ctx) {
+    const std::vector<uint64_t> sizes = collective_sizes(ctx.cfg, static_cast<uint32_t>(ctx.devs.size()));
+    nlohmann::json rows = nlohmann::json::array();
+    for (const uint64_t bytes : sizes) {
+        nlohmann::json row;
+        if (run_one(ctx, bytes, row)) {
+            if (sizes.size() > 1) ctx.error = fmt::format("size {}: {}", bytes, ctx.error);
+            return 1;
+        }
+        rows.push_back(row);
+    }
+    ctx.summary = rows.back();
+    if (sizes.size() > 1) ctx.summary["sweep"] = rows;
+    return 0;
+}
+
+void print_collective_sweep(const nlohmann::json& sweep, std::ostream& out) {
+    out << fmt::format("  {:>12} {:>13} {:>11} {:>11} {:>13} {:>8}\n", "size (B)", "time (us)", "algbw GB/s",
+                       "busbw GB/s", "bound busbw", "ratio");
+    for (const auto& r : sweep)
+        out << fmt::format("  {:>12} {:>13.3f} {:>11.3f} {:>11.3f} {:>13.3f} {:>8.3f}\n", r["bytes"].get<uint64_t>(),
+                           r["time_us"].get<double>(), r["algbw_gbps"].get<double>(), r["busbw_gbps"].get<double>(),
+                           r["bound_busbw_gbps"].get<double>(), r["bound_ratio"].get<double>());
+}
+
+std::string collective_workload::description() const {
+    return "a collective (workload.op) on system.chips chips over links: nccl-tests algbw/busbw against the "
+           "alpha-beta bound; workload.sweep=8B:1GiB for a size table";
+}
+
+void collective_workload::declare(param_schema& s) const {
+    system_board::declare(s);
+    declare_collective(s);
+}
+
+int collective_workload::run(workload_context& ctx) {
+    ctx.error = "the collective workload runs on a system_board (several chips), not on one chip";
+    return 1;
 }
 
 } // namespace accelvp

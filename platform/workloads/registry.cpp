@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "platform/workloads/collective.h"
 #include "platform/workloads/dma_copy.h"
 #include "platform/workloads/gemm.h"
 #include "platform/workloads/mem_bench.h"
@@ -19,6 +20,7 @@ const std::map<std::string, workload_entry>& workload_registry() {
         add([] { return std::make_unique<mem_bench>(mem_bench::kind::stream); });
         add([] { return std::make_unique<mem_bench>(mem_bench::kind::random); });
         add([] { return std::make_unique<mem_bench>(mem_bench::kind::strided); });
+        add([] { return std::make_unique<collective_workload>(); });
         return r;
     }();
     return reg;
