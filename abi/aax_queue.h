@@ -282,8 +282,8 @@ typedef struct aax_pkt_coll {
 #define AAX_COLL_OP_COUNT       5u
 #define AAX_COLL_DT_FP32        0u
 #define AAX_COLL_DT_INT32       1u
-#define AAX_COLL_DT_BF16        2u /* reserved: AAX_ERR_UNSUPPORTED */
-#define AAX_COLL_DT_FP16        3u /* reserved: AAX_ERR_UNSUPPORTED */
+#define AAX_COLL_DT_BF16        2u /* widened to fp32, combined, rounded back (nearest even) */
+#define AAX_COLL_DT_FP16        3u
 #define AAX_COLL_RED_SUM        0u
 #define AAX_COLL_RED_MAX        1u
 #define AAX_COLL_F_SIGNAL       (1u << 16)

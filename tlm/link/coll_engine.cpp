@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "abi/aax_regs.h"
+#include "tlm/compute/numerics.h"
 #include "tlm/core/extensions.h"
 #include "tlm/core/log.h"
 #include "tlm/core/trace.h"
@@ -86,8 +87,8 @@ uint8_t coll_engine::validate(const aax_pkt_coll& p) {
     if (op == AAX_COLL_SIGNAL ? (p.bytes != 0 || !signals(p)) : p.bytes == 0) return AAX_ERR_BAD_PARAM;
     if (signals(p) && p.sem >= AAX_MAX_SEMS) return AAX_ERR_BAD_PARAM;
     if (op == AAX_COLL_REDUCE) {
-        if (dtype_of(p) == AAX_COLL_DT_BF16 || dtype_of(p) == AAX_COLL_DT_FP16) return AAX_ERR_UNSUPPORTED;
-        if (dtype_of(p) > AAX_COLL_DT_FP16 || red_of(p) > AAX_COLL_RED_MAX || p.bytes % 4) return AAX_ERR_BAD_PARAM;
+        const uint64_t elem = dtype_of(p) >= AAX_COLL_DT_BF16 ? 2 : 4;
+        if (dtype_of(p) > AAX_COLL_DT_FP16 || red_of(p) > AAX_COLL_RED_MAX || p.bytes % elem) return AAX_ERR_BAD_PARAM;
     }
     const auto end = [&](uint64_t a) { return static_cast<unsigned __int128>(a) + p.bytes; };
     const auto limit = static_cast<unsigned __int128>(1) << 64;
@@ -104,6 +105,17 @@ void coll_engine::combine(uint8_t* dst, const uint8_t* src, uint64_t bytes, unsi
         if (red == AAX_COLL_RED_SUM)
             combine_as<uint32_t>(dst, src, bytes, [](uint32_t a, uint32_t b) { return a + b; });
         else combine_as<int32_t>(dst, src, bytes, [](int32_t a, int32_t b) { return b > a ? b : a; });
+    } else {
+        // 16-bit floats: widen both to fp32, combine, round once back (nearest even), as
+        // the vector engine does (tlm/compute/numerics.h).
+        const bool bf = dtype == AAX_COLL_DT_BF16;
+        const bool sum = red == AAX_COLL_RED_SUM;
+        combine_as<uint16_t>(dst, src, bytes, [bf, sum](uint16_t a, uint16_t b) {
+            const float x = bf ? num::bf16_to_f32(a) : num::fp16_to_f32(a);
+            const float y = bf ? num::bf16_to_f32(b) : num::fp16_to_f32(b);
+            const float r = sum ? x + y : (y > x ? y : x);
+            return bf ? num::f32_to_bf16(r) : num::f32_to_fp16(r);
+        });
     }
 }
 
