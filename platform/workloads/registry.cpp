@@ -1,7 +1,10 @@
 #include <fmt/format.h>
 
+#include "platform/workloads/attention.h"
+#include "platform/workloads/conv2d.h"
 #include "platform/workloads/dma_copy.h"
 #include "platform/workloads/gemm.h"
+#include "platform/workloads/transformer.h"
 #include "platform/workloads/workload.h"
 
 namespace accelvp {
@@ -15,6 +18,9 @@ const std::map<std::string, workload_entry>& workload_registry() {
         };
         add([] { return std::make_unique<dma_copy>(); });
         add([] { return std::make_unique<gemm_workload>(); });
+        add([] { return std::make_unique<conv2d_workload>(); });
+        add([] { return std::make_unique<attention_workload>(); });
+        add([] { return std::make_unique<transformer_workload>(); });
         return r;
     }();
     return reg;
