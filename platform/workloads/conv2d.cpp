@@ -44,6 +44,13 @@ int conv2d_workload::run(workload_context& ctx) {
     }
     const uint64_t P = (H + 2 * pad - R) / st + 1, Q = (W + 2 * pad - S) / st + 1;
     const uint64_t e = num::dtype_size(dt), crs = C * R * S;
+    // Input element under filter tap (r, s) of output (n, c, p, q), or false in the padding.
+    auto tap = [&](uint64_t n, uint64_t c, uint64_t p, uint64_t q, uint64_t r, uint64_t s, uint64_t& idx) {
+        const uint64_t ih = p * st + r, iw = q * st + s;  // in padded coordinates
+        if (ih < pad || iw < pad || ih - pad >= H || iw - pad >= W) return false;
+        idx = ((n * C + c) * H + ih - pad) * W + iw - pad;
+        return true;
+    };
 
     compute_runner rt(ctx);
     gemm_problem g;
@@ -71,15 +78,10 @@ int conv2d_workload::run(workload_context& ctx) {
                     for (uint64_t c = 0; c < C; ++c)
                         for (uint64_t r = 0; r < R; ++r)
                             for (uint64_t s = 0; s < S; ++s) {
-                                const int64_t ih = static_cast<int64_t>(p * st + r) - static_cast<int64_t>(pad);
-                                const int64_t iw = static_cast<int64_t>(q * st + s) - static_cast<int64_t>(pad);
-                                if (ih < 0 || iw < 0 || ih >= static_cast<int64_t>(H) || iw >= static_cast<int64_t>(W))
-                                    continue;
+                                uint64_t xi;
+                                if (!tap(n, c, p, q, r, s, xi)) continue;
                                 const uint64_t row = (n * P + p) * Q + q, col = (c * R + r) * S + s;
-                                std::memcpy(&a[(row * crs + col) * e],
-                                            &x[(((n * C + c) * H + static_cast<uint64_t>(ih)) * W +
-                                                static_cast<uint64_t>(iw)) * e],
-                                            e);
+                                std::memcpy(&a[(row * crs + col) * e], &x[xi * e], e);
                             }
     }
     if (rt.write(A, a, "the im2col matrix") || rt.write(B, w, "weights")) return 1;
@@ -113,12 +115,9 @@ int conv2d_workload::run(workload_context& ctx) {
                     for (uint64_t c = 0; c < C; ++c)
                         for (uint64_t r = 0; r < R; ++r)
                             for (uint64_t s = 0; s < S; ++s) {
-                                const int64_t ih = static_cast<int64_t>(p * st + r) - static_cast<int64_t>(pad);
-                                const int64_t iw = static_cast<int64_t>(q * st + s) - static_cast<int64_t>(pad);
-                                if (ih < 0 || iw < 0 || ih >= static_cast<int64_t>(H) || iw >= static_cast<int64_t>(W))
-                                    continue;
-                                const float xv = xf[((n * C + c) * H + static_cast<uint64_t>(ih)) * W +
-                                                    static_cast<uint64_t>(iw)];
+                                uint64_t xi;
+                                if (!tap(n, c, p, q, r, s, xi)) continue;
+                                const float xv = xf[xi];
                                 const float wv = wf[((c * R + r) * S + s) * K + k];
                                 if (is_int) iacc += static_cast<uint32_t>(static_cast<int32_t>(xv * wv));
                                 else acc += xv * wv;

@@ -90,13 +90,15 @@ int transformer_workload::run(workload_context& ctx) {
         g.c = c.va;
         return rt.run_gemm(phase, g);
     };
-    auto convert = [&](const char* phase, const device_buffer& src, const device_buffer& dst, uint64_t cols) {
+    // An elementwise fp32 -> dtype phase (CONVERT, or GELU before the down projection).
+    auto unary = [&](const char* phase, uint8_t op, const device_buffer& src, const device_buffer& dst,
+                     uint64_t cols) {
         vec_program v;
         v.rows = T;
         v.cols = cols;
         v.bufs = {AAX_DT_FP32, dtc};
         v.loads = {{0, {src.va, 0}}};
-        v.ops = {{AAX_VEC_CONVERT, 0, 0, 0, 1}};
+        v.ops = {{op, 0, 0, 0, 1}};
         v.stores = {{1, {dst.va, 0}}};
         return rt.run_vec(phase, v);
     };
@@ -116,18 +118,10 @@ int transformer_workload::run(workload_context& ctx) {
         }
         return rt.run_vec(phase, v);
     };
-    vec_program gelu;
-    gelu.rows = T;
-    gelu.cols = M;
-    gelu.bufs = {AAX_DT_FP32, dtc};
-    gelu.loads = {{0, {H1.va, 0}}};
-    gelu.ops = {{AAX_VEC_GELU, 0, 0, 0, 1}};
-    gelu.stores = {{1, {H1b.va, 0}}};
-
-    if (gemm("qkv_proj", X, Wqkv, QKV, 3 * Hd, Hd) || convert("qkv_convert", QKV, QKVb, 3 * Hd) ||
+    if (gemm("qkv_proj", X, Wqkv, QKV, 3 * Hd, Hd) || unary("qkv_convert", AAX_VEC_CONVERT, QKV, QKVb, 3 * Hd) ||
         run_attention(rt, at, QKVb.va, QKVb.va + Hd * e, QKVb.va + 2 * Hd * e, Ctx.va, S.va, P.va) ||
-        convert("ctx_convert", Ctx, Ctxb, Hd) || gemm("out_proj", Ctxb, Wo, A, Hd, Hd) ||
-        add_norm("add_norm1", A, X32, Y1, &Y1b) || gemm("mlp_up", Y1b, W1, H1, M, Hd) || rt.run_vec("gelu", gelu) ||
+        unary("ctx_convert", AAX_VEC_CONVERT, Ctx, Ctxb, Hd) || gemm("out_proj", Ctxb, Wo, A, Hd, Hd) ||
+        add_norm("add_norm1", A, X32, Y1, &Y1b) || gemm("mlp_up", Y1b, W1, H1, M, Hd) || unary("gelu", AAX_VEC_GELU, H1, H1b, M) ||
         gemm("mlp_down", H1b, W2, H2, Hd, M) || add_norm("add_norm2", H2, Y1, Out, nullptr))
         return 1;
 

@@ -4,9 +4,6 @@
 
 #include <sstream>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "harness.h"
 
 using namespace accelvp;
@@ -34,27 +31,12 @@ nlohmann::json run_ok(const std::string& wl, std::vector<std::string> overrides,
 // Functional run verifies; a timing run (in a child: SystemC elaborates once per process)
 // gives the same device cycles and the same busiest-engine cycles.
 void timing_matches(const std::string& wl, const std::vector<std::string>& p) {
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    const pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        close(fds[0]);
+    const std::vector<uint64_t> v = test::in_child(3, [&]() -> std::vector<uint64_t> {
         const run_result r = run_wl(wl, p, "timing");
-        uint64_t v[3] = {0, 0, 0};
-        if (r.exit_code == 0)
-            v[0] = r.stats["summary"]["cycles"].get<uint64_t>(),
-            v[1] = r.stats["summary"]["engine_cycles_max"].get<uint64_t>(),
-            v[2] = r.stats["workload"]["verified"].is_null() ? 1u : 0u;
-        _exit(write(fds[1], v, sizeof v) == sizeof v ? 0 : 1);
-    }
-    close(fds[1]);
-    uint64_t v[3] = {0, 0, 0};
-    const bool got = read(fds[0], v, sizeof v) == sizeof v;
-    close(fds[0]);
-    int st = 0;
-    waitpid(pid, &st, 0);
-    REQUIRE(got);
+        if (r.exit_code != 0) return {};
+        return {r.stats["summary"]["cycles"].get<uint64_t>(), r.stats["summary"]["engine_cycles_max"].get<uint64_t>(),
+                r.stats["workload"]["verified"].is_null() ? 1u : 0u};
+    });
     const auto f = run_ok(wl, p);
     REQUIRE(f["workload"]["verified"] == true);
     REQUIRE(v[2] == 1);  // the timing run checked nothing
