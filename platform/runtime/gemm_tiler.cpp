@@ -56,6 +56,7 @@ gemm_plan plan_gemm(const compute_params& p, const gemm_problem& g, const std::v
 
     const uint64_t mt = ceil_div(g.m, t.tm), nt = ceil_div(g.n, t.tn), kt = ceil_div(g.k, t.tk);
     const uint64_t slot_bytes = (t.tm * t.tk + t.tk * t.tn) * e;
+    const uint64_t lda = g.lda ? g.lda : g.k, ldb = g.ldb ? g.ldb : (g.b_trans ? g.k : g.n), ldc = g.ldc ? g.ldc : g.n;
     // Per-cluster tile lists (round-robin over output tiles).
     std::vector<std::vector<uint64_t>> owned(plan.clusters);
     for (uint64_t i = 0; i < mt * nt; ++i) owned[i % plan.clusters].push_back(i);
@@ -82,7 +83,7 @@ gemm_plan plan_gemm(const compute_params& p, const gemm_problem& g, const std::v
             uint64_t m0, n0, tm, tn;
             tile_dims(j, m0, n0, tm, tn);
             if (!single) dma.sem_wait(cdone(j % 2), 1, AAX_SEM_GE, true);
-            dma.copy_2d(sram + cbuf(j), g.c + (m0 * g.n + n0) * 4, tn * 4, static_cast<uint32_t>(tm), tn * 4, g.n * 4);
+            dma.copy_2d(sram + cbuf(j), g.c + (m0 * ldc + n0) * 4, tn * 4, static_cast<uint32_t>(tm), tn * 4, ldc * 4);
             ++plan.dma_packets;
             plan.dmas.push_back({tm * tn * 4, tn * 4});
             plan.hbm_bytes += tm * tn * 4;
@@ -98,13 +99,13 @@ gemm_plan plan_gemm(const compute_params& p, const gemm_problem& g, const std::v
                 const uint64_t a_off = slot * slot_bytes, b_off = a_off + t.tm * t.tk * e;
                 // Loads.
                 if (!single && i >= 2) dma.sem_wait(empty(slot), 1, AAX_SEM_GE, true);
-                dma.copy_2d(g.a + (m0 * g.k + k0) * e, sram + a_off, tk * e, static_cast<uint32_t>(tm), g.k * e,
+                dma.copy_2d(g.a + (m0 * lda + k0) * e, sram + a_off, tk * e, static_cast<uint32_t>(tm), lda * e,
                             tk * e);
                 if (g.b_trans)
-                    dma.copy_2d(g.b + (n0 * g.k + k0) * e, sram + b_off, tk * e, static_cast<uint32_t>(tn), g.k * e,
+                    dma.copy_2d(g.b + (n0 * ldb + k0) * e, sram + b_off, tk * e, static_cast<uint32_t>(tn), ldb * e,
                                 tk * e);
                 else
-                    dma.copy_2d(g.b + (k0 * g.n + n0) * e, sram + b_off, tn * e, static_cast<uint32_t>(tk), g.n * e,
+                    dma.copy_2d(g.b + (k0 * ldb + n0) * e, sram + b_off, tn * e, static_cast<uint32_t>(tk), ldb * e,
                                 tn * e);
                 plan.dma_packets += 2;
                 plan.dmas.push_back({tm * tk * e, tk * e});

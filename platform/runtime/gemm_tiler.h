@@ -28,7 +28,10 @@ struct gemm_problem {
     uint64_t m = 0, n = 0, k = 0;
     uint8_t dtype = AAX_DT_BF16;   // A and B
     bool b_trans = false;          // B stored N x K in HBM
-    uint64_t a = 0, b = 0, c = 0;  // device bus addresses, row-major, packed
+    uint64_t a = 0, b = 0, c = 0;  // device bus addresses, row-major
+    // Leading dimensions in elements (0 = packed: k, n (k with b_trans), n), so that a GEMM
+    // can read or write a column slice of a wider matrix (one attention head of QKV).
+    uint64_t lda = 0, ldb = 0, ldc = 0;
 };
 
 struct gemm_tiling {
@@ -47,6 +50,9 @@ struct gemm_plan {
     std::vector<dma_op> dmas;            // every DMA packet's size and row width, for the analytic DMA time
     std::vector<uint64_t> cluster_cycles; // analytic matrix-engine cycles per cluster
     std::vector<uint64_t> cluster_sram_bytes;  // SRAM traffic per cluster (engine + DMA)
+    // Vector phases (platform/runtime/vec_tiler.h) fill these instead of the GEMM fields.
+    uint64_t vec_packets = 0;
+    std::vector<uint64_t> cluster_vec_cycles;  // analytic vector-engine cycles per cluster
 };
 
 // Tile sizes: the largest (multiples of the array, <= 512 per side, balanced over the

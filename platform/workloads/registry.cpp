@@ -1,9 +1,12 @@
 #include <fmt/format.h>
 
+#include "platform/workloads/attention.h"
 #include "platform/workloads/collective.h"
+#include "platform/workloads/conv2d.h"
 #include "platform/workloads/dma_copy.h"
 #include "platform/workloads/gemm.h"
 #include "platform/workloads/mem_bench.h"
+#include "platform/workloads/transformer.h"
 #include "platform/workloads/workload.h"
 
 namespace accelvp {
@@ -21,6 +24,9 @@ const std::map<std::string, workload_entry>& workload_registry() {
         add([] { return std::make_unique<mem_bench>(mem_bench::kind::random); });
         add([] { return std::make_unique<mem_bench>(mem_bench::kind::strided); });
         add([] { return std::make_unique<collective_workload>(); });
+        add([] { return std::make_unique<conv2d_workload>(); });
+        add([] { return std::make_unique<attention_workload>(); });
+        add([] { return std::make_unique<transformer_workload>(); });
         return r;
     }();
     return reg;

@@ -13,6 +13,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "abi/aax_boot.h"
 #include "abi/aax_queue.h"
 #include "abi/aax_regs.h"
@@ -114,6 +117,29 @@ inline std::vector<uint8_t> pattern(size_t n, uint32_t seed) {
         x ^= x << 5;
         b = static_cast<uint8_t>(x);
     }
+    return v;
+}
+
+// Runs f in a forked child and returns the n values it produced (all 0 if the child did not
+// deliver them): SystemC elaborates once per process, so a second run (e.g. in timing mode)
+// has to happen in another process.
+inline std::vector<uint64_t> in_child(size_t n, const std::function<std::vector<uint64_t>()>& f) {
+    std::vector<uint64_t> v(n, 0);
+    int fds[2];
+    if (pipe(fds) != 0) return v;
+    const pid_t pid = fork();
+    if (pid < 0) return v;
+    if (pid == 0) {
+        close(fds[0]);
+        std::vector<uint64_t> out = f();
+        out.resize(n);
+        _exit(write(fds[1], out.data(), n * 8) == static_cast<ssize_t>(n * 8) ? 0 : 1);
+    }
+    close(fds[1]);
+    if (read(fds[0], v.data(), n * 8) != static_cast<ssize_t>(n * 8)) v.assign(n, 0);
+    close(fds[0]);
+    int st = 0;
+    waitpid(pid, &st, 0);
     return v;
 }
 

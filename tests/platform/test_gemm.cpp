@@ -5,9 +5,6 @@
 
 #include <sstream>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include "harness.h"
 #include "tlm/compute/numerics.h"
 
@@ -50,26 +47,12 @@ TEST_CASE("gemm: B stored transposed verifies and timing mode gives identical cy
     const std::vector<std::string> p = {"workload.layout=nt", "workload.m=96", "workload.n=80", "workload.k=200",
                                         "workload.tile_k=64", "workload.tile_m=32"};
     // SystemC elaborates once per process: the timing run happens in a child process.
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    const pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        close(fds[0]);
+    const std::vector<uint64_t> v = in_child(3, [&]() -> std::vector<uint64_t> {
         const auto t = run_gemm(p, "timing");
-        const uint64_t v[3] = {t["summary"]["cycles"].get<uint64_t>(),
-                               t["components"]["board.chip.compute.cluster1.mxu"]["busy_cycles"].get<uint64_t>(),
-                               t["workload"]["verified"].is_null() ? 1u : 0u};
-        const bool ok = write(fds[1], v, sizeof v) == sizeof v;
-        _exit(ok ? 0 : 1);
-    }
-    close(fds[1]);
-    uint64_t v[3] = {0, 0, 0};
-    const bool got = read(fds[0], v, sizeof v) == sizeof v;
-    close(fds[0]);
-    int st = 0;
-    waitpid(pid, &st, 0);
-    REQUIRE(got);
+        return {t["summary"]["cycles"].get<uint64_t>(),
+                t["components"]["board.chip.compute.cluster1.mxu"]["busy_cycles"].get<uint64_t>(),
+                t["workload"]["verified"].is_null() ? 1u : 0u};
+    });
     const auto f = run_gemm(p);
     REQUIRE(f["workload"]["verified"] == true);
     REQUIRE(v[2] == 1);  // the timing run checked nothing

@@ -1,0 +1,136 @@
+#include "platform/workloads/attention.h"
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "platform/workloads/compute_run.h"
+
+namespace accelvp {
+
+namespace {
+float attention_scale(const attention_shape& a) { return 1.0f / std::sqrt(static_cast<float>(a.head_dim)); }
+} // namespace
+
+double attention_flops(const attention_shape& a) {
+    return 4.0 * static_cast<double>(a.batch * a.heads) * static_cast<double>(a.seq * a.seq) *
+           static_cast<double>(a.head_dim);
+}
+
+int run_attention(compute_runner& rt, const attention_shape& a, uint64_t q, uint64_t k, uint64_t v, uint64_t ctx,
+                  uint64_t s, uint64_t p) {
+    const uint64_t e = num::dtype_size(a.dtype), ld = a.ld ? a.ld : a.row_len(),
+                   ldc = a.ld_ctx ? a.ld_ctx : a.row_len();
+    vec_program soft;
+    soft.rows = a.seq;
+    soft.cols = a.seq;
+    soft.bufs = {AAX_DT_FP32, static_cast<uint8_t>(a.dtype)};
+    soft.loads = {{0, {s, 0}}};
+    soft.ops = {{AAX_VEC_MUL, AAX_VEC_B_SCALAR, 0, 0, 0, attention_scale(a), 0.0f}, {AAX_VEC_SOFTMAX, 0, 0, 0, 1}};
+    soft.stores = {{1, {p, 0}}};
+    for (uint64_t b = 0; b < a.batch; ++b)
+        for (uint64_t h = 0; h < a.heads; ++h) {
+            const uint64_t off = (b * a.seq * ld + h * a.head_dim) * e;  // this head's Q/K/V column slice
+            gemm_problem qk;
+            qk.m = a.seq;
+            qk.n = a.seq;
+            qk.k = a.head_dim;
+            qk.dtype = static_cast<uint8_t>(a.dtype);
+            qk.b_trans = true;  // K is seq x head_dim = N x K
+            qk.a = q + off;
+            qk.b = k + off;
+            qk.c = s;
+            qk.lda = ld;
+            qk.ldb = ld;
+            if (rt.run_gemm("attn_scores", qk) || rt.run_vec("attn_softmax", soft)) return 1;
+            gemm_problem pv;
+            pv.m = a.seq;
+            pv.n = a.head_dim;
+            pv.k = a.seq;
+            pv.dtype = qk.dtype;
+            pv.a = p;
+            pv.b = v + off;
+            pv.c = ctx + (b * a.seq * ldc + h * a.head_dim) * 4;
+            pv.ldb = ld;
+            pv.ldc = ldc;
+            if (rt.run_gemm("attn_context", pv)) return 1;
+        }
+    return 0;
+}
+
+void attention_ref(const attention_shape& a, const uint8_t* q, const uint8_t* k, const uint8_t* v, float* ctx) {
+    const uint64_t e = num::dtype_size(a.dtype), ld = a.ld ? a.ld : a.row_len(),
+                   ldc = a.ld_ctx ? a.ld_ctx : a.row_len(), n = a.seq * a.seq;
+    std::vector<uint8_t> kt(a.head_dim * a.seq * e), pb(n * e);
+    std::vector<float> S(n), scale(n, attention_scale(a));
+    for (uint64_t b = 0; b < a.batch; ++b)
+        for (uint64_t h = 0; h < a.heads; ++h) {
+            const uint64_t off = (b * a.seq * ld + h * a.head_dim) * e;
+            num::transpose(k + off, kt.data(), a.seq, a.head_dim, e, ld, a.seq);  // K^T: head_dim x seq
+            num::gemm_ref(a.dtype, q + off, kt.data(), S.data(), a.seq, a.seq, a.head_dim, ld, a.seq, a.seq, false);
+            num::vmul(S.data(), scale.data(), S.data(), n);
+            num::softmax_rows(S.data(), S.data(), a.seq, a.seq);
+            num::from_f32(a.dtype, S.data(), pb.data(), n);
+            num::gemm_ref(a.dtype, pb.data(), v + off, ctx + b * a.seq * ldc + h * a.head_dim, a.seq, a.head_dim,
+                          a.seq, a.seq, ld, ldc, false);
+        }
+}
+
+void attention_workload::declare(param_schema& s) const {
+    s.integer("workload.batch", 1, 1, 4096, "batch");
+    s.integer("workload.heads", 2, 1, 1024, "attention heads");
+    s.integer("workload.seq", 64, 1, 65536, "sequence length");
+    s.integer("workload.head_dim", 64, 1, 4096, "dimension per head");
+    s.string("workload.dtype", "bf16", "element type of Q, K, V and the probabilities P", {"fp32", "bf16", "fp16"});
+    s.real("workload.timeout_ms", 60000, 0.001, 1e9, "host wait limit per job (simulated time)", "ms");
+}
+
+int attention_workload::run(workload_context& ctx) {
+    const config& cf = ctx.cfg;
+    attention_shape a;
+    a.batch = cf.get_uint("workload.batch");
+    a.heads = cf.get_uint("workload.heads");
+    a.seq = cf.get_uint("workload.seq");
+    a.head_dim = cf.get_uint("workload.head_dim");
+    num::parse_dtype(cf.get_string("workload.dtype"), a.dtype);
+    const uint64_t e = num::dtype_size(a.dtype), qkv = a.batch * a.seq * a.row_len();
+
+    compute_runner rt(ctx);
+    device_buffer Q, K, V, C, S, P;
+    if (rt.alloc(Q, qkv * e, "Q") || rt.alloc(K, qkv * e, "K") || rt.alloc(V, qkv * e, "V") ||
+        rt.alloc(C, qkv * 4, "the context") || rt.alloc(S, a.seq * a.seq * 4, "the scores") ||
+        rt.alloc(P, a.seq * a.seq * e, "the probabilities"))
+        return 1;
+    std::vector<uint8_t> q, k, v;
+    if (ctx.functional) {
+        q = make_operand(a.dtype, qkv, ctx.seed * 3 + 1);
+        k = make_operand(a.dtype, qkv, ctx.seed * 3 + 2);
+        v = make_operand(a.dtype, qkv, ctx.seed * 3 + 3);
+    }
+    if (rt.write(Q, q, "Q") || rt.write(K, k, "K") || rt.write(V, v, "V")) return 1;
+    if (run_attention(rt, a, Q.va, K.va, V.va, C.va, S.va, P.va)) return 1;
+
+    auto& sm = ctx.summary;
+    sm["shape"] = fmt::format("batch {} heads {} seq {} head_dim {}", a.batch, a.heads, a.seq, a.head_dim);
+    sm["dtype"] = num::dtype_name(a.dtype);
+    rt.summarize(sm, attention_flops(a));
+    if (!ctx.functional) return 0;
+    std::vector<uint8_t> got;
+    if (rt.read(C, got)) return 1;
+    std::vector<float> want(qkv);
+    attention_ref(a, q.data(), k.data(), v.data(), want.data());
+    if (std::memcmp(got.data(), want.data(), got.size()) != 0) {
+        uint64_t i = 0;
+        while (std::memcmp(&got[i * 4], &want[i], 4) == 0) ++i;
+        ctx.verified = false;
+        ctx.error = fmt::format("verification failed: context row {} column {} differs from the reference",
+                                i / a.row_len(), i % a.row_len());
+        return 1;
+    }
+    ctx.verified = true;
+    return 0;
+}
+
+} // namespace accelvp

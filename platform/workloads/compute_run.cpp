@@ -1,0 +1,196 @@
+#include "platform/workloads/compute_run.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <random>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "platform/chip/chip.h"
+
+namespace accelvp {
+
+std::vector<uint8_t> make_operand(num::dtype t, uint64_t count, uint64_t seed, float lo, float hi) {
+    std::mt19937_64 rng(seed);
+    std::vector<uint8_t> out(count * num::dtype_size(t));
+    if (t == num::dtype::int8) {
+        for (auto& b : out) b = static_cast<uint8_t>(rng());
+        return out;
+    }
+    std::uniform_real_distribution<float> d(lo, hi);
+    std::vector<float> f(count);
+    for (auto& x : f) x = d(rng);
+    num::from_f32(t, f.data(), out.data(), count);
+    return out;
+}
+
+compute_runner::compute_runner(workload_context& ctx) : ctx_(ctx), p_(compute_params::from_config(ctx.cfg)) {
+    uapi::info_args info;
+    ctx.dev.get_info(info);
+    rings_ = info.queues;
+    for (uint32_t i = 0; i < p_.clusters; ++i) srams_.push_back(ctx.soc.sram_addr(i));
+}
+
+int compute_runner::fail(const std::string& what, int rc) {
+    ctx_.error = fmt::format("{}: {}", what, std::strerror(-rc));
+    return 1;
+}
+
+int compute_runner::alloc(device_buffer& b, uint64_t bytes, const std::string& what) {
+    uapi::bo_create_args a{bytes, uapi::BO_DEVICE};
+    if (int rc = ctx_.dev.bo_create(a))
+        return fail(fmt::format("allocating {} bytes of device memory for {}", bytes, what), rc);
+    b.va = a.device_va;
+    b.size = bytes;
+    ctx_.dev.bo_mmap(a.handle, b.map);
+    return 0;
+}
+
+int compute_runner::write(device_buffer& b, const std::vector<uint8_t>& data, const std::string& what) {
+    const int rc = ctx_.functional ? b.map->write(0, data.data(), data.size()) : b.map->write_timing_only(0, b.size);
+    return rc ? fail("writing " + what, rc) : 0;
+}
+
+int compute_runner::read(device_buffer& b, std::vector<uint8_t>& out) {
+    out.resize(b.size);
+    return b.map->peek(0, out.data(), out.size()) ? fail("reading back results", -EIO) : 0;
+}
+
+int compute_runner::run_gemm(const std::string& phase, const gemm_problem& g, gemm_tiling want) {
+    gemm_plan plan;
+    try {
+        plan = plan_gemm(p_, g, srams_, rings_, 0, want);
+    } catch (const std::exception& ex) {
+        ctx_.error = fmt::format("tiling the GEMM of phase {}: {}", phase, ex.what());
+        return 1;
+    }
+    return run(phase, plan);
+}
+
+int compute_runner::run_vec(const std::string& phase, const vec_program& v) {
+    gemm_plan plan;
+    try {
+        plan = plan_vec(p_, v, srams_, rings_);
+    } catch (const std::exception& ex) {
+        ctx_.error = fmt::format("planning vector phase {}: {}", phase, ex.what());
+        return 1;
+    }
+    return run(phase, plan);
+}
+
+int compute_runner::run(const std::string& phase, const gemm_plan& plan) {
+    auto& dev = ctx_.dev;
+    const config& c = ctx_.cfg;
+    // One job per ring; all submitted, then all awaited.
+    std::vector<uint32_t> seqs;
+    for (uint32_t r = 0; r < plan.streams.size(); ++r) {
+        const cmdbuf_builder& cb = plan.streams[r];
+        if (cb.size() == 0) continue;
+        uapi::bo_create_args cmd{cb.size(), uapi::BO_DEVICE};
+        if (int rc = dev.bo_create(cmd)) return fail("allocating a command buffer", rc);
+        std::unique_ptr<uapi::mapping> map;
+        dev.bo_mmap(cmd.handle, map);
+        map->write(0, cb.bytes().data(), cb.size());
+        uapi::submit_args sub;
+        sub.queue = r;
+        sub.cmdbuf_handle = cmd.handle;
+        sub.cmdbuf_size = cb.size();
+        if (int rc = dev.submit(sub)) return fail(fmt::format("submitting ring {}", r), rc);
+        seqs.push_back(sub.seq);
+        bo_handles_.push_back(cmd.handle);
+    }
+    uint64_t t0 = UINT64_MAX, t1 = 0;
+    for (uint32_t s : seqs) {
+        uapi::wait_args w;
+        w.seq = s;
+        w.timeout_ns = static_cast<uint64_t>(c.get_real("workload.timeout_ms") * 1e6);
+        if (dev.wait(w)) {
+            error_record er;
+            std::string why = w.status == AAX_OK ? "the host wait timed out" : aax_status_name(w.status);
+            if (dev.last_error(er) == 0) why += " (" + er.describe() + ")";
+            ctx_.error = fmt::format("{} job failed: {}", phase, why);
+            return 1;
+        }
+        t0 = std::min(t0, w.ts_start_ns);
+        t1 = std::max(t1, w.ts_end_ns);
+    }
+    // Command buffers are not reused: free them so long layers do not run out of device memory.
+    for (uint32_t h : bo_handles_) dev.bo_free(h);
+    bo_handles_.clear();
+    if (!seqs.empty()) {
+        device_ns_ += static_cast<double>(t1 - t0);
+        phase_ns_[phase] += static_cast<double>(t1 - t0);
+        t_first_ = std::min(t_first_, t0);
+        t_last_ = std::max(t_last_, t1);
+    }
+
+    // Analytic time of each resource in this phase; summed over phases (they run one after another).
+    const double f = p_.freq_hz();
+    uint64_t busiest = 0;
+    for (uint32_t i = 0; i < plan.clusters; ++i) {
+        uint64_t cyc = plan.cluster_cycles.at(i);
+        if (i < plan.cluster_vec_cycles.size()) cyc = std::max(cyc, plan.cluster_vec_cycles[i]);
+        busiest = std::max(busiest, cyc);
+    }
+    const uint64_t max_sram = plan.cluster_sram_bytes.empty()
+                                  ? 0
+                                  : *std::max_element(plan.cluster_sram_bytes.begin(), plan.cluster_sram_bytes.end());
+    engine_cycles_max_ += busiest;
+    t_compute_ += static_cast<double>(busiest) / f * 1e9;  // busiest engine, fill/drain included
+    t_sram_ += static_cast<double>(max_sram) / (p_.sram_bytes_per_cycle * f) * 1e9;
+    t_hbm_ += static_cast<double>(plan.hbm_bytes) / c.get_real("mem.bandwidth_gbps");
+    // DMA: one engine, one packet at a time; each pays its setup and one memory latency, then
+    // streams at the slowest of its datapath, HBM, the SRAM port, and what max_outstanding
+    // bursts in flight cover over a memory round trip (Little's law; bursts never cross a row).
+    const double lat_ns = c.get_real("mem.latency_ns") + 2 * c.get_real("chip.noc_hop_ns");
+    const double bw = std::min({c.get_real("dma.bandwidth_gbps"), c.get_real("mem.bandwidth_gbps"),
+                                p_.sram_bytes_per_cycle * p_.freq_mhz * 1e-3});
+    for (const auto& d : plan.dmas) {
+        const double burst = static_cast<double>(std::min<uint64_t>(c.get_uint("dma.burst_bytes"), d.row_bytes));
+        const double eff = std::min(bw, c.get_real("dma.max_outstanding") * burst / lat_ns);  // GB/s = bytes/ns
+        t_dma_ += c.get_real("dma.setup_ns") + lat_ns + static_cast<double>(d.bytes) / eff;
+    }
+    hbm_bytes_ += plan.hbm_bytes;
+    gemm_packets_ += plan.gemm_packets;
+    vec_packets_ += plan.vec_packets;
+    dma_packets_ += plan.dma_packets;
+    last_ = plan;
+    return 0;
+}
+
+void compute_runner::summarize(nlohmann::json& s, double flops) const {
+    const double ns = device_ns_;
+    const double peak = 2.0 * p_.peak_macs_per_s() * p_.clusters;
+    const double f = p_.freq_hz();
+    struct bound_time {
+        const char* what;
+        double ns;
+    };
+    const bound_time times[] = {{"compute", t_compute_}, {"SRAM", t_sram_}, {"HBM", t_hbm_}, {"DMA", t_dma_}};
+    const bound_time* top = &times[0];
+    for (const auto& t : times)
+        if (t.ns > top->ns) top = &t;
+    s["gemm_packets"] = gemm_packets_;
+    s["vec_packets"] = vec_packets_;
+    s["dma_packets"] = dma_packets_;
+    s["device_ns"] = ns;
+    s["cycles"] = static_cast<uint64_t>(ns * f / 1e9 + 0.5);
+    s["engine_cycles_max"] = engine_cycles_max_;
+    s["flops"] = flops;
+    s["tflops"] = ns > 0 ? flops / ns / 1e3 : 0.0;
+    s["peak_tflops"] = peak / 1e12;
+    s["utilization"] = ns > 0 ? flops / ns * 1e9 / peak : 0.0;
+    s["hbm_bytes"] = hbm_bytes_;
+    s["hbm_bandwidth_gbps"] = ns > 0 ? static_cast<double>(hbm_bytes_) / ns : 0.0;
+    for (const auto& t : times) s[fmt::format("t_{}_ns", t.what)] = t.ns;
+    // Far above every resource: per-packet and per-job overheads and pipeline ramp dominate.
+    s["bound"] = ns > 2 * top->ns ? "host" : top->what;
+    if (phase_ns_.size() > 1) {
+        s["span_ns"] = static_cast<double>(t_last_ - t_first_);  // with the host's gaps between phases
+        for (const auto& [name, t] : phase_ns_) s["phase_ns"][name] = t;
+    }
+}
+
+} // namespace accelvp

@@ -1,0 +1,118 @@
+// conv2d, attention and transformer-layer workloads: verified bit-exact against their host
+// references in functional mode, identical cycles in timing mode, clear config errors.
+#include <catch2/catch.hpp>
+
+#include <sstream>
+
+#include "harness.h"
+
+using namespace accelvp;
+
+namespace {
+run_result run_wl(const std::string& wl, std::vector<std::string> overrides, const std::string& mode = "functional",
+                  const std::string& preset = "inference") {
+    run_options o;
+    o.config = preset;
+    o.workload = wl;
+    o.mode = mode;
+    o.quiet = true;
+    o.overrides = std::move(overrides);
+    std::ostringstream out;
+    return accelvp::run(o, out);
+}
+nlohmann::json run_ok(const std::string& wl, std::vector<std::string> overrides, const std::string& mode = "functional",
+                      const std::string& preset = "inference") {
+    const run_result r = run_wl(wl, std::move(overrides), mode, preset);
+    INFO(r.error);
+    REQUIRE(r.exit_code == 0);
+    return r.stats;
+}
+
+// Functional run verifies; a timing run (in a child: SystemC elaborates once per process)
+// gives the same device cycles and the same busiest-engine cycles.
+void timing_matches(const std::string& wl, const std::vector<std::string>& p) {
+    const std::vector<uint64_t> v = test::in_child(3, [&]() -> std::vector<uint64_t> {
+        const run_result r = run_wl(wl, p, "timing");
+        if (r.exit_code != 0) return {};
+        return {r.stats["summary"]["cycles"].get<uint64_t>(), r.stats["summary"]["engine_cycles_max"].get<uint64_t>(),
+                r.stats["workload"]["verified"].is_null() ? 1u : 0u};
+    });
+    const auto f = run_ok(wl, p);
+    REQUIRE(f["workload"]["verified"] == true);
+    REQUIRE(v[2] == 1);  // the timing run checked nothing
+    REQUIRE(v[0] > 0);
+    REQUIRE(f["summary"]["cycles"].get<uint64_t>() == v[0]);
+    REQUIRE(f["summary"]["engine_cycles_max"].get<uint64_t>() == v[1]);
+}
+} // namespace
+
+TEST_CASE("conv2d: strided padded convolution verifies bit-exact in bf16", "[conv2d]") {
+    const auto s = run_ok("conv2d", {"workload.n=2", "workload.c=5", "workload.h=13", "workload.w=11", "workload.k=24",
+                                     "workload.r=3", "workload.s=5", "workload.stride=2", "workload.padding=2"});
+    REQUIRE(s["workload"]["verified"] == true);
+    REQUIRE(s["summary"]["output"] == "2x24x8x6");  // P = (13+4-3)/2+1, Q = (11+4-5)/2+1
+    REQUIRE(s["summary"]["flops"].get<double>() == 2.0 * 2 * 24 * 5 * 3 * 5 * 8 * 6);
+}
+
+void small_conv(const char* dt) {
+    const auto s = run_ok("conv2d", {std::string("workload.dtype=") + dt, "workload.c=7", "workload.h=9",
+                                     "workload.w=9", "workload.k=10"});
+    REQUIRE(s["workload"]["verified"] == true);
+}
+TEST_CASE("conv2d: an int8 convolution verifies bit-exact", "[conv2d]") { small_conv("int8"); }
+TEST_CASE("conv2d: an fp8 e4m3 convolution verifies bit-exact", "[conv2d]") { small_conv("fp8_e4m3"); }
+
+TEST_CASE("conv2d: timing mode gives the functional cycles", "[conv2d]") {
+    timing_matches("conv2d", {"workload.c=8", "workload.h=12", "workload.w=12", "workload.k=40"});
+}
+
+TEST_CASE("conv2d: padding as large as the filter is a config error naming the key", "[conv2d]") {
+    const run_result r = run_wl("conv2d", {"workload.padding=3"});
+    REQUIRE(r.exit_code != 0);
+    REQUIRE_THAT(r.error, Catch::Contains("workload.padding"));
+}
+
+// Its own test case: the schema throws before any simulation (an exception after a SystemC
+// run in the same process confuses ASan's stack tracking).
+TEST_CASE("conv2d: a zero dimension is a config error naming the key", "[conv2d]") {
+    REQUIRE_THROWS_WITH(run_wl("conv2d", {"workload.c=0"}), Catch::Contains("workload.c"));
+}
+
+TEST_CASE("attention: several heads and batches verify bit-exact and time identically", "[attention]") {
+    timing_matches("attention", {"workload.batch=2", "workload.heads=3", "workload.seq=40", "workload.head_dim=24"});
+}
+
+TEST_CASE("attention: fp16 on the single-ring edge preset verifies", "[attention]") {
+    const auto s = run_ok("attention", {"workload.dtype=fp16", "workload.seq=33", "workload.head_dim=16"},
+                          "functional", "edge");
+    REQUIRE(s["workload"]["verified"] == true);
+    REQUIRE(s["summary"]["gemm_packets"].get<uint64_t>() >= 4);
+    REQUIRE(s["summary"]["vec_packets"].get<uint64_t>() == 2 * 2);  // scale + softmax per head, one row block
+}
+
+TEST_CASE("transformer-layer: a small layer verifies bit-exact and times identically", "[transformer]") {
+    timing_matches("transformer-layer",
+                   {"workload.hidden=128", "workload.heads=2", "workload.seq=64", "workload.mlp=256"});
+}
+
+TEST_CASE("transformer-layer: the summary breaks the device time down by phase", "[transformer]") {
+    const auto s = run_ok("transformer-layer",
+                          {"workload.hidden=64", "workload.heads=4", "workload.seq=16", "workload.mlp=96",
+                           "workload.batch=2"});
+    REQUIRE(s["workload"]["verified"] == true);
+    const auto& sum = s["summary"];
+    double total = 0;
+    for (const auto& [k, v] : sum["phase_ns"].items()) total += v.get<double>();
+    REQUIRE(sum["phase_ns"].size() == 12);
+    REQUIRE(total == Approx(sum["device_ns"].get<double>()));
+    REQUIRE(sum["span_ns"].get<double>() >= sum["device_ns"].get<double>());
+    // 2*T*H*3H + 4*B*heads*seq^2*d + 2*T*H*H + 4*T*H*M with T = 32
+    REQUIRE(sum["flops"].get<double>() == 2.0 * 32 * 64 * 192 + 4.0 * 2 * 4 * 16 * 16 * 16 + 2.0 * 32 * 64 * 64 +
+                                              4.0 * 32 * 64 * 96);
+}
+
+TEST_CASE("transformer-layer: heads not dividing hidden is a config error", "[transformer]") {
+    const run_result r = run_wl("transformer-layer", {"workload.hidden=100", "workload.heads=3", "workload.seq=8"});
+    REQUIRE(r.exit_code != 0);
+    REQUIRE_THAT(r.error, Catch::Contains("workload.heads"));
+}
