@@ -87,7 +87,7 @@ typedef struct aax_pkt_hdr {
 
 enum aax_opcode {
     AAX_OP_NOP        = 0x00,
-    AAX_OP_WREG       = 0x01, /* reserved: privileged register write */
+    AAX_OP_WREG       = 0x01, /* privileged register write */
     AAX_OP_DMA        = 0x02,
     AAX_OP_GEMM       = 0x03, /* matrix engine of a compute cluster */
     AAX_OP_VEC        = 0x04, /* vector engine of a compute cluster */
@@ -95,9 +95,9 @@ enum aax_opcode {
     AAX_OP_SEM_WAIT   = 0x06,
     AAX_OP_FENCE      = 0x07,
     AAX_OP_MSG        = 0x08,
-    AAX_OP_JUMP       = 0x09, /* reserved */
-    AAX_OP_CALL       = 0x0A, /* reserved */
-    AAX_OP_RET        = 0x0B, /* reserved */
+    AAX_OP_JUMP       = 0x09, /* continue in another command buffer */
+    AAX_OP_CALL       = 0x0A, /* run another command buffer, then come back */
+    AAX_OP_RET        = 0x0B, /* return from CALL (top level: end of the job) */
     AAX_OP_COLL       = 0x0C, /* scale-out transfer by the collective engine */
     AAX_OP_COUNT      = 0x0D
 };
@@ -289,7 +289,37 @@ typedef struct aax_pkt_coll {
 #define AAX_COLL_F_SIGNAL       (1u << 16)
 #define AAX_COLL_PARAM(op, dt, red) ((uint32_t)(op) | ((uint32_t)(dt) << 8) | ((uint32_t)(red) << 12))
 
+/* JUMP / CALL: the command buffer at addr (device bus address, 8-byte aligned) of size
+ * bytes (multiple of 8, 8 .. AAX_MAX_CMDBUF_SIZE). JUMP continues there and never comes
+ * back; CALL runs it and then continues after the CALL packet, nesting up to
+ * AAX_MAX_CALL_DEPTH calls. RET returns from a CALL; at the top level it ends the job (the
+ * rest of the buffer is skipped). Reaching the end of a called buffer returns too. A job
+ * may transfer control at most AAX_MAX_CONTROL_TRANSFERS times (a JUMP loop is an error,
+ * not a hang). Errors inside a called buffer report their offset in that buffer. */
+typedef struct aax_pkt_jump {
+    aax_pkt_hdr hdr;
+    uint64_t addr;
+    uint32_t size;
+    uint32_t reserved;
+} aax_pkt_jump;
+typedef aax_pkt_jump aax_pkt_call;
+#define AAX_MAX_CALL_DEPTH          4u
+#define AAX_MAX_CONTROL_TRANSFERS   (1u << 16)
+
+/* WREG: 32-bit write of value to the BAR0 register at offset (4-byte aligned, below
+ * 0x10000, not the firmware window). Only on a privileged ring (RING_CTRL.PRIV, set by the
+ * kernel driver); elsewhere AAX_ERR_PRIV. */
+typedef struct aax_pkt_wreg {
+    aax_pkt_hdr hdr;
+    uint32_t offset;
+    uint32_t value;
+} aax_pkt_wreg;
+
 #define AAX_PKT_NOP_QW          1u
+#define AAX_PKT_JUMP_QW         3u
+#define AAX_PKT_CALL_QW         3u
+#define AAX_PKT_RET_QW          1u
+#define AAX_PKT_WREG_QW         2u
 #define AAX_PKT_DMA_QW          7u
 #define AAX_PKT_SEM_SIGNAL_QW   2u
 #define AAX_PKT_SEM_WAIT_QW     2u
@@ -314,6 +344,8 @@ AAX_STATIC_ASSERT(sizeof(aax_pkt_sem_signal) == AAX_PKT_SEM_SIGNAL_QW * 8, "SEM_
 AAX_STATIC_ASSERT(sizeof(aax_pkt_sem_wait) == AAX_PKT_SEM_WAIT_QW * 8, "SEM_WAIT packet size");
 AAX_STATIC_ASSERT(sizeof(aax_pkt_fence) == AAX_PKT_FENCE_QW * 8, "FENCE packet size");
 AAX_STATIC_ASSERT(sizeof(aax_pkt_msg) == AAX_PKT_MSG_QW * 8, "MSG packet size");
+AAX_STATIC_ASSERT(sizeof(aax_pkt_jump) == AAX_PKT_JUMP_QW * 8, "JUMP/CALL packet size");
+AAX_STATIC_ASSERT(sizeof(aax_pkt_wreg) == AAX_PKT_WREG_QW * 8, "WREG packet size");
 AAX_STATIC_ASSERT(sizeof(aax_pkt_gemm) == AAX_PKT_GEMM_QW * 8, "GEMM packet size");
 AAX_STATIC_ASSERT(sizeof(aax_pkt_vec) == AAX_PKT_VEC_QW * 8, "VEC packet size");
 AAX_STATIC_ASSERT(sizeof(aax_pkt_coll) == AAX_PKT_COLL_QW * 8, "COLL packet size");

@@ -77,7 +77,7 @@
 #define AAX_RING_BASE_HI        0x04u
 #define AAX_RING_SIZE_LOG2      0x08u /* RW log2(number of 64-byte entries), 1..16 */
 #define AAX_RING_ASID           0x0Cu /* RW address space id; v0 supports only 0 */
-#define AAX_RING_CTRL           0x10u /* RW bit0 EN, bit1 RESET (self-clearing), [15:8] completion queue */
+#define AAX_RING_CTRL           0x10u /* RW bit0 EN, bit1 RESET (self-clearing), bit2 PRIV, [15:8] completion queue */
 #define AAX_RING_HEAD           0x14u /* RO device consumer index (entries, wraps at 2^SIZE_LOG2) */
 #define AAX_RING_TAIL           0x18u /* RO last doorbell value */
 #define AAX_RING_STATUS         0x1Cu /* RO bit0 IDLE, bit1 ERROR (stopped), [15:8] last error code */
@@ -85,6 +85,7 @@
 
 #define AAX_RING_CTRL_EN        (1u << 0)
 #define AAX_RING_CTRL_RESET     (1u << 1)
+#define AAX_RING_CTRL_PRIV      (1u << 2) /* privileged ring: WREG allowed (kernel driver's choice) */
 #define AAX_RING_CTRL_CQ_SHIFT  8u
 #define AAX_RING_CTRL_CQ_MASK   0xFF00u
 #define AAX_RING_STATUS_IDLE    (1u << 0)

@@ -47,6 +47,7 @@ sram::params sram_params_of(const config& c) {
 queue_manager::params qman_params(const config& c) {
     auto p = queue_manager::from_config(c, "qman");
     p.firmware = c.get_bool("cpu.enabled");  // a control core schedules the rings
+    p.regs_base = c.get_uint("addr.regs_base");
     return p;
 }
 } // namespace

@@ -80,6 +80,19 @@ public:
         return raw(p);
     }
 
+    // Control flow: JUMP/CALL to the command buffer at addr (size bytes), RET.
+    cmdbuf_builder& jump(uint64_t addr, uint32_t size) { return transfer(AAX_OP_JUMP, addr, size); }
+    cmdbuf_builder& call(uint64_t addr, uint32_t size) { return transfer(AAX_OP_CALL, addr, size); }
+    cmdbuf_builder& ret() { return raw(hdr(AAX_OP_RET, AAX_PKT_RET_QW)); }
+    // Privileged register write (rings with RING_CTRL.PRIV).
+    cmdbuf_builder& wreg(uint32_t offset, uint32_t value) {
+        aax_pkt_wreg p{};
+        p.hdr = hdr(AAX_OP_WREG, AAX_PKT_WREG_QW);
+        p.offset = offset;
+        p.value = value;
+        return raw(p);
+    }
+
     // GEMM/VEC: the caller fills the packet body; the header is set here.
     cmdbuf_builder& gemm(aax_pkt_gemm p, uint32_t param = 0) {
         p.hdr = hdr(AAX_OP_GEMM, AAX_PKT_GEMM_QW, param);
@@ -103,6 +116,14 @@ public:
     }
 
 private:
+    cmdbuf_builder& transfer(uint8_t op, uint64_t addr, uint32_t size) {
+        aax_pkt_jump p{};
+        p.hdr = hdr(op, AAX_PKT_JUMP_QW);
+        p.addr = addr;
+        p.size = size;
+        return raw(p);
+    }
+
     std::vector<uint8_t> bytes_;
 };
 

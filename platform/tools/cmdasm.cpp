@@ -166,6 +166,21 @@ const std::vector<packet_def>& table() {
          AAX_PKT_MSG_QW,
          {num("addr", 8, 8, true, true), num("value", 16, 4, false, true), num("reserved", 20, 4, true),
           irq_flag()}},
+        {"jump",
+         AAX_OP_JUMP,
+         AAX_PKT_JUMP_QW,
+         {num("addr", 8, 8, true, true), num("size", 16, 4, false, true), num("reserved", 20, 4, true), ignored_param(),
+          irq_flag()}},
+        {"call",
+         AAX_OP_CALL,
+         AAX_PKT_CALL_QW,
+         {num("addr", 8, 8, true, true), num("size", 16, 4, false, true), num("reserved", 20, 4, true), ignored_param(),
+          irq_flag()}},
+        {"ret", AAX_OP_RET, AAX_PKT_RET_QW, {ignored_param(), irq_flag()}},
+        {"wreg",
+         AAX_OP_WREG,
+         AAX_PKT_WREG_QW,
+         {num("offset", 8, 4, true, true), num("value", 12, 4, false, true), ignored_param(), irq_flag()}},
     };
     return t;
 }

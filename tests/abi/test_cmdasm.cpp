@@ -55,6 +55,10 @@ TEST_CASE("cmdasm mnemonics are the ABI opcode names", "[cmdasm]") {
         {"sem_wait", "sem_wait sem=0"},
         {"fence", "fence"},
         {"msg", "msg addr=0 value=0"},
+        {"jump", "jump addr=0x100 size=8"},
+        {"call", "call addr=0x100 size=8"},
+        {"ret", "ret"},
+        {"wreg", "wreg offset=0x4000 value=1"},
         {"coll", "coll op=reduce dtype=int32 red=max signal port=1 sem=3 sem_value=1 local=0x100 remote=0x200 bytes=64"},
     };
     CHECK(cmdasm::mnemonics().size() == minimal.size());
@@ -396,7 +400,7 @@ TEST_CASE("cmdasm errors name file line field and valid values", "[cmdasm]") {
         "vec op=softmax dtype=fp32 dtype_out=fp32 rows=1 cols=1 src0=0 dst=0 eps=tiny\n";
     const std::string e = errors_of(text);
     const std::vector<std::string> want = {
-        "t.s:3: unknown packet 'dmx'; valid: nop, dma, gemm, vec, sem_signal, sem_wait, fence, coll, msg, .raw, .byte",
+        "t.s:3: unknown packet 'dmx'; valid: nop, dma, gemm, vec, sem_signal, sem_wait, fence, coll, msg, jump, call, ret, wreg, .raw, .byte",
         "t.s:5: dma: unknown field 'wdth'; valid: src, dst, width, height, src_stride, dst_stride, pattern, fill, irq",
         "t.s:6: sem_wait: cond=gt is not valid; valid values: ge, eq, nz",
         "t.s:7: dma: width=0 is out of range [1, 18446744073709551615]",

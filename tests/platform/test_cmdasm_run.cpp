@@ -56,18 +56,18 @@ TEST_CASE("a raw packet the device rejects fails at the offset the disassembler 
     const std::vector<uint8_t> cmds = cmdasm::assemble(
         "nop size=3\n"
         "sem_signal sem=1 value=1\n"
-        ".raw 0x0000000000020009 0   # JUMP: reserved\n"
+        ".raw 0x000000000002000d 0   # opcode 0x0D: not in this ABI\n"
         "nop\n");
     cmdasm::disasm_options o;
     o.offsets = true;
     const std::string text = cmdasm::disassemble(cmds, o);
-    CHECK(text.find(".raw 0x0000000000020009 0x0000000000000000") != std::string::npos);
+    CHECK(text.find(".raw 0x000000000002000d 0x0000000000000000") != std::string::npos);
     CHECK(text.find("# +0x28") != std::string::npos);
     uapi::wait_args w;
     int st = -1;
     h.run([&](uapi::device& dev, workload_context&) { st = wait_job(dev, submit(dev, cmds), w); });
     REQUIRE(h.finished());
     CHECK(st != 0);
-    CHECK(w.status == AAX_ERR_UNSUPPORTED);
+    CHECK(w.status == AAX_ERR_BAD_OPCODE);
     CHECK(w.err_offset == 0x28);
 }

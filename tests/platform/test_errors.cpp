@@ -128,12 +128,12 @@ TEST_CASE("A DMA of zero bytes is BAD_PARAM", "[errors][dma]") {
     REQUIRE(o.next_rc == 0);
 }
 
-TEST_CASE("Reserved opcodes of later device versions are UNSUPPORTED", "[errors]") {
-    auto b = with_header_at_end({}, cmdbuf_builder::hdr(AAX_OP_JUMP, 4));
+TEST_CASE("An opcode beyond this ABI is BAD_OPCODE even with a well-formed length", "[errors]") {
+    auto b = with_header_at_end({}, cmdbuf_builder::hdr(AAX_OP_COUNT, 4));
     b.resize(32, 0);  // a well-formed length: the opcode itself is what is refused
     const auto o = run_bad_then_good(b);
-    REQUIRE(o.status == AAX_ERR_UNSUPPORTED);
-    REQUIRE(o.rec.opcode == AAX_OP_JUMP);
+    REQUIRE(o.status == AAX_ERR_BAD_OPCODE);
+    REQUIRE(o.rec.opcode == AAX_OP_COUNT);
     REQUIRE(o.next_rc == 0);
 }
 

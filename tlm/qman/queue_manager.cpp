@@ -8,6 +8,7 @@
 #include "abi/aax_boot.h"
 #include "abi/aax_regs.h"
 #include "tlm/core/log.h"
+#include "tlm/core/register_firewall.h"
 #include "tlm/core/timeline.h"
 #include "tlm/core/trace.h"
 
@@ -21,6 +22,10 @@ constexpr uint32_t expected_qw(uint8_t op) {
     case AAX_OP_SEM_WAIT: return AAX_PKT_SEM_WAIT_QW;
     case AAX_OP_FENCE: return AAX_PKT_FENCE_QW;
     case AAX_OP_MSG: return AAX_PKT_MSG_QW;
+    case AAX_OP_JUMP: return AAX_PKT_JUMP_QW;
+    case AAX_OP_CALL: return AAX_PKT_CALL_QW;
+    case AAX_OP_RET: return AAX_PKT_RET_QW;
+    case AAX_OP_WREG: return AAX_PKT_WREG_QW;
     case AAX_OP_GEMM: return AAX_PKT_GEMM_QW;
     case AAX_OP_VEC: return AAX_PKT_VEC_QW;
     case AAX_OP_COLL: return AAX_PKT_COLL_QW;
@@ -490,6 +495,31 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
         if (f.status) f.addr = p.addr;
         break;
     }
+    case AAX_OP_WREG: {
+        aax_pkt_wreg p;
+        std::memcpy(&p, pkt, sizeof(p));
+        if (!(ring_reg(r, AAX_RING_CTRL) & AAX_RING_CTRL_PRIV) ||
+            (p.offset >= AAX_FW_WINDOW_BASE && p.offset < AAX_FW_WINDOW_BASE + AAX_FW_WINDOW_SIZE)) {
+            f.status = AAX_ERR_PRIV;
+            break;
+        }
+        if (h.param != 0 || p.offset % 4 || p.offset >= AAX_BAR0_SIZE) {
+            f.status = AAX_ERR_BAD_PARAM;
+            break;
+        }
+        // The kernel made this ring privileged: the write goes past the register firewall.
+        tlm::tlm_generic_payload t;
+        uint32_t v = p.value;
+        init_payload(t, tlm::TLM_WRITE_COMMAND, p_.regs_base + p.offset, &v, 4);
+        privileged_ext mark;
+        extension_guard<privileged_ext> g(t, &mark);
+        bus_socket->b_transport(t, delay);
+        if (t.get_response_status() != tlm::TLM_OK_RESPONSE) {
+            f.status = AAX_ERR_BAD_ADDRESS;
+            f.addr = p.offset;
+        }
+        break;
+    }
     case AAX_OP_MSG: {
         aax_pkt_msg p;
         std::memcpy(&p, pkt, sizeof(p));
@@ -542,26 +572,82 @@ queue_manager::failure queue_manager::run_job(unsigned r, const aax_job_desc& d,
 queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint32_t size, uint64_t deadline,
                                                  bool check_deadline, const bool& stop, std::vector<uint8_t>& buf,
                                                  sc_core::sc_time& delay) {
+    // The buffer being executed, and where CALLs return to (JUMP/CALL/RET).
+    struct frame {
+        uint64_t addr;
+        uint32_t size, off;
+    };
+    std::vector<frame> calls;
+    uint32_t transfers = 0;
     failure f;
-    f.opcode = job_level;
-    buf.resize(size);
-    f.status = bus(tlm::TLM_READ_COMMAND, addr, buf.data(), size, delay);
-    if (f.status) {
-        f.addr = addr;
-        return f;
-    }
-    for (uint32_t off = 0; off < size;) {
+    const auto enter = [&](uint64_t a, uint32_t n, uint8_t opcode) {  // fetch a buffer
+        f = failure{};
+        f.opcode = opcode;
+        if (n == 0 || n % 8 || n > AAX_MAX_CMDBUF_SIZE || a % 8) {
+            f.status = opcode == job_level ? AAX_ERR_BAD_JOB : AAX_ERR_BAD_PARAM;
+            return false;
+        }
+        buf.resize(n);
+        f.status = bus(tlm::TLM_READ_COMMAND, a, buf.data(), n, delay);
+        if (f.status) f.addr = a;
+        return f.status == AAX_OK;
+    };
+    uint64_t cur = addr;
+    uint32_t cur_size = size;
+    if (!enter(cur, cur_size, job_level)) return f;
+    for (uint32_t off = 0;;) {
+        if (off >= cur_size) {  // end of a buffer: return from a CALL, or the job is done
+            if (calls.empty()) break;
+            const frame back = calls.back();
+            calls.pop_back();
+            cur = back.addr;
+            cur_size = back.size;
+            off = back.off;
+            if (!enter(cur, cur_size, AAX_OP_RET)) return f;
+            continue;
+        }
         aax_pkt_hdr h;
         std::memcpy(&h, buf.data() + off, sizeof(h));
         const uint64_t len = static_cast<uint64_t>(h.size_qw) * 8;
-        if (h.size_qw == 0 || len > size - off) {
+        const bool control = h.opcode == AAX_OP_JUMP || h.opcode == AAX_OP_CALL || h.opcode == AAX_OP_RET;
+        if (h.size_qw == 0 || len > cur_size - off) {
+            f = failure{};
             f.status = AAX_ERR_BAD_LENGTH;
+        } else if (control) {
+            f = failure{};
+            if (h.size_qw != expected_qw(h.opcode)) f.status = AAX_ERR_BAD_LENGTH;
+            else if (h.flags || h.param) f.status = AAX_ERR_BAD_PARAM;
+            else if (++transfers > AAX_MAX_CONTROL_TRANSFERS) f.status = AAX_ERR_BAD_PARAM;  // a loop
+            else if (h.opcode == AAX_OP_CALL && calls.size() >= AAX_MAX_CALL_DEPTH) f.status = AAX_ERR_BAD_PARAM;
+            delay += sc_core::sc_time(p_.decode_ns, sc_core::SC_NS);
+            ++packets_;
+            ++*per_opcode_[h.opcode];
         } else {
             f = run_packet(r, buf.data() + off, static_cast<uint32_t>(len), deadline, delay);
         }
         f.offset = off;
         f.opcode = h.opcode;
         if (f.status) return f;
+        if (control) {
+            if (h.opcode == AAX_OP_RET) {
+                off = cur_size;  // as if the buffer ended here
+                continue;
+            }
+            aax_pkt_jump j;
+            std::memcpy(&j, buf.data() + off, sizeof(j));
+            if (h.opcode == AAX_OP_CALL) calls.push_back({cur, cur_size, off + static_cast<uint32_t>(len)});
+            const uint32_t at = off;
+            if (!enter(j.addr, j.size, h.opcode)) {
+                f.offset = at;
+                if (!f.addr && f.status == AAX_ERR_BAD_PARAM) f.addr = j.addr;
+                return f;
+            }
+            cur = j.addr;
+            cur_size = j.size;
+            off = 0;
+        } else {
+            off += static_cast<uint32_t>(len);
+        }
         // Packet boundary: let simulated time catch up so other rings and the host
         // interleave at packet granularity, and honour resets and deadlines.
         sc_core::wait(delay);
@@ -574,9 +660,8 @@ queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint
             f.status = AAX_ERR_TIMEOUT;
             return f;
         }
-        off += static_cast<uint32_t>(len);
     }
-    return f;
+    return failure{};
 }
 
 void queue_manager::record_error(unsigned r, uint32_t job_id, const failure& f) {

@@ -66,6 +66,7 @@ public:
         double decode_ns = 4;     // per packet
         double job_ns = 50;       // per job: descriptor checks, scheduling (hardware scheduler)
         bool firmware = false;    // the control-core firmware schedules (engine queues)
+        uint64_t regs_base = 0;   // chip bus address of BAR0 register space (WREG)
     };
     static void declare(param_schema& s, const std::string& prefix);
     static params from_config(const config& c, const std::string& prefix);
