@@ -27,9 +27,35 @@ std::pair<uint64_t, uint64_t> segment(uint64_t bytes, uint32_t n, uint32_t k, ui
     return {lo * elem, (k + 1 == n ? bytes : hi * elem)};
 }
 
+// The ring's order of chips (rank -> chip): chip order where each chip links directly to
+// the next, else a Hamiltonian cycle of the torus (no wrap-around needed): with an even
+// number of rows, row 0 left to right from x = 1, the rows snaking over x >= 1, then back
+// up column 0 (an even number of columns: the same with x and y swapped). Chip order is
+// returned when no such cycle is found (the caller reports the missing link).
+std::vector<uint32_t> ring_order(const topology& t) {
+    std::vector<uint32_t> id(t.chips);
+    for (uint32_t i = 0; i < t.chips; ++i) id[i] = i;
+    if (t.kind != "torus2d" || t.torus_x < 2 || t.torus_y < 2) return id;
+    const bool rows_even = t.torus_y % 2 == 0;
+    if (!rows_even && t.torus_x % 2) return id;  // odd x odd: left to chip order
+    const uint32_t X = rows_even ? t.torus_x : t.torus_y, Y = rows_even ? t.torus_y : t.torus_x;
+    const auto chip = [&](uint32_t a, uint32_t b) { return rows_even ? b * t.torus_x + a : a * t.torus_x + b; };
+    std::vector<uint32_t> ord{chip(0, 0)};
+    for (uint32_t b = 0; b < Y; ++b)
+        for (uint32_t k = 1; k < X; ++k) ord.push_back(chip(b % 2 ? X - k : k, b));
+    for (uint32_t b = Y; b-- > 1;) ord.push_back(chip(0, b));
+    for (uint32_t i = 0; i < ord.size(); ++i)
+        if (t.port_to(ord[i], ord[(i + 1) % ord.size()]) < 0) return id;
+    return ord;
+}
+
 class builder {
 public:
-    builder(const coll_request& r, const topology& t) : r_(r), t_(t), s_() { s_.per_chip.resize(t.chips); }
+    builder(const coll_request& r, const topology& t) : r_(r), t_(t), s_(), ord_(ring_order(t)) {
+        s_.per_chip.resize(t.chips);
+        pos_.resize(t.chips);
+        for (uint32_t k = 0; k < ord_.size(); ++k) pos_[ord_[k]] = k;
+    }
 
     int port(uint32_t from, uint32_t to, const char* why) const {
         const int p = t_.port_to(from, to);
@@ -89,34 +115,36 @@ public:
     }
 
     // Ring reduce-scatter: chip i ends with segment i reduced (semaphore `sem`).
+    // Ranks walk the ring order; segment k of the ring is chip ord_[k]'s own segment, so
+    // every chip ends with (or starts with) the segment of its own index.
     void ring_reduce_scatter(uint16_t sem) {
         const uint32_t n = t_.chips;
         for (uint32_t i = 0; i < n; ++i) {
-            const uint32_t next = (i + 1) % n;
+            const uint32_t me = ord_[i], next = ord_[(i + 1) % n];
             for (uint32_t s = 0; s + 1 < n; ++s) {
-                const uint32_t seg = (i + 2 * n - 1 - s) % n;
+                const uint32_t seg = ord_[(i + 2 * n - 1 - s) % n];
                 for (auto [lo, hi] : pieces(segment(r_.bytes, n, seg, 4), 4)) {
-                    if (s > 0) wait(i, sem);
-                    send(i, next, AAX_COLL_REDUCE, r_.buf + lo, r_.buf + lo, hi - lo, sem, "ring reduce_scatter");
+                    if (s > 0) wait(me, sem);
+                    send(me, next, AAX_COLL_REDUCE, r_.buf + lo, r_.buf + lo, hi - lo, sem, "ring reduce_scatter");
                 }
             }
-            for (size_t k = 0; n > 1 && k < pieces(segment(r_.bytes, n, i, 4), 4).size(); ++k) wait(i, sem);
+            for (size_t k = 0; n > 1 && k < pieces(segment(r_.bytes, n, me, 4), 4).size(); ++k) wait(me, sem);
         }
     }
     // Ring all-gather: chip i starts with segment i (semaphore `sem`).
     void ring_all_gather(uint16_t sem, uint32_t elem) {
         const uint32_t n = t_.chips;
         for (uint32_t i = 0; i < n; ++i) {
-            const uint32_t next = (i + 1) % n;
+            const uint32_t me = ord_[i], next = ord_[(i + 1) % n];
             for (uint32_t s = 0; s + 1 < n; ++s) {
-                const uint32_t seg = (i + n - s) % n;
+                const uint32_t seg = ord_[(i + n - s) % n];
                 for (auto [lo, hi] : pieces(segment(r_.bytes, n, seg, elem), elem)) {
-                    if (s > 0) wait(i, sem);
-                    send(i, next, AAX_COLL_RDMA_WRITE, r_.buf + lo, r_.buf + lo, hi - lo, sem, "ring all_gather");
+                    if (s > 0) wait(me, sem);
+                    send(me, next, AAX_COLL_RDMA_WRITE, r_.buf + lo, r_.buf + lo, hi - lo, sem, "ring all_gather");
                 }
             }
-            const uint32_t last = (i + 1) % n;
-            for (size_t k = 0; n > 1 && k < pieces(segment(r_.bytes, n, last, elem), elem).size(); ++k) wait(i, sem);
+            const uint32_t last = ord_[(i + 1) % n];
+            for (size_t k = 0; n > 1 && k < pieces(segment(r_.bytes, n, last, elem), elem).size(); ++k) wait(me, sem);
         }
     }
     // Recursive halving (reduce-scatter, steps sem..sem+lg-1) and doubling (all-gather,
@@ -163,7 +191,7 @@ public:
     void broadcast() {
         const uint32_t n = t_.chips;
         for (uint32_t p = 0; p < n; ++p) {
-            const uint32_t i = (r_.root + p) % n, next = (i + 1) % n;
+            const uint32_t i = ord_[(pos_[r_.root] + p) % n], next = ord_[(pos_[r_.root] + p + 1) % n];
             for (auto [lo, hi] : pieces({0, r_.bytes}, 1)) {
                 if (p > 0) wait(i, 0);
                 if (p + 1 < n) send(i, next, AAX_COLL_RDMA_WRITE, r_.buf + lo, r_.buf + lo, hi - lo, 0, "broadcast");
@@ -192,6 +220,7 @@ private:
     const coll_request& r_;
     const topology& t_;
     schedule s_;
+    std::vector<uint32_t> ord_, pos_;  // ring order: rank -> chip, chip -> rank
 };
 } // namespace
 
