@@ -45,7 +45,7 @@ def die(msg, code=EXIT_USAGE):
 
 SUITE_KEYS = {"suite", "description", "defaults", "calibration", "cases"}
 CASE_KEYS = {"name", "description", "config", "workload", "mode", "overrides", "seed", "tolerance",
-             "timeout_s", "trace"}
+             "timeout_s", "trace", "elf"}
 REQUIRED_CASE_KEYS = ("name", "config")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # The fixed calibration run: the simulator's speed on it is the unit of every case's speed.
@@ -113,6 +113,15 @@ def normalize_case(raw, where, suite_dir, defaults, calibration=False):
     c["overrides"] = parse_overrides(defaults.get("overrides"), where + " (defaults)") + \
         parse_overrides(raw.get("overrides"), where)
     c["tolerance"] = parse_tolerance(merged.get("tolerance", 0), where)
+    # workload 'iss': `accelvp iss --elf ELF` (a bare-metal program on the ISS, e.g. the MIPS
+    # benchmark); ELF is relative to the build directory of the accelvp binary.
+    if c["workload"] == "iss":
+        if not isinstance(merged.get("elf"), str) or not merged["elf"]:
+            raise UsageError(f"{where}: workload 'iss' needs 'elf' (a path relative to the build directory, "
+                             f"e.g. benchmarks/iss/mips.elf)")
+        c["elf"] = merged["elf"]
+    elif "elf" in merged:
+        raise UsageError(f"{where}: 'elf' is only for workload 'iss'")
     if calibration:
         r = merged.get("repeat", 3)
         if isinstance(r, bool) or not isinstance(r, int) or r < 1:

@@ -126,6 +126,21 @@ def bad_values_name_case_and_key():
                 "case 'a'", "'workload.bytes' must be a scalar")
     suite_error("cases:\n  - name: a\n" + CASE + "  - name: a\n" + CASE, "duplicate case name 'a'")
     suite_error("cases:\n  - name: a b\n" + CASE, "name 'a b'")
+    suite_error("cases:\n  - name: a\n    config: edge\n    workload: iss\n", "case 'a'", "workload 'iss' needs 'elf'")
+    suite_error("cases:\n  - name: a\n" + CASE + "    elf: x.elf\n", "case 'a'", "'elf' is only for workload 'iss'")
+
+
+@test
+def iss_cases_run_the_elf_from_the_build_directory():
+    from accelvp_tools import runner
+    c = {"workload": "iss", "elf": "benchmarks/iss/mips.elf", "overrides": ["cpu.quantum_ns=100"]}
+    cmd = runner.case_command("/b/bin/accelvp", c, "S")
+    check(cmd == ["/b/bin/accelvp", "iss", "--quiet", "--stats", "S", "--elf", "/b/benchmarks/iss/mips.elf",
+                  "-p", "cpu.quantum_ns=100"], str(cmd))
+    # The simulator's speed in an ISS summary is not part of what must repeat.
+    a = {"summary": {"cycles": 5, "mips": 100.0, "sim_wall_s": 1.0}, "wall_s": 1.0}
+    b = {"summary": {"cycles": 5, "mips": 120.0, "sim_wall_s": 0.8}, "wall_s": 0.9}
+    check(runner.deterministic_part(a) == runner.deterministic_part(b), "mips counted as deterministic")
 
 
 @test
