@@ -4,11 +4,17 @@
 
 namespace accelvp {
 
-memory::params compute_cluster::sram_params(const compute_params& p) {
-    memory::params m;
+// compute.sram_bytes_per_cycle spread over 16-byte banks (one bank of that width when it
+// is not a multiple of 16), two ports, two cycles of latency, on the cluster clock.
+accelvp::sram_params compute_cluster::sram_params(const compute_params& p) {
+    accelvp::sram_params m;
     m.size = p.sram_bytes;
-    m.bandwidth_gbps = static_cast<double>(p.sram_bytes_per_cycle) * p.freq_mhz * 1e-3;
-    m.latency_ns = 2000.0 / p.freq_mhz;  // two cluster cycles
+    const uint32_t w = p.sram_bytes_per_cycle % 16 == 0 ? 16 : p.sram_bytes_per_cycle;
+    m.bank_width = w;
+    m.banks = p.sram_bytes_per_cycle / w;
+    m.ports = 2;
+    m.freq_mhz = p.freq_mhz;
+    m.latency_cycles = 2;
     m.dmi = true;
     return m;
 }

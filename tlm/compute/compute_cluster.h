@@ -26,7 +26,7 @@ public:
     compute_cluster(sc_core::sc_module_name name, const compute_params& p);
 
     // SRAM timing on the chip bus: sram_bytes_per_cycle at the cluster clock.
-    static memory::params sram_params(const compute_params& p);
+    static accelvp::sram_params sram_params(const compute_params& p);
 
     cluster_sram sram;
     matrix_engine mxu;

@@ -1,17 +1,17 @@
-// Functional access of the compute engines to their cluster's SRAM. The cluster SRAM is
-// for now the generic tlm/mem `memory` model; the banked SRAM model replaces it by
-// changing `cluster_sram` below (it exposes the same sparse_store).
+// Functional access of the compute engines to their cluster's SRAM. The cluster SRAM is the
+// banked scratchpad of tlm/mem/sram.h: the DMA's bus traffic into it pays bank and port
+// time; the engines' own operand traffic is inside their analytic cycles.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
-#include "tlm/mem/memory.h"
+#include "tlm/mem/sram.h"
 #include "tlm/mem/sparse_store.h"
 
 namespace accelvp {
 
-using cluster_sram = memory;
+using cluster_sram = sram;
 
 // Strided matrix reads/writes of rows x row_bytes at `addr` with `stride` bytes between
 // row starts. Callers have checked the ranges against the SRAM size.
