@@ -3,23 +3,17 @@
 determinism and fidelity modes. Usage: test_cli.py path/to/accelvp"""
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from testkit import check, finish, test  # noqa: E402
+from testkit import check, finish, runner, test  # noqa: E402
 
 ACCELVP = sys.argv[1]
 TMP = tempfile.mkdtemp(prefix="accelvp-cli-")
 
 
-def run(*args, expect=0):
-    p = subprocess.run([ACCELVP, *args], capture_output=True, text=True, timeout=300)
-    if p.returncode != expect:
-        raise AssertionError(f"accelvp {' '.join(args)}: exit {p.returncode}, expected {expect}\n"
-                             f"stdout: {p.stdout[-2000:]}\nstderr: {p.stderr[-2000:]}")
-    return p
+run = runner(ACCELVP, timeout=300)
 
 
 
