@@ -22,6 +22,11 @@
 
 #define AAX_FW_WINDOW_BASE      0xA000u
 #define AAX_FW_WINDOW_SIZE      0x1000u
+/* Is BAR0 offset `off` inside the firmware window? */
+static inline int aax_in_fw_window(uint64_t off)
+{
+    return off >= AAX_FW_WINDOW_BASE && off < AAX_FW_WINDOW_BASE + AAX_FW_WINDOW_SIZE;
+}
 
 /* ---- firmware interrupt controller: drives the core's machine external interrupt --
  * MEIP = (PENDING & ENABLE) != 0. Sources set their bit; the firmware clears it

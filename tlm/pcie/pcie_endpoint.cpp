@@ -146,7 +146,7 @@ void pcie_endpoint::bar0_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_ti
     sc_core::wait(offset_to(arrive));
     sc_core::sc_time d = sc_core::SC_ZERO_TIME;
     const uint64_t orig = t.get_address();
-    if (orig >= AAX_FW_WINDOW_BASE && orig < AAX_FW_WINDOW_BASE + AAX_FW_WINDOW_SIZE) {
+    if (aax_in_fw_window(orig)) {
         // The firmware scheduling window belongs to the control core: the endpoint does not
         // forward host TLPs there (reads return 0, writes are dropped).
         if (t.is_read()) std::memset(t.get_data_ptr(), 0, len);
@@ -188,7 +188,7 @@ unsigned pcie_endpoint::forward_dbg(tlm_utils::simple_initiator_socket<pcie_endp
 
 unsigned pcie_endpoint::bar0_dbg(tlm::tlm_generic_payload& t) {
     const uint64_t a = t.get_address();
-    if (a >= AAX_BAR0_SIZE || (a >= AAX_FW_WINDOW_BASE && a < AAX_FW_WINDOW_BASE + AAX_FW_WINDOW_SIZE)) return 0;
+    if (a >= AAX_BAR0_SIZE || aax_in_fw_window(a)) return 0;
     privileged_ext mark;
     extension_guard<privileged_ext> g(t, &mark);
     return forward_dbg(to_chip, t, p_.regs_base + a);

@@ -349,14 +349,9 @@ void queue_manager::eq_thread(unsigned q) {
         if (ring >= rings_.size()) ring = q;
         const uint32_t size = eq_reg(q, AAX_FW_EQ_SIZE);
         rings_[ring]->asid = static_cast<uint16_t>(eq_reg(q, AAX_FW_EQ_ASID));  // the firmware checked it
-        failure f;
-        if (size == 0 || size % 8 || size > AAX_MAX_CMDBUF_SIZE || addr % 8) {
-            f.status = AAX_ERR_BAD_JOB;  // the firmware validates jobs; this catches its own bugs
-            f.opcode = job_level;
-        } else {
-            // The firmware's watchdog enforces the job timeout (ABORT); engines stop waiting at the deadline.
-            f = run_cmdbuf(ring, addr, size, deadline_ns * 1000, false, Q.abort, Q.cmdbuf, delay);
-        }
+        // The firmware's watchdog enforces the job timeout (ABORT); engines stop waiting at the
+        // deadline. A bad buffer geometry (a firmware bug) fails as BAD_JOB in run_cmdbuf.
+        const failure f = run_cmdbuf(ring, addr, size, deadline_ns * 1000, false, Q.abort, Q.cmdbuf, delay);
         sc_core::wait(delay);
         if (tracer::instance().enabled())  // the firmware tags the buffer with the job id
             tracer::instance().slice(rings_[ring]->track, fmt::format("job {}", eq_reg(q, AAX_FW_EQ_TAG)), ps(t0),
@@ -498,8 +493,7 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
     case AAX_OP_WREG: {
         aax_pkt_wreg p;
         std::memcpy(&p, pkt, sizeof(p));
-        if (!(ring_reg(r, AAX_RING_CTRL) & AAX_RING_CTRL_PRIV) ||
-            (p.offset >= AAX_FW_WINDOW_BASE && p.offset < AAX_FW_WINDOW_BASE + AAX_FW_WINDOW_SIZE)) {
+        if (!(ring_reg(r, AAX_RING_CTRL) & AAX_RING_CTRL_PRIV) || aax_in_fw_window(p.offset)) {
             f.status = AAX_ERR_PRIV;
             break;
         }
