@@ -62,8 +62,8 @@ gemm_plan plan_gemm(const compute_params& p, const gemm_problem& g, const std::v
     for (uint64_t i = 0; i < mt * nt; ++i) owned[i % plan.clusters].push_back(i);
 
     for (uint32_t c = 0; c < plan.clusters; ++c) {
-        cmdbuf_builder& dma = plan.streams[single ? 0 : 2 * c];
-        cmdbuf_builder& cmp = plan.streams[single ? 0 : 2 * c + 1];
+        cmdbuf_builder& dma = plan.streams[plan.dma_ring(c)];
+        cmdbuf_builder& cmp = plan.streams[plan.compute_ring(c)];
         const uint16_t s0 = static_cast<uint16_t>(sem_base + 8 * c);
         auto full = [&](uint64_t slot) { return static_cast<uint16_t>(s0 + slot); };
         auto empty = [&](uint64_t slot) { return static_cast<uint16_t>(s0 + 2 + slot); };

@@ -42,6 +42,13 @@ struct gemm_plan {
     gemm_tiling tile;
     uint32_t clusters = 0;                // clusters used
     std::vector<cmdbuf_builder> streams;  // one per ring, ring i = streams[i]
+    // Which ring runs cluster c's DMA stream and its compute stream (GEMM/VEC and the
+    // vector phases' own transfers). With one ring, ring 0 runs everything. DMA streams take
+    // rings 0..clusters-1 so that, as ring r's DMA packets run on engine r % dma.engines,
+    // with one DMA engine per cluster each cluster's transfers have an engine of their own
+    // (from both its rings).
+    uint32_t dma_ring(uint32_t c) const { return streams.size() < 2 ? 0 : c; }
+    uint32_t compute_ring(uint32_t c) const { return streams.size() < 2 ? 0 : clusters + c; }
     uint64_t hbm_bytes = 0;               // device-memory bytes read and written
     uint64_t gemm_packets = 0, dma_packets = 0;
     struct dma_op {

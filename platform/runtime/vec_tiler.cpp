@@ -45,7 +45,7 @@ gemm_plan plan_vec(const compute_params& p, const vec_program& v, const std::vec
 
     for (uint64_t blk = 0; blk < blocks; ++blk) {
         const uint32_t c = static_cast<uint32_t>(blk % plan.clusters);
-        cmdbuf_builder& s = plan.streams[single ? 0 : 2 * c + 1];
+        cmdbuf_builder& s = plan.streams[plan.compute_ring(c)];
         const uint64_t r0 = blk * rb, rows = std::min(rb, v.rows - r0);
         auto buf = [&](unsigned i) { return off.at(i) * rb; };  // SRAM offset of buffer i
         auto move = [&](const vec_program::xfer& x, bool in) {

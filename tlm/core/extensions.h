@@ -1,6 +1,7 @@
 // TLM extensions and interfaces through which our blocks meet.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -55,6 +56,43 @@ struct asid_ext : tlm::tlm_extension<asid_ext> {
     bool fault = false;
     tlm::tlm_extension_base* clone() const override { return new asid_ext(*this); }
     void copy_from(const tlm::tlm_extension_base& o) override { *this = static_cast<const asid_ext&>(o); }
+};
+
+// Split reads (the DRAM front end, docs/memory.md). An initiator that keeps several reads in
+// flight from one thread (a DMA engine) cannot block in b_transport until each read's data
+// returns: the memory would then schedule one read at a time and never see the reads queued
+// behind it. So it attaches this extension to a read; a target that supports it (the DRAM
+// model) queues the read, returns at once with a lower bound of its completion in the delay
+// and records a ticket. When the initiator's time reaches that bound it calls complete() on
+// each ticket and moves the read's time on by (latest done - bound_ps). Meanwhile other reads
+// have joined the same controller queues, so the schedulers see them together. Targets that
+// do not know the extension answer as usual (no ticket). A transaction split on its way (the
+// MMU cuts it at page boundaries) collects up to max_parts tickets; further parts complete at
+// once.
+class split_read_if {
+public:
+    virtual ~split_read_if() = default;
+    // The absolute time (ps) of the ticket's last data beat; runs the memory as far as needed.
+    virtual uint64_t complete_split_read(uint64_t ticket) = 0;
+};
+
+struct split_read_ext : tlm::tlm_extension<split_read_ext> {
+    static constexpr unsigned max_parts = 4;
+    split_read_if* target = nullptr;
+    uint64_t ticket[max_parts] = {};
+    unsigned parts = 0;
+    uint64_t bound_ps = 0;  // latest lower bound returned for the parts (absolute ps)
+    bool can_defer(const split_read_if* t) const { return parts < max_parts && (!target || target == t); }
+    void reset() { *this = split_read_ext(); }
+    // Complete every part; the absolute time of the last data beat (bound_ps if none).
+    uint64_t complete() {
+        uint64_t done = bound_ps;
+        for (unsigned i = 0; i < parts; ++i) done = std::max(done, target->complete_split_read(ticket[i]));
+        parts = 0;
+        return done;
+    }
+    tlm::tlm_extension_base* clone() const override { return new split_read_ext(*this); }
+    void copy_from(const tlm::tlm_extension_base& o) override { *this = static_cast<const split_read_ext&>(o); }
 };
 
 // What a queue manager asks the MMU before it runs a job in an address space.

@@ -21,6 +21,9 @@ void dma_engine::declare(param_schema& s, const std::string& prefix) {
            "let SystemC time catch up whenever the transfer runs this far ahead, so engines running at once "
            "interleave at this grain (0 = automatic: 64 ns with several engines, else every 16384 steps)",
            "ns");
+    s.boolean(prefix + ".split_reads", d.split_reads,
+              "queue reads at memories that can hold them (the DRAM model) and complete them later, so every read in "
+              "flight is visible to the memory's schedulers at once (false: each read is scheduled alone)");
 }
 
 dma_engine::params dma_engine::from_config(const config& c, const std::string& prefix) {
@@ -30,12 +33,14 @@ dma_engine::params dma_engine::from_config(const config& c, const std::string& p
     p.bandwidth_gbps = c.get_real(prefix + ".bandwidth_gbps");
     p.setup_ns = c.get_real(prefix + ".setup_ns");
     p.sync_ns = c.get_real(prefix + ".sync_ns");
+    p.split_reads = c.get_bool(prefix + ".split_reads");
     p.timing_only = c.get_string("sim.mode") == "timing";
     return p;
 }
 
 dma_engine::dma_engine(sc_core::sc_module_name name, const params& p)
     : sc_module(name), cmd_socket("cmd_socket"), bus_socket("bus_socket"), p_(p), datapath_(p.bandwidth_gbps * 1e9),
+      requests_(p.bandwidth_gbps * 1e9),
       buffers_(static_cast<size_t>(p.max_outstanding) * p.burst_bytes) {
     cmd_socket.register_b_transport(this, &dma_engine::cmd_b_transport);
     for (stat_base* s : std::initializer_list<stat_base*>{&commands_, &errors_, &bursts_, &bytes_, &busy_, &throughput_})
@@ -72,7 +77,7 @@ void dma_engine::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& 
 }
 
 uint8_t dma_engine::bus_access(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint32_t len,
-                               sc_core::sc_time& delay, uint64_t& error_addr) {
+                               sc_core::sc_time& delay, uint64_t& error_addr, split_read_ext* split) {
     tlm::tlm_generic_payload t;
     timing_only_ext timing;
     init_payload(t, cmd, addr, data, len);
@@ -80,6 +85,7 @@ uint8_t dma_engine::bus_access(tlm::tlm_command cmd, uint64_t addr, uint8_t* dat
     asid_ext as;
     as.asid = asid_;
     extension_guard<asid_ext> ga(t, asid_ ? &as : nullptr);
+    extension_guard<split_read_ext> gs(t, split);
     bus_socket->b_transport(t, delay);
     if (t.get_response_status() == tlm::TLM_OK_RESPONSE) return AAX_OK;
     error_addr = addr;
@@ -127,19 +133,32 @@ dma_engine::result dma_engine::execute(const aax_pkt_dma& p, sc_core::sc_time& d
     // each step is presented to its resource when it arrives there, in time order, so
     // the FCFS timelines of memories and links never see a later arrival before an
     // earlier one. A finished write frees its slot for the next burst.
-    enum class stage : uint8_t { read, datapath, write };
+    // read_wait: a split read's data is due (at the earliest) at t; complete it there.
+    enum class stage : uint8_t { read, read_wait, datapath, write };
     struct step {
         uint64_t t, seq;
         uint32_t slot;
         stage what;
         chunk c;
+        split_read_ext* split = nullptr;
         bool operator>(const step& o) const { return t != o.t ? t > o.t : seq > o.seq; }
     };
     std::priority_queue<step, std::vector<step>, std::greater<step>> q;
     uint64_t seq = 0, last_done = t0;
+    if (p_.split_reads && splits_.size() < p_.max_outstanding) splits_.resize(p_.max_outstanding);
+    // A burst's read is requested no faster than the datapath moves data: the engine paces
+    // its requests, so several engines' requests interleave at the memories the way they
+    // would on a real interconnect instead of arriving 64 at once.
     auto start_burst = [&](uint32_t slot, uint64_t at) {
         chunk c;
-        if (next_chunk(c)) q.push(step{at, seq++, slot, fill ? stage::datapath : stage::read, c});  // a fill has no read
+        if (!next_chunk(c)) return;
+        if (fill) {  // a fill has no read
+            q.push(step{at, seq++, slot, stage::datapath, c});
+            return;
+        }
+        const uint64_t issue = std::max(at, requests_.free_at());
+        requests_.reserve(at, c.len);
+        q.push(step{issue, seq++, slot, stage::read, c});
     };
     for (uint32_t s = 0; s < p_.max_outstanding; ++s) start_burst(s, t0);
 
@@ -151,6 +170,7 @@ dma_engine::result dma_engine::execute(const aax_pkt_dma& p, sc_core::sc_time& d
         if (deadline_ps && st.t > deadline_ps) {  // the job's timeout_us expired mid-transfer
             res.status = AAX_ERR_TIMEOUT;
             last_done = std::max(last_done, deadline_ps);
+            q.push(st);  // its split read, if any, is completed below
             break;
         }
         // A long transfer lets simulated time catch up now and then, so other queues,
@@ -165,11 +185,24 @@ dma_engine::result dma_engine::execute(const aax_pkt_dma& p, sc_core::sc_time& d
         sc_core::sc_time d = offset_to(st.t);
         const stage was = st.what;
         switch (was) {
-        case stage::read:
-            res.status = bus_access(tlm::TLM_READ_COMMAND, st.c.src, buf, st.c.len, d, res.error_addr);
+        case stage::read: {
+            split_read_ext* split = p_.split_reads ? &splits_[st.slot] : nullptr;
+            if (split) split->reset();
+            res.status = bus_access(tlm::TLM_READ_COMMAND, st.c.src, buf, st.c.len, d, res.error_addr, split);
             st.t = abs_ps(d);
+            st.split = split && split->parts ? split : nullptr;
+            st.what = st.split ? stage::read_wait : stage::datapath;
+            break;
+        }
+        case stage::read_wait: {
+            // The read's time so far ends at the memory's lower bound; move it on by what
+            // the memory says the last beat took beyond that.
+            const uint64_t bound = st.split->bound_ps, done = st.split->complete();
+            st.t += done > bound ? done - bound : 0;
+            st.split = nullptr;
             st.what = stage::datapath;
             break;
+        }
         case stage::datapath:
             if (fill && !p_.timing_only) {
                 for (uint32_t i = 0; i < st.c.len; ++i)
@@ -185,6 +218,7 @@ dma_engine::result dma_engine::execute(const aax_pkt_dma& p, sc_core::sc_time& d
         }
         if (res.status != AAX_OK) {
             last_done = std::max(last_done, st.t);
+            q.push(st);  // a part of its read may be queued at a memory: completed below
             break;
         }
         if (was == stage::write) {
@@ -199,11 +233,21 @@ dma_engine::result dma_engine::execute(const aax_pkt_dma& p, sc_core::sc_time& d
         }
     }
 
+    // Reads still queued at a memory after a failure or the deadline: complete them, so
+    // the memory does not keep them (their data is not used).
+    for (; !q.empty(); q.pop())
+        if (q.top().split) q.top().split->complete();
+    // Reads still queued at a memory after a failure or the deadline: complete them, so
+    // the memory does not keep them (their data is not used).
+    for (; !q.empty(); q.pop())
+        if (q.top().split) q.top().split->complete();
     if (res.status != AAX_OK) {
         ++errors_;
         AVP_LOG(info, name(), "DMA failed: {} at 0x{:x}", aax_status_name(res.status), res.error_addr);
     }
     busy_ += static_cast<double>(last_done - begin);
+    span_begin_ps_ = std::min(span_begin_ps_, begin);
+    span_end_ps_ = std::max(span_end_ps_, last_done);
     if (tracer::instance().enabled()) {
         tracer::instance().slice(track_, fill ? "fill" : "copy", ps(begin), ps(last_done - begin), "dma",
                                  fmt::format(R"({{"src":"0x{:x}","dst":"0x{:x}","width":{},"height":{},"status":"{}"}})",

@@ -13,7 +13,10 @@
 // bandwidth limits and latency hiding emerge. The whole command runs inside one
 // b_transport with temporal decoupling: no SystemC event per burst (it syncs with
 // SystemC time once every `sync_steps` steps so a huge transfer cannot starve the rest
-// of the simulation, and stops at the job's deadline with AAX_ERR_TIMEOUT).
+// of the simulation, and stops at the job's deadline with AAX_ERR_TIMEOUT). Reads are
+// offered as split reads: a memory that queues them (the DRAM model) answers with a lower
+// bound at once and the engine completes them when its time reaches it, so all the reads
+// in flight wait in the memory's queues together, as in hardware.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +29,7 @@
 
 #include "abi/aax_queue.h"
 #include "tlm/core/config.h"
+#include "tlm/core/extensions.h"
 #include "tlm/core/stats.h"
 #include "tlm/core/timeline.h"
 
@@ -42,6 +46,7 @@ public:
         double bandwidth_gbps = 64;  // datapath throughput
         double setup_ns = 20;        // per command: descriptor decode, address generation
         double sync_ns = 0;          // sync with SystemC time when this far ahead (0 = every sync_steps)
+        bool split_reads = true;     // keep reads in flight at targets that split them (DRAM front end)
         bool timing_only = false;    // timing fidelity mode: move no data
     };
     static void declare(param_schema& s, const std::string& prefix);
@@ -58,6 +63,10 @@ public:
         uint8_t status = AAX_OK;
         uint64_t error_addr = 0;
     };
+    // When the engine worked (absolute ps): the start of its first and the end of its last
+    // DMA packet (begin > end: none yet). Benchmarks time the engines with it.
+    uint64_t span_begin_ps() const { return span_begin_ps_; }
+    uint64_t span_end_ps() const { return span_end_ps_; }
     // Validate a packet's fields (not addresses): AAX_OK or AAX_ERR_BAD_PARAM.
     static uint8_t validate(const aax_pkt_dma& p);
 
@@ -65,15 +74,19 @@ private:
     void cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
     result execute(const aax_pkt_dma& p, sc_core::sc_time& delay, uint64_t deadline_ps);
     static constexpr uint64_t sync_steps = 1u << 14;  // burst steps between syncs with SystemC time
+    // `split`: offer the read as a split read (tlm/core/extensions.h); its parts come back in it.
     uint8_t bus_access(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint32_t len, sc_core::sc_time& delay,
-                       uint64_t& error_addr);
+                       uint64_t& error_addr, split_read_ext* split = nullptr);
 
     params p_;
     sc_core::sc_mutex busy_lock_;
     timeline datapath_;
+    timeline requests_;  // read requests, paced at the datapath rate
     std::vector<uint8_t> buffers_;  // max_outstanding x burst_bytes staging buffers
     int track_ = 0;
     uint16_t asid_ = 0;  // address space of the command in progress
+    uint64_t span_begin_ps_ = ~uint64_t{0}, span_end_ps_ = 0;
+    std::vector<split_read_ext> splits_;  // per slot: its split read in flight
 
     counter commands_{"commands", "DMA packets executed"};
     counter errors_{"errors", "DMA packets that failed"};

@@ -23,6 +23,7 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "tlm/core/extensions.h"
 #include "tlm/core/stats.h"
 #include "tlm/mem/address_mapping.h"
 #include "tlm/mem/dram_controller.h"
@@ -67,19 +68,40 @@ public:
     // posted: it returns when its last burst entered a write queue, and the queued writes
     // are issued later, in drains set by the write watermarks, among the reads.
     uint64_t access(uint64_t addr, uint64_t len, bool write, uint64_t arrival);
+    // A read in two halves (the front end of split reads): submit_read() queues the bursts
+    // of [addr, addr + len) in their channels (making room first where a queue is full) and
+    // returns a ticket; complete_read() runs the channels holding them until all are done
+    // and returns the cycle of the last data beat. Reads submitted in between share the
+    // queues, so each channel's scheduler sees them together (up to its queue depth).
+    uint32_t submit_read(uint64_t addr, uint64_t len, uint64_t arrival);
+    uint64_t complete_read(uint32_t ticket);
+    // A lower bound of a submitted read's last data beat: a row hit issued at its arrival,
+    // or at its busiest channel's last decision. The later the initiator completes a read,
+    // the more reads behind it the schedulers see, so the bound is as tight as is cheap.
+    uint64_t read_bound(uint32_t ticket) const { return reads_[ticket].bound; }
+    uint32_t reads_in_flight() const { return static_cast<uint32_t>(reads_.size() - free_reads_.size()); }
     // Issue everything still queued (posted writes), e.g. at the end of a simulation.
     void flush();
 
 private:
+    // A submitted read: its bursts still queued, per channel, and its latest data beat.
+    struct read_state {
+        uint64_t done = 0, bound = 0;
+        std::vector<uint32_t> pending;  // per channel (sized on first use, then reused)
+        std::vector<uint32_t> touched;  // channels with pending bursts, in first-touch order
+    };
+    // One scheduling decision of channel ci; a read burst's completion goes to its ticket
+    // (tags are ticket + 1; posted writes carry tag 0).
+    void step(uint32_t ci);
+
     dram_params p_;
     address_mapping map_;
     std::vector<std::unique_ptr<dram_channel>> ch_;
-    std::vector<uint32_t> touched_;
-    std::vector<uint32_t> outstanding_;  // per channel: reads of the current access not yet done
-    uint64_t next_tag_ = 1;
+    std::vector<read_state> reads_;
+    std::vector<uint32_t> free_reads_;
 };
 
-class dram_memory : public sc_core::sc_module {
+class dram_memory : public sc_core::sc_module, public split_read_if {
 public:
     tlm_utils::simple_target_socket<dram_memory> socket;
 
@@ -94,6 +116,8 @@ public:
     // waits until its own time (a context switch per transaction), so the controllers see
     // global time order. Off by default: one initiator's order is already its time order.
     void set_time_ordered(bool on) { time_ordered_ = on; }
+    // Split reads (tlm/core/extensions.h): the ticket's last data beat, in absolute ps.
+    uint64_t complete_split_read(uint64_t ticket) override;
 
 private:
     void end_of_simulation() override { sys_.flush(); }
@@ -111,6 +135,8 @@ private:
     counter writes_{"writes", "write transactions"};
     counter errors_{"errors", "transactions rejected (out of range, byte enables)"};
     average access_ns_{"access_latency_ns", "arrival to last data beat, per transaction (ns)"};
+    counter split_reads_{"split_reads", "reads served in two halves (split_read_ext: queued, completed later)"};
+    std::vector<uint64_t> split_arrival_ps_;  // per ticket: arrival, for access_latency_ns
 };
 
 } // namespace accelvp
