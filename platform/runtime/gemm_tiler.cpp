@@ -85,7 +85,7 @@ gemm_plan plan_gemm(const compute_params& p, const gemm_problem& g, const std::v
             if (!single) dma.sem_wait(cdone(j % 2), 1, AAX_SEM_GE, true);
             dma.copy_2d(sram + cbuf(j), g.c + (m0 * ldc + n0) * 4, tn * 4, static_cast<uint32_t>(tm), tn * 4, ldc * 4);
             ++plan.dma_packets;
-            plan.dmas.push_back({tm * tn * 4, tn * 4});
+            plan.dmas.push_back({tm * tn * 4, tn * 4, plan.dma_ring(c)});
             plan.hbm_bytes += tm * tn * 4;
             plan.cluster_sram_bytes[c] += tm * tn * 4;
             if (!single && j + 2 < tiles) dma.sem_signal(cfree(j % 2), 1);
@@ -108,8 +108,8 @@ gemm_plan plan_gemm(const compute_params& p, const gemm_problem& g, const std::v
                     dma.copy_2d(g.b + (k0 * ldb + n0) * e, sram + b_off, tn * e, static_cast<uint32_t>(tk), ldb * e,
                                 tn * e);
                 plan.dma_packets += 2;
-                plan.dmas.push_back({tm * tk * e, tk * e});
-                plan.dmas.push_back({tn * tk * e, g.b_trans ? tk * e : tn * e});
+                plan.dmas.push_back({tm * tk * e, tk * e, plan.dma_ring(c)});
+                plan.dmas.push_back({tn * tk * e, g.b_trans ? tk * e : tn * e, plan.dma_ring(c)});
                 plan.hbm_bytes += (tm + tn) * tk * e;
                 if (!single) dma.sem_signal(full(slot), 1);
                 if (!single && kc == 0 && j >= 1) store(j - 1);

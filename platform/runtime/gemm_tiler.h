@@ -53,6 +53,7 @@ struct gemm_plan {
     uint64_t gemm_packets = 0, dma_packets = 0;
     struct dma_op {
         uint64_t bytes, row_bytes;
+        uint32_t ring = 0;  // the stream (ring) that carries it: its DMA engine is ring % dma.engines
     };
     std::vector<dma_op> dmas;            // every DMA packet's size and row width, for the analytic DMA time
     std::vector<uint64_t> cluster_cycles; // analytic matrix-engine cycles per cluster

@@ -54,7 +54,7 @@ gemm_plan plan_vec(const compute_params& p, const vec_program& v, const std::vec
             if (in) s.copy_2d(hbm, sram, v.cols * e, static_cast<uint32_t>(rows), ld * e, v.cols * e);
             else s.copy_2d(sram, hbm, v.cols * e, static_cast<uint32_t>(rows), v.cols * e, ld * e);
             ++plan.dma_packets;
-            plan.dmas.push_back({rows * v.cols * e, v.cols * e});
+            plan.dmas.push_back({rows * v.cols * e, v.cols * e, plan.compute_ring(c)});
             plan.hbm_bytes += rows * v.cols * e;
             plan.cluster_sram_bytes[c] += rows * v.cols * e;
         };
