@@ -84,6 +84,7 @@ pcie_endpoint::pcie_endpoint(sc_core::sc_module_name name, const params& p)
 
     SC_HAS_PROCESS(pcie_endpoint);
     SC_THREAD(msi_thread);
+    SC_THREAD(posted_thread);
 
     for (stat_base* s : std::initializer_list<stat_base*>{&bytes_h2d_, &bytes_d2h_, &tlps_, &msi_sent_, &msi_masked_,
                                                           &errors_, &util_h2d_, &util_d2h_})
@@ -139,17 +140,32 @@ void pcie_endpoint::bar0_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_ti
         t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
         return;
     }
-    // Register accesses have side effects (a doorbell starts a job): bring the caller's
-    // local time up to the access's arrival so they happen when the TLP lands.
     const uint64_t len = t.get_data_length();
     const uint64_t arrive = cross(dir::h2d, abs_ps(delay), t.is_write() ? len : 0);
+    if (t.is_write()) {
+        // Posted: queued for the posted-write thread, which applies it when it lands.
+        const uint8_t* p = t.get_data_ptr();
+        posted_.push_back(posted_write{t.get_address(), arrive, std::vector<uint8_t>(p, p + len)});
+        posted_ev_.notify(sc_core::SC_ZERO_TIME);
+        delay = offset_to(arrive - latency_.value());
+        t.set_response_status(tlm::TLM_OK_RESPONSE);
+        return;
+    }
+    // A read: behind the writes sent before it, then at the chip when it lands, and its
+    // completion comes back.
+    while (!posted_.empty()) sc_core::wait(drained_ev_);
     sc_core::wait(offset_to(arrive));
     sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    bar0_apply(t, d);
+    delay = offset_to(cross(dir::d2h, abs_ps(d), len));
+}
+
+void pcie_endpoint::bar0_apply(tlm::tlm_generic_payload& t, sc_core::sc_time& d) {
     const uint64_t orig = t.get_address();
     if (aax_in_fw_window(orig)) {
         // The firmware scheduling window belongs to the control core: the endpoint does not
         // forward host TLPs there (reads return 0, writes are dropped).
-        if (t.is_read()) std::memset(t.get_data_ptr(), 0, len);
+        if (t.is_read()) std::memset(t.get_data_ptr(), 0, t.get_data_length());
         t.set_response_status(tlm::TLM_OK_RESPONSE);
     } else {
         privileged_ext mark;  // the host may reach all of register space (register_firewall)
@@ -158,10 +174,28 @@ void pcie_endpoint::bar0_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_ti
         to_chip->b_transport(t, d);
         t.set_address(orig);
     }
-    uint64_t at = abs_ps(d);
-    if (t.is_read()) at = cross(dir::d2h, at, len);
     if (t.get_response_status() != tlm::TLM_OK_RESPONSE) ++errors_;
-    delay = offset_to(at);
+}
+
+// Applies posted BAR0 writes in order, each when it lands (its side effects -- a doorbell,
+// a reset -- happen then), and tells waiting reads when none is left.
+void pcie_endpoint::posted_thread() {
+    for (;;) {
+        while (posted_.empty()) sc_core::wait(posted_ev_);
+        const uint64_t now = sc_core::sc_time_stamp().value();
+        if (posted_.front().arrive_ps > now) sc_core::wait(ps(posted_.front().arrive_ps - now));
+        {  // the payload must not live across wait(): a thread's stack is never unwound at the end
+            posted_write& w = posted_.front();  // stays queued until applied: reads wait for it
+            tlm::tlm_generic_payload t;
+            init_payload(t, tlm::TLM_WRITE_COMMAND, w.offset, w.data.data(), static_cast<uint32_t>(w.data.size()));
+            sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+            bar0_apply(t, d);
+            if (t.get_response_status() != tlm::TLM_OK_RESPONSE)
+                AVP_LOG(debug, name(), "posted BAR0 write at 0x{:x} failed", w.offset);
+        }
+        posted_.pop_front();
+        if (posted_.empty()) drained_ev_.notify(sc_core::SC_ZERO_TIME);
+    }
 }
 
 void pcie_endpoint::bar2_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {

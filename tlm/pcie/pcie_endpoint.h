@@ -13,12 +13,15 @@
 // Writes are posted (one crossing; the sender waits only for serialization, not for the
 // flight); reads are a request crossing one way and a
 // completion carrying the data the other way. BAR0 (register) accesses take effect in
-// the chip at the time they arrive: the endpoint waits for that time before passing
-// them on, so a doorbell starts its job after the link latency, not before.
+// the chip at the time they arrive, so a doorbell starts its job after the link latency,
+// not before. A BAR0 write is posted like any other: the host is free once it is on the
+// wire, and the endpoint's posted-write thread applies it when it lands; a BAR0 read
+// waits until every earlier write has landed (PCIe ordering: reads do not pass writes).
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <vector>
 
 #include <systemc>
 #include <tlm>
@@ -88,6 +91,9 @@ private:
     unsigned msix_dbg(tlm::tlm_generic_payload& t) { return msix_.transport_dbg(t); }
     void raise(unsigned vector) override;
     void msi_thread();
+    // A BAR0 access at the chip (the firmware window stays closed to the host).
+    void bar0_apply(tlm::tlm_generic_payload& t, sc_core::sc_time& d);
+    void posted_thread();
 
     params p_;
     timeline h2d_, d2h_;
@@ -96,6 +102,12 @@ private:
     std::vector<uint32_t> pending_;  // PBA words
     std::deque<unsigned> msi_queue_;
     sc_core::sc_event msi_ev_;
+    struct posted_write {
+        uint64_t offset, arrive_ps;
+        std::vector<uint8_t> data;
+    };
+    std::deque<posted_write> posted_;  // BAR0 writes on their way, in arrival order
+    sc_core::sc_event posted_ev_, drained_ev_;
     int track_h2d_ = 0, track_d2h_ = 0;
 
     counter bytes_h2d_{"bytes_h2d", "payload bytes host to device (host writes, device read completions)"};
