@@ -108,7 +108,16 @@ static int bus_write(uint64_t dst, const void *src, uint32_t len, const uint8_t 
     uint32_t i;
     guard_fault = 0;
     guard_active = 1;
-    if ((dst & 3) == 0 && (len & 3) == 0) {
+    if (len && (dst & 3) == 0 && (len & 3) == 0 && ((uintptr_t)src & 3) == 0 &&
+        ((dst ^ (dst + len - 1)) & ~(uint64_t)(AAX_CORE_BUS_SIZE - 1)) == 0) {
+        /* The common case (a fence, a completion record): one window, word stores. */
+        volatile uint32_t *d = (volatile uint32_t *)bus_ptr(dst);
+        const uint32_t *w = (const uint32_t *)src;
+        for (i = 0; i < len / 4 && !guard_fault; ++i) {
+            const uint32_t k = order ? order[i] : i;
+            d[k] = w[k];
+        }
+    } else if ((dst & 3) == 0 && (len & 3) == 0) {
         for (i = 0; i < len / 4 && !guard_fault; ++i) {
             const uint32_t w = order ? order[i] : i;
             uint32_t v;
