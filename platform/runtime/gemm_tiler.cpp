@@ -22,7 +22,7 @@ gemm_tiling choose_tiling(const compute_params& p, const gemm_problem& g, uint32
     t.tk = want.tk ? want.tk : std::min<uint64_t>(g.k, 512);
     // Spread small problems over the clusters: split the larger output side while there
     // are fewer tiles than clusters and the pieces stay at least one array wide.
-    auto tiles = [&] { return ceil_div(g.m, t.tm) * ceil_div(g.n, t.tn); };
+    auto tiles = [&] { return std::max<uint64_t>(g.batch, 1) * ceil_div(g.m, t.tm) * ceil_div(g.n, t.tn); };
     while (tiles() < clusters) {
         if (!want.tm && t.tm >= t.tn && t.tm / 2 >= p.array_rows) t.tm = round_to(ceil_div(t.tm, 2), p.array_rows);
         else if (!want.tn && t.tn / 2 >= p.array_cols) t.tn = round_to(ceil_div(t.tn, 2), p.array_cols);
@@ -45,6 +45,7 @@ gemm_plan plan_gemm(const compute_params& p, const gemm_problem& g, const std::v
     if (!num::dtype_from_code(g.dtype, dt) || !num::gemm_input_ok(dt)) throw std::invalid_argument("bad dtype");
     const uint64_t e = num::dtype_size(dt);
     const num::dtype acc_t = num::gemm_acc_type(dt);
+    if (g.batch < 1) throw std::invalid_argument("batch must be at least 1");
     gemm_plan plan;
     const bool single = rings < 2;
     plan.clusters = single ? 1 : std::min<uint32_t>(static_cast<uint32_t>(sram_addr.size()), rings / 2);
@@ -59,7 +60,7 @@ gemm_plan plan_gemm(const compute_params& p, const gemm_problem& g, const std::v
     const uint64_t lda = g.lda ? g.lda : g.k, ldb = g.ldb ? g.ldb : (g.b_trans ? g.k : g.n), ldc = g.ldc ? g.ldc : g.n;
     // Per-cluster tile lists (round-robin over output tiles).
     std::vector<std::vector<uint64_t>> owned(plan.clusters);
-    for (uint64_t i = 0; i < mt * nt; ++i) owned[i % plan.clusters].push_back(i);
+    for (uint64_t i = 0; i < g.batch * mt * nt; ++i) owned[i % plan.clusters].push_back(i);
 
     for (uint32_t c = 0; c < plan.clusters; ++c) {
         cmdbuf_builder& dma = plan.streams[plan.dma_ring(c)];
@@ -71,19 +72,28 @@ gemm_plan plan_gemm(const compute_params& p, const gemm_problem& g, const std::v
         auto cfree = [&](uint64_t cb) { return static_cast<uint16_t>(s0 + 6 + cb); };
         const uint64_t sram = sram_addr[c];
         const uint64_t tiles = owned[c].size(), loads = tiles * kt;
-        auto tile_dims = [&](uint64_t j, uint64_t& m0, uint64_t& n0, uint64_t& tm, uint64_t& tn) {
-            const uint64_t id = owned[c][j];
-            m0 = id / nt * t.tm;
-            n0 = id % nt * t.tn;
-            tm = std::min(t.tm, g.m - m0);
-            tn = std::min(t.tn, g.n - n0);
+        // Tile j of this cluster: its batch item's A, B and C bases, and its place in C.
+        struct tile_at {
+            uint64_t a, b, c, m0, n0, tm, tn;
+        };
+        auto tile_dims = [&](uint64_t j) {
+            const uint64_t id = owned[c][j], item = id / (mt * nt), in = id % (mt * nt);
+            tile_at x;
+            x.a = g.a + item * g.stride_a;
+            x.b = g.b + item * g.stride_b;
+            x.c = g.c + item * g.stride_c;
+            x.m0 = in / nt * t.tm;
+            x.n0 = in % nt * t.tn;
+            x.tm = std::min(t.tm, g.m - x.m0);
+            x.tn = std::min(t.tn, g.n - x.n0);
+            return x;
         };
         auto cbuf = [&](uint64_t j) { return 2 * slot_bytes + (j % 2) * t.tm * t.tn * 4; };
         auto store = [&](uint64_t j) {
-            uint64_t m0, n0, tm, tn;
-            tile_dims(j, m0, n0, tm, tn);
+            const tile_at x = tile_dims(j);
+            const uint64_t tm = x.tm, tn = x.tn;
             if (!single) dma.sem_wait(cdone(j % 2), 1, AAX_SEM_GE, true);
-            dma.copy_2d(sram + cbuf(j), g.c + (m0 * ldc + n0) * 4, tn * 4, static_cast<uint32_t>(tm), tn * 4, ldc * 4);
+            dma.copy_2d(sram + cbuf(j), x.c + (x.m0 * ldc + x.n0) * 4, tn * 4, static_cast<uint32_t>(tm), tn * 4, ldc * 4);
             ++plan.dma_packets;
             plan.dmas.push_back({tm * tn * 4, tn * 4, plan.dma_ring(c)});
             plan.hbm_bytes += tm * tn * 4;
@@ -91,21 +101,21 @@ gemm_plan plan_gemm(const compute_params& p, const gemm_problem& g, const std::v
             if (!single && j + 2 < tiles) dma.sem_signal(cfree(j % 2), 1);
         };
         for (uint64_t j = 0; j < tiles; ++j) {
-            uint64_t m0, n0, tm, tn;
-            tile_dims(j, m0, n0, tm, tn);
+            const tile_at x = tile_dims(j);
+            const uint64_t m0 = x.m0, n0 = x.n0, tm = x.tm, tn = x.tn;
             for (uint64_t kc = 0; kc < kt; ++kc) {
                 const uint64_t i = j * kt + kc, slot = i % 2;
                 const uint64_t k0 = kc * t.tk, tk = std::min(t.tk, g.k - k0);
                 const uint64_t a_off = slot * slot_bytes, b_off = a_off + t.tm * t.tk * e;
                 // Loads.
                 if (!single && i >= 2) dma.sem_wait(empty(slot), 1, AAX_SEM_GE, true);
-                dma.copy_2d(g.a + (m0 * lda + k0) * e, sram + a_off, tk * e, static_cast<uint32_t>(tm), lda * e,
+                dma.copy_2d(x.a + (m0 * lda + k0) * e, sram + a_off, tk * e, static_cast<uint32_t>(tm), lda * e,
                             tk * e);
                 if (g.b_trans)
-                    dma.copy_2d(g.b + (n0 * ldb + k0) * e, sram + b_off, tk * e, static_cast<uint32_t>(tn), ldb * e,
+                    dma.copy_2d(x.b + (n0 * ldb + k0) * e, sram + b_off, tk * e, static_cast<uint32_t>(tn), ldb * e,
                                 tk * e);
                 else
-                    dma.copy_2d(g.b + (k0 * ldb + n0) * e, sram + b_off, tn * e, static_cast<uint32_t>(tk), ldb * e,
+                    dma.copy_2d(x.b + (k0 * ldb + n0) * e, sram + b_off, tn * e, static_cast<uint32_t>(tk), ldb * e,
                                 tn * e);
                 plan.dma_packets += 2;
                 plan.dmas.push_back({tm * tk * e, tk * e, plan.dma_ring(c)});

@@ -32,6 +32,11 @@ struct gemm_problem {
     // Leading dimensions in elements (0 = packed: k, n (k with b_trans), n), so that a GEMM
     // can read or write a column slice of a wider matrix (one attention head of QKV).
     uint64_t lda = 0, ldb = 0, ldc = 0;
+    // A batch of `batch` independent GEMMs of this shape: item i reads A at a + i·stride_a,
+    // B at b + i·stride_b and writes C at c + i·stride_c (bytes). Their output tiles are
+    // dealt over the clusters together, so many small GEMMs (the heads of an attention
+    // layer) are one plan: one set of jobs instead of one per item.
+    uint64_t batch = 1, stride_a = 0, stride_b = 0, stride_c = 0;
 };
 
 struct gemm_tiling {

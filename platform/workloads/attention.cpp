@@ -22,41 +22,50 @@ double attention_flops(const attention_shape& a) {
 int run_attention(compute_runner& rt, const attention_shape& a, uint64_t q, uint64_t k, uint64_t v, uint64_t ctx,
                   uint64_t s, uint64_t p) {
     const uint64_t e = num::dtype_size(a.dtype), ld = a.ld ? a.ld : a.row_len(),
-                   ldc = a.ld_ctx ? a.ld_ctx : a.row_len();
+                   ldc = a.ld_ctx ? a.ld_ctx : a.row_len(), ss = a.seq * a.seq;
+    // Per batch item, three phases over all heads at once: the heads are a batched GEMM
+    // (head h is the column slice h * head_dim of Q, K, V and the context, and the slab h of
+    // the scores S and probabilities P), so each phase is one set of jobs, not one per head.
     vec_program soft;
-    soft.rows = a.seq;
+    soft.rows = a.heads * a.seq;  // every head's seq rows of S, one after the other
     soft.cols = a.seq;
     soft.bufs = {AAX_DT_FP32, static_cast<uint8_t>(a.dtype)};
     soft.loads = {{0, {s, 0}}};
     soft.ops = {{AAX_VEC_MUL, AAX_VEC_B_SCALAR, 0, 0, 0, attention_scale(a), 0.0f}, {AAX_VEC_SOFTMAX, 0, 0, 0, 1}};
     soft.stores = {{1, {p, 0}}};
-    for (uint64_t b = 0; b < a.batch; ++b)
-        for (uint64_t h = 0; h < a.heads; ++h) {
-            const uint64_t off = (b * a.seq * ld + h * a.head_dim) * e;  // this head's Q/K/V column slice
-            gemm_problem qk;
-            qk.m = a.seq;
-            qk.n = a.seq;
-            qk.k = a.head_dim;
-            qk.dtype = static_cast<uint8_t>(a.dtype);
-            qk.b_trans = true;  // K is seq x head_dim = N x K
-            qk.a = q + off;
-            qk.b = k + off;
-            qk.c = s;
-            qk.lda = ld;
-            qk.ldb = ld;
-            if (rt.run_gemm("attn_scores", qk) || rt.run_vec("attn_softmax", soft)) return 1;
-            gemm_problem pv;
-            pv.m = a.seq;
-            pv.n = a.head_dim;
-            pv.k = a.seq;
-            pv.dtype = qk.dtype;
-            pv.a = p;
-            pv.b = v + off;
-            pv.c = ctx + (b * a.seq * ldc + h * a.head_dim) * 4;
-            pv.ldb = ld;
-            pv.ldc = ldc;
-            if (rt.run_gemm("attn_context", pv)) return 1;
-        }
+    for (uint64_t b = 0; b < a.batch; ++b) {
+        const uint64_t off = b * a.seq * ld * e;  // this batch item's rows of Q, K, V
+        gemm_problem qk;  // S_h = Q_h K_h^T
+        qk.m = a.seq;
+        qk.n = a.seq;
+        qk.k = a.head_dim;
+        qk.dtype = static_cast<uint8_t>(a.dtype);
+        qk.b_trans = true;  // K is seq x head_dim = N x K
+        qk.a = q + off;
+        qk.b = k + off;
+        qk.c = s;
+        qk.lda = ld;
+        qk.ldb = ld;
+        qk.batch = a.heads;
+        qk.stride_a = qk.stride_b = a.head_dim * e;
+        qk.stride_c = ss * 4;
+        if (rt.run_gemm("attn_scores", qk) || rt.run_vec("attn_softmax", soft)) return 1;
+        gemm_problem pv;  // ctx_h = P_h V_h
+        pv.m = a.seq;
+        pv.n = a.head_dim;
+        pv.k = a.seq;
+        pv.dtype = qk.dtype;
+        pv.a = p;
+        pv.b = v + off;
+        pv.c = ctx + b * a.seq * ldc * 4;
+        pv.ldb = ld;
+        pv.ldc = ldc;
+        pv.batch = a.heads;
+        pv.stride_a = ss * e;
+        pv.stride_b = a.head_dim * e;
+        pv.stride_c = a.head_dim * 4;
+        if (rt.run_gemm("attn_context", pv)) return 1;
+    }
     return 0;
 }
 
@@ -100,8 +109,8 @@ int attention_workload::run(workload_context& ctx) {
     compute_runner rt(ctx);
     device_buffer Q, K, V, C, S, P;
     if (rt.alloc(Q, qkv * e, "Q") || rt.alloc(K, qkv * e, "K") || rt.alloc(V, qkv * e, "V") ||
-        rt.alloc(C, qkv * 4, "the context") || rt.alloc(S, a.seq * a.seq * 4, "the scores") ||
-        rt.alloc(P, a.seq * a.seq * e, "the probabilities"))
+        rt.alloc(C, qkv * 4, "the context") || rt.alloc(S, a.scratch_elems() * 4, "the scores") ||
+        rt.alloc(P, a.scratch_elems() * e, "the probabilities"))
         return 1;
     std::vector<uint8_t> q, k, v;
     if (ctx.functional) {

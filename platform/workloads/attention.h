@@ -20,9 +20,11 @@ struct attention_shape {
     uint64_t ld = 0;      // elements between rows of Q, K, V (heads*head_dim if 0)
     uint64_t ld_ctx = 0;  // elements between rows of the context (heads*head_dim if 0)
     uint64_t row_len() const { return heads * head_dim; }
+    uint64_t scratch_elems() const { return heads * seq * seq; }  // S and P: one seq x seq slab per head
 };
 
-// Device: q/k/v/ctx are device addresses; s (seq x seq fp32) and p (seq x seq dtype) are scratch.
+// Device: q/k/v/ctx are device addresses; s (scratch_elems() fp32) and p (scratch_elems() in
+// dtype) are scratch.
 int run_attention(compute_runner& rt, const attention_shape& a, uint64_t q, uint64_t k, uint64_t v, uint64_t ctx,
                   uint64_t s, uint64_t p);
 // Host reference with the same num:: operations in the same order; ctx is fp32.

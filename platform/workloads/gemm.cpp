@@ -17,6 +17,7 @@ void gemm_workload::declare(param_schema& s) const {
     s.integer("workload.m", 256, 1, 1 << 20, "rows of A and C");
     s.integer("workload.n", 256, 1, 1 << 20, "columns of B and C");
     s.integer("workload.k", 256, 1, 1 << 20, "columns of A, rows of B");
+    s.integer("workload.batch", 1, 1, 1 << 16, "independent GEMMs of this shape (batched GEMM, items packed one after another)");
     s.string("workload.dtype", "bf16", "element type of A and B (C is fp32, int32 for int8)",
              {"fp32", "bf16", "fp16", "fp8_e4m3", "fp8_e5m2", "int8"});
     s.string("workload.layout", "nn", "nn: A and B row-major; nt: B stored transposed (N x K)", {"nn", "nt"});
@@ -37,23 +38,28 @@ int gemm_workload::run(workload_context& ctx) {
     g.k = c.get_uint("workload.k");
     g.dtype = static_cast<uint8_t>(dt);
     g.b_trans = c.get_string("workload.layout") == "nt";
-    const uint64_t e = num::dtype_size(dt);
+    g.batch = c.get_uint("workload.batch");
+    const uint64_t e = num::dtype_size(dt), nb = g.batch;
+    g.stride_a = g.m * g.k * e;
+    g.stride_b = g.k * g.n * e;
+    g.stride_c = g.m * g.n * 4;
 
     device_buffer A, B, C;
-    if (rt.alloc(A, g.m * g.k * e, "A") || rt.alloc(B, g.k * g.n * e, "B") || rt.alloc(C, g.m * g.n * 4, "C"))
+    if (rt.alloc(A, nb * g.stride_a, "A") || rt.alloc(B, nb * g.stride_b, "B") || rt.alloc(C, nb * g.stride_c, "C"))
         return 1;
     g.a = A.va;
     g.b = B.va;
     g.c = C.va;
 
-    // Operands: B is generated K x N and stored as given by the layout.
+    // Operands: B is generated K x N per item and stored as given by the layout.
     std::vector<uint8_t> a, b, bt;
     if (ctx.functional) {
-        a = make_operand(dt, g.m * g.k, ctx.seed * 2 + 1);
-        b = make_operand(dt, g.k * g.n, ctx.seed * 2 + 2);
+        a = make_operand(dt, nb * g.m * g.k, ctx.seed * 2 + 1);
+        b = make_operand(dt, nb * g.k * g.n, ctx.seed * 2 + 2);
         if (g.b_trans) {
             bt.resize(b.size());
-            num::transpose(b.data(), bt.data(), g.k, g.n, e);
+            for (uint64_t i = 0; i < nb; ++i)
+                num::transpose(b.data() + i * g.stride_b, bt.data() + i * g.stride_b, g.k, g.n, e);
         }
     }
     if (rt.write(A, a, "A") || rt.write(B, g.b_trans ? bt : b, "B")) return 1;
@@ -66,20 +72,26 @@ int gemm_workload::run(workload_context& ctx) {
     s["m"] = g.m;
     s["n"] = g.n;
     s["k"] = g.k;
+    s["batch"] = nb;
     s["dtype"] = num::dtype_name(dt);
     s["clusters_used"] = plan.clusters;
     s["tile"] = fmt::format("{}x{}x{}", plan.tile.tm, plan.tile.tn, plan.tile.tk);
-    rt.summarize(s, 2.0 * static_cast<double>(g.m) * static_cast<double>(g.n) * static_cast<double>(g.k));
+    rt.summarize(s, 2.0 * static_cast<double>(nb) * static_cast<double>(g.m) * static_cast<double>(g.n) *
+                        static_cast<double>(g.k));
 
     if (!ctx.functional) return 0;
     std::vector<uint8_t> got, want_c(C.size);
     if (rt.read(C, got)) return 1;
-    num::gemm_ref(dt, a.data(), b.data(), want_c.data(), g.m, g.n, g.k, g.k, g.n, g.n, false);
+    for (uint64_t i = 0; i < nb; ++i)
+        num::gemm_ref(dt, a.data() + i * g.stride_a, b.data() + i * g.stride_b, want_c.data() + i * g.stride_c, g.m,
+                      g.n, g.k, g.k, g.n, g.n, false);
     if (std::memcmp(got.data(), want_c.data(), got.size()) != 0) {
         uint64_t i = 0;
         while (std::memcmp(&got[i * 4], &want_c[i * 4], 4) == 0) ++i;
+        const uint64_t item = i / (g.m * g.n), at = i % (g.m * g.n);
         ctx.verified = false;
-        ctx.error = fmt::format("verification failed: C[{}][{}] differs from the reference", i / g.n, i % g.n);
+        ctx.error = fmt::format("verification failed: C[{}][{}] of batch item {} differs from the reference",
+                                at / g.n, at % g.n, item);
         return 1;
     }
     ctx.verified = true;

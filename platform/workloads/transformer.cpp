@@ -54,8 +54,8 @@ int transformer_workload::run(workload_context& ctx) {
         const char* what;
     } bufs[] = {{&X, T * Hd * e, "X"},          {&X32, T * Hd * 4, "X (fp32)"},   {&Wqkv, Hd * 3 * Hd * e, "Wqkv"},
                 {&Wo, Hd * Hd * e, "Wo"},       {&W1, Hd * M * e, "W1"},          {&W2, M * Hd * e, "W2"},
-                {&QKV, T * 3 * Hd * 4, "QKV"},  {&QKVb, T * 3 * Hd * e, "QKV"},   {&S, seq * seq * 4, "scores"},
-                {&P, seq * seq * e, "probabilities"}, {&Ctx, T * Hd * 4, "context"}, {&Ctxb, T * Hd * e, "context"},
+                {&QKV, T * 3 * Hd * 4, "QKV"},  {&QKVb, T * 3 * Hd * e, "QKV"},   {&S, at.scratch_elems() * 4, "scores"},
+                {&P, at.scratch_elems() * e, "probabilities"}, {&Ctx, T * Hd * 4, "context"}, {&Ctxb, T * Hd * e, "context"},
                 {&A, T * Hd * 4, "attention output"}, {&Y1, T * Hd * 4, "layernorm 1"}, {&Y1b, T * Hd * e, "layernorm 1"},
                 {&H1, T * M * 4, "MLP hidden"}, {&H1b, T * M * e, "MLP hidden"}, {&H2, T * Hd * 4, "MLP output"},
                 {&Out, T * Hd * 4, "output"}};
