@@ -237,10 +237,6 @@ dma_engine::result dma_engine::execute(const aax_pkt_dma& p, sc_core::sc_time& d
     // the memory does not keep them (their data is not used).
     for (; !q.empty(); q.pop())
         if (q.top().split) q.top().split->complete();
-    // Reads still queued at a memory after a failure or the deadline: complete them, so
-    // the memory does not keep them (their data is not used).
-    for (; !q.empty(); q.pop())
-        if (q.top().split) q.top().split->complete();
     if (res.status != AAX_OK) {
         ++errors_;
         AVP_LOG(info, name(), "DMA failed: {} at 0x{:x}", aax_status_name(res.status), res.error_addr);
