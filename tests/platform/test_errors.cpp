@@ -335,3 +335,33 @@ TEST_CASE("Two queues sharing the DMA engine cannot corrupt each other through a
     REQUIRE(rc1 == 0);
     for (uint32_t i = 0; i < 64; ++i) REQUIRE(sems[i] == 1000 + i);
 }
+
+TEST_CASE("A DMA that fails with split reads in flight at the DRAM leaves none behind", "[errors][dma][dram]") {
+    // A 1 MiB copy from device memory to past its end: the engine has its 16 reads queued
+    // at the DRAM model as split reads when the first write fails. They are completed
+    // (dropped), the queue reports BAD_ADDRESS, and a copy after it moves the right data.
+    harness h({"mem.model=dram"});
+    uint32_t in_flight = 99, st = 0xFF;
+    std::vector<uint8_t> got, want;
+    h.run([&](uapi::device& dev, workload_context& ctx) {
+        const uint64_t devmem_end = 32ull << 30;  // inference preset
+        buffer src = make_bo(dev, 1 << 20, uapi::BO_DEVICE), dst = make_bo(dev, 1 << 20, uapi::BO_DEVICE);
+        want = pattern(1 << 20, 7);
+        CHECK(src.map->write(0, want.data(), want.size()) == 0);
+        cmdbuf_builder bad, good;
+        bad.copy(src.va(), devmem_end + 0x1000, 1 << 20);
+        uapi::wait_args w;
+        CHECK(wait_job(dev, submit(dev, bad.bytes()), w) == -EFAULT);
+        st = w.status;
+        const dram_system& sys = ctx.soc.devmem_dram->system();
+        in_flight = sys.reads_in_flight();
+        good.copy(src.va(), dst.va(), 1 << 20);
+        CHECK(wait_job(dev, submit(dev, good.bytes()), w) == 0);
+        got.resize(want.size());
+        CHECK(dst.map->peek(0, got.data(), got.size()) == 0);
+    });
+    REQUIRE(h.finished());
+    CHECK(st == AAX_ERR_BAD_ADDRESS);
+    CHECK(in_flight == 0);
+    CHECK(got == want);
+}
