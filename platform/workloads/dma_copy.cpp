@@ -173,7 +173,6 @@ int dma_copy::run(workload_context& ctx) {
     const double bw = device_ns > 0 ? static_cast<double>(bytes) / device_ns : 0.0;  // bytes/ns == GB/s
     ctx.summary["bytes"] = bytes;
     ctx.summary["direction"] = dir;
-    ctx.summary["jobs"] = subs.size();
     ctx.summary["device_ns"] = device_ns;
     ctx.summary["job_latency_ns"] = static_cast<double>(t_done - t_submit) / 1000.0;
     ctx.summary["bandwidth_gbps"] = bw;

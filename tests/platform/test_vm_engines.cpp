@@ -20,10 +20,7 @@ constexpr uint64_t VA_SRC = 0x10'0000'0000ull, VA_DST = 0x20'0000'0000ull;
 
 std::vector<std::string> mmu_engines(unsigned n) { return {"mmu.enabled=true", fmt::format("dma.engines={}", n)}; }
 
-uint64_t port_stat(harness& h, unsigned port, bool misses) {
-    tlb& t = h.top().soc.mmu0->port(port).get_tlb();
-    return misses ? t.misses.get() : t.hits.get();
-}
+uint64_t port_stat(harness& h, unsigned port) { return h.top().soc.mmu0->port(port).get_tlb().misses.get(); }
 
 // Bus address of the level-3 PTE mapping va in the context rooted at `root` (a backdoor
 // walk of the driver's tables in device memory; the test plays a kernel that edits them).
@@ -82,9 +79,9 @@ TEST_CASE("VM jobs on four DMA engines translate through their own TLBs bit-exac
         INFO("queue " << q);
         REQUIRE(rc[q] == 0);
         REQUIRE(got[q] == want[q]);
-        // Each engine walked its own 64 + 64 pages once (they fit its 64 x 4 TLB) and hit after.
-        REQUIRE(port_stat(h, q, true) == 128);
-        REQUIRE(port_stat(h, q, false) > 0);
+        // Each engine's own TLB walked the 64 + 64 pages of its context once (4 KiB bursts:
+        // one translation per page), and no other engine's work landed in it.
+        REQUIRE(port_stat(h, q) == 128);
     }
 }
 
@@ -139,8 +136,8 @@ TEST_CASE("VM fault on engine 1 stops only its ring while another context on eng
     REQUIRE(got == want);
     REQUIRE(again_rc == 0);
     REQUIRE(again == std::vector<uint8_t>(a_data.begin(), a_data.begin() + 1024));
-    REQUIRE(h.top().soc.mmu0->port(1).get_tlb().misses.get() >= 1);
-    REQUIRE(h.top().soc.mmu0->port(0).get_tlb().misses.get() == 512);  // 256 + 256 pages of context B
+    REQUIRE(port_stat(h, 1) >= 1);
+    REQUIRE(port_stat(h, 0) == 512);  // 256 + 256 pages of context B
 }
 
 TEST_CASE("VM unbind invalidates the TLBs of every engine", "[vm][engines][tlb]") {
