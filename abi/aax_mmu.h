@@ -6,8 +6,10 @@
  * Plain C99, little-endian. docs/abi.md ("MMU") documents every field.
  *
  * Translation: a DMA engine's bus accesses carry the job's address space id (ASID,
- * aax_job_desc.asid). ASID 0 is physical: no translation. ASID a >= 1 is translated
- * through the page table whose root is MMU_CTX(a).PT_BASE, if MMU_CTX(a).CTRL.EN.
+ * aax_job_desc.asid). Every DMA engine has its own MMU port (TLB + walker); the
+ * registers below are shared by all ports, and an invalidation reaches every port.
+ * ASID 0 is physical: no translation. ASID a >= 1 is translated through the page
+ * table whose root is MMU_CTX(a).PT_BASE, if MMU_CTX(a).CTRL.EN.
  *
  * Page table: a 4-level radix tree over a 48-bit device virtual address, 512 x 8-byte
  * entries (4 KiB) per table, every table 4 KiB aligned:
@@ -52,7 +54,8 @@
 #define AAX_REG_MMU_CAPS         0xC004u /* RO [7:0] contexts (ASIDs 0..n-1), [15:8] VA bits,
                                             [31:16] TLB entries (4 KiB sets x ways) */
 /* TLB invalidation: write TLB_INV_VA_LO/HI (for BY_VA), then TLB_INV. The invalidation is
- * complete when the TLB_INV write completes. */
+ * complete, in the TLBs of every port, when the TLB_INV write completes. A privileged ring
+ * (RING_CTRL.PRIV) can do the same with three WREG packets (aax_queue.h). */
 #define AAX_REG_MMU_TLB_INV_VA_LO 0xC010u /* RW */
 #define AAX_REG_MMU_TLB_INV_VA_HI 0xC014u /* RW */
 #define AAX_REG_MMU_TLB_INV      0xC018u /* WO [15:0] asid, [17:16] op (AAX_MMU_INV_*) */
@@ -63,7 +66,8 @@
 
 /* Fault record: the first fault since the last clear; FAULT_COUNT counts all. */
 #define AAX_REG_MMU_FAULT_STATUS 0xC020u /* RW1C bit31 VALID (write 1 clears the record), [3:0] type (AAX_MMU_FAULT_*),
-                                            [5:4] access (AAX_MMU_ACC_*), [9:8] table level where the walk stopped */
+                                            [5:4] access (AAX_MMU_ACC_*), [9:8] table level where the walk stopped,
+                                            [15:12] port: the DMA engine whose access faulted */
 #define AAX_REG_MMU_FAULT_ASID   0xC024u /* RO [15:0] asid of the faulting access */
 #define AAX_REG_MMU_FAULT_VA_LO  0xC028u /* RO faulting virtual address */
 #define AAX_REG_MMU_FAULT_VA_HI  0xC02Cu
@@ -72,6 +76,9 @@
 #define AAX_MMU_FAULT_TYPE_MASK  0xFu
 #define AAX_MMU_FAULT_ACC_SHIFT  4u
 #define AAX_MMU_FAULT_LEVEL_SHIFT 8u
+#define AAX_MMU_FAULT_PORT_SHIFT 12u
+#define AAX_MMU_FAULT_PORT_BITS  4u      /* up to 16 ports: one per DMA engine, port i = engine i */
+#define AAX_MMU_FAULT_PORT_MASK  (0xFu << AAX_MMU_FAULT_PORT_SHIFT)
 
 enum aax_mmu_fault_type {
     AAX_MMU_FAULT_NONE        = 0,

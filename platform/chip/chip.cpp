@@ -101,23 +101,27 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     // engines (through the MMU when there is one), the collective engine and the control core.
     noc.add_initiator("pcie", pcie.to_chip);
     noc.add_initiator("qman", qman.bus_socket);
+    for (uint64_t i = 1; i < c.get_uint("dma.engines"); ++i)
+        dma_more.push_back(std::make_unique<dma_engine>(fmt::format("dma{}", i).c_str(), dma_params(c)));
+    auto engine = [this](unsigned i) -> dma_engine& { return i ? *dma_more[i - 1] : dma0; };
+    const unsigned engines = 1 + static_cast<unsigned>(dma_more.size());
     if (c.get_bool("mmu.enabled")) {
-        if (c.get_uint("dma.engines") > 1)
-            throw config_error("config error: mmu.enabled = true needs dma.engines = 1 (the MMU sits in front of dma0 only)");
-        mmu0 = std::make_unique<mmu>("mmu", mmu::from_config(c, "mmu"));
-        dma0.bus_socket.bind(mmu0->target_socket);
-        noc.add_initiator("dma0", mmu0->initiator_socket);
-        noc.add_initiator("dma0", mmu0->walker.socket);
+        // One MMU port (TLB + walker) per engine; contexts, fault record and invalidation shared.
+        auto mp = mmu::from_config(c, "mmu");
+        mp.ports.clear();
+        for (unsigned i = 0; i < engines; ++i) mp.ports.push_back(fmt::format("dma{}", i));
+        mmu0 = std::make_unique<mmu>("mmu", mp);
+        for (unsigned i = 0; i < engines; ++i) {
+            engine(i).bus_socket.bind(mmu0->port(i).target_socket);
+            noc.add_initiator(mp.ports[i], mmu0->port(i).initiator_socket);
+            noc.add_initiator(mp.ports[i], mmu0->port(i).walker.socket);
+        }
         regs.add_target("mmu", mmu::bar_base, AAX_MMU_BAR_SIZE, mmu0->reg_socket);
         mmu0->irq_out.bind(ctrl.irq_in);
         qman.mmu_ctx.bind(mmu0->ctx_export);
         ctrl.reset_out.bind(mmu0->reset_in);
     } else {
-        noc.add_initiator("dma0", dma0.bus_socket);
-    }
-    for (uint64_t i = 1; i < c.get_uint("dma.engines"); ++i) {
-        dma_more.push_back(std::make_unique<dma_engine>(fmt::format("dma{}", i).c_str(), dma_params(c)));
-        noc.add_initiator(fmt::format("dma{}", i), dma_more.back()->bus_socket);
+        for (unsigned i = 0; i < engines; ++i) noc.add_initiator(fmt::format("dma{}", i), engine(i).bus_socket);
     }
     noc.add_initiator("coll", coll.bus_socket);
     if (c.get_string("mem.model") == "dram") {

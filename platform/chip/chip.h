@@ -4,7 +4,7 @@
 //                      ^                                     +--> regs_guard --> regs (router) --> device_ctrl, qman,
 //                      |                                     |    (guest engines: semaphores only)   sync, pcie msix, mmu
 //                      +--------from_chip (host window) <----+
-//   qman --bus--> noc    qman --dma--> dma_engine --bus--> noc    qman --sync--> semaphores
+//   qman --bus--> noc    qman --dma--> dma_engine --bus--> [mmu port] --> noc    qman --sync--> semaphores
 //   qman --compute--> compute router --> cluster i engines; cluster i SRAM on the noc
 //   qman --irq--> device_ctrl --msi--> pcie_endpoint --> host    device_ctrl --reset--> qman, semaphores
 //
@@ -77,7 +77,7 @@ public:
     compute_complex compute;  // compute.clusters x (matrix engine + vector engine + SRAM)
     coll_engine coll;  // scale-out: its ports are wired by a multi-chip system, else none
     std::unique_ptr<control_core> cpu;  // with cpu.enabled
-    std::unique_ptr<mmu> mmu0;          // with mmu.enabled: between dma0 and the noc
+    std::unique_ptr<mmu> mmu0;          // with mmu.enabled: a port between each DMA engine and the noc
 
 private:
     double freq_hz_;

@@ -183,8 +183,8 @@ int page_table_editor::unmap(uint64_t va, uint64_t size, std::vector<std::pair<u
 
 std::string mmu_fault::describe() const {
     static const char* const acc[] = {"read", "write", "exec", "?"};
-    return fmt::format("{} fault on {} of asid {} va 0x{:x} (walk level {}, {} faults so far)", aax_mmu_fault_name(type),
-                       acc[access & 3], asid, va, level, count);
+    return fmt::format("{} fault on {} of asid {} va 0x{:x} by dma{} (walk level {}, {} faults so far)",
+                       aax_mmu_fault_name(type), acc[access & 3], asid, va, port, level, count);
 }
 
 vm_manager::vm_manager(driver& d, uint32_t contexts) : drv_(d), contexts_(contexts) {}
@@ -264,6 +264,7 @@ void vm_manager::handle_fault() {
     f.type = st & AAX_MMU_FAULT_TYPE_MASK;
     f.access = (st >> AAX_MMU_FAULT_ACC_SHIFT) & 3;
     f.level = (st >> AAX_MMU_FAULT_LEVEL_SHIFT) & 3;
+    f.port = static_cast<uint8_t>((st & AAX_MMU_FAULT_PORT_MASK) >> AAX_MMU_FAULT_PORT_SHIFT);
     f.asid = static_cast<uint16_t>(drv_.rd(AAX_REG_MMU_FAULT_ASID));
     f.va = drv_.rd(AAX_REG_MMU_FAULT_VA_LO) | static_cast<uint64_t>(drv_.rd(AAX_REG_MMU_FAULT_VA_HI)) << 32;
     f.count = drv_.rd(AAX_REG_MMU_FAULT_COUNT);

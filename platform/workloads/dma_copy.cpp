@@ -1,7 +1,9 @@
 #include "platform/workloads/dma_copy.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include <fmt/format.h>
@@ -46,6 +48,9 @@ void dma_copy::declare(param_schema& s) const {
               "bytes");
     s.integer("workload.dst_offset", 0, 0, 1 << 20, "byte offset of the destination in its buffer", "bytes");
     s.integer("workload.queue", 0, 0, AAX_MAX_RINGS - 1, "submission queue");
+    s.integer("workload.queues", 1, 1, 16,
+              "split the copy into this many equal jobs on queues workload.queue, +1, ... (ring r runs on DMA "
+              "engine r % dma.engines)");
     s.string("workload.vm", "none",
              "address space of the copy: none (bus addresses) or a VM with both buffers bound at device VAs "
              "with 4 KiB or 2 MiB pages (needs mmu.enabled)",
@@ -115,36 +120,56 @@ int dma_copy::run(workload_context& ctx) {
         }
     }
 
-    cmdbuf_builder cb;
-    cb.copy(src_va + so, dst_va + dof, bytes);
-    uapi::bo_create_args cmd{cb.size(), uapi::BO_DEVICE};
-    if (int rc = dev.bo_create(cmd)) return fail("allocating the command buffer", rc);
-    std::unique_ptr<uapi::mapping> cmd_map;
-    dev.bo_mmap(cmd.handle, cmd_map);
-    cmd_map->write(0, cb.bytes().data(), cb.size());
-
-    uapi::submit_args sub;
-    sub.queue = static_cast<uint32_t>(ctx.cfg.get_uint("workload.queue"));
-    sub.cmdbuf_handle = cmd.handle;
-    sub.cmdbuf_size = cb.size();
-    sub.vm_id = vmc.vm_id;
-    const uint64_t t_submit = sc_core::sc_time_stamp().value();
-    if (int rc = dev.submit(sub)) return fail("submitting the copy", rc);
-    uapi::wait_args w;
-    w.seq = sub.seq;
-    w.timeout_ns = static_cast<uint64_t>(ctx.cfg.get_real("workload.timeout_ms") * 1e6);
-    const int rc = dev.wait(w);
-    const uint64_t t_done = sc_core::sc_time_stamp().value();
-    if (rc) {
-        error_record e;
-        std::string why = rc == -ETIMEDOUT && w.status == AAX_OK ? "the host wait timed out" : aax_status_name(w.status);
-        if (dev.last_error(e) == 0) why += " (" + e.describe() + ")";
-        ctx.error = "copy job failed: " + why;
-        return 1;
+    // One job per queue, each copying a contiguous slice (4 KiB multiples but the last).
+    const uint32_t queues = static_cast<uint32_t>(ctx.cfg.get_uint("workload.queues"));
+    const uint32_t queue0 = static_cast<uint32_t>(ctx.cfg.get_uint("workload.queue"));
+    const uint64_t slice = std::max<uint64_t>(4096, (bytes / queues + 4095) & ~uint64_t{4095});
+    std::vector<uapi::submit_args> subs;
+    std::vector<std::unique_ptr<uapi::mapping>> cmd_maps;
+    for (uint64_t off = 0; off < bytes; off += slice) {
+        cmdbuf_builder cb;
+        cb.copy(src_va + so + off, dst_va + dof + off, std::min(slice, bytes - off));
+        uapi::bo_create_args cmd{cb.size(), uapi::BO_DEVICE};
+        if (int rc = dev.bo_create(cmd)) return fail("allocating the command buffer", rc);
+        cmd_maps.emplace_back();
+        dev.bo_mmap(cmd.handle, cmd_maps.back());
+        cmd_maps.back()->write(0, cb.bytes().data(), cb.size());
+        uapi::submit_args sub;
+        sub.queue = queue0 + static_cast<uint32_t>(subs.size());
+        sub.cmdbuf_handle = cmd.handle;
+        sub.cmdbuf_size = cb.size();
+        sub.vm_id = vmc.vm_id;
+        subs.push_back(sub);
     }
+    const uint64_t t_submit = sc_core::sc_time_stamp().value();
+    for (auto& sub : subs)
+        if (int rc = dev.submit(sub)) return fail("submitting the copy", rc);
+    uint64_t ts_start = ~uint64_t{0}, ts_end = 0;
+    for (auto& sub : subs) {
+        uapi::wait_args w;
+        w.seq = sub.seq;
+        w.timeout_ns = static_cast<uint64_t>(ctx.cfg.get_real("workload.timeout_ms") * 1e6);
+        const int rc = dev.wait(w);
+        if (rc) {
+            error_record e;
+            std::string why =
+                rc == -ETIMEDOUT && w.status == AAX_OK ? "the host wait timed out" : aax_status_name(w.status);
+            if (dev.last_error(e) == 0) why += " (" + e.describe() + ")";
+            ctx.error = "copy job failed: " + why;
+            return 1;
+        }
+        ts_start = std::min(ts_start, w.ts_start_ns);
+        ts_end = std::max(ts_end, w.ts_end_ns);
+    }
+    const uint64_t t_done = sc_core::sc_time_stamp().value();
 
-    const double device_ns = static_cast<double>(w.ts_end_ns - w.ts_start_ns);
-    const double peak = dir == "h2d" ? ctx.soc.peak_h2d() : dir == "d2h" ? ctx.soc.peak_d2h() : ctx.soc.peak_d2d();
+    const double device_ns = static_cast<double>(ts_end - ts_start);
+    double peak = dir == "h2d" ? ctx.soc.peak_h2d() : dir == "d2h" ? ctx.soc.peak_d2h() : ctx.soc.peak_d2d();
+    if (dir == "d2d" && subs.size() > 1) {  // several engines share the memory
+        const double engines = 1.0 + static_cast<double>(ctx.soc.dma_more.size());
+        const double used = std::min(engines, static_cast<double>(subs.size()));
+        peak = std::min(ctx.soc.devmem_peak() / 2, ctx.soc.dma_peak() / engines * used);
+    }
     const double bw = device_ns > 0 ? static_cast<double>(bytes) / device_ns : 0.0;  // bytes/ns == GB/s
     ctx.summary["bytes"] = bytes;
     ctx.summary["direction"] = dir;

@@ -3,8 +3,9 @@
 // set/way eviction, invalidation by ASID and by VA, page-crossing splits and every
 // fault type with its record and interrupt.
 //
-// Bench: an engine-side initiator -> mmu -> router -> memory, the walker on the same
-// router; memory at 8 GB/s with 50 ns latency, so an 8-byte read costs exactly 51 ns.
+// Bench: two engine-side initiators -> mmu ports 0 and 1 -> router -> memory, the walkers
+// on the same router; memory at 8 GB/s with 50 ns latency, so an 8-byte read costs
+// exactly 51 ns. Tests use port 0 unless they are about several ports.
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -41,6 +42,7 @@ struct irq_counter : sc_core::sc_module, irq_if {
 
 struct bench : sc_core::sc_module {
     tlm_utils::simple_initiator_socket<bench> eng{"eng"};
+    tlm_utils::simple_initiator_socket<bench> eng1{"eng1"};
     tlm_utils::simple_initiator_socket<bench> reg{"reg"};
     router noc{"noc"};
     memory mem;
@@ -57,14 +59,18 @@ struct bench : sc_core::sc_module {
         p.tlb_geom.entries_2m = 2;
         p.walk_cache = walk_cache;
         p.tlb_hit_ns = 1;
+        p.ports = {"port0", "port1"};
         return p;
     }
     explicit bench(uint32_t walk_cache = 0, sc_core::sc_module_name n = "tb")
         : sc_module(n), mem("mem", memory::params{64ull << 20, 8, 50, false}), m("mmu", mmu_params(walk_cache)) {
-        eng.bind(m.target_socket);
+        eng.bind(m.port(0).target_socket);
+        eng1.bind(m.port(1).target_socket);
         reg.bind(m.reg_socket);
-        m.initiator_socket.bind(noc.target_socket);
-        m.walker.socket.bind(noc.target_socket);
+        for (unsigned i = 0; i < 2; ++i) {
+            m.port(i).initiator_socket.bind(noc.target_socket);
+            m.port(i).walker.socket.bind(noc.target_socket);
+        }
         noc.add_target("mem", 0, 64ull << 20, mem.socket);
         m.irq_out.bind(irq);
         sc_core::sc_spawn([this] { body(*this); });
@@ -113,14 +119,15 @@ struct bench : sc_core::sc_module {
         bool fault;
         uint64_t ps;
     };
-    access_result access(uint16_t asid, tlm::tlm_command cmd, uint64_t va, void* data, uint32_t len) {
+    access_result access(uint16_t asid, tlm::tlm_command cmd, uint64_t va, void* data, uint32_t len,
+                         unsigned port = 0) {
         tlm::tlm_generic_payload t;
         init_payload(t, cmd, va, data, len);
         asid_ext a;
         a.asid = asid;
         extension_guard<asid_ext> g(t, &a);
         sc_time d = sc_core::SC_ZERO_TIME;
-        eng->b_transport(t, d);
+        (port ? eng1 : eng)->b_transport(t, d);
         sc_core::wait(d + sc_time(1, sc_core::SC_US));
         return {t.get_response_status(), a.fault, d.value()};
     }
@@ -180,7 +187,7 @@ TEST_CASE("MMU translates 4 KiB and 2 MiB pages of a hand-built table", "[mmu]")
     b.mem.store().read(0x200000 + 0xFF8, &back, 4);
     REQUIRE(back == written);
     // The 2 MiB walk stops at level 2: 3 reads; the 4 KiB one reads 4.
-    REQUIRE(b.m.get_tlb().misses.get() == 2);
+    REQUIRE(b.m.port(0).get_tlb().misses.get() == 2);
 }
 
 TEST_CASE("MMU TLB hit costs the lookup and a miss adds four timed PTE reads", "[mmu][timing]") {
@@ -191,8 +198,8 @@ TEST_CASE("MMU TLB hit costs the lookup and a miss adds four timed PTE reads", "
     REQUIRE(ps[1] == hit_ps + pte_read_ps);                    // hit
     REQUIRE(ps[2] == hit_ps + 4 * pte_read_ps + pte_read_ps);  // next page: miss again
     REQUIRE(ps[3] == hit_ps + pte_read_ps);
-    REQUIRE(b.m.get_tlb().hits.get() == 2);
-    REQUIRE(b.m.get_tlb().misses.get() == 2);
+    REQUIRE(b.m.port(0).get_tlb().hits.get() == 2);
+    REQUIRE(b.m.port(0).get_tlb().misses.get() == 2);
 }
 
 TEST_CASE("MMU walk cache makes a neighbouring miss one PTE read", "[mmu][timing]") {
@@ -272,7 +279,7 @@ TEST_CASE("MMU invalidation by asid and by va through the registers", "[mmu][tlb
             t.access(1, tlm::TLM_READ_COMMAND, 0x10000, &v, 8);
             t.access(1, tlm::TLM_READ_COMMAND, 0x11000, &v, 8);
             t.access(2, tlm::TLM_READ_COMMAND, 0x10000, &v, 8);
-            misses.push_back(t.m.get_tlb().misses.get());
+            misses.push_back(t.m.port(0).get_tlb().misses.get());
         };
         touch();  // 3 misses
         touch();  // all hits
@@ -407,5 +414,79 @@ TEST_CASE("MMU soft reset disables every context and clears the TLB and the faul
     REQUIRE(count == 0);
     REQUIRE(ctrl == 0);
     REQUIRE(after.fault);
-    REQUIRE(b.m.get_tlb().invalidated.get() >= 1);
+    REQUIRE(b.m.port(0).get_tlb().invalidated.get() >= 1);
+}
+
+TEST_CASE("MMU ports have their own TLBs and every invalidation reaches all of them", "[mmu][tlb][ports]") {
+    bench b;
+    auto pt = b.editor();
+    REQUIRE(pt->map(0x10000, 0x300000, 0x1000, rw, false) == 0);
+    const uint64_t old_word = 0x01D01D01D01Dull, new_word = 0x0E30E30E30E3ull;
+    b.poke64(0x300000, old_word);
+    b.poke64(0x400000, new_word);
+    struct sample {
+        uint64_t v0, v1, miss0, miss1;
+    };
+    std::vector<sample> s;
+    run(b, [&](bench& t) {
+        t.enable(1, pt->root());
+        auto both = [&] {
+            uint64_t v0 = 0, v1 = 0;
+            REQUIRE(t.access(1, tlm::TLM_READ_COMMAND, 0x10000, &v0, 8, 0).status == tlm::TLM_OK_RESPONSE);
+            REQUIRE(t.access(1, tlm::TLM_READ_COMMAND, 0x10000, &v1, 8, 1).status == tlm::TLM_OK_RESPONSE);
+            s.push_back({v0, v1, t.m.port(0).get_tlb().misses.get(), t.m.port(1).get_tlb().misses.get()});
+        };
+        both();  // each port walks once: its own TLB
+        both();  // both hit
+        // Remap the page behind the MMU's back: both TLBs keep the stale translation.
+        REQUIRE(pt->unmap(0x10000, 0x1000) == 0);
+        REQUIRE(pt->map(0x10000, 0x400000, 0x1000, rw, false) == 0);
+        both();
+        t.wreg(AAX_REG_MMU_TLB_INV_VA_LO, 0x10000);
+        t.wreg(AAX_REG_MMU_TLB_INV_VA_HI, 0);
+        t.wreg(AAX_REG_MMU_TLB_INV, 1 | AAX_MMU_INV_VA << AAX_MMU_INV_OP_SHIFT);
+        both();  // both walk again and see the new page
+        t.wreg(AAX_REG_MMU_TLB_INV, 1 | AAX_MMU_INV_ASID << AAX_MMU_INV_OP_SHIFT);
+        both();
+        t.wreg(AAX_REG_MMU_TLB_INV, AAX_MMU_INV_ALL << AAX_MMU_INV_OP_SHIFT);
+        both();
+    });
+    REQUIRE(s.size() == 6);
+    const std::vector<uint64_t> want_v = {old_word, old_word, old_word, new_word, new_word, new_word};
+    const std::vector<uint64_t> want_miss = {1, 1, 1, 2, 3, 4};
+    for (size_t i = 0; i < s.size(); ++i) {
+        INFO("step " << i);
+        REQUIRE(s[i].v0 == want_v[i]);
+        REQUIRE(s[i].v1 == want_v[i]);
+        REQUIRE(s[i].miss0 == want_miss[i]);
+        REQUIRE(s[i].miss1 == want_miss[i]);
+    }
+    REQUIRE(b.m.port(0).get_tlb().hits.get() == 2);
+    REQUIRE(b.m.port(1).get_tlb().hits.get() == 2);
+}
+
+TEST_CASE("MMU fault on port 1 is recorded with its port in the shared record", "[mmu][fault][ports]") {
+    bench b;
+    auto pt = b.editor();
+    REQUIRE(pt->map(0x40000, 0x300000, 0x1000, AAX_PTE_READ, false) == 0);
+    uint64_t v = 0;
+    bench::access_result ok0{}, bad1{};
+    uint32_t st = 0, va_lo = 0, asid = 0;
+    run(b, [&](bench& t) {
+        t.enable(1, pt->root());
+        bad1 = t.access(1, tlm::TLM_WRITE_COMMAND, 0x40008, &v, 8, 1);  // read-only page, written by port 1
+        ok0 = t.access(1, tlm::TLM_READ_COMMAND, 0x40008, &v, 8, 0);    // port 0 is unaffected
+        st = t.rreg(AAX_REG_MMU_FAULT_STATUS);
+        va_lo = t.rreg(AAX_REG_MMU_FAULT_VA_LO);
+        asid = t.rreg(AAX_REG_MMU_FAULT_ASID);
+    });
+    REQUIRE(bad1.fault);
+    REQUIRE(bad1.status == tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    REQUIRE_FALSE(ok0.fault);
+    REQUIRE(ok0.status == tlm::TLM_OK_RESPONSE);
+    REQUIRE(st == (AAX_MMU_FAULT_VALID | AAX_MMU_FAULT_PERMISSION | AAX_MMU_ACC_WRITE << AAX_MMU_FAULT_ACC_SHIFT |
+                   3u << AAX_MMU_FAULT_LEVEL_SHIFT | 1u << AAX_MMU_FAULT_PORT_SHIFT));
+    REQUIRE(va_lo == 0x40008u);
+    REQUIRE(asid == 1);
+    REQUIRE(b.irq.lines == std::vector<unsigned>{AAX_IRQ_LINE_MMU});
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 #include "abi/aax_mmu.h"
 #include "abi/aax_regs.h"
 #include "tlm/core/log.h"
@@ -12,13 +14,13 @@ namespace accelvp {
 void mmu::declare(param_schema& s, const std::string& prefix) {
     const params d;
     s.boolean(prefix + ".enabled", false,
-              "put an MMU between the DMA engine and the interconnect (per-context page tables, BAR0 0xC000)");
+              "put an MMU port (TLB + walker) between each DMA engine and the interconnect (per-context page tables, BAR0 0xC000)");
     s.integer(prefix + ".contexts", d.contexts, 2, AAX_MMU_MAX_CONTEXTS, "address spaces (ASIDs 0..n-1; 0 is physical)");
-    s.integer(prefix + ".tlb_sets", d.tlb_geom.sets, 1, 4096, "sets of the 4 KiB TLB");
-    s.integer(prefix + ".tlb_ways", d.tlb_geom.ways, 1, 64, "ways of the 4 KiB TLB (LRU)");
+    s.integer(prefix + ".tlb_sets", d.tlb_geom.sets, 1, 4096, "sets of each port's 4 KiB TLB");
+    s.integer(prefix + ".tlb_ways", d.tlb_geom.ways, 1, 64, "ways of each port's 4 KiB TLB (LRU)");
     s.integer(prefix + ".tlb_2m_entries", d.tlb_geom.entries_2m, 0, 1024,
               "fully associative 2 MiB TLB entries (0: 2 MiB pages are cached as 4 KiB pieces)");
-    s.integer(prefix + ".walk_cache", d.walk_cache, 0, 1024, "walk-cache entries (next-level table addresses)");
+    s.integer(prefix + ".walk_cache", d.walk_cache, 0, 1024, "walk-cache entries of each port's walker (next-level table addresses)");
     s.real(prefix + ".tlb_hit_ns", d.tlb_hit_ns, 0, 1000, "TLB lookup time per translated page piece", "ns");
 }
 
@@ -34,13 +36,11 @@ mmu::params mmu::from_config(const config& c, const std::string& prefix) {
 }
 
 mmu::mmu(sc_core::sc_module_name name, const params& p)
-    : sc_module(name), target_socket("target_socket"), initiator_socket("initiator_socket"), reg_socket("reg_socket"),
-      walker("walker", p.walk_cache), irq_out("irq_out"), ctx_export("ctx_export"), reset_in("reset_in"), p_(p),
-      regs_(this->name()), tlb_(p.tlb_geom), hit_time_(p.tlb_hit_ns, sc_core::SC_NS) {
-    target_socket.register_b_transport(this, &mmu::b_transport);
-    target_socket.register_transport_dbg(this, &mmu::transport_dbg);
-    target_socket.register_get_direct_mem_ptr(this, &mmu::get_direct_mem_ptr);
-    initiator_socket.register_invalidate_direct_mem_ptr(this, &mmu::invalidate_direct_mem_ptr);
+    : sc_module(name), reg_socket("reg_socket"), irq_out("irq_out"), ctx_export("ctx_export"), reset_in("reset_in"),
+      p_(p), regs_(this->name()) {
+    if (p.ports.empty() || p.ports.size() > (1u << AAX_MMU_FAULT_PORT_BITS))
+        throw config_error(fmt::format("{}: {} ports (1..{} supported)", this->name(), p.ports.size(),
+                                       1u << AAX_MMU_FAULT_PORT_BITS));
     reg_socket.register_b_transport(this, &mmu::reg_b_transport);
     reg_socket.register_transport_dbg(this, &mmu::reg_dbg);
     ctx_export.bind(*this);
@@ -72,8 +72,9 @@ mmu::mmu(sc_core::sc_module_name name, const params& p)
         regs_.add(n + "ctrl", off(AAX_MMU_CTX(a) + AAX_MMU_CTX_CTRL), 0, reg_access::rw);
     }
 
-    tlb_.register_stats(this->name());
-    for (stat_base* s : std::initializer_list<stat_base*>{&translated_, &passthrough_, &pieces_, &faults_, &invalidations_})
+    for (unsigned i = 0; i < p.ports.size(); ++i)
+        ports_.push_back(std::make_unique<mmu_port>(p.ports[i].c_str(), *this, i));
+    for (stat_base* s : std::initializer_list<stat_base*>{&faults_, &invalidations_})
         global_stats().add(this->name(), *s);
 }
 
@@ -91,48 +92,85 @@ uint64_t mmu::root(uint16_t asid) const {
 
 void mmu::soft_reset() {
     regs_.reset();
-    tlb_.invalidate_all();
-    walker.invalidate_all();
+    for (auto& pt : ports_) {
+        pt->tlb_.invalidate_all();
+        pt->walker.invalidate_all();
+    }
     fault_valid_ = false;
     fault_count_ = 0;
 }
 
+// One command reaches every port's TLB and walk cache before the register write
+// completes, so a single invalidation (register or WREG packet) covers all engines.
 void mmu::invalidate(uint32_t cmd) {
     ++invalidations_;
     const uint16_t asid = static_cast<uint16_t>(cmd & 0xFFFF);
-    switch ((cmd >> AAX_MMU_INV_OP_SHIFT) & 3) {
-    case AAX_MMU_INV_ALL:
-        tlb_.invalidate_all();
-        walker.invalidate_all();
-        break;
-    case AAX_MMU_INV_ASID:
-        tlb_.invalidate_asid(asid);
-        walker.invalidate_asid(asid);
-        break;
-    case AAX_MMU_INV_VA: {
-        const uint64_t va = regs_.peek(AAX_REG_MMU_TLB_INV_VA_LO - bar_base) |
-                            static_cast<uint64_t>(regs_.peek(AAX_REG_MMU_TLB_INV_VA_HI - bar_base)) << 32;
-        tlb_.invalidate_va(asid, va);
-        walker.invalidate_asid(asid);  // conservative: table pointers of the context may have changed
-        break;
-    }
-    default: break;  // reserved op: ignored
+    const uint64_t va = regs_.peek(AAX_REG_MMU_TLB_INV_VA_LO - bar_base) |
+                        static_cast<uint64_t>(regs_.peek(AAX_REG_MMU_TLB_INV_VA_HI - bar_base)) << 32;
+    for (auto& pt : ports_) {
+        switch ((cmd >> AAX_MMU_INV_OP_SHIFT) & 3) {
+        case AAX_MMU_INV_ALL:
+            pt->tlb_.invalidate_all();
+            pt->walker.invalidate_all();
+            break;
+        case AAX_MMU_INV_ASID:
+            pt->tlb_.invalidate_asid(asid);
+            pt->walker.invalidate_asid(asid);
+            break;
+        case AAX_MMU_INV_VA:
+            pt->tlb_.invalidate_va(asid, va);
+            pt->walker.invalidate_asid(asid);  // conservative: table pointers of the context may have changed
+            break;
+        default: break;  // reserved op: ignored
+        }
     }
 }
 
-mmu::lookup mmu::translate(uint16_t asid, uint64_t va, unsigned access, sc_core::sc_time& delay) {
+void mmu::record_fault(unsigned port, uint16_t asid, uint64_t va, unsigned access, const mmu_port::lookup& l) {
+    ++faults_;
+    if (fault_count_ != 0xFFFFFFFFu) ++fault_count_;
+    AVP_LOG(info, name(), "fault: {} asid {} va 0x{:x} ({}) at level {} on port {}", aax_mmu_fault_name(l.fault), asid,
+            va, access == AAX_MMU_ACC_WRITE ? "write" : "read", l.level, p_.ports[port]);
+    if (!fault_valid_) {  // keep the first fault until the host clears it
+        fault_valid_ = true;
+        regs_.find(AAX_REG_MMU_FAULT_STATUS - bar_base)->value =
+            AAX_MMU_FAULT_VALID | l.fault | access << AAX_MMU_FAULT_ACC_SHIFT |
+            static_cast<uint32_t>(l.level) << AAX_MMU_FAULT_LEVEL_SHIFT | port << AAX_MMU_FAULT_PORT_SHIFT;
+        regs_.find(AAX_REG_MMU_FAULT_ASID - bar_base)->value = asid;
+        regs_.find(AAX_REG_MMU_FAULT_VA_LO - bar_base)->value = static_cast<uint32_t>(va);
+        regs_.find(AAX_REG_MMU_FAULT_VA_HI - bar_base)->value = static_cast<uint32_t>(va >> 32);
+    }
+    irq_out->raise(AAX_IRQ_LINE_MMU);
+}
+
+mmu_port::mmu_port(sc_core::sc_module_name name, mmu& owner, unsigned index)
+    : sc_module(name), target_socket("target_socket"), initiator_socket("initiator_socket"),
+      walker("walker", owner.p_.walk_cache), owner_(owner), index_(index), tlb_(owner.p_.tlb_geom),
+      hit_time_(owner.p_.tlb_hit_ns, sc_core::SC_NS) {
+    target_socket.register_b_transport(this, &mmu_port::b_transport);
+    target_socket.register_transport_dbg(this, &mmu_port::transport_dbg);
+    target_socket.register_get_direct_mem_ptr(this, &mmu_port::get_direct_mem_ptr);
+    initiator_socket.register_invalidate_direct_mem_ptr(this, &mmu_port::invalidate_direct_mem_ptr);
+    tlb_.register_stats(this->name());
+    for (stat_base* s : std::initializer_list<stat_base*>{&translated_, &passthrough_, &pieces_, &faults_})
+        global_stats().add(this->name(), *s);
+}
+
+mmu_port::~mmu_port() { global_stats().remove_component(name()); }
+
+mmu_port::lookup mmu_port::translate(uint16_t asid, uint64_t va, unsigned access, sc_core::sc_time& delay) {
     lookup l;
     if (va >> AAX_MMU_VA_BITS) {
         l.fault = AAX_MMU_FAULT_RANGE;
         return l;
     }
-    if (!context_enabled(asid)) {
+    if (!owner_.context_enabled(asid)) {
         l.fault = AAX_MMU_FAULT_CONTEXT;
         return l;
     }
     delay += hit_time_;
     if (!tlb_.lookup(asid, va, l.t)) {
-        const page_table_walker::result w = walker.walk(asid, root(asid), va, delay);
+        const page_table_walker::result w = walker.walk(asid, owner_.root(asid), va, delay);
         l.fault = w.fault;
         l.level = w.level;
         if (l.fault) return l;
@@ -146,24 +184,7 @@ mmu::lookup mmu::translate(uint16_t asid, uint64_t va, unsigned access, sc_core:
     return l;
 }
 
-void mmu::record_fault(uint16_t asid, uint64_t va, unsigned access, const lookup& l) {
-    ++faults_;
-    if (fault_count_ != 0xFFFFFFFFu) ++fault_count_;
-    AVP_LOG(info, name(), "fault: {} asid {} va 0x{:x} ({}) at level {}", aax_mmu_fault_name(l.fault), asid, va,
-            access == AAX_MMU_ACC_WRITE ? "write" : "read", l.level);
-    if (!fault_valid_) {  // keep the first fault until the host clears it
-        fault_valid_ = true;
-        regs_.find(AAX_REG_MMU_FAULT_STATUS - bar_base)->value = AAX_MMU_FAULT_VALID | l.fault |
-                                                                  access << AAX_MMU_FAULT_ACC_SHIFT |
-                                                                  static_cast<uint32_t>(l.level) << AAX_MMU_FAULT_LEVEL_SHIFT;
-        regs_.find(AAX_REG_MMU_FAULT_ASID - bar_base)->value = asid;
-        regs_.find(AAX_REG_MMU_FAULT_VA_LO - bar_base)->value = static_cast<uint32_t>(va);
-        regs_.find(AAX_REG_MMU_FAULT_VA_HI - bar_base)->value = static_cast<uint32_t>(va >> 32);
-    }
-    irq_out->raise(AAX_IRQ_LINE_MMU);
-}
-
-void mmu::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+void mmu_port::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     asid_ext* ext = t.get_extension<asid_ext>();
     if (!ext || ext->asid == 0) {
         ++passthrough_;
@@ -187,7 +208,8 @@ void mmu::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
         const uint64_t va = va0 + off;
         const lookup l = translate(ext->asid, va, access, tr);
         if (l.fault) {
-            record_fault(ext->asid, va, access, l);
+            ++faults_;
+            owner_.record_fault(index_, ext->asid, va, access, l);
             ext->fault = true;
             st = tlm::TLM_ADDRESS_ERROR_RESPONSE;
             end = std::max(end, tr);
@@ -215,19 +237,19 @@ void mmu::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     delay = end;
 }
 
-unsigned mmu::transport_dbg(tlm::tlm_generic_payload& t) {
+unsigned mmu_port::transport_dbg(tlm::tlm_generic_payload& t) {
     asid_ext* ext = t.get_extension<asid_ext>();
     if (!ext || ext->asid == 0) return initiator_socket->transport_dbg(t);
     return 0;  // debug accesses of virtual addresses are not supported
 }
 
-bool mmu::get_direct_mem_ptr(tlm::tlm_generic_payload& t, tlm::tlm_dmi& dmi) {
+bool mmu_port::get_direct_mem_ptr(tlm::tlm_generic_payload& t, tlm::tlm_dmi& dmi) {
     asid_ext* ext = t.get_extension<asid_ext>();
     if (ext && ext->asid != 0) return false;  // a pointer would bypass translation
     return initiator_socket->get_direct_mem_ptr(t, dmi);
 }
 
-void mmu::invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) {
+void mmu_port::invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) {
     target_socket->invalidate_direct_mem_ptr(start, end);
 }
 
