@@ -100,19 +100,21 @@ namespace {
 class frfcfs_scheduler final : public dram_scheduler {
 public:
     bool hits_first() const override { return true; }
-    // Key (time, row command after column command, age), compared as two integers.
-    size_t pick(dram_candidates& c, uint64_t& t) const override {
+    size_t pick(dram_candidates& c, uint64_t& t) const override { return pick_inline(c, t); }
+    // Key (time, row command after column command, age), compared as one 128-bit integer.
+    // The channel calls this directly (no virtual call per decision).
+    static size_t pick_inline(const dram_candidates& c, uint64_t& t) {
+        using u128 = unsigned __int128;
         size_t best = 0;
-        uint64_t bk = ~0ull, bs = ~0ull;
+        u128 bk = ~static_cast<u128>(0);
         for (size_t i = 0, n = c.size(); i < n; ++i) {
-            const uint64_t k = c.time(i) << 1 | !c.column(i), s = c.seq(i);
+            const u128 k = static_cast<u128>(c.time(i) << 1 | !c.column(i)) << 64 | c.seq(i);
             // Branch-free: which candidate wins is data-dependent and mispredicts often.
-            const bool better = (k < bk) | ((k == bk) & (s < bs));
+            const bool better = k < bk;
             best = better ? i : best;
             bk = better ? k : bk;
-            bs = better ? s : bs;
         }
-        t = bk >> 1;
+        t = static_cast<uint64_t>(bk >> 64) >> 1;
         return best;
     }
 };
@@ -196,7 +198,7 @@ std::unique_ptr<page_policy> make_page_policy(const std::string& name) {
 
 dram_channel::dram_channel(const dram_params& p, const std::string& stats_name)
     : p_(p), chk_(p.t, p.org), sched_(make_dram_scheduler(p.scheduler)), policy_(make_page_policy(p.page_policy)),
-      hits_first_(sched_->hits_first()), needs_hit_info_(policy_->needs_hit_info()),
+      frfcfs_(dynamic_cast<const frfcfs_scheduler*>(sched_.get()) != nullptr), hits_first_(sched_->hits_first()), needs_hit_info_(policy_->needs_hit_info()),
       close_after_{policy_->close_after_access(false), policy_->close_after_access(true)}, burst_(p.t.burst_cycles()),
       nbanks_(p.org.pseudo_channels * p.banks_per_pc()), banks_per_pc_(p.banks_per_pc()),
       nwords_((nbanks_ + 63) / 64), bytes_per_burst_(p.burst_bytes()), ns_per_cycle_(p.t.tCK_ps / 1000.0),
@@ -353,7 +355,7 @@ bool dram_channel::step(dram_completion& done) {
     cands_.lb_[0] = std::max(now_, chk_.bus_time(false));
     cands_.lb_[1] = std::max(now_, chk_.bus_time(true));
     uint64_t t;
-    const uint32_t best = banks[sched_->pick(cands_, t)];
+    const uint32_t best = banks[frfcfs_ ? frfcfs_scheduler::pick_inline(cands_, t) : sched_->pick(cands_, t)];
     if (ref_due_[next_ref_pc_] <= t) {
         refresh(next_ref_pc_, t);
         return false;

@@ -241,6 +241,7 @@ private:
     timing_checker chk_;
     std::unique_ptr<dram_scheduler> sched_;
     std::unique_ptr<page_policy> policy_;
+    bool frfcfs_;  // the default scheduler, called without a virtual call
     bool hits_first_;
     bool needs_hit_info_;
     bool close_after_[2];  // the policy's answer without / with a row hit pending (it is pure)
