@@ -197,23 +197,25 @@ std::unique_ptr<page_policy> make_page_policy(const std::string& name) {
 // Channel controller
 
 dram_channel::dram_channel(const dram_params& p, const std::string& stats_name)
-    : p_(p), chk_(p.t, p.org), sched_(make_dram_scheduler(p.scheduler)), policy_(make_page_policy(p.page_policy)),
-      frfcfs_(dynamic_cast<const frfcfs_scheduler*>(sched_.get()) != nullptr), hits_first_(sched_->hits_first()), needs_hit_info_(policy_->needs_hit_info()),
-      close_after_{policy_->close_after_access(false), policy_->close_after_access(true)}, burst_(p.t.burst_cycles()),
+    : queue_depth_{p.queue_depth, p.write_queue_depth}, write_high_(p.write_high), write_low_(p.write_low),
+      bank_groups_(p.org.bank_groups), banks_per_group_(p.org.banks_per_group),
       nbanks_(p.org.pseudo_channels * p.banks_per_pc()), banks_per_pc_(p.banks_per_pc()),
-      nwords_((nbanks_ + 63) / 64), bytes_per_burst_(p.burst_bytes()), ns_per_cycle_(p.t.tCK_ps / 1000.0),
-      stats_name_(stats_name) {
+      bytes_per_burst_(p.burst_bytes()),
+      col_latency_{p.t.tCL + p.t.burst_cycles(), p.t.tWL + p.t.burst_cycles()},
+      ns_per_cycle_(p.t.tCK_ps / 1000.0), chk_(p.t, p.org), sched_(make_dram_scheduler(p.scheduler)),
+      policy_(make_page_policy(p.page_policy)), stats_name_(stats_name) {
+    frfcfs_ = dynamic_cast<const frfcfs_scheduler*>(sched_.get()) != nullptr;
+    hits_first_ = sched_->hits_first();
+    needs_hit_info_ = policy_->needs_hit_info();
+    close_after_[0] = policy_->close_after_access(false);
+    close_after_[1] = policy_->close_after_access(true);
     const uint32_t depth = p.queue_depth + p.write_queue_depth;
     slots_.resize(depth);
     free_.reserve(depth);
     for (uint32_t i = depth; i-- > 0;) free_.push_back(static_cast<int32_t>(i));
-    open_row_.assign(nbanks_, -1);
+    bq_.assign(nbanks_, bank_queue{});
     for (int d = 0; d < 2; ++d) {
-        head_[d].assign(nbanks_, -1);
-        tail_[d].assign(nbanks_, -1);
-        count_[d].assign(nbanks_, 0);
         active_[d].reserve(nbanks_);
-        active_pos_[d].assign(nbanks_, -1);
         choice_[d].assign(nbanks_, bank_choice{});
         dirty_[d].reserve(4 * static_cast<size_t>(nbanks_));
     }
@@ -261,13 +263,13 @@ void dram_channel::enqueue(const dram_request& r) {
     sl.next = -1;
     sl.flags = 0;
     const uint32_t b = flat_bank(r);
-    if (tail_[d][b] >= 0)
-        slots_[static_cast<size_t>(tail_[d][b])].next = s;
+    if (bq_[b].tail[d] >= 0)
+        slots_[static_cast<size_t>(bq_[b].tail[d])].next = s;
     else
-        head_[d][b] = s;
-    tail_[d][b] = s;
-    if (count_[d][b]++ == 0) {
-        active_pos_[d][b] = static_cast<int32_t>(active_[d].size());
+        bq_[b].head[d] = s;
+    bq_[b].tail[d] = s;
+    if (bq_[b].count[d]++ == 0) {
+        bq_[b].active_pos[d] = static_cast<int32_t>(active_[d].size());
         active_[d].push_back(b);
         dirty_[d].push_back(b);  // an idle bank's choice is never valid
     }
@@ -275,7 +277,7 @@ void dram_channel::enqueue(const dram_request& r) {
     // A younger request changes the bank's choice only if it hits the open row while the
     // choice was to close it.
     bank_choice& k = choice_[d][b];
-    if (k.ok && k.cmd == dram_cmd::PRE && hits_first_ && open_row_[b] == static_cast<int64_t>(r.row)) invalidate(d, b);
+    if (k.ok && k.cmd == dram_cmd::PRE && hits_first_ && bq_[b].open_row == static_cast<int64_t>(r.row)) invalidate(d, b);
 }
 
 void dram_channel::unlink(int d, uint32_t b, int32_t s, int32_t prev) {
@@ -283,15 +285,15 @@ void dram_channel::unlink(int d, uint32_t b, int32_t s, int32_t prev) {
     if (prev >= 0)
         slots_[static_cast<size_t>(prev)].next = next;
     else
-        head_[d][b] = next;
-    if (tail_[d][b] == s) tail_[d][b] = prev;
-    if (--count_[d][b] == 0) {
-        const int32_t i = active_pos_[d][b];
+        bq_[b].head[d] = next;
+    if (bq_[b].tail[d] == s) bq_[b].tail[d] = prev;
+    if (--bq_[b].count[d] == 0) {
+        const int32_t i = bq_[b].active_pos[d];
         const uint32_t moved = active_[d].back();
         active_[d][static_cast<size_t>(i)] = moved;
-        active_pos_[d][moved] = i;
+        bq_[moved].active_pos[d] = i;
         active_[d].pop_back();
-        active_pos_[d][b] = -1;
+        bq_[b].active_pos[d] = -1;
     }
     --nq_[d];
     free_.push_back(s);
@@ -300,8 +302,8 @@ void dram_channel::unlink(int d, uint32_t b, int32_t s, int32_t prev) {
 
 void dram_channel::choose(uint32_t b, int d) {
     bank_choice& c = choice_[d][b];
-    int32_t s = head_[d][b], prev = -1;
-    const int64_t open = open_row_[b];
+    int32_t s = bq_[b].head[d], prev = -1;
+    const int64_t open = bq_[b].open_row;
     dram_cmd cmd;
     if (open < 0) {
         cmd = dram_cmd::ACT;
@@ -338,8 +340,8 @@ bool dram_channel::step(dram_completion& done) {
     // Write drain: serve reads until the write queue reaches the high watermark (or no
     // read waits), then writes until it falls to the low watermark (or empties).
     if (!write_mode_) {
-        if (nq_[1] >= p_.write_high || (nq_[0] == 0 && nq_[1] > 0)) write_mode_ = true;
-    } else if (nq_[1] == 0 || (nq_[1] <= p_.write_low && nq_[0] > 0)) {
+        if (nq_[1] >= write_high_ || (nq_[0] == 0 && nq_[1] > 0)) write_mode_ = true;
+    } else if (nq_[1] == 0 || (nq_[1] <= write_low_ && nq_[0] > 0)) {
         write_mode_ = false;
     }
     const int d = write_mode_ ? 1 : 0;
@@ -347,7 +349,7 @@ bool dram_channel::step(dram_completion& done) {
     const uint32_t* banks = active_[d].data();
     const size_t n = active_[d].size();
     for (const uint32_t b : dirty_[d])
-        if (!choice[b].ok && count_[d][b]) choose(b, d);
+        if (!choice[b].ok && bq_[b].count[d]) choose(b, d);
     dirty_[d].clear();
     cands_.e_ = choice;
     cands_.bank_ = banks;
@@ -373,15 +375,15 @@ uint64_t dram_channel::make_room(bool write, dram_completion* last) {
 
 bool dram_channel::row_hit_pending(uint32_t b, uint32_t row) const {
     for (int d = 0; d < 2; ++d)
-        for (int32_t i = head_[d][b]; i >= 0; i = slots_[static_cast<size_t>(i)].next)
+        for (int32_t i = bq_[b].head[d]; i >= 0; i = slots_[static_cast<size_t>(i)].next)
             if (slots_[static_cast<size_t>(i)].r.row == row) return true;
     return false;
 }
 
 void dram_channel::log(uint64_t t, dram_cmd c, uint32_t b, uint32_t row) {
     const uint32_t pc = b / banks_per_pc_, in_pc = b % banks_per_pc_;
-    log_->push_back({t, c, static_cast<uint16_t>(pc), static_cast<uint16_t>(in_pc / p_.org.banks_per_group),
-                     static_cast<uint16_t>(in_pc % p_.org.banks_per_group), row});
+    log_->push_back({t, c, static_cast<uint16_t>(pc), static_cast<uint16_t>(in_pc / banks_per_group_),
+                     static_cast<uint16_t>(in_pc % banks_per_group_), row});
 }
 
 bool dram_channel::issue(uint32_t b, int d, uint64_t t, dram_completion& done) {
@@ -393,12 +395,12 @@ bool dram_channel::issue(uint32_t b, int d, uint64_t t, dram_completion& done) {
     invalidate_both(b);
     switch (c.cmd) {
     case dram_cmd::ACT:
-        open_row_[b] = sl.r.row;
+        bq_[b].open_row = sl.r.row;
         sl.flags |= 1;
         ++activates_;
         return false;
     case dram_cmd::PRE:
-        open_row_[b] = -1;
+        bq_[b].open_row = -1;
         sl.flags |= 2;
         return false;
     default:
@@ -408,7 +410,7 @@ bool dram_channel::issue(uint32_t b, int d, uint64_t t, dram_completion& done) {
     done.tag = sl.r.tag;
     done.arrival = sl.r.arrival;
     done.write = write;
-    done.done = t + (write ? p_.t.tWL : p_.t.tCL) + burst_;
+    done.done = t + col_latency_[write];
     if (sl.flags & 2)
         ++conflicts_;
     else if (sl.flags & 1)
@@ -431,7 +433,7 @@ bool dram_channel::issue(uint32_t b, int d, uint64_t t, dram_completion& done) {
     const bool hit = needs_hit_info_ && row_hit_pending(b, row);
     if (close_after_[hit]) {
         const uint64_t tp = chk_.auto_precharge(b);
-        open_row_[b] = -1;
+        bq_[b].open_row = -1;
         if (log_) log(tp, dram_cmd::PRE, b, row);
     }
     return true;
@@ -471,16 +473,16 @@ void dram_channel::refresh(uint32_t pc, uint64_t horizon) {
         uint64_t tp = t;
         bool any_open = false;
         for (uint32_t b = first; b < last; ++b)
-            if (open_row_[b] >= 0) {
+            if (bq_[b].open_row >= 0) {
                 any_open = true;
                 tp = std::max(tp, chk_.bank_pre(b));
             }
         uint64_t tr = t;
         if (any_open) {
             for (uint32_t b = first; b < last; ++b)
-                if (open_row_[b] >= 0) {
+                if (bq_[b].open_row >= 0) {
                     chk_.issue(dram_cmd::PRE, b, tp);
-                    open_row_[b] = -1;
+                    bq_[b].open_row = -1;
                     invalidate_both(b);
                 }
             if (log_) log(tp, dram_cmd::PREA, first, 0);
@@ -499,17 +501,17 @@ void dram_channel::refresh(uint32_t pc, uint64_t horizon) {
         for (uint32_t b = first; b < last; ++b) {
             if (refreshed_[b]) continue;
             if (fallback == last) fallback = b;
-            if (count_[0][b] + count_[1][b] == 0) {
-                if (pick == last || open_row_[b] < 0) pick = b;
-                if (open_row_[b] < 0) break;
+            if (bq_[b].count[0] + bq_[b].count[1] == 0) {
+                if (pick == last || bq_[b].open_row < 0) pick = b;
+                if (bq_[b].open_row < 0) break;
             }
         }
         const uint32_t b = pick != last ? pick : fallback;
         uint64_t tr = t;
-        if (open_row_[b] >= 0) {
+        if (bq_[b].open_row >= 0) {
             const uint64_t tp = std::max(t, chk_.bank_pre(b));
             chk_.issue(dram_cmd::PRE, b, tp);
-            open_row_[b] = -1;
+            bq_[b].open_row = -1;
             invalidate_both(b);
             if (log_) log(tp, dram_cmd::PRE, b, 0);
             tr = tp + 1;

@@ -179,7 +179,7 @@ public:
     dram_channel(const dram_channel&) = delete;
     dram_channel& operator=(const dram_channel&) = delete;
 
-    bool can_accept(bool write) const { return write ? nq_[1] < p_.write_queue_depth : nq_[0] < p_.queue_depth; }
+    bool can_accept(bool write) const { return nq_[write] < queue_depth_[write]; }
     // Requests enqueued later must not arrive earlier than the last decision (now());
     // an earlier arrival is treated as arriving at now().
     void enqueue(const dram_request& r);
@@ -213,7 +213,7 @@ private:
         uint8_t flags;  // 1: an ACT was issued for it, 2: a PRE was issued for it
     };
     uint32_t flat_bank(const dram_request& r) const {
-        return (static_cast<uint32_t>(r.pc) * p_.org.bank_groups + r.bg) * p_.org.banks_per_group + r.bank;
+        return (static_cast<uint32_t>(r.pc) * bank_groups_ + r.bg) * banks_per_group_ + r.bank;
     }
     // The bank's next command, cached until the bank or its queue changes.
     using bank_choice = dram_candidates::entry;
@@ -237,43 +237,49 @@ private:
     void update_next_refresh();
     void log(uint64_t t, dram_cmd c, uint32_t b, uint32_t row);
 
-    dram_params p_;
+    // Per bank: its read and write FIFOs of slots and its open row, in one place.
+    struct bank_queue {
+        int32_t head[2] = {-1, -1}, tail[2] = {-1, -1};  // per direction
+        uint32_t count[2] = {0, 0};
+        int32_t active_pos[2] = {-1, -1};  // index in active_[dir], -1 if none
+        int64_t open_row = -1;             // -1 = closed
+    };
+
+    // Hot state first and together: memsim on 48 channels touches a different channel per
+    // request, so its speed is set by the cache lines one decision touches.
+    uint32_t nq_[2] = {0, 0};
+    uint32_t queue_depth_[2];  // read, write queue capacity
+    uint32_t write_high_, write_low_;
+    bool write_mode_ = false;
+    bool frfcfs_ = false;  // the default scheduler, called without a virtual call
+    bool hits_first_ = false;
+    bool needs_hit_info_ = false;
+    bool close_after_[2] = {false, false};  // the policy's answer without / with a row hit pending (it is pure)
+    uint32_t bank_groups_, banks_per_group_, nbanks_, banks_per_pc_;
+    uint32_t bytes_per_burst_;
+    uint32_t next_ref_pc_ = 0;
+    uint64_t seq_ = 0;
+    uint64_t now_ = 0;
+    uint64_t col_latency_[2];  // RD, WR issue to the last data beat (tCL, tWL + burst)
+    double ns_per_cycle_;
+    std::vector<dram_cmd_record>* log_ = nullptr;
+    dram_candidates cands_;
+    std::vector<bank_queue> bq_;
+    std::vector<slot_t> slots_;
+    std::vector<int32_t> free_;
+    std::vector<uint32_t> active_[2];     // banks with queued requests (dense, unordered)
+    std::vector<bank_choice> choice_[2];  // per direction, per bank
+    std::vector<uint32_t> dirty_[2];      // per direction: banks whose choice may be invalid
+    std::vector<uint64_t> ref_due_;       // per pseudo-channel
     timing_checker chk_;
     std::unique_ptr<dram_scheduler> sched_;
     std::unique_ptr<page_policy> policy_;
-    bool frfcfs_;  // the default scheduler, called without a virtual call
-    bool hits_first_;
-    bool needs_hit_info_;
-    bool close_after_[2];  // the policy's answer without / with a row hit pending (it is pure)
-    uint32_t burst_, nbanks_, banks_per_pc_, nwords_;
-    uint32_t bytes_per_burst_;
-    double ns_per_cycle_;
-
-    std::vector<slot_t> slots_;
-    std::vector<int32_t> free_;
-    std::vector<int64_t> open_row_;           // per bank, -1 = closed
-    std::vector<int32_t> head_[2], tail_[2];  // per direction, per bank: FIFO of slots
-    std::vector<uint32_t> count_[2];
-    std::vector<uint32_t> active_[2];         // banks with queued requests (dense, unordered)
-    std::vector<int32_t> active_pos_[2];      // per bank: index in active_, -1 if none
-    std::vector<bank_choice> choice_[2];      // per direction, per bank
-    std::vector<uint32_t> dirty_[2];          // per direction: banks whose choice may be invalid
-    dram_candidates cands_;
-    uint32_t nq_[2] = {0, 0};
-    bool write_mode_ = false;
-    uint64_t seq_ = 0;
-    uint64_t now_ = 0;
 
     // Refresh state.
     enum class refresh_mode { none, all_bank, per_bank } refresh_mode_;
     uint32_t refresh_interval_ = 0, refresh_block_ = 0;
-    std::vector<uint64_t> ref_due_;           // per pseudo-channel
     std::vector<uint8_t> refreshed_;          // per bank: refreshed in this round (per-bank mode)
     std::vector<uint32_t> refreshed_count_;   // per pseudo-channel
-    uint32_t next_ref_pc_ = 0;
-
-    std::vector<dram_cmd_record>* log_ = nullptr;
-
     std::string stats_name_;
     counter reads_{"reads", "read bursts completed"};
     counter writes_{"writes", "write bursts completed"};
