@@ -3,6 +3,8 @@
 #include <functional>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
 namespace accelvp {
 
 const char* dram_cmd_name(dram_cmd c) {
@@ -247,6 +249,15 @@ dram_channel::dram_channel(const dram_params& p, const std::string& stats_name)
     }
 }
 
+nlohmann::json dram_channel::counter_view::value(double) const { return v_ * scale_; }
+
+nlohmann::json dram_channel::bandwidth_view::value(double simulated_s) const {
+    // What a `rate` summing each burst's bytes reports (the sum is exact in a double).
+    rate r(name(), description(), 1e-9, "gbps");
+    r += static_cast<double>((ch_.n_done_[0] + ch_.n_done_[1]) * ch_.bytes_per_burst_);
+    return r.value(simulated_s);
+}
+
 dram_channel::~dram_channel() {
     if (!stats_name_.empty()) global_stats().remove_component(stats_name_);
 }
@@ -397,7 +408,7 @@ bool dram_channel::issue(uint32_t b, int d, uint64_t t, dram_completion& done) {
     case dram_cmd::ACT:
         bq_[b].open_row = sl.r.row;
         sl.flags |= 1;
-        ++activates_;
+        ++n_activates_;
         return false;
     case dram_cmd::PRE:
         bq_[b].open_row = -1;
@@ -411,19 +422,9 @@ bool dram_channel::issue(uint32_t b, int d, uint64_t t, dram_completion& done) {
     done.arrival = sl.r.arrival;
     done.write = write;
     done.done = t + col_latency_[write];
-    if (sl.flags & 2)
-        ++conflicts_;
-    else if (sl.flags & 1)
-        ++misses_;
-    else
-        ++hits_;
-    bandwidth_ += bytes_per_burst_;
-    if (write) {
-        ++writes_;
-        bytes_written_ += bytes_per_burst_;
-    } else {
-        ++reads_;
-        bytes_read_ += bytes_per_burst_;
+    ++n_kind_[(sl.flags & 2) ? 2 : (sl.flags & 1)];  // flags: 1 ACT, 2 PRE issued for it
+    ++n_done_[write];
+    if (!write) {
         const double ns = static_cast<double>(done.done - done.arrival) * ns_per_cycle_;
         read_lat_.sample(ns);
         read_lat_sum_ns_ += ns;
@@ -452,7 +453,7 @@ void dram_channel::refresh(uint32_t pc, uint64_t horizon) {
     // nothing but their count: skip them in one go (the ones near the horizon are issued).
     if (horizon != dram_never && horizon > due + 2ull * refresh_interval_ + refresh_block_) {
         const uint64_t k = (horizon - due - refresh_block_) / refresh_interval_ - 1;
-        refreshes_ += k;
+        n_refreshes_ += k;
         due += k * refresh_interval_;
         if (refresh_mode_ == refresh_mode::per_bank) {
             for (uint64_t i = 0; i < k % banks_per_pc_; ++i) {
@@ -527,7 +528,7 @@ void dram_channel::refresh(uint32_t pc, uint64_t horizon) {
             refreshed_count_[pc] = 0;
         }
     }
-    ++refreshes_;
+    ++n_refreshes_;
     due += refresh_interval_;
     update_next_refresh();
 }

@@ -196,14 +196,14 @@ public:
     const timing_checker& checker() const { return chk_; }
 
     // Totals, for reports.
-    uint64_t bytes_read() const { return bytes_read_.get(); }
-    uint64_t bytes_written() const { return bytes_written_.get(); }
-    uint64_t reads_done() const { return reads_.get(); }
+    uint64_t bytes_read() const { return n_done_[0] * bytes_per_burst_; }
+    uint64_t bytes_written() const { return n_done_[1] * bytes_per_burst_; }
+    uint64_t reads_done() const { return n_done_[0]; }
     double read_latency_sum_ns() const { return read_lat_sum_ns_; }
-    uint64_t refreshes() const { return refreshes_.get(); }
-    uint64_t row_hits() const { return hits_.get(); }
-    uint64_t row_misses() const { return misses_.get(); }
-    uint64_t row_conflicts() const { return conflicts_.get(); }
+    uint64_t refreshes() const { return n_refreshes_; }
+    uint64_t row_hits() const { return n_kind_[0]; }
+    uint64_t row_misses() const { return n_kind_[1]; }
+    uint64_t row_conflicts() const { return n_kind_[2]; }
 
 private:
     struct slot_t {
@@ -264,6 +264,12 @@ private:
     double ns_per_cycle_;
     std::vector<dram_cmd_record>* log_ = nullptr;
     dram_candidates cands_;
+    uint64_t n_done_[2] = {0, 0};     // reads, writes completed
+    uint64_t n_kind_[3] = {0, 0, 0};  // row hits, misses, conflicts
+    uint64_t n_activates_ = 0, n_refreshes_ = 0;
+    double read_lat_sum_ns_ = 0;
+    log2_histogram read_lat_{"read_latency_ns", "read arrival at the controller to last data beat (ns)"};
+    average occupancy_{"queue_occupancy", "requests queued in the channel, sampled at each arrival"};
     std::vector<bank_queue> bq_;
     std::vector<slot_t> slots_;
     std::vector<int32_t> free_;
@@ -281,19 +287,37 @@ private:
     std::vector<uint8_t> refreshed_;          // per bank: refreshed in this round (per-bank mode)
     std::vector<uint32_t> refreshed_count_;   // per pseudo-channel
     std::string stats_name_;
-    counter reads_{"reads", "read bursts completed"};
-    counter writes_{"writes", "write bursts completed"};
-    counter bytes_read_{"bytes_read", "bytes read"};
-    counter bytes_written_{"bytes_written", "bytes written"};
-    rate bandwidth_{"bandwidth", "bytes read and written per simulated second", 1e-9, "gbps"};
-    counter hits_{"row_hits", "accesses to an open row (no ACT needed)"};
-    counter misses_{"row_misses", "accesses to a closed bank (ACT, no PRE)"};
-    counter conflicts_{"row_conflicts", "accesses that closed another row first (PRE + ACT)"};
-    counter activates_{"activates", "ACT commands"};
-    counter refreshes_{"refreshes", "refresh commands (REFab per pseudo-channel or REFpb per bank)"};
-    log2_histogram read_lat_{"read_latency_ns", "read arrival at the controller to last data beat (ns)"};
-    double read_lat_sum_ns_ = 0;
-    average occupancy_{"queue_occupancy", "requests queued in the channel, sampled at each arrival"};
+    // Counters live in the hot block (n_done_, n_kind_, ...); these report them.
+    class counter_view final : public stat_base {
+    public:
+        counter_view(std::string name, std::string desc, const uint64_t& v, uint64_t scale = 1)
+            : stat_base(std::move(name), std::move(desc)), v_(v), scale_(scale) {}
+        nlohmann::json value(double) const override;
+
+    private:
+        const uint64_t& v_;
+        uint64_t scale_;
+    };
+    class bandwidth_view final : public stat_base {
+    public:
+        bandwidth_view(const dram_channel& ch)
+            : stat_base("bandwidth", "bytes read and written per simulated second"), ch_(ch) {}
+        nlohmann::json value(double simulated_s) const override;
+
+    private:
+        const dram_channel& ch_;
+    };
+    counter_view reads_{"reads", "read bursts completed", n_done_[0]};
+    counter_view writes_{"writes", "write bursts completed", n_done_[1]};
+    counter_view bytes_read_{"bytes_read", "bytes read", n_done_[0], bytes_per_burst_};
+    counter_view bytes_written_{"bytes_written", "bytes written", n_done_[1], bytes_per_burst_};
+    bandwidth_view bandwidth_{*this};
+    counter_view hits_{"row_hits", "accesses to an open row (no ACT needed)", n_kind_[0]};
+    counter_view misses_{"row_misses", "accesses to a closed bank (ACT, no PRE)", n_kind_[1]};
+    counter_view conflicts_{"row_conflicts", "accesses that closed another row first (PRE + ACT)", n_kind_[2]};
+    counter_view activates_{"activates", "ACT commands", n_activates_};
+    counter_view refreshes_{"refreshes", "refresh commands (REFab per pseudo-channel or REFpb per bank)",
+                            n_refreshes_};
 };
 
 } // namespace accelvp
