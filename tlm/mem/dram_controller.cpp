@@ -281,13 +281,14 @@ void dram_channel::enqueue(const dram_request& r) {
     bq_[b].tail[d] = s;
     if (bq_[b].count[d]++ == 0) {
         bq_[b].active_pos[d] = static_cast<int32_t>(active_[d].size());
+        choice_[d][active_[d].size()].ok = false;
         active_[d].push_back(b);
         dirty_[d].push_back(b);  // an idle bank's choice is never valid
     }
     ++nq_[d];
     // A younger request changes the bank's choice only if it hits the open row while the
     // choice was to close it.
-    bank_choice& k = choice_[d][b];
+    const bank_choice& k = choice_[d][static_cast<size_t>(bq_[b].active_pos[d])];
     if (k.ok && k.cmd == dram_cmd::PRE && hits_first_ && bq_[b].open_row == static_cast<int64_t>(r.row)) invalidate(d, b);
 }
 
@@ -302,6 +303,7 @@ void dram_channel::unlink(int d, uint32_t b, int32_t s, int32_t prev) {
         const int32_t i = bq_[b].active_pos[d];
         const uint32_t moved = active_[d].back();
         active_[d][static_cast<size_t>(i)] = moved;
+        choice_[d][static_cast<size_t>(i)] = choice_[d][active_[d].size() - 1];
         bq_[moved].active_pos[d] = i;
         active_[d].pop_back();
         bq_[b].active_pos[d] = -1;
@@ -311,8 +313,8 @@ void dram_channel::unlink(int d, uint32_t b, int32_t s, int32_t prev) {
     invalidate(d, b);
 }
 
-void dram_channel::choose(uint32_t b, int d) {
-    bank_choice& c = choice_[d][b];
+void dram_channel::choose(uint32_t b, int d, size_t pos) {
+    bank_choice& c = choice_[d][pos];
     int32_t s = bq_[b].head[d], prev = -1;
     const int64_t open = bq_[b].open_row;
     dram_cmd cmd;
@@ -359,8 +361,10 @@ bool dram_channel::step(dram_completion& done) {
     bank_choice* choice = choice_[d].data();
     const uint32_t* banks = active_[d].data();
     const size_t n = active_[d].size();
-    for (const uint32_t b : dirty_[d])
-        if (!choice[b].ok && bq_[b].count[d]) choose(b, d);
+    for (const uint32_t b : dirty_[d]) {
+        const int32_t p = bq_[b].active_pos[d];
+        if (p >= 0 && !choice[p].ok) choose(b, d, static_cast<size_t>(p));
+    }
     dirty_[d].clear();
     cands_.e_ = choice;
     cands_.bank_ = banks;
@@ -368,12 +372,12 @@ bool dram_channel::step(dram_completion& done) {
     cands_.lb_[0] = std::max(now_, chk_.bus_time(false));
     cands_.lb_[1] = std::max(now_, chk_.bus_time(true));
     uint64_t t;
-    const uint32_t best = banks[frfcfs_ ? frfcfs_scheduler::pick_inline(cands_, t) : sched_->pick(cands_, t)];
+    const size_t best = frfcfs_ ? frfcfs_scheduler::pick_inline(cands_, t) : sched_->pick(cands_, t);
     if (ref_due_[next_ref_pc_] <= t) {
         refresh(next_ref_pc_, t);
         return false;
     }
-    return issue(best, d, t, done);
+    return issue(banks[best], d, best, t, done);
 }
 
 uint64_t dram_channel::make_room(bool write, dram_completion* last) {
@@ -397,8 +401,8 @@ void dram_channel::log(uint64_t t, dram_cmd c, uint32_t b, uint32_t row) {
                      static_cast<uint16_t>(in_pc % banks_per_group_), row});
 }
 
-bool dram_channel::issue(uint32_t b, int d, uint64_t t, dram_completion& done) {
-    const bank_choice c = choice_[d][b];
+bool dram_channel::issue(uint32_t b, int d, size_t pos, uint64_t t, dram_completion& done) {
+    const bank_choice c = choice_[d][pos];
     slot_t& sl = slots_[static_cast<size_t>(c.slot)];
     now_ = t;
     chk_.issue(c.cmd, b, t);

@@ -133,7 +133,7 @@ public:
     };
     size_t size() const { return n_; }
     uint32_t bank(size_t i) const { return bank_[i]; }
-    const entry& at(size_t i) const { return e_[bank_[i]]; }
+    const entry& at(size_t i) const { return e_[i]; }
     bool column(size_t i) const { return at(i).column; }
     uint64_t seq(size_t i) const { return at(i).seq; }
     uint64_t time(size_t i) const {
@@ -143,7 +143,7 @@ public:
 
 private:
     friend class dram_channel;
-    entry* e_ = nullptr;  // per bank
+    entry* e_ = nullptr;  // per candidate (dense, in the order of bank_)
     const uint32_t* bank_ = nullptr;
     size_t n_ = 0;
     uint64_t lb_[2] = {0, 0};  // max(now, row command bus), max(now, column command bus)
@@ -217,12 +217,13 @@ private:
     }
     // The bank's next command, cached until the bank or its queue changes.
     using bank_choice = dram_candidates::entry;
-    void choose(uint32_t b, int dir);
+    void choose(uint32_t b, int dir, size_t pos);
     // Drop a bank's cached choice; step() re-chooses only the banks listed in dirty_, so
     // each step costs the banks that changed, not every active bank.
     void invalidate(int d, uint32_t b) {
-        if (choice_[d][b].ok) {
-            choice_[d][b].ok = false;
+        const int32_t p = bq_[b].active_pos[d];
+        if (p >= 0 && choice_[d][static_cast<size_t>(p)].ok) {
+            choice_[d][static_cast<size_t>(p)].ok = false;
             dirty_[d].push_back(b);
         }
     }
@@ -230,7 +231,7 @@ private:
         invalidate(0, b);
         invalidate(1, b);
     }
-    bool issue(uint32_t b, int dir, uint64_t t, dram_completion& done);
+    bool issue(uint32_t b, int dir, size_t pos, uint64_t t, dram_completion& done);
     void unlink(int dir, uint32_t b, int32_t slot, int32_t prev);
     bool row_hit_pending(uint32_t b, uint32_t row) const;
     void refresh(uint32_t pc, uint64_t horizon);
@@ -274,7 +275,8 @@ private:
     std::vector<slot_t> slots_;
     std::vector<int32_t> free_;
     std::vector<uint32_t> active_[2];     // banks with queued requests (dense, unordered)
-    std::vector<bank_choice> choice_[2];  // per direction, per bank
+    // Per direction, per entry of active_ (dense, so a decision scans contiguous memory).
+    std::vector<bank_choice> choice_[2];
     std::vector<uint32_t> dirty_[2];      // per direction: banks whose choice may be invalid
     std::vector<uint64_t> ref_due_;       // per pseudo-channel
     timing_checker chk_;
