@@ -26,11 +26,13 @@ const char* dram_cmd_name(dram_cmd c) {
 timing_checker::timing_checker(const dram_timing& t, const dram_org& o) : t_(t), burst_(t.burst_cycles()) {
     const uint32_t bgs = o.pseudo_channels * o.bank_groups;
     bank_.resize(static_cast<size_t>(bgs) * o.banks_per_group);
-    bg_.resize(bgs);
-    pc_.resize(o.pseudo_channels);
+    times_.assign(4 * (static_cast<size_t>(bgs) + o.pseudo_channels), 0);
+    faw_.resize(o.pseudo_channels);
     for (uint32_t b = 0; b < bank_.size(); ++b) {
-        bank_[b].gbg = b / o.banks_per_group;
-        bank_[b].pc = bank_[b].gbg / o.bank_groups;
+        const uint32_t gbg = b / o.banks_per_group;  // bank group index within the channel
+        bank_[b].pc = gbg / o.bank_groups;
+        bank_[b].g_off = 4 * gbg;
+        bank_[b].p_off = 4 * (bgs + bank_[b].pc);
     }
     col_bus_ = t.dual_cmd_bus ? 1 : 0;
     bus_of_[2] = bus_of_[3] = col_bus_;
@@ -39,18 +41,19 @@ timing_checker::timing_checker(const dram_timing& t, const dram_org& o) : t_(t),
 void timing_checker::issue(dram_cmd c, uint32_t b, uint64_t t) {
     enum { A = 0, P = 1, R = 2, W = 3 };
     bank_t& k = bank_[b];
-    bg_t& g = bg_[k.gbg];
-    pc_t& p = pc_[k.pc];
+    uint64_t* const g = &times_[k.g_off];  // the bank group's next[]
+    uint64_t* const p = &times_[k.p_off];  // the pseudo-channel's
+    faw_t& f = faw_[k.pc];
     auto raise = [](uint64_t& v, uint64_t x) { v = std::max(v, x); };
     switch (c) {
     case dram_cmd::ACT:
         k.next[A] = t + t_.tRC;
         k.next[P] = t + t_.tRAS;
         k.next[R] = k.next[W] = t + t_.tRCD;
-        raise(g.next[A], t + t_.tRRD_L);
-        p.faw[p.faw_i] = t + t_.tFAW;
-        p.faw_i = (p.faw_i + 1) & 3;
-        raise(p.next[A], std::max<uint64_t>(t + t_.tRRD_S, p.faw[p.faw_i]));  // the fifth ACT waits tFAW
+        raise(g[A], t + t_.tRRD_L);
+        f.faw[f.faw_i] = t + t_.tFAW;
+        f.faw_i = (f.faw_i + 1) & 3;
+        raise(p[A], std::max<uint64_t>(t + t_.tRRD_S, f.faw[f.faw_i]));  // the fifth ACT waits tFAW
         raise(bus_[0], t + 1);
         break;
     case dram_cmd::PRE:
@@ -59,19 +62,19 @@ void timing_checker::issue(dram_cmd c, uint32_t b, uint64_t t) {
         break;
     case dram_cmd::RD:
         raise(k.next[P], t + t_.tRTP);
-        raise(g.next[R], t + std::max(t_.tCCD_L, burst_));
-        raise(g.next[W], t + t_.tRTW);
-        raise(p.next[R], t + std::max(t_.tCCD_S, burst_));
-        raise(p.next[W], t + t_.tRTW);
+        raise(g[R], t + std::max(t_.tCCD_L, burst_));
+        raise(g[W], t + t_.tRTW);
+        raise(p[R], t + std::max(t_.tCCD_S, burst_));
+        raise(p[W], t + t_.tRTW);
         raise(bus_[col_bus_], t + 1);
         break;
     case dram_cmd::WR: {
         const uint64_t data_end = t + t_.tWL + burst_;
         raise(k.next[P], data_end + t_.tWR);
-        raise(g.next[W], t + std::max(t_.tCCD_L, burst_));
-        raise(g.next[R], data_end + t_.tWTR_L);
-        raise(p.next[W], t + std::max(t_.tCCD_S, burst_));
-        raise(p.next[R], data_end + t_.tWTR_S);
+        raise(g[W], t + std::max(t_.tCCD_L, burst_));
+        raise(g[R], data_end + t_.tWTR_L);
+        raise(p[W], t + std::max(t_.tCCD_S, burst_));
+        raise(p[R], data_end + t_.tWTR_S);
         raise(bus_[col_bus_], t + 1);
         break;
     }
@@ -341,8 +344,8 @@ void dram_channel::choose(uint32_t b, int d, size_t pos) {
     c.own = std::max(sl.r.arrival, chk_.bank_time(cmd, b));
     chk_.shared_times(cmd, b, c.shared);
     c.seq = sl.seq;
-    c.slot = s;
-    c.prev = prev;
+    c.slot = static_cast<int16_t>(s);
+    c.prev = static_cast<int16_t>(prev);
     c.cmd = cmd;
     c.column = cmd == dram_cmd::RD || cmd == dram_cmd::WR;
     c.ok = true;
@@ -367,6 +370,7 @@ bool dram_channel::step(dram_completion& done) {
     }
     dirty_[d].clear();
     cands_.e_ = choice;
+    cands_.sh_ = chk_.shared_base();
     cands_.bank_ = banks;
     cands_.n_ = n;
     cands_.lb_[0] = std::max(now_, chk_.bus_time(false));
@@ -538,3 +542,4 @@ void dram_channel::refresh(uint32_t pc, uint64_t horizon) {
 }
 
 } // namespace accelvp
+static_assert(sizeof(accelvp::dram_candidates::entry) == 32, "a candidate is half a cache line");

@@ -66,19 +66,20 @@ public:
     uint64_t earliest(dram_cmd c, uint32_t b) const {
         const unsigned i = static_cast<unsigned>(c);
         const bank_t& k = bank_[b];
-        return std::max(std::max(k.next[i], bg_[k.gbg].next[i]), std::max(pc_[k.pc].next[i], bus_[bus_of_[i]]));
+        return std::max(std::max(k.next[i], times_[k.g_off + i]), std::max(times_[k.p_off + i], bus_[bus_of_[i]]));
     }
     // Where the constraints of command c on bank b live: the bank's own time is returned,
-    // the bank group's and pseudo-channel's as pointers that stay valid and current, the
-    // command bus's by bus_time(). So a scheduler re-evaluates a cached choice with a few
-    // loads.
+    // the bank group's and pseudo-channel's as indices into shared_base() (stable, always
+    // current), the command bus's by bus_time(). So a scheduler re-evaluates a cached
+    // choice with a few loads.
     uint64_t bank_time(dram_cmd c, uint32_t b) const { return bank_[b].next[static_cast<unsigned>(c)]; }
-    void shared_times(dram_cmd c, uint32_t b, const uint64_t* out[2]) const {
+    void shared_times(dram_cmd c, uint32_t b, uint32_t out[2]) const {
         const unsigned i = static_cast<unsigned>(c);
         const bank_t& k = bank_[b];
-        out[0] = &bg_[k.gbg].next[i];
-        out[1] = &pc_[k.pc].next[i];
+        out[0] = k.g_off + i;
+        out[1] = k.p_off + i;
     }
+    const uint64_t* shared_base() const { return times_.data(); }
     // Next free slot of the row (column = false) or column command bus.
     uint64_t bus_time(bool column) const { return bus_[column ? col_bus_ : 0]; }
     void issue(dram_cmd c, uint32_t b, uint64_t t);
@@ -96,21 +97,20 @@ private:
     // next[]: earliest time of ACT, PRE, RD, WR (index = dram_cmd) at each level.
     struct bank_t {
         uint64_t next[4] = {0, 0, 0, 0};
-        uint32_t pc = 0, gbg = 0;  // pseudo-channel, bank group index within the channel
+        uint32_t pc = 0;              // pseudo-channel within the channel
+        uint32_t g_off = 0, p_off = 0;  // its bank group's and pseudo-channel's next[] in times_
     };
-    struct bg_t {
-        uint64_t next[4] = {0, 0, 0, 0};
-    };
-    struct pc_t {
-        uint64_t next[4] = {0, 0, 0, 0};
+    struct faw_t {
         uint64_t faw[4] = {0, 0, 0, 0};  // ACT time + tFAW of the last four ACTs (ring)
         uint32_t faw_i = 0;              // oldest entry
     };
     dram_timing t_;
     uint32_t burst_;
     std::vector<bank_t> bank_;
-    std::vector<pc_t> pc_;
-    std::vector<bg_t> bg_;
+    // next[4] of every bank group, then of every pseudo-channel, in one block: few cache
+    // lines for a decision's candidates.
+    std::vector<uint64_t> times_;
+    std::vector<faw_t> faw_;  // per pseudo-channel
     uint64_t bus_[2] = {0, 0};  // row and column command buses (the same one without dual_cmd_bus)
     uint32_t col_bus_ = 1;
     uint32_t bus_of_[4] = {0, 0, 1, 1};  // command -> bus
@@ -124,9 +124,9 @@ class dram_candidates {
 public:
     struct entry {
         uint64_t own = 0;                // max(arrival, the bank's own next time for cmd)
-        const uint64_t* shared[2] = {};  // bank group and pseudo-channel next times for cmd
         uint64_t seq = 0;                // request age (smaller = older)
-        int32_t slot = -1, prev = -1;
+        uint32_t shared[2] = {};         // bank group and pseudo-channel next times for cmd (in sh_)
+        int16_t slot = -1, prev = -1;    // queue depths are at most 4096 each
         dram_cmd cmd = dram_cmd::ACT;
         bool column = false;             // RD/WR: a row hit
         bool ok = false;                 // valid (else to be chosen again)
@@ -138,12 +138,13 @@ public:
     uint64_t seq(size_t i) const { return at(i).seq; }
     uint64_t time(size_t i) const {
         const entry& k = at(i);
-        return std::max(std::max(k.own, *k.shared[0]), std::max(*k.shared[1], lb_[k.column]));
+        return std::max(std::max(k.own, sh_[k.shared[0]]), std::max(sh_[k.shared[1]], lb_[k.column]));
     }
 
 private:
     friend class dram_channel;
     entry* e_ = nullptr;  // per candidate (dense, in the order of bank_)
+    const uint64_t* sh_ = nullptr;  // the timing checker's shared_base()
     const uint32_t* bank_ = nullptr;
     size_t n_ = 0;
     uint64_t lb_[2] = {0, 0};  // max(now, row command bus), max(now, column command bus)
