@@ -115,31 +115,21 @@ address_mapping::address_mapping(const std::string& spec, const dram_params& p) 
             div_shift_ = pos;
             div_radix_ = pc.radix;
             div_magic_ = pc.magic;
+            field_[pc.f] = {2, 0, ~0ull};
             pos = 0;
             continue;
         }
-        const fast_piece fp{static_cast<uint8_t>(pc.f), static_cast<uint8_t>(pos), pc.radix ? pc.radix - 1 : ~0ull};
-        if (div_f_ < 0)
-            lo_[nlo_++] = fp;
-        else
-            hi_[nhi_++] = fp;
+        // A top row piece (radix 0) takes every bit above it.
+        field_[pc.f] = {static_cast<uint8_t>(div_f_ < 0 ? 0 : 1), static_cast<uint8_t>(pos),
+                        pc.radix ? pc.radix - 1 : ~0ull};
         pos += pc.shift;
     }
 }
 
-dram_coord address_mapping::decode(uint64_t addr) const {
+dram_coord address_mapping::decode_slow(uint64_t addr) const {
     uint64_t a = addr >> burst_shift_;
     uint32_t v[n_fields] = {};
-    if (fast_) {
-        for (uint32_t i = 0; i < nlo_; ++i) v[lo_[i].f] = static_cast<uint32_t>((a >> lo_[i].shift) & lo_[i].mask);
-        if (div_f_ >= 0) {
-            const uint64_t x = a >> div_shift_;
-            const uint64_t q = static_cast<uint64_t>((static_cast<unsigned __int128>(x) * div_magic_) >> 64);
-            v[div_f_] = static_cast<uint32_t>(x - q * div_radix_);
-            for (uint32_t i = 0; i < nhi_; ++i)
-                v[hi_[i].f] = static_cast<uint32_t>((q >> hi_[i].shift) & hi_[i].mask);
-        }
-    } else if (all_pow2_) {
+    if (all_pow2_) {
         for (const piece& p : pieces_) {
             if (!p.radix) {
                 v[p.f] += static_cast<uint32_t>(a) * p.weight;

@@ -31,7 +31,31 @@ public:
     // Throws config_error naming the problem.
     address_mapping(const std::string& spec, const dram_params& p);
 
-    dram_coord decode(uint64_t addr) const;
+    // Inline: one call per request on memsim's and the device memory's hot path.
+    dram_coord decode(uint64_t addr) const {
+        if (!fast_) return decode_slow(addr);
+        const uint64_t a = addr >> burst_shift_;
+        uint64_t src[3] = {a, 0, 0};  // the digits below the divided field, above it, the divided field
+        if (div_f_ >= 0) {
+            const uint64_t x = a >> div_shift_;
+            const uint64_t q = static_cast<uint64_t>((static_cast<unsigned __int128>(x) * div_magic_) >> 64);
+            src[1] = q;
+            src[2] = x - q * div_radix_;
+        }
+        auto get = [&](int f) {
+            const fast_field& d = field_[f];
+            return static_cast<uint32_t>((src[d.src] >> d.shift) & d.mask);
+        };
+        dram_coord c;
+        c.stack = get(ST);
+        c.channel = get(CH);
+        c.pc = get(PC);
+        c.bg = get(BG);
+        c.bank = get(BA);
+        c.row = get(RO);
+        c.col = get(CO);
+        return c;
+    }
     // Index of the controller (stack * channels + channel).
     uint32_t controller_of(const dram_coord& c) const { return c.stack * channels_ + c.channel; }
     uint32_t burst_bytes() const { return 1u << burst_shift_; }
@@ -53,16 +77,17 @@ private:
     uint32_t channels_ = 1;
     uint64_t rows_ = 1;
     bool all_pow2_ = true;
+    dram_coord decode_slow(uint64_t addr) const;
     // Fast path: every field in one piece, at most one of them not a power of two:
-    // shift/mask below it, one multiply-divide, shift/mask above it.
-    struct fast_piece {
-        uint8_t f;
-        uint8_t shift;
-        uint64_t mask;
+    // shift/mask below it, one multiply-divide, shift/mask above it. Per field: which of
+    // those three it is taken from, and where (a missing field has mask 0).
+    struct fast_field {
+        uint8_t src = 0;
+        uint8_t shift = 0;
+        uint64_t mask = 0;
     };
     bool fast_ = false;
-    fast_piece lo_[n_fields] = {}, hi_[n_fields] = {};
-    uint32_t nlo_ = 0, nhi_ = 0;
+    fast_field field_[n_fields];
     int div_f_ = -1;
     uint32_t div_shift_ = 0;
     uint64_t div_radix_ = 1, div_magic_ = 0;

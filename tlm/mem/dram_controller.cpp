@@ -3,6 +3,8 @@
 #include <functional>
 #include <map>
 
+#include <nlohmann/json.hpp>
+
 namespace accelvp {
 
 const char* dram_cmd_name(dram_cmd c) {
@@ -24,11 +26,13 @@ const char* dram_cmd_name(dram_cmd c) {
 timing_checker::timing_checker(const dram_timing& t, const dram_org& o) : t_(t), burst_(t.burst_cycles()) {
     const uint32_t bgs = o.pseudo_channels * o.bank_groups;
     bank_.resize(static_cast<size_t>(bgs) * o.banks_per_group);
-    bg_.resize(bgs);
-    pc_.resize(o.pseudo_channels);
+    times_.assign(4 * (static_cast<size_t>(bgs) + o.pseudo_channels), 0);
+    faw_.resize(o.pseudo_channels);
     for (uint32_t b = 0; b < bank_.size(); ++b) {
-        bank_[b].gbg = b / o.banks_per_group;
-        bank_[b].pc = bank_[b].gbg / o.bank_groups;
+        const uint32_t gbg = b / o.banks_per_group;  // bank group index within the channel
+        bank_[b].pc = gbg / o.bank_groups;
+        bank_[b].g_off = 4 * gbg;
+        bank_[b].p_off = 4 * (bgs + bank_[b].pc);
     }
     col_bus_ = t.dual_cmd_bus ? 1 : 0;
     bus_of_[2] = bus_of_[3] = col_bus_;
@@ -37,18 +41,19 @@ timing_checker::timing_checker(const dram_timing& t, const dram_org& o) : t_(t),
 void timing_checker::issue(dram_cmd c, uint32_t b, uint64_t t) {
     enum { A = 0, P = 1, R = 2, W = 3 };
     bank_t& k = bank_[b];
-    bg_t& g = bg_[k.gbg];
-    pc_t& p = pc_[k.pc];
+    uint64_t* const g = &times_[k.g_off];  // the bank group's next[]
+    uint64_t* const p = &times_[k.p_off];  // the pseudo-channel's
+    faw_t& f = faw_[k.pc];
     auto raise = [](uint64_t& v, uint64_t x) { v = std::max(v, x); };
     switch (c) {
     case dram_cmd::ACT:
         k.next[A] = t + t_.tRC;
         k.next[P] = t + t_.tRAS;
         k.next[R] = k.next[W] = t + t_.tRCD;
-        raise(g.next[A], t + t_.tRRD_L);
-        p.faw[p.faw_i] = t + t_.tFAW;
-        p.faw_i = (p.faw_i + 1) & 3;
-        raise(p.next[A], std::max<uint64_t>(t + t_.tRRD_S, p.faw[p.faw_i]));  // the fifth ACT waits tFAW
+        raise(g[A], t + t_.tRRD_L);
+        f.faw[f.faw_i] = t + t_.tFAW;
+        f.faw_i = (f.faw_i + 1) & 3;
+        raise(p[A], std::max<uint64_t>(t + t_.tRRD_S, f.faw[f.faw_i]));  // the fifth ACT waits tFAW
         raise(bus_[0], t + 1);
         break;
     case dram_cmd::PRE:
@@ -57,19 +62,19 @@ void timing_checker::issue(dram_cmd c, uint32_t b, uint64_t t) {
         break;
     case dram_cmd::RD:
         raise(k.next[P], t + t_.tRTP);
-        raise(g.next[R], t + std::max(t_.tCCD_L, burst_));
-        raise(g.next[W], t + t_.tRTW);
-        raise(p.next[R], t + std::max(t_.tCCD_S, burst_));
-        raise(p.next[W], t + t_.tRTW);
+        raise(g[R], t + std::max(t_.tCCD_L, burst_));
+        raise(g[W], t + t_.tRTW);
+        raise(p[R], t + std::max(t_.tCCD_S, burst_));
+        raise(p[W], t + t_.tRTW);
         raise(bus_[col_bus_], t + 1);
         break;
     case dram_cmd::WR: {
         const uint64_t data_end = t + t_.tWL + burst_;
         raise(k.next[P], data_end + t_.tWR);
-        raise(g.next[W], t + std::max(t_.tCCD_L, burst_));
-        raise(g.next[R], data_end + t_.tWTR_L);
-        raise(p.next[W], t + std::max(t_.tCCD_S, burst_));
-        raise(p.next[R], data_end + t_.tWTR_S);
+        raise(g[W], t + std::max(t_.tCCD_L, burst_));
+        raise(g[R], data_end + t_.tWTR_L);
+        raise(p[W], t + std::max(t_.tCCD_S, burst_));
+        raise(p[R], data_end + t_.tWTR_S);
         raise(bus_[col_bus_], t + 1);
         break;
     }
@@ -100,19 +105,21 @@ namespace {
 class frfcfs_scheduler final : public dram_scheduler {
 public:
     bool hits_first() const override { return true; }
-    // Key (time, row command after column command, age), compared as two integers.
-    size_t pick(dram_candidates& c, uint64_t& t) const override {
+    size_t pick(dram_candidates& c, uint64_t& t) const override { return pick_inline(c, t); }
+    // Key (time, row command after column command, age), compared as one 128-bit integer.
+    // The channel calls this directly (no virtual call per decision).
+    static size_t pick_inline(const dram_candidates& c, uint64_t& t) {
+        using u128 = unsigned __int128;
         size_t best = 0;
-        uint64_t bk = ~0ull, bs = ~0ull;
+        u128 bk = ~static_cast<u128>(0);
         for (size_t i = 0, n = c.size(); i < n; ++i) {
-            const uint64_t k = c.time(i) << 1 | !c.column(i), s = c.seq(i);
+            const u128 k = static_cast<u128>(c.time(i) << 1 | !c.column(i)) << 64 | c.seq(i);
             // Branch-free: which candidate wins is data-dependent and mispredicts often.
-            const bool better = (k < bk) | ((k == bk) & (s < bs));
+            const bool better = k < bk;
             best = better ? i : best;
             bk = better ? k : bk;
-            bs = better ? s : bs;
         }
-        t = bk >> 1;
+        t = static_cast<uint64_t>(bk >> 64) >> 1;
         return best;
     }
 };
@@ -195,23 +202,25 @@ std::unique_ptr<page_policy> make_page_policy(const std::string& name) {
 // Channel controller
 
 dram_channel::dram_channel(const dram_params& p, const std::string& stats_name)
-    : p_(p), chk_(p.t, p.org), sched_(make_dram_scheduler(p.scheduler)), policy_(make_page_policy(p.page_policy)),
-      hits_first_(sched_->hits_first()), needs_hit_info_(policy_->needs_hit_info()),
-      close_after_{policy_->close_after_access(false), policy_->close_after_access(true)}, burst_(p.t.burst_cycles()),
+    : queue_depth_{p.queue_depth, p.write_queue_depth}, write_high_(p.write_high), write_low_(p.write_low),
+      bank_groups_(p.org.bank_groups), banks_per_group_(p.org.banks_per_group),
       nbanks_(p.org.pseudo_channels * p.banks_per_pc()), banks_per_pc_(p.banks_per_pc()),
-      nwords_((nbanks_ + 63) / 64), bytes_per_burst_(p.burst_bytes()), ns_per_cycle_(p.t.tCK_ps / 1000.0),
-      stats_name_(stats_name) {
+      bytes_per_burst_(p.burst_bytes()),
+      col_latency_{p.t.tCL + p.t.burst_cycles(), p.t.tWL + p.t.burst_cycles()},
+      ns_per_cycle_(p.t.tCK_ps / 1000.0), chk_(p.t, p.org), sched_(make_dram_scheduler(p.scheduler)),
+      policy_(make_page_policy(p.page_policy)), stats_name_(stats_name) {
+    frfcfs_ = dynamic_cast<const frfcfs_scheduler*>(sched_.get()) != nullptr;
+    hits_first_ = sched_->hits_first();
+    needs_hit_info_ = policy_->needs_hit_info();
+    close_after_[0] = policy_->close_after_access(false);
+    close_after_[1] = policy_->close_after_access(true);
     const uint32_t depth = p.queue_depth + p.write_queue_depth;
     slots_.resize(depth);
     free_.reserve(depth);
     for (uint32_t i = depth; i-- > 0;) free_.push_back(static_cast<int32_t>(i));
-    open_row_.assign(nbanks_, -1);
+    bq_.assign(nbanks_, bank_queue{});
     for (int d = 0; d < 2; ++d) {
-        head_[d].assign(nbanks_, -1);
-        tail_[d].assign(nbanks_, -1);
-        count_[d].assign(nbanks_, 0);
         active_[d].reserve(nbanks_);
-        active_pos_[d].assign(nbanks_, -1);
         choice_[d].assign(nbanks_, bank_choice{});
         dirty_[d].reserve(4 * static_cast<size_t>(nbanks_));
     }
@@ -243,6 +252,15 @@ dram_channel::dram_channel(const dram_params& p, const std::string& stats_name)
     }
 }
 
+nlohmann::json dram_channel::counter_view::value(double) const { return v_ * scale_; }
+
+nlohmann::json dram_channel::bandwidth_view::value(double simulated_s) const {
+    // What a `rate` summing each burst's bytes reports (the sum is exact in a double).
+    rate r(name(), description(), 1e-9, "gbps");
+    r += static_cast<double>((ch_.n_done_[0] + ch_.n_done_[1]) * ch_.bytes_per_burst_);
+    return r.value(simulated_s);
+}
+
 dram_channel::~dram_channel() {
     if (!stats_name_.empty()) global_stats().remove_component(stats_name_);
 }
@@ -259,21 +277,22 @@ void dram_channel::enqueue(const dram_request& r) {
     sl.next = -1;
     sl.flags = 0;
     const uint32_t b = flat_bank(r);
-    if (tail_[d][b] >= 0)
-        slots_[static_cast<size_t>(tail_[d][b])].next = s;
+    if (bq_[b].tail[d] >= 0)
+        slots_[static_cast<size_t>(bq_[b].tail[d])].next = s;
     else
-        head_[d][b] = s;
-    tail_[d][b] = s;
-    if (count_[d][b]++ == 0) {
-        active_pos_[d][b] = static_cast<int32_t>(active_[d].size());
+        bq_[b].head[d] = s;
+    bq_[b].tail[d] = s;
+    if (bq_[b].count[d]++ == 0) {
+        bq_[b].active_pos[d] = static_cast<int32_t>(active_[d].size());
+        choice_[d][active_[d].size()].ok = false;
         active_[d].push_back(b);
         dirty_[d].push_back(b);  // an idle bank's choice is never valid
     }
     ++nq_[d];
     // A younger request changes the bank's choice only if it hits the open row while the
     // choice was to close it.
-    bank_choice& k = choice_[d][b];
-    if (k.ok && k.cmd == dram_cmd::PRE && hits_first_ && open_row_[b] == static_cast<int64_t>(r.row)) invalidate(d, b);
+    const bank_choice& k = choice_[d][static_cast<size_t>(bq_[b].active_pos[d])];
+    if (k.ok && k.cmd == dram_cmd::PRE && hits_first_ && bq_[b].open_row == static_cast<int64_t>(r.row)) invalidate(d, b);
 }
 
 void dram_channel::unlink(int d, uint32_t b, int32_t s, int32_t prev) {
@@ -281,25 +300,26 @@ void dram_channel::unlink(int d, uint32_t b, int32_t s, int32_t prev) {
     if (prev >= 0)
         slots_[static_cast<size_t>(prev)].next = next;
     else
-        head_[d][b] = next;
-    if (tail_[d][b] == s) tail_[d][b] = prev;
-    if (--count_[d][b] == 0) {
-        const int32_t i = active_pos_[d][b];
+        bq_[b].head[d] = next;
+    if (bq_[b].tail[d] == s) bq_[b].tail[d] = prev;
+    if (--bq_[b].count[d] == 0) {
+        const int32_t i = bq_[b].active_pos[d];
         const uint32_t moved = active_[d].back();
         active_[d][static_cast<size_t>(i)] = moved;
-        active_pos_[d][moved] = i;
+        choice_[d][static_cast<size_t>(i)] = choice_[d][active_[d].size() - 1];
+        bq_[moved].active_pos[d] = i;
         active_[d].pop_back();
-        active_pos_[d][b] = -1;
+        bq_[b].active_pos[d] = -1;
     }
     --nq_[d];
     free_.push_back(s);
     invalidate(d, b);
 }
 
-void dram_channel::choose(uint32_t b, int d) {
-    bank_choice& c = choice_[d][b];
-    int32_t s = head_[d][b], prev = -1;
-    const int64_t open = open_row_[b];
+void dram_channel::choose(uint32_t b, int d, size_t pos) {
+    bank_choice& c = choice_[d][pos];
+    int32_t s = bq_[b].head[d], prev = -1;
+    const int64_t open = bq_[b].open_row;
     dram_cmd cmd;
     if (open < 0) {
         cmd = dram_cmd::ACT;
@@ -324,8 +344,8 @@ void dram_channel::choose(uint32_t b, int d) {
     c.own = std::max(sl.r.arrival, chk_.bank_time(cmd, b));
     chk_.shared_times(cmd, b, c.shared);
     c.seq = sl.seq;
-    c.slot = s;
-    c.prev = prev;
+    c.slot = static_cast<int16_t>(s);
+    c.prev = static_cast<int16_t>(prev);
     c.cmd = cmd;
     c.column = cmd == dram_cmd::RD || cmd == dram_cmd::WR;
     c.ok = true;
@@ -336,29 +356,32 @@ bool dram_channel::step(dram_completion& done) {
     // Write drain: serve reads until the write queue reaches the high watermark (or no
     // read waits), then writes until it falls to the low watermark (or empties).
     if (!write_mode_) {
-        if (nq_[1] >= p_.write_high || (nq_[0] == 0 && nq_[1] > 0)) write_mode_ = true;
-    } else if (nq_[1] == 0 || (nq_[1] <= p_.write_low && nq_[0] > 0)) {
+        if (nq_[1] >= write_high_ || (nq_[0] == 0 && nq_[1] > 0)) write_mode_ = true;
+    } else if (nq_[1] == 0 || (nq_[1] <= write_low_ && nq_[0] > 0)) {
         write_mode_ = false;
     }
     const int d = write_mode_ ? 1 : 0;
     bank_choice* choice = choice_[d].data();
     const uint32_t* banks = active_[d].data();
     const size_t n = active_[d].size();
-    for (const uint32_t b : dirty_[d])
-        if (!choice[b].ok && count_[d][b]) choose(b, d);
+    for (const uint32_t b : dirty_[d]) {
+        const int32_t p = bq_[b].active_pos[d];
+        if (p >= 0 && !choice[p].ok) choose(b, d, static_cast<size_t>(p));
+    }
     dirty_[d].clear();
     cands_.e_ = choice;
+    cands_.sh_ = chk_.shared_base();
     cands_.bank_ = banks;
     cands_.n_ = n;
     cands_.lb_[0] = std::max(now_, chk_.bus_time(false));
     cands_.lb_[1] = std::max(now_, chk_.bus_time(true));
     uint64_t t;
-    const uint32_t best = banks[sched_->pick(cands_, t)];
+    const size_t best = frfcfs_ ? frfcfs_scheduler::pick_inline(cands_, t) : sched_->pick(cands_, t);
     if (ref_due_[next_ref_pc_] <= t) {
         refresh(next_ref_pc_, t);
         return false;
     }
-    return issue(best, d, t, done);
+    return issue(banks[best], d, best, t, done);
 }
 
 uint64_t dram_channel::make_room(bool write, dram_completion* last) {
@@ -371,19 +394,19 @@ uint64_t dram_channel::make_room(bool write, dram_completion* last) {
 
 bool dram_channel::row_hit_pending(uint32_t b, uint32_t row) const {
     for (int d = 0; d < 2; ++d)
-        for (int32_t i = head_[d][b]; i >= 0; i = slots_[static_cast<size_t>(i)].next)
+        for (int32_t i = bq_[b].head[d]; i >= 0; i = slots_[static_cast<size_t>(i)].next)
             if (slots_[static_cast<size_t>(i)].r.row == row) return true;
     return false;
 }
 
 void dram_channel::log(uint64_t t, dram_cmd c, uint32_t b, uint32_t row) {
     const uint32_t pc = b / banks_per_pc_, in_pc = b % banks_per_pc_;
-    log_->push_back({t, c, static_cast<uint16_t>(pc), static_cast<uint16_t>(in_pc / p_.org.banks_per_group),
-                     static_cast<uint16_t>(in_pc % p_.org.banks_per_group), row});
+    log_->push_back({t, c, static_cast<uint16_t>(pc), static_cast<uint16_t>(in_pc / banks_per_group_),
+                     static_cast<uint16_t>(in_pc % banks_per_group_), row});
 }
 
-bool dram_channel::issue(uint32_t b, int d, uint64_t t, dram_completion& done) {
-    const bank_choice c = choice_[d][b];
+bool dram_channel::issue(uint32_t b, int d, size_t pos, uint64_t t, dram_completion& done) {
+    const bank_choice c = choice_[d][pos];
     slot_t& sl = slots_[static_cast<size_t>(c.slot)];
     now_ = t;
     chk_.issue(c.cmd, b, t);
@@ -391,12 +414,12 @@ bool dram_channel::issue(uint32_t b, int d, uint64_t t, dram_completion& done) {
     invalidate_both(b);
     switch (c.cmd) {
     case dram_cmd::ACT:
-        open_row_[b] = sl.r.row;
+        bq_[b].open_row = sl.r.row;
         sl.flags |= 1;
-        ++activates_;
+        ++n_activates_;
         return false;
     case dram_cmd::PRE:
-        open_row_[b] = -1;
+        bq_[b].open_row = -1;
         sl.flags |= 2;
         return false;
     default:
@@ -406,20 +429,10 @@ bool dram_channel::issue(uint32_t b, int d, uint64_t t, dram_completion& done) {
     done.tag = sl.r.tag;
     done.arrival = sl.r.arrival;
     done.write = write;
-    done.done = t + (write ? p_.t.tWL : p_.t.tCL) + burst_;
-    if (sl.flags & 2)
-        ++conflicts_;
-    else if (sl.flags & 1)
-        ++misses_;
-    else
-        ++hits_;
-    bandwidth_ += bytes_per_burst_;
-    if (write) {
-        ++writes_;
-        bytes_written_ += bytes_per_burst_;
-    } else {
-        ++reads_;
-        bytes_read_ += bytes_per_burst_;
+    done.done = t + col_latency_[write];
+    ++n_kind_[(sl.flags & 2) ? 2 : (sl.flags & 1)];  // flags: 1 ACT, 2 PRE issued for it
+    ++n_done_[write];
+    if (!write) {
         const double ns = static_cast<double>(done.done - done.arrival) * ns_per_cycle_;
         read_lat_.sample(ns);
         read_lat_sum_ns_ += ns;
@@ -429,7 +442,7 @@ bool dram_channel::issue(uint32_t b, int d, uint64_t t, dram_completion& done) {
     const bool hit = needs_hit_info_ && row_hit_pending(b, row);
     if (close_after_[hit]) {
         const uint64_t tp = chk_.auto_precharge(b);
-        open_row_[b] = -1;
+        bq_[b].open_row = -1;
         if (log_) log(tp, dram_cmd::PRE, b, row);
     }
     return true;
@@ -448,7 +461,7 @@ void dram_channel::refresh(uint32_t pc, uint64_t horizon) {
     // nothing but their count: skip them in one go (the ones near the horizon are issued).
     if (horizon != dram_never && horizon > due + 2ull * refresh_interval_ + refresh_block_) {
         const uint64_t k = (horizon - due - refresh_block_) / refresh_interval_ - 1;
-        refreshes_ += k;
+        n_refreshes_ += k;
         due += k * refresh_interval_;
         if (refresh_mode_ == refresh_mode::per_bank) {
             for (uint64_t i = 0; i < k % banks_per_pc_; ++i) {
@@ -469,16 +482,16 @@ void dram_channel::refresh(uint32_t pc, uint64_t horizon) {
         uint64_t tp = t;
         bool any_open = false;
         for (uint32_t b = first; b < last; ++b)
-            if (open_row_[b] >= 0) {
+            if (bq_[b].open_row >= 0) {
                 any_open = true;
                 tp = std::max(tp, chk_.bank_pre(b));
             }
         uint64_t tr = t;
         if (any_open) {
             for (uint32_t b = first; b < last; ++b)
-                if (open_row_[b] >= 0) {
+                if (bq_[b].open_row >= 0) {
                     chk_.issue(dram_cmd::PRE, b, tp);
-                    open_row_[b] = -1;
+                    bq_[b].open_row = -1;
                     invalidate_both(b);
                 }
             if (log_) log(tp, dram_cmd::PREA, first, 0);
@@ -497,17 +510,17 @@ void dram_channel::refresh(uint32_t pc, uint64_t horizon) {
         for (uint32_t b = first; b < last; ++b) {
             if (refreshed_[b]) continue;
             if (fallback == last) fallback = b;
-            if (count_[0][b] + count_[1][b] == 0) {
-                if (pick == last || open_row_[b] < 0) pick = b;
-                if (open_row_[b] < 0) break;
+            if (bq_[b].count[0] + bq_[b].count[1] == 0) {
+                if (pick == last || bq_[b].open_row < 0) pick = b;
+                if (bq_[b].open_row < 0) break;
             }
         }
         const uint32_t b = pick != last ? pick : fallback;
         uint64_t tr = t;
-        if (open_row_[b] >= 0) {
+        if (bq_[b].open_row >= 0) {
             const uint64_t tp = std::max(t, chk_.bank_pre(b));
             chk_.issue(dram_cmd::PRE, b, tp);
-            open_row_[b] = -1;
+            bq_[b].open_row = -1;
             invalidate_both(b);
             if (log_) log(tp, dram_cmd::PRE, b, 0);
             tr = tp + 1;
@@ -523,9 +536,10 @@ void dram_channel::refresh(uint32_t pc, uint64_t horizon) {
             refreshed_count_[pc] = 0;
         }
     }
-    ++refreshes_;
+    ++n_refreshes_;
     due += refresh_interval_;
     update_next_refresh();
 }
 
 } // namespace accelvp
+static_assert(sizeof(accelvp::dram_candidates::entry) == 32, "a candidate is half a cache line");

@@ -66,19 +66,20 @@ public:
     uint64_t earliest(dram_cmd c, uint32_t b) const {
         const unsigned i = static_cast<unsigned>(c);
         const bank_t& k = bank_[b];
-        return std::max(std::max(k.next[i], bg_[k.gbg].next[i]), std::max(pc_[k.pc].next[i], bus_[bus_of_[i]]));
+        return std::max(std::max(k.next[i], times_[k.g_off + i]), std::max(times_[k.p_off + i], bus_[bus_of_[i]]));
     }
     // Where the constraints of command c on bank b live: the bank's own time is returned,
-    // the bank group's and pseudo-channel's as pointers that stay valid and current, the
-    // command bus's by bus_time(). So a scheduler re-evaluates a cached choice with a few
-    // loads.
+    // the bank group's and pseudo-channel's as indices into shared_base() (stable, always
+    // current), the command bus's by bus_time(). So a scheduler re-evaluates a cached
+    // choice with a few loads.
     uint64_t bank_time(dram_cmd c, uint32_t b) const { return bank_[b].next[static_cast<unsigned>(c)]; }
-    void shared_times(dram_cmd c, uint32_t b, const uint64_t* out[2]) const {
+    void shared_times(dram_cmd c, uint32_t b, uint32_t out[2]) const {
         const unsigned i = static_cast<unsigned>(c);
         const bank_t& k = bank_[b];
-        out[0] = &bg_[k.gbg].next[i];
-        out[1] = &pc_[k.pc].next[i];
+        out[0] = k.g_off + i;
+        out[1] = k.p_off + i;
     }
+    const uint64_t* shared_base() const { return times_.data(); }
     // Next free slot of the row (column = false) or column command bus.
     uint64_t bus_time(bool column) const { return bus_[column ? col_bus_ : 0]; }
     void issue(dram_cmd c, uint32_t b, uint64_t t);
@@ -96,21 +97,20 @@ private:
     // next[]: earliest time of ACT, PRE, RD, WR (index = dram_cmd) at each level.
     struct bank_t {
         uint64_t next[4] = {0, 0, 0, 0};
-        uint32_t pc = 0, gbg = 0;  // pseudo-channel, bank group index within the channel
+        uint32_t pc = 0;              // pseudo-channel within the channel
+        uint32_t g_off = 0, p_off = 0;  // its bank group's and pseudo-channel's next[] in times_
     };
-    struct bg_t {
-        uint64_t next[4] = {0, 0, 0, 0};
-    };
-    struct pc_t {
-        uint64_t next[4] = {0, 0, 0, 0};
+    struct faw_t {
         uint64_t faw[4] = {0, 0, 0, 0};  // ACT time + tFAW of the last four ACTs (ring)
         uint32_t faw_i = 0;              // oldest entry
     };
     dram_timing t_;
     uint32_t burst_;
     std::vector<bank_t> bank_;
-    std::vector<pc_t> pc_;
-    std::vector<bg_t> bg_;
+    // next[4] of every bank group, then of every pseudo-channel, in one block: few cache
+    // lines for a decision's candidates.
+    std::vector<uint64_t> times_;
+    std::vector<faw_t> faw_;  // per pseudo-channel
     uint64_t bus_[2] = {0, 0};  // row and column command buses (the same one without dual_cmd_bus)
     uint32_t col_bus_ = 1;
     uint32_t bus_of_[4] = {0, 0, 1, 1};  // command -> bus
@@ -124,26 +124,27 @@ class dram_candidates {
 public:
     struct entry {
         uint64_t own = 0;                // max(arrival, the bank's own next time for cmd)
-        const uint64_t* shared[2] = {};  // bank group and pseudo-channel next times for cmd
         uint64_t seq = 0;                // request age (smaller = older)
-        int32_t slot = -1, prev = -1;
+        uint32_t shared[2] = {};         // bank group and pseudo-channel next times for cmd (in sh_)
+        int16_t slot = -1, prev = -1;    // queue depths are at most 4096 each
         dram_cmd cmd = dram_cmd::ACT;
         bool column = false;             // RD/WR: a row hit
         bool ok = false;                 // valid (else to be chosen again)
     };
     size_t size() const { return n_; }
     uint32_t bank(size_t i) const { return bank_[i]; }
-    const entry& at(size_t i) const { return e_[bank_[i]]; }
+    const entry& at(size_t i) const { return e_[i]; }
     bool column(size_t i) const { return at(i).column; }
     uint64_t seq(size_t i) const { return at(i).seq; }
     uint64_t time(size_t i) const {
         const entry& k = at(i);
-        return std::max(std::max(k.own, *k.shared[0]), std::max(*k.shared[1], lb_[k.column]));
+        return std::max(std::max(k.own, sh_[k.shared[0]]), std::max(sh_[k.shared[1]], lb_[k.column]));
     }
 
 private:
     friend class dram_channel;
-    entry* e_ = nullptr;  // per bank
+    entry* e_ = nullptr;  // per candidate (dense, in the order of bank_)
+    const uint64_t* sh_ = nullptr;  // the timing checker's shared_base()
     const uint32_t* bank_ = nullptr;
     size_t n_ = 0;
     uint64_t lb_[2] = {0, 0};  // max(now, row command bus), max(now, column command bus)
@@ -179,7 +180,7 @@ public:
     dram_channel(const dram_channel&) = delete;
     dram_channel& operator=(const dram_channel&) = delete;
 
-    bool can_accept(bool write) const { return write ? nq_[1] < p_.write_queue_depth : nq_[0] < p_.queue_depth; }
+    bool can_accept(bool write) const { return nq_[write] < queue_depth_[write]; }
     // Requests enqueued later must not arrive earlier than the last decision (now());
     // an earlier arrival is treated as arriving at now().
     void enqueue(const dram_request& r);
@@ -196,14 +197,14 @@ public:
     const timing_checker& checker() const { return chk_; }
 
     // Totals, for reports.
-    uint64_t bytes_read() const { return bytes_read_.get(); }
-    uint64_t bytes_written() const { return bytes_written_.get(); }
-    uint64_t reads_done() const { return reads_.get(); }
+    uint64_t bytes_read() const { return n_done_[0] * bytes_per_burst_; }
+    uint64_t bytes_written() const { return n_done_[1] * bytes_per_burst_; }
+    uint64_t reads_done() const { return n_done_[0]; }
     double read_latency_sum_ns() const { return read_lat_sum_ns_; }
-    uint64_t refreshes() const { return refreshes_.get(); }
-    uint64_t row_hits() const { return hits_.get(); }
-    uint64_t row_misses() const { return misses_.get(); }
-    uint64_t row_conflicts() const { return conflicts_.get(); }
+    uint64_t refreshes() const { return n_refreshes_; }
+    uint64_t row_hits() const { return n_kind_[0]; }
+    uint64_t row_misses() const { return n_kind_[1]; }
+    uint64_t row_conflicts() const { return n_kind_[2]; }
 
 private:
     struct slot_t {
@@ -213,16 +214,17 @@ private:
         uint8_t flags;  // 1: an ACT was issued for it, 2: a PRE was issued for it
     };
     uint32_t flat_bank(const dram_request& r) const {
-        return (static_cast<uint32_t>(r.pc) * p_.org.bank_groups + r.bg) * p_.org.banks_per_group + r.bank;
+        return (static_cast<uint32_t>(r.pc) * bank_groups_ + r.bg) * banks_per_group_ + r.bank;
     }
     // The bank's next command, cached until the bank or its queue changes.
     using bank_choice = dram_candidates::entry;
-    void choose(uint32_t b, int dir);
+    void choose(uint32_t b, int dir, size_t pos);
     // Drop a bank's cached choice; step() re-chooses only the banks listed in dirty_, so
     // each step costs the banks that changed, not every active bank.
     void invalidate(int d, uint32_t b) {
-        if (choice_[d][b].ok) {
-            choice_[d][b].ok = false;
+        const int32_t p = bq_[b].active_pos[d];
+        if (p >= 0 && choice_[d][static_cast<size_t>(p)].ok) {
+            choice_[d][static_cast<size_t>(p)].ok = false;
             dirty_[d].push_back(b);
         }
     }
@@ -230,63 +232,95 @@ private:
         invalidate(0, b);
         invalidate(1, b);
     }
-    bool issue(uint32_t b, int dir, uint64_t t, dram_completion& done);
+    bool issue(uint32_t b, int dir, size_t pos, uint64_t t, dram_completion& done);
     void unlink(int dir, uint32_t b, int32_t slot, int32_t prev);
     bool row_hit_pending(uint32_t b, uint32_t row) const;
     void refresh(uint32_t pc, uint64_t horizon);
     void update_next_refresh();
     void log(uint64_t t, dram_cmd c, uint32_t b, uint32_t row);
 
-    dram_params p_;
+    // Per bank: its read and write FIFOs of slots and its open row, in one place.
+    struct bank_queue {
+        int32_t head[2] = {-1, -1}, tail[2] = {-1, -1};  // per direction
+        uint32_t count[2] = {0, 0};
+        int32_t active_pos[2] = {-1, -1};  // index in active_[dir], -1 if none
+        int64_t open_row = -1;             // -1 = closed
+    };
+
+    // Hot state first and together: memsim on 48 channels touches a different channel per
+    // request, so its speed is set by the cache lines one decision touches.
+    uint32_t nq_[2] = {0, 0};
+    uint32_t queue_depth_[2];  // read, write queue capacity
+    uint32_t write_high_, write_low_;
+    bool write_mode_ = false;
+    bool frfcfs_ = false;  // the default scheduler, called without a virtual call
+    bool hits_first_ = false;
+    bool needs_hit_info_ = false;
+    bool close_after_[2] = {false, false};  // the policy's answer without / with a row hit pending (it is pure)
+    uint32_t bank_groups_, banks_per_group_, nbanks_, banks_per_pc_;
+    uint32_t bytes_per_burst_;
+    uint32_t next_ref_pc_ = 0;
+    uint64_t seq_ = 0;
+    uint64_t now_ = 0;
+    uint64_t col_latency_[2];  // RD, WR issue to the last data beat (tCL, tWL + burst)
+    double ns_per_cycle_;
+    std::vector<dram_cmd_record>* log_ = nullptr;
+    dram_candidates cands_;
+    uint64_t n_done_[2] = {0, 0};     // reads, writes completed
+    uint64_t n_kind_[3] = {0, 0, 0};  // row hits, misses, conflicts
+    uint64_t n_activates_ = 0, n_refreshes_ = 0;
+    double read_lat_sum_ns_ = 0;
+    log2_histogram read_lat_{"read_latency_ns", "read arrival at the controller to last data beat (ns)"};
+    average occupancy_{"queue_occupancy", "requests queued in the channel, sampled at each arrival"};
+    std::vector<bank_queue> bq_;
+    std::vector<slot_t> slots_;
+    std::vector<int32_t> free_;
+    std::vector<uint32_t> active_[2];     // banks with queued requests (dense, unordered)
+    // Per direction, per entry of active_ (dense, so a decision scans contiguous memory).
+    std::vector<bank_choice> choice_[2];
+    std::vector<uint32_t> dirty_[2];      // per direction: banks whose choice may be invalid
+    std::vector<uint64_t> ref_due_;       // per pseudo-channel
     timing_checker chk_;
     std::unique_ptr<dram_scheduler> sched_;
     std::unique_ptr<page_policy> policy_;
-    bool hits_first_;
-    bool needs_hit_info_;
-    bool close_after_[2];  // the policy's answer without / with a row hit pending (it is pure)
-    uint32_t burst_, nbanks_, banks_per_pc_, nwords_;
-    uint32_t bytes_per_burst_;
-    double ns_per_cycle_;
-
-    std::vector<slot_t> slots_;
-    std::vector<int32_t> free_;
-    std::vector<int64_t> open_row_;           // per bank, -1 = closed
-    std::vector<int32_t> head_[2], tail_[2];  // per direction, per bank: FIFO of slots
-    std::vector<uint32_t> count_[2];
-    std::vector<uint32_t> active_[2];         // banks with queued requests (dense, unordered)
-    std::vector<int32_t> active_pos_[2];      // per bank: index in active_, -1 if none
-    std::vector<bank_choice> choice_[2];      // per direction, per bank
-    std::vector<uint32_t> dirty_[2];          // per direction: banks whose choice may be invalid
-    dram_candidates cands_;
-    uint32_t nq_[2] = {0, 0};
-    bool write_mode_ = false;
-    uint64_t seq_ = 0;
-    uint64_t now_ = 0;
 
     // Refresh state.
     enum class refresh_mode { none, all_bank, per_bank } refresh_mode_;
     uint32_t refresh_interval_ = 0, refresh_block_ = 0;
-    std::vector<uint64_t> ref_due_;           // per pseudo-channel
     std::vector<uint8_t> refreshed_;          // per bank: refreshed in this round (per-bank mode)
     std::vector<uint32_t> refreshed_count_;   // per pseudo-channel
-    uint32_t next_ref_pc_ = 0;
-
-    std::vector<dram_cmd_record>* log_ = nullptr;
-
     std::string stats_name_;
-    counter reads_{"reads", "read bursts completed"};
-    counter writes_{"writes", "write bursts completed"};
-    counter bytes_read_{"bytes_read", "bytes read"};
-    counter bytes_written_{"bytes_written", "bytes written"};
-    rate bandwidth_{"bandwidth", "bytes read and written per simulated second", 1e-9, "gbps"};
-    counter hits_{"row_hits", "accesses to an open row (no ACT needed)"};
-    counter misses_{"row_misses", "accesses to a closed bank (ACT, no PRE)"};
-    counter conflicts_{"row_conflicts", "accesses that closed another row first (PRE + ACT)"};
-    counter activates_{"activates", "ACT commands"};
-    counter refreshes_{"refreshes", "refresh commands (REFab per pseudo-channel or REFpb per bank)"};
-    log2_histogram read_lat_{"read_latency_ns", "read arrival at the controller to last data beat (ns)"};
-    double read_lat_sum_ns_ = 0;
-    average occupancy_{"queue_occupancy", "requests queued in the channel, sampled at each arrival"};
+    // Counters live in the hot block (n_done_, n_kind_, ...); these report them.
+    class counter_view final : public stat_base {
+    public:
+        counter_view(std::string name, std::string desc, const uint64_t& v, uint64_t scale = 1)
+            : stat_base(std::move(name), std::move(desc)), v_(v), scale_(scale) {}
+        nlohmann::json value(double) const override;
+
+    private:
+        const uint64_t& v_;
+        uint64_t scale_;
+    };
+    class bandwidth_view final : public stat_base {
+    public:
+        bandwidth_view(const dram_channel& ch)
+            : stat_base("bandwidth", "bytes read and written per simulated second"), ch_(ch) {}
+        nlohmann::json value(double simulated_s) const override;
+
+    private:
+        const dram_channel& ch_;
+    };
+    counter_view reads_{"reads", "read bursts completed", n_done_[0]};
+    counter_view writes_{"writes", "write bursts completed", n_done_[1]};
+    counter_view bytes_read_{"bytes_read", "bytes read", n_done_[0], bytes_per_burst_};
+    counter_view bytes_written_{"bytes_written", "bytes written", n_done_[1], bytes_per_burst_};
+    bandwidth_view bandwidth_{*this};
+    counter_view hits_{"row_hits", "accesses to an open row (no ACT needed)", n_kind_[0]};
+    counter_view misses_{"row_misses", "accesses to a closed bank (ACT, no PRE)", n_kind_[1]};
+    counter_view conflicts_{"row_conflicts", "accesses that closed another row first (PRE + ACT)", n_kind_[2]};
+    counter_view activates_{"activates", "ACT commands", n_activates_};
+    counter_view refreshes_{"refreshes", "refresh commands (REFab per pseudo-channel or REFpb per bank)",
+                            n_refreshes_};
 };
 
 } // namespace accelvp
