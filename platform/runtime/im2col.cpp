@@ -1,0 +1,147 @@
+#include "platform/runtime/im2col.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <vector>
+
+namespace accelvp {
+
+namespace {
+
+// Emits 2-D copies into a plan, merging runs of one-row copies of equal width whose source
+// and destination advance by constant (positive) strides into one packet.
+class dma_emitter {
+public:
+    explicit dma_emitter(gemm_plan& plan) : plan_(plan), cb_(plan.streams.at(0)) {}
+
+    void copy(uint64_t src, uint64_t dst, uint64_t width, uint64_t height, uint64_t ss, uint64_t ds) {
+        if (height > 1 && ss == width && ds == width) {  // contiguous on both sides: one long row
+            width *= height;
+            height = 1;
+        }
+        if (height > 1) {
+            flush();
+            emit(src, dst, width, height, ss, ds);
+            return;
+        }
+        if (n_ && width == w_ && n_ < UINT32_MAX && src > src0_ && dst > dst0_) {
+            if (n_ == 1 && dst - dst0_ >= width) {
+                ss_ = src - src0_;
+                ds_ = dst - dst0_;
+                ++n_;
+                return;
+            }
+            if (n_ > 1 && src == src0_ + n_ * ss_ && dst == dst0_ + n_ * ds_) {
+                ++n_;
+                return;
+            }
+        }
+        flush();
+        src0_ = src;
+        dst0_ = dst;
+        w_ = width;
+        n_ = 1;
+    }
+    void fill(uint64_t dst, uint64_t bytes) {
+        flush();
+        cb_.fill(dst, bytes, 1, 0, 0);
+        record(bytes, bytes, false);
+    }
+    void flush() {
+        if (n_) emit(src0_, dst0_, w_, n_, ss_, ds_);
+        n_ = 0;
+    }
+
+private:
+    void emit(uint64_t src, uint64_t dst, uint64_t width, uint64_t height, uint64_t ss, uint64_t ds) {
+        cb_.copy_2d(src, dst, width, static_cast<uint32_t>(height), height > 1 ? ss : 0, height > 1 ? ds : 0);
+        record(width * height, width, true);
+    }
+    void record(uint64_t bytes, uint64_t row, bool read) {
+        ++plan_.dma_packets;
+        plan_.dmas.push_back({bytes, row});
+        plan_.hbm_bytes += read ? 2 * bytes : bytes;
+    }
+
+    gemm_plan& plan_;
+    cmdbuf_builder& cb_;
+    uint64_t src0_ = 0, dst0_ = 0, w_ = 0, n_ = 0, ss_ = 0, ds_ = 0;
+};
+
+// A block of rows of `width` bytes at src + sum(i_d * ss_d), dst + sum(i_d * ds_d) over the
+// dimensions d. A DMA packet is 2-D, so: dimensions contiguous on both sides fold into the row,
+// the largest remaining one becomes the packet height and the others loop (outer first, so the
+// emitter can still merge along the innermost).
+struct dim {
+    uint64_t count, ss, ds;
+};
+void copy_block(dma_emitter& dma, uint64_t src, uint64_t dst, uint64_t width, std::vector<dim> dims) {
+    for (bool folded = true; folded;) {
+        folded = false;
+        for (auto it = dims.begin(); it != dims.end(); ++it)
+            if (it->count == 1 || (it->ss == width && it->ds == width)) {
+                width *= it->count;
+                dims.erase(it);
+                folded = true;
+                break;
+            }
+    }
+    if (dims.empty()) return dma.copy(src, dst, width, 1, 0, 0);
+    auto top = std::max_element(dims.begin(), dims.end(), [](const dim& x, const dim& y) { return x.count < y.count; });
+    const dim h = *top;
+    dims.erase(top);
+    std::vector<uint64_t> i(dims.size(), 0);  // odometer over the looping dimensions
+    for (;;) {
+        uint64_t so = 0, d = 0;
+        for (size_t k = 0; k < dims.size(); ++k) {
+            so += i[k] * dims[k].ss;
+            d += i[k] * dims[k].ds;
+        }
+        dma.copy(src + so, dst + d, width, h.count, h.ss, h.ds);
+        size_t k = dims.size();
+        while (k > 0 && ++i[k - 1] == dims[k - 1].count) i[--k] = 0;
+        if (k == 0) return;
+    }
+}
+
+} // namespace
+
+gemm_plan plan_im2col(const conv_shape& cs, uint64_t x, uint64_t xpad, uint64_t out) {
+    if (cs.stride == 0 || cs.pad >= cs.r || cs.pad >= cs.s || cs.h + 2 * cs.pad < cs.r || cs.w + 2 * cs.pad < cs.s)
+        throw std::invalid_argument("bad convolution shape");
+    gemm_plan plan;
+    plan.streams.resize(1);
+    dma_emitter dma(plan);
+    const uint64_t e = cs.elem, N = cs.n, C = cs.c, H = cs.h, W = cs.w, st = cs.stride;
+    const uint64_t Hp = H + 2 * cs.pad, Wp = W + 2 * cs.pad, P = cs.p(), Q = cs.q(), npq = N * P * Q;
+
+    // Zero padding: the padded copy Xp, zero-filled in one packet (it is ~1/(R*S) of the
+    // im2col matrix), then the input rows copied into its interior.
+    uint64_t xs = x;
+    if (cs.pad) {
+        dma.fill(xpad, cs.padded_bytes());
+        const uint64_t interior = xpad + (cs.pad * Wp + cs.pad) * e;
+        copy_block(dma, x, interior, W * e, {{N * C, H * W * e, Hp * Wp * e}, {H, W * e, Wp * e}});
+        dma.flush();
+        xs = xpad;
+    }
+
+    // The gather from xs (N x C x Hp x Wp, no padding left): per filter tap (r, s) the block
+    // over (n, c, p) of rows of Q elements (stride 1) or over (n, c, p, q) of single elements.
+    const uint64_t rs = cs.r * cs.s;
+    for (uint64_t r = 0; r < cs.r; ++r)
+        for (uint64_t s = 0; s < cs.s; ++s) {
+            const uint64_t src = xs + (r * Wp + s) * e, dst = out + (r * cs.s + s) * npq * e;
+            std::vector<dim> dims{{N, C * Hp * Wp * e, P * Q * e}, {C, Hp * Wp * e, rs * npq * e}, {P, st * Wp * e, Q * e}};
+            if (st == 1) {
+                copy_block(dma, src, dst, Q * e, dims);
+            } else {
+                dims.push_back({Q, st * e, e});
+                copy_block(dma, src, dst, e, dims);
+            }
+        }
+    dma.flush();
+    return plan;
+}
+
+} // namespace accelvp
