@@ -107,13 +107,14 @@ void copy_block(dma_emitter& dma, uint64_t src, uint64_t dst, uint64_t width, st
 } // namespace
 
 gemm_plan plan_im2col(const conv_shape& cs, uint64_t x, uint64_t xpad, uint64_t out) {
-    if (cs.stride == 0 || cs.pad >= cs.r || cs.pad >= cs.s || cs.h + 2 * cs.pad < cs.r || cs.w + 2 * cs.pad < cs.s)
+    if (cs.stride == 0 || cs.pad >= cs.r || cs.pad >= cs.s || cs.h + 2 * cs.pad < cs.r || cs.w + 2 * cs.pad < cs.s ||
+        (cs.wide && cs.stride != 1))
         throw std::invalid_argument("bad convolution shape");
     gemm_plan plan;
     plan.streams.resize(1);
     dma_emitter dma(plan);
     const uint64_t e = cs.elem, N = cs.n, C = cs.c, H = cs.h, W = cs.w, st = cs.stride;
-    const uint64_t Hp = H + 2 * cs.pad, Wp = W + 2 * cs.pad, P = cs.p(), Q = cs.q(), npq = N * P * Q;
+    const uint64_t Hp = H + 2 * cs.pad, Wp = W + 2 * cs.pad, P = cs.p(), Q = cs.qw(), npq = N * P * Q;
 
     // Zero padding: the padded copy Xp, zero-filled in one packet (it is ~1/(R*S) of the
     // im2col matrix), then the input rows copied into its interior.
@@ -127,7 +128,8 @@ gemm_plan plan_im2col(const conv_shape& cs, uint64_t x, uint64_t xpad, uint64_t 
     }
 
     // The gather from xs (N x C x Hp x Wp, no padding left): per filter tap (r, s) the block
-    // over (n, c, p) of rows of Q elements (stride 1) or over (n, c, p, q) of single elements.
+    // over (n, c, p) of rows of Q elements (stride 1; Q = Wp with wide rows, when the p rows
+    // fold into one) or over (n, c, p, q) of single elements.
     const uint64_t rs = cs.r * cs.s;
     for (uint64_t r = 0; r < cs.r; ++r)
         for (uint64_t s = 0; s < cs.s; ++s) {

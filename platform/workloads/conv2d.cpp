@@ -27,6 +27,10 @@ void conv2d_workload::declare(param_schema& s) const {
              "device: the DMA engine gathers the im2col matrix from the input in device memory (counted in "
              "the device time); host: the host builds it and writes it (the device runs only the GEMM)",
              {"device", "host"});
+    s.string("workload.im2col_rows", "wide",
+             "device im2col with stride 1: wide = B rows over the padded width (one long DMA row per "
+             "(n, c, r, s), S-1 unused output columns per row); compact = rows of Q elements",
+             {"wide", "compact"});
     s.real("workload.timeout_ms", 60000, 0.001, 1e9, "host wait limit per job (simulated time)", "ms");
 }
 
@@ -68,17 +72,19 @@ int conv2d_workload::run(workload_context& ctx) {
     compute_runner rt(ctx);
     conv_shape cs;
     cs.n = N, cs.c = C, cs.h = H, cs.w = W, cs.r = R, cs.s = S, cs.stride = st, cs.pad = pad, cs.elem = e;
+    cs.wide = dev_im2col && st == 1 && cf.get_string("workload.im2col_rows") == "wide";
+    const uint64_t QW = cs.qw();  // row pitch of B and Y (device im2col)
     gemm_problem g;
     g.m = dev_im2col ? K : N * P * Q;
-    g.n = dev_im2col ? N * P * Q : K;
+    g.n = dev_im2col ? N * P * QW : K;
     g.k = crs;
     g.dtype = static_cast<uint8_t>(dt);
     device_buffer X, XP, COL, Wt, Y;
     if ((!identity && rt.alloc(COL, cs.matrix_bytes(), "the im2col matrix")) || rt.alloc(Wt, crs * K * e, "weights") ||
         rt.alloc(Y, g.m * g.n * 4, "output"))
         return 1;
-    if (dev_im2col && (rt.alloc(X, N * C * H * W * e, "the input") ||
-                       (pad && rt.alloc(XP, cs.padded_bytes(), "the padded input"))))
+    if (dev_im2col && (rt.alloc(X, N * C * H * W * e + (pad ? 0 : cs.slack_bytes()), "the input") ||
+                       (pad && rt.alloc(XP, cs.padded_bytes() + cs.slack_bytes(), "the padded input"))))
         return 1;
     g.a = dev_im2col ? Wt.va : COL.va;
     g.b = identity ? X.va : dev_im2col ? COL.va : Wt.va;
@@ -95,6 +101,7 @@ int conv2d_workload::run(workload_context& ctx) {
             wt.resize(w.size());
             num::transpose(w.data(), wt.data(), crs, K, e);
         }
+        if (ctx.functional) x.resize(X.size, 0);  // the slack, if any, is zero
         if (rt.write(X, x, "the input") || rt.write(Wt, wt, "weights")) return 1;
         gemm_plan gather;  // no packets for the identity case
         if (!identity) {
@@ -136,9 +143,10 @@ int conv2d_workload::run(workload_context& ctx) {
     sm["gemm"] = fmt::format("{}x{}x{}", g.m, g.n, g.k);
     sm["dtype"] = num::dtype_name(dt);
     sm["clusters_used"] = plan.clusters;
-    sm["output_layout"] = dev_im2col ? "KNPQ" : "NPQK";
+    sm["output_layout"] = !dev_im2col ? "NPQK" : QW == Q ? "KNPQ" : fmt::format("KNPQ, row pitch {}", QW);
     sm["tile"] = fmt::format("{}x{}x{}", plan.tile.tm, plan.tile.tn, plan.tile.tk);
     sm["im2col"] = dev_im2col ? "device" : "host";
+    if (dev_im2col) sm["im2col_rows"] = cs.wide ? "wide" : "compact";
     sm["im2col_matrix_bytes"] = cs.matrix_bytes();
     rt.summarize(sm, 2.0 * static_cast<double>(N * K) * static_cast<double>(crs) * static_cast<double>(P * Q));
     if (dev_im2col) {
@@ -173,7 +181,7 @@ int conv2d_workload::run(workload_context& ctx) {
                                 if (is_int) iacc += static_cast<uint32_t>(static_cast<int32_t>(xv * wv));
                                 else acc += xv * wv;
                             }
-                    const uint64_t npq = (n * P + p) * Q + q, i = dev_im2col ? k * N * P * Q + npq : npq * K + k;
+                    const uint64_t i = dev_im2col ? ((k * N + n) * P + p) * QW + q : ((n * P + p) * Q + q) * K + k;
                     if (std::memcmp(&got[i * 4], is_int ? static_cast<const void*>(&iacc) : &acc, 4) != 0) {
                         ctx.verified = false;
                         ctx.error = fmt::format("verification failed: output (n {}, k {}, p {}, q {}) differs from "

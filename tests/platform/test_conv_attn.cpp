@@ -66,6 +66,95 @@ TEST_CASE("conv2d: timing mode gives the functional cycles", "[conv2d]") {
     timing_matches("conv2d", {"workload.c=8", "workload.h=12", "workload.w=12", "workload.k=40"});
 }
 
+// Device im2col (the default): the DMA gather's packets, bytes and time (docs/compute.md, "conv2d").
+TEST_CASE("conv2d: device im2col with stride 1 and padding 1 verifies with wide DMA rows", "[conv2d]") {
+    const auto s = run_ok("conv2d", {"workload.c=3", "workload.h=9", "workload.w=7", "workload.k=20"});
+    REQUIRE(s["workload"]["verified"] == true);
+    const auto& sm = s["summary"];
+    REQUIRE(sm["im2col"] == "device");
+    REQUIRE(sm["im2col_rows"] == "wide");
+    REQUIRE(sm["gemm"] == "20x81x27");  // K x (P * Wp) x C*R*S, P = 9, Wp = 9
+    // 1 FILL of Xp, 3 interior copies (9 rows of W each), per tap (r, s) one packet of C = 3
+    // rows of P * Wp elements.
+    REQUIRE(sm["im2col_packets"] == 1 + 3 + 9);
+    REQUIRE(sm["im2col_bytes"] == 3 * 11 * 9 * 2 + 3 * 9 * 7 * 2 + 9 * 3 * 9 * 9 * 2);
+    REQUIRE(sm["im2col_ns"].get<double>() > 0);
+    REQUIRE(sm["im2col_ns"].get<double>() + sm["phase_ns"]["conv2d"].get<double>() ==
+            Approx(sm["device_ns"].get<double>()));
+    REQUIRE(sm["im2col_share"].get<double>() == Approx(sm["im2col_ns"].get<double>() / sm["device_ns"].get<double>()));
+}
+
+TEST_CASE("conv2d: device im2col with stride 2 and padding 1 verifies bit-exact", "[conv2d]") {
+    const auto s = run_ok("conv2d", {"workload.c=3", "workload.h=10", "workload.w=9", "workload.k=12",
+                                     "workload.stride=2"});
+    REQUIRE(s["workload"]["verified"] == true);
+    REQUIRE(s["summary"]["output"] == "1x12x5x5");
+    // Element-wise gather: per tap, the largest of (n, c, p, q) = 5 is the height, 3 * 5 * 5 loop.
+    REQUIRE(s["summary"]["im2col_packets"] == 1 + 3 + 9 * 3 * 5);
+}
+
+TEST_CASE("conv2d: device im2col with stride 2 without padding verifies over a batch", "[conv2d]") {
+    const auto s = run_ok("conv2d", {"workload.n=2", "workload.c=4", "workload.h=11", "workload.w=8",
+                                     "workload.k=9", "workload.r=3", "workload.s=2", "workload.stride=2",
+                                     "workload.padding=0", "workload.dtype=fp16"});
+    REQUIRE(s["workload"]["verified"] == true);
+    REQUIRE(s["summary"]["output"] == "2x9x5x4");
+}
+
+TEST_CASE("conv2d: device im2col with compact rows and a 3x5 filter verifies", "[conv2d]") {
+    const auto s = run_ok("conv2d", {"workload.n=2", "workload.c=5", "workload.h=13", "workload.w=11",
+                                     "workload.k=24", "workload.r=3", "workload.s=5", "workload.padding=2",
+                                     "workload.im2col_rows=compact"});
+    REQUIRE(s["workload"]["verified"] == true);
+    REQUIRE(s["summary"]["im2col_rows"] == "compact");
+    REQUIRE(s["summary"]["gemm"] == "24x330x75");  // N*P*Q = 2*15*11
+}
+
+TEST_CASE("conv2d: device im2col of a 1x1 filter is one packet per image", "[conv2d]") {
+    const auto s = run_ok("conv2d", {"workload.n=3", "workload.c=16", "workload.h=6", "workload.w=10",
+                                     "workload.k=8", "workload.r=1", "workload.s=1", "workload.padding=0"});
+    REQUIRE(s["workload"]["verified"] == true);
+    REQUIRE(s["summary"]["im2col_packets"] == 3);  // C rows of H*W elements each
+    REQUIRE(s["summary"]["im2col_bytes"] == 3 * 16 * 6 * 10 * 2);
+}
+
+TEST_CASE("conv2d: a 1x1 filter on one image needs no gather", "[conv2d]") {
+    const auto s = run_ok("conv2d", {"workload.c=16", "workload.h=6", "workload.w=10", "workload.k=8",
+                                     "workload.r=1", "workload.s=1", "workload.padding=0"});
+    REQUIRE(s["workload"]["verified"] == true);
+    REQUIRE(s["summary"]["im2col_packets"] == 0);  // the NCHW input is the im2col matrix
+    REQUIRE(s["summary"]["im2col_ns"].get<double>() == 0);
+}
+
+TEST_CASE("conv2d: host im2col still verifies the strided convolution", "[conv2d]") {
+    const auto s = run_ok("conv2d", {"workload.n=2", "workload.c=5", "workload.h=13", "workload.w=11", "workload.k=24",
+                                     "workload.r=3", "workload.s=5", "workload.stride=2", "workload.padding=2",
+                                     "workload.im2col=host"});
+    REQUIRE(s["workload"]["verified"] == true);
+    REQUIRE(s["summary"]["gemm"] == "96x24x75");  // (N*P*Q) x K x C*R*S
+    REQUIRE(s["summary"]["dma_packets"] == 3);    // the GEMM's loads and store only
+}
+
+TEST_CASE("conv2d: the device gather costs device time over host im2col", "[conv2d]") {
+    const std::vector<std::string> p{"workload.c=8", "workload.h=12", "workload.w=12", "workload.k=16"};
+    const std::vector<uint64_t> host = test::in_child(1, [&]() -> std::vector<uint64_t> {
+        std::vector<std::string> ph = p;
+        ph.push_back("workload.im2col=host");
+        const run_result r = run_wl("conv2d", ph);
+        if (r.exit_code != 0 || r.stats["workload"]["verified"] != true) return {};
+        return {r.stats["summary"]["cycles"].get<uint64_t>()};
+    });
+    const auto s = run_ok("conv2d", p);
+    REQUIRE(s["workload"]["verified"] == true);
+    REQUIRE(host[0] > 0);
+    REQUIRE(s["summary"]["cycles"].get<uint64_t>() > host[0]);
+    REQUIRE(s["summary"]["im2col_ns"].get<double>() > 0);
+}
+
+TEST_CASE("conv2d: timing mode gives the functional cycles of a strided device gather", "[conv2d]") {
+    timing_matches("conv2d", {"workload.c=3", "workload.h=9", "workload.w=9", "workload.k=8", "workload.stride=2"});
+}
+
 TEST_CASE("conv2d: padding as large as the filter is a config error naming the key", "[conv2d]") {
     const run_result r = run_wl("conv2d", {"workload.padding=3"});
     REQUIRE(r.exit_code != 0);
