@@ -107,34 +107,47 @@ void copy_block(dma_emitter& dma, uint64_t src, uint64_t dst, uint64_t width, st
 } // namespace
 
 gemm_plan plan_im2col(const conv_shape& cs, uint64_t x, uint64_t xpad, uint64_t out) {
-    if (cs.stride == 0 || cs.pad >= cs.r || cs.pad >= cs.s || cs.h + 2 * cs.pad < cs.r || cs.w + 2 * cs.pad < cs.s ||
-        (cs.wide && cs.stride != 1))
+    if (cs.stride == 0 || cs.pad >= cs.r || cs.pad >= cs.s || cs.h + 2 * cs.pad < cs.r || cs.w + 2 * cs.pad < cs.s)
         throw std::invalid_argument("bad convolution shape");
     gemm_plan plan;
     plan.streams.resize(1);
     dma_emitter dma(plan);
-    const uint64_t e = cs.elem, N = cs.n, C = cs.c, H = cs.h, W = cs.w, st = cs.stride;
-    const uint64_t Hp = H + 2 * cs.pad, Wp = W + 2 * cs.pad, P = cs.p(), Q = cs.qw(), npq = N * P * Q;
+    const uint64_t e = cs.elem, N = cs.n, C = cs.c, H = cs.h, W = cs.w, st = cs.stride, pad = cs.pad;
+    const uint64_t ph = cs.phases(), Hph = cs.phase_rows(), Wp = cs.wp(), P = cs.p(), Q = cs.qw();
+    const uint64_t npq = N * P * Q, plane = ph * Hph * Wp * e, rs = cs.r * cs.s;
 
-    // Zero padding: the padded copy Xp, zero-filled in one packet (it is ~1/(R*S) of the
-    // im2col matrix), then the input rows copied into its interior.
-    uint64_t xs = x;
-    if (cs.pad) {
-        dma.fill(xpad, cs.padded_bytes());
-        const uint64_t interior = xpad + (cs.pad * Wp + cs.pad) * e;
-        copy_block(dma, x, interior, W * e, {{N * C, H * W * e, Hp * Wp * e}, {H, W * e, Wp * e}});
+    // Stage 1, the padded copy Xp (N x C x phases x Hph x Wp): zero-filled in one packet when
+    // there is padding (Xp is ~1/(R*S) of the im2col matrix), then the input rows of each
+    // phase copied into place. Without it the gather reads X (N x C x H x W) itself.
+    uint64_t xs = x, wx = W;
+    if (cs.padded_copy()) {
+        if (pad) dma.fill(xpad, cs.padded_bytes());
+        for (uint64_t a = 0; a < std::min(ph, cs.r); ++a) {  // taps r read phases r % ph only
+            const uint64_t h0 = (a + ph - pad % ph) % ph;  // first input row with (h + pad) % ph == a
+            if (h0 >= H) continue;
+            const uint64_t dst = xpad + (a * Hph + (h0 + pad) / ph) * Wp * e + pad * e;
+            copy_block(dma, x + h0 * W * e, dst, W * e, {{N * C, H * W * e, plane}, {(H - 1 - h0) / ph + 1, ph * W * e, Wp * e}});
+        }
         dma.flush();
         xs = xpad;
+        wx = Wp;
     }
+    const uint64_t xplane = cs.padded_copy() ? plane : H * W * e;
 
-    // The gather from xs (N x C x Hp x Wp, no padding left): per filter tap (r, s) the block
-    // over (n, c, p) of rows of Q elements (stride 1; Q = Wp with wide rows, when the p rows
-    // fold into one) or over (n, c, p, q) of single elements.
-    const uint64_t rs = cs.r * cs.s;
+    // Stage 2, the gather: per filter tap (r, s) the block over (n, c) of runs of P*Wp
+    // elements (wide), over (n, c, p) of rows of Q elements (compact, stride 1), or over
+    // (n, c, p, q) of single elements (compact, stride > 1).
     for (uint64_t r = 0; r < cs.r; ++r)
         for (uint64_t s = 0; s < cs.s; ++s) {
-            const uint64_t src = xs + (r * Wp + s) * e, dst = out + (r * cs.s + s) * npq * e;
-            std::vector<dim> dims{{N, C * Hp * Wp * e, P * Q * e}, {C, Hp * Wp * e, rs * npq * e}, {P, st * Wp * e, Q * e}};
+            const uint64_t dst = out + (r * cs.s + s) * npq * e;
+            std::vector<dim> dims{{N, C * xplane, P * Q * e}, {C, xplane, rs * npq * e}};
+            if (cs.wide) {
+                const uint64_t src = xs + ((r % ph) * Hph + r / ph) * wx * e + s * e;
+                copy_block(dma, src, dst, P * Q * e, dims);
+                continue;
+            }
+            const uint64_t src = xs + (r * wx + s) * e;
+            dims.push_back({P, st * wx * e, Q * e});
             if (st == 1) {
                 copy_block(dma, src, dst, Q * e, dims);
             } else {

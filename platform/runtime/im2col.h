@@ -1,20 +1,25 @@
 // compiler-lite: im2col on the device by DMA gather patterns (docs/compute.md, "conv2d").
 //
-// The convolution runs as Y = W x Bᵀcol with W the K x (C*R*S) weights (KCRS, row-major) and
-// the im2col matrix B = (C*R*S) x (N*P*Q), row (c, r, s), column (n, p, q). This orientation
-// makes the gather DMA-friendly: for one (n, c, r, s) the elements of output row p are Q
-// consecutive elements of B and, with stride 1, Q consecutive elements of the input row
-// p + r (padded coordinates), so each DMA row moves Q elements instead of one.
+// The convolution runs as Y = W x B with W the K x (C*R*S) weights (KCRS, row-major) and the
+// im2col matrix B = (C*R*S) x (N*P*Qw), row (c, r, s), column (n, p, q). This orientation
+// makes the gather DMA-friendly: for one (n, c, r, s) the elements of output row p are
+// consecutive in B and, with stride 1, consecutive in input row p*stride + r.
 //
-// The ring's stream (one job, one DMA engine):
-//   padding > 0:  FILL the padded input Xp (N x C x Hp x Wp) with zeros, copy X into its
-//                 interior (2-D rows of W elements), then gather from Xp (no padding left);
-//   stride 1:     per (n, c, r, s) a 2-D copy of P rows of Q elements (src stride Wp);
-//   stride > 1:   a 2-D row is contiguous bytes, so the gather is element-wise: per
-//                 (n, c, r, s) and p (or q, whichever is fewer) rows of one element.
-// With wide rows (stride 1), one packet per (n, r, s) or (c, r, s) moves rows of P*Wp elements.
-// Consecutive one-row copies that are uniformly spaced in source and destination merge into
-// one 2-D packet (a 1x1 filter with stride 1 and no padding is C or N packets in all).
+// Wide rows (the default): B's columns are (n, p, q') with q' over the padded width Wp
+// (Qw = Wp, the useful outputs are q' = q*stride), and the (padded) input is stored split
+// into `stride` row phases (phase a = padded rows a, a + stride, ...). Then the block of one
+// (n, c, r, s) is ONE contiguous run of P*Wp elements of phase r % stride from row r / stride,
+// column s; the GEMM computes Wp - Q unused columns per output row (S - 1 with stride 1,
+// about half the columns with stride 2). The stream (one job, one DMA engine):
+//   1. with padding or stride > 1: FILL the padded copy Xp (only with padding) and copy the
+//      input rows (W elements each) into it, phase by phase;
+//   2. per filter tap (r, s): one packet of max(N, C) rows of P*Wp elements, looped over the
+//      other of N and C.
+// Compact rows: Qw = Q and no phases. Stride 1: per tap, rows of Q elements over (n, c, p);
+// stride > 1: a DMA row is contiguous bytes, so the gather is element-wise (rows of one
+// element over (n, c, p, q)) -- tens of times slower, kept for comparison.
+// In every block the largest dimension is the packet height and consecutive one-row copies
+// that are uniformly spaced merge into one packet (a 1x1 filter is one packet per image).
 #pragma once
 
 #include <cstdint>
@@ -26,18 +31,19 @@ namespace accelvp {
 struct conv_shape {
     uint64_t n = 1, c = 1, h = 1, w = 1, r = 1, s = 1, stride = 1, pad = 0;
     uint64_t elem = 2;  // bytes per element
-    // Wide rows (stride 1 only): B's columns are (n, p, q') with q' over the padded width Wp
-    // instead of Q, so that each (n, c, r, s) block is one contiguous run of P*Wp input
-    // elements; the GEMM computes Wp - Q = S - 1 extra (unused) output columns per row.
-    bool wide = false;
+    bool wide = false;  // wide rows (see above)
     uint64_t p() const { return (h + 2 * pad - r) / stride + 1; }
     uint64_t q() const { return (w + 2 * pad - s) / stride + 1; }
-    uint64_t qw() const { return wide ? w + 2 * pad : q(); }  // row pitch of B and of the output
-    // Wide rows read up to S-1 elements past the last input plane: the gathered buffer (Xp, or
-    // X without padding) needs that slack.
+    uint64_t wp() const { return w + 2 * pad; }
+    uint64_t qw() const { return wide ? wp() : q(); }        // row pitch of B and of the output
+    uint64_t col(uint64_t qi) const { return wide ? qi * stride : qi; }  // column of output q
+    uint64_t phases() const { return wide ? stride : 1; }
+    uint64_t phase_rows() const { return (h + 2 * pad + phases() - 1) / phases(); }
+    // The gather reads the padded copy Xp (with padding or row phases), else the input itself.
+    bool padded_copy() const { return pad > 0 || phases() > 1; }
+    uint64_t padded_bytes() const { return padded_copy() ? n * c * phases() * phase_rows() * wp() * elem : 0; }
+    // Wide rows read up to S-1 elements past the last input row: Xp (or X) needs that slack.
     uint64_t slack_bytes() const { return wide ? (s - 1) * elem : 0; }
-    // Bytes of the zero-padded input copy (0 without padding: the gather reads X itself).
-    uint64_t padded_bytes() const { return pad ? n * c * (h + 2 * pad) * (w + 2 * pad) * elem : 0; }
     uint64_t matrix_bytes() const { return c * r * s * n * p() * qw() * elem; }
 };
 

@@ -28,8 +28,9 @@ void conv2d_workload::declare(param_schema& s) const {
              "the device time); host: the host builds it and writes it (the device runs only the GEMM)",
              {"device", "host"});
     s.string("workload.im2col_rows", "wide",
-             "device im2col with stride 1: wide = B rows over the padded width (one long DMA row per "
-             "(n, c, r, s), S-1 unused output columns per row); compact = rows of Q elements",
+             "device im2col: wide = B rows over the padded width (one long DMA row per (n, c, r, s); "
+             "the GEMM computes unused output columns); compact = rows of Q elements (element-wise "
+             "with stride > 1)",
              {"wide", "compact"});
     s.real("workload.timeout_ms", 60000, 0.001, 1e9, "host wait limit per job (simulated time)", "ms");
 }
@@ -62,8 +63,9 @@ int conv2d_workload::run(workload_context& ctx) {
         return true;
     };
 
-    // Device im2col (docs/compute.md, "conv2d"): Y (K x N*P*Q) = W (K x C*R*S) x B with the
-    // im2col matrix B ((C*R*S) x (N*P*Q)) gathered by DMA from the NCHW input in device memory.
+    // Device im2col (docs/compute.md, "conv2d"): Y (K x N*P*Qw) = W (K x C*R*S) x B with the
+    // im2col matrix B ((C*R*S) x (N*P*Qw)) gathered by DMA from the NCHW input in device memory
+    // (platform/runtime/im2col.h; Qw = Q, or the padded width with wide rows).
     // Host im2col (the earlier lowering): the host writes A = (N*P*Q) x (C*R*S) and the device
     // runs Y (N*P*Q x K, NHWC) = A x W with W stored (C*R*S) x K.
     const bool dev_im2col = cf.get_string("workload.im2col") == "device";
@@ -72,7 +74,7 @@ int conv2d_workload::run(workload_context& ctx) {
     compute_runner rt(ctx);
     conv_shape cs;
     cs.n = N, cs.c = C, cs.h = H, cs.w = W, cs.r = R, cs.s = S, cs.stride = st, cs.pad = pad, cs.elem = e;
-    cs.wide = dev_im2col && st == 1 && cf.get_string("workload.im2col_rows") == "wide";
+    cs.wide = dev_im2col && cf.get_string("workload.im2col_rows") == "wide";
     const uint64_t QW = cs.qw();  // row pitch of B and Y (device im2col)
     gemm_problem g;
     g.m = dev_im2col ? K : N * P * Q;
@@ -83,8 +85,9 @@ int conv2d_workload::run(workload_context& ctx) {
     if ((!identity && rt.alloc(COL, cs.matrix_bytes(), "the im2col matrix")) || rt.alloc(Wt, crs * K * e, "weights") ||
         rt.alloc(Y, g.m * g.n * 4, "output"))
         return 1;
-    if (dev_im2col && (rt.alloc(X, N * C * H * W * e + (pad ? 0 : cs.slack_bytes()), "the input") ||
-                       (pad && rt.alloc(XP, cs.padded_bytes() + cs.slack_bytes(), "the padded input"))))
+    const bool xp = cs.padded_copy();
+    if (dev_im2col && (rt.alloc(X, N * C * H * W * e + (xp ? 0 : cs.slack_bytes()), "the input") ||
+                       (xp && rt.alloc(XP, cs.padded_bytes() + cs.slack_bytes(), "the padded input"))))
         return 1;
     g.a = dev_im2col ? Wt.va : COL.va;
     g.b = identity ? X.va : dev_im2col ? COL.va : Wt.va;
@@ -143,7 +146,7 @@ int conv2d_workload::run(workload_context& ctx) {
     sm["gemm"] = fmt::format("{}x{}x{}", g.m, g.n, g.k);
     sm["dtype"] = num::dtype_name(dt);
     sm["clusters_used"] = plan.clusters;
-    sm["output_layout"] = !dev_im2col ? "NPQK" : QW == Q ? "KNPQ" : fmt::format("KNPQ, row pitch {}", QW);
+    sm["output_layout"] = !dev_im2col ? "NPQK" : QW == Q ? "KNPQ" : fmt::format("KNPQ, row pitch {}, q at column q*{}", QW, st);
     sm["tile"] = fmt::format("{}x{}x{}", plan.tile.tm, plan.tile.tn, plan.tile.tk);
     sm["im2col"] = dev_im2col ? "device" : "host";
     if (dev_im2col) sm["im2col_rows"] = cs.wide ? "wide" : "compact";
@@ -181,7 +184,7 @@ int conv2d_workload::run(workload_context& ctx) {
                                 if (is_int) iacc += static_cast<uint32_t>(static_cast<int32_t>(xv * wv));
                                 else acc += xv * wv;
                             }
-                    const uint64_t i = dev_im2col ? ((k * N + n) * P + p) * QW + q : ((n * P + p) * Q + q) * K + k;
+                    const uint64_t i = dev_im2col ? ((k * N + n) * P + p) * QW + cs.col(q) : ((n * P + p) * Q + q) * K + k;
                     if (std::memcmp(&got[i * 4], is_int ? static_cast<const void*>(&iacc) : &acc, 4) != 0) {
                         ctx.verified = false;
                         ctx.error = fmt::format("verification failed: output (n {}, k {}, p {}, q {}) differs from "

@@ -84,12 +84,25 @@ TEST_CASE("conv2d: device im2col with stride 1 and padding 1 verifies with wide 
     REQUIRE(sm["im2col_share"].get<double>() == Approx(sm["im2col_ns"].get<double>() / sm["device_ns"].get<double>()));
 }
 
-TEST_CASE("conv2d: device im2col with stride 2 and padding 1 verifies bit-exact", "[conv2d]") {
+TEST_CASE("conv2d: device im2col with stride 2 and padding 1 verifies with row phases", "[conv2d]") {
     const auto s = run_ok("conv2d", {"workload.c=3", "workload.h=10", "workload.w=9", "workload.k=12",
                                      "workload.stride=2"});
     REQUIRE(s["workload"]["verified"] == true);
-    REQUIRE(s["summary"]["output"] == "1x12x5x5");
-    // Element-wise gather: per tap, the largest of (n, c, p, q) = 5 is the height, 3 * 5 * 5 loop.
+    const auto& sm = s["summary"];
+    REQUIRE(sm["output"] == "1x12x5x5");
+    REQUIRE(sm["gemm"] == "12x55x27");  // P * Wp = 5 * 11 columns, q at column 2q
+    // Xp = 3 planes x 2 row phases x 6 rows x 11: 1 FILL; per phase 3 copies of 5 input rows;
+    // per tap one packet of C = 3 runs of P * Wp elements.
+    REQUIRE(sm["im2col_packets"] == 1 + 2 * 3 + 9);
+    REQUIRE(sm["im2col_bytes"] == 3 * 2 * 6 * 11 * 2 + 3 * 10 * 9 * 2 + 9 * 3 * 5 * 11 * 2);
+}
+
+TEST_CASE("conv2d: compact device im2col with stride 2 gathers element by element", "[conv2d]") {
+    const auto s = run_ok("conv2d", {"workload.c=3", "workload.h=10", "workload.w=9", "workload.k=12",
+                                     "workload.stride=2", "workload.im2col_rows=compact"});
+    REQUIRE(s["workload"]["verified"] == true);
+    REQUIRE(s["summary"]["gemm"] == "12x25x27");
+    // Per tap the largest of (n, c, p, q) = 5 is the height of one-element rows; 3 * 5 loop.
     REQUIRE(s["summary"]["im2col_packets"] == 1 + 3 + 9 * 3 * 5);
 }
 
