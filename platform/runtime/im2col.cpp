@@ -8,11 +8,12 @@ namespace accelvp {
 
 namespace {
 
-// Emits 2-D copies into a plan, merging runs of one-row copies of equal width whose source
-// and destination advance by constant (positive) strides into one packet.
+// Emits 2-D copies into jobs (a new one when a command buffer would pass
+// AAX_MAX_CMDBUF_SIZE), merging runs of one-row copies of equal width whose source and
+// destination advance by constant (positive) strides into one packet.
 class dma_emitter {
 public:
-    explicit dma_emitter(gemm_plan& plan) : plan_(plan), cb_(plan.streams.at(0)) {}
+    explicit dma_emitter(std::vector<gemm_plan>& jobs) : jobs_(jobs) {}
 
     void copy(uint64_t src, uint64_t dst, uint64_t width, uint64_t height, uint64_t ss, uint64_t ds) {
         if (height > 1 && ss == width && ds == width) {  // contiguous on both sides: one long row
@@ -44,7 +45,7 @@ public:
     }
     void fill(uint64_t dst, uint64_t bytes) {
         flush();
-        cb_.fill(dst, bytes, 1, 0, 0);
+        stream().fill(dst, bytes, 1, 0, 0);
         record(bytes, bytes, false);
     }
     void flush() {
@@ -54,17 +55,29 @@ public:
 
 private:
     void emit(uint64_t src, uint64_t dst, uint64_t width, uint64_t height, uint64_t ss, uint64_t ds) {
-        cb_.copy_2d(src, dst, width, static_cast<uint32_t>(height), height > 1 ? ss : 0, height > 1 ? ds : 0);
+        stream().copy_2d(src, dst, width, static_cast<uint32_t>(height), height > 1 ? ss : 0, height > 1 ? ds : 0);
         record(width * height, width, true);
     }
+    cmdbuf_builder& stream() {
+        // A bound on the host memory the streams take (56 bytes a packet): the compact
+        // element-wise pattern of a huge shape fails instead of exhausting it.
+        if (++packets_ > (1u << 20))
+            throw std::invalid_argument("the gather needs more than 2^20 DMA packets (wide rows need far fewer)");
+        if (jobs_.empty() || jobs_.back().streams[0].size() + sizeof(aax_pkt_dma) > AAX_MAX_CMDBUF_SIZE) {
+            jobs_.emplace_back();
+            jobs_.back().streams.resize(1);
+        }
+        return jobs_.back().streams[0];
+    }
     void record(uint64_t bytes, uint64_t row, bool read) {
-        ++plan_.dma_packets;
-        plan_.dmas.push_back({bytes, row});
-        plan_.hbm_bytes += read ? 2 * bytes : bytes;
+        gemm_plan& plan = jobs_.back();
+        ++plan.dma_packets;
+        plan.dmas.push_back({bytes, row});
+        plan.hbm_bytes += read ? 2 * bytes : bytes;
     }
 
-    gemm_plan& plan_;
-    cmdbuf_builder& cb_;
+    std::vector<gemm_plan>& jobs_;
+    uint64_t packets_ = 0;
     uint64_t src0_ = 0, dst0_ = 0, w_ = 0, n_ = 0, ss_ = 0, ds_ = 0;
 };
 
@@ -106,12 +119,11 @@ void copy_block(dma_emitter& dma, uint64_t src, uint64_t dst, uint64_t width, st
 
 } // namespace
 
-gemm_plan plan_im2col(const conv_shape& cs, uint64_t x, uint64_t xpad, uint64_t out) {
+std::vector<gemm_plan> plan_im2col(const conv_shape& cs, uint64_t x, uint64_t xpad, uint64_t out) {
     if (cs.stride == 0 || cs.pad >= cs.r || cs.pad >= cs.s || cs.h + 2 * cs.pad < cs.r || cs.w + 2 * cs.pad < cs.s)
         throw std::invalid_argument("bad convolution shape");
-    gemm_plan plan;
-    plan.streams.resize(1);
-    dma_emitter dma(plan);
+    std::vector<gemm_plan> jobs;
+    dma_emitter dma(jobs);
     const uint64_t e = cs.elem, N = cs.n, C = cs.c, H = cs.h, W = cs.w, st = cs.stride, pad = cs.pad;
     const uint64_t ph = cs.phases(), Hph = cs.phase_rows(), Wp = cs.wp(), P = cs.p(), Q = cs.qw();
     const uint64_t npq = N * P * Q, plane = ph * Hph * Wp * e, rs = cs.r * cs.s;
@@ -126,7 +138,8 @@ gemm_plan plan_im2col(const conv_shape& cs, uint64_t x, uint64_t xpad, uint64_t 
             const uint64_t h0 = (a + ph - pad % ph) % ph;  // first input row with (h + pad) % ph == a
             if (h0 >= H) continue;
             const uint64_t dst = xpad + (a * Hph + (h0 + pad) / ph) * Wp * e + pad * e;
-            copy_block(dma, x + h0 * W * e, dst, W * e, {{N * C, H * W * e, plane}, {(H - 1 - h0) / ph + 1, ph * W * e, Wp * e}});
+            const uint64_t rows = (H - 1 - h0) / ph + 1;
+            copy_block(dma, x + h0 * W * e, dst, W * e, {{N * C, H * W * e, plane}, {rows, ph * W * e, Wp * e}});
         }
         dma.flush();
         xs = xpad;
@@ -156,7 +169,7 @@ gemm_plan plan_im2col(const conv_shape& cs, uint64_t x, uint64_t xpad, uint64_t 
             }
         }
     dma.flush();
-    return plan;
+    return jobs;
 }
 
 } // namespace accelvp

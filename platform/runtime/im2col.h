@@ -47,9 +47,11 @@ struct conv_shape {
     uint64_t matrix_bytes() const { return c * r * s * n * p() * qw() * elem; }
 };
 
-// One stream (ring 0) that builds B at `out` from the NCHW input at `x` (+ slack_bytes()),
-// using `xpad` (padded_bytes() + slack_bytes() of scratch) when pad > 0. Fills streams, dma_packets, dmas and hbm_bytes
-// (reads + writes); clusters = 0 (no compute).
-gemm_plan plan_im2col(const conv_shape& cs, uint64_t x, uint64_t xpad, uint64_t out);
+// The jobs, run one after another, each one stream (ring 0) of at most AAX_MAX_CMDBUF_SIZE
+// bytes, that build B at `out` from the NCHW input at `x` (+ slack_bytes()), using `xpad`
+// (padded_bytes() + slack_bytes() of scratch) when padded_copy(). Each fills streams,
+// dma_packets, dmas and hbm_bytes (reads + writes); clusters = 0 (no compute). Empty for a
+// zero-packet gather. Throws std::invalid_argument on a bad shape or more than 2^20 packets.
+std::vector<gemm_plan> plan_im2col(const conv_shape& cs, uint64_t x, uint64_t xpad, uint64_t out);
 
 } // namespace accelvp

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "harness.h"
+#include "platform/runtime/im2col.h"
 
 using namespace accelvp;
 
@@ -166,6 +167,31 @@ TEST_CASE("conv2d: the device gather costs device time over host im2col", "[conv
 
 TEST_CASE("conv2d: timing mode gives the functional cycles of a strided device gather", "[conv2d]") {
     timing_matches("conv2d", {"workload.c=3", "workload.h=9", "workload.w=9", "workload.k=8", "workload.stride=2"});
+}
+
+// Planning only (no simulation): a stream past AAX_MAX_CMDBUF_SIZE continues in a second job.
+TEST_CASE("conv2d: an im2col gather larger than a command buffer is split into jobs", "[conv2d]") {
+    conv_shape cs;
+    cs.c = 64, cs.h = 147, cs.w = 147, cs.r = 9, cs.s = 9, cs.stride = 2;  // P = Q = 70, compact
+    const std::vector<gemm_plan> jobs = plan_im2col(cs, 0x1000, 0, 0x10000000);
+    REQUIRE(jobs.size() == 2);
+    REQUIRE(jobs[0].dma_packets == AAX_MAX_CMDBUF_SIZE / sizeof(aax_pkt_dma));
+    REQUIRE(jobs[0].streams.at(0).size() == jobs[0].dma_packets * sizeof(aax_pkt_dma));
+    REQUIRE(jobs[0].dma_packets + jobs[1].dma_packets == 81 * 64 * 70);  // per tap: height Q, c x p loop
+    REQUIRE(jobs[1].streams.at(0).size() == jobs[1].dma_packets * sizeof(aax_pkt_dma));
+    uint64_t bytes = 0;
+    for (const auto& j : jobs)
+        for (const auto& d : j.dmas) bytes += d.bytes;
+    REQUIRE(bytes == cs.matrix_bytes());
+}
+
+TEST_CASE("conv2d: an element-wise gather beyond the packet bound is an error", "[conv2d]") {
+    const run_result r = run_wl("conv2d", {"workload.c=128", "workload.h=300", "workload.w=300", "workload.r=9",
+                                           "workload.s=9", "workload.stride=2", "workload.padding=0",
+                                           "workload.im2col_rows=compact"},
+                                "timing");
+    REQUIRE(r.exit_code != 0);
+    REQUIRE_THAT(r.error, Catch::Contains("2^20 DMA packets"));
 }
 
 TEST_CASE("conv2d: padding as large as the filter is a config error naming the key", "[conv2d]") {
