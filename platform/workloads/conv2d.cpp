@@ -1,10 +1,12 @@
 #include "platform/workloads/conv2d.h"
 
 #include <cstring>
+#include <stdexcept>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "platform/runtime/im2col.h"
 #include "platform/workloads/compute_run.h"
 
 namespace accelvp {
@@ -21,6 +23,15 @@ void conv2d_workload::declare(param_schema& s) const {
     s.integer("workload.padding", 1, 0, 64, "zero padding on each side (both dimensions)");
     s.string("workload.dtype", "bf16", "element type of input and weights (output fp32, int32 for int8)",
              {"fp32", "bf16", "fp16", "fp8_e4m3", "fp8_e5m2", "int8"});
+    s.string("workload.im2col", "device",
+             "device: the DMA engine gathers the im2col matrix from the input in device memory (counted in "
+             "the device time); host: the host builds it and writes it (the device runs only the GEMM)",
+             {"device", "host"});
+    s.string("workload.im2col_rows", "wide",
+             "device im2col: wide = B rows over the padded width (one long DMA row per (n, c, r, s); "
+             "the GEMM computes unused output columns); compact = rows of Q elements (element-wise "
+             "with stride > 1)",
+             {"wide", "compact"});
     s.real("workload.timeout_ms", 60000, 0.001, 1e9, "host wait limit per job (simulated time)", "ms");
 }
 
@@ -52,39 +63,85 @@ int conv2d_workload::run(workload_context& ctx) {
         return true;
     };
 
+    // Device im2col (docs/compute.md, "conv2d"): Y (K x N*P*Qw) = W (K x C*R*S) x B with the
+    // im2col matrix B ((C*R*S) x (N*P*Qw)) gathered by DMA from the NCHW input in device memory
+    // (platform/runtime/im2col.h; Qw = Q, or the padded width with wide rows).
+    // Host im2col (the earlier lowering): the host writes A = (N*P*Q) x (C*R*S) and the device
+    // runs Y (N*P*Q x K, NHWC) = A x W with W stored (C*R*S) x K.
+    const bool dev_im2col = cf.get_string("workload.im2col") == "device";
+    // A 1x1 filter with stride 1, no padding and one image: the NCHW input already is B.
+    const bool identity = dev_im2col && N == 1 && R == 1 && S == 1 && st == 1 && pad == 0;
     compute_runner rt(ctx);
+    conv_shape cs;
+    cs.n = N, cs.c = C, cs.h = H, cs.w = W, cs.r = R, cs.s = S, cs.stride = st, cs.pad = pad, cs.elem = e;
+    cs.wide = dev_im2col && cf.get_string("workload.im2col_rows") == "wide";
+    const uint64_t QW = cs.qw();  // row pitch of B and Y (device im2col)
     gemm_problem g;
-    g.m = N * P * Q;
-    g.n = K;
+    g.m = dev_im2col ? K : N * P * Q;
+    g.n = dev_im2col ? N * P * QW : K;
     g.k = crs;
     g.dtype = static_cast<uint8_t>(dt);
-    device_buffer A, B, Y;
-    if (rt.alloc(A, g.m * g.k * e, "the im2col matrix") || rt.alloc(B, g.k * g.n * e, "weights") ||
+    device_buffer X, XP, COL, Wt, Y;
+    if ((!identity && rt.alloc(COL, cs.matrix_bytes(), "the im2col matrix")) || rt.alloc(Wt, crs * K * e, "weights") ||
         rt.alloc(Y, g.m * g.n * 4, "output"))
         return 1;
-    g.a = A.va;
-    g.b = B.va;
+    const bool xp = cs.padded_copy();
+    if (dev_im2col && (rt.alloc(X, N * C * H * W * e + (xp ? 0 : cs.slack_bytes()), "the input") ||
+                       (xp && rt.alloc(XP, cs.padded_bytes() + cs.slack_bytes(), "the padded input"))))
+        return 1;
+    g.a = dev_im2col ? Wt.va : COL.va;
+    g.b = identity ? X.va : dev_im2col ? COL.va : Wt.va;
     g.c = Y.va;
 
-    // Host-side im2col: row (n, p, q), column (c, r, s); padding gives zeros.
-    std::vector<uint8_t> x, w, a;
+    std::vector<uint8_t> x, w, a, wt;
     if (ctx.functional) {
         x = make_operand(dt, N * C * H * W, ctx.seed * 2 + 1);
         w = make_operand(dt, crs * K, ctx.seed * 2 + 2);  // (c, r, s) x k
-        a.assign(g.m * g.k * e, 0);
-        for (uint64_t n = 0; n < N; ++n)
-            for (uint64_t p = 0; p < P; ++p)
-                for (uint64_t q = 0; q < Q; ++q)
-                    for (uint64_t c = 0; c < C; ++c)
-                        for (uint64_t r = 0; r < R; ++r)
-                            for (uint64_t s = 0; s < S; ++s) {
-                                uint64_t xi;
-                                if (!tap(n, c, p, q, r, s, xi)) continue;
-                                const uint64_t row = (n * P + p) * Q + q, col = (c * R + r) * S + s;
-                                std::memcpy(&a[(row * crs + col) * e], &x[xi * e], e);
-                            }
     }
-    if (rt.write(A, a, "the im2col matrix") || rt.write(B, w, "weights")) return 1;
+    if (dev_im2col) {
+        // The weights in their usual K x C x R x S layout; the input as it is (NCHW).
+        if (ctx.functional) {
+            wt.resize(w.size());
+            num::transpose(w.data(), wt.data(), crs, K, e);
+            x.resize(X.size, 0);  // the slack, if any, is zero
+        }
+        if (rt.write(X, x, "the input") || rt.write(Wt, wt, "weights")) return 1;
+        std::vector<gemm_plan> gather;  // no jobs for the identity case
+        if (!identity) {
+            try {
+                gather = plan_im2col(cs, X.va, XP.va, COL.va);
+            } catch (const std::exception& ex) {
+                ctx.error = fmt::format("planning the im2col gather: {}", ex.what());
+                return 1;
+            }
+        }
+        uint64_t moved = 0, packets = 0;
+        for (const gemm_plan& job : gather) {
+            if (rt.run("im2col", job)) return 1;
+            for (const auto& d : job.dmas) moved += d.bytes;
+            packets += job.dma_packets;
+        }
+        ctx.summary["im2col_bytes"] = moved;
+        ctx.summary["im2col_packets"] = packets;
+        ctx.summary["im2col_jobs"] = gather.size();
+    } else {
+        // Host-side im2col: row (n, p, q), column (c, r, s); padding gives zeros.
+        if (ctx.functional) {
+            a.assign(g.m * g.k * e, 0);
+            for (uint64_t n = 0; n < N; ++n)
+                for (uint64_t p = 0; p < P; ++p)
+                    for (uint64_t q = 0; q < Q; ++q)
+                        for (uint64_t c = 0; c < C; ++c)
+                            for (uint64_t r = 0; r < R; ++r)
+                                for (uint64_t s = 0; s < S; ++s) {
+                                    uint64_t xi;
+                                    if (!tap(n, c, p, q, r, s, xi)) continue;
+                                    const uint64_t row = (n * P + p) * Q + q, col = (c * R + r) * S + s;
+                                    std::memcpy(&a[(row * crs + col) * e], &x[xi * e], e);
+                                }
+        }
+        if (rt.write(COL, a, "the im2col matrix") || rt.write(Wt, w, "weights")) return 1;
+    }
     if (rt.run_gemm("conv2d", g)) return 1;
     const gemm_plan& plan = rt.last_plan();
 
@@ -93,8 +150,18 @@ int conv2d_workload::run(workload_context& ctx) {
     sm["gemm"] = fmt::format("{}x{}x{}", g.m, g.n, g.k);
     sm["dtype"] = num::dtype_name(dt);
     sm["clusters_used"] = plan.clusters;
+    sm["output_layout"] =
+        !dev_im2col ? "NPQK" : QW == Q ? "KNPQ" : fmt::format("KNPQ, row pitch {}, q at column q*{}", QW, st);
     sm["tile"] = fmt::format("{}x{}x{}", plan.tile.tm, plan.tile.tn, plan.tile.tk);
+    sm["im2col"] = dev_im2col ? "device" : "host";
+    if (dev_im2col) sm["im2col_rows"] = cs.wide ? "wide" : "compact";
+    sm["im2col_matrix_bytes"] = cs.matrix_bytes();
     rt.summarize(sm, 2.0 * static_cast<double>(N * K) * static_cast<double>(crs) * static_cast<double>(P * Q));
+    if (dev_im2col) {
+        const double t = identity ? 0.0 : sm["phase_ns"]["im2col"].get<double>();
+        sm["im2col_ns"] = t;
+        sm["im2col_share"] = t / sm["device_ns"].get<double>();
+    }
     if (!ctx.functional) return 0;
 
     // Direct convolution: the products in (c, r, s) order, each added to an fp32 (int32 for int8)
@@ -122,7 +189,8 @@ int conv2d_workload::run(workload_context& ctx) {
                                 if (is_int) iacc += static_cast<uint32_t>(static_cast<int32_t>(xv * wv));
                                 else acc += xv * wv;
                             }
-                    const uint64_t i = ((n * P + p) * Q + q) * K + k;
+                    const uint64_t i =
+                        dev_im2col ? ((k * N + n) * P + p) * QW + cs.col(q) : ((n * P + p) * Q + q) * K + k;
                     if (std::memcmp(&got[i * 4], is_int ? static_cast<const void*>(&iacc) : &acc, 4) != 0) {
                         ctx.verified = false;
                         ctx.error = fmt::format("verification failed: output (n {}, k {}, p {}, q {}) differs from "

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "harness.h"
+#include "platform/runtime/im2col.h"
 
 using namespace accelvp;
 
@@ -64,6 +65,133 @@ TEST_CASE("conv2d: an fp8 e4m3 convolution verifies bit-exact", "[conv2d]") { sm
 
 TEST_CASE("conv2d: timing mode gives the functional cycles", "[conv2d]") {
     timing_matches("conv2d", {"workload.c=8", "workload.h=12", "workload.w=12", "workload.k=40"});
+}
+
+// Device im2col (the default): the DMA gather's packets, bytes and time (docs/compute.md, "conv2d").
+TEST_CASE("conv2d: device im2col with stride 1 and padding 1 verifies with wide DMA rows", "[conv2d]") {
+    const auto s = run_ok("conv2d", {"workload.c=3", "workload.h=9", "workload.w=7", "workload.k=20"});
+    REQUIRE(s["workload"]["verified"] == true);
+    const auto& sm = s["summary"];
+    REQUIRE(sm["im2col"] == "device");
+    REQUIRE(sm["im2col_rows"] == "wide");
+    REQUIRE(sm["gemm"] == "20x81x27");  // K x (P * Wp) x C*R*S, P = 9, Wp = 9
+    // 1 FILL of Xp, 3 interior copies (9 rows of W each), per tap (r, s) one packet of C = 3
+    // rows of P * Wp elements.
+    REQUIRE(sm["im2col_packets"] == 1 + 3 + 9);
+    REQUIRE(sm["im2col_bytes"] == 3 * 11 * 9 * 2 + 3 * 9 * 7 * 2 + 9 * 3 * 9 * 9 * 2);
+    REQUIRE(sm["im2col_ns"].get<double>() > 0);
+    REQUIRE(sm["im2col_ns"].get<double>() + sm["phase_ns"]["conv2d"].get<double>() ==
+            Approx(sm["device_ns"].get<double>()));
+    REQUIRE(sm["im2col_share"].get<double>() == Approx(sm["im2col_ns"].get<double>() / sm["device_ns"].get<double>()));
+}
+
+TEST_CASE("conv2d: device im2col with stride 2 and padding 1 verifies with row phases", "[conv2d]") {
+    const auto s = run_ok("conv2d", {"workload.c=3", "workload.h=10", "workload.w=9", "workload.k=12",
+                                     "workload.stride=2"});
+    REQUIRE(s["workload"]["verified"] == true);
+    const auto& sm = s["summary"];
+    REQUIRE(sm["output"] == "1x12x5x5");
+    REQUIRE(sm["gemm"] == "12x55x27");  // P * Wp = 5 * 11 columns, q at column 2q
+    // Xp = 3 planes x 2 row phases x 6 rows x 11: 1 FILL; per phase 3 copies of 5 input rows;
+    // per tap one packet of C = 3 runs of P * Wp elements.
+    REQUIRE(sm["im2col_packets"] == 1 + 2 * 3 + 9);
+    REQUIRE(sm["im2col_bytes"] == 3 * 2 * 6 * 11 * 2 + 3 * 10 * 9 * 2 + 9 * 3 * 5 * 11 * 2);
+}
+
+TEST_CASE("conv2d: compact device im2col with stride 2 gathers element by element", "[conv2d]") {
+    const auto s = run_ok("conv2d", {"workload.c=3", "workload.h=10", "workload.w=9", "workload.k=12",
+                                     "workload.stride=2", "workload.im2col_rows=compact"});
+    REQUIRE(s["workload"]["verified"] == true);
+    REQUIRE(s["summary"]["gemm"] == "12x25x27");
+    // Per tap the largest of (n, c, p, q) = 5 is the height of one-element rows; 3 * 5 loop.
+    REQUIRE(s["summary"]["im2col_packets"] == 1 + 3 + 9 * 3 * 5);
+}
+
+TEST_CASE("conv2d: device im2col with stride 2 without padding verifies over a batch", "[conv2d]") {
+    const auto s = run_ok("conv2d", {"workload.n=2", "workload.c=4", "workload.h=11", "workload.w=8",
+                                     "workload.k=9", "workload.r=3", "workload.s=2", "workload.stride=2",
+                                     "workload.padding=0", "workload.dtype=fp16"});
+    REQUIRE(s["workload"]["verified"] == true);
+    REQUIRE(s["summary"]["output"] == "2x9x5x4");
+}
+
+TEST_CASE("conv2d: device im2col with compact rows and a 3x5 filter verifies", "[conv2d]") {
+    const auto s = run_ok("conv2d", {"workload.n=2", "workload.c=5", "workload.h=13", "workload.w=11",
+                                     "workload.k=24", "workload.r=3", "workload.s=5", "workload.padding=2",
+                                     "workload.im2col_rows=compact"});
+    REQUIRE(s["workload"]["verified"] == true);
+    REQUIRE(s["summary"]["im2col_rows"] == "compact");
+    REQUIRE(s["summary"]["gemm"] == "24x330x75");  // N*P*Q = 2*15*11
+}
+
+TEST_CASE("conv2d: device im2col of a 1x1 filter is one packet per image", "[conv2d]") {
+    const auto s = run_ok("conv2d", {"workload.n=3", "workload.c=16", "workload.h=6", "workload.w=10",
+                                     "workload.k=8", "workload.r=1", "workload.s=1", "workload.padding=0"});
+    REQUIRE(s["workload"]["verified"] == true);
+    REQUIRE(s["summary"]["im2col_packets"] == 3);  // C rows of H*W elements each
+    REQUIRE(s["summary"]["im2col_bytes"] == 3 * 16 * 6 * 10 * 2);
+}
+
+TEST_CASE("conv2d: a 1x1 filter on one image needs no gather", "[conv2d]") {
+    const auto s = run_ok("conv2d", {"workload.c=16", "workload.h=6", "workload.w=10", "workload.k=8",
+                                     "workload.r=1", "workload.s=1", "workload.padding=0"});
+    REQUIRE(s["workload"]["verified"] == true);
+    REQUIRE(s["summary"]["im2col_packets"] == 0);  // the NCHW input is the im2col matrix
+    REQUIRE(s["summary"]["im2col_ns"].get<double>() == 0);
+}
+
+TEST_CASE("conv2d: host im2col still verifies the strided convolution", "[conv2d]") {
+    const auto s = run_ok("conv2d", {"workload.n=2", "workload.c=5", "workload.h=13", "workload.w=11", "workload.k=24",
+                                     "workload.r=3", "workload.s=5", "workload.stride=2", "workload.padding=2",
+                                     "workload.im2col=host"});
+    REQUIRE(s["workload"]["verified"] == true);
+    REQUIRE(s["summary"]["gemm"] == "96x24x75");  // (N*P*Q) x K x C*R*S
+    REQUIRE(s["summary"]["dma_packets"] == 3);    // the GEMM's loads and store only
+}
+
+TEST_CASE("conv2d: the device gather costs device time over host im2col", "[conv2d]") {
+    const std::vector<std::string> p{"workload.c=8", "workload.h=12", "workload.w=12", "workload.k=16"};
+    const std::vector<uint64_t> host = test::in_child(1, [&]() -> std::vector<uint64_t> {
+        std::vector<std::string> ph = p;
+        ph.push_back("workload.im2col=host");
+        const run_result r = run_wl("conv2d", ph);
+        if (r.exit_code != 0 || r.stats["workload"]["verified"] != true) return {};
+        return {r.stats["summary"]["cycles"].get<uint64_t>()};
+    });
+    const auto s = run_ok("conv2d", p);
+    REQUIRE(s["workload"]["verified"] == true);
+    REQUIRE(host[0] > 0);
+    REQUIRE(s["summary"]["cycles"].get<uint64_t>() > host[0]);
+    REQUIRE(s["summary"]["im2col_ns"].get<double>() > 0);
+}
+
+TEST_CASE("conv2d: timing mode gives the functional cycles of a strided device gather", "[conv2d]") {
+    timing_matches("conv2d", {"workload.c=3", "workload.h=9", "workload.w=9", "workload.k=8", "workload.stride=2"});
+}
+
+// Planning only (no simulation): a stream past AAX_MAX_CMDBUF_SIZE continues in a second job.
+TEST_CASE("conv2d: an im2col gather larger than a command buffer is split into jobs", "[conv2d]") {
+    conv_shape cs;
+    cs.c = 64, cs.h = 147, cs.w = 147, cs.r = 9, cs.s = 9, cs.stride = 2;  // P = Q = 70, compact
+    const std::vector<gemm_plan> jobs = plan_im2col(cs, 0x1000, 0, 0x10000000);
+    REQUIRE(jobs.size() == 2);
+    REQUIRE(jobs[0].dma_packets == AAX_MAX_CMDBUF_SIZE / sizeof(aax_pkt_dma));
+    REQUIRE(jobs[0].streams.at(0).size() == jobs[0].dma_packets * sizeof(aax_pkt_dma));
+    REQUIRE(jobs[0].dma_packets + jobs[1].dma_packets == 81 * 64 * 70);  // per tap: height Q, c x p loop
+    REQUIRE(jobs[1].streams.at(0).size() == jobs[1].dma_packets * sizeof(aax_pkt_dma));
+    uint64_t bytes = 0;
+    for (const auto& j : jobs)
+        for (const auto& d : j.dmas) bytes += d.bytes;
+    REQUIRE(bytes == cs.matrix_bytes());
+}
+
+TEST_CASE("conv2d: an element-wise gather beyond the packet bound is an error", "[conv2d]") {
+    const run_result r = run_wl("conv2d", {"workload.c=128", "workload.h=300", "workload.w=300", "workload.r=9",
+                                           "workload.s=9", "workload.stride=2", "workload.padding=0",
+                                           "workload.im2col_rows=compact"},
+                                "timing");
+    REQUIRE(r.exit_code != 0);
+    REQUIRE_THAT(r.error, Catch::Contains("2^20 DMA packets"));
 }
 
 TEST_CASE("conv2d: padding as large as the filter is a config error naming the key", "[conv2d]") {
