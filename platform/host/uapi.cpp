@@ -53,6 +53,7 @@ int device::get_info(info_args& a) {
     a.abi_version = i.abi_version;
     a.queues = drv_.rings();
     a.semaphores = i.semaphores;
+    a.dma_engines = i.dma_engines;
     a.devmem_size = i.devmem_size;
     return 0;
 }

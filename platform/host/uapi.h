@@ -18,6 +18,7 @@ struct info_args {
     uint32_t abi_version = 0;
     uint32_t queues = 0;
     uint32_t semaphores = 0;
+    uint32_t dma_engines = 0;  // ring r's DMA packets run on engine r % dma_engines
     uint64_t devmem_size = 0;
 };
 

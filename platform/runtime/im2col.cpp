@@ -11,9 +11,13 @@ namespace {
 // Emits 2-D copies into jobs (a new one when a command buffer would pass
 // AAX_MAX_CMDBUF_SIZE), merging runs of one-row copies of equal width whose source and
 // destination advance by constant (positive) strides into one packet.
+//
+// With several streams (one per DMA engine), each packet goes to the stream with the fewest
+// bytes so far in the current job, and barrier() starts a new job: the jobs run one after
+// another, so what a later stage reads is complete.
 class dma_emitter {
 public:
-    explicit dma_emitter(std::vector<gemm_plan>& jobs) : jobs_(jobs) {}
+    dma_emitter(std::vector<gemm_plan>& jobs, uint32_t streams) : jobs_(jobs), streams_(std::max(1u, streams)) {}
 
     void copy(uint64_t src, uint64_t dst, uint64_t width, uint64_t height, uint64_t ss, uint64_t ds) {
         if (height > 1 && ss == width && ds == width) {  // contiguous on both sides: one long row
@@ -43,40 +47,63 @@ public:
         w_ = width;
         n_ = 1;
     }
+    // Zero `bytes` at dst, cut into one piece per stream (64-byte multiples).
     void fill(uint64_t dst, uint64_t bytes) {
         flush();
-        stream().fill(dst, bytes, 1, 0, 0);
-        record(bytes, bytes, false);
+        const uint64_t piece = (bytes / streams_ + 63) / 64 * 64;
+        for (uint64_t off = 0; off < bytes; off += piece) {
+            const uint64_t n = std::min(piece, bytes - off);
+            stream(n).fill(dst + off, n, 1, 0, 0);
+            record(n, n, false);
+        }
     }
     void flush() {
         if (n_) emit(src0_, dst0_, w_, n_, ss_, ds_);
         n_ = 0;
     }
+    // What comes next may read what was emitted so far: a new job (with several streams).
+    void barrier() {
+        flush();
+        if (streams_ > 1) new_job_ = true;
+    }
 
 private:
     void emit(uint64_t src, uint64_t dst, uint64_t width, uint64_t height, uint64_t ss, uint64_t ds) {
-        stream().copy_2d(src, dst, width, static_cast<uint32_t>(height), height > 1 ? ss : 0, height > 1 ? ds : 0);
+        stream(width * height)
+            .copy_2d(src, dst, width, static_cast<uint32_t>(height), height > 1 ? ss : 0, height > 1 ? ds : 0);
         record(width * height, width, true);
     }
-    cmdbuf_builder& stream() {
+    cmdbuf_builder& stream(uint64_t bytes) {
         // A bound on the host memory the streams take (56 bytes a packet): the compact
         // element-wise pattern of a huge shape fails instead of exhausting it.
         if (++packets_ > (1u << 20))
             throw std::invalid_argument("the gather needs more than 2^20 DMA packets (wide rows need far fewer)");
-        if (jobs_.empty() || jobs_.back().streams[0].size() + sizeof(aax_pkt_dma) > AAX_MAX_CMDBUF_SIZE) {
-            jobs_.emplace_back();
-            jobs_.back().streams.resize(1);
+        if (!jobs_.empty() && !new_job_) {
+            auto& bytes_of = load_;
+            cur_ = static_cast<uint32_t>(std::min_element(bytes_of.begin(), bytes_of.end()) - bytes_of.begin());
         }
-        return jobs_.back().streams[0];
+        if (jobs_.empty() || new_job_ || jobs_.back().streams[cur_].size() + sizeof(aax_pkt_dma) > AAX_MAX_CMDBUF_SIZE) {
+            jobs_.emplace_back();
+            jobs_.back().streams.resize(streams_);
+            load_.assign(streams_, 0);
+            cur_ = 0;
+            new_job_ = false;
+        }
+        load_[cur_] += bytes;
+        return jobs_.back().streams[cur_];
     }
     void record(uint64_t bytes, uint64_t row, bool read) {
         gemm_plan& plan = jobs_.back();
         ++plan.dma_packets;
-        plan.dmas.push_back({bytes, row});
+        plan.dmas.push_back({bytes, row, cur_});
         plan.hbm_bytes += read ? 2 * bytes : bytes;
     }
 
     std::vector<gemm_plan>& jobs_;
+    const uint32_t streams_;
+    std::vector<uint64_t> load_;  // bytes per stream in the current job
+    uint32_t cur_ = 0;            // the stream of the packet being emitted
+    bool new_job_ = false;
     uint64_t packets_ = 0;
     uint64_t src0_ = 0, dst0_ = 0, w_ = 0, n_ = 0, ss_ = 0, ds_ = 0;
 };
@@ -119,11 +146,11 @@ void copy_block(dma_emitter& dma, uint64_t src, uint64_t dst, uint64_t width, st
 
 } // namespace
 
-std::vector<gemm_plan> plan_im2col(const conv_shape& cs, uint64_t x, uint64_t xpad, uint64_t out) {
+std::vector<gemm_plan> plan_im2col(const conv_shape& cs, uint64_t x, uint64_t xpad, uint64_t out, uint32_t streams) {
     if (cs.stride == 0 || cs.pad >= cs.r || cs.pad >= cs.s || cs.h + 2 * cs.pad < cs.r || cs.w + 2 * cs.pad < cs.s)
         throw std::invalid_argument("bad convolution shape");
     std::vector<gemm_plan> jobs;
-    dma_emitter dma(jobs);
+    dma_emitter dma(jobs, streams);
     const uint64_t e = cs.elem, N = cs.n, C = cs.c, H = cs.h, W = cs.w, st = cs.stride, pad = cs.pad;
     const uint64_t ph = cs.phases(), Hph = cs.phase_rows(), Wp = cs.wp(), P = cs.p(), Q = cs.qw();
     const uint64_t npq = N * P * Q, plane = ph * Hph * Wp * e, rs = cs.r * cs.s;
@@ -133,7 +160,10 @@ std::vector<gemm_plan> plan_im2col(const conv_shape& cs, uint64_t x, uint64_t xp
     // phase copied into place. Without it the gather reads X (N x C x H x W) itself.
     uint64_t xs = x, wx = W;
     if (cs.padded_copy()) {
-        if (pad) dma.fill(xpad, cs.padded_bytes());
+        if (pad) {
+            dma.fill(xpad, cs.padded_bytes());
+            dma.barrier();  // the rows land in the zeroed copy
+        }
         for (uint64_t a = 0; a < std::min(ph, cs.r); ++a) {  // taps r read phases r % ph only
             const uint64_t h0 = (a + ph - pad % ph) % ph;  // first input row with (h + pad) % ph == a
             if (h0 >= H) continue;
@@ -141,7 +171,7 @@ std::vector<gemm_plan> plan_im2col(const conv_shape& cs, uint64_t x, uint64_t xp
             const uint64_t rows = (H - 1 - h0) / ph + 1;
             copy_block(dma, x + h0 * W * e, dst, W * e, {{N * C, H * W * e, plane}, {rows, ph * W * e, Wp * e}});
         }
-        dma.flush();
+        dma.barrier();  // the gather reads the padded copy
         xs = xpad;
         wx = Wp;
     }

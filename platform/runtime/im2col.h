@@ -10,7 +10,7 @@
 // into `stride` row phases (phase a = padded rows a, a + stride, ...). Then the block of one
 // (n, c, r, s) is ONE contiguous run of P*Wp elements of phase r % stride from row r / stride,
 // column s; the GEMM computes Wp - Q unused columns per output row (S - 1 with stride 1,
-// about half the columns with stride 2). The stream (one job, one DMA engine):
+// about half the columns with stride 2). The stream (one per DMA engine, below):
 //   1. with padding or stride > 1: FILL the padded copy Xp (only with padding) and copy the
 //      input rows (W elements each) into it, phase by phase;
 //   2. per filter tap (r, s): one packet of max(N, C) rows of P*Wp elements, looped over the
@@ -47,11 +47,15 @@ struct conv_shape {
     uint64_t matrix_bytes() const { return c * r * s * n * p() * qw() * elem; }
 };
 
-// The jobs, run one after another, each one stream (ring 0) of at most AAX_MAX_CMDBUF_SIZE
-// bytes, that build B at `out` from the NCHW input at `x` (+ slack_bytes()), using `xpad`
-// (padded_bytes() + slack_bytes() of scratch) when padded_copy(). Each fills streams,
+// The jobs, run one after another, that build B at `out` from the NCHW input at `x`
+// (+ slack_bytes()), using `xpad` (padded_bytes() + slack_bytes() of scratch) when
+// padded_copy(). Each job has `streams` streams (rings 0..streams-1: with one DMA engine per
+// ring they run at once; packets are dealt to the least loaded stream) of at most
+// AAX_MAX_CMDBUF_SIZE bytes; with several streams the zero fill, the row copies and the
+// gather are separate jobs, so each stage reads a complete one. Each fills streams,
 // dma_packets, dmas and hbm_bytes (reads + writes); clusters = 0 (no compute). Empty for a
 // zero-packet gather. Throws std::invalid_argument on a bad shape or more than 2^20 packets.
-std::vector<gemm_plan> plan_im2col(const conv_shape& cs, uint64_t x, uint64_t xpad, uint64_t out);
+std::vector<gemm_plan> plan_im2col(const conv_shape& cs, uint64_t x, uint64_t xpad, uint64_t out,
+                                   uint32_t streams = 1);
 
 } // namespace accelvp

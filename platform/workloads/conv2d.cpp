@@ -1,5 +1,6 @@
 #include "platform/workloads/conv2d.h"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 #include <vector>
@@ -106,10 +107,22 @@ int conv2d_workload::run(workload_context& ctx) {
             x.resize(X.size, 0);  // the slack, if any, is zero
         }
         if (rt.write(X, x, "the input") || rt.write(Wt, wt, "weights")) return 1;
+        // Gather streams: one per DMA engine (ring r runs on engine r % engines) for a large
+        // matrix; a small one stays on one stream, since with several the zero fill, the row
+        // copies and the gather become three rounds of jobs, whose start and completion cost
+        // more than the engines save (4 MiB per stream at least).
+        uapi::info_args info;
+        if (int rc = ctx.dev.get_info(info)) {
+            ctx.error = fmt::format("querying the device: {}", std::strerror(-rc));
+            return 1;
+        }
+        const uint64_t engines = std::max(1u, std::min(info.queues, info.dma_engines));
+        const uint32_t gather_streams =
+            static_cast<uint32_t>(std::clamp<uint64_t>(cs.matrix_bytes() / (4ull << 20), 1, engines));
         std::vector<gemm_plan> gather;  // no jobs for the identity case
         if (!identity) {
             try {
-                gather = plan_im2col(cs, X.va, XP.va, COL.va);
+                gather = plan_im2col(cs, X.va, XP.va, COL.va, gather_streams);
             } catch (const std::exception& ex) {
                 ctx.error = fmt::format("planning the im2col gather: {}", ex.what());
                 return 1;
@@ -124,6 +137,7 @@ int conv2d_workload::run(workload_context& ctx) {
         ctx.summary["im2col_bytes"] = moved;
         ctx.summary["im2col_packets"] = packets;
         ctx.summary["im2col_jobs"] = gather.size();
+        ctx.summary["im2col_streams"] = gather_streams;
     } else {
         // Host-side im2col: row (n, p, q), column (c, r, s); padding gives zeros.
         if (ctx.functional) {

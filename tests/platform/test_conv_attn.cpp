@@ -170,6 +170,17 @@ TEST_CASE("conv2d: timing mode gives the functional cycles of a strided device g
 }
 
 // Planning only (no simulation): a stream past AAX_MAX_CMDBUF_SIZE continues in a second job.
+TEST_CASE("conv2d: a large gather is spread over the DMA engines in three rounds and verifies", "[conv2d]") {
+    // Training preset, 8 DMA engines: a 9.3 MiB im2col matrix takes two streams (4 MiB each
+    // at least); the zero fill, the row copies and the gather are three rounds of jobs.
+    const auto s = run_ok("conv2d", {"workload.n=5", "workload.c=32", "workload.h=56", "workload.w=56", "workload.k=16"},
+                          "functional", "training");
+    REQUIRE(s["workload"]["verified"] == true);
+    CHECK(s["summary"]["im2col_streams"].get<uint64_t>() == 2);
+    CHECK(s["summary"]["im2col_jobs"].get<uint64_t>() == 3);
+    CHECK(s["components"]["board.chip.dma1"]["bytes"].get<uint64_t>() > 0);  // the second engine worked
+}
+
 TEST_CASE("conv2d: an im2col gather larger than a command buffer is split into jobs", "[conv2d]") {
     conv_shape cs;
     cs.c = 64, cs.h = 147, cs.w = 147, cs.r = 9, cs.s = 9, cs.stride = 2;  // P = Q = 70, compact
