@@ -12,6 +12,12 @@
 // with its last data beat. Large transfers (a DMA burst of up to 1 MiB) are split the
 // same way. Channels that are full make room first. No SystemC event per burst or per
 // cycle: all of this runs inside b_transport with temporal decoupling.
+//
+// Split reads (the front end for initiators with many reads in flight, a DMA engine: see
+// split_read_ext in tlm/core/extensions.h): the read is only queued in its channels and
+// b_transport returns a lower bound of its completion; the initiator completes it later,
+// when its own time reaches that bound, and by then the reads it and others issued in the
+// meantime wait in the same queues, so the schedulers see them together.
 #pragma once
 
 #include <cstdint>
