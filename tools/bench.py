@@ -45,7 +45,7 @@ def die(msg, code=EXIT_USAGE):
 
 SUITE_KEYS = {"suite", "description", "defaults", "calibration", "cases"}
 CASE_KEYS = {"name", "description", "config", "workload", "mode", "overrides", "seed", "tolerance",
-             "timeout_s", "trace", "elf"}
+             "timeout_s", "trace", "elf", "mem_trace"}
 REQUIRED_CASE_KEYS = ("name", "config")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # The fixed calibration run: the simulator's speed on it is the unit of every case's speed.
@@ -122,6 +122,26 @@ def normalize_case(raw, where, suite_dir, defaults, calibration=False):
         c["elf"] = merged["elf"]
     elif "elf" in merged:
         raise UsageError(f"{where}: 'elf' is only for workload 'iss'")
+    # workload 'memsim': `accelvp memsim` on a trace tools/gen_mem_trace.py generates for the
+    # run (mem_trace: {pattern: sequential|random|strided, requests: N, write_ratio: F}).
+    if c["workload"] == "memsim":
+        t = merged.get("mem_trace")
+        if not isinstance(t, dict) or t.get("pattern") not in ("sequential", "random", "strided"):
+            raise UsageError(f"{where}: workload 'memsim' needs 'mem_trace' with 'pattern' "
+                             f"(sequential, random or strided) and 'requests'")
+        unknown = set(t) - {"pattern", "requests", "write_ratio"}
+        if unknown:
+            raise UsageError(f"{where}: mem_trace: unknown key '{sorted(unknown)[0]}' "
+                             f"(valid keys: pattern, requests, write_ratio)")
+        n = t.get("requests")
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise UsageError(f"{where}: mem_trace.requests must be an integer >= 1, got {n!r}")
+        w = t.get("write_ratio", 0)
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 <= w <= 1:
+            raise UsageError(f"{where}: mem_trace.write_ratio must be a number in [0, 1], got {w!r}")
+        c["mem_trace"] = {"pattern": t["pattern"], "requests": n, "write_ratio": w}
+    elif "mem_trace" in merged:
+        raise UsageError(f"{where}: 'mem_trace' is only for workload 'memsim'")
     if calibration:
         r = merged.get("repeat", 3)
         if isinstance(r, bool) or not isinstance(r, int) or r < 1:

@@ -128,6 +128,14 @@ def bad_values_name_case_and_key():
     suite_error("cases:\n  - name: a b\n" + CASE, "name 'a b'")
     suite_error("cases:\n  - name: a\n    config: edge\n    workload: iss\n", "case 'a'", "workload 'iss' needs 'elf'")
     suite_error("cases:\n  - name: a\n" + CASE + "    elf: x.elf\n", "case 'a'", "'elf' is only for workload 'iss'")
+    suite_error("cases:\n  - name: a\n    config: edge\n    workload: memsim\n", "case 'a'",
+                "workload 'memsim' needs 'mem_trace'")
+    suite_error("cases:\n  - name: a\n    config: edge\n    workload: memsim\n"
+                "    mem_trace: {pattern: sequential, requests: 0}\n", "case 'a'", "mem_trace.requests")
+    suite_error("cases:\n  - name: a\n    config: edge\n    workload: memsim\n"
+                "    mem_trace: {pattern: sequential, requests: 5, span: 1}\n", "case 'a'", "unknown key 'span'")
+    suite_error("cases:\n  - name: a\n" + CASE + "    mem_trace: {pattern: random, requests: 5}\n", "case 'a'",
+                "'mem_trace' is only for workload 'memsim'")
 
 
 @test
@@ -141,6 +149,25 @@ def iss_cases_run_the_elf_from_the_build_directory():
     a = {"summary": {"cycles": 5, "mips": 100.0, "sim_wall_s": 1.0}, "wall_s": 1.0}
     b = {"summary": {"cycles": 5, "mips": 120.0, "sim_wall_s": 0.8}, "wall_s": 0.9}
     check(runner.deterministic_part(a) == runner.deterministic_part(b), "mips counted as deterministic")
+
+
+@test
+def memsim_cases_generate_their_trace_and_run_memsim():
+    from accelvp_tools import runner
+    c = {"workload": "memsim", "config": "training", "overrides": ["mem.dram.refresh=none"],
+         "mem_trace": {"pattern": "sequential", "requests": 1000, "write_ratio": 0}}
+    cmd = runner.case_command("/b/bin/accelvp", c, "S", None, "T")
+    check(cmd == ["/b/bin/accelvp", "memsim", "--quiet", "--stats", "S", "-c", "training", "--trace", "T",
+                  "-p", "mem.dram.refresh=none"], str(cmd))
+    path = os.path.join(TMP, "gen.trace")
+    check(runner.make_mem_trace(c, path) is None, "gen_mem_trace.py failed")
+    with open(path) as f:
+        lines = f.read().splitlines()
+    check(len(lines) == 1000 and lines[1].split()[1] == "READ", lines[:2])
+    # The memsim speed is not part of what must repeat.
+    a = {"summary": {"cycles": 5, "requests_per_wall_s": 1e7}, "wall_s": 1.0}
+    b = {"summary": {"cycles": 5, "requests_per_wall_s": 2e7}, "wall_s": 0.5}
+    check(runner.deterministic_part(a) == runner.deterministic_part(b), "requests_per_wall_s counted as deterministic")
 
 
 @test

@@ -15,7 +15,13 @@ SUMMARY_FIRST = ("cycles", "simulated_ns", "device_ns")
 DEFINITION_KEYS = ("config", "workload", "mode", "seed", "overrides")
 
 
-def case_command(accelvp, c, stats_path, trace_path=None):
+def case_command(accelvp, c, stats_path, trace_path=None, mem_trace_path=None):
+    if c["workload"] == "memsim":  # the DRAM model alone on a generated request trace
+        cmd = [accelvp, "memsim", "--quiet", "--stats", stats_path, "-c", c["config"],
+               "--trace", mem_trace_path or "MEM_TRACE"]
+        for o in c["overrides"]:
+            cmd += ["-p", o]
+        return cmd
     if c["workload"] == "iss":  # a bare-metal ELF on the ISS; its path is relative to the build dir
         elf = c["elf"] if os.path.isabs(c["elf"]) else os.path.join(
             os.path.dirname(os.path.dirname(os.path.abspath(accelvp))), c["elf"])
@@ -32,8 +38,22 @@ def case_command(accelvp, c, stats_path, trace_path=None):
     return cmd
 
 
-# Host-dependent figures an `accelvp iss` summary carries (docs/cpu.md).
-HOST_SUMMARY_KEYS = ("mips", "sim_wall_s")
+# Host-dependent figures an `accelvp iss` or `accelvp memsim` summary carries (docs/cpu.md,
+# docs/memory.md).
+HOST_SUMMARY_KEYS = ("mips", "sim_wall_s", "requests_per_wall_s")
+
+
+def make_mem_trace(c, path):
+    """Generate a memsim case's request trace (tools/gen_mem_trace.py) at path; None or an error."""
+    t = c["mem_trace"]
+    gen = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "gen_mem_trace.py")
+    cmd = [sys.executable, gen, t["pattern"], "-n", str(t["requests"]), "-o", path]
+    if t.get("write_ratio"):
+        cmd += ["--write-ratio", str(t["write_ratio"])]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        return (p.stderr.strip().splitlines() or ["gen_mem_trace.py failed"])[-1]
+    return None
 
 
 def deterministic_part(stats):
@@ -63,13 +83,28 @@ def run_one(accelvp, c, out_dir, repeat):
                 "command": " ".join(case_command("accelvp", c, "FILE", "TRACE" if trace else None)[1:])})
     if trace:
         res["trace"] = os.path.relpath(trace, out_dir)
+    mem_trace = None
+    if c["workload"] == "memsim":  # generated for the run, removed after it (it can be large)
+        mem_trace = os.path.join(cases_dir, c["name"] + ".mem.trace")
+        err = make_mem_trace(c, mem_trace)
+        if err:
+            res.update(exit_code=-1, error=f"generating the request trace: {err}")
+            return res
+    try:
+        return finish_runs(accelvp, c, res, cases_dir, final, trace, mem_trace, repeat)
+    finally:
+        if mem_trace and os.path.exists(mem_trace):
+            os.unlink(mem_trace)
+
+
+def finish_runs(accelvp, c, res, cases_dir, final, trace, mem_trace, repeat):
     best, first = None, None
     for _ in range(repeat):
         fd, tmp = tempfile.mkstemp(prefix=c["name"] + ".", suffix=".json.tmp", dir=cases_dir)
         os.close(fd)
         os.unlink(tmp)  # accelvp creates it; an empty leftover would hide a run that wrote nothing
         try:
-            p = subprocess.run(case_command(accelvp, c, tmp, trace), capture_output=True, text=True,
+            p = subprocess.run(case_command(accelvp, c, tmp, trace, mem_trace), capture_output=True, text=True,
                                timeout=c["timeout_s"])
         except subprocess.TimeoutExpired:
             res.update(exit_code=-1, error=f"timed out after {c['timeout_s']} s (timeout_s)")
