@@ -1,4 +1,5 @@
 #include "platform/workloads/collective.h"
+#include "platform/workloads/jobs.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -262,9 +263,8 @@ int run_one(system_context& ctx, uint64_t bytes, nlohmann::json& row) {
         w.timeout_ns = timeout_ns;
         const int rc = ctx.devs[i]->wait(w);
         if (rc) {
-            const std::string why = rc == -ETIMEDOUT && w.status == AAX_OK ? "the host wait timed out"
-                                                                          : aax_status_name(w.status);
-            errors += fmt::format("{}chip {}: {} at packet offset {}", errors.empty() ? "" : "; ", i, why, w.err_offset);
+            errors += fmt::format("{}chip {}: {} at packet offset {}", errors.empty() ? "" : "; ", i,
+                                  wait_failure(rc, w), w.err_offset);
             continue;
         }
         first = std::min(first, w.ts_start_ns);

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "platform/chip/chip.h"
+#include "platform/workloads/jobs.h"
 
 namespace accelvp {
 
@@ -101,21 +102,12 @@ int compute_runner::run(const std::string& phase, const gemm_plan& plan) {
         seqs.push_back(sub.seq);
         bo_handles_.push_back(cmd.handle);
     }
-    uint64_t t0 = UINT64_MAX, t1 = 0;
-    for (uint32_t s : seqs) {
-        uapi::wait_args w;
-        w.seq = s;
-        w.timeout_ns = static_cast<uint64_t>(c.get_real("workload.timeout_ms") * 1e6);
-        if (dev.wait(w)) {
-            error_record er;
-            std::string why = w.status == AAX_OK ? "the host wait timed out" : aax_status_name(w.status);
-            if (dev.last_error(er) == 0) why += " (" + er.describe() + ")";
-            ctx_.error = fmt::format("{} job failed: {}", phase, why);
-            return 1;
-        }
-        t0 = std::min(t0, w.ts_start_ns);
-        t1 = std::max(t1, w.ts_end_ns);
+    const job_wait jw = wait_jobs(dev, seqs, static_cast<uint64_t>(c.get_real("workload.timeout_ms") * 1e6));
+    if (jw.rc) {
+        ctx_.error = fmt::format("{} job failed: {}", phase, job_failure(dev, jw.rc, jw.failed_wait));
+        return 1;
     }
+    const uint64_t t0 = jw.start_ns, t1 = jw.end_ns;
     // Command buffers are not reused: free them so long layers do not run out of device memory.
     for (uint32_t h : bo_handles_) dev.bo_free(h);
     bo_handles_.clear();

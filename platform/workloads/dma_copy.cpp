@@ -12,6 +12,7 @@
 #include "platform/chip/chip.h"
 #include "platform/host/cmdbuf.h"
 #include "platform/host/uapi.h"
+#include "platform/workloads/jobs.h"
 
 namespace accelvp {
 
@@ -144,26 +145,16 @@ int dma_copy::run(workload_context& ctx) {
     const uint64_t t_submit = sc_core::sc_time_stamp().value();
     for (auto& sub : subs)
         if (int rc = dev.submit(sub)) return fail("submitting the copy", rc);
-    uint64_t ts_start = ~uint64_t{0}, ts_end = 0;
-    for (auto& sub : subs) {
-        uapi::wait_args w;
-        w.seq = sub.seq;
-        w.timeout_ns = static_cast<uint64_t>(ctx.cfg.get_real("workload.timeout_ms") * 1e6);
-        const int rc = dev.wait(w);
-        if (rc) {
-            error_record e;
-            std::string why =
-                rc == -ETIMEDOUT && w.status == AAX_OK ? "the host wait timed out" : aax_status_name(w.status);
-            if (dev.last_error(e) == 0) why += " (" + e.describe() + ")";
-            ctx.error = "copy job failed: " + why;
-            return 1;
-        }
-        ts_start = std::min(ts_start, w.ts_start_ns);
-        ts_end = std::max(ts_end, w.ts_end_ns);
+    std::vector<uint32_t> seqs;
+    for (const auto& sub : subs) seqs.push_back(sub.seq);
+    const job_wait jw = wait_jobs(dev, seqs, static_cast<uint64_t>(ctx.cfg.get_real("workload.timeout_ms") * 1e6));
+    if (jw.rc) {
+        ctx.error = "copy job failed: " + job_failure(dev, jw.rc, jw.failed_wait);
+        return 1;
     }
     const uint64_t t_done = sc_core::sc_time_stamp().value();
 
-    const double device_ns = static_cast<double>(ts_end - ts_start);
+    const double device_ns = static_cast<double>(jw.span_ns());
     double peak = dir == "h2d" ? ctx.soc.peak_h2d() : dir == "d2h" ? ctx.soc.peak_d2h() : ctx.soc.peak_d2d();
     if (dir == "d2d" && subs.size() > 1) {  // several engines share the memory
         const double engines = 1.0 + static_cast<double>(ctx.soc.dma_more.size());

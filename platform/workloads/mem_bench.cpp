@@ -12,6 +12,7 @@
 #include "platform/chip/chip.h"
 #include "platform/host/cmdbuf.h"
 #include "platform/host/uapi.h"
+#include "platform/workloads/jobs.h"
 #include "tlm/dma/dma_engine.h"
 
 namespace accelvp {
@@ -199,19 +200,15 @@ int mem_bench::run(workload_context& ctx) {
     }
     for (auto& sub : subs)
         if (int rc = dev.submit(sub)) return fail("submitting a job", rc);
-    uint64_t t0 = ~uint64_t{0}, t1 = 0;
-    for (auto& sub : subs) {
-        uapi::wait_args w;
-        w.seq = sub.seq;
-        w.timeout_ns = static_cast<uint64_t>(c.get_real("workload.timeout_ms") * 1e6);
-        if (int rc = dev.wait(w)) {
-            ctx.error = fmt::format("job on queue {} failed: {} ({})", sub.queue, aax_status_name(w.status),
-                                    std::strerror(-rc));
-            return 1;
-        }
-        t0 = std::min(t0, w.ts_start_ns);
-        t1 = std::max(t1, w.ts_end_ns);
+    std::vector<uint32_t> seqs;
+    for (const auto& sub : subs) seqs.push_back(sub.seq);
+    const job_wait jw = wait_jobs(dev, seqs, static_cast<uint64_t>(c.get_real("workload.timeout_ms") * 1e6));
+    if (jw.rc) {
+        ctx.error = fmt::format("job on queue {} failed: {} ({})", subs[jw.failed].queue,
+                                aax_status_name(jw.failed_wait.status), std::strerror(-jw.rc));
+        return 1;
     }
+    const uint64_t t0 = jw.start_ns, t1 = jw.end_ns;
     const auto lat1 = read_latency(ctx.soc);
 
     const uint64_t moved = k_ == kind::stream ? bytes * (op == "copy" ? 2 : 1) : accesses * access;
