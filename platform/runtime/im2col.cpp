@@ -79,8 +79,7 @@ private:
         if (++packets_ > (1u << 20))
             throw std::invalid_argument("the gather needs more than 2^20 DMA packets (wide rows need far fewer)");
         if (!jobs_.empty() && !new_job_) {
-            auto& bytes_of = load_;
-            cur_ = static_cast<uint32_t>(std::min_element(bytes_of.begin(), bytes_of.end()) - bytes_of.begin());
+            cur_ = static_cast<uint32_t>(std::min_element(load_.begin(), load_.end()) - load_.begin());
         }
         if (jobs_.empty() || new_job_ || jobs_.back().streams[cur_].size() + sizeof(aax_pkt_dma) > AAX_MAX_CMDBUF_SIZE) {
             jobs_.emplace_back();

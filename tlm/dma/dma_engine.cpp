@@ -41,7 +41,8 @@ dma_engine::params dma_engine::from_config(const config& c, const std::string& p
 dma_engine::dma_engine(sc_core::sc_module_name name, const params& p)
     : sc_module(name), cmd_socket("cmd_socket"), bus_socket("bus_socket"), p_(p), datapath_(p.bandwidth_gbps * 1e9),
       requests_(p.bandwidth_gbps * 1e9),
-      buffers_(static_cast<size_t>(p.max_outstanding) * p.burst_bytes) {
+      buffers_(static_cast<size_t>(p.max_outstanding) * p.burst_bytes),
+      splits_(p.split_reads ? p.max_outstanding : 0) {
     cmd_socket.register_b_transport(this, &dma_engine::cmd_b_transport);
     for (stat_base* s : std::initializer_list<stat_base*>{&commands_, &errors_, &bursts_, &bytes_, &busy_, &throughput_})
         global_stats().add(this->name(), *s);
@@ -145,7 +146,6 @@ dma_engine::result dma_engine::execute(const aax_pkt_dma& p, sc_core::sc_time& d
     };
     std::priority_queue<step, std::vector<step>, std::greater<step>> q;
     uint64_t seq = 0, last_done = t0;
-    if (p_.split_reads && splits_.size() < p_.max_outstanding) splits_.resize(p_.max_outstanding);
     // A burst's read is requested no faster than the datapath moves data: the engine paces
     // its requests, so several engines' requests interleave at the memories the way they
     // would on a real interconnect instead of arriving 64 at once.
