@@ -125,28 +125,22 @@ void dram_memory::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& del
         return;
     }
     const uint64_t arrival_ck = (arrival + tck - 1) / tck;
-    if (!write) {
-        auto* split = t.get_extension<split_read_ext>();
-        if (split && split->can_defer(this)) {
-            // Queue the read now, tell the initiator a lower bound; it completes it later.
-            const uint32_t id = sys_.submit_read(a, n, arrival_ck);
-            if (split_arrival_ps_.size() <= id) split_arrival_ps_.resize(id + 1);
-            split_arrival_ps_[id] = arrival;
-            const uint64_t bound = sys_.read_bound(id) * tck;
-            split->target = this;
-            split->ticket[split->parts++] = id;
-            split->bound_ps = std::max(split->bound_ps, bound);
-            ++reads_;
-            ++split_reads_;
-            if (!is_timing_only(t)) store_.read(a, t.get_data_ptr(), n);
-            delay = offset_to(bound);
-            t.set_dmi_allowed(p_.dmi);
-            t.set_response_status(tlm::TLM_OK_RESPONSE);
-            return;
-        }
+    auto* split = write ? nullptr : t.get_extension<split_read_ext>();
+    uint64_t done;  // ps the initiator is told: the data's last beat, or a split read's bound
+    if (split && split->can_defer(this)) {
+        // Queue the read now, tell the initiator a lower bound; it completes it later.
+        const uint32_t id = sys_.submit_read(a, n, arrival_ck);
+        if (split_arrival_ps_.size() <= id) split_arrival_ps_.resize(id + 1);
+        split_arrival_ps_[id] = arrival;
+        done = sys_.read_bound(id) * tck;
+        split->target = this;
+        split->ticket[split->parts++] = id;
+        split->bound_ps = std::max(split->bound_ps, done);
+        ++split_reads_;
+    } else {
+        done = sys_.access(a, n, write, arrival_ck) * tck;
+        access_ns_.sample(static_cast<double>(done - std::min(done, arrival)) / 1000.0);
     }
-    const uint64_t done = sys_.access(a, n, write, arrival_ck) * tck;
-    access_ns_.sample(static_cast<double>(done - std::min(done, arrival)) / 1000.0);
     if (write) {
         ++writes_;
         if (!is_timing_only(t)) store_.write(a, t.get_data_ptr(), n);
