@@ -24,6 +24,7 @@
 #include "platform/sim/simulation.h"
 #include "platform/tools/cmdasm.h"
 #include "platform/workloads/workload.h"
+#include "tlm/core/build_paths.h"
 
 using namespace accelvp;
 

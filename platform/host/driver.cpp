@@ -10,6 +10,7 @@
 #include "abi/aax_regs.h"
 #include "platform/iss/elf_loader.h"
 #include "tlm/core/log.h"
+#include "tlm/core/build_paths.h"
 
 namespace accelvp {
 

@@ -17,6 +17,7 @@
 
 #include "platform/sim/simulation.h"
 #include "tlm/core/config.h"
+#include "tlm/core/build_paths.h"
 
 using accelvp::config;
 using accelvp::config_error;

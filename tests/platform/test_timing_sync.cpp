@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "harness.h"
+#include "tlm/core/build_paths.h"
 
 using namespace accelvp;
 using namespace accelvp::test;

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
+#include "tlm/core/build_paths.h"
 #ifndef ACCELVP_SOURCE_DIR
 #define ACCELVP_SOURCE_DIR "."
 #endif
