@@ -24,6 +24,7 @@
 #include "platform/sim/simulation.h"
 #include "platform/tools/cmdasm.h"
 #include "platform/workloads/workload.h"
+#include "platform/sim/config_consistency.h"
 #include "tlm/core/build_paths.h"
 
 using namespace accelvp;
@@ -69,6 +70,9 @@ int config_cmd(const run_options& o, bool describe) {
     std::cout << "# accelvp effective configuration: -c " << o.config;
     for (const auto& p : o.overrides) std::cout << " -p " << p;
     std::cout << "\n" << cfg.to_yaml();
+    // Figures that follow from the values above (not parameters: nothing to set).
+    std::cout << "# derived figures (from the values above):\n";
+    for (const auto& [k, v] : derived_figures(cfg)) std::cout << fmt::format("#   {}: {:.4g}\n", k, v);
     return exit_ok;
 }
 

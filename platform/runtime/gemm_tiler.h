@@ -41,6 +41,22 @@ struct gemm_problem {
 
 struct gemm_tiling {
     uint64_t tm = 0, tn = 0, tk = 0;
+    uint32_t c_buffers = 0;  // C tiles in SRAM: 2 overlap a tile's store with the next tile (0 = auto)
+    double predicted_ns = 0;  // the tiler's analytic estimate of the plan's device time (0: not estimated)
+};
+
+// What the tiler knows of the memory side, to weigh tile shapes (0 = unknown: compute only).
+struct gemm_machine {
+    double mem_gbps = 0;       // device-memory peak of the model in the run
+    double dma_gbps = 0;       // one DMA engine's datapath
+    double sram_port_gbps = 0; // a cluster SRAM's port (0 = not a limit)
+    uint32_t dma_engines = 1;  // ring r's packets run on engine r % dma_engines
+    // A DMA packet costs setup + one round trip, then streams at most max_outstanding bursts
+    // (a burst never crosses a row) per round trip (Little's law).
+    double dma_setup_ns = 0, round_trip_ns = 0;
+    uint32_t burst_bytes = 0, max_outstanding = 0;
+    // Time of one DMA packet of `bytes` in rows of `row_bytes` on one engine (ns).
+    double dma_packet_ns(uint64_t bytes, uint64_t row_bytes) const;
 };
 
 struct gemm_plan {
@@ -68,14 +84,22 @@ struct gemm_plan {
     std::vector<uint64_t> cluster_vec_cycles;  // analytic vector-engine cycles per cluster
 };
 
-// Tile sizes: the largest (multiples of the array, <= 512 per side, balanced over the
-// clusters) whose two input slots and two C buffers fit the SRAM. Overrides of 0 = auto.
+// Tile sizes from the analytic model (docs/compute.md, "Choosing tiles"): among shapes whose
+// two input slots and one or two C buffers fit the SRAM (tm any height up to all of m, tn a
+// multiple of the array's columns, tk of its rows times the type's MAC rate), the one with
+// the shortest predicted time: the busiest cluster's matrix-engine cycles plus the exposed
+// loads and stores, against the device-memory and DMA time of its traffic. Overrides of
+// 0 = auto. Single-ring plans (everything in order on one ring) add instead of overlap.
 // Throws std::invalid_argument when nothing fits.
-gemm_tiling choose_tiling(const compute_params& p, const gemm_problem& g, uint32_t clusters, gemm_tiling want = {});
+gemm_tiling choose_tiling(const compute_params& p, const gemm_problem& g, uint32_t clusters, gemm_tiling want = {},
+                          const gemm_machine& mach = {}, bool single_ring = false);
+// The estimate choose_tiling minimises, for one tiling (ns).
+double predict_gemm_ns(const compute_params& p, const gemm_problem& g, uint32_t clusters, const gemm_tiling& t,
+                       const gemm_machine& mach, bool single_ring);
 
 // Command streams for `rings` rings (>= 1) with cluster SRAM i at sram_addr[i]; semaphores
 // from sem_base (8 per cluster).
 gemm_plan plan_gemm(const compute_params& p, const gemm_problem& g, const std::vector<uint64_t>& sram_addr,
-                    uint32_t rings, uint16_t sem_base, gemm_tiling want = {});
+                    uint32_t rings, uint16_t sem_base, gemm_tiling want = {}, const gemm_machine& mach = {});
 
 } // namespace accelvp

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "platform/host/driver.h"
+#include "platform/sim/config_consistency.h"
 #include "platform/sim/board.h"
 #include "platform/system/system_board.h"
 #include "platform/workloads/collective.h"
@@ -38,7 +39,7 @@ param_schema build_schema(const std::string& workload_name) {
     return s;
 }
 
-config load_config(const param_schema& schema, const run_options& o) {
+config load_config(const param_schema& schema, const run_options& o, std::vector<std::string>* warnings) {
     config c(schema);
     c.load_yaml_file(resolve_config_path(o.config));
     for (const auto& ov : o.overrides) c.apply_override(ov);
@@ -51,6 +52,11 @@ config load_config(const param_schema& schema, const run_options& o) {
         c.get_uint("addr.devmem_base") < c.get_uint("addr.regs_base") + 0x10000)
         throw config_error(fmt::format("config error: mem.size = {} makes device memory overlap addr.regs_base = 0x{:x}",
                                        devmem, c.get_uint("addr.regs_base")));
+    std::vector<std::string> w;
+    derive_and_check(c, w);
+    if (warnings) *warnings = w;
+    else
+        for (const auto& m : w) std::cerr << "accelvp: warning: " << m << "\n";
     return c;
 }
 
@@ -96,7 +102,9 @@ run_result run(const run_options& o, std::ostream& out) {
     const auto wall0 = std::chrono::steady_clock::now();
     auto wl = make_workload(o.workload);
     const param_schema schema = build_schema(o.workload);
-    const config cfg = load_config(schema, o);
+    std::vector<std::string> warnings;
+    const config cfg = load_config(schema, o, &warnings);
+    for (const auto& m : warnings) std::cerr << "accelvp: warning: " << m << "\n";
     set_log_level(parse_log_level(cfg.get_string("sim.log_level")));
     // Fail before a long simulation, not after it, if an output cannot be written.
     for (const auto& path : {o.stats_file, o.trace_file}) {
@@ -176,6 +184,11 @@ run_result run(const run_options& o, std::ostream& out) {
     nlohmann::json st;
     st["schema_version"] = 1;
     st["config"] = cfg.to_json();
+    // Which values were derived (and why), and what the consistency pass warned about.
+    st["config_derived"] = nlohmann::json::object();
+    for (const auto& [key, spec] : schema.all())
+        if (cfg.is_derived(key)) st["config_derived"][key] = cfg.origin_of(key).substr(9);
+    st["config_warnings"] = warnings;
     st["workload"] = {{"name", o.workload}, {"params", params}, {"verified", nullptr}};
     const std::optional<bool>& verified = top ? top->verified() : sys->verified();
     if (verified) st["workload"]["verified"] = *verified;

@@ -34,8 +34,10 @@ struct run_options {
 
 // Schema of everything a run can be configured with; workload "" = platform only.
 param_schema build_schema(const std::string& workload);
-// Load preset + overrides + options into a checked config. Throws config_error.
-config load_config(const param_schema& schema, const run_options& o);
+// Load preset + overrides + options into a checked config with its derived values
+// (config_consistency.h). Throws config_error. Warnings go to `warnings`, or to stderr
+// when it is null.
+config load_config(const param_schema& schema, const run_options& o, std::vector<std::string>* warnings = nullptr);
 
 struct run_result {
     int exit_code = exit_ok;

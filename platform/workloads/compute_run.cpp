@@ -32,6 +32,14 @@ compute_runner::compute_runner(workload_context& ctx) : ctx_(ctx), p_(compute_pa
     ctx.dev.get_info(info);
     rings_ = info.queues;
     for (uint32_t i = 0; i < p_.clusters; ++i) srams_.push_back(ctx.soc.sram_addr(i));
+    mach_.mem_gbps = ctx.soc.devmem_peak() / 1e9;
+    mach_.dma_gbps = ctx.cfg.get_real("dma.bandwidth_gbps");
+    mach_.dma_engines = static_cast<uint32_t>(ctx.cfg.get_uint("dma.engines"));
+    mach_.sram_port_gbps = p_.sram_bytes_per_cycle * p_.freq_mhz * 1e-3;
+    mach_.dma_setup_ns = ctx.cfg.get_real("dma.setup_ns");
+    mach_.round_trip_ns = ctx.cfg.get_real("mem.latency_ns") + 2 * ctx.cfg.get_real("chip.noc_hop_ns");
+    mach_.burst_bytes = static_cast<uint32_t>(ctx.cfg.get_uint("dma.burst_bytes"));
+    mach_.max_outstanding = static_cast<uint32_t>(ctx.cfg.get_uint("dma.max_outstanding"));
 }
 
 int compute_runner::fail(const std::string& what, int rc) {
@@ -62,7 +70,8 @@ int compute_runner::read(device_buffer& b, std::vector<uint8_t>& out) {
 int compute_runner::run_gemm(const std::string& phase, const gemm_problem& g, gemm_tiling want) {
     gemm_plan plan;
     try {
-        plan = plan_gemm(p_, g, srams_, rings_, 0, want);
+        plan = plan_gemm(p_, g, srams_, rings_, 0, want, mach_);
+        if (!gemm_dtype_) gemm_dtype_ = g.dtype;  // the peak is the matrix engine's rate for the workload's type
     } catch (const std::exception& ex) {
         ctx_.error = fmt::format("tiling the GEMM of phase {}: {}", phase, ex.what());
         return 1;
@@ -130,22 +139,19 @@ int compute_runner::run(const std::string& phase, const gemm_plan& plan) {
                                   ? 0
                                   : *std::max_element(plan.cluster_sram_bytes.begin(), plan.cluster_sram_bytes.end());
     engine_cycles_max_ += busiest;
+    clusters_used_ = std::max(clusters_used_, plan.clusters);
     t_compute_ += static_cast<double>(busiest) / f * 1e9;  // busiest engine, fill/drain included
     t_sram_ += static_cast<double>(max_sram) / (p_.sram_bytes_per_cycle * f) * 1e9;
-    t_hbm_ += static_cast<double>(plan.hbm_bytes) / c.get_real("mem.bandwidth_gbps");
+    // Device memory at the peak of the model in the run (the DRAM model's organisation with
+    // mem.model=dram, else mem.bandwidth_gbps).
+    const double mem_gbps = ctx_.soc.devmem_peak() / 1e9;
+    t_hbm_ += static_cast<double>(plan.hbm_bytes) / mem_gbps;
     // DMA: each engine runs its packets one at a time (ring r's on engine r % dma.engines); a
-    // packet pays its setup and one memory latency, then streams at the slowest of its
-    // datapath, HBM, the SRAM port, and what max_outstanding bursts in flight cover over a
-    // memory round trip (Little's law; bursts never cross a row). The busiest engine bounds.
-    const double lat_ns = c.get_real("mem.latency_ns") + 2 * c.get_real("chip.noc_hop_ns");
-    const double bw = std::min({c.get_real("dma.bandwidth_gbps"), c.get_real("mem.bandwidth_gbps"),
-                                p_.sram_bytes_per_cycle * p_.freq_mhz * 1e-3});
-    std::vector<double> engine_ns(c.get_uint("dma.engines"), 0.0);
-    for (const auto& d : plan.dmas) {
-        const double burst = static_cast<double>(std::min<uint64_t>(c.get_uint("dma.burst_bytes"), d.row_bytes));
-        const double eff = std::min(bw, c.get_real("dma.max_outstanding") * burst / lat_ns);  // GB/s = bytes/ns
-        engine_ns[d.ring % engine_ns.size()] += c.get_real("dma.setup_ns") + lat_ns + static_cast<double>(d.bytes) / eff;
-    }
+    // packet pays its setup and one memory round trip, then streams at the slowest of its
+    // datapath, the memory, the SRAM port, and what max_outstanding bursts in flight cover
+    // over a round trip (Little's law; bursts never cross a row). The busiest engine bounds.
+    std::vector<double> engine_ns(mach_.dma_engines, 0.0);
+    for (const auto& d : plan.dmas) engine_ns[d.ring % engine_ns.size()] += mach_.dma_packet_ns(d.bytes, d.row_bytes);
     t_dma_ += *std::max_element(engine_ns.begin(), engine_ns.end());
     hbm_bytes_ += plan.hbm_bytes;
     gemm_packets_ += plan.gemm_packets;
@@ -157,7 +163,9 @@ int compute_runner::run(const std::string& phase, const gemm_plan& plan) {
 
 void compute_runner::summarize(nlohmann::json& s, double flops) const {
     const double ns = device_ns_;
-    const double peak = 2.0 * p_.peak_macs_per_s() * p_.clusters;
+    // Peak of the clusters the plans could use, at the matrix engine's rate for the GEMM inputs.
+    const uint32_t used = clusters_used_ ? clusters_used_ : p_.clusters;
+    const double peak = 2.0 * p_.peak_macs_per_s(gemm_dtype_.value_or(AAX_DT_BF16)) * used;
     const double f = p_.freq_hz();
     struct bound_time {
         const char* what;
@@ -176,6 +184,8 @@ void compute_runner::summarize(nlohmann::json& s, double flops) const {
     s["flops"] = flops;
     s["tflops"] = ns > 0 ? flops / ns / 1e3 : 0.0;
     s["peak_tflops"] = peak / 1e12;
+    s["peak_dtype"] = num::dtype_name(static_cast<num::dtype>(gemm_dtype_.value_or(AAX_DT_BF16)));
+    s["clusters_used"] = used;
     s["utilization"] = ns > 0 ? flops / ns * 1e9 / peak : 0.0;
     s["hbm_bytes"] = hbm_bytes_;
     s["hbm_bandwidth_gbps"] = ns > 0 ? static_cast<double>(hbm_bytes_) / ns : 0.0;

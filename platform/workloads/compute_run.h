@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,7 @@ private:
     workload_context& ctx_;
     compute_params p_;
     std::vector<uint64_t> srams_;
+    gemm_machine mach_;  // memory side of the chip, for the tiler
     uint32_t rings_ = 1;
     gemm_plan last_;
     double device_ns_ = 0;
@@ -58,6 +60,8 @@ private:
     std::map<std::string, double> phase_ns_;
     std::vector<uint32_t> bo_handles_;
     double t_compute_ = 0, t_sram_ = 0, t_hbm_ = 0, t_dma_ = 0;
+    std::optional<uint8_t> gemm_dtype_;  // input type of the first GEMM phase
+    uint32_t clusters_used_ = 0;         // most clusters any phase's plan used
     uint64_t hbm_bytes_ = 0, gemm_packets_ = 0, vec_packets_ = 0, dma_packets_ = 0, engine_cycles_max_ = 0;
     int fail(const std::string& what, int rc);
 };

@@ -108,29 +108,32 @@ std::vector<uint8_t> random_operand(num::dtype t, size_t count, uint64_t seed) {
 
 // Independent block-by-block evaluation of the docs/compute.md formulas (the engine sums
 // over block classes in O(1); this walks every block).
-uint64_t ws_reference(const compute_params& p, uint64_t m, uint64_t n, uint64_t k, uint64_t ie, uint64_t oe, bool acc) {
-    const uint64_t R = p.array_rows, C = p.array_cols, S = p.sram_bytes_per_cycle;
+// q = MACs per PE per cycle: a weight block holds R*q rows of k and fills in R cycles.
+uint64_t ws_reference(const compute_params& p, uint64_t m, uint64_t n, uint64_t k, uint64_t ie, uint64_t oe, bool acc,
+                      uint64_t q = 1) {
+    const uint64_t R = p.array_rows * q, C = p.array_cols, S = p.sram_bytes_per_cycle;
     struct blk { uint64_t r, c; bool first, last; };
     std::vector<blk> b;
     for (uint64_t n0 = 0; n0 < n; n0 += C)
         for (uint64_t k0 = 0; k0 < k; k0 += R)
             b.push_back({std::min(R, k - k0), std::min(C, n - n0), k0 == 0, k0 + R >= k});
-    auto L = [&](const blk& x) { return std::max(x.r, cdiv(x.r * x.c * ie, S)); };
+    auto L = [&](const blk& x) { return std::max(cdiv(x.r, q), cdiv(x.r * x.c * ie, S)); };
     auto P = [&](const blk& x) {
         uint64_t bytes = m * x.r * ie + (x.last ? m * x.c * oe : 0) + (x.first && acc ? m * x.c * oe : 0);
-        return std::max(m, cdiv(bytes, S)) + x.r + x.c - 1;
+        return std::max(m, cdiv(bytes, S)) + cdiv(x.r, q) + x.c - 1;
     };
     uint64_t t = p.gemm_setup_cycles + L(b[0]);
     for (size_t i = 0; i < b.size(); ++i) t += std::max(P(b[i]), i + 1 < b.size() ? L(b[i + 1]) : 0);
     return t;
 }
 
-uint64_t os_reference(const compute_params& p, uint64_t m, uint64_t n, uint64_t k, uint64_t ie, uint64_t oe, bool acc) {
+uint64_t os_reference(const compute_params& p, uint64_t m, uint64_t n, uint64_t k, uint64_t ie, uint64_t oe, bool acc,
+                      uint64_t q = 1) {
     const uint64_t R = p.array_rows, C = p.array_cols, S = p.sram_bytes_per_cycle;
     std::vector<std::pair<uint64_t, uint64_t>> b;
     for (uint64_t m0 = 0; m0 < m; m0 += R)
         for (uint64_t n0 = 0; n0 < n; n0 += C) b.push_back({std::min(R, m - m0), std::min(C, n - n0)});
-    auto P = [&](uint64_t r, uint64_t c) { return std::max(k, cdiv((r + c) * k * ie, S)) + r + c - 1; };
+    auto P = [&](uint64_t r, uint64_t c) { return std::max(cdiv(k, q), cdiv((r + c) * k * ie, S)) + r + c - 1; };
     auto D = [&](uint64_t r, uint64_t c) { return std::max(r, cdiv(r * c * oe * (acc ? 2 : 1), S)); };
     uint64_t t = p.gemm_setup_cycles;
     if (acc) t += std::max(b[0].first, cdiv(b[0].first * b[0].second * oe, S));
@@ -189,6 +192,45 @@ TEST_CASE("compute: multi-block GEMM cycles equal the block-by-block formula for
         REQUIRE(gemm_cycles(p, dataflow::weight_stationary, s) == ws_reference(p, m, n, k, ie, oe, acc));
         REQUIRE(gemm_cycles(p, dataflow::output_stationary, s) == os_reference(p, m, n, k, ie, oe, acc));
     }
+}
+
+TEST_CASE("compute: with 2 MACs per PE per cycle a GEMM takes the rate-q formula's cycles", "[compute][timing]") {
+    compute_params p = small_params();
+    std::mt19937 rng(11);
+    for (int i = 0; i < 300; ++i) {
+        p.sram_bytes_per_cycle = 1u << (rng() % 7);
+        const uint64_t m = 1 + rng() % 70, n = 1 + rng() % 40, k = 1 + rng() % 90, q = 1 + rng() % 4;
+        const bool acc = rng() % 2;
+        const gemm_shape s{m, n, k, 1, 4, acc, static_cast<uint32_t>(q)};
+        INFO(m << "x" << n << "x" << k << " q " << q << " acc " << acc);
+        REQUIRE(gemm_cycles(p, dataflow::weight_stationary, s) == ws_reference(p, m, n, k, 1, 4, acc, q));
+        REQUIRE(gemm_cycles(p, dataflow::output_stationary, s) == os_reference(p, m, n, k, 1, 4, acc, q));
+    }
+    // Large streaming GEMMs approach q times the rate-1 throughput (fill and drain aside).
+    p.sram_bytes_per_cycle = 1 << 16;
+    const gemm_shape one{4096, 64, 4096, 1, 4, false, 1}, two{4096, 64, 4096, 1, 4, false, 2};
+    const double ratio = static_cast<double>(gemm_cycles(p, dataflow::weight_stationary, one)) /
+                         static_cast<double>(gemm_cycles(p, dataflow::weight_stationary, two));
+    CHECK(ratio > 1.99);
+    CHECK(ratio <= 2.0);
+}
+
+TEST_CASE("compute: the engine charges an INT8 packet at compute.macs_per_pe.int8", "[compute][timing]") {
+    compute_params p = small_params();
+    p.rate_int8 = 2;
+    compute_complex cc("cc", p);
+    driver d("d", cc);
+    d.packets.push_back(bytes_of(gemm_pkt(50, 3, 16, AAX_DT_INT8, AAX_DT_INT32, AAX_GEMM_DF_WS), AAX_OP_GEMM, 7));
+    d.packets.push_back(bytes_of(gemm_pkt(50, 3, 16, AAX_DT_BF16, AAX_DT_FP32, AAX_GEMM_DF_WS), AAX_OP_GEMM, 7));
+    sc_core::sc_start();
+    REQUIRE(d.status[0] == AAX_OK);
+    REQUIRE(d.status[1] == AAX_OK);
+    // int8 at q=2: one block of 16 rows of k (R=8, 2 per PE); bf16 at q=1: two blocks of 8.
+    const uint64_t i8 = ws_reference(p, 50, 3, 16, 1, 4, false, 2), b16 = ws_reference(p, 50, 3, 16, 2, 4, false, 1);
+    REQUIRE(p.array_rows == 8);
+    REQUIRE(d.delays_ps[0] == i8 * 1000);
+    REQUIRE(d.delays_ps[1] == b16 * 1000);
+    REQUIRE(i8 < b16);
 }
 
 TEST_CASE("compute: GEMM results are bit-exact against num::gemm_ref for every input type", "[compute][numerics]") {

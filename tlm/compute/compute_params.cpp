@@ -20,6 +20,11 @@ void compute_params::declare(param_schema& s) {
               "SRAM bandwidth per port seen by an engine", "bytes/cycle");
     s.integer("compute.vector_lanes", d.vector_lanes, 1, 4096, "vector engine lanes (elements per cycle)");
     s.integer("compute.vector_depth", d.vector_depth, 1, 256, "vector engine pipeline depth", "cycles");
+    // A PE with rate q takes q consecutive k values of A and of its weights per cycle (two 8-bit
+    // MACs in one 16-bit multiplier's place): a weight block covers up to R*q rows of k.
+    for (const char* t : {"fp32", "bf16", "fp16", "fp8", "int8"})
+        s.integer(std::string("compute.macs_per_pe.") + t, 1, 1, 16,
+                  std::string("matrix-engine MACs per PE per cycle for ") + t + " inputs (fp8: both e4m3 and e5m2)");
     s.integer("compute.gemm_setup_cycles", d.gemm_setup_cycles, 0, 100000, "fixed cost per GEMM packet", "cycles");
     s.integer("compute.vector_setup_cycles", d.vector_setup_cycles, 0, 100000, "fixed cost per VEC packet",
               "cycles");
@@ -37,10 +42,27 @@ compute_params compute_params::from_config(const config& c) {
     p.sram_bytes_per_cycle = static_cast<uint32_t>(c.get_uint("compute.sram_bytes_per_cycle"));
     p.vector_lanes = static_cast<uint32_t>(c.get_uint("compute.vector_lanes"));
     p.vector_depth = static_cast<uint32_t>(c.get_uint("compute.vector_depth"));
+    p.rate_fp32 = static_cast<uint32_t>(c.get_uint("compute.macs_per_pe.fp32"));
+    p.rate_bf16 = static_cast<uint32_t>(c.get_uint("compute.macs_per_pe.bf16"));
+    p.rate_fp16 = static_cast<uint32_t>(c.get_uint("compute.macs_per_pe.fp16"));
+    p.rate_fp8 = static_cast<uint32_t>(c.get_uint("compute.macs_per_pe.fp8"));
+    p.rate_int8 = static_cast<uint32_t>(c.get_uint("compute.macs_per_pe.int8"));
     p.gemm_setup_cycles = static_cast<uint32_t>(c.get_uint("compute.gemm_setup_cycles"));
     p.vector_setup_cycles = static_cast<uint32_t>(c.get_uint("compute.vector_setup_cycles"));
     p.timing_only = c.get_string("sim.mode") == "timing";
     return p;
+}
+
+uint32_t compute_params::macs_per_pe(uint8_t dtype) const {
+    switch (dtype) {
+    case AAX_DT_FP32: return rate_fp32;
+    case AAX_DT_BF16: return rate_bf16;
+    case AAX_DT_FP16: return rate_fp16;
+    case AAX_DT_FP8_E4M3:
+    case AAX_DT_FP8_E5M2: return rate_fp8;
+    case AAX_DT_INT8: return rate_int8;
+    default: return 1;
+    }
 }
 
 uint64_t compute_params::cycles_to_ps(uint64_t cycles) const { return transfer_ps(cycles, freq_hz()); }
@@ -66,20 +88,22 @@ uint64_t sum_uniform(uint64_t count, F f) {
 uint64_t gemm_cycles(const compute_params& p, dataflow df, const gemm_shape& s) {
     const uint64_t R = p.array_rows, C = p.array_cols;
     const uint64_t ib = s.in_bytes, ob = s.out_bytes;
+    const uint64_t q = std::max<uint32_t>(s.rate, 1);  // MACs per PE per cycle: q values of k per PE
     if (df == dataflow::weight_stationary) {
-        // Blocks of r x c weights (r <= R rows of k, c <= C columns of n), n-outer, k-inner.
+        // Blocks of r x c weights (r <= R*q rows of k, c <= C columns of n), n-outer, k-inner.
         // total = L_1 + sum_b max(P_b, L_{b+1}), L_{N+1} = 0: the next block's weights load
         // (double-buffered) while the current block streams all m rows of A.
-        const uint64_t kb = ceil_div(s.k, R), nb = ceil_div(s.n, C);
-        auto rk = [&](uint64_t i) { return i + 1 == kb ? s.k - (kb - 1) * R : R; };
+        const uint64_t RK = R * q;
+        const uint64_t kb = ceil_div(s.k, RK), nb = ceil_div(s.n, C);
+        auto rk = [&](uint64_t i) { return i + 1 == kb ? s.k - (kb - 1) * RK : RK; };
         auto cn = [&](uint64_t j) { return j + 1 == nb ? s.n - (nb - 1) * C : C; };
-        auto load = [&](uint64_t r, uint64_t c) { return std::max(r, sram_cycles(p, r * c * ib)); };
+        auto load = [&](uint64_t r, uint64_t c) { return std::max(ceil_div(r, q), sram_cycles(p, r * c * ib)); };
         auto run = [&](uint64_t i, uint64_t c) {
             const uint64_t r = rk(i);
             uint64_t bytes = s.m * r * ib;                                 // A streamed
             if (i + 1 == kb) bytes += s.m * c * ob;                        // C written
             if (i == 0 && s.accumulate) bytes += s.m * c * ob;             // C read
-            return std::max(s.m, sram_cycles(p, bytes)) + r + c - 1;       // stream + fill + drain
+            return std::max(s.m, sram_cycles(p, bytes)) + ceil_div(r, q) + c - 1;  // stream + fill + drain
         };
         auto nblock = [&](uint64_t j) {
             const uint64_t c = cn(j);
@@ -100,7 +124,9 @@ uint64_t gemm_cycles(const compute_params& p, dataflow df, const gemm_shape& s) 
     const uint64_t mb = ceil_div(s.m, R), nb = ceil_div(s.n, C);
     auto rm = [&](uint64_t i) { return i + 1 == mb ? s.m - (mb - 1) * R : R; };
     auto cn = [&](uint64_t j) { return j + 1 == nb ? s.n - (nb - 1) * C : C; };
-    auto run = [&](uint64_t r, uint64_t c) { return std::max(s.k, sram_cycles(p, (r + c) * s.k * ib)) + r + c - 1; };
+    auto run = [&](uint64_t r, uint64_t c) {
+        return std::max(ceil_div(s.k, q), sram_cycles(p, (r + c) * s.k * ib)) + r + c - 1;  // q k-steps per cycle
+    };
     auto drain = [&](uint64_t r, uint64_t c) {
         return std::max(r, sram_cycles(p, r * c * ob * (s.accumulate ? 2 : 1)));  // C out (and next C in)
     };

@@ -24,6 +24,9 @@ struct compute_params {
     uint32_t sram_bytes_per_cycle = 256;
     uint32_t vector_lanes = 64;
     uint32_t vector_depth = 8;          // pipeline stages
+    // MACs per PE per cycle by input type (`compute.macs_per_pe.<type>`): 8-bit types run
+    // at 2x on the chips the presets are sized after; 1 = the array's base rate.
+    uint32_t rate_fp32 = 1, rate_bf16 = 1, rate_fp16 = 1, rate_fp8 = 1, rate_int8 = 1;
     uint32_t gemm_setup_cycles = 16;    // per GEMM packet: decode, address generators
     uint32_t vector_setup_cycles = 8;   // per VEC packet
     bool timing_only = false;
@@ -32,8 +35,12 @@ struct compute_params {
     static compute_params from_config(const config& c);
 
     double freq_hz() const { return freq_mhz * 1e6; }
-    // Dense MACs per second of one cluster's matrix engine.
-    double peak_macs_per_s() const { return static_cast<double>(array_rows) * array_cols * freq_hz(); }
+    // MACs per PE per cycle for GEMM inputs of AAX_DT_* code `dtype` (1 for unknown codes).
+    uint32_t macs_per_pe(uint8_t dtype) const;
+    // Dense MACs per second of one cluster's matrix engine for inputs of type `dtype`.
+    double peak_macs_per_s(uint8_t dtype = AAX_DT_BF16) const {
+        return static_cast<double>(array_rows) * array_cols * macs_per_pe(dtype) * freq_hz();
+    }
     uint64_t cycles_to_ps(uint64_t cycles) const;
 };
 
@@ -43,6 +50,7 @@ struct gemm_shape {
     uint32_t in_bytes = 2;   // element size of A and B
     uint32_t out_bytes = 4;  // element size of C
     bool accumulate = false;
+    uint32_t rate = 1;       // MACs per PE per cycle for this input type (compute_params::macs_per_pe)
 };
 
 // Matrix-engine cycles of one GEMM packet (docs/compute.md, "Matrix engine timing").

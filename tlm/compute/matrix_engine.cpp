@@ -61,12 +61,12 @@ compute_engine::result matrix_engine::execute(const uint8_t* bytes, bool timing_
     const uint64_t lda = g.lda ? g.lda : k, ldb = g.ldb ? g.ldb : (bt ? k : n), ldc = g.ldc ? g.ldc : n;
     const uint64_t ie = num::dtype_size(in), oe = num::dtype_size(out);
 
-    gemm_shape s{m, n, k, static_cast<uint32_t>(ie), static_cast<uint32_t>(oe), acc};
+    gemm_shape s{m, n, k, static_cast<uint32_t>(ie), static_cast<uint32_t>(oe), acc, p_.macs_per_pe(g.dtype_in)};
     const dataflow df = g.dataflow == AAX_GEMM_DF_DEFAULT ? p_.default_dataflow : static_cast<dataflow>(g.dataflow);
     r.cycles = gemm_cycles(p_, df, s);
     macs_ += m * n * k;
     util_.sample(static_cast<double>(m * n * k) /
-                 (static_cast<double>(r.cycles) * p_.array_rows * p_.array_cols));
+                 (static_cast<double>(r.cycles) * p_.array_rows * p_.array_cols * s.rate));
     if (timing_only) return r;
 
     // Functional: gather the operands densely, run the reference, scatter C.

@@ -291,6 +291,23 @@ void config::set(const std::string& key, const std::string& value, const std::st
     values_[key] = entry{value, origin};
 }
 
+std::string config::origin_of(const std::string& key) const {
+    auto it = values_.find(key);
+    return it == values_.end() ? std::string() : it->second.origin;
+}
+
+void config::set_derived(const std::string& key, const std::string& value, const std::string& reason) {
+    if (is_set(key)) throw std::logic_error("set_derived: " + key + " is already set");
+    set(key, value, "derived: " + reason);
+}
+
+bool config::is_derived(const std::string& key) const { return origin_of(key).rfind("derived: ", 0) == 0; }
+
+std::string config::describe(const std::string& key) const {
+    const std::string o = origin_of(key);
+    return fmt::format("{}={} ({})", key, text_of(key), o.empty() ? "default" : "from " + o);
+}
+
 void config::load_yaml_text(const std::string& text, const std::string& origin) {
     YAML::Node root;
     try {
@@ -422,7 +439,8 @@ std::string config::to_yaml(const std::string& prefix) const {
         case param_type::real: em << get_real(key); break;
         case param_type::string: em << YAML::DoubleQuoted << get_string(key); break;
         }
-        em << YAML::Comment(s.description + (s.unit.empty() ? "" : " [" + s.unit + "]"));
+        em << YAML::Comment((is_derived(key) ? "[" + origin_of(key) + "] " : std::string()) + s.description +
+                            (s.unit.empty() ? "" : " [" + s.unit + "]"));
     }
     while (!open.empty()) {
         em << YAML::EndMap;

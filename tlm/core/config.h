@@ -88,6 +88,14 @@ public:
     bool get_bool(const std::string& key) const;
     std::string get_string(const std::string& key) const;
     bool is_set(const std::string& key) const { return values_.count(key) != 0; }
+    // Where a set value came from ("configs/edge.yaml", "-p", "derived: ..."); "" if not set.
+    std::string origin_of(const std::string& key) const;
+    // A value that follows from others (config_consistency.cpp): set only where the user set
+    // nothing, recorded with its reason and shown as derived by dumps.
+    void set_derived(const std::string& key, const std::string& value, const std::string& reason);
+    bool is_derived(const std::string& key) const;
+    // "key=value (from origin)" for messages that name a key and where its value came from.
+    std::string describe(const std::string& key) const;
 
     // Rebind to a larger schema (after a workload declared its parameters).
     void rebind(const param_schema& schema) { schema_ = &schema; }
