@@ -100,6 +100,11 @@ void print_report(const nlohmann::json& st, std::ostream& out) {
 
 run_result run(const run_options& o, std::ostream& out) {
     const auto wall0 = std::chrono::steady_clock::now();
+    // Timelines, traces and completion-record timestamps read sc_time::value() as picoseconds
+    // (docs/architecture.md, "Time resolution").
+    if (sc_core::sc_get_time_resolution() != sc_core::sc_time(1, sc_core::SC_PS))
+        throw std::logic_error("accelvp needs the SystemC time resolution to be 1 ps, it is " +
+                               sc_core::sc_get_time_resolution().to_string());
     auto wl = make_workload(o.workload);
     const param_schema schema = build_schema(o.workload);
     std::vector<std::string> warnings;
