@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""The commands shown in the docs, run and compared with the output the docs show.
+
+Every fenced block with the info string `console` in README.md and docs/*.md is a transcript:
+
+    ```console
+    $ accelvp list                      <- a command (bash, from the repository root; a line
+    configs:                               ending in '\\' continues it)
+      edge   ...                        <- its expected output: stdout and stderr as they interleave
+    $ accelvp run -c nosuch   # exit 2  <- '# exit N': the expected exit code (default 0)
+    accelvp: config error: ...
+    ```
+
+In the expected output a line that is just `...` matches any number of lines (none too), and
+`...` inside a line matches any text: that is how wall times, dates and paths that change from
+run to run are left out. Everything else must match exactly (trailing spaces and trailing empty
+lines aside). The commands run with the accelvp under test first on PATH, $ACCELVP set to it,
+COLUMNS=100 and SC_COPYRIGHT_MESSAGE=DISABLE. Blocks marked ``` (no info string) are not run.
+
+Usage: test_doc_commands.py path/to/accelvp [--update] [FILE.md ...]
+  --update  rewrite the expected output of every mismatching command that has no `...` in the
+            docs with what it printed (review the diff before committing it)
+"""
+import difflib
+import glob
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+EXIT_RE = re.compile(r"\s+#\s*exit\s+(\d+)\s*$")
+
+
+def blocks(path):
+    """[(first line number, [(cmd, exit code, [expected lines], index of its first output line)])]"""
+    with open(path) as f:
+        lines = f.read().split("\n")
+    out, i = [], 0
+    while i < len(lines):
+        if lines[i].strip() == "```console":
+            start, entries, i = i + 1, [], i + 1
+            cur = None
+            while i < len(lines) and lines[i].strip() != "```":
+                ln = lines[i]
+                if ln.startswith("$ "):
+                    cmd = ln[2:]
+                    first = i
+                    while cmd.endswith("\\") and i + 1 < len(lines):
+                        i += 1
+                        cmd = cmd[:-1] + " " + lines[i].strip()
+                    code = 0
+                    m = EXIT_RE.search(cmd)
+                    if m:
+                        code = int(m.group(1))
+                    cur = {"cmd": cmd, "exit": code, "expected": [], "line": first + 1, "out_start": i + 1}
+                    entries.append(cur)
+                elif cur is None:
+                    raise SystemExit(f"{path}:{i + 1}: a console block must start with a '$ ' command line")
+                else:
+                    cur["expected"].append(ln)
+                i += 1
+            out.append((start, entries))
+        i += 1
+    return out
+
+
+def strip_tail(lines):
+    lines = [ln.rstrip() for ln in lines]
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def line_re(expected):
+    return re.compile("^" + ".*".join(re.escape(p) for p in expected.split("...")) + "$")
+
+
+def matches(expected, actual):
+    """expected lines (with '...' wildcards) against actual lines."""
+    memo = {}
+
+    def m(i, j):
+        key = (i, j)
+        if key in memo:
+            return memo[key]
+        if i == len(expected):
+            r = j == len(actual)
+        elif expected[i] == "...":
+            r = any(m(i + 1, k) for k in range(j, len(actual) + 1))
+        elif j < len(actual) and (expected[i] == actual[j] or ("..." in expected[i]
+                                                                and line_re(expected[i]).match(actual[j]))):
+            r = m(i + 1, j + 1)
+        else:
+            r = False
+        memo[key] = r
+        return r
+    return m(0, 0)
+
+
+def main():
+    args = [a for a in sys.argv[1:] if a != "--update"]
+    update = "--update" in sys.argv[1:]
+    if not args:
+        sys.stderr.write(__doc__)
+        return 2
+    accelvp = os.path.abspath(args[0])
+    files = args[1:] or [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
+    env = dict(os.environ, PATH=os.path.dirname(accelvp) + os.pathsep + os.environ.get("PATH", ""),
+               ACCELVP=accelvp, COLUMNS="100", SC_COPYRIGHT_MESSAGE="DISABLE")
+    env.pop("ACCELVP_CONFIG_DIR", None)
+    passed, failed, t0 = 0, [], time.monotonic()
+    for path in files:
+        rel = os.path.relpath(path, ROOT)
+        edits = []
+        for _, entries in blocks(path):
+            for e in entries:
+                p = subprocess.run(["bash", "-c", e["cmd"]], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True, timeout=120)
+                actual = strip_tail(p.stdout.split("\n"))
+                expected = strip_tail(e["expected"])
+                ok_out = matches(expected, actual)
+                ok = ok_out and p.returncode == e["exit"]
+                where = f"{rel}:{e['line']}"
+                if ok:
+                    passed += 1
+                    print(f"ok   {where}: $ {e['cmd']}")
+                    continue
+                failed.append(where)
+                print(f"FAIL {where}: $ {e['cmd']}")
+                if p.returncode != e["exit"]:
+                    print(f"     exit {p.returncode}, the docs say {e['exit']}")
+                if not ok_out:
+                    for d in difflib.unified_diff(expected, actual, "docs", "actual", lineterm="", n=2):
+                        print("     " + d)
+                    if update and not any("..." in x for x in expected):
+                        n_old = len(e["expected"])
+                        # keep the blank lines that separated this output from the next command
+                        trailing = len(e["expected"]) - len(strip_tail(e["expected"]))
+                        edits.append((e["out_start"], n_old, actual + [""] * trailing))
+        if update and edits:
+            with open(path) as f:
+                lines = f.read().split("\n")
+            for start, n, new in sorted(edits, reverse=True):
+                lines[start:start + n] = new
+            with open(path, "w") as f:
+                f.write("\n".join(lines))
+            print(f"updated {len(edits)} outputs in {rel}")
+    print(f"{passed} passed, {len(failed)} failed ({time.monotonic() - t0:.1f} s)")
+    if failed:
+        print("failed: " + ", ".join(failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
