@@ -6,8 +6,9 @@ a baseline from one run of a small suite, then
   of that kind of work, as a slower tiler or engine model would be) fails `compare` on the GEMM
   case, with the timing DMA case of the same kind and the functional case still passing;
 - the same slowdown applied to every case and calibration alike (a slower machine) passes.
-When a run's calibration spread says the machine's load changed too much to judge, compare
-reports instead of failing; the test then runs again (at most 3 attempts) to get a verdict.
+The slowdown limit is 50 % plus the spread of the calibration runs; when the load made that
+spread large (the limit above 75 %, or past --max-noise: reported, not failed), the test runs
+again (at most 3 attempts) to get a clear verdict.
 Usage: test_speed_gate.py path/to/accelvp"""
 import json
 import os
@@ -26,24 +27,24 @@ import bench as bench_tool  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="accelvp-speed-gate-")
 SUITE = """suite: speedgate
-description: "the speed gate's test: two timing cases and a functional one, each about 0.2 s"
+description: "the speed gate's test: two timing cases and a functional one"
 calibration:
-  timing: {config: inference, mode: timing, overrides: {workload.bytes: 2GiB, workload.direction: h2d}, repeat: 2}
-  functional: {config: inference, mode: functional, overrides: {workload.bytes: 32MiB, workload.direction: h2d}, repeat: 2}
+  timing: {config: inference, mode: timing, overrides: {workload.bytes: 1GiB, workload.direction: h2d}, repeat: 2}
+  functional: {config: inference, mode: functional, overrides: {workload.bytes: 16MiB, workload.direction: h2d}, repeat: 2}
 cases:
   - name: gemm-4096-timing
     config: training
     mode: timing
     workload: gemm
     overrides: {workload.m: 4096, workload.n: 4096, workload.k: 4096}
-  - name: dma-edge-1GiB-timing
+  - name: dma-edge-512MiB-timing
     config: edge
     mode: timing
-    overrides: {workload.bytes: 1GiB, workload.direction: h2d}
-  - name: dma-inference-64MiB
+    overrides: {workload.bytes: 512MiB, workload.direction: h2d}
+  - name: dma-inference-32MiB
     config: inference
     mode: functional
-    overrides: {workload.bytes: 64MiB, workload.direction: h2d}
+    overrides: {workload.bytes: 32MiB, workload.direction: h2d}
 """
 
 
@@ -79,8 +80,10 @@ def compare(out, expect=None):
         return p, json.load(f)
 
 
-def judged(doc):
-    return all(v["status"] == "checked" for v in doc["speed"].values())
+def judged(doc, max_limit=None):
+    """Did compare judge every kind (and, for a 2x slowdown, with a limit that 2x clearly passes)?"""
+    return all(v["status"] == "checked" and (max_limit is None or v["limit"] <= max_limit)
+               for v in doc["speed"].values())
 
 
 with open(os.path.join(TMP, "suite.yaml"), "w") as f:
@@ -104,13 +107,14 @@ def a_2x_slower_gemm_fails():
     slow = wrapper("accelvp-slow-gemm", '*" -w gemm "*')
     for attempt in range(3):
         p, doc = compare(run(f"slow{attempt}", slow))
-        if judged(doc):
+        if judged(doc, 75):
             break
-    check(judged(doc), f"the load changed too much in 3 attempts: {doc['speed']}")
+    check(judged(doc, 75), f"the load changed too much in 3 attempts: {doc['speed']}")
     check(p.returncode == 1 and doc["failures"] == ["gemm-4096-timing"], p.stdout)
     row = [r for r in doc["rows"] if r["case"] == "gemm-4096-timing" and r["metric"] == "rel_time"][0]
     slowdown = float(row["change"].split("%")[0])
     check(70 <= slowdown <= 140 and row["fail"], f"2x the work measured as {slowdown:+.0f}%: {row}")
+    print(f"     {row['case']}: {row['change']}, {row['verdict']} (attempt {attempt + 1})")
     # cycles are the same: only the speed failed
     check(all(r["metric"] == "rel_time" for r in doc["rows"] if r["fail"]), p.stdout)
 
@@ -125,7 +129,7 @@ def a_uniformly_slower_machine_passes():
             break
     check(judged(doc), f"the load changed too much in 3 attempts: {doc['speed']}")
     check(p.returncode == 0 and doc["ok"], p.stdout)
-    check(all(v["cpu_s"] > 1.6 * v["baseline_cpu_s"] for v in doc["speed"].values()), str(doc["speed"]))
+    check(all(v["cpu_s"] > 1.4 * v["baseline_cpu_s"] for v in doc["speed"].values()), str(doc["speed"]))
 
 
 if not failed():

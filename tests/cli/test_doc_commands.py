@@ -99,6 +99,32 @@ def matches(expected, actual):
     return m(0, 0)
 
 
+# The subcommands whose options docs/user-guide.md documents, each under '### accelvp NAME'.
+SUBCOMMANDS = ("run", "config", "iss", "memsim", "asm", "disasm")
+
+
+def options_documented(accelvp, env):
+    """(passed, [failures]): each subcommand's options (its --help) appear in its section."""
+    with open(os.path.join(ROOT, "docs", "user-guide.md")) as f:
+        guide = f.read()
+    ok, bad = 0, []
+    for sub in SUBCOMMANDS:
+        p = subprocess.run([accelvp, sub, "--help"], env=env, capture_output=True, text=True, timeout=60)
+        opts = sorted(set(re.findall(r"(?m)^\s+(?:-\w,)?(--[a-z][\w-]*)", p.stdout)) - {"--help"})
+        m = re.search(rf"(?ms)^### accelvp {sub}\b.*?(?=^#{{2,3}} )", guide)
+        section = m.group(0) if m else ""
+        missing = [o for o in opts if f"`{o}" not in section]
+        where = f"docs/user-guide.md '### accelvp {sub}'"
+        if not m or not opts or missing:
+            bad.append(where)
+            print(f"FAIL {where}: " + ("no such section" if not m else f"options not documented: {', '.join(missing)}"
+                                        if opts else f"no options in 'accelvp {sub} --help'"))
+        else:
+            ok += 1
+            print(f"ok   {where}: {len(opts)} options of 'accelvp {sub} --help' documented")
+    return ok, bad
+
+
 def main():
     args = [a for a in sys.argv[1:] if a != "--update"]
     update = "--update" in sys.argv[1:]
@@ -147,6 +173,11 @@ def main():
             with open(path, "w") as f:
                 f.write("\n".join(lines))
             print(f"updated {len(edits)} outputs in {rel}")
+    # Every option of every subcommand (from its --help) is in its section of the user guide.
+    if not args[1:]:
+        ok, bad = options_documented(accelvp, env)
+        passed += ok
+        failed += bad
     print(f"{passed} passed, {len(failed)} failed ({time.monotonic() - t0:.1f} s)")
     if failed:
         print("failed: " + ", ".join(failed))
