@@ -395,14 +395,14 @@ def compare_detects_a_speed_regression():
     cur["cases"][1]["rel_time"] = 0.857 / 1.3  # faster
     res = save_results("spd-res", cur)
     p = bench("compare", "--baseline", base, res, expect=1)
-    check(any(l.startswith("a ") and "rel_time" in l and "+80.0% time" in l and "FAIL: 80% slower (limit 63%)" in l
+    check(any(l.startswith("a ") and "rel_time" in l and "+80.0% time" in l and "FAIL: 80% slower (limit 60%)" in l
               for l in p.stdout.splitlines()), p.stdout)
     check(any(l.startswith("b ") and "rel_time" in l and "faster" in l for l in p.stdout.splitlines()), p.stdout)
     check("speed functional: 2 cases, median time change" in p.stdout and "; checked" in p.stdout, p.stdout)
     check("load average 3.5 at the start, 4 at the end on 2 cpus" in p.stdout, p.stdout)
     p = bench("compare", "--no-speed", "--baseline", base, res, expect=0)
     check("speed functional: not compared: --no-speed" in p.stdout and "rel_time" not in p.stdout, p.stdout)
-    bench("compare", "--max-slowdown", "78", "--baseline", base, res, expect=0)
+    bench("compare", "--max-slowdown", "85", "--baseline", base, res, expect=0)
     # a slower machine (calibration and cases all slower) is not a regression: rel_time is unchanged
     cur = copy.deepcopy(doc)
     cur["calibrations"]["functional"]["cpu_s"] *= 3
@@ -421,24 +421,20 @@ def compare_detects_a_speed_regression():
 def a_noisy_machine_reports_speed_without_failing():
     doc = synthetic()
     base = baseline_of(doc, "noisy")
-    # the calibration's runs (spread through the run) spread 40 %: the limit grows to 100 %
+    # the calibration's runs (spread through the run) spread 60 %: past --max-noise (50 %) the
+    # load changed too much to judge: reported, not failed
     cur = copy.deepcopy(doc)
-    cur["calibrations"]["functional"].update(cpu_s_runs=[0.35, 0.49, 0.4], spread=0.4)
-    cur["cases"][0]["rel_time"] = 1.43 * 1.8
-    p = bench("compare", "--baseline", base, save_results("noisy-80", cur), expect=0)
-    check("80% slower, within limit" in p.stdout and "limit +100% (--max-slowdown 60% + spread)" in p.stdout,
-          p.stdout)
-    cur["cases"][0]["rel_time"] = 1.43 * 2.2
-    p = bench("compare", "--baseline", base, save_results("noisy-120", cur), expect=1)
-    check("FAIL: 120% slower (limit 100%)" in p.stdout, p.stdout)
-    # past --max-noise (50 %) of spread the load changed too much to judge: reported, not failed
     cur["calibrations"]["functional"].update(cpu_s_runs=[0.35, 0.56, 0.4], spread=0.6)
-    cur["cases"][0]["rel_time"] = 1.43 * 2.5
+    cur["cases"][0]["rel_time"] = 1.43 * 2.0
     p = bench("compare", "--baseline", base, save_results("noisy-res", cur), expect=0)
-    check(any(l.startswith("a ") and "150% slower: not failed (calibration spread 60% > --max-noise 50%" in l
+    check(any(l.startswith("a ") and "100% slower: not failed (calibration spread 60% > --max-noise 50%" in l
               for l in p.stdout.splitlines()), p.stdout)
     check("reported, not failed: calibration spread 60%" in p.stdout, p.stdout)
     bench("compare", "--max-noise", "70", "--baseline", base, save_results("noisy-res", cur), expect=1)
+    # below it, judged
+    cur["calibrations"]["functional"].update(cpu_s_runs=[0.35, 0.49, 0.4], spread=0.4)
+    p = bench("compare", "--baseline", base, save_results("noisy-40", cur), expect=1)
+    check("FAIL: 100% slower (limit 60%)" in p.stdout, p.stdout)
     # a case whose own repeats spread more than --max-noise is reported, not failed
     cur = copy.deepcopy(doc)
     cur["cases"][0].update(rel_time=1.43 * 3.0, spread=0.6)
@@ -450,6 +446,25 @@ def a_noisy_machine_reports_speed_without_failing():
     cur["cases"][0]["rel_time"] = 1.43 * 2.0
     p = bench("compare", "--baseline", base, save_results("noisy-redef", cur), expect=0)
     check("speed functional: not compared: its calibration is defined differently" in p.stdout, p.stdout)
+
+
+@test
+def a_slowdown_that_does_not_reproduce_is_not_failed():
+    # fake runs: every case and calibration costs about the same CPU (a Python start-up)
+    out, _ = fake_run("conf")
+    base = os.path.join(TMP, "conf-baseline.json")
+    bench("update-baseline", out, "--baseline", base, expect=0)
+    with open(os.path.join(out, "results.json")) as f:
+        res = json.load(f)
+    res["cases"][0]["rel_time"] *= 4   # as a burst of load during one case would make it
+    cur = save_results("conf-res", res)
+    p = bench("compare", "--baseline", base, cur, "--min-cpu", "0", "--accelvp", fake_accelvp(), expect=0)
+    line = [l for l in p.stdout.splitlines() if l.startswith("small ") and "rel_time" in l]
+    check(line and "300% slower in the run, re-measured" in line[0] and "(median of 3 case/calibration pairs "
+          "run alone): within limit 60%" in line[0], p.stdout)
+    # without the re-measure it fails
+    p = bench("compare", "--baseline", base, cur, "--min-cpu", "0", "--confirm", "0", expect=1)
+    check("FAIL: 300% slower (limit 60%)" in p.stdout, p.stdout)
 
 
 @test

@@ -6,12 +6,14 @@ a baseline from one run of a small suite, then
   of that kind of work, as a slower tiler or engine model would be) fails `compare` on the GEMM
   case, with the timing DMA case of the same kind and the functional case still passing;
 - the same slowdown applied to every case and calibration alike (a slower machine) passes.
-The slowdown limit is 50 % plus the spread of the calibration runs; when the load made that
-spread large (the limit above 75 %, or past --max-noise: reported, not failed), the test runs
-again (at most 3 attempts) to get a clear verdict.
+Runs are as documented (-j 2, no repeats); compare re-measures a case over the limit (3 pairs
+of case and calibration, back to back) and fails it only if the re-measure is over the limit
+too. When the spread of a run's calibration runs is past --max-noise (the load changed too much
+to judge: reported, not failed), the test runs again (at most 3 attempts).
 Usage: test_speed_gate.py path/to/accelvp"""
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -80,10 +82,9 @@ def compare(out, expect=None):
         return p, json.load(f)
 
 
-def judged(doc, max_limit=None):
-    """Did compare judge every kind (and, for a 2x slowdown, with a limit that 2x clearly passes)?"""
-    return all(v["status"] == "checked" and (max_limit is None or v["limit"] <= max_limit)
-               for v in doc["speed"].values())
+def judged(doc):
+    """Did compare judge every kind (not: reported only, the load changed too much)?"""
+    return all(v["status"] == "checked" for v in doc["speed"].values())
 
 
 with open(os.path.join(TMP, "suite.yaml"), "w") as f:
@@ -107,13 +108,17 @@ def a_2x_slower_gemm_fails():
     slow = wrapper("accelvp-slow-gemm", '*" -w gemm "*')
     for attempt in range(3):
         p, doc = compare(run(f"slow{attempt}", slow))
-        if judged(doc, 75):
+        if judged(doc):
             break
-    check(judged(doc, 75), f"the load changed too much in 3 attempts: {doc['speed']}")
+    check(judged(doc), f"the load changed too much in 3 attempts: {doc['speed']}")
     check(p.returncode == 1 and doc["failures"] == ["gemm-4096-timing"], p.stdout)
     row = [r for r in doc["rows"] if r["case"] == "gemm-4096-timing" and r["metric"] == "rel_time"][0]
     slowdown = float(row["change"].split("%")[0])
-    check(70 <= slowdown <= 140 and row["fail"], f"2x the work measured as {slowdown:+.0f}%: {row}")
+    m = re.search(r"re-measured ([+-][0-9]+)%", row["verdict"])
+    check(m and row["fail"], f"not re-measured: {row}")
+    again = float(m.group(1))
+    # twice the work: +100 %, give or take what a shared machine does to CPU time
+    check(60 < slowdown < 250 and 60 < again < 200, f"2x the work measured as {slowdown:+.0f}%, {again:+.0f}%: {row}")
     print(f"     {row['case']}: {row['change']}, {row['verdict']} (attempt {attempt + 1})")
     # cycles are the same: only the speed failed
     check(all(r["metric"] == "rel_time" for r in doc["rows"] if r["fail"]), p.stdout)

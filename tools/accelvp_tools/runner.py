@@ -13,6 +13,8 @@ import time
 SUMMARY_FIRST = ("cycles", "simulated_ns", "device_ns")
 # What identifies a case's run: results made with another definition are not comparable.
 DEFINITION_KEYS = ("config", "workload", "mode", "seed", "overrides")
+# A case's definition as run_one() takes it.
+RUN_KEYS = ("name", "config", "workload", "mode", "seed", "overrides", "tolerance", "timeout_s", "elf", "mem_trace")
 
 
 def case_command(accelvp, c, stats_path, trace_path=None, mem_trace_path=None):
@@ -78,6 +80,8 @@ def run_one(accelvp, c, out_dir, repeat):
     res = {k: c[k] for k in ("name", "config", "workload", "mode", "seed", "overrides", "tolerance")}
     if "description" in c:
         res["description"] = c["description"]
+    # everything needed to run it again (bench compare re-measures suspected slowdowns)
+    res["run"] = {k: c[k] for k in RUN_KEYS if k in c}
     res.update({"stats": os.path.relpath(final, out_dir), "exit_code": None, "error": None, "verified": None,
                 "wall_s": None, "wall_s_runs": [], "cpu_s": None, "cpu_s_runs": [], "simulated_ns": None,
                 "summary": {}, "speed": None,
