@@ -917,4 +917,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    import signal
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... list | head` ends quietly
     sys.exit(main())
