@@ -719,6 +719,11 @@ def cmd_compare(args):
             body = f"no case of at least {args.min_cpu:g} s CPU"
         verdict = "checked" if p["status"] == "checked" else f"reported, not failed: {p['why']}"
         out.write(f"speed {k}: {body}; {cal}; {verdict}\n")
+    g = base.get("generated") or base
+    if any(plan[k]["status"] != "off" for k in kinds) and \
+            (g.get("jobs"), g.get("repeat")) != (res.get("jobs"), res.get("repeat")):
+        out.write(f"note: the baseline was measured with -j {g.get('jobs')} --repeat {g.get('repeat')}, these "
+                  f"results with -j {res.get('jobs')} --repeat {res.get('repeat')}: speeds compare less well\n")
     if short:
         out.write(f"speed: {short} cases under {args.min_cpu:g} s CPU not compared{load_txt}\n")
     elif kinds and load_txt:
@@ -836,6 +841,10 @@ def cmd_update_baseline(args):
         if names_new - names_old:
             msg += f"; added {', '.join(sorted(names_new - names_old))}"
     sys.stderr.write(msg + "\n")
+    noisy = [f"{k} {c['spread'] * 100:.0f}%" for k, c in cals.items() if (c.get("spread") or 0) > 0.5]
+    if noisy:
+        sys.stderr.write(f"bench: warning: calibration spread {', '.join(noisy)}: the load changed too much during "
+                         f"this run for its speeds to be a good reference; make the baseline again\n")
     return EXIT_OK
 
 

@@ -449,6 +449,19 @@ def a_noisy_machine_reports_speed_without_failing():
 
 
 @test
+def a_noisy_baseline_is_warned_about():
+    doc = synthetic()
+    doc["calibrations"]["functional"].update(cpu_s_runs=[0.35, 0.56, 0.4], spread=0.6)
+    p = bench("update-baseline", save_results("noisy-base", doc), "--baseline", os.path.join(TMP, "nb.json"),
+              expect=0)
+    check("warning: calibration spread functional 60%" in p.stderr and "make the baseline again" in p.stderr,
+          p.stderr)
+    p = bench("update-baseline", save_results("quiet-base", synthetic()), "--baseline", os.path.join(TMP, "qb.json"),
+              expect=0)
+    check("warning" not in p.stderr, p.stderr)
+
+
+@test
 def a_slowdown_that_does_not_reproduce_is_not_failed():
     # fake runs: every case and calibration costs about the same CPU (a Python start-up)
     out, _ = fake_run("conf")
