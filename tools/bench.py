@@ -2,9 +2,13 @@
 """accelvp benchmark suites and the performance-regression gate (docs/benchmarks.md).
 
   tools/bench.py list [SUITE]
-  tools/bench.py run SUITE [-j N] [--out DIR] [--repeat R] [--accelvp PATH]
+  tools/bench.py run SUITE [-j N] [--out DIR] [--repeat R] [-k REGEX] [--no-calibration] [--accelvp PATH]
   tools/bench.py compare --baseline FILE RESULTS [--tolerance N] [--max-slowdown PCT] [--max-noise PCT]
-                         [--min-cpu S] [--no-speed] [--json FILE] [--junit FILE]
+                         [--min-cpu S] [--confirm N] [--accelvp PATH] [--no-speed] [--json FILE] [--junit FILE]
+
+Speed is each case's CPU time relative to the calibration of its kind of work (timing,
+functional, memsim) measured among the cases of the same run; a case over the limit is
+re-measured before it fails (docs/benchmarks.md#speed).
   tools/bench.py update-baseline RESULTS --baseline FILE [--force]
 
 SUITE is a name under benchmarks/suites/ (smoke, full) or a path to a suite YAML file.

@@ -21,6 +21,7 @@ Usage: test_doc_commands.py path/to/accelvp [--update] [FILE.md ...]
   --update  rewrite the expected output of every mismatching command that has no `...` in the
             docs with what it printed (review the diff before committing it)
 """
+import concurrent.futures
 import difflib
 import glob
 import os
@@ -122,6 +123,25 @@ def options_documented(accelvp, env):
         else:
             ok += 1
             print(f"ok   {where}: {len(opts)} options of 'accelvp {sub} --help' documented")
+    # the Python tools' options, in docs/benchmarks.md
+    with open(os.path.join(ROOT, "docs", "benchmarks.md")) as f:
+        bench_doc = f.read()
+    tools = (["bench.py", "run"], ["bench.py", "compare"], ["bench.py", "update-baseline"], ["bench.py", "list"],
+             ["sweep.py"], ["plot.py"], ["report.py"])
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        helps = list(pool.map(lambda t: subprocess.run([sys.executable, os.path.join(ROOT, "tools", t[0]), *t[1:],
+                                                        "--help"], env=env, capture_output=True, text=True,
+                                                       timeout=60), tools))
+    for tool, p in zip(tools, helps):
+        opts = sorted(set(re.findall(r"(?<![\w-])--[a-z][\w-]*", p.stdout)) - {"--help"})
+        missing = [o for o in opts if not re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])", bench_doc)]
+        where = f"docs/benchmarks.md: tools/{' '.join(tool)}"
+        if p.returncode != 0 or missing:
+            bad.append(where)
+            print(f"FAIL {where}: options not documented: {', '.join(missing) or p.stderr}")
+        else:
+            ok += 1
+            print(f"ok   {where}: {len(opts)} options documented")
     return ok, bad
 
 
@@ -140,31 +160,34 @@ def main():
     for path in files:
         rel = os.path.relpath(path, ROOT)
         edits = []
-        for _, entries in blocks(path):
-            for e in entries:
-                p = subprocess.run(["bash", "-c", e["cmd"]], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True, timeout=120)
-                actual = strip_tail(p.stdout.split("\n"))
-                expected = strip_tail(e["expected"])
-                ok_out = matches(expected, actual)
-                ok = ok_out and p.returncode == e["exit"]
-                where = f"{rel}:{e['line']}"
-                if ok:
-                    passed += 1
-                    print(f"ok   {where}: $ {e['cmd']}")
-                    continue
-                failed.append(where)
-                print(f"FAIL {where}: $ {e['cmd']}")
-                if p.returncode != e["exit"]:
-                    print(f"     exit {p.returncode}, the docs say {e['exit']}")
-                if not ok_out:
-                    for d in difflib.unified_diff(expected, actual, "docs", "actual", lineterm="", n=2):
-                        print("     " + d)
-                    if update and not any("..." in x for x in expected):
-                        n_old = len(e["expected"])
-                        # keep the blank lines that separated this output from the next command
-                        trailing = len(e["expected"]) - len(strip_tail(e["expected"]))
-                        edits.append((e["out_start"], n_old, actual + [""] * trailing))
+        entries_all = [e for _, entries in blocks(path) for e in entries]
+        # the commands are independent: run them 4 at a time (the machine is shared and slow)
+        with concurrent.futures.ThreadPoolExecutor(4) as pool:
+            done = list(pool.map(lambda e: subprocess.run(["bash", "-c", e["cmd"]], cwd=ROOT, env=env,
+                                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                                          text=True, timeout=120), entries_all))
+        for e, p in zip(entries_all, done):
+            actual = strip_tail(p.stdout.split("\n"))
+            expected = strip_tail(e["expected"])
+            ok_out = matches(expected, actual)
+            ok = ok_out and p.returncode == e["exit"]
+            where = f"{rel}:{e['line']}"
+            if ok:
+                passed += 1
+                print(f"ok   {where}: $ {e['cmd']}")
+                continue
+            failed.append(where)
+            print(f"FAIL {where}: $ {e['cmd']}")
+            if p.returncode != e["exit"]:
+                print(f"     exit {p.returncode}, the docs say {e['exit']}")
+            if not ok_out:
+                for d in difflib.unified_diff(expected, actual, "docs", "actual", lineterm="", n=2):
+                    print("     " + d)
+                if update and not any("..." in x for x in expected):
+                    n_old = len(e["expected"])
+                    # keep the blank lines that separated this output from the next command
+                    trailing = len(e["expected"]) - len(strip_tail(e["expected"]))
+                    edits.append((e["out_start"], n_old, actual + [""] * trailing))
         if update and edits:
             with open(path) as f:
                 lines = f.read().split("\n")
