@@ -2,8 +2,13 @@
 """accelvp benchmark suites and the performance-regression gate (docs/benchmarks.md).
 
   tools/bench.py list [SUITE]
-  tools/bench.py run SUITE [-j N] [--out DIR] [--repeat R] [--accelvp PATH]
-  tools/bench.py compare --baseline FILE RESULTS [--tolerance N] [--max-slowdown PCT] [--no-speed]
+  tools/bench.py run SUITE [-j N] [--out DIR] [--repeat R] [-k REGEX] [--no-calibration] [--accelvp PATH]
+  tools/bench.py compare --baseline FILE RESULTS [--tolerance N] [--max-slowdown PCT] [--max-noise PCT]
+                         [--min-cpu S] [--confirm N] [--accelvp PATH] [--no-speed] [--json FILE] [--junit FILE]
+
+Speed is each case's CPU time relative to the calibration of its kind of work (timing,
+functional, memsim) measured among the cases of the same run; a case over the limit is
+re-measured before it fails (docs/benchmarks.md#speed).
   tools/bench.py update-baseline RESULTS --baseline FILE [--force]
 
 SUITE is a name under benchmarks/suites/ (smoke, full) or a path to a suite YAML file.
@@ -14,11 +19,14 @@ Exit codes: 0 success, 1 a case failed (run) or a regression was found (compare)
 Python 3 standard library plus PyYAML (Debian's python3-yaml, installed by tools/setup.sh).
 """
 import datetime
+import hashlib
 import json
 import os
 import re
+import shutil
 import statistics
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -26,13 +34,17 @@ from accelvp_tools.common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, ROOT, Parser, 
                                   cpu_count, default_accelvp, die as _die, fmt_csv, fmt_num, git_info, host_info,
                                   accelvp_version, load_yaml_file, parse_overrides, require_module,
                                   run_fields, write_csv as _write_csv, write_json)
-from accelvp_tools.runner import (DEFINITION_KEYS, SUMMARY_FIRST, Progress, case_failed,  # noqa: E402
-                                  run_one, run_pool, summary_columns, summary_values)
+from accelvp_tools.runner import (DEFINITION_KEYS, HOST_SUMMARY_KEYS, SUMMARY_FIRST, Progress,  # noqa: E402
+                                  case_failed, flat_summary, run_one, run_pool, summary_columns, summary_values)
 
 yaml = require_module("yaml", "python3-yaml", "bench")
 SUITE_DIR = os.path.join(ROOT, "benchmarks", "suites")
-RESULTS_SCHEMA = "accelvp-bench-results/1"
-BASELINE_SCHEMA = "accelvp-bench-baseline/1"
+RESULTS_SCHEMA = "accelvp-bench-results/2"
+BASELINE_SCHEMA = "accelvp-bench-baseline/2"
+# Older documents compare on cycles; they have no CPU times or effective configs.
+OLD_RESULTS_SCHEMAS = ("accelvp-bench-results/1",)
+OLD_BASELINE_SCHEMAS = ("accelvp-bench-baseline/1",)
+COMPARE_SCHEMA = "accelvp-bench-compare/1"
 
 
 def die(msg, code=EXIT_USAGE):
@@ -48,10 +60,37 @@ CASE_KEYS = {"name", "description", "config", "workload", "mode", "overrides", "
              "timeout_s", "trace", "elf", "mem_trace"}
 REQUIRED_CASE_KEYS = ("name", "config")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-# The fixed calibration run: the simulator's speed on it is the unit of every case's speed.
-DEFAULT_CALIBRATION = {"name": "calibration", "config": "inference", "workload": "dma-copy", "mode": "timing",
-                       "overrides": ["workload.bytes=4GiB", "workload.direction=h2d"], "seed": 1,
-                       "tolerance": 0, "timeout_s": 600, "repeat": 3}
+# Kinds of work, each with its own calibration run: a case's speed is compared relative to the
+# calibration of its kind, measured in the same run (docs/benchmarks.md#speed).
+KINDS = ("timing", "functional", "memsim")
+DEFAULT_CALIBRATIONS = {
+    # event-driven simulation, no data moved: CPU-bound
+    "timing": {"config": "inference", "workload": "dma-copy", "mode": "timing",
+               "overrides": ["workload.bytes=2GiB", "workload.direction=h2d"]},
+    # functional: data generated, moved and checked: memory-heavy
+    "functional": {"config": "inference", "workload": "dma-copy", "mode": "functional",
+                   "overrides": ["workload.bytes=32MiB", "workload.direction=h2d"]},
+    # the DRAM model alone on a request trace
+    "memsim": {"config": "training", "workload": "memsim", "mode": "functional", "overrides": [],
+               "mem_trace": {"pattern": "sequential", "requests": 500000, "write_ratio": 0}},
+}
+CAL_DEFAULTS = {"seed": 1, "tolerance": 0, "timeout_s": 600, "repeat": 3}
+
+
+def speed_kind(c):
+    """The kind of work of a case: memsim; timing (timing mode, and the ISS: CPU-bound); functional."""
+    if c["workload"] == "memsim":
+        return "memsim"
+    if c["workload"] == "iss" or c["mode"] == "timing":
+        return "timing"
+    return "functional"
+
+
+def default_calibration(kind):
+    c = dict(CAL_DEFAULTS, **DEFAULT_CALIBRATIONS[kind])
+    c["name"] = f"calibration-{kind}"
+    c["overrides"] = list(c["overrides"])
+    return c
 
 
 def suite_path(arg):
@@ -179,18 +218,33 @@ def load_suite(path):
         c = normalize_case(raw, f"suite {rel}: {label}", suite_dir, defaults)
         if c["name"] in seen:
             raise UsageError(f"suite {rel}: {label}: duplicate case name '{c['name']}'")
-        if c["name"] == "calibration":
-            raise UsageError(f"suite {rel}: {label}: the name 'calibration' is reserved")
+        if c["name"].startswith("calibration"):
+            raise UsageError(f"suite {rel}: {label}: names starting with 'calibration' are reserved")
         seen.add(c["name"])
         cases.append(c)
+    # calibration: a mapping of kinds to runs ({timing: {...}, functional: {...}}), or one run
+    # for every kind; a kind not given uses its default run.
     cal_raw = doc.get("calibration")
-    if cal_raw is None:
-        calibration = dict(DEFAULT_CALIBRATION)
-    else:
-        calibration = normalize_case(cal_raw, f"suite {rel}: calibration", suite_dir, {}, calibration=True)
-        calibration["name"] = "calibration"
+    calibrations = {k: default_calibration(k) for k in KINDS}
+    if cal_raw is not None:
+        if not isinstance(cal_raw, dict):
+            raise UsageError(f"suite {rel}: 'calibration' must be a mapping: a run, or kinds "
+                             f"({', '.join(KINDS)}) to runs")
+        if set(cal_raw) & set(KINDS):
+            for k, v in cal_raw.items():
+                if k not in KINDS:
+                    raise UsageError(f"suite {rel}: calibration: unknown kind '{k}' (kinds: {', '.join(KINDS)})")
+                c = normalize_case(v, f"suite {rel}: calibration: {k}", suite_dir, {}, calibration=True)
+                c["name"] = f"calibration-{k}"
+                calibrations[k] = c
+        else:
+            one = normalize_case(cal_raw, f"suite {rel}: calibration", suite_dir, {}, calibration=True)
+            for k in KINDS:
+                calibrations[k] = dict(one, name=f"calibration-{k}")
+    for c in cases:
+        c["kind"] = speed_kind(c)
     return {"suite": name, "description": doc.get("description", ""), "file": path,
-            "cases": cases, "calibration": calibration}
+            "cases": cases, "calibrations": calibrations}
 
 
 # --------------------------------------------------------------------------------------------
@@ -198,7 +252,7 @@ def load_suite(path):
 # --------------------------------------------------------------------------------------------
 
 CSV_FIXED = ("case", "config", "workload", "mode", "seed", "overrides", "status", "verified", "wall_s", "speed",
-             "rel_speed")
+             "kind", "cpu_s", "rel_time")
 
 
 def write_csv(path, results):
@@ -208,9 +262,35 @@ def write_csv(path, results):
         row = [r["name"], r["config"], r["workload"], r["mode"], r["seed"], " ".join(r["overrides"]),
                "failed" if case_failed(r) else "ok",
                "" if r.get("verified") is None else str(r["verified"]).lower(),
-               fmt_csv(r.get("wall_s")), fmt_csv(r.get("speed")), fmt_csv(r.get("rel_speed"))]
+               fmt_csv(r.get("wall_s")), fmt_csv(r.get("speed")), r.get("kind") or "", fmt_csv(r.get("cpu_s")),
+               fmt_csv(r.get("rel_time"))]
         rows.append(row + [fmt_csv(v) for v in summary_values(r, summary_cols)])
     _write_csv(path, list(CSV_FIXED) + summary_cols, rows)
+
+
+def config_id(cfg):
+    return hashlib.sha1(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def store_config(r, configs):
+    """Move a result's effective config (from its stats) into the shared table: the case keeps its id."""
+    cfg = r.pop("effective_config", None)
+    if isinstance(cfg, dict):
+        cid = config_id(cfg)
+        configs.setdefault(cid, cfg)
+        r["effective_config"] = cid
+
+
+def spread(runs):
+    runs = [x for x in runs if x]
+    return round(max(runs) / min(runs) - 1.0, 4) if len(runs) > 1 else None
+
+
+def loadavg():
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def cmd_run(args):
@@ -239,26 +319,66 @@ def cmd_run(args):
               f"into {out}\n")
     t0 = time.monotonic()
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    load_start = loadavg()
 
-    # Calibration first and alone, so that its speed is not disturbed by the other cases.
-    cal = suite["calibration"]
-    log.write(f"bench: calibration ({cal['config']}, {cal['workload']}, {cal['mode']}, "
-              f"{' '.join(cal['overrides'])}) x {cal['repeat']}\n")
-    cal_res = run_one(accelvp, cal, out, cal["repeat"])
-    cal_res["repeat"] = cal["repeat"]
-    if case_failed(cal_res):
-        log.write(f"bench: calibration failed: {cal_res['error']}; speeds are not normalized\n")
-    else:
-        log.write(f"bench: calibration {cal_res['wall_s']:.3f} s (runs: "
-                  f"{', '.join(f'{w:.3f}' for w in cal_res['wall_s_runs'])})\n")
+    # The calibration of every kind the cases have runs `repeat` times among the cases, in the
+    # same pool: at the start, spread evenly through the queue, and at the end. So it is measured
+    # under the same conditions as the cases (-j N processes sharing the cores, whatever else
+    # runs on the machine), and the spread of its runs shows how much they changed during the run.
+    kinds = [] if args.no_calibration else [k for k in KINDS if any(c["kind"] == k for c in cases)]
+    tasks = [("case", c, None) for c in cases]
+    for k in kinds:
+        cal = suite["calibrations"][k]
+        n = cal["repeat"]
+        log.write(f"bench: calibration {k} ({cal['config']}, {cal['workload']}, {cal['mode']}"
+                  f"{', ' if cal['overrides'] else ''}{' '.join(cal['overrides'])}) x {n}, among the cases\n")
+        for i in range(n):
+            pos = 0 if n == 1 else round(i * len(cases) / (n - 1))
+            pos += sum(1 for t in tasks[:pos] if t[0] == "cal")  # past the calibrations placed already
+            tasks.insert(min(pos, len(tasks)), ("cal", dict(cal, name=f"{cal['name']}.{i + 1}"), k))
+    cal_runs = {k: [] for k in kinds}
 
-    progress = Progress(len(cases), log)
+    def work(task):
+        what, c, k = task
+        if what == "case":
+            return dict(run_one(accelvp, c, out, args.repeat), kind=c["kind"])
+        r = run_one(accelvp, c, out, 1)  # cases/calibration-KIND.I.json
+        cal_runs[k].append(r)
+        return r
+
+    progress = Progress(len(tasks), log)
     progress.start()
-    results_by_name = run_pool(cases, jobs, lambda c: run_one(accelvp, c, out, args.repeat), progress)
-    cal_speed = cal_res.get("speed") if not case_failed(cal_res) else None
+    results_by_name = run_pool([dict(t[1], _task=t) for t in tasks], jobs, lambda c: work(c["_task"]), progress)
+    cals = {}
+    for k in kinds:
+        runs = cal_runs[k]
+        bad = [r for r in runs if case_failed(r)]
+        cres = dict(bad[0] if bad else runs[0])
+        cres.update(name=suite["calibrations"][k]["name"], repeat=len(runs),
+                    cpu_s_runs=[x for r in runs for x in r["cpu_s_runs"]],
+                    wall_s_runs=[x for r in runs for x in r["wall_s_runs"]])
+        if not bad:
+            # the median: the cases ran at every moment of the run, not at its quietest
+            cres["cpu_s"] = statistics.median(cres["cpu_s_runs"])
+            cres["wall_s"] = statistics.median(cres["wall_s_runs"])
+            cres["spread"] = spread(cres["cpu_s_runs"])
+        cals[k] = cres
+        if bad:
+            log.write(f"bench: calibration {k} failed: {cres['error']}; speeds of {k} cases are not normalized\n")
+        else:
+            log.write(f"bench: calibration {k}: {cres['cpu_s']:.3f} s CPU (median of runs: "
+                      f"{', '.join(f'{w:.3f}' for w in cres['cpu_s_runs'])}; spread "
+                      f"{(cres['spread'] or 0) * 100:.0f}%)\n")
     ordered = [results_by_name[c["name"]] for c in cases]
     for r in ordered:
-        r["rel_speed"] = r["speed"] / cal_speed if (r.get("speed") and cal_speed) else None
+        cal = cals.get(r["kind"])
+        ok = cal is not None and not case_failed(cal) and cal.get("cpu_s")
+        r["rel_time"] = round(r["cpu_s"] / cal["cpu_s"], 6) if (r.get("cpu_s") and ok) else None
+        if args.repeat > 1:
+            r["spread"] = spread(r["cpu_s_runs"])
+    configs = {}
+    for r in ordered + list(cals.values()):
+        store_config(r, configs)
     failed = [r["name"] for r in ordered if case_failed(r)]
     results = {
         "schema": RESULTS_SCHEMA,
@@ -271,11 +391,13 @@ def cmd_run(args):
         "repeat": args.repeat,
         "filter": args.filter,
         "host": host_info(),
+        "load": {"cpus": cpu_count(), "loadavg_start": load_start, "loadavg_end": loadavg()},
         "accelvp": {"path": accelvp, "version": accelvp_version(accelvp)},
         "git": git_info(),
-        "calibration": cal_res,
+        "calibrations": cals,
         "cases": ordered,
         "failed": failed,
+        "configs": configs,
     }
     write_json(os.path.join(out, "results.json"), results)
     write_csv(os.path.join(out, "results.csv"), results)
@@ -322,6 +444,7 @@ def tolerance_allows(tol, base, cur, ns_per_cycle=None):
 
 # Direction of "better" per summary key: -1 lower is better, +1 higher is better, 0 neutral.
 def better_direction(key):
+    key = key.split(".")[0]  # phase_ns.qkv: a time
     if key in ("cycles",) or key.endswith("_ns") or key.endswith("_us") or key.endswith("_s") \
             or key.endswith("latency"):
         return -1
@@ -351,143 +474,331 @@ def print_table(rows, out):
         out.write("  ".join(str(x).ljust(w) for x, w in zip(r, widths)).rstrip() + "\n")
 
 
+# Config keys whose value depends on where the checkout is, not on the model.
+PATH_CONFIG_KEYS = ("host.driver.firmware",)
+
+
+def effective_config(doc, case):
+    cid = case.get("effective_config")
+    cfg = (doc.get("configs") or {}).get(cid) if isinstance(cid, str) else None
+    return cfg if isinstance(cfg, dict) else None
+
+
+def config_diff(bdoc, b, rdoc, r):
+    """[(key, baseline value, current value)] of the effective configs, or None when either is unknown."""
+    bc, rc = effective_config(bdoc, b), effective_config(rdoc, r)
+    if bc is None or rc is None:
+        return None
+    return [(k, bc.get(k), rc.get(k)) for k in sorted(set(bc) | set(rc))
+            if bc.get(k) != rc.get(k) and k not in PATH_CONFIG_KEYS]
+
+
+def commit_of(doc):
+    g = (doc.get("generated") or {}).get("git") or doc.get("git") or {}
+    c = g.get("commit")
+    return (c[:12] + ("+dirty" if g.get("dirty") else "")) if c else "-"
+
+
+def speed_plan(args, base, res, kinds):
+    """Per kind of work: is speed checked (fails the compare), reported only, or not compared; and why."""
+    plan = {}
+    new_docs = base.get("schema") in (BASELINE_SCHEMA, RESULTS_SCHEMA) and res.get("schema") == RESULTS_SCHEMA
+    bcals, rcals = base.get("calibrations") or {}, res.get("calibrations") or {}
+    for k in kinds:
+        bc, rc = bcals.get(k) or {}, rcals.get(k) or {}
+        p = {"status": "off", "why": None, "cpu_s": rc.get("cpu_s"), "baseline_cpu_s": bc.get("cpu_s"),
+             "spread": rc.get("spread"), "baseline_spread": bc.get("spread")}
+        if args.no_speed:
+            p["why"] = "--no-speed"
+        elif not new_docs:
+            p["why"] = "the baseline or results have no CPU times (made by an older bench.py)"
+        elif not rc or case_failed(rc) or not rc.get("cpu_s"):
+            p["why"] = "no calibration in the results (failed, or run --no-calibration)"
+        elif not bc or not bc.get("cpu_s"):
+            p["why"] = "the baseline has no calibration of this kind"
+        elif any(bc.get(x) != rc.get(x) for x in DEFINITION_KEYS):
+            p["why"] = "its calibration is defined differently from the baseline's"
+        else:
+            # The noise of this kind's measures in both runs: the spread of its calibration runs.
+            noise = (rc.get("spread") or 0.0) * 100
+            p["limit"] = args.max_slowdown
+            if noise > args.max_noise:
+                p["status"] = "reported"
+                p["why"] = (f"calibration spread {noise:.0f}% > --max-noise {args.max_noise:g}%: "
+                            f"the machine's load changed too much to judge")
+            else:
+                p["status"] = "checked"
+        plan[k] = p
+    return plan
+
+
+def confirm(args, res, r, b, k):
+    """Re-measure a case whose slowdown is over the limit: --confirm N pairs of (case,
+    calibration of its kind) run back to back, alone, so that each pair sees the same machine.
+    Returns (slowdown % of the median pair ratio against the baseline's rel_time, a note), or
+    None when it cannot be re-run (--confirm 0, no accelvp, no definitions in the results)."""
+    cal = (res.get("calibrations") or {}).get(k) or {}
+    if args.confirm < 1 or not r.get("run") or not cal.get("run"):
+        return None
+    accelvp = args.accelvp or (res.get("accelvp") or {}).get("path")
+    if not accelvp or not os.access(accelvp, os.X_OK):
+        return None
+    tmp = tempfile.mkdtemp(prefix="accelvp-bench-confirm-")
+    try:
+        os.makedirs(os.path.join(tmp, "cases"))
+        ratios = []
+        for _ in range(args.confirm):
+            c = run_one(accelvp, r["run"], tmp, 1)
+            cc = run_one(accelvp, cal["run"], tmp, 1)
+            if case_failed(c) or case_failed(cc) or not c.get("cpu_s") or not cc.get("cpu_s"):
+                return None
+            ratios.append(c["cpu_s"] / cc["cpu_s"])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    rel = statistics.median(ratios)
+    return (rel / b["rel_time"] - 1.0) * 100.0, f"median of {len(ratios)} case/calibration pairs run alone"
+
+
 def cmd_compare(args):
-    base = load_json_doc(args.baseline, "baseline", (BASELINE_SCHEMA, RESULTS_SCHEMA))
-    res = load_json_doc(args.results, "results", (RESULTS_SCHEMA,))
-    out = sys.stdout
-    rows, failures = [], []
+    base = load_json_doc(args.baseline, "baseline",
+                         (BASELINE_SCHEMA, RESULTS_SCHEMA) + OLD_BASELINE_SCHEMAS + OLD_RESULTS_SCHEMAS)
+    res = load_json_doc(args.results, "results", (RESULTS_SCHEMA,) + OLD_RESULTS_SCHEMAS)
+    rows, failures, cases_out = [], [], {}
     base_cases = {c["name"]: c for c in base["cases"]}
     res_cases = {c["name"]: c for c in res["cases"]}
-    speed_check = not args.no_speed
-    speed_note = None
-    bcal, rcal = base.get("calibration") or {}, res.get("calibration") or {}
-    if speed_check:
-        if any(bcal.get(k) != rcal.get(k) for k in DEFINITION_KEYS):
-            speed_note = "calibration case differs from the baseline's: speed not compared"
-        elif case_failed(rcal) or not rcal.get("speed") or not bcal.get("speed"):
-            speed_note = "calibration missing or failed: speed not compared"
-        if speed_note:
-            speed_check = False
-    speed_changes = []
+    kinds = [k for k in KINDS if any(c.get("kind") == k for c in res["cases"])]
+    plan = speed_plan(args, base, res, kinds)
+    speed_changes = {k: [] for k in kinds}
     short = 0
+
+    def add(name, metric, b, c, change, verdict, fail=False):
+        rows.append({"case": name, "metric": metric, "baseline": b, "current": c, "change": change,
+                     "verdict": verdict, "fail": fail})
+        entry = cases_out.setdefault(name, {"status": "ok", "messages": [], "config_diff": None})
+        if fail:
+            entry["status"] = "fail"
+            entry["messages"].append(f"{metric}: {verdict} (baseline {fmt_num(b)}, now {fmt_num(c)})")
+            if name not in failures:
+                failures.append(name)
 
     names = [c["name"] for c in base["cases"]] + [c["name"] for c in res["cases"] if c["name"] not in base_cases]
     # Results of `run -k REGEX` hold only the matching cases: the others are not missing.
     rx = re.compile(res["filter"]) if res.get("filter") else None
-    filtered = 0
+    filtered = []
     for name in names:
         b, r = base_cases.get(name), res_cases.get(name)
+        cases_out.setdefault(name, {"status": "ok", "messages": [], "config_diff": None})
         if r is None and rx is not None and not rx.search(name):
-            filtered += 1
+            filtered.append(name)
+            cases_out[name]["status"] = "not-run"
             continue
         if r is None:
-            rows.append((name, "-", "present", "missing", "-", "FAIL: not in the results"))
-            failures.append(name)
+            add(name, "-", "present", "missing", "-", "FAIL: not in the results", True)
             continue
+        if b is not None:
+            cases_out[name]["config_diff"] = config_diff(base, b, res, r)
         if case_failed(r):
-            rows.append((name, "run", "ok", "failed", "-", f"FAIL: {r.get('error')}"))
-            failures.append(name)
+            add(name, "run", "ok", "failed", "-", f"FAIL: {r.get('error')}", True)
             continue
         if b is None:
-            rows.append((name, "-", "-", "new", "-", "new case (no baseline)"))
+            add(name, "-", "-", "new", "-", "new case (no baseline)")
+            cases_out[name]["status"] = "new"
             continue
         diffs = [k for k in DEFINITION_KEYS if b.get(k) != r.get(k)]
         if diffs:
             k = diffs[0]
-            rows.append((name, k, fmt_num(" ".join(b[k]) if isinstance(b.get(k), list) else b.get(k)),
-                         fmt_num(" ".join(r[k]) if isinstance(r.get(k), list) else r.get(k)), "-",
-                         "FAIL: case definition changed (update the baseline)"))
-            failures.append(name)
+            add(name, k, " ".join(b[k]) if isinstance(b.get(k), list) else b.get(k),
+                " ".join(r[k]) if isinstance(r.get(k), list) else r.get(k), "-",
+                "FAIL: case definition changed (update the baseline)", True)
             continue
         tol = r.get("tolerance", b.get("tolerance", 0))
         if args.tolerance is not None:
             tol = args.tolerance
-        bs, rs = dict(b.get("summary") or {}), dict(r.get("summary") or {})
-        bs.setdefault("simulated_ns", b.get("simulated_ns"))
-        rs.setdefault("simulated_ns", r.get("simulated_ns"))
+        bs, rs = flat_summary(b), flat_summary(r)
         freq = r.get("freq_mhz") or b.get("freq_mhz")
         ns_per_cycle = 1000.0 / freq if freq else None
         keys = [k for k in SUMMARY_FIRST if k in bs or k in rs]
         keys += sorted((set(bs) | set(rs)) - set(keys))
         for k in keys:
             bv, rv = bs.get(k), rs.get(k)
-            if bv == rv:
+            if bv == rv or k in HOST_SUMMARY_KEYS:  # the simulator's speed, not a model result
                 continue
             gated = k in ("cycles", "simulated_ns")
+            fail = False
             if gated and isinstance(bv, (int, float)) and isinstance(rv, (int, float)):
                 ok = tolerance_allows(tol, bv, rv, ns_per_cycle if k == "simulated_ns" else None)
                 direction = "better" if rv < bv else "worse"
                 verdict = f"{direction}, within tolerance {tol}" if ok else f"FAIL: {direction}, beyond tolerance {tol}"
-                if not ok and name not in failures:
-                    failures.append(name)
+                fail = not ok
             elif gated:
-                verdict = "FAIL: missing value"
-                if name not in failures:
-                    failures.append(name)
+                verdict, fail = "FAIL: missing value", True
             else:
                 d = better_direction(k)
                 if isinstance(bv, (int, float)) and isinstance(rv, (int, float)) and d:
                     verdict = "better" if (rv - bv) * d > 0 else "worse"
                 else:
                     verdict = "changed"
-            rows.append((name, k, fmt_num(bv), fmt_num(rv), fmt_change(bv, rv), verdict))
-        # Speed: each case's speed relative to the calibration run of the same results.
-        if speed_check:
-            bw, rw = b.get("wall_s"), r.get("wall_s")
-            if not (b.get("rel_speed") and r.get("rel_speed")):
-                continue
-            if bw is None or rw is None or min(bw, rw) < args.min_wall:
+            add(name, k, bv, rv, fmt_change(bv, rv), verdict, fail)
+        # Speed: the case's CPU time relative to the calibration of its kind in the same run.
+        p = plan.get(r.get("kind"))
+        if p and p["status"] in ("checked", "reported") and b.get("rel_time") and r.get("rel_time"):
+            if min(b.get("cpu_s") or 0, r.get("cpu_s") or 0) < args.min_cpu:
                 short += 1
-                continue
-            # slowdown: growth of the case's time relative to the calibration's.
-            slowdown = (b["rel_speed"] / r["rel_speed"] - 1.0) * 100.0
-            speed_change = f"{(r['rel_speed'] / b['rel_speed'] - 1.0) * 100.0:+.1f}% speed"
-            speed_changes.append((slowdown, name))
-            if slowdown > args.max_slowdown:
-                rows.append((name, "rel_speed", f"{b['rel_speed']:.4g}", f"{r['rel_speed']:.4g}",
-                             speed_change, f"FAIL: {slowdown:.0f}% slower (limit {args.max_slowdown:g}%)"))
-                if name not in failures:
-                    failures.append(name)
-            elif abs(slowdown) >= args.speed_noise:
-                rows.append((name, "rel_speed", f"{b['rel_speed']:.4g}", f"{r['rel_speed']:.4g}",
-                             speed_change, "faster" if slowdown < 0 else f"{slowdown:.0f}% slower, within limit"))
+            else:
+                slowdown = (r["rel_time"] / b["rel_time"] - 1.0) * 100.0
+                speed_changes[r["kind"]].append((slowdown, name))
+                change = f"{slowdown:+.1f}% time"
+                own = (r.get("spread") or 0.0) * 100  # this run's repeats of the case
+                limit = p["limit"]
+                if slowdown > limit:
+                    if p["status"] == "checked" and own <= args.max_noise:
+                        conf = confirm(args, res, r, b, k=r["kind"])
+                        if conf is None:
+                            add(name, "rel_time", f"{b['rel_time']:.4g}", f"{r['rel_time']:.4g}", change,
+                                f"FAIL: {slowdown:.0f}% slower (limit {limit:.0f}%)", True)
+                        elif conf[0] > limit:
+                            add(name, "rel_time", f"{b['rel_time']:.4g}", f"{r['rel_time']:.4g}", change,
+                                f"FAIL: {slowdown:.0f}% slower (limit {limit:.0f}%), re-measured "
+                                f"{conf[0]:+.0f}% ({conf[1]})", True)
+                        else:
+                            add(name, "rel_time", f"{b['rel_time']:.4g}", f"{r['rel_time']:.4g}", change,
+                                f"{slowdown:.0f}% slower in the run, re-measured {conf[0]:+.0f}% ({conf[1]}): "
+                                f"within limit {limit:.0f}%")
+                    else:
+                        why = p["why"] if p["status"] != "checked" else f"its repeats spread {own:.0f}%"
+                        add(name, "rel_time", f"{b['rel_time']:.4g}", f"{r['rel_time']:.4g}", change,
+                            f"{slowdown:.0f}% slower: not failed ({why})")
+                elif abs(slowdown) >= args.speed_noise:
+                    add(name, "rel_time", f"{b['rel_time']:.4g}", f"{r['rel_time']:.4g}", change,
+                        "faster" if slowdown < 0 else f"{slowdown:.0f}% slower, within limit")
+    # The effective config next to every failing case: a changed preset is not a model regression.
+    final_rows = []
+    for name in names:
+        mine = [row for row in rows if row["case"] == name]
+        final_rows += mine
+        cd = cases_out.get(name, {}).get("config_diff")
+        if cases_out.get(name, {}).get("status") == "fail" and cd:
+            for k, bv, rv in cd[:args.max_config_diff]:
+                final_rows.append({"case": name, "metric": f"config {k}", "baseline": bv, "current": rv,
+                                   "change": "-", "verdict": "config differs", "fail": False})
+            if len(cd) > args.max_config_diff:
+                final_rows.append({"case": name, "metric": f"config ({len(cd) - args.max_config_diff} more)",
+                                   "baseline": "-", "current": "-", "change": "-", "verdict": "config differs",
+                                   "fail": False})
+    rows = final_rows
 
-    out.write(f"bench compare: {args.results} ({res.get('suite')}, {len(res['cases'])} cases) "
-              f"against {args.baseline} ({base.get('suite')}, {len(base['cases'])} cases)\n")
+    out = sys.stdout
+    out.write(f"bench compare: {args.results} ({res.get('suite')}, {len(res['cases'])} cases, git "
+              f"{commit_of(res)}) against {args.baseline} ({base.get('suite')}, {len(base['cases'])} cases, git "
+              f"{commit_of(base)})\n")
     if rows:
-        print_table(rows, out)
+        print_table([(r["case"], r["metric"], fmt_num(r["baseline"]), fmt_num(r["current"]), r["change"],
+                      r["verdict"]) for r in rows], out)
     else:
         out.write("no changes\n")
-    if args.no_speed:
-        out.write("speed: not compared (--no-speed)\n")
-    elif speed_note:
-        out.write(f"speed: {speed_note}\n")
-    elif speed_changes:
-        g = base.get("generated") or base
-        if (g.get("jobs"), g.get("repeat")) != (res.get("jobs"), res.get("repeat")):
-            out.write(f"note: the baseline was measured with -j {g.get('jobs')} --repeat {g.get('repeat')}, these "
-                      f"results with -j {res.get('jobs')} --repeat {res.get('repeat')}: speeds compare less well\n")
-        sl = sorted(speed_changes)
-        med = statistics.median(s for s, _ in sl)
-        out.write(f"speed: {len(sl)} cases compared relative to the calibration (baseline "
-                  f"{bcal['wall_s']:.3f} s, now {rcal['wall_s']:.3f} s); median time change {med:+.1f}%, "
-                  f"worst {sl[-1][0]:+.1f}% ({sl[-1][1]}), best {sl[0][0]:+.1f}% ({sl[0][1]}); "
-                  f"limit +{args.max_slowdown:g}%")
-        out.write(f"; {short} cases under {args.min_wall:g} s not compared\n" if short else "\n")
-    else:
-        out.write(f"speed: no case long enough to compare (min wall {args.min_wall:g} s)\n")
+    differing = [n for n, e in cases_out.items() if e.get("config_diff") and e["status"] != "fail"]
+    if differing:
+        out.write(f"config: {len(differing)} passing case(s) ran with another effective config than the "
+                  f"baseline's: {', '.join(differing[:8])}{' ...' if len(differing) > 8 else ''}\n")
+    load = res.get("load") or {}
+    la = load.get("loadavg_start")
+    load_txt = (f"; load average {la[0]:g} at the start, {(load.get('loadavg_end') or la)[0]:g} at the end on "
+                f"{load.get('cpus')} cpus" if la else "")
+    if not kinds:
+        out.write("speed: not compared (no case has a kind: results of an older bench.py)\n")
+    for k in kinds:
+        p = plan[k]
+        if p["status"] == "off":
+            out.write(f"speed {k}: not compared: {p['why']}\n")
+            continue
+        sl = sorted(speed_changes[k])
+        cal = (f"calibration {p['cpu_s']:.3f} s CPU (baseline {p['baseline_cpu_s']:.3f} s, "
+               f"{(p['cpu_s'] / p['baseline_cpu_s'] - 1) * 100:+.0f}%), spread {(p['spread'] or 0) * 100:.0f}% "
+               f"(baseline {(p['baseline_spread'] or 0) * 100:.0f}%)")
+        if sl:
+            med = statistics.median(x for x, _ in sl)
+            body = (f"{len(sl)} cases, median time change {med:+.1f}%, worst {sl[-1][0]:+.1f}% ({sl[-1][1]}); "
+                    f"limit +{p['limit']:g}%")
+        else:
+            body = f"no case of at least {args.min_cpu:g} s CPU"
+        verdict = "checked" if p["status"] == "checked" else f"reported, not failed: {p['why']}"
+        out.write(f"speed {k}: {body}; {cal}; {verdict}\n")
+    g = base.get("generated") or base
+    if any(plan[k]["status"] != "off" for k in kinds) and \
+            (g.get("jobs"), g.get("repeat")) != (res.get("jobs"), res.get("repeat")):
+        out.write(f"note: the baseline was measured with -j {g.get('jobs')} --repeat {g.get('repeat')}, these "
+                  f"results with -j {res.get('jobs')} --repeat {res.get('repeat')}: speeds compare less well\n")
+    if short:
+        out.write(f"speed: {short} cases under {args.min_cpu:g} s CPU not compared{load_txt}\n")
+    elif kinds and load_txt:
+        out.write(f"speed:{load_txt[1:]}\n")
     if filtered:
-        out.write(f"cases: {filtered} baseline cases not run (run -k '{res['filter']}')\n")
+        out.write(f"cases: {len(filtered)} baseline cases not run (run -k '{res['filter']}')\n")
+    ok = not failures
     if failures:
         out.write(f"FAIL: {len(failures)} case(s): {', '.join(failures)}\n")
-        return EXIT_FAIL
-    out.write(f"OK: {len(res['cases'])} cases checked against the baseline\n")
-    return EXIT_OK
+    else:
+        out.write(f"OK: {len(res['cases'])} cases checked against the baseline\n")
+    doc = {"schema": COMPARE_SCHEMA, "ok": ok, "suite": res.get("suite"),
+           "baseline": {"file": args.baseline, "commit": commit_of(base), "cases": len(base["cases"])},
+           "results": {"file": args.results, "commit": commit_of(res), "cases": len(res["cases"]),
+                       "load": res.get("load")},
+           "failures": failures, "not_run": filtered,
+           "speed": {k: {kk: vv for kk, vv in plan[k].items()} for k in kinds},
+           "rows": rows,
+           "cases": {n: {"status": e["status"], "messages": e["messages"],
+                         "config_diff": [{"key": k, "baseline": bv, "current": rv} for k, bv, rv in
+                                         (e["config_diff"] or [])]}
+                     for n, e in cases_out.items()}}
+    try:
+        if args.json:
+            write_json(args.json, doc)
+        if args.junit:
+            write_junit(args.junit, doc, res)
+    except OSError as e:
+        raise UsageError(f"cannot write {e.filename}: {e.strerror}")
+    return EXIT_OK if ok else EXIT_FAIL
+
+
+def write_junit(path, doc, res):
+    """JUnit XML for CI systems: one testcase per case; a failure holds its failing checks and the
+    differences of its effective config; cases left out by run -k are skipped."""
+    import xml.etree.ElementTree as ET
+    suite = f"bench.{doc['suite']}"
+    cases = doc["cases"]
+    ts = ET.Element("testsuite", name=suite, tests=str(len(cases)),
+                    failures=str(sum(e["status"] == "fail" for e in cases.values())),
+                    skipped=str(sum(e["status"] == "not-run" for e in cases.values())), errors="0",
+                    time=f"{res.get('wall_s') or 0:g}")
+    props = ET.SubElement(ts, "properties")
+    for k, v in (("baseline", doc["baseline"]["file"]), ("baseline_commit", doc["baseline"]["commit"]),
+                 ("results_commit", doc["results"]["commit"])):
+        ET.SubElement(props, "property", name=k, value=str(v))
+    by_name = {c["name"]: c for c in res["cases"]}
+    for name, e in cases.items():
+        r = by_name.get(name) or {}
+        tc = ET.SubElement(ts, "testcase", classname=suite, name=name, time=f"{r.get('wall_s') or 0:g}")
+        if e["status"] == "fail":
+            f = ET.SubElement(tc, "failure", message="; ".join(e["messages"])[:500], type="regression")
+            text = list(e["messages"])
+            if e["config_diff"]:
+                text.append("effective config differs from the baseline's:")
+                text += [f"  {d['key']}: {fmt_num(d['baseline'])} -> {fmt_num(d['current'])}"
+                         for d in e["config_diff"]]
+            f.text = "\n".join(text)
+        elif e["status"] == "not-run":
+            ET.SubElement(tc, "skipped", message="not run (run -k)")
+    root = ET.Element("testsuites", name="accelvp bench", tests=ts.get("tests"), failures=ts.get("failures"))
+    root.append(ts)
+    tmp = path + ".tmp"
+    ET.ElementTree(root).write(tmp, encoding="utf-8", xml_declaration=True)
+    os.replace(tmp, path)
 
 
 def baseline_case(r):
     keep = ("name", "description", "config", "workload", "mode", "seed", "overrides", "tolerance", "verified",
-            "freq_mhz", "simulated_ns", "summary", "wall_s", "speed", "rel_speed")
+            "freq_mhz", "simulated_ns", "summary", "wall_s", "speed", "kind", "cpu_s", "rel_time",
+            "effective_config")
     return {k: r[k] for k in keep if k in r}
 
 
@@ -498,17 +809,22 @@ def cmd_update_baseline(args):
         sys.stderr.write(f"bench: not updating {args.baseline}: failed cases {', '.join(failed)} "
                          f"(--force writes the others)\n")
         return EXIT_FAIL
-    cal = res.get("calibration") or {}
+    cases = [baseline_case(c) for c in res["cases"] if c["name"] not in failed]
+    cals = {k: {x: c.get(x) for x in ("name", "config", "workload", "mode", "seed", "overrides", "repeat",
+                                      "wall_s", "wall_s_runs", "cpu_s", "cpu_s_runs", "spread", "simulated_ns",
+                                      "effective_config")}
+            for k, c in (res.get("calibrations") or {}).items() if not case_failed(c)}
+    used = {c.get("effective_config") for c in cases} | {c.get("effective_config") for c in cals.values()}
     doc = {
         "schema": BASELINE_SCHEMA,
         "suite": res.get("suite"),
         "suite_file": res.get("suite_file"),
         "generated": {"started": res.get("started"), "host": res.get("host"), "git": res.get("git"),
                       "accelvp": (res.get("accelvp") or {}).get("version"), "jobs": res.get("jobs"),
-                      "repeat": res.get("repeat"), "wall_s": res.get("wall_s")},
-        "calibration": {k: cal.get(k) for k in ("name", "config", "workload", "mode", "seed", "overrides",
-                                                "repeat", "wall_s", "wall_s_runs", "simulated_ns", "speed")},
-        "cases": [baseline_case(c) for c in res["cases"] if c["name"] not in failed],
+                      "repeat": res.get("repeat"), "wall_s": res.get("wall_s"), "load": res.get("load")},
+        "calibrations": cals,
+        "cases": cases,
+        "configs": {k: v for k, v in (res.get("configs") or {}).items() if k in used},
     }
     old = None
     if os.path.exists(args.baseline):
@@ -529,6 +845,10 @@ def cmd_update_baseline(args):
         if names_new - names_old:
             msg += f"; added {', '.join(sorted(names_new - names_old))}"
     sys.stderr.write(msg + "\n")
+    noisy = [f"{k} {c['spread'] * 100:.0f}%" for k, c in cals.items() if (c.get("spread") or 0) > 0.5]
+    if noisy:
+        sys.stderr.write(f"bench: warning: calibration spread {', '.join(noisy)}: the load changed too much during "
+                         f"this run for its speeds to be a good reference; make the baseline again\n")
     return EXIT_OK
 
 
@@ -565,17 +885,31 @@ def main(argv=None):
     p.add_argument("--accelvp", default=default_accelvp(),
                    help="the accelvp program (default $ACCELVP or build/bin/accelvp)")
     p.add_argument("-k", "--filter", help="run only cases whose name matches this regular expression")
+    p.add_argument("--no-calibration", action="store_true",
+                   help="skip the calibration runs (speed cannot be compared then)")
     p = sub.add_parser("compare", help="compare results against a baseline; exit 1 on a regression")
     p.add_argument("--baseline", required=True, help="baseline JSON (benchmarks/baselines/SUITE.json)")
     p.add_argument("results", help="results directory of 'run' (or its results.json)")
     p.add_argument("--no-speed", action="store_true", help="compare simulated cycles only, not simulator speed")
-    p.add_argument("--max-slowdown", type=float, default=50.0,
-                   help="fail when a case's time relative to the calibration grew by more than PCT (default 50)")
-    p.add_argument("--min-wall", type=float, default=0.2,
-                   help="compare speed only for cases that ran at least this many seconds (default 0.2)")
+    p.add_argument("--max-slowdown", type=float, default=60.0,
+                   help="fail when a case's CPU time relative to the calibration of its kind grew by more than "
+                        "PCT, in the run and when re-measured (default 60)")
+    p.add_argument("--max-noise", type=float, default=50.0,
+                   help="report but do not fail speed when the spread of a kind's calibration runs (or of a "
+                        "case's repeats) exceeds PCT: the load changed too much to judge (default 50)")
+    p.add_argument("--min-cpu", "--min-wall", dest="min_cpu", type=float, default=0.1,
+                   help="compare speed only for cases that used at least this many CPU seconds (default 0.1)")
     p.add_argument("--speed-noise", type=float, default=10.0,
                    help="list speed changes of at least PCT in the table (default 10)")
     p.add_argument("--tolerance", help="override every case's cycle tolerance (cycles or 'P%%')")
+    p.add_argument("--json", metavar="FILE", help="also write the comparison as JSON")
+    p.add_argument("--junit", metavar="FILE", help="also write the comparison as JUnit XML (a testcase per case)")
+    p.add_argument("--confirm", type=int, default=3, metavar="N",
+                   help="re-measure a case over the speed limit with N (case, calibration) pairs run back to back; "
+                        "it fails only if the re-measure is over the limit too (default 3; 0: no re-measure)")
+    p.add_argument("--accelvp", help="the accelvp for --confirm (default: the one that made the results)")
+    p.add_argument("--max-config-diff", type=int, default=10, metavar="N",
+                   help="config differences shown per failing case (default 10)")
     p = sub.add_parser("update-baseline", help="write a baseline from a results directory, on purpose")
     p.add_argument("results", help="results directory of 'run' (or its results.json)")
     p.add_argument("--baseline", required=True, help="baseline JSON to (over)write")
@@ -596,4 +930,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    import signal
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... list | head` ends quietly
     sys.exit(main())

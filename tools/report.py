@@ -24,7 +24,7 @@ from accelvp_tools.common import EXIT_OK, Parser, UsageError, die, fmt_num  # no
 from accelvp_tools.plotting import load_csv, number, plot  # noqa: E402
 from accelvp_tools.runner import case_failed, summary_columns, summary_values  # noqa: E402
 
-SCHEMAS = ("accelvp-bench-results/1", "accelvp-sweep-results/1")
+SCHEMAS = ("accelvp-bench-results/1", "accelvp-bench-results/2", "accelvp-sweep-results/1")
 # The figure a plot shows first, by preference: what each workload is about.
 HEADLINE = ("tflops", "busbw_gbps", "bandwidth_gbps", "mips", "efficiency", "cycles", "simulated_ns")
 
@@ -165,7 +165,9 @@ def build(results_dir, doc, fig_dir, md_dir, title):
              f"accelvp {(doc.get('accelvp') or {}).get('version') or '-'}, git "
              f"{(git.get('commit') or '-')[:12]}{' (dirty)' if git.get('dirty') else ''}"]
     if sweep:
-        facts.append(f"`-c {doc['config']} -w {doc['workload']} --mode {doc['mode']}"
+        facts.append("`" + " ".join(x for x in (f"-c {doc['config']}" if doc.get("config") else "",
+                                                 f"-w {doc['workload']}",
+                                                 f"--mode {doc['mode']}" if doc.get("mode") else "") if x)
                      + "".join(f" -p {o}" for o in doc.get("overrides") or []) + "`, grid: "
                      + ", ".join(f"`{k}` = {', '.join(map(str, v))}" for k, v in doc["grid"].items()))
         if doc.get("skipped"):

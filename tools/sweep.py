@@ -25,8 +25,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from accelvp_tools.common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, ROOT, Parser, UsageError,  # noqa: E402
                                   accelvp_version, cpu_count, default_accelvp, die as _die, fmt_csv, git_info,
-                                  host_info, load_yaml_file, parse_overrides, require_module, run_fields,
-                                  scalar_text, write_csv, write_json)
+                                  host_info, load_yaml_file, parse_overrides, require_module, resolve_config,
+                                  run_fields, scalar_text, write_csv, write_json, MODES)
 from accelvp_tools.runner import (DEFINITION_KEYS, Progress, case_failed, run_one, run_pool,  # noqa: E402
                                   summary_columns, summary_values)
 
@@ -53,18 +53,93 @@ def log(msg):
 
 def point_names(grid_keys, combos):
     """A readable, stable file name per point: short key=value pairs ('bytes=4MiB_lanes=8');
-    the full key where short names would clash, an index suffix where values would."""
+    the full key where short names would clash, an index suffix where values would. A config
+    file on a 'config' axis is named by its base name."""
     short = [k.rsplit(".", 1)[-1] for k in grid_keys]
     if len(set(short)) != len(short):
         short = list(grid_keys)
     names, seen = [], set()
     for i, combo in enumerate(combos):
-        n = "_".join(f"{k}={re.sub(r'[^A-Za-z0-9._-]', '-', v)}" for k, v in zip(short, combo))
+        vals = [os.path.splitext(os.path.basename(v))[0] if k == "config" else v for k, v in zip(grid_keys, combo)]
+        n = "_".join(f"{k}={re.sub(r'[^A-Za-z0-9._-]', '-', v)}" for k, v in zip(short, vals))
         if n in seen:
             n = f"{n}_{i}"
         seen.add(n)
         names.append(n)
     return names
+
+
+# Grid axes that are not -p keys: the run's own fields. 'sim.mode' is the same axis as 'mode'
+# (it is passed as --mode, which would otherwise win over -p sim.mode).
+RUN_AXES = ("config", "mode", "seed")
+MODE_KEYS = ("mode", "sim.mode")
+
+
+def grid_values(where, k, vals):
+    if not isinstance(vals, list) or not vals:
+        raise UsageError(f"{where}: '{k}' must be a non-empty list of values, e.g. {k}: [1, 2, 4]")
+    texts = [scalar_text(v, where, k) for v in vals]
+    dup = sorted({t for t in texts if texts.count(t) > 1})
+    if dup:
+        raise UsageError(f"{where}: '{k}' lists {dup[0]!r} twice")
+    if k in MODE_KEYS:
+        for t in texts:
+            if t not in MODES:
+                raise UsageError(f"{where}: '{k}' value '{t}' must be one of {', '.join(MODES)}")
+    if k == "seed":
+        for t in texts:
+            if not t.isdigit():
+                raise UsageError(f"{where}: 'seed' value '{t}' must be an integer >= 0")
+    return texts
+
+
+def check_axis_key(where, k):
+    if not isinstance(k, str) or not (KEY_RE.match(k) or k in RUN_AXES):
+        raise UsageError(f"{where}: {k!r} is not a parameter key like 'pcie.lanes' or 'workload.bytes' "
+                         f"(or one of {', '.join(RUN_AXES)}, or a 'zip' group)")
+
+
+def parse_grid(grid, where):
+    """grid -> axes: [(keys, [value tuples])]. A plain key is an axis of its own; a 'zip' group
+    (a mapping, or a list of mappings) is one axis whose keys vary together, value i of every
+    key in point i of the group (the lists must be of the same length)."""
+    if not isinstance(grid, dict):
+        raise UsageError(f"{where}: 'grid' must be a mapping of -p keys (config keys or workload.*) to lists "
+                         f"of values, got {type(grid).__name__}")
+    axes, seen = [], set()
+
+    def add_key(k, w):
+        check_axis_key(w, k)
+        mk = "mode" if k in MODE_KEYS else k
+        if mk in seen:
+            raise UsageError(f"{w}: '{k}' is given twice" + (" (mode and sim.mode are the same axis)"
+                                                             if k in MODE_KEYS else ""))
+        seen.add(mk)
+
+    for k, vals in grid.items():
+        if k == "zip":
+            groups = vals if isinstance(vals, list) else [vals]
+            for gi, g in enumerate(groups, 1):
+                gw = f"{where}: grid: zip" + (f" group {gi}" if len(groups) > 1 else "")
+                if not isinstance(g, dict) or not g:
+                    raise UsageError(f"{gw}: expected a mapping of keys to lists of values of the same length, "
+                                     f"e.g. zip: {{compute.array_rows: [64, 128], compute.array_cols: [64, 128]}}")
+                keys, cols = [], []
+                for gk, gv in g.items():
+                    add_key(gk, gw)
+                    keys.append(gk)
+                    cols.append(grid_values(gw, gk, gv))
+                lens = {len(c) for c in cols}
+                if len(lens) > 1:
+                    raise UsageError(f"{gw}: the lists must have the same length to be zipped, got "
+                                     + ", ".join(f"'{kk}': {len(c)}" for kk, c in zip(keys, cols)))
+                axes.append((tuple(keys), list(zip(*cols))))
+            continue
+        add_key(k, f"{where}: grid")
+        axes.append(((k,), [(t,) for t in grid_values(f"{where}: grid", k, vals)]))
+    if not axes:
+        raise UsageError(f"{where}: missing required key 'grid' (a mapping of -p keys to lists of values)")
+    return axes
 
 
 def load_spec(path):
@@ -78,50 +153,78 @@ def load_spec(path):
     for k in doc:
         if k not in SPEC_KEYS:
             raise UsageError(f"{where}: unknown key '{k}' (valid keys: {', '.join(sorted(SPEC_KEYS))})")
-    for k in ("config", "grid"):
-        if doc.get(k) in (None, "", {}):
-            raise UsageError(f"{where}: missing required key '{k}'"
-                             + (" (a mapping of -p keys to lists of values)" if k == "grid" else ""))
+    if doc.get("grid") in (None, "", {}):
+        raise UsageError(f"{where}: missing required key 'grid' (a mapping of -p keys to lists of values)")
+    axes = parse_grid(doc["grid"], where)
+    keys = [k for ks, _ in axes for k in ks]
+    spec_dir = os.path.dirname(os.path.abspath(path))
+    # A run field is set in one place: the spec's key, an override (sim.mode) or a grid axis.
+    overrides = parse_overrides(doc.get("overrides"), where)
+    mode_axis = next((k for k in keys if k in MODE_KEYS), None)
+    ov_mode = [o for o in overrides if o.split("=", 1)[0] == "sim.mode"]
+    mode_sources = (["'mode'"] if "mode" in doc else []) + [f"overrides '{o}'" for o in ov_mode] \
+        + ([f"grid '{mode_axis}'"] if mode_axis else [])
+    if len(mode_sources) > 1:
+        raise UsageError(f"{where}: the mode is set by both {mode_sources[0]} and {mode_sources[1]}: set it in "
+                         f"one place (a grid over '{mode_axis or 'mode'}' runs each point with --mode VALUE)")
+    if ov_mode:
+        overrides = [o for o in overrides if o.split("=", 1)[0] != "sim.mode"]
+        m = ov_mode[0].split("=", 1)[1]
+        if m not in MODES:
+            raise UsageError(f"{where}: overrides: sim.mode '{m}' must be one of {', '.join(MODES)}")
+        doc = dict(doc, mode=m)
+    for k in ("config", "seed"):
+        if k in keys and k in doc:
+            raise UsageError(f"{where}: '{k}' is set both at the top level and as a grid axis: set it in one place")
+    if doc.get("config") in (None, "") and "config" not in keys:
+        raise UsageError(f"{where}: missing required key 'config' (a preset or config file, or a grid axis "
+                         f"'config: [...]')")
     name = doc.get("sweep", os.path.splitext(os.path.basename(path))[0])
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise UsageError(f"{where}: 'sweep' must be a name (letters, digits, '.', '_', '-'), got {name!r}")
     spec = {"sweep": name, "description": str(doc.get("description", "")), "file": os.path.abspath(path)}
-    spec.update(run_fields(doc, where, os.path.dirname(os.path.abspath(path))))
-    spec["overrides"] = parse_overrides(doc.get("overrides"), where)
-    grid = doc["grid"]
-    if not isinstance(grid, dict):
-        raise UsageError(f"{where}: 'grid' must be a mapping of -p keys (config keys or workload.*) to lists "
-                         f"of values, got {type(grid).__name__}")
-    keys, values = [], []
-    for k, vals in grid.items():
-        if not isinstance(k, str) or not KEY_RE.match(k):
-            raise UsageError(f"{where}: grid: {k!r} is not a parameter key like 'pcie.lanes' or 'workload.bytes'")
-        if not isinstance(vals, list) or not vals:
-            raise UsageError(f"{where}: grid: '{k}' must be a non-empty list of values, e.g. {k}: [1, 2, 4]")
-        texts = [scalar_text(v, f"{where}: grid", k) for v in vals]
-        dup = sorted({t for t in texts if texts.count(t) > 1})
-        if dup:
-            raise UsageError(f"{where}: grid: '{k}' lists {dup[0]!r} twice")
-        keys.append(k)
-        values.append(texts)
-    combos = list(itertools.product(*values))
+    base = dict(doc)
+    if "config" in keys:
+        base["config"] = "-"  # each point's comes from the grid
+    spec.update(run_fields(base, where, spec_dir))
+    for k in RUN_AXES:  # set per point by the grid
+        if k in keys or (k == "mode" and mode_axis):
+            spec[k] = None
+    spec["overrides"] = overrides
+    spec["grid"] = {k: [] for k in keys}
+    for ks, rows in axes:
+        for j, k in enumerate(ks):
+            spec["grid"][k] = [r[j] for r in rows]
+    spec["zip"] = [list(ks) for ks, _ in axes if len(ks) > 1]
+    spec["shape"] = [len(rows) for _, rows in axes]
+    combos = [tuple(v for part in c for v in part) for c in itertools.product(*[rows for _, rows in axes])]
     names = point_names(keys, combos)
-    spec["grid"] = dict(zip(keys, values))
     spec["points"] = []
     for i, (n, combo) in enumerate(zip(names, combos)):
+        params = dict(zip(keys, combo))
         p = {k: spec[k] for k in ("config", "workload", "mode", "seed", "timeout_s")}
         if spec.get("trace"):
             p["trace"] = True
-        p.update(name=n, index=i, params=dict(zip(keys, combo)), tolerance=0,
-                 overrides=spec["overrides"] + [f"{k}={v}" for k, v in zip(keys, combo)])
+        ov = []
+        for k, v in params.items():
+            if k == "config":
+                p["config"] = resolve_config(v, spec_dir)
+            elif k in MODE_KEYS:
+                p["mode"] = v
+            elif k == "seed":
+                p["seed"] = int(v)
+            else:
+                ov.append(f"{k}={v}")
+        p.update(name=n, index=i, params=params, tolerance=0, overrides=spec["overrides"] + ov)
         spec["points"].append(p)
     return spec
 
 
-def accelvp_config_error(accelvp, spec, overrides):
-    """accelvp's own check of a configuration (`accelvp config`): its message, or None if fine."""
-    cmd = [accelvp, "config", "-c", spec["config"], "-w", spec["workload"], "--dump"]
-    for o in overrides:
+def accelvp_config_error(accelvp, point):
+    """accelvp's own check of a point's configuration (`accelvp config`): its message, or None."""
+    cmd = [accelvp, "config", "-c", point["config"], "-w", point["workload"], "--dump",
+           "-p", f"sim.mode={point['mode']}"]
+    for o in point["overrides"]:
         cmd += ["-p", o]
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
@@ -133,20 +236,33 @@ def accelvp_config_error(accelvp, spec, overrides):
 
 
 def check_with_accelvp(accelvp, spec):
-    """Unknown keys and bad values are found before anything runs: the base settings with the
-    first value of every grid key, then each other grid value alone on top of that."""
+    """Unknown keys and bad values are found before anything runs: the first point (the first
+    value of every axis), then each other value of each axis alone on top of it (a zip group's
+    values together)."""
     rel = os.path.relpath(spec["file"])
-    first = {k: v[0] for k, v in spec["grid"].items()}
-    base = spec["overrides"] + [f"{k}={v}" for k, v in first.items()]
-    err = accelvp_config_error(accelvp, spec, base)
+    points = spec["points"]
+    first = points[0]
+    err = accelvp_config_error(accelvp, first)
     if err:
-        raise UsageError(f"spec {rel}: config '{spec['config']}', workload '{spec['workload']}', overrides and "
-                         f"first grid values: {err}")
-    for k, vals in spec["grid"].items():
-        for v in vals[1:]:
-            err = accelvp_config_error(accelvp, spec, base + [f"{k}={v}"])
-            if err:
-                raise UsageError(f"spec {rel}: grid: '{k}' value '{v}': {err}")
+        what = "config '{}', workload '{}', overrides and first grid values".format(first["config"],
+                                                                                  first["workload"])
+        raise UsageError(f"spec {rel}: {what}: {err}")
+    keys = list(spec["grid"])
+    checked = set()
+    for p in points[1:]:
+        changed = tuple(k for k in keys if p["params"][k] != first["params"][k])
+        # the points that differ from the first in one axis only (a zip group is one axis)
+        groups = [g for g in spec.get("zip", []) if set(changed) <= set(g)]
+        if len(changed) != 1 and not groups:
+            continue
+        sig = tuple((k, p["params"][k]) for k in changed)
+        if sig in checked:
+            continue
+        checked.add(sig)
+        err = accelvp_config_error(accelvp, p)
+        if err:
+            vals = ", ".join(f"'{k}' value '{p['params'][k]}'" for k in changed)
+            raise UsageError(f"spec {rel}: grid: {vals}: {err}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -172,6 +288,7 @@ def load_result(out, point):
 def run_point(accelvp, out, point):
     """Run one point and write its result entry last, atomically: its presence marks the point done."""
     r = run_one(accelvp, point, out, 1)
+    r.pop("effective_config", None)  # in the point's stats file
     r["index"] = point["index"]
     r["params"] = point["params"]
     write_json(result_path(out, point), r)
@@ -189,21 +306,22 @@ def write_results(out, spec, entries, meta):
     doc = {"schema": SCHEMA, "sweep": spec["sweep"], "description": spec["description"],
            "spec_file": os.path.relpath(spec["file"], ROOT) if spec["file"].startswith(ROOT) else spec["file"],
            "config": spec["config"], "workload": spec["workload"], "mode": spec["mode"], "seed": spec["seed"],
-           "overrides": spec["overrides"], "grid": spec["grid"]}
+           "overrides": spec["overrides"], "grid": spec["grid"], "zip": spec.get("zip", [])}
     doc.update(meta)
     doc["cases"] = entries
     doc["failed"] = [r["name"] for r in entries if case_failed(r)]
     write_json(os.path.join(out, "results.json"), doc)
     cols = summary_columns(entries)
     keys = list(spec["grid"])
+    # the run's fields, unless a grid axis of the same name already is a column
+    fixed = [f for f in ("config", "workload", "mode", "seed") if f not in keys]
     rows = []
     for r in entries:
-        rows.append([r["name"], *[r["params"][k] for k in keys], r["config"], r["workload"], r["mode"], r["seed"],
+        rows.append([r["name"], *[r["params"][k] for k in keys], *[r[f] for f in fixed],
                      "failed" if case_failed(r) else "ok", fmt_csv(r.get("verified")), fmt_csv(r.get("wall_s")),
                      fmt_csv(r.get("speed")), *[fmt_csv(v) for v in summary_values(r, cols)]])
     write_csv(os.path.join(out, "results.csv"),
-              ["point", *keys, "config", "workload", "mode", "seed", "status", "verified", "wall_s", "speed", *cols],
-              rows)
+              ["point", *keys, *fixed, "status", "verified", "wall_s", "speed", *cols], rows)
     return doc
 
 
@@ -395,7 +513,7 @@ def cmd_sweep(args):
     jobs = args.jobs or cpu_count()
     t0 = time.monotonic()
     started = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    msg = f"{spec['sweep']}: {len(points)} points ({' x '.join(str(len(v)) for v in spec['grid'].values())})"
+    msg = f"{spec['sweep']}: {len(points)} points ({' x '.join(map(str, spec['shape']))})"
     if complete:
         msg += f", {len(complete)} already complete (skipped)"
     if retry:
@@ -460,4 +578,6 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    import signal
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # `... list | head` ends quietly
     sys.exit(main())

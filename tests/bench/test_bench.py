@@ -36,7 +36,8 @@ doc = {"schema_version": 1, "config": {"chip.freq_mhz": 1000, "sim.mode": opts["
        "workload": {"name": opts["-w"], "params": {}, "verified": True if opts["--mode"] == "functional" else None},
        "simulated_ns": n / 100 + 50.0, "wall_s": 0.5,
        "summary": {"bytes": n, "cycles": n // 100, "device_ns": float(n // 100), "bandwidth_gbps": 100.0,
-                   "direction": params.get("workload.direction", "h2d"), "simulated_ns": n / 100 + 50.0}}
+                   "direction": params.get("workload.direction", "h2d"), "simulated_ns": n / 100 + 50.0,
+                   "phase_ns": {"a": n // 100, "b": 1.5}}}
 if cfg == "fail":
     doc["error"] = "submitting the copy: Invalid argument"
     doc["workload"]["verified"] = None
@@ -85,13 +86,20 @@ def committed_suites_parse():
     for s in ("smoke", "full"):
         out = bench("list", s, expect=0).stdout
         check("-c inference" in out and "workload.bytes=" in out, out)
-    smoke = bench("list", "smoke", expect=0).stdout
+    smoke = bench("list", "smoke", expect=0).stdout.splitlines()
+    # every preset and direction, both modes, and every kind of work
     for p in ("edge", "inference", "training"):
-        for d in ("h2d", "d2d", "d2h"):
-            for m in ("functional", "timing"):
-                check(any(f"-c {p} " in l and f"--mode {m}" in l and f"workload.direction={d}" in l
-                          for l in smoke.splitlines()), f"smoke lacks {p} {d} {m}")
-    check("mem.model=dram" in smoke, "smoke lacks a DRAM-model case")
+        check(any(f"-c {p} " in l for l in smoke), f"smoke lacks {p}")
+    for d in ("h2d", "d2d", "d2h"):
+        for m in ("functional", "timing"):
+            check(any(f"--mode {m}" in l and f"workload.direction={d}" in l for l in smoke), f"smoke lacks {d} {m}")
+    for w in ("gemm", "conv2d", "attention", "transformer-layer", "collective", "memsim"):
+        check(any(f"-w {w} " in l for l in smoke), f"smoke lacks {w}")
+    for w in ("mem-stream", "mem-random", "mem-strided", "dma-copy"):
+        check(any(f"-w {w} " in l and "mem.model=dram" in l for l in smoke), f"smoke lacks {w} on the DRAM model")
+    for w in ("dma-copy", "gemm"):
+        check(any(f"-w {w} " in l and "cpu.enabled=false" in l for l in smoke), f"smoke lacks {w} without firmware")
+    check(any("-w gemm " in l and "workload.m=4096" in l for l in smoke), "smoke lacks the 4096^3 GEMM")
 
 
 @test
@@ -210,18 +218,28 @@ def fake_run(name, suite_text=FAKE_SUITE, expect=0, *extra):
 @test
 def run_writes_json_per_case_csv_and_results():
     out, p = fake_run("r1")
-    for n in ("small", "big-timing", "pct", "calibration"):
+    for n in ("small", "big-timing", "pct", "calibration-timing.1", "calibration-functional.2"):
         check(os.path.isfile(os.path.join(out, "cases", n + ".json")), f"no cases/{n}.json")
-    check("[1/3]" in p.stderr and "[3/3]" in p.stderr and "calibration" in p.stderr, p.stderr)
+    # 3 cases and 2 runs of each kind's calibration, all in one pool
+    check("[1/7]" in p.stderr and "[7/7]" in p.stderr and "calibration-timing.2" in p.stderr, p.stderr)
     with open(os.path.join(out, "results.json")) as f:
         res = json.load(f)
     check([c["name"] for c in res["cases"]] == ["small", "big-timing", "pct"], "cases out of suite order")
     c = res["cases"][2]
     check(c["overrides"] == ["workload.bytes=100000", "sim.trace=true"], c["overrides"])
     check(c["summary"]["cycles"] == 1000 and c["tolerance"] == "1%" and c["exit_code"] == 0, str(c))
-    check(res["calibration"]["wall_s_runs"] == [0.5, 0.5], str(res["calibration"]))
-    # speed = simulated ns per wall second, relative to the calibration's
-    check(abs(c["rel_speed"] - (1050.0 / 0.5) / (4050.0 / 0.5)) < 1e-12, str(c["rel_speed"]))
+    # a calibration per kind of work in the suite, its runs (repeat: 2) among the cases
+    check(sorted(res["calibrations"]) == ["functional", "timing"], str(res["calibrations"]))
+    check(res["calibrations"]["timing"]["wall_s_runs"] == [0.5, 0.5], str(res["calibrations"]))
+    check([x["kind"] for x in res["cases"]] == ["functional", "timing", "functional"], "kinds")
+    # speed: the case's CPU time (measured by bench.py) relative to its kind's calibration
+    cal = res["calibrations"]["functional"]
+    check(abs(cal["cpu_s"] - sum(cal["cpu_s_runs"]) / 2) < 1e-9 and len(cal["cpu_s_runs"]) == 2, str(cal))
+    check(abs(c["rel_time"] - c["cpu_s"] / cal["cpu_s"]) < 1e-5, f"{c['rel_time']} {c['cpu_s']} {cal['cpu_s']}")
+    # the effective config of every case, shared in a table
+    check(res["configs"][c["effective_config"]] == {"chip.freq_mhz": 1000, "sim.mode": "functional"},
+          str(res["configs"]))
+    check(res["load"]["cpus"] >= 1 and len(res["load"]["loadavg_start"]) == 3, str(res["load"]))
     check(res["failed"] == [], str(res["failed"]))
 
 
@@ -231,14 +249,16 @@ def csv_has_the_expected_columns():
     with open(os.path.join(out, "results.csv")) as f:
         rows = list(csv.reader(f))
     expected = ["case", "config", "workload", "mode", "seed", "overrides", "status", "verified", "wall_s",
-                "speed", "rel_speed", "cycles", "simulated_ns", "device_ns", "bandwidth_gbps", "bytes",
-                "direction"]
+                "speed", "kind", "cpu_s", "rel_time", "cycles", "simulated_ns", "device_ns", "bandwidth_gbps",
+                "bytes", "direction", "phase_ns.a", "phase_ns.b"]
     check(rows[0] == expected, f"CSV header {rows[0]}")
     check(len(rows) == 4, f"{len(rows)} rows")
     small = dict(zip(rows[0], rows[1]))
     check(small["case"] == "small" and small["cycles"] == "10" and small["status"] == "ok"
-          and small["verified"] == "true" and small["direction"] == "d2d" and small["mode"] == "functional",
-          str(small))
+          and small["verified"] == "true" and small["direction"] == "d2d" and small["mode"] == "functional"
+          and small["kind"] == "functional" and float(small["cpu_s"]) > 0, str(small))
+    # nested summary objects become dotted columns
+    check(small["phase_ns.a"] == "10" and small["phase_ns.b"] == "1.5", str(small))
     check(dict(zip(rows[0], rows[2]))["verified"] == "", "timing case must have no verification")
 
 
@@ -262,21 +282,25 @@ def failing_cases_make_run_exit_1():
 # ---- compare on synthetic results ---------------------------------------------------------
 
 def synthetic():
-    """A results document of two cases, with a calibration."""
+    """A results document of two functional cases, with their calibration."""
     case = lambda name, cycles, wall, rel: {
         "name": name, "config": "inference", "workload": "dma-copy", "mode": "functional", "seed": 1,
         "overrides": [f"workload.bytes={cycles * 100}"], "tolerance": 0, "exit_code": 0, "error": None,
         "verified": True, "wall_s": wall, "simulated_ns": cycles * 1.4 + 40000.0, "freq_mhz": 1400,
         "summary": {"cycles": cycles, "device_ns": cycles / 1.4, "bandwidth_gbps": 14.0, "bytes": cycles * 100,
                     "direction": "h2d", "simulated_ns": cycles * 1.4 + 40000.0},
-        "speed": (cycles * 1.4 + 40000.0) / wall, "rel_speed": rel, "stats": f"cases/{name}.json"}
-    return {"schema": "accelvp-bench-results/1", "suite": "syn", "started": "2024-01-01T00:00:00+00:00",
-            "wall_s": 3.0, "jobs": 2, "repeat": 1,
-            "calibration": {"name": "calibration", "config": "inference", "workload": "dma-copy", "mode": "timing",
-                            "seed": 1, "overrides": ["workload.bytes=4GiB", "workload.direction=h2d"],
-                            "exit_code": 0, "error": None, "verified": None, "wall_s": 0.35,
-                            "simulated_ns": 3.0e8, "speed": 3.0e8 / 0.35},
-            "cases": [case("a", 6571218, 0.5, 0.1), case("b", 412321, 0.3, 0.2)], "failed": []}
+        "speed": (cycles * 1.4 + 40000.0) / wall, "kind": "functional", "cpu_s": wall, "cpu_s_runs": [wall],
+        "rel_time": rel, "stats": f"cases/{name}.json", "effective_config": "c1"}
+    cal = {"name": "calibration-functional", "config": "inference", "workload": "dma-copy", "mode": "functional",
+           "seed": 1, "overrides": ["workload.bytes=64MiB", "workload.direction=h2d"], "exit_code": 0,
+           "error": None, "verified": True, "wall_s": 0.35, "cpu_s": 0.35, "cpu_s_runs": [0.35, 0.36, 0.35],
+           "spread": 0.0286, "simulated_ns": 3.0e8, "effective_config": "c1"}
+    return {"schema": "accelvp-bench-results/2", "suite": "syn", "started": "2024-01-01T00:00:00+00:00",
+            "wall_s": 3.0, "jobs": 2, "repeat": 1, "git": {"commit": "abcdef1234567890", "dirty": False},
+            "load": {"cpus": 2, "loadavg_start": [3.5, 2.0, 1.0], "loadavg_end": [4.0, 2.0, 1.0]},
+            "calibrations": {"functional": cal},
+            "configs": {"c1": {"chip.freq_mhz": 1400, "pcie.lanes": 8, "dma.setup_ns": 20}},
+            "cases": [case("a", 6571218, 0.5, 1.43), case("b", 412321, 0.3, 0.857)], "failed": []}
 
 
 def save_results(name, doc):
@@ -299,10 +323,11 @@ def compare_identical_passes():
     doc = synthetic()
     base = baseline_of(doc, "same")
     p = bench("compare", "--baseline", base, save_results("same-res", doc), expect=0)
-    check("OK: 2 cases checked" in p.stdout and "2 cases compared" in p.stdout, p.stdout)
+    check("OK: 2 cases checked" in p.stdout and "speed functional: 2 cases, median time change +0.0%" in p.stdout,
+          p.stdout)
     with open(base) as f:
         b = json.load(f)
-    check(b["schema"] == "accelvp-bench-baseline/1" and len(b["cases"]) == 2
+    check(b["schema"] == "accelvp-bench-baseline/2" and len(b["cases"]) == 2
           and b["cases"][0]["summary"]["cycles"] == 6571218, "baseline content")
 
 
@@ -365,28 +390,173 @@ def compare_detects_a_speed_regression():
     doc = synthetic()
     base = baseline_of(doc, "spd")
     cur = copy.deepcopy(doc)
-    cur["cases"][0]["rel_speed"] = 0.1 / 1.6   # 60 % more time relative to the calibration
-    cur["cases"][1]["rel_speed"] = 0.2 * 1.3   # faster
+    cur["cases"][0]["rel_time"] = 1.43 * 1.8   # 80 % more CPU time relative to the calibration
+    cur["cases"][0]["cpu_s"] = 0.8
+    cur["cases"][1]["rel_time"] = 0.857 / 1.3  # faster
     res = save_results("spd-res", cur)
     p = bench("compare", "--baseline", base, res, expect=1)
-    check(any(l.startswith("a ") and "rel_speed" in l and "FAIL: 60% slower" in l for l in p.stdout.splitlines()),
-          p.stdout)
-    check(any(l.startswith("b ") and "rel_speed" in l and "faster" in l for l in p.stdout.splitlines()), p.stdout)
+    check(any(l.startswith("a ") and "rel_time" in l and "+80.0% time" in l and "FAIL: 80% slower (limit 60%)" in l
+              for l in p.stdout.splitlines()), p.stdout)
+    check(any(l.startswith("b ") and "rel_time" in l and "faster" in l for l in p.stdout.splitlines()), p.stdout)
+    check("speed functional: 2 cases, median time change" in p.stdout and "; checked" in p.stdout, p.stdout)
+    check("load average 3.5 at the start, 4 at the end on 2 cpus" in p.stdout, p.stdout)
     p = bench("compare", "--no-speed", "--baseline", base, res, expect=0)
-    check("not compared (--no-speed)" in p.stdout and "rel_speed" not in p.stdout, p.stdout)
-    bench("compare", "--max-slowdown", "70", "--baseline", base, res, expect=0)
-    # a slower machine (calibration and cases all slower) is not a regression: rel_speed is unchanged
+    check("speed functional: not compared: --no-speed" in p.stdout and "rel_time" not in p.stdout, p.stdout)
+    bench("compare", "--max-slowdown", "85", "--baseline", base, res, expect=0)
+    # a slower machine (calibration and cases all slower) is not a regression: rel_time is unchanged
     cur = copy.deepcopy(doc)
-    cur["calibration"]["wall_s"] *= 3
+    cur["calibrations"]["functional"]["cpu_s"] *= 3
     for c in cur["cases"]:
-        c["wall_s"] *= 3
+        c["cpu_s"] *= 3
     bench("compare", "--baseline", base, save_results("spd-slow-machine", cur), expect=0)
     # cases too short to time are not compared
     cur = copy.deepcopy(doc)
-    cur["cases"][0]["rel_speed"] /= 3
-    cur["cases"][0]["wall_s"] = 0.05
+    cur["cases"][0]["rel_time"] *= 3
+    cur["cases"][0]["cpu_s"] = 0.05
     p = bench("compare", "--baseline", base, save_results("spd-short", cur), expect=0)
-    check("1 cases under 0.2 s not compared" in p.stdout, p.stdout)
+    check("1 cases under 0.1 s CPU not compared" in p.stdout, p.stdout)
+
+
+@test
+def a_noisy_machine_reports_speed_without_failing():
+    doc = synthetic()
+    base = baseline_of(doc, "noisy")
+    # the calibration's runs (spread through the run) spread 60 %: past --max-noise (50 %) the
+    # load changed too much to judge: reported, not failed
+    cur = copy.deepcopy(doc)
+    cur["calibrations"]["functional"].update(cpu_s_runs=[0.35, 0.56, 0.4], spread=0.6)
+    cur["cases"][0]["rel_time"] = 1.43 * 2.0
+    p = bench("compare", "--baseline", base, save_results("noisy-res", cur), expect=0)
+    check(any(l.startswith("a ") and "100% slower: not failed (calibration spread 60% > --max-noise 50%" in l
+              for l in p.stdout.splitlines()), p.stdout)
+    check("reported, not failed: calibration spread 60%" in p.stdout, p.stdout)
+    bench("compare", "--max-noise", "70", "--baseline", base, save_results("noisy-res", cur), expect=1)
+    # below it, judged
+    cur["calibrations"]["functional"].update(cpu_s_runs=[0.35, 0.49, 0.4], spread=0.4)
+    p = bench("compare", "--baseline", base, save_results("noisy-40", cur), expect=1)
+    check("FAIL: 100% slower (limit 60%)" in p.stdout, p.stdout)
+    # a case whose own repeats spread more than --max-noise is reported, not failed
+    cur = copy.deepcopy(doc)
+    cur["cases"][0].update(rel_time=1.43 * 3.0, spread=0.6)
+    p = bench("compare", "--baseline", base, save_results("noisy-own", cur), expect=0)
+    check("not failed (its repeats spread 60%)" in p.stdout, p.stdout)
+    # a calibration defined differently from the baseline's: not compared, said so
+    cur = copy.deepcopy(doc)
+    cur["calibrations"]["functional"]["overrides"] = ["workload.bytes=1MiB"]
+    cur["cases"][0]["rel_time"] = 1.43 * 2.0
+    p = bench("compare", "--baseline", base, save_results("noisy-redef", cur), expect=0)
+    check("speed functional: not compared: its calibration is defined differently" in p.stdout, p.stdout)
+
+
+@test
+def a_noisy_baseline_is_warned_about():
+    doc = synthetic()
+    doc["calibrations"]["functional"].update(cpu_s_runs=[0.35, 0.56, 0.4], spread=0.6)
+    p = bench("update-baseline", save_results("noisy-base", doc), "--baseline", os.path.join(TMP, "nb.json"),
+              expect=0)
+    check("warning: calibration spread functional 60%" in p.stderr and "make the baseline again" in p.stderr,
+          p.stderr)
+    p = bench("update-baseline", save_results("quiet-base", synthetic()), "--baseline", os.path.join(TMP, "qb.json"),
+              expect=0)
+    check("warning" not in p.stderr, p.stderr)
+
+
+@test
+def a_slowdown_that_does_not_reproduce_is_not_failed():
+    # fake runs: every case and calibration costs about the same CPU (a Python start-up)
+    out, _ = fake_run("conf")
+    base = os.path.join(TMP, "conf-baseline.json")
+    bench("update-baseline", out, "--baseline", base, expect=0)
+    with open(os.path.join(out, "results.json")) as f:
+        res = json.load(f)
+    res["cases"][0]["rel_time"] *= 4   # as a burst of load during one case would make it
+    cur = save_results("conf-res", res)
+    p = bench("compare", "--baseline", base, cur, "--min-cpu", "0", "--accelvp", fake_accelvp(), expect=0)
+    line = [l for l in p.stdout.splitlines() if l.startswith("small ") and "rel_time" in l]
+    check(line and "300% slower in the run, re-measured" in line[0] and "(median of 3 case/calibration pairs "
+          "run alone): within limit 60%" in line[0], p.stdout)
+    # without the re-measure it fails
+    p = bench("compare", "--baseline", base, cur, "--min-cpu", "0", "--confirm", "0", expect=1)
+    check("FAIL: 300% slower (limit 60%)" in p.stdout, p.stdout)
+
+
+@test
+def failing_case_shows_its_config_differences():
+    doc = synthetic()
+    base = baseline_of(doc, "cfg")
+    with open(base) as f:
+        b = json.load(f)
+    check(b["configs"] == doc["configs"] and b["cases"][0]["effective_config"] == "c1", "baseline configs")
+    check(b["generated"]["git"]["commit"] == "abcdef1234567890", "baseline commit")
+    cur = copy.deepcopy(doc)
+    cur["configs"]["c2"] = {"chip.freq_mhz": 1400, "pcie.lanes": 16, "dma.setup_ns": 20, "new.key": 1}
+    cur["git"] = {"commit": "1234567890ab0000", "dirty": True}
+    for c in cur["cases"]:
+        c["effective_config"] = "c2"
+    cur["cases"][0]["summary"]["cycles"] += 7
+    p = bench("compare", "--baseline", base, save_results("cfg-res", cur), expect=1)
+    lines = p.stdout.splitlines()
+    check("git 1234567890ab+dirty) against" in lines[0] and "git abcdef123456)" in lines[0], lines[0])
+    i = next(i for i, l in enumerate(lines) if l.startswith("a ") and " cycles " in l)
+    check(lines[i + 1].split()[:4] == ["a", "config", "new.key", "-"] and "config differs" in lines[i + 1],
+          lines[i + 1])
+    check(lines[i + 2].split()[:5] == ["a", "config", "pcie.lanes", "8", "16"], lines[i + 2])
+    # b passes: its config change is only counted
+    check("config: 1 passing case(s) ran with another effective config than the baseline's: b" in p.stdout,
+          p.stdout)
+
+
+@test
+def compare_writes_json_and_junit():
+    import xml.etree.ElementTree as ET
+    doc = synthetic()
+    base = baseline_of(doc, "mr")
+    cur = copy.deepcopy(doc)
+    cur["cases"][1]["summary"]["cycles"] += 1
+    cur["configs"]["c2"] = dict(cur["configs"]["c1"], **{"dma.setup_ns": 100})
+    cur["cases"][1]["effective_config"] = "c2"
+    cur["cases"].append(dict(cur["cases"][1], name="c"))
+    js, ju = os.path.join(TMP, "cmp.json"), os.path.join(TMP, "cmp.xml")
+    bench("compare", "--baseline", base, save_results("mr-res", cur), "--json", js, "--junit", ju, expect=1)
+    with open(js) as f:
+        j = json.load(f)
+    check(j["schema"] == "accelvp-bench-compare/1" and j["ok"] is False and j["failures"] == ["b"], str(j)[:400])
+    check(j["cases"]["a"]["status"] == "ok" and j["cases"]["c"]["status"] == "new", str(j["cases"]))
+    check(j["cases"]["b"]["config_diff"] == [{"key": "dma.setup_ns", "baseline": 20, "current": 100}],
+          str(j["cases"]["b"]))
+    check(any(r["case"] == "b" and r["metric"] == "cycles" and r["fail"] and r["baseline"] == 412321
+              and r["current"] == 412322 for r in j["rows"]), str(j["rows"]))
+    check(j["speed"]["functional"]["status"] == "checked", str(j["speed"]))
+    root = ET.parse(ju).getroot()
+    ts = root.find("testsuite")
+    check(ts.get("name") == "bench.syn" and ts.get("tests") == "3" and ts.get("failures") == "1", str(ts.attrib))
+    tcs = {t.get("name"): t for t in ts.findall("testcase")}
+    check(sorted(tcs) == ["a", "b", "c"] and tcs["a"].find("failure") is None, str(tcs))
+    f = tcs["b"].find("failure")
+    check("cycles: FAIL: worse, beyond tolerance 0" in f.get("message") and "dma.setup_ns: 20 -> 100" in f.text,
+          f.text)
+    # a passing compare writes ok
+    bench("compare", "--baseline", base, save_results("mr-ok", doc), "--json", js, expect=0)
+    with open(js) as f:
+        check(json.load(f)["ok"] is True, "ok")
+
+
+@test
+def old_baselines_still_gate_cycles():
+    doc = synthetic()
+    old = {"schema": "accelvp-bench-baseline/1", "suite": "syn",
+           "calibration": {"name": "calibration", "config": "inference", "workload": "dma-copy", "mode": "timing",
+                           "seed": 1, "overrides": [], "wall_s": 0.3, "speed": 1.0},
+           "cases": [{k: v for k, v in c.items() if k not in ("kind", "cpu_s", "rel_time", "effective_config")}
+                     for c in doc["cases"]]}
+    path = os.path.join(TMP, "old-baseline.json")
+    with open(path, "w") as f:
+        json.dump(old, f)
+    p = bench("compare", "--baseline", path, save_results("old-res", doc), expect=0)
+    check("speed functional: not compared: the baseline or results have no CPU times" in p.stdout, p.stdout)
+    cur = copy.deepcopy(doc)
+    cur["cases"][0]["summary"]["cycles"] += 1
+    bench("compare", "--baseline", path, save_results("old-res2", cur), expect=1)
 
 
 @test
@@ -426,7 +596,7 @@ def compare_on_fake_runs_end_to_end():
 @test
 def filtered_run_compares_only_its_cases():
     out, p = fake_run("flt", FAKE_SUITE, 0, "-k", "^sm")
-    check("[1/1]" in p.stderr, p.stderr)
+    check("[3/3]" in p.stderr and "ok   small" in p.stderr and "calibration timing" not in p.stderr, p.stderr)
     full, _ = fake_run("flt-full")
     base = os.path.join(TMP, "flt-baseline.json")
     bench("update-baseline", full, "--baseline", base, expect=0)

@@ -55,6 +55,10 @@ doc = {"schema_version": 1, "config": {"chip.freq_mhz": 1000, "sim.mode": opts["
                                           "throughput": {"total": n, "gbps": 1.5}, "bytes": n},
                       "board.chip.devmem.ch0": {"bandwidth": {"total": 10, "gbps": 2.25}},
                       "board.chip.pcie": {"busy_d2h": {"total": 0, "utilization": 0.0}}}}
+if "workload.phases" in params:  # a nested summary object, as transformer-layer's phase_ns
+    doc["summary"]["phase_ns"] = {"qkv": n // 10, "mlp": {"up": 7, "down": 9}}
+if "workload.seen" in params:  # what the run was given
+    doc["summary"]["mode_seen"] = opts["--mode"] + "/" + opts["-c"].split("/")[-1] + "/" + opts["--seed"]
 if n == 13:
     doc["error"] = "the fake fails on 13 bytes"
 json.dump(doc, open(opts["--stats"], "w"))
@@ -120,6 +124,104 @@ def spec_errors_name_the_key():
     spec_error(BASE + "grid: {pcie.lanes: [4], bad.key: [1]}\n", "unknown key 'bad.key'")
     p = cli("sweep", os.path.join(TMP, "nope.yaml"), expect=2)
     check("no spec file" in p.stderr, p.stderr)
+
+
+@test
+def run_fields_are_set_in_one_place():
+    spec_error(BASE + "grid: {sim.mode: [functional, timing]}\n", "the mode is set by both 'mode' and grid 'sim.mode'")
+    spec_error("config: edge\ngrid: {mode: [timing], sim.mode: [functional]}\n",
+               "'sim.mode' is given twice (mode and sim.mode are the same axis)")
+    spec_error("config: edge\noverrides: {sim.mode: timing}\ngrid: {mode: [functional, timing]}\n",
+               "the mode is set by both overrides 'sim.mode=timing' and grid 'mode'")
+    spec_error("config: edge\nmode: timing\noverrides: {sim.mode: timing}\ngrid: {pcie.lanes: [1]}\n",
+               "the mode is set by both 'mode' and overrides 'sim.mode=timing'")
+    spec_error("config: edge\ngrid: {mode: [functional, fast]}\n", "'mode' value 'fast' must be one of functional, timing")
+    spec_error(BASE + "grid: {config: [edge, training]}\n",
+               "'config' is set both at the top level and as a grid axis")
+    spec_error("mode: timing\ngrid: {pcie.lanes: [1]}\n", "missing required key 'config'", "grid axis")
+    spec_error("config: edge\nseed: 2\ngrid: {seed: [1, 2]}\n", "'seed' is set both")
+    spec_error("config: edge\ngrid: {seed: [1, x]}\n", "'seed' value 'x' must be an integer")
+
+
+@test
+def zip_groups_vary_keys_together():
+    spec_error(BASE + "grid:\n  zip: {a.b: [1, 2], c.d: [1, 2, 3]}\n",
+               "grid: zip: the lists must have the same length to be zipped, got 'a.b': 2, 'c.d': 3")
+    spec_error(BASE + "grid:\n  zip: [1, 2]\n", "zip group 1: expected a mapping")
+    spec_error(BASE + "grid:\n  a.b: [1]\n  zip: {a.b: [1, 2], c.d: [1, 2]}\n", "'a.b' is given twice")
+    path = write("zip.yaml", BASE + "grid:\n  workload.bytes: [1000, 2000]\n"
+                 "  zip:\n    compute.array_rows: [64, 128, 256]\n    compute.array_cols: [32, 128, 256]\n")
+    lines = tool("sweep", path, "--list", expect=0).stdout.splitlines()
+    check(len(lines) == 6, str(lines))   # 2 x 3, not 2 x 3 x 3
+    check(lines[0].startswith("bytes=1000_array_rows=64_array_cols=32 ")
+          and "-p compute.array_rows=64 -p compute.array_cols=32" in lines[0], lines[0])
+    check(lines[5].startswith("bytes=2000_array_rows=256_array_cols=256 "), lines[5])
+    # two groups, each its own axis
+    path = write("zip2.yaml", BASE + "grid:\n  zip:\n    - {a.x: [1, 2], a.y: [3, 4]}\n"
+                 "    - {b.x: [5, 6, 7], b.y: [8, 9, 10]}\n")
+    check(len(tool("sweep", path, "--list", expect=0).stdout.splitlines()) == 6, "2 zip groups")
+    out = os.path.join(TMP, "zip")
+    p = tool("sweep", write("zip3.yaml", BASE + "grid:\n  zip: {workload.bytes: [1000, 2000], pcie.lanes: [2, 4]}\n"),
+             "--accelvp", fake_accelvp(), "--out", out, expect=0)
+    check("2 points (2);" in p.stderr, p.stderr)
+    rows = [dict(zip(csv_rows(out)[0], r)) for r in csv_rows(out)[1:]]
+    check([(r["workload.bytes"], r["pcie.lanes"], r["cycles"]) for r in rows] == [("1000", "2", "5"),
+                                                                                ("2000", "4", "5")], str(rows))
+    res = json.load(open(os.path.join(out, "results.json")))
+    check(res["zip"] == [["workload.bytes", "pcie.lanes"]], str(res["zip"]))
+
+
+@test
+def mode_config_and_seed_axes_reach_the_runs():
+    with open(os.path.join(TMP, "my-edge.yaml"), "w") as f:
+        f.write("preset: {name: my-edge}\n")
+    path = write("axes.yaml", "sweep: axes\nworkload: dma-copy\noverrides: {workload.seen: 1}\ngrid:\n  config: [inference, my-edge.yaml]\n"
+                 "  sim.mode: [functional, timing]\n  seed: [3]\n  workload.bytes: [1000]\n")
+    out = os.path.join(TMP, "axes")
+    lines = tool("sweep", path, "--list", expect=0).stdout.splitlines()
+    check(lines[2].startswith("config=my-edge_mode=functional_seed=3_bytes=1000 ")
+          and f"-c {os.path.join(TMP, 'my-edge.yaml')} -w dma-copy --mode functional" in lines[2]
+          and "sim.mode" not in lines[2] and "seed" not in lines[2].split(" ", 1)[1].replace("--seed", ""), lines[2])
+    tool("sweep", path, "--accelvp", fake_accelvp(), "--out", out, expect=0)
+    rows = csv_rows(out)
+    # the axes are columns (as written); 'config' and 'seed' are not repeated as fixed columns
+    check(rows[0][:8] == ["point", "config", "sim.mode", "seed", "workload.bytes", "workload", "mode", "status"],
+          str(rows[0]))
+    d = [dict(zip(rows[0], r)) for r in rows[1:]]
+    check([r["mode_seen"] for r in d] == ["functional/inference/3", "timing/inference/3",
+                                          "functional/my-edge.yaml/3", "timing/my-edge.yaml/3"], str(d))
+    check([r["mode"] for r in d] == ["functional", "timing"] * 2, str(d))
+
+
+@test
+def nested_summaries_become_columns():
+    out = os.path.join(TMP, "nested")
+    tool("sweep", write("nested.yaml", BASE + "overrides: {workload.phases: 1}\ngrid: {workload.bytes: [1000, 2000]}\n"),
+         "--accelvp", fake_accelvp(), "--out", out, expect=0)
+    rows = csv_rows(out)
+    d = [dict(zip(rows[0], r)) for r in rows[1:]]
+    check("phase_ns" not in rows[0] and d[1]["phase_ns.qkv"] == "200" and d[1]["phase_ns.mlp.up"] == "7"
+          and d[1]["phase_ns.mlp.down"] == "9", str(rows))
+
+
+@test
+def a_mode_axis_runs_both_modes_on_accelvp():
+    # before: the spec's default mode (functional) won over a grid over sim.mode
+    out = os.path.join(TMP, "real-mode")
+    path = write("real-mode.yaml", "config: inference\noverrides: {workload.direction: h2d, workload.bytes: 64KiB}\n"
+                 "grid:\n  sim.mode: [functional, timing]\n  zip: {pcie.lanes: [4, 8], pcie.gen: [3, 4]}\n")
+    tool("sweep", path, "--accelvp", ACCELVP, "--out", out, "-j", "2", expect=0)
+    d = [dict(zip(csv_rows(out)[0], r)) for r in csv_rows(out)[1:]]
+    check([(r["sim.mode"], r["mode"], r["verified"]) for r in d] ==
+          [("functional", "functional", "true")] * 2 + [("timing", "timing", "")] * 2, str(d))
+    st = json.load(open(os.path.join(out, "cases", "mode=timing_lanes=8_gen=4.json")))
+    check(st["config"]["sim.mode"] == "timing" and st["config"]["pcie.lanes"] == 8 and st["config"]["pcie.gen"] == 4,
+          str({k: st["config"][k] for k in ("sim.mode", "pcie.lanes", "pcie.gen")}))
+    # accelvp checks each zip group's values together, and a config axis per config
+    spec_error("overrides: {workload.bytes: 4KiB}\ngrid: {config: [edge, nosuch]}\n",
+               "grid: 'config' value 'nosuch'", "no config file or preset named 'nosuch'", accelvp=ACCELVP)
+    spec_error("config: edge\ngrid:\n  zip: {pcie.lanes: [4, 99], pcie.gen: [3, 4]}\n",
+               "grid: 'pcie.lanes' value '99', 'pcie.gen' value '4'", "[1, 16]", accelvp=ACCELVP)
 
 
 @test

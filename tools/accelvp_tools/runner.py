@@ -13,6 +13,8 @@ import time
 SUMMARY_FIRST = ("cycles", "simulated_ns", "device_ns")
 # What identifies a case's run: results made with another definition are not comparable.
 DEFINITION_KEYS = ("config", "workload", "mode", "seed", "overrides")
+# A case's definition as run_one() takes it.
+RUN_KEYS = ("name", "config", "workload", "mode", "seed", "overrides", "tolerance", "timeout_s", "elf", "mem_trace")
 
 
 def case_command(accelvp, c, stats_path, trace_path=None, mem_trace_path=None):
@@ -78,8 +80,11 @@ def run_one(accelvp, c, out_dir, repeat):
     res = {k: c[k] for k in ("name", "config", "workload", "mode", "seed", "overrides", "tolerance")}
     if "description" in c:
         res["description"] = c["description"]
+    # everything needed to run it again (bench compare re-measures suspected slowdowns)
+    res["run"] = {k: c[k] for k in RUN_KEYS if k in c}
     res.update({"stats": os.path.relpath(final, out_dir), "exit_code": None, "error": None, "verified": None,
-                "wall_s": None, "wall_s_runs": [], "simulated_ns": None, "summary": {}, "speed": None,
+                "wall_s": None, "wall_s_runs": [], "cpu_s": None, "cpu_s_runs": [], "simulated_ns": None,
+                "summary": {}, "speed": None,
                 "command": " ".join(case_command("accelvp", c, "FILE", "TRACE" if trace else None)[1:])})
     if trace:
         res["trace"] = os.path.relpath(trace, out_dir)
@@ -97,6 +102,49 @@ def run_one(accelvp, c, out_dir, repeat):
             os.unlink(mem_trace)
 
 
+class Measured:
+    """A finished process: exit code, stderr text, CPU seconds (user + system, its reaped
+    children included) and elapsed seconds."""
+
+    def __init__(self, returncode, stderr, cpu_s, elapsed_s, timed_out):
+        self.returncode, self.stderr, self.cpu_s = returncode, stderr, cpu_s
+        self.elapsed_s, self.timed_out = elapsed_s, timed_out
+
+
+def run_measured(cmd, timeout):
+    """Run cmd to completion and measure the CPU time it used (os.wait4's rusage). CPU time,
+    unlike wall time, does not grow when other processes share the cores: it is what the
+    speed checks use. Raises OSError when the program cannot be started."""
+    with tempfile.TemporaryFile() as err:
+        t0 = time.monotonic()
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        lock, state = threading.Lock(), {"done": False, "timed_out": False}
+
+        def kill():
+            with lock:
+                if not state["done"]:
+                    state["timed_out"] = True
+                    os.kill(p.pid, 9)
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            while True:
+                try:
+                    _, status, ru = os.wait4(p.pid, 0)
+                    break
+                except InterruptedError:
+                    continue
+        finally:
+            with lock:
+                state["done"] = True
+            timer.cancel()
+        p.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
+        err.seek(0)
+        text = err.read().decode(errors="replace")
+    return Measured(p.returncode, text, round(ru.ru_utime + ru.ru_stime, 4), time.monotonic() - t0,
+                    state["timed_out"])
+
+
 def finish_runs(accelvp, c, res, cases_dir, final, trace, mem_trace, repeat):
     best, first = None, None
     for _ in range(repeat):
@@ -104,13 +152,14 @@ def finish_runs(accelvp, c, res, cases_dir, final, trace, mem_trace, repeat):
         os.close(fd)
         os.unlink(tmp)  # accelvp creates it; an empty leftover would hide a run that wrote nothing
         try:
-            p = subprocess.run(case_command(accelvp, c, tmp, trace, mem_trace), capture_output=True, text=True,
-                               timeout=c["timeout_s"])
-        except subprocess.TimeoutExpired:
-            res.update(exit_code=-1, error=f"timed out after {c['timeout_s']} s (timeout_s)")
-            break
+            p = run_measured(case_command(accelvp, c, tmp, trace, mem_trace), c["timeout_s"])
         except OSError as e:
             res.update(exit_code=-1, error=f"cannot run {accelvp}: {e.strerror}")
+            break
+        if p.timed_out:
+            res.update(exit_code=-1, error=f"timed out after {c['timeout_s']} s (timeout_s)")
+            if os.path.exists(tmp):
+                os.unlink(tmp)
             break
         stats = None
         try:
@@ -131,6 +180,7 @@ def finish_runs(accelvp, c, res, cases_dir, final, trace, mem_trace, repeat):
                 os.unlink(tmp)
             break
         res["wall_s_runs"].append(stats["wall_s"])
+        res["cpu_s_runs"].append(p.cpu_s)
         if first is None:
             first = deterministic_part(stats)
         elif deterministic_part(stats) != first:
@@ -145,7 +195,8 @@ def finish_runs(accelvp, c, res, cases_dir, final, trace, mem_trace, repeat):
     if best is not None and res["error"] is None:
         res.update(summary=best.get("summary", {}), simulated_ns=best.get("simulated_ns"),
                    verified=best.get("workload", {}).get("verified"), wall_s=best["wall_s"],
-                   freq_mhz=best.get("config", {}).get("chip.freq_mhz"))
+                   freq_mhz=best.get("config", {}).get("chip.freq_mhz"), cpu_s=min(res["cpu_s_runs"]),
+                   effective_config=best.get("config"))
         if best["wall_s"] > 0 and best.get("simulated_ns"):
             res["speed"] = best["simulated_ns"] / best["wall_s"]
         if res["verified"] is False:
@@ -171,12 +222,32 @@ def run_pool(cases, jobs, work, progress):
     return results
 
 
+def flatten(d, prefix=""):
+    """A summary with nested objects as one level of dotted keys: {'phase_ns': {'qkv': 5}} ->
+    {'phase_ns.qkv': 5}. Lists stay values (a CSV cell shows them as JSON)."""
+    out = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def flat_summary(r):
+    s = flatten(r.get("summary") or {})
+    s.setdefault("simulated_ns", r.get("simulated_ns"))
+    return s
+
+
 def summary_columns(entries):
-    """The summary keys of these results: cycles, simulated_ns, device_ns first, then the rest
-    alphabetically; simulated_ns is always there."""
+    """The summary keys of these results, nested objects flattened ('phase_ns.add_norm1'):
+    cycles, simulated_ns, device_ns first, then the rest alphabetically; simulated_ns is always
+    there."""
     keys = set()
     for r in entries:
-        keys.update((r.get("summary") or {}).keys())
+        keys.update(flatten(r.get("summary") or {}).keys())
     cols = [k for k in SUMMARY_FIRST if k in keys] + sorted(keys - set(SUMMARY_FIRST))
     if "simulated_ns" not in cols:
         cols.insert(1 if "cycles" in cols else 0, "simulated_ns")
@@ -184,9 +255,8 @@ def summary_columns(entries):
 
 
 def summary_values(r, cols):
-    s = dict(r.get("summary") or {})
-    s.setdefault("simulated_ns", r.get("simulated_ns"))
-    return [s.get(k) for k in cols]
+    s = flat_summary(r)
+    return [json.dumps(s[k]) if isinstance(s.get(k), list) else s.get(k) for k in cols]
 
 
 class Progress:
