@@ -6,7 +6,9 @@
  * Plain C99, little-endian. docs/abi.md ("MMU") documents every field.
  *
  * Translation: a DMA engine's bus accesses carry the job's address space id (ASID,
- * aax_job_desc.asid). Every DMA engine has its own MMU port (TLB + walker); the
+ * aax_job_desc.asid), and so do the queue manager's accesses to the addresses a job names
+ * (FENCE and MSG targets, JUMP/CALL buffers; on a RING_CTRL.PRIV ring these stay physical).
+ * Every DMA engine has its own MMU port (TLB + walker), the queue manager one more; the
  * registers below are shared by all ports, and an invalidation reaches every port.
  * ASID 0 is physical: no translation. ASID a >= 1 is translated through the page
  * table whose root is MMU_CTX(a).PT_BASE, if MMU_CTX(a).CTRL.EN.
@@ -67,7 +69,9 @@
 /* Fault record: the first fault since the last clear; FAULT_COUNT counts all. */
 #define AAX_REG_MMU_FAULT_STATUS 0xC020u /* RW1C bit31 VALID (write 1 clears the record), [3:0] type (AAX_MMU_FAULT_*),
                                             [5:4] access (AAX_MMU_ACC_*), [9:8] table level where the walk stopped,
-                                            [15:12] port: the DMA engine whose access faulted */
+                                            [16:12] port: the DMA engine whose access faulted (port i = engine i),
+                                            or the queue manager (port = number of DMA engines: a FENCE, MSG,
+                                            JUMP or CALL address) */
 #define AAX_REG_MMU_FAULT_ASID   0xC024u /* RO [15:0] asid of the faulting access */
 #define AAX_REG_MMU_FAULT_VA_LO  0xC028u /* RO faulting virtual address */
 #define AAX_REG_MMU_FAULT_VA_HI  0xC02Cu
@@ -77,8 +81,9 @@
 #define AAX_MMU_FAULT_ACC_SHIFT  4u
 #define AAX_MMU_FAULT_LEVEL_SHIFT 8u
 #define AAX_MMU_FAULT_PORT_SHIFT 12u
-#define AAX_MMU_FAULT_PORT_BITS  4u      /* up to 16 ports: one per DMA engine, port i = engine i */
-#define AAX_MMU_FAULT_PORT_MASK  (0xFu << AAX_MMU_FAULT_PORT_SHIFT)
+#define AAX_MMU_FAULT_PORT_BITS  5u      /* up to 32 ports: one per DMA engine (port i = engine i), then the
+                                            queue manager's */
+#define AAX_MMU_FAULT_PORT_MASK  (0x1Fu << AAX_MMU_FAULT_PORT_SHIFT)
 
 enum aax_mmu_fault_type {
     AAX_MMU_FAULT_NONE        = 0,

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "abi/aax_boot.h"
 #include "abi/aax_mmu.h"
 #include "abi/aax_regs.h"
 #include "abi/aax_sched.h"
@@ -100,7 +101,6 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     // Chip interconnect: initiators are the PCIe inbound path, the queue manager, the DMA
     // engines (through the MMU when there is one), the collective engine and the control core.
     noc.add_initiator("pcie", pcie.to_chip);
-    noc.add_initiator("qman", qman.bus_socket);
     for (uint64_t i = 1; i < c.get_uint("dma.engines"); ++i)
         dma_more.push_back(std::make_unique<dma_engine>(fmt::format("dma{}", i).c_str(), dma_params(c)));
     auto engine = [this](unsigned i) -> dma_engine& { return i ? *dma_more[i - 1] : dma0; };
@@ -110,29 +110,46 @@ chip::chip(sc_core::sc_module_name name, const config& c)
         auto mp = mmu::from_config(c, "mmu");
         mp.ports.clear();
         for (unsigned i = 0; i < engines; ++i) mp.ports.push_back(fmt::format("dma{}", i));
+        mp.ports.push_back("qman");  // the addresses jobs name in FENCE, MSG, JUMP and CALL
         mmu0 = std::make_unique<mmu>("mmu", mp);
         for (unsigned i = 0; i < engines; ++i) {
             engine(i).bus_socket.bind(mmu0->port(i).target_socket);
             noc.add_initiator(mp.ports[i], mmu0->port(i).initiator_socket);
             noc.add_initiator(mp.ports[i], mmu0->port(i).walker.socket);
         }
+        qman.bus_socket.bind(mmu0->port(engines).target_socket);
+        noc.add_initiator("qman", mmu0->port(engines).initiator_socket);
+        noc.add_initiator("qman", mmu0->port(engines).walker.socket);
         regs.add_target("mmu", mmu::bar_base, AAX_MMU_BAR_SIZE, mmu0->reg_socket);
         mmu0->irq_out.bind(ctrl.irq_in);
         qman.mmu_ctx.bind(mmu0->ctx_export);
         ctrl.reset_out.bind(mmu0->reset_in);
     } else {
+        noc.add_initiator("qman", qman.bus_socket);
         for (unsigned i = 0; i < engines; ++i) noc.add_initiator(fmt::format("dma{}", i), engine(i).bus_socket);
     }
     noc.add_initiator("coll", coll.bus_socket);
+    // Device memory; with a control core behind a guard that closes the firmware region
+    // (AAX_FW_REGION_SIZE at its start) to all but the host's BAR2 path and the core.
+    auto attach_devmem = [&](auto& socket) {
+        if (c.get_bool("cpu.enabled")) {
+            devmem_guard = std::make_unique<memory_guard>(
+                "devmem_guard", std::vector<std::pair<uint64_t, uint64_t>>{{0, AAX_FW_REGION_SIZE}});
+            noc.add_target("devmem", c.get_uint("addr.devmem_base"), c.get_uint("mem.size"), devmem_guard->target_socket);
+            devmem_guard->initiator_socket.bind(socket);
+        } else {
+            noc.add_target("devmem", c.get_uint("addr.devmem_base"), c.get_uint("mem.size"), socket);
+        }
+    };
     if (c.get_string("mem.model") == "dram") {
         devmem_dram = std::make_unique<dram_memory>("devmem", dram_params::from_config(c, "mem"));
         devmem_bw_ = devmem_dram->peak_bytes_per_s();
         devmem_dram->set_time_ordered(c.get_uint("dma.engines") > 1);
-        noc.add_target("devmem", c.get_uint("addr.devmem_base"), c.get_uint("mem.size"), devmem_dram->socket);
+        attach_devmem(devmem_dram->socket);
     } else {
         devmem = std::make_unique<memory>("devmem", memory::from_config(c, "mem"));
         devmem_bw_ = devmem->peak_bytes_per_s();
-        noc.add_target("devmem", c.get_uint("addr.devmem_base"), c.get_uint("mem.size"), devmem->socket);
+        attach_devmem(devmem->socket);
     }
     noc.add_target("regs", c.get_uint("addr.regs_base"), AAX_BAR0_SIZE, regs_guard.target_socket);
     regs_guard.initiator_socket.bind(regs.target_socket);

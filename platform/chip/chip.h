@@ -6,6 +6,7 @@
 //                      +--------from_chip (host window) <----+
 //   qman --bus--> noc    qman --dma--> dma_engine --bus--> [mmu port] --> noc    qman --sync--> semaphores
 //   qman --compute--> compute router --> cluster i engines; cluster i SRAM on the noc
+//   noc --> [devmem_guard: firmware region closed to guest initiators] --> device memory
 //   qman --irq--> device_ctrl --msi--> pcie_endpoint --> host    device_ctrl --reset--> qman, semaphores
 //
 // The address map (chip bus addresses) comes from the config: addr.devmem_base,
@@ -62,6 +63,9 @@ public:
     interconnect noc;
     router regs;
     register_firewall regs_guard;  // guest engines reach only the semaphores in register space
+    // With a control core: the firmware region (the core's code, data, stack, boot
+    // parameters, log) is closed to every initiator but the host (BAR2) and the core.
+    std::unique_ptr<memory_guard> devmem_guard;
     // Device memory, by mem.model: simple (one bus timeline + latency) or dram
     // (stacks, channels, banks: tlm/mem/dram_memory.h). Exactly one is set.
     std::unique_ptr<memory> devmem;

@@ -18,7 +18,8 @@ control_core::control_core(sc_core::sc_module_name name, const config& c)
       to_devmem("to_devmem", c.get_uint("addr.devmem_base"), AAX_CORE_DEVMEM_SIZE), to_chip("to_chip", 0, AAX_CORE_BUS_SIZE),
       bus("bus"), core("core", rv32_core::from_config(c, "cpu")), timer("clint", clint::from_config(c, "cpu")) {
     ctrl_in.bind(*this);
-    to_regs.set_privileged(true);  // the core reaches all of register space; guest engines do not
+    to_regs.set_privileged(true);    // the core reaches all of register space; guest engines do not
+    to_devmem.set_privileged(true);  // and its own memory (the firmware region: chip memory_guard)
     core.bus.bind(bus.target_socket);
     bus.add_target("clint", AAX_CORE_CLINT, 0x10000, timer.socket);
     bus.add_target("regs", AAX_CORE_REGS, AAX_BAR0_SIZE, to_regs.target_socket);

@@ -245,6 +245,19 @@ int driver::submit(unsigned ring, uint64_t cmdbuf, uint32_t size, uint32_t flags
     while (R.stopped) sc_core::wait(recovered_ev_);
     // Bounded by the ring and by the CQ, so no completion record can ever be dropped.
     if (R.inflight.size() + 1 >= std::min(R.entries, R.cq_entries)) return -EBUSY;
+    // The kernel pins the ring to the job's context (RING_ASID): the device then refuses a
+    // descriptor of any other context on it (BAD_ASID). A ring changes context only when
+    // it has nothing in flight; 0 (the kernel's physical jobs) is not a pin. Jobs of the
+    // context the ring already serves pay nothing.
+    while (R.asid != asid) {
+        if (R.inflight.empty() && !R.stopped) {
+            R.asid = asid;  // claimed before the write, which lets other threads run
+            wr(AAX_RING_BASE(ring) + AAX_RING_ASID, asid);
+            break;
+        }
+        sc_core::wait(ring_idle_ev_ | recovered_ev_);
+    }
+    if (R.inflight.size() + 1 >= std::min(R.entries, R.cq_entries)) return -EBUSY;
     seq = next_seq_++;
     aax_job_desc d{};
     d.cmdbuf_addr = cmdbuf;
@@ -293,6 +306,7 @@ void driver::signal(uint32_t seq, const fence_result& res) {
             q.erase(i);
             break;
         }
+    if (q.empty()) ring_idle_ev_.notify(sc_core::SC_ZERO_TIME);
     latency_us_.sample(static_cast<double>(sc_core::sc_time_stamp().value() - submit_time_ps_[seq]) / 1e6);
     submit_time_ps_.erase(seq);
     f.ev.notify(sc_core::SC_ZERO_TIME);

@@ -116,6 +116,7 @@ private:
         bool cq_phase = true;
         bool stopped = false;
         std::deque<uint32_t> inflight;  // seqs in submission order
+        uint16_t asid = 0;              // the context the ring is pinned to (RING_ASID; 0: the kernel's, any)
     };
 
     uint64_t reg(uint32_t off) const { return host_.bar0() + off; }
@@ -146,6 +147,7 @@ private:
     std::vector<error_record> errors_;
     std::unique_ptr<vm_manager> vm_;
     sc_core::sc_event recovered_ev_;  // a stopped ring was reset
+    sc_core::sc_event ring_idle_ev_;  // a ring's last job in flight completed
     sc_core::sc_event mbox_ev_;       // the event line fired (a mailbox reply)
 
     counter submits_{"submits", "jobs submitted"};

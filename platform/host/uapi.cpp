@@ -3,6 +3,7 @@
 #include <cerrno>
 
 #include "abi/aax_mmu.h"
+#include "abi/aax_queue.h"
 
 namespace accelvp::uapi {
 
@@ -30,13 +31,13 @@ int mapping::peek(uint64_t off, void* dst, uint64_t len) {
     return drv_->host().cpu.peek(a, dst, len) ? 0 : -EIO;
 }
 
-std::unique_ptr<device> device::open(driver& d, int* err) {
+std::unique_ptr<device> device::open(driver& d, int* err, bool privileged) {
     if (d.rings() == 0) {
         if (err) *err = -ENODEV;
         return nullptr;
     }
     if (err) *err = 0;
-    return std::unique_ptr<device>(new device(d));
+    return std::unique_ptr<device>(new device(d, privileged));
 }
 
 device::~device() {
@@ -96,7 +97,10 @@ int device::submit(submit_args& a) {
     const bo& b = it->second;
     if (a.cmdbuf_size == 0 || a.cmdbuf_offset > b.size || a.cmdbuf_size > b.size - a.cmdbuf_offset) return -EINVAL;
     const uint64_t va = (b.host ? drv_.host_to_device_addr(b.addr) : b.addr) + a.cmdbuf_offset;
-    if (a.vm_id && !vms_.count(a.vm_id)) return -ENOENT;
+    if (a.vm_id && !vms_.count(a.vm_id)) return -ENOENT;  // only this file's address spaces
+    // With an MMU, physical access (a job without a context, a descriptor fence the device
+    // writes at a bus address) is the kernel's: ordinary files run in their own contexts.
+    if (drv_.vm() && !privileged_ && (a.vm_id == 0 || (a.flags & AAX_JOB_WRITE_FENCE))) return -EPERM;
     return drv_.submit(a.queue, va, a.cmdbuf_size, a.flags, a.timeout_us, a.seq, static_cast<uint16_t>(a.vm_id));
 }
 

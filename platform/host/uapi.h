@@ -43,7 +43,8 @@ struct submit_args {
     uint32_t cmdbuf_size = 0;
     uint32_t flags = 0;       // AAX_JOB_* extra flags
     uint32_t timeout_us = 0;  // device-side job timeout, 0 = none
-    uint32_t vm_id = 0;       // address space of the job's engine accesses: 0 physical, else from vm_create
+    uint32_t vm_id = 0;       // address space of the job's addresses: 0 physical (privileged files only when
+                              // the device has an MMU), else one of this file's vm_create ids
     uint32_t seq = 0;         // out: the job's fence
 };
 
@@ -108,8 +109,13 @@ private:
 
 class device {
 public:
-    // open("/dev/accel/accel0"): needs a probed driver.
-    static std::unique_ptr<device> open(driver& d, int* err = nullptr);
+    // open("/dev/accel/accel0"): needs a probed driver. A privileged file (the opener has
+    // the kernel's trust, as CAP_SYS_ADMIN on a primary node) may submit physical jobs
+    // (vm_id 0) and jobs that write a descriptor fence on a device with an MMU; an
+    // ordinary file gets -EPERM for those and runs only in its own address spaces
+    // (docs/security.md). Without an MMU every job is physical and both may submit.
+    static std::unique_ptr<device> open(driver& d, int* err = nullptr, bool privileged = false);
+    bool privileged() const { return privileged_; }
     ~device();  // frees the file's BOs, like close()
 
     int get_info(info_args& a);
@@ -131,13 +137,14 @@ public:
     driver& drv() { return drv_; }
 
 private:
-    explicit device(driver& d) : drv_(d) {}
+    device(driver& d, bool privileged) : drv_(d), privileged_(privileged) {}
     struct bo {
         uint64_t size;
         bool host;
         uint64_t addr;  // device bus address for device BOs, host physical for host BOs
     };
     driver& drv_;
+    bool privileged_ = false;
     struct binding {
         uint32_t handle;
         uint64_t size;

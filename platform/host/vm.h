@@ -75,7 +75,7 @@ private:
 // The MMU fault record as the driver read it.
 struct mmu_fault {
     uint8_t type = 0, access = 0, level = 0;  // aax_mmu_fault_type, aax_mmu_access
-    uint8_t port = 0;                         // the DMA engine whose access faulted
+    uint8_t port = 0;                         // the DMA engine whose access faulted (= dma_engines: the QM)
     uint16_t asid = 0;
     uint64_t va = 0;
     uint32_t count = 0;  // FAULT_COUNT when read

@@ -89,7 +89,7 @@ void system_board::main_thread() {
             break;
         }
         int err = 0;
-        devs.push_back(uapi::device::open(nodes[i]->drv, &err));
+        devs.push_back(uapi::device::open(nodes[i]->drv, &err, true));
         if (!devs.back()) error_ = fmt::format("chip {}: open: {}", i, std::strerror(-err));
         else {
             ctx.devs.push_back(devs.back().get());

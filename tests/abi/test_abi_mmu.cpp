@@ -32,7 +32,7 @@ TEST_CASE("abi: MMU register offsets and fault codes are stable", "[abi][mmu]") 
     CHECK(AAX_REG_MMU_TLB_INV == 0xC018);
     CHECK(AAX_REG_MMU_FAULT_STATUS == 0xC020);
     CHECK(AAX_REG_MMU_FAULT_COUNT == 0xC030);
-    CHECK(AAX_MMU_FAULT_PORT_MASK == 0xF000u);  // FAULT_STATUS [15:12]: the faulting engine
+    CHECK(AAX_MMU_FAULT_PORT_MASK == 0x1F000u);  // FAULT_STATUS [16:12]: the faulting engine or the QM
     CHECK((AAX_MMU_FAULT_PORT_MASK & (AAX_MMU_FAULT_TYPE_MASK | 3u << AAX_MMU_FAULT_ACC_SHIFT |
                                       3u << AAX_MMU_FAULT_LEVEL_SHIFT | AAX_MMU_FAULT_VALID)) == 0);
     CHECK(AAX_MMU_CTX(1) == 0xC110);

@@ -33,8 +33,8 @@ public:
     }
 
     uint64_t base() const { return base_; }
-    // Mark every forwarded transaction privileged (register_firewall): the control core's
-    // path into register space.
+    // Mark every forwarded transaction (and DMI request) privileged (register_firewall,
+    // memory_guard): the control core's paths into register space and its own memory.
     void set_privileged(bool p) { privileged_ = p; }
     void set_base(uint64_t b) {
         if (b == base_) return;
@@ -71,6 +71,8 @@ private:
     bool get_direct_mem_ptr(tlm::tlm_generic_payload& t, tlm::tlm_dmi& dmi) {
         const uint64_t a = t.get_address();
         if (a >= size_) return false;
+        privileged_ext mark;
+        extension_guard<privileged_ext> g(t, privileged_ ? &mark : nullptr);
         t.set_address(base_ + a);
         const bool ok = initiator_socket->get_direct_mem_ptr(t, dmi);
         t.set_address(a);

@@ -87,7 +87,7 @@ pcie_endpoint::pcie_endpoint(sc_core::sc_module_name name, const params& p)
     SC_THREAD(posted_thread);
 
     for (stat_base* s : std::initializer_list<stat_base*>{&bytes_h2d_, &bytes_d2h_, &tlps_, &msi_sent_, &msi_masked_,
-                                                          &errors_, &util_h2d_, &util_d2h_})
+                                                          &errors_, &loopback_refused_, &util_h2d_, &util_d2h_})
         global_stats().add(this->name(), *s);
     track_h2d_ = tracer::instance().track(std::string(this->name()) + ".h2d");
     track_d2h_ = tracer::instance().track(std::string(this->name()) + ".d2h");
@@ -134,7 +134,22 @@ void pcie_endpoint::forward(tlm_utils::simple_initiator_socket<pcie_endpoint>& o
     delay = offset_to(cross(back, abs_ps(d), len));
 }
 
+// Device-originated traffic never becomes a host access of a BAR: not of this device's
+// BARs (a job's MSG to host window + BAR0 would otherwise arrive as a privileged host
+// register write), and not of any device's BAR0 (register space is the host's).
+bool pcie_endpoint::refuse_upstream(tlm::tlm_generic_payload& t, bool bar0) {
+    const upstream_ext* u = t.get_extension<upstream_ext>();
+    if (!u || (u->from != this && !bar0)) return false;  // host access, or peer-to-peer into a peer's BAR2
+    ++loopback_refused_;
+    ++errors_;
+    AVP_LOG(warn, name(), "device-originated {} at {} offset 0x{:x} refused ({})", t.is_write() ? "write" : "read", bar0 ? "BAR0" : "BAR2",
+            t.get_address(), u->from == this ? "peer-to-self loopback" : "BAR0 from a device");
+    t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return true;
+}
+
 void pcie_endpoint::bar0_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+    if (refuse_upstream(t, true)) return;
     if (t.get_address() >= AAX_BAR0_SIZE) {
         ++errors_;
         t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
@@ -199,15 +214,21 @@ void pcie_endpoint::posted_thread() {
 }
 
 void pcie_endpoint::bar2_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+    if (refuse_upstream(t, false)) return;
     if (t.get_address() >= p_.devmem_size) {
         ++errors_;
         t.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
         return;
     }
+    privileged_ext mark;  // the host (its kernel) may reach all of device memory, the firmware region too
+    extension_guard<privileged_ext> g(t, &mark);
     forward(to_chip, dir::h2d, t, delay, p_.devmem_base + t.get_address());
 }
 
 void pcie_endpoint::from_chip_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
+    upstream_ext mark;
+    mark.from = this;
+    extension_guard<upstream_ext> g(t, t.get_extension<upstream_ext>() ? nullptr : &mark);
     forward(to_host, dir::d2h, t, delay, t.get_address());
 }
 
@@ -221,6 +242,7 @@ unsigned pcie_endpoint::forward_dbg(tlm_utils::simple_initiator_socket<pcie_endp
 }
 
 unsigned pcie_endpoint::bar0_dbg(tlm::tlm_generic_payload& t) {
+    if (t.get_extension<upstream_ext>()) return 0;  // device-originated: never into register space
     const uint64_t a = t.get_address();
     if (a >= AAX_BAR0_SIZE || aax_in_fw_window(a)) return 0;
     privileged_ext mark;
@@ -229,11 +251,19 @@ unsigned pcie_endpoint::bar0_dbg(tlm::tlm_generic_payload& t) {
 }
 
 unsigned pcie_endpoint::bar2_dbg(tlm::tlm_generic_payload& t) {
-    if (t.get_address() >= p_.devmem_size) return 0;
+    const upstream_ext* u = t.get_extension<upstream_ext>();
+    if (t.get_address() >= p_.devmem_size || (u && u->from == this)) return 0;
+    privileged_ext mark;
+    extension_guard<privileged_ext> g(t, &mark);
     return forward_dbg(to_chip, t, p_.devmem_base + t.get_address());
 }
 
-unsigned pcie_endpoint::from_chip_dbg(tlm::tlm_generic_payload& t) { return forward_dbg(to_host, t, t.get_address()); }
+unsigned pcie_endpoint::from_chip_dbg(tlm::tlm_generic_payload& t) {
+    upstream_ext mark;
+    mark.from = this;
+    extension_guard<upstream_ext> g(t, t.get_extension<upstream_ext>() ? nullptr : &mark);
+    return forward_dbg(to_host, t, t.get_address());
+}
 
 void pcie_endpoint::raise(unsigned vector) {
     if (vector >= p_.msix_vectors) return;  // no such vector: dropped, as on hardware

@@ -72,8 +72,22 @@ public:
     ~pcie_endpoint() override;
 
     const params& get_params() const { return p_; }
+    // Device-originated accesses that came back into a BAR (peer-to-self loopback) and were refused.
+    uint64_t loopback_refused() const { return loopback_refused_.get(); }
+
+    // Marks a transaction the device sent upstream (from_chip): the host fabric must not
+    // turn it into a host access of this device's BARs (its own register space would then
+    // see a privileged host write). Refused at the BARs with TLM_ADDRESS_ERROR_RESPONSE.
+    struct upstream_ext : tlm::tlm_extension<upstream_ext> {
+        const pcie_endpoint* from = nullptr;
+        tlm::tlm_extension_base* clone() const override { return new upstream_ext(*this); }
+        void copy_from(const tlm::tlm_extension_base& o) override { from = static_cast<const upstream_ext&>(o).from; }
+    };
 
 private:
+    // True (counted, logged, answered with an address error) when t is device-originated
+    // and may not enter this BAR: BAR0 never, BAR2 not from this device itself.
+    bool refuse_upstream(tlm::tlm_generic_payload& t, bool bar0);
     enum class dir { h2d, d2h };
     // Link crossing of `bytes` payload (0 = a header-only request) arriving at `arrival`.
     uint64_t cross(dir d, uint64_t arrival_ps, uint64_t bytes);
@@ -116,6 +130,8 @@ private:
     counter msi_sent_{"msi_sent", "MSI-X messages written to the host"};
     counter msi_masked_{"msi_masked", "MSI-X messages held pending by a masked vector"};
     counter errors_{"errors", "accesses that failed (bad BAR offset, host decode error)"};
+    counter loopback_refused_{"loopback_refused",
+                              "device-originated accesses refused at a BAR (peer-to-self loopback, or BAR0 from any device)"};
     rate util_h2d_{"busy_h2d", "link busy time host to device", 1e-12, "utilization"};
     rate util_d2h_{"busy_d2h", "link busy time device to host", 1e-12, "utilization"};
 };

@@ -417,12 +417,25 @@ void queue_manager::soft_reset() {
     }
 }
 
-uint8_t queue_manager::bus(tlm::tlm_command cmd, uint64_t addr, void* data, uint32_t len, sc_core::sc_time& delay) {
+uint8_t queue_manager::bus(tlm::tlm_command cmd, uint64_t addr, void* data, uint32_t len, sc_core::sc_time& delay,
+                           uint16_t asid) {
     tlm::tlm_generic_payload t;
     init_payload(t, cmd, addr, data, len);
+    asid_ext space;  // a job-named address: through the job's MMU context (the QM's MMU port)
+    space.asid = asid;
+    extension_guard<asid_ext> g(t, asid ? &space : nullptr);
     bus_socket->b_transport(t, delay);
     if (t.get_response_status() == tlm::TLM_OK_RESPONSE) return AAX_OK;
+    if (space.fault) return AAX_ERR_MMU_FAULT;
     return t.get_response_status() == tlm::TLM_ADDRESS_ERROR_RESPONSE ? AAX_ERR_BAD_ADDRESS : AAX_ERR_BUS;
+}
+
+// The address space of the addresses a job names in its packets (FENCE, MSG, JUMP/CALL
+// targets): the job's context, except on a privileged (kernel) ring, whose packets are
+// physical. Without an MMU every job is physical.
+uint16_t queue_manager::job_space(unsigned r) const {
+    if (!mmu_ctx.size() || (ring_reg(r, AAX_RING_CTRL) & AAX_RING_CTRL_PRIV)) return 0;
+    return rings_[r]->asid;
 }
 
 uint8_t queue_manager::dispatch(tlm_utils::simple_initiator_socket<queue_manager>& s, unsigned r, const uint8_t* pkt,
@@ -471,10 +484,19 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
     case AAX_OP_NOP: break;
     case AAX_OP_DMA: f.status = dispatch(dma_socket, r, pkt, len, deadline_ps, delay, f.addr); break;
     case AAX_OP_GEMM:
-    case AAX_OP_VEC: f.status = dispatch(compute_socket, r, pkt, len, deadline_ps, delay, f.addr); break;
+    case AAX_OP_VEC:
+        // The compute clusters and the collective engine are not behind the MMU: their
+        // addresses (cluster SRAM offsets, local/remote bus addresses) are physical, so a
+        // job in an address space may not use them (docs/security.md).
+        if (job_space(r)) f.status = AAX_ERR_PRIV;
+        else f.status = dispatch(compute_socket, r, pkt, len, deadline_ps, delay, f.addr);
+        break;
     case AAX_OP_SEM_SIGNAL:
     case AAX_OP_SEM_WAIT: f.status = dispatch(sync_socket, r, pkt, len, deadline_ps, delay, f.addr); break;
-    case AAX_OP_COLL: f.status = dispatch(coll_socket, r, pkt, len, deadline_ps, delay, f.addr); break;
+    case AAX_OP_COLL:
+        if (job_space(r)) f.status = AAX_ERR_PRIV;
+        else f.status = dispatch(coll_socket, r, pkt, len, deadline_ps, delay, f.addr);
+        break;
     case AAX_OP_FENCE: {
         // Packets of one ring retire in order in this version, so all prior work is
         // done here; the write lands after it.
@@ -486,7 +508,7 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
         }
         uint64_t v = p.value;
         if (h.param & AAX_FENCE_WRITE_TS) v = abs_ps(delay) / 1000;
-        if (h.param) f.status = bus(tlm::TLM_WRITE_COMMAND, p.addr, &v, 8, delay);
+        if (h.param) f.status = bus(tlm::TLM_WRITE_COMMAND, p.addr, &v, 8, delay, job_space(r));
         if (f.status) f.addr = p.addr;
         break;
     }
@@ -522,7 +544,7 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
             break;
         }
         uint32_t v = p.value;
-        f.status = bus(tlm::TLM_WRITE_COMMAND, p.addr, &v, 4, delay);
+        f.status = bus(tlm::TLM_WRITE_COMMAND, p.addr, &v, 4, delay, job_space(r));
         if (f.status) f.addr = p.addr;
         break;
     }
@@ -570,11 +592,12 @@ queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint
     struct frame {
         uint64_t addr;
         uint32_t size, off;
+        uint16_t space;  // address space of addr: 0 for the job's own buffer (the kernel's), else the job's
     };
     std::vector<frame> calls;
     uint32_t transfers = 0;
     failure f;
-    const auto enter = [&](uint64_t a, uint32_t n, uint8_t opcode) {  // fetch a buffer
+    const auto enter = [&](uint64_t a, uint32_t n, uint8_t opcode, uint16_t space) {  // fetch a buffer
         f = failure{};
         f.opcode = opcode;
         if (n == 0 || n % 8 || n > AAX_MAX_CMDBUF_SIZE || a % 8) {
@@ -582,13 +605,14 @@ queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint
             return false;
         }
         buf.resize(n);
-        f.status = bus(tlm::TLM_READ_COMMAND, a, buf.data(), n, delay);
+        f.status = bus(tlm::TLM_READ_COMMAND, a, buf.data(), n, delay, space);
         if (f.status) f.addr = a;
         return f.status == AAX_OK;
     };
     uint64_t cur = addr;
     uint32_t cur_size = size;
-    if (!enter(cur, cur_size, job_level)) return f;
+    uint16_t cur_space = 0;  // the descriptor's buffer: physical (the driver placed it)
+    if (!enter(cur, cur_size, job_level, cur_space)) return f;
     for (uint32_t off = 0;;) {
         if (off >= cur_size) {  // end of a buffer: return from a CALL, or the job is done
             if (calls.empty()) break;
@@ -597,7 +621,8 @@ queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint
             cur = back.addr;
             cur_size = back.size;
             off = back.off;
-            if (!enter(cur, cur_size, AAX_OP_RET)) return f;
+            cur_space = back.space;
+            if (!enter(cur, cur_size, AAX_OP_RET, cur_space)) return f;
             continue;
         }
         aax_pkt_hdr h;
@@ -629,15 +654,17 @@ queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint
             }
             aax_pkt_jump j;
             std::memcpy(&j, buf.data() + off, sizeof(j));
-            if (h.opcode == AAX_OP_CALL) calls.push_back({cur, cur_size, off + static_cast<uint32_t>(len)});
+            if (h.opcode == AAX_OP_CALL) calls.push_back({cur, cur_size, off + static_cast<uint32_t>(len), cur_space});
             const uint32_t at = off;
-            if (!enter(j.addr, j.size, h.opcode)) {
+            const uint16_t space = job_space(r);  // a job-named buffer: through the job's context
+            if (!enter(j.addr, j.size, h.opcode, space)) {
                 f.offset = at;
                 if (!f.addr && f.status == AAX_ERR_BAD_PARAM) f.addr = j.addr;
                 return f;
             }
             cur = j.addr;
             cur_size = j.size;
+            cur_space = space;
             off = 0;
         } else {
             off += static_cast<uint32_t>(len);

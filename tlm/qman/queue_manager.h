@@ -46,7 +46,9 @@ public:
     static constexpr uint32_t bar_base = 0x1000;  // this block's window in BAR0
 
     tlm_utils::simple_target_socket<queue_manager> reg_socket;
-    tlm_utils::simple_initiator_socket<queue_manager> bus_socket;   // rings, command buffers, CQs
+    // Rings, command buffers, CQs (physical) and the addresses jobs name (FENCE, MSG,
+    // JUMP/CALL targets: with asid_ext, so an MMU port on this socket translates them).
+    tlm_utils::simple_initiator_socket<queue_manager> bus_socket;
     tlm_utils::simple_initiator_socket<queue_manager> dma_socket;   // DMA packets
     tlm_utils::simple_initiator_socket<queue_manager> sync_socket;  // SEM_SIGNAL / SEM_WAIT
     tlm_utils::simple_initiator_socket<queue_manager> compute_socket;  // GEMM / VEC (tlm/compute router)
@@ -124,7 +126,10 @@ private:
     void fw_reg_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& d) { fw_regs_.b_transport(t, d); }
     unsigned fw_reg_dbg(tlm::tlm_generic_payload& t) { return fw_regs_.transport_dbg(t); }
     failure run_packet(unsigned r, const uint8_t* pkt, uint32_t len, uint64_t deadline_ps, sc_core::sc_time& delay);
-    uint8_t bus(tlm::tlm_command cmd, uint64_t addr, void* data, uint32_t len, sc_core::sc_time& delay);
+    // A bus access; asid != 0: a job-named address, translated in that context (an MMU fault
+    // is AAX_ERR_MMU_FAULT).
+    uint8_t bus(tlm::tlm_command cmd, uint64_t addr, void* data, uint32_t len, sc_core::sc_time& delay, uint16_t asid = 0);
+    uint16_t job_space(unsigned r) const;
     uint8_t dispatch(tlm_utils::simple_initiator_socket<queue_manager>& s, unsigned r, const uint8_t* pkt, uint32_t len,
                      uint64_t deadline_ps, sc_core::sc_time& delay, uint64_t& err_addr);
     void complete(unsigned r, const aax_job_desc& d, const failure& f, uint64_t ts_start, sc_core::sc_time& delay);
