@@ -479,6 +479,28 @@ TEST_CASE("qman stimulus: job-level errors: descriptor, address space, fetches, 
     }
 }
 
+TEST_CASE("qman stimulus: a ring bound to a CQ that does not exist fails its jobs with BAD_PARAM, ERR_ADDR = index",
+          "[qman][stimulus]") {
+    bench b;
+    std::vector<uint8_t> nop;
+    append(nop, hdr(AAX_OP_NOP, 1));
+    std::vector<uint32_t> v;
+    stim::run([&] {
+        b.setup(0, 0);
+        b.host.write32(ring_reg(0, AAX_RING_CTRL), AAX_RING_CTRL_EN | 5u << AAX_RING_CTRL_CQ_SHIFT);  // qman.cqs = 2
+        b.submit(0, b.job(nop, 42));
+        settle();
+        v.push_back(b.host.read32(qreg(AAX_REG_ERR_STATUS)));
+        v.push_back(b.host.read32(qreg(AAX_REG_ERR_JOB_ID)));
+        v.push_back(b.host.read32(qreg(AAX_REG_ERR_ADDR_LO)));
+        v.push_back(b.host.read32(ring_reg(0, AAX_RING_JOBS_DONE)));
+        v.push_back(b.host.read32(cq_reg(0, AAX_CQ_TAIL)));
+    });
+    CHECK(v == std::vector<uint32_t>{AAX_ERR_STATUS_VALID | AAX_ERR_BAD_PARAM | AAX_ERR_OPCODE_JOB << 16, 42, 5, 0, 0});
+    CHECK(b.find(kCq0, true) == nullptr);  // no record anywhere
+    CHECK(b.irq.count(AAX_IRQ_LINE_ERROR) == 1);
+}
+
 TEST_CASE("qman stimulus: ring base misaligned or descriptor unreadable: job id 0, address = the slot",
           "[qman][stimulus]") {
     bench b;
