@@ -27,6 +27,7 @@
 #include "platform/host/host_system.h"
 #include "platform/qemu/mpqemu.h"
 #include "tlm/core/extensions.h"
+#include "tlm/cpu/gdb_server.h"
 #include "tlm/core/log.h"
 #include "tlm/core/stats.h"
 #include "tlm/core/timeline.h"
@@ -316,6 +317,10 @@ CLI::App* add_qemu_command(CLI::App& app, qemu_options& o) {
         ->check(CLI::Range(0.0, 1e6))
         ->capture_default_str();
     q->add_option("--stats", o.run.stats_file, "write the stats JSON here when the run ends");
+    q->add_option("--gdb", o.gdb_port, "serve GDB for the firmware core on 127.0.0.1:PORT; the core waits for it when "
+                                       "the driver releases it from reset (0 = any port)")
+        ->check(CLI::Range(0, 65535))
+        ->type_name("PORT");
     q->add_flag("-q,--quiet", o.run.quiet, "print no summary at the end");
     q->add_option("qemu_args", o.extra, "extra QEMU arguments, after --");
     q->footer("Example: accelvp qemu -c edge --kernel build/guest/vmlinuz --initrd build/guest/initrd.cpio.gz "
@@ -364,6 +369,26 @@ int run_qemu(const qemu_options& o, std::ostream& out) {
                                   "-device", "x-pci-proxy-dev,id=aax0,fd=3",
                                   "-kernel", o.kernel, "-initrd", o.initrd, "-append", o.append};
     for (const auto& e : o.extra) args.push_back(e);
+    const int sock = sv[0];
+
+    auto top = std::make_unique<qemu_board>("qemu_board", cfg, sock);
+    // GDB on the firmware core while the guest runs: while GDB holds the core stopped, no
+    // simulated time passes and the guest's MMIO accesses wait.
+    std::unique_ptr<gdb_server> gdb;
+    if (o.gdb_port >= 0) {
+        if (!top->soc.cpu) throw config_error("usage error: --gdb needs a control core (cpu.enabled=true)");
+        try {
+            gdb = std::make_unique<gdb_server>(top->soc.cpu->core, static_cast<uint16_t>(o.gdb_port));
+        } catch (const std::runtime_error& e) {
+            throw config_error(std::string("usage error: --gdb: ") + e.what());
+        }
+        std::cerr << fmt::format("accelvp qemu: GDB stub on 127.0.0.1:{} (gdb-multiarch -ex 'target remote "
+                                 "127.0.0.1:{}' {})\n",
+                                 gdb->port(), gdb->port(), cfg.get_string("host.driver.firmware"))
+                  << std::flush;
+    }
+    sc_core::sc_start(sc_core::SC_ZERO_TIME);
+
     const pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
     if (pid == 0) {
@@ -379,10 +404,6 @@ int run_qemu(const qemu_options& o, std::ostream& out) {
         _exit(127);
     }
     ::close(sv[1]);
-    const int sock = sv[0];
-
-    auto top = std::make_unique<qemu_board>("qemu_board", cfg, sock);
-    sc_core::sc_start(sc_core::SC_ZERO_TIME);
 
     std::string end_reason, error;
     const double ratio = o.time_ratio;
@@ -487,6 +508,8 @@ int run_qemu(const qemu_options& o, std::ostream& out) {
         std::ofstream f(o.run.stats_file);
         f << st.dump(2) << "\n";
     }
+    if (gdb) gdb->program_exited(error.empty() ? 0 : 1);
+    gdb.reset();
     if (!error.empty()) std::cerr << "accelvp qemu: error: " << error << "\n";
     if (!o.run.quiet)
         out << fmt::format("accelvp qemu: {} (QEMU exit status {}) | simulated {:.3f} ms | wall {:.1f} s | {} MMIO "

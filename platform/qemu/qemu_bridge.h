@@ -28,6 +28,7 @@ struct qemu_options {
     std::string append = "console=ttyS0 panic=-1 quiet";
     std::string guest_mem = "1G";
     double time_ratio = 1.0;
+    int gdb_port = -1;  // >= 0: GDB stub for the control core (0 = any port)
     std::vector<std::string> extra;  // after --
 };
 
