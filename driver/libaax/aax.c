@@ -137,8 +137,14 @@ int aax_last_error(aax_dev *d, struct aax_drm_error *out)
 
 int aax_cmd_emit(aax_cmdbuf *c, const void *pkt, size_t bytes)
 {
-    if (c->used + bytes > c->bo->size) return -ENOSPC;
-    memcpy((char *)c->bo->map + c->used, pkt, bytes);
+    size_t i;
+    if (c->used + bytes > c->bo->size || bytes % 8) return bytes % 8 ? -EINVAL : -ENOSPC;
+    /* 8-byte stores: a device BO is mapped through BAR2 (MMIO). */
+    for (i = 0; i < bytes; i += 8) {
+        uint64_t q;
+        memcpy(&q, (const char *)pkt + i, 8);
+        *(volatile uint64_t *)((char *)c->bo->map + c->used + i) = q;
+    }
     c->used += (uint32_t)bytes;
     return 0;
 }

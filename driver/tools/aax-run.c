@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * aax-run: jobs through the aax Linux driver, verified on the host.
- *   aax-run dma-copy [--bytes N]          host -> device, then device -> host; bit-exact check
+ *   aax-run dma-copy [--bytes N] [--cmd-devmem 1]
+ *                                          host -> device, then device -> host; bit-exact check;
+ *                                          --cmd-devmem: command buffer in device memory (written
+ *                                          through BAR2), as the in-process dma-copy workload does
  *   aax-run gemm [--m M --n N --k K] [--sram-base ADDR] [--cluster C]
  *                                          INT8 x INT8 -> INT32 on a cluster's matrix engine
  *   aax-run bad-packet                      a bad opcode: expects EINVAL and a device error record
@@ -39,7 +42,7 @@ static int run_job(aax_dev *d, aax_bo *cb, uint32_t size, struct aax_drm_wait *w
     return aax_wait(d, seq, 60ll * 1000000000ll, w);
 }
 
-static int dma_copy(aax_dev *d, uint64_t bytes)
+static int dma_copy(aax_dev *d, uint64_t bytes, int cmd_devmem)
 {
     uint64_t n = (bytes + CHUNK - 1) / CHUNK, i, off;
     aax_bo *src = calloc(n, sizeof(aax_bo)), *dst = calloc(n, sizeof(aax_bo)), dev, cb;
@@ -50,7 +53,8 @@ static int dma_copy(aax_dev *d, uint64_t bytes)
     const char *dir[2] = {"h2d", "d2h"};
 
     if ((r = aax_bo_create(d, bytes, AAX_BO_DEVICE, &dev))) return fail("device BO", r);
-    if ((r = aax_bo_create(d, n * 2 * sizeof(aax_pkt_dma) + 64, AAX_BO_HOST, &cb)) || (r = aax_bo_map(d, &cb)))
+    if ((r = aax_bo_create(d, n * 2 * sizeof(aax_pkt_dma) + 64, cmd_devmem ? AAX_BO_DEVICE : AAX_BO_HOST, &cb)) ||
+        (r = aax_bo_map(d, &cb)))
         return fail("command BO", r);
     for (i = 0; i < n; ++i) {
         uint64_t len = (i + 1) * CHUNK > bytes ? bytes - i * CHUNK : CHUNK;
@@ -172,9 +176,10 @@ int main(int argc, char **argv)
     aax_dev d;
     uint64_t bytes = 64ull << 20, sram = 0x20000000000ull;
     uint32_t m = 64, n = 64, k = 64, cluster = 0;
+    int cmd_devmem = 0;
     int i, r;
     if (argc < 2) {
-        fprintf(stderr, "usage: aax-run dma-copy [--bytes N] | gemm [--m M --n N --k K --sram-base A --cluster C] | "
+        fprintf(stderr, "usage: aax-run dma-copy [--bytes N] [--cmd-devmem 1] | gemm [--m M --n N --k K --sram-base A --cluster C] | "
                         "bad-packet\n");
         return 2;
     }
@@ -186,13 +191,14 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--k")) k = (uint32_t)v;
         else if (!strcmp(argv[i], "--sram-base")) sram = v;
         else if (!strcmp(argv[i], "--cluster")) cluster = (uint32_t)v;
+        else if (!strcmp(argv[i], "--cmd-devmem")) cmd_devmem = v != 0;
         else {
             fprintf(stderr, "aax-run: unknown option %s\n", argv[i]);
             return 2;
         }
     }
     if ((r = aax_open(&d, NULL))) return fail("open", r);
-    if (!strcmp(argv[1], "dma-copy")) r = dma_copy(&d, bytes);
+    if (!strcmp(argv[1], "dma-copy")) r = dma_copy(&d, bytes, cmd_devmem);
     else if (!strcmp(argv[1], "gemm")) r = gemm(&d, m, n, k, sram, (uint16_t)cluster);
     else if (!strcmp(argv[1], "bad-packet")) r = bad_packet(&d);
     else {

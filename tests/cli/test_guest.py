@@ -79,7 +79,8 @@ def guest_boots_loads_driver_and_runs_jobs():
         check(has("AAX-RUN:", r"bad-packet: error record BAD_OPCODE offset 8 opcode 0x7f count 1"),
               "bad packet error record")
         check(has("AAX-RUN:", r"bad-packet: next job ok"), "ring did not recover")
-        check(has("AAX-DEBUGFS-COUNTERS:", r"submits 5$"), "debugfs counters")
+        check(has("AAX-RUN-SAME:", r"dma-copy verified: yes, bit-exact"), "4 MiB dma-copy (command buffer in devmem)")
+        check(has("AAX-DEBUGFS-COUNTERS:", r"submits 7$"), "debugfs counters")
         check(has("AAX-DEBUGFS-MMIO:", r"reads 2000 ns \d+ per_s \d+"), "debugfs mmio_rate")
         check(has("AAX-GUEST:", r"aax unloaded"), "rmmod failed")
     except AssertionError:
@@ -102,8 +103,8 @@ def vp_stats_match_what_the_guest_did():
 
     check(st["qemu"]["exit_status"] == 0, f"QEMU exit {st['qemu']}")
     check(st["summary"]["bad_dma"] == 0, "device DMA outside guest RAM")
-    # 5 jobs: dma-copy h2d and d2h, gemm, the bad packet and the job after it (one failed).
-    check(stat("qman", "eq_cmdbufs") == 5, "jobs the firmware ran")
+    # 7 jobs: two dma-copies h2d and d2h, gemm, the bad packet and the job after it (one failed).
+    check(stat("qman", "eq_cmdbufs") == 7, "jobs the firmware ran")
     check(stat("qman", "jobs_failed") == 1, "failed jobs")
     # DMA through the host window: at least the copy each way, plus the GEMM operands.
     check(stat("guest_ram", "bytes_read") >= BYTES + 2 * 64 * 64, "guest RAM bytes read")
@@ -114,6 +115,24 @@ def vp_stats_match_what_the_guest_did():
     check(stat("chip.pcie", "intx_asserts") == stat("qemu", "irq_signals"), "INTx assertions vs eventfd signals")
     check(stat("chip.pcie", "intx_asserts") >= 1, "no interrupt asserted")
     check(st["summary"]["mmio_round_trips"] > 1000, "MMIO round trips")
+
+
+@test
+def same_command_buffer_same_device_time_as_in_process():
+    """The guest's 4 MiB h2d job (one DMA packet, command buffer in device memory) and the
+    in-process dma-copy workload's job, on the same config: the same device time."""
+    lines = state.get("lines")
+    check(lines is not None, "no guest run")
+    m = [re.search(r"dma-copy h2d: bytes 4194304 device_ns (\d+)", l) for l in lines if l.startswith("AAX-RUN-SAME:")]
+    m = [x for x in m if x]
+    check(m, "no 4 MiB h2d figure from the guest")
+    guest_ns = int(m[0].group(1))
+    r = subprocess.run([ACCELVP, "run", "-c", "edge", "-w", "dma-copy", "--json", "-p", "workload.bytes=4194304",
+                        "-p", "cpu.enabled=true", "-p", "pcie.bar2_64bit=false", "-p", "pcie.bar2_size=268435456"],
+                       capture_output=True, text=True, timeout=300, env=dict(os.environ, SC_COPYRIGHT_MESSAGE="DISABLE"))
+    check(r.returncode == 0, r.stderr)
+    inproc_ns = int(json.loads(r.stdout)["summary"]["device_ns"])
+    check(guest_ns == inproc_ns, f"device time: guest {guest_ns} ns, in-process {inproc_ns} ns")
 
 
 def fake_qemu(payloads):
