@@ -165,6 +165,18 @@ static int bad_packet(aax_dev *d)
     if (aax_last_error(d, &e) == 0)
         printf("bad-packet: error record %s offset %u opcode 0x%x count %u\n", aax_status_name(e.code), e.offset,
                e.opcode, e.count);
+    /* Bad input the driver refuses before the device sees it. */
+    {
+        aax_bo bogus = cb;
+        uint32_t seq = 0;
+        bogus.handle = 0x7fff;
+        r = aax_submit(d, &bogus, 0, 8, &seq);
+        printf("bad-packet: bad handle %s\n", r == -ENOENT ? "ENOENT" : strerror(-r));
+        r = aax_submit(d, &cb, 0, (uint32_t)AAX_MAX_CMDBUF_SIZE + 8, &seq);
+        printf("bad-packet: oversize submit %s\n", r == -EINVAL ? "EINVAL" : strerror(-r));
+        r = aax_submit(d, &cb, 4, 8, &seq);
+        printf("bad-packet: misaligned offset %s\n", r == -EINVAL ? "EINVAL" : strerror(-r));
+    }
     r = run_job(d, &cb, 8, &w);
     printf("bad-packet: next job %s\n", r == 0 ? "ok" : strerror(-r));
     aax_bo_free(d, &cb);

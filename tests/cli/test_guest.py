@@ -78,6 +78,9 @@ def guest_boots_loads_driver_and_runs_jobs():
         check(has("AAX-RUN:", r"bad-packet: errno EINVAL status BAD_OPCODE offset 8"), "bad packet errno")
         check(has("AAX-RUN:", r"bad-packet: error record BAD_OPCODE offset 8 opcode 0x7f count 1"),
               "bad packet error record")
+        check(has("AAX-RUN:", r"bad-packet: bad handle ENOENT$"), "bad BO handle")
+        check(has("AAX-RUN:", r"bad-packet: oversize submit EINVAL$"), "oversize submit")
+        check(has("AAX-RUN:", r"bad-packet: misaligned offset EINVAL$"), "misaligned offset")
         check(has("AAX-RUN:", r"bad-packet: next job ok"), "ring did not recover")
         check(has("AAX-RUN-SAME:", r"dma-copy verified: yes, bit-exact"), "4 MiB dma-copy (command buffer in devmem)")
         check(has("AAX-DEBUGFS-COUNTERS:", r"submits 7$"), "debugfs counters")
