@@ -17,7 +17,11 @@
 #ifndef AAX_BOOT_H
 #define AAX_BOOT_H
 
+#if defined(__KERNEL__)
+#include <linux/types.h> /* the Linux driver (driver/linux/) */
+#else
 #include <stdint.h>
+#endif
 
 /* ---- BAR0 registers of the control core (device control block) --------------- */
 #define AAX_REG_BOOT_STATUS     0x0100u /* RW  written by firmware: enum aax_boot_status */

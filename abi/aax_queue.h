@@ -7,7 +7,11 @@
 #ifndef AAX_QUEUE_H
 #define AAX_QUEUE_H
 
+#if defined(__KERNEL__)
+#include <linux/types.h> /* the Linux driver (driver/linux/) */
+#else
 #include <stdint.h>
+#endif
 
 /* ---- status / error codes (u8) ------------------------------------------------ */
 enum aax_status {

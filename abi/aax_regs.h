@@ -11,7 +11,11 @@
 #ifndef AAX_REGS_H
 #define AAX_REGS_H
 
+#if defined(__KERNEL__)
+#include <linux/types.h> /* the Linux driver (driver/linux/) */
+#else
 #include <stdint.h>
+#endif
 
 #define AAX_ID_MAGIC        0x41415831u /* "AAX1" */
 #define AAX_ABI_MAJOR       0u
@@ -19,6 +23,15 @@
 #define AAX_ABI_VERSION     ((AAX_ABI_MAJOR << 16) | AAX_ABI_MINOR)
 
 #define AAX_BAR0_SIZE       0x10000u
+
+/* ---- PCI identity (config space: tlm/pcie/pci_config.h, docs/abi.md) ---------- */
+/* Vendor 0xAA5B is a placeholder of this virtual platform, not a PCI-SIG assignment. */
+#define AAX_PCI_VENDOR_ID   0xAA5Bu
+#define AAX_PCI_DEVICE_ID   0xAA01u
+#define AAX_PCI_REVISION    0x01u
+#define AAX_PCI_CLASS       0x12u   /* processing accelerator */
+#define AAX_PCI_BAR_REGS    0u      /* BAR0: registers (AAX_BAR0_SIZE), MSI-X table and PBA */
+#define AAX_PCI_BAR_DEVMEM  2u      /* BAR2/3: 64-bit prefetchable device memory window */
 
 /* ---- device control block: 0x0000 - 0x0FFF ---------------------------------- */
 #define AAX_REG_ID              0x0000u /* RO  AAX_ID_MAGIC */

@@ -9,7 +9,13 @@ PACKAGES=(
   python3 python3-yaml python3-matplotlib
   slurm-wlm munge
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf gdb-multiarch
+  # Linux guest (docs/linux-driver.md): QEMU with the multi-process PCI proxy, the guest's
+  # initramfs tools, and headers for building driver/linux/ against the pinned guest kernel.
+  qemu-system-x86 busybox-static cpio kmod
 )
+# The guest kernel: one pinned version (tools/guest/kernel-version).
+KVER="$(cat "$(dirname "$0")/guest/kernel-version")"
+PACKAGES+=("linux-headers-${KVER}-amd64")
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -17,12 +23,25 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-echo "setup: installing ${missing[*]}" >&2
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-echo "setup: done" >&2
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "setup: done" >&2
+fi
+
+# The guest kernel image (and its module tree) unpacked into a cache, not installed:
+# tools/guest/build.sh takes vmlinuz and the modules the driver needs from there.
+GUEST_CACHE="${ACCELVP_GUEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/accelvp/guest}"
+KDIR="$GUEST_CACHE/linux-image-${KVER}"
+if [ ! -f "$KDIR/boot/vmlinuz-${KVER}-amd64" ]; then
+  echo "setup: unpacking linux-image-${KVER}-amd64-unsigned into $KDIR" >&2
+  tmp="$(mktemp -d)"; chmod 755 "$tmp"  # apt downloads as _apt
+  (cd "$tmp" && apt-get download -qq "linux-image-${KVER}-amd64-unsigned" >/dev/null)
+  mkdir -p "$KDIR"
+  dpkg-deb -x "$tmp"/linux-image-"${KVER}"-amd64-unsigned_*.deb "$KDIR"
+  rm -rf "$tmp"
+fi

@@ -8,6 +8,7 @@
 //                   bare-metal RV32 program on the ISS; pass/fail through HTIF tohost
 //   accelvp asm     IN.s -o OUT.bin              command-stream text -> packets (docs/cmdasm.md)
 //   accelvp disasm  IN.bin [-o OUT.s] [--offsets]  packets -> text
+//   accelvp qemu    -c CONFIG --kernel K --initrd I [--stats F] [-- QEMU args]   Linux guest + the real driver
 // Exit codes: 0 success, 1 device or workload error, 2 usage or config error.
 #include <cmath>
 #include <cstdlib>
@@ -21,6 +22,7 @@
 
 #include "platform/iss/iss.h"
 #include "platform/memsim/memsim.h"
+#include "platform/qemu/qemu_bridge.h"
 #include "platform/sim/simulation.h"
 #include "platform/tools/cmdasm.h"
 #include "platform/workloads/workload.h"
@@ -144,6 +146,9 @@ int sc_main(int argc, char* argv[]) {
     memsim_options mo;
     add_memsim_command(app, mo);
 
+    qemu_options qo;
+    add_qemu_command(app, qo);
+
     cmdasm::cli_options ao;
     cmdasm::add_commands(app, ao);
 
@@ -184,6 +189,7 @@ int sc_main(int argc, char* argv[]) {
             return exit_usage;
         }
         if (app.got_subcommand("memsim")) return run_memsim(mo, std::cout);
+        if (app.got_subcommand("qemu")) return run_qemu(qo, std::cout);
         if (int rc = 0; cmdasm::run_command(app, ao, rc)) return rc;
         if (app.got_subcommand("iss")) {
             const iss_result r = run_iss(io, std::cout);

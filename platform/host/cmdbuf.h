@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "abi/aax_encode.h"
 #include "abi/aax_queue.h"
 
 namespace accelvp {
@@ -25,59 +26,26 @@ public:
         return *this;
     }
     cmdbuf_builder& copy(uint64_t src, uint64_t dst, uint64_t bytes) { return copy_2d(src, dst, bytes, 1, 0, 0); }
+    // The packets come from the shared C encoders (abi/aax_encode.h), which the Linux
+    // user space (driver/libaax) uses too.
     cmdbuf_builder& copy_2d(uint64_t src, uint64_t dst, uint64_t width, uint32_t height, uint64_t src_stride,
                             uint64_t dst_stride) {
-        aax_pkt_dma p{};
-        p.hdr = hdr(AAX_OP_DMA, AAX_PKT_DMA_QW);
-        p.src = src;
-        p.dst = dst;
-        p.width = width;
-        p.height = height;
-        p.src_stride = src_stride;
-        p.dst_stride = dst_stride;
-        return raw(p);
+        return raw(aax_make_copy_2d(src, dst, width, height, src_stride, dst_stride));
     }
     cmdbuf_builder& fill(uint64_t dst, uint64_t width, uint32_t height, uint64_t dst_stride, uint32_t pattern) {
-        aax_pkt_dma p{};
-        p.hdr = hdr(AAX_OP_DMA, AAX_PKT_DMA_QW, AAX_DMA_FILL);
-        p.dst = dst;
-        p.width = width;
-        p.height = height;
-        p.dst_stride = dst_stride;
-        p.fill = pattern;
-        return raw(p);
+        return raw(aax_make_fill(dst, width, height, dst_stride, pattern));
     }
     cmdbuf_builder& sem_signal(uint16_t sem, uint32_t value, uint8_t mode = AAX_SEM_MODE_ADD) {
-        aax_pkt_sem_signal p{};
-        p.hdr = hdr(AAX_OP_SEM_SIGNAL, AAX_PKT_SEM_SIGNAL_QW);
-        p.sem = sem;
-        p.mode = mode;
-        p.value = value;
-        return raw(p);
+        return raw(aax_make_sem_signal(sem, value, mode));
     }
     cmdbuf_builder& sem_wait(uint16_t sem, uint32_t value, uint8_t cond = AAX_SEM_GE, bool dec = false) {
-        aax_pkt_sem_wait p{};
-        p.hdr = hdr(AAX_OP_SEM_WAIT, AAX_PKT_SEM_WAIT_QW);
-        p.sem = sem;
-        p.cond = cond;
-        p.dec = dec ? 1 : 0;
-        p.value = value;
-        return raw(p);
+        return raw(aax_make_sem_wait(sem, value, cond, dec ? 1 : 0));
     }
     cmdbuf_builder& fence(uint64_t addr, uint64_t value, uint32_t mode = AAX_FENCE_WRITE_VALUE) {
-        aax_pkt_fence p{};
-        p.hdr = hdr(AAX_OP_FENCE, AAX_PKT_FENCE_QW, mode);
-        p.addr = addr;
-        p.value = value;
-        return raw(p);
+        return raw(aax_make_fence(addr, value, mode));
     }
     cmdbuf_builder& msg(uint64_t addr, uint32_t value, bool irq = false) {
-        aax_pkt_msg p{};
-        p.hdr = hdr(AAX_OP_MSG, AAX_PKT_MSG_QW);
-        if (irq) p.hdr.flags |= AAX_PKT_F_IRQ;
-        p.addr = addr;
-        p.value = value;
-        return raw(p);
+        return raw(aax_make_msg(addr, value, irq ? 1 : 0));
     }
 
     // Control flow: JUMP/CALL to the command buffer at addr (size bytes), RET.
@@ -107,13 +75,7 @@ public:
     std::vector<uint8_t>& bytes() { return bytes_; }
     uint32_t size() const { return static_cast<uint32_t>(bytes_.size()); }
 
-    static aax_pkt_hdr hdr(uint8_t op, uint16_t qw, uint32_t param = 0) {
-        aax_pkt_hdr h{};
-        h.opcode = op;
-        h.size_qw = qw;
-        h.param = param;
-        return h;
-    }
+    static aax_pkt_hdr hdr(uint8_t op, uint16_t qw, uint32_t param = 0) { return aax_make_hdr(op, qw, param); }
 
 private:
     cmdbuf_builder& transfer(uint8_t op, uint64_t addr, uint32_t size) {

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 
+#include "abi/aax_drm.h"
 #include "platform/host/driver.h"
 
 namespace accelvp::uapi {
@@ -22,11 +23,11 @@ struct info_args {
     uint64_t devmem_size = 0;
 };
 
-// DRM_IOCTL_AAX_BO_CREATE
+// DRM_IOCTL_AAX_BO_CREATE: the flags of the Linux driver's uAPI (abi/aax_drm.h).
 enum : uint32_t {
-    BO_DEVICE = 0,          // device memory (default)
-    BO_HOST = 1u << 0,      // pinned host memory the device reaches over PCIe
-    BO_ALIGN_2M = 1u << 1   // 2 MiB aligned (so a VM bind can use 2 MiB pages)
+    BO_DEVICE = AAX_BO_DEVICE,     // device memory (default)
+    BO_HOST = AAX_BO_HOST,         // pinned host memory the device reaches over PCIe
+    BO_ALIGN_2M = AAX_BO_ALIGN_2M  // 2 MiB aligned (so a VM bind can use 2 MiB pages)
 };
 struct bo_create_args {
     uint64_t size = 0;

@@ -22,6 +22,12 @@ void pcie_endpoint::declare(param_schema& s, const std::string& prefix) {
               "per-TLP overhead on the wire (header, LCRC, framing, DLLP share)", "bytes");
     s.real(prefix + ".latency_ns", d.latency_ns, 0, 1e6, "one-way link latency", "ns");
     s.integer(prefix + ".msix_vectors", d.msix_vectors, 2, AAX_MAX_MSIX, "MSI-X vectors");
+    s.integer(prefix + ".bar2_size", 0, 0, 1ll << 46,
+              "size of BAR2, the device-memory window in PCI config space (power of two, >= 1 MiB); 0 = device "
+              "memory rounded up to a power of two",
+              "bytes");
+    s.boolean(prefix + ".bar2_64bit", true,
+              "BAR2 is a 64-bit BAR (false: 32-bit prefetchable, below 4 GiB; needed behind QEMU 7.2's proxy)");
 }
 
 pcie_endpoint::params pcie_endpoint::from_config(const config& c, const std::string& prefix) {
@@ -32,6 +38,11 @@ pcie_endpoint::params pcie_endpoint::from_config(const config& c, const std::str
     p.tlp_overhead_bytes = static_cast<unsigned>(c.get_uint(prefix + ".tlp_overhead_bytes"));
     p.latency_ns = c.get_real(prefix + ".latency_ns");
     p.msix_vectors = static_cast<unsigned>(c.get_uint(prefix + ".msix_vectors"));
+    p.bar2_size = c.get_uint(prefix + ".bar2_size");
+    p.bar2_64bit = c.get_bool(prefix + ".bar2_64bit");
+    if (p.bar2_size && ((p.bar2_size & (p.bar2_size - 1)) || p.bar2_size < (1u << 20)))
+        throw config_error(fmt::format("config error: {}.bar2_size = {} must be 0 or a power of two >= 1 MiB", prefix,
+                                       p.bar2_size));
     return p;
 }
 
@@ -48,9 +59,19 @@ double pcie_endpoint::effective_bytes_per_s(const params& p) {
     return raw_bytes_per_s(p) * p.max_payload / static_cast<double>(p.max_payload + p.tlp_overhead_bytes);
 }
 
+namespace {
+uint64_t bar2_size_of(const pcie_endpoint::params& p) {
+    if (p.bar2_size) return p.bar2_size;
+    uint64_t s = 1u << 20;
+    while (s < p.devmem_size) s <<= 1;
+    return p.bar2_64bit ? s : std::min<uint64_t>(s, 1u << 30);
+}
+} // namespace
+
 pcie_endpoint::pcie_endpoint(sc_core::sc_module_name name, const params& p)
     : sc_module(name), bar0_socket("bar0_socket"), bar2_socket("bar2_socket"), to_host("to_host"),
       to_chip("to_chip"), from_chip("from_chip"), msix_socket("msix_socket"), msi_in("msi_in"), p_(p),
+      cfg_(bar2_size_of(p), p.msix_vectors, p.bar2_64bit),
       h2d_(raw_bytes_per_s(p)), d2h_(raw_bytes_per_s(p)), latency_(p.latency_ns, sc_core::SC_NS),
       msix_(this->name() + std::string(".msix")), pending_((p.msix_vectors + 31) / 32, 0) {
     bar0_socket.register_b_transport(this, &pcie_endpoint::bar0_b_transport);
@@ -87,7 +108,7 @@ pcie_endpoint::pcie_endpoint(sc_core::sc_module_name name, const params& p)
     SC_THREAD(posted_thread);
 
     for (stat_base* s : std::initializer_list<stat_base*>{&bytes_h2d_, &bytes_d2h_, &tlps_, &msi_sent_, &msi_masked_,
-                                                          &errors_, &loopback_refused_, &util_h2d_, &util_d2h_})
+                                                          &errors_, &loopback_refused_, &intx_asserts_, &util_h2d_, &util_d2h_})
         global_stats().add(this->name(), *s);
     track_h2d_ = tracer::instance().track(std::string(this->name()) + ".h2d");
     track_d2h_ = tracer::instance().track(std::string(this->name()) + ".d2h");
@@ -190,6 +211,35 @@ void pcie_endpoint::bar0_apply(tlm::tlm_generic_payload& t, sc_core::sc_time& d)
         t.set_address(orig);
     }
     if (t.get_response_status() != tlm::TLM_OK_RESPONSE) ++errors_;
+    if (intx_sink_ && t.is_write() &&
+        (orig == AAX_REG_IRQ_STATUS || orig == AAX_REG_IRQ_MASK || orig == AAX_REG_RESET))
+        intx_resample();
+}
+
+bool pcie_endpoint::cfg_write(uint32_t off, unsigned len, uint32_t val) {
+    const bool ok = cfg_.write(off, len, val);
+    if (intx_sink_) intx_resample();
+    return ok;
+}
+
+// The INTx level follows IRQ_STATUS (a debug read: no time, no side effects).
+void pcie_endpoint::intx_resample() {
+    uint32_t st = 0;
+    tlm::tlm_generic_payload t;
+    init_payload(t, tlm::TLM_READ_COMMAND, p_.regs_base + AAX_REG_IRQ_STATUS, &st, 4);
+    privileged_ext mark;
+    extension_guard<privileged_ext> g(t, &mark);
+    if (to_chip->transport_dbg(t) != 4) st = 0;
+    intx_update(st != 0 && !cfg_.msix_enabled());
+}
+
+void pcie_endpoint::intx_update(bool level) {
+    cfg_.set_intx_level(level);
+    const bool out = level && cfg_.intx_enabled();
+    if (out == intx_out_) return;
+    intx_out_ = out;
+    if (out) ++intx_asserts_;
+    if (intx_sink_) intx_sink_(out);
 }
 
 // Applies posted BAR0 writes in order, each when it lands (its side effects -- a doorbell,
@@ -267,6 +317,10 @@ unsigned pcie_endpoint::from_chip_dbg(tlm::tlm_generic_payload& t) {
 
 void pcie_endpoint::raise(unsigned vector) {
     if (vector >= p_.msix_vectors) return;  // no such vector: dropped, as on hardware
+    if (intx_sink_ && !cfg_.msix_enabled()) {  // legacy interrupt: every vector is INTA
+        intx_update(true);
+        return;
+    }
     const uint32_t ctrl = msix_.peek(AAX_MSIX_ENTRY(vector) - msix_bar_base + AAX_MSIX_CTRL);
     if (ctrl & 1) {
         ++msi_masked_;

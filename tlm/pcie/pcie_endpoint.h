@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <vector>
 
 #include <systemc>
@@ -33,6 +34,7 @@
 #include "tlm/core/register_bank.h"
 #include "tlm/core/stats.h"
 #include "tlm/core/timeline.h"
+#include "tlm/pcie/pci_config.h"
 
 namespace accelvp {
 
@@ -60,6 +62,8 @@ public:
         uint64_t regs_base = 0;            // chip address of BAR0 target
         uint64_t devmem_base = 0;          // chip address of BAR2 offset 0
         uint64_t devmem_size = 0;
+        uint64_t bar2_size = 0;            // BAR2 window (power of two); 0 = device memory rounded up
+        bool bar2_64bit = true;            // false: a 32-bit prefetchable BAR2
     };
     static void declare(param_schema& s, const std::string& prefix);
     static params from_config(const config& c, const std::string& prefix);
@@ -83,6 +87,19 @@ public:
         tlm::tlm_extension_base* clone() const override { return new upstream_ext(*this); }
         void copy_from(const tlm::tlm_extension_base& o) override { from = static_cast<const upstream_ext&>(o).from; }
     };
+
+    // PCI configuration space (tlm/pcie/pci_config.h). Config accesses take no simulated
+    // time. cfg_write re-evaluates the INTx output (INTx disable, MSI-X enable).
+    const pci_config& config_space() const { return cfg_; }
+    bool cfg_read(uint32_t off, unsigned len, uint32_t& val) const { return cfg_.read(off, len, val); }
+    bool cfg_write(uint32_t off, unsigned len, uint32_t val);
+    // Legacy INTx, for hosts that do not take MSI-X (QEMU's multi-process proxy forwards
+    // only INTx). With a sink set and MSI-X disabled in config space, every interrupt
+    // event asserts the line instead of sending a message; the line stays asserted while
+    // IRQ_STATUS is nonzero (re-read after each host write to IRQ_STATUS, IRQ_MASK or
+    // RESET). The sink is called with the line's new state on each change.
+    void set_intx_sink(std::function<void(bool)> sink) { intx_sink_ = std::move(sink); }
+    bool intx_asserted() const { return intx_out_; }
 
 private:
     // True (counted, logged, answered with an address error) when t is device-originated
@@ -108,8 +125,13 @@ private:
     // A BAR0 access at the chip (the firmware window stays closed to the host).
     void bar0_apply(tlm::tlm_generic_payload& t, sc_core::sc_time& d);
     void posted_thread();
+    void intx_update(bool level);
+    void intx_resample();
 
     params p_;
+    pci_config cfg_;
+    std::function<void(bool)> intx_sink_;
+    bool intx_out_ = false;
     timeline h2d_, d2h_;
     sc_core::sc_time latency_;
     register_bank msix_;
@@ -132,6 +154,7 @@ private:
     counter errors_{"errors", "accesses that failed (bad BAR offset, host decode error)"};
     counter loopback_refused_{"loopback_refused",
                               "device-originated accesses refused at a BAR (peer-to-self loopback, or BAR0 from any device)"};
+    counter intx_asserts_{"intx_asserts", "INTx assertions (hosts without MSI-X)"};
     rate util_h2d_{"busy_h2d", "link busy time host to device", 1e-12, "utilization"};
     rate util_d2h_{"busy_d2h", "link busy time device to host", 1e-12, "utilization"};
 };

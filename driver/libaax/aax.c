@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+#define _GNU_SOURCE
+#include "driver/libaax/aax.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+/* DRM_IOCTL_GEM_CLOSE without libdrm: struct drm_gem_close { __u32 handle, pad; }, nr 0x09. */
+struct aax_gem_close {
+    uint32_t handle;
+    uint32_t pad;
+};
+#define AAX_IOCTL_GEM_CLOSE _IOW('d', 0x09, struct aax_gem_close)
+
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+    int r;
+    do r = ioctl(fd, req, arg);
+    while (r < 0 && (errno == EINTR || errno == EAGAIN));
+    return r < 0 ? -errno : 0;
+}
+
+static int try_open(aax_dev *d, const char *path)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    memset(&d->info, 0, sizeof(d->info));
+    if (xioctl(fd, DRM_IOCTL_AAX_GET_INFO, &d->info) != 0) {
+        close(fd);
+        return -ENODEV;
+    }
+    d->fd = fd;
+    snprintf(d->path, sizeof(d->path), "%s", path);
+    return 0;
+}
+
+int aax_open(aax_dev *d, const char *path)
+{
+    static const char *const dirs[] = {"/dev/accel", "/dev/dri"};
+    static const char *const prefixes[] = {"accel", "renderD"};
+    unsigned i;
+    if (path) return try_open(d, path);
+    for (i = 0; i < 2; ++i) {
+        DIR *dir = opendir(dirs[i]);
+        struct dirent *e;
+        if (!dir) continue;
+        while ((e = readdir(dir))) {
+            char p[300];
+            if (strncmp(e->d_name, prefixes[i], strlen(prefixes[i])) != 0) continue;
+            snprintf(p, sizeof(p), "%s/%s", dirs[i], e->d_name);
+            if (try_open(d, p) == 0) {
+                closedir(dir);
+                return 0;
+            }
+        }
+        closedir(dir);
+    }
+    return -ENODEV;
+}
+
+void aax_close(aax_dev *d)
+{
+    if (d->fd >= 0) close(d->fd);
+    d->fd = -1;
+}
+
+int aax_bo_create(aax_dev *d, uint64_t size, uint32_t flags, aax_bo *bo)
+{
+    struct aax_drm_bo_create a;
+    int r;
+    memset(&a, 0, sizeof(a));
+    a.size = size;
+    a.flags = flags;
+    r = xioctl(d->fd, DRM_IOCTL_AAX_BO_CREATE, &a);
+    if (r) return r;
+    memset(bo, 0, sizeof(*bo));
+    bo->handle = a.handle;
+    bo->size = size;
+    bo->va = a.device_va;
+    bo->mmap_offset = a.mmap_offset;
+    return 0;
+}
+
+int aax_bo_map(aax_dev *d, aax_bo *bo)
+{
+    void *p = mmap(NULL, bo->size, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, (off_t)bo->mmap_offset);
+    if (p == MAP_FAILED) return -errno;
+    bo->map = p;
+    return 0;
+}
+
+int aax_bo_free(aax_dev *d, aax_bo *bo)
+{
+    struct aax_gem_close c = {bo->handle, 0};
+    if (bo->map) munmap(bo->map, bo->size);
+    bo->map = NULL;
+    return xioctl(d->fd, AAX_IOCTL_GEM_CLOSE, &c);
+}
+
+int aax_submit(aax_dev *d, const aax_bo *cmdbuf, uint32_t offset, uint32_t size, uint32_t *seq)
+{
+    struct aax_drm_submit s;
+    int r;
+    memset(&s, 0, sizeof(s));
+    s.cmdbuf_handle = cmdbuf->handle;
+    s.cmdbuf_offset = offset;
+    s.cmdbuf_size = size;
+    r = xioctl(d->fd, DRM_IOCTL_AAX_SUBMIT, &s);
+    if (!r) *seq = s.seq;
+    return r;
+}
+
+int aax_wait(aax_dev *d, uint32_t seq, int64_t timeout_ns, struct aax_drm_wait *out)
+{
+    struct aax_drm_wait w;
+    int r;
+    memset(&w, 0, sizeof(w));
+    w.seq = seq;
+    w.timeout_ns = timeout_ns;
+    r = ioctl(d->fd, DRM_IOCTL_AAX_WAIT, &w);
+    if (r < 0 && errno == EINTR) return aax_wait(d, seq, timeout_ns, out);
+    if (out) *out = w;
+    return r < 0 ? -errno : 0;
+}
+
+int aax_last_error(aax_dev *d, struct aax_drm_error *out)
+{
+    memset(out, 0, sizeof(*out));
+    return xioctl(d->fd, DRM_IOCTL_AAX_LAST_ERROR, out);
+}
+
+int aax_cmd_emit(aax_cmdbuf *c, const void *pkt, size_t bytes)
+{
+    size_t i;
+    if (c->used + bytes > c->bo->size || bytes % 8) return bytes % 8 ? -EINVAL : -ENOSPC;
+    /* 8-byte stores: a device BO is mapped through BAR2 (MMIO). */
+    for (i = 0; i < bytes; i += 8) {
+        uint64_t q;
+        memcpy(&q, (const char *)pkt + i, 8);
+        *(volatile uint64_t *)((char *)c->bo->map + c->used + i) = q;
+    }
+    c->used += (uint32_t)bytes;
+    return 0;
+}

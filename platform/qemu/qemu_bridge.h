@@ -1,0 +1,45 @@
+// accelvp qemu: the chip served to a QEMU guest through QEMU's multi-process PCI proxy
+// (x-pci-proxy-dev). accelvp creates a socket pair, starts qemu-system-x86_64 with the
+// guest kernel and initramfs, and answers the proxy's config-space and BAR accesses from
+// the PCIe endpoint model; device DMA to host addresses reads and writes the guest RAM the
+// proxy hands over as memfds; interrupts are INTx through the proxy's eventfds.
+//
+// Time policy (docs/linux-driver.md): simulated time is paced against wall time by
+// --time-ratio (simulated seconds per wall second, default 1): while the device has work
+// the simulator runs as fast as it can, and it never runs ahead of ratio x wall time since
+// the guest started; 0 = free-running (no pacing). A BAR access is applied at the current
+// simulated time, and a read is answered when the model has produced the value.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "platform/sim/simulation.h"
+
+namespace accelvp {
+
+struct qemu_options {
+    run_options run;  // config, overrides, stats file, quiet
+    std::string qemu = "qemu-system-x86_64";
+    std::string kernel, initrd;
+    // no_timer_check: under TCG on a loaded host the kernel's IO-APIC timer check can fail
+    // ("IO-APIC + timer doesn't work!" panic); the check is meaningless in a VM.
+    std::string append = "console=ttyS0 panic=-1 quiet no_timer_check";
+    std::string guest_mem = "1G";
+    double time_ratio = 1.0;
+    int gdb_port = -1;  // >= 0: GDB stub for the control core (0 = any port)
+    std::vector<std::string> extra;  // after --
+};
+
+// Registers the `qemu` subcommand, filling `o` when it is parsed.
+CLI::App* add_qemu_command(CLI::App& app, qemu_options& o);
+
+// Runs QEMU with the chip until QEMU exits, the socket closes or the guest resets the
+// device after using it; writes the stats. Exit 0 when QEMU exited 0 and the protocol
+// was clean, 1 otherwise; throws config_error on usage errors (exit 2).
+int run_qemu(const qemu_options& o, std::ostream& out);
+
+} // namespace accelvp
