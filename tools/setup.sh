@@ -9,6 +9,7 @@ PACKAGES=(
   python3 python3-yaml python3-matplotlib
   slurm-wlm munge
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf gdb-multiarch
+  clang libclang-rt-14-dev
 )
 
 missing=()
