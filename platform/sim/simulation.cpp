@@ -237,6 +237,10 @@ void print_report(const nlohmann::json& st, std::ostream& out) {
 
 run_result run(const run_options& o, std::ostream& out) {
     const auto wall0 = std::chrono::steady_clock::now();
+    // SIGINT/SIGTERM from here on: the simulation stops after its current slice and reports
+    // what was done (a signal during elaboration stops it after the first slice).
+    g_stop_signal = 0;
+    const signal_guard signals;
     auto wl = make_workload(o.workload);
     const param_schema schema = build_schema(o.workload);
     const config cfg = load_config(schema, o);
@@ -286,7 +290,6 @@ run_result run(const run_options& o, std::ostream& out) {
     dram_channel::set_time_limit_ns(cfg.get_real("sim.max_time_ms") * 1e6);
     std::string failure;  // an exception that ended the simulation
     {
-        const signal_guard signals;  // SIGINT/SIGTERM: stop after the current slice, report what was done
         try {
             sc_core::sc_start(std::min(slice, limit));
             while (!done() && sc_core::sc_pending_activity() && sc_core::sc_time_stamp() < limit &&

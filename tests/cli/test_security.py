@@ -129,7 +129,15 @@ def interrupted(sig, name):
     proc = subprocess.Popen([ACCELVP, "run", "-c", "training", "-p", "workload.direction=d2d", "-p",
                              "workload.bytes=44GiB", "--mode", "timing", "--stats", st, "--trace", tr],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
+    # Signal once it has used 0.5 s of CPU: configured, elaborated, simulating.
+    ticks = os.sysconf("SC_CLK_TCK")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        with open(f"/proc/{proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        if (int(fields[11]) + int(fields[12])) / ticks >= 0.5:
+            break
+        time.sleep(0.05)
     check(proc.poll() is None, "the run ended before the signal")
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "tlm/core/build_paths.h"
@@ -339,22 +340,42 @@ void config::set(const std::string& key, const std::string& value, const std::st
 }
 
 namespace {
+// Counts documents without building them. YAML::LoadAll is not used: yaml-cpp 0.7's loops
+// forever on some malformed input (found by tests/fuzz/fuzz_config), so at most two
+// documents are asked for.
+struct document_counter : YAML::EventHandler {
+    void OnDocumentStart(const YAML::Mark&) override {}
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+
 YAML::Node parse_yaml_document(const std::string& text, const std::string& origin) {
     if (text.size() > max_yaml_bytes)
         throw config_error(fmt::format("config error: {}: {} bytes is more than a config file may hold ({} bytes)",
                                        origin, text.size(), max_yaml_bytes));
-    std::vector<YAML::Node> docs;
+    YAML::Node root;
     try {
-        docs = YAML::LoadAll(text);
+        root = YAML::Load(text);
+        std::istringstream in(text);
+        YAML::Parser parser(in);
+        document_counter counter;
+        int docs = 0;
+        while (docs < 2 && parser.HandleNextDocument(counter)) ++docs;
+        if (docs > 1)
+            throw config_error(fmt::format("config error: {}: holds more than one YAML document ('---'); a config "
+                                           "file is one document",
+                                           origin));
     } catch (const YAML::Exception& e) {
         throw config_error(fmt::format("config error: {}: YAML syntax error at line {}, column {}: {}", origin,
                                        e.mark.line + 1, e.mark.column + 1, e.msg));
     }
-    if (docs.size() > 1)
-        throw config_error(fmt::format("config error: {}: holds {} YAML documents ('---'); a config file is one "
-                                       "document",
-                                       origin, docs.size()));
-    return docs.empty() ? YAML::Node() : docs.front();
+    return root;
 }
 } // namespace
 
