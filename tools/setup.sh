@@ -12,6 +12,8 @@ PACKAGES=(
   # Linux guest (docs/linux-driver.md): QEMU with the multi-process PCI proxy, the guest's
   # initramfs tools, and headers for building driver/linux/ against the pinned guest kernel.
   qemu-system-x86 busybox-static cpio kmod
+  # libFuzzer targets of the parsers (tests/fuzz, tools/fuzz.sh).
+  clang libclang-rt-14-dev
 )
 # The guest kernel: one pinned version (tools/guest/kernel-version).
 KVER="$(cat "$(dirname "$0")/guest/kernel-version")"

@@ -9,6 +9,8 @@ types=("$@")
 for t in "${types[@]}"; do
   echo "=== build + test: $t ==="
   tools/build.sh "$t"
+  # The parsers' fuzz targets (clang, ASan + UBSan; a few sources only), run by ctest `fuzz`.
+  if [ "$t" = "Release" ]; then tools/fuzz.sh build; fi
   dir=build
   [ "$t" != "Release" ] && dir="build-$(echo "$t" | tr 'A-Z' 'a-z')"
   ASAN_OPTIONS="detect_stack_use_after_return=0" UBSAN_OPTIONS="print_stacktrace=1" \

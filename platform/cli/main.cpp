@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <vector>
 #include <iostream>
+#include <new>
 
 #include <CLI/CLI.hpp>
 #include <systemc>
@@ -103,8 +104,9 @@ int sc_main(int argc, char* argv[]) {
         ->check(CLI::IsMember({"functional", "timing"}));
     run_cmd->add_option("--stats", ro.stats_file, "write the stats JSON here (schema: docs/stats.md)");
     run_cmd->add_option("--trace", ro.trace_file, "write a Chrome/Perfetto trace here");
-    uint64_t seed = 0;
-    auto* seed_opt = run_cmd->add_option("--seed", seed, "seed for workload data");
+    int64_t seed = 0;
+    auto* seed_opt = run_cmd->add_option("--seed", seed, "seed for workload data (0 .. 2^63-1)")
+                         ->check(CLI::NonNegativeNumber);
     run_cmd->add_flag("-q,--quiet", ro.quiet, "print nothing on success");
     run_cmd->add_flag("--json", ro.json, "print the stats JSON on stdout instead of the table");
     run_cmd->add_flag("--fw-log", ro.fw_log, "print the control-core firmware's log on stderr (with cpu.enabled)");
@@ -204,13 +206,17 @@ int sc_main(int argc, char* argv[]) {
             return config_cmd(co, describe);
         }
         if (!mode.empty()) ro.mode = mode;
-        if (*seed_opt) ro.seed = seed;
+        if (*seed_opt) ro.seed = static_cast<uint64_t>(seed);
         const run_result r = run(ro, std::cout);
         if (r.exit_code != exit_ok) std::cerr << "accelvp: error: " << r.error << "\n";
         return r.exit_code;
     } catch (const config_error& e) {
         std::cerr << "accelvp: " << e.what() << "\n";
         return exit_usage;
+    } catch (const std::bad_alloc&) {
+        std::cerr << "accelvp: error: out of host memory (a C++ allocation failed); use --mode timing or a smaller "
+                     "workload\n";
+        return exit_device_error;
     } catch (const std::exception& e) {
         std::cerr << "accelvp: internal error: " << e.what() << "\n";
         return exit_device_error;

@@ -2,9 +2,9 @@
 
 #include <elf.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
-#include <iterator>
 
 #include <fmt/format.h>
 
@@ -34,7 +34,17 @@ T read_at(const std::vector<uint8_t>& img, uint64_t off, const std::string& path
 elf_image load_elf(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
     if (!f) throw elf_error(fmt::format("elf error: cannot open '{}'", path));
-    const std::vector<uint8_t> img((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    std::vector<uint8_t> img;
+    char buf[65536];
+    while (f.read(buf, sizeof buf) || f.gcount() > 0) {  // bounded: /dev/zero is not an ELF
+        img.insert(img.end(), buf, buf + f.gcount());
+        if (img.size() > elf_limits::max_file_bytes)
+            throw elf_error(fmt::format("elf error: {}: larger than {} MiB", path, elf_limits::max_file_bytes >> 20));
+    }
+    return parse_elf(img, path);
+}
+
+elf_image parse_elf(const std::vector<uint8_t>& img, const std::string& path) {
 
     if (img.size() < EI_NIDENT || std::memcmp(img.data(), ELFMAG, SELFMAG) != 0)
         throw elf_error(fmt::format("elf error: {}: not an ELF file", path));
@@ -51,6 +61,7 @@ elf_image load_elf(const std::string& path) {
     elf_image out;
     out.path = path;
     out.entry = eh.e_entry;
+    uint64_t loaded = 0;
     for (unsigned i = 0; i < eh.e_phnum; ++i) {
         const auto ph = read_at<Elf32_Phdr>(img, uint64_t{eh.e_phoff} + uint64_t{i} * eh.e_phentsize, path,
                                             "program header");
@@ -59,6 +70,10 @@ elf_image load_elf(const std::string& path) {
             throw elf_error(fmt::format("elf error: {}: segment {} has file bytes beyond the file or its size", path, i));
         if (uint64_t{ph.p_paddr} + ph.p_memsz > (uint64_t{1} << 32))
             throw elf_error(fmt::format("elf error: {}: segment {} wraps past 4 GiB", path, i));
+        loaded += ph.p_filesz;  // segments may share file bytes: bound the copies, not the file
+        if (loaded > elf_limits::max_file_bytes)
+            throw elf_error(fmt::format("elf error: {}: segments hold more than {} MiB of file bytes", path,
+                                        elf_limits::max_file_bytes >> 20));
         elf_segment s;
         s.addr = ph.p_paddr;
         s.mem_size = ph.p_memsz;
@@ -67,7 +82,9 @@ elf_image load_elf(const std::string& path) {
     }
     if (out.segments.empty()) throw elf_error(fmt::format("elf error: {}: no loadable segment", path));
 
-    // Symbols: every SHT_SYMTAB with its linked string table.
+    // Symbols: every SHT_SYMTAB with its linked string table. Names are bounded one by one
+    // and in total: symbols may all point into one long string.
+    uint64_t name_bytes = 0;
     for (unsigned i = 0; i < eh.e_shnum; ++i) {
         const auto sh = read_at<Elf32_Shdr>(img, uint64_t{eh.e_shoff} + uint64_t{i} * eh.e_shentsize, path,
                                             "section header");
@@ -80,8 +97,17 @@ elf_image load_elf(const std::string& path) {
             const uint64_t s = uint64_t{strtab.sh_offset} + sym.st_name;
             if (s >= img.size()) continue;
             const auto* begin = reinterpret_cast<const char*>(img.data() + s);
-            const size_t max = std::min<uint64_t>(img.size() - s, strtab.sh_size - sym.st_name);
-            out.symbols.emplace_back(std::string(begin, strnlen(begin, max)), sym.st_value);
+            const size_t max = std::min<uint64_t>({img.size() - s, strtab.sh_size - sym.st_name,
+                                                   uint64_t{elf_limits::max_symbol_name} + 1});
+            const size_t len = strnlen(begin, max);
+            if (len > elf_limits::max_symbol_name)
+                throw elf_error(fmt::format("elf error: {}: symbol {} of section {} has a name longer than {} bytes",
+                                            path, off / sizeof(Elf32_Sym), i, elf_limits::max_symbol_name));
+            name_bytes += len;
+            if (name_bytes > elf_limits::max_symbol_bytes || out.symbols.size() >= elf_limits::max_symbols)
+                throw elf_error(fmt::format("elf error: {}: more than {} symbols or {} MiB of symbol names", path,
+                                            elf_limits::max_symbols, elf_limits::max_symbol_bytes >> 20));
+            out.symbols.emplace_back(std::string(begin, len), sym.st_value);
         }
     }
     return out;

@@ -33,7 +33,17 @@ struct elf_image {
     std::optional<uint32_t> symbol(const std::string& name) const;
 };
 
+// Limits on what a (possibly hostile) ELF may make the loader copy.
+struct elf_limits {
+    static constexpr uint64_t max_file_bytes = 256ull << 20;   // the file, and all segments' file bytes together
+    static constexpr size_t max_symbol_name = 4096;            // bytes of one symbol name
+    static constexpr uint64_t max_symbol_bytes = 16ull << 20;  // bytes of all symbol names together
+    static constexpr size_t max_symbols = 1u << 20;
+};
+
 // Read and check an ELF32 little-endian RISC-V executable. Throws elf_error.
 elf_image load_elf(const std::string& path);
+// The same on the file's bytes (`path` names it in messages).
+elf_image parse_elf(const std::vector<uint8_t>& img, const std::string& path);
 
 } // namespace accelvp

@@ -13,6 +13,9 @@
 // mem.size is a usage error (exit 2) naming the line.
 #pragma once
 
+#include <cstdint>
+#include <cstdio>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -40,5 +43,12 @@ CLI::App* add_memsim_command(CLI::App& app, memsim_options& o);
 // usage, configuration and trace errors (exit 2). Returns the exit code (0).
 // `stats`, if given, receives the stats document.
 int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats = nullptr);
+
+// The trace parser alone: calls `each` for every request read from `f` (`name` names it in
+// messages) and returns their count. A malformed line, or one longer than the read buffer
+// (`buffer_bytes`, 4 MiB by default), throws config_error naming the line.
+uint64_t parse_trace(std::FILE* f, const std::string& name,
+                     const std::function<void(uint64_t addr, bool write, uint64_t cycle)>& each = {},
+                     size_t buffer_bytes = size_t{1} << 22);
 
 } // namespace accelvp

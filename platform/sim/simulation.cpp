@@ -1,9 +1,14 @@
 #include "platform/sim/simulation.h"
 
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <new>
 #include <filesystem>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <fstream>
 #include <iostream>
@@ -20,6 +25,8 @@
 #include "tlm/core/log.h"
 #include "tlm/core/stats.h"
 #include "tlm/core/trace.h"
+#include "tlm/mem/dram_controller.h"
+#include "tlm/mem/dram_timing.h"
 
 namespace accelvp {
 
@@ -32,6 +39,8 @@ param_schema build_schema(const std::string& workload_name) {
     s.integer("sim.seed", 1, 0, INT64_MAX, "seed for workload data");
     s.string("sim.log_level", "warn", "log verbosity on stderr", {"error", "warn", "info", "debug", "trace"});
     s.real("sim.max_time_ms", 60000, 0.001, 1e9, "simulated-time limit of a run", "ms");
+    s.boolean("sim.host_memory_check", true,
+              "refuse a functional run whose data would not fit in the host's available memory (estimated)");
     chip::declare(s);
     host_system::declare(s);
     driver::declare(s);
@@ -47,6 +56,7 @@ config load_config(const param_schema& schema, const run_options& o, std::vector
     if (o.seed) c.set("sim.seed", std::to_string(*o.seed), "--seed");
     c.validate();
     // Cross-parameter checks.
+    dram_params::from_config(c, "mem");  // impossible DRAM timings (memsim uses the DRAM model whatever mem.model says)
     const uint64_t devmem = c.get_uint("mem.size");
     if (c.get_uint("addr.devmem_base") + devmem > c.get_uint("addr.regs_base") &&
         c.get_uint("addr.devmem_base") < c.get_uint("addr.regs_base") + 0x10000)
@@ -58,6 +68,138 @@ config load_config(const param_schema& schema, const run_options& o, std::vector
     else
         for (const auto& m : w) std::cerr << "accelvp: warning: " << m << "\n";
     return c;
+}
+
+namespace {
+
+// ---- nothing lost: output files, signals, host memory -----------------------------
+
+volatile std::sig_atomic_t g_stop_signal = 0;
+extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+// SIGINT and SIGTERM end the run after the current slice; a second one kills as usual
+// (SA_RESETHAND), so a process stuck inside one slice can still be stopped.
+class signal_guard {
+public:
+    signal_guard() {
+        struct sigaction sa {};
+        sa.sa_handler = on_stop_signal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESETHAND;
+        sigaction(SIGINT, &sa, &old_int_);
+        sigaction(SIGTERM, &sa, &old_term_);
+    }
+    ~signal_guard() {
+        sigaction(SIGINT, &old_int_, nullptr);
+        sigaction(SIGTERM, &old_term_, nullptr);
+    }
+    signal_guard(const signal_guard&) = delete;
+    signal_guard& operator=(const signal_guard&) = delete;
+
+private:
+    struct sigaction old_int_ {}, old_term_ {};
+};
+
+std::string out_of_memory_text() {
+    return "out of host memory (a C++ allocation failed); use --mode timing or a smaller workload";
+}
+
+// Writes `text` to `path`; returns "" or the reason it failed (every error, including the
+// ones a buffered stream reports only when it is closed, e.g. on a full disk).
+std::string write_file(const std::string& path, const std::string& text) {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (!f) return std::strerror(errno);
+    const bool wrote = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+    const int err = errno;
+    const bool closed = std::fclose(f) == 0;
+    if (!wrote) return std::strerror(err);
+    if (!closed) return std::strerror(errno);
+    return "";
+}
+
+// Available host memory: MemAvailable, or the address-space limit if lower. 0 = unknown.
+uint64_t host_memory_available() {
+    uint64_t avail = 0;
+    if (std::FILE* f = std::fopen("/proc/meminfo", "r")) {
+        char line[256];
+        unsigned long long kb = 0;
+        while (std::fgets(line, sizeof line, f))
+            if (std::sscanf(line, "MemAvailable: %llu kB", &kb) == 1) avail = kb * 1024;
+        std::fclose(f);
+    }
+    struct rlimit rl {};
+    if (::getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        avail = avail ? std::min<uint64_t>(avail, rl.rlim_cur) : rl.rlim_cur;
+    return avail;
+}
+
+} // namespace
+
+uint64_t host_bytes_estimate(const config& c, const std::string& workload) {
+    uint64_t chips = 1;
+    if (workload == "collective" && c.schema().find("system.chips")) chips = std::max<uint64_t>(1, c.get_uint("system.chips"));
+    // The models themselves: measured 9.5 MiB (edge) to 14 MiB (training) of RSS per chip
+    // of a multi-chip system in timing mode; 9 MiB per chip is counted.
+    const uint64_t models = chips > 1 ? chips * (9ull << 20) : 0;
+    // A functional run holds its data in sparse host-side stores (host memory, device
+    // memory) plus the workload's reference data. Measured: dma-copy of 1 GiB peaks at
+    // 2.04 GiB RSS in every direction (docs/security.md#nothing-lost), so 2 x
+    // workload.bytes (per chip for a collective). A size the device memory cannot hold is
+    // not counted: the allocation fails at once with a device error.
+    if (c.get_string("sim.mode") != "functional" || !c.schema().find("workload.bytes")) return models;
+    const uint64_t bytes = c.get_uint("workload.bytes");
+    if (bytes > c.get_uint("mem.size")) return models;
+    return bytes > (UINT64_MAX / 4) / chips ? UINT64_MAX : models + 2 * bytes * chips;
+}
+
+void check_host_memory(const config& c, const std::string& workload) {
+    if (!c.get_bool("sim.host_memory_check")) return;
+    const uint64_t need = host_bytes_estimate(c, workload);
+    const uint64_t avail = host_memory_available();
+    if (need == 0 || avail == 0 || need <= avail) return;
+    const bool functional = c.get_string("sim.mode") == "functional" && c.schema().find("workload.bytes");
+    const std::string chips = workload == "collective" ? fmt::format("system.chips = {}", c.get_uint("system.chips")) : "";
+    std::string what;
+    if (functional)
+        what = fmt::format("a functional run with workload.bytes = {}{}", c.get_uint("workload.bytes"),
+                           chips.empty() ? "" : " on " + chips);
+    else
+        what = "a system of " + chips;
+    throw config_error(fmt::format(
+        "config error: {} needs about {:.1f} GiB of host memory, more than the {:.1f} GiB available; {}or "
+        "-p sim.host_memory_check=false to try anyway",
+        what, static_cast<double>(need) / (1ull << 30), static_cast<double>(avail) / (1ull << 30),
+        functional ? "use --mode timing (sim.mode = timing: the same cycles without data), a smaller workload.bytes, "
+                   : "use fewer system.chips, "));
+}
+
+void probe_outputs(const run_options& o) {
+    namespace fs = std::filesystem;
+    const std::vector<std::pair<const char*, std::string>> outs{{"--stats", o.stats_file}, {"--trace", o.trace_file}};
+    if (!o.stats_file.empty() && !o.trace_file.empty()) {
+        std::error_code e1, e2, e3;
+        const bool same = fs::weakly_canonical(o.stats_file, e1) == fs::weakly_canonical(o.trace_file, e2) ||
+                          fs::equivalent(o.stats_file, o.trace_file, e3);
+        if (same)
+            throw config_error(fmt::format("usage error: --stats and --trace name the same file '{}'; one would "
+                                           "overwrite the other",
+                                           o.trace_file));
+    }
+    for (const auto& [opt, path] : outs) {
+        if (path.empty()) continue;
+        std::error_code ec;
+        if (fs::is_directory(path, ec))
+            throw config_error(fmt::format("usage error: {} '{}' is a directory, not a file", opt, path));
+        // Open it as the write will (append: nothing is truncated yet); access() would not
+        // do: it says yes to root for files that cannot be opened for writing (/proc).
+        const bool existed = fs::exists(path, ec);
+        std::FILE* f = std::fopen(path.c_str(), "a");
+        if (!f)
+            throw config_error(fmt::format("usage error: {}: cannot write output file '{}': {}", opt, path,
+                                           std::strerror(errno)));
+        std::fclose(f);
+        if (!existed) fs::remove(path, ec);
+    }
 }
 
 namespace {
@@ -90,7 +232,8 @@ void print_report(const nlohmann::json& st, std::ostream& out) {
         print_collective_sweep(st["summary"]["sweep"], out);
     }
     const auto& ver = w["verified"];
-    const std::string verified = st.contains("error")        ? "no: the run failed"
+    const std::string verified = st.contains("partial")      ? "no: partial run"
+                                 : st.contains("error")        ? "no: the run failed"
                                  : ver.is_boolean()           ? (ver.get<bool>() ? "yes, bit-exact" : "NO")
                                  : st["config"]["sim.mode"] == "timing" ? "not checked (timing mode)"
                                                                         : "not applicable";
@@ -105,22 +248,20 @@ run_result run(const run_options& o, std::ostream& out) {
     if (sc_core::sc_get_time_resolution() != sc_core::sc_time(1, sc_core::SC_PS))
         throw std::logic_error("accelvp needs the SystemC time resolution to be 1 ps, it is " +
                                sc_core::sc_get_time_resolution().to_string());
+    // SIGINT/SIGTERM from here on: the simulation stops after its current slice and reports
+    // what was done (a signal during elaboration stops it after the first slice).
+    g_stop_signal = 0;
+    const signal_guard signals;
     auto wl = make_workload(o.workload);
     const param_schema schema = build_schema(o.workload);
     std::vector<std::string> warnings;
     const config cfg = load_config(schema, o, &warnings);
     for (const auto& m : warnings) std::cerr << "accelvp: warning: " << m << "\n";
+    wl->check(cfg);
+    check_host_memory(cfg, o.workload);
     set_log_level(parse_log_level(cfg.get_string("sim.log_level")));
     // Fail before a long simulation, not after it, if an output cannot be written.
-    for (const auto& path : {o.stats_file, o.trace_file}) {
-        if (path.empty()) continue;
-        namespace fs = std::filesystem;
-        const fs::path p(path);
-        const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
-        const bool ok = fs::exists(p) ? ::access(path.c_str(), W_OK) == 0 && !fs::is_directory(p)
-                                      : fs::is_directory(dir) && ::access(dir.c_str(), W_OK) == 0;
-        if (!ok) throw config_error("usage error: cannot write output file '" + path + "'");
-    }
+    probe_outputs(o);
     tracer::instance().enable(!o.trace_file.empty());
 
     run_result res;
@@ -159,20 +300,45 @@ run_result run(const run_options& o, std::ostream& out) {
     const sc_core::sc_time slice(100, sc_core::SC_US);
     auto last_print = wall0;
     bool printed = false;
-    sc_core::sc_start(std::min(slice, limit));
-    while (!done() && sc_core::sc_pending_activity() && sc_core::sc_time_stamp() < limit) {
-        sc_core::sc_start(std::min(slice, limit - sc_core::sc_time_stamp()));
-        const auto now = std::chrono::steady_clock::now();
-        if (progress && now - last_print > std::chrono::seconds(1)) {
-            last_print = now;
-            printed = true;
-            std::fprintf(stderr, "\r  simulating: %.3f ms simulated, %.1f s wall ",
-                         sc_core::sc_time_stamp().to_seconds() * 1e3,
-                         std::chrono::duration<double>(now - wall0).count());
+    dram_channel::set_time_limit_ns(cfg.get_real("sim.max_time_ms") * 1e6);
+    std::string failure;  // an exception that ended the simulation
+    {
+        try {
+            sc_core::sc_start(std::min(slice, limit));
+            while (!done() && sc_core::sc_pending_activity() && sc_core::sc_time_stamp() < limit &&
+                   !g_stop_signal) {
+                sc_core::sc_start(std::min(slice, limit - sc_core::sc_time_stamp()));
+                const auto now = std::chrono::steady_clock::now();
+                if (progress && now - last_print > std::chrono::seconds(1)) {
+                    last_print = now;
+                    printed = true;
+                    std::fprintf(stderr, "\r  simulating: %.3f ms simulated, %.1f s wall ",
+                                 sc_core::sc_time_stamp().to_seconds() * 1e3,
+                                 std::chrono::duration<double>(now - wall0).count());
+                }
+            }
+        } catch (const std::bad_alloc&) {
+            failure = out_of_memory_text();
+        } catch (const std::exception& e) {
+            // SystemC hands an exception thrown inside a process to sc_start as an sc_report.
+            const std::string what = e.what();
+            failure = what.find("bad_alloc") != std::string::npos ? out_of_memory_text() : what;
         }
     }
+    dram_channel::set_time_limit_ns(1e300);
     if (printed) std::fprintf(stderr, "\n");
-    if (!done()) {
+    const int stop_signal = g_stop_signal;
+    g_stop_signal = 0;
+    const bool partial = stop_signal != 0 || !failure.empty();
+    if (stop_signal) {
+        res.exit_code = 128 + stop_signal;
+        res.error = fmt::format("interrupted by {} at {:.3f} ms simulated; the report, stats and trace are partial",
+                                stop_signal == SIGINT ? "SIGINT" : "SIGTERM",
+                                sc_core::sc_time_stamp().to_seconds() * 1e3);
+    } else if (!failure.empty()) {
+        res.exit_code = exit_device_error;
+        res.error = failure + "; the report, stats and trace are partial";
+    } else if (!done()) {
         res.exit_code = exit_device_error;
         res.error = sc_core::sc_time_stamp() >= limit
                         ? fmt::format("simulated-time limit sim.max_time_ms = {} reached before the workload finished",
@@ -210,25 +376,38 @@ run_result run(const run_options& o, std::ostream& out) {
         if (o.fw_log) std::cerr << "--- firmware log ---\n" << st["firmware"]["log"].get<std::string>() << "---\n";
     }
     if (!res.error.empty()) st["error"] = res.error;
+    if (partial) st["partial"] = true;
     res.stats = st;
 
     if (gdb) gdb->program_exited(res.exit_code);
-    if (!o.stats_file.empty()) {
-        std::ofstream f(o.stats_file);
-        f << st.dump(2) << "\n";
-        if (!f) throw config_error("usage error: cannot write stats file '" + o.stats_file + "'");
-    }
+    // Every output is attempted and the report printed whatever fails; a failed write
+    // makes the exit code 2 (usage) if the run itself succeeded.
+    std::vector<std::string> write_errors;
+    if (!o.stats_file.empty())
+        if (const std::string e = write_file(o.stats_file, st.dump(2) + "\n"); !e.empty())
+            write_errors.push_back("cannot write stats file '" + o.stats_file + "': " + e);
     if (!o.trace_file.empty()) {
-        try {
-            tracer::instance().write(o.trace_file);
-        } catch (const std::runtime_error& e) {
-            throw config_error(std::string("usage error: ") + e.what());
-        }
+        std::string text = tracer::instance().to_string();
+        // Chrome/Perfetto traces keep unknown top-level keys: mark a partial one.
+        if (partial && !text.empty() && text[0] == '{') text.insert(1, "\"otherData\":{\"partial\":true},");
+        if (const std::string e = write_file(o.trace_file, text); !e.empty())
+            write_errors.push_back("cannot write trace file '" + o.trace_file + "': " + e);
     }
     if (o.json)
         out << st.dump(2) << "\n";
     else if (!o.quiet)
         print_report(st, out);
+    out.flush();
+    if (!write_errors.empty()) {
+        std::string all;
+        for (const auto& e : write_errors) all += (all.empty() ? "" : "; ") + e;
+        if (res.exit_code == exit_ok) {
+            res.exit_code = exit_usage;
+            res.error = all;
+        } else {
+            res.error += "; " + all;
+        }
+    }
     gdb.reset();  // it refers to the core: gone before the board is
     top.reset();
     sys.reset();

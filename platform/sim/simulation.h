@@ -45,7 +45,23 @@ struct run_result {
     nlohmann::json stats;  // the full stats document
 };
 // Runs one simulation. Config errors are thrown as config_error (exit 2 for callers).
+// SIGINT/SIGTERM during the simulation end it after the current slice: the report, stats
+// ("partial": true) and trace (otherData.partial) are written, exit code 128 + signal.
+// Every output file is attempted and the report printed even if one cannot be written
+// (exit code 2 then, if the run itself succeeded).
 run_result run(const run_options& o, std::ostream& out);
+
+// Opens --stats and --trace as the run will write them (a directory, the same file for
+// both, or a path that cannot be opened for writing is a config_error). Called by run()
+// before elaboration.
+void probe_outputs(const run_options& o);
+
+// Host memory a functional run of this config will hold for its data (0: small or not
+// estimated), and the check run() makes before elaboration: more than the host's available
+// memory (MemAvailable, or RLIMIT_AS if lower) is a config_error naming the keys, unless
+// sim.host_memory_check = false.
+uint64_t host_bytes_estimate(const config& c, const std::string& workload);
+void check_host_memory(const config& c, const std::string& workload);
 
 // The human report: summary table and headline figures.
 void print_report(const nlohmann::json& stats, std::ostream& out);

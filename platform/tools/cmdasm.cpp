@@ -293,6 +293,7 @@ std::string all_mnemonics() {
 // returns an error message (without FILE:LINE) or "".
 std::string assemble_line(const std::string& line, std::vector<uint8_t>& out) {
     const std::vector<std::string> tok = split_ws(line);
+    if (tok.empty()) return "";  // only white space (\v, \f: split_ws's set, not strip_comment's)
     const std::string& mn = tok[0];
     if (mn == ".raw" || mn == ".byte") {
         const bool qw = mn == ".raw";
@@ -377,9 +378,11 @@ std::string assemble_line(const std::string& line, std::vector<uint8_t>& out) {
 std::string strip_comment(const std::string& line) {
     const size_t h = line.find('#');
     std::string s = h == std::string::npos ? line : line.substr(0, h);
-    const size_t b = s.find_first_not_of(" \t\r");
+    // Every character isspace() calls white space (split_ws splits on the same set).
+    static const char ws[] = " \t\r\n\v\f";
+    const size_t b = s.find_first_not_of(ws);
     if (b == std::string::npos) return "";
-    return s.substr(b, s.find_last_not_of(" \t\r") + 1 - b);
+    return s.substr(b, s.find_last_not_of(ws) + 1 - b);
 }
 
 // ---- disassembling one packet ---------------------------------------------------------------

@@ -78,6 +78,20 @@ void mem_bench::declare(param_schema& s) const {
     s.real("workload.timeout_ms", 10000, 0.001, 1e9, "host wait limit per job (simulated time)", "ms");
 }
 
+void mem_bench::check(const config& c) const {
+    if (k_ == kind::stream) return;
+    const uint64_t bytes = c.get_uint("workload.bytes"), access = c.get_uint("workload.access");
+    if (access > bytes)
+        throw config_error(fmt::format("config error: workload.access = {} is larger than workload.bytes = {}: the "
+                                       "workload would move no access at all (workload.access must be <= "
+                                       "workload.bytes)",
+                                       access, bytes));
+    if (k_ == kind::random && access > c.get_uint("workload.span"))
+        throw config_error(fmt::format("config error: workload.access = {} is larger than workload.span = {} "
+                                       "(workload.access must be <= workload.span)",
+                                       access, c.get_uint("workload.span")));
+}
+
 int mem_bench::run(workload_context& ctx) {
     auto& dev = ctx.dev;
     const config& c = ctx.cfg;

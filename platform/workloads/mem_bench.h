@@ -20,6 +20,7 @@ public:
     std::string name() const override;
     std::string description() const override;
     void declare(param_schema& s) const override;
+    void check(const config& c) const override;
     int run(workload_context& ctx) override;
 
 private:

@@ -39,6 +39,9 @@ public:
     virtual std::string description() const = 0;
     // Declare the workload's parameters, all under "workload.".
     virtual void declare(param_schema& s) const = 0;
+    // Cross-parameter checks at config time, before anything is elaborated or simulated:
+    // throw config_error naming the keys and what would be valid.
+    virtual void check(const config& c) const { (void)c; }
     // Runs on the host CPU thread. 0 = success, 1 = device or workload error (ctx.error says why).
     virtual int run(workload_context& ctx) = 0;
 };

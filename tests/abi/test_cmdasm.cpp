@@ -42,6 +42,12 @@ size_t count(const std::string& s, const std::string& what) {
     return n;
 }
 
+std::string testing_escape(const std::string& s) {
+    std::string out;
+    for (unsigned char c : s) out += std::isprint(c) ? std::string(1, char(c)) : "\\x" + std::to_string(c);
+    return out;
+}
+
 }  // namespace
 
 TEST_CASE("cmdasm mnemonics are the ABI opcode names", "[cmdasm]") {
@@ -430,4 +436,14 @@ TEST_CASE("cmdasm errors name file line field and valid values", "[cmdasm]") {
     // A 64-bit overflow is a bad number, not a wrapped value.
     CHECK(errors_of("dma dst=0x10000000000000000 width=1") ==
           "t.s:1: dma: dst=0x10000000000000000 is not a number (decimal or 0x hex)");
+}
+
+TEST_CASE("cmdasm lines of only vertical tab or form feed are blank lines, not a crash", "[cmdasm]") {
+    // isspace() white space that strip_comment once missed: an empty token list was read.
+    for (const std::string ws : {"\v", "\f", " \v\f\t", "\v# comment", "\f\r"}) {
+        INFO("line " << testing_escape(ws));
+        CHECK(assemble(ws + "\n", "ws.s").empty());
+        CHECK(assemble("nop\n" + ws + "\nnop\n", "ws.s") == assemble("nop\nnop\n", "ws.s"));
+    }
+    CHECK(assemble("\vnop\f\n", "ws.s") == assemble("nop\n", "ws.s"));
 }

@@ -123,6 +123,10 @@ def top_level_errors():
     suite_error("calibration: {config: inference, repeats: 2}\ncases:\n  - name: a\n" + CASE,
                 "calibration", "unknown key 'repeats'")
 
+    # Nesting deeper than PyYAML's recursion: a usage error, not a RecursionError traceback.
+    suite_error("cases: " + "[" * 5000 + "]" * 5000 + "\n", "nested too deeply")
+    suite_error("cases:\n" + "".join("  " * i + "- \n" for i in range(2000)), "nested too deeply")
+
 
 @test
 def bad_values_name_case_and_key():

@@ -96,6 +96,15 @@ def errors_are_file_line_messages_and_exit_2():
 
 
 @test
+def whitespace_only_lines_assemble_to_nothing():
+    # A line of only \v or \f once crashed the assembler (SIGSEGV).
+    for ws in ("\v", "\f", "\v\f \t"):
+        src = write("ws.s", ws + "\n")
+        run("asm", src, "-o", path("ws.bin"), expect=0)
+        check(read("ws.bin") == b"", f"{ws!r}: output {read('ws.bin')!r}")
+
+
+@test
 def missing_input_and_usage_are_exit_2():
     p = run("asm", path("nope.s"), "-o", path("x.bin"), expect=2)
     check("nope.s" in p.stderr, p.stderr)

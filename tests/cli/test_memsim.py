@@ -77,6 +77,11 @@ def bad_trace_lines_name_the_line():
     assert "beyond mem.size" in run("memsim", "--trace", path, expect=2).stderr
     assert "cannot read" in run("memsim", "--trace", os.path.join(TMP, "none"), expect=2).stderr
     run("memsim", "--trace", path, "-p", "mem.standard=DDR9", expect=2)
+    # A line longer than the 4 MiB read buffer is refused, not buffered without bound.
+    with open(path, "w") as f:
+        f.write("0x40 READ 0\n0x80 READ 1" + " " * (5 << 20) + "\n")
+    p = run("memsim", "--trace", path, expect=2)
+    assert "bad.trace:2: line longer than 4194304 bytes" in p.stderr, p.stderr
 
 
 @test

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -614,4 +615,179 @@ TEST_CASE("config: every preset in configs/ loads against the real platform sche
     config back(schema);
     back.load_yaml_text(t.to_yaml(), "training-dump.yaml");
     CHECK(back.to_json() == t.to_json());
+}
+
+// ---- hostile and careless YAML (docs/security.md) ---------------------------------
+
+TEST_CASE("config: a YAML alias that contains itself is a config_error, not a stack overflow", "[config][yaml]") {
+    config c(test_schema());
+    const std::string msg = config_error_of([&] { c.load_yaml_text("mem: &x {b: *x}\n", "self.yaml"); });
+    CHECK_THAT(msg, StartsWith("config error: self.yaml: line 1"));
+    CHECK_THAT(msg, Contains("the value of 'mem.b' contains itself"));
+    const std::string deeper =
+        config_error_of([&] { c.load_yaml_text("dma: &top\n  x:\n    y:\n      z: *top\n", "loop.yaml"); });
+    CHECK_THAT(deeper, Contains("the value of 'dma.x.y.z' contains itself"));
+}
+
+TEST_CASE("config: an alias-expansion bomb stops at the key limit, quickly", "[config][yaml]") {
+    // 10 levels of 10 aliases each: 10^10 keys if expanded.
+    std::string text = "l0: &l0 {a: 1, b: 1, c: 1, d: 1, e: 1, f: 1, g: 1, h: 1, i: 1, j: 1}\n";
+    for (int l = 1; l < 10; ++l) {
+        const std::string p = "*l" + std::to_string(l - 1);
+        text += "l" + std::to_string(l) + ": &l" + std::to_string(l) + " {";
+        for (char k = 'a'; k <= 'j'; ++k) text += std::string(k == 'a' ? "" : ", ") + k + ": " + p;
+        text += "}\n";
+    }
+    config c(test_schema());
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::string msg = config_error_of([&] { c.load_yaml_text(text, "bomb.yaml"); });
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    CHECK(text.size() < 1000);
+    CHECK_THAT(msg, Contains("bomb.yaml: more than 100000 keys (after expanding YAML aliases)"));
+    CHECK(s < 5.0);
+}
+
+TEST_CASE("config: nesting deeper than 32 mappings is a config_error naming the key", "[config][yaml]") {
+    std::string text, indent;
+    for (int i = 0; i < 40; ++i) {
+        text += indent + "k" + std::to_string(i) + ":\n";
+        indent += " ";
+    }
+    text += indent + "leaf: 1\n";
+    config c(test_schema());
+    const std::string msg = config_error_of([&] { c.load_yaml_text(text, "deep.yaml"); });
+    CHECK_THAT(msg, Contains("deep.yaml: line 33"));
+    CHECK_THAT(msg, Contains("'k0.k1.k2.k3.k4.k5.k6.k7.k8.k9.k10.k11.k12.k13.k14.k15.k16.k17.k18.k19.k20.k21.k22.k23."
+                             "k24.k25.k26.k27.k28.k29.k30.k31' is nested more than 32 levels deep"));
+    // Flow style nested far deeper is refused by the YAML parser itself, also as a config_error.
+    const std::string flow = config_error_of(
+        [&] { c.load_yaml_text("a: " + std::string(5000, '[') + std::string(5000, ']') + "\n", "flow.yaml"); });
+    CHECK_THAT(flow, StartsWith("config error: flow.yaml: YAML syntax error"));
+}
+
+TEST_CASE("config: a duplicate YAML key is a config_error naming the key and both lines", "[config][yaml]") {
+    config c(test_schema());
+    const std::string same_map = config_error_of(
+        [&] { c.load_yaml_text("dma:\n  burst_bytes: 1024\n  burst_bytes: 2048\n", "dup.yaml"); });
+    CHECK_THAT(same_map, StartsWith("config error: dup.yaml: line 3, column 3: duplicate key 'dma.burst_bytes' "
+                                    "(first given at line 2)"));
+    // The same parameter spelled nested and dotted.
+    const std::string dotted = config_error_of(
+        [&] { c.load_yaml_text("dma:\n  burst_bytes: 1024\ndma.burst_bytes: 2048\n", "dot.yaml"); });
+    CHECK_THAT(dotted, Contains("dot.yaml: line 3, column 1: duplicate key 'dma.burst_bytes' (first given at line 2)"));
+    // A mapping given twice (its keys would merge silently otherwise).
+    const std::string twice =
+        config_error_of([&] { c.load_yaml_text("sim: {mode: timing}\nsim: {verbose: true}\n", "twice.yaml"); });
+    CHECK_THAT(twice, Contains("duplicate key 'sim'"));
+    CHECK_FALSE(c.is_set("dma.burst_bytes"));
+}
+
+TEST_CASE("config: a second YAML document is a config_error", "[config][yaml]") {
+    config c(test_schema());
+    const std::string msg = config_error_of(
+        [&] { c.load_yaml_text("dma:\n  burst_bytes: 1024\n---\ndma:\n  burst_bytes: 2048\n", "two.yaml"); });
+    CHECK(msg == "config error: two.yaml: holds more than one YAML document ('---'); a config file is one document");
+    // Found by fuzz_config: yaml-cpp's LoadAll loops forever on this; the loader stops.
+    const std::string hang("!: &a,{x\" 1, \0\": }b 2\n&b {p: \333es}\n", 34);
+    config h(test_schema());
+    CHECK_THROWS_AS(h.load_yaml_text(hang, "hang.yaml"), config_error);
+    // One document with an explicit start marker is fine.
+    c.load_yaml_text("---\ndma:\n  burst_bytes: 1024\n", "one.yaml");
+    CHECK(c.get_int("dma.burst_bytes") == 1024);
+}
+
+namespace {
+struct temp_dir {
+    std::filesystem::path path;
+    explicit temp_dir(const std::string& tag)
+        : path(std::filesystem::temp_directory_path() / ("accelvp_" + tag + "_" + std::to_string(::getpid()))) {
+        std::filesystem::create_directories(path);
+    }
+    ~temp_dir() { std::filesystem::remove_all(path); }
+    std::string write(const std::string& name, const std::string& text) const {
+        std::ofstream(path / name) << text;
+        return (path / name).string();
+    }
+};
+} // namespace
+
+TEST_CASE("config: base: starts from a preset, the file's own keys win", "[config][yaml][base]") {
+    const param_schema schema = accelvp::build_schema("dma-copy");
+    temp_dir d("base_preset");
+    const std::string mine =
+        d.write("mine.yaml", "base: training\npreset:\n  name: mine\nmem:\n  size: 8GiB\n");
+    accelvp::run_options o;
+    o.config = mine;
+    o.overrides = {"dma.burst_bytes=8KiB"};
+    const config c = accelvp::load_config(schema, o);
+    o.config = "training";
+    o.overrides.clear();
+    const config t = accelvp::load_config(schema, o);
+    CHECK(c.get_string("preset.name") == "mine");
+    CHECK(c.get_uint("mem.size") == 8ull << 30);
+    CHECK(c.get_int("dma.burst_bytes") == 8192);
+    // Everything else is training's.
+    nlohmann::json a = c.to_json(), b = t.to_json();
+    for (const char* k : {"preset.name", "mem.size", "dma.burst_bytes"}) {
+        a.erase(k);
+        b.erase(k);
+    }
+    CHECK(a == b);
+    CHECK(c.get_real("mem.bandwidth_gbps") == 2450.0);
+}
+
+TEST_CASE("config: base: chains by relative path; cycles and over-long chains are refused", "[config][yaml][base]") {
+    temp_dir d("base_chain");
+    d.write("a.yaml", "dma:\n  burst_bytes: 1024\n  max_outstanding: 4\n");
+    std::filesystem::create_directories(d.path / "sub");
+    d.write("sub/b.yaml", "base: ../a.yaml\ndma:\n  max_outstanding: 8\n");
+    const std::string c_path = d.write("c.yaml", "base: sub/b.yaml\nsim:\n  mode: timing\n");
+    config c(test_schema());
+    c.load_yaml_file(c_path);
+    CHECK(c.get_int("dma.burst_bytes") == 1024);
+    CHECK(c.get_int("dma.max_outstanding") == 8);
+    CHECK(c.get_string("sim.mode") == "timing");
+
+    const std::string x = d.write("x.yaml", "base: y.yaml\n");
+    d.write("y.yaml", "base: x.yaml\n");
+    config cyc(test_schema());
+    const std::string cycle = config_error_of([&] { cyc.load_yaml_file(x); });
+    CHECK_THAT(cycle, Contains("base: x.yaml makes a cycle"));
+    CHECK_THAT(cycle, Contains("x.yaml -> "));
+    const std::string self = d.write("self.yaml", "base: self.yaml\n");
+    CHECK_THAT(config_error_of([&] { config(test_schema()).load_yaml_file(self); }), Contains("makes a cycle"));
+
+    for (int i = 0; i < 12; ++i)
+        d.write("n" + std::to_string(i) + ".yaml", i == 11 ? "sim:\n  mode: timing\n"
+                                                           : "base: n" + std::to_string(i + 1) + ".yaml\n");
+    const std::string deep = config_error_of([&] { config(test_schema()).load_yaml_file((d.path / "n0.yaml").string()); });
+    CHECK_THAT(deep, Contains("base: chain deeper than 8 files"));
+    d.write("n3.yaml", "sim:\n  mode: timing\n");  // n0 -> n1 -> n2 -> n3: fine
+    config ok(test_schema());
+    ok.load_yaml_file((d.path / "n0.yaml").string());
+    CHECK(ok.get_string("sim.mode") == "timing");
+
+    const std::string bad = d.write("bad.yaml", "base: [a, b]\n");
+    CHECK_THAT(config_error_of([&] { config(test_schema()).load_yaml_file(bad); }),
+               Contains("base must be a preset name or a config file path"));
+    const std::string missing = d.write("missing.yaml", "base: no-such-preset\n");
+    CHECK_THAT(config_error_of([&] { config(test_schema()).load_yaml_file(missing); }),
+               Contains("no config file or preset named 'no-such-preset'"));
+}
+
+TEST_CASE("config: host memory of a functional run is estimated from workload.bytes", "[config][host_memory]") {
+    const param_schema schema = accelvp::build_schema("dma-copy");
+    accelvp::run_options o;
+    o.config = "training";
+    o.overrides = {"workload.bytes=1GiB"};
+    CHECK(accelvp::host_bytes_estimate(accelvp::load_config(schema, o), "dma-copy") == 2ull << 30);
+    o.mode = "timing";
+    CHECK(accelvp::host_bytes_estimate(accelvp::load_config(schema, o), "dma-copy") == 0);
+    o.mode.reset();
+    o.overrides = {"workload.bytes=200GiB"};  // more than mem.size: the device refuses it at once
+    CHECK(accelvp::host_bytes_estimate(accelvp::load_config(schema, o), "dma-copy") == 0);
+    o.overrides = {"workload.bytes=16GiB", "sim.host_memory_check=false"};
+    const config big = accelvp::load_config(schema, o);
+    CHECK(accelvp::host_bytes_estimate(big, "dma-copy") == 32ull << 30);
+    CHECK_NOTHROW(accelvp::check_host_memory(big, "dma-copy"));  // the check is off
 }

@@ -381,3 +381,78 @@ TEST_CASE("DRAM split reads completed out of order report their own bursts", "[d
     for (uint32_t i = 0; i < sys.channels(); ++i) bytes += sys.channel(i).bytes_read();
     CHECK(bytes == 8192);
 }
+
+// ---- impossible refresh timings (docs/security.md) --------------------------------
+
+TEST_CASE("DRAM per-bank refresh leaving the banks no time is refused at config time", "[dram][config]") {
+    dram_params p = hbm("per_bank");
+    p.t.tREFIpb = 1;
+    CHECK_THROWS_WITH(p.validate(),
+                      "config error: mem.dram.tREFIpb = 1: each of the 16 banks of a pseudo-channel is refreshed every "
+                      "16 cycles, which must be at least 2 x (mem.dram.tRFCpb + mem.dram.tRC) = 666: the banks would "
+                      "have too little time to serve requests");
+    p.t.tREFIpb = 41;  // 656 cycles per bank round
+    CHECK_THROWS_AS(p.validate(), config_error);
+    p.t.tREFIpb = 42;  // 672
+    CHECK_NOTHROW(p.validate());
+    // Derived from tREFI when tREFIpb is 0.
+    p.t.tREFIpb = 0;
+    p.t.tREFI = 600;
+    CHECK_THROWS_WITH(p.validate(), Catch::Matchers::StartsWith("config error: mem.dram.tREFI = 600 / 16 banks = 37: "));
+    // More refresh commands than half the row-command slots.
+    p = hbm("per_bank");
+    p.t.tRFCpb = 1;
+    p.t.tRAS = p.t.tRC = 1;
+    p.t.tREFIpb = 3;
+    CHECK_THROWS_WITH(p.validate(), "config error: mem.dram.tREFIpb = 3: per-bank refreshes of the 2 pseudo-channels "
+                                    "would take more than half of the row-command slots; the interval must be at "
+                                    "least 4");
+    p = hbm("all_bank");
+    p.t.tREFI = p.t.tRFC;
+    CHECK_THROWS_WITH(p.validate(), "config error: mem.dram.tREFI = 720 must be at least 2 x (mem.dram.tRFC + "
+                                    "mem.dram.tRC) = 1594: all-bank refresh would leave the banks too little time to "
+                                    "serve requests");
+    p.t.tREFI = 1594;
+    CHECK_NOTHROW(p.validate());
+}
+
+namespace {
+// 64 reads, four to a bank, rows alternating (row misses and conflicts), all queued at once.
+size_t serve_conflicting_reads(const dram_params& p) {
+    dram_channel ch(p, "");
+    dram_channel::set_time_limit_ns(1e7);  // a livelock ends as dram_time_limit, not a hung test
+    size_t served = 0;
+    dram_completion c;
+    for (uint32_t i = 0; i < 64; ++i) {
+        while (!ch.can_accept(false))
+            if (ch.step(c)) ++served;
+        ch.enqueue(rd(0, i % 2 + i / 32 * 2, static_cast<uint16_t>(i % 4), static_cast<uint16_t>(i / 4 % 4), 0, i + 1));
+    }
+    served += drain(ch).size();
+    dram_channel::set_time_limit_ns(1e300);
+    return served;
+}
+} // namespace
+
+TEST_CASE("DRAM refresh at the edge of the accepted range still serves every request", "[dram]") {
+    dram_params p = hbm("per_bank");
+    p.t.tREFIpb = 42;  // the smallest accepted: each bank refreshing half of its time
+    REQUIRE_NOTHROW(p.validate());
+    CHECK(serve_conflicting_reads(p) == 64);
+    p = hbm("all_bank");
+    p.t.tREFI = 2 * (p.t.tRFC + p.t.tRC);
+    REQUIRE_NOTHROW(p.validate());
+    CHECK(serve_conflicting_reads(p) == 64);
+}
+
+TEST_CASE("DRAM controller stops at the simulated-time limit instead of spinning in refresh", "[dram]") {
+    dram_params p = hbm("per_bank");
+    p.t.tREFIpb = 1;  // refused by validate(); built directly, it would refresh forever
+    dram_channel ch(p, "");
+    dram_channel::set_time_limit_ns(1e6);  // 1 ms
+    ch.enqueue(rd(0, 3));
+    CHECK_THROWS_AS(drain(ch), dram_time_limit);
+    CHECK(static_cast<double>(ch.now()) * p.t.tCK_ps / 1000.0 > 1e6);
+    CHECK(static_cast<double>(ch.now()) * p.t.tCK_ps / 1000.0 < 1.01e6);
+    dram_channel::set_time_limit_ns(1e300);
+}

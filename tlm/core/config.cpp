@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "tlm/core/build_paths.h"
@@ -253,15 +254,62 @@ void check_value(const param_spec& s, const std::string& text) {
     }
 }
 
-void flatten(const YAML::Node& node, const std::string& prefix, std::vector<std::pair<std::string, YAML::Node>>& out) {
-    if (node.IsMap()) {
-        for (const auto& kv : node) {
-            const std::string k = kv.first.as<std::string>();
-            flatten(kv.second, prefix.empty() ? k : prefix + "." + k, out);
-        }
-    } else {
-        out.emplace_back(prefix, node);
+// Limits of a config file: configs are a few levels deep and a few hundred keys, so
+// anything far beyond is a mistake or a hostile file (an alias that contains itself, an
+// alias-expansion bomb), refused before it costs memory or stack.
+constexpr size_t max_yaml_depth = 32;       // nested mappings
+constexpr size_t max_yaml_nodes = 100000;   // map entries after expanding aliases
+constexpr size_t max_yaml_bytes = 16 << 20; // file size
+constexpr int max_base_depth = 8;           // base: chains
+
+std::string mark_text(const YAML::Mark& m) {
+    if (m.is_null()) return "";
+    return fmt::format("line {}, column {}: ", m.line + 1, m.column + 1);
+}
+
+struct flatten_state {
+    const std::string& origin;
+    std::vector<std::pair<std::string, YAML::Node>>& out;
+    std::map<std::string, YAML::Mark> seen;  // flattened key -> where it was first given
+    std::vector<YAML::Node> ancestors;
+    size_t nodes = 0;
+};
+
+void flatten(const YAML::Node& node, const std::string& prefix, flatten_state& st) {
+    if (!node.IsMap()) {
+        st.out.emplace_back(prefix, node);
+        return;
     }
+    for (const auto& a : st.ancestors)
+        if (a.is(node))
+            throw config_error(fmt::format("config error: {}: {}the value of '{}' contains itself (a YAML alias "
+                                           "refers to a mapping it is part of)",
+                                           st.origin, mark_text(node.Mark()), prefix));
+    if (st.ancestors.size() >= max_yaml_depth)
+        throw config_error(fmt::format("config error: {}: {}'{}' is nested more than {} levels deep", st.origin,
+                                       mark_text(node.Mark()), prefix, max_yaml_depth));
+    st.ancestors.push_back(node);
+    std::map<std::string, YAML::Mark> here;  // keys of this mapping
+    for (const auto& kv : node) {
+        if (++st.nodes > max_yaml_nodes)
+            throw config_error(fmt::format("config error: {}: more than {} keys (after expanding YAML aliases)",
+                                           st.origin, max_yaml_nodes));
+        const std::string k = kv.first.as<std::string>();
+        const std::string key = prefix.empty() ? k : prefix + "." + k;
+        if (auto [it, fresh] = here.emplace(k, kv.first.Mark()); !fresh)
+            throw config_error(fmt::format("config error: {}: {}duplicate key '{}' (first given at line {})",
+                                           st.origin, mark_text(kv.first.Mark()), key, it->second.line + 1));
+        if (!kv.second.IsMap()) {
+            auto [it, fresh] = st.seen.emplace(key, kv.first.Mark());
+            if (!fresh)
+                throw config_error(fmt::format("config error: {}: {}duplicate key '{}' (first given at {})",
+                                               st.origin, mark_text(kv.first.Mark()), key,
+                                               it->second.is_null() ? std::string("an alias")
+                                                                    : fmt::format("line {}", it->second.line + 1)));
+        }
+        flatten(kv.second, key, st);
+    }
+    st.ancestors.pop_back();
 }
 } // namespace
 
@@ -308,24 +356,92 @@ std::string config::describe(const std::string& key) const {
     return fmt::format("{}={} ({})", key, text_of(key), o.empty() ? "default" : "from " + o);
 }
 
-void config::load_yaml_text(const std::string& text, const std::string& origin) {
+namespace {
+// Counts documents without building them. YAML::LoadAll is not used: yaml-cpp 0.7's loops
+// forever on some malformed input (found by tests/fuzz/fuzz_config), so at most two
+// documents are asked for.
+struct document_counter : YAML::EventHandler {
+    void OnDocumentStart(const YAML::Mark&) override {}
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+
+YAML::Node parse_yaml_document(const std::string& text, const std::string& origin) {
+    if (text.size() > max_yaml_bytes)
+        throw config_error(fmt::format("config error: {}: {} bytes is more than a config file may hold ({} bytes)",
+                                       origin, text.size(), max_yaml_bytes));
     YAML::Node root;
     try {
         root = YAML::Load(text);
+        std::istringstream in(text);
+        YAML::Parser parser(in);
+        document_counter counter;
+        int docs = 0;
+        while (docs < 2 && parser.HandleNextDocument(counter)) ++docs;
+        if (docs > 1)
+            throw config_error(fmt::format("config error: {}: holds more than one YAML document ('---'); a config "
+                                           "file is one document",
+                                           origin));
     } catch (const YAML::Exception& e) {
         throw config_error(fmt::format("config error: {}: YAML syntax error at line {}, column {}: {}", origin,
                                        e.mark.line + 1, e.mark.column + 1, e.msg));
     }
+    return root;
+}
+} // namespace
+
+void config::load_yaml_text(const std::string& text, const std::string& origin) {
+    std::vector<std::string> chain;
+    load_yaml(text, origin, std::filesystem::current_path().string(), chain);
+}
+
+void config::load_yaml(const std::string& text, const std::string& origin, const std::string& dir,
+                       std::vector<std::string>& chain) {
+    const YAML::Node root = parse_yaml_document(text, origin);
     if (root.IsNull()) return;
     if (!root.IsMap()) throw config_error(fmt::format("config error: {}: top level must be a mapping of keys", origin));
+    // base: PRESET-or-PATH -- start from that file, then apply this one over it.
+    if (const YAML::Node base = root["base"]) {
+        if (!base.IsScalar() || base.Scalar().empty())
+            throw config_error(fmt::format("config error: {}: base must be a preset name or a config file path",
+                                           origin));
+        namespace fs = std::filesystem;
+        const std::string name = base.Scalar();
+        // A relative path is taken from the including file's directory first.
+        const fs::path rel = fs::path(dir) / name;
+        const std::string path =
+            fs::path(name).is_relative() && fs::is_regular_file(rel) ? rel.string() : resolve_config_path(name);
+        std::error_code ec;
+        const std::string canon = fs::weakly_canonical(path, ec).string();
+        if (std::find(chain.begin(), chain.end(), canon) != chain.end()) {
+            std::string cycle;
+            for (const auto& c : chain) cycle += c + " -> ";
+            throw config_error(fmt::format("config error: {}: base: {} makes a cycle ({}{})", origin, name, cycle,
+                                           canon));
+        }
+        if (static_cast<int>(chain.size()) >= max_base_depth)
+            throw config_error(fmt::format("config error: {}: base: chain deeper than {} files", origin,
+                                           max_base_depth));
+        chain.push_back(canon);
+        load_yaml(read_text_file(path), path, fs::path(path).parent_path().string(), chain);
+        chain.pop_back();
+    }
     std::vector<std::pair<std::string, YAML::Node>> flat;
+    flatten_state st{origin, flat, {}, {}, 0};
     try {
-        flatten(root, "", flat);
+        flatten(root, "", st);
     } catch (const YAML::Exception& e) {  // a key that is not a plain scalar ("? [a, b]")
         throw config_error(fmt::format("config error: {}: line {}, column {}: keys must be plain names ({})", origin,
                                        e.mark.line + 1, e.mark.column + 1, e.msg));
     }
     for (const auto& [key, node] : flat) {
+        if (key == "base") continue;
         if (!node.IsScalar()) {
             const param_spec* s = schema_->find(key);
             if (!s) unknown_key(key, origin);
@@ -336,12 +452,31 @@ void config::load_yaml_text(const std::string& text, const std::string& origin) 
     }
 }
 
-void config::load_yaml_file(const std::string& path) {
-    std::ifstream in(path);
+std::string config::read_text_file(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::is_directory(path, ec))
+        throw config_error(fmt::format("config error: config file '{}' is a directory", path));
+    std::ifstream in(path, std::ios::binary);
     if (!in) throw config_error(fmt::format("config error: cannot read config file '{}'", path));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    load_yaml_text(ss.str(), path);
+    std::string text;
+    char buf[65536];
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+        text.append(buf, static_cast<size_t>(in.gcount()));
+        if (text.size() > max_yaml_bytes)
+            throw config_error(fmt::format("config error: {}: more than {} bytes; a config file holds keys, not data",
+                                           path, max_yaml_bytes));
+    }
+    return text;
+}
+
+void config::load_yaml_file(const std::string& path) {
+    namespace fs = std::filesystem;
+    const std::string text = read_text_file(path);
+    std::error_code ec;
+    std::vector<std::string> chain{fs::weakly_canonical(path, ec).string()};
+    const fs::path parent = fs::path(path).parent_path();
+    load_yaml(text, path, parent.empty() ? "." : parent.string(), chain);
 }
 
 void config::apply_override(const std::string& assignment) {

@@ -72,7 +72,11 @@ public:
     explicit config(const param_schema& schema) : schema_(&schema) {}
 
     // Load a YAML file: nested maps flatten to dotted keys; every value is checked
-    // against the schema as it is set.
+    // against the schema as it is set. One document only; duplicate keys, an alias that
+    // contains itself, nesting deeper than 32 levels, more than 100 000 keys after alias
+    // expansion or more than 16 MiB are config errors. A top-level `base: NAME-or-PATH`
+    // loads that preset or file first (relative paths from the including file's
+    // directory; chains up to 8 files deep, cycles refused).
     void load_yaml_file(const std::string& path);
     void load_yaml_text(const std::string& text, const std::string& origin);
     // "a.b.c=value"
@@ -113,6 +117,9 @@ private:
     const param_spec& spec_of(const std::string& key) const;
     std::string text_of(const std::string& key) const;
     [[noreturn]] void unknown_key(const std::string& key, const std::string& origin) const;
+    void load_yaml(const std::string& text, const std::string& origin, const std::string& dir,
+                   std::vector<std::string>& chain);
+    static std::string read_text_file(const std::string& path);
 
     const param_schema* schema_;
     std::map<std::string, entry> values_;

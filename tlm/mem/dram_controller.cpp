@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 namespace accelvp {
@@ -379,6 +380,11 @@ bool dram_channel::step(dram_completion& done) {
     const size_t best = frfcfs_ ? frfcfs_scheduler::pick_inline(cands_, t) : sched_->pick(cands_, t);
     if (ref_due_[next_ref_pc_] <= t) {
         refresh(next_ref_pc_, t);
+        if (static_cast<double>(now_) * ns_per_cycle_ > time_limit_ns_)
+            throw dram_time_limit(fmt::format("the DRAM controller's clock passed the simulated-time limit "
+                                              "sim.max_time_ms = {} while refreshing ({} refreshes, the queued "
+                                              "requests not served)",
+                                              time_limit_ns_ / 1e6, n_refreshes_));
         return false;
     }
     return issue(banks[best], d, best, t, done);

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <stdexcept>
 #include <limits>
 #include <memory>
 #include <string>
@@ -172,6 +173,11 @@ public:
 };
 std::unique_ptr<page_policy> make_page_policy(const std::string& name);
 
+class dram_time_limit : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 class dram_channel {
 public:
     // `stats_name`: the stats group ("board.chip.devmem.ch3"); empty = no stats registered.
@@ -193,6 +199,11 @@ public:
     // the last decision (the earliest time the new request can enter the queue).
     uint64_t make_room(bool write, dram_completion* last = nullptr);
     uint64_t now() const { return now_; }
+    // Process-wide bound on the channels' own clocks (sim.max_time_ms, set by the
+    // simulation before it starts): a channel that keeps deciding past it (a refresh
+    // schedule that leaves no room for requests) throws dram_time_limit instead of spinning
+    // inside one transaction, where the simulator's own time limit cannot see it.
+    static void set_time_limit_ns(double ns) { time_limit_ns_ = ns; }
     void set_command_log(std::vector<dram_cmd_record>* log) { log_ = log; }
     const timing_checker& checker() const { return chk_; }
 
@@ -264,6 +275,7 @@ private:
     uint64_t now_ = 0;
     uint64_t col_latency_[2];  // RD, WR issue to the last data beat (tCL, tWL + burst)
     double ns_per_cycle_;
+    static inline double time_limit_ns_ = 1e300;
     std::vector<dram_cmd_record>* log_ = nullptr;
     dram_candidates cands_;
     uint64_t n_done_[2] = {0, 0};     // reads, writes completed

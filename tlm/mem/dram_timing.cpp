@@ -1,5 +1,7 @@
 #include "tlm/mem/dram_timing.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace accelvp {
@@ -259,8 +261,32 @@ void dram_params::validate() const {
     if (t.tRC < t.tRAS) fail(fmt::format("mem.dram.tRC = {} is less than tRAS = {}", t.tRC, t.tRAS));
     if (t.tCCD_L < t.tCCD_S) fail(fmt::format("mem.dram.tCCD_L = {} is less than tCCD_S = {}", t.tCCD_L, t.tCCD_S));
     if (t.tRRD_L < t.tRRD_S) fail(fmt::format("mem.dram.tRRD_L = {} is less than tRRD_S = {}", t.tRRD_L, t.tRRD_S));
-    if (refresh != "none" && t.tREFI <= t.tRFC)
-        fail(fmt::format("mem.dram.tREFI = {} must exceed tRFC = {}", t.tREFI, t.tRFC));
+    // Refresh must leave the banks time to serve requests: a bank (all-bank: the
+    // pseudo-channel) may spend at most half of its time refreshing, counting with each
+    // refresh one row cycle (tRC) lost to the precharge it forces. Closer to full, the
+    // controller finds a refresh due before every request's column command and never serves
+    // one (tREFIpb = 1 livelocked it).
+    if (refresh == "all_bank" && t.tREFI < 2ull * (t.tRFC + t.tRC))
+        fail(fmt::format("mem.dram.tREFI = {} must be at least 2 x (mem.dram.tRFC + mem.dram.tRC) = {}: all-bank "
+                         "refresh would leave the banks too little time to serve requests",
+                         t.tREFI, 2ull * (t.tRFC + t.tRC)));
+    if (refresh == "per_bank") {
+        // Each bank is refreshed once every tREFIpb x banks cycles.
+        const uint64_t banks = banks_per_pc();
+        const uint64_t every = t.tREFIpb ? t.tREFIpb : std::max<uint64_t>(1, t.tREFI / std::max<uint64_t>(1, banks));
+        const std::string what = t.tREFIpb ? fmt::format("mem.dram.tREFIpb = {}", t.tREFIpb)
+                                           : fmt::format("mem.dram.tREFI = {} / {} banks = {}", t.tREFI, banks, every);
+        if (every * banks < 2ull * (t.tRFCpb + t.tRC))
+            fail(fmt::format("{}: each of the {} banks of a pseudo-channel is refreshed every {} cycles, which must be "
+                             "at least 2 x (mem.dram.tRFCpb + mem.dram.tRC) = {}: the banks would have too little "
+                             "time to serve requests",
+                             what, banks, every * banks, 2ull * (t.tRFCpb + t.tRC)));
+        // Each per-bank refresh takes the row-command bus one cycle, for every pseudo-channel.
+        if (every < 2ull * org.pseudo_channels)
+            fail(fmt::format("{}: per-bank refreshes of the {} pseudo-channels would take more than half of the "
+                             "row-command slots; the interval must be at least {}",
+                             what, org.pseudo_channels, 2ull * org.pseudo_channels));
+    }
     if (write_low >= write_high)
         fail(fmt::format("mem.dram.write_low = {} must be below write_high = {}", write_low, write_high));
     if (write_high > write_queue_depth)

@@ -122,6 +122,8 @@ def load_yaml_file(yaml, path, what):
         raise UsageError(f"{what} {rel}: cannot read: {e.strerror}")
     except yaml.YAMLError as e:
         raise UsageError(f"{what} {rel}: not valid YAML: {e}")
+    except RecursionError:  # PyYAML's parser and constructor recurse once per nesting level
+        raise UsageError(f"{what} {rel}: nested too deeply for the YAML reader")
 
 
 def fmt_csv(v):
