@@ -15,8 +15,25 @@ PACKAGES=(
   # libFuzzer targets of the parsers (tests/fuzz, tools/fuzz.sh).
   clang libclang-rt-14-dev
 )
-# The guest kernel: one pinned version (tools/guest/kernel-version).
+# The guest kernel: one pinned version (tools/guest/kernel-version). Debian drops old ABI
+# versions from the archive, so when the pinned one is gone the one linux-image-amd64 depends on
+# is used instead (with a note); the version in use is recorded in the guest cache
+# ($GUEST_CACHE/kernel-version), which tools/guest/build.sh and the ctest read first.
+GUEST_CACHE="${ACCELVP_GUEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/accelvp/guest}"
 KVER="$(cat "$(dirname "$0")/guest/kernel-version")"
+if ! dpkg-query -W -f='${Status}' "linux-headers-${KVER}-amd64" 2>/dev/null | grep -q "install ok installed" &&
+   ! apt-cache show "linux-headers-${KVER}-amd64" >/dev/null 2>&1; then
+  apt-get update -qq || true  # the package lists may be older than the archive
+  if ! apt-cache show "linux-headers-${KVER}-amd64" >/dev/null 2>&1; then
+    now="$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: linux-image-\(.*\)-amd64$/\1/p' | head -1)"
+    if [ -n "$now" ]; then
+      echo "setup: guest kernel ${KVER} (tools/guest/kernel-version) is no longer in the archive; using ${now}" >&2
+      KVER="$now"
+    fi
+  fi
+fi
+mkdir -p "$GUEST_CACHE"
+echo "$KVER" > "$GUEST_CACHE/kernel-version"
 PACKAGES+=("linux-headers-${KVER}-amd64")
 
 missing=()
@@ -37,7 +54,6 @@ fi
 
 # The guest kernel image (and its module tree) unpacked into a cache, not installed:
 # tools/guest/build.sh takes vmlinuz and the modules the driver needs from there.
-GUEST_CACHE="${ACCELVP_GUEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/accelvp/guest}"
 KDIR="$GUEST_CACHE/linux-image-${KVER}"
 if [ ! -f "$KDIR/boot/vmlinuz-${KVER}-amd64" ]; then
   echo "setup: unpacking linux-image-${KVER}-amd64-unsigned into $KDIR" >&2

@@ -10,10 +10,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="$(realpath -m "${1:-$ROOT/build/guest}")"
 FW="${2:-$ROOT/build/firmware/accelvp-fw.elf}"
-KVER="$(cat "$ROOT/tools/guest/kernel-version")"
+GUEST_CACHE="${ACCELVP_GUEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/accelvp/guest}"
+# The version tools/setup.sh set up (the pinned one unless the archive dropped it).
+KVER="$(cat "$GUEST_CACHE/kernel-version" 2>/dev/null || cat "$ROOT/tools/guest/kernel-version")"
 KREL="${KVER}-amd64"
 KDIR="/usr/src/linux-headers-${KREL}"
-GUEST_CACHE="${ACCELVP_GUEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/accelvp/guest}"
 KIMG="$GUEST_CACHE/linux-image-${KVER}"
 MODTREE="$KIMG/lib/modules/${KREL}"
 
