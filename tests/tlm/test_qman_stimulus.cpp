@@ -249,6 +249,28 @@ TEST_CASE("qman stimulus: one DMA job: fetches, decode, engine time, completion 
     CHECK(b.compute.got.empty());
 }
 
+TEST_CASE("qman stimulus: a NULL job skips its command buffer: record after the descriptor and job_ns",
+          "[qman][stimulus]") {
+    bench b;
+    std::vector<uint8_t> cmds;
+    append(cmds, dma_pkt());
+    aax_cq_entry e{};
+    stim::run([&] {
+        b.setup(0, 0);
+        sc_core::wait(sc_core::sc_time(1, sc_core::SC_US));
+        b.submit(0, b.job(cmds, 3, AAX_JOB_IRQ | AAX_JOB_TIMESTAMP | AAX_JOB_NULL));
+        settle();
+        e = b.record(0, 0);
+    });
+    CHECK(e.status == AAX_OK);
+    CHECK(e.ts_start == 1000);
+    CHECK(e.ts_end == 1000 + 10 + 50);  // descriptor read, job_ns
+    CHECK(b.find(kCmd, false) == nullptr);
+    CHECK(b.dma.got.empty());
+    REQUIRE(b.irq.got.size() == 1);
+    CHECK(b.irq.got[0].second == (1000 + 60 + 10) * 1000ull);
+}
+
 TEST_CASE("qman stimulus: packets go to their engine; NOP pads; the job deadline reaches the engines",
           "[qman][stimulus]") {
     bench b;
