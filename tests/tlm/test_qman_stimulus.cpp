@@ -709,6 +709,33 @@ TEST_CASE("qman stimulus: a job past its timeout fails with TIMEOUT at the next 
     CHECK(b.dma.got.size() == 1);  // the second DMA never started
 }
 
+TEST_CASE("qman stimulus: a ring reset while busy drops the job at the next packet boundary without a record",
+          "[qman][stimulus]") {
+    bench b;
+    b.dma.cost_ps = 1000000;  // 1 us per DMA
+    std::vector<uint8_t> cmds;
+    append(cmds, dma_pkt());
+    append(cmds, dma_pkt());
+    std::vector<uint32_t> v;
+    stim::run([&] {
+        b.setup(0, 0);
+        b.submit(0, b.job(cmds, 1));
+        sc_core::wait(sc_core::sc_time(500, sc_core::SC_NS));
+        b.host.write32(ring_reg(0, AAX_RING_CTRL), AAX_RING_CTRL_EN | AAX_RING_CTRL_RESET);
+        v.push_back(b.host.read32(ring_reg(0, AAX_RING_CTRL)));    // RESET reads 0
+        v.push_back(b.host.read32(ring_reg(0, AAX_RING_STATUS)));  // still busy: not idle
+        settle();
+        v.push_back(b.host.read32(ring_reg(0, AAX_RING_STATUS)));
+        v.push_back(b.host.read32(ring_reg(0, AAX_RING_HEAD)));
+        v.push_back(b.host.read32(ring_reg(0, AAX_RING_JOBS_DONE)));
+        v.push_back(b.host.read32(cq_reg(0, AAX_CQ_TAIL)));
+    });
+    CHECK(v == std::vector<uint32_t>{AAX_RING_CTRL_EN, 0, AAX_RING_STATUS_IDLE, 1, 0, 0});
+    CHECK(b.dma.got.size() == 1);  // the second DMA never started
+    CHECK(b.find(kCq0, true) == nullptr);
+    CHECK(b.irq.got.empty());
+}
+
 TEST_CASE("qman stimulus: soft reset puts every register back and restarts the CQ phase", "[qman][stimulus]") {
     bench b;
     std::vector<uint8_t> nop;
