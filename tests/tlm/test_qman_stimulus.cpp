@@ -249,6 +249,28 @@ TEST_CASE("qman stimulus: one DMA job: fetches, decode, engine time, completion 
     CHECK(b.compute.got.empty());
 }
 
+TEST_CASE("qman stimulus: a NULL job skips its command buffer: record after the descriptor and job_ns",
+          "[qman][stimulus]") {
+    bench b;
+    std::vector<uint8_t> cmds;
+    append(cmds, dma_pkt());
+    aax_cq_entry e{};
+    stim::run([&] {
+        b.setup(0, 0);
+        sc_core::wait(sc_core::sc_time(1, sc_core::SC_US));
+        b.submit(0, b.job(cmds, 3, AAX_JOB_IRQ | AAX_JOB_TIMESTAMP | AAX_JOB_NULL));
+        settle();
+        e = b.record(0, 0);
+    });
+    CHECK(e.status == AAX_OK);
+    CHECK(e.ts_start == 1000);
+    CHECK(e.ts_end == 1000 + 10 + 50);  // descriptor read, job_ns
+    CHECK(b.find(kCmd, false) == nullptr);
+    CHECK(b.dma.got.empty());
+    REQUIRE(b.irq.got.size() == 1);
+    CHECK(b.irq.got[0].second == (1000 + 60 + 10) * 1000ull);
+}
+
 TEST_CASE("qman stimulus: packets go to their engine; NOP pads; the job deadline reaches the engines",
           "[qman][stimulus]") {
     bench b;
@@ -687,6 +709,33 @@ TEST_CASE("qman stimulus: a job past its timeout fails with TIMEOUT at the next 
     CHECK(b.dma.got.size() == 1);  // the second DMA never started
 }
 
+TEST_CASE("qman stimulus: a ring reset while busy drops the job at the next packet boundary without a record",
+          "[qman][stimulus]") {
+    bench b;
+    b.dma.cost_ps = 1000000;  // 1 us per DMA
+    std::vector<uint8_t> cmds;
+    append(cmds, dma_pkt());
+    append(cmds, dma_pkt());
+    std::vector<uint32_t> v;
+    stim::run([&] {
+        b.setup(0, 0);
+        b.submit(0, b.job(cmds, 1));
+        sc_core::wait(sc_core::sc_time(500, sc_core::SC_NS));
+        b.host.write32(ring_reg(0, AAX_RING_CTRL), AAX_RING_CTRL_EN | AAX_RING_CTRL_RESET);
+        v.push_back(b.host.read32(ring_reg(0, AAX_RING_CTRL)));    // RESET reads 0
+        v.push_back(b.host.read32(ring_reg(0, AAX_RING_STATUS)));  // still busy: not idle
+        settle();
+        v.push_back(b.host.read32(ring_reg(0, AAX_RING_STATUS)));
+        v.push_back(b.host.read32(ring_reg(0, AAX_RING_HEAD)));
+        v.push_back(b.host.read32(ring_reg(0, AAX_RING_JOBS_DONE)));
+        v.push_back(b.host.read32(cq_reg(0, AAX_CQ_TAIL)));
+    });
+    CHECK(v == std::vector<uint32_t>{AAX_RING_CTRL_EN, 0, AAX_RING_STATUS_IDLE, 1, 0, 0});
+    CHECK(b.dma.got.size() == 1);  // the second DMA never started
+    CHECK(b.find(kCq0, true) == nullptr);
+    CHECK(b.irq.got.empty());
+}
+
 TEST_CASE("qman stimulus: soft reset puts every register back and restarts the CQ phase", "[qman][stimulus]") {
     bench b;
     std::vector<uint8_t> nop;
@@ -710,4 +759,170 @@ TEST_CASE("qman stimulus: soft reset puts every register back and restarts the C
         v.push_back(b.host.read32(qreg(AAX_REG_ERR_COUNT)));
     });
     CHECK(v == std::vector<uint32_t>{0, 0, 0, 0, 0, 0, AAX_RING_STATUS_IDLE, 0, 0, 0, 0});
+}
+
+// ---- firmware scheduler (params::firmware): the control core's window at 0xA000 ----------
+
+namespace {
+
+constexpr uint64_t fwreg(uint32_t a) { return a - queue_manager::fw_bar_base; }
+constexpr uint64_t eqreg(unsigned q, uint32_t off) { return AAX_FW_EQ(q) - queue_manager::fw_bar_base + off; }
+
+struct level_sink : sc_core::sc_module, irq_level_if {
+    sc_core::sc_export<irq_level_if> in{"in"};
+    std::vector<std::pair<unsigned, bool>> got;
+    std::vector<uint64_t> at;
+    explicit level_sink(sc_core::sc_module_name n) : sc_module(n) { in.bind(*this); }
+    void set_level(unsigned line, bool level) override {
+        got.emplace_back(line, level);
+        at.push_back(stim::now_ps());
+    }
+};
+
+queue_manager::params fw_params() {
+    queue_manager::params p = qparams();
+    p.firmware = true;
+    return p;
+}
+
+} // namespace
+
+TEST_CASE("qman stimulus (firmware): doorbells, resets and the mailbox reach the firmware's interrupt", "[qman][stimulus]") {
+    bench b(fw_params());
+    level_sink meip("meip");
+    b.qm.fw_irq_out.bind(meip.in);
+    std::vector<uint32_t> v;
+    stim::run([&] {
+        b.setup(1, 1);
+        b.host.write32(qreg(AAX_DOORBELL(1)), 3);  // not enabled in INT_ENABLE yet: pending, no level
+        v.push_back(b.fw.read32(fwreg(AAX_FW_INT_PENDING)));
+        v.push_back(b.fw.read32(fwreg(AAX_FW_DOORBELLS)));
+        v.push_back(b.host.read32(ring_reg(1, AAX_RING_TAIL)));
+        v.push_back(b.host.read32(ring_reg(1, AAX_RING_STATUS)));  // HEAD 0 != TAIL 3: not idle
+        b.fw.write32(fwreg(AAX_FW_INT_ENABLE), AAX_FW_INT_DOORBELL | AAX_FW_INT_MAILBOX);  // level rises
+        b.fw.write32(fwreg(AAX_FW_DOORBELLS), 1u << 1);
+        b.fw.write32(fwreg(AAX_FW_INT_PENDING), AAX_FW_INT_DOORBELL);  // level falls
+        // The host's mailbox message; the firmware's reply raises the event line.
+        b.host.write32(qreg(AAX_REG_MBOX_H2F), 0x01000007);
+        v.push_back(b.fw.read32(fwreg(AAX_FW_MBOX_H2F)));
+        b.fw.write32(fwreg(AAX_FW_MBOX_F2H), 0x00000042);
+        v.push_back(b.host.read32(qreg(AAX_REG_MBOX_F2H)));
+        b.fw.write32(fwreg(AAX_FW_INT_PENDING), AAX_FW_INT_MAILBOX);
+        // A ring reset while the firmware marks the ring BUSY is the firmware's to finish.
+        b.fw.write32(fwreg(AAX_FW_RING(1) + AAX_FW_RING_STATE), AAX_FW_RING_BUSY);
+        b.host.write32(ring_reg(1, AAX_RING_CTRL), AAX_RING_CTRL_EN | AAX_RING_CTRL_RESET | 1u << AAX_RING_CTRL_CQ_SHIFT);
+        v.push_back(b.fw.read32(fwreg(AAX_FW_RESETS)));
+        v.push_back(b.fw.read32(fwreg(AAX_FW_INT_PENDING)));
+        b.fw.write32(fwreg(AAX_FW_RING(1) + AAX_FW_RING_STATE), 0);  // job dropped: the reset completes
+        v.push_back(b.host.read32(ring_reg(1, AAX_RING_HEAD)));
+        v.push_back(b.fw.read32(fwreg(AAX_FW_RESETS)));
+        v.push_back(b.host.read32(ring_reg(1, AAX_RING_STATUS)));
+    });
+    CHECK(v == std::vector<uint32_t>{AAX_FW_INT_DOORBELL, 1u << 1, 3, 0, 0x01000007, 0x80000042, 1u << 1,
+                                     AAX_FW_INT_RESET, 3, 0, AAX_RING_STATUS_IDLE});
+    CHECK(meip.got == std::vector<std::pair<unsigned, bool>>{{11, true}, {11, false}, {11, true}, {11, false}});
+    CHECK(b.irq.count(AAX_IRQ_LINE_EVENT) == 1);
+    CHECK(b.mem.log.empty());  // the hardware scheduler's ring threads do not exist
+}
+
+TEST_CASE("qman stimulus (firmware): an engine queue runs a command buffer and reports its result", "[qman][stimulus]") {
+    bench b(fw_params());
+    level_sink meip("meip");
+    b.qm.fw_irq_out.bind(meip.in);
+    b.dma.cost_ps = 200000;
+    std::vector<uint8_t> good;
+    append(good, msg_pkt(0x30000, 0xBEEF));
+    append(good, dma_pkt());
+    std::vector<uint8_t> bad;
+    append(bad, hdr(AAX_OP_NOP, 1));
+    append(bad, hdr(AAX_OP_NOP, 1));
+    append(bad, msg_pkt(0xFFF00000, 1));
+    std::vector<uint32_t> v;
+    uint64_t done_at = 0;
+    stim::run([&] {
+        b.fw.write32(fwreg(AAX_FW_INT_ENABLE), AAX_FW_INT_EQ(1));
+        const aax_job_desc g = b.job(good, 0);
+        b.fw.write32(eqreg(1, AAX_FW_EQ_CMDBUF_LO), static_cast<uint32_t>(g.cmdbuf_addr));
+        b.fw.write32(eqreg(1, AAX_FW_EQ_SIZE), g.cmdbuf_size);
+        b.fw.write32(eqreg(1, AAX_FW_EQ_RING), 0);
+        b.fw.write32(eqreg(1, AAX_FW_EQ_DEADLINE_LO), 5000);  // ns
+        b.fw.write32(eqreg(1, AAX_FW_EQ_ASID), 3);
+        b.fw.write32(eqreg(1, AAX_FW_EQ_CTRL), AAX_FW_EQ_START);
+        sc_core::wait(sc_core::SC_ZERO_TIME);
+        v.push_back(b.fw.read32(eqreg(1, AAX_FW_EQ_STATUS)));  // busy
+        settle();
+        REQUIRE(!meip.at.empty());
+        done_at = meip.at[0];  // the engine queue's interrupt
+        v.push_back(b.fw.read32(eqreg(1, AAX_FW_EQ_STATUS)));
+        v.push_back(b.fw.read32(eqreg(1, AAX_FW_EQ_DONE)));
+        v.push_back(b.fw.read32(fwreg(AAX_FW_INT_PENDING)));
+        b.fw.write32(fwreg(AAX_FW_INT_PENDING), AAX_FW_INT_EQ(1));
+        const aax_job_desc x = b.job(bad, 0);
+        b.fw.write32(eqreg(1, AAX_FW_EQ_CMDBUF_LO), static_cast<uint32_t>(x.cmdbuf_addr));
+        b.fw.write32(eqreg(1, AAX_FW_EQ_SIZE), x.cmdbuf_size);
+        b.fw.write32(eqreg(1, AAX_FW_EQ_CTRL), AAX_FW_EQ_START);
+        settle();
+        v.push_back(b.fw.read32(eqreg(1, AAX_FW_EQ_STATUS)));
+        v.push_back(b.fw.read32(eqreg(1, AAX_FW_EQ_ERR_OFFSET)));
+        v.push_back(b.fw.read32(eqreg(1, AAX_FW_EQ_ERR_OPCODE)));
+        v.push_back(b.fw.read32(eqreg(1, AAX_FW_EQ_ERR_ADDR_LO)));
+        // An unreadable buffer: the fetch fails, opcode JOB.
+        b.fw.write32(eqreg(1, AAX_FW_EQ_CMDBUF_LO), 0xFFF00000u);
+        b.fw.write32(eqreg(1, AAX_FW_EQ_CTRL), AAX_FW_EQ_START);
+        settle();
+        v.push_back(b.fw.read32(eqreg(1, AAX_FW_EQ_STATUS)));
+        v.push_back(b.fw.read32(eqreg(1, AAX_FW_EQ_ERR_OPCODE)));
+        v.push_back(b.fw.read32(eqreg(1, AAX_FW_EQ_DONE)));
+    });
+    CHECK(v == std::vector<uint32_t>{AAX_FW_EQ_BUSY, 0, 1, AAX_FW_INT_EQ(1),
+                                     AAX_ERR_BAD_ADDRESS << 8, 16, AAX_OP_MSG, 0xFFF00000u,
+                                     AAX_ERR_BAD_ADDRESS << 8, AAX_ERR_OPCODE_JOB, 3});
+    CHECK(b.mem.get<uint32_t>(0x30000) == 0xBEEFu);
+    REQUIRE(b.dma.got.size() == 1);
+    CHECK(b.dma.got[0].ext.deadline_ps == 5000000);  // DEADLINE (device ns) to the engines
+    CHECK(b.dma.got[0].ext.asid == 3);
+    CHECK(b.dma.got[0].ext.stream == 0);
+    // fetch 10 + MSG (decode 4 + write 10) + DMA (decode 4 + 200): 228 ns.
+    CHECK(done_at == 228000);
+    CHECK(b.irq.got.empty());  // errors are the firmware's to report
+}
+
+TEST_CASE("qman stimulus (firmware): the firmware's ring, CQ and error writes show in the host registers; epochs gate them",
+          "[qman][stimulus]") {
+    bench b(fw_params());
+    std::vector<uint32_t> v;
+    stim::run([&] {
+        b.setup(0, 0);
+        b.fw.write32(fwreg(AAX_FW_RING(0) + AAX_FW_RING_HEAD), 11);  // mod 8 entries
+        b.fw.write32(fwreg(AAX_FW_RING(0) + AAX_FW_RING_STATE), AAX_FW_RING_ERROR | AAX_ERR_BAD_JOB << 8);
+        b.fw.write32(fwreg(AAX_FW_RING(0) + AAX_FW_RING_JOBS_DONE), 9);
+        b.fw.write32(fwreg(AAX_FW_CQ(0) + AAX_FW_CQ_TAIL), 2);  // and phase 0
+        b.fw.write32(fwreg(AAX_FW_ERR_JOB_ID), 77);
+        b.fw.write32(fwreg(AAX_FW_ERR_OFFSET), 24);
+        b.fw.write32(fwreg(AAX_FW_ERR_ADDR_LO), 0x1000);
+        b.fw.write32(fwreg(AAX_FW_ERR_REPORT), AAX_ERR_BAD_JOB | 0u << 8 | AAX_ERR_OPCODE_JOB << 16);
+        v.push_back(b.host.read32(ring_reg(0, AAX_RING_HEAD)));
+        v.push_back(b.host.read32(ring_reg(0, AAX_RING_STATUS)));
+        v.push_back(b.host.read32(ring_reg(0, AAX_RING_JOBS_DONE)));
+        v.push_back(b.host.read32(cq_reg(0, AAX_CQ_TAIL)));
+        v.push_back(b.host.read32(qreg(AAX_REG_ERR_STATUS)));
+        v.push_back(b.host.read32(qreg(AAX_REG_ERR_JOB_ID)));
+        v.push_back(b.host.read32(qreg(AAX_REG_ERR_OFFSET)));
+        v.push_back(b.host.read32(qreg(AAX_REG_ERR_ADDR_LO)));
+        v.push_back(b.host.read32(qreg(AAX_REG_ERR_COUNT)));
+        // A soft reset moves the epoch: the firmware's writes are ignored until it catches up.
+        b.qm.reset_in->soft_reset();
+        v.push_back(b.fw.read32(fwreg(AAX_FW_EPOCH)));
+        v.push_back(b.fw.read32(fwreg(AAX_FW_RESETS)));
+        b.fw.write32(fwreg(AAX_FW_RING(0) + AAX_FW_RING_JOBS_DONE), 5);  // stale epoch: ignored
+        v.push_back(b.host.read32(ring_reg(0, AAX_RING_JOBS_DONE)));
+        b.fw.write32(fwreg(AAX_FW_EPOCH), 1);
+        b.fw.write32(fwreg(AAX_FW_RING(0) + AAX_FW_RING_JOBS_DONE), 5);
+        v.push_back(b.host.read32(ring_reg(0, AAX_RING_JOBS_DONE)));
+        v.push_back(b.fw.read32(fwreg(AAX_FW_CQ(0) + AAX_FW_CQ_TAIL)));  // CQ restarted: tail 0, phase 1
+    });
+    CHECK(v == std::vector<uint32_t>{3, AAX_RING_STATUS_ERROR | AAX_ERR_BAD_JOB << 8, 9, 2,
+                                     AAX_ERR_STATUS_VALID | AAX_ERR_BAD_JOB | AAX_ERR_OPCODE_JOB << 16, 77, 24, 0x1000,
+                                     1, 1, AAX_FW_RESETS_SOFT, 0, 5, AAX_FW_CQ_PHASE});
+    CHECK(b.irq.count(AAX_IRQ_LINE_ERROR) == 1);
 }
