@@ -11,6 +11,7 @@
 #include "platform/workloads/collective.h"
 #include "platform/workloads/soak.h"
 #include "harness.h"
+#include "vm_helpers.h"
 
 using namespace accelvp;
 using namespace accelvp::test;
@@ -271,6 +272,47 @@ TEST_CASE("faults: a firmware hang is seen by the heartbeat watch and after the 
     CHECK(h.top().soc.fw_crashes_injected() == 1);
     CHECK(h.top().drv.device_resets() == 1);
     CHECK(h.top().drv.jobs_resubmitted() >= 1);
+}
+
+TEST_CASE("faults: after a firmware crash the driver restores the MMU contexts and jobs in two VMs complete verified",
+          "[faults]") {
+    harness h({"mmu.enabled=true", "fault.fw_crash_at_job=2"});
+    int ok = 0, exact = 0;
+    h.run([&](uapi::device& dev, workload_context&) {
+        auto dev2 = uapi::device::open(dev.drv());
+        uapi::device* devs[2] = {&dev, dev2.get()};
+        const uint64_t n = 16384, src_va = 0x10000000, dst_va = 0x20000000;
+        std::vector<buffer> src, dst;
+        std::vector<uint32_t> vms, seqs;
+        for (int c = 0; c < 2; ++c) {
+            vms.push_back(new_vm(*devs[c]));
+            src.push_back(make_bo(*devs[c], 4 * n, uapi::BO_DEVICE));
+            dst.push_back(make_bo(*devs[c], 4 * n, uapi::BO_DEVICE));
+            bind(*devs[c], vms[c], src[c], src_va, 4 * n);
+            bind(*devs[c], vms[c], dst[c], dst_va, 4 * n);
+            const auto data = pattern(4 * n, 40 + c);
+            src[c].map->write(0, data.data(), data.size());
+        }
+        for (int i = 0; i < 3; ++i)  // in flight together: the crash hits while both rings are busy
+            for (int c = 0; c < 2; ++c) {
+                cmdbuf_builder cb;
+                cb.copy(src_va + i * n, dst_va + i * n, n);
+                seqs.push_back(submit_vm(*devs[c], cb.bytes(), vms[c], static_cast<uint32_t>(c)));
+            }
+        for (size_t k = 0; k < seqs.size(); ++k) {
+            uapi::wait_args w;
+            ok += wait_job(*devs[k % 2], seqs[k], w) == 0;
+        }
+        for (int c = 0; c < 2; ++c) {  // a job after the reset, through the restored context
+            uapi::wait_args w;
+            ok += copy_in(*devs[c], vms[c], src_va + 3 * n, dst_va + 3 * n, n, w, static_cast<uint32_t>(c)) == 0;
+            exact += peek(dst[c], 0, 4 * n) == pattern(4 * n, 40 + c);
+        }
+    });
+    REQUIRE(h.finished());
+    CHECK(ok == 8);
+    CHECK(exact == 2);
+    CHECK(h.top().drv.device_resets() == 1);
 }
 
 TEST_CASE("faults: small soak of 200 jobs from 4 contexts with random faults loses and corrupts none", "[faults]") {
