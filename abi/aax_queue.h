@@ -29,7 +29,8 @@ enum aax_status {
     AAX_ERR_BAD_ASID     = 11, /* address space id not supported */
     AAX_ERR_BUS          = 12, /* bus error other than a decode miss */
     AAX_ERR_MMU_FAULT    = 13, /* an engine access faulted in the MMU (record in MMU_FAULT_*) */
-    AAX_ERR_LINK_DOWN    = 14  /* a COLL transfer found its link port down (or unwired peer gone) */
+    AAX_ERR_LINK_DOWN    = 14, /* a COLL transfer found its link port down (or unwired peer gone) */
+    AAX_ERR_ECC_UE       = 15  /* a read hit an uncorrectable (double-bit) memory error; ERR_ADDR = the word */
 };
 
 /* ---- job descriptor: one 64-byte entry of a submission ring ------------------- */
@@ -359,7 +360,7 @@ static inline const char *aax_status_name(unsigned s)
 {
     static const char *const names[] = {
         "OK", "BAD_OPCODE", "BAD_LENGTH", "BAD_ADDRESS", "BAD_PARAM", "BAD_JOB", "TIMEOUT",
-        "SEM_TIMEOUT", "ABORTED", "UNSUPPORTED", "PRIV", "BAD_ASID", "BUS", "MMU_FAULT", "LINK_DOWN"};
+        "SEM_TIMEOUT", "ABORTED", "UNSUPPORTED", "PRIV", "BAD_ASID", "BUS", "MMU_FAULT", "LINK_DOWN", "ECC_UE"};
     return s < sizeof(names) / sizeof(names[0]) ? names[s] : "UNKNOWN";
 }
 

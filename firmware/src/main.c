@@ -485,6 +485,9 @@ int main(void)
     set_mtimecmp(next_heartbeat);
     csr_set(mie, MIE_MTIE | MIE_MEIE);
 
+    /* A re-boot after a crash (the driver soft-reset the device first): act in the current
+     * epoch, so the queue manager takes this firmware's ring state and engine starts. */
+    reg_write(AAX_FW_EPOCH, reg_read(AAX_FW_EPOCH));
     reg_write(AAX_REG_FW_VERSION, FW_VERSION);
     reg_write(AAX_REG_BOOT_STATUS, AAX_BOOT_READY);
     reg_write(AAX_REG_FW_IRQ, AAX_IRQ_LINE_BOOT);

@@ -86,6 +86,7 @@ void chip::declare(param_schema& s) {
     coll_engine::declare(s, "coll");
     control_core::declare(s);
     mmu::declare(s, "mmu");
+    fault_params::declare(s);
 }
 
 chip::chip(sc_core::sc_module_name name, const config& c)
@@ -190,6 +191,44 @@ chip::chip(sc_core::sc_module_name name, const config& c)
         noc.add_initiator("cpu", cpu->to_chip.initiator_socket);
         ctrl.core_out.bind(cpu->ctrl_in);
         qman.fw_irq_out.bind(cpu->core.irq_in);
+    }
+    inject_faults(c);
+}
+
+chip::~chip() {
+    if (faults_.fw_enabled() && cpu) global_stats().remove_component(std::string(name()) + ".faults");
+}
+
+void chip::inject_faults(const config& c) {
+    faults_ = fault_params::from_config(c);
+    const fault_params& f = faults_;
+    const uint64_t devmem_base = c.get_uint("addr.devmem_base");
+    if (f.dram_enabled()) {
+        if (devmem) devmem->set_ecc(std::make_unique<ecc_injector>(devmem->name(), f, devmem_base));
+        if (devmem_dram) {
+            const dram_system* sys = &devmem_dram->system();
+            devmem_dram->set_ecc(std::make_unique<ecc_injector>(
+                devmem_dram->name(), f, devmem_base, sys->channels(),
+                [sys](uint64_t a) { return sys->mapping().controller_of(sys->mapping().decode(a)); }));
+        }
+    }
+    if (f.dram_enabled() || f.engine_enabled()) {
+        dma0.set_faults(f, 0);
+        for (unsigned i = 0; i < dma_more.size(); ++i) dma_more[i]->set_faults(f, i + 1);
+    }
+    if (f.fw_enabled() && cpu) {
+        fw_rng_ = fault_stream(f.seed, std::string(name()) + ".fw_crash");
+        global_stats().add(std::string(name()) + ".faults", fw_crashes_);
+        qman.set_eq_start_hook([this] {
+            ++fw_jobs_started_;
+            const bool crash = fw_jobs_started_ == faults_.fw_crash_at_job || fw_rng_.chance(faults_.fw_crash_prob);
+            if (!crash) return;
+            ++fw_crashes_;
+            if (faults_.fw_crash_mode == "hang")
+                cpu->core.request_halt();  // the core stops: no heartbeat, no scheduling
+            else
+                cpu->core.inject_exception(2, 0);  // illegal instruction: the firmware's fatal trap
+        });
     }
 }
 

@@ -23,6 +23,7 @@
 #include "platform/chip/control_core.h"
 #include "tlm/compute/compute_cluster.h"
 #include "tlm/core/config.h"
+#include "tlm/core/fault.h"
 #include "tlm/core/register_firewall.h"
 #include "tlm/core/router.h"
 #include "tlm/ctrl/device_ctrl.h"
@@ -45,6 +46,7 @@ public:
     static void declare(param_schema& s);
 
     chip(sc_core::sc_module_name name, const config& c);
+    ~chip() override;
 
     // Analytic peak bandwidth of a DMA copy in each direction (bytes/s): the slowest
     // resource on the path (device->device reads and writes share the memory bus).
@@ -83,7 +85,17 @@ public:
     std::unique_ptr<control_core> cpu;  // with cpu.enabled
     std::unique_ptr<mmu> mmu0;          // with mmu.enabled: a port between each DMA engine and the noc
 
+    // Fault injection (fault.*, docs/security.md): the parameters in force, and the firmware
+    // crashes injected so far.
+    const fault_params& faults() const { return faults_; }
+    uint64_t fw_crashes_injected() const { return fw_crashes_.get(); }
+
 private:
+    void inject_faults(const config& c);
+    fault_params faults_;
+    uint64_t fw_jobs_started_ = 0;
+    fault_stream fw_rng_;
+    counter fw_crashes_{"fw_crashes", "control-core firmware crashes injected (fault.fw_crash_*)"};
     double freq_hz_;
     uint64_t host_window_;
     double host_mem_bw_;

@@ -19,7 +19,7 @@ const char* kName = "host.driver";
 }
 
 std::string error_record::describe() const {
-    const bool has_addr = code == AAX_ERR_BAD_ADDRESS || code == AAX_ERR_BUS || addr != 0;
+    const bool has_addr = code == AAX_ERR_BAD_ADDRESS || code == AAX_ERR_BUS || code == AAX_ERR_ECC_UE || addr != 0;
     const std::string where = opcode == AAX_ERR_OPCODE_JOB
                                   ? "in the job itself"
                                   : fmt::format("at packet offset {} (opcode {})", offset, aax_opcode_name(opcode));
@@ -38,6 +38,12 @@ void driver::declare(param_schema& s) {
 #endif
     s.string("host.driver.firmware", fw, "control-core firmware ELF loaded at probe (devices with a control core)");
     s.real("host.driver.boot_timeout_us", 2000, 1, 1e9, "how long probe waits for the firmware's READY", "us");
+    s.real("host.driver.heartbeat_timeout_us", 0, 0, 1e9,
+           "with jobs in flight, a firmware HEARTBEAT that does not move for this long is a crash: the driver "
+           "resets the device (0: do not watch; the firmware beats every 1000 us)",
+           "us");
+    s.integer("host.driver.reset_resubmits", 1, 0, 100,
+              "times a job in flight at a device reset is resubmitted before it completes as ABORTED");
 }
 
 driver::driver(host_system& host, const config& c, std::string name)
@@ -46,13 +52,21 @@ driver::driver(host_system& host, const config& c, std::string name)
       max_rings_(static_cast<uint32_t>(c.get_uint("host.driver.rings"))),
       firmware_path_(c.get_string("host.driver.firmware")), boot_timeout_us_(c.get_real("host.driver.boot_timeout_us")),
       core_freq_mhz_(static_cast<uint32_t>(c.get_real("cpu.freq_mhz"))),
-      timer_mhz_(static_cast<uint32_t>(c.get_uint("cpu.timer_mhz"))) {
+      timer_mhz_(static_cast<uint32_t>(c.get_uint("cpu.timer_mhz"))),
+      heartbeat_timeout_us_(c.get_real("host.driver.heartbeat_timeout_us")),
+      max_resubmits_(static_cast<uint32_t>(c.get_uint("host.driver.reset_resubmits"))) {
     for (stat_base* s : std::initializer_list<stat_base*>{&submits_, &completions_, &irqs_, &errors_stat_, &aborted_,
                                                           &wait_timeouts_, &latency_us_})
         global_stats().add(name_, *s);
     // Host memory for pinned buffers: all of DRAM (the host OS is not modelled).
     hostmem_ = std::make_unique<range_allocator>(host.mem_base(), host.mem_size());
     sc_core::sc_spawn([this] { irq_thread(); }, "driver_irq_thread");
+    sc_core::sc_spawn([this] { reset_thread(); }, "driver_reset_thread");
+    if (heartbeat_timeout_us_ > 0) {
+        global_stats().add(name_, device_resets_);
+        global_stats().add(name_, resubmitted_);
+        sc_core::sc_spawn([this] { health_thread(); }, "driver_health_thread");
+    }
 }
 
 driver::~driver() { global_stats().remove_component(name_); }
@@ -134,6 +148,7 @@ int driver::probe() {
         mask &= ~AAX_IRQ_MMU;
     }
     wr(AAX_REG_IRQ_MASK, mask);
+    irq_mask_ = mask;
     has_core_ = has_core;
     if (has_core) {
         if (int rc = boot_firmware()) return rc;
@@ -242,7 +257,8 @@ int driver::submit(unsigned ring, uint64_t cmdbuf, uint32_t size, uint32_t flags
     ring_ctx& R = rings_[ring];
     // A ring being recovered from an error accepts work once it has been reset, as a
     // DRM scheduler resumes after a reset.
-    while (R.stopped) sc_core::wait(recovered_ev_);
+    while (R.stopped || resetting_) sc_core::wait(recovered_ev_);
+    if (dead_) return -EIO;
     // Bounded by the ring and by the CQ, so no completion record can ever be dropped.
     if (R.inflight.size() + 1 >= std::min(R.entries, R.cq_entries)) return -EBUSY;
     // The kernel pins the ring to the job's context (RING_ASID): the device then refuses a
@@ -269,6 +285,11 @@ int driver::submit(unsigned ring, uint64_t cmdbuf, uint32_t size, uint32_t flags
     auto f = std::make_unique<fence>();
     f->seq = seq;
     f->ring = ring;
+    f->cmdbuf = cmdbuf;
+    f->size = size;
+    f->flags = d.flags;
+    f->timeout_us = timeout_us;
+    f->asid = asid;
     fences_[seq] = std::move(f);
     submit_time_ps_[seq] = sc_core::sc_time_stamp().value();
     const uint32_t slot = R.tail;
@@ -332,6 +353,7 @@ int driver::errno_of(uint8_t status) {
     case AAX_ERR_BAD_ASID: return -EPERM;
     case AAX_ERR_BUS: return -EIO;
     case AAX_ERR_LINK_DOWN: return -ENOLINK;
+    case AAX_ERR_ECC_UE: return -EIO;
     default: return -EINVAL;
     }
 }
@@ -397,9 +419,16 @@ void driver::handle_error() {
     // Recover every stopped ring: consume its records, complete what is left as
     // aborted, reset it so the next submission runs.
     std::vector<bool> failed(rings_.size());
+    bool any_failed = false;
     for (auto& R : rings_) {
         failed[R.index] = rd(AAX_RING_BASE(R.index) + AAX_RING_STATUS) & AAX_RING_STATUS_ERROR;
         if (failed[R.index]) R.stopped = true;
+        any_failed |= failed[R.index];
+    }
+    // No ring error behind the error line: the firmware's fatal trap raises it too.
+    if (!fresh && !any_failed && has_core_ && rd(AAX_REG_BOOT_STATUS) == AAX_BOOT_FAIL) {
+        request_reset(fmt::format("the firmware trapped (BOOT_ERR = 0x{:x})", rd(AAX_REG_BOOT_ERR)));
+        return;
     }
     for (auto& R : rings_) {
         if (!failed[R.index]) continue;
@@ -432,7 +461,7 @@ void driver::irq_thread() {
         const uint64_t vectors = host_.msi.take();
         (void)vectors;  // one handler for all vectors: the status register says why
         ++irqs_;
-        if (!probed_) continue;
+        if (!probed_ || resetting_) continue;  // a device reset restores and drains everything
         const uint32_t status = rd(AAX_REG_IRQ_STATUS);
         if (status) wr(AAX_REG_IRQ_STATUS, status);  // ack first, so new events re-raise
         // Errors first: a failed ring is marked stopped before any of its fences is
@@ -442,6 +471,138 @@ void driver::irq_thread() {
         if (status & AAX_IRQ_EVENT) mbox_ev_.notify(sc_core::SC_ZERO_TIME);
         for (auto& R : rings_) drain_cq(R);
     }
+}
+
+// ---- recovery from a firmware crash ----------------------------------------------------
+
+void driver::request_reset(const std::string& why) {
+    if (resetting_ || reset_requested_ || dead_) return;
+    reset_requested_ = true;
+    reset_reason_ = why;
+    reset_ev_.notify(sc_core::SC_ZERO_TIME);
+}
+
+void driver::reset_thread() {
+    for (;;) {
+        sc_core::wait(reset_ev_);
+        if (!reset_requested_) continue;
+        reset_requested_ = false;
+        reset_device(reset_reason_);
+    }
+}
+
+// Heartbeat watch: only while jobs are in flight (an idle device costs no MMIO).
+void driver::health_thread() {
+    const sc_core::sc_time period(heartbeat_timeout_us_, sc_core::SC_US);
+    uint32_t last = 0;
+    bool armed = false;
+    for (;;) {
+        sc_core::wait(period);
+        bool busy = false;
+        for (const auto& R : rings_) busy |= !R.inflight.empty();
+        if (!probed_ || !has_core_ || resetting_ || dead_ || !busy) {
+            armed = false;
+            continue;
+        }
+        const uint32_t hb = rd(AAX_REG_HEARTBEAT);
+        if (armed && hb == last) {
+            request_reset(fmt::format("the firmware heartbeat stayed at {} for {} us", hb, heartbeat_timeout_us_));
+            armed = false;
+            continue;
+        }
+        last = hb;
+        armed = true;
+    }
+}
+
+void driver::reset_device(const std::string& why) {
+    resetting_ = true;
+    if (heartbeat_timeout_us_ <= 0 && device_resets_.get() == 0) {  // stats appear once there is something to say
+        global_stats().add(name_, device_resets_);
+        global_stats().add(name_, resubmitted_);
+    }
+    ++device_resets_;
+    AVP_LOG(warn, kName, "{}: resetting the device and re-booting the firmware", why);
+    // 1. Stop the core, then take the records the firmware completed before it died.
+    wr(AAX_REG_CORE_CTRL, 0);
+    for (auto& R : rings_) drain_cq(R);
+    // 2. Soft reset: rings, CQs, error record, semaphores, MMU contexts back to reset values;
+    //    engine queues abort their buffers. Posted writes still in flight land meanwhile.
+    wr(AAX_REG_RESET, AAX_RESET_SOFT);
+    sc_core::wait(sc_core::sc_time(2, sc_core::SC_US));
+    // 3. Restore what probe programmed.
+    for (auto& R : rings_) {
+        const unsigned r = R.index;
+        std::vector<uint8_t> zero(static_cast<size_t>(R.cq_entries) * AAX_CQ_ENTRY_SIZE, 0);
+        host_.cpu.mem_write(R.cq_host, zero.data(), zero.size());
+        const uint64_t cq_dev = host_to_device_addr(R.cq_host);
+        wr(AAX_CQ_BASE(r) + AAX_CQ_BASE_HI, static_cast<uint32_t>(cq_dev >> 32));
+        wr(AAX_CQ_BASE(r) + AAX_CQ_BASE_LO, static_cast<uint32_t>(cq_dev));
+        wr(AAX_CQ_BASE(r) + AAX_CQ_SIZE_LOG2, cq_log2_);
+        wr(AAX_CQ_BASE(r) + AAX_CQ_HEAD, 0);
+        wr(AAX_CQ_BASE(r) + AAX_CQ_CTRL, AAX_CQ_CTRL_EN | AAX_CQ_CTRL_IRQ_EN);
+        wr(AAX_RING_BASE(r) + AAX_RING_BASE_HI, static_cast<uint32_t>(R.ring_addr >> 32));
+        wr(AAX_RING_BASE(r) + AAX_RING_BASE_LO, static_cast<uint32_t>(R.ring_addr));
+        wr(AAX_RING_BASE(r) + AAX_RING_SIZE_LOG2, ring_log2_);
+        wr(AAX_RING_BASE(r) + AAX_RING_ASID, 0);
+        wr(AAX_RING_BASE(r) + AAX_RING_CTRL, AAX_RING_CTRL_EN | (r << AAX_RING_CTRL_CQ_SHIFT));
+        R.tail = 0;
+        R.cq_head = 0;
+        R.cq_phase = true;
+        R.stopped = false;
+    }
+    if (vm_) {
+        for (uint16_t a = 1; a < AAX_MMU_MAX_CONTEXTS; ++a) {
+            const page_table_editor* pt = vm_->exists(a) ? vm_->space(a) : nullptr;
+            if (!pt) continue;
+            wr(AAX_MMU_CTX(a) + AAX_MMU_CTX_PT_BASE_HI, static_cast<uint32_t>(pt->root() >> 32));
+            wr(AAX_MMU_CTX(a) + AAX_MMU_CTX_PT_BASE_LO, static_cast<uint32_t>(pt->root()));
+            wr(AAX_MMU_CTX(a) + AAX_MMU_CTX_CTRL, AAX_MMU_CTX_EN);
+        }
+    }
+    wr(AAX_REG_IRQ_MASK, irq_mask_);
+    // 4. Re-boot the firmware (the image is loaded again: fresh data and bss).
+    wr(AAX_REG_BOOT_STATUS, AAX_BOOT_RESET);
+    const int rc = boot_firmware();
+    // 5. Resubmit what was in flight, in order, or complete it as ABORTED.
+    for (auto& R : rings_) {
+        const std::deque<uint32_t> left = R.inflight;
+        R.inflight.clear();
+        for (uint32_t seq : left) {
+            auto it = fences_.find(seq);
+            if (it == fences_.end() || it->second->done) continue;
+            fence& f = *it->second;
+            if (rc != 0 || f.resubmits >= max_resubmits_) {
+                fence_result res;
+                res.status = AAX_ERR_ABORTED;
+                ++aborted_;
+                signal(seq, res);
+                continue;
+            }
+            ++f.resubmits;
+            aax_job_desc d{};
+            d.cmdbuf_addr = f.cmdbuf;
+            d.cmdbuf_size = f.size;
+            d.job_id = seq;
+            d.flags = f.flags;
+            d.timeout_us = f.timeout_us;
+            d.asid = f.asid;
+            host_.cpu.mmio_write(device_to_bar2(R.ring_addr) + static_cast<uint64_t>(R.tail) * AAX_JOB_DESC_SIZE, &d,
+                                 sizeof(d));
+            R.tail = (R.tail + 1) % R.entries;
+            R.inflight.push_back(seq);
+            ++resubmitted_;
+        }
+        if (!R.inflight.empty()) wr(AAX_DOORBELL(R.index), R.tail);
+    }
+    if (rc != 0) {
+        dead_ = true;
+        AVP_LOG(error, kName, "the firmware did not come back after the reset: the device is dead");
+    }
+    resetting_ = false;
+    recovered_ev_.notify(sc_core::SC_ZERO_TIME);
+    // Records of resubmitted jobs that completed while we were still resetting.
+    for (auto& R : rings_) drain_cq(R);
 }
 
 } // namespace accelvp

@@ -97,6 +97,15 @@ public:
     int mailbox(uint32_t msg, uint32_t& reply, const sc_core::sc_time& timeout);
     host_system& host() { return host_; }
 
+    // Device recovery (docs/security.md "Fault injection"): the firmware trapped (BOOT_STATUS =
+    // FAIL with the error interrupt) or its heartbeat stopped (host.driver.heartbeat_timeout_us)
+    // -> halt the core, soft-reset the device, restore rings, CQs, interrupts and MMU
+    // contexts, re-boot the firmware and resubmit the jobs that were in flight (each at most
+    // host.driver.reset_resubmits times; beyond that, and when the re-boot fails, ABORTED).
+    uint64_t device_resets() const { return device_resets_.get(); }
+    uint64_t jobs_resubmitted() const { return resubmitted_.get(); }
+    bool device_dead() const { return dead_; }
+
 private:
     friend class vm_manager;  // programs the MMU registers through rd()/wr()
     struct fence {
@@ -104,6 +113,11 @@ private:
         unsigned ring = 0;
         bool done = false;
         unsigned waiters = 0;  // threads in wait(): the fence must outlive them
+        // The job, kept for resubmission after a device reset.
+        uint64_t cmdbuf = 0;
+        uint32_t size = 0, flags = 0, timeout_us = 0;
+        uint16_t asid = 0;
+        unsigned resubmits = 0;
         fence_result result;
         sc_core::sc_event ev;
     };
@@ -127,6 +141,10 @@ private:
     void handle_error();
     void signal(uint32_t seq, const fence_result& res);
     int boot_firmware();
+    void health_thread();
+    void reset_thread();
+    void reset_device(const std::string& why);
+    void request_reset(const std::string& why);
 
     std::string name_;  // stats group
     host_system& host_;
@@ -149,6 +167,15 @@ private:
     sc_core::sc_event recovered_ev_;  // a stopped ring was reset
     sc_core::sc_event ring_idle_ev_;  // a ring's last job in flight completed
     sc_core::sc_event mbox_ev_;       // the event line fired (a mailbox reply)
+    // Recovery from a firmware crash.
+    double heartbeat_timeout_us_ = 0;
+    uint32_t max_resubmits_ = 1;
+    uint32_t irq_mask_ = 0xFFFFFFFFu;  // what probe unmasked
+    bool resetting_ = false, reset_requested_ = false, dead_ = false;
+    std::string reset_reason_;
+    sc_core::sc_event reset_ev_;
+    counter device_resets_{"device_resets", "device resets after a firmware crash (trap or heartbeat loss)"};
+    counter resubmitted_{"jobs_resubmitted", "jobs resubmitted after a device reset"};
 
     counter submits_{"submits", "jobs submitted"};
     counter completions_{"completions", "completion records consumed"};

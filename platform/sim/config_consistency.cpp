@@ -8,6 +8,7 @@
 #include "abi/aax_queue.h"
 #include "abi/aax_regs.h"
 #include "tlm/compute/compute_params.h"
+#include "tlm/core/fault.h"
 #include "tlm/mem/dram_timing.h"
 
 namespace accelvp {
@@ -26,6 +27,14 @@ double device_memory_peak_gbps(const config& c) {
 }
 
 void derive_and_check(config& c, std::vector<std::string>& warnings) {
+    // Fault injection (docs/security.md): the specs parse, and name what exists.
+    const fault_params faults = fault_params::from_config(c);
+    for (const auto& h : faults.engine_hang)
+        if (h.engine >= c.get_uint("dma.engines"))
+            inconsistent(fmt::format("fault.engine_hang names dma{} but dma.engines = {} (engines dma0..dma{})", h.engine,
+                                     c.get_uint("dma.engines"), c.get_uint("dma.engines") - 1));
+    if (faults.fw_enabled() && !c.get_bool("cpu.enabled"))
+        inconsistent("fault.fw_crash_at_job / fault.fw_crash_prob need a control core (cpu.enabled = true)");
     const uint64_t clusters = c.get_uint("compute.clusters");
     const uint64_t need = rings_for(clusters);
 

@@ -6,6 +6,7 @@
 
 #include "abi/aax_regs.h"
 #include "platform/sim/board.h"
+#include "tlm/core/fault.h"
 
 namespace accelvp {
 
@@ -35,8 +36,19 @@ std::optional<port_ref> parse_port(const std::string& text) {
 
 system_board::system_board(sc_core::sc_module_name name, const config& c, body_fn body)
     : sc_module(name), cfg_(c), body_(std::move(body)), topo_(topology::from_config(c)) {
-    const link_params lp = link_params::from_config(c, "link");
-    const std::optional<port_ref> down = parse_port(c.get_string("link.down_port"));
+    link_params lp = link_params::from_config(c, "link");
+    // Fault injection (docs/security.md): extra bit errors drawn from sim.seed, a link-down event.
+    const fault_params faults = fault_params::from_config(c);
+    std::string down_port = c.get_string("link.down_port");
+    if (faults.link_ber > 0) {
+        lp.ber += faults.link_ber;
+        lp.seed = fault_stream(faults.seed, "link").next();
+    }
+    if (faults.link_down_at_ns >= 0) {
+        lp.down_at_ns = faults.link_down_at_ns;
+        down_port = faults.link_down_port;
+    }
+    const std::optional<port_ref> down = parse_port(down_port);
     if (down && (down->chip >= topo_.chips || down->port >= std::max<uint32_t>(topo_.ports, 1)))
         throw config_error(fmt::format("config error: link.down_port = {}.{}: no such port", down->chip, down->port));
     for (uint32_t i = 0; i < topo_.chips; ++i)

@@ -6,6 +6,7 @@
 #include "platform/workloads/dma_copy.h"
 #include "platform/workloads/gemm.h"
 #include "platform/workloads/mem_bench.h"
+#include "platform/workloads/soak.h"
 #include "platform/workloads/transformer.h"
 #include "platform/workloads/workload.h"
 
@@ -27,6 +28,7 @@ const std::map<std::string, workload_entry>& workload_registry() {
         add([] { return std::make_unique<conv2d_workload>(); });
         add([] { return std::make_unique<attention_workload>(); });
         add([] { return std::make_unique<transformer_workload>(); });
+        add([] { return std::make_unique<soak_workload>(); });
         return r;
     }();
     return reg;

@@ -162,7 +162,9 @@ TEST_CASE("abi: status and opcode codes are stable and have names", "[abi]") {
     CHECK(std::string(aax_status_name(AAX_ERR_MMU_FAULT)) == "MMU_FAULT");
     CHECK(AAX_ERR_LINK_DOWN == 14);
     CHECK(std::string(aax_status_name(AAX_ERR_LINK_DOWN)) == "LINK_DOWN");
-    CHECK(std::string(aax_status_name(15)) == "UNKNOWN");
+    CHECK(AAX_ERR_ECC_UE == 15);
+    CHECK(std::string(aax_status_name(AAX_ERR_ECC_UE)) == "ECC_UE");
+    CHECK(std::string(aax_status_name(16)) == "UNKNOWN");
 
     CHECK(AAX_OP_DMA == 0x02);
     CHECK(AAX_OP_MSG == 0x08);

@@ -43,6 +43,8 @@ struct command_ext : tlm::tlm_extension<command_ext> {
     uint64_t deadline_ps = 0; // absolute job deadline (0 = none): waits give up there
     uint16_t asid = 0;        // the job's address space (engines put it on their bus accesses)
     uint32_t stream = 0;      // the submitting ring: picks the engine where several share a socket
+    const bool* abort = nullptr;  // the scheduler's abort flag for this job (a hung engine gives up on it)
+    bool fw_watchdog = false;     // the firmware's watchdog, not the deadline, ends a hung packet
     tlm::tlm_extension_base* clone() const override { return new command_ext(*this); }
     void copy_from(const tlm::tlm_extension_base& o) override { *this = static_cast<const command_ext&>(o); }
 };
@@ -56,6 +58,17 @@ struct asid_ext : tlm::tlm_extension<asid_ext> {
     bool fault = false;
     tlm::tlm_extension_base* clone() const override { return new asid_ext(*this); }
     void copy_from(const tlm::tlm_extension_base& o) override { *this = static_cast<const asid_ext&>(o); }
+};
+
+// ECC (tlm/mem/ecc.h): an initiator that wants to tell an uncorrectable memory error from
+// other bus errors attaches this to its reads; a memory with ECC fault injection sets
+// `uncorrectable` (response TLM_GENERIC_ERROR_RESPONSE) and the failing word's byte offset
+// in the transaction.
+struct ecc_ext : tlm::tlm_extension<ecc_ext> {
+    bool uncorrectable = false;
+    uint64_t offset = 0;
+    tlm::tlm_extension_base* clone() const override { return new ecc_ext(*this); }
+    void copy_from(const tlm::tlm_extension_base& o) override { *this = static_cast<const ecc_ext&>(o); }
 };
 
 // Split reads (the DRAM front end, docs/memory.md). An initiator that keeps several reads in

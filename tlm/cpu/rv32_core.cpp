@@ -164,6 +164,10 @@ void rv32_core::run() {
             update_stats(started);
             continue;
         }
+        if (inject_pending_) {
+            inject_pending_ = false;
+            take_trap(inject_cause_, inject_tval_);
+        }
         const uint64_t steps = instret_ + traps_taken_;
         check_interrupt();
         if (stepping_ && instret_ + traps_taken_ != steps) {  // a single step that entered an interrupt handler
@@ -298,9 +302,18 @@ void rv32_core::request_halt() {
     irq_event_.notify(sc_core::SC_ZERO_TIME);  // also wakes a sleeping core
 }
 
+void rv32_core::inject_exception(uint32_t cause, uint32_t tval) {
+    inject_pending_ = true;
+    inject_cause_ = cause;
+    inject_tval_ = tval;
+    attention();
+    irq_event_.notify(sc_core::SC_ZERO_TIME);  // also wakes a sleeping core
+}
+
 void rv32_core::release(uint32_t pc) {
     if (halted_ != halt_reason::running) {
         halt_requested_ = false;
+        inject_pending_ = false;  // a reset core starts clean
         pc_ = pc;
         fence_i();
         resume_event_.notify(sc_core::SC_ZERO_TIME);
@@ -355,7 +368,7 @@ void rv32_core::sleep_until_interrupt() {
     sync();
     const uint64_t t0 = sc_core::sc_time_stamp().value();
     sleeping_ = true;
-    while (!(mip_ & mie_) && !halt_requested_) wait(irq_event_);
+    while (!(mip_ & mie_) && !halt_requested_ && !inject_pending_) wait(irq_event_);
     sleeping_ = false;
     const uint64_t t1 = sc_core::sc_time_stamp().value();
     sleep_ += static_cast<double>(t1 - t0);

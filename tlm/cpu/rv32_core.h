@@ -111,6 +111,9 @@ public:
     void set_step_limit(uint64_t limit) { step_limit_ = limit; }
     void set_trap_storm_limit(uint64_t limit) { storm_limit_ = limit; }
     void request_halt();
+    // Fault injection: take synchronous exception `cause` (mtval `tval`) at the next
+    // instruction boundary, as if the instruction at pc had raised it (wakes a wfi).
+    void inject_exception(uint32_t cause, uint32_t tval);
     // Leave a halt (or a halt requested before the core started: reset release) and
     // continue at `pc`. Decoded code is dropped first: whoever halted the core may have
     // loaded new code behind its back (e.g. firmware written through a BAR). Has no
@@ -240,6 +243,8 @@ private:
     uint64_t step_limit_ = 0; // 0 = none
     uint64_t storm_limit_ = 0, storm_traps_ = 0, storm_instret_ = ~0ull;
     bool halt_requested_ = false, storm_halt_ = false;
+    bool inject_pending_ = false;
+    uint32_t inject_cause_ = 0, inject_tval_ = 0;
     bool wfi_pending_ = false, sleeping_ = false;
     halt_reason halted_ = halt_reason::running;
     sc_core::sc_event irq_event_, halted_event_, resume_event_;

@@ -70,7 +70,7 @@ void dma_engine::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& 
         // the staging buffers and datapath belong to the command in progress.
         busy_lock_.lock();
         asid_ = ext.asid;
-        const result r = execute(pkt, delay, ext.deadline_ps);
+        const result r = hang_next(ext) ? hang(ext, delay) : execute(pkt, delay, ext.deadline_ps);
         busy_lock_.unlock();
         ext.status = r.status;
         ext.error_addr = r.error_addr;
@@ -87,11 +87,61 @@ uint8_t dma_engine::bus_access(tlm::tlm_command cmd, uint64_t addr, uint8_t* dat
     as.asid = asid_;
     extension_guard<asid_ext> ga(t, asid_ ? &as : nullptr);
     extension_guard<split_read_ext> gs(t, split);
+    ecc_ext ecc;
+    extension_guard<ecc_ext> ge(t, faults_ && cmd == tlm::TLM_READ_COMMAND ? &ecc : nullptr);
     bus_socket->b_transport(t, delay);
     if (t.get_response_status() == tlm::TLM_OK_RESPONSE) return AAX_OK;
     error_addr = addr;
     if (as.fault) return AAX_ERR_MMU_FAULT;
+    if (ecc.uncorrectable) {
+        error_addr = addr + ecc.offset;  // the word that could not be corrected
+        return AAX_ERR_ECC_UE;
+    }
     return t.get_response_status() == tlm::TLM_ADDRESS_ERROR_RESPONSE ? AAX_ERR_BAD_ADDRESS : AAX_ERR_BUS;
+}
+
+void dma_engine::set_faults(const fault_params& f, unsigned index) {
+    faults_ = true;
+    fault_ = f;
+    index_ = index;
+    hang_rng_ = fault_stream(f.seed, std::string(name()) + ".hang");
+    if (f.engine_enabled()) global_stats().add(name(), hangs_);
+}
+
+bool dma_engine::hang_next(const command_ext&) {
+    if (!faults_ || !fault_.engine_enabled()) return false;
+    ++packets_seen_;
+    bool h = false;
+    for (const auto& x : fault_.engine_hang) h |= x.engine == index_ && x.nth == packets_seen_;
+    if (fault_.engine_hang_prob > 0) h |= hang_rng_.chance(fault_.engine_hang_prob);  // drawn for every packet
+    return h;
+}
+
+// A hung packet: the engine makes no progress and never completes it by itself. It lets go
+// only when the scheduler aborts the job (the firmware's watchdog, a ring or device reset)
+// or, with the hardware scheduler, at the job's deadline (its watchdog).
+dma_engine::result dma_engine::hang(const command_ext& ext, sc_core::sc_time& delay) {
+    ++hangs_;
+    AVP_LOG(info, name(), "fault injection: DMA packet {} hangs the engine", packets_seen_);
+    sc_core::wait(delay);
+    delay = sc_core::SC_ZERO_TIME;
+    const uint64_t poll_ps = 1'000'000;  // 1 us: the engine's abort line, sampled
+    result r;
+    for (;;) {
+        if (ext.abort && *ext.abort) {
+            r.status = AAX_ERR_ABORTED;
+            return r;
+        }
+        const uint64_t now = sc_core::sc_time_stamp().value();
+        const bool hw_deadline = !ext.fw_watchdog && ext.deadline_ps;
+        if (hw_deadline && now >= ext.deadline_ps) {
+            r.status = AAX_ERR_TIMEOUT;
+            return r;
+        }
+        uint64_t step = poll_ps;
+        if (hw_deadline) step = std::min(step, ext.deadline_ps - now);
+        sc_core::wait(ps(step));
+    }
 }
 
 dma_engine::result dma_engine::execute(const aax_pkt_dma& p, sc_core::sc_time& delay, uint64_t deadline_ps) {

@@ -30,6 +30,7 @@
 #include "abi/aax_queue.h"
 #include "tlm/core/config.h"
 #include "tlm/core/extensions.h"
+#include "tlm/core/fault.h"
 #include "tlm/core/stats.h"
 #include "tlm/core/timeline.h"
 
@@ -69,6 +70,9 @@ public:
     uint64_t span_end_ps() const { return span_end_ps_; }
     // Validate a packet's fields (not addresses): AAX_OK or AAX_ERR_BAD_PARAM.
     static uint8_t validate(const aax_pkt_dma& p);
+    // Fault injection (fault.engine_hang*): this is DMA engine `index`.
+    void set_faults(const fault_params& f, unsigned index);
+    uint64_t hangs() const { return hangs_.get(); }
 
 private:
     void cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
@@ -87,6 +91,15 @@ private:
     uint16_t asid_ = 0;  // address space of the command in progress
     uint64_t span_begin_ps_ = ~uint64_t{0}, span_end_ps_ = 0;
     std::vector<split_read_ext> splits_;  // per slot: its split read in flight
+    // Fault injection: packets that hang the engine until the scheduler gives up on the job.
+    bool hang_next(const command_ext& ext);
+    result hang(const command_ext& ext, sc_core::sc_time& delay);
+    bool faults_ = false;
+    fault_params fault_;
+    unsigned index_ = 0;
+    uint64_t packets_seen_ = 0;
+    fault_stream hang_rng_;
+    counter hangs_{"fault_hangs", "DMA packets that hung the engine (fault injection)"};
 
     counter commands_{"commands", "DMA packets executed"};
     counter errors_{"errors", "DMA packets that failed"};

@@ -141,6 +141,10 @@ void dram_memory::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& del
         done = sys_.access(a, n, write, arrival_ck) * tck;
         access_ns_.sample(static_cast<double>(done - std::min(done, arrival)) / 1000.0);
     }
+    if (ecc_ && !ecc_->access(t)) {  // uncorrectable: the read took its time, no data
+        delay = offset_to(done);
+        return;
+    }
     if (write) {
         ++writes_;
         if (!is_timing_only(t)) store_.write(a, t.get_data_ptr(), n);

@@ -34,6 +34,7 @@
 #include "tlm/mem/address_mapping.h"
 #include "tlm/mem/dram_controller.h"
 #include "tlm/mem/dram_timing.h"
+#include "tlm/mem/ecc.h"
 #include "tlm/mem/sparse_store.h"
 
 namespace accelvp {
@@ -124,6 +125,9 @@ public:
     void set_time_ordered(bool on) { time_ordered_ = on; }
     // Split reads (tlm/core/extensions.h): the ticket's last data beat, in absolute ps.
     uint64_t complete_split_read(uint64_t ticket) override;
+    // ECC fault injection (tlm/mem/ecc.h), counted per channel too; null: none.
+    void set_ecc(std::unique_ptr<ecc_injector> e) { ecc_ = std::move(e); }
+    ecc_injector* ecc() { return ecc_.get(); }
 
 private:
     void end_of_simulation() override { sys_.flush(); }
@@ -143,6 +147,7 @@ private:
     average access_ns_{"access_latency_ns", "arrival to last data beat, per transaction (ns)"};
     counter split_reads_{"split_reads", "reads served in two halves (split_read_ext: queued, completed later)"};
     std::vector<uint64_t> split_arrival_ps_;  // per ticket: arrival, for access_latency_ns
+    std::unique_ptr<ecc_injector> ecc_;
 };
 
 } // namespace accelvp

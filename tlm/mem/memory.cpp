@@ -49,6 +49,10 @@ void memory::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     const uint64_t done = bus_.reserve(arrival, n) + latency_.value();
     busy_ += static_cast<double>(transfer_ps(n, bus_.bandwidth()));
     access_ns_.sample(static_cast<double>(done - arrival) / 1000.0);
+    if (ecc_ && !ecc_->access(t)) {  // uncorrectable: the read took its time, no data
+        delay = offset_to(done);
+        return;
+    }
     store_complete(store_, t, delay, done, p_.dmi, reads_, writes_, bytes_read_, bytes_written_);
 }
 

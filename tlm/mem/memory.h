@@ -21,6 +21,7 @@
 #include "tlm/core/extensions.h"
 #include "tlm/core/stats.h"
 #include "tlm/core/timeline.h"
+#include "tlm/mem/ecc.h"
 #include "tlm/mem/sparse_store.h"
 
 namespace accelvp {
@@ -45,6 +46,9 @@ public:
     const params& get_params() const { return p_; }
     sparse_store& store() { return store_; }
     double peak_bytes_per_s() const { return p_.bandwidth_gbps * 1e9; }
+    // ECC fault injection on this memory (tlm/mem/ecc.h); null: none.
+    void set_ecc(std::unique_ptr<ecc_injector> e) { ecc_ = std::move(e); }
+    ecc_injector* ecc() { return ecc_.get(); }
 
 private:
     void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
@@ -63,6 +67,7 @@ private:
     counter errors_{"errors", "transactions rejected (out of range, byte enables)"};
     average access_ns_{"access_latency_ns", "arrival to data, per transaction (ns)"};
     rate busy_{"busy", "time the data bus was occupied", 1e-12, "utilization"};
+    std::unique_ptr<ecc_injector> ecc_;
 };
 
 } // namespace accelvp

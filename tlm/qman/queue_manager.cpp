@@ -292,6 +292,12 @@ void queue_manager::declare_fw_registers() {
                 Q.busy = true;
                 Q.abort = false;
                 Q.start.notify(sc_core::SC_ZERO_TIME);
+                if (eq_start_hook_) eq_start_hook_();
+            } else if ((v & AAX_FW_EQ_START) && Q.busy && Q.abort && fw_current()) {
+                // A re-booted firmware starting a queue whose aborted buffer (a soft reset's)
+                // is still finishing: it starts as soon as that one has stopped.
+                Q.restart = true;
+                if (eq_start_hook_) eq_start_hook_();
             }
         });
         fw_regs_.add(n + "status", o + AAX_FW_EQ_STATUS, 0, reg_access::ro).read_cb([&Q] {
@@ -362,6 +368,12 @@ void queue_manager::eq_thread(unsigned q) {
         Q.busy = false;
         Q.abort = false;
         ++Q.done;
+        if (Q.restart) {  // the new START, taken now; its completion raises the interrupt
+            Q.restart = false;
+            Q.busy = true;
+            Q.result = failure{};
+            continue;
+        }
         fw_raise(AAX_FW_INT_EQ(q));
     }
 }
@@ -424,9 +436,12 @@ uint8_t queue_manager::bus(tlm::tlm_command cmd, uint64_t addr, void* data, uint
     asid_ext space;  // a job-named address: through the job's MMU context (the QM's MMU port)
     space.asid = asid;
     extension_guard<asid_ext> g(t, asid ? &space : nullptr);
+    ecc_ext ecc;  // a command buffer or descriptor on a word with an uncorrectable error
+    extension_guard<ecc_ext> ge(t, cmd == tlm::TLM_READ_COMMAND ? &ecc : nullptr);
     bus_socket->b_transport(t, delay);
     if (t.get_response_status() == tlm::TLM_OK_RESPONSE) return AAX_OK;
     if (space.fault) return AAX_ERR_MMU_FAULT;
+    if (ecc.uncorrectable) return AAX_ERR_ECC_UE;
     return t.get_response_status() == tlm::TLM_ADDRESS_ERROR_RESPONSE ? AAX_ERR_BAD_ADDRESS : AAX_ERR_BUS;
 }
 
@@ -445,6 +460,8 @@ uint8_t queue_manager::dispatch(tlm_utils::simple_initiator_socket<queue_manager
     ext.deadline_ps = deadline_ps;
     ext.stream = r;
     ext.asid = rings_[r]->asid;
+    ext.abort = rings_[r]->stop;
+    ext.fw_watchdog = p_.firmware;
     std::vector<uint8_t> copy(pkt, pkt + len);  // engines get their own copy of the packet
     init_payload(t, tlm::TLM_WRITE_COMMAND, 0, copy.data(), len);
     extension_guard<command_ext> g(t, &ext);
@@ -588,6 +605,7 @@ queue_manager::failure queue_manager::run_job(unsigned r, const aax_job_desc& d,
 queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint32_t size, uint64_t deadline,
                                                  bool check_deadline, const bool& stop, std::vector<uint8_t>& buf,
                                                  sc_core::sc_time& delay) {
+    rings_[r]->stop = &stop;  // engines see it: a hung engine gives up when it is set
     // The buffer being executed, and where CALLs return to (JUMP/CALL/RET).
     struct frame {
         uint64_t addr;

@@ -23,6 +23,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -77,6 +78,8 @@ public:
     ~queue_manager() override;
 
     const params& get_params() const { return p_; }
+    // Fault injection (fault.fw_crash_*): called when the firmware starts an engine queue.
+    void set_eq_start_hook(std::function<void()> f) { eq_start_hook_ = std::move(f); }
 
 private:
     struct ring_state {
@@ -88,6 +91,7 @@ private:
         sc_core::sc_event kick;
         int track = 0;
         std::vector<uint8_t> cmdbuf;  // the fetched command buffer of the current job
+        const bool* stop = nullptr;   // the running command buffer's abort flag (engines see it)
     };
     struct cq_state {
         uint32_t tail = 0;
@@ -104,6 +108,7 @@ private:
     // An engine queue of the firmware scheduler: runs one command buffer at a time.
     struct engine_queue {
         bool busy = false, abort = false;
+        bool restart = false;  // a START that came while an aborted buffer was still finishing
         failure result;
         uint32_t done = 0;
         sc_core::sc_event start;
@@ -163,6 +168,7 @@ private:
     counter cmdbufs_{"eq_cmdbufs", "command buffers the firmware ran on the engine queues (firmware scheduler)"};
     counter cq_overflows_{"cq_overflows", "completion records dropped (CQ full, bad size, misaligned base, failed write)"};
     std::vector<std::unique_ptr<counter>> per_opcode_;
+    std::function<void()> eq_start_hook_;
     log2_histogram job_ns_{"job_latency_ns", "job start to completion record (ns), power-of-two buckets"};
 };
 
