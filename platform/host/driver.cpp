@@ -292,10 +292,30 @@ int driver::submit(unsigned ring, uint64_t cmdbuf, uint32_t size, uint32_t flags
     f->asid = asid;
     fences_[seq] = std::move(f);
     submit_time_ps_[seq] = sc_core::sc_time_stamp().value();
+    uint64_t gen = reset_gen_;
     const uint32_t slot = R.tail;
     R.tail = (R.tail + 1) % R.entries;
     host_.cpu.mmio_write(device_to_bar2(R.ring_addr) + static_cast<uint64_t>(slot) * AAX_JOB_DESC_SIZE, &d, sizeof(d));
     wr(AAX_DOORBELL(ring), R.tail);
+    // A device reset that ran while the descriptor or the doorbell was on its way rebuilt the
+    // ring without this job: write it again at the rebuilt ring's tail.
+    while (gen != reset_gen_) {
+        while (resetting_) sc_core::wait(recovered_ev_);
+        gen = reset_gen_;
+        if (dead_) {
+            fence_result res;
+            res.status = AAX_ERR_ABORTED;
+            ++aborted_;
+            signal(seq, res);
+            ++submits_;
+            return 0;
+        }
+        const uint32_t again = R.tail;
+        R.tail = (R.tail + 1) % R.entries;
+        host_.cpu.mmio_write(device_to_bar2(R.ring_addr) + static_cast<uint64_t>(again) * AAX_JOB_DESC_SIZE, &d,
+                             sizeof(d));
+        wr(AAX_DOORBELL(ring), R.tail);
+    }
     // In flight only once the doorbell has landed: an error recovery that ran while the
     // descriptor was being written reset the ring before this job existed for the device.
     R.inflight.push_back(seq);
@@ -517,6 +537,7 @@ void driver::health_thread() {
 
 void driver::reset_device(const std::string& why) {
     resetting_ = true;
+    ++reset_gen_;
     if (heartbeat_timeout_us_ <= 0 && device_resets_.get() == 0) {  // stats appear once there is something to say
         global_stats().add(name_, device_resets_);
         global_stats().add(name_, resubmitted_);

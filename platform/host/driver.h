@@ -172,6 +172,7 @@ private:
     uint32_t max_resubmits_ = 1;
     uint32_t irq_mask_ = 0xFFFFFFFFu;  // what probe unmasked
     bool resetting_ = false, reset_requested_ = false, dead_ = false;
+    uint64_t reset_gen_ = 0;  // device resets started so far (a submit that overlapped one writes its job again)
     std::string reset_reason_;
     sc_core::sc_event reset_ev_;
     counter device_resets_{"device_resets", "device resets after a firmware crash (trap or heartbeat loss)"};
