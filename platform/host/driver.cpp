@@ -79,6 +79,25 @@ uint32_t driver::rd(uint32_t off) {
 
 void driver::wr(uint32_t off, uint32_t v) { host_.cpu.mmio_write32(reg(off), v); }
 
+// A ring and its CQ as probe sets them up (also after a device reset): the CQ zeroed in host
+// memory, its registers, then the ring's, enabled last.
+void driver::program_ring(const ring_ctx& R) {
+    const unsigned r = R.index;
+    std::vector<uint8_t> zero(static_cast<size_t>(R.cq_entries) * AAX_CQ_ENTRY_SIZE, 0);
+    host_.cpu.mem_write(R.cq_host, zero.data(), zero.size());
+    const uint64_t cq_dev = host_to_device_addr(R.cq_host);
+    wr(AAX_CQ_BASE(r) + AAX_CQ_BASE_HI, static_cast<uint32_t>(cq_dev >> 32));
+    wr(AAX_CQ_BASE(r) + AAX_CQ_BASE_LO, static_cast<uint32_t>(cq_dev));
+    wr(AAX_CQ_BASE(r) + AAX_CQ_SIZE_LOG2, cq_log2_);
+    wr(AAX_CQ_BASE(r) + AAX_CQ_HEAD, 0);
+    wr(AAX_CQ_BASE(r) + AAX_CQ_CTRL, AAX_CQ_CTRL_EN | AAX_CQ_CTRL_IRQ_EN);
+    wr(AAX_RING_BASE(r) + AAX_RING_BASE_HI, static_cast<uint32_t>(R.ring_addr >> 32));
+    wr(AAX_RING_BASE(r) + AAX_RING_BASE_LO, static_cast<uint32_t>(R.ring_addr));
+    wr(AAX_RING_BASE(r) + AAX_RING_SIZE_LOG2, ring_log2_);
+    wr(AAX_RING_BASE(r) + AAX_RING_ASID, 0);
+    wr(AAX_RING_BASE(r) + AAX_RING_CTRL, AAX_RING_CTRL_EN | (r << AAX_RING_CTRL_CQ_SHIFT));
+}
+
 int driver::probe() {
     const uint32_t id = rd(AAX_REG_ID);
     if (id != AAX_ID_MAGIC) {
@@ -128,19 +147,7 @@ int driver::probe() {
         if (!ring || !cq) return -ENOMEM;
         R.ring_addr = *ring;
         R.cq_host = *cq;
-        std::vector<uint8_t> zero(static_cast<size_t>(R.cq_entries) * AAX_CQ_ENTRY_SIZE, 0);
-        host_.cpu.mem_write(R.cq_host, zero.data(), zero.size());
-        const uint64_t cq_dev = host_to_device_addr(R.cq_host);
-        wr(AAX_CQ_BASE(r) + AAX_CQ_BASE_HI, static_cast<uint32_t>(cq_dev >> 32));
-        wr(AAX_CQ_BASE(r) + AAX_CQ_BASE_LO, static_cast<uint32_t>(cq_dev));
-        wr(AAX_CQ_BASE(r) + AAX_CQ_SIZE_LOG2, cq_log2_);
-        wr(AAX_CQ_BASE(r) + AAX_CQ_HEAD, 0);
-        wr(AAX_CQ_BASE(r) + AAX_CQ_CTRL, AAX_CQ_CTRL_EN | AAX_CQ_CTRL_IRQ_EN);
-        wr(AAX_RING_BASE(r) + AAX_RING_BASE_HI, static_cast<uint32_t>(R.ring_addr >> 32));
-        wr(AAX_RING_BASE(r) + AAX_RING_BASE_LO, static_cast<uint32_t>(R.ring_addr));
-        wr(AAX_RING_BASE(r) + AAX_RING_SIZE_LOG2, ring_log2_);
-        wr(AAX_RING_BASE(r) + AAX_RING_ASID, 0);
-        wr(AAX_RING_BASE(r) + AAX_RING_CTRL, AAX_RING_CTRL_EN | (r << AAX_RING_CTRL_CQ_SHIFT));
+        program_ring(R);
         mask &= ~AAX_IRQ_CQ(r);
     }
     if ((caps1 & AAX_CAPS1_MMU) && rd(AAX_REG_MMU_ID) == AAX_MMU_ID_MAGIC) {
@@ -553,20 +560,7 @@ void driver::reset_device(const std::string& why) {
     sc_core::wait(sc_core::sc_time(2, sc_core::SC_US));
     // 3. Restore what probe programmed.
     for (auto& R : rings_) {
-        const unsigned r = R.index;
-        std::vector<uint8_t> zero(static_cast<size_t>(R.cq_entries) * AAX_CQ_ENTRY_SIZE, 0);
-        host_.cpu.mem_write(R.cq_host, zero.data(), zero.size());
-        const uint64_t cq_dev = host_to_device_addr(R.cq_host);
-        wr(AAX_CQ_BASE(r) + AAX_CQ_BASE_HI, static_cast<uint32_t>(cq_dev >> 32));
-        wr(AAX_CQ_BASE(r) + AAX_CQ_BASE_LO, static_cast<uint32_t>(cq_dev));
-        wr(AAX_CQ_BASE(r) + AAX_CQ_SIZE_LOG2, cq_log2_);
-        wr(AAX_CQ_BASE(r) + AAX_CQ_HEAD, 0);
-        wr(AAX_CQ_BASE(r) + AAX_CQ_CTRL, AAX_CQ_CTRL_EN | AAX_CQ_CTRL_IRQ_EN);
-        wr(AAX_RING_BASE(r) + AAX_RING_BASE_HI, static_cast<uint32_t>(R.ring_addr >> 32));
-        wr(AAX_RING_BASE(r) + AAX_RING_BASE_LO, static_cast<uint32_t>(R.ring_addr));
-        wr(AAX_RING_BASE(r) + AAX_RING_SIZE_LOG2, ring_log2_);
-        wr(AAX_RING_BASE(r) + AAX_RING_ASID, 0);
-        wr(AAX_RING_BASE(r) + AAX_RING_CTRL, AAX_RING_CTRL_EN | (r << AAX_RING_CTRL_CQ_SHIFT));
+        program_ring(R);
         R.tail = 0;
         R.cq_head = 0;
         R.cq_phase = true;

@@ -132,6 +132,7 @@ private:
         std::deque<uint32_t> inflight;  // seqs in submission order
         uint16_t asid = 0;              // the context the ring is pinned to (RING_ASID; 0: the kernel's, any)
     };
+    void program_ring(const ring_ctx& R);  // probe's ring and CQ set-up (also after a reset)
 
     uint64_t reg(uint32_t off) const { return host_.bar0() + off; }
     uint32_t rd(uint32_t off);
