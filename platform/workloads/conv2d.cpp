@@ -163,7 +163,6 @@ int conv2d_workload::run(workload_context& ctx) {
     sm["output"] = fmt::format("{}x{}x{}x{}", N, K, P, Q);
     sm["gemm"] = fmt::format("{}x{}x{}", g.m, g.n, g.k);
     sm["dtype"] = num::dtype_name(dt);
-    sm["clusters_used"] = plan.clusters;
     sm["output_layout"] =
         !dev_im2col ? "NPQK" : QW == Q ? "KNPQ" : fmt::format("KNPQ, row pitch {}, q at column q*{}", QW, st);
     sm["tile"] = fmt::format("{}x{}x{}", plan.tile.tm, plan.tile.tn, plan.tile.tk);

@@ -76,7 +76,6 @@ int gemm_workload::run(workload_context& ctx) {
     s["k"] = g.k;
     s["batch"] = nb;
     s["dtype"] = num::dtype_name(dt);
-    s["clusters_used"] = plan.clusters;
     s["tile"] = fmt::format("{}x{}x{}", plan.tile.tm, plan.tile.tn, plan.tile.tk);
     s["c_buffers"] = plan.tile.c_buffers;
     s["predicted_ns"] = plan.tile.predicted_ns;
