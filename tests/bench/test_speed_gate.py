@@ -2,10 +2,9 @@
 """The speed gate of tools/bench.py on the real accelvp (docs/benchmarks.md#speed):
 a baseline from one run of a small suite, then
 - a second run of the same build passes `compare` (speed included) on this shared machine;
-- a run through a wrapper that runs the simulation of every GEMM case three times (a real 3x
-  slowdown of that kind of work, as a slower tiler or engine model would be) fails `compare` on
-  the GEMM case (3x, not 2x: on this shared 2-core machine a 2x slowdown once measured +52%,
-  under the +60% limit), with the timing DMA case of the same kind and the functional case still passing;
+- a run through a wrapper that runs the simulation of every GEMM case twice (a real 2x slowdown
+  of that kind of work, as a slower tiler or engine model would be) fails `compare` on the GEMM
+  case, with the timing DMA case of the same kind and the functional case still passing;
 - the same slowdown applied to every case and calibration alike (a slower machine) passes.
 Runs are as documented (-j 2, no repeats); compare re-measures a case over the limit (3 pairs
 of case and calibration, back to back) and fails it only if the re-measure is over the limit
@@ -51,14 +50,14 @@ cases:
 """
 
 
-def wrapper(name, condition, times=2):
-    """An accelvp that runs the real one `times` times when the shell test `condition` holds on its arguments."""
+def wrapper(name, condition):
+    """An accelvp that runs the real one twice when the shell test `condition` holds on its arguments."""
     path = os.path.join(TMP, name)
     with open(path, "w") as f:
         f.write(f"""#!/bin/sh
-# {name}: the simulation runs {times} times when [{condition}] (tests/bench/test_speed_gate.py)
+# {name}: the simulation runs twice when [{condition}] (tests/bench/test_speed_gate.py)
 case " $* " in
-  {condition}) {'; '.join([f'"{ACCELVP}" "$@" >/dev/null 2>&1'] * (times - 1))} ;;
+  {condition}) "{ACCELVP}" "$@" >/dev/null 2>&1 ;;
 esac
 exec "{ACCELVP}" "$@"
 """)
@@ -105,8 +104,8 @@ def the_same_build_passes_on_a_shared_machine():
 
 
 @test
-def a_3x_slower_gemm_fails():
-    slow = wrapper("accelvp-slow-gemm", '*" -w gemm "*', times=3)
+def a_2x_slower_gemm_fails():
+    slow = wrapper("accelvp-slow-gemm", '*" -w gemm "*')
     for attempt in range(3):
         p, doc = compare(run(f"slow{attempt}", slow))
         if judged(doc):
@@ -118,8 +117,9 @@ def a_3x_slower_gemm_fails():
     m = re.search(r"re-measured ([+-][0-9]+)%", row["verdict"])
     check(m and row["fail"], f"not re-measured: {row}")
     again = float(m.group(1))
-    # three times the work: +200 %, give or take what a shared machine does to CPU time
-    check(60 < slowdown < 600 and 60 < again < 600, f"3x the work measured as {slowdown:+.0f}%, {again:+.0f}%: {row}")
+    # twice the work: +100 %, give or take what a shared machine does to CPU time; the run's own
+    # figure only has to make the case suspect (over half the limit), the re-measure decides
+    check(30 < slowdown < 300 and 60 < again < 250, f"2x the work measured as {slowdown:+.0f}%, {again:+.0f}%: {row}")
     print(f"     {row['case']}: {row['change']}, {row['verdict']} (attempt {attempt + 1})")
     # cycles are the same: only the speed failed
     check(all(r["metric"] == "rel_time" for r in doc["rows"] if r["fail"]), p.stdout)
