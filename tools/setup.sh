@@ -5,6 +5,9 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config
+  # Compiler cache: CI rebuilds three trees (Release, asan, fuzz) from a clean clone each time;
+  # tools/build.sh and tools/fuzz.sh use it when present (path-independent, see there).
+  ccache
   libsystemc-dev catch2 libboost-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   python3 python3-yaml python3-matplotlib
   slurm-wlm munge
