@@ -239,11 +239,10 @@ TEST_CASE("semaphores stimulus: the command socket rejects reads, packets withou
     CHECK(b.sem.value(0) == 0);
 }
 
-// Bug: a SEM_SIGNAL/SEM_WAIT whose length is not 16 bytes is answered AAX_ERR_BAD_OPCODE by the
-// sync block (semaphores::cmd_b_transport), while docs/abi.md's validation table gives
-// BAD_LENGTH for a SEM packet with size_qw != 2. The queue manager checks the length before
-// dispatching, so only a direct initiator of the command socket sees the wrong code.
-TEST_CASE("semaphores stimulus: a SEM packet of the wrong length is BAD_LENGTH", "[semaphores][stimulus][!mayfail]") {
+// docs/abi.md's validation table: BAD_LENGTH for a SEM packet with size_qw != 2. The queue
+// manager checks the length before dispatching; the sync block gives the same code to a direct
+// initiator of its command socket (it once answered BAD_OPCODE).
+TEST_CASE("semaphores stimulus: a SEM packet of the wrong length is BAD_LENGTH", "[semaphores][stimulus]") {
     bench b;
     stim::initiator::cmd_result r;
     stim::run([&] {
@@ -257,11 +256,10 @@ TEST_CASE("semaphores stimulus: a SEM packet of the wrong length is BAD_LENGTH",
     CHECK(b.sem.value(0) == 0);
 }
 
-// Bug: debug transport (transport_dbg, used by the GDB server's memory reads through the
-// control core) of a semaphore register returns the register bank's shadow value, not the
-// semaphore: register_bank::access skips on_read for debug accesses and only SEM register
-// writes update the shadow, so a value set by a SEM_SIGNAL packet or SEM_ADD is invisible.
-TEST_CASE("semaphores stimulus: a debug read of SEM(s) sees the semaphore's value", "[semaphores][stimulus][!mayfail]") {
+// Debug transport (transport_dbg, used by the GDB server's memory reads through the control
+// core) of a semaphore register sees the semaphore, also a value set by a SEM_SIGNAL packet or
+// SEM_ADD (it once returned the register bank's stale shadow value).
+TEST_CASE("semaphores stimulus: a debug read of SEM(s) sees the semaphore's value", "[semaphores][stimulus]") {
     bench b;
     uint32_t v = 0, normal = 0;
     unsigned n = 0;

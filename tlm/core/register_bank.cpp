@@ -51,7 +51,8 @@ tlm::tlm_response_status register_bank::access(tlm::tlm_generic_payload& t, bool
     uint32_t v = 0;
     if (t.is_read()) {
         if (r->access == reg_access::wo) return tlm::TLM_COMMAND_ERROR_RESPONSE;
-        v = (r->on_read && !debug) ? r->on_read() : r->value;
+        v = r->on_read ? r->on_read() : r->value;
+        if (r->on_read_effect && !debug) r->on_read_effect();
         std::memcpy(t.get_data_ptr(), &v, 4);
     } else if (t.is_write()) {
         std::memcpy(&v, t.get_data_ptr(), 4);

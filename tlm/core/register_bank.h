@@ -27,13 +27,19 @@ struct reg {
     uint32_t reset = 0;
     reg_access access = reg_access::rw;
     uint32_t value = 0;
-    // Optional: compute the value returned by a read (live state such as a head index).
+    // Optional: compute the value returned by a read (live state such as a head index). It
+    // must have no side effects: debug reads (GDB, transport_dbg) call it too, so they see
+    // the same value a bus read would.
     std::function<uint32_t()> on_read;
+    // Optional: a read's side effect (e.g. latching the other half of a 64-bit counter), run
+    // after on_read on bus reads only, never on debug reads.
+    std::function<void()> on_read_effect;
     // Optional: called after a write has been applied (value already updated per access
     // rule; for w1c `written` holds the bits the host wrote).
     std::function<void(uint32_t written)> on_write;
 
     reg& read_cb(std::function<uint32_t()> f) { on_read = std::move(f); return *this; }
+    reg& read_effect_cb(std::function<void()> f) { on_read_effect = std::move(f); return *this; }
     reg& write_cb(std::function<void(uint32_t)> f) { on_write = std::move(f); return *this; }
 };
 
@@ -56,7 +62,7 @@ public:
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     unsigned transport_dbg(tlm::tlm_generic_payload& trans);
 
-    // Direct access by the owning model (no rules, no callbacks on read).
+    // Direct access by the owning model: the stored value (no rules, no callbacks on read).
     uint32_t peek(uint32_t offset) const;
 
 private:

@@ -30,11 +30,9 @@ device_ctrl::device_ctrl(sc_core::sc_module_name name, const caps& c)
         for (int i = 0; i < reset_out.size(); ++i) reset_out[i]->soft_reset();
     });
     // Reading LO latches HI so the pair is consistent.
-    regs_.add("timestamp_lo", AAX_REG_TIMESTAMP_LO, 0, reg_access::ro).read_cb([this] {
-        const uint64_t ns = now_ns();
-        ts_hi_latch_ = static_cast<uint32_t>(ns >> 32);
-        return static_cast<uint32_t>(ns);
-    });
+    regs_.add("timestamp_lo", AAX_REG_TIMESTAMP_LO, 0, reg_access::ro)
+        .read_cb([this] { return static_cast<uint32_t>(now_ns()); })
+        .read_effect_cb([this] { ts_hi_latch_ = static_cast<uint32_t>(now_ns() >> 32); });
     regs_.add("timestamp_hi", AAX_REG_TIMESTAMP_HI, 0, reg_access::ro).read_cb([this] { return ts_hi_latch_; });
     regs_.add("devmem_size_lo", AAX_REG_DEVMEM_SIZE_LO, static_cast<uint32_t>(c.devmem_size), reg_access::ro);
     regs_.add("devmem_size_hi", AAX_REG_DEVMEM_SIZE_HI, static_cast<uint32_t>(c.devmem_size >> 32), reg_access::ro);

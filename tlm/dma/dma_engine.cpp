@@ -291,7 +291,12 @@ dma_engine::result dma_engine::execute(const aax_pkt_dma& p, sc_core::sc_time& d
         ++errors_;
         AVP_LOG(info, name(), "DMA failed: {} at 0x{:x}", aax_status_name(res.status), res.error_addr);
     }
-    busy_ += static_cast<double>(last_done - begin);
+    // Busy time is the union of the commands' intervals: a command's setup and reads overlap
+    // the previous one's tail, and adding whole intervals counted that overlap twice.
+    if (last_done > busy_until_ps_) {
+        busy_ += static_cast<double>(last_done - std::max(begin, busy_until_ps_));
+        busy_until_ps_ = last_done;
+    }
     span_begin_ps_ = std::min(span_begin_ps_, begin);
     span_end_ps_ = std::max(span_end_ps_, last_done);
     if (tracer::instance().enabled()) {

@@ -90,6 +90,7 @@ private:
     int track_ = 0;
     uint16_t asid_ = 0;  // address space of the command in progress
     uint64_t span_begin_ps_ = ~uint64_t{0}, span_end_ps_ = 0;
+    uint64_t busy_until_ps_ = 0;  // end of the time already counted in busy_ (commands overlap)
     std::vector<split_read_ext> splits_;  // per slot: its split read in flight
     // Fault injection: packets that hang the engine until the scheduler gives up on the job.
     bool hang_next(const command_ext& ext);

@@ -341,7 +341,8 @@ void pcie_endpoint::msi_thread() {
         const uint32_t e = AAX_MSIX_ENTRY(v) - msix_bar_base;
         const uint64_t addr = msix_.peek(e + AAX_MSIX_ADDR_LO) | static_cast<uint64_t>(msix_.peek(e + AAX_MSIX_ADDR_HI)) << 32;
         uint32_t data = msix_.peek(e + AAX_MSIX_DATA);
-        sc_core::sc_time d = offset_to(cross(dir::d2h, abs_ps(sc_core::SC_ZERO_TIME), 4));
+        const uint64_t lands = cross(dir::d2h, abs_ps(sc_core::SC_ZERO_TIME), 4);
+        sc_core::sc_time d = offset_to(lands);
         {  // the payload must not live across wait(): a thread's stack is never unwound at the end
             tlm::tlm_generic_payload t;
             init_payload(t, tlm::TLM_WRITE_COMMAND, addr, &data, 4);
@@ -352,7 +353,9 @@ void pcie_endpoint::msi_thread() {
                 AVP_LOG(warn, name(), "MSI-X vector {} write to 0x{:x} failed", v, addr);
             }
         }
-        sc_core::wait(d);
+        // A posted write: the next message may go once this one is on the wire (the d2h
+        // timeline keeps them in order), not once it has landed a link latency later.
+        sc_core::wait(offset_to(lands - latency_.value()));
     }
 }
 

@@ -106,7 +106,10 @@ void semaphores::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& 
     delay = sc_core::SC_ZERO_TIME;
     aax_pkt_hdr hdr;
     std::memcpy(&hdr, t.get_data_ptr(), sizeof(hdr));
-    uint8_t st = AAX_ERR_BAD_OPCODE;
+    // A known opcode of the wrong size is a length error, not an unknown opcode (the queue
+    // manager checks sizes first; this block does not rely on it).
+    const bool sem_op = hdr.opcode == AAX_OP_SEM_SIGNAL || hdr.opcode == AAX_OP_SEM_WAIT;
+    uint8_t st = sem_op ? AAX_ERR_BAD_LENGTH : AAX_ERR_BAD_OPCODE;
     if (hdr.opcode == AAX_OP_SEM_SIGNAL && t.get_data_length() == sizeof(aax_pkt_sem_signal)) {
         aax_pkt_sem_signal p;
         std::memcpy(&p, t.get_data_ptr(), sizeof(p));
@@ -116,7 +119,7 @@ void semaphores::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& 
         std::memcpy(&p, t.get_data_ptr(), sizeof(p));
         st = wait_for(p, ext->deadline_ps);
     }
-    if (st == AAX_ERR_BAD_PARAM || st == AAX_ERR_BAD_OPCODE) ++errors_;
+    if (st == AAX_ERR_BAD_PARAM || st == AAX_ERR_BAD_OPCODE || st == AAX_ERR_BAD_LENGTH) ++errors_;
     delay += sc_core::sc_time(p_.op_ns, sc_core::SC_NS);
     ext->status = st;
     t.set_response_status(tlm::TLM_OK_RESPONSE);
