@@ -97,7 +97,11 @@ double predict_gemm_ns(const compute_params& p, const gemm_problem& g, uint32_t 
     // One C buffer: each tile after the first waits for the previous tile's store and the
     // next chunk's load behind it on the DMA ring.
     const double stalls = t.c_buffers == 1 ? static_cast<double>(per_cluster - 1) * (c_ns + a_ns + b_ns) : 0.0;
-    return ctl + std::max({t_compute + stalls, t_dma, t_mem}) + a_ns + b_ns + c_ns;
+    // Compute-bound: the engine waits for the first chunk's load and the last store waits for
+    // the engine. DMA-bound: the DMA ring's own time (first load and last store included) plus
+    // the last chunk's GEMM, which its store waits for. Memory-bound: all clusters' traffic.
+    const double chunk_ns = t_compute / static_cast<double>(per_cluster * kt);
+    return ctl + std::max({t_compute + stalls + a_ns + b_ns + c_ns, t_dma + chunk_ns, t_mem});
 }
 
 gemm_tiling capped_tiling(const compute_params& p, const gemm_problem& g, uint32_t clusters) {
