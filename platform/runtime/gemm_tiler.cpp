@@ -71,15 +71,17 @@ double predict_gemm_ns(const compute_params& p, const gemm_problem& g, uint32_t 
     const double dma_ctl = single_ring ? 0.0 : (kd + 1) * 2 * (d + so);
     const double t_compute =
         static_cast<double>(per_cluster) * (static_cast<double>(tile_cycles) * fill / p.freq_hz() * 1e9 + cmp_ctl);
-    // The jobs of the phase: a DMA and a compute ring per cluster used (one ring: one job).
-    // They start job_ns apart; the last one to start carries its full share of the work.
-    const double jobs = single_ring ? 1.0 : 2.0 * static_cast<double>(used);
-    const double ctl = (jobs - 1) * mach.job_ns + mach.job_latency_ns;
+    // The jobs of the phase start job_ns apart, in ring order: the DMA rings of the clusters
+    // used (0..used-1), then their compute rings. The last compute ring starts (2 used - 1)
+    // job_ns after the first job, its DMA ring used job_ns earlier; every job also takes
+    // job_latency_ns beyond its packets. One ring: one job.
+    const double u = static_cast<double>(used), J = mach.job_ns, L = mach.job_latency_ns;
+    const double cmp_start = single_ring ? 0.0 : (2 * u - 1) * J;
 
     // Device-memory traffic: A is read once per column of tiles, B once per row, C written once.
     const double hbm = static_cast<double>(batch) *
                        static_cast<double>(nt * g.m * g.k * e + mt * g.n * g.k * e + g.m * g.n * 4);
-    if (mach.mem_gbps <= 0 || mach.dma_gbps <= 0) return ctl + t_compute;  // memory side unknown
+    if (mach.mem_gbps <= 0 || mach.dma_gbps <= 0) return L + cmp_start + t_compute;  // memory side unknown
     // One DMA engine's time per tile: per k chunk the A chunk (tm rows of tk) and the B chunk
     // (tk rows of tn, or tn rows of tk when B is stored transposed), then the C store.
     const uint64_t tk0 = std::min(t.tk, g.k);
@@ -88,7 +90,7 @@ double predict_gemm_ns(const compute_params& p, const gemm_problem& g, uint32_t 
     const double c_ns = mach.dma_packet_ns(t.tm * t.tn * 4, t.tn * 4) + d;
     const double tile_dma = static_cast<double>(kt) * (a_ns + b_ns) + c_ns;
     if (single_ring)  // all in order
-        return ctl + t_compute + static_cast<double>(per_cluster) * tile_dma * fill;
+        return L + t_compute + static_cast<double>(per_cluster) * tile_dma * fill;
     // Clusters share DMA engines when there are fewer engines than clusters.
     const double sharing = static_cast<double>(used) / static_cast<double>(std::min<uint64_t>(used, std::max<uint32_t>(mach.dma_engines, 1)));
     const double t_dma = static_cast<double>(per_cluster) * (tile_dma * fill * sharing + dma_ctl);
@@ -97,11 +99,13 @@ double predict_gemm_ns(const compute_params& p, const gemm_problem& g, uint32_t 
     // One C buffer: each tile after the first waits for the previous tile's store and the
     // next chunk's load behind it on the DMA ring.
     const double stalls = t.c_buffers == 1 ? static_cast<double>(per_cluster - 1) * (c_ns + a_ns + b_ns) : 0.0;
-    // Compute-bound: the engine waits for the first chunk's load and the last store waits for
-    // the engine. DMA-bound: the DMA ring's own time (first load and last store included) plus
-    // the last chunk's GEMM, which its store waits for. Memory-bound: all clusters' traffic.
+    // From the last compute ring's start. Its DMA ring, started u job_ns earlier, has loaded
+    // the first chunk unless that takes longer (head). Compute-bound: the rest of the first
+    // load, the engine, the last store. DMA-bound: the DMA ring's time plus the last chunk's
+    // GEMM, which the store waits for. Memory-bound: all clusters' traffic.
+    const double head = std::max(0.0, a_ns + b_ns - u * J);
     const double chunk_ns = t_compute / static_cast<double>(per_cluster * kt);
-    return ctl + std::max({t_compute + stalls + a_ns + b_ns + c_ns, t_dma + chunk_ns, t_mem});
+    return L + cmp_start + std::max({head + t_compute + stalls + c_ns, t_dma + chunk_ns, t_mem});
 }
 
 gemm_tiling capped_tiling(const compute_params& p, const gemm_problem& g, uint32_t clusters) {
