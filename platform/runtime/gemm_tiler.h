@@ -42,6 +42,9 @@ struct gemm_problem {
 struct gemm_tiling {
     uint64_t tm = 0, tn = 0, tk = 0;
     uint32_t c_buffers = 0;  // C tiles in SRAM: 2 overlap a tile's store with the next tile (0 = auto)
+    // Clusters the output tiles are dealt over (0 = all of the plan's; at most the tiles): a tiny
+    // GEMM on one or two clusters starts fewer jobs than spread thin over all of them.
+    uint32_t clusters = 0;
     double predicted_ns = 0;  // the tiler's analytic estimate of the plan's device time (0: not estimated)
 };
 
@@ -55,6 +58,13 @@ struct gemm_machine {
     // (a burst never crosses a row) per round trip (Little's law).
     double dma_setup_ns = 0, round_trip_ns = 0;
     uint32_t burst_bytes = 0, max_outstanding = 0;
+    // Control path (0 = not modelled). Per packet a queue spends packet_ns decoding and
+    // dispatching it (qman.decode_ns); a SEM_SIGNAL, or a SEM_WAIT that finds its count, costs
+    // sem_ns more (sync.op_ns). A phase's jobs start one after another, job_ns apart (host
+    // submission and the scheduler's per-job work, serialized), and a job takes job_latency_ns
+    // beyond its packets (from being taken to its first packet, and from its last packet to
+    // its completion record). compute_runner measures the last two on the device.
+    double packet_ns = 0, sem_ns = 0, job_ns = 0, job_latency_ns = 0;
     // Time of one DMA packet of `bytes` in rows of `row_bytes` on one engine (ns).
     double dma_packet_ns(uint64_t bytes, uint64_t row_bytes) const;
 };
@@ -93,6 +103,10 @@ struct gemm_plan {
 // Throws std::invalid_argument when nothing fits.
 gemm_tiling choose_tiling(const compute_params& p, const gemm_problem& g, uint32_t clusters, gemm_tiling want = {},
                           const gemm_machine& mach = {}, bool single_ring = false);
+// The tiles of the previous release, kept as the reference the tiler must not lose to: at
+// most 512 per side, the larger output side halved (to array multiples) while there are fewer
+// tiles than clusters, then the largest side halved until two input slots and two C buffers fit.
+gemm_tiling capped_tiling(const compute_params& p, const gemm_problem& g, uint32_t clusters);
 // The estimate choose_tiling minimises, for one tiling (ns).
 double predict_gemm_ns(const compute_params& p, const gemm_problem& g, uint32_t clusters, const gemm_tiling& t,
                        const gemm_machine& mach, bool single_ring);

@@ -40,6 +40,50 @@ compute_runner::compute_runner(workload_context& ctx) : ctx_(ctx), p_(compute_pa
     mach_.round_trip_ns = ctx.cfg.get_real("mem.latency_ns") + 2 * ctx.cfg.get_real("chip.noc_hop_ns");
     mach_.burst_bytes = static_cast<uint32_t>(ctx.cfg.get_uint("dma.burst_bytes"));
     mach_.max_outstanding = static_cast<uint32_t>(ctx.cfg.get_uint("dma.max_outstanding"));
+    mach_.packet_ns = ctx.cfg.get_real("qman.decode_ns");
+    mach_.sem_ns = ctx.cfg.get_real("sync.op_ns");
+    calibrate_jobs();
+}
+
+// The control path the tiler weighs against spreading a GEMM thin (gemm_machine::job_ns,
+// job_latency_ns), measured on the device in use rather than assumed: with a control core the
+// per-job cost is the firmware's instructions and register accesses. Two rounds of NOP jobs,
+// each submitted together and awaited as a phase's jobs are, timed by their completion
+// records: one job alone (its span is job_latency_ns), then one on each ring a GEMM phase can
+// use (n jobs span job_latency_ns + (n - 1) job_ns). A failure leaves both 0 (the tiler then
+// weighs the packets only); the phases that follow report device errors.
+void compute_runner::calibrate_jobs() {
+    auto& dev = ctx_.dev;
+    cmdbuf_builder cb;
+    cb.nop();
+    auto round = [&](uint32_t n, double& span) {
+        std::vector<uint32_t> seqs;
+        for (uint32_t r = 0; r < n; ++r) {
+            uapi::bo_create_args cmd{cb.size(), uapi::BO_DEVICE};
+            if (dev.bo_create(cmd)) return false;
+            bo_handles_.push_back(cmd.handle);
+            std::unique_ptr<uapi::mapping> map;
+            dev.bo_mmap(cmd.handle, map);
+            map->write(0, cb.bytes().data(), cb.size());
+            uapi::submit_args sub;
+            sub.queue = r;
+            sub.cmdbuf_handle = cmd.handle;
+            sub.cmdbuf_size = cb.size();
+            if (dev.submit(sub)) return false;
+            seqs.push_back(sub.seq);
+        }
+        const job_wait jw = wait_jobs(dev, seqs, static_cast<uint64_t>(ctx_.cfg.get_real("workload.timeout_ms") * 1e6));
+        for (uint32_t h : bo_handles_) dev.bo_free(h);
+        bo_handles_.clear();
+        span = static_cast<double>(jw.span_ns());
+        return jw.rc == 0;
+    };
+    double one = 0, all = 0;
+    if (!round(1, one)) return;
+    const uint32_t n = 2 * std::min<uint32_t>(p_.clusters, rings_ / 2);  // a phase's rings
+    if (n > 1 && !round(n, all)) return;
+    mach_.job_latency_ns = one;
+    mach_.job_ns = n > 1 ? std::max(0.0, all - one) / (n - 1) : 0.0;
 }
 
 int compute_runner::fail(const std::string& what, int rc) {

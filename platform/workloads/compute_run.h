@@ -47,6 +47,7 @@ public:
     // `phase_ns` (device time per phase name).
     void summarize(nlohmann::json& s, double flops) const;
     const gemm_plan& last_plan() const { return last_; }
+    const gemm_machine& machine() const { return mach_; }
 
 private:
     workload_context& ctx_;
@@ -64,6 +65,7 @@ private:
     uint32_t clusters_used_ = 0;         // most clusters any phase's plan used
     uint64_t hbm_bytes_ = 0, gemm_packets_ = 0, vec_packets_ = 0, dma_packets_ = 0, engine_cycles_max_ = 0;
     int fail(const std::string& what, int rc);
+    void calibrate_jobs();  // gemm_machine::job_ns and job_latency_ns, measured with NOP jobs
 };
 
 } // namespace accelvp

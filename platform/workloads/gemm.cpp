@@ -25,6 +25,7 @@ void gemm_workload::declare(param_schema& s) const {
     s.integer("workload.tile_n", 0, 0, 1 << 20, "output tile columns (0 = chosen by the tiler)");
     s.integer("workload.tile_k", 0, 0, 1 << 20, "k chunk per GEMM packet (0 = chosen by the tiler)");
     s.integer("workload.c_buffers", 0, 0, 2, "C tiles in SRAM: 2 overlap a tile's store with the next (0 = chosen by the tiler)");
+    s.integer("workload.tile_clusters", 0, 0, 64, "clusters the output tiles are dealt over (0 = chosen by the tiler)");
     s.real("workload.timeout_ms", 60000, 0.001, 1e9, "host wait limit per job (simulated time)", "ms");
 }
 
@@ -66,7 +67,8 @@ int gemm_workload::run(workload_context& ctx) {
     if (rt.write(A, a, "A") || rt.write(B, g.b_trans ? bt : b, "B")) return 1;
 
     gemm_tiling want{c.get_uint("workload.tile_m"), c.get_uint("workload.tile_n"), c.get_uint("workload.tile_k"),
-                     static_cast<uint32_t>(c.get_uint("workload.c_buffers")), 0};
+                     static_cast<uint32_t>(c.get_uint("workload.c_buffers")),
+                     static_cast<uint32_t>(c.get_uint("workload.tile_clusters")), 0};
     if (rt.run_gemm("gemm", g, want)) return 1;
     const gemm_plan& plan = rt.last_plan();
 
@@ -78,6 +80,10 @@ int gemm_workload::run(workload_context& ctx) {
     s["dtype"] = num::dtype_name(dt);
     s["tile"] = fmt::format("{}x{}x{}", plan.tile.tm, plan.tile.tn, plan.tile.tk);
     s["c_buffers"] = plan.tile.c_buffers;
+    s["tile_clusters"] = std::count_if(plan.cluster_cycles.begin(), plan.cluster_cycles.end(),
+                                       [](uint64_t c) { return c > 0; });  // clusters the tiles went to
+    s["job_ns"] = rt.machine().job_ns;  // the control path the tiler weighed (measured, compute_runner)
+    s["job_latency_ns"] = rt.machine().job_latency_ns;
     s["predicted_ns"] = plan.tile.predicted_ns;
     rt.summarize(s, 2.0 * static_cast<double>(nb) * static_cast<double>(g.m) * static_cast<double>(g.n) *
                         static_cast<double>(g.k));

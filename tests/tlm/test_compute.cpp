@@ -109,6 +109,8 @@ std::vector<uint8_t> random_operand(num::dtype t, size_t count, uint64_t seed) {
 // Independent block-by-block evaluation of the docs/compute.md formulas (the engine sums
 // over block classes in O(1); this walks every block).
 // q = MACs per PE per cycle: a weight block holds R*q rows of k and fills in R cycles.
+// With p.block_pipelining a block streams without its own fill and drain; the array fills and
+// drains once, after the last block.
 uint64_t ws_reference(const compute_params& p, uint64_t m, uint64_t n, uint64_t k, uint64_t ie, uint64_t oe, bool acc,
                       uint64_t q = 1) {
     const uint64_t R = p.array_rows * q, C = p.array_cols, S = p.sram_bytes_per_cycle;
@@ -120,10 +122,11 @@ uint64_t ws_reference(const compute_params& p, uint64_t m, uint64_t n, uint64_t 
     auto L = [&](const blk& x) { return std::max(cdiv(x.r, q), cdiv(x.r * x.c * ie, S)); };
     auto P = [&](const blk& x) {
         uint64_t bytes = m * x.r * ie + (x.last ? m * x.c * oe : 0) + (x.first && acc ? m * x.c * oe : 0);
-        return std::max(m, cdiv(bytes, S)) + cdiv(x.r, q) + x.c - 1;
+        return std::max(m, cdiv(bytes, S)) + (p.block_pipelining ? 0 : cdiv(x.r, q) + x.c - 1);
     };
     uint64_t t = p.gemm_setup_cycles + L(b[0]);
     for (size_t i = 0; i < b.size(); ++i) t += std::max(P(b[i]), i + 1 < b.size() ? L(b[i + 1]) : 0);
+    if (p.block_pipelining) t += cdiv(b.back().r, q) + b.back().c - 1;
     return t;
 }
 
@@ -133,12 +136,15 @@ uint64_t os_reference(const compute_params& p, uint64_t m, uint64_t n, uint64_t 
     std::vector<std::pair<uint64_t, uint64_t>> b;
     for (uint64_t m0 = 0; m0 < m; m0 += R)
         for (uint64_t n0 = 0; n0 < n; n0 += C) b.push_back({std::min(R, m - m0), std::min(C, n - n0)});
-    auto P = [&](uint64_t r, uint64_t c) { return std::max(cdiv(k, q), cdiv((r + c) * k * ie, S)) + r + c - 1; };
+    auto P = [&](uint64_t r, uint64_t c) {
+        return std::max(cdiv(k, q), cdiv((r + c) * k * ie, S)) + (p.block_pipelining ? 0 : r + c - 1);
+    };
     auto D = [&](uint64_t r, uint64_t c) { return std::max(r, cdiv(r * c * oe * (acc ? 2 : 1), S)); };
     uint64_t t = p.gemm_setup_cycles;
     if (acc) t += std::max(b[0].first, cdiv(b[0].first * b[0].second * oe, S));
     for (size_t i = 0; i < b.size(); ++i)
         t += std::max(P(b[i].first, b[i].second), i ? D(b[i - 1].first, b[i - 1].second) : 0);
+    if (p.block_pipelining) t += b.back().first + b.back().second - 1;
     return t + D(b.back().first, b.back().second);
 }
 
@@ -179,16 +185,52 @@ TEST_CASE("compute: a single output-stationary tile takes the systolic formula's
     REQUIRE(cc.clusters[0]->mxu.busy_cycles() == 0);
 }
 
+TEST_CASE("compute: with block pipelining a multi-block GEMM fills and drains the array once", "[compute][timing]") {
+    compute_params p = small_params();  // R = 8, C = 4, S = 16, setup 7
+    p.block_pipelining = true;
+    compute_complex cc("cc", p);
+    driver d("d", cc);
+    // WS, bf16 -> fp32: m = 50, n = 8 (two column blocks of 4), k = 16 (two k blocks of 8).
+    d.packets.push_back(bytes_of(gemm_pkt(50, 8, 16, AAX_DT_BF16, AAX_DT_FP32, AAX_GEMM_DF_WS), AAX_OP_GEMM, 7));
+    // OS, fp8 -> fp32: m = 10 (row blocks of 8 and 2), n = 4, k = 40.
+    d.packets.push_back(bytes_of(gemm_pkt(10, 4, 40, AAX_DT_FP8_E4M3, AAX_DT_FP32, AAX_GEMM_DF_OS), AAX_OP_GEMM, 7));
+    sc_core::sc_start();
+    // WS blocks (n-outer, k-inner): every load L = max(8, ceil(8*4*2/16)) = 8; streams
+    // T = max(50, ceil(bytes/16)): first k block A only 50*8*2 = 800 B -> 50, last k block
+    // + C 50*4*4 = 800 B -> 100. Total = setup + L_1 + sum max(T_b, L_b+1) + one fill/drain
+    // (r + c - 1 = 11 of the last block) = 7 + 8 + (50 + 100 + 50 + 100) + 11 = 326,
+    // against 7 + 8 + 300 + 4 * 11 = 359 when every block fills and drains.
+    const uint64_t ws = 7 + 8 + (50 + 100 + 50 + 100) + (8 + 4 - 1);
+    REQUIRE(ws == 326);
+    // OS blocks: stream max(40, ceil((r+c)*40/16)) = 40 each; drains D = max(r, ceil(r*4*4/16)):
+    // 8 then 2. Total = setup + 40 + max(40, D_1) + one fill/drain of the last block (2 + 4 - 1)
+    // + D_N = 7 + 40 + 40 + 5 + 2 = 94.
+    const uint64_t os = 7 + 40 + std::max<uint64_t>(40, 8) + (2 + 4 - 1) + 2;
+    REQUIRE(os == 94);
+    REQUIRE(d.status[0] == AAX_OK);
+    REQUIRE(d.status[1] == AAX_OK);
+    REQUIRE(d.delays_ps[0] == ws * 1000);
+    REQUIRE(d.delays_ps[1] == os * 1000);
+    REQUIRE(ws_reference(p, 50, 8, 16, 2, 4, false) == ws);
+    REQUIRE(os_reference(p, 10, 4, 40, 1, 4, false) == os);
+    compute_params drained = p;
+    drained.block_pipelining = false;
+    REQUIRE(gemm_cycles(drained, dataflow::weight_stationary, gemm_shape{50, 8, 16, 2, 4, false, 1}) == 359);
+    REQUIRE(cc.clusters[0]->mxu.busy_cycles() == ws + os);
+}
+
 TEST_CASE("compute: multi-block GEMM cycles equal the block-by-block formula for both dataflows", "[compute][timing]") {
     compute_params p = small_params();
     std::mt19937 rng(7);
     for (int i = 0; i < 300; ++i) {
         p.sram_bytes_per_cycle = 1u << (rng() % 7);
+        p.block_pipelining = i % 2;
         const uint64_t m = 1 + rng() % 70, n = 1 + rng() % 40, k = 1 + rng() % 90;
         const uint64_t ie = 1u << (rng() % 3), oe = rng() % 2 ? 4 : 2;
         const bool acc = rng() % 2;
         const gemm_shape s{m, n, k, static_cast<uint32_t>(ie), static_cast<uint32_t>(oe), acc};
-        INFO(m << "x" << n << "x" << k << " ie " << ie << " oe " << oe << " acc " << acc);
+        INFO(m << "x" << n << "x" << k << " ie " << ie << " oe " << oe << " acc " << acc << " pipelined "
+                << p.block_pipelining);
         REQUIRE(gemm_cycles(p, dataflow::weight_stationary, s) == ws_reference(p, m, n, k, ie, oe, acc));
         REQUIRE(gemm_cycles(p, dataflow::output_stationary, s) == os_reference(p, m, n, k, ie, oe, acc));
     }
@@ -199,15 +241,17 @@ TEST_CASE("compute: with 2 MACs per PE per cycle a GEMM takes the rate-q formula
     std::mt19937 rng(11);
     for (int i = 0; i < 300; ++i) {
         p.sram_bytes_per_cycle = 1u << (rng() % 7);
+        p.block_pipelining = i % 3 == 0;
         const uint64_t m = 1 + rng() % 70, n = 1 + rng() % 40, k = 1 + rng() % 90, q = 1 + rng() % 4;
         const bool acc = rng() % 2;
         const gemm_shape s{m, n, k, 1, 4, acc, static_cast<uint32_t>(q)};
-        INFO(m << "x" << n << "x" << k << " q " << q << " acc " << acc);
+        INFO(m << "x" << n << "x" << k << " q " << q << " acc " << acc << " pipelined " << p.block_pipelining);
         REQUIRE(gemm_cycles(p, dataflow::weight_stationary, s) == ws_reference(p, m, n, k, 1, 4, acc, q));
         REQUIRE(gemm_cycles(p, dataflow::output_stationary, s) == os_reference(p, m, n, k, 1, 4, acc, q));
     }
     // Large streaming GEMMs approach q times the rate-1 throughput (fill and drain aside).
     p.sram_bytes_per_cycle = 1 << 16;
+    p.block_pipelining = false;
     const gemm_shape one{4096, 64, 4096, 1, 4, false, 1}, two{4096, 64, 4096, 1, 4, false, 2};
     const double ratio = static_cast<double>(gemm_cycles(p, dataflow::weight_stationary, one)) /
                          static_cast<double>(gemm_cycles(p, dataflow::weight_stationary, two));
@@ -234,7 +278,8 @@ TEST_CASE("compute: the engine charges an INT8 packet at compute.macs_per_pe.int
 }
 
 TEST_CASE("compute: GEMM results are bit-exact against num::gemm_ref for every input type", "[compute][numerics]") {
-    const compute_params p = small_params();
+    compute_params p = small_params();
+    p.block_pipelining = true;  // a timing parameter: the data must not depend on it
     compute_complex cc("cc", p);
     auto& sram = cc.clusters[0]->sram.store();
     auto& mxu = cc.clusters[0]->mxu;

@@ -25,6 +25,10 @@ void compute_params::declare(param_schema& s) {
     for (const char* t : {"fp32", "bf16", "fp16", "fp8", "int8"})
         s.integer(std::string("compute.macs_per_pe.") + t, 1, 1, 16,
                   std::string("matrix-engine MACs per PE per cycle for ") + t + " inputs (fp8: both e4m3 and e5m2)");
+    s.boolean("compute.block_pipelining", d.block_pipelining,
+              "consecutive weight (WS) or output (OS) blocks of one GEMM packet stream back to back: the "
+              "systolic pipeline fills and drains once per packet, not once per block (next block's weights "
+              "double-buffered in the array, as TPU v1)");
     s.integer("compute.gemm_setup_cycles", d.gemm_setup_cycles, 0, 100000, "fixed cost per GEMM packet", "cycles");
     s.integer("compute.vector_setup_cycles", d.vector_setup_cycles, 0, 100000, "fixed cost per VEC packet",
               "cycles");
@@ -47,6 +51,7 @@ compute_params compute_params::from_config(const config& c) {
     p.rate_fp16 = static_cast<uint32_t>(c.get_uint("compute.macs_per_pe.fp16"));
     p.rate_fp8 = static_cast<uint32_t>(c.get_uint("compute.macs_per_pe.fp8"));
     p.rate_int8 = static_cast<uint32_t>(c.get_uint("compute.macs_per_pe.int8"));
+    p.block_pipelining = c.get_bool("compute.block_pipelining");
     p.gemm_setup_cycles = static_cast<uint32_t>(c.get_uint("compute.gemm_setup_cycles"));
     p.vector_setup_cycles = static_cast<uint32_t>(c.get_uint("compute.vector_setup_cycles"));
     p.timing_only = c.get_string("sim.mode") == "timing";
@@ -92,7 +97,9 @@ uint64_t gemm_cycles(const compute_params& p, dataflow df, const gemm_shape& s) 
     if (df == dataflow::weight_stationary) {
         // Blocks of r x c weights (r <= R*q rows of k, c <= C columns of n), n-outer, k-inner.
         // total = L_1 + sum_b max(P_b, L_{b+1}), L_{N+1} = 0: the next block's weights load
-        // (double-buffered) while the current block streams all m rows of A.
+        // (double-buffered) while the current block streams all m rows of A. P_b includes the
+        // block's fill and drain ceil(r/q) + c - 1, unless blocks are pipelined: then the
+        // array fills and drains once, after the last block (F_N).
         const uint64_t RK = R * q;
         const uint64_t kb = ceil_div(s.k, RK), nb = ceil_div(s.n, C);
         auto rk = [&](uint64_t i) { return i + 1 == kb ? s.k - (kb - 1) * RK : RK; };
@@ -103,7 +110,8 @@ uint64_t gemm_cycles(const compute_params& p, dataflow df, const gemm_shape& s) 
             uint64_t bytes = s.m * r * ib;                                 // A streamed
             if (i + 1 == kb) bytes += s.m * c * ob;                        // C written
             if (i == 0 && s.accumulate) bytes += s.m * c * ob;             // C read
-            return std::max(s.m, sram_cycles(p, bytes)) + ceil_div(r, q) + c - 1;  // stream + fill + drain
+            const uint64_t stream = std::max(s.m, sram_cycles(p, bytes));
+            return p.block_pipelining ? stream : stream + ceil_div(r, q) + c - 1;  // (+ fill + drain)
         };
         auto nblock = [&](uint64_t j) {
             const uint64_t c = cn(j);
@@ -114,18 +122,21 @@ uint64_t gemm_cycles(const compute_params& p, dataflow df, const gemm_shape& s) 
                 return std::max(run(i, c), next);
             });
         };
-        return p.gemm_setup_cycles + load(rk(0), cn(0)) + sum_uniform(nb, nblock);
+        const uint64_t once = p.block_pipelining ? ceil_div(rk(kb - 1), q) + cn(nb - 1) - 1 : 0;  // F_N
+        return p.gemm_setup_cycles + load(rk(0), cn(0)) + sum_uniform(nb, nblock) + once;
     }
     // Output-stationary: an r x c block of C (r <= R rows of m, c <= C columns of n) stays
     // in the accumulators while k steps of A rows and B columns stream in; m-outer,
     // n-inner. The finished block drains (double-buffered accumulators) while the next
     // computes: total = A_0 + sum_b max(P_b, D_{b-1}) + D_N, D_0 = 0, A_0 = the first
-    // block's C preload with ACCUMULATE.
+    // block's C preload with ACCUMULATE. With pipelined blocks P_b has no fill and drain
+    // r + c - 1; the last block pays it once, before its drain.
     const uint64_t mb = ceil_div(s.m, R), nb = ceil_div(s.n, C);
     auto rm = [&](uint64_t i) { return i + 1 == mb ? s.m - (mb - 1) * R : R; };
     auto cn = [&](uint64_t j) { return j + 1 == nb ? s.n - (nb - 1) * C : C; };
     auto run = [&](uint64_t r, uint64_t c) {
-        return std::max(ceil_div(s.k, q), sram_cycles(p, (r + c) * s.k * ib)) + r + c - 1;  // q k-steps per cycle
+        const uint64_t stream = std::max(ceil_div(s.k, q), sram_cycles(p, (r + c) * s.k * ib));  // q k-steps per cycle
+        return p.block_pipelining ? stream : stream + r + c - 1;
     };
     auto drain = [&](uint64_t r, uint64_t c) {
         return std::max(r, sram_cycles(p, r * c * ob * (s.accumulate ? 2 : 1)));  // C out (and next C in)
@@ -139,7 +150,8 @@ uint64_t gemm_cycles(const compute_params& p, dataflow df, const gemm_shape& s) 
         });
     };
     const uint64_t preload = s.accumulate ? std::max(rm(0), sram_cycles(p, rm(0) * cn(0) * ob)) : 0;
-    return p.gemm_setup_cycles + preload + sum_uniform(mb, row) + drain(rm(mb - 1), cn(nb - 1));
+    const uint64_t once = p.block_pipelining ? rm(mb - 1) + cn(nb - 1) - 1 : 0;
+    return p.gemm_setup_cycles + preload + sum_uniform(mb, row) + once + drain(rm(mb - 1), cn(nb - 1));
 }
 
 vec_op_cost vec_cost(unsigned op) {

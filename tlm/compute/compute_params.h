@@ -27,6 +27,11 @@ struct compute_params {
     // MACs per PE per cycle by input type (`compute.macs_per_pe.<type>`): 8-bit types run
     // at 2x on the chips the presets are sized after; 1 = the array's base rate.
     uint32_t rate_fp32 = 1, rate_bf16 = 1, rate_fp16 = 1, rate_fp8 = 1, rate_int8 = 1;
+    // Consecutive blocks of one GEMM packet stream through the array back to back: the next
+    // block's weights wait in shadow registers and switch with the data wavefront (TPU v1,
+    // ISCA 2017), so the pipeline fills and drains once per packet instead of once per block
+    // (`compute.block_pipelining`, docs/compute.md "Block pipelining").
+    bool block_pipelining = false;
     uint32_t gemm_setup_cycles = 16;    // per GEMM packet: decode, address generators
     uint32_t vector_setup_cycles = 8;   // per VEC packet
     bool timing_only = false;
