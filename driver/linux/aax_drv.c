@@ -166,6 +166,13 @@ struct aax_bo {
 	u64 device_va;              /* 0 for a scattered host BO */
 };
 
+/* The interrupt side channel (docs/linux-driver.md): QEMU 7.2's proxy wires INTx only as a
+ * KVM irqfd, so under TCG `accelvp qemu` also signals MSI-X vector 0 of an ivshmem-doorbell
+ * device (1af4:1110) with every INTx assertion; aax binds that device too and hands its
+ * interrupt to the aax device's INTx handler. One aax device per guest. */
+static struct aax_device *aax_side_target;
+static int aax_side_irq_nr;
+
 #define to_aax(d) container_of(d, struct aax_device, drm)
 #define to_bo(o) container_of(o, struct aax_bo, base)
 #define to_job(f) container_of(f, struct aax_job, base)
@@ -431,7 +438,8 @@ static enum hrtimer_restart aax_poll(struct hrtimer *t)
 	}
 	if (kick || !(++a->poll_ticks % 16))
 		queue_work(system_highpri_wq, &a->done_work);
-	hrtimer_forward_now(t, ns_to_ktime((u64)max(poll_us, 50u) * NSEC_PER_USEC));
+	/* Once interrupts arrive the poll is only a safety net: 16 x slower. */
+	hrtimer_forward_now(t, ns_to_ktime((u64)max(poll_us, 50u) * NSEC_PER_USEC * (READ_ONCE(a->irqs) ? 16 : 1)));
 	return HRTIMER_RESTART;
 }
 
@@ -1054,7 +1062,10 @@ static int aax_ioctl_submit(struct drm_device *drm, void *data, struct drm_file 
 			fd = -1;
 		}
 	}
-	hrtimer_start(&a->poll_timer, ns_to_ktime((u64)max(poll_us, 50u) * NSEC_PER_USEC), HRTIMER_MODE_REL);
+	/* Not queued: stopped, or its callback is ending without a restart (then this restarts it). */
+	if (!hrtimer_is_queued(&a->poll_timer))
+		hrtimer_start(&a->poll_timer, ns_to_ktime((u64)max(poll_us, 50u) * NSEC_PER_USEC * (a->irqs ? 16 : 1)),
+			      HRTIMER_MODE_REL);
 	j = NULL;
 out_lock:
 	mutex_unlock(&a->lock);
@@ -1601,6 +1612,7 @@ static int aax_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = drm_dev_register(&a->drm, 0);
 	if (ret)
 		goto err_core;
+	WRITE_ONCE(aax_side_target, a);
 	dev_info(&pdev->dev, "AAX ABI %u.%u, %llu MiB device memory, BAR2 %llu MiB, %u rings, %u MMU contexts, probe %lld us\n",
 		 a->abi_version >> 16, a->abi_version & 0xFFFF, a->devmem_size >> 20, (u64)a->bar2_size >> 20, a->nrings,
 		 a->mmu_contexts, ktime_us_delta(ktime_get(), t0));
@@ -1622,6 +1634,10 @@ static void aax_remove(struct pci_dev *pdev)
 	struct drm_device *drm = pci_get_drvdata(pdev);
 	struct aax_device *a = to_aax(drm);
 
+	if (READ_ONCE(aax_side_target) == a) {
+		WRITE_ONCE(aax_side_target, NULL);
+		synchronize_irq(READ_ONCE(aax_side_irq_nr) > 0 ? aax_side_irq_nr : pdev->irq);
+	}
 	drm_dev_unplug(drm);
 	a->dying = true;
 	hrtimer_cancel(&a->poll_timer);
@@ -1651,7 +1667,74 @@ static struct pci_driver aax_pci_driver = {
 	.remove = aax_remove,
 	.dev_groups = aax_groups,
 };
-module_pci_driver(aax_pci_driver);
+
+/* ---- interrupt side channel: the ivshmem-doorbell's MSI-X vector 0 ------------------ */
+
+static irqreturn_t aax_side_irq(int irq, void *arg)
+{
+	struct aax_device *a = READ_ONCE(aax_side_target);
+
+	return a ? aax_irq(irq, a) : IRQ_NONE;
+}
+
+static int aax_side_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	int ret = pcim_enable_device(pdev);
+
+	if (ret)
+		return ret;
+	pci_set_master(pdev); /* an MSI-X message is a bus-master write: QEMU drops it otherwise */
+	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSIX);
+	if (ret < 0)
+		return ret;
+	ret = devm_request_irq(&pdev->dev, pci_irq_vector(pdev, 0), aax_side_irq, 0, "aax-side", NULL);
+	if (ret) {
+		pci_free_irq_vectors(pdev);
+		return ret;
+	}
+	WRITE_ONCE(aax_side_irq_nr, pci_irq_vector(pdev, 0));
+	dev_info(&pdev->dev, "aax interrupt side channel: MSI-X vector 0 (irq %d)\n", aax_side_irq_nr);
+	return 0;
+}
+
+static void aax_side_remove(struct pci_dev *pdev)
+{
+	WRITE_ONCE(aax_side_irq_nr, 0);
+	devm_free_irq(&pdev->dev, pci_irq_vector(pdev, 0), NULL);
+	pci_free_irq_vectors(pdev);
+}
+
+static const struct pci_device_id aax_side_ids[] = {
+	{ PCI_DEVICE(0x1af4, 0x1110) }, /* QEMU ivshmem (doorbell) */
+	{}
+};
+
+static struct pci_driver aax_side_driver = {
+	.name = "aax-side",
+	.id_table = aax_side_ids,
+	.probe = aax_side_probe,
+	.remove = aax_side_remove,
+};
+
+static int __init aax_init(void)
+{
+	int ret = pci_register_driver(&aax_side_driver);
+
+	if (ret)
+		return ret;
+	ret = pci_register_driver(&aax_pci_driver);
+	if (ret)
+		pci_unregister_driver(&aax_side_driver);
+	return ret;
+}
+
+static void __exit aax_exit(void)
+{
+	pci_unregister_driver(&aax_pci_driver);
+	pci_unregister_driver(&aax_side_driver);
+}
+module_init(aax_init);
+module_exit(aax_exit);
 
 MODULE_FIRMWARE(AAX_FIRMWARE_NAME);
 MODULE_DESCRIPTION("accelvp virtual accelerator (AAX) DRM driver");
