@@ -249,4 +249,54 @@ def malformed_message_is_a_clear_error_naming_it():
     check(r.returncode == 1 and "malformed message: unknown command 42" in r.stderr, r.stderr)
 
 
+def fake_qemu_ivshmem():
+    """A stand-in QEMU that reads what accelvp's ivshmem server sent on fd 4 (or notes that
+    fd 4 is closed), reports it on stderr, then ends the run with a malformed message."""
+    script = os.path.join(OUT, "fake-qemu-ivshmem.py")
+    with open(script, "w") as f:
+        f.write("""#!/usr/bin/env python3
+import array, os, socket, struct, sys, time
+got = []
+try:
+    s = socket.socket(fileno=4)
+    for _ in range(4):
+        msg, anc, _f, _a = s.recvmsg(8, socket.CMSG_SPACE(4))
+        fds = array.array("i")
+        for level, typ, data in anc:
+            if level == socket.SOL_SOCKET and typ == socket.SCM_RIGHTS:
+                fds.frombytes(data[:4])
+        v = struct.unpack("<q", msg)[0]
+        kind = "none"
+        if fds:
+            link = os.readlink("/proc/self/fd/%d" % fds[0])
+            kind = ("size%d" % os.fstat(fds[0]).st_size) if v == -1 else \
+                ("eventfd" if link == "anon_inode:[eventfd]" else link)
+        got.append("%d:%s" % (v, kind))
+except OSError as e:
+    got.append("fd4-" + e.__class__.__name__)
+sys.stderr.write("IVSHMEM " + " ".join(got) + "\\n")
+sys.stderr.flush()
+os.write(3, struct.pack("<iiQ", 42, 0, 0))
+time.sleep(30)
+""")
+    os.chmod(script, 0o755)
+    return script
+
+
+@test
+def ivshmem_side_channel_protocol():
+    """accelvp as the ivshmem server of the interrupt side channel: version 0, client id 0,
+    the shared memory (1 MiB), then client 0's vector-0 eventfd; none with --irq-channel none."""
+    os.makedirs(OUT, exist_ok=True)
+    kernel = os.path.join(OUT, "vmlinuz") if os.path.exists(os.path.join(OUT, "vmlinuz")) else FIRMWARE
+    base = [ACCELVP, "qemu", "-c", "edge", "--qemu", fake_qemu_ivshmem(), "--kernel", kernel, "--initrd", kernel]
+    env = dict(os.environ, SC_COPYRIGHT_MESSAGE="DISABLE")
+    r = subprocess.run(base, capture_output=True, text=True, timeout=120, env=env)
+    check(r.returncode == 1 and "IVSHMEM 0:none 0:none -1:size1048576 0:eventfd" in r.stderr, r.stderr)
+    r = subprocess.run(base + ["--irq-channel", "none"], capture_output=True, text=True, timeout=120, env=env)
+    check(r.returncode == 1 and "IVSHMEM fd4-" in r.stderr, r.stderr)
+    r = subprocess.run(base + ["--irq-channel", "msi"], capture_output=True, text=True, timeout=120, env=env)
+    check(r.returncode == 2 and "--irq-channel" in r.stderr, f"exit {r.returncode}: {r.stderr}")
+
+
 finish()
