@@ -29,7 +29,11 @@ struct aax_drm_info {
     __u32 flags;         /* AAX_INFO_* */
     __u64 devmem_size;   /* bytes of device memory */
     __u64 devmem_free;   /* bytes free for BOs */
-    __u64 host_bo_max;   /* largest host BO (physically contiguous host memory) */
+    __u64 host_bo_max;   /* largest physically contiguous host BO (device_va usable in packets) */
+    /* Appended (DRM zero-fills what an older caller's smaller struct leaves out): */
+    __u64 host_bo_sg_max;/* largest host BO: above host_bo_max it is scattered (device_va 0): bind it in a VM */
+    __u32 mmu_contexts;  /* MMU contexts (ASIDs 0..n-1; 0 = no MMU) */
+    __u32 reserved;
 };
 #define AAX_INFO_CONTROL_CORE    (1u << 0)
 #define AAX_INFO_MMU             (1u << 1)
@@ -56,13 +60,19 @@ struct aax_drm_submit {
     __u32 cmdbuf_size;   /* multiple of 8, 8 .. AAX_MAX_CMDBUF_SIZE */
     __u32 flags;         /* AAX_JOB_* extra flags (abi/aax_queue.h): only AAX_JOB_NULL */
     __u32 timeout_us;    /* device-side job timeout, 0 = none */
-    __u32 seq;           /* out: the job's fence */
-    __u32 pad;
+    __u32 seq;           /* out: the job's fence: its seqno on this queue (per-queue dma_fence timeline) */
+    __u32 vm_id;         /* address space of the job's DMA addresses: 0 physical (bus addresses), else
+                            a VM of this file (VM_CREATE); was `pad` (0) before VMs */
+    /* Appended: */
+    __s32 fence_fd;      /* out, with AAX_SUBMIT_FENCE_FD: a sync_file fd of the job's fence (poll()able) */
+    __u32 reserved;
 };
+#define AAX_SUBMIT_FENCE_FD      (1u << 16) /* driver flag in aax_drm_submit.flags (not sent to the device) */
 
-/* WAIT: wait for a job. 0 when it completed OK; else -1 and errno ETIMEDOUT (the wait
- * timed out: the job may still complete), or the errno of the device status (EINVAL,
- * EFAULT, EIO, ...) with status and err_* filled in. */
+/* WAIT: wait for a job's fence (queue, seq). 0 when it completed OK; else -1 and errno ETIME
+ * (the wait timed out: the job may still complete), or the errno of the device status
+ * (EINVAL, EFAULT for an MMU fault or bad address, ETIMEDOUT for a device-side job timeout,
+ * EIO aborted, ...) with status and err_* filled in. timeout_ns 0 only tests the fence. */
 struct aax_drm_wait {
     __u32 seq;
     __u32 status;        /* out: enum aax_status */
@@ -71,6 +81,9 @@ struct aax_drm_wait {
     __u64 ts_end_ns;
     __u32 err_offset;    /* out: failing packet offset */
     __u32 err_opcode;    /* out: its opcode (AAX_ERR_OPCODE_JOB: the job itself) */
+    /* Appended (older callers: queue 0): */
+    __u32 queue;
+    __u32 reserved;
 };
 
 /* LAST_ERROR: the last device error record the driver read (ENOENT: none). */
@@ -82,6 +95,50 @@ struct aax_drm_error {
     __u32 opcode;
     __u32 count;         /* errors recorded since probe */
     __u64 addr;
+    /* Appended: the last MMU fault record (abi/aax_mmu.h MMU_FAULT_*), 0 when none */
+    __u32 mmu_fault_status;
+    __u32 mmu_fault_asid;
+    __u64 mmu_fault_va;
+    __u32 mmu_faults;    /* MMU faults seen since probe */
+    __u32 reserved;
+};
+
+/* VM_CREATE: a device address space of this file (an MMU context; vm_id = its ASID >= 1).
+ * ENODEV without an MMU, ENOSPC when every context is in use. Closing the file destroys
+ * its VMs (after their jobs in flight). */
+struct aax_drm_vm_create {
+    __u32 vm_id;         /* out */
+    __u32 reserved;
+};
+/* VM_DESTROY: unmaps everything, disables the context (jobs in flight on it fault). */
+struct aax_drm_vm_destroy {
+    __u32 vm_id;
+    __u32 reserved;
+};
+/* VM_BIND: map [bo_offset, bo_offset + size) of a BO at device VA va (all 4 KiB aligned,
+ * va + size <= 2^48, va >= AAX_VM_VA_MIN); 2 MiB pages where VA, address and size allow.
+ * EEXIST: overlaps a mapping. The BO stays alive while mapped. */
+struct aax_drm_vm_bind {
+    __u32 vm_id;
+    __u32 handle;
+    __u64 bo_offset;
+    __u64 va;
+    __u64 size;
+    __u32 flags;         /* AAX_VM_READ | AAX_VM_WRITE, at least one */
+    __u32 reserved;
+};
+#define AAX_VM_READ              (1u << 0)
+#define AAX_VM_WRITE             (1u << 1)
+#define AAX_VM_4K_ONLY           (1u << 3)
+#define AAX_VM_FLAGS_VALID       0xBu
+#define AAX_VM_VA_MIN            0x100000ull
+/* VM_UNBIND: remove the mapping a VM_BIND made at va (same va and size); the TLB is
+ * invalidated before this returns. */
+struct aax_drm_vm_unbind {
+    __u32 vm_id;
+    __u32 reserved;
+    __u64 va;
+    __u64 size;
 };
 
 #define AAX_DRM_GET_INFO         0x00
@@ -89,6 +146,10 @@ struct aax_drm_error {
 #define AAX_DRM_SUBMIT           0x02
 #define AAX_DRM_WAIT             0x03
 #define AAX_DRM_LAST_ERROR       0x04
+#define AAX_DRM_VM_CREATE        0x05
+#define AAX_DRM_VM_DESTROY       0x06
+#define AAX_DRM_VM_BIND          0x07
+#define AAX_DRM_VM_UNBIND        0x08
 
 #define AAX_IOCTL(nr, type)      _IOWR('d', AAX_DRM_COMMAND_BASE + (nr), type)
 #define DRM_IOCTL_AAX_GET_INFO   AAX_IOCTL(AAX_DRM_GET_INFO, struct aax_drm_info)
@@ -96,6 +157,10 @@ struct aax_drm_error {
 #define DRM_IOCTL_AAX_SUBMIT     AAX_IOCTL(AAX_DRM_SUBMIT, struct aax_drm_submit)
 #define DRM_IOCTL_AAX_WAIT       AAX_IOCTL(AAX_DRM_WAIT, struct aax_drm_wait)
 #define DRM_IOCTL_AAX_LAST_ERROR AAX_IOCTL(AAX_DRM_LAST_ERROR, struct aax_drm_error)
+#define DRM_IOCTL_AAX_VM_CREATE  AAX_IOCTL(AAX_DRM_VM_CREATE, struct aax_drm_vm_create)
+#define DRM_IOCTL_AAX_VM_DESTROY AAX_IOCTL(AAX_DRM_VM_DESTROY, struct aax_drm_vm_destroy)
+#define DRM_IOCTL_AAX_VM_BIND    AAX_IOCTL(AAX_DRM_VM_BIND, struct aax_drm_vm_bind)
+#define DRM_IOCTL_AAX_VM_UNBIND  AAX_IOCTL(AAX_DRM_VM_UNBIND, struct aax_drm_vm_unbind)
 
 /* The firmware file the driver requests (request_firmware: /lib/firmware/aax/aax-fw.elf). */
 #define AAX_FIRMWARE_NAME        "aax/aax-fw.elf"

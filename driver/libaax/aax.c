@@ -103,30 +103,96 @@ int aax_bo_free(aax_dev *d, aax_bo *bo)
     return xioctl(d->fd, AAX_IOCTL_GEM_CLOSE, &c);
 }
 
-int aax_submit(aax_dev *d, const aax_bo *cmdbuf, uint32_t offset, uint32_t size, uint32_t *seq)
+int aax_submit_ex(aax_dev *d, const aax_submit_args *a, uint32_t *seq, int *fence_fd)
 {
     struct aax_drm_submit s;
     int r;
     memset(&s, 0, sizeof(s));
-    s.cmdbuf_handle = cmdbuf->handle;
-    s.cmdbuf_offset = offset;
-    s.cmdbuf_size = size;
+    s.queue = a->queue;
+    s.cmdbuf_handle = a->cmdbuf->handle;
+    s.cmdbuf_offset = a->offset;
+    s.cmdbuf_size = a->size;
+    s.flags = a->flags | (fence_fd ? AAX_SUBMIT_FENCE_FD : 0);
+    s.timeout_us = a->timeout_us;
+    s.vm_id = a->vm_id;
     r = xioctl(d->fd, DRM_IOCTL_AAX_SUBMIT, &s);
-    if (!r) *seq = s.seq;
+    if (!r) {
+        *seq = s.seq;
+        if (fence_fd) *fence_fd = s.fence_fd;
+    }
     return r;
+}
+
+int aax_submit(aax_dev *d, const aax_bo *cmdbuf, uint32_t offset, uint32_t size, uint32_t *seq)
+{
+    aax_submit_args a;
+    memset(&a, 0, sizeof(a));
+    a.cmdbuf = cmdbuf;
+    a.offset = offset;
+    a.size = size;
+    return aax_submit_ex(d, &a, seq, NULL);
+}
+
+int aax_wait_queue(aax_dev *d, uint32_t queue, uint32_t seq, int64_t timeout_ns, struct aax_drm_wait *out)
+{
+    struct aax_drm_wait w;
+    int r;
+    do {
+        memset(&w, 0, sizeof(w));
+        w.queue = queue;
+        w.seq = seq;
+        w.timeout_ns = timeout_ns;
+        r = ioctl(d->fd, DRM_IOCTL_AAX_WAIT, &w);
+    } while (r < 0 && errno == EINTR);
+    if (out) *out = w;
+    return r < 0 ? -errno : 0;
 }
 
 int aax_wait(aax_dev *d, uint32_t seq, int64_t timeout_ns, struct aax_drm_wait *out)
 {
-    struct aax_drm_wait w;
+    return aax_wait_queue(d, 0, seq, timeout_ns, out);
+}
+
+int aax_vm_create(aax_dev *d, uint32_t *vm_id)
+{
+    struct aax_drm_vm_create a;
     int r;
-    memset(&w, 0, sizeof(w));
-    w.seq = seq;
-    w.timeout_ns = timeout_ns;
-    r = ioctl(d->fd, DRM_IOCTL_AAX_WAIT, &w);
-    if (r < 0 && errno == EINTR) return aax_wait(d, seq, timeout_ns, out);
-    if (out) *out = w;
-    return r < 0 ? -errno : 0;
+    memset(&a, 0, sizeof(a));
+    r = xioctl(d->fd, DRM_IOCTL_AAX_VM_CREATE, &a);
+    if (!r) *vm_id = a.vm_id;
+    return r;
+}
+
+int aax_vm_destroy(aax_dev *d, uint32_t vm_id)
+{
+    struct aax_drm_vm_destroy a;
+    memset(&a, 0, sizeof(a));
+    a.vm_id = vm_id;
+    return xioctl(d->fd, DRM_IOCTL_AAX_VM_DESTROY, &a);
+}
+
+int aax_vm_bind(aax_dev *d, uint32_t vm_id, const aax_bo *bo, uint64_t bo_offset, uint64_t va, uint64_t size,
+                uint32_t flags)
+{
+    struct aax_drm_vm_bind a;
+    memset(&a, 0, sizeof(a));
+    a.vm_id = vm_id;
+    a.handle = bo->handle;
+    a.bo_offset = bo_offset;
+    a.va = va;
+    a.size = size;
+    a.flags = flags;
+    return xioctl(d->fd, DRM_IOCTL_AAX_VM_BIND, &a);
+}
+
+int aax_vm_unbind(aax_dev *d, uint32_t vm_id, uint64_t va, uint64_t size)
+{
+    struct aax_drm_vm_unbind a;
+    memset(&a, 0, sizeof(a));
+    a.vm_id = vm_id;
+    a.va = va;
+    a.size = size;
+    return xioctl(d->fd, DRM_IOCTL_AAX_VM_UNBIND, &a);
 }
 
 int aax_last_error(aax_dev *d, struct aax_drm_error *out)

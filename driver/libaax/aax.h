@@ -18,7 +18,7 @@ typedef struct aax_dev {
 typedef struct aax_bo {
     uint32_t handle;
     uint64_t size;
-    uint64_t va;     /* device bus address */
+    uint64_t va;     /* device bus address (0: a scattered host BO, reachable through a VM) */
     uint64_t mmap_offset;
     void *map;       /* CPU mapping (NULL if not mapped) */
 } aax_bo;
@@ -29,8 +29,29 @@ void aax_close(aax_dev *d);
 int aax_bo_create(aax_dev *d, uint64_t size, uint32_t flags, aax_bo *bo);
 int aax_bo_map(aax_dev *d, aax_bo *bo);
 int aax_bo_free(aax_dev *d, aax_bo *bo);
+/* Queue 0, physical addresses. */
 int aax_submit(aax_dev *d, const aax_bo *cmdbuf, uint32_t offset, uint32_t size, uint32_t *seq);
 int aax_wait(aax_dev *d, uint32_t seq, int64_t timeout_ns, struct aax_drm_wait *out);
+
+typedef struct aax_submit_args {
+    uint32_t queue;
+    const aax_bo *cmdbuf;   /* device BO or contiguous host BO (bus addresses) */
+    uint32_t offset, size;
+    uint32_t flags;         /* AAX_JOB_NULL */
+    uint32_t timeout_us;    /* device-side job timeout */
+    uint32_t vm_id;         /* 0: physical; else the VM the job's DMA addresses are in */
+} aax_submit_args;
+/* Any queue; fence_fd (optional): a sync_file fd of the job's fence. seq is per queue. */
+int aax_submit_ex(aax_dev *d, const aax_submit_args *a, uint32_t *seq, int *fence_fd);
+/* 0, -ETIME (timed out), or the errno of the job's device status (out filled). */
+int aax_wait_queue(aax_dev *d, uint32_t queue, uint32_t seq, int64_t timeout_ns, struct aax_drm_wait *out);
+
+/* VMs (MMU contexts), per open file. */
+int aax_vm_create(aax_dev *d, uint32_t *vm_id);
+int aax_vm_destroy(aax_dev *d, uint32_t vm_id);
+int aax_vm_bind(aax_dev *d, uint32_t vm_id, const aax_bo *bo, uint64_t bo_offset, uint64_t va, uint64_t size,
+                uint32_t flags);
+int aax_vm_unbind(aax_dev *d, uint32_t vm_id, uint64_t va, uint64_t size);
 int aax_last_error(aax_dev *d, struct aax_drm_error *out);
 
 /* A command buffer being built in a mapped BO. */

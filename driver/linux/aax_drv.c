@@ -5,24 +5,33 @@
  * A DRM driver: an accel device (DRIVER_COMPUTE_ACCEL, /dev/accel/accelN) on kernels
  * with the accel subsystem (6.2+), a render node (/dev/dri/renderDN) before. Probe maps
  * BAR0 (registers) and BAR2 (device memory window), loads the control-core firmware ELF
- * with request_firmware() through BAR2, runs the boot handshake, sets up ring 0 (in device
- * memory) and its completion queue (coherent host memory), and serves BO create/mmap,
- * submit and wait. Completions are found from the CQ in host memory: by the INTx handler
- * when the platform delivers INTx, and by polling in wait (QEMU's proxy under TCG
- * delivers none).
+ * with request_firmware() through BAR2, runs the boot handshake, sets up one submission
+ * ring per device queue (in device memory) with its completion queue (coherent host
+ * memory), and serves BOs, VMs (MMU contexts), submit and wait.
+ *
+ * Completion: every job is a dma_fence on its ring's timeline (seqno per ring). Fences are
+ * signalled by the completion work, which the INTx handler queues when INTx arrives and a
+ * poll timer queues otherwise (QEMU's proxy under TCG delivers no INTx: docs/linux-driver.md).
+ * A failed job's ring is reset before its fence is signalled, so the next job runs.
  */
 #include <linux/debugfs.h>
 #include <linux/delay.h>
+#include <linux/dma-fence.h>
 #include <linux/dma-mapping.h>
 #include <linux/elf.h>
+#include <linux/file.h>
 #include <linux/firmware.h>
+#include <linux/hrtimer.h>
 #include <linux/interrupt.h>
 #include <linux/io.h>
 #include <linux/ktime.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/seq_file.h>
+#include <linux/sync_file.h>
 #include <linux/version.h>
+#include <linux/workqueue.h>
 
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
@@ -35,13 +44,14 @@
 
 #include "abi/aax_boot.h"
 #include "abi/aax_drm.h"
+#include "abi/aax_mmu.h"
 #include "abi/aax_queue.h"
 #include "abi/aax_regs.h"
 
 #define AAX_RING_LOG2    8
 #define AAX_CQ_LOG2      9
-#define AAX_FENCES       1024  /* results kept per seq % AAX_FENCES */
-#define AAX_HOST_BO_MAX  (4u << 20)
+#define AAX_FENCES       1024  /* fences kept per ring, by seqno % AAX_FENCES */
+#define AAX_HOST_BO_MAX  (4u << 20) /* physically contiguous: dma_alloc_coherent, no CMA in the guest */
 #define AAX_PARAMS_OFF   (AAX_FW_REGION_SIZE - 0x20000)
 #define AAX_LOG_OFF      (AAX_FW_REGION_SIZE - 0x10000)
 #define AAX_LOG_SIZE     0x10000
@@ -49,13 +59,62 @@
 static unsigned int boot_timeout_ms = 20000;
 module_param(boot_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(boot_timeout_ms, "wall time probe waits for the firmware's READY");
+static unsigned int max_rings = AAX_MAX_RINGS;
+module_param(max_rings, uint, 0444);
+MODULE_PARM_DESC(max_rings, "submission rings to set up (at most the device's rings, CQs and MSI-X vectors - 2)");
+static unsigned int poll_us = 1000;
+module_param(poll_us, uint, 0644);
+MODULE_PARM_DESC(poll_us, "completion poll period while jobs are in flight (INTx does not reach a TCG guest)");
+static unsigned int host_bo_max_mb = 256;
+module_param(host_bo_max_mb, uint, 0444);
+MODULE_PARM_DESC(host_bo_max_mb, "largest host BO in MiB (above 4 MiB: scattered chunks, used through a VM)");
 
-struct aax_fence {
-	u32 seq;
-	bool done;
+struct aax_device;
+
+struct aax_job {
+	struct dma_fence base;      /* first: dma_fence_free() frees the job */
 	u8 status;
+	bool failed;                /* a CQ record with an error status arrived */
 	u32 err_offset, err_opcode;
 	u64 ts_start, ts_end;
+};
+
+struct aax_ring {
+	u32 index;
+	u64 ring_dev;               /* device bus address */
+	u32 entries, tail, inflight;
+	struct aax_cq_entry *cq;
+	dma_addr_t cq_dma;
+	u32 cq_entries, cq_head;
+	bool cq_phase;
+	u64 fence_ctx;
+	u32 next_seq;               /* seqno of the next job (starts at 1) */
+	char timeline[16];
+	struct aax_job *jobs[AAX_FENCES]; /* a reference each */
+	u64 submits, completions, aborted, resets;
+};
+
+struct aax_pt {                 /* one 4 KiB page table: device copy + shadow */
+	struct drm_mm_node node;
+	u64 dev;                    /* device bus address */
+	u64 ent[AAX_MMU_PTES];
+	struct aax_pt *child[AAX_MMU_PTES];
+};
+
+struct aax_vm {
+	u16 asid;
+	struct drm_file *file;
+	struct aax_pt *root;
+	struct drm_mm va;           /* mapped ranges */
+	struct list_head maps;
+	struct dma_fence *last[AAX_MAX_RINGS]; /* its last job per ring */
+	u64 binds, pages_4k, pages_2m;
+};
+
+struct aax_mapping {
+	struct drm_mm_node node;
+	struct drm_gem_object *obj;
+	struct list_head link;
 };
 
 struct aax_device {
@@ -68,123 +127,273 @@ struct aax_device {
 	u64 devmem_size, devmem_base, host_window;
 	bool has_core;
 
-	struct mutex lock;          /* submission, device-memory allocator */
-	spinlock_t cq_lock;         /* CQ consumer, fences, errors */
+	struct mutex lock;          /* submission, ring recovery (the completion work) */
+	struct mutex vm_lock;       /* VMs and their page tables */
+	struct mutex mm_lock;       /* device-memory allocator */
+	spinlock_t fence_lock;      /* the fences (dma_fence lock), ring job tables */
 	struct drm_mm mm;           /* device memory above the firmware region */
 	u64 mm_used;
 
-	u64 ring_dev;               /* ring 0 in device memory (bus address) */
-	u32 ring_entries, tail, inflight;
-	struct aax_cq_entry *cq;
-	dma_addr_t cq_dma;
-	u32 cq_entries, cq_head;
-	bool cq_phase;
-	u32 next_seq;
-	struct aax_fence fences[AAX_FENCES];
-	wait_queue_head_t wq;
+	u32 nrings;
+	struct aax_ring rings[AAX_MAX_RINGS];
+
+	struct work_struct done_work;
+	struct hrtimer poll_timer;
+	atomic_t irq_pending;       /* IRQ_STATUS bits the hard IRQ handler acked */
+	u32 poll_ticks;
+	bool dying;
+
+	u32 mmu_contexts;
+	struct aax_vm *vms[AAX_MMU_MAX_CONTEXTS];
 
 	struct aax_drm_error last_error;
-	u64 submits, completions, irqs, polls, errors, aborted;
+	u64 submits, completions, irqs, polls, works, errors, aborted, mmu_faults, fence_fds;
 	bool irq_ok;
 };
 
 struct aax_bo {
 	struct drm_gem_object base;
 	bool host;
-	void *vaddr;
+	void *vaddr;                /* contiguous host BO */
 	dma_addr_t dma;
-	struct drm_mm_node node;
-	u64 device_va;
+	u32 nchunks;                /* scattered host BO: chunks of 2^order pages */
+	struct aax_chunk {
+		struct page *page;
+		unsigned int order;
+		dma_addr_t dma;
+	} *chunks;
+	struct drm_mm_node node;    /* device BO */
+	u64 device_va;              /* 0 for a scattered host BO */
 };
+
+/* The interrupt side channel (docs/linux-driver.md): QEMU 7.2's proxy wires INTx only as a
+ * KVM irqfd, so under TCG `accelvp qemu` also signals MSI-X vector 0 of an ivshmem-doorbell
+ * device (1af4:1110) with every INTx assertion; aax binds that device too and hands its
+ * interrupt to the aax device's INTx handler. One aax device per guest. */
+static struct aax_device *aax_side_target;
+static int aax_side_irq_nr;
 
 #define to_aax(d) container_of(d, struct aax_device, drm)
 #define to_bo(o) container_of(o, struct aax_bo, base)
+#define to_job(f) container_of(f, struct aax_job, base)
 
 static u32 rd(struct aax_device *a, u32 off) { return readl(a->regs + off); }
 static void wr(struct aax_device *a, u32 off, u32 v) { writel(v, a->regs + off); }
 
-/* ---- completions and errors ------------------------------------------------- */
+/* ---- fences ------------------------------------------------------------------------- */
 
-static struct aax_fence *fence_of(struct aax_device *a, u32 seq) { return &a->fences[seq % AAX_FENCES]; }
-
-static void complete_seq(struct aax_device *a, u32 seq, u8 status, const struct aax_cq_entry *e)
+static const char *aax_fence_driver_name(struct dma_fence *f) { return "aax"; }
+static const char *aax_fence_timeline_name(struct dma_fence *f)
 {
-	struct aax_fence *f = fence_of(a, seq);
+	struct aax_device *a = container_of(f->lock, struct aax_device, fence_lock);
+	u32 i;
 
-	if (f->seq != seq || f->done)
-		return;
-	f->done = true;
-	f->status = status;
-	if (e) {
-		f->ts_start = e->ts_start;
-		f->ts_end = e->ts_end;
-		f->err_offset = e->err_offset;
-		f->err_opcode = e->err_info & 0xFF;
-	}
-	if (a->inflight)
-		a->inflight--;
-	a->completions++;
+	for (i = 0; i < a->nrings; i++)
+		if (a->rings[i].fence_ctx == f->context)
+			return a->rings[i].timeline;
+	return "aax";
 }
 
-/* Reads the error record, clears it, resets the stopped ring; the jobs behind the failed
- * one are aborted. Called with cq_lock held. */
-static void handle_error(struct aax_device *a, u32 failed_seq)
+static const struct dma_fence_ops aax_fence_ops = {
+	.get_driver_name = aax_fence_driver_name,
+	.get_timeline_name = aax_fence_timeline_name,
+};
+
+static int aax_errno(u8 status)
 {
-	u32 st = rd(a, AAX_REG_ERR_STATUS), s;
+	switch (status) {
+	case AAX_OK: return 0;
+	case AAX_ERR_TIMEOUT:
+	case AAX_ERR_SEM_TIMEOUT: return -ETIMEDOUT;
+	case AAX_ERR_ABORTED:
+	case AAX_ERR_BUS: return -EIO;
+	case AAX_ERR_BAD_ADDRESS:
+	case AAX_ERR_MMU_FAULT: return -EFAULT;
+	case AAX_ERR_PRIV:
+	case AAX_ERR_BAD_ASID: return -EPERM;
+	default: return -EINVAL;
+	}
+}
+
+/* Signals a job with its status. fence_lock held. */
+static void job_signal(struct aax_device *a, struct aax_ring *r, struct aax_job *j, u8 status)
+{
+	if (dma_fence_is_signaled_locked(&j->base))
+		return;
+	j->status = status;
+	if (status != AAX_OK)
+		dma_fence_set_error(&j->base, aax_errno(status));
+	dma_fence_signal_locked(&j->base);
+	if (r->inflight)
+		r->inflight--;
+	a->completions++;
+	r->completions++;
+}
+
+static struct aax_job *ring_job(struct aax_ring *r, u32 seq)
+{
+	struct aax_job *j = r->jobs[seq % AAX_FENCES];
+
+	return j && j->base.seqno == seq ? j : NULL;
+}
+
+/* ---- completion work: CQs, error record, MMU fault, ring recovery ------------------ */
+
+/* Consumes ring r's CQ: OK records signal their fence; a failed one waits for the ring's
+ * recovery (the ring is reset first). fence_lock held. Returns true if any record. */
+static bool drain_ring(struct aax_device *a, struct aax_ring *r, bool *failed)
+{
+	bool any = false;
+
+	for (;;) {
+		struct aax_cq_entry e;
+		struct aax_job *j;
+
+		if (!!(READ_ONCE(r->cq[r->cq_head].flags) & AAX_CQE_PHASE) != r->cq_phase)
+			break;
+		dma_rmb();
+		e = r->cq[r->cq_head];
+		j = ring_job(r, e.job_id);
+		if (j) {
+			j->ts_start = e.ts_start;
+			j->ts_end = e.ts_end;
+			j->err_offset = e.err_offset;
+			j->err_opcode = e.err_info & 0xFF;
+			if (e.status == AAX_OK) {
+				job_signal(a, r, j, AAX_OK);
+			} else {
+				j->status = e.status;
+				j->failed = true;
+				*failed = true;
+			}
+		}
+		if (++r->cq_head == r->cq_entries) {
+			r->cq_head = 0;
+			r->cq_phase = !r->cq_phase;
+		}
+		any = true;
+	}
+	return any;
+}
+
+static void read_mmu_fault(struct aax_device *a)
+{
+	u32 st = rd(a, AAX_REG_MMU_FAULT_STATUS);
+
+	if (!(st & AAX_MMU_FAULT_VALID))
+		return;
+	a->last_error.mmu_fault_status = st;
+	a->last_error.mmu_fault_asid = rd(a, AAX_REG_MMU_FAULT_ASID);
+	a->last_error.mmu_fault_va = rd(a, AAX_REG_MMU_FAULT_VA_LO) | (u64)rd(a, AAX_REG_MMU_FAULT_VA_HI) << 32;
+	a->last_error.mmu_faults = ++a->mmu_faults;
+	wr(a, AAX_REG_MMU_FAULT_STATUS, AAX_MMU_FAULT_VALID);
+	dev_warn(&a->pdev->dev, "MMU fault %s (%s) asid %u va 0x%llx level %u port %u\n",
+		 aax_mmu_fault_name(st & AAX_MMU_FAULT_TYPE_MASK), (st >> AAX_MMU_FAULT_ACC_SHIFT) & 3 ? "write" : "read",
+		 a->last_error.mmu_fault_asid, a->last_error.mmu_fault_va, (st >> AAX_MMU_FAULT_LEVEL_SHIFT) & 3,
+		 (st & AAX_MMU_FAULT_PORT_MASK) >> AAX_MMU_FAULT_PORT_SHIFT);
+}
+
+/* A queue stopped on an error: read the error record, then for every ring whose STATUS
+ * says ERROR: reset it (HEAD = TAIL, the device drops what was queued), give the failed
+ * job its status and abort the jobs behind it. a->lock held. */
+static void recover(struct aax_device *a)
+{
+	u32 st = rd(a, AAX_REG_ERR_STATUS), i;
+	bool fresh = false;
+	unsigned long flags;
 
 	if (st & AAX_ERR_STATUS_VALID) {
+		spin_lock_irqsave(&a->fence_lock, flags);
 		a->last_error.code = st & 0xFF;
 		a->last_error.ring = (st >> 8) & 0xFF;
 		a->last_error.opcode = (st >> 16) & 0xFF;
+		spin_unlock_irqrestore(&a->fence_lock, flags);
 		a->last_error.job_id = rd(a, AAX_REG_ERR_JOB_ID);
 		a->last_error.offset = rd(a, AAX_REG_ERR_OFFSET);
 		a->last_error.addr = rd(a, AAX_REG_ERR_ADDR_LO) | (u64)rd(a, AAX_REG_ERR_ADDR_HI) << 32;
 		a->last_error.count = ++a->errors;
 		wr(a, AAX_REG_ERR_STATUS, AAX_ERR_STATUS_VALID);
+		fresh = true;
 		dev_warn(&a->pdev->dev, "device error %s on ring %u job %u at offset %u (opcode %s), address 0x%llx\n",
 			 aax_status_name(a->last_error.code), a->last_error.ring, a->last_error.job_id,
 			 a->last_error.offset, aax_opcode_name(a->last_error.opcode), a->last_error.addr);
 	}
-	if (rd(a, AAX_RING_BASE(0) + AAX_RING_STATUS) & AAX_RING_STATUS_ERROR) {
-		for (s = failed_seq + 1; s != a->next_seq; s++) {
-			if (!fence_of(a, s)->done && fence_of(a, s)->seq == s) {
-				complete_seq(a, s, AAX_ERR_ABORTED, NULL);
-				a->aborted++;
-			}
+	for (i = 0; i < a->nrings; i++) {
+		struct aax_ring *r = &a->rings[i];
+		u32 s, first = 0;
+		bool any_failed = false;
+
+		spin_lock_irqsave(&a->fence_lock, flags);
+		for (s = r->next_seq - r->inflight; s != r->next_seq; s++) {
+			struct aax_job *j = ring_job(r, s);
+
+			if (j && j->failed && !dma_fence_is_signaled_locked(&j->base))
+				any_failed = true;
 		}
-		wr(a, AAX_RING_BASE(0) + AAX_RING_CTRL, AAX_RING_CTRL_EN | AAX_RING_CTRL_RESET);
+		spin_unlock_irqrestore(&a->fence_lock, flags);
+		if (!any_failed && !(rd(a, AAX_RING_BASE(i) + AAX_RING_STATUS) & AAX_RING_STATUS_ERROR))
+			continue;
+		/* Reset first: once the failed job's fence is signalled, its waiter may submit. */
+		wr(a, AAX_RING_BASE(i) + AAX_RING_CTRL, AAX_RING_CTRL_EN | AAX_RING_CTRL_RESET | (i << AAX_RING_CTRL_CQ_SHIFT));
+		(void)rd(a, AAX_RING_BASE(i) + AAX_RING_STATUS); /* the reset is done when this read returns */
+		r->resets++;
+		spin_lock_irqsave(&a->fence_lock, flags);
+		drain_ring(a, r, &any_failed);
+		for (s = r->next_seq - r->inflight; s != r->next_seq; s++) {
+			struct aax_job *j = ring_job(r, s);
+
+			if (!j || dma_fence_is_signaled_locked(&j->base))
+				continue;
+			if (j->failed) {
+				job_signal(a, r, j, j->status);
+			} else if (!first++ && fresh && a->last_error.ring == i && a->last_error.job_id == s) {
+				/* failed without a record we could read (e.g. its descriptor) */
+				j->err_offset = a->last_error.offset;
+				j->err_opcode = a->last_error.opcode;
+				job_signal(a, r, j, a->last_error.code);
+			} else {
+				job_signal(a, r, j, AAX_ERR_ABORTED);
+				a->aborted++;
+				r->aborted++;
+			}
+			first = 1;
+		}
+		r->inflight = 0;
+		spin_unlock_irqrestore(&a->fence_lock, flags);
 	}
 }
 
-/* Consumes the completion queue (host memory: no MMIO unless records were found). */
-static bool drain_cq(struct aax_device *a)
+static void aax_done_work(struct work_struct *w)
 {
-	bool any = false;
+	struct aax_device *a = container_of(w, struct aax_device, done_work);
+	bool failed = false, any = false;
 	unsigned long flags;
+	u32 st, i;
 
-	spin_lock_irqsave(&a->cq_lock, flags);
-	for (;;) {
-		struct aax_cq_entry e;
-
-		if (!!(READ_ONCE(a->cq[a->cq_head].flags) & AAX_CQE_PHASE) != a->cq_phase)
-			break;
-		dma_rmb();
-		e = a->cq[a->cq_head];
-		complete_seq(a, e.job_id, e.status, &e);
-		if (e.status != AAX_OK)
-			handle_error(a, e.job_id);
-		if (++a->cq_head == a->cq_entries) {
-			a->cq_head = 0;
-			a->cq_phase = !a->cq_phase;
-		}
-		any = true;
+	mutex_lock(&a->lock);
+	a->works++;
+	st = rd(a, AAX_REG_IRQ_STATUS);
+	if (st == 0xFFFFFFFFu)
+		st = 0;
+	if (st)
+		wr(a, AAX_REG_IRQ_STATUS, st);
+	st |= atomic_xchg(&a->irq_pending, 0);
+	if (st & AAX_IRQ_MMU)
+		read_mmu_fault(a);
+	spin_lock_irqsave(&a->fence_lock, flags);
+	for (i = 0; i < a->nrings; i++)
+		any |= drain_ring(a, &a->rings[i], &failed);
+	spin_unlock_irqrestore(&a->fence_lock, flags);
+	for (i = 0; any && i < a->nrings; i++)
+		wr(a, AAX_CQ_BASE(i) + AAX_CQ_HEAD, a->rings[i].cq_head);
+	if (failed || (st & AAX_IRQ_ERROR)) {
+		if (!(st & AAX_IRQ_MMU))
+			read_mmu_fault(a);
+		recover(a);
+		for (i = 0; i < a->nrings; i++)
+			wr(a, AAX_CQ_BASE(i) + AAX_CQ_HEAD, a->rings[i].cq_head);
 	}
-	if (any)
-		wr(a, AAX_CQ_BASE(0) + AAX_CQ_HEAD, a->cq_head);
-	spin_unlock_irqrestore(&a->cq_lock, flags);
-	if (any)
-		wake_up_all(&a->wq);
-	return any;
+	mutex_unlock(&a->lock);
 }
 
 static irqreturn_t aax_irq(int irq, void *arg)
@@ -194,18 +403,44 @@ static irqreturn_t aax_irq(int irq, void *arg)
 
 	if (!st || st == 0xFFFFFFFFu)
 		return IRQ_NONE;
-	wr(a, AAX_REG_IRQ_STATUS, st);
+	wr(a, AAX_REG_IRQ_STATUS, st); /* level INTx: deasserts once the status is clear */
+	atomic_or(st, &a->irq_pending);
 	a->irqs++;
-	drain_cq(a);
-	if (st & AAX_IRQ_ERROR) {
-		unsigned long flags;
-
-		spin_lock_irqsave(&a->cq_lock, flags);
-		handle_error(a, a->next_seq - 1);
-		spin_unlock_irqrestore(&a->cq_lock, flags);
-		wake_up_all(&a->wq);
-	}
+	queue_work(system_highpri_wq, &a->done_work);
 	return IRQ_HANDLED;
+}
+
+static u32 total_inflight(struct aax_device *a)
+{
+	u32 i, n = 0;
+
+	for (i = 0; i < a->nrings; i++)
+		n += READ_ONCE(a->rings[i].inflight);
+	return n;
+}
+
+/* The poll: while jobs are in flight, look at the CQs in host memory (no MMIO) every
+ * poll_us and queue the completion work when a record is there; every 16th tick queue it
+ * anyway (it reads IRQ_STATUS: an error whose record could not be written shows only there). */
+static enum hrtimer_restart aax_poll(struct hrtimer *t)
+{
+	struct aax_device *a = container_of(t, struct aax_device, poll_timer);
+	bool kick = false;
+	u32 i;
+
+	if (a->dying || !total_inflight(a))
+		return HRTIMER_NORESTART;
+	a->polls++;
+	for (i = 0; i < a->nrings && !kick; i++) {
+		struct aax_ring *r = &a->rings[i];
+
+		kick = !!(READ_ONCE(r->cq[r->cq_head].flags) & AAX_CQE_PHASE) == r->cq_phase;
+	}
+	if (kick || !(++a->poll_ticks % 16))
+		queue_work(system_highpri_wq, &a->done_work);
+	/* Once interrupts arrive the poll is only a safety net: 16 x slower. */
+	hrtimer_forward_now(t, ns_to_ktime((u64)max(poll_us, 50u) * NSEC_PER_USEC * (READ_ONCE(a->irqs) ? 16 : 1)));
+	return HRTIMER_RESTART;
 }
 
 /* ---- buffer objects ---------------------------------------------------------- */
@@ -214,14 +449,21 @@ static void aax_bo_free(struct drm_gem_object *obj)
 {
 	struct aax_device *a = to_aax(obj->dev);
 	struct aax_bo *bo = to_bo(obj);
+	u32 i;
 
 	if (bo->host && bo->vaddr) {
 		dma_free_coherent(&a->pdev->dev, obj->size, bo->vaddr, bo->dma);
+	} else if (bo->host && bo->chunks) {
+		for (i = 0; i < bo->nchunks; i++) {
+			dma_unmap_page(&a->pdev->dev, bo->chunks[i].dma, PAGE_SIZE << bo->chunks[i].order, DMA_BIDIRECTIONAL);
+			__free_pages(bo->chunks[i].page, bo->chunks[i].order);
+		}
+		kvfree(bo->chunks);
 	} else if (!bo->host && drm_mm_node_allocated(&bo->node)) {
-		mutex_lock(&a->lock);
+		mutex_lock(&a->mm_lock);
 		a->mm_used -= bo->node.size;
 		drm_mm_remove_node(&bo->node);
-		mutex_unlock(&a->lock);
+		mutex_unlock(&a->mm_lock);
 	}
 	drm_gem_object_release(obj);
 	kfree(bo);
@@ -236,7 +478,7 @@ static int aax_bo_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 {
 	struct aax_device *a = to_aax(obj->dev);
 	struct aax_bo *bo = to_bo(obj);
-	int ret;
+	int ret = 0;
 
 	vma->vm_pgoff -= drm_vma_node_start(&obj->vma_node);
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 3, 0)
@@ -244,18 +486,39 @@ static int aax_bo_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 #else
 	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
 #endif
-	if (bo->host) {
+	if (bo->host && bo->vaddr) {
 		ret = dma_mmap_coherent(&a->pdev->dev, vma, bo->vaddr, bo->dma, obj->size);
+	} else if (bo->host) {
+		/* Scattered: each chunk's pages where they fall in the mapping (x86: DMA is coherent). */
+		u64 want = (u64)vma->vm_pgoff << PAGE_SHIFT, len = vma->vm_end - vma->vm_start, pos = 0;
+		u32 i;
+
+		if (want + len > obj->size) {
+			ret = -EINVAL;
+		} else {
+			for (i = 0; i < bo->nchunks && !ret; i++) {
+				u64 csz = min_t(u64, PAGE_SIZE << bo->chunks[i].order, obj->size - pos);
+				u64 lo = max(pos, want), hi = min(pos + csz, want + len);
+
+				if (lo < hi)
+					ret = remap_pfn_range(vma, vma->vm_start + (lo - want),
+							      page_to_pfn(bo->chunks[i].page) + ((lo - pos) >> PAGE_SHIFT),
+							      hi - lo, vma->vm_page_prot);
+				pos += csz;
+			}
+		}
 	} else {
 		/* Device memory through the BAR2 window, where the window reaches. */
 		u64 off = bo->device_va - a->devmem_base;
 
-		if (off + obj->size > a->bar2_size)
-			return -ENXIO;
-		vma->vm_page_prot = pgprot_writecombine(vm_get_page_prot(vma->vm_flags));
-		ret = io_remap_pfn_range(vma, vma->vm_start,
-					 (pci_resource_start(a->pdev, AAX_PCI_BAR_DEVMEM) + off) >> PAGE_SHIFT,
-					 vma->vm_end - vma->vm_start, vma->vm_page_prot);
+		if (off + obj->size > a->bar2_size) {
+			ret = -ENXIO;
+		} else {
+			vma->vm_page_prot = pgprot_writecombine(vm_get_page_prot(vma->vm_flags));
+			ret = io_remap_pfn_range(vma, vma->vm_start,
+						 (pci_resource_start(a->pdev, AAX_PCI_BAR_DEVMEM) + off) >> PAGE_SHIFT,
+						 vma->vm_end - vma->vm_start, vma->vm_page_prot);
+		}
 	}
 	vma->vm_pgoff += drm_vma_node_start(&obj->vma_node);
 	return ret;
@@ -267,6 +530,40 @@ static const struct drm_gem_object_funcs aax_bo_funcs = {
 	.vm_ops = &aax_vm_ops,
 };
 
+/* A host BO above AAX_HOST_BO_MAX: chunks of up to 4 MiB (MAX_ORDER - 1), naturally
+ * aligned, so a VM can map them with 2 MiB pages. */
+static int alloc_sg(struct aax_device *a, struct aax_bo *bo, u64 size)
+{
+	u64 pos = 0;
+	u32 cap = DIV_ROUND_UP(size, PAGE_SIZE) + 1;
+
+	bo->chunks = kvcalloc(cap, sizeof(*bo->chunks), GFP_KERNEL);
+	if (!bo->chunks)
+		return -ENOMEM;
+	while (pos < size) {
+		unsigned int order = min_t(unsigned int, get_order(size - pos), MAX_ORDER - 1);
+		struct page *pg = NULL;
+
+		for (;; order--) {
+			pg = alloc_pages(GFP_KERNEL | __GFP_ZERO | __GFP_NOWARN | (order ? __GFP_NORETRY : 0), order);
+			if (pg || !order)
+				break;
+		}
+		if (!pg)
+			return -ENOMEM;
+		bo->chunks[bo->nchunks].page = pg;
+		bo->chunks[bo->nchunks].order = order;
+		bo->chunks[bo->nchunks].dma = dma_map_page(&a->pdev->dev, pg, 0, PAGE_SIZE << order, DMA_BIDIRECTIONAL);
+		if (dma_mapping_error(&a->pdev->dev, bo->chunks[bo->nchunks].dma)) {
+			__free_pages(pg, order);
+			return -ENOMEM;
+		}
+		bo->nchunks++;
+		pos += PAGE_SIZE << order;
+	}
+	return 0;
+}
+
 static int aax_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct aax_device *a = to_aax(drm);
@@ -277,7 +574,7 @@ static int aax_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_fi
 
 	if (!args->size || args->size > a->devmem_size || (args->flags & ~AAX_BO_FLAGS_VALID))
 		return -EINVAL;
-	if ((args->flags & AAX_BO_HOST) && size > AAX_HOST_BO_MAX)
+	if ((args->flags & AAX_BO_HOST) && size > (u64)host_bo_max_mb << 20)
 		return -E2BIG;
 	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
 	if (!bo)
@@ -285,20 +582,25 @@ static int aax_ioctl_bo_create(struct drm_device *drm, void *data, struct drm_fi
 	bo->base.funcs = &aax_bo_funcs;
 	bo->host = args->flags & AAX_BO_HOST;
 	drm_gem_private_object_init(drm, &bo->base, size);
-	if (bo->host) {
+	if (bo->host && size <= AAX_HOST_BO_MAX) {
 		bo->vaddr = dma_alloc_coherent(&a->pdev->dev, size, &bo->dma, GFP_KERNEL);
 		if (!bo->vaddr) {
 			ret = -ENOMEM;
 			goto err;
 		}
 		bo->device_va = a->host_window + bo->dma;
+	} else if (bo->host) {
+		ret = alloc_sg(a, bo, size);
+		if (ret)
+			goto err;
+		bo->device_va = 0; /* not contiguous: bind it in a VM */
 	} else {
-		mutex_lock(&a->lock);
+		mutex_lock(&a->mm_lock);
 		ret = drm_mm_insert_node_generic(&a->mm, &bo->node, size,
 						 (args->flags & AAX_BO_ALIGN_2M) ? SZ_2M : PAGE_SIZE, 0, DRM_MM_INSERT_BEST);
 		if (!ret)
 			a->mm_used += size;
-		mutex_unlock(&a->lock);
+		mutex_unlock(&a->mm_lock);
 		if (ret)
 			goto err;
 		bo->device_va = a->devmem_base + bo->node.start;
@@ -318,6 +620,354 @@ err:
 	return ret;
 }
 
+/* ---- VMs: MMU contexts with 4-level page tables in device memory ------------------- */
+
+static void pt_set(struct aax_device *a, struct aax_pt *t, unsigned int i, u64 pte)
+{
+	t->ent[i] = pte;
+	writeq(pte, a->bar2 + (t->dev - a->devmem_base) + i * 8);
+}
+
+/* A zeroed table in device memory within the BAR2 window (the driver writes it there). */
+static struct aax_pt *pt_new(struct aax_device *a)
+{
+	struct aax_pt *t = kzalloc(sizeof(*t), GFP_KERNEL);
+	unsigned int i;
+	int ret;
+
+	if (!t)
+		return NULL;
+	mutex_lock(&a->mm_lock);
+	ret = drm_mm_insert_node_in_range(&a->mm, &t->node, AAX_MMU_TABLE_SIZE, AAX_MMU_TABLE_SIZE, 0, 0,
+					  min_t(u64, a->bar2_size, a->devmem_size), DRM_MM_INSERT_LOW);
+	if (!ret)
+		a->mm_used += AAX_MMU_TABLE_SIZE;
+	mutex_unlock(&a->mm_lock);
+	if (ret) {
+		kfree(t);
+		return NULL;
+	}
+	t->dev = a->devmem_base + t->node.start;
+	for (i = 0; i < AAX_MMU_PTES; i++)
+		writeq(0, a->bar2 + t->node.start + i * 8);
+	return t;
+}
+
+static void pt_free(struct aax_device *a, struct aax_pt *t)
+{
+	unsigned int i;
+
+	if (!t)
+		return;
+	for (i = 0; i < AAX_MMU_PTES; i++)
+		pt_free(a, t->child[i]);
+	mutex_lock(&a->mm_lock);
+	a->mm_used -= AAX_MMU_TABLE_SIZE;
+	drm_mm_remove_node(&t->node);
+	mutex_unlock(&a->mm_lock);
+	kfree(t);
+}
+
+/* The table of `level` on va's path, created on the way. */
+static struct aax_pt *pt_walk(struct aax_device *a, struct aax_vm *vm, u64 va, unsigned int level)
+{
+	struct aax_pt *t = vm->root;
+	unsigned int l;
+
+	for (l = 0; l < level; l++) {
+		unsigned int i = AAX_MMU_INDEX(va, l);
+
+		if (!t->child[i]) {
+			if (t->ent[i] & AAX_PTE_LEAF)
+				return NULL; /* a 2 MiB leaf is there */
+			t->child[i] = pt_new(a);
+			if (!t->child[i])
+				return NULL;
+			pt_set(a, t, i, t->child[i]->dev | AAX_PTE_VALID);
+		}
+		t = t->child[i];
+	}
+	return t;
+}
+
+static int vm_map(struct aax_device *a, struct aax_vm *vm, u64 va, u64 pa, u64 size, u64 perms, bool allow_2m)
+{
+	while (size) {
+		struct aax_pt *t;
+
+		if (allow_2m && !(va & (AAX_PAGE_2M - 1)) && !(pa & (AAX_PAGE_2M - 1)) && size >= AAX_PAGE_2M) {
+			t = pt_walk(a, vm, va, 2);
+			if (t && !t->child[AAX_MMU_INDEX(va, 2)]) {
+				pt_set(a, t, AAX_MMU_INDEX(va, 2), pa | AAX_PTE_VALID | AAX_PTE_LEAF | perms);
+				vm->pages_2m++;
+				va += AAX_PAGE_2M;
+				pa += AAX_PAGE_2M;
+				size -= AAX_PAGE_2M;
+				continue;
+			}
+		}
+		t = pt_walk(a, vm, va, 3);
+		if (!t)
+			return -ENOMEM;
+		pt_set(a, t, AAX_MMU_INDEX(va, 3), pa | AAX_PTE_VALID | AAX_PTE_LEAF | perms);
+		vm->pages_4k++;
+		va += AAX_PAGE_4K;
+		pa += AAX_PAGE_4K;
+		size -= AAX_PAGE_4K;
+	}
+	return 0;
+}
+
+static void vm_unmap(struct aax_device *a, struct aax_vm *vm, u64 va, u64 size)
+{
+	u64 end = va + size;
+
+	while (va < end) {
+		struct aax_pt *t = vm->root;
+		unsigned int l;
+
+		for (l = 0; l < 2 && t; l++)
+			t = t->child[AAX_MMU_INDEX(va, l)];
+		if (!t) {
+			va = (va | (AAX_PAGE_2M - 1)) + 1;
+			continue;
+		}
+		if (t->ent[AAX_MMU_INDEX(va, 2)] & AAX_PTE_LEAF) {
+			pt_set(a, t, AAX_MMU_INDEX(va, 2), 0);
+			va += AAX_PAGE_2M;
+			continue;
+		}
+		t = t->child[AAX_MMU_INDEX(va, 2)];
+		if (t && t->ent[AAX_MMU_INDEX(va, 3)])
+			pt_set(a, t, AAX_MMU_INDEX(va, 3), 0);
+		va += AAX_PAGE_4K;
+	}
+}
+
+static void tlb_invalidate(struct aax_device *a, u16 asid)
+{
+	wr(a, AAX_REG_MMU_TLB_INV, asid | (AAX_MMU_INV_ASID << AAX_MMU_INV_OP_SHIFT));
+	(void)rd(a, AAX_REG_MMU_ID); /* complete when the write has completed */
+}
+
+static struct aax_vm *vm_lookup(struct aax_device *a, struct drm_file *file, u32 id)
+{
+	if (!id || id >= a->mmu_contexts || !a->vms[id] || a->vms[id]->file != file)
+		return NULL;
+	return a->vms[id];
+}
+
+/* Waits for the VM's jobs, disables the context, frees the tables; returns the BOs to put
+ * (list) for the caller to drop outside vm_lock. vm_lock held. */
+static void vm_destroy(struct aax_device *a, struct aax_vm *vm, struct list_head *put)
+{
+	u32 i;
+
+	for (i = 0; i < AAX_MAX_RINGS; i++) {
+		if (!vm->last[i])
+			continue;
+		if (dma_fence_wait_timeout(vm->last[i], false, msecs_to_jiffies(10000)) <= 0)
+			dev_warn(&a->pdev->dev, "VM %u: a job on ring %u still runs; its context goes away\n", vm->asid, i);
+		dma_fence_put(vm->last[i]);
+	}
+	wr(a, AAX_MMU_CTX(vm->asid) + AAX_MMU_CTX_CTRL, 0);
+	tlb_invalidate(a, vm->asid);
+	a->vms[vm->asid] = NULL;
+	list_splice_init(&vm->maps, put);
+	pt_free(a, vm->root);
+	drm_mm_takedown(&vm->va);
+	kfree(vm);
+}
+
+static void put_mappings(struct list_head *put)
+{
+	struct aax_mapping *m, *n;
+
+	list_for_each_entry_safe(m, n, put, link) {
+		list_del(&m->link);
+		if (drm_mm_node_allocated(&m->node))
+			drm_mm_remove_node(&m->node);
+		drm_gem_object_put(m->obj);
+		kfree(m);
+	}
+}
+
+static int aax_ioctl_vm_create(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct aax_device *a = to_aax(drm);
+	struct aax_drm_vm_create *args = data;
+	struct aax_vm *vm;
+	u32 id;
+
+	if (!a->mmu_contexts)
+		return -ENODEV;
+	vm = kzalloc(sizeof(*vm), GFP_KERNEL);
+	if (!vm)
+		return -ENOMEM;
+	mutex_lock(&a->vm_lock);
+	for (id = 1; id < a->mmu_contexts && a->vms[id]; id++)
+		;
+	if (id >= a->mmu_contexts) {
+		mutex_unlock(&a->vm_lock);
+		kfree(vm);
+		return -ENOSPC;
+	}
+	vm->root = pt_new(a);
+	if (!vm->root) {
+		mutex_unlock(&a->vm_lock);
+		kfree(vm);
+		return -ENOMEM;
+	}
+	vm->asid = id;
+	vm->file = file;
+	INIT_LIST_HEAD(&vm->maps);
+	drm_mm_init(&vm->va, AAX_VM_VA_MIN, (1ull << AAX_MMU_VA_BITS) - AAX_VM_VA_MIN);
+	a->vms[id] = vm;
+	wr(a, AAX_MMU_CTX(id) + AAX_MMU_CTX_PT_BASE_HI, upper_32_bits(vm->root->dev));
+	wr(a, AAX_MMU_CTX(id) + AAX_MMU_CTX_PT_BASE_LO, lower_32_bits(vm->root->dev));
+	tlb_invalidate(a, id);
+	wr(a, AAX_MMU_CTX(id) + AAX_MMU_CTX_CTRL, AAX_MMU_CTX_EN);
+	mutex_unlock(&a->vm_lock);
+	args->vm_id = id;
+	return 0;
+}
+
+static int aax_ioctl_vm_destroy(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct aax_device *a = to_aax(drm);
+	struct aax_drm_vm_destroy *args = data;
+	struct aax_vm *vm;
+	LIST_HEAD(put);
+
+	mutex_lock(&a->vm_lock);
+	vm = vm_lookup(a, file, args->vm_id);
+	if (vm)
+		vm_destroy(a, vm, &put);
+	mutex_unlock(&a->vm_lock);
+	put_mappings(&put);
+	return vm ? 0 : -ENOENT;
+}
+
+static int aax_ioctl_vm_bind(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct aax_device *a = to_aax(drm);
+	struct aax_drm_vm_bind *args = data;
+	u64 perms = ((args->flags & AAX_VM_READ) ? AAX_PTE_READ : 0) | ((args->flags & AAX_VM_WRITE) ? AAX_PTE_WRITE : 0);
+	bool allow_2m = !(args->flags & AAX_VM_4K_ONLY);
+	struct drm_gem_object *obj;
+	struct aax_mapping *m;
+	struct aax_vm *vm;
+	struct aax_bo *bo;
+	int ret;
+
+	if ((args->flags & ~AAX_VM_FLAGS_VALID) || !perms || !args->size || ((args->va | args->size | args->bo_offset) & (AAX_PAGE_4K - 1)) ||
+	    args->va < AAX_VM_VA_MIN || args->va + args->size > (1ull << AAX_MMU_VA_BITS) || args->va + args->size < args->va)
+		return -EINVAL;
+	obj = drm_gem_object_lookup(file, args->handle);
+	if (!obj)
+		return -ENOENT;
+	bo = to_bo(obj);
+	if (args->bo_offset + args->size > obj->size || args->bo_offset + args->size < args->size) {
+		drm_gem_object_put(obj);
+		return -EINVAL;
+	}
+	m = kzalloc(sizeof(*m), GFP_KERNEL);
+	if (!m) {
+		drm_gem_object_put(obj);
+		return -ENOMEM;
+	}
+	m->obj = obj; /* the mapping keeps the BO */
+	mutex_lock(&a->vm_lock);
+	vm = vm_lookup(a, file, args->vm_id);
+	if (!vm) {
+		ret = -ENOENT;
+		goto out;
+	}
+	m->node.start = args->va;
+	m->node.size = args->size;
+	ret = drm_mm_reserve_node(&vm->va, &m->node);
+	if (ret) {
+		ret = -EEXIST;
+		goto out;
+	}
+	if (bo->host && bo->chunks) {
+		u64 pos = 0, off = args->bo_offset, end = args->bo_offset + args->size;
+		u32 i;
+
+		for (i = 0; i < bo->nchunks && !ret; i++) {
+			u64 csz = PAGE_SIZE << bo->chunks[i].order;
+			u64 lo = max(pos, off), hi = min(pos + csz, end);
+
+			if (lo < hi)
+				ret = vm_map(a, vm, args->va + (lo - off), a->host_window + bo->chunks[i].dma + (lo - pos), hi - lo,
+					     perms, allow_2m);
+			pos += csz;
+		}
+	} else {
+		ret = vm_map(a, vm, args->va, bo->device_va + args->bo_offset, args->size, perms, allow_2m);
+	}
+	if (ret) {
+		vm_unmap(a, vm, args->va, args->size);
+		tlb_invalidate(a, vm->asid);
+		drm_mm_remove_node(&m->node);
+		goto out;
+	}
+	list_add_tail(&m->link, &vm->maps);
+	vm->binds++;
+	m = NULL;
+out:
+	mutex_unlock(&a->vm_lock);
+	if (m) {
+		drm_gem_object_put(obj);
+		kfree(m);
+	}
+	return ret;
+}
+
+static int aax_ioctl_vm_unbind(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct aax_device *a = to_aax(drm);
+	struct aax_drm_vm_unbind *args = data;
+	struct aax_mapping *m, *found = NULL;
+	struct aax_vm *vm;
+	LIST_HEAD(put);
+
+	mutex_lock(&a->vm_lock);
+	vm = vm_lookup(a, file, args->vm_id);
+	if (vm) {
+		list_for_each_entry(m, &vm->maps, link)
+			if (m->node.start == args->va && m->node.size == args->size) {
+				found = m;
+				break;
+			}
+	}
+	if (found) {
+		vm_unmap(a, vm, found->node.start, found->node.size);
+		tlb_invalidate(a, vm->asid);
+		list_move(&found->link, &put);
+		drm_mm_remove_node(&found->node);
+	}
+	mutex_unlock(&a->vm_lock);
+	put_mappings(&put);
+	return found ? 0 : -ENOENT;
+}
+
+static int aax_open(struct drm_device *drm, struct drm_file *file) { return 0; }
+
+static void aax_postclose(struct drm_device *drm, struct drm_file *file)
+{
+	struct aax_device *a = to_aax(drm);
+	LIST_HEAD(put);
+	u32 i;
+
+	mutex_lock(&a->vm_lock);
+	for (i = 1; i < a->mmu_contexts; i++)
+		if (a->vms[i] && a->vms[i]->file == file)
+			vm_destroy(a, a->vms[i], &put);
+	mutex_unlock(&a->vm_lock);
+	put_mappings(&put);
+}
+
 /* ---- submit and wait ---------------------------------------------------------- */
 
 static int aax_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
@@ -326,107 +976,149 @@ static int aax_ioctl_submit(struct drm_device *drm, void *data, struct drm_file 
 	struct aax_drm_submit *args = data;
 	struct drm_gem_object *obj;
 	struct aax_job_desc d = {};
-	struct aax_fence *f;
+	struct aax_vm *vm = NULL;
+	struct aax_ring *r;
+	struct aax_job *j, *old;
+	struct sync_file *sf = NULL;
 	unsigned long flags;
-	u32 slot;
-	int ret = 0;
+	int fd = -1, ret = 0;
+	u32 slot, seq;
 
-	if (args->queue != 0 || (args->flags & ~AAX_JOB_NULL) || args->pad)
+	args->fence_fd = -1;
+	if (args->queue >= a->nrings || (args->flags & ~(AAX_JOB_NULL | AAX_SUBMIT_FENCE_FD)) || args->reserved)
 		return -EINVAL;
 	if (args->cmdbuf_size < 8 || args->cmdbuf_size > AAX_MAX_CMDBUF_SIZE || (args->cmdbuf_size & 7) ||
 	    (args->cmdbuf_offset & 7))
 		return -EINVAL;
+	r = &a->rings[args->queue];
 	obj = drm_gem_object_lookup(file, args->cmdbuf_handle);
 	if (!obj)
 		return -ENOENT;
-	if ((u64)args->cmdbuf_offset + args->cmdbuf_size > obj->size) {
-		ret = -EINVAL;
-		goto out;
+	if ((u64)args->cmdbuf_offset + args->cmdbuf_size > obj->size || !to_bo(obj)->device_va) {
+		ret = -EINVAL; /* past the BO, or a scattered host BO (command buffers are bus addresses) */
+		goto out_obj;
 	}
-	drain_cq(a);
+	j = kzalloc(sizeof(*j), GFP_KERNEL);
+	if (!j) {
+		ret = -ENOMEM;
+		goto out_obj;
+	}
+	if (args->flags & AAX_SUBMIT_FENCE_FD) {
+		fd = get_unused_fd_flags(O_CLOEXEC);
+		if (fd < 0) {
+			ret = fd;
+			kfree(j);
+			goto out_obj;
+		}
+	}
+	mutex_lock(&a->vm_lock);
+	if (args->vm_id) {
+		vm = vm_lookup(a, file, args->vm_id);
+		if (!vm) {
+			ret = -ENOENT;
+			goto out_vm;
+		}
+	}
 	mutex_lock(&a->lock);
-	spin_lock_irqsave(&a->cq_lock, flags);
-	if (a->inflight + 1 >= min(a->ring_entries, a->cq_entries)) {
-		spin_unlock_irqrestore(&a->cq_lock, flags);
-		mutex_unlock(&a->lock);
+	spin_lock_irqsave(&a->fence_lock, flags);
+	if (r->inflight + 1 >= min(r->entries, r->cq_entries)) {
+		spin_unlock_irqrestore(&a->fence_lock, flags);
 		ret = -EBUSY;
-		goto out;
+		goto out_lock;
 	}
-	args->seq = a->next_seq++;
-	f = fence_of(a, args->seq);
-	memset(f, 0, sizeof(*f));
-	f->seq = args->seq;
-	a->inflight++;
-	spin_unlock_irqrestore(&a->cq_lock, flags);
+	seq = r->next_seq++;
+	dma_fence_init(&j->base, &aax_fence_ops, &a->fence_lock, r->fence_ctx, seq);
+	old = r->jobs[seq % AAX_FENCES];
+	r->jobs[seq % AAX_FENCES] = j;
+	r->inflight++;
+	spin_unlock_irqrestore(&a->fence_lock, flags);
+	if (old)
+		dma_fence_put(&old->base); /* long signalled: inflight < ring entries < AAX_FENCES */
 
 	d.cmdbuf_addr = to_bo(obj)->device_va + args->cmdbuf_offset;
 	d.cmdbuf_size = args->cmdbuf_size;
-	d.job_id = args->seq;
-	d.flags = args->flags | AAX_JOB_IRQ | AAX_JOB_TIMESTAMP;
+	d.job_id = seq;
+	d.flags = (args->flags & AAX_JOB_NULL) | AAX_JOB_IRQ | AAX_JOB_TIMESTAMP;
 	d.timeout_us = args->timeout_us;
-	slot = a->tail;
-	a->tail = (a->tail + 1) % a->ring_entries;
-	memcpy_toio(a->bar2 + (a->ring_dev - a->devmem_base) + (u64)slot * AAX_JOB_DESC_SIZE, &d, sizeof(d));
+	d.asid = vm ? vm->asid : 0;
+	slot = r->tail;
+	r->tail = (r->tail + 1) % r->entries;
+	memcpy_toio(a->bar2 + (r->ring_dev - a->devmem_base) + (u64)slot * AAX_JOB_DESC_SIZE, &d, sizeof(d));
 	wmb();
-	wr(a, AAX_DOORBELL(0), a->tail);
+	wr(a, AAX_DOORBELL(args->queue), r->tail);
 	a->submits++;
+	r->submits++;
+	args->seq = seq;
+	if (vm) {
+		dma_fence_put(vm->last[args->queue]);
+		vm->last[args->queue] = dma_fence_get(&j->base);
+	}
+	if (fd >= 0) {
+		sf = sync_file_create(&j->base);
+		if (sf) {
+			fd_install(fd, sf->file);
+			args->fence_fd = fd;
+			a->fence_fds++;
+			fd = -1;
+		}
+	}
+	/* Not queued: stopped, or its callback is ending without a restart (then this restarts it). */
+	if (!hrtimer_is_queued(&a->poll_timer))
+		hrtimer_start(&a->poll_timer, ns_to_ktime((u64)max(poll_us, 50u) * NSEC_PER_USEC * (a->irqs ? 16 : 1)),
+			      HRTIMER_MODE_REL);
+	j = NULL;
+out_lock:
 	mutex_unlock(&a->lock);
-out:
+out_vm:
+	mutex_unlock(&a->vm_lock);
+	if (j && !j->base.ops)
+		kfree(j);
+	if (fd >= 0)
+		put_unused_fd(fd);
+out_obj:
 	drm_gem_object_put(obj);
 	return ret;
-}
-
-static int aax_errno(u8 status)
-{
-	switch (status) {
-	case AAX_OK: return 0;
-	case AAX_ERR_TIMEOUT:
-	case AAX_ERR_SEM_TIMEOUT: return -ETIMEDOUT;
-	case AAX_ERR_ABORTED:
-	case AAX_ERR_BUS: return -EIO;
-	case AAX_ERR_BAD_ADDRESS:
-	case AAX_ERR_MMU_FAULT: return -EFAULT;
-	case AAX_ERR_PRIV:
-	case AAX_ERR_BAD_ASID: return -EPERM;
-	default: return -EINVAL;
-	}
 }
 
 static int aax_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct aax_device *a = to_aax(drm);
 	struct aax_drm_wait *args = data;
-	struct aax_fence *f = fence_of(a, args->seq);
-	ktime_t deadline = ktime_add_ns(ktime_get(), args->timeout_ns > 0 ? args->timeout_ns : 0);
-	unsigned int sleep_us = 20;
+	struct aax_job *j = NULL;
+	struct aax_ring *r;
+	unsigned long flags;
+	long t, jif;
+	int ret;
 
-	if (f->seq != args->seq || args->seq == 0 || args->seq >= a->next_seq)
+	if (args->queue >= a->nrings || args->reserved)
 		return -EINVAL;
-	for (;;) {
-		if (READ_ONCE(f->done))
-			break;
-		a->polls++;
-		if (drain_cq(a))
-			continue;
-		/* An error whose record could not be written (e.g. a bad CQ address) shows only in
-		 * IRQ_STATUS: the interrupt handler's work, done here when INTx does not arrive. */
-		aax_irq(0, a);
-		if (ktime_after(ktime_get(), deadline))
-			return -ETIMEDOUT;
-		if (signal_pending(current))
-			return -ERESTARTSYS;
-		/* Poll the CQ in host memory: INTx may not reach the guest (docs/linux-driver.md). */
-		wait_event_interruptible_timeout(a->wq, READ_ONCE(f->done), usecs_to_jiffies(sleep_us));
-		sleep_us = min(sleep_us * 2, 2000u);
+	r = &a->rings[args->queue];
+	spin_lock_irqsave(&a->fence_lock, flags);
+	if (args->seq && args->seq < r->next_seq)
+		j = ring_job(r, args->seq);
+	if (j)
+		dma_fence_get(&j->base);
+	spin_unlock_irqrestore(&a->fence_lock, flags);
+	if (!j)
+		return -EINVAL;
+	jif = args->timeout_ns > 0 ? (long)min_t(u64, nsecs_to_jiffies64(args->timeout_ns), MAX_SCHEDULE_TIMEOUT - 1) : 0;
+	if (args->timeout_ns > 0 && !jif)
+		jif = 1;
+	t = dma_fence_is_signaled(&j->base) ? 1 : (jif ? dma_fence_wait_timeout(&j->base, true, jif) : 0);
+	if (t < 0) {
+		ret = t; /* -ERESTARTSYS */
+	} else if (t == 0 && !dma_fence_is_signaled(&j->base)) {
+		ret = -ETIME;
+	} else {
+		args->status = j->status;
+		args->ts_start_ns = j->ts_start;
+		args->ts_end_ns = j->ts_end;
+		args->err_offset = j->err_offset;
+		args->err_opcode = j->err_opcode;
+		ret = aax_errno(j->status);
 	}
-	if (f->seq != args->seq)
-		return -EINVAL;
-	args->status = f->status;
-	args->ts_start_ns = f->ts_start;
-	args->ts_end_ns = f->ts_end;
-	args->err_offset = f->err_offset;
-	args->err_opcode = f->err_opcode;
-	return aax_errno(f->status);
+	dma_fence_put(&j->base);
+	return ret;
 }
 
 static int aax_ioctl_get_info(struct drm_device *drm, void *data, struct drm_file *file)
@@ -437,26 +1129,27 @@ static int aax_ioctl_get_info(struct drm_device *drm, void *data, struct drm_fil
 	memset(i, 0, sizeof(*i));
 	i->abi_version = a->abi_version;
 	i->fw_version = a->fw_version;
-	i->queues = 1;
+	i->queues = a->nrings;
 	i->semaphores = a->caps1 & 0xFFFF;
 	i->dma_engines = (a->caps0 >> 16) & 0xFF;
-	i->flags = (a->has_core ? AAX_INFO_CONTROL_CORE : 0) | ((a->caps1 & AAX_CAPS1_MMU) ? AAX_INFO_MMU : 0);
+	i->flags = (a->has_core ? AAX_INFO_CONTROL_CORE : 0) | (a->mmu_contexts ? AAX_INFO_MMU : 0);
 	i->devmem_size = a->devmem_size;
 	i->devmem_free = a->devmem_size - AAX_FW_REGION_SIZE - a->mm_used;
 	i->host_bo_max = AAX_HOST_BO_MAX;
+	i->host_bo_sg_max = (u64)host_bo_max_mb << 20;
+	i->mmu_contexts = a->mmu_contexts;
 	return 0;
 }
 
 static int aax_ioctl_last_error(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct aax_device *a = to_aax(drm);
-	unsigned long flags;
 
-	if (!a->errors)
+	if (!a->errors && !a->mmu_faults)
 		return -ENOENT;
-	spin_lock_irqsave(&a->cq_lock, flags);
+	mutex_lock(&a->lock);
 	*(struct aax_drm_error *)data = a->last_error;
-	spin_unlock_irqrestore(&a->cq_lock, flags);
+	mutex_unlock(&a->lock);
 	return 0;
 }
 
@@ -466,6 +1159,10 @@ static const struct drm_ioctl_desc aax_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(AAX_SUBMIT, aax_ioctl_submit, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(AAX_WAIT, aax_ioctl_wait, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(AAX_LAST_ERROR, aax_ioctl_last_error, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(AAX_VM_CREATE, aax_ioctl_vm_create, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(AAX_VM_DESTROY, aax_ioctl_vm_destroy, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(AAX_VM_BIND, aax_ioctl_vm_bind, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(AAX_VM_UNBIND, aax_ioctl_vm_unbind, DRM_RENDER_ALLOW),
 };
 
 /* ---- debugfs ----------------------------------------------------------------------- */
@@ -473,14 +1170,20 @@ static const struct drm_ioctl_desc aax_ioctls[] = {
 static int aax_rings_show(struct seq_file *m, void *unused)
 {
 	struct aax_device *a = m->private;
-	u32 r = 0;
+	u32 r;
 
-	seq_printf(m, "ring %u: base 0x%llx entries %u head %u tail %u (driver %u) status 0x%x jobs_done %u inflight %u\n",
-		   r, a->ring_dev, a->ring_entries, rd(a, AAX_RING_BASE(r) + AAX_RING_HEAD),
-		   rd(a, AAX_RING_BASE(r) + AAX_RING_TAIL), a->tail, rd(a, AAX_RING_BASE(r) + AAX_RING_STATUS),
-		   rd(a, AAX_RING_BASE(r) + AAX_RING_JOBS_DONE), a->inflight);
-	seq_printf(m, "cq %u: entries %u head %u tail %u overflows %u\n", r, a->cq_entries, a->cq_head,
-		   rd(a, AAX_CQ_BASE(r) + AAX_CQ_TAIL), rd(a, AAX_CQ_BASE(r) + AAX_CQ_OVERFLOWS));
+	for (r = 0; r < a->nrings; r++) {
+		struct aax_ring *R = &a->rings[r];
+
+		seq_printf(m, "ring %u: base 0x%llx entries %u head %u tail %u (driver %u) status 0x%x jobs_done %u inflight %u "
+			   "seqno %u submits %llu resets %llu aborted %llu\n",
+			   r, R->ring_dev, R->entries, rd(a, AAX_RING_BASE(r) + AAX_RING_HEAD),
+			   rd(a, AAX_RING_BASE(r) + AAX_RING_TAIL), R->tail, rd(a, AAX_RING_BASE(r) + AAX_RING_STATUS),
+			   rd(a, AAX_RING_BASE(r) + AAX_RING_JOBS_DONE), R->inflight, R->next_seq - 1, R->submits, R->resets,
+			   R->aborted);
+		seq_printf(m, "cq %u: entries %u head %u tail %u overflows %u\n", r, R->cq_entries, R->cq_head,
+			   rd(a, AAX_CQ_BASE(r) + AAX_CQ_TAIL), rd(a, AAX_CQ_BASE(r) + AAX_CQ_OVERFLOWS));
+	}
 	return 0;
 }
 
@@ -488,8 +1191,9 @@ static int aax_counters_show(struct seq_file *m, void *unused)
 {
 	struct aax_device *a = m->private;
 
-	seq_printf(m, "submits %llu\ncompletions %llu\nirqs %llu\npolls %llu\nerrors %llu\naborted %llu\n",
-		   a->submits, a->completions, a->irqs, a->polls, a->errors, a->aborted);
+	seq_printf(m, "submits %llu\ncompletions %llu\nirqs %llu\npolls %llu\nworks %llu\nerrors %llu\naborted %llu\n"
+		   "mmu_faults %llu\nfence_fds %llu\n",
+		   a->submits, a->completions, a->irqs, a->polls, a->works, a->errors, a->aborted, a->mmu_faults, a->fence_fds);
 	return 0;
 }
 
@@ -497,16 +1201,33 @@ static int aax_errors_show(struct seq_file *m, void *unused)
 {
 	struct aax_device *a = m->private;
 
-	if (!a->errors) {
+	if (!a->errors)
 		seq_puts(m, "none\n");
-		return 0;
-	}
-	seq_printf(m, "count %u\nlast %s ring %u job %u offset %u opcode %s addr 0x%llx\n", a->last_error.count,
-		   aax_status_name(a->last_error.code), a->last_error.ring, a->last_error.job_id, a->last_error.offset,
-		   aax_opcode_name(a->last_error.opcode), a->last_error.addr);
+	else
+		seq_printf(m, "count %u\nlast %s ring %u job %u offset %u opcode %s addr 0x%llx\n", a->last_error.count,
+			   aax_status_name(a->last_error.code), a->last_error.ring, a->last_error.job_id, a->last_error.offset,
+			   aax_opcode_name(a->last_error.opcode), a->last_error.addr);
+	if (a->mmu_faults)
+		seq_printf(m, "mmu_faults %u\nmmu_last %s asid %u va 0x%llx\n", a->last_error.mmu_faults,
+			   aax_mmu_fault_name(a->last_error.mmu_fault_status & AAX_MMU_FAULT_TYPE_MASK),
+			   a->last_error.mmu_fault_asid, a->last_error.mmu_fault_va);
 	return 0;
 }
 
+static int aax_vms_show(struct seq_file *m, void *unused)
+{
+	struct aax_device *a = m->private;
+	u32 i;
+
+	seq_printf(m, "contexts %u\n", a->mmu_contexts);
+	mutex_lock(&a->vm_lock);
+	for (i = 1; i < a->mmu_contexts; i++)
+		if (a->vms[i])
+			seq_printf(m, "vm %u: root 0x%llx binds %llu pages_4k %llu pages_2m %llu\n", i, a->vms[i]->root->dev,
+				   a->vms[i]->binds, a->vms[i]->pages_4k, a->vms[i]->pages_2m);
+	mutex_unlock(&a->vm_lock);
+	return 0;
+}
 static int aax_fw_log_show(struct seq_file *m, void *unused)
 {
 	struct aax_device *a = m->private;
@@ -552,6 +1273,7 @@ DEFINE_SHOW_ATTRIBUTE(aax_rings);
 DEFINE_SHOW_ATTRIBUTE(aax_counters);
 DEFINE_SHOW_ATTRIBUTE(aax_errors);
 DEFINE_SHOW_ATTRIBUTE(aax_fw_log);
+DEFINE_SHOW_ATTRIBUTE(aax_vms);
 
 static void aax_debugfs_init(struct drm_minor *minor)
 {
@@ -562,6 +1284,7 @@ static void aax_debugfs_init(struct drm_minor *minor)
 	debugfs_create_file("errors", 0444, minor->debugfs_root, a, &aax_errors_fops);
 	debugfs_create_file("fw_log", 0444, minor->debugfs_root, a, &aax_fw_log_fops);
 	debugfs_create_file("mmio_rate", 0444, minor->debugfs_root, a, &aax_mmio_rate_fops);
+	debugfs_create_file("vms", 0444, minor->debugfs_root, a, &aax_vms_fops);
 }
 
 /* ---- sysfs --------------------------------------------------------------------------- */
@@ -593,7 +1316,7 @@ static ssize_t dma_engines_show(struct device *dev, struct device_attribute *att
 }
 static ssize_t rings_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%u\n", dev_aax(dev)->caps0 & 0xFF);
+	return sysfs_emit(buf, "%u\n", dev_aax(dev)->nrings);
 }
 static ssize_t abi_version_show(struct device *dev, struct device_attribute *attr, char *buf)
 {
@@ -627,6 +1350,8 @@ static const struct drm_driver aax_drm_driver = {
 #else
 	.driver_features = DRIVER_GEM | DRIVER_RENDER,
 #endif
+	.open = aax_open,
+	.postclose = aax_postclose,
 	.fops = &aax_fops,
 	.ioctls = aax_ioctls,
 	.num_ioctls = ARRAY_SIZE(aax_ioctls),
@@ -682,7 +1407,7 @@ static int aax_boot(struct aax_device *a)
 	struct aax_boot_params p = {};
 	u64 params = a->devmem_base + AAX_PARAMS_OFF;
 	unsigned long deadline;
-	u32 entry = 0, st;
+	u32 entry = 0, st, i;
 	ktime_t t0 = ktime_get();
 	int ret;
 
@@ -695,16 +1420,18 @@ static int aax_boot(struct aax_device *a)
 	p.abi_version = AAX_ABI_VERSION;
 	p.core_freq_mhz = 1000;
 	p.timer_mhz = 10;
-	p.n_rings = 1;
+	p.n_rings = a->nrings;
 	p.devmem_base = a->devmem_base;
 	p.host_window = a->host_window;
 	p.log_addr = a->devmem_base + AAX_LOG_OFF;
 	p.log_size = AAX_LOG_SIZE;
-	p.rings[0].ring_addr = a->ring_dev;
-	p.rings[0].cq_addr = a->host_window + a->cq_dma;
-	p.rings[0].ring_log2 = AAX_RING_LOG2;
-	p.rings[0].cq_log2 = AAX_CQ_LOG2;
-	p.rings[0].msix_vector = AAX_MSIX_VEC_CQ(0);
+	for (i = 0; i < a->nrings; i++) {
+		p.rings[i].ring_addr = a->rings[i].ring_dev;
+		p.rings[i].cq_addr = a->host_window + a->rings[i].cq_dma;
+		p.rings[i].ring_log2 = AAX_RING_LOG2;
+		p.rings[i].cq_log2 = AAX_CQ_LOG2;
+		p.rings[i].msix_vector = AAX_MSIX_VEC_CQ(i);
+	}
 	memcpy_toio(a->bar2 + AAX_PARAMS_OFF, &p, sizeof(p));
 	wr(a, AAX_REG_BOOT_PARAMS_HI, upper_32_bits(params));
 	wr(a, AAX_REG_BOOT_PARAMS_LO, lower_32_bits(params));
@@ -731,12 +1458,44 @@ static int aax_boot(struct aax_device *a)
 	return 0;
 }
 
+static void rings_off(struct aax_device *a)
+{
+	u32 i;
+
+	for (i = 0; i < a->nrings; i++) {
+		wr(a, AAX_RING_BASE(i) + AAX_RING_CTRL, 0);
+		wr(a, AAX_CQ_BASE(i) + AAX_CQ_CTRL, 0);
+	}
+}
+
+/* Completes what is left (the device is going away) and drops the fences. */
+static void fences_fini(struct aax_device *a)
+{
+	unsigned long flags;
+	u32 i, k;
+
+	for (i = 0; i < a->nrings; i++) {
+		struct aax_ring *r = &a->rings[i];
+
+		spin_lock_irqsave(&a->fence_lock, flags);
+		for (k = 0; k < AAX_FENCES; k++)
+			if (r->jobs[k])
+				job_signal(a, r, r->jobs[k], AAX_ERR_ABORTED);
+		spin_unlock_irqrestore(&a->fence_lock, flags);
+		for (k = 0; k < AAX_FENCES; k++) {
+			if (r->jobs[k])
+				dma_fence_put(&r->jobs[k]->base);
+			r->jobs[k] = NULL;
+		}
+	}
+}
+
 static int aax_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct aax_device *a;
-	u64 cq_dev, reserved;
+	u64 reserved, fence_ctx;
 	ktime_t t0 = ktime_get();
-	u32 mask;
+	u32 mask, i, n, msix;
 	int ret;
 
 	a = devm_drm_dev_alloc(&pdev->dev, &aax_drm_driver, struct aax_device, drm);
@@ -745,8 +1504,12 @@ static int aax_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	a->pdev = pdev;
 	pci_set_drvdata(pdev, &a->drm);
 	mutex_init(&a->lock);
-	spin_lock_init(&a->cq_lock);
-	init_waitqueue_head(&a->wq);
+	mutex_init(&a->vm_lock);
+	mutex_init(&a->mm_lock);
+	spin_lock_init(&a->fence_lock);
+	INIT_WORK(&a->done_work, aax_done_work);
+	hrtimer_init(&a->poll_timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
+	a->poll_timer.function = aax_poll;
 
 	ret = pcim_enable_device(pdev);
 	if (ret)
@@ -781,44 +1544,64 @@ static int aax_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	a->host_window = rd(a, AAX_REG_HOST_WIN_LO) | (u64)rd(a, AAX_REG_HOST_WIN_HI) << 32;
 	a->devmem_base = rd(a, AAX_REG_DEVMEM_BASE_LO) | (u64)rd(a, AAX_REG_DEVMEM_BASE_HI) << 32;
 	a->has_core = a->caps1 & AAX_CAPS1_CONTROL_CORE;
+	if ((a->caps1 & AAX_CAPS1_MMU) && rd(a, AAX_REG_MMU_ID) == AAX_MMU_ID_MAGIC)
+		a->mmu_contexts = min_t(u32, rd(a, AAX_REG_MMU_CAPS) & 0xFF, AAX_MMU_MAX_CONTEXTS);
 	if (a->bar2_size < AAX_FW_REGION_SIZE + SZ_1M || a->devmem_size < AAX_FW_REGION_SIZE + SZ_1M) {
 		dev_err(&pdev->dev, "BAR2 (%llu bytes) or device memory too small\n", (u64)a->bar2_size);
 		return -ENODEV;
 	}
-	/* Device memory: the firmware region, then ring 0, then BOs. */
+	/* Rings: one per device queue, as the in-process driver model sets up (each with its
+	 * own CQ and MSI-X vector 2 + r: every vector maps to INTA here). */
+	msix = (a->caps0 >> 24) & 0xFF;
+	n = min3(max_rings, a->caps0 & 0xFF, (a->caps0 >> 8) & 0xFF);
+	n = min3(n, msix > 2 ? msix - 2 : 1, (u32)AAX_MAX_RINGS);
+	a->nrings = max(n, 1u);
+	/* Device memory: the firmware region, then the rings, then BOs and page tables. */
 	reserved = AAX_FW_REGION_SIZE;
-	a->ring_entries = 1u << AAX_RING_LOG2;
-	a->ring_dev = a->devmem_base + reserved;
-	reserved += PAGE_ALIGN(a->ring_entries * AAX_JOB_DESC_SIZE);
+	fence_ctx = dma_fence_context_alloc(a->nrings);
+	for (i = 0; i < a->nrings; i++) {
+		struct aax_ring *r = &a->rings[i];
+
+		r->index = i;
+		r->entries = 1u << AAX_RING_LOG2;
+		r->ring_dev = a->devmem_base + reserved;
+		reserved += PAGE_ALIGN(r->entries * AAX_JOB_DESC_SIZE);
+		r->cq_entries = 1u << AAX_CQ_LOG2;
+		r->cq = dmam_alloc_coherent(&pdev->dev, r->cq_entries * AAX_CQ_ENTRY_SIZE, &r->cq_dma, GFP_KERNEL);
+		if (!r->cq)
+			return -ENOMEM;
+		r->cq_phase = true;
+		r->next_seq = 1;
+		r->fence_ctx = fence_ctx + i;
+		snprintf(r->timeline, sizeof(r->timeline), "ring%u", i);
+	}
 	drm_mm_init(&a->mm, reserved, a->devmem_size - reserved);
 	a->mm_used = reserved - AAX_FW_REGION_SIZE;
+	for (i = 0; i < a->nrings; i++) {
+		struct aax_ring *r = &a->rings[i];
+		u64 cq_dev = a->host_window + r->cq_dma;
 
-	a->cq_entries = 1u << AAX_CQ_LOG2;
-	a->cq = dmam_alloc_coherent(&pdev->dev, a->cq_entries * AAX_CQ_ENTRY_SIZE, &a->cq_dma, GFP_KERNEL);
-	if (!a->cq) {
-		ret = -ENOMEM;
-		goto err_mm;
+		wr(a, AAX_CQ_BASE(i) + AAX_CQ_BASE_HI, upper_32_bits(cq_dev));
+		wr(a, AAX_CQ_BASE(i) + AAX_CQ_BASE_LO, lower_32_bits(cq_dev));
+		wr(a, AAX_CQ_BASE(i) + AAX_CQ_SIZE_LOG2, AAX_CQ_LOG2);
+		wr(a, AAX_CQ_BASE(i) + AAX_CQ_HEAD, 0);
+		wr(a, AAX_CQ_BASE(i) + AAX_CQ_CTRL, AAX_CQ_CTRL_EN | AAX_CQ_CTRL_IRQ_EN);
+		wr(a, AAX_RING_BASE(i) + AAX_RING_BASE_HI, upper_32_bits(r->ring_dev));
+		wr(a, AAX_RING_BASE(i) + AAX_RING_BASE_LO, lower_32_bits(r->ring_dev));
+		wr(a, AAX_RING_BASE(i) + AAX_RING_SIZE_LOG2, AAX_RING_LOG2);
+		wr(a, AAX_RING_BASE(i) + AAX_RING_ASID, 0); /* not pinned: the kernel writes every descriptor's asid */
+		wr(a, AAX_RING_BASE(i) + AAX_RING_CTRL, AAX_RING_CTRL_EN | (i << AAX_RING_CTRL_CQ_SHIFT));
 	}
-	a->cq_phase = true;
-	a->next_seq = 1;
-	cq_dev = a->host_window + a->cq_dma;
-	wr(a, AAX_CQ_BASE(0) + AAX_CQ_BASE_HI, upper_32_bits(cq_dev));
-	wr(a, AAX_CQ_BASE(0) + AAX_CQ_BASE_LO, lower_32_bits(cq_dev));
-	wr(a, AAX_CQ_BASE(0) + AAX_CQ_SIZE_LOG2, AAX_CQ_LOG2);
-	wr(a, AAX_CQ_BASE(0) + AAX_CQ_HEAD, 0);
-	wr(a, AAX_CQ_BASE(0) + AAX_CQ_CTRL, AAX_CQ_CTRL_EN | AAX_CQ_CTRL_IRQ_EN);
-	wr(a, AAX_RING_BASE(0) + AAX_RING_BASE_HI, upper_32_bits(a->ring_dev));
-	wr(a, AAX_RING_BASE(0) + AAX_RING_BASE_LO, lower_32_bits(a->ring_dev));
-	wr(a, AAX_RING_BASE(0) + AAX_RING_SIZE_LOG2, AAX_RING_LOG2);
-	wr(a, AAX_RING_BASE(0) + AAX_RING_ASID, 0);
-	wr(a, AAX_RING_BASE(0) + AAX_RING_CTRL, AAX_RING_CTRL_EN);
 
-	/* Legacy INTx: QEMU's proxy forwards no MSI-X; every interrupt source maps to INTA. */
+	/* Legacy INTx: QEMU's proxy forwards no MSI-X; every vector maps to INTA and the
+	 * handler finds the cause in IRQ_STATUS. */
 	ret = request_irq(pdev->irq, aax_irq, IRQF_SHARED, "aax", a);
 	a->irq_ok = !ret;
 	if (ret)
 		dev_warn(&pdev->dev, "no INTx (%d): completions by polling only\n", ret);
-	mask = 0xFFFFFFFFu & ~AAX_IRQ_ERROR & ~AAX_IRQ_CQ(0);
+	mask = 0xFFFFFFFFu & ~AAX_IRQ_ERROR & ~(a->mmu_contexts ? AAX_IRQ_MMU : 0);
+	for (i = 0; i < a->nrings; i++)
+		mask &= ~AAX_IRQ_CQ(i);
 	wr(a, AAX_REG_IRQ_MASK, mask);
 
 	if (a->has_core) {
@@ -829,20 +1612,19 @@ static int aax_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = drm_dev_register(&a->drm, 0);
 	if (ret)
 		goto err_core;
-	dev_info(&pdev->dev, "AAX ABI %u.%u, %llu MiB device memory, BAR2 %llu MiB, probe %lld us\n",
-		 a->abi_version >> 16, a->abi_version & 0xFFFF, a->devmem_size >> 20, (u64)a->bar2_size >> 20,
-		 ktime_us_delta(ktime_get(), t0));
+	WRITE_ONCE(aax_side_target, a);
+	dev_info(&pdev->dev, "AAX ABI %u.%u, %llu MiB device memory, BAR2 %llu MiB, %u rings, %u MMU contexts, probe %lld us\n",
+		 a->abi_version >> 16, a->abi_version & 0xFFFF, a->devmem_size >> 20, (u64)a->bar2_size >> 20, a->nrings,
+		 a->mmu_contexts, ktime_us_delta(ktime_get(), t0));
 	return 0;
 err_core:
 	if (a->has_core)
 		wr(a, AAX_REG_CORE_CTRL, 0);
 err_irq:
 	wr(a, AAX_REG_IRQ_MASK, 0xFFFFFFFFu);
-	wr(a, AAX_RING_BASE(0) + AAX_RING_CTRL, 0);
-	wr(a, AAX_CQ_BASE(0) + AAX_CQ_CTRL, 0);
+	rings_off(a);
 	if (a->irq_ok)
 		free_irq(pdev->irq, a);
-err_mm:
 	drm_mm_takedown(&a->mm);
 	return ret;
 }
@@ -852,15 +1634,23 @@ static void aax_remove(struct pci_dev *pdev)
 	struct drm_device *drm = pci_get_drvdata(pdev);
 	struct aax_device *a = to_aax(drm);
 
+	if (READ_ONCE(aax_side_target) == a) {
+		WRITE_ONCE(aax_side_target, NULL);
+		synchronize_irq(READ_ONCE(aax_side_irq_nr) > 0 ? aax_side_irq_nr : pdev->irq);
+	}
 	drm_dev_unplug(drm);
+	a->dying = true;
+	hrtimer_cancel(&a->poll_timer);
 	wr(a, AAX_REG_IRQ_MASK, 0xFFFFFFFFu);
-	wr(a, AAX_RING_BASE(0) + AAX_RING_CTRL, 0);
-	wr(a, AAX_CQ_BASE(0) + AAX_CQ_CTRL, 0);
-	if (a->has_core)
-		wr(a, AAX_REG_CORE_CTRL, 0);
 	(void)rd(a, AAX_REG_ID); /* flush the posted writes */
 	if (a->irq_ok)
 		free_irq(pdev->irq, a);
+	cancel_work_sync(&a->done_work);
+	rings_off(a);
+	if (a->has_core)
+		wr(a, AAX_REG_CORE_CTRL, 0);
+	(void)rd(a, AAX_REG_ID);
+	fences_fini(a);
 	drm_mm_takedown(&a->mm);
 }
 
@@ -877,7 +1667,74 @@ static struct pci_driver aax_pci_driver = {
 	.remove = aax_remove,
 	.dev_groups = aax_groups,
 };
-module_pci_driver(aax_pci_driver);
+
+/* ---- interrupt side channel: the ivshmem-doorbell's MSI-X vector 0 ------------------ */
+
+static irqreturn_t aax_side_irq(int irq, void *arg)
+{
+	struct aax_device *a = READ_ONCE(aax_side_target);
+
+	return a ? aax_irq(irq, a) : IRQ_NONE;
+}
+
+static int aax_side_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	int ret = pcim_enable_device(pdev);
+
+	if (ret)
+		return ret;
+	pci_set_master(pdev); /* an MSI-X message is a bus-master write: QEMU drops it otherwise */
+	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSIX);
+	if (ret < 0)
+		return ret;
+	ret = devm_request_irq(&pdev->dev, pci_irq_vector(pdev, 0), aax_side_irq, 0, "aax-side", NULL);
+	if (ret) {
+		pci_free_irq_vectors(pdev);
+		return ret;
+	}
+	WRITE_ONCE(aax_side_irq_nr, pci_irq_vector(pdev, 0));
+	dev_info(&pdev->dev, "aax interrupt side channel: MSI-X vector 0 (irq %d)\n", aax_side_irq_nr);
+	return 0;
+}
+
+static void aax_side_remove(struct pci_dev *pdev)
+{
+	WRITE_ONCE(aax_side_irq_nr, 0);
+	devm_free_irq(&pdev->dev, pci_irq_vector(pdev, 0), NULL);
+	pci_free_irq_vectors(pdev);
+}
+
+static const struct pci_device_id aax_side_ids[] = {
+	{ PCI_DEVICE(0x1af4, 0x1110) }, /* QEMU ivshmem (doorbell) */
+	{}
+};
+
+static struct pci_driver aax_side_driver = {
+	.name = "aax-side",
+	.id_table = aax_side_ids,
+	.probe = aax_side_probe,
+	.remove = aax_side_remove,
+};
+
+static int __init aax_init(void)
+{
+	int ret = pci_register_driver(&aax_side_driver);
+
+	if (ret)
+		return ret;
+	ret = pci_register_driver(&aax_pci_driver);
+	if (ret)
+		pci_unregister_driver(&aax_side_driver);
+	return ret;
+}
+
+static void __exit aax_exit(void)
+{
+	pci_unregister_driver(&aax_pci_driver);
+	pci_unregister_driver(&aax_side_driver);
+}
+module_init(aax_init);
+module_exit(aax_exit);
 
 MODULE_FIRMWARE(AAX_FIRMWARE_NAME);
 MODULE_DESCRIPTION("accelvp virtual accelerator (AAX) DRM driver");

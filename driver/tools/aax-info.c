@@ -20,6 +20,7 @@ int main(int argc, char **argv)
     printf("queues: %u\nsemaphores: %u\ndma_engines: %u\n", d.info.queues, d.info.semaphores, d.info.dma_engines);
     printf("devmem_size: %llu\ndevmem_free: %llu\nhost_bo_max: %llu\n", (unsigned long long)d.info.devmem_size,
            (unsigned long long)d.info.devmem_free, (unsigned long long)d.info.host_bo_max);
+    printf("host_bo_sg_max: %llu\nmmu_contexts: %u\n", (unsigned long long)d.info.host_bo_sg_max, d.info.mmu_contexts);
     printf("control_core: %s\nmmu: %s\n", (d.info.flags & AAX_INFO_CONTROL_CORE) ? "yes" : "no",
            (d.info.flags & AAX_INFO_MMU) ? "yes" : "no");
     aax_close(&d);

@@ -8,14 +8,27 @@
  *   aax-run gemm [--m M --n N --k K] [--sram-base ADDR] [--cluster C]
  *                                          INT8 x INT8 -> INT32 on a cluster's matrix engine
  *   aax-run bad-packet                      a bad opcode: expects EINVAL and a device error record
+ *   aax-run fence                           fences on two queues: a job blocked on a semaphore times out
+ *                                          a wait (ETIME), its sync_file polls unready, a job on another
+ *                                          queue releases it
+ *   aax-run recover                         a failing job with two queued behind it on one queue: EINVAL,
+ *                                          the two ABORTED, the ring reset, the next job runs; every queue runs
+ *   aax-run vm                              VM bind: a copy through device virtual addresses, verified; an
+ *                                          unmapped VA, a read-only VA written, an unbound VA: MMU_FAULT
+ *   aax-run dma-copy-vm [--bytes N] [--cmd-devmem 1]
+ *                                          host -> device -> host with N-byte host BOs (scattered above
+ *                                          4 MiB) bound in a VM: one DMA packet per direction; bit-exact check
  * Timing comes from the completion records (device timestamps).
  */
 #include <errno.h>
+#include <poll.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "abi/aax_encode.h"
+#include "abi/aax_mmu.h"
 #include "driver/libaax/aax.h"
 
 #define CHUNK (4ull << 20)
@@ -183,6 +196,290 @@ static int bad_packet(aax_dev *d)
     return r == 0 && w.status == 0 ? 0 : 1;
 }
 
+
+static int host_cb(aax_dev *d, aax_bo *cb)
+{
+    int r = aax_bo_create(d, 4096, AAX_BO_HOST, cb);
+    return r ? r : aax_bo_map(d, cb);
+}
+
+static int submit_q(aax_dev *d, uint32_t q, aax_bo *cb, uint32_t off, uint32_t size, uint32_t vm, uint32_t *seq,
+                    int *fd)
+{
+    aax_submit_args a;
+    memset(&a, 0, sizeof(a));
+    a.queue = q;
+    a.cmdbuf = cb;
+    a.offset = off;
+    a.size = size;
+    a.vm_id = vm;
+    return aax_submit_ex(d, &a, seq, fd);
+}
+
+static const char *ename(int r)
+{
+    switch (-r) {
+    case 0: return "ok";
+    case ETIME: return "ETIME";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    case EINVAL: return "EINVAL";
+    case EFAULT: return "EFAULT";
+    case EIO: return "EIO";
+    case ENOENT: return "ENOENT";
+    case EEXIST: return "EEXIST";
+    case EPERM: return "EPERM";
+    default: return strerror(-r);
+    }
+}
+
+#define SEC 1000000000ll
+
+/* A job blocked on SEM_WAIT (queue qa) and its fence: a wait with a 2 ms timeout gets ETIME,
+ * its sync_file is not readable; a SEM_SIGNAL job on queue qb releases it. */
+static int fence_test(aax_dev *d)
+{
+    const uint32_t qa = 1 % d->info.queues, qb = 2 % d->info.queues, sem = d->info.semaphores - 1;
+    aax_bo cb;
+    aax_cmdbuf c = {&cb, 0};
+    struct aax_drm_wait w;
+    uint32_t sa = 0, sb = 0;
+    int fd = -1, r, ok = 1;
+    struct pollfd pf;
+    if (d->info.queues < 2 || d->info.semaphores < 2) {
+        printf("fence: needs 2 queues and 2 semaphores (%u, %u)\n", d->info.queues, d->info.semaphores);
+        return 1;
+    }
+    if ((r = host_cb(d, &cb))) return fail("BO", r);
+    aax_pkt_sem_wait pw = aax_make_sem_wait((uint16_t)sem, 1, AAX_SEM_GE, 1);
+    aax_pkt_sem_signal ps = aax_make_sem_signal((uint16_t)sem, 1, AAX_SEM_MODE_ADD);
+    aax_cmd_emit(&c, &pw, sizeof(pw)); /* offset 0 */
+    aax_cmd_emit(&c, &ps, sizeof(ps)); /* offset 16 */
+    if ((r = submit_q(d, qa, &cb, 0, sizeof(pw), 0, &sa, &fd))) return fail("submit", r);
+    r = aax_wait_queue(d, qa, sa, 2000000, &w);
+    printf("fence: queue %u seq %u wait 2ms %s\n", qa, sa, ename(r));
+    ok &= r == -ETIME;
+    pf.fd = fd;
+    pf.events = POLLIN;
+    r = poll(&pf, 1, 0);
+    printf("fence: sync_file fd %s poll before %d\n", fd >= 0 ? "yes" : "no", r);
+    ok &= fd >= 0 && r == 0;
+    if ((r = submit_q(d, qb, &cb, 16, sizeof(ps), 0, &sb, NULL))) return fail("submit", r);
+    r = aax_wait_queue(d, qb, sb, 30 * SEC, &w);
+    printf("fence: queue %u seq %u signal %s\n", qb, sb, ename(r));
+    ok &= r == 0;
+    r = poll(&pf, 1, 30000);
+    printf("fence: sync_file poll after %d revents 0x%x\n", r, (unsigned)pf.revents);
+    ok &= r == 1 && (pf.revents & POLLIN);
+    r = aax_wait_queue(d, qa, sa, 0, &w);
+    printf("fence: queue %u seq %u wait 0 %s status %s device_ns %llu\n", qa, sa, ename(r), aax_status_name(w.status),
+           (unsigned long long)(w.ts_end_ns - w.ts_start_ns));
+    ok &= r == 0;
+    r = aax_wait_queue(d, qa, sa + 1000, 0, &w);
+    printf("fence: unknown seq %s\n", ename(r));
+    ok &= r == -EINVAL;
+    if (fd >= 0) close(fd);
+    aax_bo_free(d, &cb);
+    printf("fence: %s\n", ok ? "pass" : "FAIL");
+    return ok ? 0 : 1;
+}
+
+/* Ring recovery: on queue q, job 1 = SEM_WAIT then a bad opcode, jobs 2 and 3 queued
+ * behind it; a job on another queue releases the semaphore: job 1 fails (EINVAL), 2 and 3
+ * are aborted (EIO), the ring is reset and job 4 on it runs. Then a NOP job on every queue. */
+static int recover_test(aax_dev *d)
+{
+    const uint32_t q = 3 % d->info.queues, qo = q ? 0 : (d->info.queues > 1 ? 1 : 0), sem = d->info.semaphores - 2;
+    aax_bo cb;
+    aax_cmdbuf c = {&cb, 0};
+    struct aax_drm_wait w;
+    uint32_t s[4], so, i;
+    int r[4], ro, ok = 1, rr;
+    if (d->info.queues < 2 || d->info.semaphores < 2) {
+        printf("recover: needs 2 queues and 2 semaphores (%u, %u)\n", d->info.queues, d->info.semaphores);
+        return 1;
+    }
+    if ((rr = host_cb(d, &cb))) return fail("BO", rr);
+    aax_pkt_sem_wait pw = aax_make_sem_wait((uint16_t)sem, 1, AAX_SEM_GE, 1);
+    aax_pkt_hdr bad = aax_make_hdr(0x7E, 1, 0), nop = aax_make_hdr(AAX_OP_NOP, 1, 0);
+    aax_pkt_sem_signal ps = aax_make_sem_signal((uint16_t)sem, 1, AAX_SEM_MODE_ADD);
+    aax_cmd_emit(&c, &pw, sizeof(pw)); /* 0: job 1 */
+    aax_cmd_emit(&c, &bad, sizeof(bad));
+    aax_cmd_emit(&c, &nop, sizeof(nop)); /* 24: good jobs */
+    aax_cmd_emit(&c, &ps, sizeof(ps));   /* 32: the release */
+    if ((rr = submit_q(d, q, &cb, 0, 24, 0, &s[0], NULL)) || (rr = submit_q(d, q, &cb, 24, 8, 0, &s[1], NULL)) ||
+        (rr = submit_q(d, q, &cb, 24, 8, 0, &s[2], NULL)))
+        return fail("submit", rr);
+    rr = aax_wait_queue(d, q, s[1], 2000000, &w);
+    printf("recover: queue %u queued job wait 2ms %s\n", q, ename(rr));
+    ok &= rr == -ETIME;
+    if ((rr = submit_q(d, qo, &cb, 32, 16, 0, &so, NULL))) return fail("submit", rr);
+    ro = aax_wait_queue(d, qo, so, 30 * SEC, &w);
+    for (i = 0; i < 3; ++i) r[i] = aax_wait_queue(d, q, s[i], 30 * SEC, &w);
+    printf("recover: queue %u failed %s aborted %s %s; release on queue %u %s\n", q, ename(r[0]), ename(r[1]),
+           ename(r[2]), qo, ename(ro));
+    ok &= r[0] == -EINVAL && r[1] == -EIO && r[2] == -EIO && ro == 0;
+    if ((rr = submit_q(d, q, &cb, 24, 8, 0, &s[3], NULL))) return fail("submit", rr);
+    r[3] = aax_wait_queue(d, q, s[3], 30 * SEC, &w);
+    printf("recover: queue %u next job %s (seq %u)\n", q, ename(r[3]), s[3]);
+    ok &= r[3] == 0 && s[3] == s[0] + 3;
+    for (i = 0; i < d->info.queues; ++i) {
+        uint32_t sq;
+        if ((rr = submit_q(d, i, &cb, 24, 8, 0, &sq, NULL))) return fail("submit", rr);
+        rr = aax_wait_queue(d, i, sq, 30 * SEC, &w);
+        ok &= rr == 0;
+        if (rr) printf("recover: queue %u: %s\n", i, ename(rr));
+    }
+    printf("recover: every queue (%u) ran a job\n", d->info.queues);
+    aax_bo_free(d, &cb);
+    printf("recover: %s\n", ok ? "pass" : "FAIL");
+    return ok ? 0 : 1;
+}
+
+static int fill_random(aax_bo *b, uint32_t seed)
+{
+    uint64_t off;
+    for (off = 0; off + 4 <= b->size; off += 4) ((uint32_t *)b->map)[off / 4] = xorshift(&seed);
+    return 0;
+}
+
+/* VM bind: copies through device virtual addresses; faults are errors, never a crash. */
+static int vm_test(aax_dev *d)
+{
+    const uint64_t sz = 1 << 20, VA_SRC = 0x10000000, VA_DEV = 0x20000000, VA_DST = 0x30000000, VA_BAD = 0x40000000;
+    aax_bo src, dst, dev, cb;
+    aax_cmdbuf c = {&cb, 0};
+    struct aax_drm_wait w;
+    struct aax_drm_error e;
+    uint32_t vm = 0, seq;
+    int r, ok = 1;
+    if (!(d->info.flags & AAX_INFO_MMU)) {
+        printf("vm: no MMU\n");
+        return 1;
+    }
+    if ((r = aax_vm_create(d, &vm))) return fail("vm create", r);
+    if ((r = aax_bo_create(d, sz, AAX_BO_HOST, &src)) || (r = aax_bo_map(d, &src)) ||
+        (r = aax_bo_create(d, sz, AAX_BO_HOST, &dst)) || (r = aax_bo_map(d, &dst)) ||
+        (r = aax_bo_create(d, sz, AAX_BO_DEVICE, &dev)) || (r = host_cb(d, &cb)))
+        return fail("BO", r);
+    fill_random(&src, 4242);
+    memset(dst.map, 0, sz);
+    if ((r = aax_vm_bind(d, vm, &src, 0, VA_SRC, sz, AAX_VM_READ)) ||
+        (r = aax_vm_bind(d, vm, &dev, 0, VA_DEV, sz, AAX_VM_READ | AAX_VM_WRITE)) ||
+        (r = aax_vm_bind(d, vm, &dst, 0, VA_DST, sz, AAX_VM_WRITE)))
+        return fail("vm bind", r);
+    r = aax_vm_bind(d, vm, &dst, 0, VA_DST + sz / 2, sz / 2, AAX_VM_WRITE);
+    printf("vm: overlapping bind %s\n", ename(r));
+    ok &= r == -EEXIST;
+    r = aax_vm_bind(d, vm, &dst, 0, VA_BAD + 8, 4096, AAX_VM_WRITE);
+    printf("vm: misaligned bind %s\n", ename(r));
+    ok &= r == -EINVAL;
+    aax_pkt_dma p0 = aax_make_copy_2d(VA_SRC, VA_DEV, sz, 1, 0, 0), p1 = aax_make_copy_2d(VA_DEV, VA_DST, sz, 1, 0, 0);
+    aax_pkt_dma pbad = aax_make_copy_2d(VA_BAD, VA_DST, 4096, 1, 0, 0);
+    aax_pkt_dma pro = aax_make_copy_2d(VA_DEV, VA_SRC, 4096, 1, 0, 0);
+    aax_cmd_emit(&c, &p0, sizeof(p0)); /* 0 */
+    aax_cmd_emit(&c, &p1, sizeof(p1)); /* 56 */
+    aax_cmd_emit(&c, &pbad, sizeof(pbad)); /* 112 */
+    aax_cmd_emit(&c, &pro, sizeof(pro)); /* 168 */
+    if ((r = submit_q(d, 0, &cb, 0, 112, vm, &seq, NULL))) return fail("submit", r);
+    r = aax_wait_queue(d, 0, seq, 60 * SEC, &w);
+    printf("vm: copy through VAs %s device_ns %llu\n", ename(r), (unsigned long long)(w.ts_end_ns - w.ts_start_ns));
+    ok &= r == 0;
+    r = memcmp(src.map, dst.map, sz);
+    printf("vm: copy verified: %s\n", r == 0 ? "yes, bit-exact" : "NO");
+    ok &= r == 0;
+    /* Faults: unmapped VA, write to a read-only mapping. */
+    if ((r = submit_q(d, 0, &cb, 112, 56, vm, &seq, NULL))) return fail("submit", r);
+    r = aax_wait_queue(d, 0, seq, 60 * SEC, &w);
+    aax_last_error(d, &e);
+    printf("vm: unmapped VA %s status %s; error record %s opcode %s; mmu fault %s asid %u va 0x%llx\n", ename(r),
+           aax_status_name(w.status), aax_status_name(e.code), aax_opcode_name(e.opcode),
+           aax_mmu_fault_name(e.mmu_fault_status & AAX_MMU_FAULT_TYPE_MASK), e.mmu_fault_asid,
+           (unsigned long long)e.mmu_fault_va);
+    ok &= r == -EFAULT && w.status == AAX_ERR_MMU_FAULT && e.code == AAX_ERR_MMU_FAULT && e.mmu_fault_va == VA_BAD &&
+          e.mmu_fault_asid == vm;
+    if ((r = submit_q(d, 0, &cb, 168, 56, vm, &seq, NULL))) return fail("submit", r);
+    r = aax_wait_queue(d, 0, seq, 60 * SEC, &w);
+    aax_last_error(d, &e);
+    printf("vm: read-only VA written %s status %s; mmu fault %s va 0x%llx\n", ename(r), aax_status_name(w.status),
+           aax_mmu_fault_name(e.mmu_fault_status & AAX_MMU_FAULT_TYPE_MASK), (unsigned long long)e.mmu_fault_va);
+    ok &= r == -EFAULT && (e.mmu_fault_status & AAX_MMU_FAULT_TYPE_MASK) == AAX_MMU_FAULT_PERMISSION &&
+          e.mmu_fault_va == VA_SRC;
+    /* Unbind: the TLB forgets the mapping. */
+    r = aax_vm_unbind(d, vm, VA_DST, sz);
+    printf("vm: unbind %s\n", ename(r));
+    ok &= r == 0;
+    if ((r = submit_q(d, 0, &cb, 56, 56, vm, &seq, NULL))) return fail("submit", r);
+    r = aax_wait_queue(d, 0, seq, 60 * SEC, &w);
+    aax_last_error(d, &e);
+    printf("vm: unbound VA %s; mmu fault %s va 0x%llx faults %u\n", ename(r),
+           aax_mmu_fault_name(e.mmu_fault_status & AAX_MMU_FAULT_TYPE_MASK), (unsigned long long)e.mmu_fault_va,
+           e.mmu_faults);
+    ok &= r == -EFAULT && e.mmu_fault_va == VA_DST;
+    /* The ring runs again after the faults. */
+    if ((r = submit_q(d, 0, &cb, 0, 56, vm, &seq, NULL))) return fail("submit", r);
+    r = aax_wait_queue(d, 0, seq, 60 * SEC, &w);
+    printf("vm: next job %s\n", ename(r));
+    ok &= r == 0;
+    r = aax_vm_destroy(d, vm);
+    ok &= r == 0;
+    aax_bo_free(d, &src);
+    aax_bo_free(d, &dst);
+    aax_bo_free(d, &dev);
+    aax_bo_free(d, &cb);
+    printf("vm: %s\n", ok ? "pass" : "FAIL");
+    return ok ? 0 : 1;
+}
+
+/* Large host BOs through a VM: one packet per direction. */
+static int dma_copy_vm(aax_dev *d, uint64_t bytes, int cmd_devmem)
+{
+    /* The in-process dma-copy workload's VAs (1 TiB apart): the same page-table walks. */
+    const uint64_t VA_SRC = 1ull << 40, VA_DEV = 2ull << 40, VA_DST = 3ull << 40;
+    aax_bo src, dst, dev, cb;
+    aax_cmdbuf c = {&cb, 0};
+    struct aax_drm_wait w;
+    uint32_t vm = 0, seq;
+    int r, pass;
+    const char *dir[2] = {"h2d", "d2h"};
+    if ((r = aax_vm_create(d, &vm))) return fail("vm create", r);
+    if ((r = aax_bo_create(d, bytes, AAX_BO_HOST, &src)) || (r = aax_bo_map(d, &src)) ||
+        (r = aax_bo_create(d, bytes, AAX_BO_HOST, &dst)) || (r = aax_bo_map(d, &dst)) ||
+        (r = aax_bo_create(d, bytes, AAX_BO_DEVICE | AAX_BO_ALIGN_2M, &dev)) ||
+        (r = aax_bo_create(d, 4096, cmd_devmem ? AAX_BO_DEVICE : AAX_BO_HOST, &cb)) || (r = aax_bo_map(d, &cb)))
+        return fail("BO", r);
+    printf("dma-copy-vm: host BO device_va 0x%llx (%s)\n", (unsigned long long)src.va,
+           src.va ? "contiguous" : "scattered");
+    fill_random(&src, 99);
+    memset(dst.map, 0, bytes);
+    if ((r = aax_vm_bind(d, vm, &src, 0, VA_SRC, bytes, AAX_VM_READ)) ||
+        (r = aax_vm_bind(d, vm, &dev, 0, VA_DEV, bytes, AAX_VM_READ | AAX_VM_WRITE)) ||
+        (r = aax_vm_bind(d, vm, &dst, 0, VA_DST, bytes, AAX_VM_WRITE)))
+        return fail("vm bind", r);
+    aax_pkt_dma p0 = aax_make_copy_2d(VA_SRC, VA_DEV, bytes, 1, 0, 0), p1 = aax_make_copy_2d(VA_DEV, VA_DST, bytes, 1, 0, 0);
+    aax_cmd_emit(&c, &p0, sizeof(p0));
+    aax_cmd_emit(&c, &p1, sizeof(p1));
+    for (pass = 0; pass < 2; ++pass) {
+        if ((r = submit_q(d, 0, &cb, pass * 56, 56, vm, &seq, NULL))) return fail("submit", r);
+        r = aax_wait_queue(d, 0, seq, 120 * SEC, &w);
+        if (r) {
+            fprintf(stderr, "aax-run: dma-copy-vm %s: %s (device status %s)\n", dir[pass], ename(r),
+                    aax_status_name(w.status));
+            return 1;
+        }
+        const uint64_t ns = w.ts_end_ns - w.ts_start_ns;
+        printf("dma-copy-vm %s: bytes %llu device_ns %llu bandwidth_gbps %.4f\n", dir[pass], (unsigned long long)bytes,
+               (unsigned long long)ns, ns ? (double)bytes / (double)ns : 0.0);
+    }
+    r = memcmp(src.map, dst.map, bytes);
+    printf("dma-copy-vm verified: %s\n", r == 0 ? "yes, bit-exact" : "NO");
+    aax_vm_destroy(d, vm);
+    aax_bo_free(d, &src);
+    aax_bo_free(d, &dst);
+    aax_bo_free(d, &dev);
+    aax_bo_free(d, &cb);
+    return r == 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     aax_dev d;
@@ -192,7 +489,7 @@ int main(int argc, char **argv)
     int i, r;
     if (argc < 2) {
         fprintf(stderr, "usage: aax-run dma-copy [--bytes N] [--cmd-devmem 1] | gemm [--m M --n N --k K --sram-base A --cluster C] | "
-                        "bad-packet\n");
+                        "bad-packet | fence | recover | vm | dma-copy-vm [--bytes N] [--cmd-devmem 1]\n");
         return 2;
     }
     for (i = 2; i + 1 < argc; i += 2) {
@@ -213,8 +510,12 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "dma-copy")) r = dma_copy(&d, bytes, cmd_devmem);
     else if (!strcmp(argv[1], "gemm")) r = gemm(&d, m, n, k, sram, (uint16_t)cluster);
     else if (!strcmp(argv[1], "bad-packet")) r = bad_packet(&d);
+    else if (!strcmp(argv[1], "fence")) r = fence_test(&d);
+    else if (!strcmp(argv[1], "recover")) r = recover_test(&d);
+    else if (!strcmp(argv[1], "vm")) r = vm_test(&d);
+    else if (!strcmp(argv[1], "dma-copy-vm")) r = dma_copy_vm(&d, bytes, cmd_devmem);
     else {
-        fprintf(stderr, "aax-run: unknown job %s (dma-copy, gemm, bad-packet)\n", argv[1]);
+        fprintf(stderr, "aax-run: unknown job %s (dma-copy, gemm, bad-packet, fence, recover, vm, dma-copy-vm)\n", argv[1]);
         r = 2;
     }
     aax_close(&d);

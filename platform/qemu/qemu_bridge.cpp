@@ -11,6 +11,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -141,16 +142,18 @@ public:
         });
         for (stat_base* s : std::initializer_list<stat_base*>{&cfg_reads_, &cfg_writes_, &bar_reads_, &bar_writes_,
                                                               &unmapped_, &irq_signals_, &resamples_, &resets_,
-                                                              &read_ns_})
+                                                              &read_ns_, &side_signals_})
             global_stats().add("qemu", *s);
         SC_HAS_PROCESS(qemu_board);
         SC_THREAD(bar_thread);
     }
     ~qemu_board() override {
         global_stats().remove_component("qemu");
-        for (int f : {irqfd_, resamplefd_})
+        for (int f : {irqfd_, resamplefd_, side_fd_})
             if (f >= 0) ::close(f);
     }
+    // The ivshmem-doorbell vector's eventfd (ours): every INTx assertion also signals it.
+    void set_side_channel(int efd) { side_fd_ = efd; }
 
     // Messages that need no simulated time are answered here; BAR accesses are queued
     // for bar_thread. Returns false when the run should end (device reset after use).
@@ -215,6 +218,10 @@ public:
 private:
     void signal_irq() {
         ++irq_signals_;
+        if (side_fd_ >= 0) {
+            const uint64_t one = 1;
+            if (::write(side_fd_, &one, sizeof(one)) == static_cast<ssize_t>(sizeof(one))) ++side_signals_;
+        }
         if (irqfd_ < 0) return;
         const uint64_t one = 1;
         if (::write(irqfd_, &one, sizeof(one)) != static_cast<ssize_t>(sizeof(one)))
@@ -267,7 +274,7 @@ private:
     }
 
     int sock_;
-    int irqfd_ = -1, resamplefd_ = -1;
+    int irqfd_ = -1, resamplefd_ = -1, side_fd_ = -1;
     bool used_ = false;
     bool in_flight_ = false;
     std::deque<mpqemu::bar_access> pending_;
@@ -282,7 +289,44 @@ private:
     counter resamples_{"resamples", "INTx resample notifications from QEMU"};
     counter resets_{"device_resets", "DEVICE_RESET messages"};
     average read_ns_{"bar_read_ns", "simulated time of a BAR read (ns)"};
+    counter side_signals_{"side_signals", "INTx assertions also sent as the ivshmem-doorbell MSI-X vector"};
 };
+
+// The ivshmem server protocol (QEMU docs/specs/ivshmem-spec.rst): little-endian int64
+// messages, an fd attached with SCM_RIGHTS: version 0, the client's id, -1 with the shared
+// memory, then (id, eventfd) per interrupt vector of that id. One client (QEMU), id 0,
+// one vector, 1 MiB of shared memory nobody uses. Returns our end of the vector's eventfd.
+int serve_ivshmem(int sock) {
+    auto send = [sock](int64_t v, int fd) {
+        struct msghdr mh {};
+        struct iovec iov {&v, sizeof(v)};
+        alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(int))] = {};
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        if (fd >= 0) {
+            mh.msg_control = ctl;
+            mh.msg_controllen = sizeof(ctl);
+            struct cmsghdr* c = CMSG_FIRSTHDR(&mh);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int));
+            std::memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        }
+        if (::sendmsg(sock, &mh, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof(v)))
+            throw std::runtime_error(fmt::format("ivshmem server: sendmsg: {}", std::strerror(errno)));
+    };
+    const int shm = ::memfd_create("accelvp-ivshmem", MFD_CLOEXEC);
+    if (shm < 0 || ::ftruncate(shm, 1 << 20) != 0)
+        throw std::runtime_error(fmt::format("ivshmem server: memfd: {}", std::strerror(errno)));
+    const int efd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (efd < 0) throw std::runtime_error(fmt::format("ivshmem server: eventfd: {}", std::strerror(errno)));
+    send(0, -1);   // protocol version
+    send(0, -1);   // the client's id
+    send(-1, shm); // shared memory
+    send(0, efd);  // vector 0 of client 0: QEMU raises MSI-X vector 0 when it is signalled
+    ::close(shm);
+    return efd;
+}
 
 uint64_t parse_size(const std::string& s) {
     size_t pos = 0;
@@ -321,6 +365,11 @@ CLI::App* add_qemu_command(CLI::App& app, qemu_options& o) {
                                        "the driver releases it from reset (0 = any port)")
         ->check(CLI::Range(0, 65535))
         ->type_name("PORT");
+    q->add_option("--irq-channel", o.irq_channel,
+                  "interrupt side channel: ivshmem (an ivshmem-doorbell device whose MSI-X vector accelvp signals with "
+                  "every INTx assertion; QEMU delivers the proxy's INTx only with KVM) or none")
+        ->check(CLI::IsMember({"ivshmem", "none"}))
+        ->capture_default_str();
     q->add_flag("-q,--quiet", o.run.quiet, "print no summary at the end");
     q->add_option("qemu_args", o.extra, "extra QEMU arguments, after --");
     q->footer("Example: accelvp qemu -c edge --kernel build/guest/vmlinuz --initrd build/guest/initrd.cpio.gz "
@@ -368,10 +417,18 @@ int run_qemu(const qemu_options& o, std::ostream& out) {
                                   "-nographic", "-no-reboot", "-nodefaults", "-serial", "stdio",
                                   "-device", "x-pci-proxy-dev,id=aax0,fd=3",
                                   "-kernel", o.kernel, "-initrd", o.initrd, "-append", o.append};
+    int side[2] = {-1, -1};
+    if (o.irq_channel == "ivshmem") {
+        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, side) != 0)
+            throw std::runtime_error(fmt::format("socketpair: {}", std::strerror(errno)));
+        for (const char* a : {"-chardev", "socket,id=aaxirq,fd=4", "-device", "ivshmem-doorbell,chardev=aaxirq,vectors=1"})
+            args.push_back(a);
+    }
     for (const auto& e : o.extra) args.push_back(e);
     const int sock = sv[0];
 
     auto top = std::make_unique<qemu_board>("qemu_board", cfg, sock);
+    if (side[0] >= 0) top->set_side_channel(serve_ivshmem(side[0]));  // queued before QEMU reads it
     // GDB on the firmware core while the guest runs: while GDB holds the core stopped, no
     // simulated time passes and the guest's MMIO accesses wait.
     std::unique_ptr<gdb_server> gdb;
@@ -393,9 +450,11 @@ int run_qemu(const qemu_options& o, std::ostream& out) {
     if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
     if (pid == 0) {
         ::close(sv[0]);
-        if (::dup2(sv[1], 3) < 0) _exit(127);
-        if (sv[1] != 3) ::close(sv[1]);
-        ::fcntl(3, F_SETFD, 0);
+        // Out of the way first (either could be fd 3 or 4), then to 3 and 4 without CLOEXEC.
+        const int proxy = ::fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
+        const int irq = side[1] >= 0 ? ::fcntl(side[1], F_DUPFD_CLOEXEC, 10) : -1;
+        if (proxy < 0 || ::dup2(proxy, 3) < 0) _exit(127);
+        if (irq >= 0 && ::dup2(irq, 4) < 0) _exit(127);
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
@@ -404,6 +463,7 @@ int run_qemu(const qemu_options& o, std::ostream& out) {
         _exit(127);
     }
     ::close(sv[1]);
+    if (side[1] >= 0) ::close(side[1]);  // side[0] stays open: QEMU's chardev would see a hang-up
 
     std::string end_reason, error;
     const double ratio = o.time_ratio;
@@ -482,6 +542,7 @@ int run_qemu(const qemu_options& o, std::ostream& out) {
     const bool reset_end = end_reason == "the guest reset the device";
     if (!error.empty() || reset_end) ::kill(pid, SIGTERM);
     ::close(sock);
+    if (side[0] >= 0) ::close(side[0]);
     ::waitpid(pid, &status, 0);
     const int qemu_rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     if (end_reason.empty()) end_reason = error.empty() ? "ended" : "protocol error";

@@ -2,7 +2,9 @@
 // (x-pci-proxy-dev). accelvp creates a socket pair, starts qemu-system-x86_64 with the
 // guest kernel and initramfs, and answers the proxy's config-space and BAR accesses from
 // the PCIe endpoint model; device DMA to host addresses reads and writes the guest RAM the
-// proxy hands over as memfds; interrupts are INTx through the proxy's eventfds.
+// proxy hands over as memfds; interrupts are INTx through the proxy's eventfds, and (QEMU
+// wires those only as a KVM irqfd: no INTx under TCG) also an MSI-X vector of an
+// ivshmem-doorbell device accelvp serves as its ivshmem server (--irq-channel).
 //
 // Time policy (docs/linux-driver.md): simulated time is paced against wall time by
 // --time-ratio (simulated seconds per wall second, default 1): while the device has work
@@ -31,6 +33,10 @@ struct qemu_options {
     std::string guest_mem = "1G";
     double time_ratio = 1.0;
     int gdb_port = -1;  // >= 0: GDB stub for the control core (0 = any port)
+    // Interrupt side channel: "ivshmem" adds an ivshmem-doorbell device (1af4:1110) whose
+    // MSI-X vector 0 accelvp signals with every INTx assertion (the aax driver takes it);
+    // "none": INTx through the proxy only.
+    std::string irq_channel = "ivshmem";
     std::vector<std::string> extra;  // after --
 };
 

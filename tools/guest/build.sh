@@ -26,7 +26,7 @@ command -v cpio >/dev/null || { echo "guest/build.sh: cpio missing (tools/setup.
 mkdir -p "$OUT"
 # 1. The module, built from a copy so the source tree stays clean.
 rm -rf "$OUT/kmod" && mkdir -p "$OUT/kmod"
-cp "$ROOT"/driver/linux/{Kbuild,aax_drv.c} "$OUT/kmod/"
+cp -r "$ROOT"/driver/linux/{Kbuild,aax_drv.c,compat} "$OUT/kmod/"
 make -s -C "$KDIR" M="$OUT/kmod" AAX_ROOT="$ROOT" modules >"$OUT/kmod.log" 2>&1 || { cat "$OUT/kmod.log" >&2; exit 1; }
 # 2. The tools.
 for t in aax-info aax-run; do
