@@ -55,14 +55,23 @@ std::string range_text(const param_spec& s) {
                                    s.unit.empty() ? "" : " " + s.unit));
 }
 
+// Levenshtein distance, two rows. Called for every schema key on every unknown key: kept
+// cheap (no allocation after the first call, no initializer-list min) and, in the fuzz
+// build, out of libFuzzer's coverage: its comparisons say nothing about the input's
+// structure and cost more than the parsing itself (docs/security.md, Fuzzing).
+#if defined(__clang__)
+__attribute__((no_sanitize("coverage")))
+#endif
 size_t edit_distance(const std::string& a, const std::string& b) {
-    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    thread_local std::vector<size_t> prev, cur;
+    prev.resize(b.size() + 1);
+    cur.resize(b.size() + 1);
     for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
     for (size_t i = 1; i <= a.size(); ++i) {
         cur[0] = i;
         for (size_t j = 1; j <= b.size(); ++j) {
-            size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-            cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
+            const size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+            cur[j] = std::min(std::min(prev[j], cur[j - 1]) + 1, sub);
         }
         std::swap(prev, cur);
     }
