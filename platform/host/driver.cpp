@@ -439,7 +439,10 @@ void driver::handle_error() {
         e.time_ns = sc_core::sc_time_stamp().value() / 1000;
         wr(AAX_REG_ERR_STATUS, AAX_ERR_STATUS_VALID);
         AVP_LOG(warn, kName, "device error: {}", e.describe());
+        if (errors_.size() >= 2 * max_error_records)  // bounded: drop the oldest half
+            errors_.erase(errors_.begin(), errors_.begin() + static_cast<std::ptrdiff_t>(max_error_records));
         errors_.push_back(e);
+        ++errors_total_;
         fresh = e;
         ++errors_stat_;
     }

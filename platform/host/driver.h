@@ -84,7 +84,25 @@ public:
     bool is_signaled(uint32_t seq) const;
     static int errno_of(uint8_t status);
 
+    // The most recent error records (between max_error_records and twice that once there
+    // were more: a long-running host keeps the last ones, not every record since probe)
+    // and how many there were in all.
+    static constexpr size_t max_error_records = 1024;
     const std::vector<error_record>& errors() const { return errors_; }
+    uint64_t errors_total() const { return errors_total_; }
+    // Where a ring and its completion queue live, and the CQ's consumer state (tests and
+    // the command-buffer fuzz target check and repair what a job may have overwritten).
+    struct ring_view {
+        uint64_t ring_addr = 0;  // device memory
+        uint32_t entries = 0;
+        uint64_t cq_host = 0;    // host memory
+        uint32_t cq_entries = 0, cq_head = 0;
+        bool cq_phase = true;    // the PHASE value the next valid record carries
+    };
+    ring_view ring_state(unsigned ring) const {
+        const ring_ctx& R = rings_.at(ring);
+        return {R.ring_addr, R.entries, R.cq_host, R.cq_entries, R.cq_head, R.cq_phase};
+    }
     // Address spaces, when the device has an MMU (MMU_ID reads AAX_MMU_ID_MAGIC at probe).
     vm_manager* vm() { return vm_.get(); }
 
@@ -164,6 +182,7 @@ private:
     std::map<uint32_t, std::unique_ptr<fence>> fences_;
     uint32_t next_seq_ = 1;
     std::vector<error_record> errors_;
+    uint64_t errors_total_ = 0;
     std::unique_ptr<vm_manager> vm_;
     sc_core::sc_event recovered_ev_;  // a stopped ring was reset
     sc_core::sc_event ring_idle_ev_;  // a ring's last job in flight completed

@@ -791,3 +791,16 @@ TEST_CASE("config: host memory of a functional run is estimated from workload.by
     CHECK(accelvp::host_bytes_estimate(big, "dma-copy") == 32ull << 30);
     CHECK_NOTHROW(accelvp::check_host_memory(big, "dma-copy"));  // the check is off
 }
+
+// Found by fuzz_config: a `base:` name the OS refuses (longer than NAME_MAX) made
+// std::filesystem::is_regular_file throw filesystem_error past the config loader.
+TEST_CASE("config: base: a name the OS refuses is a config error naming it, not a filesystem exception",
+          "[config][yaml][base]") {
+    const std::string name(300, 'x');
+    config c(test_schema());
+    const std::string err = config_error_of([&] { c.load_yaml_text("base: " + name + "\n", "fuzz.yaml"); });
+    CHECK_THAT(err, Contains("no config file or preset named '" + name + "'"));
+    config c2(test_schema());
+    CHECK_THAT(config_error_of([&] { c2.load_yaml_text("base: a/" + name + "/b\n", "fuzz.yaml"); }),
+               Contains("no config file or preset named 'a/" + name + "/b'"));
+}

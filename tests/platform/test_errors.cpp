@@ -368,3 +368,43 @@ TEST_CASE("A DMA that fails with split reads in flight at the DRAM leaves none b
     CHECK(in_flight == 0);
     CHECK(got == want);
 }
+
+// A long-running host (fuzz_cmdbuf runs millions of failing jobs in one process) must not keep
+// every error record since probe: the driver keeps the most recent ones, at most twice
+// max_error_records, and counts them all.
+TEST_CASE("The driver's error history is bounded: the latest records are kept, all are counted", "[errors]") {
+    harness h({"cpu.enabled=false"}, "edge");
+    const uint32_t jobs = 2 * static_cast<uint32_t>(driver::max_error_records) + 5;
+    uint32_t failed = 0, last_seq = 0;
+    size_t kept = 0;
+    uint64_t total = 0;
+    error_record last;
+    h.run([&](uapi::device& dev, workload_context&) {
+        driver& d = dev.drv();
+        auto cb = d.alloc_device(4096);
+        CHECK(cb.has_value());
+        const uint64_t bad = 0xEE;  // an unknown opcode, 1 qword
+        uint64_t hdr = bad | (1ull << 16);
+        CHECK(dev.drv().host().cpu.poke(d.device_to_bar2(*cb), &hdr, 8));
+        for (uint32_t i = 0; i < jobs; ++i) {
+            uint32_t seq = 0;
+            CHECK(d.submit(0, *cb, 8, 0, 0, seq) == 0);
+            fence_result r;
+            d.wait(seq, sc_core::sc_time(1, sc_core::SC_MS), &r);
+            failed += r.status == AAX_ERR_BAD_OPCODE;
+            last_seq = seq;
+            // the error interrupt's record may follow the fence
+            for (int k = 0; k < 100 && d.errors_total() < i + 1; ++k) sc_core::wait(sc_core::sc_time(1, sc_core::SC_US));
+        }
+        kept = d.errors().size();
+        total = d.errors_total();
+        last = d.errors().back();
+    });
+    REQUIRE(h.finished());
+    CHECK(failed == jobs);
+    CHECK(total == jobs);
+    CHECK(kept >= driver::max_error_records);
+    CHECK(kept <= 2 * driver::max_error_records);
+    CHECK(last.job_id == last_seq);
+    CHECK(last.code == AAX_ERR_BAD_OPCODE);
+}

@@ -6,10 +6,14 @@
 #include <string>
 #include <vector>
 
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "platform/qemu/mpqemu.h"
+#include "platform/qemu/qemu_board.h"
+#include "platform/sim/simulation.h"
+#include "tlm/core/log.h"
 
 using namespace accelvp;
 
@@ -171,4 +175,43 @@ TEST_CASE("mpqemu: malformed messages are errors naming the message", "[qemu][mp
         p.b = -1;
         CHECK(error_of(p.a) == "truncated message: 4 of 24 bytes");
     }
+}
+
+// Found by fuzz_qemu_bridge (seed dma_past_memfd): a SYNC_SYSMEM region larger than what its
+// file holds was mapped as announced, and the first device access past the file's end
+// killed the simulator with SIGBUS. Such a region is now refused (an error naming it); the
+// device's access there is an address error (a recorded device error), not a signal.
+TEST_CASE("qemu: a SYNC_SYSMEM region past the end of its memfd is refused, not mapped", "[qemu][mpqemu]") {
+    const param_schema schema = build_schema("");
+    run_options o;
+    o.config = "edge";
+    o.overrides = {"cpu.enabled=false"};
+    const config cfg = load_config(schema, o);
+    set_log_level(log_level::error);
+    pair_fds p;
+    qemu_dev::qemu_board top("qemu_board", cfg, p.a);
+    const int fd = ::memfd_create("guest-ram", 0);
+    REQUIRE(fd >= 0);
+    REQUIRE(::ftruncate(fd, 1 << 20) == 0);
+    mpqemu::message m;
+    m.cmd = mpqemu::SYNC_SYSMEM;
+    m.size = sizeof(mpqemu::sync_sysmem);
+    m.data.sysmem.gpas[0] = 0;
+    m.data.sysmem.sizes[0] = 1 << 20;  // the whole file: mapped
+    m.data.sysmem.gpas[1] = 1 << 30;
+    m.data.sysmem.sizes[1] = 16 << 20;  // 16 MiB of a 1 MiB file: refused
+    m.data.sysmem.gpas[2] = 2 << 30;
+    m.data.sysmem.sizes[2] = 4096;
+    m.data.sysmem.offsets[2] = 1 << 20;  // starts at the file's end: refused
+    m.data.sysmem.gpas[3] = 3ull << 30;
+    m.data.sysmem.sizes[3] = 4096;
+    m.data.sysmem.offsets[3] = -4096;  // negative offset: refused
+    for (int i = 0; i < 4; ++i) m.fds.push_back(::dup(fd));
+    ::close(fd);
+    REQUIRE(top.handle(m));
+    CHECK(m.fds.empty());  // taken (and closed) by the board
+    CHECK(top.ram.mapped_regions() == 1);
+    CHECK(top.ram.mapped(0, 1 << 20));
+    CHECK_FALSE(top.ram.mapped((1 << 30) + (2 << 20), 8));  // where the SIGBUS was
+    CHECK_FALSE(top.ram.mapped(1 << 30, 8));
 }
