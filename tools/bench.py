@@ -902,7 +902,7 @@ def main(argv=None):
     p.add_argument("--no-speed", action="store_true", help="compare simulated cycles only, not simulator speed")
     p.add_argument("--max-slowdown", type=float, default=60.0,
                    help="fail when a case's CPU time relative to the calibration of its kind grew by more than "
-                        "PCT when re-measured alone (default 60); see --suspect-fraction")
+                        "PCT when re-measured alone (default 60)")
     p.add_argument("--suspect-fraction", type=float, default=0.5, metavar="F",
                    help="re-measure a case whose slowdown in the run is over F x --max-slowdown: a loaded run "
                         "under-reports as well as over-reports (default 0.5)")
