@@ -50,8 +50,13 @@ build() {
     echo "fuzz: clang++ not found (tools/setup.sh installs clang and libclang-rt-14-dev)" >&2
     exit 2
   fi
-  CC=clang CXX=clang++ cmake -S tests/fuzz -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE= \
-    ${CMAKE_CXX_COMPILER_LAUNCHER:+-DCMAKE_CXX_COMPILER_LAUNCHER=$CMAKE_CXX_COMPILER_LAUNCHER} >/dev/null
+  # ccache as in tools/build.sh (keyed relative to the checkout; ACCELVP_NO_CCACHE=1: without).
+  local launcher=()
+  if [ -z "${ACCELVP_NO_CCACHE:-}" ] && command -v ccache >/dev/null; then
+    export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  fi
+  CC=clang CXX=clang++ cmake -S tests/fuzz -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE= "${launcher[@]}" >/dev/null
   cmake --build build-fuzz -- -j"$(nproc)"
 }
 
