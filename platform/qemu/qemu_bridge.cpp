@@ -31,6 +31,7 @@
 #include "tlm/core/log.h"
 #include "tlm/core/stats.h"
 #include "tlm/core/timeline.h"
+#include "tlm/core/keys.h"
 
 namespace accelvp {
 
@@ -48,13 +49,9 @@ public:
           hop_(hop_ns, sc_core::SC_NS) {
         socket.register_b_transport(this, &guest_ram::b_transport);
         socket.register_transport_dbg(this, &guest_ram::transport_dbg);
-        for (stat_base* s : std::initializer_list<stat_base*>{&bytes_read_, &bytes_written_, &bad_, &regions_})
-            global_stats().add(this->name(), *s);
+        stats_.add({&bytes_read_, &bytes_written_, &bad_, &regions_});
     }
-    ~guest_ram() override {
-        unmap();
-        global_stats().remove_component(name());
-    }
+    ~guest_ram() override { unmap(); }
     // Replaces the regions (SYNC_SYSMEM). Takes ownership of the fds (closed after mmap).
     void set_regions(const mpqemu::sync_sysmem& s, std::vector<int>& fds) {
         unmap();
@@ -124,6 +121,8 @@ private:
     counter bytes_written_{"bytes_written", "bytes the device wrote to guest RAM"};
     counter bad_{"bad_accesses", "device accesses outside guest RAM (device errors)"};
     counter regions_{"memory_syncs", "guest memory maps received (SYNC_SYSMEM)"};
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 // The chip and guest RAM, and the thread that applies BAR accesses in simulated time.
@@ -131,7 +130,7 @@ class qemu_board : public sc_core::sc_module {
 public:
     qemu_board(sc_core::sc_module_name name, const config& c, int sock)
         : sc_module(name), soc("chip", c),
-          ram("guest_ram", memory::from_config(c, "host.mem"), c.get_real("host.bus_hop_ns")), bar0("bar0"),
+          ram("guest_ram", memory::from_config(c, "host.mem"), c.get(keys::host::bus_hop_ns)), bar0("bar0"),
           bar2("bar2"), sock_(sock) {
         soc.pcie.to_host.bind(ram.socket);
         bar0.bind(soc.pcie.bar0_socket);
@@ -139,15 +138,12 @@ public:
         soc.pcie.set_intx_sink([this](bool on) {
             if (on) signal_irq();
         });
-        for (stat_base* s : std::initializer_list<stat_base*>{&cfg_reads_, &cfg_writes_, &bar_reads_, &bar_writes_,
-                                                              &unmapped_, &irq_signals_, &resamples_, &resets_,
-                                                              &read_ns_})
-            global_stats().add("qemu", *s);
+        stats_.add({&cfg_reads_, &cfg_writes_, &bar_reads_, &bar_writes_, &unmapped_, &irq_signals_, &resamples_,
+                    &resets_, &read_ns_});
         SC_HAS_PROCESS(qemu_board);
         SC_THREAD(bar_thread);
     }
     ~qemu_board() override {
-        global_stats().remove_component("qemu");
         for (int f : {irqfd_, resamplefd_})
             if (f >= 0) ::close(f);
     }
@@ -282,6 +278,8 @@ private:
     counter resamples_{"resamples", "INTx resample notifications from QEMU"};
     counter resets_{"device_resets", "DEVICE_RESET messages"};
     average read_ns_{"bar_read_ns", "simulated time of a BAR read (ns)"};
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{"qemu"};
 };
 
 uint64_t parse_size(const std::string& s) {
@@ -347,7 +345,7 @@ int run_qemu(const qemu_options& o, std::ostream& out) {
     if (!has("sim.max_time_ms")) defaults.push_back("sim.max_time_ms=1000000000");
     ro.overrides.insert(ro.overrides.begin(), defaults.begin(), defaults.end());
     const config cfg = load_config(schema, ro);
-    set_log_level(parse_log_level(cfg.get_string("sim.log_level")));
+    set_log_level(parse_log_level(cfg.get(keys::sim::log_level)));
     const uint64_t guest_mem = parse_size(o.guest_mem);
     for (const auto& f : {o.kernel, o.initrd})
         if (::access(f.c_str(), R_OK) != 0) throw config_error(fmt::format("usage error: cannot read '{}'", f));
@@ -384,7 +382,7 @@ int run_qemu(const qemu_options& o, std::ostream& out) {
         }
         std::cerr << fmt::format("accelvp qemu: GDB stub on 127.0.0.1:{} (gdb-multiarch -ex 'target remote "
                                  "127.0.0.1:{}' {})\n",
-                                 gdb->port(), gdb->port(), cfg.get_string("host.driver.firmware"))
+                                 gdb->port(), gdb->port(), cfg.get(keys::host::driver_firmware))
                   << std::flush;
     }
     sc_core::sc_start(sc_core::SC_ZERO_TIME);
@@ -408,7 +406,7 @@ int run_qemu(const qemu_options& o, std::ostream& out) {
     std::string end_reason, error;
     const double ratio = o.time_ratio;
     const sc_core::sc_time slice(1, sc_core::SC_US), idle_slice(100, sc_core::SC_US);
-    const sc_core::sc_time limit(cfg.get_real("sim.max_time_ms"), sc_core::SC_MS);
+    const sc_core::sc_time limit(cfg.get(keys::sim::max_time_ms), sc_core::SC_MS);
     auto guest_start = std::chrono::steady_clock::now();
     bool started = false;  // the guest's first config access: pacing starts there
     for (;;) {
@@ -459,7 +457,7 @@ int run_qemu(const qemu_options& o, std::ostream& out) {
         }
         if (may_run || top->busy()) {
             if (sc_core::sc_time_stamp() >= limit) {
-                error = fmt::format("simulated-time limit sim.max_time_ms = {} reached", cfg.get_real("sim.max_time_ms"));
+                error = fmt::format("simulated-time limit sim.max_time_ms = {} reached", cfg.get(keys::sim::max_time_ms));
                 break;
             }
             // A BAR access in flight: fine steps, so its answer goes out as soon as the
