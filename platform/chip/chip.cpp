@@ -26,7 +26,7 @@ device_ctrl::caps ctrl_caps(const config& c) {
     k.cqs = static_cast<uint32_t>(c.get(keys::qman::cqs));
     k.dma_engines = static_cast<uint32_t>(c.get(keys::dma::engines));
     k.msix_vectors = static_cast<uint32_t>(c.get(keys::pcie::msix_vectors));
-    k.semaphores = static_cast<uint32_t>(c.get_uint("sync.count"));
+    k.semaphores = semaphores::from_config(c, "sync").count;
     k.devmem_base = c.get(keys::addr::devmem_base);
     k.devmem_size = c.get(keys::mem::size);
     k.host_window = c.get(keys::addr::host_window_base);
