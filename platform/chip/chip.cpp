@@ -8,60 +8,80 @@
 #include "abi/aax_mmu.h"
 #include "abi/aax_regs.h"
 #include "abi/aax_sched.h"
+#include "tlm/core/keys.h"
 
 namespace accelvp {
 
 namespace {
 pcie_endpoint::params pcie_params(const config& c) {
     auto p = pcie_endpoint::from_config(c, "pcie");
-    p.regs_base = c.get_uint("addr.regs_base");
-    p.devmem_base = c.get_uint("addr.devmem_base");
-    p.devmem_size = c.get_uint("mem.size");
+    p.regs_base = c.get(keys::addr::regs_base);
+    p.devmem_base = c.get(keys::addr::devmem_base);
+    p.devmem_size = c.get(keys::mem::size);
     return p;
 }
 device_ctrl::caps ctrl_caps(const config& c) {
     device_ctrl::caps k;
-    k.rings = static_cast<uint32_t>(c.get_uint("qman.rings"));
-    k.cqs = static_cast<uint32_t>(c.get_uint("qman.cqs"));
-    k.dma_engines = static_cast<uint32_t>(c.get_uint("dma.engines"));
-    k.msix_vectors = static_cast<uint32_t>(c.get_uint("pcie.msix_vectors"));
-    k.semaphores = static_cast<uint32_t>(c.get_uint("sync.count"));
-    k.devmem_base = c.get_uint("addr.devmem_base");
-    k.devmem_size = c.get_uint("mem.size");
-    k.host_window = c.get_uint("addr.host_window_base");
-    k.control_core = c.get_bool("cpu.enabled");
-    k.mmu = c.get_bool("mmu.enabled");
+    k.rings = static_cast<uint32_t>(c.get(keys::qman::rings));
+    k.cqs = static_cast<uint32_t>(c.get(keys::qman::cqs));
+    k.dma_engines = static_cast<uint32_t>(c.get(keys::dma::engines));
+    k.msix_vectors = static_cast<uint32_t>(c.get(keys::pcie::msix_vectors));
+    k.semaphores = semaphores::from_config(c, "sync").count;
+    k.devmem_base = c.get(keys::addr::devmem_base);
+    k.devmem_size = c.get(keys::mem::size);
+    k.host_window = c.get(keys::addr::host_window_base);
+    k.control_core = c.get(keys::cpu::enabled);
+    k.mmu = c.get(keys::mmu::enabled);
     return k;
 }
 dma_engine::params dma_params(const config& c) {
     auto p = dma_engine::from_config(c, "dma");
     // Engines running at once must interleave finely, or each would see the shared memory
     // timelines already advanced by the others' whole transfers (temporal decoupling).
-    if (p.sync_ns == 0 && c.get_uint("dma.engines") > 1) p.sync_ns = 64;
+    if (p.sync_ns == 0 && c.get(keys::dma::engines) > 1) p.sync_ns = 64;
     return p;
 }
 sram::params sram_params_of(const config& c) {
     auto p = sram::from_config(c, "sram");
-    if (!c.is_set("sram.freq_mhz")) p.freq_mhz = c.get_real("chip.freq_mhz");  // on the core clock by default
+    if (!c.is_set(keys::sram::freq_mhz)) p.freq_mhz = c.get(keys::chip::freq_mhz);  // on the core clock by default
     return p;
 }
 queue_manager::params qman_params(const config& c) {
     auto p = queue_manager::from_config(c, "qman");
-    p.firmware = c.get_bool("cpu.enabled");  // a control core schedules the rings
-    p.regs_base = c.get_uint("addr.regs_base");
+    p.firmware = c.get(keys::cpu::enabled);  // a control core schedules the rings
+    p.regs_base = c.get(keys::addr::regs_base);
     return p;
 }
 } // namespace
 
+const param_table<chip::params>& chip::params::table() {
+    static const auto t =
+        param_table<params>()
+            .real(keys::chip::freq_mhz, &params::freq_mhz, 1, 10000, "core clock, used to report cycles", "MHz")
+            .real(keys::chip::noc_hop_ns, &params::noc_hop_ns, 0, 1000, "interconnect hop latency", "ns")
+            .integer(keys::addr::devmem_base, &params::devmem_base, 0, 1ll << 62, "chip bus address of device memory")
+            .integer(keys::addr::regs_base, &params::regs_base, 0, 1ll << 62,
+                     "chip bus address of the BAR0 register space")
+            .integer(keys::addr::host_window_base, &params::host_window_base, 0, 1ll << 62,
+                     "chip bus address at which host memory appears")
+            .integer(keys::addr::host_window_size, &params::host_window_size, 4096, 1ll << 48,
+                     "size of the host window", "bytes")
+            .integer(keys::addr::shared_sram_base, &params::shared_sram_base, 0, 1ll << 62,
+                     "chip bus address of the shared scratchpad SRAM (sram.*)")
+            .integer(keys::addr::sram_base, &params::sram_base, 0, 1ll << 62,
+                     "chip bus address of cluster 0's SRAM; cluster i at + i * (compute.sram_bytes rounded up to a "
+                     "power of two)")
+            .integer(keys::dma::engines, &params::dma_engines, 1, 16,
+                     "DMA engines; ring r's DMA packets run on engine r % engines")
+            .string(keys::mem::model, &params::mem_model,
+                    "device memory model: simple (bandwidth + latency, mem.bandwidth_gbps/latency_ns) or dram "
+                    "(mem.standard: channels, banks, timing, refresh, scheduler)",
+                    {"simple", "dram"});
+    return t;
+}
+
 void chip::declare(param_schema& s) {
-    s.real("chip.freq_mhz", 1000, 1, 10000, "core clock, used to report cycles", "MHz");
-    s.real("chip.noc_hop_ns", 2, 0, 1000, "interconnect hop latency", "ns");
-    s.integer("addr.devmem_base", 0, 0, 1ll << 62, "chip bus address of device memory");
-    s.integer("addr.regs_base", 0x100'0000'0000ll, 0, 1ll << 62, "chip bus address of the BAR0 register space");
-    s.integer("addr.host_window_base", 1ll << 48, 0, 1ll << 62, "chip bus address at which host memory appears");
-    s.integer("addr.host_window_size", 1ll << 46, 4096, 1ll << 48, "size of the host window", "bytes");
-    s.integer("addr.shared_sram_base", 0x300'0000'0000ll, 0, 1ll << 62,
-              "chip bus address of the shared scratchpad SRAM (sram.*)");
+    params::table().declare(s, "");
     interconnect::declare(s, "noc");
     sram::params sd;
     sd.size = 32ull << 20;
@@ -69,20 +89,13 @@ void chip::declare(param_schema& s) {
     sd.bank_width = 64;
     sd.ports = 4;
     sram::declare(s, "sram", sd);
-    s.integer("dma.engines", 1, 1, 16, "DMA engines; ring r's DMA packets run on engine r % engines");
     memory::declare(s, "mem", memory::params{16ull << 30, 100, 100, true});
-    s.string("mem.model", "simple",
-             "device memory model: simple (bandwidth + latency, mem.bandwidth_gbps/latency_ns) or dram "
-             "(mem.standard: channels, banks, timing, refresh, scheduler)",
-             {"simple", "dram"});
     dram_params::declare(s, "mem");
     pcie_endpoint::declare(s, "pcie");
     queue_manager::declare(s, "qman");
     dma_engine::declare(s, "dma");
     semaphores::declare(s, "sync");
     compute_params::declare(s);
-    s.integer("addr.sram_base", 0x200'0000'0000ll, 0, 1ll << 62,
-              "chip bus address of cluster 0's SRAM; cluster i at + i * (compute.sram_bytes rounded up to a power of two)");
     coll_engine::declare(s, "coll");
     control_core::declare(s);
     mmu::declare(s, "mmu");
@@ -90,23 +103,23 @@ void chip::declare(param_schema& s) {
 }
 
 chip::chip(sc_core::sc_module_name name, const config& c)
-    : sc_module(name), noc("noc", interconnect::from_config(c, "noc", c.get_real("chip.noc_hop_ns"))), regs("regs"),
+    : sc_module(name), noc("noc", interconnect::from_config(c, "noc", c.get(keys::chip::noc_hop_ns))), regs("regs"),
       regs_guard("regs_guard", {{semaphores::bar_base, 0x4000}}),
       pcie("pcie", pcie_params(c)), ctrl("ctrl", ctrl_caps(c)),
       qman("qman", qman_params(c)), dma0("dma0", dma_params(c)), sram0("sram", sram_params_of(c)),
       sync("sync", semaphores::from_config(c, "sync")), compute("compute", compute_params::from_config(c)),
       coll("coll", coll_engine::from_config(c, "coll")),
-      freq_hz_(c.get_real("chip.freq_mhz") * 1e6),
-      host_window_(c.get_uint("addr.host_window_base")), host_mem_bw_(c.get_real("host.mem.bandwidth_gbps") * 1e9),
-      sram_base_(c.get_uint("addr.sram_base")), shared_sram_base_(c.get_uint("addr.shared_sram_base")) {
+      freq_hz_(c.get(keys::chip::freq_mhz) * 1e6),
+      host_window_(c.get(keys::addr::host_window_base)), host_mem_bw_(c.get(keys::host::mem_bandwidth_gbps) * 1e9),
+      sram_base_(c.get(keys::addr::sram_base)), shared_sram_base_(c.get(keys::addr::shared_sram_base)) {
     // Chip interconnect: initiators are the PCIe inbound path, the queue manager, the DMA
     // engines (through the MMU when there is one), the collective engine and the control core.
     noc.add_initiator("pcie", pcie.to_chip);
-    for (uint64_t i = 1; i < c.get_uint("dma.engines"); ++i)
+    for (uint64_t i = 1; i < c.get(keys::dma::engines); ++i)
         dma_more.push_back(std::make_unique<dma_engine>(fmt::format("dma{}", i).c_str(), dma_params(c)));
     auto engine = [this](unsigned i) -> dma_engine& { return i ? *dma_more[i - 1] : dma0; };
     const unsigned engines = 1 + static_cast<unsigned>(dma_more.size());
-    if (c.get_bool("mmu.enabled")) {
+    if (c.get(keys::mmu::enabled)) {
         // One MMU port (TLB + walker) per engine; contexts, fault record and invalidation shared.
         auto mp = mmu::from_config(c, "mmu");
         mp.ports.clear();
@@ -133,31 +146,31 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     // Device memory; with a control core behind a guard that closes the firmware region
     // (AAX_FW_REGION_SIZE at its start) to all but the host's BAR2 path and the core.
     auto attach_devmem = [&](auto& socket) {
-        if (c.get_bool("cpu.enabled")) {
+        if (c.get(keys::cpu::enabled)) {
             devmem_guard = std::make_unique<memory_guard>(
                 "devmem_guard", std::vector<std::pair<uint64_t, uint64_t>>{{0, AAX_FW_REGION_SIZE}});
-            noc.add_target("devmem", c.get_uint("addr.devmem_base"), c.get_uint("mem.size"), devmem_guard->target_socket);
+            noc.add_target("devmem", c.get(keys::addr::devmem_base), c.get(keys::mem::size), devmem_guard->target_socket);
             devmem_guard->initiator_socket.bind(socket);
         } else {
-            noc.add_target("devmem", c.get_uint("addr.devmem_base"), c.get_uint("mem.size"), socket);
+            noc.add_target("devmem", c.get(keys::addr::devmem_base), c.get(keys::mem::size), socket);
         }
     };
-    if (c.get_string("mem.model") == "dram") {
+    if (c.get(keys::mem::model) == "dram") {
         devmem_dram = std::make_unique<dram_memory>("devmem", dram_params::from_config(c, "mem"));
         devmem_bw_ = devmem_dram->peak_bytes_per_s();
-        devmem_dram->set_time_ordered(c.get_uint("dma.engines") > 1);
+        devmem_dram->set_time_ordered(c.get(keys::dma::engines) > 1);
         attach_devmem(devmem_dram->socket);
     } else {
         devmem = std::make_unique<memory>("devmem", memory::from_config(c, "mem"));
         devmem_bw_ = devmem->peak_bytes_per_s();
         attach_devmem(devmem->socket);
     }
-    noc.add_target("regs", c.get_uint("addr.regs_base"), AAX_BAR0_SIZE, regs_guard.target_socket);
+    noc.add_target("regs", c.get(keys::addr::regs_base), AAX_BAR0_SIZE, regs_guard.target_socket);
     regs_guard.initiator_socket.bind(regs.target_socket);
     for (unsigned i = 0; i < compute.clusters.size(); ++i)
         noc.add_target("sram" + std::to_string(i), sram_addr(i), compute.params().sram_bytes,
                        compute.clusters[i]->sram.socket);
-    noc.add_target("host_window", host_window_, c.get_uint("addr.host_window_size"), pcie.from_chip);
+    noc.add_target("host_window", host_window_, c.get(keys::addr::host_window_size), pcie.from_chip);
     noc.add_target("sram", shared_sram_base_, sram0.get_params().size, sram0.socket);
 
     // BAR0 register space, one window per block.
@@ -183,7 +196,7 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     ctrl.reset_out.bind(qman.reset_in);
     ctrl.reset_out.bind(sync.reset_in);
 
-    if (c.get_bool("cpu.enabled")) {
+    if (c.get(keys::cpu::enabled)) {
         cpu = std::make_unique<control_core>("cpu", c);
         noc.always_dmi("cpu");  // its fetches and stack stand for its local memories
         noc.add_initiator("cpu", cpu->to_regs.initiator_socket);
@@ -195,14 +208,12 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     inject_faults(c);
 }
 
-chip::~chip() {
-    if (faults_.fw_enabled() && cpu) global_stats().remove_component(std::string(name()) + ".faults");
-}
+chip::~chip() = default;  // stats_ unregisters the stats
 
 void chip::inject_faults(const config& c) {
     faults_ = fault_params::from_config(c);
     const fault_params& f = faults_;
-    const uint64_t devmem_base = c.get_uint("addr.devmem_base");
+    const uint64_t devmem_base = c.get(keys::addr::devmem_base);
     if (f.dram_enabled()) {
         if (devmem) devmem->set_ecc(std::make_unique<ecc_injector>(devmem->name(), f, devmem_base));
         if (devmem_dram) {
@@ -218,7 +229,7 @@ void chip::inject_faults(const config& c) {
     }
     if (f.fw_enabled() && cpu) {
         fw_rng_ = fault_stream(f.seed, std::string(name()) + ".fw_crash");
-        global_stats().add(std::string(name()) + ".faults", fw_crashes_);
+        stats_.add("faults", fw_crashes_);
         qman.set_eq_start_hook([this] {
             ++fw_jobs_started_;
             const bool crash = fw_jobs_started_ == faults_.fw_crash_at_job || fw_rng_.chance(faults_.fw_crash_prob);

@@ -23,6 +23,8 @@
 #include "platform/chip/control_core.h"
 #include "tlm/compute/compute_cluster.h"
 #include "tlm/core/config.h"
+#include "tlm/core/keys.h"
+#include "tlm/core/params.h"
 #include "tlm/core/fault.h"
 #include "tlm/core/register_firewall.h"
 #include "tlm/core/router.h"
@@ -43,6 +45,22 @@ namespace accelvp {
 
 class chip : public sc_core::sc_module {
 public:
+    // The chip's own keys (absolute: chip.*, addr.*, dma.engines, mem.model); every block's
+    // keys are declared by the block's table under its prefix (chip::declare lists them).
+    // Most are read across blocks, through the typed constants of tlm/core/keys.h.
+    struct params {
+        double freq_mhz = 1000;
+        double noc_hop_ns = 2;
+        uint64_t devmem_base = 0;
+        uint64_t regs_base = 0x100'0000'0000ull;
+        uint64_t host_window_base = 1ull << 48;
+        uint64_t host_window_size = 1ull << 46;
+        uint64_t shared_sram_base = 0x300'0000'0000ull;
+        uint64_t sram_base = 0x200'0000'0000ull;
+        uint32_t dma_engines = 1;
+        std::string mem_model = "simple";
+        static const param_table<params>& table();  // the parameters: key, member, range, unit, description
+    };
     static void declare(param_schema& s);
 
     chip(sc_core::sc_module_name name, const config& c);
@@ -102,6 +120,8 @@ private:
     double devmem_bw_ = 0;  // peak of the device memory (bytes/s)
     uint64_t sram_base_;         // cluster SRAMs
     uint64_t shared_sram_base_;  // sram0
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 } // namespace accelvp

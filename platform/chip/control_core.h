@@ -12,7 +12,7 @@
 #include <systemc>
 
 #include "tlm/core/bus_bridge.h"
-#include "tlm/core/config.h"
+#include "tlm/core/params.h"
 #include "tlm/core/extensions.h"
 #include "tlm/core/router.h"
 #include "tlm/cpu/clint.h"
@@ -24,6 +24,11 @@ class control_core : public sc_core::sc_module, public core_ctrl_if {
 public:
     sc_core::sc_export<core_ctrl_if> ctrl_in;
 
+    // The control core's own key (cpu.enabled); the core's and the CLINT's keys share `cpu.`.
+    struct params {
+        bool enabled = true;
+        static const param_table<params>& table();  // the parameters: key, member, range, unit, description
+    };
     static void declare(param_schema& s);
     control_core(sc_core::sc_module_name name, const config& c);
 

@@ -11,6 +11,7 @@
 #include "platform/iss/elf_loader.h"
 #include "tlm/core/log.h"
 #include "tlm/core/build_paths.h"
+#include "tlm/core/keys.h"
 
 namespace accelvp {
 
@@ -27,49 +28,57 @@ std::string error_record::describe() const {
                        has_addr ? fmt::format(", address 0x{:x}", addr) : "");
 }
 
-void driver::declare(param_schema& s) {
-    s.integer("host.driver.ring_log2", 8, 1, 16, "log2 of submission ring entries");
-    s.integer("host.driver.cq_log2", 9, 1, 16, "log2 of completion queue entries");
-    s.integer("host.driver.rings", 4, 1, AAX_MAX_RINGS, "rings the driver sets up (at most the device's)");
+std::string driver::params::default_firmware() {
 #ifdef ACCELVP_FIRMWARE_ELF
-    const char* fw = ACCELVP_FIRMWARE_ELF;
+    return ACCELVP_FIRMWARE_ELF;
 #else
-    const char* fw = "";
+    return "";
 #endif
-    s.string("host.driver.firmware", fw, "control-core firmware ELF loaded at probe (devices with a control core)");
-    s.real("host.driver.boot_timeout_us", 2000, 1, 1e9, "how long probe waits for the firmware's READY", "us");
-    s.real("host.driver.heartbeat_timeout_us", 0, 0, 1e9,
-           "with jobs in flight, a firmware HEARTBEAT that does not move for this long is a crash: the driver "
-           "resets the device (0: do not watch; the firmware beats every 1000 us)",
-           "us");
-    s.integer("host.driver.reset_resubmits", 1, 0, 100,
-              "times a job in flight at a device reset is resubmitted before it completes as ABORTED");
 }
 
+const param_table<driver::params>& driver::params::table() {
+    static const auto t =
+        param_table<params>()
+            .integer("ring_log2", &params::ring_log2, 1, 16, "log2 of submission ring entries")
+            .integer("cq_log2", &params::cq_log2, 1, 16, "log2 of completion queue entries")
+            .integer("rings", &params::rings, 1, AAX_MAX_RINGS, "rings the driver sets up (at most the device's)")
+            .string("firmware", &params::firmware,
+                    "control-core firmware ELF loaded at probe (devices with a control core)")
+            .real("boot_timeout_us", &params::boot_timeout_us, 1, 1e9, "how long probe waits for the firmware's READY",
+                  "us")
+            .real("heartbeat_timeout_us", &params::heartbeat_timeout_us, 0, 1e9,
+                  "with jobs in flight, a firmware HEARTBEAT that does not move for this long is a crash: the driver "
+                  "resets the device (0: do not watch; the firmware beats every 1000 us)",
+                  "us")
+            .integer("reset_resubmits", &params::reset_resubmits, 0, 100,
+                     "times a job in flight at a device reset is resubmitted before it completes as ABORTED");
+    return t;
+}
+
+void driver::declare(param_schema& s) { params::table().declare(s, "host.driver"); }
+
 driver::driver(host_system& host, const config& c, std::string name)
-    : name_(std::move(name)), host_(host), ring_log2_(static_cast<uint32_t>(c.get_uint("host.driver.ring_log2"))),
-      cq_log2_(static_cast<uint32_t>(c.get_uint("host.driver.cq_log2"))),
-      max_rings_(static_cast<uint32_t>(c.get_uint("host.driver.rings"))),
-      firmware_path_(c.get_string("host.driver.firmware")), boot_timeout_us_(c.get_real("host.driver.boot_timeout_us")),
-      core_freq_mhz_(static_cast<uint32_t>(c.get_real("cpu.freq_mhz"))),
-      timer_mhz_(static_cast<uint32_t>(c.get_uint("cpu.timer_mhz"))),
-      heartbeat_timeout_us_(c.get_real("host.driver.heartbeat_timeout_us")),
-      max_resubmits_(static_cast<uint32_t>(c.get_uint("host.driver.reset_resubmits"))) {
-    for (stat_base* s : std::initializer_list<stat_base*>{&submits_, &completions_, &irqs_, &errors_stat_, &aborted_,
-                                                          &wait_timeouts_, &latency_us_})
-        global_stats().add(name_, *s);
+    : driver(host, c, std::move(name), params::table().load(c, "host.driver")) {}
+
+driver::driver(host_system& host, const config& c, std::string name, const params& p)
+    : name_(std::move(name)), host_(host), ring_log2_(p.ring_log2), cq_log2_(p.cq_log2), max_rings_(p.rings),
+      firmware_path_(p.firmware), boot_timeout_us_(p.boot_timeout_us),
+      core_freq_mhz_(static_cast<uint32_t>(c.get(keys::cpu::freq_mhz))),
+      timer_mhz_(static_cast<uint32_t>(c.get(keys::cpu::timer_mhz))), heartbeat_timeout_us_(p.heartbeat_timeout_us),
+      max_resubmits_(p.reset_resubmits) {
+    stats_.add({&submits_, &completions_, &irqs_, &errors_stat_, &aborted_, &wait_timeouts_, &latency_us_});
     // Host memory for pinned buffers: all of DRAM (the host OS is not modelled).
     hostmem_ = std::make_unique<range_allocator>(host.mem_base(), host.mem_size());
     sc_core::sc_spawn([this] { irq_thread(); }, "driver_irq_thread");
     sc_core::sc_spawn([this] { reset_thread(); }, "driver_reset_thread");
     if (heartbeat_timeout_us_ > 0) {
-        global_stats().add(name_, device_resets_);
-        global_stats().add(name_, resubmitted_);
+        stats_.add(device_resets_);
+        stats_.add(resubmitted_);
         sc_core::sc_spawn([this] { health_thread(); }, "driver_health_thread");
     }
 }
 
-driver::~driver() { global_stats().remove_component(name_); }
+driver::~driver() = default;  // stats_ unregisters the stats
 
 uint32_t driver::rd(uint32_t off) {
     uint32_t v = 0xFFFFFFFFu;  // what a read from a dead device returns on PCIe
@@ -549,8 +558,8 @@ void driver::reset_device(const std::string& why) {
     resetting_ = true;
     ++reset_gen_;
     if (heartbeat_timeout_us_ <= 0 && device_resets_.get() == 0) {  // stats appear once there is something to say
-        global_stats().add(name_, device_resets_);
-        global_stats().add(name_, resubmitted_);
+        stats_.add(device_resets_);
+        stats_.add(resubmitted_);
     }
     ++device_resets_;
     AVP_LOG(warn, kName, "{}: resetting the device and re-booting the firmware", why);

@@ -21,7 +21,7 @@
 #include "platform/host/host_system.h"
 #include "platform/host/range_allocator.h"
 #include "platform/host/vm.h"
-#include "tlm/core/config.h"
+#include "tlm/core/params.h"
 #include "tlm/core/stats.h"
 
 namespace accelvp {
@@ -51,6 +51,18 @@ struct fence_result {
 
 class driver {
 public:
+    // The driver's keys (host.driver.*).
+    struct params {
+        uint32_t ring_log2 = 8;
+        uint32_t cq_log2 = 9;
+        uint32_t rings = 4;
+        std::string firmware = default_firmware();  // the build's firmware ELF, if it built one
+        double boot_timeout_us = 2000;
+        double heartbeat_timeout_us = 0;
+        uint32_t reset_resubmits = 1;
+        static std::string default_firmware();
+        static const param_table<params>& table();  // the parameters: key, member, range, unit, description
+    };
     static void declare(param_schema& s);
     driver(host_system& host, const config& c, std::string name = "host.driver");
     ~driver();
@@ -125,6 +137,7 @@ public:
     bool device_dead() const { return dead_; }
 
 private:
+    driver(host_system& host, const config& c, std::string name, const params& p);
     friend class vm_manager;  // programs the MMU registers through rd()/wr()
     struct fence {
         uint32_t seq = 0;
@@ -206,6 +219,8 @@ private:
     counter wait_timeouts_{"wait_timeouts", "fence waits that timed out"};
     average latency_us_{"job_latency_us", "submit to completion seen by the driver (us)"};
     std::map<uint32_t, uint64_t> submit_time_ps_;
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{name_};
 };
 
 } // namespace accelvp

@@ -4,6 +4,7 @@
 
 #include "tlm/core/extensions.h"
 #include "tlm/core/log.h"
+#include "tlm/core/keys.h"
 
 namespace accelvp {
 
@@ -11,11 +12,11 @@ namespace accelvp {
 
 msi_receiver::msi_receiver(sc_core::sc_module_name name) : sc_module(name), socket("socket") {
     socket.register_b_transport(this, &msi_receiver::b_transport);
-    global_stats().add(this->name(), received_);
-    global_stats().add(this->name(), bad_);
+    stats_.add(received_);
+    stats_.add(bad_);
 }
 
-msi_receiver::~msi_receiver() { global_stats().remove_component(name()); }
+msi_receiver::~msi_receiver() = default;  // stats_ unregisters the stats
 
 void msi_receiver::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     uint32_t v = 0;
@@ -143,19 +144,30 @@ bool host_cpu::mem_read(uint64_t addr, void* dst, uint64_t len) {
 
 // ---- host_system --------------------------------------------------------------------
 
+const param_table<host_system::params>& host_system::params::table() {
+    static const auto t =
+        param_table<params>()
+            .integer("mem_base", &params::mem_base, 0, 1ll << 47, "host physical address of DRAM")
+            .integer("msi_base", &params::msi_base, 0, 1ll << 47, "host physical address of the MSI doorbell page")
+            .integer("bar0_base", &params::bar0_base, 0, 1ll << 47, "host physical address of the device's BAR0")
+            .integer("bar2_base", &params::bar2_base, 0, 1ll << 47, "host physical address of the device's BAR2")
+            .real("bus_hop_ns", &params::bus_hop_ns, 0, 1e6, "host fabric latency (root complex, IOMMU bypassed)",
+                  "ns");
+    return t;
+}
+
 void host_system::declare(param_schema& s) {
     memory::declare(s, "host.mem", memory::params{64ull << 30, 150, 90, true});
-    s.integer("host.mem_base", 1ll << 32, 0, 1ll << 47, "host physical address of DRAM");
-    s.integer("host.msi_base", 0xFEE00000ll, 0, 1ll << 47, "host physical address of the MSI doorbell page");
-    s.integer("host.bar0_base", 0xF0000000ll, 0, 1ll << 47, "host physical address of the device's BAR0");
-    s.integer("host.bar2_base", 1ll << 44, 0, 1ll << 47, "host physical address of the device's BAR2");
-    s.real("host.bus_hop_ns", 10, 0, 1e6, "host fabric latency (root complex, IOMMU bypassed)", "ns");
+    params::table().declare(s, "host");
 }
 
 host_system::host_system(sc_core::sc_module_name name, const config& c)
-    : sc_module(name), bus("bus", sc_core::sc_time(c.get_real("host.bus_hop_ns"), sc_core::SC_NS)),
-      mem("mem", memory::from_config(c, "host.mem")), msi("msi"), cpu("cpu"), mem_base_(c.get_uint("host.mem_base")),
-      bar0_(c.get_uint("host.bar0_base")), bar2_(c.get_uint("host.bar2_base")), msi_base_(c.get_uint("host.msi_base")) {
+    : host_system(name, c, params::table().load(c, "host")) {}
+
+host_system::host_system(sc_core::sc_module_name name, const config& c, const params& p)
+    : sc_module(name), bus("bus", sc_core::sc_time(p.bus_hop_ns, sc_core::SC_NS)),
+      mem("mem", memory::from_config(c, "host.mem")), msi("msi"), cpu("cpu"), mem_base_(p.mem_base),
+      bar0_(p.bar0_base), bar2_(p.bar2_base), msi_base_(p.msi_base) {
     cpu.socket.bind(bus.target_socket);
     bus.add_target("dram", mem_base_, mem.get_params().size, mem.socket);
     bus.add_target("msi", msi_base_, 0x1000, msi.socket);

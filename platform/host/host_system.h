@@ -16,7 +16,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "tlm/core/config.h"
+#include "tlm/core/params.h"
 #include "tlm/core/router.h"
 #include "tlm/core/stats.h"
 #include "tlm/mem/memory.h"
@@ -44,6 +44,8 @@ private:
     sc_core::sc_event ev_;
     counter received_{"received", "MSI messages received"};
     counter bad_{"bad_writes", "malformed writes to the MSI page"};
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 class host_cpu : public sc_core::sc_module {
@@ -79,6 +81,16 @@ private:
 
 class host_system : public sc_core::sc_module {
 public:
+    // The host's own keys (host.*; host DRAM is a memory under host.mem, the driver's keys
+    // are under host.driver).
+    struct params {
+        uint64_t mem_base = 1ull << 32;
+        uint64_t msi_base = 0xFEE00000ull;
+        uint64_t bar0_base = 0xF0000000ull;
+        uint64_t bar2_base = 1ull << 44;
+        double bus_hop_ns = 10;
+        static const param_table<params>& table();  // the parameters: key, member, range, unit, description
+    };
     static void declare(param_schema& s);
     host_system(sc_core::sc_module_name name, const config& c);
 
@@ -94,6 +106,7 @@ public:
     host_cpu cpu;
 
 private:
+    host_system(sc_core::sc_module_name name, const config& c, const params& p);
     uint64_t mem_base_, bar0_, bar2_, msi_base_;
 };
 

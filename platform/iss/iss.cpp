@@ -22,6 +22,7 @@
 #include "tlm/cpu/gdb_server.h"
 #include "tlm/cpu/rv32_core.h"
 #include "tlm/mem/memory.h"
+#include "tlm/core/keys.h"
 
 namespace accelvp {
 
@@ -119,14 +120,32 @@ std::string fmt_count(uint64_t n) {
 
 } // namespace
 
+namespace {
+// The bare-metal run's own keys (absolute: sim.log_level, iss.*).
+struct iss_params {
+    std::string log_level = "warn";
+    uint64_t ram_base = 0x80000000ull;
+    uint64_t clint_base = 0x02000000ull;
+    static const param_table<iss_params>& table() {
+        static const auto t =
+            param_table<iss_params>()
+                .string(keys::sim::log_level, &iss_params::log_level, "log verbosity on stderr",
+                        {"error", "warn", "info", "debug", "trace"})
+                .integer("iss.ram_base", &iss_params::ram_base, 0, 0xFFFFFFFFll,
+                         "RAM base address (RISC-V test suites link at 0x80000000)")
+                .integer("iss.clint_base", &iss_params::clint_base, 0, 0xFFFFFFFFll,
+                         "CLINT base address (0x10000 bytes)");
+        return t;
+    }
+};
+} // namespace
+
 param_schema iss_schema() {
     param_schema s;
-    s.string("sim.log_level", "warn", "log verbosity on stderr", {"error", "warn", "info", "debug", "trace"});
+    iss_params::table().declare(s, "");
     rv32_core::declare(s, "cpu");
     clint::declare(s, "cpu");
-    s.integer("iss.ram_base", 0x80000000ll, 0, 0xFFFFFFFFll, "RAM base address (RISC-V test suites link at 0x80000000)");
     memory::declare(s, "iss.mem", ram_defaults());
-    s.integer("iss.clint_base", 0x02000000ll, 0, 0xFFFFFFFFll, "CLINT base address (0x10000 bytes)");
     return s;
 }
 
@@ -139,7 +158,8 @@ iss_result run_iss(const iss_options& o, std::ostream& out) {
     config cfg(schema);
     for (const auto& ov : o.overrides) cfg.apply_override(ov);
     cfg.validate();
-    set_log_level(parse_log_level(cfg.get_string("sim.log_level")));
+    const iss_params ip = iss_params::table().load(cfg, "");
+    set_log_level(parse_log_level(ip.log_level));
     if (!o.stats_file.empty()) {
         std::ofstream probe(o.stats_file, std::ios::app);
         if (!probe) throw config_error("usage error: cannot write output file '" + o.stats_file + "'");
@@ -147,7 +167,7 @@ iss_result run_iss(const iss_options& o, std::ostream& out) {
 
     // The program, checked against the address map before anything is elaborated.
     const elf_image elf = load_elf(o.elf);
-    const uint64_t ram_base = cfg.get_uint("iss.ram_base");
+    const uint64_t ram_base = ip.ram_base;
     const memory::params ram_p = memory::from_config(cfg, "iss.mem");
     const uint64_t ram_end = ram_base + ram_p.size;
     if (ram_end > (uint64_t{1} << 32))
@@ -180,7 +200,7 @@ iss_result run_iss(const iss_options& o, std::ostream& out) {
     auto sup = std::make_unique<supervisor>("iss", *cpu);
     cpu->bus.bind(bus->target_socket);
     bus->add_target("ram", ram_base, ram_p.size, htif->target);
-    bus->add_target("clint", cfg.get_uint("iss.clint_base"), clint::size, timer->socket);
+    bus->add_target("clint", ip.clint_base, clint::size, timer->socket);
     htif->to_ram.bind(ram->socket);
     timer->irq.bind(cpu->irq_in);
     cpu->time_source.bind(*timer);

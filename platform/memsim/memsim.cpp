@@ -15,6 +15,7 @@
 #include "tlm/core/config.h"
 #include "tlm/core/stats.h"
 #include "tlm/mem/dram_memory.h"
+#include "tlm/core/keys.h"
 
 namespace accelvp {
 
@@ -141,7 +142,7 @@ int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats
         out << st.dump(2) << "\n";
     } else if (!o.quiet) {
         out << fmt::format("accelvp {} | memsim {} | config {} | {} x{} stacks x{} channels\n", ACCELVP_VERSION,
-                           o.trace_file, cfg.get_string("preset.name"), p.standard, p.org.stacks, p.org.channels);
+                           o.trace_file, cfg.get(keys::preset::name), p.standard, p.org.stacks, p.org.channels);
         size_t width = 10;
         for (const auto& [k, v] : summary.items()) width = std::max(width, k.size());
         out << fmt::format("  {:<{}}  {}\n", "metric", width, "value");

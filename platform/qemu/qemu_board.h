@@ -25,6 +25,7 @@
 #include "platform/chip/chip.h"
 #include "platform/qemu/mpqemu.h"
 #include "tlm/core/extensions.h"
+#include "tlm/core/keys.h"
 #include "tlm/core/log.h"
 #include "tlm/core/stats.h"
 #include "tlm/core/timeline.h"
@@ -45,13 +46,9 @@ public:
           hop_(hop_ns, sc_core::SC_NS) {
         socket.register_b_transport(this, &guest_ram::b_transport);
         socket.register_transport_dbg(this, &guest_ram::transport_dbg);
-        for (stat_base* s : std::initializer_list<stat_base*>{&bytes_read_, &bytes_written_, &bad_, &regions_})
-            global_stats().add(this->name(), *s);
+        stats_.add({&bytes_read_, &bytes_written_, &bad_, &regions_});
     }
-    ~guest_ram() override {
-        unmap();
-        global_stats().remove_component(name());
-    }
+    ~guest_ram() override { unmap(); }
     // Replaces the regions (SYNC_SYSMEM). Takes ownership of the fds (closed after mmap).
     // A region must lie within its file: a mapping past the end of a memfd maps, and the
     // first device access there is a SIGBUS that kills the simulator (fuzz_qemu_bridge found
@@ -144,6 +141,8 @@ private:
     counter bytes_written_{"bytes_written", "bytes the device wrote to guest RAM"};
     counter bad_{"bad_accesses", "device accesses outside guest RAM (device errors)"};
     counter regions_{"memory_syncs", "guest memory maps received (SYNC_SYSMEM)"};
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 // The chip and guest RAM, and the thread that applies BAR accesses in simulated time.
@@ -151,7 +150,7 @@ class qemu_board : public sc_core::sc_module {
 public:
     qemu_board(sc_core::sc_module_name name, const config& c, int sock)
         : sc_module(name), soc("chip", c),
-          ram("guest_ram", memory::from_config(c, "host.mem"), c.get_real("host.bus_hop_ns")), bar0("bar0"),
+          ram("guest_ram", memory::from_config(c, "host.mem"), c.get(keys::host::bus_hop_ns)), bar0("bar0"),
           bar2("bar2"), sock_(sock) {
         soc.pcie.to_host.bind(ram.socket);
         bar0.bind(soc.pcie.bar0_socket);
@@ -159,15 +158,12 @@ public:
         soc.pcie.set_intx_sink([this](bool on) {
             if (on) signal_irq();
         });
-        for (stat_base* s : std::initializer_list<stat_base*>{&cfg_reads_, &cfg_writes_, &bar_reads_, &bar_writes_,
-                                                              &unmapped_, &irq_signals_, &resamples_, &resets_,
-                                                              &read_ns_, &side_signals_})
-            global_stats().add("qemu", *s);
+        stats_.add({&cfg_reads_, &cfg_writes_, &bar_reads_, &bar_writes_, &unmapped_, &irq_signals_, &resamples_,
+                    &resets_, &read_ns_, &side_signals_});
         SC_HAS_PROCESS(qemu_board);
         SC_THREAD(bar_thread);
     }
     ~qemu_board() override {
-        global_stats().remove_component("qemu");
         for (int f : {irqfd_, resamplefd_, side_fd_})
             if (f >= 0) ::close(f);
     }
@@ -319,6 +315,8 @@ private:
     counter resets_{"device_resets", "DEVICE_RESET messages"};
     average read_ns_{"bar_read_ns", "simulated time of a BAR read (ns)"};
     counter side_signals_{"side_signals", "INTx assertions also sent as the ivshmem-doorbell MSI-X vector"};
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{"qemu"};
 };
 
 } // namespace accelvp::qemu_dev

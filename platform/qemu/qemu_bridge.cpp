@@ -33,6 +33,7 @@
 #include "tlm/core/log.h"
 #include "tlm/core/stats.h"
 #include "tlm/core/timeline.h"
+#include "tlm/core/keys.h"
 
 namespace accelvp {
 
@@ -143,7 +144,7 @@ int run_qemu(const qemu_options& o, std::ostream& out) {
     if (!has("sim.max_time_ms")) defaults.push_back("sim.max_time_ms=1000000000");
     ro.overrides.insert(ro.overrides.begin(), defaults.begin(), defaults.end());
     const config cfg = load_config(schema, ro);
-    set_log_level(parse_log_level(cfg.get_string("sim.log_level")));
+    set_log_level(parse_log_level(cfg.get(keys::sim::log_level)));
     const uint64_t guest_mem = parse_size(o.guest_mem);
     for (const auto& f : {o.kernel, o.initrd})
         if (::access(f.c_str(), R_OK) != 0) throw config_error(fmt::format("usage error: cannot read '{}'", f));
@@ -188,7 +189,7 @@ int run_qemu(const qemu_options& o, std::ostream& out) {
         }
         std::cerr << fmt::format("accelvp qemu: GDB stub on 127.0.0.1:{} (gdb-multiarch -ex 'target remote "
                                  "127.0.0.1:{}' {})\n",
-                                 gdb->port(), gdb->port(), cfg.get_string("host.driver.firmware"))
+                                 gdb->port(), gdb->port(), cfg.get(keys::host::driver_firmware))
                   << std::flush;
     }
     sc_core::sc_start(sc_core::SC_ZERO_TIME);
@@ -215,7 +216,7 @@ int run_qemu(const qemu_options& o, std::ostream& out) {
     std::string end_reason, error;
     const double ratio = o.time_ratio;
     const sc_core::sc_time slice(1, sc_core::SC_US), idle_slice(100, sc_core::SC_US);
-    const sc_core::sc_time limit(cfg.get_real("sim.max_time_ms"), sc_core::SC_MS);
+    const sc_core::sc_time limit(cfg.get(keys::sim::max_time_ms), sc_core::SC_MS);
     auto guest_start = std::chrono::steady_clock::now();
     bool started = false;  // the guest's first config access: pacing starts there
     for (;;) {
@@ -266,7 +267,7 @@ int run_qemu(const qemu_options& o, std::ostream& out) {
         }
         if (may_run || top->busy()) {
             if (sc_core::sc_time_stamp() >= limit) {
-                error = fmt::format("simulated-time limit sim.max_time_ms = {} reached", cfg.get_real("sim.max_time_ms"));
+                error = fmt::format("simulated-time limit sim.max_time_ms = {} reached", cfg.get(keys::sim::max_time_ms));
                 break;
             }
             // A BAR access in flight: fine steps, so its answer goes out as soon as the

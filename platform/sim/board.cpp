@@ -7,6 +7,7 @@
 #include "abi/aax_regs.h"
 
 #include "platform/host/uapi.h"
+#include "tlm/core/keys.h"
 
 namespace accelvp {
 
@@ -14,7 +15,7 @@ board::board(sc_core::sc_module_name name, const config& c, workload* w)
     : sc_module(name), host("host", c), soc("chip", c), drv(host, c), cfg_(c), wl_(w) {
     soc.pcie.to_host.bind(host.bus.target_socket);
     host.bus.add_target("bar0", host.bar0(), AAX_BAR0_SIZE, soc.pcie.bar0_socket);
-    host.bus.add_target("bar2", host.bar2(), c.get_uint("mem.size"), soc.pcie.bar2_socket);
+    host.bus.add_target("bar2", host.bar2(), c.get(keys::mem::size), soc.pcie.bar2_socket);
     SC_HAS_PROCESS(board);
     SC_THREAD(main_thread);
 }
@@ -43,8 +44,8 @@ void board::main_thread() {
             error_ = fmt::format("open: {}", std::strerror(-err));
         } else {
             workload_context ctx(*dev, cfg_, soc);
-            ctx.functional = cfg_.get_string("sim.mode") == "functional";
-            ctx.seed = cfg_.get_uint("sim.seed");
+            ctx.functional = cfg_.get(keys::sim::mode) == "functional";
+            ctx.seed = cfg_.get(keys::sim::seed);
             start_ps_ = sc_core::sc_time_stamp().value();
             exit_code_ = wl_->run(ctx);
             summary_ = ctx.summary;

@@ -10,6 +10,7 @@
 #include "tlm/compute/compute_params.h"
 #include "tlm/core/fault.h"
 #include "tlm/mem/dram_timing.h"
+#include "tlm/core/keys.h"
 
 namespace accelvp {
 
@@ -22,20 +23,20 @@ uint64_t rings_for(uint64_t clusters) { return 2 * clusters; }
 } // namespace
 
 double device_memory_peak_gbps(const config& c) {
-    if (c.get_string("mem.model") == "dram") return dram_params::from_config(c, "mem").peak_bytes_per_s() / 1e9;
-    return c.get_real("mem.bandwidth_gbps");
+    if (c.get(keys::mem::model) == "dram") return dram_params::from_config(c, "mem").peak_bytes_per_s() / 1e9;
+    return c.get(keys::mem::bandwidth_gbps);
 }
 
 void derive_and_check(config& c, std::vector<std::string>& warnings) {
     // Fault injection (docs/security.md): the specs parse, and name what exists.
     const fault_params faults = fault_params::from_config(c);
     for (const auto& h : faults.engine_hang)
-        if (h.engine >= c.get_uint("dma.engines"))
+        if (h.engine >= c.get(keys::dma::engines))
             inconsistent(fmt::format("fault.engine_hang names dma{} but dma.engines = {} (engines dma0..dma{})", h.engine,
-                                     c.get_uint("dma.engines"), c.get_uint("dma.engines") - 1));
-    if (faults.fw_enabled() && !c.get_bool("cpu.enabled"))
+                                     c.get(keys::dma::engines), c.get(keys::dma::engines) - 1));
+    if (faults.fw_enabled() && !c.get(keys::cpu::enabled))
         inconsistent("fault.fw_crash_at_job / fault.fw_crash_prob need a control core (cpu.enabled = true)");
-    const uint64_t clusters = c.get_uint("compute.clusters");
+    const uint64_t clusters = c.get(keys::compute::clusters);
     const uint64_t need = rings_for(clusters);
 
     // Rings: a DMA ring and a compute ring per cluster, at most the ABI's AAX_MAX_RINGS.
@@ -43,28 +44,28 @@ void derive_and_check(config& c, std::vector<std::string>& warnings) {
         inconsistent(fmt::format("compute.clusters={} needs {} rings (a DMA ring and a compute ring per cluster) but "
                                  "the device has at most {} (AAX_MAX_RINGS, qman.rings): use compute.clusters <= {}",
                                  clusters, need, AAX_MAX_RINGS, AAX_MAX_RINGS / 2));
-    if (!c.is_set("qman.rings"))
-        c.set_derived("qman.rings", std::to_string(need), fmt::format("2 x compute.clusters ({})", clusters));
-    const uint64_t rings = c.get_uint("qman.rings");
-    if (!c.is_set("qman.cqs"))
-        c.set_derived("qman.cqs", std::to_string(std::min<uint64_t>(rings, AAX_MAX_CQS)), "one per ring (qman.rings)");
-    const uint64_t cqs = c.get_uint("qman.cqs");
-    if (!c.is_set("pcie.msix_vectors"))
-        c.set_derived("pcie.msix_vectors", std::to_string(std::min<uint64_t>(2 + cqs, AAX_MAX_MSIX)),
+    if (!c.is_set(keys::qman::rings))
+        c.set_derived(keys::qman::rings, std::to_string(need), fmt::format("2 x compute.clusters ({})", clusters));
+    const uint64_t rings = c.get(keys::qman::rings);
+    if (!c.is_set(keys::qman::cqs))
+        c.set_derived(keys::qman::cqs, std::to_string(std::min<uint64_t>(rings, AAX_MAX_CQS)), "one per ring (qman.rings)");
+    const uint64_t cqs = c.get(keys::qman::cqs);
+    if (!c.is_set(keys::pcie::msix_vectors))
+        c.set_derived(keys::pcie::msix_vectors, std::to_string(std::min<uint64_t>(2 + cqs, AAX_MAX_MSIX)),
                       "event + error + one per CQ (2 + qman.cqs)");
-    const uint64_t vectors = c.get_uint("pcie.msix_vectors");
-    if (!c.is_set("host.driver.rings"))
-        c.set_derived("host.driver.rings", std::to_string(std::min<uint64_t>(rings, AAX_MAX_RINGS)),
+    const uint64_t vectors = c.get(keys::pcie::msix_vectors);
+    if (!c.is_set(keys::host::driver_rings))
+        c.set_derived(keys::host::driver_rings, std::to_string(std::min<uint64_t>(rings, AAX_MAX_RINGS)),
                       "all of the device's (qman.rings)");
-    const uint64_t driver_rings = c.get_uint("host.driver.rings");
+    const uint64_t driver_rings = c.get(keys::host::driver_rings);
 
     if (vectors < 2 + cqs)
         inconsistent(fmt::format("{} is too few for {}: completion interrupts need 2 + qman.cqs = {} vectors "
                                  "(vector 0 events, 1 errors, 2 + c completion queue c)",
-                                 c.describe("pcie.msix_vectors"), c.describe("qman.cqs"), 2 + cqs));
+                                 c.describe(keys::pcie::msix_vectors), c.describe(keys::qman::cqs), 2 + cqs));
     if (driver_rings > rings)
-        inconsistent(fmt::format("{} asks for more rings than the device has: {}", c.describe("host.driver.rings"),
-                                 c.describe("qman.rings")));
+        inconsistent(fmt::format("{} asks for more rings than the device has: {}", c.describe(keys::host::driver_rings),
+                                 c.describe(keys::qman::rings)));
 
     // The driver sets up min(driver rings, rings, CQs, vectors - 2) rings (one CQ and one
     // vector each); compiler-lite needs 2 per cluster to use every cluster.
@@ -89,20 +90,20 @@ void derive_and_check(config& c, std::vector<std::string>& warnings) {
         warnings.push_back(fmt::format("the driver sets up {} of the device's {} rings ({} limits it)", usable->rings,
                                        rings, c.describe(usable->key)));
 
-    const uint64_t engines = c.get_uint("dma.engines");
+    const uint64_t engines = c.get(keys::dma::engines);
     if (engines > rings)
         warnings.push_back(fmt::format("dma.engines={} but only {} rings: ring r runs on DMA engine r % dma.engines, "
                                        "so {} engines are never used",
                                        engines, rings, engines - rings));
 
     // With the DRAM model, mem.bandwidth_gbps is not used: the DRAM's organisation sets the peak.
-    if (c.get_string("mem.model") == "dram" && c.is_set("mem.bandwidth_gbps")) {
-        const double dram = device_memory_peak_gbps(c), simple = c.get_real("mem.bandwidth_gbps");
+    if (c.get(keys::mem::model) == "dram" && c.is_set(keys::mem::bandwidth_gbps)) {
+        const double dram = device_memory_peak_gbps(c), simple = c.get(keys::mem::bandwidth_gbps);
         if (std::abs(dram - simple) > 0.05 * dram)
             warnings.push_back(fmt::format("{} is not used with mem.model=dram: the DRAM model's peak is {:.1f} GB/s "
                                            "(mem.standard={}, mem.stacks={}); bounds and peaks use that",
-                                           c.describe("mem.bandwidth_gbps"), dram, c.get_string("mem.standard"),
-                                           c.get_uint("mem.stacks")));
+                                           c.describe(keys::mem::bandwidth_gbps), dram, c.get(keys::mem::standard),
+                                           c.get(keys::mem::stacks)));
     }
 }
 

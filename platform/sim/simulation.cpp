@@ -27,20 +27,31 @@
 #include "tlm/core/trace.h"
 #include "tlm/mem/dram_controller.h"
 #include "tlm/mem/dram_timing.h"
+#include "tlm/core/keys.h"
 
 namespace accelvp {
 
+const param_table<sim_params>& sim_params::table() {
+    using P = sim_params;
+    static const auto t =
+        param_table<P>()
+            .string(keys::preset::name, &P::preset_name, "name of this configuration")
+            .string(keys::preset::description, &P::preset_description,
+                    "one-line description, shown by 'accelvp list'")
+            .string(keys::sim::mode, &P::mode, "functional: move and check data; timing: time only, same cycles",
+                    {"functional", "timing"})
+            .integer(keys::sim::seed, &P::seed, 0, INT64_MAX, "seed for workload data")
+            .string(keys::sim::log_level, &P::log_level, "log verbosity on stderr",
+                    {"error", "warn", "info", "debug", "trace"})
+            .real(keys::sim::max_time_ms, &P::max_time_ms, 0.001, 1e9, "simulated-time limit of a run", "ms")
+            .boolean("sim.host_memory_check", &P::host_memory_check,
+                     "refuse a functional run whose data would not fit in the host's available memory (estimated)");
+    return t;
+}
+
 param_schema build_schema(const std::string& workload_name) {
     param_schema s;
-    s.string("preset.name", "custom", "name of this configuration");
-    s.string("preset.description", "", "one-line description, shown by 'accelvp list'");
-    s.string("sim.mode", "functional", "functional: move and check data; timing: time only, same cycles",
-             {"functional", "timing"});
-    s.integer("sim.seed", 1, 0, INT64_MAX, "seed for workload data");
-    s.string("sim.log_level", "warn", "log verbosity on stderr", {"error", "warn", "info", "debug", "trace"});
-    s.real("sim.max_time_ms", 60000, 0.001, 1e9, "simulated-time limit of a run", "ms");
-    s.boolean("sim.host_memory_check", true,
-              "refuse a functional run whose data would not fit in the host's available memory (estimated)");
+    sim_params::table().declare(s, "");
     chip::declare(s);
     host_system::declare(s);
     driver::declare(s);
@@ -57,11 +68,11 @@ config load_config(const param_schema& schema, const run_options& o, std::vector
     c.validate();
     // Cross-parameter checks.
     dram_params::from_config(c, "mem");  // impossible DRAM timings (memsim uses the DRAM model whatever mem.model says)
-    const uint64_t devmem = c.get_uint("mem.size");
-    if (c.get_uint("addr.devmem_base") + devmem > c.get_uint("addr.regs_base") &&
-        c.get_uint("addr.devmem_base") < c.get_uint("addr.regs_base") + 0x10000)
+    const uint64_t devmem = c.get(keys::mem::size);
+    if (c.get(keys::addr::devmem_base) + devmem > c.get(keys::addr::regs_base) &&
+        c.get(keys::addr::devmem_base) < c.get(keys::addr::regs_base) + 0x10000)
         throw config_error(fmt::format("config error: mem.size = {} makes device memory overlap addr.regs_base = 0x{:x}",
-                                       devmem, c.get_uint("addr.regs_base")));
+                                       devmem, c.get(keys::addr::regs_base)));
     std::vector<std::string> w;
     derive_and_check(c, w);
     if (warnings) *warnings = w;
@@ -137,7 +148,7 @@ uint64_t host_memory_available() {
 
 uint64_t host_bytes_estimate(const config& c, const std::string& workload) {
     uint64_t chips = 1;
-    if (workload == "collective" && c.schema().find("system.chips")) chips = std::max<uint64_t>(1, c.get_uint("system.chips"));
+    if (workload == "collective" && c.schema().find("system.chips")) chips = std::max<uint64_t>(1, c.get(keys::system::chips));
     // The models themselves: measured 9.5 MiB (edge) to 14 MiB (training) of RSS per chip
     // of a multi-chip system in timing mode; 9 MiB per chip is counted.
     const uint64_t models = chips > 1 ? chips * (9ull << 20) : 0;
@@ -146,9 +157,9 @@ uint64_t host_bytes_estimate(const config& c, const std::string& workload) {
     // 2.04 GiB RSS in every direction (docs/security.md#nothing-lost), so 2 x
     // workload.bytes (per chip for a collective). A size the device memory cannot hold is
     // not counted: the allocation fails at once with a device error.
-    if (c.get_string("sim.mode") != "functional" || !c.schema().find("workload.bytes")) return models;
-    const uint64_t bytes = c.get_uint("workload.bytes");
-    if (bytes > c.get_uint("mem.size")) return models;
+    if (c.get(keys::sim::mode) != "functional" || !c.schema().find(keys::workload::bytes)) return models;
+    const uint64_t bytes = c.get(keys::workload::bytes);
+    if (bytes > c.get(keys::mem::size)) return models;
     return bytes > (UINT64_MAX / 4) / chips ? UINT64_MAX : models + 2 * bytes * chips;
 }
 
@@ -157,11 +168,11 @@ void check_host_memory(const config& c, const std::string& workload) {
     const uint64_t need = host_bytes_estimate(c, workload);
     const uint64_t avail = host_memory_available();
     if (need == 0 || avail == 0 || need <= avail) return;
-    const bool functional = c.get_string("sim.mode") == "functional" && c.schema().find("workload.bytes");
-    const std::string chips = workload == "collective" ? fmt::format("system.chips = {}", c.get_uint("system.chips")) : "";
+    const bool functional = c.get(keys::sim::mode) == "functional" && c.schema().find(keys::workload::bytes);
+    const std::string chips = workload == "collective" ? fmt::format("system.chips = {}", c.get(keys::system::chips)) : "";
     std::string what;
     if (functional)
-        what = fmt::format("a functional run with workload.bytes = {}{}", c.get_uint("workload.bytes"),
+        what = fmt::format("a functional run with workload.bytes = {}{}", c.get(keys::workload::bytes),
                            chips.empty() ? "" : " on " + chips);
     else
         what = "a system of " + chips;
@@ -259,7 +270,7 @@ run_result run(const run_options& o, std::ostream& out) {
     for (const auto& m : warnings) std::cerr << "accelvp: warning: " << m << "\n";
     wl->check(cfg);
     check_host_memory(cfg, o.workload);
-    set_log_level(parse_log_level(cfg.get_string("sim.log_level")));
+    set_log_level(parse_log_level(cfg.get(keys::sim::log_level)));
     // Fail before a long simulation, not after it, if an output cannot be written.
     probe_outputs(o);
     tracer::instance().enable(!o.trace_file.empty());
@@ -290,17 +301,17 @@ run_result run(const run_options& o, std::ostream& out) {
         }
         std::cerr << fmt::format("accelvp: waiting for GDB on 127.0.0.1:{} (gdb-multiarch -ex 'target remote "
                                  "127.0.0.1:{}' {})\n",
-                                 gdb->port(), gdb->port(), cfg.get_string("host.driver.firmware"))
+                                 gdb->port(), gdb->port(), cfg.get(keys::host::driver_firmware))
                   << std::flush;
     }
-    const sc_core::sc_time limit(cfg.get_real("sim.max_time_ms"), sc_core::SC_MS);
+    const sc_core::sc_time limit(cfg.get(keys::sim::max_time_ms), sc_core::SC_MS);
     // Simulate in slices so a long run can show progress on a terminal; slicing does
     // not change the order or time of any event, so results are identical.
     const bool progress = !o.quiet && !o.json && isatty(STDERR_FILENO);
     const sc_core::sc_time slice(100, sc_core::SC_US);
     auto last_print = wall0;
     bool printed = false;
-    dram_channel::set_time_limit_ns(cfg.get_real("sim.max_time_ms") * 1e6);
+    dram_channel::set_time_limit_ns(cfg.get(keys::sim::max_time_ms) * 1e6);
     std::string failure;  // an exception that ended the simulation
     {
         try {
@@ -342,7 +353,7 @@ run_result run(const run_options& o, std::ostream& out) {
         res.exit_code = exit_device_error;
         res.error = sc_core::sc_time_stamp() >= limit
                         ? fmt::format("simulated-time limit sim.max_time_ms = {} reached before the workload finished",
-                                      cfg.get_real("sim.max_time_ms"))
+                                      cfg.get(keys::sim::max_time_ms))
                         : "the workload is waiting but nothing is left to happen (device or driver hang)";
     } else {
         res.exit_code = top ? top->exit_code() : sys->exit_code();

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "tlm/core/config.h"
+#include "tlm/core/params.h"
 
 namespace accelvp {
 
@@ -30,6 +30,18 @@ struct run_options {
     bool json = false;                   // print the stats JSON on stdout instead of the table
     bool fw_log = false;                 // print the control-core firmware's log on stderr
     int gdb_port = -1;                   // >= 0: GDB stub for the control core on 127.0.0.1 (0 = any port)
+};
+
+// The simulation's own keys (absolute: preset.*, sim.*).
+struct sim_params {
+    std::string preset_name = "custom";
+    std::string preset_description;
+    std::string mode = "functional";
+    uint64_t seed = 1;
+    std::string log_level = "warn";
+    double max_time_ms = 60000;
+    bool host_memory_check = true;
+    static const param_table<sim_params>& table();  // the parameters: key, member, range, unit, description
 };
 
 // Schema of everything a run can be configured with; workload "" = platform only.

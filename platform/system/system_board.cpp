@@ -7,21 +7,28 @@
 #include "abi/aax_regs.h"
 #include "platform/sim/board.h"
 #include "tlm/core/fault.h"
+#include "tlm/core/keys.h"
 
 namespace accelvp {
+
+const param_table<system_board::params>& system_board::params::table() {
+    static const auto t = param_table<params>().string(
+        "down_port", &params::down_port,
+        "with link.down_at_ns: the port 'c.p' (chip c port p, both directions) that goes down; empty: every port");
+    return t;
+}
 
 void system_board::declare(param_schema& s) {
     topology::declare(s);
     link_params::declare(s, "link");
-    s.string("link.down_port", "",
-             "with link.down_at_ns: the port 'c.p' (chip c port p, both directions) that goes down; empty: every port");
+    params::table().declare(s, "link");
 }
 
 system_board::node::node(sc_core::sc_module_name name, const config& c)
     : sc_module(name), host("host", c), soc("chip", c), drv(host, c, std::string(this->name()) + ".driver") {
     soc.pcie.to_host.bind(host.bus.target_socket);
     host.bus.add_target("bar0", host.bar0(), AAX_BAR0_SIZE, soc.pcie.bar0_socket);
-    host.bus.add_target("bar2", host.bar2(), c.get_uint("mem.size"), soc.pcie.bar2_socket);
+    host.bus.add_target("bar2", host.bar2(), c.get(keys::mem::size), soc.pcie.bar2_socket);
 }
 
 namespace {
@@ -39,7 +46,7 @@ system_board::system_board(sc_core::sc_module_name name, const config& c, body_f
     link_params lp = link_params::from_config(c, "link");
     // Fault injection (docs/security.md): extra bit errors drawn from sim.seed, a link-down event.
     const fault_params faults = fault_params::from_config(c);
-    std::string down_port = c.get_string("link.down_port");
+    std::string down_port = params::table().load(c, "link").down_port;
     if (faults.link_ber > 0) {
         lp.ber += faults.link_ber;
         lp.seed = fault_stream(faults.seed, "link").next();
@@ -109,8 +116,8 @@ void system_board::main_thread() {
         }
     }
     if (error_.empty()) {
-        ctx.functional = cfg_.get_string("sim.mode") == "functional";
-        ctx.seed = cfg_.get_uint("sim.seed");
+        ctx.functional = cfg_.get(keys::sim::mode) == "functional";
+        ctx.seed = cfg_.get(keys::sim::seed);
         exit_code_ = body_ ? body_(ctx) : 0;
         summary_ = ctx.summary;
         verified_ = ctx.verified;

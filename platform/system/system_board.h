@@ -39,6 +39,11 @@ struct system_context {
 class system_board : public sc_core::sc_module {
 public:
     using body_fn = std::function<int(system_context&)>;
+    // The board's own key (link.down_port); system.* are the topology's, link.* the links'.
+    struct params {
+        std::string down_port;  // "c.p" (chip c port p), empty: every port
+        static const param_table<params>& table();  // the parameters: key, member, range, unit, description
+    };
     // system.*, link.* and link.down_port.
     static void declare(param_schema& s);
 

@@ -1,4 +1,5 @@
 #include "platform/system/topology.h"
+#include "tlm/core/keys.h"
 
 #include <algorithm>
 #include <cctype>
@@ -13,20 +14,25 @@ std::string to_string(const port_ref& p) {
     return p.chip == switch_chip ? fmt::format("switch port {}", p.port) : fmt::format("chip {} port {}", p.chip, p.port);
 }
 
-void topology::declare(param_schema& s) {
-    s.integer("system.chips", 1, 1, 4096, "chips in the system");
-    s.string("system.topology", "ring", "how the chips' link ports are wired",
-             {"ring", "fully_connected", "torus2d", "switch", "custom"});
-    s.integer("system.torus_x", 0, 0, 4096, "torus2d: chips along x (0: the largest divisor <= sqrt(chips))");
-    s.integer("system.torus_y", 0, 0, 4096, "torus2d: chips along y (0: chips / torus_x)");
-    s.string("system.wiring", "",
-             "custom: wires 'a.p-b.q' (chip a port p to chip b port q), separated by commas or blanks");
+const param_table<topology::params>& topology::params::table() {
+    static const auto t =
+        param_table<params>()
+            .integer("chips", &params::chips, 1, 4096, "chips in the system")
+            .string("topology", &params::kind, "how the chips' link ports are wired",
+                    {"ring", "fully_connected", "torus2d", "switch", "custom"})
+            .integer("torus_x", &params::torus_x, 0, 4096,
+                     "torus2d: chips along x (0: the largest divisor <= sqrt(chips))")
+            .integer("torus_y", &params::torus_y, 0, 4096, "torus2d: chips along y (0: chips / torus_x)")
+            .string("wiring", &params::wiring,
+                    "custom: wires 'a.p-b.q' (chip a port p to chip b port q), separated by commas or blanks");
+    return t;
 }
 
+void topology::declare(param_schema& s) { params::table().declare(s, "system"); }
+
 topology topology::from_config(const config& c) {
-    return build(c.get_string("system.topology"), static_cast<uint32_t>(c.get_uint("system.chips")),
-                 static_cast<uint32_t>(c.get_uint("system.torus_x")), static_cast<uint32_t>(c.get_uint("system.torus_y")),
-                 c.get_string("system.wiring"));
+    const auto p = params::table().load(c, "system");
+    return build(p.kind, p.chips, p.torus_x, p.torus_y, p.wiring);
 }
 
 std::vector<wire> parse_wiring(const std::string& text) {

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "tlm/core/config.h"
+#include "tlm/core/params.h"
 
 namespace accelvp {
 
@@ -49,6 +49,14 @@ struct topology {
     // The port of `chip` that leads directly to `peer`, or -1.
     int port_to(uint32_t chip, uint32_t peer) const;
 
+    // The system's keys (system.*).
+    struct params {
+        uint32_t chips = 1;
+        std::string kind = "ring";
+        uint32_t torus_x = 0, torus_y = 0;
+        std::string wiring;
+        static const param_table<params>& table();  // the parameters: key, member, range, unit, description
+    };
     static void declare(param_schema& s);
     static topology from_config(const config& c);
     // Throws config_error (naming system.* keys) for impossible shapes or bad wiring.

@@ -11,6 +11,7 @@
 #include "platform/host/cmdbuf.h"
 #include "tlm/core/timeline.h"
 #include "tlm/link/link.h"
+#include "tlm/core/keys.h"
 
 namespace accelvp {
 
@@ -147,8 +148,8 @@ alpha_beta alpha_beta_of(const config& c) {
     const link_params lp = link_params::from_config(c, "link");
     alpha_beta m;
     m.bytes_per_s = lp.payload_bytes_per_s();
-    m.alpha_s = (lp.latency_ns + c.get_real("coll.setup_ns") +
-                 (c.get_string("system.topology") == "switch" ? lp.switch_hop_ns : 0.0)) *
+    m.alpha_s = (lp.latency_ns + c.get(keys::coll::setup_ns) +
+                 (c.get(keys::system::topology) == "switch" ? lp.switch_hop_ns : 0.0)) *
                 1e-9;
     return m;
 }

@@ -10,6 +10,7 @@
 
 #include "platform/chip/chip.h"
 #include "platform/workloads/jobs.h"
+#include "tlm/core/keys.h"
 
 namespace accelvp {
 
@@ -33,15 +34,15 @@ compute_runner::compute_runner(workload_context& ctx) : ctx_(ctx), p_(compute_pa
     rings_ = info.queues;
     for (uint32_t i = 0; i < p_.clusters; ++i) srams_.push_back(ctx.soc.sram_addr(i));
     mach_.mem_gbps = ctx.soc.devmem_peak() / 1e9;
-    mach_.dma_gbps = ctx.cfg.get_real("dma.bandwidth_gbps");
-    mach_.dma_engines = static_cast<uint32_t>(ctx.cfg.get_uint("dma.engines"));
+    mach_.dma_gbps = ctx.cfg.get(keys::dma::bandwidth_gbps);
+    mach_.dma_engines = static_cast<uint32_t>(ctx.cfg.get(keys::dma::engines));
     mach_.sram_port_gbps = p_.sram_bytes_per_cycle * p_.freq_mhz * 1e-3;
-    mach_.dma_setup_ns = ctx.cfg.get_real("dma.setup_ns");
-    mach_.round_trip_ns = ctx.cfg.get_real("mem.latency_ns") + 2 * ctx.cfg.get_real("chip.noc_hop_ns");
-    mach_.burst_bytes = static_cast<uint32_t>(ctx.cfg.get_uint("dma.burst_bytes"));
-    mach_.max_outstanding = static_cast<uint32_t>(ctx.cfg.get_uint("dma.max_outstanding"));
-    mach_.packet_ns = ctx.cfg.get_real("qman.decode_ns");
-    mach_.sem_ns = ctx.cfg.get_real("sync.op_ns");
+    mach_.dma_setup_ns = ctx.cfg.get(keys::dma::setup_ns);
+    mach_.round_trip_ns = ctx.cfg.get(keys::mem::latency_ns) + 2 * ctx.cfg.get(keys::chip::noc_hop_ns);
+    mach_.burst_bytes = static_cast<uint32_t>(ctx.cfg.get(keys::dma::burst_bytes));
+    mach_.max_outstanding = static_cast<uint32_t>(ctx.cfg.get(keys::dma::max_outstanding));
+    mach_.packet_ns = ctx.cfg.get(keys::qman::decode_ns);
+    mach_.sem_ns = ctx.cfg.get(keys::sync::op_ns);
     calibrate_jobs();
 }
 

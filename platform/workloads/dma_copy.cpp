@@ -41,28 +41,35 @@ void fill_pattern(uint8_t* dst, uint64_t offset, uint64_t len, uint64_t seed) {
     }
 }
 
-void dma_copy::declare(param_schema& s) const {
-    s.integer("workload.bytes", 64ll << 20, 1, 1ll << 40, "bytes to copy", "bytes");
-    s.string("workload.direction", "h2d", "copy direction: host->device, device->device, device->host",
-             {"h2d", "d2d", "d2h"});
-    s.integer("workload.src_offset", 0, 0, 1 << 20, "byte offset of the source in its buffer (unaligned copies)",
-              "bytes");
-    s.integer("workload.dst_offset", 0, 0, 1 << 20, "byte offset of the destination in its buffer", "bytes");
-    s.integer("workload.queue", 0, 0, AAX_MAX_RINGS - 1, "submission queue");
-    s.integer("workload.queues", 1, 1, 16,
-              "split the copy into this many equal jobs on queues workload.queue, +1, ... (ring r runs on DMA "
-              "engine r % dma.engines)");
-    s.string("workload.vm", "none",
-             "address space of the copy: none (bus addresses) or a VM with both buffers bound at device VAs "
-             "with 4 KiB or 2 MiB pages (needs mmu.enabled)",
-             {"none", "4k", "2m"});
-    s.real("workload.timeout_ms", 10000, 0.001, 1e9, "host wait limit per job (simulated time)", "ms");
+const param_table<dma_copy::params>& dma_copy::params::table() {
+    static const auto t =
+        param_table<params>()
+            .integer("bytes", &params::bytes, 1, 1ll << 40, "bytes to copy", "bytes")
+            .string("direction", &params::direction, "copy direction: host->device, device->device, device->host",
+                    {"h2d", "d2d", "d2h"})
+            .integer("src_offset", &params::src_offset, 0, 1 << 20,
+                     "byte offset of the source in its buffer (unaligned copies)", "bytes")
+            .integer("dst_offset", &params::dst_offset, 0, 1 << 20, "byte offset of the destination in its buffer",
+                     "bytes")
+            .integer("queue", &params::queue, 0, AAX_MAX_RINGS - 1, "submission queue")
+            .integer("queues", &params::queues, 1, 16,
+                     "split the copy into this many equal jobs on queues workload.queue, +1, ... (ring r runs on DMA "
+                     "engine r % dma.engines)")
+            .string("vm", &params::vm,
+                    "address space of the copy: none (bus addresses) or a VM with both buffers bound at device VAs "
+                    "with 4 KiB or 2 MiB pages (needs mmu.enabled)",
+                    {"none", "4k", "2m"})
+            .real("timeout_ms", &params::timeout_ms, 0.001, 1e9, "host wait limit per job (simulated time)", "ms");
+    return t;
 }
 
+void dma_copy::declare(param_schema& s) const { params::table().declare(s, "workload"); }
+
 int dma_copy::run(workload_context& ctx) {
-    const uint64_t bytes = ctx.cfg.get_uint("workload.bytes");
-    const std::string dir = ctx.cfg.get_string("workload.direction");
-    const uint64_t so = ctx.cfg.get_uint("workload.src_offset"), dof = ctx.cfg.get_uint("workload.dst_offset");
+    const params wp = params::table().load(ctx.cfg, "workload");
+    const uint64_t bytes = wp.bytes;
+    const std::string dir = wp.direction;
+    const uint64_t so = wp.src_offset, dof = wp.dst_offset;
     auto& dev = ctx.dev;
     const bool src_host = dir == "h2d", dst_host = dir == "d2h";
     auto fail = [&ctx](const std::string& what, int rc) {
@@ -70,7 +77,7 @@ int dma_copy::run(workload_context& ctx) {
         return 1;
     };
 
-    const std::string vm = ctx.cfg.get_string("workload.vm");
+    const std::string vm = wp.vm;
     const uint32_t align = vm == "2m" ? uint32_t{uapi::BO_ALIGN_2M} : 0u;
     const uint64_t page = vm == "2m" ? 2ull << 20 : 4096;  // VM buffers are whole pages
     auto bo_size = [&](uint64_t n) { return vm == "none" ? n : (n + page - 1) & ~(page - 1); };
@@ -122,8 +129,8 @@ int dma_copy::run(workload_context& ctx) {
     }
 
     // One job per queue, each copying a contiguous slice (4 KiB multiples but the last).
-    const uint32_t queues = static_cast<uint32_t>(ctx.cfg.get_uint("workload.queues"));
-    const uint32_t queue0 = static_cast<uint32_t>(ctx.cfg.get_uint("workload.queue"));
+    const uint32_t queues = wp.queues;
+    const uint32_t queue0 = wp.queue;
     const uint64_t slice = std::max<uint64_t>(4096, (bytes / queues + 4095) & ~uint64_t{4095});
     std::vector<uapi::submit_args> subs;
     std::vector<std::unique_ptr<uapi::mapping>> cmd_maps;
@@ -147,7 +154,7 @@ int dma_copy::run(workload_context& ctx) {
         if (int rc = dev.submit(sub)) return fail("submitting the copy", rc);
     std::vector<uint32_t> seqs;
     for (const auto& sub : subs) seqs.push_back(sub.seq);
-    const job_wait jw = wait_jobs(dev, seqs, static_cast<uint64_t>(ctx.cfg.get_real("workload.timeout_ms") * 1e6));
+    const job_wait jw = wait_jobs(dev, seqs, static_cast<uint64_t>(wp.timeout_ms * 1e6));
     if (jw.rc) {
         ctx.error = "copy job failed: " + job_failure(dev, jw.rc, jw.failed_wait);
         return 1;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "platform/workloads/workload.h"
+#include "tlm/core/params.h"
 
 namespace accelvp {
 
@@ -14,6 +15,17 @@ public:
     std::string description() const override {
         return "DMA copy host->device, device->device or device->host, verified bit-exact";
     }
+    // The workload's keys (workload.*).
+    struct params {
+        uint64_t bytes = 64ull << 20;
+        std::string direction = "h2d";
+        uint64_t src_offset = 0, dst_offset = 0;
+        uint32_t queue = 0;
+        uint32_t queues = 1;
+        std::string vm = "none";
+        double timeout_ms = 10000;
+        static const param_table<params>& table();  // the parameters: key, member, range, unit, description
+    };
     void declare(param_schema& s) const override;
     int run(workload_context& ctx) override;
 };

@@ -14,6 +14,7 @@
 #include "platform/host/uapi.h"
 #include "platform/workloads/jobs.h"
 #include "tlm/dma/dma_engine.h"
+#include "tlm/core/keys.h"
 
 namespace accelvp {
 
@@ -256,7 +257,7 @@ int mem_bench::run(workload_context& ctx) {
     const uint64_t nr = lat1.second - lat0.second;
     ctx.summary["avg_read_latency_ns"] =
         ctx.soc.devmem_dram ? (nr ? (lat1.first - lat0.first) / static_cast<double>(nr) : 0.0)
-                            : c.get_real("mem.latency_ns");
+                            : c.get(keys::mem::latency_ns);
     ctx.summary["cycles"] = static_cast<uint64_t>(ns * ctx.soc.freq_hz() / 1e9 + 0.5);
     return 0;
 }

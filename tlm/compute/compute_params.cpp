@@ -2,59 +2,52 @@
 
 #include <algorithm>
 
+#include "tlm/core/keys.h"
 #include "tlm/core/timeline.h"
 
 namespace accelvp {
 
-void compute_params::declare(param_schema& s) {
-    const compute_params d;
-    s.integer("compute.clusters", d.clusters, 1, 64, "compute clusters (matrix engine + vector engine + SRAM each)");
-    s.integer("compute.array_rows", d.array_rows, 1, 1024, "systolic array rows (R)");
-    s.integer("compute.array_cols", d.array_cols, 1, 1024, "systolic array columns (C)");
-    s.string("compute.dataflow", "ws", "default GEMM dataflow: ws (weight-stationary) or os (output-stationary)",
-             {"ws", "os"});
-    s.real("compute.freq_mhz", d.freq_mhz, 1, 10000, "compute cluster clock", "MHz");
-    s.integer("compute.sram_bytes", static_cast<int64_t>(d.sram_bytes), 4096, 1ll << 32,
-              "SRAM per cluster (operands of GEMM and VEC packets)", "bytes");
-    s.integer("compute.sram_bytes_per_cycle", d.sram_bytes_per_cycle, 1, 1 << 16,
-              "SRAM bandwidth per port seen by an engine", "bytes/cycle");
-    s.integer("compute.vector_lanes", d.vector_lanes, 1, 4096, "vector engine lanes (elements per cycle)");
-    s.integer("compute.vector_depth", d.vector_depth, 1, 256, "vector engine pipeline depth", "cycles");
+const param_table<compute_params>& compute_params::table() {
     // A PE with rate q takes q consecutive k values of A and of its weights per cycle (two 8-bit
     // MACs in one 16-bit multiplier's place): a weight block covers up to R*q rows of k.
-    for (const char* t : {"fp32", "bf16", "fp16", "fp8", "int8"})
-        s.integer(std::string("compute.macs_per_pe.") + t, 1, 1, 16,
-                  std::string("matrix-engine MACs per PE per cycle for ") + t + " inputs (fp8: both e4m3 and e5m2)");
-    s.boolean("compute.block_pipelining", d.block_pipelining,
-              "consecutive weight (WS) or output (OS) blocks of one GEMM packet stream back to back: the "
-              "systolic pipeline fills and drains once per packet, not once per block (next block's weights "
-              "double-buffered in the array, as TPU v1)");
-    s.integer("compute.gemm_setup_cycles", d.gemm_setup_cycles, 0, 100000, "fixed cost per GEMM packet", "cycles");
-    s.integer("compute.vector_setup_cycles", d.vector_setup_cycles, 0, 100000, "fixed cost per VEC packet",
-              "cycles");
+    const auto rate = [](const char* t) {
+        return std::string("matrix-engine MACs per PE per cycle for ") + t + " inputs (fp8: both e4m3 and e5m2)";
+    };
+    using P = compute_params;
+    static const auto t =
+        param_table<P>()
+            .integer("clusters", &P::clusters, 1, 64, "compute clusters (matrix engine + vector engine + SRAM each)")
+            .integer("array_rows", &P::array_rows, 1, 1024, "systolic array rows (R)")
+            .integer("array_cols", &P::array_cols, 1, 1024, "systolic array columns (C)")
+            .choice("dataflow", &P::default_dataflow,
+                    {{"ws", dataflow::weight_stationary}, {"os", dataflow::output_stationary}},
+                    "default GEMM dataflow: ws (weight-stationary) or os (output-stationary)")
+            .real("freq_mhz", &P::freq_mhz, 1, 10000, "compute cluster clock", "MHz")
+            .integer("sram_bytes", &P::sram_bytes, 4096, 1ll << 32, "SRAM per cluster (operands of GEMM and VEC packets)",
+                     "bytes")
+            .integer("sram_bytes_per_cycle", &P::sram_bytes_per_cycle, 1, 1 << 16,
+                     "SRAM bandwidth per port seen by an engine", "bytes/cycle")
+            .integer("vector_lanes", &P::vector_lanes, 1, 4096, "vector engine lanes (elements per cycle)")
+            .integer("vector_depth", &P::vector_depth, 1, 256, "vector engine pipeline depth", "cycles")
+            .integer("macs_per_pe.fp32", &P::rate_fp32, 1, 16, rate("fp32"))
+            .integer("macs_per_pe.bf16", &P::rate_bf16, 1, 16, rate("bf16"))
+            .integer("macs_per_pe.fp16", &P::rate_fp16, 1, 16, rate("fp16"))
+            .integer("macs_per_pe.fp8", &P::rate_fp8, 1, 16, rate("fp8"))
+            .integer("macs_per_pe.int8", &P::rate_int8, 1, 16, rate("int8"))
+            .boolean("block_pipelining", &P::block_pipelining,
+                     "consecutive weight (WS) or output (OS) blocks of one GEMM packet stream back to back: the "
+                     "systolic pipeline fills and drains once per packet, not once per block (next block's weights "
+                     "double-buffered in the array, as TPU v1)")
+            .integer("gemm_setup_cycles", &P::gemm_setup_cycles, 0, 100000, "fixed cost per GEMM packet", "cycles")
+            .integer("vector_setup_cycles", &P::vector_setup_cycles, 0, 100000, "fixed cost per VEC packet", "cycles");
+    return t;
 }
 
+void compute_params::declare(param_schema& s) { table().declare(s, "compute"); }
+
 compute_params compute_params::from_config(const config& c) {
-    compute_params p;
-    p.clusters = static_cast<uint32_t>(c.get_uint("compute.clusters"));
-    p.array_rows = static_cast<uint32_t>(c.get_uint("compute.array_rows"));
-    p.array_cols = static_cast<uint32_t>(c.get_uint("compute.array_cols"));
-    p.default_dataflow =
-        c.get_string("compute.dataflow") == "os" ? dataflow::output_stationary : dataflow::weight_stationary;
-    p.freq_mhz = c.get_real("compute.freq_mhz");
-    p.sram_bytes = c.get_uint("compute.sram_bytes");
-    p.sram_bytes_per_cycle = static_cast<uint32_t>(c.get_uint("compute.sram_bytes_per_cycle"));
-    p.vector_lanes = static_cast<uint32_t>(c.get_uint("compute.vector_lanes"));
-    p.vector_depth = static_cast<uint32_t>(c.get_uint("compute.vector_depth"));
-    p.rate_fp32 = static_cast<uint32_t>(c.get_uint("compute.macs_per_pe.fp32"));
-    p.rate_bf16 = static_cast<uint32_t>(c.get_uint("compute.macs_per_pe.bf16"));
-    p.rate_fp16 = static_cast<uint32_t>(c.get_uint("compute.macs_per_pe.fp16"));
-    p.rate_fp8 = static_cast<uint32_t>(c.get_uint("compute.macs_per_pe.fp8"));
-    p.rate_int8 = static_cast<uint32_t>(c.get_uint("compute.macs_per_pe.int8"));
-    p.block_pipelining = c.get_bool("compute.block_pipelining");
-    p.gemm_setup_cycles = static_cast<uint32_t>(c.get_uint("compute.gemm_setup_cycles"));
-    p.vector_setup_cycles = static_cast<uint32_t>(c.get_uint("compute.vector_setup_cycles"));
-    p.timing_only = c.get_string("sim.mode") == "timing";
+    auto p = table().load(c, "compute");
+    p.timing_only = c.get(keys::sim::mode) == "timing";
     return p;
 }
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include "abi/aax_queue.h"
-#include "tlm/core/config.h"
+#include "tlm/core/params.h"
 
 namespace accelvp {
 
@@ -36,6 +36,7 @@ struct compute_params {
     uint32_t vector_setup_cycles = 8;   // per VEC packet
     bool timing_only = false;
 
+    static const param_table<compute_params>& table();  // the parameters: key, member, range, unit, description
     static void declare(param_schema& s);
     static compute_params from_config(const config& c);
 

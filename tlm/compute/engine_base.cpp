@@ -9,11 +9,10 @@ compute_engine::compute_engine(sc_core::sc_module_name name, const compute_param
                                uint32_t packet_bytes)
     : sc_module(name), cmd_socket("cmd_socket"), p_(p), sram_(sram), packet_bytes_(packet_bytes) {
     cmd_socket.register_b_transport(this, &compute_engine::cmd_b_transport);
-    for (stat_base* s : std::initializer_list<stat_base*>{&packets_, &errors_, &busy_cycles_, &busy_})
-        global_stats().add(this->name(), *s);
+    stats_.add({&packets_, &errors_, &busy_cycles_, &busy_});
 }
 
-compute_engine::~compute_engine() { global_stats().remove_component(name()); }
+compute_engine::~compute_engine() = default;  // stats_ unregisters the stats
 
 void compute_engine::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     auto* ext = t.get_extension<command_ext>();

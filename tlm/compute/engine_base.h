@@ -50,6 +50,11 @@ private:
     void cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
     uint32_t packet_bytes_;
     timeline pipe_;  // the engine executes one packet at a time, in arrival order
+
+protected:
+    // Declared last: registers the stats above (and the derived engine's) under this module's name and
+    // unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 } // namespace accelvp

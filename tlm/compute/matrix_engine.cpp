@@ -16,8 +16,8 @@ bool gemm_out_ok(num::dtype in, num::dtype out) {
 
 matrix_engine::matrix_engine(sc_core::sc_module_name name, const compute_params& p, sparse_store& sram)
     : compute_engine(name, p, sram, sizeof(aax_pkt_gemm)) {
-    global_stats().add(this->name(), macs_);
-    global_stats().add(this->name(), util_);
+    stats_.add(macs_);
+    stats_.add(util_);
 }
 
 matrix_engine::~matrix_engine() = default;

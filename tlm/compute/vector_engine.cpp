@@ -26,7 +26,7 @@ float bits_to_f32(uint32_t b) {
 
 vector_engine::vector_engine(sc_core::sc_module_name name, const compute_params& p, sparse_store& sram)
     : compute_engine(name, p, sram, sizeof(aax_pkt_vec)) {
-    global_stats().add(this->name(), elements_);
+    stats_.add(elements_);
 }
 
 vector_engine::~vector_engine() = default;

@@ -12,11 +12,21 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
 namespace accelvp {
+
+// A key with its value type, for keys read outside the block that declares them
+// (`c.get(chip_keys::dma_engines)`): a misspelt name or a wrong type does not compile.
+// Converts to the key's name for the string-keyed API (is_set, describe, set_derived).
+template <class T>
+struct param_key {
+    const char* name;
+    operator std::string() const { return name; }
+};
 
 // A user-facing configuration or usage error (exit code 2).
 class config_error : public std::runtime_error {
@@ -91,6 +101,20 @@ public:
     double get_real(const std::string& key) const;
     bool get_bool(const std::string& key) const;
     std::string get_string(const std::string& key) const;
+    // The value of a typed key (integers of any width, double, bool, std::string).
+    template <class T>
+    T get(const param_key<T>& key) const {
+        if constexpr (std::is_same_v<T, bool>)
+            return get_bool(key.name);
+        else if constexpr (std::is_same_v<T, std::string>)
+            return get_string(key.name);
+        else if constexpr (std::is_floating_point_v<T>)
+            return static_cast<T>(get_real(key.name));
+        else if constexpr (std::is_unsigned_v<T>)
+            return static_cast<T>(get_uint(key.name));
+        else
+            return static_cast<T>(get_int(key.name));
+    }
     bool is_set(const std::string& key) const { return values_.count(key) != 0; }
     // Where a set value came from ("configs/edge.yaml", "-p", "derived: ..."); "" if not set.
     std::string origin_of(const std::string& key) const;

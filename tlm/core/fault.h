@@ -18,7 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "tlm/core/config.h"
+#include "tlm/core/keys.h"
+#include "tlm/core/params.h"
 
 namespace accelvp {
 
@@ -54,7 +55,8 @@ struct fault_params {
         unsigned engine = 0;  // DMA engine index
         uint64_t nth = 0;     // its n-th DMA packet (1 = the first)
     };
-    std::vector<hang> engine_hang;     // fault.engine_hang = "dma0@3,dma1@10"
+    std::string engine_hang_spec;      // fault.engine_hang = "dma0@3,dma1@10", parsed into engine_hang
+    std::vector<hang> engine_hang;
     double engine_hang_prob = 0;       // per DMA packet, any engine
     uint64_t fw_crash_at_job = 0;      // the n-th job the firmware starts (0 = never)
     double fw_crash_prob = 0;          // per job the firmware starts
@@ -70,54 +72,53 @@ struct fault_params {
     bool fw_enabled() const { return fw_crash_at_job > 0 || fw_crash_prob > 0; }
     bool any() const { return dram_enabled() || engine_enabled() || fw_enabled() || link_ber > 0 || link_down_at_ns >= 0; }
 
-    static void declare(param_schema& s) {
-        s.real("fault.dram_sbe_per_gib", 0, 0, 1e12,
-               "injected DRAM single-bit errors per GiB read (corrected by ECC, counted per memory/channel)");
-        s.real("fault.dram_dbe_per_gib", 0, 0, 1e12,
-               "injected DRAM double-bit errors per GiB read (uncorrectable: the read fails, a DMA job fails with ECC_UE)");
-        s.integer("fault.dram_sbe_addr", -1, -1, INT64_MAX,
-                  "chip bus address of a device-memory word with a stuck single-bit error: every read is corrected (-1: none)");
-        s.integer("fault.dram_dbe_addr", -1, -1, INT64_MAX,
-                  "chip bus address of a device-memory word with a stuck double-bit error: every read fails (-1: none)");
-        s.string("fault.engine_hang", "",
-                 "DMA packets that never complete: dma<i>@<n>[,...] (the n-th packet of engine i, from 1); the "
-                 "watchdog ends the job as TIMEOUT");
-        s.real("fault.engine_hang_prob", 0, 0, 1, "probability that a DMA packet hangs its engine");
-        s.integer("fault.fw_crash_at_job", 0, 0, INT64_MAX,
-                  "the control-core firmware crashes when it starts its n-th job (0: never); the driver resets the "
-                  "device and resubmits");
-        s.real("fault.fw_crash_prob", 0, 0, 1, "probability that the firmware crashes when it starts a job");
-        s.string("fault.fw_crash_mode", "trap",
-                 "how the firmware crashes: trap (an illegal-instruction exception: fatal trap, BOOT_STATUS = FAIL, "
-                 "error interrupt) or hang (the core stops: only the heartbeat tells)",
-                 {"trap", "hang"});
-        s.real("fault.link_ber", 0, 0, 1, "extra link bit error rate (CRC retries), drawn from sim.seed");
-        s.real("fault.link_down_at_ns", -1, -1, 1e15,
-               "a link goes down at this time (ns; < 0: never); overrides link.down_at_ns");
-        s.string("fault.link_down_port", "",
-                 "with fault.link_down_at_ns: the port c.p whose wire goes down (empty: every port)");
+    // The parameters: key, member, range, unit, description (all under `fault.`).
+    static const param_table<fault_params>& table() {
+        using P = fault_params;
+        static const auto t =
+            param_table<P>()
+                .real("dram_sbe_per_gib", &P::dram_sbe_per_gib, 0, 1e12,
+                      "injected DRAM single-bit errors per GiB read (corrected by ECC, counted per memory/channel)")
+                .real("dram_dbe_per_gib", &P::dram_dbe_per_gib, 0, 1e12,
+                      "injected DRAM double-bit errors per GiB read (uncorrectable: the read fails, a DMA job fails "
+                      "with ECC_UE)")
+                .integer("dram_sbe_addr", &P::dram_sbe_addr, -1, INT64_MAX,
+                         "chip bus address of a device-memory word with a stuck single-bit error: every read is "
+                         "corrected (-1: none)")
+                .integer("dram_dbe_addr", &P::dram_dbe_addr, -1, INT64_MAX,
+                         "chip bus address of a device-memory word with a stuck double-bit error: every read fails "
+                         "(-1: none)")
+                .string("engine_hang", &P::engine_hang_spec,
+                        "DMA packets that never complete: dma<i>@<n>[,...] (the n-th packet of engine i, from 1); the "
+                        "watchdog ends the job as TIMEOUT")
+                .real("engine_hang_prob", &P::engine_hang_prob, 0, 1, "probability that a DMA packet hangs its engine")
+                .integer("fw_crash_at_job", &P::fw_crash_at_job, 0, INT64_MAX,
+                         "the control-core firmware crashes when it starts its n-th job (0: never); the driver resets "
+                         "the device and resubmits")
+                .real("fw_crash_prob", &P::fw_crash_prob, 0, 1,
+                      "probability that the firmware crashes when it starts a job")
+                .string("fw_crash_mode", &P::fw_crash_mode,
+                        "how the firmware crashes: trap (an illegal-instruction exception: fatal trap, BOOT_STATUS = "
+                        "FAIL, error interrupt) or hang (the core stops: only the heartbeat tells)",
+                        {"trap", "hang"})
+                .real("link_ber", &P::link_ber, 0, 1, "extra link bit error rate (CRC retries), drawn from sim.seed")
+                .real("link_down_at_ns", &P::link_down_at_ns, -1, 1e15,
+                      "a link goes down at this time (ns; < 0: never); overrides link.down_at_ns")
+                .string("link_down_port", &P::link_down_port,
+                        "with fault.link_down_at_ns: the port c.p whose wire goes down (empty: every port)");
+        return t;
     }
+    static void declare(param_schema& s) { table().declare(s, "fault"); }
 
     // Throws config_error naming the key for a malformed fault.engine_hang.
     static fault_params from_config(const config& c) {
-        fault_params p;
+        fault_params p = table().load(c, "fault");
         try {
-            p.seed = c.get_uint("sim.seed");
+            p.seed = c.get(keys::sim::seed);
         } catch (const config_error&) {
             p.seed = 1;  // a schema without the simulation's keys (unit tests of one block)
         }
-        p.dram_sbe_per_gib = c.get_real("fault.dram_sbe_per_gib");
-        p.dram_dbe_per_gib = c.get_real("fault.dram_dbe_per_gib");
-        p.dram_sbe_addr = c.get_int("fault.dram_sbe_addr");
-        p.dram_dbe_addr = c.get_int("fault.dram_dbe_addr");
-        p.engine_hang = parse_hangs(c.get_string("fault.engine_hang"));
-        p.engine_hang_prob = c.get_real("fault.engine_hang_prob");
-        p.fw_crash_at_job = c.get_uint("fault.fw_crash_at_job");
-        p.fw_crash_prob = c.get_real("fault.fw_crash_prob");
-        p.fw_crash_mode = c.get_string("fault.fw_crash_mode");
-        p.link_ber = c.get_real("fault.link_ber");
-        p.link_down_at_ns = c.get_real("fault.link_down_at_ns");
-        p.link_down_port = c.get_string("fault.link_down_port");
+        p.engine_hang = parse_hangs(p.engine_hang_spec);
         return p;
     }
 

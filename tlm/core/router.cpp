@@ -15,11 +15,11 @@ router::router(sc_core::sc_module_name name, sc_core::sc_time hop_latency)
     target_socket.register_transport_dbg(this, &router::transport_dbg);
     target_socket.register_get_direct_mem_ptr(this, &router::get_direct_mem_ptr);
     initiator_socket.register_invalidate_direct_mem_ptr(this, &router::invalidate_direct_mem_ptr);
-    global_stats().add(this->name(), transactions_);
-    global_stats().add(this->name(), decode_errors_);
+    stats_.add(transactions_);
+    stats_.add(decode_errors_);
 }
 
-router::~router() { global_stats().remove_component(name()); }
+router::~router() = default;  // stats_ unregisters the stats
 
 void router::map(const std::string& rname, uint64_t base, uint64_t size, unsigned port) {
     if (size == 0) throw config_error(fmt::format("config error: address range '{}' of {} has size 0", rname, name()));

@@ -67,6 +67,8 @@ private:
     size_t n_bound_ = 0;
     counter transactions_{"transactions", "transactions routed"};
     counter decode_errors_{"decode_errors", "accesses that hit no range (TLM_ADDRESS_ERROR_RESPONSE)"};
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 } // namespace accelvp

@@ -69,6 +69,14 @@ void stats_registry::add(const std::string& component, stat_base& s) {
     g.push_back(&s);
 }
 
+void stats_registry::remove(const std::string& component, const stat_base& s) {
+    auto it = groups_.find(component);
+    if (it == groups_.end()) return;
+    auto& g = it->second;
+    g.erase(std::remove(g.begin(), g.end(), &s), g.end());
+    if (g.empty()) groups_.erase(it);
+}
+
 void stats_registry::remove_component(const std::string& component) { groups_.erase(component); }
 
 nlohmann::json stats_registry::to_json(double simulated_s) const {

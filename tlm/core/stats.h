@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -140,6 +142,8 @@ private:
 class stats_registry {
 public:
     void add(const std::string& component, stat_base& s);
+    // Unregister one stat (a component left with none disappears from the dumps).
+    void remove(const std::string& component, const stat_base& s);
     void remove_component(const std::string& component);
     nlohmann::json to_json(double simulated_s) const;  // deterministic stats only
     nlohmann::json host_json() const;                   // host-dependent stats only
@@ -153,5 +157,41 @@ private:
 
 // The process-wide registry (one simulation per process, like SystemC itself).
 stats_registry& global_stats();
+
+// The stats of one module, registered in global_stats() under the module's hierarchical
+// name (or a sub-name of it) and unregistered when the group is destroyed (RAII), so a
+// module never removes its stats by hand. Declare the group after the stats it holds, so
+// it unregisters them before they are destroyed:
+//
+//     counter commands_{"commands", "DMA packets executed"};
+//     stats_group stats_{this->name(), {&commands_}};
+class stats_group {
+public:
+    explicit stats_group(std::string component) : component_(std::move(component)) {}
+    stats_group(std::string component, std::initializer_list<stat_base*> stats) : component_(std::move(component)) {
+        add(stats);
+    }
+    ~stats_group() {
+        for (auto it = added_.rbegin(); it != added_.rend(); ++it) global_stats().remove(it->first, *it->second);
+    }
+    stats_group(const stats_group&) = delete;
+    stats_group& operator=(const stats_group&) = delete;
+
+    void add(stat_base& s) { add_under(component_, s); }
+    void add(std::initializer_list<stat_base*> stats) {
+        for (stat_base* s : stats) add(*s);
+    }
+    // Under "<component>.<sub>" (per-channel or per-port groups of one module).
+    void add(const std::string& sub, stat_base& s) { add_under(component_ + "." + sub, s); }
+    const std::string& component() const { return component_; }
+
+private:
+    void add_under(const std::string& component, stat_base& s) {
+        global_stats().add(component, s);
+        added_.emplace_back(component, &s);
+    }
+    std::string component_;
+    std::vector<std::pair<std::string, const stat_base*>> added_;
+};
 
 } // namespace accelvp

@@ -8,18 +8,16 @@ namespace {
 constexpr uint64_t ps_per_s = 1000000000000ull;
 }
 
-void clint::declare(param_schema& s, const std::string& prefix) {
-    const params d;
+const param_table<clint::params>& clint::params::table() {
     // Whole MHz: the firmware converts device ns to mtime ticks with it (boot params).
-    s.integer(prefix + ".timer_mhz", static_cast<int64_t>(d.timer_mhz), 1, 100000, "CLINT mtime tick rate (the `time` CSR)",
-              "MHz");
+    static const auto t = param_table<params>().integer("timer_mhz", &params::timer_mhz, 1, 100000,
+                                                        "CLINT mtime tick rate (the `time` CSR)", "MHz");
+    return t;
 }
 
-clint::params clint::from_config(const config& c, const std::string& prefix) {
-    params p;
-    p.timer_mhz = static_cast<double>(c.get_uint(prefix + ".timer_mhz"));
-    return p;
-}
+void clint::declare(param_schema& s, const std::string& prefix) { params::table().declare(s, prefix); }
+
+clint::params clint::from_config(const config& c, const std::string& prefix) { return params::table().load(c, prefix); }
 
 clint::clint(sc_core::sc_module_name name, const params& p)
     : sc_module(name), socket("socket"), irq("irq"), hz_(static_cast<uint64_t>(p.timer_mhz * 1e6 + 0.5)),
@@ -50,11 +48,11 @@ clint::clint(sc_core::sc_module_name name, const params& p)
     SC_HAS_PROCESS(clint);
     SC_METHOD(update_timer);
     sensitive << timer_event_;
-    global_stats().add(this->name(), timer_irqs_);
-    global_stats().add(this->name(), soft_irqs_);
+    stats_.add(timer_irqs_);
+    stats_.add(soft_irqs_);
 }
 
-clint::~clint() { global_stats().remove_component(name()); }
+clint::~clint() = default;  // stats_ unregisters the stats
 
 uint64_t clint::ticks(uint64_t abs_ps) const {
     return static_cast<uint64_t>(static_cast<unsigned __int128>(abs_ps) * hz_ / ps_per_s);

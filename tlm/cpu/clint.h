@@ -20,7 +20,7 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "tlm/core/config.h"
+#include "tlm/core/params.h"
 #include "tlm/core/register_bank.h"
 #include "tlm/core/stats.h"
 #include "tlm/cpu/cpu_if.h"
@@ -39,6 +39,7 @@ public:
 
     struct params {
         double timer_mhz = 10;  // mtime tick rate
+        static const param_table<params>& table();  // the parameters: key, member, range, unit, description
     };
     // Declares `<prefix>.timer_mhz`.
     static void declare(param_schema& s, const std::string& prefix);
@@ -67,6 +68,8 @@ private:
 
     counter timer_irqs_{"timer_interrupts", "rising edges of MTIP"};
     counter soft_irqs_{"software_interrupts", "rising edges of MSIP"};
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 } // namespace accelvp

@@ -42,30 +42,27 @@ constexpr uint32_t misa_value = (1u << 30) | (1u << 0) /*A*/ | (1u << 2) /*C*/ |
 // ---------------------------------------------------------------------------------------
 // Parameters, construction, stats
 
-void rv32_core::declare(param_schema& s, const std::string& prefix) {
-    const params d;
-    s.real(prefix + ".freq_mhz", d.freq_mhz, 1, 100000, "control core clock", "MHz");
-    s.real(prefix + ".quantum_ns", d.quantum_ns, 1, 1e9,
-           "temporal decoupling quantum: how far the core runs ahead of SystemC time (also its interrupt latency bound)",
-           "ns");
-    s.integer(prefix + ".mul_cycles", d.mul_cycles, 0, 1000, "extra cycles per mul/mulh/mulhsu/mulhu", "cycles");
-    s.integer(prefix + ".div_cycles", d.div_cycles, 0, 1000, "extra cycles per div/divu/rem/remu", "cycles");
-    s.integer(prefix + ".trap_cycles", d.trap_cycles, 1, 1000, "cycles to enter a trap or interrupt handler",
-              "cycles");
-    s.integer(prefix + ".hart_id", d.hart_id, 0, UINT32_MAX, "mhartid");
-    s.integer(prefix + ".reset_pc", static_cast<int64_t>(d.reset_pc), 0, UINT32_MAX, "address of the first instruction");
+const param_table<rv32_core::params>& rv32_core::params::table() {
+    static const auto t =
+        param_table<params>()
+            .real("freq_mhz", &params::freq_mhz, 1, 100000, "control core clock", "MHz")
+            .real("quantum_ns", &params::quantum_ns, 1, 1e9,
+                  "temporal decoupling quantum: how far the core runs ahead of SystemC time (also its interrupt "
+                  "latency bound)",
+                  "ns")
+            .integer("mul_cycles", &params::mul_cycles, 0, 1000, "extra cycles per mul/mulh/mulhsu/mulhu", "cycles")
+            .integer("div_cycles", &params::div_cycles, 0, 1000, "extra cycles per div/divu/rem/remu", "cycles")
+            .integer("trap_cycles", &params::trap_cycles, 1, 1000, "cycles to enter a trap or interrupt handler",
+                     "cycles")
+            .integer("hart_id", &params::hart_id, 0, UINT32_MAX, "mhartid")
+            .integer("reset_pc", &params::reset_pc, 0, UINT32_MAX, "address of the first instruction");
+    return t;
 }
 
+void rv32_core::declare(param_schema& s, const std::string& prefix) { params::table().declare(s, prefix); }
+
 rv32_core::params rv32_core::from_config(const config& c, const std::string& prefix) {
-    params p;
-    p.freq_mhz = c.get_real(prefix + ".freq_mhz");
-    p.quantum_ns = c.get_real(prefix + ".quantum_ns");
-    p.mul_cycles = static_cast<uint32_t>(c.get_uint(prefix + ".mul_cycles"));
-    p.div_cycles = static_cast<uint32_t>(c.get_uint(prefix + ".div_cycles"));
-    p.trap_cycles = static_cast<uint32_t>(c.get_uint(prefix + ".trap_cycles"));
-    p.hart_id = static_cast<uint32_t>(c.get_uint(prefix + ".hart_id"));
-    p.reset_pc = c.get_uint(prefix + ".reset_pc");
-    return p;
+    return params::table().load(c, prefix);
 }
 
 rv32_core::rv32_core(sc_core::sc_module_name name, const params& p)
@@ -79,12 +76,10 @@ rv32_core::rv32_core(sc_core::sc_module_name name, const params& p)
     bus.register_invalidate_direct_mem_ptr(this, &rv32_core::invalidate_dmi);
     SC_HAS_PROCESS(rv32_core);
     SC_THREAD(run);
-    for (stat_base* s : std::initializer_list<stat_base*>{&instructions_, &cycles_, &exceptions_, &interrupts_, &mmio_,
-                                                          &code_flushes_, &syncs_, &sleep_, &mips_})
-        global_stats().add(this->name(), *s);
+    stats_.add({&instructions_, &cycles_, &exceptions_, &interrupts_, &mmio_, &code_flushes_, &syncs_, &sleep_, &mips_});
 }
 
-rv32_core::~rv32_core() { global_stats().remove_component(name()); }
+rv32_core::~rv32_core() = default;  // stats_ unregisters the stats
 
 nlohmann::json rv32_core::mips_stat::value(double) const {
     return wall_s > 0 ? static_cast<double>(instructions) / wall_s / 1e6 : 0.0;

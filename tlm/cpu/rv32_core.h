@@ -41,7 +41,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/tlm_quantumkeeper.h>
 
-#include "tlm/core/config.h"
+#include "tlm/core/params.h"
 #include "tlm/core/extensions.h"
 #include "tlm/core/stats.h"
 #include "tlm/cpu/cpu_if.h"
@@ -80,6 +80,7 @@ public:
         uint32_t trap_cycles = 4;    // cycles to enter a trap or interrupt handler (>= 1)
         uint32_t hart_id = 0;        // mhartid
         uint64_t reset_pc = 0;       // first instruction
+        static const param_table<params>& table();  // the parameters: key, member, range, unit, description
     };
     // Declare the parameters under `prefix` ("cpu"): freq_mhz, quantum_ns, mul_cycles,
     // div_cycles, trap_cycles, hart_id, reset_pc.
@@ -292,6 +293,9 @@ private:
     } mips_{"mips", "million instructions per host second while the core thread ran"};
     uint64_t reported_instret_ = 0, reported_cycle_ = 0;
     void update_stats(std::chrono::steady_clock::time_point busy_since);
+private:
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 } // namespace accelvp

@@ -79,10 +79,10 @@ device_ctrl::device_ctrl(sc_core::sc_module_name name, const caps& c)
     });
     regs_.add("irq_raw", AAX_REG_IRQ_RAW, 0, reg_access::ro).read_cb([this] { return raw_; });
 
-    for (stat_base* s : std::initializer_list<stat_base*>{&irqs_, &msis_, &resets_}) global_stats().add(this->name(), *s);
+    stats_.add({&irqs_, &msis_, &resets_});
 }
 
-device_ctrl::~device_ctrl() { global_stats().remove_component(name()); }
+device_ctrl::~device_ctrl() = default;  // stats_ unregisters the stats
 
 uint64_t device_ctrl::now_ns() const { return sc_core::sc_time_stamp().value() / 1000; }
 

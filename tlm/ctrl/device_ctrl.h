@@ -55,6 +55,8 @@ private:
     counter irqs_{"irqs", "interrupt line events"};
     counter msis_{"msis", "MSI-X messages requested"};
     counter resets_{"soft_resets", "soft resets"};
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 } // namespace accelvp

@@ -11,30 +11,29 @@
 
 namespace accelvp {
 
-void dma_engine::declare(param_schema& s, const std::string& prefix) {
-    const params d;
-    s.integer(prefix + ".burst_bytes", d.burst_bytes, 64, 1 << 20, "largest single bus transaction", "bytes");
-    s.integer(prefix + ".max_outstanding", d.max_outstanding, 1, 256, "bursts in flight at once");
-    s.real(prefix + ".bandwidth_gbps", d.bandwidth_gbps, 0.1, 100000, "engine datapath throughput", "GB/s");
-    s.real(prefix + ".setup_ns", d.setup_ns, 0, 100000, "fixed cost per DMA packet", "ns");
-    s.real(prefix + ".sync_ns", d.sync_ns, 0, 1e9,
-           "let SystemC time catch up whenever the transfer runs this far ahead, so engines running at once "
-           "interleave at this grain (0 = automatic: 64 ns with several engines, else every 16384 steps)",
-           "ns");
-    s.boolean(prefix + ".split_reads", d.split_reads,
-              "queue reads at memories that can hold them (the DRAM model) and complete them later, so every read in "
-              "flight is visible to the memory's schedulers at once (false: each read is scheduled alone)");
+const param_table<dma_engine::params>& dma_engine::params::table() {
+    static const auto t =
+        param_table<params>()
+            .integer("burst_bytes", &params::burst_bytes, 64, 1 << 20, "largest single bus transaction", "bytes")
+            .integer("max_outstanding", &params::max_outstanding, 1, 256, "bursts in flight at once")
+            .real("bandwidth_gbps", &params::bandwidth_gbps, 0.1, 100000, "engine datapath throughput", "GB/s")
+            .real("setup_ns", &params::setup_ns, 0, 100000, "fixed cost per DMA packet", "ns")
+            .real("sync_ns", &params::sync_ns, 0, 1e9,
+                  "let SystemC time catch up whenever the transfer runs this far ahead, so engines running at once "
+                  "interleave at this grain (0 = automatic: 64 ns with several engines, else every 16384 steps)",
+                  "ns")
+            .boolean("split_reads", &params::split_reads,
+                     "queue reads at memories that can hold them (the DRAM model) and complete them later, so every "
+                     "read in flight is visible to the memory's schedulers at once (false: each read is scheduled "
+                     "alone)");
+    return t;
 }
 
+void dma_engine::declare(param_schema& s, const std::string& prefix) { params::table().declare(s, prefix); }
+
 dma_engine::params dma_engine::from_config(const config& c, const std::string& prefix) {
-    params p;
-    p.burst_bytes = static_cast<uint32_t>(c.get_uint(prefix + ".burst_bytes"));
-    p.max_outstanding = static_cast<uint32_t>(c.get_uint(prefix + ".max_outstanding"));
-    p.bandwidth_gbps = c.get_real(prefix + ".bandwidth_gbps");
-    p.setup_ns = c.get_real(prefix + ".setup_ns");
-    p.sync_ns = c.get_real(prefix + ".sync_ns");
-    p.split_reads = c.get_bool(prefix + ".split_reads");
-    p.timing_only = c.get_string("sim.mode") == "timing";
+    params p = params::table().load(c, prefix);
+    p.timing_only = c.get(keys::sim::mode) == "timing";
     return p;
 }
 
@@ -44,12 +43,11 @@ dma_engine::dma_engine(sc_core::sc_module_name name, const params& p)
       buffers_(static_cast<size_t>(p.max_outstanding) * p.burst_bytes),
       splits_(p.split_reads ? p.max_outstanding : 0) {
     cmd_socket.register_b_transport(this, &dma_engine::cmd_b_transport);
-    for (stat_base* s : std::initializer_list<stat_base*>{&commands_, &errors_, &bursts_, &bytes_, &busy_, &throughput_})
-        global_stats().add(this->name(), *s);
+    stats_.add({&commands_, &errors_, &bursts_, &bytes_, &busy_, &throughput_});
     track_ = tracer::instance().track(this->name());
 }
 
-dma_engine::~dma_engine() { global_stats().remove_component(name()); }
+dma_engine::~dma_engine() = default;  // stats_ unregisters the stats
 
 uint8_t dma_engine::validate(const aax_pkt_dma& p) {
     if (p.width == 0 || p.height == 0) return AAX_ERR_BAD_PARAM;
@@ -105,7 +103,7 @@ void dma_engine::set_faults(const fault_params& f, unsigned index) {
     fault_ = f;
     index_ = index;
     hang_rng_ = fault_stream(f.seed, std::string(name()) + ".hang");
-    if (f.engine_enabled()) global_stats().add(name(), hangs_);
+    if (f.engine_enabled()) stats_.add(hangs_);
 }
 
 bool dma_engine::hang_next(const command_ext&) {

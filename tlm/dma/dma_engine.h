@@ -31,6 +31,8 @@
 #include "tlm/core/config.h"
 #include "tlm/core/extensions.h"
 #include "tlm/core/fault.h"
+#include "tlm/core/keys.h"
+#include "tlm/core/params.h"
 #include "tlm/core/stats.h"
 #include "tlm/core/timeline.h"
 
@@ -48,7 +50,8 @@ public:
         double setup_ns = 20;        // per command: descriptor decode, address generation
         double sync_ns = 0;          // sync with SystemC time when this far ahead (0 = every sync_steps)
         bool split_reads = true;     // keep reads in flight at targets that split them (DRAM front end)
-        bool timing_only = false;    // timing fidelity mode: move no data
+        bool timing_only = false;    // timing fidelity mode: move no data (from sim.mode)
+        static const param_table<params>& table();
     };
     static void declare(param_schema& s, const std::string& prefix);
     static params from_config(const config& c, const std::string& prefix);
@@ -108,6 +111,8 @@ private:
     counter bytes_{"bytes", "payload bytes moved (written to the destination)"};
     rate busy_{"busy", "time the engine had a command in progress", 1e-12, "utilization"};
     rate throughput_{"throughput", "payload bytes per simulated second over the whole run", 1e-9, "gbps"};
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 } // namespace accelvp

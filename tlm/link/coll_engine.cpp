@@ -33,26 +33,26 @@ void combine_as(uint8_t* dst, const uint8_t* src, uint64_t bytes, F f) {
 }
 } // namespace
 
-void coll_engine::declare(param_schema& s, const std::string& prefix) {
-    const params d;
-    s.integer(prefix + ".chunk_bytes", d.chunk_bytes, 256, 1 << 24,
-              "largest piece a transfer is cut into (local read, link, remote write)", "bytes");
-    s.integer(prefix + ".max_outstanding", d.max_outstanding, 1, 64, "chunks of one transfer in flight at once");
-    s.real(prefix + ".setup_ns", d.setup_ns, 0, 1e6, "fixed cost per COLL packet", "ns");
-    s.real(prefix + ".reduce_gbps", d.reduce_gbps, 0.1, 1e6, "reduction datapath throughput of the receiver", "GB/s");
-    s.real(prefix + ".recv_timeout_us", d.recv_timeout_us, 0.001, 1e9,
-           "how long a SEND waits for the peer to post its RECV", "us");
+const param_table<coll_engine::params>& coll_engine::params::table() {
+    static const auto t =
+        param_table<params>()
+            .integer("chunk_bytes", &params::chunk_bytes, 256, 1 << 24,
+                     "largest piece a transfer is cut into (local read, link, remote write)", "bytes")
+            .integer("max_outstanding", &params::max_outstanding, 1, 64, "chunks of one transfer in flight at once")
+            .real("setup_ns", &params::setup_ns, 0, 1e6, "fixed cost per COLL packet", "ns")
+            .real("reduce_gbps", &params::reduce_gbps, 0.1, 1e6, "reduction datapath throughput of the receiver",
+                  "GB/s")
+            .real("recv_timeout_us", &params::recv_timeout_us, 0.001, 1e9,
+                  "how long a SEND waits for the peer to post its RECV", "us");
+    return t;
 }
 
+void coll_engine::declare(param_schema& s, const std::string& prefix) { params::table().declare(s, prefix); }
+
 coll_engine::params coll_engine::from_config(const config& c, const std::string& prefix) {
-    params p;
-    p.chunk_bytes = static_cast<uint32_t>(c.get_uint(prefix + ".chunk_bytes"));
-    p.max_outstanding = static_cast<uint32_t>(c.get_uint(prefix + ".max_outstanding"));
-    p.setup_ns = c.get_real(prefix + ".setup_ns");
-    p.reduce_gbps = c.get_real(prefix + ".reduce_gbps");
-    p.recv_timeout_us = c.get_real(prefix + ".recv_timeout_us");
-    p.regs_base = c.get_uint("addr.regs_base");
-    p.timing_only = c.get_string("sim.mode") == "timing";
+    auto p = params::table().load(c, prefix);
+    p.regs_base = c.get(keys::addr::regs_base);
+    p.timing_only = c.get(keys::sim::mode) == "timing";
     return p;
 }
 
@@ -62,13 +62,11 @@ coll_engine::coll_engine(sc_core::sc_module_name name, const params& p)
     buf_.resize(static_cast<size_t>(p_.chunk_bytes) * p_.max_outstanding);
     peer_buf_.resize(p_.chunk_bytes);
     cmd_socket.register_b_transport(this, &coll_engine::cmd_b_transport);
-    for (stat_base* s :
-         std::initializer_list<stat_base*>{&commands_, &errors_, &bytes_sent_, &bytes_reduced_, &signals_, &busy_})
-        global_stats().add(this->name(), *s);
+    stats_.add({&commands_, &errors_, &bytes_sent_, &bytes_reduced_, &signals_, &busy_});
     track_ = tracer::instance().track(this->name());
 }
 
-coll_engine::~coll_engine() { global_stats().remove_component(name()); }
+coll_engine::~coll_engine() = default;  // stats_ unregisters the stats
 
 void coll_engine::connect(unsigned port, std::vector<link_channel*> path, coll_engine* peer, unsigned peer_port) {
     if (port >= ports_.size()) {

@@ -29,7 +29,8 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "abi/aax_queue.h"
-#include "tlm/core/config.h"
+#include "tlm/core/keys.h"
+#include "tlm/core/params.h"
 #include "tlm/core/stats.h"
 #include "tlm/core/timeline.h"
 #include "tlm/link/link.h"
@@ -49,6 +50,7 @@ public:
         double recv_timeout_us = 1e6;   // a SEND waits at most this long for the peer's RECV
         uint64_t regs_base = 0x100'0000'0000ull;  // chip bus address of BAR0 space (semaphores)
         bool timing_only = false;
+        static const param_table<params>& table();  // the parameters: key, member, range, unit, description
     };
     static void declare(param_schema& s, const std::string& prefix);
     static params from_config(const config& c, const std::string& prefix);
@@ -109,6 +111,8 @@ private:
     counter bytes_reduced_{"bytes_reduced", "bytes combined into this chip's memory by peers' REDUCE"};
     counter signals_{"signals", "semaphore signals applied on this chip by links"};
     rate busy_{"busy", "time the engine had a packet in progress", 1e-12, "utilization"};
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 } // namespace accelvp

@@ -42,46 +42,37 @@ uint64_t fnv1a(const std::string& s) {
 uint64_t ns_to_ps(double ns) { return static_cast<uint64_t>(std::llround(ns * 1000.0)); }
 } // namespace
 
-void link_params::declare(param_schema& s, const std::string& prefix) {
-    const link_params d;
-    std::vector<std::string> names{"custom"};
-    for (const auto& k : classes) names.push_back(k.name);
-    s.string(prefix + ".class", d.port_class,
-             "port class: lanes, lane rate and encoding of an Ethernet-class PHY (custom: set all three)", names);
-    s.integer(prefix + ".lanes", d.lanes, 0, 64, "serdes lanes per port (0: from link.class)");
-    s.real(prefix + ".lane_gbps", d.lane_gbps, 0, 1000, "signalling rate per lane (0: from link.class)", "Gb/s");
-    s.real(prefix + ".encoding", d.encoding, 0, 1, "line code and FEC efficiency, data bits per line bit (0: from link.class)");
-    s.integer(prefix + ".mtu", d.mtu, 64, 1 << 20, "payload bytes per packet", "bytes");
-    s.integer(prefix + ".header_bytes", d.header_bytes, 0, 4096, "per-packet overhead on the wire", "bytes");
-    s.real(prefix + ".latency_ns", d.latency_ns, 0, 1e7, "one-way latency: serdes, FEC, MAC, cable", "ns");
-    s.real(prefix + ".switch_hop_ns", d.switch_hop_ns, 0, 1e7, "added latency per switch on the path", "ns");
-    s.integer(prefix + ".credits", d.credits, 0, 1 << 20, "receiver buffer in packets (0: unlimited)");
-    s.real(prefix + ".drain_gbps", d.drain_gbps, 0, 1e6, "receiver drain rate (0: instantaneous)", "GB/s");
-    s.real(prefix + ".ber", d.ber, 0, 0.01, "injected bit error rate (corrupted packets are resent)");
-    s.integer(prefix + ".seed", static_cast<int64_t>(d.seed), 0, INT64_MAX, "seed of the bit error injection");
-    s.real(prefix + ".retry_ns", d.retry_ns, 0, 1e9, "resend delay of a corrupted packet (0: 2 x latency)", "ns");
-    s.integer(prefix + ".max_retries", d.max_retries, 0, 1000,
-              "resends of one packet before the link is declared down");
-    s.real(prefix + ".down_at_ns", d.down_at_ns, -1, 1e15, "time the link goes down (-1: never)", "ns");
+const param_table<link_params>& link_params::table() {
+    static const auto t = [] {
+        std::vector<std::string> names{"custom"};
+        for (const auto& k : classes) names.push_back(k.name);
+        using P = link_params;
+        return param_table<P>()
+            .string("class", &P::port_class,
+                    "port class: lanes, lane rate and encoding of an Ethernet-class PHY (custom: set all three)", names)
+            .integer("lanes", &P::lanes, 0, 64, "serdes lanes per port (0: from link.class)")
+            .real("lane_gbps", &P::lane_gbps, 0, 1000, "signalling rate per lane (0: from link.class)", "Gb/s")
+            .real("encoding", &P::encoding, 0, 1,
+                  "line code and FEC efficiency, data bits per line bit (0: from link.class)")
+            .integer("mtu", &P::mtu, 64, 1 << 20, "payload bytes per packet", "bytes")
+            .integer("header_bytes", &P::header_bytes, 0, 4096, "per-packet overhead on the wire", "bytes")
+            .real("latency_ns", &P::latency_ns, 0, 1e7, "one-way latency: serdes, FEC, MAC, cable", "ns")
+            .real("switch_hop_ns", &P::switch_hop_ns, 0, 1e7, "added latency per switch on the path", "ns")
+            .integer("credits", &P::credits, 0, 1 << 20, "receiver buffer in packets (0: unlimited)")
+            .real("drain_gbps", &P::drain_gbps, 0, 1e6, "receiver drain rate (0: instantaneous)", "GB/s")
+            .real("ber", &P::ber, 0, 0.01, "injected bit error rate (corrupted packets are resent)")
+            .integer("seed", &P::seed, 0, INT64_MAX, "seed of the bit error injection")
+            .real("retry_ns", &P::retry_ns, 0, 1e9, "resend delay of a corrupted packet (0: 2 x latency)", "ns")
+            .integer("max_retries", &P::max_retries, 0, 1000, "resends of one packet before the link is declared down")
+            .real("down_at_ns", &P::down_at_ns, -1, 1e15, "time the link goes down (-1: never)", "ns");
+    }();
+    return t;
 }
 
+void link_params::declare(param_schema& s, const std::string& prefix) { table().declare(s, prefix); }
+
 link_params link_params::from_config(const config& c, const std::string& prefix) {
-    link_params p;
-    p.port_class = c.get_string(prefix + ".class");
-    p.lanes = static_cast<uint32_t>(c.get_uint(prefix + ".lanes"));
-    p.lane_gbps = c.get_real(prefix + ".lane_gbps");
-    p.encoding = c.get_real(prefix + ".encoding");
-    p.mtu = static_cast<uint32_t>(c.get_uint(prefix + ".mtu"));
-    p.header_bytes = static_cast<uint32_t>(c.get_uint(prefix + ".header_bytes"));
-    p.latency_ns = c.get_real(prefix + ".latency_ns");
-    p.switch_hop_ns = c.get_real(prefix + ".switch_hop_ns");
-    p.credits = static_cast<uint32_t>(c.get_uint(prefix + ".credits"));
-    p.drain_gbps = c.get_real(prefix + ".drain_gbps");
-    p.ber = c.get_real(prefix + ".ber");
-    p.seed = c.get_uint(prefix + ".seed");
-    p.retry_ns = c.get_real(prefix + ".retry_ns");
-    p.max_retries = static_cast<uint32_t>(c.get_uint(prefix + ".max_retries"));
-    p.down_at_ns = c.get_real(prefix + ".down_at_ns");
+    auto p = table().load(c, prefix);
     p.resolve_class();
     return p;
 }
@@ -105,14 +96,10 @@ link_channel::link_channel(std::string name, const link_params& p, uint64_t extr
       credit_ring_(p.credits, 0) {
     if (p_.ber > 0) p_err_full_ = -std::expm1(8.0 * (p_.mtu + p_.header_bytes) * std::log1p(-p_.ber));
     if (!name_.empty())
-        for (stat_base* s : std::initializer_list<stat_base*>{&bytes_, &wire_bytes_, &packets_, &retransmits_, &stall_ps_,
-                                                             &failures_, &busy_, &throughput_})
-            global_stats().add(name_, *s);
+        stats_.add({&bytes_, &wire_bytes_, &packets_, &retransmits_, &stall_ps_, &failures_, &busy_, &throughput_});
 }
 
-link_channel::~link_channel() {
-    if (!name_.empty()) global_stats().remove_component(name_);
-}
+link_channel::~link_channel() = default;  // stats_ unregisters the stats
 
 bool link_channel::corrupted(uint32_t wire_bytes) {
     if (p_.ber <= 0) return false;

@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "tlm/core/config.h"
+#include "tlm/core/params.h"
 #include "tlm/core/stats.h"
 
 namespace accelvp {
@@ -48,6 +48,7 @@ struct link_params {
     uint32_t max_retries = 8;    // consecutive failures of one packet before the link goes down
     double down_at_ns = -1;      // link-down time (< 0: never)
 
+    static const param_table<link_params>& table();  // the parameters: key, member, range, unit, description
     static void declare(param_schema& s, const std::string& prefix);
     static link_params from_config(const config& c, const std::string& prefix);
     // Fill lanes/lane_gbps/encoding left at 0 from port_class; throws config_error.
@@ -122,6 +123,8 @@ private:
     counter failures_{"link_down_errors", "transfers that failed because the link was down"};
     rate busy_{"busy", "transmitter busy time (headers, resends included)", 1e-12, "utilization"};
     rate throughput_{"bandwidth", "payload bytes per simulated second over the run", 1e-9, "gbps"};
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{name_};
 };
 
 } // namespace accelvp

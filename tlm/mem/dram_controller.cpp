@@ -244,13 +244,9 @@ dram_channel::dram_channel(const dram_params& p, const std::string& stats_name)
     refreshed_count_.assign(npc, 0);
     update_next_refresh();
 
-    if (!stats_name_.empty()) {
-        auto& st = global_stats();
-        for (stat_base* s : std::initializer_list<stat_base*>{
-                 &reads_, &writes_, &bytes_read_, &bytes_written_, &bandwidth_, &hits_, &misses_, &conflicts_,
-                 &activates_, &refreshes_, &read_lat_, &occupancy_})
-            st.add(stats_name_, *s);
-    }
+    if (!stats_name_.empty())
+        stats_.add({&reads_, &writes_, &bytes_read_, &bytes_written_, &bandwidth_, &hits_, &misses_, &conflicts_,
+                    &activates_, &refreshes_, &read_lat_, &occupancy_});
 }
 
 nlohmann::json dram_channel::counter_view::value(double) const { return v_ * scale_; }
@@ -262,9 +258,7 @@ nlohmann::json dram_channel::bandwidth_view::value(double simulated_s) const {
     return r.value(simulated_s);
 }
 
-dram_channel::~dram_channel() {
-    if (!stats_name_.empty()) global_stats().remove_component(stats_name_);
-}
+dram_channel::~dram_channel() = default;  // stats_ unregisters the stats
 
 void dram_channel::enqueue(const dram_request& r) {
     const int d = r.write ? 1 : 0;

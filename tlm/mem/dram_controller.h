@@ -333,6 +333,8 @@ private:
     counter_view activates_{"activates", "ACT commands", n_activates_};
     counter_view refreshes_{"refreshes", "refresh commands (REFab per pseudo-channel or REFpb per bank)",
                             n_refreshes_};
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{stats_name_};
 };
 
 } // namespace accelvp

@@ -99,7 +99,7 @@ dram_memory::dram_memory(sc_core::sc_module_name name, const dram_params& p)
         st.add(this->name(), *s);
 }
 
-dram_memory::~dram_memory() { global_stats().remove_component(name()); }
+dram_memory::~dram_memory() = default;  // stats_ unregisters the stats
 
 bool dram_memory::check(tlm::tlm_generic_payload& t) { return store_check(store_, t); }
 

@@ -148,6 +148,8 @@ private:
     counter split_reads_{"split_reads", "reads served in two halves (split_read_ext: queued, completed later)"};
     std::vector<uint64_t> split_arrival_ps_;  // per ticket: arrival, for access_latency_ns
     std::unique_ptr<ecc_injector> ecc_;
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 } // namespace accelvp

@@ -179,37 +179,55 @@ double dram_params::peak_bytes_per_s() const {
     return per_pc * org.pseudo_channels * controllers();
 }
 
-void dram_params::declare(param_schema& s, const std::string& prefix) {
-    std::vector<std::string> names;
-    for (const auto& st : dram_standards()) names.push_back(st.name);
-    s.string(prefix + ".standard", "HBM2E", "DRAM standard of the dram model: its organisation and timing table", names);
-    s.integer(prefix + ".stacks", 1, 1, 64, "stacks (HBM) or packages (LPDDR)");
-    s.integer(prefix + ".channels", 0, 0, 1024, "channels per stack, one controller each (0: the standard's)");
-    s.integer(prefix + ".pseudo_channels", 0, 0, 16, "pseudo-channels per channel (0: the standard's)");
-    s.integer(prefix + ".bank_groups", 0, 0, 64, "bank groups per pseudo-channel (0: the standard's)");
-    s.integer(prefix + ".banks_per_group", 0, 0, 64, "banks per bank group (0: the standard's)");
-    s.integer(prefix + ".width_bits", 0, 0, 1024, "data bus of one pseudo-channel (0: the standard's)", "bits");
-    s.integer(prefix + ".row_bytes", 0, 0, 1 << 20, "row (page) size of one pseudo-channel (0: the standard's)",
-              "bytes");
-    const std::string d = prefix + ".dram.";
-    for (const auto& k : timing_keys)
-        s.integer(d + k.name, 0, 0, 1 << 24, std::string(k.desc) + " (0: the standard's value)",
-                  std::string(k.name) == "tCK_ps" ? "ps" : (std::string(k.name) == "BL" ||
-                                                            std::string(k.name) == "beats_per_ck") ? "" : "cycles");
-    s.string(d + "refresh", "per_bank", "refresh mode: all_bank (REFab), per_bank (REFpb, idle banks first), none",
-             {"all_bank", "per_bank", "none"});
-    s.string(d + "scheduler", "frfcfs", "request scheduler: frfcfs (row hits first, then oldest) or fcfs",
-             {"frfcfs", "fcfs"});
-    s.string(d + "page_policy", "open",
-             "open: keep rows open; closed: precharge after every access; closed_adaptive: precharge unless a queued "
-             "request hits the row",
-             {"open", "closed", "closed_adaptive"});
-    s.string(d + "mapping", "ro-ba-co-bg-st-pc-ch",
-             "address mapping, fields MSB to LSB (st ch pc bg ba ro co, optional :bits), see docs/memory.md");
-    s.integer(d + "queue_depth", 32, 1, 4096, "read queue entries per channel");
-    s.integer(d + "write_queue_depth", 32, 1, 4096, "write queue entries per channel");
-    s.integer(d + "write_high", 24, 1, 4096, "write-drain high watermark: drain writes from this many queued");
-    s.integer(d + "write_low", 8, 0, 4096, "write-drain low watermark: back to reads at this many");
+dram_knobs::dram_knobs() {
+    for (const auto& k : timing_keys) t.*k.field = 0;
+}
+
+const param_table<dram_knobs>& dram_knobs::table() {
+    static const auto tab = [] {
+        using P = dram_knobs;
+        std::vector<std::string> names;
+        for (const auto& st : dram_standards()) names.push_back(st.name);
+        auto t = param_table<P>()
+                     .string("standard", &P::standard,
+                             "DRAM standard of the dram model: its organisation and timing table", names)
+                     .integer("stacks", &P::stacks, 1, 64, "stacks (HBM) or packages (LPDDR)")
+                     .integer("channels", &P::channels, 0, 1024,
+                              "channels per stack, one controller each (0: the standard's)")
+                     .integer("pseudo_channels", &P::pseudo_channels, 0, 16,
+                              "pseudo-channels per channel (0: the standard's)")
+                     .integer("bank_groups", &P::bank_groups, 0, 64, "bank groups per pseudo-channel (0: the standard's)")
+                     .integer("banks_per_group", &P::banks_per_group, 0, 64, "banks per bank group (0: the standard's)")
+                     .integer("width_bits", &P::width_bits, 0, 1024, "data bus of one pseudo-channel (0: the standard's)",
+                              "bits")
+                     .integer("row_bytes", &P::row_bytes, 0, 1 << 20,
+                              "row (page) size of one pseudo-channel (0: the standard's)", "bytes");
+        // One row per timing parameter of the standards' table.
+        for (const auto& k : timing_keys) {
+            const std::string name = k.name;
+            t.integer("dram." + name, [f = k.field](auto& p) -> auto& { return p.t.*f; }, 0, 1 << 24,
+                      std::string(k.desc) + " (0: the standard's value)",
+                      name == "tCK_ps" ? "ps" : (name == "BL" || name == "beats_per_ck") ? "" : "cycles");
+        }
+        t.string("dram.refresh", &P::refresh,
+                 "refresh mode: all_bank (REFab), per_bank (REFpb, idle banks first), none",
+                 {"all_bank", "per_bank", "none"})
+            .string("dram.scheduler", &P::scheduler, "request scheduler: frfcfs (row hits first, then oldest) or fcfs",
+                    {"frfcfs", "fcfs"})
+            .string("dram.page_policy", &P::page_policy,
+                    "open: keep rows open; closed: precharge after every access; closed_adaptive: precharge unless a "
+                    "queued request hits the row",
+                    {"open", "closed", "closed_adaptive"})
+            .string("dram.mapping", &P::mapping,
+                    "address mapping, fields MSB to LSB (st ch pc bg ba ro co, optional :bits), see docs/memory.md")
+            .integer("dram.queue_depth", &P::queue_depth, 1, 4096, "read queue entries per channel")
+            .integer("dram.write_queue_depth", &P::write_queue_depth, 1, 4096, "write queue entries per channel")
+            .integer("dram.write_high", &P::write_high, 1, 4096,
+                     "write-drain high watermark: drain writes from this many queued")
+            .integer("dram.write_low", &P::write_low, 0, 4096, "write-drain low watermark: back to reads at this many");
+        return t;
+    }();
+    return tab;
 }
 
 dram_params dram_params::of_standard(const std::string& name) {
@@ -222,30 +240,32 @@ dram_params dram_params::of_standard(const std::string& name) {
     return p;
 }
 
+
+void dram_params::declare(param_schema& s, const std::string& prefix) { dram_knobs::table().declare(s, prefix); }
+
 dram_params dram_params::from_config(const config& c, const std::string& prefix) {
-    dram_params p = of_standard(c.get_string(prefix + ".standard"));
-    auto over = [&](const std::string& key, uint32_t& field) {
-        const uint64_t v = c.get_uint(key);
-        if (v) field = static_cast<uint32_t>(v);
+    const auto k = dram_knobs::table().load(c, prefix);
+    dram_params p = of_standard(k.standard);
+    auto over = [](uint32_t v, uint32_t& field) {
+        if (v) field = v;
     };
-    p.org.stacks = static_cast<uint32_t>(c.get_uint(prefix + ".stacks"));
-    over(prefix + ".channels", p.org.channels);
-    over(prefix + ".pseudo_channels", p.org.pseudo_channels);
-    over(prefix + ".bank_groups", p.org.bank_groups);
-    over(prefix + ".banks_per_group", p.org.banks_per_group);
-    over(prefix + ".width_bits", p.org.width_bits);
-    over(prefix + ".row_bytes", p.org.row_bytes);
-    p.org.size = c.get_uint(prefix + ".size");
-    const std::string d = prefix + ".dram.";
-    for (const auto& k : timing_keys) over(d + k.name, p.t.*k.field);
-    p.refresh = c.get_string(d + "refresh");
-    p.scheduler = c.get_string(d + "scheduler");
-    p.page_policy = c.get_string(d + "page_policy");
-    p.mapping = c.get_string(d + "mapping");
-    p.queue_depth = static_cast<uint32_t>(c.get_uint(d + "queue_depth"));
-    p.write_queue_depth = static_cast<uint32_t>(c.get_uint(d + "write_queue_depth"));
-    p.write_high = static_cast<uint32_t>(c.get_uint(d + "write_high"));
-    p.write_low = static_cast<uint32_t>(c.get_uint(d + "write_low"));
+    p.org.stacks = k.stacks;
+    over(k.channels, p.org.channels);
+    over(k.pseudo_channels, p.org.pseudo_channels);
+    over(k.bank_groups, p.org.bank_groups);
+    over(k.banks_per_group, p.org.banks_per_group);
+    over(k.width_bits, p.org.width_bits);
+    over(k.row_bytes, p.org.row_bytes);
+    p.org.size = c.get_uint(prefix + ".size");  // declared by memory::declare (shared with the simple model)
+    for (const auto& tk : timing_keys) over(k.t.*tk.field, p.t.*tk.field);
+    p.refresh = k.refresh;
+    p.scheduler = k.scheduler;
+    p.page_policy = k.page_policy;
+    p.mapping = k.mapping;
+    p.queue_depth = k.queue_depth;
+    p.write_queue_depth = k.write_queue_depth;
+    p.write_high = k.write_high;
+    p.write_low = k.write_low;
     p.dmi = c.get_bool(prefix + ".dmi");
     p.validate();
     return p;

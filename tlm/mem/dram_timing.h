@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "tlm/core/config.h"
+#include "tlm/core/params.h"
 
 namespace accelvp {
 
@@ -55,6 +55,26 @@ struct dram_standard {
 // The registry of standards, by name (HBM2E, HBM3, LPDDR5).
 const std::vector<dram_standard>& dram_standards();
 const dram_standard* find_dram_standard(const std::string& name);
+
+// The DRAM model's keys (`mem.*`) as a config gives them: an organisation or timing value
+// of 0 keeps the standard's. dram_params::from_config applies them over the standard.
+struct dram_knobs {
+    std::string standard = "HBM2E";
+    uint32_t stacks = 1;
+    uint32_t channels = 0, pseudo_channels = 0, bank_groups = 0, banks_per_group = 0, width_bits = 0, row_bytes = 0;
+    dram_timing t;  // every timing key 0 (set by the constructor)
+    std::string refresh = "per_bank";
+    std::string scheduler = "frfcfs";
+    std::string page_policy = "open";
+    std::string mapping = "ro-ba-co-bg-st-pc-ch";
+    uint32_t queue_depth = 32;
+    uint32_t write_queue_depth = 32;
+    uint32_t write_high = 24;
+    uint32_t write_low = 8;
+
+    dram_knobs();
+    static const param_table<dram_knobs>& table();  // the parameters: key, member, range, unit, description
+};
 
 // Everything the DRAM model is configured with (`mem.*` keys).
 struct dram_params {

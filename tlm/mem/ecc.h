@@ -41,17 +41,13 @@ public:
             sbe_word_ = (static_cast<uint64_t>(f.dram_sbe_addr) - base) & ~(word - 1);
         if (f.dram_dbe_addr >= 0 && static_cast<uint64_t>(f.dram_dbe_addr) >= base)
             dbe_word_ = (static_cast<uint64_t>(f.dram_dbe_addr) - base) & ~(word - 1);
-        global_stats().add(name_, corrected_);
-        global_stats().add(name_, uncorrectable_);
+        stats_.add({&corrected_, &uncorrectable_});
         for (uint32_t i = 0; i < channels; ++i) {
             ch_corrected_.push_back(std::make_unique<counter>("ecc_corrected", "single-bit errors corrected"));
             ch_uncorrectable_.push_back(std::make_unique<counter>("ecc_uncorrectable", "double-bit errors reported"));
-            global_stats().add(name_ + ".ch" + std::to_string(i), *ch_corrected_.back());
-            global_stats().add(name_ + ".ch" + std::to_string(i), *ch_uncorrectable_.back());
+            stats_.add("ch" + std::to_string(i), *ch_corrected_.back());
+            stats_.add("ch" + std::to_string(i), *ch_uncorrectable_.back());
         }
-    }
-    ~ecc_injector() {
-        for (size_t i = 0; i < ch_corrected_.size(); ++i) global_stats().remove_component(name_ + ".ch" + std::to_string(i));
     }
     ecc_injector(const ecc_injector&) = delete;
     ecc_injector& operator=(const ecc_injector&) = delete;
@@ -114,6 +110,8 @@ private:
     counter corrected_{"ecc_corrected", "single-bit errors corrected by ECC (injected, fault.dram_sbe_*)"};
     counter uncorrectable_{"ecc_uncorrectable", "double-bit errors reported uncorrectable (injected, fault.dram_dbe_*)"};
     std::vector<std::unique_ptr<counter>> ch_corrected_, ch_uncorrectable_;
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{name_};
 };
 
 } // namespace accelvp

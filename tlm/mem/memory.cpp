@@ -6,21 +6,23 @@
 
 namespace accelvp {
 
+const param_table<memory::params>& memory::params::table() {
+    static const auto t =
+        param_table<params>()
+            .integer("size", &params::size, 4096, 1ll << 46, "capacity", "bytes")
+            .real("bandwidth_gbps", &params::bandwidth_gbps, 0.1, 100000,
+                  "peak data bandwidth (reads and writes share it)", "GB/s")
+            .real("latency_ns", &params::latency_ns, 0, 100000, "access latency added to every transaction", "ns")
+            .boolean("dmi", &params::dmi, "grant direct memory interface pointers");
+    return t;
+}
+
 void memory::declare(param_schema& s, const std::string& prefix, const params& d) {
-    s.integer(prefix + ".size", static_cast<int64_t>(d.size), 4096, 1ll << 46, "capacity", "bytes");
-    s.real(prefix + ".bandwidth_gbps", d.bandwidth_gbps, 0.1, 100000, "peak data bandwidth (reads and writes share it)",
-           "GB/s");
-    s.real(prefix + ".latency_ns", d.latency_ns, 0, 100000, "access latency added to every transaction", "ns");
-    s.boolean(prefix + ".dmi", d.dmi, "grant direct memory interface pointers");
+    params::table().declare(s, prefix, d);
 }
 
 memory::params memory::from_config(const config& c, const std::string& prefix) {
-    params p;
-    p.size = c.get_uint(prefix + ".size");
-    p.bandwidth_gbps = c.get_real(prefix + ".bandwidth_gbps");
-    p.latency_ns = c.get_real(prefix + ".latency_ns");
-    p.dmi = c.get_bool(prefix + ".dmi");
-    return p;
+    return params::table().load(c, prefix);
 }
 
 memory::memory(sc_core::sc_module_name name, const params& p)
@@ -35,7 +37,7 @@ memory::memory(sc_core::sc_module_name name, const params& p)
         st.add(this->name(), *s);
 }
 
-memory::~memory() { global_stats().remove_component(name()); }
+memory::~memory() = default;  // stats_ unregisters the stats
 
 bool memory::check(tlm::tlm_generic_payload& t) { return store_check(store_, t); }
 

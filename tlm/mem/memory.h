@@ -17,7 +17,7 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "tlm/core/config.h"
+#include "tlm/core/params.h"
 #include "tlm/core/extensions.h"
 #include "tlm/core/stats.h"
 #include "tlm/core/timeline.h"
@@ -35,6 +35,7 @@ public:
         double bandwidth_gbps = 100;  // GB/s (1e9 bytes/s)
         double latency_ns = 100;
         bool dmi = true;
+        static const param_table<params>& table();  // the parameters: key, member, range, unit, description
     };
     // Declare the parameters of a memory instance under `prefix` ("mem", "host.mem").
     static void declare(param_schema& s, const std::string& prefix, const params& defaults);
@@ -68,6 +69,8 @@ private:
     average access_ns_{"access_latency_ns", "arrival to data, per transaction (ns)"};
     rate busy_{"busy", "time the data bus was occupied", 1e-12, "utilization"};
     std::unique_ptr<ecc_injector> ecc_;
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 } // namespace accelvp

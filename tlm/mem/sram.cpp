@@ -6,27 +6,29 @@
 
 namespace accelvp {
 
+const param_table<sram_params>& sram_params::table() {
+    static const auto t =
+        param_table<sram_params>()
+            .integer("size", &sram_params::size, 4096, 1ll << 36, "capacity", "bytes")
+            .integer("banks", &sram_params::banks, 1, 1024,
+                     "banks; addresses interleave across them every bank_width bytes")
+            .integer("bank_width", &sram_params::bank_width, 1, 4096, "bytes one bank reads or writes per cycle",
+                     "bytes")
+            .integer("ports", &sram_params::ports, 1, 64, "access ports: transactions served at the same time")
+            .real("freq_mhz", &sram_params::freq_mhz, 1, 10000, "SRAM clock", "MHz")
+            .integer("latency_cycles", &sram_params::latency_cycles, 0, 1000,
+                     "bank-to-port pipeline latency per access", "cycles")
+            .boolean("dmi", &sram_params::dmi,
+                     "grant direct memory interface pointers (their users bypass bank timing)");
+    return t;
+}
+
 void sram::declare(param_schema& s, const std::string& prefix, const params& d) {
-    s.integer(prefix + ".size", static_cast<int64_t>(d.size), 4096, 1ll << 36, "capacity", "bytes");
-    s.integer(prefix + ".banks", d.banks, 1, 1024, "banks; addresses interleave across them every bank_width bytes");
-    s.integer(prefix + ".bank_width", d.bank_width, 1, 4096, "bytes one bank reads or writes per cycle", "bytes");
-    s.integer(prefix + ".ports", d.ports, 1, 64, "access ports: transactions served at the same time");
-    s.real(prefix + ".freq_mhz", d.freq_mhz, 1, 10000, "SRAM clock", "MHz");
-    s.integer(prefix + ".latency_cycles", d.latency_cycles, 0, 1000, "bank-to-port pipeline latency per access",
-              "cycles");
-    s.boolean(prefix + ".dmi", d.dmi, "grant direct memory interface pointers (their users bypass bank timing)");
+    params::table().declare(s, prefix, d);
 }
 
 sram::params sram::from_config(const config& c, const std::string& prefix) {
-    params p;
-    p.size = c.get_uint(prefix + ".size");
-    p.banks = static_cast<uint32_t>(c.get_uint(prefix + ".banks"));
-    p.bank_width = static_cast<uint32_t>(c.get_uint(prefix + ".bank_width"));
-    p.ports = static_cast<uint32_t>(c.get_uint(prefix + ".ports"));
-    p.freq_mhz = c.get_real(prefix + ".freq_mhz");
-    p.latency_cycles = static_cast<uint32_t>(c.get_uint(prefix + ".latency_cycles"));
-    p.dmi = c.get_bool(prefix + ".dmi");
-    return p;
+    return params::table().load(c, prefix);
 }
 
 sram::sram(sc_core::sc_module_name name, const params& p)
@@ -44,7 +46,7 @@ sram::sram(sc_core::sc_module_name name, const params& p)
         st.add(this->name(), *s);
 }
 
-sram::~sram() { global_stats().remove_component(name()); }
+sram::~sram() = default;  // stats_ unregisters the stats
 
 uint64_t sram::access(uint64_t addr, uint64_t len, uint64_t arrival_ps) {
     const uint64_t arrival = (arrival_ps + period_ps_ - 1) / period_ps_;  // next cycle edge

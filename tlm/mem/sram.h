@@ -29,7 +29,7 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "tlm/core/config.h"
+#include "tlm/core/params.h"
 #include "tlm/core/stats.h"
 #include "tlm/core/timeline.h"
 #include "tlm/mem/sparse_store.h"
@@ -44,6 +44,7 @@ struct sram_params {
     double freq_mhz = 1000;
     uint32_t latency_cycles = 2;  // bank to port pipeline, added once per access
     bool dmi = true;
+static const param_table<sram_params>& table();  // the parameters: key, member, range, unit, description
     double peak_bytes_per_s() const { return static_cast<double>(banks) * bank_width * freq_mhz * 1e6; }
 };
 
@@ -87,6 +88,8 @@ private:
     counter conflict_cycles_{"bank_conflict_cycles", "cycles accesses waited for a bank busy with another access"};
     counter port_wait_cycles_{"port_wait_cycles", "cycles accesses waited for a free port"};
     average access_ns_{"access_latency_ns", "arrival to data, per transaction (ns)"};
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 } // namespace accelvp

@@ -11,29 +11,29 @@
 
 namespace accelvp {
 
-void mmu::declare(param_schema& s, const std::string& prefix) {
-    const params d;
-    s.boolean(prefix + ".enabled", false,
-              "put an MMU port (TLB + walker) between each DMA engine and the interconnect (per-context page tables, BAR0 0xC000)");
-    s.integer(prefix + ".contexts", d.contexts, 2, AAX_MMU_MAX_CONTEXTS, "address spaces (ASIDs 0..n-1; 0 is physical)");
-    s.integer(prefix + ".tlb_sets", d.tlb_geom.sets, 1, 4096, "sets of each port's 4 KiB TLB");
-    s.integer(prefix + ".tlb_ways", d.tlb_geom.ways, 1, 64, "ways of each port's 4 KiB TLB (LRU)");
-    s.integer(prefix + ".tlb_2m_entries", d.tlb_geom.entries_2m, 0, 1024,
-              "fully associative 2 MiB TLB entries (0: 2 MiB pages are cached as 4 KiB pieces)");
-    s.integer(prefix + ".walk_cache", d.walk_cache, 0, 1024, "walk-cache entries of each port's walker (next-level table addresses)");
-    s.real(prefix + ".tlb_hit_ns", d.tlb_hit_ns, 0, 1000, "TLB lookup time per translated page piece", "ns");
+const param_table<mmu::params>& mmu::params::table() {
+    static const auto t =
+        param_table<params>()
+            .boolean("enabled", &params::enabled,
+                     "put an MMU port (TLB + walker) between each DMA engine and the interconnect (per-context page "
+                     "tables, BAR0 0xC000)")
+            .integer("contexts", &params::contexts, 2, AAX_MMU_MAX_CONTEXTS,
+                     "address spaces (ASIDs 0..n-1; 0 is physical)")
+            .integer("tlb_sets", [](auto& p) -> auto& { return p.tlb_geom.sets; }, 1, 4096,
+                     "sets of each port's 4 KiB TLB")
+            .integer("tlb_ways", [](auto& p) -> auto& { return p.tlb_geom.ways; }, 1, 64,
+                     "ways of each port's 4 KiB TLB (LRU)")
+            .integer("tlb_2m_entries", [](auto& p) -> auto& { return p.tlb_geom.entries_2m; }, 0, 1024,
+                     "fully associative 2 MiB TLB entries (0: 2 MiB pages are cached as 4 KiB pieces)")
+            .integer("walk_cache", &params::walk_cache, 0, 1024,
+                     "walk-cache entries of each port's walker (next-level table addresses)")
+            .real("tlb_hit_ns", &params::tlb_hit_ns, 0, 1000, "TLB lookup time per translated page piece", "ns");
+    return t;
 }
 
-mmu::params mmu::from_config(const config& c, const std::string& prefix) {
-    params p;
-    p.contexts = static_cast<uint32_t>(c.get_uint(prefix + ".contexts"));
-    p.tlb_geom.sets = static_cast<uint32_t>(c.get_uint(prefix + ".tlb_sets"));
-    p.tlb_geom.ways = static_cast<uint32_t>(c.get_uint(prefix + ".tlb_ways"));
-    p.tlb_geom.entries_2m = static_cast<uint32_t>(c.get_uint(prefix + ".tlb_2m_entries"));
-    p.walk_cache = static_cast<uint32_t>(c.get_uint(prefix + ".walk_cache"));
-    p.tlb_hit_ns = c.get_real(prefix + ".tlb_hit_ns");
-    return p;
-}
+void mmu::declare(param_schema& s, const std::string& prefix) { params::table().declare(s, prefix); }
+
+mmu::params mmu::from_config(const config& c, const std::string& prefix) { return params::table().load(c, prefix); }
 
 mmu::mmu(sc_core::sc_module_name name, const params& p)
     : sc_module(name), reg_socket("reg_socket"), irq_out("irq_out"), ctx_export("ctx_export"), reset_in("reset_in"),
@@ -74,11 +74,10 @@ mmu::mmu(sc_core::sc_module_name name, const params& p)
 
     for (unsigned i = 0; i < p.ports.size(); ++i)
         ports_.push_back(std::make_unique<mmu_port>(p.ports[i].c_str(), *this, i));
-    for (stat_base* s : std::initializer_list<stat_base*>{&faults_, &invalidations_})
-        global_stats().add(this->name(), *s);
+    stats_.add({&faults_, &invalidations_});
 }
 
-mmu::~mmu() { global_stats().remove_component(name()); }
+mmu::~mmu() = default;  // stats_ unregisters the stats
 
 bool mmu::context_enabled(uint16_t asid) const {
     return asid >= 1 && asid < p_.contexts && (regs_.peek(AAX_MMU_CTX(asid) + AAX_MMU_CTX_CTRL - bar_base) & AAX_MMU_CTX_EN);
@@ -151,12 +150,11 @@ mmu_port::mmu_port(sc_core::sc_module_name name, mmu& owner, unsigned index)
     target_socket.register_transport_dbg(this, &mmu_port::transport_dbg);
     target_socket.register_get_direct_mem_ptr(this, &mmu_port::get_direct_mem_ptr);
     initiator_socket.register_invalidate_direct_mem_ptr(this, &mmu_port::invalidate_direct_mem_ptr);
-    tlb_.register_stats(this->name());
-    for (stat_base* s : std::initializer_list<stat_base*>{&translated_, &passthrough_, &pieces_, &faults_})
-        global_stats().add(this->name(), *s);
+    tlb_.register_stats(stats_);
+    stats_.add({&translated_, &passthrough_, &pieces_, &faults_});
 }
 
-mmu_port::~mmu_port() { global_stats().remove_component(name()); }
+mmu_port::~mmu_port() = default;  // stats_ unregisters the stats
 
 mmu_port::lookup mmu_port::translate(uint16_t asid, uint64_t va, unsigned access, sc_core::sc_time& delay) {
     lookup l;

@@ -34,7 +34,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "tlm/core/config.h"
+#include "tlm/core/params.h"
 #include "tlm/core/extensions.h"
 #include "tlm/core/register_bank.h"
 #include "tlm/core/stats.h"
@@ -82,6 +82,8 @@ private:
     counter passthrough_{"passthrough", "transactions passed through untranslated (ASID 0)"};
     counter pieces_{"page_pieces", "page pieces forwarded (a transaction crossing pages is several)"};
     counter faults_{"faults", "translation faults on this port"};
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 class mmu : public sc_core::sc_module, public mmu_context_if, public reset_if {
@@ -101,6 +103,8 @@ public:
         // One port per name (its submodule name, e.g. the engine's: dma0, dma1, ...);
         // at most 1 << AAX_MMU_FAULT_PORT_BITS.
         std::vector<std::string> ports{"port0"};
+        bool enabled = false;  // mmu.enabled: the chip instantiates an MMU (read by the composition)
+        static const param_table<params>& table();  // the parameters: key, member, range, unit, description
     };
     static void declare(param_schema& s, const std::string& prefix);
     static params from_config(const config& c, const std::string& prefix);
@@ -130,6 +134,8 @@ private:
 
     counter faults_{"faults", "translation faults (all ports)"};
     counter invalidations_{"invalidations", "TLB invalidation commands (each reaches every port)"};
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 } // namespace accelvp

@@ -8,11 +8,10 @@ namespace accelvp {
 
 page_table_walker::page_table_walker(sc_core::sc_module_name name, uint32_t walk_cache_entries)
     : sc_module(name), socket("socket"), wc_(walk_cache_entries) {
-    for (stat_base* s : std::initializer_list<stat_base*>{&walks_, &pte_reads_, &wc_hits_, &walk_ns_})
-        global_stats().add(this->name(), *s);
+    stats_.add({&walks_, &pte_reads_, &wc_hits_, &walk_ns_});
 }
 
-page_table_walker::~page_table_walker() { global_stats().remove_component(name()); }
+page_table_walker::~page_table_walker() = default;  // stats_ unregisters the stats
 
 void page_table_walker::wc_insert(uint16_t asid, unsigned level, uint64_t va, uint64_t table) {
     if (wc_.empty()) return;

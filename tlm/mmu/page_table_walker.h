@@ -59,6 +59,8 @@ private:
     counter pte_reads_{"pte_reads", "page-table entries read from memory"};
     counter wc_hits_{"walk_cache_hits", "walks that started below the root thanks to the walk cache"};
     average walk_ns_{"walk_latency_ns", "duration of a page-table walk (ns)"};
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 } // namespace accelvp

@@ -15,10 +15,7 @@ tlb::tlb(const params& p) : p_(p) {
     a2m_.e.resize(p.entries_2m);
 }
 
-void tlb::register_stats(const std::string& component) {
-    for (stat_base* s : std::initializer_list<stat_base*>{&hits, &misses, &evictions, &invalidated})
-        global_stats().add(component, *s);
-}
+void tlb::register_stats(stats_group& owner) { owner.add({&hits, &misses, &evictions, &invalidated}); }
 
 tlb::entry* tlb::array::find(uint16_t asid, uint64_t vpn) {
     if (!sets) return nullptr;

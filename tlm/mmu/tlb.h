@@ -43,7 +43,7 @@ public:
 
     const params& get_params() const { return p_; }
     // Registers the hit/miss/eviction counters under `component`.
-    void register_stats(const std::string& component);
+    void register_stats(stats_group& owner);  // into the owning module's group
 
 private:
     struct entry {

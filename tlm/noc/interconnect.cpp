@@ -17,32 +17,34 @@ const std::pair<const char*, const char*> default_positions[] = {
 };
 } // namespace
 
+const param_table<noc_params>& noc_params::table() {
+    using P = noc_params;
+    static const auto t =
+        param_table<P>()
+            .string("topology", &P::topology,
+                    "chip interconnect: crossbar (one switch, 1 hop) or mesh2d (W x H routers, XY routing)",
+                    {"crossbar", "mesh2d"})
+            .real("link_gbps", &P::link_gbps, 0, 1e6,
+                  "bandwidth of each link and endpoint port, each direction (0 = unlimited: no contention)", "GB/s")
+            .integer("mesh_w", &P::mesh_w, 1, 64, "mesh2d: routers along x")
+            .integer("mesh_h", &P::mesh_h, 1, 64, "mesh2d: routers along y")
+            .integer("interleave_bytes", &P::interleave_bytes, 64, 1ll << 30,
+                     "a target with several attach points takes (offset / this) % points", "bytes")
+            .boolean("dmi", &P::dmi,
+                     "pass DMI through (fast ISS/host accesses; they bypass the links -- false for exact contention)");
+    return t;
+}
+
 void interconnect::declare(param_schema& s, const std::string& prefix) {
-    const noc_params d;
-    s.string(prefix + ".topology", d.topology,
-             "chip interconnect: crossbar (one switch, 1 hop) or mesh2d (W x H routers, XY routing)",
-             {"crossbar", "mesh2d"});
-    s.real(prefix + ".link_gbps", d.link_gbps, 0, 1e6,
-           "bandwidth of each link and endpoint port, each direction (0 = unlimited: no contention)", "GB/s");
-    s.integer(prefix + ".mesh_w", d.mesh_w, 1, 64, "mesh2d: routers along x");
-    s.integer(prefix + ".mesh_h", d.mesh_h, 1, 64, "mesh2d: routers along y");
-    s.integer(prefix + ".interleave_bytes", static_cast<int64_t>(d.interleave_bytes), 64, 1ll << 30,
-              "a target with several attach points takes (offset / this) % points", "bytes");
-    s.boolean(prefix + ".dmi", d.dmi,
-              "pass DMI through (fast ISS/host accesses; they bypass the links -- false for exact contention)");
+    noc_params::table().declare(s, prefix);
+    // One key per attachable endpoint (a family the table cannot list: names from default_positions).
     for (const auto& [name, pos] : default_positions)
         s.string(prefix + ".pos." + name, pos, fmt::format("attach points 'x,y;x,y' of {} on the mesh", name));
 }
 
 noc_params interconnect::from_config(const config& c, const std::string& prefix, double hop_ns) {
-    noc_params p;
-    p.topology = c.get_string(prefix + ".topology");
+    auto p = noc_params::table().load(c, prefix);
     p.hop_ns = hop_ns;
-    p.link_gbps = c.get_real(prefix + ".link_gbps");
-    p.mesh_w = static_cast<uint32_t>(c.get_uint(prefix + ".mesh_w"));
-    p.mesh_h = static_cast<uint32_t>(c.get_uint(prefix + ".mesh_h"));
-    p.interleave_bytes = c.get_uint(prefix + ".interleave_bytes");
-    p.dmi = c.get_bool(prefix + ".dmi");
     for (const auto& [name, pos] : default_positions) p.positions.emplace_back(name, c.get_string(prefix + ".pos." + name));
     return p;
 }
@@ -81,8 +83,7 @@ interconnect::interconnect(sc_core::sc_module_name name, const params& p)
             links_.resize(links_.size() + 2, timeline(p.link_gbps * 1e9));
         }
     }
-    for (stat_base* s : std::initializer_list<stat_base*>{&bytes_, &contention_ns_, &hops_})
-        global_stats().add(this->name(), *s);
+    stats_.add({&bytes_, &contention_ns_, &hops_});
 }
 
 interconnect::~interconnect() = default;

@@ -34,7 +34,7 @@
 #include <utility>
 #include <vector>
 
-#include "tlm/core/config.h"
+#include "tlm/core/params.h"
 #include "tlm/core/router.h"
 #include "tlm/core/stats.h"
 #include "tlm/core/timeline.h"
@@ -55,6 +55,8 @@ struct noc_params {
     bool dmi = true;
     // Endpoint name -> attach points "x,y;x,y" (names without a trailing index: "dma").
     std::vector<std::pair<std::string, std::string>> positions;
+    // The parameters: key, member, range, unit, description (the pos.* family is declared by interconnect).
+    static const param_table<noc_params>& table();
 };
 
 class interconnect : public router {
@@ -134,6 +136,8 @@ private:
     counter bytes_{"bytes", "payload bytes carried over the links"};
     counter contention_ns_{"contention_ns", "time transfers waited for busy links (ns, summed)"};
     average hops_{"hops", "routers crossed per transaction"};
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 } // namespace accelvp

@@ -13,33 +13,29 @@
 
 namespace accelvp {
 
-void pcie_endpoint::declare(param_schema& s, const std::string& prefix) {
-    const params d;
-    s.integer(prefix + ".gen", d.gen, 1, 6, "PCIe generation: 1-6 (2.5, 5, 8, 16, 32, 64 GT/s per lane)");
-    s.add({prefix + ".lanes", param_type::integer, "link width", std::to_string(d.lanes), 1.0, 16.0, {}, "lanes"});
-    s.integer(prefix + ".max_payload", d.max_payload, 128, 4096, "max TLP payload", "bytes");
-    s.integer(prefix + ".tlp_overhead_bytes", d.tlp_overhead_bytes, 0, 256,
-              "per-TLP overhead on the wire (header, LCRC, framing, DLLP share)", "bytes");
-    s.real(prefix + ".latency_ns", d.latency_ns, 0, 1e6, "one-way link latency", "ns");
-    s.integer(prefix + ".msix_vectors", d.msix_vectors, 2, AAX_MAX_MSIX, "MSI-X vectors");
-    s.integer(prefix + ".bar2_size", 0, 0, 1ll << 46,
-              "size of BAR2, the device-memory window in PCI config space (power of two, >= 1 MiB); 0 = device "
-              "memory rounded up to a power of two",
-              "bytes");
-    s.boolean(prefix + ".bar2_64bit", true,
-              "BAR2 is a 64-bit BAR (false: 32-bit prefetchable, below 4 GiB; needed behind QEMU 7.2's proxy)");
+const param_table<pcie_endpoint::params>& pcie_endpoint::params::table() {
+    static const auto t =
+        param_table<params>()
+            .integer("gen", &params::gen, 1, 6, "PCIe generation: 1-6 (2.5, 5, 8, 16, 32, 64 GT/s per lane)")
+            .integer("lanes", &params::lanes, 1, 16, "link width", "lanes")
+            .integer("max_payload", &params::max_payload, 128, 4096, "max TLP payload", "bytes")
+            .integer("tlp_overhead_bytes", &params::tlp_overhead_bytes, 0, 256,
+                     "per-TLP overhead on the wire (header, LCRC, framing, DLLP share)", "bytes")
+            .real("latency_ns", &params::latency_ns, 0, 1e6, "one-way link latency", "ns")
+            .integer("msix_vectors", &params::msix_vectors, 2, AAX_MAX_MSIX, "MSI-X vectors")
+            .integer("bar2_size", &params::bar2_size, 0, 1ll << 46,
+                     "size of BAR2, the device-memory window in PCI config space (power of two, >= 1 MiB); 0 = "
+                     "device memory rounded up to a power of two",
+                     "bytes")
+            .boolean("bar2_64bit", &params::bar2_64bit,
+                     "BAR2 is a 64-bit BAR (false: 32-bit prefetchable, below 4 GiB; needed behind QEMU 7.2's proxy)");
+    return t;
 }
 
+void pcie_endpoint::declare(param_schema& s, const std::string& prefix) { params::table().declare(s, prefix); }
+
 pcie_endpoint::params pcie_endpoint::from_config(const config& c, const std::string& prefix) {
-    params p;
-    p.gen = static_cast<unsigned>(c.get_uint(prefix + ".gen"));
-    p.lanes = static_cast<unsigned>(c.get_uint(prefix + ".lanes"));
-    p.max_payload = static_cast<unsigned>(c.get_uint(prefix + ".max_payload"));
-    p.tlp_overhead_bytes = static_cast<unsigned>(c.get_uint(prefix + ".tlp_overhead_bytes"));
-    p.latency_ns = c.get_real(prefix + ".latency_ns");
-    p.msix_vectors = static_cast<unsigned>(c.get_uint(prefix + ".msix_vectors"));
-    p.bar2_size = c.get_uint(prefix + ".bar2_size");
-    p.bar2_64bit = c.get_bool(prefix + ".bar2_64bit");
+    auto p = params::table().load(c, prefix);
     if (p.bar2_size && ((p.bar2_size & (p.bar2_size - 1)) || p.bar2_size < (1u << 20)))
         throw config_error(fmt::format("config error: {}.bar2_size = {} must be 0 or a power of two >= 1 MiB", prefix,
                                        p.bar2_size));
@@ -107,14 +103,12 @@ pcie_endpoint::pcie_endpoint(sc_core::sc_module_name name, const params& p)
     SC_THREAD(msi_thread);
     SC_THREAD(posted_thread);
 
-    for (stat_base* s : std::initializer_list<stat_base*>{&bytes_h2d_, &bytes_d2h_, &tlps_, &msi_sent_, &msi_masked_,
-                                                          &errors_, &loopback_refused_, &intx_asserts_, &util_h2d_, &util_d2h_})
-        global_stats().add(this->name(), *s);
+    stats_.add({&bytes_h2d_, &bytes_d2h_, &tlps_, &msi_sent_, &msi_masked_, &errors_, &loopback_refused_, &intx_asserts_, &util_h2d_, &util_d2h_});
     track_h2d_ = tracer::instance().track(std::string(this->name()) + ".h2d");
     track_d2h_ = tracer::instance().track(std::string(this->name()) + ".d2h");
 }
 
-pcie_endpoint::~pcie_endpoint() { global_stats().remove_component(name()); }
+pcie_endpoint::~pcie_endpoint() = default;  // stats_ unregisters the stats
 
 uint64_t pcie_endpoint::cross(dir d, uint64_t arrival, uint64_t bytes) {
     const uint64_t n_tlps = bytes == 0 ? 1 : (bytes + p_.max_payload - 1) / p_.max_payload;

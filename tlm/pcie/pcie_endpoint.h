@@ -29,7 +29,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "tlm/core/config.h"
+#include "tlm/core/params.h"
 #include "tlm/core/extensions.h"
 #include "tlm/core/register_bank.h"
 #include "tlm/core/stats.h"
@@ -64,6 +64,7 @@ public:
         uint64_t devmem_size = 0;
         uint64_t bar2_size = 0;            // BAR2 window (power of two); 0 = device memory rounded up
         bool bar2_64bit = true;            // false: a 32-bit prefetchable BAR2
+        static const param_table<params>& table();  // the parameters: key, member, range, unit, description
     };
     static void declare(param_schema& s, const std::string& prefix);
     static params from_config(const config& c, const std::string& prefix);
@@ -157,6 +158,8 @@ private:
     counter intx_asserts_{"intx_asserts", "INTx assertions (hosts without MSI-X)"};
     rate util_h2d_{"busy_h2d", "link busy time host to device", 1e-12, "utilization"};
     rate util_d2h_{"busy_d2h", "link busy time device to host", 1e-12, "utilization"};
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 } // namespace accelvp

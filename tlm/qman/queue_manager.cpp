@@ -34,21 +34,20 @@ constexpr uint32_t expected_qw(uint8_t op) {
 }
 } // namespace
 
-void queue_manager::declare(param_schema& s, const std::string& prefix) {
-    const params d;
-    s.integer(prefix + ".rings", d.rings, 1, AAX_MAX_RINGS, "submission rings (hardware streams)");
-    s.integer(prefix + ".cqs", d.cqs, 1, AAX_MAX_CQS, "completion queues");
-    s.real(prefix + ".decode_ns", d.decode_ns, 0, 1e6, "packet decode and dispatch cost", "ns");
-    s.real(prefix + ".job_ns", d.job_ns, 0, 1e6, "per-job cost: descriptor checks, scheduling", "ns");
+const param_table<queue_manager::params>& queue_manager::params::table() {
+    static const auto t =
+        param_table<params>()
+            .integer("rings", &params::rings, 1, AAX_MAX_RINGS, "submission rings (hardware streams)")
+            .integer("cqs", &params::cqs, 1, AAX_MAX_CQS, "completion queues")
+            .real("decode_ns", &params::decode_ns, 0, 1e6, "packet decode and dispatch cost", "ns")
+            .real("job_ns", &params::job_ns, 0, 1e6, "per-job cost: descriptor checks, scheduling", "ns");
+    return t;
 }
 
+void queue_manager::declare(param_schema& s, const std::string& prefix) { params::table().declare(s, prefix); }
+
 queue_manager::params queue_manager::from_config(const config& c, const std::string& prefix) {
-    params p;
-    p.rings = static_cast<uint32_t>(c.get_uint(prefix + ".rings"));
-    p.cqs = static_cast<uint32_t>(c.get_uint(prefix + ".cqs"));
-    p.decode_ns = c.get_real(prefix + ".decode_ns");
-    p.job_ns = c.get_real(prefix + ".job_ns");
-    return p;
+    return params::table().load(c, prefix);
 }
 
 queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
@@ -169,10 +168,9 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
     for (unsigned op = 0; op < AAX_OP_COUNT; ++op) {
         per_opcode_.push_back(std::make_unique<counter>(std::string("packets_") + aax_opcode_name(op),
                                                         std::string("packets with opcode ") + aax_opcode_name(op)));
-        global_stats().add(this->name(), *per_opcode_.back());
+        stats_.add(*per_opcode_.back());
     }
-    for (stat_base* s : std::initializer_list<stat_base*>{&jobs_, &failed_, &packets_, &cmdbufs_, &cq_overflows_, &job_ns_})
-        global_stats().add(this->name(), *s);
+    stats_.add({&jobs_, &failed_, &packets_, &cmdbufs_, &cq_overflows_, &job_ns_});
 
     if (p.firmware) {
         declare_fw_registers();
@@ -378,7 +376,7 @@ void queue_manager::eq_thread(unsigned q) {
     }
 }
 
-queue_manager::~queue_manager() { global_stats().remove_component(name()); }
+queue_manager::~queue_manager() = default;  // stats_ unregisters the stats
 
 uint32_t queue_manager::ring_reg(unsigned r, uint32_t off) const { return regs_.peek(AAX_RING_BASE(r) - bar_base + off); }
 uint32_t queue_manager::cq_reg(unsigned c, uint32_t off) const { return regs_.peek(AAX_CQ_BASE(c) - bar_base + off); }

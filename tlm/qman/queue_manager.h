@@ -35,7 +35,7 @@
 
 #include "abi/aax_queue.h"
 #include "abi/aax_sched.h"
-#include "tlm/core/config.h"
+#include "tlm/core/params.h"
 #include "tlm/core/extensions.h"
 #include "tlm/core/register_bank.h"
 #include "tlm/core/stats.h"
@@ -70,6 +70,7 @@ public:
         double job_ns = 50;       // per job: descriptor checks, scheduling (hardware scheduler)
         bool firmware = false;    // the control-core firmware schedules (engine queues)
         uint64_t regs_base = 0;   // chip bus address of BAR0 register space (WREG)
+        static const param_table<params>& table();  // the parameters: key, member, range, unit, description
     };
     static void declare(param_schema& s, const std::string& prefix);
     static params from_config(const config& c, const std::string& prefix);
@@ -170,6 +171,8 @@ private:
     std::vector<std::unique_ptr<counter>> per_opcode_;
     std::function<void()> eq_start_hook_;
     log2_histogram job_ns_{"job_latency_ns", "job start to completion record (ns), power-of-two buckets"};
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 } // namespace accelvp

@@ -8,20 +8,20 @@
 
 namespace accelvp {
 
-void semaphores::declare(param_schema& s, const std::string& prefix) {
-    const params d;
-    s.integer(prefix + ".count", d.count, 1, AAX_MAX_SEMS, "number of semaphores");
-    s.real(prefix + ".wait_timeout_us", d.wait_timeout_us, 1, 1e9,
-           "device limit on one SEM_WAIT before it fails with SEM_TIMEOUT", "us");
-    s.real(prefix + ".op_ns", d.op_ns, 0, 10000, "cost of a signal or a satisfied wait", "ns");
+const param_table<semaphores::params>& semaphores::params::table() {
+    static const auto t =
+        param_table<params>()
+            .integer("count", &params::count, 1, AAX_MAX_SEMS, "number of semaphores")
+            .real("wait_timeout_us", &params::wait_timeout_us, 1, 1e9,
+                  "device limit on one SEM_WAIT before it fails with SEM_TIMEOUT", "us")
+            .real("op_ns", &params::op_ns, 0, 10000, "cost of a signal or a satisfied wait", "ns");
+    return t;
 }
 
+void semaphores::declare(param_schema& s, const std::string& prefix) { params::table().declare(s, prefix); }
+
 semaphores::params semaphores::from_config(const config& c, const std::string& prefix) {
-    params p;
-    p.count = static_cast<uint32_t>(c.get_uint(prefix + ".count"));
-    p.wait_timeout_us = c.get_real(prefix + ".wait_timeout_us");
-    p.op_ns = c.get_real(prefix + ".op_ns");
-    return p;
+    return params::table().load(c, prefix);
 }
 
 semaphores::semaphores(sc_core::sc_module_name name, const params& p)
@@ -45,11 +45,10 @@ semaphores::semaphores(sc_core::sc_module_name name, const params& p)
                 changed();
             });
     }
-    for (stat_base* st : std::initializer_list<stat_base*>{&signals_, &waits_, &timeouts_, &errors_, &wait_ns_})
-        global_stats().add(this->name(), *st);
+    stats_.add({&signals_, &waits_, &timeouts_, &errors_, &wait_ns_});
 }
 
-semaphores::~semaphores() { global_stats().remove_component(name()); }
+semaphores::~semaphores() = default;  // stats_ unregisters the stats
 
 void semaphores::soft_reset() {
     std::fill(vals_.begin(), vals_.end(), 0u);

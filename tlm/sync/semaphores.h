@@ -16,7 +16,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "abi/aax_queue.h"
-#include "tlm/core/config.h"
+#include "tlm/core/params.h"
 #include "tlm/core/extensions.h"
 #include "tlm/core/register_bank.h"
 #include "tlm/core/stats.h"
@@ -35,6 +35,7 @@ public:
         uint32_t count = 1024;
         double wait_timeout_us = 1000000;  // 1 s
         double op_ns = 5;                  // cost of a signal or a satisfied wait
+        static const param_table<params>& table();  // the parameters: key, member, range, unit, description
     };
     static void declare(param_schema& s, const std::string& prefix);
     static params from_config(const config& c, const std::string& prefix);
@@ -65,6 +66,8 @@ private:
     counter timeouts_{"timeouts", "SEM_WAITs that timed out"};
     counter errors_{"errors", "packets rejected (bad semaphore index or mode)"};
     average wait_ns_{"wait_ns", "time a SEM_WAIT blocked its queue (ns)"};
+    // Declared last: registers the stats above under this module's name and unregisters them first.
+    stats_group stats_{this->name()};
 };
 
 } // namespace accelvp
