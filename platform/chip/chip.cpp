@@ -91,7 +91,7 @@ void chip::declare(param_schema& s) {
 
 chip::chip(sc_core::sc_module_name name, const config& c)
     : sc_module(name), noc("noc", interconnect::from_config(c, "noc", c.get_real("chip.noc_hop_ns"))), regs("regs"),
-      regs_guard("regs_guard", {{semaphores::bar_base, 0x4000}}),
+      regs_guard("regs_guard", {{AAX_SYNC_WINDOW_BASE, AAX_SYNC_WINDOW_SIZE}}),
       pcie("pcie", pcie_params(c)), ctrl("ctrl", ctrl_caps(c)),
       qman("qman", qman_params(c)), dma0("dma0", dma_params(c)), sram0("sram", sram_params_of(c)),
       sync("sync", semaphores::from_config(c, "sync")), compute("compute", compute_params::from_config(c)),
@@ -121,7 +121,7 @@ chip::chip(sc_core::sc_module_name name, const config& c)
         qman.bus_socket.bind(mmu0->port(engines).target_socket);
         noc.add_initiator("qman", mmu0->port(engines).initiator_socket);
         noc.add_initiator("qman", mmu0->port(engines).walker.socket);
-        regs.add_target("mmu", mmu::bar_base, AAX_MMU_BAR_SIZE, mmu0->reg_socket);
+        regs.add_target("mmu", AAX_MMU_BAR_BASE, AAX_MMU_BAR_SIZE, mmu0->reg_socket);
         mmu0->irq_out.bind(ctrl.irq_in);
         qman.mmu_ctx.bind(mmu0->ctx_export);
         ctrl.reset_out.bind(mmu0->reset_in);
@@ -161,11 +161,11 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     noc.add_target("sram", shared_sram_base_, sram0.get_params().size, sram0.socket);
 
     // BAR0 register space, one window per block.
-    regs.add_target("ctrl", 0x0000, 0x1000, ctrl.reg_socket);
-    regs.add_target("qman", queue_manager::bar_base, 0x3000, qman.reg_socket);
-    regs.add_target("sync", semaphores::bar_base, 0x4000, sync.reg_socket);
-    regs.add_target("msix", pcie_endpoint::msix_bar_base, 0x2000, pcie.msix_socket);
-    regs.add_target("sched", queue_manager::fw_bar_base, AAX_FW_WINDOW_SIZE, qman.fw_reg_socket);
+    regs.add_target("ctrl", AAX_CTRL_WINDOW_BASE, AAX_CTRL_WINDOW_SIZE, ctrl.reg_socket);
+    regs.add_target("qman", AAX_QM_WINDOW_BASE, AAX_QM_WINDOW_SIZE, qman.reg_socket);
+    regs.add_target("sync", AAX_SYNC_WINDOW_BASE, AAX_SYNC_WINDOW_SIZE, sync.reg_socket);
+    regs.add_target("msix", AAX_MSIX_WINDOW_BASE, AAX_MSIX_WINDOW_SIZE, pcie.msix_socket);
+    regs.add_target("sched", AAX_FW_WINDOW_BASE, AAX_FW_WINDOW_SIZE, qman.fw_reg_socket);
 
     if (dma_more.empty()) {
         qman.dma_socket.bind(dma0.cmd_socket);

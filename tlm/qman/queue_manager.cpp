@@ -55,7 +55,7 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
     : sc_module(name), reg_socket("reg_socket"), bus_socket("bus_socket"), dma_socket("dma_socket"),
       sync_socket("sync_socket"), compute_socket("compute_socket"), coll_socket("coll_socket"), irq_out("irq_out"),
       mmu_ctx("mmu_ctx"), reset_in("reset_in"), fw_reg_socket("fw_reg_socket"), fw_irq_out("fw_irq_out"), p_(p),
-      regs_(this->name()), cqs_(p.cqs), fw_regs_(std::string(this->name()) + ".fw") {
+      regs_(this->name(), AAX_QM_WINDOW_BASE), cqs_(p.cqs), fw_regs_(std::string(this->name()) + ".fw", AAX_FW_WINDOW_BASE) {
     reg_socket.register_b_transport(this, &queue_manager::reg_b_transport);
     reg_socket.register_transport_dbg(this, &queue_manager::reg_dbg);
     fw_reg_socket.register_b_transport(this, &queue_manager::fw_reg_b_transport);
@@ -65,7 +65,7 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
     for (unsigned r = 0; r < p.rings; ++r) {
         rings_.push_back(std::make_unique<ring_state>());
         ring_state& R = *rings_.back();
-        const uint32_t b = AAX_RING_BASE(r) - bar_base;
+        const uint32_t b = AAX_RING_BASE(r);
         const std::string n = "ring" + std::to_string(r) + ".";
         // Moving or resizing a ring restarts its indices (a busy ring at the next packet boundary).
         auto regeometry = [this, r](uint32_t) {
@@ -78,13 +78,12 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
             S.error = false;
             S.last_error = 0;
         };
-        regs_.add(n + "base_lo", b + AAX_RING_BASE_LO, 0, reg_access::rw).write_cb(regeometry);
-        regs_.add(n + "base_hi", b + AAX_RING_BASE_HI, 0, reg_access::rw).write_cb(regeometry);
+        regs_.add64(n + "base", b + AAX_RING_BASE_LO, 0, reg_access::rw).write_cb(regeometry);
         regs_.add(n + "size_log2", b + AAX_RING_SIZE_LOG2, 0, reg_access::rw).write_cb(regeometry);
         regs_.add(n + "asid", b + AAX_RING_ASID, 0, reg_access::rw);
-        regs_.add(n + "ctrl", b + AAX_RING_CTRL, 0, reg_access::rw).write_cb([this, r, b](uint32_t v) {
+        // RESET is self-clearing: not writable, its write is the hook's to act on.
+        regs_.add(n + "ctrl", b + AAX_RING_CTRL, 0, reg_access::rw).mask(~uint64_t{AAX_RING_CTRL_RESET}).write_cb([this, r](uint32_t v) {
             if (v & AAX_RING_CTRL_RESET) {
-                regs_.find(b + AAX_RING_CTRL)->value = v & ~AAX_RING_CTRL_RESET;  // self-clearing
                 if (rings_[r]->busy)
                     ring_reset_request(r);  // the running job is dropped at the next packet boundary
                 else
@@ -101,7 +100,7 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
             return s;
         });
         regs_.add(n + "jobs_done", b + AAX_RING_JOBS_DONE, 0, reg_access::ro).read_cb([&R] { return R.jobs_done; });
-        regs_.add("doorbell" + std::to_string(r), AAX_DOORBELL(r) - bar_base, 0, reg_access::wo)
+        regs_.add("doorbell" + std::to_string(r), AAX_DOORBELL(r), 0, reg_access::wo)
             .write_cb([this, r](uint32_t v) {
                 ring_state& R = *rings_[r];
                 const uint32_t n = ring_entries(r);
@@ -119,7 +118,7 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
                 }
                 R.tail = v;
                 if (p_.firmware) {
-                    fw_doorbells_ |= 1u << r;
+                    fw_doorbells_->set(fw_doorbells_->get() | 1u << r);
                     fw_raise(AAX_FW_INT_DOORBELL);
                 } else {
                     R.kick.notify(sc_core::SC_ZERO_TIME);
@@ -128,35 +127,33 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
         R.track = tracer::instance().track(std::string(this->name()) + ".ring" + std::to_string(r));
     }
 
-    regs_.add("err_status", AAX_REG_ERR_STATUS - bar_base, 0, reg_access::w1c).write_cb([this](uint32_t w) {
-        if (w & AAX_ERR_STATUS_VALID) {
-            err_valid_ = false;
-            for (uint32_t off : {AAX_REG_ERR_STATUS, AAX_REG_ERR_JOB_ID, AAX_REG_ERR_OFFSET, AAX_REG_ERR_ADDR_LO,
-                                 AAX_REG_ERR_ADDR_HI})
-                regs_.find(off - bar_base)->value = 0;
-        }
+    // The error record: VALID in ERR_STATUS says it holds an error; writing VALID clears it.
+    regs_.add("err_status", AAX_REG_ERR_STATUS, 0, reg_access::w1c).write_cb([this](uint32_t w) {
+        if (w & AAX_ERR_STATUS_VALID)
+            for (uint32_t a : {AAX_REG_ERR_STATUS, AAX_REG_ERR_JOB_ID, AAX_REG_ERR_OFFSET, AAX_REG_ERR_ADDR_LO})
+                regs_[a].set(0);
     });
     // Firmware mailbox: exists with the firmware scheduler only (else writes are ignored).
-    regs_.add("mbox_h2f", AAX_REG_MBOX_H2F - bar_base, 0, reg_access::wo).write_cb([this](uint32_t v) {
+    regs_.add("mbox_h2f", AAX_REG_MBOX_H2F, 0, reg_access::wo).write_cb([this](uint32_t v) {
         if (!p_.firmware) return;
-        mbox_h2f_ = v;
-        mbox_f2h_ &= ~AAX_MBOX_REPLY;  // the previous reply is stale now
+        // The message and the reply live in the firmware's window (not reset by a soft reset).
+        fw_regs_[AAX_FW_MBOX_H2F].set(v);
+        reg& f2h = fw_regs_[AAX_FW_MBOX_F2H];
+        f2h.set(f2h.get() & ~uint64_t{AAX_MBOX_REPLY});  // the previous reply is stale now
         fw_raise(AAX_FW_INT_MAILBOX);
     });
-    regs_.add("mbox_f2h", AAX_REG_MBOX_F2H - bar_base, 0, reg_access::ro).read_cb([this] { return mbox_f2h_; });
-    regs_.add("err_job_id", AAX_REG_ERR_JOB_ID - bar_base, 0, reg_access::ro);
-    regs_.add("err_offset", AAX_REG_ERR_OFFSET - bar_base, 0, reg_access::ro);
-    regs_.add("err_addr_lo", AAX_REG_ERR_ADDR_LO - bar_base, 0, reg_access::ro);
-    regs_.add("err_addr_hi", AAX_REG_ERR_ADDR_HI - bar_base, 0, reg_access::ro);
-    regs_.add("err_count", AAX_REG_ERR_COUNT - bar_base, 0, reg_access::ro).read_cb([this] { return err_count_; });
+    regs_.add("mbox_f2h", AAX_REG_MBOX_F2H, 0, reg_access::ro).read_cb([this] { return fw_regs_.peek(AAX_FW_MBOX_F2H); });
+    regs_.add("err_job_id", AAX_REG_ERR_JOB_ID, 0, reg_access::ro);
+    regs_.add("err_offset", AAX_REG_ERR_OFFSET, 0, reg_access::ro);
+    regs_.add64("err_addr", AAX_REG_ERR_ADDR_LO, 0, reg_access::ro);
+    regs_.add("err_count", AAX_REG_ERR_COUNT, 0, reg_access::ro);
 
     for (unsigned c = 0; c < p.cqs; ++c) {
-        const uint32_t b = AAX_CQ_BASE(c) - bar_base;
+        const uint32_t b = AAX_CQ_BASE(c);
         const std::string n = "cq" + std::to_string(c) + ".";
         // Moving or resizing a CQ restarts it: tail 0, phase 1 (the host zeroes the memory).
         auto restart = [this, c](uint32_t) { cqs_[c] = cq_state{}; };
-        regs_.add(n + "base_lo", b + AAX_CQ_BASE_LO, 0, reg_access::rw).write_cb(restart);
-        regs_.add(n + "base_hi", b + AAX_CQ_BASE_HI, 0, reg_access::rw).write_cb(restart);
+        regs_.add64(n + "base", b + AAX_CQ_BASE_LO, 0, reg_access::rw).write_cb(restart);
         regs_.add(n + "size_log2", b + AAX_CQ_SIZE_LOG2, 0, reg_access::rw).write_cb(restart);
         regs_.add(n + "head", b + AAX_CQ_HEAD, 0, reg_access::rw);
         regs_.add(n + "tail", b + AAX_CQ_TAIL, 0, reg_access::ro).read_cb([this, c] { return cqs_[c].tail; });
@@ -185,38 +182,28 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
 }
 
 void queue_manager::declare_fw_registers() {
-    const uint32_t b = fw_bar_base;
-    fw_regs_.add("int_pending", AAX_FW_INT_PENDING - b, 0, reg_access::w1c)
-        .read_cb([this] { return fw_pending_; })
-        .write_cb([this](uint32_t w) {
-            fw_pending_ &= ~w;
-            fw_update_irq();
-        });
-    fw_regs_.add("int_enable", AAX_FW_INT_ENABLE - b, 0, reg_access::rw)
-        .read_cb([this] { return fw_enable_; })
-        .write_cb([this](uint32_t v) {
-            fw_enable_ = v;
-            fw_update_irq();
-        });
-    fw_regs_.add("doorbells", AAX_FW_DOORBELLS - b, 0, reg_access::w1c)
-        .read_cb([this] { return fw_doorbells_; })
-        .write_cb([this](uint32_t w) { fw_doorbells_ &= ~w; });
-    fw_regs_.add("resets", AAX_FW_RESETS - b, 0, reg_access::w1c)
-        .read_cb([this] { return fw_resets_; })
-        .write_cb([this](uint32_t w) { fw_resets_ &= ~w; });
+    fw_pending_ = &fw_regs_.add("int_pending", AAX_FW_INT_PENDING, 0, reg_access::w1c).write_cb([this](uint32_t) {
+        fw_update_irq();
+    });
+    fw_enable_ = &fw_regs_.add("int_enable", AAX_FW_INT_ENABLE, 0, reg_access::rw).write_cb([this](uint32_t) {
+        fw_update_irq();
+    });
+    fw_doorbells_ = &fw_regs_.add("doorbells", AAX_FW_DOORBELLS, 0, reg_access::w1c);
+    fw_resets_ = &fw_regs_.add("resets", AAX_FW_RESETS, 0, reg_access::w1c);
 
-    fw_regs_.add("epoch", AAX_FW_EPOCH - b, 0, reg_access::rw)
+    fw_regs_.add("epoch", AAX_FW_EPOCH, 0, reg_access::rw)
         .read_cb([this] { return epoch_; })
         .write_cb([this](uint32_t v) { fw_epoch_ = v; });
-    fw_regs_.add("mbox_h2f", AAX_FW_MBOX_H2F - b, 0, reg_access::ro).read_cb([this] { return mbox_h2f_; });
-    fw_regs_.add("mbox_f2h", AAX_FW_MBOX_F2H - b, 0, reg_access::wo).write_cb([this](uint32_t v) {
-        mbox_f2h_ = v | AAX_MBOX_REPLY;
+    fw_regs_.add("mbox_h2f", AAX_FW_MBOX_H2F, 0, reg_access::ro);  // the host's MBOX_H2F writes it
+    // The reply the host reads in MBOX_F2H, marked fresh.
+    fw_regs_.add("mbox_f2h", AAX_FW_MBOX_F2H, 0, reg_access::wo).write_cb([this](uint32_t v) {
+        fw_regs_[AAX_FW_MBOX_F2H].set(v | AAX_MBOX_REPLY);
         irq_out->raise(AAX_IRQ_LINE_EVENT);
     });
 
     for (unsigned r = 0; r < rings_.size(); ++r) {
         ring_state& R = *rings_[r];
-        const uint32_t o = AAX_FW_RING(r) - b;
+        const uint32_t o = AAX_FW_RING(r);
         const std::string n = "ring" + std::to_string(r) + ".";
         fw_regs_.add(n + "head", o + AAX_FW_RING_HEAD, 0, reg_access::rw)
             .read_cb([&R] { return R.head; })
@@ -244,7 +231,7 @@ void queue_manager::declare_fw_registers() {
             });
     }
     for (unsigned c = 0; c < cqs_.size(); ++c) {
-        const uint32_t o = AAX_FW_CQ(c) - b;
+        const uint32_t o = AAX_FW_CQ(c);
         const std::string n = "cq" + std::to_string(c) + ".";
         fw_regs_.add(n + "tail", o + AAX_FW_CQ_TAIL, 0, reg_access::rw)
             .read_cb([this, c] { return cqs_[c].tail | (cqs_[c].phase ? AAX_FW_CQ_PHASE : 0u); })
@@ -261,30 +248,30 @@ void queue_manager::declare_fw_registers() {
                 cqs_[c].overflows = v;
             });
     }
-    fw_regs_.add("err_job_id", AAX_FW_ERR_JOB_ID - b, 0, reg_access::rw);
-    fw_regs_.add("err_offset", AAX_FW_ERR_OFFSET - b, 0, reg_access::rw);
-    fw_regs_.add("err_addr_lo", AAX_FW_ERR_ADDR_LO - b, 0, reg_access::rw);
-    fw_regs_.add("err_addr_hi", AAX_FW_ERR_ADDR_HI - b, 0, reg_access::rw);
-    fw_regs_.add("err_report", AAX_FW_ERR_REPORT - b, 0, reg_access::wo).write_cb([this, b](uint32_t v) {
+    fw_regs_.add("err_job_id", AAX_FW_ERR_JOB_ID, 0, reg_access::rw);
+    fw_regs_.add("err_offset", AAX_FW_ERR_OFFSET, 0, reg_access::rw);
+    fw_regs_.add64("err_addr", AAX_FW_ERR_ADDR_LO, 0, reg_access::rw);
+    fw_regs_.add("err_report", AAX_FW_ERR_REPORT, 0, reg_access::wo).write_cb([this](uint32_t v) {
         const unsigned r = (v >> 8) & 0xFF;
         if (r >= rings_.size() || !fw_current()) return;
         failure f;
         f.status = static_cast<uint8_t>(v);
         f.opcode = static_cast<uint8_t>(v >> 16);
-        f.offset = fw_regs_.peek(AAX_FW_ERR_OFFSET - b);
-        f.addr = fw_regs_.peek(AAX_FW_ERR_ADDR_LO - b) | static_cast<uint64_t>(fw_regs_.peek(AAX_FW_ERR_ADDR_HI - b)) << 32;
+        f.offset = fw_regs_.peek(AAX_FW_ERR_OFFSET);
+        f.addr = fw_regs_[AAX_FW_ERR_ADDR_LO].get();
         ++failed_;
-        record_error(r, fw_regs_.peek(AAX_FW_ERR_JOB_ID - b), f);
+        record_error(r, fw_regs_.peek(AAX_FW_ERR_JOB_ID), f);
     });
 
     for (unsigned q = 0; q < rings_.size(); ++q) {
         eqs_.push_back(std::make_unique<engine_queue>());
         engine_queue& Q = *eqs_.back();
-        const uint32_t o = AAX_FW_EQ(q) - b;
+        const uint32_t o = AAX_FW_EQ(q);
         const std::string n = "eq" + std::to_string(q) + ".";
-        for (auto [name, off] : {std::pair{"cmdbuf_lo", AAX_FW_EQ_CMDBUF_LO}, {"cmdbuf_hi", AAX_FW_EQ_CMDBUF_HI},
-                                 {"size", AAX_FW_EQ_SIZE}, {"ring", AAX_FW_EQ_RING}, {"deadline_lo", AAX_FW_EQ_DEADLINE_LO},
-                                 {"deadline_hi", AAX_FW_EQ_DEADLINE_HI}, {"tag", AAX_FW_EQ_TAG}, {"asid", AAX_FW_EQ_ASID}})
+        fw_regs_.add64(n + "cmdbuf", o + AAX_FW_EQ_CMDBUF_LO, 0, reg_access::rw);
+        fw_regs_.add64(n + "deadline", o + AAX_FW_EQ_DEADLINE_LO, 0, reg_access::rw);
+        for (auto [name, off] : {std::pair{"size", AAX_FW_EQ_SIZE}, {"ring", AAX_FW_EQ_RING}, {"tag", AAX_FW_EQ_TAG},
+                                 {"asid", AAX_FW_EQ_ASID}})
             fw_regs_.add(n + name, o + off, 0, reg_access::rw);
         fw_regs_.add(n + "ctrl", o + AAX_FW_EQ_CTRL, 0, reg_access::wo).write_cb([this, &Q](uint32_t v) {
             if ((v & AAX_FW_EQ_ABORT) && Q.busy) Q.abort = true;
@@ -309,23 +296,18 @@ void queue_manager::declare_fw_registers() {
         fw_regs_.add(n + "err_opcode", o + AAX_FW_EQ_ERR_OPCODE, 0, reg_access::ro).read_cb([&Q] {
             return static_cast<uint32_t>(Q.result.opcode);
         });
-        fw_regs_.add(n + "err_addr_lo", o + AAX_FW_EQ_ERR_ADDR_LO, 0, reg_access::ro).read_cb([&Q] {
-            return static_cast<uint32_t>(Q.result.addr);
-        });
-        fw_regs_.add(n + "err_addr_hi", o + AAX_FW_EQ_ERR_ADDR_HI, 0, reg_access::ro).read_cb([&Q] {
-            return static_cast<uint32_t>(Q.result.addr >> 32);
-        });
+        fw_regs_.add64(n + "err_addr", o + AAX_FW_EQ_ERR_ADDR_LO, 0, reg_access::ro).read_cb([&Q] { return Q.result.addr; });
         fw_regs_.add(n + "done", o + AAX_FW_EQ_DONE, 0, reg_access::ro).read_cb([&Q] { return Q.done; });
     }
 }
 
 void queue_manager::fw_raise(uint32_t bits) {
-    fw_pending_ |= bits;
+    fw_pending_->set(fw_pending_->get() | bits);
     fw_update_irq();
 }
 
 void queue_manager::fw_update_irq() {
-    const bool level = (fw_pending_ & fw_enable_) != 0;
+    const bool level = (fw_pending_->get() & fw_enable_->get()) != 0;
     if (level == fw_level_) return;
     fw_level_ = level;
     if (fw_irq_out.size()) fw_irq_out->set_level(fw_irq_line, level);
@@ -337,7 +319,7 @@ void queue_manager::ring_reset_request(unsigned r) {
     R.reset_tail = R.tail;  // the jobs queued now are dropped; later submissions survive
     if (p_.firmware) {
         // The firmware aborts the running job, drops it and clears BUSY, which resets the ring.
-        fw_resets_ |= 1u << r;
+        fw_resets_->set(fw_resets_->get() | 1u << r);
         fw_raise(AAX_FW_INT_RESET);
     }
 }
@@ -348,9 +330,8 @@ void queue_manager::eq_thread(unsigned q) {
         while (!Q.busy) sc_core::wait(Q.start);
         sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
         const uint64_t t0 = sc_core::sc_time_stamp().value();
-        const uint64_t addr = eq_reg(q, AAX_FW_EQ_CMDBUF_LO) | static_cast<uint64_t>(eq_reg(q, AAX_FW_EQ_CMDBUF_HI)) << 32;
-        const uint64_t deadline_ns =
-            eq_reg(q, AAX_FW_EQ_DEADLINE_LO) | static_cast<uint64_t>(eq_reg(q, AAX_FW_EQ_DEADLINE_HI)) << 32;
+        const uint64_t addr = eq_reg(q, AAX_FW_EQ_CMDBUF_LO);
+        const uint64_t deadline_ns = eq_reg(q, AAX_FW_EQ_DEADLINE_LO);
         unsigned ring = eq_reg(q, AAX_FW_EQ_RING);
         if (ring >= rings_.size()) ring = q;
         const uint32_t size = eq_reg(q, AAX_FW_EQ_SIZE);
@@ -380,12 +361,10 @@ void queue_manager::eq_thread(unsigned q) {
 
 queue_manager::~queue_manager() { global_stats().remove_component(name()); }
 
-uint32_t queue_manager::ring_reg(unsigned r, uint32_t off) const { return regs_.peek(AAX_RING_BASE(r) - bar_base + off); }
-uint32_t queue_manager::cq_reg(unsigned c, uint32_t off) const { return regs_.peek(AAX_CQ_BASE(c) - bar_base + off); }
+uint64_t queue_manager::ring_reg(unsigned r, uint32_t off) const { return regs_[AAX_RING_BASE(r) + off].get(); }
+uint64_t queue_manager::cq_reg(unsigned c, uint32_t off) const { return regs_[AAX_CQ_BASE(c) + off].get(); }
 
-uint64_t queue_manager::ring_base(unsigned r) const {
-    return ring_reg(r, AAX_RING_BASE_LO) | static_cast<uint64_t>(ring_reg(r, AAX_RING_BASE_HI)) << 32;
-}
+uint64_t queue_manager::ring_base(unsigned r) const { return ring_reg(r, AAX_RING_BASE_LO); }
 
 uint32_t queue_manager::ring_entries(unsigned r) const {
     const uint32_t l = ring_reg(r, AAX_RING_SIZE_LOG2);
@@ -395,7 +374,7 @@ uint32_t queue_manager::ring_entries(unsigned r) const {
 void queue_manager::reset_ring(unsigned r) {
     ring_state& R = *rings_[r];
     R.head = R.reset_pending ? R.reset_tail : R.tail;
-    fw_resets_ &= ~(1u << r);  // done: a later job on the ring is not the reset's to drop
+    if (fw_resets_) fw_resets_->set(fw_resets_->get() & ~(1u << r));  // done: a later job on the ring is not the reset's to drop
     R.error = false;
     R.last_error = 0;
     R.reset_pending = false;
@@ -415,15 +394,13 @@ void queue_manager::soft_reset() {
         R.kick.notify(sc_core::SC_ZERO_TIME);
     }
     for (auto& c : cqs_) c = cq_state{};
-    err_valid_ = false;
-    err_count_ = 0;
     if (p_.firmware) {
         // Running command buffers stop at their next packet; the firmware drops them.
         for (auto& R : rings_) R->reset_pending = false;
         for (auto& Q : eqs_)
             if (Q->busy) Q->abort = true;
-        fw_doorbells_ = 0;
-        fw_resets_ = AAX_FW_RESETS_SOFT;
+        fw_doorbells_->set(0);
+        fw_resets_->set(AAX_FW_RESETS_SOFT);
         ++epoch_;
         fw_raise(AAX_FW_INT_RESET);
     }
@@ -704,17 +681,16 @@ queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint
 }
 
 void queue_manager::record_error(unsigned r, uint32_t job_id, const failure& f) {
-    if (err_count_ != 0xFFFFFFFFu) ++err_count_;
+    reg& count = regs_[AAX_REG_ERR_COUNT];
+    if (count.get() != 0xFFFFFFFFu) count.set(count.get() + 1);  // saturating
     AVP_LOG(info, name(), "ring {} job {} stopped: {} at offset {} (opcode {}, addr 0x{:x})", r, job_id,
             aax_status_name(f.status), f.offset, aax_opcode_name(f.opcode), f.addr);
-    if (!err_valid_) {  // keep the first error until the host clears it
-        err_valid_ = true;
-        regs_.find(AAX_REG_ERR_STATUS - bar_base)->value =
-            AAX_ERR_STATUS_VALID | f.status | (r & 0xFF) << 8 | static_cast<uint32_t>(f.opcode) << 16;
-        regs_.find(AAX_REG_ERR_JOB_ID - bar_base)->value = job_id;
-        regs_.find(AAX_REG_ERR_OFFSET - bar_base)->value = f.offset;
-        regs_.find(AAX_REG_ERR_ADDR_LO - bar_base)->value = static_cast<uint32_t>(f.addr);
-        regs_.find(AAX_REG_ERR_ADDR_HI - bar_base)->value = static_cast<uint32_t>(f.addr >> 32);
+    reg& status = regs_[AAX_REG_ERR_STATUS];
+    if (!(status.get() & AAX_ERR_STATUS_VALID)) {  // keep the first error until the host clears it
+        status.set(AAX_ERR_STATUS_VALID | f.status | (r & 0xFF) << 8 | static_cast<uint32_t>(f.opcode) << 16);
+        regs_[AAX_REG_ERR_JOB_ID].set(job_id);
+        regs_[AAX_REG_ERR_OFFSET].set(f.offset);
+        regs_[AAX_REG_ERR_ADDR_LO].set(f.addr);
     }
     tracer::instance().instant(rings_[r]->track, std::string("error ") + aax_status_name(f.status),
                                sc_core::sc_time_stamp());
@@ -762,7 +738,7 @@ void queue_manager::complete(unsigned r, const aax_job_desc& d, const failure& f
                 e.ts_start = ts_start;
                 e.ts_end = abs_ps(delay) / 1000;
             }
-            const uint64_t base = cq_reg(c, AAX_CQ_BASE_LO) | static_cast<uint64_t>(cq_reg(c, AAX_CQ_BASE_HI)) << 32;
+            const uint64_t base = cq_reg(c, AAX_CQ_BASE_LO);
             const uint8_t wst = base % AAX_CQ_ENTRY_SIZE
                                     ? static_cast<uint8_t>(AAX_ERR_BAD_PARAM)
                                     : bus(tlm::TLM_WRITE_COMMAND, base + static_cast<uint64_t>(C.tail) * AAX_CQ_ENTRY_SIZE,
