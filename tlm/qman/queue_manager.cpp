@@ -1,6 +1,7 @@
 #include "tlm/qman/queue_manager.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -14,25 +15,40 @@
 
 namespace accelvp {
 
-namespace {
-constexpr uint32_t expected_qw(uint8_t op) {
-    switch (op) {
-    case AAX_OP_DMA: return AAX_PKT_DMA_QW;
-    case AAX_OP_SEM_SIGNAL: return AAX_PKT_SEM_SIGNAL_QW;
-    case AAX_OP_SEM_WAIT: return AAX_PKT_SEM_WAIT_QW;
-    case AAX_OP_FENCE: return AAX_PKT_FENCE_QW;
-    case AAX_OP_MSG: return AAX_PKT_MSG_QW;
-    case AAX_OP_JUMP: return AAX_PKT_JUMP_QW;
-    case AAX_OP_CALL: return AAX_PKT_CALL_QW;
-    case AAX_OP_RET: return AAX_PKT_RET_QW;
-    case AAX_OP_WREG: return AAX_PKT_WREG_QW;
-    case AAX_OP_GEMM: return AAX_PKT_GEMM_QW;
-    case AAX_OP_VEC: return AAX_PKT_VEC_QW;
-    case AAX_OP_COLL: return AAX_PKT_COLL_QW;
-    default: return 0;  // NOP: any length >= 1
-    }
+// Packet routing: which unit runs each opcode. Adding an engine op is one row here (its
+// opcode and size from abi/aax_queue.h, the engine port that runs it) plus its
+// implementation in the engine; an op the queue manager runs itself names its handler.
+const queue_manager::op_route queue_manager::op_table_[] = {
+    // opcode             size (qw; 0: any)      runs on               physical only  QM handler
+    {AAX_OP_NOP,          0,                     engine_port::none,    false,         &queue_manager::op_nop},
+    {AAX_OP_WREG,         AAX_PKT_WREG_QW,       engine_port::none,    false,         &queue_manager::op_wreg},
+    {AAX_OP_DMA,          AAX_PKT_DMA_QW,        engine_port::dma,     false,         nullptr},
+    // The compute clusters and the collective engine are not behind the MMU: their
+    // addresses (cluster SRAM offsets, local/remote bus addresses) are physical, so a job
+    // in an address space may not use them (docs/security.md).
+    {AAX_OP_GEMM,         AAX_PKT_GEMM_QW,       engine_port::compute, true,          nullptr},
+    {AAX_OP_VEC,          AAX_PKT_VEC_QW,        engine_port::compute, true,          nullptr},
+    {AAX_OP_SEM_SIGNAL,   AAX_PKT_SEM_SIGNAL_QW, engine_port::sync,    false,         nullptr},
+    {AAX_OP_SEM_WAIT,     AAX_PKT_SEM_WAIT_QW,   engine_port::sync,    false,         nullptr},
+    {AAX_OP_FENCE,        AAX_PKT_FENCE_QW,      engine_port::none,    false,         &queue_manager::op_fence},
+    {AAX_OP_MSG,          AAX_PKT_MSG_QW,        engine_port::none,    false,         &queue_manager::op_msg},
+    // Control transfers: run_cmdbuf follows them (no handler, no engine).
+    {AAX_OP_JUMP,         AAX_PKT_JUMP_QW,       engine_port::control, false,         nullptr},
+    {AAX_OP_CALL,         AAX_PKT_CALL_QW,       engine_port::control, false,         nullptr},
+    {AAX_OP_RET,          AAX_PKT_RET_QW,        engine_port::control, false,         nullptr},
+    {AAX_OP_COLL,         AAX_PKT_COLL_QW,       engine_port::coll,    true,          nullptr},
+};
+
+const queue_manager::op_route* queue_manager::route(uint8_t opcode) {
+    // Indexed once by opcode; an opcode with no row (none below AAX_OP_COUNT today) is
+    // reserved for later device versions.
+    static const auto by_opcode = [] {
+        std::array<const op_route*, 256> t{};
+        for (const op_route& r : op_table_) t[r.opcode] = &r;
+        return t;
+    }();
+    return by_opcode[opcode];
 }
-} // namespace
 
 void queue_manager::declare(param_schema& s, const std::string& prefix) {
     const params d;
@@ -61,6 +77,10 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
     fw_reg_socket.register_b_transport(this, &queue_manager::fw_reg_b_transport);
     fw_reg_socket.register_transport_dbg(this, &queue_manager::fw_reg_dbg);
     reset_in.bind(*this);
+    engine_sockets_[static_cast<size_t>(engine_port::dma)] = &dma_socket;
+    engine_sockets_[static_cast<size_t>(engine_port::sync)] = &sync_socket;
+    engine_sockets_[static_cast<size_t>(engine_port::compute)] = &compute_socket;
+    engine_sockets_[static_cast<size_t>(engine_port::coll)] = &coll_socket;
 
     for (unsigned r = 0; r < p.rings; ++r) {
         rings_.push_back(std::make_unique<ring_state>());
@@ -463,7 +483,8 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
         f.status = AAX_ERR_BAD_OPCODE;
         return f;
     }
-    const uint32_t want = expected_qw(h.opcode);
+    const op_route* rt = route(h.opcode);
+    const uint32_t want = rt ? rt->qw : 0;
     if (want && h.size_qw != want) {
         f.status = AAX_ERR_BAD_LENGTH;
         return f;
@@ -474,75 +495,14 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
     }
     const uint64_t start = abs_ps(delay);
     delay += sc_core::sc_time(p_.decode_ns, sc_core::SC_NS);
-    switch (h.opcode) {
-    case AAX_OP_NOP: break;
-    case AAX_OP_DMA: f.status = dispatch(dma_socket, r, pkt, len, deadline_ps, delay, f.addr); break;
-    case AAX_OP_GEMM:
-    case AAX_OP_VEC:
-        // The compute clusters and the collective engine are not behind the MMU: their
-        // addresses (cluster SRAM offsets, local/remote bus addresses) are physical, so a
-        // job in an address space may not use them (docs/security.md).
-        if (job_space(r)) f.status = AAX_ERR_PRIV;
-        else f.status = dispatch(compute_socket, r, pkt, len, deadline_ps, delay, f.addr);
-        break;
-    case AAX_OP_SEM_SIGNAL:
-    case AAX_OP_SEM_WAIT: f.status = dispatch(sync_socket, r, pkt, len, deadline_ps, delay, f.addr); break;
-    case AAX_OP_COLL:
-        if (job_space(r)) f.status = AAX_ERR_PRIV;
-        else f.status = dispatch(coll_socket, r, pkt, len, deadline_ps, delay, f.addr);
-        break;
-    case AAX_OP_FENCE: {
-        // Packets of one ring retire in order in this version, so all prior work is
-        // done here; the write lands after it.
-        aax_pkt_fence p;
-        std::memcpy(&p, pkt, sizeof(p));
-        if (h.param & ~(AAX_FENCE_WRITE_VALUE | AAX_FENCE_WRITE_TS)) {
-            f.status = AAX_ERR_BAD_PARAM;
-            break;
-        }
-        uint64_t v = p.value;
-        if (h.param & AAX_FENCE_WRITE_TS) v = abs_ps(delay) / 1000;
-        if (h.param) f.status = bus(tlm::TLM_WRITE_COMMAND, p.addr, &v, 8, delay, job_space(r));
-        if (f.status) f.addr = p.addr;
-        break;
-    }
-    case AAX_OP_WREG: {
-        aax_pkt_wreg p;
-        std::memcpy(&p, pkt, sizeof(p));
-        if (!(ring_reg(r, AAX_RING_CTRL) & AAX_RING_CTRL_PRIV) || aax_in_fw_window(p.offset)) {
-            f.status = AAX_ERR_PRIV;
-            break;
-        }
-        if (h.param != 0 || p.offset % 4 || p.offset >= AAX_BAR0_SIZE) {
-            f.status = AAX_ERR_BAD_PARAM;
-            break;
-        }
-        // The kernel made this ring privileged: the write goes past the register firewall.
-        tlm::tlm_generic_payload t;
-        uint32_t v = p.value;
-        init_payload(t, tlm::TLM_WRITE_COMMAND, p_.regs_base + p.offset, &v, 4);
-        privileged_ext mark;
-        extension_guard<privileged_ext> g(t, &mark);
-        bus_socket->b_transport(t, delay);
-        if (t.get_response_status() != tlm::TLM_OK_RESPONSE) {
-            f.status = AAX_ERR_BAD_ADDRESS;
-            f.addr = p.offset;
-        }
-        break;
-    }
-    case AAX_OP_MSG: {
-        aax_pkt_msg p;
-        std::memcpy(&p, pkt, sizeof(p));
-        if (h.param != 0) {
-            f.status = AAX_ERR_BAD_PARAM;
-            break;
-        }
-        uint32_t v = p.value;
-        f.status = bus(tlm::TLM_WRITE_COMMAND, p.addr, &v, 4, delay, job_space(r));
-        if (f.status) f.addr = p.addr;
-        break;
-    }
-    default: f.status = AAX_ERR_UNSUPPORTED; break;  // reserved for later device versions
+    if (!rt || rt->port == engine_port::control) {
+        f.status = AAX_ERR_UNSUPPORTED;  // reserved for later device versions
+    } else if (rt->port == engine_port::none) {
+        f.status = (this->*rt->local)(r, h, pkt, delay, f.addr);
+    } else if (rt->physical_only && job_space(r)) {
+        f.status = AAX_ERR_PRIV;
+    } else {
+        f.status = dispatch(*engine_sockets_[static_cast<unsigned>(rt->port)], r, pkt, len, deadline_ps, delay, f.addr);
     }
     ++packets_;
     ++*per_opcode_[h.opcode];
@@ -555,6 +515,56 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
         raise_cq(r);
     }
     return f;
+}
+
+uint8_t queue_manager::op_nop(unsigned, const aax_pkt_hdr&, const uint8_t*, sc_core::sc_time&, uint64_t&) {
+    return AAX_OK;
+}
+
+uint8_t queue_manager::op_fence(unsigned r, const aax_pkt_hdr& h, const uint8_t* pkt, sc_core::sc_time& delay,
+                                uint64_t& err_addr) {
+    // Packets of one ring retire in order in this version, so all prior work is done here;
+    // the write lands after it.
+    aax_pkt_fence p;
+    std::memcpy(&p, pkt, sizeof(p));
+    if (h.param & ~(AAX_FENCE_WRITE_VALUE | AAX_FENCE_WRITE_TS)) return AAX_ERR_BAD_PARAM;
+    uint64_t v = p.value;
+    if (h.param & AAX_FENCE_WRITE_TS) v = abs_ps(delay) / 1000;
+    uint8_t st = AAX_OK;
+    if (h.param) st = bus(tlm::TLM_WRITE_COMMAND, p.addr, &v, 8, delay, job_space(r));
+    if (st) err_addr = p.addr;
+    return st;
+}
+
+uint8_t queue_manager::op_wreg(unsigned r, const aax_pkt_hdr& h, const uint8_t* pkt, sc_core::sc_time& delay,
+                               uint64_t& err_addr) {
+    aax_pkt_wreg p;
+    std::memcpy(&p, pkt, sizeof(p));
+    if (!(ring_reg(r, AAX_RING_CTRL) & AAX_RING_CTRL_PRIV) || aax_in_fw_window(p.offset)) return AAX_ERR_PRIV;
+    if (h.param != 0 || p.offset % 4 || p.offset >= AAX_BAR0_SIZE) return AAX_ERR_BAD_PARAM;
+    // The kernel made this ring privileged: the write goes past the register firewall.
+    tlm::tlm_generic_payload t;
+    uint32_t v = p.value;
+    init_payload(t, tlm::TLM_WRITE_COMMAND, p_.regs_base + p.offset, &v, 4);
+    privileged_ext mark;
+    extension_guard<privileged_ext> g(t, &mark);
+    bus_socket->b_transport(t, delay);
+    if (t.get_response_status() != tlm::TLM_OK_RESPONSE) {
+        err_addr = p.offset;
+        return AAX_ERR_BAD_ADDRESS;
+    }
+    return AAX_OK;
+}
+
+uint8_t queue_manager::op_msg(unsigned r, const aax_pkt_hdr& h, const uint8_t* pkt, sc_core::sc_time& delay,
+                              uint64_t& err_addr) {
+    aax_pkt_msg p;
+    std::memcpy(&p, pkt, sizeof(p));
+    if (h.param != 0) return AAX_ERR_BAD_PARAM;
+    uint32_t v = p.value;
+    const uint8_t st = bus(tlm::TLM_WRITE_COMMAND, p.addr, &v, 4, delay, job_space(r));
+    if (st) err_addr = p.addr;
+    return st;
 }
 
 queue_manager::failure queue_manager::run_job(unsigned r, const aax_job_desc& d, sc_core::sc_time& delay) {
@@ -623,13 +633,14 @@ queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint
         aax_pkt_hdr h;
         std::memcpy(&h, buf.data() + off, sizeof(h));
         const uint64_t len = static_cast<uint64_t>(h.size_qw) * 8;
-        const bool control = h.opcode == AAX_OP_JUMP || h.opcode == AAX_OP_CALL || h.opcode == AAX_OP_RET;
+        const op_route* rt = route(h.opcode);
+        const bool control = rt && rt->port == engine_port::control;
         if (h.size_qw == 0 || len > cur_size - off) {
             f = failure{};
             f.status = AAX_ERR_BAD_LENGTH;
         } else if (control) {
             f = failure{};
-            if (h.size_qw != expected_qw(h.opcode)) f.status = AAX_ERR_BAD_LENGTH;
+            if (h.size_qw != rt->qw) f.status = AAX_ERR_BAD_LENGTH;
             else if (h.flags || h.param) f.status = AAX_ERR_BAD_PARAM;
             else if (++transfers > AAX_MAX_CONTROL_TRANSFERS) f.status = AAX_ERR_BAD_PARAM;  // a loop
             else if (h.opcode == AAX_OP_CALL && calls.size() >= AAX_MAX_CALL_DEPTH) f.status = AAX_ERR_BAD_PARAM;

@@ -22,6 +22,7 @@
 // queued on it; other rings keep running.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -118,6 +119,25 @@ private:
         std::vector<uint8_t> cmdbuf;
     };
 
+    // Packet routing (the table op_table_ in qm_packets.cpp): the engine port that runs an
+    // opcode, or none (the QM runs it: `local`), or control (JUMP/CALL/RET: run_cmdbuf).
+    enum class engine_port : uint8_t { none, control, dma, sync, compute, coll, count };
+    using op_handler = uint8_t (queue_manager::*)(unsigned r, const aax_pkt_hdr& h, const uint8_t* pkt,
+                                                  sc_core::sc_time& delay, uint64_t& err_addr);
+    struct op_route {
+        uint8_t opcode;
+        uint32_t qw;         // required size_qw; 0: any
+        engine_port port;
+        bool physical_only;  // the engine's addresses are physical: refused (PRIV) to a job in an address space
+        op_handler local;    // port none: the QM's own implementation
+    };
+    static const op_route op_table_[];
+    static const op_route* route(uint8_t opcode);  // null: no such opcode
+    uint8_t op_nop(unsigned r, const aax_pkt_hdr& h, const uint8_t* pkt, sc_core::sc_time& delay, uint64_t& err_addr);
+    uint8_t op_fence(unsigned r, const aax_pkt_hdr& h, const uint8_t* pkt, sc_core::sc_time& delay, uint64_t& err_addr);
+    uint8_t op_wreg(unsigned r, const aax_pkt_hdr& h, const uint8_t* pkt, sc_core::sc_time& delay, uint64_t& err_addr);
+    uint8_t op_msg(unsigned r, const aax_pkt_hdr& h, const uint8_t* pkt, sc_core::sc_time& delay, uint64_t& err_addr);
+
     void soft_reset() override;
     void ring_thread(unsigned r);
     failure run_job(unsigned r, const aax_job_desc& d, sc_core::sc_time& delay);
@@ -153,6 +173,8 @@ private:
     unsigned reg_dbg(tlm::tlm_generic_payload& t) { return regs_.transport_dbg(t); }
 
     params p_;
+    // The initiator socket of each engine_port (null for none/control).
+    std::array<tlm_utils::simple_initiator_socket<queue_manager>*, static_cast<size_t>(engine_port::count)> engine_sockets_{};
     register_bank regs_;
     std::vector<std::unique_ptr<ring_state>> rings_;
     std::vector<cq_state> cqs_;
