@@ -146,6 +146,7 @@ private:
     failure run_cmdbuf(unsigned r, uint64_t addr, uint32_t size, uint64_t deadline_ps, bool check_deadline,
                        const bool& stop, std::vector<uint8_t>& buf, sc_core::sc_time& delay);
     void eq_thread(unsigned q);
+    void declare_host_registers();  // qm_registers.cpp
     void declare_fw_registers();
     void fw_raise(uint32_t bits);
     void fw_update_irq();
