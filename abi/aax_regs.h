@@ -24,6 +24,18 @@
 
 #define AAX_BAR0_SIZE       0x10000u
 
+/* ---- BAR0 register windows, one per block (each block decodes its own window) ---- */
+#define AAX_CTRL_WINDOW_BASE    0x0000u /* device control: ID, caps, reset, interrupt summary, boot */
+#define AAX_CTRL_WINDOW_SIZE    0x1000u
+#define AAX_QM_WINDOW_BASE      0x1000u /* queue manager: rings, error record, mailbox, CQs, doorbells */
+#define AAX_QM_WINDOW_SIZE      0x3000u
+#define AAX_SYNC_WINDOW_BASE    0x4000u /* semaphores */
+#define AAX_SYNC_WINDOW_SIZE    0x4000u
+#define AAX_MSIX_WINDOW_BASE    0x8000u /* PCIe endpoint: MSI-X table and PBA */
+#define AAX_MSIX_WINDOW_SIZE    0x2000u
+/* 0xA000-0xAFFF: firmware scheduling window (abi/aax_sched.h, AAX_FW_WINDOW_*);
+ * 0xC000-0xCFFF: MMU (abi/aax_mmu.h, AAX_MMU_BAR_*). */
+
 /* ---- PCI identity (config space: tlm/pcie/pci_config.h, docs/abi.md) ---------- */
 /* Vendor 0xAA5B is a placeholder of this virtual platform, not a PCI-SIG assignment. */
 #define AAX_PCI_VENDOR_ID   0xAA5Bu

@@ -1,6 +1,7 @@
 #include "platform/chip/chip.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include <fmt/format.h>
 
@@ -45,6 +46,35 @@ sram::params sram_params_of(const config& c) {
     auto p = sram::from_config(c, "sram");
     if (!c.is_set(keys::sram::freq_mhz)) p.freq_mhz = c.get(keys::chip::freq_mhz);  // on the core clock by default
     return p;
+}
+// The DMA engines, one per dma.engines, all with the same parameters.
+std::vector<std::unique_ptr<dma_engine>> make_dma_engines(const config& c) {
+    std::vector<std::unique_ptr<dma_engine>> v;
+    for (uint64_t i = 0; i < c.get(keys::dma::engines); ++i)
+        v.push_back(std::make_unique<dma_engine>(fmt::format("dma{}", i).c_str(), dma_params(c)));
+    return v;
+}
+// Device-memory models by mem.model: adding one is a row here (and its schema choice).
+struct devmem_model {
+    const char* name;
+    std::unique_ptr<memory_target> (*make)(const config& c);
+};
+const devmem_model devmem_models[] = {
+    {"simple", [](const config& c) -> std::unique_ptr<memory_target> {
+         return std::make_unique<memory>("devmem", memory::from_config(c, "mem"));
+     }},
+    {"dram", [](const config& c) -> std::unique_ptr<memory_target> {
+         auto m = std::make_unique<dram_memory>("devmem", dram_params::from_config(c, "mem"));
+         // Several engines at once: the controllers must see their requests in time order.
+         m->set_time_ordered(c.get(keys::dma::engines) > 1);
+         return m;
+     }},
+};
+std::unique_ptr<memory_target> make_devmem(const config& c) {
+    const std::string model = c.get(keys::mem::model);
+    for (const auto& m : devmem_models)
+        if (model == m.name) return m.make(c);
+    throw std::logic_error("chip: no device-memory model " + model);  // the schema's choices prevent it
 }
 queue_manager::params qman_params(const config& c) {
     auto p = queue_manager::from_config(c, "qman");
@@ -104,9 +134,9 @@ void chip::declare(param_schema& s) {
 
 chip::chip(sc_core::sc_module_name name, const config& c)
     : sc_module(name), noc("noc", interconnect::from_config(c, "noc", c.get(keys::chip::noc_hop_ns))), regs("regs"),
-      regs_guard("regs_guard", {{semaphores::bar_base, 0x4000}}),
+      regs_guard("regs_guard", {{AAX_SYNC_WINDOW_BASE, AAX_SYNC_WINDOW_SIZE}}),
       pcie("pcie", pcie_params(c)), ctrl("ctrl", ctrl_caps(c)),
-      qman("qman", qman_params(c)), dma0("dma0", dma_params(c)), sram0("sram", sram_params_of(c)),
+      qman("qman", qman_params(c)), dma(make_dma_engines(c)), sram0("sram", sram_params_of(c)),
       sync("sync", semaphores::from_config(c, "sync")), compute("compute", compute_params::from_config(c)),
       coll("coll", coll_engine::from_config(c, "coll")),
       freq_hz_(c.get(keys::chip::freq_mhz) * 1e6),
@@ -115,10 +145,8 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     // Chip interconnect: initiators are the PCIe inbound path, the queue manager, the DMA
     // engines (through the MMU when there is one), the collective engine and the control core.
     noc.add_initiator("pcie", pcie.to_chip);
-    for (uint64_t i = 1; i < c.get(keys::dma::engines); ++i)
-        dma_more.push_back(std::make_unique<dma_engine>(fmt::format("dma{}", i).c_str(), dma_params(c)));
-    auto engine = [this](unsigned i) -> dma_engine& { return i ? *dma_more[i - 1] : dma0; };
-    const unsigned engines = 1 + static_cast<unsigned>(dma_more.size());
+    auto engine = [this](unsigned i) -> dma_engine& { return *dma[i]; };
+    const unsigned engines = static_cast<unsigned>(dma.size());
     if (c.get(keys::mmu::enabled)) {
         // One MMU port (TLB + walker) per engine; contexts, fault record and invalidation shared.
         auto mp = mmu::from_config(c, "mmu");
@@ -134,7 +162,7 @@ chip::chip(sc_core::sc_module_name name, const config& c)
         qman.bus_socket.bind(mmu0->port(engines).target_socket);
         noc.add_initiator("qman", mmu0->port(engines).initiator_socket);
         noc.add_initiator("qman", mmu0->port(engines).walker.socket);
-        regs.add_target("mmu", mmu::bar_base, AAX_MMU_BAR_SIZE, mmu0->reg_socket);
+        regs.add_target("mmu", AAX_MMU_BAR_BASE, AAX_MMU_BAR_SIZE, mmu0->reg_socket);
         mmu0->irq_out.bind(ctrl.irq_in);
         qman.mmu_ctx.bind(mmu0->ctx_export);
         ctrl.reset_out.bind(mmu0->reset_in);
@@ -155,16 +183,9 @@ chip::chip(sc_core::sc_module_name name, const config& c)
             noc.add_target("devmem", c.get(keys::addr::devmem_base), c.get(keys::mem::size), socket);
         }
     };
-    if (c.get(keys::mem::model) == "dram") {
-        devmem_dram = std::make_unique<dram_memory>("devmem", dram_params::from_config(c, "mem"));
-        devmem_bw_ = devmem_dram->peak_bytes_per_s();
-        devmem_dram->set_time_ordered(c.get(keys::dma::engines) > 1);
-        attach_devmem(devmem_dram->socket);
-    } else {
-        devmem = std::make_unique<memory>("devmem", memory::from_config(c, "mem"));
-        devmem_bw_ = devmem->peak_bytes_per_s();
-        attach_devmem(devmem->socket);
-    }
+    devmem = make_devmem(c);
+    devmem_bw_ = devmem->peak_bytes_per_s();
+    attach_devmem(devmem->target_socket());
     noc.add_target("regs", c.get(keys::addr::regs_base), AAX_BAR0_SIZE, regs_guard.target_socket);
     regs_guard.initiator_socket.bind(regs.target_socket);
     for (unsigned i = 0; i < compute.clusters.size(); ++i)
@@ -174,19 +195,18 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     noc.add_target("sram", shared_sram_base_, sram0.get_params().size, sram0.socket);
 
     // BAR0 register space, one window per block.
-    regs.add_target("ctrl", 0x0000, 0x1000, ctrl.reg_socket);
-    regs.add_target("qman", queue_manager::bar_base, 0x3000, qman.reg_socket);
-    regs.add_target("sync", semaphores::bar_base, 0x4000, sync.reg_socket);
-    regs.add_target("msix", pcie_endpoint::msix_bar_base, 0x2000, pcie.msix_socket);
-    regs.add_target("sched", queue_manager::fw_bar_base, AAX_FW_WINDOW_SIZE, qman.fw_reg_socket);
+    regs.add_target("ctrl", AAX_CTRL_WINDOW_BASE, AAX_CTRL_WINDOW_SIZE, ctrl.reg_socket);
+    regs.add_target("qman", AAX_QM_WINDOW_BASE, AAX_QM_WINDOW_SIZE, qman.reg_socket);
+    regs.add_target("sync", AAX_SYNC_WINDOW_BASE, AAX_SYNC_WINDOW_SIZE, sync.reg_socket);
+    regs.add_target("msix", AAX_MSIX_WINDOW_BASE, AAX_MSIX_WINDOW_SIZE, pcie.msix_socket);
+    regs.add_target("sched", AAX_FW_WINDOW_BASE, AAX_FW_WINDOW_SIZE, qman.fw_reg_socket);
 
-    if (dma_more.empty()) {
-        qman.dma_socket.bind(dma0.cmd_socket);
+    if (dma.size() == 1) {
+        qman.dma_socket.bind(dma[0]->cmd_socket);
     } else {
         dma_fan = std::make_unique<dma_fanout>("dma_fanout");
         qman.dma_socket.bind(dma_fan->cmd_socket);
-        dma_fan->engine_socket.bind(dma0.cmd_socket);
-        for (auto& e : dma_more) dma_fan->engine_socket.bind(e->cmd_socket);
+        for (auto& e : dma) dma_fan->engine_socket.bind(e->cmd_socket);
     }
     qman.sync_socket.bind(sync.cmd_socket);
     qman.compute_socket.bind(compute.router.cmd_socket);
@@ -215,17 +235,17 @@ void chip::inject_faults(const config& c) {
     const fault_params& f = faults_;
     const uint64_t devmem_base = c.get(keys::addr::devmem_base);
     if (f.dram_enabled()) {
-        if (devmem) devmem->set_ecc(std::make_unique<ecc_injector>(devmem->name(), f, devmem_base));
-        if (devmem_dram) {
-            const dram_system* sys = &devmem_dram->system();
-            devmem_dram->set_ecc(std::make_unique<ecc_injector>(
-                devmem_dram->name(), f, devmem_base, sys->channels(),
+        if (dram_memory* d = devmem->dram()) {
+            const dram_system* sys = &d->system();
+            devmem->set_ecc(std::make_unique<ecc_injector>(
+                devmem->target_name(), f, devmem_base, sys->channels(),
                 [sys](uint64_t a) { return sys->mapping().controller_of(sys->mapping().decode(a)); }));
+        } else {
+            devmem->set_ecc(std::make_unique<ecc_injector>(devmem->target_name(), f, devmem_base));
         }
     }
     if (f.dram_enabled() || f.engine_enabled()) {
-        dma0.set_faults(f, 0);
-        for (unsigned i = 0; i < dma_more.size(); ++i) dma_more[i]->set_faults(f, i + 1);
+        for (unsigned i = 0; i < dma.size(); ++i) dma[i]->set_faults(f, i);
     }
     if (f.fw_enabled() && cpu) {
         fw_rng_ = fault_stream(f.seed, std::string(name()) + ".fw_crash");
@@ -245,10 +265,10 @@ void chip::inject_faults(const config& c) {
 
 double chip::peak_h2d() const {
     return std::min({pcie_endpoint::effective_bytes_per_s(pcie.get_params()), devmem_bw_,
-                     dma0.peak_bytes_per_s(), host_mem_bw_});
+                     dma[0]->peak_bytes_per_s(), host_mem_bw_});
 }
 double chip::peak_d2h() const { return peak_h2d(); }
 // Single-queue copies (dma_copy) run on one engine.
-double chip::peak_d2d() const { return std::min(devmem_bw_ / 2, dma0.peak_bytes_per_s()); }
+double chip::peak_d2d() const { return std::min(devmem_bw_ / 2, dma[0]->peak_bytes_per_s()); }
 
 } // namespace accelvp

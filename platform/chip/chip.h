@@ -76,7 +76,7 @@ public:
     // Chip bus address of cluster i's SRAM (addr.sram_base + i * stride).
     uint64_t sram_addr(unsigned cluster) const { return sram_base_ + cluster * compute_complex::sram_stride(compute.params()); }
     double devmem_peak() const { return devmem_bw_; }
-    double dma_peak() const { return dma0.peak_bytes_per_s() * (1 + static_cast<double>(dma_more.size())); }
+    double dma_peak() const { return dma[0]->peak_bytes_per_s() * static_cast<double>(dma.size()); }
     // Chip bus address of the shared scratchpad SRAM (sram0).
     uint64_t shared_sram_base() const { return shared_sram_base_; }
 
@@ -86,15 +86,15 @@ public:
     // With a control core: the firmware region (the core's code, data, stack, boot
     // parameters, log) is closed to every initiator but the host (BAR2) and the core.
     std::unique_ptr<memory_guard> devmem_guard;
-    // Device memory, by mem.model: simple (one bus timeline + latency) or dram
-    // (stacks, channels, banks: tlm/mem/dram_memory.h). Exactly one is set.
-    std::unique_ptr<memory> devmem;
-    std::unique_ptr<dram_memory> devmem_dram;
+    // Device memory, the model mem.model names (the table in chip.cpp): simple (one bus
+    // timeline + latency) or dram (stacks, channels, banks: devmem->dram()).
+    std::unique_ptr<memory_target> devmem;
     pcie_endpoint pcie;
     device_ctrl ctrl;
     queue_manager qman;
-    dma_engine dma0;
-    std::vector<std::unique_ptr<dma_engine>> dma_more;  // dma1.. with dma.engines > 1
+    // The DMA engines dma0..dma{N-1} (dma.engines); with N > 1 a dma_fanout sends ring r's
+    // DMA packets to engine r % N.
+    std::vector<std::unique_ptr<dma_engine>> dma;
     std::unique_ptr<dma_fanout> dma_fan;
     sram sram0;  // shared on-chip scratchpad on the chip bus at addr.shared_sram_base
     semaphores sync;

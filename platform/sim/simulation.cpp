@@ -277,7 +277,7 @@ run_result run(const run_options& o, std::ostream& out) {
 
     run_result res;
     // A system workload (several chips over links) elaborates a system_board, the others one board.
-    const bool multi_chip = dynamic_cast<const collective_workload*>(wl.get()) != nullptr;
+    const bool multi_chip = wl->system() == system_kind::multi_chip;
     std::unique_ptr<board> top;
     std::unique_ptr<system_board> sys;
     if (multi_chip) {

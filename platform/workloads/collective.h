@@ -45,6 +45,7 @@ void print_collective_sweep(const nlohmann::json& sweep, std::ostream& out);
 class collective_workload : public workload {
 public:
     std::string name() const override { return "collective"; }
+    system_kind system() const override { return system_kind::multi_chip; }
     std::string description() const override;
     void declare(param_schema& s) const override;
     int run(workload_context& ctx) override;

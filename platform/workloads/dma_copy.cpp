@@ -164,7 +164,7 @@ int dma_copy::run(workload_context& ctx) {
     const double device_ns = static_cast<double>(jw.span_ns());
     double peak = dir == "h2d" ? ctx.soc.peak_h2d() : dir == "d2h" ? ctx.soc.peak_d2h() : ctx.soc.peak_d2d();
     if (dir == "d2d" && subs.size() > 1) {  // several engines share the memory
-        const double engines = 1.0 + static_cast<double>(ctx.soc.dma_more.size());
+        const double engines = static_cast<double>(ctx.soc.dma.size());
         const double used = std::min(engines, static_cast<double>(subs.size()));
         peak = std::min(ctx.soc.devmem_peak() / 2, ctx.soc.dma_peak() / engines * used);
     }

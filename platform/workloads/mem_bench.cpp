@@ -34,8 +34,9 @@ struct rng {
 
 // Sum of read latency and count over the DRAM channels (zero for the simple model).
 std::pair<double, uint64_t> read_latency(const chip& soc) {
-    if (!soc.devmem_dram) return {0.0, 0};
-    const dram_system& sys = soc.devmem_dram->system();
+    const dram_memory* dram = soc.devmem->dram();
+    if (!dram) return {0.0, 0};
+    const dram_system& sys = dram->system();
     double sum = 0;
     uint64_t n = 0;
     for (uint32_t i = 0; i < sys.channels(); ++i) {
@@ -102,7 +103,7 @@ int mem_bench::run(workload_context& ctx) {
     };
     uapi::info_args info;
     if (int rc = dev.get_info(info)) return fail("querying the device", rc);
-    const uint32_t engines = static_cast<uint32_t>(1 + ctx.soc.dma_more.size());
+    const uint32_t engines = static_cast<uint32_t>(ctx.soc.dma.size());
     const uint32_t E = std::max(1u, std::min(engines, info.queues));
     const uint64_t bytes = c.get_uint("workload.bytes");
     const uint64_t access = k_ == kind::stream ? 0 : c.get_uint("workload.access");
@@ -139,7 +140,7 @@ int mem_bench::run(workload_context& ctx) {
         // Engines interleave at chunk granularity (engine e takes chunks e, e + E, ...: one
         // 2-D packet per SRAM window), so at any time they all stream through neighbouring
         // addresses -- the same DRAM rows -- as one sequential stream would.
-        const uint64_t chunk = ctx.soc.dma0.get_params().burst_bytes;
+        const uint64_t chunk = ctx.soc.dma[0]->get_params().burst_bytes;
         const uint64_t chunks = (bytes + chunk - 1) / chunk;
         const uint64_t per_win = std::max<uint64_t>(1, win / chunk);
         // Every queue joins every round's barrier, also one whose chunks ran out a round early.
@@ -233,8 +234,8 @@ int mem_bench::run(workload_context& ctx) {
     // adds the host's submissions one after the other and the scheduler's completions.
     // Only this workload uses the engines in a run; should anything have before its jobs
     // started, the job span is used.
-    uint64_t b0 = ctx.soc.dma0.span_begin_ps(), b1 = ctx.soc.dma0.span_end_ps();
-    for (const auto& d : ctx.soc.dma_more) {
+    uint64_t b0 = ~uint64_t{0}, b1 = 0;
+    for (const auto& d : ctx.soc.dma) {
         b0 = std::min(b0, d->span_begin_ps());
         b1 = std::max(b1, d->span_end_ps());
     }
@@ -242,7 +243,7 @@ int mem_bench::run(workload_context& ctx) {
     const double bw = dma_ns > 0 ? static_cast<double>(moved) / dma_ns : 0.0;
     const double job_bw = ns > 0 ? static_cast<double>(moved) / ns : 0.0;
     const double peak = ctx.soc.devmem_peak() / 1e9;
-    const double path = std::min(peak, ctx.soc.dma0.peak_bytes_per_s() * E / 1e9);
+    const double path = std::min(peak, ctx.soc.dma[0]->peak_bytes_per_s() * E / 1e9);
     ctx.summary["op"] = op;
     ctx.summary["bytes"] = moved;
     ctx.summary["engines"] = E;
@@ -256,8 +257,8 @@ int mem_bench::run(workload_context& ctx) {
     ctx.summary["path_peak_gbps"] = path;
     const uint64_t nr = lat1.second - lat0.second;
     ctx.summary["avg_read_latency_ns"] =
-        ctx.soc.devmem_dram ? (nr ? (lat1.first - lat0.first) / static_cast<double>(nr) : 0.0)
-                            : c.get(keys::mem::latency_ns);
+        ctx.soc.devmem->dram() ? (nr ? (lat1.first - lat0.first) / static_cast<double>(nr) : 0.0)
+                             : c.get(keys::mem::latency_ns);
     ctx.summary["cycles"] = static_cast<uint64_t>(ns * ctx.soc.freq_hz() / 1e9 + 0.5);
     return 0;
 }

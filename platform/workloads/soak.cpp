@@ -150,16 +150,12 @@ soak_result run_soak(uapi::device& dev0, const chip& soc, const soak_options& o)
     driver& drv = dev0.drv();
     res.device_resets = drv.device_resets();
     res.resubmitted = drv.jobs_resubmitted();
-    if (soc.devmem && soc.devmem->ecc()) {
+    if (soc.devmem->ecc()) {
         res.ecc_corrected = soc.devmem->ecc()->corrected();
         res.ecc_uncorrectable = soc.devmem->ecc()->uncorrectable();
     }
-    if (soc.devmem_dram && soc.devmem_dram->ecc()) {
-        res.ecc_corrected = soc.devmem_dram->ecc()->corrected();
-        res.ecc_uncorrectable = soc.devmem_dram->ecc()->uncorrectable();
-    }
-    res.hangs = soc.dma0.hangs();
-    for (const auto& e : soc.dma_more) res.hangs += e->hangs();
+    res.hangs = 0;
+    for (const auto& e : soc.dma) res.hangs += e->hangs();
     res.fw_crashes = soc.fw_crashes_injected();
     return res;
 }

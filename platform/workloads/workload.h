@@ -32,9 +32,15 @@ struct workload_context {
     std::string error;             // set with a non-zero return
 };
 
+// The system a workload runs on: one board (a host and a chip), or a multi-chip system of
+// boards joined by scale-out links (system.*, platform/system/system_board.h).
+enum class system_kind { board, multi_chip };
+
 class workload {
 public:
     virtual ~workload() = default;
+    // The system the simulation elaborates for this workload.
+    virtual system_kind system() const { return system_kind::board; }
     virtual std::string name() const = 0;
     virtual std::string description() const = 0;
     // Declare the workload's parameters, all under "workload.".

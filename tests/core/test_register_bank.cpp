@@ -254,17 +254,23 @@ TEST_CASE("regbank: an ignore command is a command error", "[regbank]") {
     CHECK(transport(b, tlm::TLM_IGNORE_COMMAND, 0x0).status == tlm::TLM_COMMAND_ERROR_RESPONSE);
 }
 
-TEST_CASE("regbank: debug transport reads the live value without the read's side effect", "[regbank]") {
+TEST_CASE("regbank: debug reads see on_read's live value but run no read side effect", "[regbank]") {
     register_bank b("chip.test");
     populate(b);
-    int effects = 0, writes = 0;
-    b.add("LIVE", 0x40, 0x11, reg_access::ro).read_cb([] { return 0x99u; }).read_effect_cb([&] { ++effects; });
+    int reads = 0, effects = 0, writes = 0;
+    b.add("LIVE", 0x40, 0x11, reg_access::ro)
+        .read_cb([&] {
+            ++reads;
+            return 0x99u;
+        })
+        .read_effect_cb([&] { ++effects; });
     b.at("CTRL").write_cb([&](uint32_t) { ++writes; });
 
-    // on_read is side-effect free: a debug read (GDB) sees what a bus read sees...
     CHECK(debug(b, tlm::TLM_READ_COMMAND, 0x40) == std::make_pair(4u, 0x99u));
-    CHECK(effects == 0);  // ...without the read's side effect
+    CHECK(reads == 1);
+    CHECK(effects == 0);
     CHECK(read(b, 0x40).data == 0x99);
+    CHECK(reads == 2);
     CHECK(effects == 1);
 
     // Debug writes set the raw value, even of a read-only register, with no side effects.
@@ -337,4 +343,60 @@ TEST_CASE("regbank: reset() restores every register's reset value", "[regbank]")
     CHECK(b.peek(0xC) == 0xF0);
     CHECK(b.peek(0x100) == 0xA11CE001);
     CHECK(read(b, 0x0).data == 1);
+}
+
+TEST_CASE("regbank: a writable mask keeps the other bits; a W1C mask clears the bits written as 1", "[regbank]") {
+    register_bank b("chip.test");
+    int writes = 0;
+    // [7:0] read-write, [15:8] write-1-to-clear, [31:16] read-only (reset 0xABCD....).
+    b.add("MIXED", 0x0, 0xABCD0F00, reg_access::rw).mask(0xFF).w1c(0xFF00).write_cb([&](uint32_t v) {
+        ++writes;
+        CHECK(v == 0xFFFF0355);  // the hook sees the word written, after the masks were applied
+        CHECK(b.peek(0x0) == 0xABCD0C55);
+    });
+    CHECK(write(b, 0x0, 0xFFFF0355).status == tlm::TLM_OK_RESPONSE);
+    CHECK(writes == 1);
+    CHECK(read(b, 0x0).data == 0xABCD0C55);
+    b.reset();
+    CHECK(b.peek(0x0) == 0xABCD0F00);
+    // The model's own set() ignores the masks.
+    b[0x0].set(0x12345678);
+    CHECK(read(b, 0x0).data == 0x12345678);
+}
+
+TEST_CASE("regbank: a 64-bit register is two 32-bit words that share one value", "[regbank]") {
+    register_bank b("chip.test");
+    std::vector<uint32_t> written;
+    b.add64("BASE", 0x8, 0x1122334455667788ull, reg_access::rw).write_cb([&](uint32_t v) { written.push_back(v); });
+    b.add("NEXT", 0x10, 0, reg_access::rw);
+    CHECK(read(b, 0x8).data == 0x55667788);
+    CHECK(read(b, 0xC).data == 0x11223344);
+    CHECK(write(b, 0xC, 0xCAFEF00D).status == tlm::TLM_OK_RESPONSE);
+    CHECK(b[0x8].get() == 0xCAFEF00D55667788ull);
+    CHECK(b[0xC].get() == 0xCAFEF00D55667788ull);  // either word finds the register
+    CHECK(write(b, 0x8, 0x1).status == tlm::TLM_OK_RESPONSE);
+    CHECK(b[0x8].get() == 0xCAFEF00D00000001ull);
+    CHECK(written == std::vector<uint32_t>{0xCAFEF00D, 0x1});
+    CHECK(b.peek(0xC) == 0xCAFEF00D);
+    CHECK(read(b, 0x0, {8}).status == tlm::TLM_BURST_ERROR_RESPONSE);  // still 32-bit accesses only
+    // A register overlapping either word is refused.
+    CHECK_THROWS_AS(b.add("IN_HI", 0xC, 0, reg_access::rw), std::logic_error);
+    CHECK_THROWS_AS(b.add64("ACROSS", 0x4, 0, reg_access::rw), std::logic_error);
+    // on_read gives the whole value; each word reads its half.
+    b.add64("LIVE", 0x20, 0, reg_access::ro).read_cb([] { return 0x0000000A0000000Bull; });
+    CHECK(read(b, 0x20).data == 0xB);
+    CHECK(read(b, 0x24).data == 0xA);
+}
+
+TEST_CASE("regbank: a bank with a base takes ABI addresses; the bus offsets are relative to the window", "[regbank]") {
+    register_bank b("chip.win", 0x1000);
+    b.add("A", 0x1004, 7, reg_access::rw);
+    CHECK(b.find(0x1004)->offset == 0x4);
+    CHECK(b.find(0x4) == nullptr);
+    CHECK(read(b, 0x4).data == 7);  // the router delivers window offsets
+    CHECK(write(b, 0x4, 9).status == tlm::TLM_OK_RESPONSE);
+    CHECK(b.peek(0x1004) == 9);
+    CHECK(b[0x1004].get() == 9);
+    CHECK_THROWS_AS(b[0x1008], std::logic_error);
+    CHECK_THROWS_AS(b.add("BELOW", 0xFFC, 0, reg_access::rw), std::logic_error);
 }

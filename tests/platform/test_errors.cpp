@@ -356,7 +356,7 @@ TEST_CASE("A DMA that fails with split reads in flight at the DRAM leaves none b
         uapi::wait_args w;
         CHECK(wait_job(dev, submit(dev, bad.bytes()), w) == -EFAULT);
         st = w.status;
-        const dram_system& sys = ctx.soc.devmem_dram->system();
+        const dram_system& sys = ctx.soc.devmem->dram()->system();
         in_flight = sys.reads_in_flight();
         good.copy(src.va(), dst.va(), 1 << 20);
         CHECK(wait_job(dev, submit(dev, good.bytes()), w) == 0);

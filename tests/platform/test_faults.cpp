@@ -119,7 +119,7 @@ TEST_CASE("faults: the DRAM model corrects single-bit errors and counts them on 
     CHECK(rc[1] == 0);
     CHECK(rc[2] == 0);
     CHECK(exact);  // corrected: the data is right
-    dram_memory& m = *h.top().soc.devmem_dram;
+    dram_memory& m = *h.top().soc.devmem->dram();
     REQUIRE(m.ecc());
     CHECK(m.ecc()->corrected() == 3);
     CHECK(m.ecc()->uncorrectable() == 0);
@@ -179,7 +179,7 @@ TEST_CASE("faults: a hung DMA engine is caught by the firmware watchdog as TIMEO
     CHECK(took_ns < 60'000);
     CHECK(rc3 == 0);
     CHECK(exact3);
-    CHECK(h.top().soc.dma0.hangs() == 1);
+    CHECK(h.top().soc.dma[0]->hangs() == 1);
 }
 
 TEST_CASE("faults: a hung DMA engine times out with the hardware scheduler too", "[faults]") {

@@ -31,8 +31,7 @@ uint64_t pte_addr(harness& h, uint64_t root, uint64_t va) {
     for (unsigned level = 0; level < 3; ++level) {
         uint64_t pte = 0;
         const uint64_t a = table + 8ull * AAX_MMU_INDEX(va, level) - base;
-        if (c.devmem) c.devmem->store().read(a, &pte, 8);
-        else c.devmem_dram->store().read(a, &pte, 8);
+        c.devmem->store().read(a, &pte, 8);
         table = pte & AAX_PTE_ADDR_MASK;
     }
     return table + 8ull * AAX_MMU_INDEX(va, 3);

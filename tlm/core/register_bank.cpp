@@ -3,27 +3,62 @@
 #include <cstring>
 #include <stdexcept>
 
+#include <fmt/format.h>
+
 #include "tlm/core/log.h"
 
 namespace accelvp {
 
-reg& register_bank::add(const std::string& name, uint32_t offset, uint32_t reset, reg_access access) {
-    if (offset % 4 != 0) throw std::logic_error(owner_ + ": register " + name + " is not 32-bit aligned");
-    auto [it, inserted] = regs_.try_emplace(offset);
-    if (!inserted)
-        throw std::logic_error(owner_ + ": register " + name + " overlaps " + it->second.name);
-    reg& r = it->second;
+reg& register_bank::insert(const std::string& name, uint32_t addr, unsigned width, uint64_t reset, reg_access access) {
+    if (addr % 4 != 0) throw std::logic_error(owner_ + ": register " + name + " is not 32-bit aligned");
+    if (addr < base_)
+        throw std::logic_error(fmt::format("{}: register {} at 0x{:x} is below the window base 0x{:x}", owner_, name,
+                                           addr, base_));
+    const uint32_t off = addr - base_;
+    const uint32_t bytes = width / 8;
+    // Overlap: a register starting inside the new one, or the one before reaching into it.
+    auto next = regs_.lower_bound(off);
+    if (next != regs_.end() && next->first < off + bytes)
+        throw std::logic_error(owner_ + ": register " + name + " overlaps " + next->second.name);
+    if (const reg* prev = find_offset(off))
+        throw std::logic_error(owner_ + ": register " + name + " overlaps " + prev->name);
+    reg& r = regs_[off];
     r.name = name;
-    r.offset = offset;
-    r.reset = reset;
+    r.offset = off;
+    r.width = width;
     r.access = access;
-    r.value = reset;
+    r.reset = reset & r.all();
+    r.value = r.reset;
+    r.wmask = access == reg_access::w1c ? 0 : r.all();
+    r.w1c_mask = access == reg_access::w1c ? r.all() : 0;
     return r;
 }
 
-reg* register_bank::find(uint32_t offset) {
-    auto it = regs_.find(offset);
-    return it == regs_.end() ? nullptr : &it->second;
+reg& register_bank::add(const std::string& name, uint32_t addr, uint32_t reset, reg_access access) {
+    return insert(name, addr, 32, reset, access);
+}
+
+reg& register_bank::add64(const std::string& name, uint32_t addr, uint64_t reset, reg_access access) {
+    return insert(name, addr, 64, reset, access);
+}
+
+const reg* register_bank::find_offset(uint32_t off) const {
+    auto it = regs_.upper_bound(off);
+    if (it == regs_.begin()) return nullptr;
+    --it;
+    return off < it->first + it->second.width / 8 ? &it->second : nullptr;
+}
+
+const reg* register_bank::find(uint32_t addr) const { return addr < base_ ? nullptr : find_offset(addr - base_); }
+reg* register_bank::find(uint32_t addr) { return const_cast<reg*>(static_cast<const register_bank&>(*this).find(addr)); }
+
+const reg& register_bank::operator[](uint32_t addr) const {
+    const reg* r = find(addr);
+    if (!r) throw std::logic_error(fmt::format("{}: no register at 0x{:x}", owner_, addr));
+    return *r;
+}
+reg& register_bank::operator[](uint32_t addr) {
+    return const_cast<reg&>(static_cast<const register_bank&>(*this)[addr]);
 }
 
 reg& register_bank::at(const std::string& name) {
@@ -36,9 +71,11 @@ void register_bank::reset() {
     for (auto& [off, r] : regs_) r.value = r.reset;
 }
 
-uint32_t register_bank::peek(uint32_t offset) const {
-    auto it = regs_.find(offset);
-    return it == regs_.end() ? 0 : it->second.value;
+uint32_t register_bank::peek(uint32_t addr) const {
+    const reg* r = find(addr);
+    if (!r) return 0;
+    const unsigned shift = (addr - base_ - r->offset) * 8;
+    return static_cast<uint32_t>(r->value >> shift);
 }
 
 tlm::tlm_response_status register_bank::access(tlm::tlm_generic_payload& t, bool debug) {
@@ -46,25 +83,27 @@ tlm::tlm_response_status register_bank::access(tlm::tlm_generic_payload& t, bool
     if (t.get_data_length() != 4 || t.get_streaming_width() < 4) return tlm::TLM_BURST_ERROR_RESPONSE;
     const uint64_t addr = t.get_address();
     if (addr % 4 != 0 || addr > 0xFFFFFFFFull) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
-    reg* r = find(static_cast<uint32_t>(addr));
+    reg* r = const_cast<reg*>(find_offset(static_cast<uint32_t>(addr)));
     if (!r) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
-    uint32_t v = 0;
+    const unsigned shift = static_cast<unsigned>(addr - r->offset) * 8;  // which word of the register
+    const uint64_t word = 0xFFFFFFFFull << shift;
     if (t.is_read()) {
         if (r->access == reg_access::wo) return tlm::TLM_COMMAND_ERROR_RESPONSE;
-        v = r->on_read ? r->on_read() : r->value;
+        const uint32_t v = static_cast<uint32_t>((r->on_read ? r->on_read() : r->value) >> shift);
         if (r->on_read_effect && !debug) r->on_read_effect();
         std::memcpy(t.get_data_ptr(), &v, 4);
     } else if (t.is_write()) {
+        uint32_t v = 0;
         std::memcpy(&v, t.get_data_ptr(), 4);
-        if (debug) {  // debug writes set the raw value, no side effects
-            r->value = v;
+        const uint64_t in = static_cast<uint64_t>(v) << shift;
+        if (debug) {  // debug writes set the raw value, no masks, no side effects
+            r->value = (r->value & ~word) | in;
         } else {
-            switch (r->access) {
-            case reg_access::ro: return tlm::TLM_COMMAND_ERROR_RESPONSE;
-            case reg_access::rw:
-            case reg_access::wo: r->value = v; break;
-            case reg_access::w1c: r->value &= ~v; break;
-            }
+            if (r->access == reg_access::ro) return tlm::TLM_COMMAND_ERROR_RESPONSE;
+            const uint64_t wm = r->wmask & word;
+            uint64_t nv = (r->value & ~wm) | (in & wm);
+            nv &= ~(in & r->w1c_mask & word);
+            r->value = nv;
             if (r->on_write) r->on_write(v);
         }
     } else {
@@ -77,7 +116,8 @@ void register_bank::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& d
     const auto st = access(t, false);
     t.set_response_status(st);
     if (st != tlm::TLM_OK_RESPONSE)
-        AVP_LOG(debug, owner_, "register access error at 0x{:x}: {}", t.get_address(), t.get_response_string());
+        AVP_LOG(debug, owner_, "register access error at 0x{:x}: {}", t.get_address() + base_,
+                t.get_response_string());
     delay += t.is_read() ? read_latency_ : write_latency_;
 }
 

@@ -35,6 +35,7 @@
 #include "tlm/mem/dram_controller.h"
 #include "tlm/mem/dram_timing.h"
 #include "tlm/mem/ecc.h"
+#include "tlm/mem/memory_target.h"
 #include "tlm/mem/sparse_store.h"
 
 namespace accelvp {
@@ -108,17 +109,17 @@ private:
     std::vector<uint32_t> free_reads_;
 };
 
-class dram_memory : public sc_core::sc_module, public split_read_if {
+class dram_memory : public sc_core::sc_module, public split_read_if, public memory_target {
 public:
     tlm_utils::simple_target_socket<dram_memory> socket;
 
     dram_memory(sc_core::sc_module_name name, const dram_params& p);
     ~dram_memory() override;
 
-    sparse_store& store() { return store_; }
+    sparse_store& store() override { return store_; }
     dram_system& system() { return sys_; }
     const dram_system& system() const { return sys_; }
-    double peak_bytes_per_s() const { return sys_.peak_bytes_per_s(); }
+    double peak_bytes_per_s() const override { return sys_.peak_bytes_per_s(); }
     // Several concurrent initiators (DMA engines): each timed access from a thread first
     // waits until its own time (a context switch per transaction), so the controllers see
     // global time order. Off by default: one initiator's order is already its time order.
@@ -126,8 +127,11 @@ public:
     // Split reads (tlm/core/extensions.h): the ticket's last data beat, in absolute ps.
     uint64_t complete_split_read(uint64_t ticket) override;
     // ECC fault injection (tlm/mem/ecc.h), counted per channel too; null: none.
-    void set_ecc(std::unique_ptr<ecc_injector> e) { ecc_ = std::move(e); }
-    ecc_injector* ecc() { return ecc_.get(); }
+    void set_ecc(std::unique_ptr<ecc_injector> e) override { ecc_ = std::move(e); }
+    ecc_injector* ecc() override { return ecc_.get(); }
+    tlm::tlm_target_socket<>& target_socket() override { return socket; }
+    const char* target_name() const override { return name(); }
+    dram_memory* dram() override { return this; }
 
 private:
     void end_of_simulation() override { sys_.flush(); }

@@ -22,11 +22,12 @@
 #include "tlm/core/stats.h"
 #include "tlm/core/timeline.h"
 #include "tlm/mem/ecc.h"
+#include "tlm/mem/memory_target.h"
 #include "tlm/mem/sparse_store.h"
 
 namespace accelvp {
 
-class memory : public sc_core::sc_module {
+class memory : public sc_core::sc_module, public memory_target {
 public:
     tlm_utils::simple_target_socket<memory> socket;
 
@@ -45,11 +46,13 @@ public:
     ~memory() override;
 
     const params& get_params() const { return p_; }
-    sparse_store& store() { return store_; }
-    double peak_bytes_per_s() const { return p_.bandwidth_gbps * 1e9; }
+    sparse_store& store() override { return store_; }
+    double peak_bytes_per_s() const override { return p_.bandwidth_gbps * 1e9; }
     // ECC fault injection on this memory (tlm/mem/ecc.h); null: none.
-    void set_ecc(std::unique_ptr<ecc_injector> e) { ecc_ = std::move(e); }
-    ecc_injector* ecc() { return ecc_.get(); }
+    void set_ecc(std::unique_ptr<ecc_injector> e) override { ecc_ = std::move(e); }
+    ecc_injector* ecc() override { return ecc_.get(); }
+    tlm::tlm_target_socket<>& target_socket() override { return socket; }
+    const char* target_name() const override { return name(); }
 
 private:
     void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);

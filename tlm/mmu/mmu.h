@@ -34,6 +34,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "abi/aax_mmu.h"
 #include "tlm/core/params.h"
 #include "tlm/core/extensions.h"
 #include "tlm/core/register_bank.h"
@@ -88,7 +89,8 @@ private:
 
 class mmu : public sc_core::sc_module, public mmu_context_if, public reset_if {
 public:
-    static constexpr uint32_t bar_base = 0xC000;  // this block's window in BAR0
+    static constexpr uint32_t bar_base = AAX_MMU_BAR_BASE;  // this block's window in BAR0
+    static constexpr uint32_t bar_size = AAX_MMU_BAR_SIZE;
 
     tlm_utils::simple_target_socket<mmu> reg_socket;
     sc_core::sc_port<irq_if> irq_out;

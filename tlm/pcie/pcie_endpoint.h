@@ -29,6 +29,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "abi/aax_regs.h"
 #include "tlm/core/params.h"
 #include "tlm/core/extensions.h"
 #include "tlm/core/register_bank.h"
@@ -40,7 +41,8 @@ namespace accelvp {
 
 class pcie_endpoint : public sc_core::sc_module, public irq_if {
 public:
-    static constexpr uint32_t msix_bar_base = 0x8000;  // MSI-X window in BAR0
+    static constexpr uint32_t msix_bar_base = AAX_MSIX_WINDOW_BASE;  // MSI-X window in BAR0
+    static constexpr uint32_t msix_bar_size = AAX_MSIX_WINDOW_SIZE;
 
     // host side
     tlm_utils::simple_target_socket<pcie_endpoint> bar0_socket;

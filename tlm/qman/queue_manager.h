@@ -22,6 +22,7 @@
 // queued on it; other rings keep running.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -34,6 +35,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "abi/aax_queue.h"
+#include "abi/aax_regs.h"
 #include "abi/aax_sched.h"
 #include "tlm/core/params.h"
 #include "tlm/core/extensions.h"
@@ -44,7 +46,8 @@ namespace accelvp {
 
 class queue_manager : public sc_core::sc_module, public reset_if {
 public:
-    static constexpr uint32_t bar_base = 0x1000;  // this block's window in BAR0
+    static constexpr uint32_t bar_base = AAX_QM_WINDOW_BASE;  // this block's window in BAR0
+    static constexpr uint32_t bar_size = AAX_QM_WINDOW_SIZE;
 
     tlm_utils::simple_target_socket<queue_manager> reg_socket;
     // Rings, command buffers, CQs (physical) and the addresses jobs name (FENCE, MSG,
@@ -60,7 +63,8 @@ public:
     // Firmware scheduler only: the firmware's register window and its interrupt (MEIP).
     tlm_utils::simple_target_socket<queue_manager> fw_reg_socket;
     sc_core::sc_port<irq_level_if, 1, sc_core::SC_ZERO_OR_MORE_BOUND> fw_irq_out;
-    static constexpr uint32_t fw_bar_base = 0xA000;
+    static constexpr uint32_t fw_bar_base = AAX_FW_WINDOW_BASE;
+    static constexpr uint32_t fw_bar_size = AAX_FW_WINDOW_SIZE;
     static constexpr unsigned fw_irq_line = 11;  // RISC-V machine external interrupt (mip.MEIP)
 
     struct params {
@@ -116,6 +120,25 @@ private:
         std::vector<uint8_t> cmdbuf;
     };
 
+    // Packet routing (the table op_table_ in qm_packets.cpp): the engine port that runs an
+    // opcode, or none (the QM runs it: `local`), or control (JUMP/CALL/RET: run_cmdbuf).
+    enum class engine_port : uint8_t { none, control, dma, sync, compute, coll, count };
+    using op_handler = uint8_t (queue_manager::*)(unsigned r, const aax_pkt_hdr& h, const uint8_t* pkt,
+                                                  sc_core::sc_time& delay, uint64_t& err_addr);
+    struct op_route {
+        uint8_t opcode;
+        uint32_t qw;         // required size_qw; 0: any
+        engine_port port;
+        bool physical_only;  // the engine's addresses are physical: refused (PRIV) to a job in an address space
+        op_handler local;    // port none: the QM's own implementation
+    };
+    static const op_route op_table_[];
+    static const op_route* route(uint8_t opcode);  // null: no such opcode
+    uint8_t op_nop(unsigned r, const aax_pkt_hdr& h, const uint8_t* pkt, sc_core::sc_time& delay, uint64_t& err_addr);
+    uint8_t op_fence(unsigned r, const aax_pkt_hdr& h, const uint8_t* pkt, sc_core::sc_time& delay, uint64_t& err_addr);
+    uint8_t op_wreg(unsigned r, const aax_pkt_hdr& h, const uint8_t* pkt, sc_core::sc_time& delay, uint64_t& err_addr);
+    uint8_t op_msg(unsigned r, const aax_pkt_hdr& h, const uint8_t* pkt, sc_core::sc_time& delay, uint64_t& err_addr);
+
     void soft_reset() override;
     void ring_thread(unsigned r);
     failure run_job(unsigned r, const aax_job_desc& d, sc_core::sc_time& delay);
@@ -124,11 +147,12 @@ private:
     failure run_cmdbuf(unsigned r, uint64_t addr, uint32_t size, uint64_t deadline_ps, bool check_deadline,
                        const bool& stop, std::vector<uint8_t>& buf, sc_core::sc_time& delay);
     void eq_thread(unsigned q);
+    void declare_host_registers();  // qm_registers.cpp
     void declare_fw_registers();
     void fw_raise(uint32_t bits);
     void fw_update_irq();
     void ring_reset_request(unsigned r);
-    uint32_t eq_reg(unsigned q, uint32_t off) const { return fw_regs_.peek(AAX_FW_EQ(q) - fw_bar_base + off); }
+    uint64_t eq_reg(unsigned q, uint32_t off) const { return fw_regs_[AAX_FW_EQ(q) + off].get(); }
     void fw_reg_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& d) { fw_regs_.b_transport(t, d); }
     unsigned fw_reg_dbg(tlm::tlm_generic_payload& t) { return fw_regs_.transport_dbg(t); }
     failure run_packet(unsigned r, const uint8_t* pkt, uint32_t len, uint64_t deadline_ps, sc_core::sc_time& delay);
@@ -143,25 +167,29 @@ private:
     void raise_cq(unsigned r);
     uint64_t ring_base(unsigned r) const;
     void reset_ring(unsigned r);
-    uint32_t ring_reg(unsigned r, uint32_t off) const;
-    uint32_t cq_reg(unsigned c, uint32_t off) const;
+    // The value of ring r's / CQ c's register at `off` (AAX_RING_* / AAX_CQ_*; 64-bit for BASE_LO).
+    uint64_t ring_reg(unsigned r, uint32_t off) const;
+    uint64_t cq_reg(unsigned c, uint32_t off) const;
     uint32_t ring_entries(unsigned r) const;
     void reg_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& d) { regs_.b_transport(t, d); }
     unsigned reg_dbg(tlm::tlm_generic_payload& t) { return regs_.transport_dbg(t); }
 
     params p_;
+    // The initiator socket of each engine_port (null for none/control).
+    std::array<tlm_utils::simple_initiator_socket<queue_manager>*, static_cast<size_t>(engine_port::count)> engine_sockets_{};
     register_bank regs_;
     std::vector<std::unique_ptr<ring_state>> rings_;
     std::vector<cq_state> cqs_;
     register_bank fw_regs_;
     std::vector<std::unique_ptr<engine_queue>> eqs_;
-    uint32_t fw_pending_ = 0, fw_enable_ = 0, fw_doorbells_ = 0, fw_resets_ = 0;
-    uint32_t mbox_h2f_ = 0, mbox_f2h_ = 0;
+    // The firmware window's interrupt and request bits (registers of fw_regs_; null without firmware).
+    reg* fw_pending_ = nullptr;
+    reg* fw_enable_ = nullptr;
+    reg* fw_doorbells_ = nullptr;
+    reg* fw_resets_ = nullptr;
     uint32_t epoch_ = 0, fw_epoch_ = 0;  // soft resets so far; the epoch the firmware acts in
     bool fw_current() const { return fw_epoch_ == epoch_; }
     bool fw_level_ = false;
-    bool err_valid_ = false;
-    uint32_t err_count_ = 0;
 
     counter jobs_{"jobs", "jobs completed successfully by the hardware scheduler (cpu.enabled=false)"};
     counter failed_{"jobs_failed", "jobs that stopped their ring with an error"};

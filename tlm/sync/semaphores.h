@@ -16,6 +16,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "abi/aax_queue.h"
+#include "abi/aax_regs.h"
 #include "tlm/core/params.h"
 #include "tlm/core/extensions.h"
 #include "tlm/core/register_bank.h"
@@ -25,7 +26,8 @@ namespace accelvp {
 
 class semaphores : public sc_core::sc_module, public reset_if {
 public:
-    static constexpr uint32_t bar_base = 0x4000;  // this block's window in BAR0
+    static constexpr uint32_t bar_base = AAX_SYNC_WINDOW_BASE;  // this block's window in BAR0
+    static constexpr uint32_t bar_size = AAX_SYNC_WINDOW_SIZE;
 
     tlm_utils::simple_target_socket<semaphores> reg_socket;
     tlm_utils::simple_target_socket<semaphores> cmd_socket;

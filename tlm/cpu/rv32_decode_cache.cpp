@@ -1,0 +1,147 @@
+// RV32 core: the predecoded code pages (decode cache) and the DMI regions and load/store
+// translations they and the interpreter's fast paths use.
+#include "tlm/cpu/rv32_core.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+
+#include "tlm/cpu/rv32_core_internal.h"
+
+namespace accelvp {
+
+using rv32::op;
+using rv32::x0_sink;
+using namespace rv32_internal;
+
+// ---------------------------------------------------------------------------------------
+// Code pages
+
+rv32_core::code_page* rv32_core::code_page_for(uint32_t pc) {
+    auto& p = pages_[pc >> page_bits];
+    if (p && p->host) return p.get();
+    uint8_t* host = dmi_lookup(pc & page_mask, 1u << page_bits, false);
+    if (!host) return nullptr;  // not DMI memory: fetch through the bus every time
+    if (!p) p = std::make_unique<code_page>();
+    p->host = reinterpret_cast<uintptr_t>(host);
+    return p.get();
+}
+
+void rv32_core::activate(code_page& p, uint32_t page_addr) {
+    p.active = true;
+    if (active_pages_.size() >= (1u << 16)) {  // self-modifying code re-activates pages: drop stale entries
+        std::sort(active_pages_.begin(), active_pages_.end());
+        active_pages_.erase(std::unique(active_pages_.begin(), active_pages_.end()), active_pages_.end());
+        active_pages_.erase(std::remove_if(active_pages_.begin(), active_pages_.end(),
+                                           [&](uint32_t n) { return !pages_[n] || !pages_[n]->active; }),
+                            active_pages_.end());
+    }
+    active_pages_.push_back(page_addr >> page_bits);
+    // From now on stores into this page take the slow path, which invalidates it.
+    tlb_entry& w = wtlb_[(page_addr >> page_bits) % tlb_size];
+    if (w.tag == page_addr) w = tlb_entry{};
+}
+
+void rv32_core::reset_page(code_page& p) {
+    std::fill(std::begin(p.slot), std::end(p.slot), insn{});
+    p.active = false;
+    ++code_flushes_;
+}
+
+// Not inlined: it would change how the compiler lays out the interpreter loop (measured:
+// inlined into execute(), a two-instruction guest loop ran 3x slower).
+__attribute__((noinline)) bool rv32_core::fetch_uncached(uint32_t pc, uint32_t& raw) {
+    if (!breakpoints_.empty() && breakpoint_stop()) return false;
+    return fetch_slow(pc, raw);
+}
+
+bool rv32_core::decode_slot(code_page& p, insn& out) {
+    const uint32_t pc = pc_, off = pc & ~page_mask;
+    uint32_t raw = 0;
+    // A breakpoint: stop, or (resuming from it) execute without caching the slot.
+    const bool at_breakpoint = !breakpoints_.empty() && breakpoints_.count(pc);
+    if (at_breakpoint && breakpoint_stop()) return false;
+    if (!p.host || at_breakpoint) {  // DMI was withdrawn, or a breakpoint
+        if (!fetch_slow(pc, raw)) return false;
+        out = rv32::decode(raw);
+        return true;
+    }
+    if (!p.active) activate(p, pc & page_mask);
+    const auto* h = reinterpret_cast<const uint8_t*>(p.host + off);
+    uint16_t lo;
+    std::memcpy(&lo, h, 2);
+    if (!rv32::is_32bit(lo)) {
+        raw = lo;
+    } else if (off == (1u << page_bits) - 2) {  // straddles two pages: decode every time
+        if (!fetch_slow(pc, raw)) return false;
+        out = rv32::decode(raw);
+        return true;
+    } else {
+        std::memcpy(&raw, h, 4);
+    }
+    out = rv32::decode(raw);
+    p.slot[off >> 1] = out;
+    return true;
+}
+
+void rv32_core::fence_i() {
+    for (uint32_t n : active_pages_)
+        if (auto& p = pages_[n]; p && p->active) reset_page(*p);
+    active_pages_.clear();
+}
+
+// ---------------------------------------------------------------------------------------
+// DMI regions and the load/store translations
+
+uint8_t* rv32_core::dmi_lookup(uint32_t addr, unsigned size, bool write) {
+    const uint64_t last = static_cast<uint64_t>(addr) + size - 1;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        for (const auto& d : dmi_) {
+            if (addr < d.get_start_address() || last > d.get_end_address()) continue;
+            if (write ? !d.is_write_allowed() : !d.is_read_allowed()) continue;
+            const uintptr_t offset =
+                reinterpret_cast<uintptr_t>(d.get_dmi_ptr()) - static_cast<uintptr_t>(d.get_start_address());
+            const uint32_t pa = addr & page_mask;
+            if (pa >= d.get_start_address() && static_cast<uint64_t>(pa) + (1u << page_bits) - 1 <= d.get_end_address()) {
+                tlb_entry& e = (write ? wtlb_ : rtlb_)[(pa >> page_bits) % tlb_size];
+                const auto& cp = pages_[pa >> page_bits];
+                if ((!write || !(cp && cp->active)) && (watchpoints_.empty() || !watched_page(pa)))
+                    e = tlb_entry{pa, offset};
+            }
+            return reinterpret_cast<uint8_t*>(offset + addr);
+        }
+        if (attempt || dmi_refused_[addr >> page_bits]) break;
+        tlm::tlm_dmi d;
+        init_payload(trans_, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr, nullptr, 0);
+        if (bus->get_direct_mem_ptr(trans_, d) && d.get_start_address() <= addr && last <= d.get_end_address())
+            dmi_.push_back(d);
+        else
+            dmi_refused_[addr >> page_bits] = true;
+    }
+    return nullptr;
+}
+
+void rv32_core::flush_translations() {
+    std::fill(std::begin(rtlb_), std::end(rtlb_), tlb_entry{});
+    std::fill(std::begin(wtlb_), std::end(wtlb_), tlb_entry{});
+}
+
+void rv32_core::invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end) {
+    dmi_.erase(std::remove_if(dmi_.begin(), dmi_.end(),
+                              [&](const tlm::tlm_dmi& d) {
+                                  return d.get_start_address() <= end && start <= d.get_end_address();
+                              }),
+               dmi_.end());
+    flush_translations();
+    std::fill(dmi_refused_.begin(), dmi_refused_.end(), false);
+    if (start > UINT32_MAX) return;
+    const uint64_t last_page = std::min<uint64_t>(end, UINT32_MAX) >> page_bits;
+    for (uint64_t n = start >> page_bits; n <= last_page; ++n) {
+        if (auto& p = pages_[n]; p && p->host) {
+            p->host = 0;
+            if (p->active) reset_page(*p);
+        }
+    }
+}
+
+} // namespace accelvp

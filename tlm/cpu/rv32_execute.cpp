@@ -1,0 +1,302 @@
+// RV32 core: the interpreter loop and the instructions with their own slow paths (AMO, CSR).
+#include "tlm/cpu/rv32_core.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+
+#include "tlm/core/log.h"
+#include "tlm/cpu/rv32_core_internal.h"
+
+namespace accelvp {
+
+using rv32::op;
+using rv32::x0_sink;
+using namespace rv32_internal;
+
+// ---------------------------------------------------------------------------------------
+// The interpreter loop
+
+void rv32_core::execute() {
+    // Hot state lives in locals; slow paths get it spilled to the members first
+    // (they may trap, read counters or wait) and we take it back afterwards.
+    // Counting: n instructions retired in this batch; cycle_ = cycle_base + n and
+    // instret_ = instret_base + n, so one increment per instruction keeps both; extra
+    // cycles (mul/div, traps, bus delays) move cycle_base. The batch ends when n
+    // reaches stop = limit_ - cycle_base (attention() makes it 0).
+    uint32_t pc = pc_;
+    uint64_t n = 0, cycle_base = cycle_, instret_base = instret_;
+    uint64_t stop = limit_ > cycle_base ? limit_ - cycle_base : 0;
+    uint32_t* const x = x_;
+    const uint64_t mul_extra = p_.mul_cycles, div_extra = p_.div_cycles;
+    constexpr uint32_t no_page = 1;
+    uint32_t page_base = no_page;
+    code_page* page = nullptr;
+
+#define SPILL() (pc_ = pc, cycle_ = cycle_base + n, instret_ = instret_base + n)
+#define RELOAD()                                                       \
+    (pc = pc_, cycle_base = cycle_ - n, instret_base = instret_ - n,   \
+     stop = limit_ > cycle_base ? limit_ - cycle_base : 0)
+#define EXTRA_CYCLES(c) (cycle_base += (c), stop = stop > (c) ? stop - (c) : 0)
+// Run a slow path that returns false after raising a trap; then go on at the handler.
+// (A plain block, not do-while(0): `continue` must reach the interpreter loop.)
+#define SLOW(call)             \
+    {                          \
+        SPILL();               \
+        const bool ok_ = call; \
+        RELOAD();              \
+        if (!ok_) continue;    \
+    }
+
+// DMI fast path through the load/store TLB, else the slow path. One compare checks the
+// page tag and the alignment.
+#define LOAD(T, size)                                                                     \
+    {                                                                                      \
+        const uint32_t a = x[in.rs1] + static_cast<uint32_t>(in.imm);                      \
+        const uint8_t rd = in.rd;                                                          \
+        const tlb_entry& e = rtlb_[(a >> page_bits) % tlb_size];                           \
+        if ((a & (page_mask | (size - 1))) == e.tag) {                                     \
+            T v;                                                                           \
+            std::memcpy(&v, reinterpret_cast<const void*>(e.offset + a), size);            \
+            x[rd] = static_cast<uint32_t>(static_cast<int32_t>(v));                        \
+        } else {                                                                           \
+            uint32_t v = 0;                                                                \
+            SLOW(load_slow(a, size, v, cause_load_misaligned, cause_load_fault));          \
+            T t;                                                                           \
+            std::memcpy(&t, &v, size);                                                     \
+            x[rd] = static_cast<uint32_t>(static_cast<int32_t>(t));                        \
+        }                                                                                  \
+        break;                                                                             \
+    }
+#define STORE(T, size)                                                                    \
+    {                                                                                      \
+        const uint32_t a = x[in.rs1] + static_cast<uint32_t>(in.imm);                      \
+        const uint32_t v32 = x[in.rs2];                                                    \
+        const T v = static_cast<T>(v32);                                                   \
+        const tlb_entry& e = wtlb_[(a >> page_bits) % tlb_size];                           \
+        if ((a & (page_mask | (size - 1))) == e.tag)                                       \
+            std::memcpy(reinterpret_cast<void*>(e.offset + a), &v, size);                  \
+        else                                                                               \
+            SLOW(store_slow(a, size, v32));                                                \
+        break;                                                                             \
+    }
+
+    insn tmp;  // an instruction decoded outside the cache
+    while (n < stop) {
+        // Fetch: the predecoded slot of this pc, decoding it on first use. `in` may
+        // refer into a page that a slow path resets, so slow paths copy what they need
+        // from it first.
+        if ((pc & page_mask) != page_base) {
+            SPILL();
+            page = code_page_for(pc);
+            page_base = page ? (pc & page_mask) : no_page;
+        }
+        const insn* ip;
+        if (page_base != no_page) {
+            ip = &page->slot[(pc & ~page_mask) >> 1];
+            if (__builtin_expect(ip->code == op::decode, 0)) {
+                SLOW(decode_slot(*page, tmp));
+                ip = &tmp;
+            }
+        } else {
+            uint32_t raw = 0;
+            SLOW(fetch_uncached(pc, raw));
+            tmp = rv32::decode(raw);
+            ip = &tmp;
+        }
+        const insn& in = *ip;
+
+        uint32_t npc = pc + in.len;
+        const uint32_t s1 = x[in.rs1], s2 = x[in.rs2];
+        const uint32_t imm = static_cast<uint32_t>(in.imm);
+        switch (in.code) {
+        case op::lui: x[in.rd] = imm; break;
+        case op::auipc: x[in.rd] = pc + imm; break;
+        case op::jal: x[in.rd] = npc; npc = pc + imm; break;
+        case op::jalr: x[in.rd] = npc; npc = (s1 + imm) & ~1u; break;
+        case op::beq: if (s1 == s2) npc = pc + imm; break;
+        case op::bne: if (s1 != s2) npc = pc + imm; break;
+        case op::blt: if (static_cast<int32_t>(s1) < static_cast<int32_t>(s2)) npc = pc + imm; break;
+        case op::bge: if (static_cast<int32_t>(s1) >= static_cast<int32_t>(s2)) npc = pc + imm; break;
+        case op::bltu: if (s1 < s2) npc = pc + imm; break;
+        case op::bgeu: if (s1 >= s2) npc = pc + imm; break;
+        case op::lb: LOAD(int8_t, 1)
+        case op::lh: LOAD(int16_t, 2)
+        case op::lw: LOAD(int32_t, 4)
+        case op::lbu: LOAD(uint8_t, 1)
+        case op::lhu: LOAD(uint16_t, 2)
+        case op::sb: STORE(uint8_t, 1)
+        case op::sh: STORE(uint16_t, 2)
+        case op::sw: STORE(uint32_t, 4)
+        case op::addi: x[in.rd] = s1 + imm; break;
+        case op::slti: x[in.rd] = static_cast<int32_t>(s1) < in.imm; break;
+        case op::sltiu: x[in.rd] = s1 < imm; break;
+        case op::xori: x[in.rd] = s1 ^ imm; break;
+        case op::ori: x[in.rd] = s1 | imm; break;
+        case op::andi: x[in.rd] = s1 & imm; break;
+        case op::slli: x[in.rd] = s1 << imm; break;
+        case op::srli: x[in.rd] = s1 >> imm; break;
+        case op::srai: x[in.rd] = static_cast<uint32_t>(static_cast<int32_t>(s1) >> imm); break;
+        case op::add: x[in.rd] = s1 + s2; break;
+        case op::sub: x[in.rd] = s1 - s2; break;
+        case op::sll: x[in.rd] = s1 << (s2 & 31); break;
+        case op::slt: x[in.rd] = static_cast<int32_t>(s1) < static_cast<int32_t>(s2); break;
+        case op::sltu: x[in.rd] = s1 < s2; break;
+        case op::xor_: x[in.rd] = s1 ^ s2; break;
+        case op::srl: x[in.rd] = s1 >> (s2 & 31); break;
+        case op::sra: x[in.rd] = static_cast<uint32_t>(static_cast<int32_t>(s1) >> (s2 & 31)); break;
+        case op::or_: x[in.rd] = s1 | s2; break;
+        case op::and_: x[in.rd] = s1 & s2; break;
+        case op::mul: x[in.rd] = s1 * s2; EXTRA_CYCLES(mul_extra); break;
+        case op::mulh:
+            x[in.rd] = static_cast<uint32_t>(
+                (static_cast<int64_t>(static_cast<int32_t>(s1)) * static_cast<int32_t>(s2)) >> 32);
+            EXTRA_CYCLES(mul_extra);
+            break;
+        case op::mulhsu:
+            x[in.rd] = static_cast<uint32_t>(
+                (static_cast<int64_t>(static_cast<int32_t>(s1)) * static_cast<int64_t>(s2)) >> 32);
+            EXTRA_CYCLES(mul_extra);
+            break;
+        case op::mulhu:
+            x[in.rd] = static_cast<uint32_t>((static_cast<uint64_t>(s1) * s2) >> 32);
+            EXTRA_CYCLES(mul_extra);
+            break;
+        case op::div: {  // x / 0 = -1; INT_MIN / -1 = INT_MIN (no trap: the spec's choice)
+            const auto a = static_cast<int32_t>(s1), b = static_cast<int32_t>(s2);
+            x[in.rd] = b == 0 ? ~0u : (a == INT32_MIN && b == -1) ? s1 : static_cast<uint32_t>(a / b);
+            EXTRA_CYCLES(div_extra);
+            break;
+        }
+        case op::divu: x[in.rd] = s2 == 0 ? ~0u : s1 / s2; EXTRA_CYCLES(div_extra); break;
+        case op::rem: {  // x % 0 = x; INT_MIN % -1 = 0
+            const auto a = static_cast<int32_t>(s1), b = static_cast<int32_t>(s2);
+            x[in.rd] = b == 0 ? s1 : (a == INT32_MIN && b == -1) ? 0 : static_cast<uint32_t>(a % b);
+            EXTRA_CYCLES(div_extra);
+            break;
+        }
+        case op::remu: x[in.rd] = s2 == 0 ? s1 : s1 % s2; EXTRA_CYCLES(div_extra); break;
+        case op::fence: break;  // one hart, in-order memory: nothing to order
+        case op::fence_i:
+            SPILL();
+            fence_i();
+            break;
+        case op::csrrw: case op::csrrs: case op::csrrc: case op::csrrwi: case op::csrrsi: case op::csrrci: {
+            const insn copy = in;
+            SLOW(exec_csr(copy));
+            break;
+        }
+        case op::lr_w: case op::sc_w: case op::amoswap_w: case op::amoadd_w: case op::amoxor_w: case op::amoand_w:
+        case op::amoor_w: case op::amomin_w: case op::amomax_w: case op::amominu_w: case op::amomaxu_w: {
+            const insn copy = in;
+            SLOW(exec_amo(copy));
+            break;
+        }
+        case op::ecall:
+            SPILL();
+            take_trap(cause_ecall_m, 0);
+            RELOAD();
+            continue;
+        case op::ebreak:
+            SPILL();
+            take_trap(cause_breakpoint, pc);
+            RELOAD();
+            continue;
+        case op::mret:
+            npc = mepc_;
+            mstatus_ = (mstatus_ & ~mstatus_mie) | ((mstatus_ & mstatus_mpie) ? mstatus_mie : 0) | mstatus_mpie;
+            attention();  // interrupts may be enabled now: end the batch
+            stop = 0;
+            break;
+        case op::wfi:
+            if (!(mip_ & mie_)) {
+                wfi_pending_ = true;
+                attention();
+                stop = 0;
+            }
+            break;
+        case op::illegal:
+            SPILL();
+            take_trap(cause_illegal, imm);
+            RELOAD();
+            continue;
+        case op::decode:  // never: decode() does not return it
+        case op::count_:
+            __builtin_unreachable();
+        }
+        pc = npc;
+        ++n;
+    }
+    SPILL();
+#undef EXTRA_CYCLES
+#undef STORE
+#undef LOAD
+#undef SLOW
+#undef RELOAD
+#undef SPILL
+}
+
+bool rv32_core::exec_amo(const insn& in) {
+    const uint32_t a = x_[in.rs1];
+    if (in.code == op::lr_w) {
+        uint32_t v = 0;
+        if (!load_slow(a, 4, v, cause_load_misaligned, cause_load_fault)) return false;
+        reservation_valid_ = true;
+        reservation_ = a;
+        x_[in.rd] = v;
+        return true;
+    }
+    if (a & 3) {  // SC and AMOs report store/AMO exceptions
+        take_trap(cause_store_misaligned, a);
+        return false;
+    }
+    if (in.code == op::sc_w) {
+        const bool ok = reservation_valid_ && reservation_ == a;
+        reservation_valid_ = false;
+        if (ok && !store_slow(a, 4, x_[in.rs2])) return false;
+        x_[in.rd] = ok ? 0 : 1;
+        return true;
+    }
+    uint32_t old = 0;
+    if (!load_slow(a, 4, old, cause_store_misaligned, cause_store_fault)) return false;
+    const uint32_t src = x_[in.rs2];
+    uint32_t v = 0;
+    switch (in.code) {
+    case op::amoswap_w: v = src; break;
+    case op::amoadd_w: v = old + src; break;
+    case op::amoxor_w: v = old ^ src; break;
+    case op::amoand_w: v = old & src; break;
+    case op::amoor_w: v = old | src; break;
+    case op::amomin_w: v = static_cast<int32_t>(old) < static_cast<int32_t>(src) ? old : src; break;
+    case op::amomax_w: v = static_cast<int32_t>(old) > static_cast<int32_t>(src) ? old : src; break;
+    case op::amominu_w: v = std::min(old, src); break;
+    case op::amomaxu_w: v = std::max(old, src); break;
+    default: break;
+    }
+    if (!store_slow(a, 4, v)) return false;
+    x_[in.rd] = old;
+    return true;
+}
+
+bool rv32_core::exec_csr(const insn& in) {
+    const uint32_t a = static_cast<uint32_t>(in.imm) & 0xFFF;
+    const bool imm_form = in.code == op::csrrwi || in.code == op::csrrsi || in.code == op::csrrci;
+    const bool is_rw = in.code == op::csrrw || in.code == op::csrrwi;
+    const bool is_rs = in.code == op::csrrs || in.code == op::csrrsi;
+    const uint32_t src = imm_form ? in.rs1 : x_[in.rs1];
+    const bool writes = is_rw || in.rs1 != 0;  // csrrs/csrrc with x0 / uimm 0 only read
+    uint32_t old = 0;
+    if (!csr_read(a, old) || (writes && (a >> 10) == 3)) {
+        // Rebuild the encoding for mtval.
+        static constexpr uint32_t f3[] = {1, 2, 3, 5, 6, 7};
+        const uint32_t k = static_cast<uint32_t>(in.code) - static_cast<uint32_t>(op::csrrw);
+        const uint32_t rd = in.rd == x0_sink ? 0 : in.rd;
+        take_trap(cause_illegal, (a << 20) | (static_cast<uint32_t>(in.rs1) << 15) | (f3[k] << 12) | (rd << 7) | 0x73);
+        return false;
+    }
+    if (writes) csr_write(a, is_rw ? src : is_rs ? (old | src) : (old & ~src));
+    x_[in.rd] = old;
+    return true;
+}
+
+} // namespace accelvp

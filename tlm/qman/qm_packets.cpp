@@ -1,0 +1,267 @@
+// Queue manager: the packet interpreter -- the opcode routing table, command buffers
+// (JUMP/CALL/RET), packet checks, dispatch to the engines and the packets the queue manager
+// runs itself (NOP, FENCE, WREG, MSG). Shared by both schedulers.
+#include "tlm/qman/queue_manager.h"
+
+#include <array>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "abi/aax_sched.h"
+#include "tlm/core/register_firewall.h"
+#include "tlm/core/timeline.h"
+#include "tlm/core/trace.h"
+
+namespace accelvp {
+
+// Packet routing: which unit runs each opcode. Adding an engine op is one row here (its
+// opcode and size from abi/aax_queue.h, the engine port that runs it) plus its
+// implementation in the engine; an op the queue manager runs itself names its handler.
+const queue_manager::op_route queue_manager::op_table_[] = {
+    // opcode             size (qw; 0: any)      runs on               physical only  QM handler
+    {AAX_OP_NOP,          0,                     engine_port::none,    false,         &queue_manager::op_nop},
+    {AAX_OP_WREG,         AAX_PKT_WREG_QW,       engine_port::none,    false,         &queue_manager::op_wreg},
+    {AAX_OP_DMA,          AAX_PKT_DMA_QW,        engine_port::dma,     false,         nullptr},
+    // The compute clusters and the collective engine are not behind the MMU: their
+    // addresses (cluster SRAM offsets, local/remote bus addresses) are physical, so a job
+    // in an address space may not use them (docs/security.md).
+    {AAX_OP_GEMM,         AAX_PKT_GEMM_QW,       engine_port::compute, true,          nullptr},
+    {AAX_OP_VEC,          AAX_PKT_VEC_QW,        engine_port::compute, true,          nullptr},
+    {AAX_OP_SEM_SIGNAL,   AAX_PKT_SEM_SIGNAL_QW, engine_port::sync,    false,         nullptr},
+    {AAX_OP_SEM_WAIT,     AAX_PKT_SEM_WAIT_QW,   engine_port::sync,    false,         nullptr},
+    {AAX_OP_FENCE,        AAX_PKT_FENCE_QW,      engine_port::none,    false,         &queue_manager::op_fence},
+    {AAX_OP_MSG,          AAX_PKT_MSG_QW,        engine_port::none,    false,         &queue_manager::op_msg},
+    // Control transfers: run_cmdbuf follows them (no handler, no engine).
+    {AAX_OP_JUMP,         AAX_PKT_JUMP_QW,       engine_port::control, false,         nullptr},
+    {AAX_OP_CALL,         AAX_PKT_CALL_QW,       engine_port::control, false,         nullptr},
+    {AAX_OP_RET,          AAX_PKT_RET_QW,        engine_port::control, false,         nullptr},
+    {AAX_OP_COLL,         AAX_PKT_COLL_QW,       engine_port::coll,    true,          nullptr},
+};
+
+const queue_manager::op_route* queue_manager::route(uint8_t opcode) {
+    // Indexed once by opcode; an opcode with no row (none below AAX_OP_COUNT today) is
+    // reserved for later device versions.
+    static const auto by_opcode = [] {
+        std::array<const op_route*, 256> t{};
+        for (const op_route& r : op_table_) t[r.opcode] = &r;
+        return t;
+    }();
+    return by_opcode[opcode];
+}
+
+uint8_t queue_manager::dispatch(tlm_utils::simple_initiator_socket<queue_manager>& s, unsigned r, const uint8_t* pkt,
+                                uint32_t len, uint64_t deadline_ps, sc_core::sc_time& delay, uint64_t& err_addr) {
+    tlm::tlm_generic_payload t;
+    command_ext ext;
+    ext.deadline_ps = deadline_ps;
+    ext.stream = r;
+    ext.asid = rings_[r]->asid;
+    ext.abort = rings_[r]->stop;
+    ext.fw_watchdog = p_.firmware;
+    std::vector<uint8_t> copy(pkt, pkt + len);  // engines get their own copy of the packet
+    init_payload(t, tlm::TLM_WRITE_COMMAND, 0, copy.data(), len);
+    extension_guard<command_ext> g(t, &ext);
+    s->b_transport(t, delay);
+    if (t.get_response_status() != tlm::TLM_OK_RESPONSE) return AAX_ERR_BUS;
+    err_addr = ext.error_addr;
+    return ext.status;
+}
+
+queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt, uint32_t len, uint64_t deadline_ps,
+                                                 sc_core::sc_time& delay) {
+    failure f;
+    aax_pkt_hdr h;
+    std::memcpy(&h, pkt, sizeof(h));
+    f.opcode = h.opcode;
+    if (h.opcode >= AAX_OP_COUNT) {
+        f.status = AAX_ERR_BAD_OPCODE;
+        return f;
+    }
+    const op_route* rt = route(h.opcode);
+    const uint32_t want = rt ? rt->qw : 0;
+    if (want && h.size_qw != want) {
+        f.status = AAX_ERR_BAD_LENGTH;
+        return f;
+    }
+    if (h.flags & ~AAX_PKT_F_IRQ) {
+        f.status = AAX_ERR_BAD_PARAM;
+        return f;
+    }
+    const uint64_t start = abs_ps(delay);
+    delay += sc_core::sc_time(p_.decode_ns, sc_core::SC_NS);
+    if (!rt || rt->port == engine_port::control) {
+        f.status = AAX_ERR_UNSUPPORTED;  // reserved for later device versions
+    } else if (rt->port == engine_port::none) {
+        f.status = (this->*rt->local)(r, h, pkt, delay, f.addr);
+    } else if (rt->physical_only && job_space(r)) {
+        f.status = AAX_ERR_PRIV;
+    } else {
+        f.status = dispatch(*engine_sockets_[static_cast<unsigned>(rt->port)], r, pkt, len, deadline_ps, delay, f.addr);
+    }
+    ++packets_;
+    ++*per_opcode_[h.opcode];
+    if (tracer::instance().enabled())
+        tracer::instance().slice(rings_[r]->track, aax_opcode_name(h.opcode), ps(start), ps(abs_ps(delay) - start),
+                                 "packet", fmt::format(R"({{"status":"{}"}})", aax_status_name(f.status)));
+    if (f.status == AAX_OK && (h.flags & AAX_PKT_F_IRQ)) {
+        sc_core::wait(delay);
+        delay = sc_core::SC_ZERO_TIME;
+        raise_cq(r);
+    }
+    return f;
+}
+
+uint8_t queue_manager::op_nop(unsigned, const aax_pkt_hdr&, const uint8_t*, sc_core::sc_time&, uint64_t&) {
+    return AAX_OK;
+}
+
+uint8_t queue_manager::op_fence(unsigned r, const aax_pkt_hdr& h, const uint8_t* pkt, sc_core::sc_time& delay,
+                                uint64_t& err_addr) {
+    // Packets of one ring retire in order in this version, so all prior work is done here;
+    // the write lands after it.
+    aax_pkt_fence p;
+    std::memcpy(&p, pkt, sizeof(p));
+    if (h.param & ~(AAX_FENCE_WRITE_VALUE | AAX_FENCE_WRITE_TS)) return AAX_ERR_BAD_PARAM;
+    uint64_t v = p.value;
+    if (h.param & AAX_FENCE_WRITE_TS) v = abs_ps(delay) / 1000;
+    uint8_t st = AAX_OK;
+    if (h.param) st = bus(tlm::TLM_WRITE_COMMAND, p.addr, &v, 8, delay, job_space(r));
+    if (st) err_addr = p.addr;
+    return st;
+}
+
+uint8_t queue_manager::op_wreg(unsigned r, const aax_pkt_hdr& h, const uint8_t* pkt, sc_core::sc_time& delay,
+                               uint64_t& err_addr) {
+    aax_pkt_wreg p;
+    std::memcpy(&p, pkt, sizeof(p));
+    if (!(ring_reg(r, AAX_RING_CTRL) & AAX_RING_CTRL_PRIV) || aax_in_fw_window(p.offset)) return AAX_ERR_PRIV;
+    if (h.param != 0 || p.offset % 4 || p.offset >= AAX_BAR0_SIZE) return AAX_ERR_BAD_PARAM;
+    // The kernel made this ring privileged: the write goes past the register firewall.
+    tlm::tlm_generic_payload t;
+    uint32_t v = p.value;
+    init_payload(t, tlm::TLM_WRITE_COMMAND, p_.regs_base + p.offset, &v, 4);
+    privileged_ext mark;
+    extension_guard<privileged_ext> g(t, &mark);
+    bus_socket->b_transport(t, delay);
+    if (t.get_response_status() != tlm::TLM_OK_RESPONSE) {
+        err_addr = p.offset;
+        return AAX_ERR_BAD_ADDRESS;
+    }
+    return AAX_OK;
+}
+
+uint8_t queue_manager::op_msg(unsigned r, const aax_pkt_hdr& h, const uint8_t* pkt, sc_core::sc_time& delay,
+                              uint64_t& err_addr) {
+    aax_pkt_msg p;
+    std::memcpy(&p, pkt, sizeof(p));
+    if (h.param != 0) return AAX_ERR_BAD_PARAM;
+    uint32_t v = p.value;
+    const uint8_t st = bus(tlm::TLM_WRITE_COMMAND, p.addr, &v, 4, delay, job_space(r));
+    if (st) err_addr = p.addr;
+    return st;
+}
+
+queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint32_t size, uint64_t deadline,
+                                                 bool check_deadline, const bool& stop, std::vector<uint8_t>& buf,
+                                                 sc_core::sc_time& delay) {
+    rings_[r]->stop = &stop;  // engines see it: a hung engine gives up when it is set
+    // The buffer being executed, and where CALLs return to (JUMP/CALL/RET).
+    struct frame {
+        uint64_t addr;
+        uint32_t size, off;
+        uint16_t space;  // address space of addr: 0 for the job's own buffer (the kernel's), else the job's
+    };
+    std::vector<frame> calls;
+    uint32_t transfers = 0;
+    failure f;
+    const auto enter = [&](uint64_t a, uint32_t n, uint8_t opcode, uint16_t space) {  // fetch a buffer
+        f = failure{};
+        f.opcode = opcode;
+        if (n == 0 || n % 8 || n > AAX_MAX_CMDBUF_SIZE || a % 8) {
+            f.status = opcode == job_level ? AAX_ERR_BAD_JOB : AAX_ERR_BAD_PARAM;
+            return false;
+        }
+        buf.resize(n);
+        f.status = bus(tlm::TLM_READ_COMMAND, a, buf.data(), n, delay, space);
+        if (f.status) f.addr = a;
+        return f.status == AAX_OK;
+    };
+    uint64_t cur = addr;
+    uint32_t cur_size = size;
+    uint16_t cur_space = 0;  // the descriptor's buffer: physical (the driver placed it)
+    if (!enter(cur, cur_size, job_level, cur_space)) return f;
+    for (uint32_t off = 0;;) {
+        if (off >= cur_size) {  // end of a buffer: return from a CALL, or the job is done
+            if (calls.empty()) break;
+            const frame back = calls.back();
+            calls.pop_back();
+            cur = back.addr;
+            cur_size = back.size;
+            off = back.off;
+            cur_space = back.space;
+            if (!enter(cur, cur_size, AAX_OP_RET, cur_space)) return f;
+            continue;
+        }
+        aax_pkt_hdr h;
+        std::memcpy(&h, buf.data() + off, sizeof(h));
+        const uint64_t len = static_cast<uint64_t>(h.size_qw) * 8;
+        const op_route* rt = route(h.opcode);
+        const bool control = rt && rt->port == engine_port::control;
+        if (h.size_qw == 0 || len > cur_size - off) {
+            f = failure{};
+            f.status = AAX_ERR_BAD_LENGTH;
+        } else if (control) {
+            f = failure{};
+            if (h.size_qw != rt->qw) f.status = AAX_ERR_BAD_LENGTH;
+            else if (h.flags || h.param) f.status = AAX_ERR_BAD_PARAM;
+            else if (++transfers > AAX_MAX_CONTROL_TRANSFERS) f.status = AAX_ERR_BAD_PARAM;  // a loop
+            else if (h.opcode == AAX_OP_CALL && calls.size() >= AAX_MAX_CALL_DEPTH) f.status = AAX_ERR_BAD_PARAM;
+            delay += sc_core::sc_time(p_.decode_ns, sc_core::SC_NS);
+            ++packets_;
+            ++*per_opcode_[h.opcode];
+        } else {
+            f = run_packet(r, buf.data() + off, static_cast<uint32_t>(len), deadline, delay);
+        }
+        f.offset = off;
+        f.opcode = h.opcode;
+        if (f.status) return f;
+        if (control) {
+            if (h.opcode == AAX_OP_RET) {
+                off = cur_size;  // as if the buffer ended here
+                continue;
+            }
+            aax_pkt_jump j;
+            std::memcpy(&j, buf.data() + off, sizeof(j));
+            if (h.opcode == AAX_OP_CALL) calls.push_back({cur, cur_size, off + static_cast<uint32_t>(len), cur_space});
+            const uint32_t at = off;
+            const uint16_t space = job_space(r);  // a job-named buffer: through the job's context
+            if (!enter(j.addr, j.size, h.opcode, space)) {
+                f.offset = at;
+                if (!f.addr && f.status == AAX_ERR_BAD_PARAM) f.addr = j.addr;
+                return f;
+            }
+            cur = j.addr;
+            cur_size = j.size;
+            cur_space = space;
+            off = 0;
+        } else {
+            off += static_cast<uint32_t>(len);
+        }
+        // Packet boundary: let simulated time catch up so other rings and the host
+        // interleave at packet granularity, and honour resets and deadlines.
+        sc_core::wait(delay);
+        delay = sc_core::SC_ZERO_TIME;
+        if (stop) {
+            f.status = AAX_ERR_ABORTED;
+            return f;
+        }
+        if (check_deadline && deadline && sc_core::sc_time_stamp().value() > deadline) {
+            f.status = AAX_ERR_TIMEOUT;
+            return f;
+        }
+    }
+    return failure{};
+}
+
+} // namespace accelvp
