@@ -60,18 +60,10 @@ void compute_runner::calibrate_jobs() {
     auto round = [&](uint32_t n, double& span) {
         std::vector<uint32_t> seqs;
         for (uint32_t r = 0; r < n; ++r) {
-            uapi::bo_create_args cmd{cb.size(), uapi::BO_DEVICE};
-            if (dev.bo_create(cmd)) return false;
-            bo_handles_.push_back(cmd.handle);
-            std::unique_ptr<uapi::mapping> map;
-            dev.bo_mmap(cmd.handle, map);
-            map->write(0, cb.bytes().data(), cb.size());
-            uapi::submit_args sub;
-            sub.queue = r;
-            sub.cmdbuf_handle = cmd.handle;
-            sub.cmdbuf_size = cb.size();
-            if (dev.submit(sub)) return false;
-            seqs.push_back(sub.seq);
+            uint32_t seq = 0;
+            std::string what;
+            if (submit_stream(r, cb, seq, what)) return false;
+            seqs.push_back(seq);
         }
         const job_wait jw = wait_jobs(dev, seqs, static_cast<uint64_t>(ctx_.cfg.get_real("workload.timeout_ms") * 1e6));
         for (uint32_t h : bo_handles_) dev.bo_free(h);
@@ -135,6 +127,29 @@ int compute_runner::run_vec(const std::string& phase, const vec_program& v) {
     return run(phase, plan);
 }
 
+int compute_runner::submit_stream(uint32_t ring, const cmdbuf_builder& cb, uint32_t& seq, std::string& what) {
+    auto& dev = ctx_.dev;
+    uapi::bo_create_args cmd{cb.size(), uapi::BO_DEVICE};
+    if (int rc = dev.bo_create(cmd)) {
+        what = "allocating a command buffer";
+        return rc;
+    }
+    bo_handles_.push_back(cmd.handle);
+    std::unique_ptr<uapi::mapping> map;
+    dev.bo_mmap(cmd.handle, map);
+    map->write(0, cb.bytes().data(), cb.size());
+    uapi::submit_args sub;
+    sub.queue = ring;
+    sub.cmdbuf_handle = cmd.handle;
+    sub.cmdbuf_size = cb.size();
+    if (int rc = dev.submit(sub)) {
+        what = fmt::format("submitting ring {}", ring);
+        return rc;
+    }
+    seq = sub.seq;
+    return 0;
+}
+
 int compute_runner::run(const std::string& phase, const gemm_plan& plan) {
     auto& dev = ctx_.dev;
     const config& c = ctx_.cfg;
@@ -143,18 +158,10 @@ int compute_runner::run(const std::string& phase, const gemm_plan& plan) {
     for (uint32_t r = 0; r < plan.streams.size(); ++r) {
         const cmdbuf_builder& cb = plan.streams[r];
         if (cb.size() == 0) continue;
-        uapi::bo_create_args cmd{cb.size(), uapi::BO_DEVICE};
-        if (int rc = dev.bo_create(cmd)) return fail("allocating a command buffer", rc);
-        std::unique_ptr<uapi::mapping> map;
-        dev.bo_mmap(cmd.handle, map);
-        map->write(0, cb.bytes().data(), cb.size());
-        uapi::submit_args sub;
-        sub.queue = r;
-        sub.cmdbuf_handle = cmd.handle;
-        sub.cmdbuf_size = cb.size();
-        if (int rc = dev.submit(sub)) return fail(fmt::format("submitting ring {}", r), rc);
-        seqs.push_back(sub.seq);
-        bo_handles_.push_back(cmd.handle);
+        uint32_t seq = 0;
+        std::string what;
+        if (int rc = submit_stream(r, cb, seq, what)) return fail(what, rc);
+        seqs.push_back(seq);
     }
     const job_wait jw = wait_jobs(dev, seqs, static_cast<uint64_t>(c.get_real("workload.timeout_ms") * 1e6));
     if (jw.rc) {

@@ -66,6 +66,9 @@ private:
     uint64_t hbm_bytes_ = 0, gemm_packets_ = 0, vec_packets_ = 0, dma_packets_ = 0, engine_cycles_max_ = 0;
     int fail(const std::string& what, int rc);
     void calibrate_jobs();  // gemm_machine::job_ns and job_latency_ns, measured with NOP jobs
+    // Puts `cb` in a new device BO (freed with the phase's others) and submits it on `ring`.
+    // Returns 0 and the job's seq, or the failing call's rc with `what` naming the step.
+    int submit_stream(uint32_t ring, const cmdbuf_builder& cb, uint32_t& seq, std::string& what);
 };
 
 } // namespace accelvp
