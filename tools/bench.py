@@ -861,6 +861,39 @@ def cmd_update_baseline(args):
     return EXIT_OK
 
 
+def headline(c):
+    """A case's main figure, from its summary, for tables (`table`)."""
+    s = c.get("summary") or {}
+    w = c.get("workload")
+    if w == "collective" and "busbw_gbps" in s:
+        return f"busbw {s['busbw_gbps']:.3f} GB/s ({s.get('bound_ratio', 0):.3f} of bound)"
+    if w == "iss" and "mips" in s:
+        return f"{s['mips']:.1f} MIPS ({s.get('instructions')} instructions)"
+    if w == "memsim" and "bandwidth_gbps" in s:
+        return f"{s['bandwidth_gbps']:.1f} GB/s ({s.get('efficiency', 0):.3f} of peak), {s.get('requests')} requests"
+    if "tflops" in s:
+        return f"{s['tflops']:.1f} TFLOPS, util {s.get('utilization', 0):.3f}, bound {s.get('bound', '?')}"
+    if "bandwidth_gbps" in s:
+        return f"{s['bandwidth_gbps']:.3f} GB/s ({s.get('efficiency', 0):.3f} of peak)"
+    return ""
+
+
+def cmd_table(args):
+    """The results as a Markdown table (docs/benchmarks.md quotes it)."""
+    res = load_json_doc(args.results, "results", (RESULTS_SCHEMA,) + OLD_RESULTS_SCHEMAS)
+    print("| case | workload | mode | verified | cycles | headline | cpu_s | wall_s |")
+    print("|---|---|---|---|---:|---|---:|---:|")
+    for c in res["cases"]:
+        s = c.get("summary") or {}
+        v = c.get("verified")
+        ver = "-" if v is None else str(bool(v)).lower()
+        cyc = s.get("cycles", "")
+        cpu = f"{c['cpu_s']:.3f}" if c.get("cpu_s") is not None else ""
+        wall = f"{c['wall_s']:.3f}" if c.get("wall_s") is not None else ""
+        print(f"| `{c['name']}` | {c.get('workload')} | {c.get('mode')} | {ver} | {cyc} | {headline(c)} | {cpu} | {wall} |")
+    return 0
+
+
 def cmd_list(args):
     if not args.suite:
         for s in list_suites():
@@ -927,6 +960,8 @@ def main(argv=None):
     p.add_argument("results", help="results directory of 'run' (or its results.json)")
     p.add_argument("--baseline", required=True, help="baseline JSON to (over)write")
     p.add_argument("--force", action="store_true", help="write it even if some cases failed (they are left out)")
+    p = sub.add_parser("table", help="print a results directory as a Markdown table (case, cycles, headline, times)")
+    p.add_argument("results", help="results directory of 'run' (or its results.json)")
     p = sub.add_parser("list", help="list suites, or the cases of one suite")
     p.add_argument("suite", nargs="?")
     args = ap.parse_args(argv)
@@ -935,7 +970,7 @@ def main(argv=None):
             args.tolerance = parse_tolerance(int(args.tolerance) if args.tolerance.isdigit() else args.tolerance,
                                              "--tolerance")
         return {"run": cmd_run, "compare": cmd_compare, "update-baseline": cmd_update_baseline,
-                "list": cmd_list}[args.cmd](args)
+                "list": cmd_list, "table": cmd_table}[args.cmd](args)
     except UsageError as e:
         die(str(e))
     except KeyboardInterrupt:

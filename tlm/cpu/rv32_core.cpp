@@ -47,8 +47,7 @@ rv32_core::params rv32_core::from_config(const config& c, const std::string& pre
 
 rv32_core::rv32_core(sc_core::sc_module_name name, const params& p)
     : sc_module(name), bus("bus"), irq_in("irq_in"), time_source("time_source"), p_(p),
-      freq_hz_(static_cast<uint64_t>(p.freq_mhz * 1e6 + 0.5)), pages_(size_t{1} << (32 - page_bits)),
-      dmi_refused_(size_t{1} << (32 - page_bits), false) {
+      freq_hz_(static_cast<uint64_t>(p.freq_mhz * 1e6 + 0.5)), dmi_refused_(size_t{1} << (32 - page_bits), false) {
     if (p_.trap_cycles == 0) p_.trap_cycles = 1;  // every step must cost time (see run())
     qk_.quantum = sc_core::sc_time(std::max(p.quantum_ns, 0.001), sc_core::SC_NS);
     pc_ = static_cast<uint32_t>(p.reset_pc);
@@ -325,7 +324,7 @@ bool rv32_core::store_slow(uint32_t addr, unsigned size, uint32_t value) {
         take_trap(cause_store_misaligned, addr);
         return false;
     }
-    if (auto& p = pages_[addr >> page_bits]; p && p->active) reset_page(*p);  // store into code
+    if (auto* p = pages_.find(addr >> page_bits); p && p->active) reset_page(*p);  // store into code
     if (!watchpoints_.empty()) check_watch(addr, size, true);
     if (uint8_t* h = dmi_lookup(addr, size, true)) {
         std::memcpy(h, &value, size);

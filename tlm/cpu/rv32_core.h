@@ -34,6 +34,7 @@
 #include <memory>
 #include <string>
 #include <unordered_set>
+#include <array>
 #include <vector>
 
 #include <systemc>
@@ -167,6 +168,28 @@ private:
         bool active = false; // some slot decoded: stores into the page must invalidate
         insn slot[2048];
     };
+    // Code pages by page number (2^20 of them), in two levels allocated on first use: a flat
+    // table cost every core 8 MiB of zeroed memory at construction, and a 64-chip system
+    // spent most of its run in those page faults.
+    class code_page_table {
+    public:
+        // The slot of page `pn`, created (empty) if its leaf did not exist.
+        std::unique_ptr<code_page>& operator[](uint32_t pn) {
+            auto& l = top_[pn >> leaf_bits];
+            if (!l) l = std::make_unique<leaf>();
+            return (*l)[pn & (leaf_size - 1)];
+        }
+        // The page `pn`, or nullptr: never allocates.
+        code_page* find(uint32_t pn) const {
+            const auto& l = top_[pn >> leaf_bits];
+            return l ? (*l)[pn & (leaf_size - 1)].get() : nullptr;
+        }
+
+    private:
+        static constexpr unsigned leaf_bits = 10, leaf_size = 1u << leaf_bits;
+        using leaf = std::array<std::unique_ptr<code_page>, leaf_size>;
+        std::array<std::unique_ptr<leaf>, (1u << (32 - 12 - leaf_bits))> top_;
+    };
     // Direct-mapped DMI translation for loads (r) and stores (w).
     struct tlb_entry {
         uint32_t tag = invalid_tag;  // page address; low bits 0xFFF never match an access
@@ -267,7 +290,7 @@ private:
     unsigned debug_polls_ = 0;
 
     // Caches.
-    std::vector<std::unique_ptr<code_page>> pages_;  // by page number (2^20 entries)
+    code_page_table pages_;                          // by page number
     std::vector<uint32_t> active_pages_;             // page numbers activated since the last fence.i
     std::vector<tlm::tlm_dmi> dmi_;                  // granted regions
     std::vector<bool> dmi_refused_;                  // by page number: target said no

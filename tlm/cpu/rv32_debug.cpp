@@ -40,7 +40,7 @@ void rv32_core::add_breakpoint(uint32_t addr) {
     addr &= ~1u;
     breakpoints_.insert(addr);
     // Un-decode the slot so the next fetch there takes the slow path, which checks.
-    if (auto& p = pages_[addr >> page_bits]) p->slot[(addr & ~page_mask) >> 1] = insn{};
+    if (auto* p = pages_.find(addr >> page_bits)) p->slot[(addr & ~page_mask) >> 1] = insn{};
 }
 
 void rv32_core::remove_breakpoint(uint32_t addr) { breakpoints_.erase(addr & ~1u); }
@@ -106,7 +106,7 @@ unsigned rv32_core::debug_write(uint32_t addr, const void* data, unsigned len) {
     const unsigned n = bus->transport_dbg(t);
     const uint64_t last = std::min<uint64_t>(uint64_t{addr} + len - 1, UINT32_MAX);
     for (uint64_t pn = addr >> page_bits; pn <= (last >> page_bits); ++pn)
-        if (auto& p = pages_[pn]; p && p->active) reset_page(*p);
+        if (auto* p = pages_.find(pn); p && p->active) reset_page(*p);
     return n;
 }
 

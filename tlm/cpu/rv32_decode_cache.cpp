@@ -33,7 +33,10 @@ void rv32_core::activate(code_page& p, uint32_t page_addr) {
         std::sort(active_pages_.begin(), active_pages_.end());
         active_pages_.erase(std::unique(active_pages_.begin(), active_pages_.end()), active_pages_.end());
         active_pages_.erase(std::remove_if(active_pages_.begin(), active_pages_.end(),
-                                           [&](uint32_t n) { return !pages_[n] || !pages_[n]->active; }),
+                                           [&](uint32_t n) {
+                                               const code_page* p = pages_.find(n);
+                                               return !p || !p->active;
+                                           }),
                             active_pages_.end());
     }
     active_pages_.push_back(page_addr >> page_bits);
@@ -86,7 +89,7 @@ bool rv32_core::decode_slot(code_page& p, insn& out) {
 
 void rv32_core::fence_i() {
     for (uint32_t n : active_pages_)
-        if (auto& p = pages_[n]; p && p->active) reset_page(*p);
+        if (auto* p = pages_.find(n); p && p->active) reset_page(*p);
     active_pages_.clear();
 }
 
@@ -104,7 +107,7 @@ uint8_t* rv32_core::dmi_lookup(uint32_t addr, unsigned size, bool write) {
             const uint32_t pa = addr & page_mask;
             if (pa >= d.get_start_address() && static_cast<uint64_t>(pa) + (1u << page_bits) - 1 <= d.get_end_address()) {
                 tlb_entry& e = (write ? wtlb_ : rtlb_)[(pa >> page_bits) % tlb_size];
-                const auto& cp = pages_[pa >> page_bits];
+                const code_page* cp = pages_.find(pa >> page_bits);
                 if ((!write || !(cp && cp->active)) && (watchpoints_.empty() || !watched_page(pa)))
                     e = tlb_entry{pa, offset};
             }
@@ -137,7 +140,7 @@ void rv32_core::invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end) {
     if (start > UINT32_MAX) return;
     const uint64_t last_page = std::min<uint64_t>(end, UINT32_MAX) >> page_bits;
     for (uint64_t n = start >> page_bits; n <= last_page; ++n) {
-        if (auto& p = pages_[n]; p && p->host) {
+        if (auto* p = pages_.find(static_cast<uint32_t>(n)); p && p->host) {
             p->host = 0;
             if (p->active) reset_page(*p);
         }
