@@ -648,6 +648,10 @@ def cmd_compare(args):
                 slowdown = (r["rel_time"] / b["rel_time"] - 1.0) * 100.0
                 speed_changes[r["kind"]].append((slowdown, name))
                 change = f"{slowdown:+.1f}% time"
+
+                def speed_row(verdict, fail=False):
+                    add(name, "rel_time", f"{b['rel_time']:.4g}", f"{r['rel_time']:.4g}", change, verdict, fail)
+
                 own = (r.get("spread") or 0.0) * 100  # this run's repeats of the case
                 limit = p["limit"]
                 # A run's own figure is noisy (jobs in parallel, a shared machine): past half the
@@ -660,26 +664,20 @@ def cmd_compare(args):
                     conf = confirm(args, res, r, b, k=r["kind"])
                     if conf is None:
                         if slowdown > limit:
-                            add(name, "rel_time", f"{b['rel_time']:.4g}", f"{r['rel_time']:.4g}", change,
-                                f"FAIL: {slowdown:.0f}% slower (limit {limit:.0f}%)", True)
+                            speed_row(f"FAIL: {slowdown:.0f}% slower (limit {limit:.0f}%)", True)
                         else:
-                            add(name, "rel_time", f"{b['rel_time']:.4g}", f"{r['rel_time']:.4g}", change,
-                                f"{slowdown:.0f}% slower, within limit (not re-measured)")
+                            speed_row(f"{slowdown:.0f}% slower, within limit (not re-measured)")
                     elif conf[0] > limit:
-                        add(name, "rel_time", f"{b['rel_time']:.4g}", f"{r['rel_time']:.4g}", change,
-                            f"FAIL: {slowdown:.0f}% slower in the run (limit {limit:.0f}%), re-measured "
-                            f"{conf[0]:+.0f}% ({conf[1]})", True)
+                        speed_row(f"FAIL: {slowdown:.0f}% slower in the run (limit {limit:.0f}%), re-measured "
+                                  f"{conf[0]:+.0f}% ({conf[1]})", True)
                     else:
-                        add(name, "rel_time", f"{b['rel_time']:.4g}", f"{r['rel_time']:.4g}", change,
-                            f"{slowdown:.0f}% slower in the run, re-measured {conf[0]:+.0f}% ({conf[1]}): "
-                            f"within limit {limit:.0f}%")
+                        speed_row(f"{slowdown:.0f}% slower in the run, re-measured {conf[0]:+.0f}% ({conf[1]}): "
+                                  f"within limit {limit:.0f}%")
                 elif slowdown > limit:
                     why = p["why"] if p["status"] != "checked" else f"its repeats spread {own:.0f}%"
-                    add(name, "rel_time", f"{b['rel_time']:.4g}", f"{r['rel_time']:.4g}", change,
-                        f"{slowdown:.0f}% slower: not failed ({why})")
+                    speed_row(f"{slowdown:.0f}% slower: not failed ({why})")
                 elif abs(slowdown) >= args.speed_noise:
-                    add(name, "rel_time", f"{b['rel_time']:.4g}", f"{r['rel_time']:.4g}", change,
-                        "faster" if slowdown < 0 else f"{slowdown:.0f}% slower, within limit")
+                    speed_row("faster" if slowdown < 0 else f"{slowdown:.0f}% slower, within limit")
     # The effective config next to every failing case: a changed preset is not a model regression.
     final_rows = []
     for name in names:
