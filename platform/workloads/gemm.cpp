@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "platform/workloads/compute_run.h"
+#include "tlm/core/keys.h"
 
 namespace accelvp {
 
@@ -27,6 +28,14 @@ void gemm_workload::declare(param_schema& s) const {
     s.integer("workload.c_buffers", 0, 0, 2, "C tiles in SRAM: 2 overlap a tile's store with the next (0 = chosen by the tiler)");
     s.integer("workload.tile_clusters", 0, 0, 64, "clusters the output tiles are dealt over (0 = chosen by the tiler)");
     s.real("workload.timeout_ms", 60000, 0.001, 1e9, "host wait limit per job (simulated time)", "ms");
+}
+
+void gemm_workload::check(const config& c) const {
+    const uint64_t want = c.get_uint("workload.tile_clusters"), clusters = c.get(keys::compute::clusters);
+    if (want > clusters)
+        throw config_error(fmt::format("workload.tile_clusters = {} exceeds compute.clusters = {}: valid values are "
+                                       "0 (chosen by the tiler) to {}",
+                                       want, clusters, clusters));
 }
 
 int gemm_workload::run(workload_context& ctx) {

@@ -16,6 +16,8 @@ public:
         return "GEMM C = A x B tiled over the compute clusters, verified against the reference";
     }
     void declare(param_schema& s) const override;
+    // workload.tile_clusters beyond the chip's clusters is refused (it would be clamped silently).
+    void check(const config& c) const override;
     int run(workload_context& ctx) override;
 };
 

@@ -71,6 +71,13 @@ def bad_type_is_exit_2():
 
 
 @test
+def gemm_tile_clusters_beyond_the_chip_is_exit_2():
+    p = run("run", "-c", "training", "-w", "gemm", "-p", "workload.tile_clusters=16", expect=2)
+    check("workload.tile_clusters" in p.stderr and "compute.clusters = 8" in p.stderr, p.stderr)
+    run("run", "-c", "training", "-w", "gemm", "--mode", "timing", "-p", "workload.tile_clusters=8", expect=0)
+
+
+@test
 def unknown_workload_and_config_are_exit_2():
     p = run("run", "-w", "nope", expect=2)
     check("dma-copy" in p.stderr, p.stderr)
