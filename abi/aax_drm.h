@@ -68,7 +68,8 @@ struct aax_drm_submit {
                             (VM_CREATE; ENOENT for any other); was `pad` (0) before VMs */
     /* Appended: */
     __s32 fence_fd;      /* out, with AAX_SUBMIT_FENCE_FD: a sync_file fd of the job's fence (poll()able) */
-    __u32 reserved;
+    __u32 out_syncobj;   /* a drm_syncobj handle of this file (DRM_IOCTL_SYNCOBJ_CREATE) that gets the
+                            job's fence; 0 none; ENOENT for an unknown handle. Was `reserved` (0) */
 };
 #define AAX_SUBMIT_FENCE_FD      (1u << 16) /* driver flag in aax_drm_submit.flags (not sent to the device) */
 

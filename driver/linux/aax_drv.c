@@ -38,6 +38,7 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
 #include <drm/drm_mm.h>
+#include <drm/drm_syncobj.h>
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
 #include <drm/drm_accel.h>
 #endif
@@ -47,6 +48,16 @@
 #include "abi/aax_mmu.h"
 #include "abi/aax_queue.h"
 #include "abi/aax_regs.h"
+
+/* The largest page order alloc_pages() takes (4 MiB on x86): MAX_ORDER was exclusive before
+ * 6.4, inclusive from 6.4, and renamed MAX_PAGE_ORDER in 6.8. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#define AAX_MAX_PAGE_ORDER MAX_PAGE_ORDER
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#define AAX_MAX_PAGE_ORDER MAX_ORDER
+#else
+#define AAX_MAX_PAGE_ORDER (MAX_ORDER - 1)
+#endif
 
 #define AAX_RING_LOG2    8
 #define AAX_CQ_LOG2      9
@@ -668,7 +679,7 @@ static const struct drm_gem_object_funcs aax_bo_funcs = {
 	.vm_ops = &aax_vm_ops,
 };
 
-/* A host BO above AAX_HOST_BO_MAX: chunks of up to 4 MiB (MAX_ORDER - 1), naturally
+/* A host BO above AAX_HOST_BO_MAX: chunks of up to 4 MiB (AAX_MAX_PAGE_ORDER), naturally
  * aligned, so a VM can map them with 2 MiB pages. */
 static int alloc_sg(struct aax_device *a, struct aax_bo *bo, u64 size)
 {
@@ -679,7 +690,7 @@ static int alloc_sg(struct aax_device *a, struct aax_bo *bo, u64 size)
 	if (!bo->chunks)
 		return -ENOMEM;
 	while (pos < size) {
-		unsigned int order = min_t(unsigned int, get_order(size - pos), MAX_ORDER - 1);
+		unsigned int order = min_t(unsigned int, get_order(size - pos), AAX_MAX_PAGE_ORDER);
 		struct page *pg = NULL;
 
 		for (;; order--) {
@@ -1163,13 +1174,14 @@ static int aax_ioctl_submit(struct drm_device *drm, void *data, struct drm_file 
 	struct aax_ring *r;
 	struct aax_job *j, *old;
 	struct sync_file *sf = NULL;
+	struct drm_syncobj *so = NULL;
 	unsigned long flags;
 	int fd = -1, ret = 0, tries = 0;
 	u32 slot, seq;
 	u16 asid;
 
 	args->fence_fd = -1;
-	if (args->queue >= a->nrings || (args->flags & ~(AAX_JOB_NULL | AAX_SUBMIT_FENCE_FD)) || args->reserved)
+	if (args->queue >= a->nrings || (args->flags & ~(AAX_JOB_NULL | AAX_SUBMIT_FENCE_FD)))
 		return -EINVAL;
 	if (args->cmdbuf_size < 8 || args->cmdbuf_size > AAX_MAX_CMDBUF_SIZE || (args->cmdbuf_size & 7) ||
 	    (args->cmdbuf_offset & 7))
@@ -1180,9 +1192,16 @@ static int aax_ioctl_submit(struct drm_device *drm, void *data, struct drm_file 
 		return -EPERM;
 	}
 	r = &a->rings[args->queue];
+	if (args->out_syncobj) {
+		so = drm_syncobj_find(file, args->out_syncobj);
+		if (!so)
+			return -ENOENT;
+	}
 	obj = drm_gem_object_lookup(file, args->cmdbuf_handle);
-	if (!obj)
-		return -ENOENT;
+	if (!obj) {
+		ret = -ENOENT;
+		goto out_so;
+	}
 	if ((u64)args->cmdbuf_offset + args->cmdbuf_size > obj->size || !to_bo(obj)->device_va) {
 		ret = -EINVAL; /* past the BO, or a scattered host BO (command buffers are bus addresses) */
 		goto out_obj;
@@ -1275,6 +1294,8 @@ again:
 		dma_fence_put(vm->last[args->queue]);
 		vm->last[args->queue] = dma_fence_get(&j->base);
 	}
+	if (so)
+		drm_syncobj_replace_fence(so, &j->base); /* the syncobj now holds the job's fence */
 	if (fd >= 0) {
 		sf = sync_file_create(&j->base);
 		if (sf) {
@@ -1300,6 +1321,9 @@ out_fd:
 		put_unused_fd(fd);
 out_obj:
 	drm_gem_object_put(obj);
+out_so:
+	if (so)
+		drm_syncobj_put(so);
 	return ret;
 }
 
@@ -1573,16 +1597,18 @@ DEFINE_DRM_GEM_FOPS(aax_fops);
 
 static const struct drm_driver aax_drm_driver = {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
-	.driver_features = DRIVER_GEM | DRIVER_COMPUTE_ACCEL,
+	.driver_features = DRIVER_GEM | DRIVER_SYNCOBJ | DRIVER_COMPUTE_ACCEL,
 #else
-	.driver_features = DRIVER_GEM | DRIVER_RENDER,
+	.driver_features = DRIVER_GEM | DRIVER_SYNCOBJ | DRIVER_RENDER,
 #endif
 	.open = aax_open,
 	.postclose = aax_postclose,
 	.fops = &aax_fops,
 	.ioctls = aax_ioctls,
 	.num_ioctls = ARRAY_SIZE(aax_ioctls),
-	.debugfs_init = aax_debugfs_init,
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+	.debugfs_init = aax_debugfs_init,  /* accel: created after registration (below) */
+#endif
 	.name = "aax",
 	.desc = "accelvp virtual accelerator",
 	.date = "20261206",
@@ -1846,6 +1872,12 @@ static int aax_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = drm_dev_register(&a->drm, 0);
 	if (ret)
 		goto err_core;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	/* Newer accel cores no longer call .debugfs_init (6.12 does not): the files go into the
+	 * accel minor's directory, /sys/kernel/debug/accel/<minor or PCI name>/, on every 6.2+. */
+	if (a->drm.accel && a->drm.accel->debugfs_root)
+		aax_debugfs_init(a->drm.accel);
+#endif
 	WRITE_ONCE(aax_side_target, a);
 	dev_info(&pdev->dev, "AAX ABI %u.%u, %llu MiB device memory, BAR2 %llu MiB, %u rings, %u MMU contexts, probe %lld us\n",
 		 a->abi_version >> 16, a->abi_version & 0xFFFF, a->devmem_size >> 20, (u64)a->bar2_size >> 20, a->nrings,

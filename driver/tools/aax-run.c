@@ -22,6 +22,8 @@
  *                                          starts third: a copy, a semaphore-blocked job on queue 1, a
  *                                          copy on queue 0 that crashes the firmware; the driver resets the
  *                                          device: both in flight fail (EIO, ABORTED), later jobs succeed
+ *   aax-run syncobj                         a job signals a DRM syncobj: SYNCOBJ_WAIT times out while it is
+ *                                          blocked, returns once another queue releases it; sync_file export
  *   aax-run isolation                       (as root) a BO in this file's VM; a child as user 65534: its
  *                                          physical submit is EPERM, another file's VM ENOENT, and its VM
  *                                          job cannot read the BO (MMU fault, its buffer unchanged)
@@ -489,6 +491,75 @@ static int dma_copy_vm(aax_dev *d, uint64_t bytes, int cmd_devmem)
     return r == 0 ? 0 : 1;
 }
 
+/* A job that signals a DRM syncobj (aax_drm_submit.out_syncobj): the DRM core's syncobj wait
+ * and sync_file export see the job's fence. */
+static int syncobj_test(aax_dev *d)
+{
+    const uint32_t qa = 2 % d->info.queues, qb = 1 % d->info.queues, sem = d->info.semaphores - 4;
+    aax_bo cb;
+    aax_cmdbuf c = {&cb, 0};
+    aax_submit_args a;
+    struct aax_drm_wait w;
+    struct pollfd pf;
+    uint32_t so = 0, sa = 0, sb = 0;
+    int r, fd = -1, ok = 1;
+    if (d->info.queues < 3 || d->info.semaphores < 4) {
+        printf("syncobj: needs 3 queues and 4 semaphores\n");
+        return 1;
+    }
+    if ((r = host_cb(d, &cb))) return fail("BO", r);
+    aax_pkt_sem_wait pw = aax_make_sem_wait((uint16_t)sem, 1, AAX_SEM_GE, 1);
+    aax_pkt_sem_signal ps = aax_make_sem_signal((uint16_t)sem, 1, AAX_SEM_MODE_ADD);
+    aax_pkt_hdr nop = aax_make_hdr(AAX_OP_NOP, 1, 0);
+    aax_cmd_emit(&c, &pw, sizeof(pw));   /* 0 */
+    aax_cmd_emit(&c, &ps, sizeof(ps));   /* 16 */
+    aax_cmd_emit(&c, &nop, sizeof(nop)); /* 32 */
+    if ((r = aax_syncobj_create(d, &so))) return fail("syncobj create", r);
+    r = aax_syncobj_wait(d, so, 0);
+    printf("syncobj: wait before any job %s\n", ename(r));
+    ok &= r == -EINVAL;
+    memset(&a, 0, sizeof(a));
+    a.queue = qa;
+    a.cmdbuf = &cb;
+    a.size = sizeof(pw);
+    a.out_syncobj = 0x7777;
+    r = aax_submit_ex(d, &a, &sa, NULL);
+    printf("syncobj: unknown handle %s\n", ename(r));
+    ok &= r == -ENOENT;
+    a.out_syncobj = so;
+    if ((r = aax_submit_ex(d, &a, &sa, NULL))) return fail("submit", r);
+    r = aax_syncobj_wait(d, so, 2000000);
+    printf("syncobj: queue %u job blocked: wait 2ms %s\n", qa, ename(r));
+    ok &= r == -ETIME;
+    r = aax_syncobj_export_sync_file(d, so, &fd);
+    pf.fd = fd;
+    pf.events = POLLIN;
+    printf("syncobj: sync_file export %s poll before %d\n", ename(r), fd >= 0 ? poll(&pf, 1, 0) : -1);
+    ok &= r == 0 && fd >= 0 && poll(&pf, 1, 0) == 0;
+    if ((r = submit_q(d, qb, &cb, 16, sizeof(ps), 0, &sb, NULL))) return fail("submit", r);
+    r = aax_syncobj_wait(d, so, 30 * SEC);
+    printf("syncobj: released from queue %u: wait %s\n", qb, ename(r));
+    ok &= r == 0;
+    r = poll(&pf, 1, 30000);
+    printf("syncobj: sync_file poll after %d\n", r);
+    ok &= r == 1;
+    r = aax_wait_queue(d, qa, sa, 0, &w);
+    printf("syncobj: the job's own wait %s status %s\n", ename(r), aax_status_name(w.status));
+    ok &= r == 0 && w.status == AAX_OK;
+    /* The next job replaces the syncobj's fence. */
+    a.offset = 32;
+    a.size = sizeof(nop);
+    if ((r = aax_submit_ex(d, &a, &sa, NULL))) return fail("submit", r);
+    r = aax_syncobj_wait(d, so, 30 * SEC);
+    printf("syncobj: next job on it: wait %s\n", ename(r));
+    ok &= r == 0;
+    if (fd >= 0) close(fd);
+    ok &= aax_syncobj_destroy(d, so) == 0;
+    aax_bo_free(d, &cb);
+    printf("syncobj: %s\n", ok ? "pass" : "FAIL");
+    return ok ? 0 : 1;
+}
+
 /* A firmware crash (fault.fw_crash_at_job = the third job this starts): the driver sees the
  * firmware's fatal trap, resets the device, re-boots the firmware and fails what was in
  * flight; later jobs run, device memory written before the crash is intact. */
@@ -501,8 +572,8 @@ static int fw_crash_test(aax_dev *d)
     struct aax_drm_wait w0, w1;
     uint32_t s0, s1, s2, s3;
     int r, r0, r1, ok = 1;
-    if (d->info.queues < 2 || d->info.semaphores < 3 || !(d->info.flags & AAX_INFO_CONTROL_CORE)) {
-        printf("fw-crash: needs 2 queues, 3 semaphores and a control core\n");
+    if (d->info.queues < 3 || d->info.semaphores < 3 || !(d->info.flags & AAX_INFO_CONTROL_CORE)) {
+        printf("fw-crash: needs 3 queues, 3 semaphores and a control core\n");
         return 1;
     }
     if ((r = aax_bo_create(d, sz, AAX_BO_HOST, &src)) || (r = aax_bo_map(d, &src)) ||
@@ -514,27 +585,18 @@ static int fw_crash_test(aax_dev *d)
     aax_pkt_dma h2d = aax_make_copy_2d(src.va, dev.va, sz, 1, 0, 0), d2h = aax_make_copy_2d(dev.va, dst.va, sz, 1, 0, 0);
     aax_pkt_sem_wait pw = aax_make_sem_wait((uint16_t)sem, 1, AAX_SEM_GE, 1);
     aax_pkt_hdr nop = aax_make_hdr(AAX_OP_NOP, 1, 0);
+    aax_pkt_sem_signal ps = aax_make_sem_signal((uint16_t)sem, 1, AAX_SEM_MODE_ADD);
     aax_cmd_emit(&c, &h2d, sizeof(h2d)); /* 0 */
     aax_cmd_emit(&c, &d2h, sizeof(d2h)); /* 56 */
     aax_cmd_emit(&c, &pw, sizeof(pw));   /* 112 */
     aax_cmd_emit(&c, &nop, sizeof(nop)); /* 128 */
+    aax_cmd_emit(&c, &ps, sizeof(ps));   /* 136 */
     if ((r = submit_q(d, 0, &cb, 0, 56, 0, &s0, NULL))) return fail("submit", r);
     r = aax_wait_queue(d, 0, s0, 60 * SEC, &w0);
     printf("fw-crash: before: h2d %s\n", ename(r));
     ok &= r == 0;
-    /* In flight when the firmware dies: a job blocked on a semaphore, and the copy it crashes on.
-     * The blocked job has a 0.5 s device timeout: a SEM_WAIT does not see the soft reset's abort
-     * (docs/linux-driver.md), so its engine queue is busy until then and queue 1 resumes after it. */
-    {
-        aax_submit_args a;
-        memset(&a, 0, sizeof(a));
-        a.queue = 1;
-        a.cmdbuf = &cb;
-        a.offset = 112;
-        a.size = 16;
-        a.timeout_us = 500000;
-        if ((r = aax_submit_ex(d, &a, &s1, NULL))) return fail("submit", r);
-    }
+    /* In flight when the firmware dies: a job blocked on a semaphore, and the copy it crashes on. */
+    if ((r = submit_q(d, 1, &cb, 112, 16, 0, &s1, NULL))) return fail("submit", r);
     r = aax_wait_queue(d, 1, s1, 2000000, &w1);
     ok &= r == -ETIME;
     if ((r = submit_q(d, 0, &cb, 56, 56, 0, &s2, NULL))) return fail("submit", r);
@@ -543,9 +605,15 @@ static int fw_crash_test(aax_dev *d)
     printf("fw-crash: in flight: queue 0 %s status %s, queue 1 %s status %s\n", ename(r0), aax_status_name(w0.status),
            ename(r1), aax_status_name(w1.status));
     ok &= r0 == -EIO && r1 == -EIO && w0.status == AAX_ERR_ABORTED && w1.status == AAX_ERR_ABORTED;
-    /* After the reset: the same copy again, and a job on the other queue. */
+    /* After the reset: the same copy again, and a job on the other queue. The blocked SEM_WAIT
+     * does not see the soft reset's abort (docs/linux-driver.md): its engine queue stays busy
+     * until the semaphore is signalled -- by a job on queue 2 -- and queue 1 then runs again. */
     if ((r = submit_q(d, 0, &cb, 56, 56, 0, &s2, NULL))) return fail("submit", r);
     r0 = aax_wait_queue(d, 0, s2, 60 * SEC, &w0);
+    if ((r = submit_q(d, 2 % d->info.queues, &cb, 136, 16, 0, &s3, NULL))) return fail("submit", r);
+    r = aax_wait_queue(d, 2 % d->info.queues, s3, 60 * SEC, &w1);
+    printf("fw-crash: after: semaphore released on queue 2 %s\n", ename(r));
+    ok &= r == 0;
     if ((r = submit_q(d, 1, &cb, 128, 8, 0, &s3, NULL))) return fail("submit", r);
     r1 = aax_wait_queue(d, 1, s3, 60 * SEC, &w1);
     printf("fw-crash: after: queue 0 %s, queue 1 %s\n", ename(r0), ename(r1));
@@ -708,7 +776,7 @@ int main(int argc, char **argv)
     int i, r;
     if (argc < 2) {
         fprintf(stderr, "usage: aax-run dma-copy [--bytes N] [--cmd-devmem 1] | gemm [--m M --n N --k K --sram-base A --cluster C] | "
-                        "bad-packet | fence | recover | vm | dma-copy-vm [--bytes N] [--cmd-devmem 1] | fw-crash | isolation\n");
+                        "bad-packet | fence | recover | vm | dma-copy-vm [--bytes N] [--cmd-devmem 1] | fw-crash | isolation | syncobj\n");
         return 2;
     }
     for (i = 2; i + 1 < argc; i += 2) {
@@ -735,9 +803,10 @@ int main(int argc, char **argv)
     else if (!strcmp(argv[1], "dma-copy-vm")) r = dma_copy_vm(&d, bytes, cmd_devmem);
     else if (!strcmp(argv[1], "fw-crash")) r = fw_crash_test(&d);
     else if (!strcmp(argv[1], "isolation")) r = isolation_test(&d);
+    else if (!strcmp(argv[1], "syncobj")) r = syncobj_test(&d);
     else {
         fprintf(stderr, "aax-run: unknown job %s (dma-copy, gemm, bad-packet, fence, recover, vm, dma-copy-vm, fw-crash, "
-                        "isolation)\n", argv[1]);
+                        "isolation, syncobj)\n", argv[1]);
         r = 2;
     }
     aax_close(&d);
