@@ -90,7 +90,9 @@ struct aax_drm_wait {
     __u32 reserved;
 };
 
-/* LAST_ERROR: the last device error record the driver read (ENOENT: none). */
+/* LAST_ERROR: the last device error record and MMU fault record the driver read, each only
+ * if it is the caller's (its job, its VM; else zeroed); ENOENT when neither is. The counts
+ * are device-wide. */
 struct aax_drm_error {
     __u32 code;          /* enum aax_status */
     __u32 ring;

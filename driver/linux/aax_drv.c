@@ -1391,16 +1391,43 @@ static int aax_ioctl_get_info(struct drm_device *drm, void *data, struct drm_fil
 	return 0;
 }
 
+/* The device's last error record and MMU fault record, each only if it is this file's: the
+ * failed job was submitted by it, the faulting ASID is one of its VMs (another tenant's
+ * addresses and offsets are not its to see). The counts are device-wide. ENOENT: neither. */
 static int aax_ioctl_last_error(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct aax_device *a = to_aax(drm);
+	struct aax_drm_error *e = data;
+	bool own_err = false, own_fault = false;
+	unsigned long flags;
 
 	if (!a->errors && !a->mmu_faults)
 		return -ENOENT;
 	mutex_lock(&a->lock);
-	*(struct aax_drm_error *)data = a->last_error;
+	*e = a->last_error;
 	mutex_unlock(&a->lock);
-	return 0;
+	if (a->errors && e->ring < a->nrings) {
+		struct aax_job *j;
+
+		spin_lock_irqsave(&a->fence_lock, flags);
+		j = ring_job(&a->rings[e->ring], e->job_id);
+		own_err = j && j->owner == file;
+		spin_unlock_irqrestore(&a->fence_lock, flags);
+	}
+	if (a->mmu_faults && e->mmu_fault_asid && e->mmu_fault_asid < a->mmu_contexts) {
+		mutex_lock(&a->vm_lock);
+		own_fault = a->vms[e->mmu_fault_asid] && a->vms[e->mmu_fault_asid]->file == file;
+		mutex_unlock(&a->vm_lock);
+	}
+	if (!own_err) {
+		e->code = e->ring = e->job_id = e->offset = e->opcode = 0;
+		e->addr = 0;
+	}
+	if (!own_fault) {
+		e->mmu_fault_status = e->mmu_fault_asid = 0;
+		e->mmu_fault_va = 0;
+	}
+	return own_err || own_fault ? 0 : -ENOENT;
 }
 
 static const struct drm_ioctl_desc aax_ioctls[] = {

@@ -749,6 +749,15 @@ static int isolation_test(aax_dev *d)
         _exit(r);
     }
     if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) ok = 0;
+    /* The user's faults are the device's last records, but not this file's to read. */
+    {
+        struct aax_drm_error e;
+        memset(&e, 0, sizeof(e));
+        r = aax_last_error(d, &e);
+        printf("isolation: owner's LAST_ERROR after the user's faults %s (mmu faults on the device %u)\n", ename(r),
+               e.mmu_faults);
+        ok &= r == -ENOENT;
+    }
     /* Root's physical job, then its VM job again: the ring goes back to each context. */
     r = submit_q(d, 0, &cb, 56, 8, 0, &seq, NULL);
     if (!r) r = aax_wait_queue(d, 0, seq, 60 * SEC, &w);

@@ -175,6 +175,8 @@ def guest_boots_loads_driver_and_runs_jobs():
                            r"address$", "the other BO's bus address faults"),
                           (r"isolation: user buffer unchanged: yes$", "no byte of the other BO reached the user"),
                           (r"isolation: user copy through its own VM ok, bit-exact$", "the user's own VM works"),
+                          (r"isolation: owner's LAST_ERROR after the user's faults ENOENT \(mmu faults on the "
+                           r"device 5\)$", "another file's error and fault records are not readable"),
                           (r"isolation: root physical submit ok$", "root may submit physical jobs"),
                           (r"isolation: owner copy again ok, bit-exact$", "ring back to the owner's context"),
                           (r"isolation: pass$", "isolation")]:
