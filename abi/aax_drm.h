@@ -37,6 +37,8 @@ struct aax_drm_info {
 };
 #define AAX_INFO_CONTROL_CORE    (1u << 0)
 #define AAX_INFO_MMU             (1u << 1)
+#define AAX_INFO_PRIVILEGED      (1u << 2) /* this file may submit physical jobs (vm_id 0): its opener had
+                                              CAP_SYS_ADMIN; without it, vm_id 0 is EPERM on a device with an MMU */
 
 /* BO_CREATE: a buffer object in device memory (default) or in host memory the device
  * reaches over PCIe (AAX_BO_HOST). device_va is the address to put in packets. */
@@ -61,15 +63,17 @@ struct aax_drm_submit {
     __u32 flags;         /* AAX_JOB_* extra flags (abi/aax_queue.h): only AAX_JOB_NULL */
     __u32 timeout_us;    /* device-side job timeout, 0 = none */
     __u32 seq;           /* out: the job's fence: its seqno on this queue (per-queue dma_fence timeline) */
-    __u32 vm_id;         /* address space of the job's DMA addresses: 0 physical (bus addresses), else
-                            a VM of this file (VM_CREATE); was `pad` (0) before VMs */
+    __u32 vm_id;         /* address space of the job's DMA addresses: 0 physical (bus addresses; EPERM
+                            unless AAX_INFO_PRIVILEGED on a device with an MMU), else a VM of this file
+                            (VM_CREATE; ENOENT for any other); was `pad` (0) before VMs */
     /* Appended: */
     __s32 fence_fd;      /* out, with AAX_SUBMIT_FENCE_FD: a sync_file fd of the job's fence (poll()able) */
-    __u32 reserved;
+    __u32 out_syncobj;   /* a drm_syncobj handle of this file (DRM_IOCTL_SYNCOBJ_CREATE) that gets the
+                            job's fence; 0 none; ENOENT for an unknown handle. Was `reserved` (0) */
 };
 #define AAX_SUBMIT_FENCE_FD      (1u << 16) /* driver flag in aax_drm_submit.flags (not sent to the device) */
 
-/* WAIT: wait for a job's fence (queue, seq). 0 when it completed OK; else -1 and errno ETIME
+/* WAIT: wait for a job's fence (queue, seq) of this file (EINVAL for another file's). 0 when it completed OK; else -1 and errno ETIME
  * (the wait timed out: the job may still complete), or the errno of the device status
  * (EINVAL, EFAULT for an MMU fault or bad address, ETIMEDOUT for a device-side job timeout,
  * EIO aborted, ...) with status and err_* filled in. timeout_ns 0 only tests the fence. */
@@ -86,7 +90,9 @@ struct aax_drm_wait {
     __u32 reserved;
 };
 
-/* LAST_ERROR: the last device error record the driver read (ENOENT: none). */
+/* LAST_ERROR: the last device error record and MMU fault record the driver read, each only
+ * if it is the caller's (its job, its VM; else zeroed); ENOENT when neither is. The counts
+ * are device-wide. */
 struct aax_drm_error {
     __u32 code;          /* enum aax_status */
     __u32 ring;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 /* DRM_IOCTL_GEM_CLOSE without libdrm: struct drm_gem_close { __u32 handle, pad; }, nr 0x09. */
@@ -17,6 +18,36 @@ struct aax_gem_close {
     uint32_t pad;
 };
 #define AAX_IOCTL_GEM_CLOSE _IOW('d', 0x09, struct aax_gem_close)
+
+/* The DRM core's syncobj ioctls (include/uapi/drm/drm.h, stable uAPI), without libdrm. */
+struct aax_syncobj_create {
+    uint32_t handle;
+    uint32_t flags;
+};
+struct aax_syncobj_destroy {
+    uint32_t handle;
+    uint32_t pad;
+};
+struct aax_syncobj_handle {
+    uint32_t handle;
+    uint32_t flags;
+    int32_t fd;
+    uint32_t pad;
+};
+struct aax_syncobj_wait {
+    uint64_t handles;       /* user pointer to an array of handles */
+    int64_t timeout_nsec;   /* absolute, CLOCK_MONOTONIC */
+    uint32_t count_handles;
+    uint32_t flags;
+    uint32_t first_signaled;
+    uint32_t pad;
+};
+#define AAX_IOCTL_SYNCOBJ_CREATE       _IOWR('d', 0xBF, struct aax_syncobj_create)
+#define AAX_IOCTL_SYNCOBJ_DESTROY      _IOWR('d', 0xC0, struct aax_syncobj_destroy)
+#define AAX_IOCTL_SYNCOBJ_HANDLE_TO_FD _IOWR('d', 0xC1, struct aax_syncobj_handle)
+#define AAX_IOCTL_SYNCOBJ_WAIT         _IOWR('d', 0xC3, struct aax_syncobj_wait)
+#define AAX_SYNCOBJ_EXPORT_SYNC_FILE   (1u << 0)
+#define AAX_SYNCOBJ_WAIT_ALL           (1u << 0)
 
 static int xioctl(int fd, unsigned long req, void *arg)
 {
@@ -115,6 +146,7 @@ int aax_submit_ex(aax_dev *d, const aax_submit_args *a, uint32_t *seq, int *fenc
     s.flags = a->flags | (fence_fd ? AAX_SUBMIT_FENCE_FD : 0);
     s.timeout_us = a->timeout_us;
     s.vm_id = a->vm_id;
+    s.out_syncobj = a->out_syncobj;
     r = xioctl(d->fd, DRM_IOCTL_AAX_SUBMIT, &s);
     if (!r) {
         *seq = s.seq;
@@ -213,4 +245,49 @@ int aax_cmd_emit(aax_cmdbuf *c, const void *pkt, size_t bytes)
     }
     c->used += (uint32_t)bytes;
     return 0;
+}
+
+int aax_syncobj_create(aax_dev *d, uint32_t *handle)
+{
+    struct aax_syncobj_create c;
+    int r;
+    memset(&c, 0, sizeof(c));
+    r = xioctl(d->fd, AAX_IOCTL_SYNCOBJ_CREATE, &c);
+    if (!r) *handle = c.handle;
+    return r;
+}
+
+int aax_syncobj_destroy(aax_dev *d, uint32_t handle)
+{
+    struct aax_syncobj_destroy c = {handle, 0};
+    return xioctl(d->fd, AAX_IOCTL_SYNCOBJ_DESTROY, &c);
+}
+
+int aax_syncobj_wait(aax_dev *d, uint32_t handle, int64_t timeout_ns)
+{
+    struct aax_syncobj_wait w;
+    struct timespec now;
+    int r;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    memset(&w, 0, sizeof(w));
+    w.handles = (uint64_t)(uintptr_t)&handle;
+    w.count_handles = 1;
+    w.flags = AAX_SYNCOBJ_WAIT_ALL;
+    w.timeout_nsec = (int64_t)now.tv_sec * 1000000000ll + now.tv_nsec + timeout_ns;
+    do r = ioctl(d->fd, AAX_IOCTL_SYNCOBJ_WAIT, &w);
+    while (r < 0 && errno == EINTR);
+    return r < 0 ? -errno : 0;
+}
+
+int aax_syncobj_export_sync_file(aax_dev *d, uint32_t handle, int *fd)
+{
+    struct aax_syncobj_handle h;
+    int r;
+    memset(&h, 0, sizeof(h));
+    h.handle = handle;
+    h.flags = AAX_SYNCOBJ_EXPORT_SYNC_FILE;
+    h.fd = -1;
+    r = xioctl(d->fd, AAX_IOCTL_SYNCOBJ_HANDLE_TO_FD, &h);
+    if (!r) *fd = h.fd;
+    return r;
 }

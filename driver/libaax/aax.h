@@ -40,6 +40,7 @@ typedef struct aax_submit_args {
     uint32_t flags;         /* AAX_JOB_NULL */
     uint32_t timeout_us;    /* device-side job timeout */
     uint32_t vm_id;         /* 0: physical; else the VM the job's DMA addresses are in */
+    uint32_t out_syncobj;   /* 0, or a syncobj (aax_syncobj_create) that gets the job's fence */
 } aax_submit_args;
 /* Any queue; fence_fd (optional): a sync_file fd of the job's fence. seq is per queue. */
 int aax_submit_ex(aax_dev *d, const aax_submit_args *a, uint32_t *seq, int *fence_fd);
@@ -53,6 +54,14 @@ int aax_vm_bind(aax_dev *d, uint32_t vm_id, const aax_bo *bo, uint64_t bo_offset
                 uint32_t flags);
 int aax_vm_unbind(aax_dev *d, uint32_t vm_id, uint64_t va, uint64_t size);
 int aax_last_error(aax_dev *d, struct aax_drm_error *out);
+
+/* DRM sync objects (the DRM core's ioctls; the driver sets DRIVER_SYNCOBJ). wait: 0 once the
+ * syncobj holds a signalled fence, -ETIME after timeout_ns (relative), -EINVAL while it holds
+ * none. export: a sync_file fd of its current fence. */
+int aax_syncobj_create(aax_dev *d, uint32_t *handle);
+int aax_syncobj_destroy(aax_dev *d, uint32_t handle);
+int aax_syncobj_wait(aax_dev *d, uint32_t handle, int64_t timeout_ns);
+int aax_syncobj_export_sync_file(aax_dev *d, uint32_t handle, int *fd);
 
 /* A command buffer being built in a mapped BO. */
 typedef struct aax_cmdbuf {

@@ -38,6 +38,7 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
 #include <drm/drm_mm.h>
+#include <drm/drm_syncobj.h>
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
 #include <drm/drm_accel.h>
 #endif
@@ -47,6 +48,16 @@
 #include "abi/aax_mmu.h"
 #include "abi/aax_queue.h"
 #include "abi/aax_regs.h"
+
+/* The largest page order alloc_pages() takes (4 MiB on x86): MAX_ORDER was exclusive before
+ * 6.4, inclusive from 6.4, and renamed MAX_PAGE_ORDER in 6.8. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
+#define AAX_MAX_PAGE_ORDER MAX_PAGE_ORDER
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#define AAX_MAX_PAGE_ORDER MAX_ORDER
+#else
+#define AAX_MAX_PAGE_ORDER (MAX_ORDER - 1)
+#endif
 
 #define AAX_RING_LOG2    8
 #define AAX_CQ_LOG2      9
@@ -68,6 +79,9 @@ MODULE_PARM_DESC(poll_us, "completion poll period while jobs are in flight (INTx
 static unsigned int host_bo_max_mb = 256;
 module_param(host_bo_max_mb, uint, 0444);
 MODULE_PARM_DESC(host_bo_max_mb, "largest host BO in MiB (above 4 MiB: scattered chunks, used through a VM)");
+static unsigned int heartbeat_ms = 10000;
+module_param(heartbeat_ms, uint, 0644);
+MODULE_PARM_DESC(heartbeat_ms, "with jobs in flight, a firmware HEARTBEAT that stays still this long is a crash: reset (0: off)");
 
 struct aax_device;
 
@@ -77,6 +91,7 @@ struct aax_job {
 	bool failed;                /* a CQ record with an error status arrived */
 	u32 err_offset, err_opcode;
 	u64 ts_start, ts_end;
+	const void *owner;          /* the drm_file that submitted it (compared, never dereferenced) */
 };
 
 struct aax_ring {
@@ -91,7 +106,8 @@ struct aax_ring {
 	u32 next_seq;               /* seqno of the next job (starts at 1) */
 	char timeline[16];
 	struct aax_job *jobs[AAX_FENCES]; /* a reference each */
-	u64 submits, completions, aborted, resets;
+	u16 asid;                   /* what RING_ASID holds: the context the ring is pinned to (0: physical) */
+	u64 submits, completions, aborted, resets, asid_switches;
 };
 
 struct aax_pt {                 /* one 4 KiB page table: device copy + shadow */
@@ -145,10 +161,25 @@ struct aax_device {
 
 	u32 mmu_contexts;
 	struct aax_vm *vms[AAX_MMU_MAX_CONTEXTS];
+	u64 ctx_root[AAX_MMU_MAX_CONTEXTS]; /* enabled contexts' root tables (0: off), restored after a reset; a->lock */
+	/* Jobs of a destroyed VM that did not finish: its ASID is not reused until they have. vm_lock */
+	struct dma_fence *retired[AAX_MMU_MAX_CONTEXTS][AAX_MAX_RINGS];
+
+	u32 irq_mask;               /* IRQ_MASK as probe set it (restored after a reset) */
+	bool dead;                  /* the firmware did not come back after a reset: submit is EIO */
+	u32 hb_last;                /* heartbeat watch (completion work, a->lock) */
+	unsigned long hb_since, hb_checked;
+	bool hb_armed, hb_valid;
 
 	struct aax_drm_error last_error;
 	u64 submits, completions, irqs, polls, works, errors, aborted, mmu_faults, fence_fds;
+	u64 device_resets, reset_aborted, phys_denied;
 	bool irq_ok;
+};
+
+/* Per open file: whether its opener was privileged (CAP_SYS_ADMIN at open). */
+struct aax_file {
+	bool priv;
 };
 
 struct aax_bo {
@@ -179,6 +210,8 @@ static int aax_side_irq_nr;
 
 static u32 rd(struct aax_device *a, u32 off) { return readl(a->regs + off); }
 static void wr(struct aax_device *a, u32 off, u32 v) { writel(v, a->regs + off); }
+static int aax_boot(struct aax_device *a);
+static void program_ring(struct aax_device *a, u32 i);
 
 /* ---- fences ------------------------------------------------------------------------- */
 
@@ -295,11 +328,12 @@ static void read_mmu_fault(struct aax_device *a)
 
 /* A queue stopped on an error: read the error record, then for every ring whose STATUS
  * says ERROR: reset it (HEAD = TAIL, the device drops what was queued), give the failed
- * job its status and abort the jobs behind it. a->lock held. */
-static void recover(struct aax_device *a)
+ * job its status and abort the jobs behind it. a->lock held. Returns false when there was
+ * neither an error record nor a stopped ring (the firmware's fatal trap raises ERROR too). */
+static bool recover(struct aax_device *a)
 {
 	u32 st = rd(a, AAX_REG_ERR_STATUS), i;
-	bool fresh = false;
+	bool fresh = false, found = false;
 	unsigned long flags;
 
 	if (st & AAX_ERR_STATUS_VALID) {
@@ -333,6 +367,7 @@ static void recover(struct aax_device *a)
 		spin_unlock_irqrestore(&a->fence_lock, flags);
 		if (!any_failed && !(rd(a, AAX_RING_BASE(i) + AAX_RING_STATUS) & AAX_RING_STATUS_ERROR))
 			continue;
+		found = true;
 		/* Reset first: once the failed job's fence is signalled, its waiter may submit. */
 		wr(a, AAX_RING_BASE(i) + AAX_RING_CTRL, AAX_RING_CTRL_EN | AAX_RING_CTRL_RESET | (i << AAX_RING_CTRL_CQ_SHIFT));
 		(void)rd(a, AAX_RING_BASE(i) + AAX_RING_STATUS); /* the reset is done when this read returns */
@@ -361,6 +396,117 @@ static void recover(struct aax_device *a)
 		r->inflight = 0;
 		spin_unlock_irqrestore(&a->fence_lock, flags);
 	}
+	return fresh || found;
+}
+
+/* ---- firmware crash: reset the device, re-boot the firmware, fail what was in flight ---- */
+
+/* The in-process driver model's recovery (platform/host/driver.cpp, reset_device) step for
+ * step, except that the jobs in flight are failed (ABORTED, -EIO), not replayed: the
+ * kernel cannot know whether a job may run twice; user space resubmits. a->lock held. */
+static void reset_device(struct aax_device *a, const char *why)
+{
+	ktime_t t0 = ktime_get();
+	unsigned long flags;
+	bool dummy = false;
+	u32 i, s, n = 0;
+	int ret;
+
+	a->device_resets++;
+	a->hb_armed = false;
+	dev_warn(&a->pdev->dev, "%s: resetting the device and re-booting the firmware\n", why);
+	/* 1. Stop the core; take the records the firmware wrote before it died. */
+	wr(a, AAX_REG_CORE_CTRL, 0);
+	spin_lock_irqsave(&a->fence_lock, flags);
+	for (i = 0; i < a->nrings; i++)
+		drain_ring(a, &a->rings[i], &dummy);
+	spin_unlock_irqrestore(&a->fence_lock, flags);
+	/* 2. Soft reset: rings, CQs, error record, semaphores, MMU contexts, interrupt mask. */
+	wr(a, AAX_REG_RESET, AAX_RESET_SOFT);
+	(void)rd(a, AAX_REG_ID);
+	usleep_range(50, 100);
+	/* 3. Restore what probe and VM_CREATE programmed. */
+	for (i = 0; i < a->nrings; i++) {
+		struct aax_ring *r = &a->rings[i];
+
+		memset(r->cq, 0, r->cq_entries * AAX_CQ_ENTRY_SIZE);
+		r->tail = 0;
+		r->cq_head = 0;
+		r->cq_phase = true;
+		r->asid = 0;
+		program_ring(a, i);
+	}
+	for (i = 1; i < a->mmu_contexts; i++) {
+		if (!a->ctx_root[i])
+			continue;
+		wr(a, AAX_MMU_CTX(i) + AAX_MMU_CTX_PT_BASE_HI, upper_32_bits(a->ctx_root[i]));
+		wr(a, AAX_MMU_CTX(i) + AAX_MMU_CTX_PT_BASE_LO, lower_32_bits(a->ctx_root[i]));
+		wr(a, AAX_MMU_CTX(i) + AAX_MMU_CTX_CTRL, AAX_MMU_CTX_EN);
+	}
+	wr(a, AAX_REG_IRQ_MASK, a->irq_mask);
+	/* 4. Re-load and re-boot the firmware. */
+	wr(a, AAX_REG_BOOT_STATUS, AAX_BOOT_RESET);
+	ret = aax_boot(a);
+	/* 5. Fail what was in flight: its fence gets ABORTED (-EIO). */
+	for (i = 0; i < a->nrings; i++) {
+		struct aax_ring *r = &a->rings[i];
+
+		spin_lock_irqsave(&a->fence_lock, flags);
+		for (s = r->next_seq - r->inflight; s != r->next_seq; s++) {
+			struct aax_job *j = ring_job(r, s);
+
+			if (!j || dma_fence_is_signaled_locked(&j->base))
+				continue;
+			job_signal(a, r, j, j->failed ? j->status : AAX_ERR_ABORTED);
+			a->reset_aborted++;
+			r->aborted++;
+			n++;
+		}
+		r->inflight = 0;
+		spin_unlock_irqrestore(&a->fence_lock, flags);
+	}
+	if (ret) {
+		a->dead = true;
+		dev_err(&a->pdev->dev, "the firmware did not come back after the reset (%d): the device is dead\n", ret);
+	}
+	dev_warn(&a->pdev->dev, "device reset %llu done in %lld us: %u jobs in flight failed (ABORTED)\n",
+		 a->device_resets, ktime_us_delta(ktime_get(), t0), n);
+}
+
+/* Firmware health while jobs are in flight: the fatal trap handler sets BOOT_STATUS = FAIL;
+ * a hung core stops its HEARTBEAT (the firmware beats every 1 ms of device time). a->lock held. */
+static void check_firmware(struct aax_device *a)
+{
+	u32 hb, i, busy = 0;
+
+	for (i = 0; i < a->nrings; i++)
+		busy += READ_ONCE(a->rings[i].inflight);
+	if (!a->has_core || a->dead || !heartbeat_ms || !busy) {
+		a->hb_armed = false;
+		return;
+	}
+	/* One look per heartbeat_ms / 8, the first that long into a busy period: each is a BAR0
+	 * read, which shares the link with the jobs (short jobs see none). */
+	if (!a->hb_armed) {
+		a->hb_armed = true;
+		a->hb_valid = false;
+		a->hb_checked = jiffies;
+		return;
+	}
+	if (!time_after(jiffies, a->hb_checked + msecs_to_jiffies(max(heartbeat_ms / 8, 1u))))
+		return;
+	a->hb_checked = jiffies;
+	hb = rd(a, AAX_REG_HEARTBEAT);
+	if (!a->hb_valid || hb != a->hb_last) {
+		a->hb_last = hb;
+		a->hb_since = jiffies;
+		a->hb_valid = true;
+		return;
+	}
+	if (rd(a, AAX_REG_BOOT_STATUS) == AAX_BOOT_FAIL)
+		reset_device(a, "the firmware trapped");
+	else if (time_after(jiffies, a->hb_since + msecs_to_jiffies(heartbeat_ms)))
+		reset_device(a, "the firmware heartbeat stopped");
 }
 
 static void aax_done_work(struct work_struct *w)
@@ -389,10 +535,13 @@ static void aax_done_work(struct work_struct *w)
 	if (failed || (st & AAX_IRQ_ERROR)) {
 		if (!(st & AAX_IRQ_MMU))
 			read_mmu_fault(a);
-		recover(a);
+		/* No error record and no stopped ring behind the error line: the firmware's fatal trap. */
+		if (!recover(a) && a->has_core && !a->dead && rd(a, AAX_REG_BOOT_STATUS) == AAX_BOOT_FAIL)
+			reset_device(a, "the firmware trapped");
 		for (i = 0; i < a->nrings; i++)
 			wr(a, AAX_CQ_BASE(i) + AAX_CQ_HEAD, a->rings[i].cq_head);
 	}
+	check_firmware(a);
 	mutex_unlock(&a->lock);
 }
 
@@ -530,7 +679,7 @@ static const struct drm_gem_object_funcs aax_bo_funcs = {
 	.vm_ops = &aax_vm_ops,
 };
 
-/* A host BO above AAX_HOST_BO_MAX: chunks of up to 4 MiB (MAX_ORDER - 1), naturally
+/* A host BO above AAX_HOST_BO_MAX: chunks of up to 4 MiB (AAX_MAX_PAGE_ORDER), naturally
  * aligned, so a VM can map them with 2 MiB pages. */
 static int alloc_sg(struct aax_device *a, struct aax_bo *bo, u64 size)
 {
@@ -541,7 +690,7 @@ static int alloc_sg(struct aax_device *a, struct aax_bo *bo, u64 size)
 	if (!bo->chunks)
 		return -ENOMEM;
 	while (pos < size) {
-		unsigned int order = min_t(unsigned int, get_order(size - pos), MAX_ORDER - 1);
+		unsigned int order = min_t(unsigned int, get_order(size - pos), AAX_MAX_PAGE_ORDER);
 		struct page *pg = NULL;
 
 		for (;; order--) {
@@ -766,17 +915,44 @@ static void vm_destroy(struct aax_device *a, struct aax_vm *vm, struct list_head
 	for (i = 0; i < AAX_MAX_RINGS; i++) {
 		if (!vm->last[i])
 			continue;
-		if (dma_fence_wait_timeout(vm->last[i], false, msecs_to_jiffies(10000)) <= 0)
+		if (dma_fence_wait_timeout(vm->last[i], false, msecs_to_jiffies(10000)) <= 0) {
+			/* Its context goes (the job faults from now on); the ASID is not reused until it ends. */
 			dev_warn(&a->pdev->dev, "VM %u: a job on ring %u still runs; its context goes away\n", vm->asid, i);
-		dma_fence_put(vm->last[i]);
+			dma_fence_put(a->retired[vm->asid][i]);
+			a->retired[vm->asid][i] = vm->last[i];
+		} else {
+			dma_fence_put(vm->last[i]);
+		}
 	}
+	mutex_lock(&a->lock);
+	a->ctx_root[vm->asid] = 0;
 	wr(a, AAX_MMU_CTX(vm->asid) + AAX_MMU_CTX_CTRL, 0);
+	mutex_unlock(&a->lock);
 	tlb_invalidate(a, vm->asid);
 	a->vms[vm->asid] = NULL;
 	list_splice_init(&vm->maps, put);
 	pt_free(a, vm->root);
 	drm_mm_takedown(&vm->va);
 	kfree(vm);
+}
+
+/* An ASID whose destroyed VM still has a job running. vm_lock held. */
+static bool asid_retired(struct aax_device *a, u32 id)
+{
+	bool busy = false;
+	u32 i;
+
+	for (i = 0; i < AAX_MAX_RINGS; i++) {
+		if (!a->retired[id][i])
+			continue;
+		if (dma_fence_is_signaled(a->retired[id][i])) {
+			dma_fence_put(a->retired[id][i]);
+			a->retired[id][i] = NULL;
+		} else {
+			busy = true;
+		}
+	}
+	return busy;
 }
 
 static void put_mappings(struct list_head *put)
@@ -805,7 +981,7 @@ static int aax_ioctl_vm_create(struct drm_device *drm, void *data, struct drm_fi
 	if (!vm)
 		return -ENOMEM;
 	mutex_lock(&a->vm_lock);
-	for (id = 1; id < a->mmu_contexts && a->vms[id]; id++)
+	for (id = 1; id < a->mmu_contexts && (a->vms[id] || asid_retired(a, id)); id++)
 		;
 	if (id >= a->mmu_contexts) {
 		mutex_unlock(&a->vm_lock);
@@ -823,10 +999,13 @@ static int aax_ioctl_vm_create(struct drm_device *drm, void *data, struct drm_fi
 	INIT_LIST_HEAD(&vm->maps);
 	drm_mm_init(&vm->va, AAX_VM_VA_MIN, (1ull << AAX_MMU_VA_BITS) - AAX_VM_VA_MIN);
 	a->vms[id] = vm;
+	mutex_lock(&a->lock); /* a device reset restores the contexts from ctx_root */
+	a->ctx_root[id] = vm->root->dev;
 	wr(a, AAX_MMU_CTX(id) + AAX_MMU_CTX_PT_BASE_HI, upper_32_bits(vm->root->dev));
 	wr(a, AAX_MMU_CTX(id) + AAX_MMU_CTX_PT_BASE_LO, lower_32_bits(vm->root->dev));
 	tlb_invalidate(a, id);
 	wr(a, AAX_MMU_CTX(id) + AAX_MMU_CTX_CTRL, AAX_MMU_CTX_EN);
+	mutex_unlock(&a->lock);
 	mutex_unlock(&a->vm_lock);
 	args->vm_id = id;
 	return 0;
@@ -952,7 +1131,19 @@ static int aax_ioctl_vm_unbind(struct drm_device *drm, void *data, struct drm_fi
 	return found ? 0 : -ENOENT;
 }
 
-static int aax_open(struct drm_device *drm, struct drm_file *file) { return 0; }
+/* Privilege is decided at open, from the opener's credentials (as the file is the
+ * capability: a privileged process may hand the fd on): CAP_SYS_ADMIN may submit physical
+ * jobs (vm_id 0) on a device with an MMU; every other file only jobs in its own VMs. */
+static int aax_open(struct drm_device *drm, struct drm_file *file)
+{
+	struct aax_file *af = kzalloc(sizeof(*af), GFP_KERNEL);
+
+	if (!af)
+		return -ENOMEM;
+	af->priv = capable(CAP_SYS_ADMIN);
+	file->driver_priv = af;
+	return 0;
+}
 
 static void aax_postclose(struct drm_device *drm, struct drm_file *file)
 {
@@ -966,6 +1157,8 @@ static void aax_postclose(struct drm_device *drm, struct drm_file *file)
 			vm_destroy(a, a->vms[i], &put);
 	mutex_unlock(&a->vm_lock);
 	put_mappings(&put);
+	kfree(file->driver_priv);
+	file->driver_priv = NULL;
 }
 
 /* ---- submit and wait ---------------------------------------------------------- */
@@ -973,6 +1166,7 @@ static void aax_postclose(struct drm_device *drm, struct drm_file *file)
 static int aax_ioctl_submit(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct aax_device *a = to_aax(drm);
+	struct aax_file *af = file->driver_priv;
 	struct aax_drm_submit *args = data;
 	struct drm_gem_object *obj;
 	struct aax_job_desc d = {};
@@ -980,20 +1174,34 @@ static int aax_ioctl_submit(struct drm_device *drm, void *data, struct drm_file 
 	struct aax_ring *r;
 	struct aax_job *j, *old;
 	struct sync_file *sf = NULL;
+	struct drm_syncobj *so = NULL;
 	unsigned long flags;
-	int fd = -1, ret = 0;
+	int fd = -1, ret = 0, tries = 0;
 	u32 slot, seq;
+	u16 asid;
 
 	args->fence_fd = -1;
-	if (args->queue >= a->nrings || (args->flags & ~(AAX_JOB_NULL | AAX_SUBMIT_FENCE_FD)) || args->reserved)
+	if (args->queue >= a->nrings || (args->flags & ~(AAX_JOB_NULL | AAX_SUBMIT_FENCE_FD)))
 		return -EINVAL;
 	if (args->cmdbuf_size < 8 || args->cmdbuf_size > AAX_MAX_CMDBUF_SIZE || (args->cmdbuf_size & 7) ||
 	    (args->cmdbuf_offset & 7))
 		return -EINVAL;
+	/* Physical jobs (bus addresses, no translation) on a device with an MMU: privileged files only. */
+	if (!args->vm_id && a->mmu_contexts && !af->priv) {
+		a->phys_denied++;
+		return -EPERM;
+	}
 	r = &a->rings[args->queue];
+	if (args->out_syncobj) {
+		so = drm_syncobj_find(file, args->out_syncobj);
+		if (!so)
+			return -ENOENT;
+	}
 	obj = drm_gem_object_lookup(file, args->cmdbuf_handle);
-	if (!obj)
-		return -ENOENT;
+	if (!obj) {
+		ret = -ENOENT;
+		goto out_so;
+	}
 	if ((u64)args->cmdbuf_offset + args->cmdbuf_size > obj->size || !to_bo(obj)->device_va) {
 		ret = -EINVAL; /* past the BO, or a scattered host BO (command buffers are bus addresses) */
 		goto out_obj;
@@ -1011,6 +1219,7 @@ static int aax_ioctl_submit(struct drm_device *drm, void *data, struct drm_file 
 			goto out_obj;
 		}
 	}
+again:
 	mutex_lock(&a->vm_lock);
 	if (args->vm_id) {
 		vm = vm_lookup(a, file, args->vm_id);
@@ -1020,6 +1229,37 @@ static int aax_ioctl_submit(struct drm_device *drm, void *data, struct drm_file 
 		}
 	}
 	mutex_lock(&a->lock);
+	if (a->dead) {
+		ret = -EIO;
+		goto out_lock;
+	}
+	/* The kernel pins the ring to the job's context (RING_ASID, never a user value): the
+	 * device then runs only descriptors of that context on it (BAD_ASID otherwise). A ring
+	 * changes context when nothing is in flight on it: wait for its last job, then retry. */
+	asid = vm ? vm->asid : 0;
+	if (a->mmu_contexts && r->asid != asid) {
+		struct dma_fence *busy = NULL;
+
+		spin_lock_irqsave(&a->fence_lock, flags);
+		if (r->inflight && ring_job(r, r->next_seq - 1))
+			busy = dma_fence_get(&ring_job(r, r->next_seq - 1)->base);
+		spin_unlock_irqrestore(&a->fence_lock, flags);
+		if (busy) {
+			mutex_unlock(&a->lock);
+			mutex_unlock(&a->vm_lock);
+			vm = NULL;
+			ret = dma_fence_wait(busy, true);
+			dma_fence_put(busy);
+			if (!ret && ++tries > 1000)
+				ret = -EBUSY;
+			if (ret)
+				goto out_fd;
+			goto again;
+		}
+		wr(a, AAX_RING_BASE(args->queue) + AAX_RING_ASID, asid);
+		r->asid = asid;
+		r->asid_switches++;
+	}
 	spin_lock_irqsave(&a->fence_lock, flags);
 	if (r->inflight + 1 >= min(r->entries, r->cq_entries)) {
 		spin_unlock_irqrestore(&a->fence_lock, flags);
@@ -1028,6 +1268,7 @@ static int aax_ioctl_submit(struct drm_device *drm, void *data, struct drm_file 
 	}
 	seq = r->next_seq++;
 	dma_fence_init(&j->base, &aax_fence_ops, &a->fence_lock, r->fence_ctx, seq);
+	j->owner = file;
 	old = r->jobs[seq % AAX_FENCES];
 	r->jobs[seq % AAX_FENCES] = j;
 	r->inflight++;
@@ -1040,7 +1281,7 @@ static int aax_ioctl_submit(struct drm_device *drm, void *data, struct drm_file 
 	d.job_id = seq;
 	d.flags = (args->flags & AAX_JOB_NULL) | AAX_JOB_IRQ | AAX_JOB_TIMESTAMP;
 	d.timeout_us = args->timeout_us;
-	d.asid = vm ? vm->asid : 0;
+	d.asid = asid; /* the file's VM, looked up by the kernel */
 	slot = r->tail;
 	r->tail = (r->tail + 1) % r->entries;
 	memcpy_toio(a->bar2 + (r->ring_dev - a->devmem_base) + (u64)slot * AAX_JOB_DESC_SIZE, &d, sizeof(d));
@@ -1053,6 +1294,8 @@ static int aax_ioctl_submit(struct drm_device *drm, void *data, struct drm_file 
 		dma_fence_put(vm->last[args->queue]);
 		vm->last[args->queue] = dma_fence_get(&j->base);
 	}
+	if (so)
+		drm_syncobj_replace_fence(so, &j->base); /* the syncobj now holds the job's fence */
 	if (fd >= 0) {
 		sf = sync_file_create(&j->base);
 		if (sf) {
@@ -1071,12 +1314,16 @@ out_lock:
 	mutex_unlock(&a->lock);
 out_vm:
 	mutex_unlock(&a->vm_lock);
+out_fd:
 	if (j && !j->base.ops)
 		kfree(j);
 	if (fd >= 0)
 		put_unused_fd(fd);
 out_obj:
 	drm_gem_object_put(obj);
+out_so:
+	if (so)
+		drm_syncobj_put(so);
 	return ret;
 }
 
@@ -1096,6 +1343,8 @@ static int aax_ioctl_wait(struct drm_device *drm, void *data, struct drm_file *f
 	spin_lock_irqsave(&a->fence_lock, flags);
 	if (args->seq && args->seq < r->next_seq)
 		j = ring_job(r, args->seq);
+	if (j && j->owner != file)
+		j = NULL; /* another file's job: its status and timestamps are not this file's to see */
 	if (j)
 		dma_fence_get(&j->base);
 	spin_unlock_irqrestore(&a->fence_lock, flags);
@@ -1132,7 +1381,8 @@ static int aax_ioctl_get_info(struct drm_device *drm, void *data, struct drm_fil
 	i->queues = a->nrings;
 	i->semaphores = a->caps1 & 0xFFFF;
 	i->dma_engines = (a->caps0 >> 16) & 0xFF;
-	i->flags = (a->has_core ? AAX_INFO_CONTROL_CORE : 0) | (a->mmu_contexts ? AAX_INFO_MMU : 0);
+	i->flags = (a->has_core ? AAX_INFO_CONTROL_CORE : 0) | (a->mmu_contexts ? AAX_INFO_MMU : 0) |
+		   (((struct aax_file *)file->driver_priv)->priv ? AAX_INFO_PRIVILEGED : 0);
 	i->devmem_size = a->devmem_size;
 	i->devmem_free = a->devmem_size - AAX_FW_REGION_SIZE - a->mm_used;
 	i->host_bo_max = AAX_HOST_BO_MAX;
@@ -1141,16 +1391,43 @@ static int aax_ioctl_get_info(struct drm_device *drm, void *data, struct drm_fil
 	return 0;
 }
 
+/* The device's last error record and MMU fault record, each only if it is this file's: the
+ * failed job was submitted by it, the faulting ASID is one of its VMs (another tenant's
+ * addresses and offsets are not its to see). The counts are device-wide. ENOENT: neither. */
 static int aax_ioctl_last_error(struct drm_device *drm, void *data, struct drm_file *file)
 {
 	struct aax_device *a = to_aax(drm);
+	struct aax_drm_error *e = data;
+	bool own_err = false, own_fault = false;
+	unsigned long flags;
 
 	if (!a->errors && !a->mmu_faults)
 		return -ENOENT;
 	mutex_lock(&a->lock);
-	*(struct aax_drm_error *)data = a->last_error;
+	*e = a->last_error;
 	mutex_unlock(&a->lock);
-	return 0;
+	if (a->errors && e->ring < a->nrings) {
+		struct aax_job *j;
+
+		spin_lock_irqsave(&a->fence_lock, flags);
+		j = ring_job(&a->rings[e->ring], e->job_id);
+		own_err = j && j->owner == file;
+		spin_unlock_irqrestore(&a->fence_lock, flags);
+	}
+	if (a->mmu_faults && e->mmu_fault_asid && e->mmu_fault_asid < a->mmu_contexts) {
+		mutex_lock(&a->vm_lock);
+		own_fault = a->vms[e->mmu_fault_asid] && a->vms[e->mmu_fault_asid]->file == file;
+		mutex_unlock(&a->vm_lock);
+	}
+	if (!own_err) {
+		e->code = e->ring = e->job_id = e->offset = e->opcode = 0;
+		e->addr = 0;
+	}
+	if (!own_fault) {
+		e->mmu_fault_status = e->mmu_fault_asid = 0;
+		e->mmu_fault_va = 0;
+	}
+	return own_err || own_fault ? 0 : -ENOENT;
 }
 
 static const struct drm_ioctl_desc aax_ioctls[] = {
@@ -1176,11 +1453,11 @@ static int aax_rings_show(struct seq_file *m, void *unused)
 		struct aax_ring *R = &a->rings[r];
 
 		seq_printf(m, "ring %u: base 0x%llx entries %u head %u tail %u (driver %u) status 0x%x jobs_done %u inflight %u "
-			   "seqno %u submits %llu resets %llu aborted %llu\n",
+			   "seqno %u submits %llu resets %llu aborted %llu asid %u switches %llu\n",
 			   r, R->ring_dev, R->entries, rd(a, AAX_RING_BASE(r) + AAX_RING_HEAD),
 			   rd(a, AAX_RING_BASE(r) + AAX_RING_TAIL), R->tail, rd(a, AAX_RING_BASE(r) + AAX_RING_STATUS),
 			   rd(a, AAX_RING_BASE(r) + AAX_RING_JOBS_DONE), R->inflight, R->next_seq - 1, R->submits, R->resets,
-			   R->aborted);
+			   R->aborted, rd(a, AAX_RING_BASE(r) + AAX_RING_ASID), R->asid_switches);
 		seq_printf(m, "cq %u: entries %u head %u tail %u overflows %u\n", r, R->cq_entries, R->cq_head,
 			   rd(a, AAX_CQ_BASE(r) + AAX_CQ_TAIL), rd(a, AAX_CQ_BASE(r) + AAX_CQ_OVERFLOWS));
 	}
@@ -1192,8 +1469,9 @@ static int aax_counters_show(struct seq_file *m, void *unused)
 	struct aax_device *a = m->private;
 
 	seq_printf(m, "submits %llu\ncompletions %llu\nirqs %llu\npolls %llu\nworks %llu\nerrors %llu\naborted %llu\n"
-		   "mmu_faults %llu\nfence_fds %llu\n",
-		   a->submits, a->completions, a->irqs, a->polls, a->works, a->errors, a->aborted, a->mmu_faults, a->fence_fds);
+		   "mmu_faults %llu\nfence_fds %llu\ndevice_resets %llu\nreset_aborted %llu\nphys_denied %llu\ndead %u\n",
+		   a->submits, a->completions, a->irqs, a->polls, a->works, a->errors, a->aborted, a->mmu_faults, a->fence_fds,
+		   a->device_resets, a->reset_aborted, a->phys_denied, a->dead);
 	return 0;
 }
 
@@ -1346,16 +1624,18 @@ DEFINE_DRM_GEM_FOPS(aax_fops);
 
 static const struct drm_driver aax_drm_driver = {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
-	.driver_features = DRIVER_GEM | DRIVER_COMPUTE_ACCEL,
+	.driver_features = DRIVER_GEM | DRIVER_SYNCOBJ | DRIVER_COMPUTE_ACCEL,
 #else
-	.driver_features = DRIVER_GEM | DRIVER_RENDER,
+	.driver_features = DRIVER_GEM | DRIVER_SYNCOBJ | DRIVER_RENDER,
 #endif
 	.open = aax_open,
 	.postclose = aax_postclose,
 	.fops = &aax_fops,
 	.ioctls = aax_ioctls,
 	.num_ioctls = ARRAY_SIZE(aax_ioctls),
-	.debugfs_init = aax_debugfs_init,
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)
+	.debugfs_init = aax_debugfs_init,  /* accel: created after registration (below) */
+#endif
 	.name = "aax",
 	.desc = "accelvp virtual accelerator",
 	.date = "20261206",
@@ -1456,6 +1736,25 @@ static int aax_boot(struct aax_device *a)
 	dev_info(&a->pdev->dev, "firmware %u.%u.%u ready in %lld us\n", a->fw_version >> 24,
 		 (a->fw_version >> 16) & 0xFF, a->fw_version & 0xFFFF, ktime_us_delta(ktime_get(), t0));
 	return 0;
+}
+
+/* A ring and its CQ as probe sets them up (also after a device reset); the ring is enabled
+ * last. RING_ASID 0: physical jobs only, until submit pins it to a context. */
+static void program_ring(struct aax_device *a, u32 i)
+{
+	struct aax_ring *r = &a->rings[i];
+	u64 cq_dev = a->host_window + r->cq_dma;
+
+	wr(a, AAX_CQ_BASE(i) + AAX_CQ_BASE_HI, upper_32_bits(cq_dev));
+	wr(a, AAX_CQ_BASE(i) + AAX_CQ_BASE_LO, lower_32_bits(cq_dev));
+	wr(a, AAX_CQ_BASE(i) + AAX_CQ_SIZE_LOG2, AAX_CQ_LOG2);
+	wr(a, AAX_CQ_BASE(i) + AAX_CQ_HEAD, 0);
+	wr(a, AAX_CQ_BASE(i) + AAX_CQ_CTRL, AAX_CQ_CTRL_EN | AAX_CQ_CTRL_IRQ_EN);
+	wr(a, AAX_RING_BASE(i) + AAX_RING_BASE_HI, upper_32_bits(r->ring_dev));
+	wr(a, AAX_RING_BASE(i) + AAX_RING_BASE_LO, lower_32_bits(r->ring_dev));
+	wr(a, AAX_RING_BASE(i) + AAX_RING_SIZE_LOG2, AAX_RING_LOG2);
+	wr(a, AAX_RING_BASE(i) + AAX_RING_ASID, 0);
+	wr(a, AAX_RING_BASE(i) + AAX_RING_CTRL, AAX_RING_CTRL_EN | (i << AAX_RING_CTRL_CQ_SHIFT));
 }
 
 static void rings_off(struct aax_device *a)
@@ -1577,21 +1876,8 @@ static int aax_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	}
 	drm_mm_init(&a->mm, reserved, a->devmem_size - reserved);
 	a->mm_used = reserved - AAX_FW_REGION_SIZE;
-	for (i = 0; i < a->nrings; i++) {
-		struct aax_ring *r = &a->rings[i];
-		u64 cq_dev = a->host_window + r->cq_dma;
-
-		wr(a, AAX_CQ_BASE(i) + AAX_CQ_BASE_HI, upper_32_bits(cq_dev));
-		wr(a, AAX_CQ_BASE(i) + AAX_CQ_BASE_LO, lower_32_bits(cq_dev));
-		wr(a, AAX_CQ_BASE(i) + AAX_CQ_SIZE_LOG2, AAX_CQ_LOG2);
-		wr(a, AAX_CQ_BASE(i) + AAX_CQ_HEAD, 0);
-		wr(a, AAX_CQ_BASE(i) + AAX_CQ_CTRL, AAX_CQ_CTRL_EN | AAX_CQ_CTRL_IRQ_EN);
-		wr(a, AAX_RING_BASE(i) + AAX_RING_BASE_HI, upper_32_bits(r->ring_dev));
-		wr(a, AAX_RING_BASE(i) + AAX_RING_BASE_LO, lower_32_bits(r->ring_dev));
-		wr(a, AAX_RING_BASE(i) + AAX_RING_SIZE_LOG2, AAX_RING_LOG2);
-		wr(a, AAX_RING_BASE(i) + AAX_RING_ASID, 0); /* not pinned: the kernel writes every descriptor's asid */
-		wr(a, AAX_RING_BASE(i) + AAX_RING_CTRL, AAX_RING_CTRL_EN | (i << AAX_RING_CTRL_CQ_SHIFT));
-	}
+	for (i = 0; i < a->nrings; i++)
+		program_ring(a, i);
 
 	/* Legacy INTx: QEMU's proxy forwards no MSI-X; every vector maps to INTA and the
 	 * handler finds the cause in IRQ_STATUS. */
@@ -1602,6 +1888,7 @@ static int aax_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	mask = 0xFFFFFFFFu & ~AAX_IRQ_ERROR & ~(a->mmu_contexts ? AAX_IRQ_MMU : 0);
 	for (i = 0; i < a->nrings; i++)
 		mask &= ~AAX_IRQ_CQ(i);
+	a->irq_mask = mask;
 	wr(a, AAX_REG_IRQ_MASK, mask);
 
 	if (a->has_core) {
@@ -1612,6 +1899,12 @@ static int aax_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	ret = drm_dev_register(&a->drm, 0);
 	if (ret)
 		goto err_core;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	/* Newer accel cores no longer call .debugfs_init (6.12 does not): the files go into the
+	 * accel minor's directory, /sys/kernel/debug/accel/<minor or PCI name>/, on every 6.2+. */
+	if (a->drm.accel && a->drm.accel->debugfs_root)
+		aax_debugfs_init(a->drm.accel);
+#endif
 	WRITE_ONCE(aax_side_target, a);
 	dev_info(&pdev->dev, "AAX ABI %u.%u, %llu MiB device memory, BAR2 %llu MiB, %u rings, %u MMU contexts, probe %lld us\n",
 		 a->abi_version >> 16, a->abi_version & 0xFFFF, a->devmem_size >> 20, (u64)a->bar2_size >> 20, a->nrings,
@@ -1633,6 +1926,7 @@ static void aax_remove(struct pci_dev *pdev)
 {
 	struct drm_device *drm = pci_get_drvdata(pdev);
 	struct aax_device *a = to_aax(drm);
+	u32 i, k;
 
 	if (READ_ONCE(aax_side_target) == a) {
 		WRITE_ONCE(aax_side_target, NULL);
@@ -1651,6 +1945,9 @@ static void aax_remove(struct pci_dev *pdev)
 		wr(a, AAX_REG_CORE_CTRL, 0);
 	(void)rd(a, AAX_REG_ID);
 	fences_fini(a);
+	for (i = 0; i < AAX_MMU_MAX_CONTEXTS; i++)
+		for (k = 0; k < AAX_MAX_RINGS; k++)
+			dma_fence_put(a->retired[i][k]);
 	drm_mm_takedown(&a->mm);
 }
 

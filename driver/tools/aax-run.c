@@ -18,10 +18,21 @@
  *   aax-run dma-copy-vm [--bytes N] [--cmd-devmem 1]
  *                                          host -> device -> host with N-byte host BOs (scattered above
  *                                          4 MiB) bound in a VM: one DMA packet per direction; bit-exact check
+ *   aax-run fw-crash                        run with -p fault.fw_crash_at_job=N where N is the job this
+ *                                          starts third: a copy, a semaphore-blocked job on queue 1, a
+ *                                          copy on queue 0 that crashes the firmware; the driver resets the
+ *                                          device: both in flight fail (EIO, ABORTED), later jobs succeed
+ *   aax-run syncobj                         a job signals a DRM syncobj: SYNCOBJ_WAIT times out while it is
+ *                                          blocked, returns once another queue releases it; sync_file export
+ *   aax-run isolation                       (as root) a BO in this file's VM; a child as user 65534: its
+ *                                          physical submit is EPERM, another file's VM ENOENT, and its VM
+ *                                          job cannot read the BO (MMU fault, its buffer unchanged)
  * Timing comes from the completion records (device timestamps).
  */
 #include <errno.h>
+#include <grp.h>
 #include <poll.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -480,6 +491,291 @@ static int dma_copy_vm(aax_dev *d, uint64_t bytes, int cmd_devmem)
     return r == 0 ? 0 : 1;
 }
 
+/* A job that signals a DRM syncobj (aax_drm_submit.out_syncobj): the DRM core's syncobj wait
+ * and sync_file export see the job's fence. */
+static int syncobj_test(aax_dev *d)
+{
+    const uint32_t qa = 2 % d->info.queues, qb = 1 % d->info.queues, sem = d->info.semaphores - 4;
+    aax_bo cb;
+    aax_cmdbuf c = {&cb, 0};
+    aax_submit_args a;
+    struct aax_drm_wait w;
+    struct pollfd pf;
+    uint32_t so = 0, sa = 0, sb = 0;
+    int r, fd = -1, ok = 1;
+    if (d->info.queues < 3 || d->info.semaphores < 4) {
+        printf("syncobj: needs 3 queues and 4 semaphores\n");
+        return 1;
+    }
+    if ((r = host_cb(d, &cb))) return fail("BO", r);
+    aax_pkt_sem_wait pw = aax_make_sem_wait((uint16_t)sem, 1, AAX_SEM_GE, 1);
+    aax_pkt_sem_signal ps = aax_make_sem_signal((uint16_t)sem, 1, AAX_SEM_MODE_ADD);
+    aax_pkt_hdr nop = aax_make_hdr(AAX_OP_NOP, 1, 0);
+    aax_cmd_emit(&c, &pw, sizeof(pw));   /* 0 */
+    aax_cmd_emit(&c, &ps, sizeof(ps));   /* 16 */
+    aax_cmd_emit(&c, &nop, sizeof(nop)); /* 32 */
+    if ((r = aax_syncobj_create(d, &so))) return fail("syncobj create", r);
+    r = aax_syncobj_wait(d, so, 0);
+    printf("syncobj: wait before any job %s\n", ename(r));
+    ok &= r == -EINVAL;
+    memset(&a, 0, sizeof(a));
+    a.queue = qa;
+    a.cmdbuf = &cb;
+    a.size = sizeof(pw);
+    a.out_syncobj = 0x7777;
+    r = aax_submit_ex(d, &a, &sa, NULL);
+    printf("syncobj: unknown handle %s\n", ename(r));
+    ok &= r == -ENOENT;
+    a.out_syncobj = so;
+    if ((r = aax_submit_ex(d, &a, &sa, NULL))) return fail("submit", r);
+    r = aax_syncobj_wait(d, so, 2000000);
+    printf("syncobj: queue %u job blocked: wait 2ms %s\n", qa, ename(r));
+    ok &= r == -ETIME;
+    r = aax_syncobj_export_sync_file(d, so, &fd);
+    pf.fd = fd;
+    pf.events = POLLIN;
+    printf("syncobj: sync_file export %s poll before %d\n", ename(r), fd >= 0 ? poll(&pf, 1, 0) : -1);
+    ok &= r == 0 && fd >= 0 && poll(&pf, 1, 0) == 0;
+    if ((r = submit_q(d, qb, &cb, 16, sizeof(ps), 0, &sb, NULL))) return fail("submit", r);
+    r = aax_syncobj_wait(d, so, 30 * SEC);
+    printf("syncobj: released from queue %u: wait %s\n", qb, ename(r));
+    ok &= r == 0;
+    r = poll(&pf, 1, 30000);
+    printf("syncobj: sync_file poll after %d\n", r);
+    ok &= r == 1;
+    r = aax_wait_queue(d, qa, sa, 0, &w);
+    printf("syncobj: the job's own wait %s status %s\n", ename(r), aax_status_name(w.status));
+    ok &= r == 0 && w.status == AAX_OK;
+    /* The next job replaces the syncobj's fence. */
+    a.offset = 32;
+    a.size = sizeof(nop);
+    if ((r = aax_submit_ex(d, &a, &sa, NULL))) return fail("submit", r);
+    r = aax_syncobj_wait(d, so, 30 * SEC);
+    printf("syncobj: next job on it: wait %s\n", ename(r));
+    ok &= r == 0;
+    if (fd >= 0) close(fd);
+    ok &= aax_syncobj_destroy(d, so) == 0;
+    aax_bo_free(d, &cb);
+    printf("syncobj: %s\n", ok ? "pass" : "FAIL");
+    return ok ? 0 : 1;
+}
+
+/* A firmware crash (fault.fw_crash_at_job = the third job this starts): the driver sees the
+ * firmware's fatal trap, resets the device, re-boots the firmware and fails what was in
+ * flight; later jobs run, device memory written before the crash is intact. */
+static int fw_crash_test(aax_dev *d)
+{
+    const uint64_t sz = 1 << 20;
+    const uint32_t sem = d->info.semaphores - 3;
+    aax_bo src, dst, dev, cb;
+    aax_cmdbuf c = {&cb, 0};
+    struct aax_drm_wait w0, w1;
+    uint32_t s0, s1, s2, s3;
+    int r, r0, r1, ok = 1;
+    if (d->info.queues < 3 || d->info.semaphores < 3 || !(d->info.flags & AAX_INFO_CONTROL_CORE)) {
+        printf("fw-crash: needs 3 queues, 3 semaphores and a control core\n");
+        return 1;
+    }
+    if ((r = aax_bo_create(d, sz, AAX_BO_HOST, &src)) || (r = aax_bo_map(d, &src)) ||
+        (r = aax_bo_create(d, sz, AAX_BO_HOST, &dst)) || (r = aax_bo_map(d, &dst)) ||
+        (r = aax_bo_create(d, sz, AAX_BO_DEVICE, &dev)) || (r = host_cb(d, &cb)))
+        return fail("BO", r);
+    fill_random(&src, 31337);
+    memset(dst.map, 0, sz);
+    aax_pkt_dma h2d = aax_make_copy_2d(src.va, dev.va, sz, 1, 0, 0), d2h = aax_make_copy_2d(dev.va, dst.va, sz, 1, 0, 0);
+    aax_pkt_sem_wait pw = aax_make_sem_wait((uint16_t)sem, 1, AAX_SEM_GE, 1);
+    aax_pkt_hdr nop = aax_make_hdr(AAX_OP_NOP, 1, 0);
+    aax_pkt_sem_signal ps = aax_make_sem_signal((uint16_t)sem, 1, AAX_SEM_MODE_ADD);
+    aax_cmd_emit(&c, &h2d, sizeof(h2d)); /* 0 */
+    aax_cmd_emit(&c, &d2h, sizeof(d2h)); /* 56 */
+    aax_cmd_emit(&c, &pw, sizeof(pw));   /* 112 */
+    aax_cmd_emit(&c, &nop, sizeof(nop)); /* 128 */
+    aax_cmd_emit(&c, &ps, sizeof(ps));   /* 136 */
+    if ((r = submit_q(d, 0, &cb, 0, 56, 0, &s0, NULL))) return fail("submit", r);
+    r = aax_wait_queue(d, 0, s0, 60 * SEC, &w0);
+    printf("fw-crash: before: h2d %s\n", ename(r));
+    ok &= r == 0;
+    /* In flight when the firmware dies: a job blocked on a semaphore, and the copy it crashes on. */
+    if ((r = submit_q(d, 1, &cb, 112, 16, 0, &s1, NULL))) return fail("submit", r);
+    r = aax_wait_queue(d, 1, s1, 2000000, &w1);
+    ok &= r == -ETIME;
+    if ((r = submit_q(d, 0, &cb, 56, 56, 0, &s2, NULL))) return fail("submit", r);
+    r0 = aax_wait_queue(d, 0, s2, 120 * SEC, &w0);
+    r1 = aax_wait_queue(d, 1, s1, 120 * SEC, &w1);
+    printf("fw-crash: in flight: queue 0 %s status %s, queue 1 %s status %s\n", ename(r0), aax_status_name(w0.status),
+           ename(r1), aax_status_name(w1.status));
+    ok &= r0 == -EIO && r1 == -EIO && w0.status == AAX_ERR_ABORTED && w1.status == AAX_ERR_ABORTED;
+    /* After the reset: the same copy again, and a job on the other queue. The blocked SEM_WAIT
+     * does not see the soft reset's abort (docs/linux-driver.md): its engine queue stays busy
+     * until the semaphore is signalled -- by a job on queue 2 -- and queue 1 then runs again. */
+    if ((r = submit_q(d, 0, &cb, 56, 56, 0, &s2, NULL))) return fail("submit", r);
+    r0 = aax_wait_queue(d, 0, s2, 60 * SEC, &w0);
+    if ((r = submit_q(d, 2 % d->info.queues, &cb, 136, 16, 0, &s3, NULL))) return fail("submit", r);
+    r = aax_wait_queue(d, 2 % d->info.queues, s3, 60 * SEC, &w1);
+    printf("fw-crash: after: semaphore released on queue 2 %s\n", ename(r));
+    ok &= r == 0;
+    if ((r = submit_q(d, 1, &cb, 128, 8, 0, &s3, NULL))) return fail("submit", r);
+    r1 = aax_wait_queue(d, 1, s3, 60 * SEC, &w1);
+    printf("fw-crash: after: queue 0 %s, queue 1 %s\n", ename(r0), ename(r1));
+    ok &= r0 == 0 && r1 == 0;
+    r = memcmp(src.map, dst.map, sz);
+    printf("fw-crash: copy verified: %s\n", r == 0 ? "yes, bit-exact" : "NO");
+    ok &= r == 0;
+    aax_bo_free(d, &src);
+    aax_bo_free(d, &dst);
+    aax_bo_free(d, &dev);
+    aax_bo_free(d, &cb);
+    printf("fw-crash: %s\n", ok ? "pass" : "FAIL");
+    return ok ? 0 : 1;
+}
+
+/* The user side of the isolation test: an unprivileged file (opened after dropping root)
+ * tries the other file's BO every way it can name it. */
+static int isolation_user(const char *path, uint32_t vm_a, uint64_t secret_bus, uint32_t root_seq)
+{
+    const uint64_t sz = 64 << 10, VA_SECRET = 0x10000000, VA_OUT = 0x20000000, VA_OWN = 0x30000000;
+    aax_dev u;
+    aax_bo out, own, cb;
+    aax_cmdbuf c = {&cb, 0};
+    struct aax_drm_wait w;
+    struct aax_drm_error e;
+    uint32_t vm_b = 0, seq, i;
+    int r, ok = 1, clean = 1;
+    if (setgroups(0, NULL) || setgid(65534) || setuid(65534)) {
+        perror("aax-run: dropping root");
+        return 1;
+    }
+    printf("isolation: user uid %d euid %d\n", (int)getuid(), (int)geteuid());
+    if ((r = aax_open(&u, path))) return fail("open as user", r);
+    printf("isolation: user file privileged %s\n", (u.info.flags & AAX_INFO_PRIVILEGED) ? "yes" : "no");
+    ok &= !(u.info.flags & AAX_INFO_PRIVILEGED) && getuid() != 0;
+    if ((r = host_cb(&u, &cb))) return fail("BO", r);
+    aax_pkt_hdr nop = aax_make_hdr(AAX_OP_NOP, 1, 0);
+    aax_pkt_dma steal = aax_make_copy_2d(VA_SECRET, VA_OUT, sz, 1, 0, 0);
+    aax_pkt_dma bus = aax_make_copy_2d(secret_bus, VA_OUT, sz, 1, 0, 0);
+    aax_pkt_dma mine = aax_make_copy_2d(VA_OWN, VA_OUT, sz, 1, 0, 0);
+    aax_cmd_emit(&c, &nop, sizeof(nop));     /* 0 */
+    aax_cmd_emit(&c, &steal, sizeof(steal)); /* 8 */
+    aax_cmd_emit(&c, &bus, sizeof(bus));     /* 64 */
+    aax_cmd_emit(&c, &mine, sizeof(mine));   /* 120 */
+    r = submit_q(&u, 0, &cb, 0, 8, 0, &seq, NULL);
+    printf("isolation: user physical submit %s\n", ename(r));
+    ok &= r == -EPERM;
+    r = submit_q(&u, 0, &cb, 0, 8, vm_a, &seq, NULL);
+    printf("isolation: user submit in the other file's VM %s\n", ename(r));
+    ok &= r == -ENOENT;
+    r = aax_wait_queue(&u, 0, root_seq, 0, &w);
+    printf("isolation: user wait on the other file's job %s\n", ename(r));
+    ok &= r == -EINVAL;
+    if ((r = aax_vm_create(&u, &vm_b))) return fail("vm create", r);
+    if ((r = aax_bo_create(&u, sz, AAX_BO_HOST, &out)) || (r = aax_bo_map(&u, &out)) ||
+        (r = aax_bo_create(&u, sz, AAX_BO_HOST, &own)) || (r = aax_bo_map(&u, &own)))
+        return fail("BO", r);
+    memset(out.map, 0, sz);
+    fill_random(&own, 7);
+    if ((r = aax_vm_bind(&u, vm_b, &out, 0, VA_OUT, sz, AAX_VM_WRITE)) ||
+        (r = aax_vm_bind(&u, vm_b, &own, 0, VA_OWN, sz, AAX_VM_READ)))
+        return fail("vm bind", r);
+    r = aax_vm_bind(&u, vm_a, &out, 0, VA_OUT, sz, AAX_VM_WRITE);
+    printf("isolation: user bind into the other file's VM %s\n", ename(r));
+    ok &= r == -ENOENT;
+    /* The other file's VA, then its bus address, from the user's own VM. */
+    if ((r = submit_q(&u, 0, &cb, 8, 56, vm_b, &seq, NULL))) return fail("submit", r);
+    r = aax_wait_queue(&u, 0, seq, 60 * SEC, &w);
+    aax_last_error(&u, &e);
+    printf("isolation: user VM job at the other file's VA %s status %s; mmu fault %s asid %s va 0x%llx\n", ename(r),
+           aax_status_name(w.status), aax_mmu_fault_name(e.mmu_fault_status & AAX_MMU_FAULT_TYPE_MASK),
+           e.mmu_fault_asid == vm_b ? "own" : "OTHER", (unsigned long long)e.mmu_fault_va);
+    ok &= r == -EFAULT && e.mmu_fault_asid == vm_b && e.mmu_fault_va == VA_SECRET;
+    if ((r = submit_q(&u, 0, &cb, 64, 56, vm_b, &seq, NULL))) return fail("submit", r);
+    r = aax_wait_queue(&u, 0, seq, 60 * SEC, &w);
+    aax_last_error(&u, &e);
+    printf("isolation: user VM job at the other BO's bus address %s; mmu fault %s va %s\n", ename(r),
+           aax_mmu_fault_name(e.mmu_fault_status & AAX_MMU_FAULT_TYPE_MASK),
+           e.mmu_fault_va == secret_bus ? "= bus address" : "OTHER");
+    ok &= r == -EFAULT && e.mmu_fault_va == secret_bus;
+    for (i = 0; i < sz; ++i) clean &= ((uint8_t *)out.map)[i] == 0;
+    printf("isolation: user buffer unchanged: %s\n", clean ? "yes" : "NO");
+    ok &= clean;
+    /* Its own data through its own VM: the same ring, now pinned to its context. */
+    if ((r = submit_q(&u, 0, &cb, 120, 56, vm_b, &seq, NULL))) return fail("submit", r);
+    r = aax_wait_queue(&u, 0, seq, 60 * SEC, &w);
+    printf("isolation: user copy through its own VM %s, %s\n", ename(r),
+           memcmp(own.map, out.map, sz) == 0 ? "bit-exact" : "WRONG");
+    ok &= r == 0 && memcmp(own.map, out.map, sz) == 0;
+    aax_close(&u);
+    printf("isolation: user %s\n", ok ? "pass" : "FAIL");
+    return ok ? 0 : 1;
+}
+
+static int isolation_test(aax_dev *d)
+{
+    const uint64_t sz = 64 << 10, VA_SECRET = 0x10000000, VA_OUT = 0x20000000;
+    aax_bo secret, out, cb;
+    aax_cmdbuf c = {&cb, 0};
+    struct aax_drm_wait w;
+    uint32_t vm_a = 0, seq, seq_a;
+    int r, ok = 1, status = 0;
+    pid_t pid;
+    if (!(d->info.flags & AAX_INFO_MMU)) {
+        printf("isolation: no MMU\n");
+        return 1;
+    }
+    printf("isolation: root file privileged %s\n", (d->info.flags & AAX_INFO_PRIVILEGED) ? "yes" : "no");
+    ok &= (d->info.flags & AAX_INFO_PRIVILEGED) != 0;
+    if ((r = aax_vm_create(d, &vm_a))) return fail("vm create", r);
+    if ((r = aax_bo_create(d, sz, AAX_BO_HOST, &secret)) || (r = aax_bo_map(d, &secret)) ||
+        (r = aax_bo_create(d, sz, AAX_BO_HOST, &out)) || (r = aax_bo_map(d, &out)) || (r = host_cb(d, &cb)))
+        return fail("BO", r);
+    fill_random(&secret, 0x5ec);
+    memset(out.map, 0, sz);
+    if ((r = aax_vm_bind(d, vm_a, &secret, 0, VA_SECRET, sz, AAX_VM_READ)) ||
+        (r = aax_vm_bind(d, vm_a, &out, 0, VA_OUT, sz, AAX_VM_WRITE)))
+        return fail("vm bind", r);
+    aax_pkt_dma p = aax_make_copy_2d(VA_SECRET, VA_OUT, sz, 1, 0, 0);
+    aax_pkt_hdr nop = aax_make_hdr(AAX_OP_NOP, 1, 0);
+    aax_cmd_emit(&c, &p, sizeof(p));     /* 0 */
+    aax_cmd_emit(&c, &nop, sizeof(nop)); /* 56 */
+    if ((r = submit_q(d, 0, &cb, 0, 56, vm_a, &seq_a, NULL))) return fail("submit", r);
+    r = aax_wait_queue(d, 0, seq_a, 60 * SEC, &w);
+    printf("isolation: owner copy through its VM %s, %s\n", ename(r),
+           memcmp(secret.map, out.map, sz) == 0 ? "bit-exact" : "WRONG");
+    ok &= r == 0 && memcmp(secret.map, out.map, sz) == 0;
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        r = isolation_user(d->path, vm_a, secret.va, seq_a);
+        fflush(stdout);
+        _exit(r);
+    }
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) ok = 0;
+    /* The user's faults are the device's last records, but not this file's to read. */
+    {
+        struct aax_drm_error e;
+        memset(&e, 0, sizeof(e));
+        r = aax_last_error(d, &e);
+        printf("isolation: owner's LAST_ERROR after the user's faults %s (mmu faults on the device %u)\n", ename(r),
+               e.mmu_faults);
+        ok &= r == -ENOENT;
+    }
+    /* Root's physical job, then its VM job again: the ring goes back to each context. */
+    r = submit_q(d, 0, &cb, 56, 8, 0, &seq, NULL);
+    if (!r) r = aax_wait_queue(d, 0, seq, 60 * SEC, &w);
+    printf("isolation: root physical submit %s\n", ename(r));
+    ok &= r == 0;
+    memset(out.map, 0, sz);
+    if ((r = submit_q(d, 0, &cb, 0, 56, vm_a, &seq, NULL))) return fail("submit", r);
+    r = aax_wait_queue(d, 0, seq, 60 * SEC, &w);
+    printf("isolation: owner copy again %s, %s\n", ename(r), memcmp(secret.map, out.map, sz) == 0 ? "bit-exact" : "WRONG");
+    ok &= r == 0 && memcmp(secret.map, out.map, sz) == 0;
+    aax_vm_destroy(d, vm_a);
+    aax_bo_free(d, &secret);
+    aax_bo_free(d, &out);
+    aax_bo_free(d, &cb);
+    printf("isolation: %s\n", ok ? "pass" : "FAIL");
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     aax_dev d;
@@ -489,7 +785,7 @@ int main(int argc, char **argv)
     int i, r;
     if (argc < 2) {
         fprintf(stderr, "usage: aax-run dma-copy [--bytes N] [--cmd-devmem 1] | gemm [--m M --n N --k K --sram-base A --cluster C] | "
-                        "bad-packet | fence | recover | vm | dma-copy-vm [--bytes N] [--cmd-devmem 1]\n");
+                        "bad-packet | fence | recover | vm | dma-copy-vm [--bytes N] [--cmd-devmem 1] | fw-crash | isolation | syncobj\n");
         return 2;
     }
     for (i = 2; i + 1 < argc; i += 2) {
@@ -514,8 +810,12 @@ int main(int argc, char **argv)
     else if (!strcmp(argv[1], "recover")) r = recover_test(&d);
     else if (!strcmp(argv[1], "vm")) r = vm_test(&d);
     else if (!strcmp(argv[1], "dma-copy-vm")) r = dma_copy_vm(&d, bytes, cmd_devmem);
+    else if (!strcmp(argv[1], "fw-crash")) r = fw_crash_test(&d);
+    else if (!strcmp(argv[1], "isolation")) r = isolation_test(&d);
+    else if (!strcmp(argv[1], "syncobj")) r = syncobj_test(&d);
     else {
-        fprintf(stderr, "aax-run: unknown job %s (dma-copy, gemm, bad-packet, fence, recover, vm, dma-copy-vm)\n", argv[1]);
+        fprintf(stderr, "aax-run: unknown job %s (dma-copy, gemm, bad-packet, fence, recover, vm, dma-copy-vm, fw-crash, "
+                        "isolation, syncobj)\n", argv[1]);
         r = 2;
     }
     aax_close(&d);

@@ -11,11 +11,14 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 OUT="$(realpath -m "${1:-$ROOT/build/guest}")"
 FW="${2:-$ROOT/build/firmware/accelvp-fw.elf}"
 GUEST_CACHE="${ACCELVP_GUEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/accelvp/guest}"
-# The version tools/setup.sh set up (the pinned one unless the archive dropped it).
-KVER="$(cat "$GUEST_CACHE/kernel-version" 2>/dev/null || cat "$ROOT/tools/guest/kernel-version")"
+# The version tools/setup.sh set up (the pinned one unless the archive dropped it);
+# ACCELVP_GUEST_KVER picks another whose headers are installed (e.g. 6.12.118+deb12: the accel path).
+KVER="${ACCELVP_GUEST_KVER:-$(cat "$GUEST_CACHE/kernel-version" 2>/dev/null || cat "$ROOT/tools/guest/kernel-version")}"
 KREL="${KVER}-amd64"
 KDIR="/usr/src/linux-headers-${KREL}"
 KIMG="$GUEST_CACHE/linux-image-${KVER}"
+# Not unpacked there but installed (Debian's 6.12 headers depend on their image): use /boot and /lib/modules.
+if [ ! -e "$KIMG/boot/vmlinuz-${KREL}" ] && [ -e "/boot/vmlinuz-${KREL}" ]; then KIMG=""; fi
 MODTREE="$KIMG/lib/modules/${KREL}"
 
 for need in "$KDIR/Makefile" "$KIMG/boot/vmlinuz-${KREL}" /bin/busybox "$FW"; do
@@ -52,8 +55,10 @@ add_deps() {
     f="$(find "$MODTREE/kernel" -name "$d.ko" -o -name "$d.ko.xz" | head -1)"
     [ -n "$f" ] || { echo "guest/build.sh: module $d not in $MODTREE" >&2; exit 1; }
     add_deps "$f"
-    cp "$f" "$R/lib/modules/"
-    order+=("$(basename "$f")")
+    case "$f" in  # 6.12 ships modules xz-compressed: busybox insmod takes them plain
+      *.xz) xz -dc "$f" >"$R/lib/modules/$d.ko"; order+=("$d.ko") ;;
+      *) cp "$f" "$R/lib/modules/"; order+=("$(basename "$f")") ;;
+    esac
   done
 }
 add_deps "$OUT/kmod/aax.ko"
