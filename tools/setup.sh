@@ -15,6 +15,8 @@ PACKAGES=(
   # Linux guest (docs/linux-driver.md): QEMU with the multi-process PCI proxy, the guest's
   # initramfs tools, and headers for building driver/linux/ against the pinned guest kernel.
   qemu-system-x86 busybox-static cpio kmod
+  # The accel-path guest's kbuild (Debian's 6.12 kbuild package depends on it; unpacked below).
+  pahole
   # libFuzzer targets of the parsers (tests/fuzz, tools/fuzz.sh).
   clang libclang-rt-14-dev
 )
@@ -66,3 +68,34 @@ if [ ! -f "$KDIR/boot/vmlinuz-${KVER}-amd64" ]; then
   dpkg-deb -x "$tmp"/linux-image-"${KVER}"-amd64-unsigned_*.deb "$KDIR"
   rm -rf "$tmp"
 fi
+
+# The accel registration path (DRIVER_COMPUTE_ACCEL, kernels 6.2+) is built and booted against
+# Debian bookworm-security's 6.12 kernel (tools/guest/accel-kernel-version; the newest 6.12 in
+# the archive when that one is gone). Its headers, kbuild and image are unpacked into the cache,
+# not installed: Debian's 6.12 headers package depends on its image, which would go to /boot.
+AKVER="$(cat "$(dirname "$0")/guest/accel-kernel-version")"
+if ! apt-cache show "linux-headers-${AKVER}-amd64" >/dev/null 2>&1; then
+  now="$(apt-cache search --names-only '^linux-headers-6\.12\.[0-9.]*\+deb12-amd64$' 2>/dev/null |
+         sed -n 's/^linux-headers-\(.*\)-amd64 .*/\1/p' | sort -V | tail -1)"
+  if [ -n "$now" ]; then
+    echo "setup: accel guest kernel ${AKVER} (tools/guest/accel-kernel-version) is no longer in the archive; using ${now}" >&2
+    AKVER="$now"
+  fi
+fi
+ADIR="$GUEST_CACHE/accel-${AKVER}"
+if [ ! -f "$ADIR/.unpacked" ]; then
+  echo "setup: unpacking the ${AKVER} kernel, headers and kbuild into $ADIR" >&2
+  tmp="$(mktemp -d)"; chmod 755 "$tmp"
+  if (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root "linux-headers-${AKVER}-amd64" "linux-headers-${AKVER}-common" \
+        "linux-kbuild-${AKVER}" "linux-image-${AKVER}-amd64-unsigned" >/dev/null); then
+    rm -rf "$ADIR" && mkdir -p "$ADIR"
+    for d in "$tmp"/*.deb; do dpkg-deb -x "$d" "$ADIR"; done
+    # The arch headers' Makefile includes the common tree by its installed path.
+    sed -i "s|^include /usr/src/|include $ADIR/usr/src/|" "$ADIR/usr/src/linux-headers-${AKVER}-amd64/Makefile"
+    touch "$ADIR/.unpacked"
+  else
+    echo "setup: cannot download the ${AKVER} kernel packages; the guest-accel test will be skipped" >&2
+  fi
+  rm -rf "$tmp"
+fi
+[ -f "$ADIR/.unpacked" ] && echo "$AKVER" > "$GUEST_CACHE/accel-kernel-version"

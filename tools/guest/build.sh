@@ -17,8 +17,11 @@ KVER="${ACCELVP_GUEST_KVER:-$(cat "$GUEST_CACHE/kernel-version" 2>/dev/null || c
 KREL="${KVER}-amd64"
 KDIR="/usr/src/linux-headers-${KREL}"
 KIMG="$GUEST_CACHE/linux-image-${KVER}"
-# Not unpacked there but installed (Debian's 6.12 headers depend on their image): use /boot and /lib/modules.
-if [ ! -e "$KIMG/boot/vmlinuz-${KREL}" ] && [ -e "/boot/vmlinuz-${KREL}" ]; then KIMG=""; fi
+# The accel-path kernel (tools/setup.sh unpacks its headers, kbuild and image together).
+if [ -f "$GUEST_CACHE/accel-${KVER}/.unpacked" ]; then
+  KIMG="$GUEST_CACHE/accel-${KVER}"
+  KDIR="$KIMG/usr/src/linux-headers-${KREL}"
+fi
 MODTREE="$KIMG/lib/modules/${KREL}"
 
 for need in "$KDIR/Makefile" "$KIMG/boot/vmlinuz-${KREL}" /bin/busybox "$FW"; do
