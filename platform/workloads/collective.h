@@ -1,6 +1,6 @@
 // The `collective` system workload: one collective (workload.op) of workload.bytes on
 // every chip of a system_board, issued through each chip's uAPI as one job of COLL and
-// SEM_WAIT packets (platform/host/collectives.h), timed from the first job's start to
+// SEM_WAIT packets (platform/system/collectives.h), timed from the first job's start to
 // the last job's end (device timestamps), verified against a host reduction in
 // functional mode, and reported with nccl-tests' algbw/busbw and the alpha-beta bound.
 #pragma once
@@ -8,7 +8,7 @@
 #include <iosfwd>
 #include <vector>
 
-#include "platform/host/collectives.h"
+#include "platform/system/collectives.h"
 #include "platform/system/system_board.h"
 #include "platform/workloads/workload.h"
 #include "tlm/core/params.h"

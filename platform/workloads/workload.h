@@ -14,35 +14,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include "platform/system/board_program.h"
 #include "tlm/core/config.h"
 #include "tlm/core/params.h"
 
 namespace accelvp {
 
-class chip;
-namespace uapi {
-class device;
-}
-
-struct workload_context {
-    workload_context(uapi::device& d, const config& c, const chip& s) : dev(d), cfg(c), soc(s) {}
-    uapi::device& dev;
-    const config& cfg;
-    const chip& soc;           // for analytic figures (peak bandwidth) only
-    bool functional = true;    // false in --mode timing: no data is generated or checked
-    uint64_t seed = 1;
-    nlohmann::json summary = nlohmann::json::object();
-    std::optional<bool> verified;  // nullopt = not checked (timing mode)
-    std::string error;             // set with a non-zero return
-};
-
 // The system a workload runs on: one board (a host and a chip), or a multi-chip system of
 // boards joined by scale-out links (system.*, platform/system/system_board.h).
 enum class system_kind { board, multi_chip };
 
-class workload {
+// A workload is a board's host program (platform/system/board_program.h: run() and the
+// workload_context it runs in) with a name, parameters and a config-time check.
+class workload : public board_program {
 public:
-    virtual ~workload() = default;
     // The system the simulation elaborates for this workload.
     virtual system_kind system() const { return system_kind::board; }
     virtual std::string name() const = 0;
@@ -52,8 +37,7 @@ public:
     // Cross-parameter checks at config time, before anything is elaborated or simulated:
     // throw config_error naming the keys and what would be valid.
     virtual void check(const config& c) const { (void)c; }
-    // Runs on the host CPU thread. 0 = success, 1 = device or workload error (ctx.error says why).
-    virtual int run(workload_context& ctx) = 0;
+    // run(workload_context&): from board_program, on the host CPU thread.
 };
 
 // The common shape of a workload (docs/architecture.md, "How to add a workload"): its
