@@ -50,7 +50,11 @@ enum aax_boot_status {
 #define AAX_BOOT_ERR_BAD_PARAMS   (1u << 2) /* a field out of range */
 
 /* ---- the control core's 32-bit address map ----------------------------------- */
-#define AAX_CORE_CLINT          0x02000000u /* CLINT: msip 0x0, mtimecmp 0x4000, mtime 0xBFF8 */
+#define AAX_CORE_CLINT          0x02000000u /* CLINT (SiFive layout, one hart), registers below */
+#define AAX_CORE_CLINT_SIZE     0x00010000u
+#define AAX_CLINT_MSIP          0x0000u     /* RW bit 0: machine software interrupt */
+#define AAX_CLINT_MTIMECMP      0x4000u     /* RW 64-bit (LO, HI at +4): MTIP while mtime >= mtimecmp */
+#define AAX_CLINT_MTIME         0xBFF8u     /* RW 64-bit: the timer, at aax_boot_params.timer_mhz */
 #define AAX_CORE_REGS           0x10000000u /* the chip's BAR0 register space, same offsets */
 #define AAX_CORE_DEVMEM_WINDOW  0x80000000u /* 1 GiB: device memory offset 0 .. 1 GiB */
 #define AAX_CORE_DEVMEM_SIZE    0x40000000u

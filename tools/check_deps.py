@@ -15,7 +15,11 @@ Checks, over every `#include` of abi/, firmware/src/, tlm/ and platform/ (pure P
      (tlm/CMakeLists.txt, platform/CMakeLists.txt, CMakeLists.txt), so a header-only
      dependency cannot hide from the link graph (abi/ is headers only and exempt);
   4. the SystemC time resolution stays 1 ps: nothing calls sc_set_time_resolution with
-     anything else (timeline.h and every `sc_time::value()` in the models count ps).
+     anything else (timeline.h and every `sc_time::value()` in the models count ps);
+  5. no cycles: neither the include edges between folders nor the CMake link edges between
+     libraries go round in a circle (each is reported with its path);
+  6. one library per folder of platform/: every source of platform/<x>/ is in accelvp_<x>
+     (platform/cli/ is the accelvp program).
 
 Usage: check_deps.py [--list] [ROOT]   (ROOT defaults to the repository holding this script)
   --list  print the include edges between folders and between libraries, then check.
@@ -223,6 +227,19 @@ def main(argv):
                         r"sc_set_time_resolution\s*\(\s*1\s*,\s*(sc_core::)?SC_PS\s*\)", line):
                     errors.append(f"{path}:{n}: the models assume a SystemC time resolution of 1 ps "
                                   "(docs/architecture.md, Timing approach)")
+    # 5. No cycles, between folders (includes) or between libraries (links).
+    for what, graph in (("folders", {a: {b for (x, b) in folder_edges if x == a} for (a, _) in folder_edges}),
+                        ("libraries", {a: {b for b, _ in v} for a, v in links.items()})):
+        cycle = find_cycle(graph)
+        if cycle:
+            errors.append(f"cycle between {what}: " + " -> ".join(cycle)
+                          + " (docs/architecture.md, Dependency rules: untangle with an interface)")
+    # 6. One library per platform folder.
+    for src, lib in sorted(sources.items()):
+        parts = src.split("/")
+        if parts[0] == "platform" and len(parts) >= 3 and parts[1] != "cli" and lib != "accelvp_" + parts[1]:
+            errors.append(f"{src}: in {lib}, but platform/{parts[1]}/ is the library accelvp_{parts[1]} "
+                          "(platform/CMakeLists.txt)")
     if listing:
         print("include edges between folders (files):")
         for (a, b), v in sorted(folder_edges.items()):
@@ -235,6 +252,32 @@ def main(argv):
     print(f"check_deps: {len(files)} files, {sum(len(v) for v in folder_edges.values())} includes across folders, "
           f"{len(errors)} violation(s)")
     return 1 if errors else 0
+
+
+def find_cycle(graph):
+    """One cycle of the directed graph {node: {successors}} as a list of nodes, or None."""
+    state = {}
+
+    def visit(node, path):
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt):] + [nxt]
+            if nxt not in state:
+                found = visit(nxt, path)
+                if found:
+                    return found
+        path.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state:
+            found = visit(node, [])
+            if found:
+                return found
+    return None
 
 
 def _test_files(root):

@@ -12,8 +12,8 @@ static inline uint32_t reg_read(uint32_t off) { return *(volatile uint32_t *)(ui
 static inline void reg_write(uint32_t off, uint32_t v) { *(volatile uint32_t *)(uintptr_t)(AAX_CORE_REGS + off) = v; }
 static inline uint64_t reg_read64(uint32_t lo) { return reg_read(lo) | ((uint64_t)reg_read(lo + 4) << 32); }
 
-#define CLINT_MTIMECMP (AAX_CORE_CLINT + 0x4000u)
-#define CLINT_MTIME    (AAX_CORE_CLINT + 0xBFF8u)
+#define CLINT_MTIMECMP (AAX_CORE_CLINT + AAX_CLINT_MTIMECMP)
+#define CLINT_MTIME    (AAX_CORE_CLINT + AAX_CLINT_MTIME)
 
 static inline uint64_t mtime(void)
 {

@@ -28,7 +28,7 @@ control_core::control_core(sc_core::sc_module_name name, const config& c)
     to_regs.set_privileged(true);    // the core reaches all of register space; guest engines do not
     to_devmem.set_privileged(true);  // and its own memory (the firmware region: chip memory_guard)
     core.bus.bind(bus.target_socket);
-    bus.add_target("clint", AAX_CORE_CLINT, 0x10000, timer.socket);
+    bus.add_target("clint", AAX_CORE_CLINT, AAX_CORE_CLINT_SIZE, timer.socket);
     bus.add_target("regs", AAX_CORE_REGS, AAX_BAR0_SIZE, to_regs.target_socket);
     bus.add_target("devmem", AAX_CORE_DEVMEM_WINDOW, AAX_CORE_DEVMEM_SIZE, to_devmem.target_socket);
     bus.add_target("chip", AAX_CORE_BUS_WINDOW, AAX_CORE_BUS_SIZE, to_chip.target_socket);

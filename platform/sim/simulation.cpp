@@ -18,7 +18,7 @@
 
 #include "platform/host/driver.h"
 #include "platform/sim/config_consistency.h"
-#include "platform/sim/board.h"
+#include "platform/system/board.h"
 #include "platform/system/system_board.h"
 #include "platform/workloads/collective.h"
 #include "tlm/cpu/gdb_server.h"

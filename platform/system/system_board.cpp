@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "abi/aax_regs.h"
-#include "platform/sim/board.h"
+#include "platform/system/board.h"
 #include "tlm/core/fault.h"
 #include "tlm/core/keys.h"
 

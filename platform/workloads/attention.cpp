@@ -87,49 +87,58 @@ void attention_ref(const attention_shape& a, const uint8_t* q, const uint8_t* k,
         }
 }
 
-void attention_workload::declare(param_schema& s) const {
-    s.integer("workload.batch", 1, 1, 4096, "batch");
-    s.integer("workload.heads", 2, 1, 1024, "attention heads");
-    s.integer("workload.seq", 64, 1, 65536, "sequence length");
-    s.integer("workload.head_dim", 64, 1, 4096, "dimension per head");
-    s.string("workload.dtype", "bf16", "element type of Q, K, V and the probabilities P", {"fp32", "bf16", "fp16"});
-    s.real("workload.timeout_ms", 60000, 0.001, 1e9, "host wait limit per job (simulated time)", "ms");
+const param_table<attention_params>& attention_params::table() {
+    using P = attention_params;
+    static const auto t =
+        param_table<P>()
+            .integer("batch", &P::batch, 1, 4096, "batch")
+            .integer("heads", &P::heads, 1, 1024, "attention heads")
+            .integer("seq", &P::seq, 1, 65536, "sequence length")
+            .integer("head_dim", &P::head_dim, 1, 4096, "dimension per head")
+            .string("dtype", &P::dtype, "element type of Q, K, V and the probabilities P", {"fp32", "bf16", "fp16"})
+            .real("timeout_ms", &P::timeout_ms, 0.001, 1e9, "host wait limit per job (simulated time)", "ms");
+    return t;
 }
 
-int attention_workload::run(workload_context& ctx) {
-    const config& cf = ctx.cfg;
-    attention_shape a;
-    a.batch = cf.get_uint("workload.batch");
-    a.heads = cf.get_uint("workload.heads");
-    a.seq = cf.get_uint("workload.seq");
-    a.head_dim = cf.get_uint("workload.head_dim");
-    num::parse_dtype(cf.get_string("workload.dtype"), a.dtype);
+int attention_workload::plan(workload_context& ctx, const params& p, state& st) {
+    attention_shape& a = st.a;
+    a.batch = p.batch;
+    a.heads = p.heads;
+    a.seq = p.seq;
+    a.head_dim = p.head_dim;
+    num::parse_dtype(p.dtype, a.dtype);
     const uint64_t e = num::dtype_size(a.dtype), qkv = a.batch * a.seq * a.row_len();
 
-    compute_runner rt(ctx);
-    device_buffer Q, K, V, C, S, P;
-    if (rt.alloc(Q, qkv * e, "Q") || rt.alloc(K, qkv * e, "K") || rt.alloc(V, qkv * e, "V") ||
-        rt.alloc(C, qkv * 4, "the context") || rt.alloc(S, a.scratch_elems() * 4, "the scores") ||
-        rt.alloc(P, a.scratch_elems() * e, "the probabilities"))
+    st.rt = std::make_unique<compute_runner>(ctx);
+    compute_runner& rt = *st.rt;
+    if (rt.alloc(st.Q, qkv * e, "Q") || rt.alloc(st.K, qkv * e, "K") || rt.alloc(st.V, qkv * e, "V") ||
+        rt.alloc(st.C, qkv * 4, "the context") || rt.alloc(st.S, a.scratch_elems() * 4, "the scores") ||
+        rt.alloc(st.P, a.scratch_elems() * e, "the probabilities"))
         return 1;
-    std::vector<uint8_t> q, k, v;
     if (ctx.functional) {
-        q = make_operand(a.dtype, qkv, ctx.seed * 3 + 1);
-        k = make_operand(a.dtype, qkv, ctx.seed * 3 + 2);
-        v = make_operand(a.dtype, qkv, ctx.seed * 3 + 3);
+        st.q = make_operand(a.dtype, qkv, ctx.seed * 3 + 1);
+        st.k = make_operand(a.dtype, qkv, ctx.seed * 3 + 2);
+        st.v = make_operand(a.dtype, qkv, ctx.seed * 3 + 3);
     }
-    if (rt.write(Q, q, "Q") || rt.write(K, k, "K") || rt.write(V, v, "V")) return 1;
-    if (run_attention(rt, a, Q.va, K.va, V.va, C.va, S.va, P.va)) return 1;
+    return rt.write(st.Q, st.q, "Q") || rt.write(st.K, st.k, "K") || rt.write(st.V, st.v, "V") ? 1 : 0;
+}
 
+int attention_workload::submit(workload_context& ctx, const params&, state& st) {
+    const attention_shape& a = st.a;
+    if (run_attention(*st.rt, a, st.Q.va, st.K.va, st.V.va, st.C.va, st.S.va, st.P.va)) return 1;
     auto& sm = ctx.summary;
     sm["shape"] = fmt::format("batch {} heads {} seq {} head_dim {}", a.batch, a.heads, a.seq, a.head_dim);
     sm["dtype"] = num::dtype_name(a.dtype);
-    rt.summarize(sm, attention_flops(a));
-    if (!ctx.functional) return 0;
+    st.rt->summarize(sm, attention_flops(a));
+    return 0;
+}
+
+int attention_workload::verify(workload_context& ctx, const params&, state& st) {
+    const attention_shape& a = st.a;
     std::vector<uint8_t> got;
-    if (rt.read(C, got)) return 1;
-    std::vector<float> want(qkv);
-    attention_ref(a, q.data(), k.data(), v.data(), want.data());
+    if (st.rt->read(st.C, got)) return 1;
+    std::vector<float> want(a.batch * a.seq * a.row_len());
+    attention_ref(a, st.q.data(), st.k.data(), st.v.data(), want.data());
     if (std::memcmp(got.data(), want.data(), got.size()) != 0) {
         uint64_t i = 0;
         while (std::memcmp(&got[i * 4], &want[i], 4) == 0) ++i;

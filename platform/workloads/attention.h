@@ -6,13 +6,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <vector>
 
+#include "platform/workloads/compute_run.h"
 #include "platform/workloads/workload.h"
 #include "tlm/compute/numerics.h"
 
 namespace accelvp {
-
-class compute_runner;
 
 struct attention_shape {
     uint64_t batch = 1, heads = 1, seq = 1, head_dim = 1;
@@ -31,14 +32,31 @@ int run_attention(compute_runner& rt, const attention_shape& a, uint64_t q, uint
 void attention_ref(const attention_shape& a, const uint8_t* q, const uint8_t* k, const uint8_t* v, float* ctx);
 double attention_flops(const attention_shape& a);
 
-class attention_workload : public workload {
+struct attention_params {
+    uint64_t batch = 1, heads = 2, seq = 64, head_dim = 64;
+    std::string dtype = "bf16";
+    double timeout_ms = 60000;
+    static const param_table<attention_params>& table();
+};
+
+struct attention_state {
+    std::unique_ptr<compute_runner> rt;
+    attention_shape a;
+    device_buffer Q, K, V, C, S, P;
+    std::vector<uint8_t> q, k, v;  // the inputs as generated (functional mode)
+};
+
+class attention_workload : public staged_workload<attention_params, attention_state> {
 public:
     std::string name() const override { return "attention"; }
     std::string description() const override {
         return "scaled dot-product attention per head (GEMM, softmax, GEMM), verified against the reference";
     }
-    void declare(param_schema& s) const override;
-    int run(workload_context& ctx) override;
+
+protected:
+    int plan(workload_context& ctx, const params& p, state& st) override;
+    int submit(workload_context& ctx, const params& p, state& st) override;
+    int verify(workload_context& ctx, const params& p, state& st) override;
 };
 
 } // namespace accelvp

@@ -15,29 +15,36 @@
 
 namespace accelvp {
 
-void declare_collective(param_schema& s) {
-    s.string("workload.op", "all_reduce", "collective to run",
-             {"all_reduce", "all_gather", "reduce_scatter", "all_to_all", "broadcast"});
-    s.integer("workload.bytes", 64ll << 20, 1, 1ll << 40, "size in nccl-tests' sense (per-chip buffer)", "bytes");
-    s.string("workload.algorithm", "auto", "ring, tree (recursive halving-doubling) or auto (by size)",
-             {"ring", "tree", "auto"});
-    s.integer("workload.chunks", 0, 0, 4096,
-              "pieces per step, each signalled (0: auto -- 1 for ring steps, which keep every link busy "
-              "anyway; pieces of >= 512 KiB, at most 64, for the broadcast chain)");
-    s.integer("workload.root", 0, 0, 4095, "broadcast: the root chip");
-    s.real("workload.timeout_ms", 60000, 0.001, 1e9, "host wait limit per job (simulated time)", "ms");
-    s.string("workload.sweep", "",
-             "size sweep MIN:MAX[:FACTOR] (e.g. 8B:1GiB), an nccl-tests-style table of every size "
-             "MIN, MIN x FACTOR, ... <= MAX (FACTOR 2 by default); empty: one run of workload.bytes");
+const param_table<collective_params>& collective_params::table() {
+    using P = collective_params;
+    static const auto t =
+        param_table<P>()
+            .string("op", &P::op, "collective to run",
+                    {"all_reduce", "all_gather", "reduce_scatter", "all_to_all", "broadcast"})
+            .integer("bytes", &P::bytes, 1, 1ll << 40, "size in nccl-tests' sense (per-chip buffer)", "bytes")
+            .string("algorithm", &P::algorithm, "ring, tree (recursive halving-doubling) or auto (by size)",
+                    {"ring", "tree", "auto"})
+            .integer("chunks", &P::chunks, 0, 4096,
+                     "pieces per step, each signalled (0: auto -- 1 for ring steps, which keep every link busy "
+                     "anyway; pieces of >= 512 KiB, at most 64, for the broadcast chain)")
+            .integer("root", &P::root, 0, 4095, "broadcast: the root chip")
+            .real("timeout_ms", &P::timeout_ms, 0.001, 1e9, "host wait limit per job (simulated time)", "ms")
+            .string("sweep", &P::sweep,
+                    "size sweep MIN:MAX[:FACTOR] (e.g. 8B:1GiB), an nccl-tests-style table of every size "
+                    "MIN, MIN x FACTOR, ... <= MAX (FACTOR 2 by default); empty: one run of workload.bytes");
+    return t;
 }
 
+void declare_collective(param_schema& s) { collective_params::table().declare(s, "workload"); }
+
 std::vector<uint64_t> collective_sizes(const config& c, uint32_t chips) {
-    const coll_kind k = parse_coll_kind(c.get_string("workload.op"));
+    const collective_params p = collective_params::table().load(c, "workload");
+    const coll_kind k = parse_coll_kind(p.op);
     // What a schedule can split: whole fp32 elements for a reduction, n blocks for all_to_all.
     const bool reduces = k == coll_kind::all_reduce || k == coll_kind::reduce_scatter;
     const uint64_t unit = k == coll_kind::all_to_all ? std::max<uint32_t>(chips, 1) : reduces ? 4 : 1;
-    const std::string text = c.get_string("workload.sweep");
-    if (text.empty()) return {c.get_uint("workload.bytes")};
+    const std::string& text = p.sweep;
+    if (text.empty()) return {p.bytes};
     const char* form = "MIN:MAX or MIN:MAX:FACTOR, e.g. 8B:1GiB or 1KiB:64MiB:4";
     std::vector<std::string> parts;
     for (size_t pos = 0;;) {
@@ -80,16 +87,15 @@ std::vector<uint64_t> collective_sizes(const config& c, uint32_t chips) {
 }
 
 namespace {
-coll_request request_of(const config& c, const topology& t, uint64_t bytes) {
+coll_request request_of(const collective_params& p, const topology& t, uint64_t bytes) {
     coll_request r;
-    r.kind = parse_coll_kind(c.get_string("workload.op"));
+    r.kind = parse_coll_kind(p.op);
     r.bytes = bytes;
-    const std::string algo = c.get_string("workload.algorithm");
-    r.algo = algo == "auto" ? choose_algorithm(r.kind, t, r.bytes) : parse_coll_algo(algo);
-    r.chunks = static_cast<uint32_t>(c.get_uint("workload.chunks"));
+    r.algo = p.algorithm == "auto" ? choose_algorithm(r.kind, t, r.bytes) : parse_coll_algo(p.algorithm);
+    r.chunks = p.chunks;
     if (!r.chunks)  // a broadcast chain only pipelines with pieces; every piece costs a step's latency
         r.chunks = r.kind == coll_kind::broadcast ? static_cast<uint32_t>(std::clamp<uint64_t>(r.bytes >> 19, 1, 64)) : 1;
-    r.root = static_cast<uint32_t>(c.get_uint("workload.root"));
+    r.root = p.root;
     return r;
 }
 
@@ -104,16 +110,17 @@ bool schedulable(coll_request r, const topology& t) {
 } // namespace
 
 void check_collective(const config& c) {
+    const collective_params p = collective_params::table().load(c, "workload");
     const topology t = topology::from_config(c);
     if (t.chips < 2)
         throw config_error(fmt::format("config error: workload collective needs system.chips >= 2 (it is {}); "
                                        "e.g. -p system.chips=8",
                                        t.chips));
-    if (c.get_uint("workload.root") >= t.chips)
+    if (p.root >= t.chips)
         throw config_error(fmt::format("config error: workload.root = {} but system.chips = {} (valid: 0 .. {})",
-                                       c.get_uint("workload.root"), t.chips, t.chips - 1));
+                                       p.root, t.chips, t.chips - 1));
     for (const uint64_t bytes : collective_sizes(c, t.chips)) {
-        const coll_request r = request_of(c, t, bytes);
+        const coll_request r = request_of(p, t, bytes);
         try {
             make_schedule(r, t);
         } catch (const config_error& e) {
@@ -136,8 +143,8 @@ void check_collective(const config& c) {
             throw config_error(fmt::format(
                 "config error: workload.op = {} with workload.algorithm = {}{} cannot run on system.topology = {} "
                 "with system.chips = {}: {}; valid workload.algorithm here: {}; system.topology values that run {} {}: {}",
-                name_of(r.kind), c.get_string("workload.algorithm"),
-                c.get_string("workload.algorithm") == "auto" ? fmt::format(" (here {})", name_of(r.algo)) : "", t.kind,
+                name_of(r.kind), p.algorithm,
+                p.algorithm == "auto" ? fmt::format(" (here {})", name_of(r.algo)) : "", t.kind,
                 t.chips, msg, algos.empty() ? "none" : algos, name_of(r.algo), name_of(r.kind),
                 topos.empty() ? "none" : topos));
         }
@@ -185,75 +192,93 @@ std::vector<uint8_t> make_data(uint64_t bytes, uint64_t seed) {
 } // namespace
 
 namespace {
-// One collective of `bytes` on the idle system: allocate, fill, submit on every chip, wait,
-// verify (functional mode), free. Its figures go to `row`, a verification to ctx.verified.
-int run_one(system_context& ctx, uint64_t bytes, nlohmann::json& row) {
-    const config& c = ctx.cfg;
-    const auto n = static_cast<uint32_t>(ctx.devs.size());
-    auto fail = [&](const std::string& why, int rc = 0) {
-        ctx.error = rc ? fmt::format("{}: {}", why, std::strerror(-rc)) : why;
-        return 1;
-    };
-    coll_request r = request_of(c, ctx.topo, bytes);
-    if (r.root >= n) return fail(fmt::format("workload.root = {} but the system has {} chips", r.root, n));
-    const bool a2a = r.kind == coll_kind::all_to_all;
-
+// One collective of `bytes` on the idle system, in the steps of every workload (plan, submit,
+// verify; validate is check_collective, at config time), then its buffers are freed.
+struct collective_state {
+    coll_request r;
+    schedule s;
+    bool a2a = false;
     // The same buffers on every chip: identical allocation order gives identical addresses.
     struct chip_bufs {
         uapi::bo_create_args buf, out, cmd;
         std::unique_ptr<uapi::mapping> buf_map, out_map, cmd_map;
     };
-    std::vector<chip_bufs> b(n);
+    std::vector<chip_bufs> b;
+    std::vector<std::vector<uint8_t>> before;  // each chip's input (functional mode)
+};
+
+int fail(system_context& ctx, const std::string& why, int rc = 0) {
+    ctx.error = rc ? fmt::format("{}: {}", why, std::strerror(-rc)) : why;
+    return 1;
+}
+
+// Buffers, inputs and each chip's command stream.
+int plan_one(system_context& ctx, const collective_params& p, uint64_t bytes, collective_state& st) {
+    const auto n = static_cast<uint32_t>(ctx.devs.size());
+    coll_request& r = st.r;
+    r = request_of(p, ctx.topo, bytes);
+    if (r.root >= n) return fail(ctx, fmt::format("workload.root = {} but the system has {} chips", r.root, n));
+    const bool a2a = st.a2a = r.kind == coll_kind::all_to_all;
+    auto& b = st.b;
+    b.resize(n);
     for (uint32_t i = 0; i < n; ++i) {
         b[i].buf.size = r.bytes;
-        if (int rc = ctx.devs[i]->bo_create(b[i].buf)) return fail(fmt::format("chip {}: allocating the buffer", i), rc);
+        if (int rc = ctx.devs[i]->bo_create(b[i].buf))
+            return fail(ctx, fmt::format("chip {}: allocating the buffer", i), rc);
         if (a2a) {
             b[i].out.size = r.bytes;
-            if (int rc = ctx.devs[i]->bo_create(b[i].out)) return fail(fmt::format("chip {}: allocating the output", i), rc);
+            if (int rc = ctx.devs[i]->bo_create(b[i].out))
+                return fail(ctx, fmt::format("chip {}: allocating the output", i), rc);
         }
         if (b[i].buf.device_va != b[0].buf.device_va || b[i].out.device_va != b[0].out.device_va)
-            return fail("the buffers landed at different device addresses on different chips");
+            return fail(ctx, "the buffers landed at different device addresses on different chips");
         ctx.devs[i]->bo_mmap(b[i].buf.handle, b[i].buf_map);
         if (a2a) ctx.devs[i]->bo_mmap(b[i].out.handle, b[i].out_map);
     }
     r.buf = b[0].buf.device_va;
     r.out = b[0].out.device_va;
-    schedule s;
     try {
-        s = make_schedule(r, ctx.topo);
+        st.s = make_schedule(r, ctx.topo);
     } catch (const config_error& e) {
-        return fail(e.what());
+        return fail(ctx, e.what());
     }
 
-    std::vector<std::vector<uint8_t>> before(ctx.functional ? n : 0);
+    st.before.resize(ctx.functional ? n : 0);
     for (uint32_t i = 0; i < n; ++i) {
         int rc = 0;
         if (ctx.functional) {
-            before[i] = make_data(r.bytes, ctx.seed * 1000003 + i);
-            rc = b[i].buf_map->write(0, before[i].data(), r.bytes);
+            st.before[i] = make_data(r.bytes, ctx.seed * 1000003 + i);
+            rc = b[i].buf_map->write(0, st.before[i].data(), r.bytes);
         } else {
             rc = b[i].buf_map->write_timing_only(0, r.bytes);
         }
-        if (rc) return fail(fmt::format("chip {}: writing the input", i), rc);
+        if (rc) return fail(ctx, fmt::format("chip {}: writing the input", i), rc);
         cmdbuf_builder cb;
-        const std::vector<uint8_t> pk = to_packets(s.per_chip[i]);
+        const std::vector<uint8_t> pk = to_packets(st.s.per_chip[i]);
         if (pk.empty()) cb.nop();
         else cb.bytes().insert(cb.bytes().end(), pk.begin(), pk.end());
         b[i].cmd.size = cb.size();
-        if (int rc2 = ctx.devs[i]->bo_create(b[i].cmd)) return fail(fmt::format("chip {}: allocating the commands", i), rc2);
+        if (int rc2 = ctx.devs[i]->bo_create(b[i].cmd))
+            return fail(ctx, fmt::format("chip {}: allocating the commands", i), rc2);
         ctx.devs[i]->bo_mmap(b[i].cmd.handle, b[i].cmd_map);
         b[i].cmd_map->write(0, cb.bytes().data(), cb.size());
     }
+    return 0;
+}
 
-    // Submit on every chip, then wait for all of them.
-    const auto timeout_ns = static_cast<uint64_t>(c.get_real("workload.timeout_ms") * 1e6);
+// Submit on every chip, then wait for all of them; the figures go to `row`.
+int submit_one(system_context& ctx, const collective_params& p, collective_state& st, nlohmann::json& row) {
+    const auto n = static_cast<uint32_t>(ctx.devs.size());
+    const coll_request& r = st.r;
+    const auto timeout_ns = static_cast<uint64_t>(p.timeout_ms * 1e6);
     std::vector<uint32_t> seq(n);
     for (uint32_t i = 0; i < n; ++i) {
         uapi::submit_args sub;
-        sub.cmdbuf_handle = b[i].cmd.handle;
-        sub.cmdbuf_size = static_cast<uint32_t>(b[i].cmd.size);
+        sub.cmdbuf_handle = st.b[i].cmd.handle;
+        sub.cmdbuf_size = static_cast<uint32_t>(st.b[i].cmd.size);
         sub.flags = AAX_JOB_TIMESTAMP;
-        if (int rc = ctx.devs[i]->submit(sub)) return fail(fmt::format("chip {}: submitting the collective", i), rc);
+        if (int rc = ctx.devs[i]->submit(sub))
+            return fail(ctx, fmt::format("chip {}: submitting the collective", i), rc);
         seq[i] = sub.seq;
     }
     uint64_t first = UINT64_MAX, last = 0;
@@ -271,10 +296,10 @@ int run_one(system_context& ctx, uint64_t bytes, nlohmann::json& row) {
         first = std::min(first, w.ts_start_ns);
         last = std::max(last, w.ts_end_ns);
     }
-    if (!errors.empty()) return fail("collective failed: " + errors);
+    if (!errors.empty()) return fail(ctx, "collective failed: " + errors);
 
     const double secs = static_cast<double>(last - first) * 1e-9;
-    const alpha_beta m = alpha_beta_of(c);
+    const alpha_beta m = alpha_beta_of(ctx.cfg);
     const double bound = lower_bound_s(r.kind, r.algo, n, r.bytes, m);
     row["op"] = name_of(r.kind);
     row["algorithm"] = name_of(r.algo);
@@ -286,45 +311,61 @@ int run_one(system_context& ctx, uint64_t bytes, nlohmann::json& row) {
     row["bound_us"] = bound * 1e6;
     row["bound_busbw_gbps"] = busbw(r.kind, n, r.bytes, bound) * 1e-9;
     row["bound_ratio"] = secs > 0 ? bound / secs : 0.0;
+    return 0;
+}
 
-    if (ctx.functional) {
-        std::vector<std::vector<uint8_t>> after(n, std::vector<uint8_t>(r.bytes)), out(a2a ? n : 0);
-        for (uint32_t i = 0; i < n; ++i) {
-            if (b[i].buf_map->peek(0, after[i].data(), r.bytes)) return fail("reading back the buffers", -EIO);
-            if (a2a) {
-                out[i].resize(r.bytes);
-                if (b[i].out_map->peek(0, out[i].data(), r.bytes)) return fail("reading back the outputs", -EIO);
-            }
-        }
-        const uint64_t bad = count_mismatches(r, before, after, a2a ? out : after);
-        ctx.verified = bad == 0 && ctx.verified.value_or(true);
-        if (bad) return fail(fmt::format("verification failed: {} mismatching elements", bad));
-    }
-    // Free everything, so that a sweep's sizes do not add up in device memory.
+// Functional mode: every chip's result against the host's; a verification goes to ctx.verified.
+int verify_one(system_context& ctx, collective_state& st) {
+    const auto n = static_cast<uint32_t>(ctx.devs.size());
+    const coll_request& r = st.r;
+    std::vector<std::vector<uint8_t>> after(n, std::vector<uint8_t>(r.bytes)), out(st.a2a ? n : 0);
     for (uint32_t i = 0; i < n; ++i) {
-        b[i].buf_map.reset();
-        b[i].out_map.reset();
-        b[i].cmd_map.reset();
-        ctx.devs[i]->bo_free(b[i].buf.handle);
-        if (a2a) ctx.devs[i]->bo_free(b[i].out.handle);
-        ctx.devs[i]->bo_free(b[i].cmd.handle);
+        if (st.b[i].buf_map->peek(0, after[i].data(), r.bytes)) return fail(ctx, "reading back the buffers", -EIO);
+        if (st.a2a) {
+            out[i].resize(r.bytes);
+            if (st.b[i].out_map->peek(0, out[i].data(), r.bytes)) return fail(ctx, "reading back the outputs", -EIO);
+        }
     }
+    const uint64_t bad = count_mismatches(r, st.before, after, st.a2a ? out : after);
+    ctx.verified = bad == 0 && ctx.verified.value_or(true);
+    if (bad) return fail(ctx, fmt::format("verification failed: {} mismatching elements", bad));
+    return 0;
+}
+
+// Free everything, so that a sweep's sizes do not add up in device memory.
+void free_one(system_context& ctx, collective_state& st) {
+    for (uint32_t i = 0; i < st.b.size(); ++i) {
+        auto& b = st.b[i];
+        b.buf_map.reset();
+        b.out_map.reset();
+        b.cmd_map.reset();
+        ctx.devs[i]->bo_free(b.buf.handle);
+        if (st.a2a) ctx.devs[i]->bo_free(b.out.handle);
+        ctx.devs[i]->bo_free(b.cmd.handle);
+    }
+}
+
+int run_one(system_context& ctx, const collective_params& p, uint64_t bytes, nlohmann::json& row) {
+    collective_state st;
+    if (plan_one(ctx, p, bytes, st) || submit_one(ctx, p, st, row) || (ctx.functional && verify_one(ctx, st))) return 1;
+    free_one(ctx, st);
     return 0;
 }
 } // namespace
 
 int run_collective(system_context& ctx) {
+    const collective_params p = collective_params::table().load(ctx.cfg, "workload");
     const std::vector<uint64_t> sizes = collective_sizes(ctx.cfg, static_cast<uint32_t>(ctx.devs.size()));
     nlohmann::json rows = nlohmann::json::array();
     if (sizes.size() > 1) {
         // A warm-up round, not reported (as nccl-tests' warm-up iterations): the first
         // collective of a run pays one-time costs (the firmware's first bus-window moves).
         nlohmann::json warm;
-        if (run_one(ctx, sizes.front(), warm)) return 1;
+        if (run_one(ctx, p, sizes.front(), warm)) return 1;
     }
     for (const uint64_t bytes : sizes) {
         nlohmann::json row;
-        if (run_one(ctx, bytes, row)) {
+        if (run_one(ctx, p, bytes, row)) {
             if (sizes.size() > 1) ctx.error = fmt::format("size {}: {}", bytes, ctx.error);
             return 1;
         }

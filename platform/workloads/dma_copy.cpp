@@ -41,90 +41,90 @@ void fill_pattern(uint8_t* dst, uint64_t offset, uint64_t len, uint64_t seed) {
     }
 }
 
-const param_table<dma_copy::params>& dma_copy::params::table() {
+const param_table<dma_copy_params>& dma_copy_params::table() {
     static const auto t =
-        param_table<params>()
-            .integer("bytes", &params::bytes, 1, 1ll << 40, "bytes to copy", "bytes")
-            .string("direction", &params::direction, "copy direction: host->device, device->device, device->host",
+        param_table<dma_copy_params>()
+            .integer("bytes", &dma_copy_params::bytes, 1, 1ll << 40, "bytes to copy", "bytes")
+            .string("direction", &dma_copy_params::direction, "copy direction: host->device, device->device, device->host",
                     {"h2d", "d2d", "d2h"})
-            .integer("src_offset", &params::src_offset, 0, 1 << 20,
+            .integer("src_offset", &dma_copy_params::src_offset, 0, 1 << 20,
                      "byte offset of the source in its buffer (unaligned copies)", "bytes")
-            .integer("dst_offset", &params::dst_offset, 0, 1 << 20, "byte offset of the destination in its buffer",
+            .integer("dst_offset", &dma_copy_params::dst_offset, 0, 1 << 20, "byte offset of the destination in its buffer",
                      "bytes")
-            .integer("queue", &params::queue, 0, AAX_MAX_RINGS - 1, "submission queue")
-            .integer("queues", &params::queues, 1, 16,
+            .integer("queue", &dma_copy_params::queue, 0, AAX_MAX_RINGS - 1, "submission queue")
+            .integer("queues", &dma_copy_params::queues, 1, 16,
                      "split the copy into this many equal jobs on queues workload.queue, +1, ... (ring r runs on DMA "
                      "engine r % dma.engines)")
-            .string("vm", &params::vm,
+            .string("vm", &dma_copy_params::vm,
                     "address space of the copy: none (bus addresses) or a VM with both buffers bound at device VAs "
                     "with 4 KiB or 2 MiB pages (needs mmu.enabled)",
                     {"none", "4k", "2m"})
-            .real("timeout_ms", &params::timeout_ms, 0.001, 1e9, "host wait limit per job (simulated time)", "ms");
+            .real("timeout_ms", &dma_copy_params::timeout_ms, 0.001, 1e9, "host wait limit per job (simulated time)", "ms");
     return t;
 }
 
-void dma_copy::declare(param_schema& s) const { params::table().declare(s, "workload"); }
+namespace {
+int fail(workload_context& ctx, const std::string& what, int rc) {
+    ctx.error = fmt::format("{}: {}", what, std::strerror(-rc));
+    return 1;
+}
+constexpr uint64_t fill_chunk = 4 << 20;  // the source is filled and verified in chunks
+} // namespace
 
-int dma_copy::run(workload_context& ctx) {
-    const params wp = params::table().load(ctx.cfg, "workload");
+int dma_copy::plan(workload_context& ctx, const params& wp, state& st) {
     const uint64_t bytes = wp.bytes;
-    const std::string dir = wp.direction;
+    const std::string& dir = wp.direction;
     const uint64_t so = wp.src_offset, dof = wp.dst_offset;
     auto& dev = ctx.dev;
     const bool src_host = dir == "h2d", dst_host = dir == "d2h";
-    auto fail = [&ctx](const std::string& what, int rc) {
-        ctx.error = fmt::format("{}: {}", what, std::strerror(-rc));
-        return 1;
-    };
 
-    const std::string vm = wp.vm;
+    const std::string& vm = wp.vm;
     const uint32_t align = vm == "2m" ? uint32_t{uapi::BO_ALIGN_2M} : 0u;
     const uint64_t page = vm == "2m" ? 2ull << 20 : 4096;  // VM buffers are whole pages
     auto bo_size = [&](uint64_t n) { return vm == "none" ? n : (n + page - 1) & ~(page - 1); };
-    uapi::bo_create_args src{bo_size(bytes + so), (src_host ? uapi::BO_HOST : uapi::BO_DEVICE) | align};
-    uapi::bo_create_args dst{bo_size(bytes + dof), (dst_host ? uapi::BO_HOST : uapi::BO_DEVICE) | align};
+    st.src = {bo_size(bytes + so), (src_host ? uapi::BO_HOST : uapi::BO_DEVICE) | align};
+    st.dst = {bo_size(bytes + dof), (dst_host ? uapi::BO_HOST : uapi::BO_DEVICE) | align};
     auto where = [](bool host, uint64_t n) {
         return fmt::format("{} bytes of {} memory", n, host ? "host" : "device");
     };
-    if (int rc = dev.bo_create(src)) return fail("allocating the source buffer (" + where(src_host, src.size) + ")", rc);
-    if (int rc = dev.bo_create(dst))
-        return fail("allocating the destination buffer (" + where(dst_host, dst.size) + ")", rc);
-    std::unique_ptr<uapi::mapping> src_map, dst_map;
-    dev.bo_mmap(src.handle, src_map);
-    dev.bo_mmap(dst.handle, dst_map);
+    if (int rc = dev.bo_create(st.src))
+        return fail(ctx, "allocating the source buffer (" + where(src_host, st.src.size) + ")", rc);
+    if (int rc = dev.bo_create(st.dst))
+        return fail(ctx, "allocating the destination buffer (" + where(dst_host, st.dst.size) + ")", rc);
+    dev.bo_mmap(st.src.handle, st.src_map);
+    dev.bo_mmap(st.dst.handle, st.dst_map);
 
     // Fill the source with the seeded pattern, in chunks (host BO: memory; device BO: BAR2).
-    constexpr uint64_t chunk = 4 << 20;
-    std::vector<uint8_t> buf(static_cast<size_t>(std::min(bytes, chunk)));
+    std::vector<uint8_t> buf(static_cast<size_t>(std::min(bytes, fill_chunk)));
     // Timing mode takes the same time for it without generating or moving the data, so
     // the copy starts at the same simulated time and every cycle count matches.
-    for (uint64_t off = 0; off < bytes; off += chunk) {
-        const uint64_t n = std::min(chunk, bytes - off);
+    for (uint64_t off = 0; off < bytes; off += fill_chunk) {
+        const uint64_t n = std::min(fill_chunk, bytes - off);
         int rc = 0;
         if (ctx.functional) {
             fill_pattern(buf.data(), off, n, ctx.seed);
-            rc = src_map->write(so + off, buf.data(), n);
+            rc = st.src_map->write(so + off, buf.data(), n);
         } else {
-            rc = src_map->write_timing_only(so + off, n);
+            rc = st.src_map->write_timing_only(so + off, n);
         }
-        if (rc) return fail("writing the source buffer", rc);
+        if (rc) return fail(ctx, "writing the source buffer", rc);
     }
 
     // With a VM: bind both buffers at 1 TiB-apart device VAs (whole pages) and copy there.
     uapi::vm_create_args vmc;
-    uint64_t src_va = src.device_va, dst_va = dst.device_va;
+    uint64_t src_va = st.src.device_va, dst_va = st.dst.device_va;
     if (vm != "none") {
-        if (int rc = dev.vm_create(vmc)) return fail("creating the VM (is mmu.enabled set?)", rc);
+        if (int rc = dev.vm_create(vmc)) return fail(ctx, "creating the VM (is mmu.enabled set?)", rc);
         src_va = 1ull << 40;
         dst_va = 2ull << 40;
-        for (auto [bo, va] : {std::pair{&src, src_va}, std::pair{&dst, dst_va}}) {
+        for (auto [bo, va] : {std::pair{&st.src, src_va}, std::pair{&st.dst, dst_va}}) {
             uapi::vm_bind_args b;
             b.vm_id = vmc.vm_id;
             b.handle = bo->handle;
             b.va = va;
             b.size = bo->size;
             b.flags = uapi::VM_READ | uapi::VM_WRITE | (vm == "4k" ? uint32_t{uapi::VM_4K_ONLY} : 0u);
-            if (int rc = dev.vm_bind(b)) return fail("binding a buffer in the VM", rc);
+            if (int rc = dev.vm_bind(b)) return fail(ctx, "binding a buffer in the VM", rc);
         }
     }
 
@@ -132,28 +132,33 @@ int dma_copy::run(workload_context& ctx) {
     const uint32_t queues = wp.queues;
     const uint32_t queue0 = wp.queue;
     const uint64_t slice = std::max<uint64_t>(4096, (bytes / queues + 4095) & ~uint64_t{4095});
-    std::vector<uapi::submit_args> subs;
-    std::vector<std::unique_ptr<uapi::mapping>> cmd_maps;
     for (uint64_t off = 0; off < bytes; off += slice) {
         cmdbuf_builder cb;
         cb.copy(src_va + so + off, dst_va + dof + off, std::min(slice, bytes - off));
         uapi::bo_create_args cmd{cb.size(), uapi::BO_DEVICE};
-        if (int rc = dev.bo_create(cmd)) return fail("allocating the command buffer", rc);
-        cmd_maps.emplace_back();
-        dev.bo_mmap(cmd.handle, cmd_maps.back());
-        cmd_maps.back()->write(0, cb.bytes().data(), cb.size());
+        if (int rc = dev.bo_create(cmd)) return fail(ctx, "allocating the command buffer", rc);
+        st.cmd_maps.emplace_back();
+        dev.bo_mmap(cmd.handle, st.cmd_maps.back());
+        st.cmd_maps.back()->write(0, cb.bytes().data(), cb.size());
         uapi::submit_args sub;
-        sub.queue = queue0 + static_cast<uint32_t>(subs.size());
+        sub.queue = queue0 + static_cast<uint32_t>(st.subs.size());
         sub.cmdbuf_handle = cmd.handle;
         sub.cmdbuf_size = cb.size();
         sub.vm_id = vmc.vm_id;
-        subs.push_back(sub);
+        st.subs.push_back(sub);
     }
+    return 0;
+}
+
+int dma_copy::submit(workload_context& ctx, const params& wp, state& st) {
+    auto& dev = ctx.dev;
+    const uint64_t bytes = wp.bytes;
+    const std::string& dir = wp.direction;
     const uint64_t t_submit = sc_core::sc_time_stamp().value();
-    for (auto& sub : subs)
-        if (int rc = dev.submit(sub)) return fail("submitting the copy", rc);
+    for (auto& sub : st.subs)
+        if (int rc = dev.submit(sub)) return fail(ctx, "submitting the copy", rc);
     std::vector<uint32_t> seqs;
-    for (const auto& sub : subs) seqs.push_back(sub.seq);
+    for (const auto& sub : st.subs) seqs.push_back(sub.seq);
     const job_wait jw = wait_jobs(dev, seqs, static_cast<uint64_t>(wp.timeout_ms * 1e6));
     if (jw.rc) {
         ctx.error = "copy job failed: " + job_failure(dev, jw.rc, jw.failed_wait);
@@ -163,9 +168,9 @@ int dma_copy::run(workload_context& ctx) {
 
     const double device_ns = static_cast<double>(jw.span_ns());
     double peak = dir == "h2d" ? ctx.soc.peak_h2d() : dir == "d2h" ? ctx.soc.peak_d2h() : ctx.soc.peak_d2d();
-    if (dir == "d2d" && subs.size() > 1) {  // several engines share the memory
+    if (dir == "d2d" && st.subs.size() > 1) {  // several engines share the memory
         const double engines = static_cast<double>(ctx.soc.dma.size());
-        const double used = std::min(engines, static_cast<double>(subs.size()));
+        const double used = std::min(engines, static_cast<double>(st.subs.size()));
         peak = std::min(ctx.soc.devmem_peak() / 2, ctx.soc.dma_peak() / engines * used);
     }
     const double bw = device_ns > 0 ? static_cast<double>(bytes) / device_ns : 0.0;  // bytes/ns == GB/s
@@ -177,14 +182,18 @@ int dma_copy::run(workload_context& ctx) {
     ctx.summary["peak_gbps"] = peak / 1e9;
     ctx.summary["efficiency"] = peak > 0 ? bw / (peak / 1e9) : 0.0;
     ctx.summary["cycles"] = static_cast<uint64_t>(device_ns * ctx.soc.freq_hz() / 1e9 + 0.5);
+    return 0;
+}
 
-    if (!ctx.functional) return 0;
-    // Verify outside the timed region with debugger reads (no simulated time).
-    std::vector<uint8_t> want(buf.size()), got(buf.size());
-    for (uint64_t off = 0; off < bytes; off += chunk) {
-        const uint64_t n = std::min(chunk, bytes - off);
+// Outside the timed region, with debugger reads (no simulated time).
+int dma_copy::verify(workload_context& ctx, const params& wp, state& st) {
+    const uint64_t bytes = wp.bytes;
+    const size_t n0 = static_cast<size_t>(std::min(bytes, fill_chunk));
+    std::vector<uint8_t> want(n0), got(n0);
+    for (uint64_t off = 0; off < bytes; off += fill_chunk) {
+        const uint64_t n = std::min(fill_chunk, bytes - off);
         fill_pattern(want.data(), off, n, ctx.seed);
-        if (dst_map->peek(dof + off, got.data(), n)) return fail("reading back the destination", -EIO);
+        if (st.dst_map->peek(wp.dst_offset + off, got.data(), n)) return fail(ctx, "reading back the destination", -EIO);
         if (std::memcmp(want.data(), got.data(), n) != 0) {
             uint64_t i = 0;
             while (want[i] == got[i]) ++i;

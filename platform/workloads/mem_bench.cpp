@@ -63,61 +63,79 @@ std::string mem_bench::description() const {
     return "strided device-memory accesses through all DMA engines (workload.stride)";
 }
 
-void mem_bench::declare(param_schema& s) const {
-    s.integer("workload.bytes", 16ll << 20, 4096, 1ll << 36, "device-memory bytes to move (each direction)", "bytes");
-    if (k_ == kind::stream) s.string("workload.op", "read", "read (memory -> SRAM), write (SRAM -> memory) or copy",
-                                     {"read", "write", "copy"});
-    if (k_ == kind::strided) s.string("workload.op", "read", "read (memory -> SRAM) or write (SRAM -> memory)",
-                                      {"read", "write"});
-    if (k_ == kind::random) {
-        s.string("workload.mix", "read", "read only, or mixed: 50/50 reads and writes", {"read", "mixed"});
-        s.integer("workload.span", 1ll << 30, 1 << 20, 1ll << 40, "random addresses fall in this many bytes", "bytes");
-    }
-    if (k_ != kind::stream)
-        s.integer("workload.access", 64, 32, 1 << 20, "bytes per access (one DMA row)", "bytes");
-    if (k_ == kind::strided)
-        s.integer("workload.stride", 4096, 32, 1ll << 30, "bytes between the starts of consecutive accesses", "bytes");
-    s.real("workload.timeout_ms", 10000, 0.001, 1e9, "host wait limit per job (simulated time)", "ms");
+const param_table<mem_bench_params>& mem_bench::table() const {
+    using P = mem_bench_params;
+    auto common_head = [](param_table<P> t) {
+        return t.integer("bytes", &P::bytes, 4096, 1ll << 36, "device-memory bytes to move (each direction)", "bytes");
+    };
+    auto timeout = [](param_table<P>& t) {
+        t.real("timeout_ms", &P::timeout_ms, 0.001, 1e9, "host wait limit per job (simulated time)", "ms");
+    };
+    static const auto stream = [&] {
+        auto t = common_head({}).string("op", &P::op, "read (memory -> SRAM), write (SRAM -> memory) or copy",
+                                        {"read", "write", "copy"});
+        timeout(t);
+        return t;
+    }();
+    static const auto random = [&] {
+        auto t = common_head({})
+                     .string("mix", &P::mix, "read only, or mixed: 50/50 reads and writes", {"read", "mixed"})
+                     .integer("span", &P::span, 1 << 20, 1ll << 40, "random addresses fall in this many bytes", "bytes")
+                     .integer("access", &P::access, 32, 1 << 20, "bytes per access (one DMA row)", "bytes");
+        timeout(t);
+        return t;
+    }();
+    static const auto strided = [&] {
+        auto t = common_head({})
+                     .string("op", &P::op, "read (memory -> SRAM) or write (SRAM -> memory)", {"read", "write"})
+                     .integer("access", &P::access, 32, 1 << 20, "bytes per access (one DMA row)", "bytes")
+                     .integer("stride", &P::stride, 32, 1ll << 30, "bytes between the starts of consecutive accesses",
+                              "bytes");
+        timeout(t);
+        return t;
+    }();
+    return k_ == kind::stream ? stream : k_ == kind::random ? random : strided;
 }
 
-void mem_bench::check(const config& c) const {
+void mem_bench::validate(const params& p, const config&) const {
     if (k_ == kind::stream) return;
-    const uint64_t bytes = c.get_uint("workload.bytes"), access = c.get_uint("workload.access");
+    const uint64_t bytes = p.bytes, access = p.access;
     if (access > bytes)
         throw config_error(fmt::format("config error: workload.access = {} is larger than workload.bytes = {}: the "
                                        "workload would move no access at all (workload.access must be <= "
                                        "workload.bytes)",
                                        access, bytes));
-    if (k_ == kind::random && access > c.get_uint("workload.span"))
+    if (k_ == kind::random && access > p.span)
         throw config_error(fmt::format("config error: workload.access = {} is larger than workload.span = {} "
                                        "(workload.access must be <= workload.span)",
-                                       access, c.get_uint("workload.span")));
+                                       access, p.span));
 }
 
-int mem_bench::run(workload_context& ctx) {
+namespace {
+int fail(workload_context& ctx, const std::string& what, int rc) {
+    ctx.error = fmt::format("{}: {}", what, std::strerror(-rc));
+    return 1;
+}
+} // namespace
+
+int mem_bench::plan(workload_context& ctx, const params& p, state& st) {
     auto& dev = ctx.dev;
-    const config& c = ctx.cfg;
-    auto fail = [&ctx](const std::string& what, int rc) {
-        ctx.error = fmt::format("{}: {}", what, std::strerror(-rc));
-        return 1;
-    };
     uapi::info_args info;
-    if (int rc = dev.get_info(info)) return fail("querying the device", rc);
+    if (int rc = dev.get_info(info)) return fail(ctx, "querying the device", rc);
     const uint32_t engines = static_cast<uint32_t>(ctx.soc.dma.size());
-    const uint32_t E = std::max(1u, std::min(engines, info.queues));
-    const uint64_t bytes = c.get_uint("workload.bytes");
-    const uint64_t access = k_ == kind::stream ? 0 : c.get_uint("workload.access");
-    const uint64_t stride = k_ == kind::strided ? c.get_uint("workload.stride") : 0;
-    const std::string op = k_ == kind::random ? (c.get_string("workload.mix") == "mixed" ? "mixed" : "read")
-                                              : c.get_string("workload.op");
-    const uint64_t accesses = access ? bytes / access : 0;
+    const uint32_t E = st.engines = std::max(1u, std::min(engines, info.queues));
+    const uint64_t bytes = p.bytes;
+    const uint64_t access = k_ == kind::stream ? 0 : p.access;
+    const uint64_t stride = k_ == kind::strided ? p.stride : 0;
+    const std::string op = st.op = k_ == kind::random ? (p.mix == "mixed" ? "mixed" : "read") : p.op;
+    const uint64_t accesses = st.accesses = access ? bytes / access : 0;
 
     // Device-memory buffer(s): what the pattern touches.
     uint64_t span = bytes;
     if (k_ == kind::strided) span = (accesses ? accesses - 1 : 0) * stride + access;
-    if (k_ == kind::random) span = c.get_uint("workload.span");
+    if (k_ == kind::random) span = p.span;
     uapi::bo_create_args buf{span * (op == "copy" ? 2 : 1), uapi::BO_DEVICE};
-    if (int rc = dev.bo_create(buf)) return fail(fmt::format("allocating {} bytes of device memory", buf.size), rc);
+    if (int rc = dev.bo_create(buf)) return fail(ctx, fmt::format("allocating {} bytes of device memory", buf.size), rc);
     const uint64_t mem = buf.device_va;
     // SRAM: one window per engine, reused (overwritten) packet after packet.
     const uint64_t sram = ctx.soc.shared_sram_base(), win = (ctx.soc.sram0.get_params().size / E) & ~uint64_t{4095};
@@ -127,7 +145,8 @@ int mem_bench::run(workload_context& ctx) {
     // doorbell apart, so their streams stay in the same DRAM rows instead of thrashing them.
     // Streams repeat the barrier before every SRAM window (round k waits for E * (k + 1)), so
     // an engine that finished its window early does not run ahead into other DRAM rows.
-    std::vector<cmdbuf_builder> cb(E);
+    std::vector<cmdbuf_builder>& cb = st.cb;
+    cb.resize(E);
     const bool barrier = E > 1 && info.semaphores > 0;
     const uint16_t sem = static_cast<uint16_t>(info.semaphores ? info.semaphores - 1 : 0);
     auto sync_round = [&](uint32_t e, uint64_t round) {
@@ -194,6 +213,17 @@ int mem_bench::run(workload_context& ctx) {
         }
     }
 
+    return 0;
+}
+
+int mem_bench::submit(workload_context& ctx, const params& p, state& st) {
+    auto& dev = ctx.dev;
+    const config& c = ctx.cfg;
+    const uint32_t E = st.engines;
+    const uint64_t bytes = p.bytes, access = k_ == kind::stream ? 0 : p.access, accesses = st.accesses;
+    const std::string& op = st.op;
+    std::vector<cmdbuf_builder>& cb = st.cb;
+
     // Submit every queue's work (command buffers of at most AAX_MAX_CMDBUF_SIZE), then wait.
     const auto lat0 = read_latency(ctx.soc);
     std::vector<uapi::submit_args> subs;
@@ -204,7 +234,7 @@ int mem_bench::run(workload_context& ctx) {
             return 1;
         }
         uapi::bo_create_args cmd{cb[e].size(), uapi::BO_DEVICE};
-        if (int rc = dev.bo_create(cmd)) return fail("allocating a command buffer", rc);
+        if (int rc = dev.bo_create(cmd)) return fail(ctx, "allocating a command buffer", rc);
         std::unique_ptr<uapi::mapping> m;
         dev.bo_mmap(cmd.handle, m);
         m->write(0, cb[e].bytes().data(), cb[e].size());
@@ -215,10 +245,10 @@ int mem_bench::run(workload_context& ctx) {
         subs.push_back(sub);
     }
     for (auto& sub : subs)
-        if (int rc = dev.submit(sub)) return fail("submitting a job", rc);
+        if (int rc = dev.submit(sub)) return fail(ctx, "submitting a job", rc);
     std::vector<uint32_t> seqs;
     for (const auto& sub : subs) seqs.push_back(sub.seq);
-    const job_wait jw = wait_jobs(dev, seqs, static_cast<uint64_t>(c.get_real("workload.timeout_ms") * 1e6));
+    const job_wait jw = wait_jobs(dev, seqs, static_cast<uint64_t>(p.timeout_ms * 1e6));
     if (jw.rc) {
         ctx.error = fmt::format("job on queue {} failed: {} ({})", subs[jw.failed].queue,
                                 aax_status_name(jw.failed_wait.status), std::strerror(-jw.rc));
@@ -262,5 +292,7 @@ int mem_bench::run(workload_context& ctx) {
     ctx.summary["cycles"] = static_cast<uint64_t>(ns * ctx.soc.freq_hz() / 1e9 + 0.5);
     return 0;
 }
+
+int mem_bench::verify(workload_context&, const params&, state&) { return 0; }
 
 } // namespace accelvp

@@ -8,20 +8,44 @@
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "platform/host/cmdbuf.h"
 
 #include "platform/workloads/workload.h"
 
 namespace accelvp {
 
-class mem_bench : public workload {
+struct mem_bench_params {
+    uint64_t bytes = 16ull << 20;
+    std::string op = "read";   // mem-stream, mem-strided
+    std::string mix = "read";  // mem-random
+    uint64_t span = 1ull << 30, access = 64, stride = 4096;
+    double timeout_ms = 10000;
+};
+
+// The buffer and the command stream of each queue (one queue per DMA engine).
+struct mem_bench_state {
+    uint32_t engines = 1;
+    std::string op;
+    uint64_t accesses = 0;
+    std::vector<cmdbuf_builder> cb;
+};
+
+class mem_bench : public staged_workload<mem_bench_params, mem_bench_state> {
 public:
     enum class kind { stream, random, strided };
     explicit mem_bench(kind k) : k_(k) {}
     std::string name() const override;
     std::string description() const override;
-    void declare(param_schema& s) const override;
-    void check(const config& c) const override;
-    int run(workload_context& ctx) override;
+    // Each variant declares the keys it reads.
+    const param_table<params>& table() const override;
+
+protected:
+    void validate(const params& p, const config& c) const override;
+    int plan(workload_context& ctx, const params& p, state& st) override;
+    int submit(workload_context& ctx, const params& p, state& st) override;
+    int verify(workload_context& ctx, const params& p, state& st) override;  // nothing to verify
 
 private:
     kind k_;

@@ -160,27 +160,36 @@ soak_result run_soak(uapi::device& dev0, const chip& soc, const soak_options& o)
     return res;
 }
 
-void soak_workload::declare(param_schema& s) const {
-    s.integer("workload.jobs", 10000, 1, 100'000'000, "jobs to run (spread round-robin over the contexts)");
-    s.integer("workload.contexts", 4, 1, 16, "contexts: device files, each on its own queue");
-    s.integer("workload.bytes", 4096, 8, 1 << 24, "bytes each job copies (one DMA packet)", "bytes");
-    s.integer("workload.window", 8, 1, 64, "jobs in flight per context");
-    s.integer("workload.timeout_us", 200, 1, 1'000'000'000, "device-side timeout of each job", "us");
-    s.integer("workload.retries", 3, 0, 100, "resubmissions of a job that completed ABORTED");
+const param_table<soak_params>& soak_params::table() {
+    using P = soak_params;
+    static const auto t =
+        param_table<P>()
+            .integer("jobs", &P::jobs, 1, 100'000'000, "jobs to run (spread round-robin over the contexts)")
+            .integer("contexts", &P::contexts, 1, 16, "contexts: device files, each on its own queue")
+            .integer("bytes", &P::bytes, 8, 1 << 24, "bytes each job copies (one DMA packet)", "bytes")
+            .integer("window", &P::window, 1, 64, "jobs in flight per context")
+            .integer("timeout_us", &P::timeout_us, 1, 1'000'000'000, "device-side timeout of each job", "us")
+            .integer("retries", &P::retries, 0, 100, "resubmissions of a job that completed ABORTED");
+    return t;
 }
 
-int soak_workload::run(workload_context& ctx) {
-    soak_options o;
-    o.jobs = ctx.cfg.get_uint("workload.jobs");
-    o.contexts = static_cast<unsigned>(ctx.cfg.get_uint("workload.contexts"));
-    o.bytes = static_cast<uint32_t>(ctx.cfg.get_uint("workload.bytes"));
-    o.window = static_cast<uint32_t>(ctx.cfg.get_uint("workload.window"));
-    o.timeout_us = static_cast<uint32_t>(ctx.cfg.get_uint("workload.timeout_us"));
-    o.retries = static_cast<uint32_t>(ctx.cfg.get_uint("workload.retries"));
+int soak_workload::plan(workload_context& ctx, const params& p, state& st) {
+    soak_options& o = st.o;
+    o.jobs = p.jobs;
+    o.contexts = p.contexts;
+    o.bytes = p.bytes;
+    o.window = p.window;
+    o.timeout_us = p.timeout_us;
+    o.retries = p.retries;
     o.seed = ctx.seed;
     o.verify = ctx.functional;
+    return 0;
+}
+
+int soak_workload::submit(workload_context& ctx, const params&, state& st) {
     const auto wall0 = std::chrono::steady_clock::now();
-    const soak_result r = run_soak(ctx.dev, ctx.soc, o);
+    st.r = run_soak(ctx.dev, ctx.soc, st.o);
+    const soak_result& r = st.r;
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
     auto& s = ctx.summary;
     s["jobs"] = r.jobs;
@@ -200,9 +209,14 @@ int soak_workload::run(workload_context& ctx) {
     s["fw_crashes"] = r.fw_crashes;
     s["sim_ms"] = r.sim_ms;
     s["wall_s"] = wall;
-    if (ctx.functional) ctx.verified = r.clean();
-    if (!r.clean()) {
-        ctx.error = r.error.empty() ? "soak: lost, corrupted or unexplained jobs" : "soak: " + r.error;
+    // Lost or unexplained jobs fail a timing run too (it checks completions, not data).
+    return ctx.functional ? 0 : verify(ctx, soak_params{}, st);
+}
+
+int soak_workload::verify(workload_context& ctx, const params&, state& st) {
+    if (ctx.functional) ctx.verified = st.r.clean();
+    if (!st.r.clean()) {
+        ctx.error = st.r.error.empty() ? "soak: lost, corrupted or unexplained jobs" : "soak: " + st.r.error;
         return 1;
     }
     return 0;

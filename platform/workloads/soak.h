@@ -40,14 +40,29 @@ struct soak_result {
 // Runs the soak on `dev` (context 0) and contexts-1 more device files of the same driver.
 soak_result run_soak(uapi::device& dev, const chip& soc, const soak_options& o);
 
-class soak_workload : public workload {
+struct soak_params {
+    uint64_t jobs = 10000;
+    uint32_t contexts = 4, bytes = 4096, window = 8, timeout_us = 200, retries = 3;
+    static const param_table<soak_params>& table();
+};
+
+struct soak_state {
+    soak_options o;
+    soak_result r;
+};
+
+// Its jobs are verified one by one as they complete (run_soak); verify judges the tally.
+class soak_workload : public staged_workload<soak_params, soak_state> {
 public:
     std::string name() const override { return "soak"; }
     std::string description() const override {
         return "many small verified DMA jobs from several contexts under injected faults (fault.*): none lost or corrupted";
     }
-    void declare(param_schema& s) const override;
-    int run(workload_context& ctx) override;
+
+protected:
+    int plan(workload_context& ctx, const params& p, state& st) override;
+    int submit(workload_context& ctx, const params& p, state& st) override;
+    int verify(workload_context& ctx, const params& p, state& st) override;
 };
 
 } // namespace accelvp

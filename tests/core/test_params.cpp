@@ -2,6 +2,7 @@
 // (tlm/core/keys.h) and the RAII stats groups (tlm/core/stats.h).
 #include <catch2/catch.hpp>
 
+#include <set>
 #include <string>
 
 #include "platform/sim/simulation.h"
@@ -115,12 +116,17 @@ TEST_CASE("params: a value out of the row's range is a config error naming the k
 
 TEST_CASE("params: every shared key is declared by the platform schema with its type", "[params]") {
     const param_schema s = build_schema("collective");  // the platform, system.* and workload.bytes
+    std::set<std::string> seen;
     for (const auto& k : keys::all_shared) {
         INFO(k.name);
         const param_spec* spec = s.find(k.name);
         REQUIRE(spec);
         CHECK(spec->type == k.type);
+        CHECK(std::string(k.name).rfind(std::string(k.ns) + ".", 0) == 0);  // keys::dma::x names "dma.*"
+        CHECK(seen.insert(k.name).second);                                  // one constant per key
     }
+    CHECK(std::string(keys::host::mem_bandwidth_gbps.name) == "host.mem.bandwidth_gbps");
+    CHECK(keys::all_shared[0].type == param_type::string);  // sim.mode
 }
 
 TEST_CASE("params: typed keys read the value with the key's type", "[params]") {

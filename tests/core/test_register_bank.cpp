@@ -400,3 +400,28 @@ TEST_CASE("regbank: a bank with a base takes ABI addresses; the bus offsets are 
     CHECK_THROWS_AS(b[0x1008], std::logic_error);
     CHECK_THROWS_AS(b.add("BELOW", 0xFFC, 0, reg_access::rw), std::logic_error);
 }
+
+TEST_CASE("regbank: a write hook may take the value before the write (which bits changed)", "[regbank]") {
+    register_bank b("chip.test");
+    std::vector<std::pair<uint32_t, uint64_t>> seen;  // (written, before)
+    auto& mask = b.add("MASK", 0x40, 0xFFFFFFFF, reg_access::rw).mask(0xFF).write_cb([&](uint32_t w, uint64_t before) {
+        seen.emplace_back(w, before);
+    });
+    CHECK(write(b, 0x40, 0x0F).status == tlm::TLM_OK_RESPONSE);
+    CHECK(mask.get() == 0xFFFFFF0F);  // bits outside the writable mask kept
+    CHECK(write(b, 0x40, 0xF0).status == tlm::TLM_OK_RESPONSE);
+    CHECK(mask.get() == 0xFFFFFFF0);
+    // The bits a write cleared: before & ~after.
+    CHECK(seen == std::vector<std::pair<uint32_t, uint64_t>>{{0x0F, 0xFFFFFFFF}, {0xF0, 0xFFFFFF0F}});
+    // A debug write changes the value but calls no hook.
+    tlm::tlm_generic_payload t;
+    uint32_t v = 0x12;
+    t.set_command(tlm::TLM_WRITE_COMMAND);
+    t.set_address(0x40);
+    t.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
+    t.set_data_length(4);
+    t.set_streaming_width(4);
+    CHECK(b.transport_dbg(t) == 4);
+    CHECK(mask.get() == 0x12);  // the raw word, no mask
+    CHECK(seen.size() == 2);
+}

@@ -41,8 +41,9 @@
 #include "abi/aax_regs.h"
 #include "platform/host/cmdbuf.h"
 #include "platform/host/uapi.h"
-#include "platform/sim/board.h"
+#include "platform/system/board.h"
 #include "platform/sim/simulation.h"
+#include "platform/workloads/workload.h"
 #include "tlm/core/log.h"
 
 #include <fmt/format.h>

@@ -21,17 +21,14 @@
 #include "abi/aax_regs.h"
 #include "platform/host/cmdbuf.h"
 #include "platform/host/uapi.h"
-#include "platform/sim/board.h"
+#include "platform/system/board.h"
 #include "platform/sim/simulation.h"
 #include "tlm/core/log.h"
 
 namespace accelvp::test {
 
-struct host_program : workload {
+struct host_program : board_program {
     std::function<void(uapi::device&, workload_context&)> body;
-    std::string name() const override { return "test"; }
-    std::string description() const override { return "test body"; }
-    void declare(param_schema&) const override {}
     int run(workload_context& ctx) override {
         body(ctx.dev, ctx);
         return 0;

@@ -1,4 +1,4 @@
-// Collective library (platform/host/collectives.h): nccl-tests' figures, alpha-beta
+// Collective library (platform/system/collectives.h): nccl-tests' figures, alpha-beta
 // bounds, and every generated schedule executed on a pure host model of the chips (many
 // interleavings) ending with the right data on every chip.
 #include <catch2/catch.hpp>
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "platform/host/collectives.h"
+#include "platform/system/collectives.h"
 #include "tlm/core/config.h"
 
 using namespace accelvp;

@@ -205,10 +205,17 @@ TEST_CASE("conv2d: an element-wise gather beyond the packet bound is an error", 
     REQUIRE_THAT(r.error, Catch::Contains("2^20 DMA packets"));
 }
 
+// Validated at config time (the workload's validate step): a config_error before elaboration.
 TEST_CASE("conv2d: padding as large as the filter is a config error naming the key", "[conv2d]") {
-    const run_result r = run_wl("conv2d", {"workload.padding=3"});
-    REQUIRE(r.exit_code != 0);
-    REQUIRE_THAT(r.error, Catch::Contains("workload.padding"));
+    REQUIRE_THROWS_WITH(run_wl("conv2d", {"workload.padding=3"}),
+                        "config error: workload.padding (3) must be smaller than the filter (workload.r 3, workload.s 3)");
+}
+
+TEST_CASE("conv2d: a filter larger than the padded input is a config error", "[conv2d]") {
+    REQUIRE_THROWS_WITH(run_wl("conv2d", {"workload.h=2", "workload.w=2", "workload.r=5", "workload.s=5",
+                                          "workload.padding=1"}),
+                        "config error: the filter (5x5) is larger than the padded input (4x4): check "
+                        "workload.h/w/r/s/padding");
 }
 
 // Its own test case: the schema throws before any simulation (an exception after a SystemC
@@ -252,7 +259,6 @@ TEST_CASE("transformer-layer: the summary breaks the device time down by phase",
 }
 
 TEST_CASE("transformer-layer: heads not dividing hidden is a config error", "[transformer]") {
-    const run_result r = run_wl("transformer-layer", {"workload.hidden=100", "workload.heads=3", "workload.seq=8"});
-    REQUIRE(r.exit_code != 0);
-    REQUIRE_THAT(r.error, Catch::Contains("workload.heads"));
+    REQUIRE_THROWS_WITH(run_wl("transformer-layer", {"workload.hidden=100", "workload.heads=3", "workload.seq=8"}),
+                        "config error: workload.heads (3) must divide workload.hidden (100)");
 }

@@ -41,7 +41,7 @@ struct node : sc_core::sc_module {
           sync("sync", semaphores::params{}), coll("coll", cp), cmd("cmd"), sem_cmd("sem_cmd") {
         coll.bus_socket.bind(noc.target_socket);
         noc.add_target("mem", 0, mem_size, mem.socket);
-        noc.add_target("sync", regs_base + semaphores::bar_base, 0x4000, sync.reg_socket);
+        noc.add_target("sync", regs_base + AAX_SYNC_WINDOW_BASE, AAX_SYNC_WINDOW_SIZE, sync.reg_socket);
         cmd.bind(coll.cmd_socket);
         sem_cmd.bind(sync.cmd_socket);
     }

@@ -80,7 +80,7 @@ struct bench : sc_core::sc_module {
     void wreg(uint32_t off, uint32_t v) {
         tlm::tlm_generic_payload t;
         sc_time d = sc_core::SC_ZERO_TIME;
-        init_payload(t, tlm::TLM_WRITE_COMMAND, off - mmu::bar_base, &v, 4);
+        init_payload(t, tlm::TLM_WRITE_COMMAND, off - AAX_MMU_BAR_BASE, &v, 4);
         reg->b_transport(t, d);
         REQUIRE(t.is_response_ok());
     }
@@ -88,7 +88,7 @@ struct bench : sc_core::sc_module {
         uint32_t v = 0;
         tlm::tlm_generic_payload t;
         sc_time d = sc_core::SC_ZERO_TIME;
-        init_payload(t, tlm::TLM_READ_COMMAND, off - mmu::bar_base, &v, 4);
+        init_payload(t, tlm::TLM_READ_COMMAND, off - AAX_MMU_BAR_BASE, &v, 4);
         reg->b_transport(t, d);
         REQUIRE(t.is_response_ok());
         return v;

@@ -55,8 +55,8 @@ struct bench {
         ep.to_host.bind(host.socket);
         ep.to_chip.bind(chip.socket);
     }
-    static uint64_t entry(unsigned v, uint32_t field) { return AAX_MSIX_ENTRY(v) - pcie_endpoint::msix_bar_base + field; }
-    static uint64_t pba(unsigned w) { return AAX_MSIX_PBA(w) - pcie_endpoint::msix_bar_base; }
+    static uint64_t entry(unsigned v, uint32_t field) { return AAX_MSIX_ENTRY(v) - AAX_MSIX_WINDOW_BASE + field; }
+    static uint64_t pba(unsigned w) { return AAX_MSIX_PBA(w) - AAX_MSIX_WINDOW_BASE; }
 };
 
 uint64_t stat(const char* name) {

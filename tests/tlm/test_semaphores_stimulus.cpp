@@ -17,8 +17,8 @@ using namespace accelvp;
 
 namespace {
 
-constexpr uint64_t sem_off(unsigned s) { return AAX_SEM(s) - semaphores::bar_base; }
-constexpr uint64_t add_off(unsigned s) { return AAX_SEM_ADD(s) - semaphores::bar_base; }
+constexpr uint64_t sem_off(unsigned s) { return AAX_SEM(s) - AAX_SYNC_WINDOW_BASE; }
+constexpr uint64_t add_off(unsigned s) { return AAX_SEM_ADD(s) - AAX_SYNC_WINDOW_BASE; }
 
 semaphores::params sparams() {
     semaphores::params p;

@@ -100,11 +100,12 @@ tlm::tlm_response_status register_bank::access(tlm::tlm_generic_payload& t, bool
             r->value = (r->value & ~word) | in;
         } else {
             if (r->access == reg_access::ro) return tlm::TLM_COMMAND_ERROR_RESPONSE;
+            const uint64_t before = r->value;
             const uint64_t wm = r->wmask & word;
             uint64_t nv = (r->value & ~wm) | (in & wm);
             nv &= ~(in & r->w1c_mask & word);
             r->value = nv;
-            if (r->on_write) r->on_write(v);
+            if (r->on_write) r->on_write(v, before);
         }
     } else {
         return tlm::TLM_COMMAND_ERROR_RESPONSE;

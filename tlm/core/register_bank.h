@@ -55,12 +55,16 @@ struct reg {
     std::function<void()> on_read_effect;
     // Optional: called after a bus write has been applied (value already updated by the
     // masks); `written` is the 32-bit word the initiator wrote (either half of a 64-bit
-    // register).
-    std::function<void(uint32_t written)> on_write;
+    // register), `before` the register's value before the write (to see which bits changed).
+    std::function<void(uint32_t written, uint64_t before)> on_write;
 
     reg& read_cb(std::function<uint64_t()> f) { on_read = std::move(f); return *this; }
     reg& read_effect_cb(std::function<void()> f) { on_read_effect = std::move(f); return *this; }
-    reg& write_cb(std::function<void(uint32_t)> f) { on_write = std::move(f); return *this; }
+    reg& write_cb(std::function<void(uint32_t written)> f) {
+        on_write = [f = std::move(f)](uint32_t w, uint64_t) { f(w); };
+        return *this;
+    }
+    reg& write_cb(std::function<void(uint32_t written, uint64_t before)> f) { on_write = std::move(f); return *this; }
     reg& mask(uint64_t writable) { wmask = writable & all(); return *this; }
     reg& w1c(uint64_t bits) { w1c_mask = bits & all(); return *this; }
 

@@ -25,22 +25,16 @@ clint::clint(sc_core::sc_module_name name, const params& p)
     if (hz_ == 0) hz_ = 1;
     socket.register_b_transport(this, &clint::b_transport);
     socket.register_transport_dbg(this, &clint::transport_dbg);
-    msip_ = &regs_.add("msip", msip_offset, 0, reg_access::rw).write_cb([this](uint32_t v) {
-        msip_->value = v & 1;
+    regs_.add("msip", AAX_CLINT_MSIP, 0, reg_access::rw).mask(1).write_cb([this](uint32_t v) {
         if (v & 1) ++soft_irqs_;
         irq->set_level(irq_msip, v & 1);
     });
-    cmp_lo_ = &regs_.add("mtimecmp_lo", mtimecmp_offset, 0xFFFFFFFFu, reg_access::rw).write_cb([this](uint32_t) {
-        update_timer();
-    });
-    cmp_hi_ = &regs_.add("mtimecmp_hi", mtimecmp_offset + 4, 0xFFFFFFFFu, reg_access::rw).write_cb([this](uint32_t) {
-        update_timer();
-    });
+    regs_.add64("mtimecmp", AAX_CLINT_MTIMECMP, ~0ull, reg_access::rw).write_cb([this](uint32_t) { update_timer(); });
     const auto now_mtime = [this] { return mtime_at(sc_core::sc_time_stamp()); };
-    regs_.add("mtime_lo", mtime_offset, 0, reg_access::rw)
+    regs_.add("mtime_lo", AAX_CLINT_MTIME, 0, reg_access::rw)
         .read_cb([now_mtime] { return static_cast<uint32_t>(now_mtime()); })
         .write_cb([this, now_mtime](uint32_t v) { set_mtime((now_mtime() & ~0xFFFFFFFFull) | v); });
-    regs_.add("mtime_hi", mtime_offset + 4, 0, reg_access::rw)
+    regs_.add("mtime_hi", AAX_CLINT_MTIME + 4, 0, reg_access::rw)
         .read_cb([now_mtime] { return static_cast<uint32_t>(now_mtime() >> 32); })
         .write_cb([this, now_mtime](uint32_t v) {
             set_mtime((now_mtime() & 0xFFFFFFFFull) | (static_cast<uint64_t>(v) << 32));
@@ -60,7 +54,7 @@ uint64_t clint::ticks(uint64_t abs_ps) const {
 
 uint64_t clint::mtime_at(const sc_core::sc_time& abs) const { return ticks(abs.value()) + offset_; }
 
-uint64_t clint::mtimecmp() const { return (static_cast<uint64_t>(cmp_hi_->value) << 32) | cmp_lo_->value; }
+uint64_t clint::mtimecmp() const { return regs_[AAX_CLINT_MTIMECMP].get(); }
 
 void clint::set_mtime(uint64_t value) {
     offset_ = value - ticks(sc_core::sc_time_stamp().value());

@@ -1,9 +1,10 @@
 // clint: the core-local interruptor of the control core (SiFive CLINT layout, one hart).
 //
-// Registers (32-bit accesses only, through register_bank):
-//   0x0000 msip          rw  bit 0 drives the core's machine software interrupt (MSIP)
-//   0x4000 mtimecmp_lo   rw  MTIP is high while mtime >= mtimecmp (reset: all ones, so
-//   0x4004 mtimecmp_hi   rw  MTIP stays low until software programs it)
+// Registers (offsets in its window, abi/aax_boot.h; 32-bit accesses only, through register_bank):
+//   0x0000 msip          rw  bit 0 (the only writable bit) drives the core's machine
+//                            software interrupt (MSIP)
+//   0x4000 mtimecmp      rw  64-bit; MTIP is high while mtime >= mtimecmp (reset: all ones,
+//                            so MTIP stays low until software programs it)
 //   0xBFF8 mtime_lo      rw  ticks at `timer_mhz`; writable (sets an offset)
 //   0xBFFC mtime_hi      rw
 //
@@ -20,6 +21,7 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "abi/aax_boot.h"
 #include "tlm/core/params.h"
 #include "tlm/core/register_bank.h"
 #include "tlm/core/stats.h"
@@ -32,10 +34,7 @@ public:
     tlm_utils::simple_target_socket<clint> socket;
     sc_core::sc_port<irq_level_if> irq;  // to the core: lines irq_msip and irq_mtip
 
-    static constexpr uint32_t msip_offset = 0x0000;
-    static constexpr uint32_t mtimecmp_offset = 0x4000;
-    static constexpr uint32_t mtime_offset = 0xBFF8;
-    static constexpr uint64_t size = 0x10000;
+    static constexpr uint64_t size = AAX_CORE_CLINT_SIZE;  // its window; registers at AAX_CLINT_*
 
     struct params {
         double timer_mhz = 10;  // mtime tick rate
@@ -60,9 +59,8 @@ private:
     void update_timer();  // drive MTIP now and plan the next edge (also an SC_METHOD)
 
     uint64_t hz_;
-    uint64_t offset_ = 0;  // mtime = ticks(now) + offset_ (modulo 2^64)
-    register_bank regs_;
-    reg *msip_ = nullptr, *cmp_lo_ = nullptr, *cmp_hi_ = nullptr;
+    uint64_t offset_ = 0;  // mtime = ticks(now) + offset_ (modulo 2^64): mtime lives in the simulated time
+    register_bank regs_;   // msip and mtimecmp hold their own state
     bool mtip_ = false;
     sc_core::sc_event timer_event_;
 

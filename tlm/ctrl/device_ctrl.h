@@ -14,6 +14,7 @@
 #include <tlm>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "abi/aax_regs.h"
 #include "tlm/core/extensions.h"
 #include "tlm/core/register_bank.h"
 #include "tlm/core/stats.h"
@@ -39,7 +40,7 @@ public:
     ~device_ctrl() override;
 
     static unsigned vector_for_line(unsigned line);
-    uint32_t irq_raw() const { return raw_; }
+    uint32_t irq_raw() const { return regs_.peek(AAX_REG_IRQ_RAW); }
 
 private:
     void raise(unsigned line) override;
@@ -48,10 +49,7 @@ private:
     uint64_t now_ns() const;
 
     caps caps_;
-    register_bank regs_;
-    uint32_t raw_ = 0;
-    uint32_t mask_ = 0xFFFFFFFFu;  // shadow of IRQ_MASK, to see which lines a write unmasks
-    uint32_t ts_hi_latch_ = 0;
+    register_bank regs_;  // holds every register's state (IRQ_RAW: the pending lines)
     counter irqs_{"irqs", "interrupt line events"};
     counter msis_{"msis", "MSI-X messages requested"};
     counter resets_{"soft_resets", "soft resets"};

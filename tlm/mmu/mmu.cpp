@@ -37,7 +37,7 @@ mmu::params mmu::from_config(const config& c, const std::string& prefix) { retur
 
 mmu::mmu(sc_core::sc_module_name name, const params& p)
     : sc_module(name), reg_socket("reg_socket"), irq_out("irq_out"), ctx_export("ctx_export"), reset_in("reset_in"),
-      p_(p), regs_(this->name()) {
+      p_(p), regs_(this->name(), AAX_MMU_BAR_BASE) {
     if (p.ports.empty() || p.ports.size() > (1u << AAX_MMU_FAULT_PORT_BITS))
         throw config_error(fmt::format("{}: {} ports (1..{} supported)", this->name(), p.ports.size(),
                                        1u << AAX_MMU_FAULT_PORT_BITS));
@@ -46,30 +46,24 @@ mmu::mmu(sc_core::sc_module_name name, const params& p)
     ctx_export.bind(*this);
     reset_in.bind(*this);
 
-    auto off = [](uint32_t reg) { return reg - bar_base; };
     const uint32_t tlb_entries = std::min<uint32_t>(p.tlb_geom.sets * p.tlb_geom.ways, 0xFFFF);
-    regs_.add("id", off(AAX_REG_MMU_ID), AAX_MMU_ID_MAGIC, reg_access::ro);
-    regs_.add("caps", off(AAX_REG_MMU_CAPS), p.contexts | AAX_MMU_VA_BITS << 8 | tlb_entries << 16, reg_access::ro);
-    regs_.add("tlb_inv_va_lo", off(AAX_REG_MMU_TLB_INV_VA_LO), 0, reg_access::rw);
-    regs_.add("tlb_inv_va_hi", off(AAX_REG_MMU_TLB_INV_VA_HI), 0, reg_access::rw);
-    regs_.add("tlb_inv", off(AAX_REG_MMU_TLB_INV), 0, reg_access::wo).write_cb([this](uint32_t v) { invalidate(v); });
-    regs_.add("fault_status", off(AAX_REG_MMU_FAULT_STATUS), 0, reg_access::w1c).write_cb([this, off](uint32_t w) {
-        if (w & AAX_MMU_FAULT_VALID) {
-            fault_valid_ = false;
-            for (uint32_t r : {AAX_REG_MMU_FAULT_STATUS, AAX_REG_MMU_FAULT_ASID, AAX_REG_MMU_FAULT_VA_LO,
-                               AAX_REG_MMU_FAULT_VA_HI})
-                regs_.find(off(r))->value = 0;
-        }
+    regs_.add("id", AAX_REG_MMU_ID, AAX_MMU_ID_MAGIC, reg_access::ro);
+    regs_.add("caps", AAX_REG_MMU_CAPS, p.contexts | AAX_MMU_VA_BITS << 8 | tlb_entries << 16, reg_access::ro);
+    regs_.add64("tlb_inv_va", AAX_REG_MMU_TLB_INV_VA_LO, 0, reg_access::rw);
+    regs_.add("tlb_inv", AAX_REG_MMU_TLB_INV, 0, reg_access::wo).write_cb([this](uint32_t v) { invalidate(v); });
+    // The fault record: STATUS.VALID says it holds a fault; writing VALID clears the record.
+    regs_.add("fault_status", AAX_REG_MMU_FAULT_STATUS, 0, reg_access::w1c).write_cb([this](uint32_t w) {
+        if (w & AAX_MMU_FAULT_VALID)
+            for (uint32_t r : {AAX_REG_MMU_FAULT_STATUS, AAX_REG_MMU_FAULT_ASID, AAX_REG_MMU_FAULT_VA_LO})
+                regs_[r].set(0);
     });
-    regs_.add("fault_asid", off(AAX_REG_MMU_FAULT_ASID), 0, reg_access::ro);
-    regs_.add("fault_va_lo", off(AAX_REG_MMU_FAULT_VA_LO), 0, reg_access::ro);
-    regs_.add("fault_va_hi", off(AAX_REG_MMU_FAULT_VA_HI), 0, reg_access::ro);
-    regs_.add("fault_count", off(AAX_REG_MMU_FAULT_COUNT), 0, reg_access::ro).read_cb([this] { return fault_count_; });
+    regs_.add("fault_asid", AAX_REG_MMU_FAULT_ASID, 0, reg_access::ro);
+    regs_.add64("fault_va", AAX_REG_MMU_FAULT_VA_LO, 0, reg_access::ro);
+    regs_.add("fault_count", AAX_REG_MMU_FAULT_COUNT, 0, reg_access::ro);
     for (uint32_t a = 1; a < p.contexts; ++a) {
         const std::string n = "ctx" + std::to_string(a) + ".";
-        regs_.add(n + "pt_base_lo", off(AAX_MMU_CTX(a) + AAX_MMU_CTX_PT_BASE_LO), 0, reg_access::rw);
-        regs_.add(n + "pt_base_hi", off(AAX_MMU_CTX(a) + AAX_MMU_CTX_PT_BASE_HI), 0, reg_access::rw);
-        regs_.add(n + "ctrl", off(AAX_MMU_CTX(a) + AAX_MMU_CTX_CTRL), 0, reg_access::rw);
+        regs_.add64(n + "pt_base", AAX_MMU_CTX(a) + AAX_MMU_CTX_PT_BASE_LO, 0, reg_access::rw);
+        regs_.add(n + "ctrl", AAX_MMU_CTX(a) + AAX_MMU_CTX_CTRL, 0, reg_access::rw);
     }
 
     for (unsigned i = 0; i < p.ports.size(); ++i)
@@ -80,13 +74,11 @@ mmu::mmu(sc_core::sc_module_name name, const params& p)
 mmu::~mmu() = default;  // stats_ unregisters the stats
 
 bool mmu::context_enabled(uint16_t asid) const {
-    return asid >= 1 && asid < p_.contexts && (regs_.peek(AAX_MMU_CTX(asid) + AAX_MMU_CTX_CTRL - bar_base) & AAX_MMU_CTX_EN);
+    return asid >= 1 && asid < p_.contexts && (regs_[AAX_MMU_CTX(asid) + AAX_MMU_CTX_CTRL].get() & AAX_MMU_CTX_EN);
 }
 
 uint64_t mmu::root(uint16_t asid) const {
-    const uint32_t b = AAX_MMU_CTX(asid) - bar_base;
-    return (regs_.peek(b + AAX_MMU_CTX_PT_BASE_LO) | static_cast<uint64_t>(regs_.peek(b + AAX_MMU_CTX_PT_BASE_HI)) << 32) &
-           AAX_PTE_ADDR_MASK;
+    return regs_[AAX_MMU_CTX(asid) + AAX_MMU_CTX_PT_BASE_LO].get() & AAX_PTE_ADDR_MASK;
 }
 
 void mmu::soft_reset() {
@@ -95,8 +87,6 @@ void mmu::soft_reset() {
         pt->tlb_.invalidate_all();
         pt->walker.invalidate_all();
     }
-    fault_valid_ = false;
-    fault_count_ = 0;
 }
 
 // One command reaches every port's TLB and walk cache before the register write
@@ -104,8 +94,7 @@ void mmu::soft_reset() {
 void mmu::invalidate(uint32_t cmd) {
     ++invalidations_;
     const uint16_t asid = static_cast<uint16_t>(cmd & 0xFFFF);
-    const uint64_t va = regs_.peek(AAX_REG_MMU_TLB_INV_VA_LO - bar_base) |
-                        static_cast<uint64_t>(regs_.peek(AAX_REG_MMU_TLB_INV_VA_HI - bar_base)) << 32;
+    const uint64_t va = regs_[AAX_REG_MMU_TLB_INV_VA_LO].get();
     for (auto& pt : ports_) {
         switch ((cmd >> AAX_MMU_INV_OP_SHIFT) & 3) {
         case AAX_MMU_INV_ALL:
@@ -127,17 +116,16 @@ void mmu::invalidate(uint32_t cmd) {
 
 void mmu::record_fault(unsigned port, uint16_t asid, uint64_t va, unsigned access, const mmu_port::lookup& l) {
     ++faults_;
-    if (fault_count_ != 0xFFFFFFFFu) ++fault_count_;
+    reg& count = regs_[AAX_REG_MMU_FAULT_COUNT];
+    if (count.get() != 0xFFFFFFFFu) count.set(count.get() + 1);
     AVP_LOG(info, name(), "fault: {} asid {} va 0x{:x} ({}) at level {} on port {}", aax_mmu_fault_name(l.fault), asid,
             va, access == AAX_MMU_ACC_WRITE ? "write" : "read", l.level, p_.ports[port]);
-    if (!fault_valid_) {  // keep the first fault until the host clears it
-        fault_valid_ = true;
-        regs_.find(AAX_REG_MMU_FAULT_STATUS - bar_base)->value =
-            AAX_MMU_FAULT_VALID | l.fault | access << AAX_MMU_FAULT_ACC_SHIFT |
-            static_cast<uint32_t>(l.level) << AAX_MMU_FAULT_LEVEL_SHIFT | port << AAX_MMU_FAULT_PORT_SHIFT;
-        regs_.find(AAX_REG_MMU_FAULT_ASID - bar_base)->value = asid;
-        regs_.find(AAX_REG_MMU_FAULT_VA_LO - bar_base)->value = static_cast<uint32_t>(va);
-        regs_.find(AAX_REG_MMU_FAULT_VA_HI - bar_base)->value = static_cast<uint32_t>(va >> 32);
+    reg& status = regs_[AAX_REG_MMU_FAULT_STATUS];
+    if (!(status.get() & AAX_MMU_FAULT_VALID)) {  // keep the first fault until the host clears it
+        status.set(AAX_MMU_FAULT_VALID | l.fault | access << AAX_MMU_FAULT_ACC_SHIFT |
+                   static_cast<uint32_t>(l.level) << AAX_MMU_FAULT_LEVEL_SHIFT | port << AAX_MMU_FAULT_PORT_SHIFT);
+        regs_[AAX_REG_MMU_FAULT_ASID].set(asid);
+        regs_[AAX_REG_MMU_FAULT_VA_LO].set(va);
     }
     irq_out->raise(AAX_IRQ_LINE_MMU);
 }

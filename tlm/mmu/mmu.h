@@ -89,9 +89,6 @@ private:
 
 class mmu : public sc_core::sc_module, public mmu_context_if, public reset_if {
 public:
-    static constexpr uint32_t bar_base = AAX_MMU_BAR_BASE;  // this block's window in BAR0
-    static constexpr uint32_t bar_size = AAX_MMU_BAR_SIZE;
-
     tlm_utils::simple_target_socket<mmu> reg_socket;
     sc_core::sc_port<irq_if> irq_out;
     sc_core::sc_export<mmu_context_if> ctx_export;
@@ -129,10 +126,8 @@ private:
     uint64_t root(uint16_t asid) const;
 
     params p_;
-    register_bank regs_;
+    register_bank regs_;  // window AAX_MMU_BAR_BASE; the registers hold the contexts and the fault record
     std::vector<std::unique_ptr<mmu_port>> ports_;
-    bool fault_valid_ = false;
-    uint32_t fault_count_ = 0;
 
     counter faults_{"faults", "translation faults (all ports)"};
     counter invalidations_{"invalidations", "TLB invalidation commands (each reaches every port)"};

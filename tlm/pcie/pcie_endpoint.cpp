@@ -69,7 +69,7 @@ pcie_endpoint::pcie_endpoint(sc_core::sc_module_name name, const params& p)
       to_chip("to_chip"), from_chip("from_chip"), msix_socket("msix_socket"), msi_in("msi_in"), p_(p),
       cfg_(bar2_size_of(p), p.msix_vectors, p.bar2_64bit),
       h2d_(raw_bytes_per_s(p)), d2h_(raw_bytes_per_s(p)), latency_(p.latency_ns, sc_core::SC_NS),
-      msix_(this->name() + std::string(".msix")), pending_((p.msix_vectors + 31) / 32, 0) {
+      msix_(this->name() + std::string(".msix"), AAX_MSIX_WINDOW_BASE), pba_words_((p.msix_vectors + 31) / 32) {
     bar0_socket.register_b_transport(this, &pcie_endpoint::bar0_b_transport);
     bar0_socket.register_transport_dbg(this, &pcie_endpoint::bar0_dbg);
     bar2_socket.register_b_transport(this, &pcie_endpoint::bar2_b_transport);
@@ -81,23 +81,21 @@ pcie_endpoint::pcie_endpoint(sc_core::sc_module_name name, const params& p)
     msi_in.bind(*this);
 
     for (unsigned v = 0; v < p.msix_vectors; ++v) {
-        const uint32_t e = AAX_MSIX_ENTRY(v) - msix_bar_base;
+        const uint32_t e = AAX_MSIX_ENTRY(v);
         const std::string n = "vec" + std::to_string(v);
-        msix_.add(n + ".addr_lo", e + AAX_MSIX_ADDR_LO, 0, reg_access::rw);
-        msix_.add(n + ".addr_hi", e + AAX_MSIX_ADDR_HI, 0, reg_access::rw);
+        msix_.add64(n + ".addr", e + AAX_MSIX_ADDR_LO, 0, reg_access::rw);
         msix_.add(n + ".data", e + AAX_MSIX_DATA, 0, reg_access::rw);
         msix_.add(n + ".ctrl", e + AAX_MSIX_CTRL, 1, reg_access::rw).write_cb([this, v](uint32_t ctrl) {
-            uint32_t& w = pending_[v / 32];
-            if (!(ctrl & 1) && (w & (1u << (v % 32)))) {  // unmasked with a message pending
-                w &= ~(1u << (v % 32));
+            reg& pba = msix_[AAX_MSIX_PBA(v / 32)];
+            const uint64_t bit = 1ull << (v % 32);
+            if (!(ctrl & 1) && (pba.get() & bit)) {  // unmasked with a message pending
+                pba.set(pba.get() & ~bit);
                 msi_queue_.push_back(v);
                 msi_ev_.notify(sc_core::SC_ZERO_TIME);
             }
         });
     }
-    for (unsigned w = 0; w < pending_.size(); ++w)
-        msix_.add("pba" + std::to_string(w), AAX_MSIX_PBA(w) - msix_bar_base, 0, reg_access::ro)
-            .read_cb([this, w] { return pending_[w]; });
+    for (unsigned w = 0; w < pba_words_; ++w) msix_.add("pba" + std::to_string(w), AAX_MSIX_PBA(w), 0, reg_access::ro);
 
     SC_HAS_PROCESS(pcie_endpoint);
     SC_THREAD(msi_thread);
@@ -315,10 +313,10 @@ void pcie_endpoint::raise(unsigned vector) {
         intx_update(true);
         return;
     }
-    const uint32_t ctrl = msix_.peek(AAX_MSIX_ENTRY(vector) - msix_bar_base + AAX_MSIX_CTRL);
-    if (ctrl & 1) {
+    if (msix_[AAX_MSIX_ENTRY(vector) + AAX_MSIX_CTRL].get() & 1) {
         ++msi_masked_;
-        pending_[vector / 32] |= 1u << (vector % 32);
+        reg& pba = msix_[AAX_MSIX_PBA(vector / 32)];
+        pba.set(pba.get() | 1ull << (vector % 32));
         return;
     }
     msi_queue_.push_back(vector);
@@ -332,9 +330,8 @@ void pcie_endpoint::msi_thread() {
         while (msi_queue_.empty()) sc_core::wait(msi_ev_);
         const unsigned v = msi_queue_.front();
         msi_queue_.pop_front();
-        const uint32_t e = AAX_MSIX_ENTRY(v) - msix_bar_base;
-        const uint64_t addr = msix_.peek(e + AAX_MSIX_ADDR_LO) | static_cast<uint64_t>(msix_.peek(e + AAX_MSIX_ADDR_HI)) << 32;
-        uint32_t data = msix_.peek(e + AAX_MSIX_DATA);
+        const uint64_t addr = msix_[AAX_MSIX_ENTRY(v) + AAX_MSIX_ADDR_LO].get();
+        uint32_t data = static_cast<uint32_t>(msix_[AAX_MSIX_ENTRY(v) + AAX_MSIX_DATA].get());
         const uint64_t lands = cross(dir::d2h, abs_ps(sc_core::SC_ZERO_TIME), 4);
         sc_core::sc_time d = offset_to(lands);
         {  // the payload must not live across wait(): a thread's stack is never unwound at the end

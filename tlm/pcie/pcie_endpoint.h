@@ -41,9 +41,6 @@ namespace accelvp {
 
 class pcie_endpoint : public sc_core::sc_module, public irq_if {
 public:
-    static constexpr uint32_t msix_bar_base = AAX_MSIX_WINDOW_BASE;  // MSI-X window in BAR0
-    static constexpr uint32_t msix_bar_size = AAX_MSIX_WINDOW_SIZE;
-
     // host side
     tlm_utils::simple_target_socket<pcie_endpoint> bar0_socket;
     tlm_utils::simple_target_socket<pcie_endpoint> bar2_socket;
@@ -137,8 +134,8 @@ private:
     bool intx_out_ = false;
     timeline h2d_, d2h_;
     sc_core::sc_time latency_;
-    register_bank msix_;
-    std::vector<uint32_t> pending_;  // PBA words
+    register_bank msix_;  // window AAX_MSIX_WINDOW_BASE: the table entries and the PBA words hold the state
+    unsigned pba_words_ = 0;
     std::deque<unsigned> msi_queue_;
     sc_core::sc_event msi_ev_;
     struct posted_write {

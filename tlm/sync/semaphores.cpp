@@ -26,21 +26,18 @@ semaphores::params semaphores::from_config(const config& c, const std::string& p
 
 semaphores::semaphores(sc_core::sc_module_name name, const params& p)
     : sc_module(name), reg_socket("reg_socket"), cmd_socket("cmd_socket"), reset_in("reset_in"), p_(p),
-      vals_(p.count, 0), regs_(this->name()) {
+      regs_(this->name(), AAX_SYNC_WINDOW_BASE) {
     reg_socket.register_b_transport(this, &semaphores::reg_b_transport);
     reg_socket.register_transport_dbg(this, &semaphores::reg_transport_dbg);
     cmd_socket.register_b_transport(this, &semaphores::cmd_b_transport);
     reset_in.bind(*this);
     for (uint32_t s = 0; s < p.count; ++s) {
-        regs_.add("sem" + std::to_string(s), AAX_SEM(s) - bar_base, 0, reg_access::rw)
-            .read_cb([this, s] { return vals_[s]; })
+        sem_.push_back(&regs_.add("sem" + std::to_string(s), AAX_SEM(s), 0, reg_access::rw).write_cb([this](uint32_t) {
+            changed();
+        }));
+        regs_.add("sem_add" + std::to_string(s), AAX_SEM_ADD(s), 0, reg_access::wo)
             .write_cb([this, s](uint32_t v) {
-                vals_[s] = v;
-                changed();
-            });
-        regs_.add("sem_add" + std::to_string(s), AAX_SEM_ADD(s) - bar_base, 0, reg_access::wo)
-            .write_cb([this, s](uint32_t v) {
-                vals_[s] += v;
+                set(s, get(s) + v);
                 ++signals_;
                 changed();
             });
@@ -51,12 +48,12 @@ semaphores::semaphores(sc_core::sc_module_name name, const params& p)
 semaphores::~semaphores() = default;  // stats_ unregisters the stats
 
 void semaphores::soft_reset() {
-    std::fill(vals_.begin(), vals_.end(), 0u);
+    regs_.reset();
     changed();
 }
 
 bool semaphores::holds(const aax_pkt_sem_wait& p) const {
-    const uint32_t v = vals_[p.sem];
+    const uint32_t v = get(p.sem);
     switch (p.cond) {
     case AAX_SEM_GE: return v >= p.value;
     case AAX_SEM_EQ: return v == p.value;
@@ -66,7 +63,7 @@ bool semaphores::holds(const aax_pkt_sem_wait& p) const {
 
 uint8_t semaphores::signal(const aax_pkt_sem_signal& p) {
     if (p.sem >= p_.count || p.mode > AAX_SEM_MODE_ADD) return AAX_ERR_BAD_PARAM;
-    vals_[p.sem] = p.mode == AAX_SEM_MODE_SET ? p.value : vals_[p.sem] + p.value;
+    set(p.sem, p.mode == AAX_SEM_MODE_SET ? p.value : get(p.sem) + p.value);
     ++signals_;
     changed();
     return AAX_OK;
@@ -88,7 +85,7 @@ uint8_t semaphores::wait_for(const aax_pkt_sem_wait& p, uint64_t deadline_ps) {
         }
         sc_core::wait(ps(until - now), changed_ev_);
     }
-    if (p.dec) vals_[p.sem] -= p.value;
+    if (p.dec) set(p.sem, get(p.sem) - p.value);
     wait_ns_.sample(static_cast<double>(sc_core::sc_time_stamp().value() - start) / 1000.0);
     return AAX_OK;
 }

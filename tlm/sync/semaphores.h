@@ -26,9 +26,6 @@ namespace accelvp {
 
 class semaphores : public sc_core::sc_module, public reset_if {
 public:
-    static constexpr uint32_t bar_base = AAX_SYNC_WINDOW_BASE;  // this block's window in BAR0
-    static constexpr uint32_t bar_size = AAX_SYNC_WINDOW_SIZE;
-
     tlm_utils::simple_target_socket<semaphores> reg_socket;
     tlm_utils::simple_target_socket<semaphores> cmd_socket;
     sc_core::sc_export<reset_if> reset_in;
@@ -45,7 +42,7 @@ public:
     semaphores(sc_core::sc_module_name name, const params& p);
     ~semaphores() override;
 
-    uint32_t value(uint32_t s) const { return vals_.at(s); }
+    uint32_t value(uint32_t s) const { return static_cast<uint32_t>(sem_.at(s)->get()); }
     uint32_t count() const { return p_.count; }
 
 private:
@@ -58,9 +55,12 @@ private:
     bool holds(const aax_pkt_sem_wait& p) const;
     void changed() { changed_ev_.notify(sc_core::SC_ZERO_TIME); }
 
+    uint32_t get(uint32_t s) const { return static_cast<uint32_t>(sem_[s]->get()); }
+    void set(uint32_t s, uint32_t v) { sem_[s]->set(v); }
+
     params p_;
-    std::vector<uint32_t> vals_;
-    register_bank regs_;
+    register_bank regs_;     // window AAX_SYNC_WINDOW_BASE; the SEM registers hold the values
+    std::vector<reg*> sem_;  // SEM(s) of regs_, for the packet path
     sc_core::sc_event changed_ev_;
 
     counter signals_{"signals", "SEM_SIGNAL packets and SEM_ADD register writes"};

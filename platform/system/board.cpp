@@ -1,4 +1,4 @@
-#include "platform/sim/board.h"
+#include "platform/system/board.h"
 
 #include <cstring>
 
@@ -11,8 +11,8 @@
 
 namespace accelvp {
 
-board::board(sc_core::sc_module_name name, const config& c, workload* w)
-    : sc_module(name), host("host", c), soc("chip", c), drv(host, c), cfg_(c), wl_(w) {
+board::board(sc_core::sc_module_name name, const config& c, board_program* program)
+    : sc_module(name), host("host", c), soc("chip", c), drv(host, c), cfg_(c), prog_(program) {
     soc.pcie.to_host.bind(host.bus.target_socket);
     host.bus.add_target("bar0", host.bar0(), AAX_BAR0_SIZE, soc.pcie.bar0_socket);
     host.bus.add_target("bar2", host.bar2(), c.get(keys::mem::size), soc.pcie.bar2_socket);
@@ -33,7 +33,7 @@ void kill_threads(sc_core::sc_object* obj, const sc_core::sc_process_handle& sel
 void board::main_thread() {
     if (int rc = drv.probe()) {
         error_ = fmt::format("driver probe failed: {}", std::strerror(-rc));
-    } else if (!wl_) {
+    } else if (!prog_) {
         exit_code_ = 0;
     } else {
         int err = 0;
@@ -47,7 +47,7 @@ void board::main_thread() {
             ctx.functional = cfg_.get(keys::sim::mode) == "functional";
             ctx.seed = cfg_.get(keys::sim::seed);
             start_ps_ = sc_core::sc_time_stamp().value();
-            exit_code_ = wl_->run(ctx);
+            exit_code_ = prog_->run(ctx);
             summary_ = ctx.summary;
             verified_ = ctx.verified;
             error_ = ctx.error;

@@ -1,4 +1,4 @@
-#include "platform/host/collectives.h"
+#include "platform/system/collectives.h"
 
 #include <cmath>
 #include <cstring>

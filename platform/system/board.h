@@ -1,5 +1,5 @@
 // A board: one host and one chip joined by the PCIe link, and the host thread that
-// probes the driver and runs a workload.
+// probes the driver and runs the host program (a workload, a test body: board_program.h).
 #pragma once
 
 #include <memory>
@@ -10,7 +10,7 @@
 #include "platform/chip/chip.h"
 #include "platform/host/driver.h"
 #include "platform/host/host_system.h"
-#include "platform/workloads/workload.h"
+#include "platform/system/board_program.h"
 
 namespace accelvp {
 
@@ -19,7 +19,7 @@ void kill_threads(sc_core::sc_object* obj, const sc_core::sc_process_handle& sel
 
 class board : public sc_core::sc_module {
 public:
-    board(sc_core::sc_module_name name, const config& c, workload* w);
+    board(sc_core::sc_module_name name, const config& c, board_program* program);
 
     host_system host;
     chip soc;
@@ -36,7 +36,7 @@ public:
 private:
     void main_thread();
     const config& cfg_;
-    workload* wl_;
+    board_program* prog_;
     bool done_ = false;
     int exit_code_ = 1;
     std::string error_;
