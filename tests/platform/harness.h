@@ -24,6 +24,7 @@
 #include "platform/system/board.h"
 #include "platform/sim/simulation.h"
 #include "tlm/core/log.h"
+#include "tlm/core/stats.h"
 
 namespace accelvp::test {
 
@@ -97,6 +98,12 @@ inline uint32_t submit(uapi::device& dev, const std::vector<uint8_t>& cmds, uint
     if (rc_out) *rc_out = rc;
     else CHECK(rc == 0);
     return s.seq;
+}
+
+// A counter's value after the run (`missing` when the component has no such stat).
+inline uint64_t stat_u64(const std::string& comp, const std::string& name, uint64_t missing = ~0ull) {
+    const stat_base* s = global_stats().find(comp, name);
+    return s ? s->value(0).get<uint64_t>() : missing;
 }
 
 inline int wait_job(uapi::device& dev, uint32_t seq, uapi::wait_args& w, double timeout_us = 1e6) {

@@ -22,10 +22,6 @@ namespace {
 const std::vector<std::string> with_mmu = {"mmu.enabled=true"};
 constexpr uint64_t VA_A = 0x10'0000'0000ull, VA_B = 0x20'0000'0000ull;
 
-uint64_t stat_u64(const std::string& comp, const std::string& name) {
-    const stat_base* s = global_stats().find(comp, name);
-    return s ? s->value(0).get<uint64_t>() : ~0ull;
-}
 
 uint32_t bar0_read(uapi::device& dev, uint32_t off) {
     auto& hs = dev.drv().host();

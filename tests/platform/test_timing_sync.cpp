@@ -121,6 +121,45 @@ TEST_CASE("A SEM_WAIT that is never satisfied fails with SEM_TIMEOUT after the d
     REQUIRE(job_ns < 60000);
 }
 
+// A reset must end a job blocked in SEM_WAIT at once: with no abort check the queue stayed
+// busy until the semaphore limit (here 1 s), and the ring's next job never ran before it.
+static void sem_wait_then_ring_reset(std::vector<std::string> overrides) {
+    int rc_blocked = 0, rc_next = 1;
+    uint64_t next_ns = 0;
+    overrides.push_back("sync.wait_timeout_us=1e6");
+    harness h(overrides);
+    h.run([&](uapi::device& dev, workload_context&) {
+        auto& hs = dev.drv().host();
+        cmdbuf_builder cb;
+        cb.sem_wait(3, 1);  // never signalled
+        const uint32_t s = submit(dev, cb.bytes());
+        sc_core::wait(sc_core::sc_time(20, sc_core::SC_US));
+        hs.cpu.mmio_write32(hs.bar0() + AAX_RING_BASE(0) + AAX_RING_CTRL, AAX_RING_CTRL_EN | AAX_RING_CTRL_RESET);
+        uapi::wait_args w;
+        rc_blocked = wait_job(dev, s, w, 200);  // dropped by the reset: no record comes
+        cmdbuf_builder ok;
+        ok.nop();
+        const uint64_t t0 = sc_core::sc_time_stamp().value() / 1000;
+        rc_next = wait_job(dev, submit(dev, ok.bytes()), w, 200);
+        next_ns = sc_core::sc_time_stamp().value() / 1000 - t0;
+    });
+    REQUIRE(h.finished());
+    CHECK(rc_blocked == -ETIMEDOUT);
+    CHECK(rc_next == 0);
+    CHECK(next_ns < 20000);
+    CHECK(stat_u64("board.chip.sync", "aborted") == 1);
+    CHECK(stat_u64("board.chip.sync", "timeouts") == 0);
+}
+
+TEST_CASE("A ring reset ends a job blocked in SEM_WAIT and the ring's next job runs (firmware)", "[sync][reset]") {
+    sem_wait_then_ring_reset({});
+}
+
+TEST_CASE("A ring reset ends a job blocked in SEM_WAIT and the ring's next job runs (hardware scheduler)",
+          "[sync][reset]") {
+    sem_wait_then_ring_reset({"cpu.enabled=false"});
+}
+
 TEST_CASE("A job past its timeout_us fails with TIMEOUT", "[job][timeout]") {
     uint8_t status = 0;
     harness h;

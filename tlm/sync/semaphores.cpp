@@ -42,7 +42,7 @@ semaphores::semaphores(sc_core::sc_module_name name, const params& p)
                 changed();
             });
     }
-    stats_.add({&signals_, &waits_, &timeouts_, &errors_, &wait_ns_});
+    stats_.add({&signals_, &waits_, &timeouts_, &aborted_, &errors_, &wait_ns_});
 }
 
 semaphores::~semaphores() = default;  // stats_ unregisters the stats
@@ -69,7 +69,7 @@ uint8_t semaphores::signal(const aax_pkt_sem_signal& p) {
     return AAX_OK;
 }
 
-uint8_t semaphores::wait_for(const aax_pkt_sem_wait& p, uint64_t deadline_ps) {
+uint8_t semaphores::wait_for(const aax_pkt_sem_wait& p, uint64_t deadline_ps, const bool* abort) {
     if (p.sem >= p_.count || p.cond > AAX_SEM_NZ) return AAX_ERR_BAD_PARAM;
     ++waits_;
     const uint64_t start = sc_core::sc_time_stamp().value();
@@ -78,12 +78,22 @@ uint8_t semaphores::wait_for(const aax_pkt_sem_wait& p, uint64_t deadline_ps) {
     const uint64_t until = job_deadline_first ? deadline_ps : limit;
     while (!holds(p)) {
         const uint64_t now = sc_core::sc_time_stamp().value();
+        // The scheduler gave up on the job (its watchdog, a ring or device reset): the wait
+        // ends now, or the queue would stay busy until the semaphore limit.
+        if (abort && *abort) {
+            ++aborted_;
+            wait_ns_.sample(static_cast<double>(now - start) / 1000.0);
+            return AAX_ERR_ABORTED;
+        }
         if (now >= until) {
             ++timeouts_;
             wait_ns_.sample(static_cast<double>(now - start) / 1000.0);
             return job_deadline_first ? AAX_ERR_TIMEOUT : AAX_ERR_SEM_TIMEOUT;
         }
-        sc_core::wait(ps(until - now), changed_ev_);
+        // The abort flag has no event: sample it every microsecond, as a hung engine does.
+        uint64_t step = until - now;
+        if (abort) step = std::min(step, abort_poll_ps);
+        sc_core::wait(ps(step), changed_ev_);
     }
     if (p.dec) set(p.sem, get(p.sem) - p.value);
     wait_ns_.sample(static_cast<double>(sc_core::sc_time_stamp().value() - start) / 1000.0);
@@ -113,7 +123,7 @@ void semaphores::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& 
     } else if (hdr.opcode == AAX_OP_SEM_WAIT && t.get_data_length() == sizeof(aax_pkt_sem_wait)) {
         aax_pkt_sem_wait p;
         std::memcpy(&p, t.get_data_ptr(), sizeof(p));
-        st = wait_for(p, ext->deadline_ps);
+        st = wait_for(p, ext->deadline_ps, ext->abort);
     }
     if (st == AAX_ERR_BAD_PARAM || st == AAX_ERR_BAD_OPCODE || st == AAX_ERR_BAD_LENGTH) ++errors_;
     delay += sc_core::sc_time(p_.op_ns, sc_core::SC_NS);

@@ -51,7 +51,9 @@ private:
     void reg_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) { regs_.b_transport(t, delay); }
     unsigned reg_transport_dbg(tlm::tlm_generic_payload& t) { return regs_.transport_dbg(t); }
     uint8_t signal(const aax_pkt_sem_signal& p);
-    uint8_t wait_for(const aax_pkt_sem_wait& p, uint64_t deadline_ps);
+    // abort: the scheduler's abort flag for the job (command_ext::abort), sampled while waiting.
+    uint8_t wait_for(const aax_pkt_sem_wait& p, uint64_t deadline_ps, const bool* abort);
+    static constexpr uint64_t abort_poll_ps = 1'000'000;
     bool holds(const aax_pkt_sem_wait& p) const;
     void changed() { changed_ev_.notify(sc_core::SC_ZERO_TIME); }
 
@@ -66,6 +68,7 @@ private:
     counter signals_{"signals", "SEM_SIGNAL packets and SEM_ADD register writes"};
     counter waits_{"waits", "SEM_WAIT packets"};
     counter timeouts_{"timeouts", "SEM_WAITs that timed out"};
+    counter aborted_{"aborted", "SEM_WAITs ended by the scheduler's abort (watchdog, ring or device reset)"};
     counter errors_{"errors", "packets rejected (bad semaphore index or mode)"};
     average wait_ns_{"wait_ns", "time a SEM_WAIT blocked its queue (ns)"};
     // Declared last: registers the stats above under this module's name and unregisters them first.
