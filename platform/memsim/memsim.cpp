@@ -19,6 +19,12 @@
 
 namespace accelvp {
 
+namespace {
+// Trace cycles above this are refused: times stay far from 64-bit overflow whatever the
+// clock (2^48 cycles of 10 ns is 2.8e15 ns, still exact in a double's 53 bits).
+constexpr uint64_t max_trace_cycle = uint64_t{1} << 48;
+} // namespace
+
 CLI::App* add_memsim_command(CLI::App& app, memsim_options& o) {
     auto* cmd = app.add_subcommand("memsim", "drive the DRAM model alone from a trace of '<hex address> <READ|WRITE> "
                                              "<cycle>' lines and report bandwidth, latency and speed");
@@ -59,6 +65,9 @@ int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats
         if (addr >= size)
             throw config_error(fmt::format("trace error: {}:{}: address 0x{:x} is beyond mem.size = 0x{:x}",
                                            o.trace_file, in.line(), addr, size));
+        if (cycle > max_trace_cycle)
+            throw config_error(fmt::format("trace error: {}:{}: cycle {} is beyond the largest accepted cycle {} (2^48)",
+                                           o.trace_file, in.line(), cycle, max_trace_cycle));
         if (n == 0) first_cycle = admit = cycle;
         ++n;
         (write ? writes : reads) += 1;
@@ -71,6 +80,10 @@ int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats
         admit = r.arrival;
         ch.enqueue(r);
     }
+    if (n == 0)
+        throw config_error("usage error: trace file '" + o.trace_file +
+                           "' holds no requests (only blank or comment lines); expected '<hex address> <READ|WRITE> "
+                           "<cycle>' lines");
     for (uint32_t i = 0; i < sys->channels(); ++i) {
         dram_channel& ch = sys->channel(i);
         while (!ch.idle())

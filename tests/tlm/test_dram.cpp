@@ -40,6 +40,23 @@ dram_request wr(uint64_t arrival, uint32_t row, uint16_t bg = 0, uint16_t bank =
     return r;
 }
 
+// The 8-channel HBM2 of issue 20 (DRAMSim3's HBM2_8Gb_x128 timing: tCK 1 ns, 128-bit
+// channels, BL4, 4 x 4 banks), refresh off so latencies are the timing sums alone.
+dram_params hbm2_ref() {
+    dram_params p = hbm();
+    p.org.pseudo_channels = 1;
+    p.org.width_bits = 128;
+    p.org.row_bytes = 1024;
+    auto& t = p.t;
+    t.tCK_ps = 1000;
+    t.BL = 4;
+    t.beats_per_ck = 2;
+    t.tRCD = 14, t.tRP = 14, t.tCL = 14, t.tWL = 4, t.tRAS = 34, t.tRC = 48;
+    t.tCCD_S = 1, t.tCCD_L = 2, t.tRRD_S = 4, t.tRRD_L = 6, t.tFAW = 30;
+    t.tWTR_S = 6, t.tWTR_L = 8, t.tRTP = 4, t.tWR = 16, t.tRTW = 14;
+    return p;
+}
+
 std::vector<dram_completion> drain(dram_channel& ch) {
     std::vector<dram_completion> out;
     dram_completion c;
@@ -455,4 +472,49 @@ TEST_CASE("DRAM controller stops at the simulated-time limit instead of spinning
     CHECK(static_cast<double>(ch.now()) * p.t.tCK_ps / 1000.0 > 1e6);
     CHECK(static_cast<double>(ch.now()) * p.t.tCK_ps / 1000.0 < 1.01e6);
     dram_channel::set_time_limit_ns(1e300);
+}
+
+// Issue 20, item 1: the cycle-10 read to row 1 must not wait for a row-0 hit that only
+// arrives at cycle 1000. Row 0: ACT 0, RD 14, data to 30. Row 1: PRE at tRAS = 34, ACT 48,
+// RD 62, data to 78 (68 after its arrival). The late row-0 read: PRE 1000, ACT 1014,
+// RD 1028, data to 1044.
+TEST_CASE("DRAM scheduler does not wait for a row hit that arrives later", "[dram][causal]") {
+    const dram_params p = hbm2_ref();
+    dram_channel ch(p, "");
+    std::vector<dram_cmd_record> log;
+    ch.set_command_log(&log);
+    ch.enqueue(rd(0, 0, 0, 0, 0, 1));
+    ch.enqueue(rd(10, 1, 0, 0, 0, 2));
+    ch.enqueue(rd(1000, 0, 0, 0, 0, 3));  // queued ahead of its arrival
+    const auto c = drain(ch);
+    REQUIRE(c.size() == 3);
+    CHECK(c[0].tag == 1);
+    CHECK(c[0].done - c[0].arrival == 30);
+    CHECK(c[1].tag == 2);
+    CHECK(c[1].done - c[1].arrival == 68);
+    CHECK(c[2].tag == 3);
+    CHECK(c[2].done - c[2].arrival == 44);
+    CHECK(times_of(log, dram_cmd::PRE) == std::vector<uint64_t>{34, 1000});
+    CHECK(times_of(log, dram_cmd::ACT) == std::vector<uint64_t>{0, 48, 1014});
+}
+
+// Issue 20, item 1: 32 writes arriving at cycle 5000 must not put the channel in write mode
+// before they arrive. Two reads to two banks: ACT 0 / RD 14 / data 30, ACT 10 / RD 24 / data 40.
+TEST_CASE("DRAM write drain counts only writes that have arrived", "[dram][causal]") {
+    const dram_params p = hbm2_ref();
+    dram_channel ch(p, "");
+    ch.enqueue(rd(0, 0, 0, 0, 0, 1));
+    ch.enqueue(rd(10, 0, 1, 0, 0, 2));
+    for (uint32_t i = 0; i < 32; ++i) ch.enqueue(wr(5000, i, static_cast<uint16_t>(i % 4), static_cast<uint16_t>(i / 4 % 4), 100 + i));
+    CHECK_FALSE(ch.can_accept(true));  // the writes hold their queue entries already
+    const auto c = drain(ch);
+    REQUIRE(c.size() == 34);
+    CHECK(c[0].tag == 1);
+    CHECK(c[0].done - c[0].arrival == 30);
+    CHECK(c[1].tag == 2);
+    CHECK(c[1].done - c[1].arrival == 30);
+    for (size_t i = 2; i < c.size(); ++i) {
+        CHECK(c[i].write);
+        CHECK(c[i].done > 5000);
+    }
 }

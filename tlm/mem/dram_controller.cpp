@@ -261,8 +261,37 @@ nlohmann::json dram_channel::bandwidth_view::value(double simulated_s) const {
 dram_channel::~dram_channel() = default;  // stats_ unregisters the stats
 
 void dram_channel::enqueue(const dram_request& r) {
+    occupancy_.sample(static_cast<double>(queued()));
+    if (r.arrival <= now_) {
+        admit(r);
+        return;
+    }
+    // Not arrived yet: wait in arrival order (equal arrivals keep their enqueue order).
+    ++ninc_[r.write ? 1 : 0];
+    if (inc_head_ > 0 && inc_head_ == incoming_.size()) {
+        incoming_.clear();
+        inc_head_ = 0;
+    } else if (inc_head_ >= 4096 && 2 * inc_head_ >= incoming_.size()) {
+        incoming_.erase(incoming_.begin(), incoming_.begin() + static_cast<std::ptrdiff_t>(inc_head_));
+        inc_head_ = 0;
+    }
+    size_t i = incoming_.size();
+    incoming_.push_back(r);
+    while (i > inc_head_ && incoming_[i - 1].arrival > r.arrival) {
+        incoming_[i] = incoming_[i - 1];
+        --i;
+    }
+    incoming_[i] = r;
+}
+
+void dram_channel::admit_next() {
+    const dram_request r = incoming_[inc_head_++];
+    --ninc_[r.write ? 1 : 0];
+    admit(r);
+}
+
+void dram_channel::admit(const dram_request& r) {
     const int d = r.write ? 1 : 0;
-    occupancy_.sample(static_cast<double>(nq_[0] + nq_[1]));
     const int32_t s = free_.back();
     free_.pop_back();
     slot_t& sl = slots_[static_cast<size_t>(s)];
@@ -348,30 +377,52 @@ void dram_channel::choose(uint32_t b, int d, size_t pos) {
 
 bool dram_channel::step(dram_completion& done) {
     if (idle()) return false;
-    // Write drain: serve reads until the write queue reaches the high watermark (or no
-    // read waits), then writes until it falls to the low watermark (or empties).
-    if (!write_mode_) {
-        if (nq_[1] >= write_high_ || (nq_[0] == 0 && nq_[1] > 0)) write_mode_ = true;
-    } else if (nq_[1] == 0 || (nq_[1] <= write_low_ && nq_[0] > 0)) {
-        write_mode_ = false;
+    bool ninc = ninc_[0] + ninc_[1] > 0;
+    // Requests that arrived by the last decision are visible already.
+    while (ninc && incoming_[inc_head_].arrival <= now_) {
+        admit_next();
+        ninc = ninc_[0] + ninc_[1] > 0;
     }
-    const int d = write_mode_ ? 1 : 0;
-    bank_choice* choice = choice_[d].data();
-    const uint32_t* banks = active_[d].data();
-    const size_t n = active_[d].size();
-    for (const uint32_t b : dirty_[d]) {
-        const int32_t p = bq_[b].active_pos[d];
-        if (p >= 0 && !choice[p].ok) choose(b, d, static_cast<size_t>(p));
-    }
-    dirty_[d].clear();
-    cands_.e_ = choice;
-    cands_.sh_ = chk_.shared_base();
-    cands_.bank_ = banks;
-    cands_.n_ = n;
-    cands_.lb_[0] = std::max(now_, chk_.bus_time(false));
-    cands_.lb_[1] = std::max(now_, chk_.bus_time(true));
+    int d;
+    size_t best;
     uint64_t t;
-    const size_t best = frfcfs_ ? frfcfs_scheduler::pick_inline(cands_, t) : sched_->pick(cands_, t);
+    for (;;) {
+        if (nq_[0] + nq_[1] == 0) {  // nothing arrived: the next arrival is the next event
+            admit_next();
+            ninc = ninc_[0] + ninc_[1] > 0;
+            continue;
+        }
+        // Write drain: serve reads until the write queue reaches the high watermark (or no
+        // read waits), then writes until it falls to the low watermark (or empties). Only
+        // requests that have arrived count.
+        if (!write_mode_) {
+            if (nq_[1] >= write_high_ || (nq_[0] == 0 && nq_[1] > 0)) write_mode_ = true;
+        } else if (nq_[1] == 0 || (nq_[1] <= write_low_ && nq_[0] > 0)) {
+            write_mode_ = false;
+        }
+        d = write_mode_ ? 1 : 0;
+        bank_choice* choice = choice_[d].data();
+        for (const uint32_t b : dirty_[d]) {
+            const int32_t p = bq_[b].active_pos[d];
+            if (p >= 0 && !choice[p].ok) choose(b, d, static_cast<size_t>(p));
+        }
+        dirty_[d].clear();
+        cands_.e_ = choice;
+        cands_.sh_ = chk_.shared_base();
+        cands_.bank_ = active_[d].data();
+        cands_.n_ = active_[d].size();
+        cands_.lb_[0] = std::max(now_, chk_.bus_time(false));
+        cands_.lb_[1] = std::max(now_, chk_.bus_time(true));
+        best = frfcfs_ ? frfcfs_scheduler::pick_inline(cands_, t) : sched_->pick(cands_, t);
+        // A request arriving by the decision time takes part in the decision: admit it and
+        // decide again (the decision can only move earlier, never before its arrival).
+        if (ninc && incoming_[inc_head_].arrival <= t) {
+            admit_next();
+            ninc = ninc_[0] + ninc_[1] > 0;
+            continue;
+        }
+        break;
+    }
     if (ref_due_[next_ref_pc_] <= t) {
         refresh(next_ref_pc_, t);
         if (static_cast<double>(now_) * ns_per_cycle_ > time_limit_ns_)
@@ -381,7 +432,7 @@ bool dram_channel::step(dram_completion& done) {
                                               time_limit_ns_ / 1e6, n_refreshes_));
         return false;
     }
-    return issue(banks[best], d, best, t, done);
+    return issue(active_[d][best], d, best, t, done);
 }
 
 uint64_t dram_channel::make_room(bool write, dram_completion* last) {

@@ -11,6 +11,12 @@
 // arrival); among the candidates legal then, the scheduler picks. So the channel issues
 // exactly the command a cycle-by-cycle controller would, without visiting idle cycles.
 // Times are memory-clock cycles. Requests are one device burst each.
+//
+// Causality: a request may be enqueued before it arrives (a trace front end fills the
+// queue ahead of time); it then holds its queue entry but stays invisible to the
+// scheduler -- no bank choice, row-hit search, watermark or refresh decision sees it --
+// until a decision time reaches its arrival. So no decision at time t uses a request that
+// arrives after t.
 #pragma once
 
 #include <algorithm>
@@ -186,12 +192,13 @@ public:
     dram_channel(const dram_channel&) = delete;
     dram_channel& operator=(const dram_channel&) = delete;
 
-    bool can_accept(bool write) const { return nq_[write] < queue_depth_[write]; }
-    // Requests enqueued later must not arrive earlier than the last decision (now());
-    // an earlier arrival is treated as arriving at now().
+    // Queue entries count requests that have not arrived yet (see Causality above).
+    bool can_accept(bool write) const { return nq_[write] + ninc_[write] < queue_depth_[write]; }
+    // A request arriving before the last decision (now()) is treated as arriving at now();
+    // one arriving later waits, invisible, until a decision time reaches its arrival.
     void enqueue(const dram_request& r);
-    bool idle() const { return nq_[0] + nq_[1] == 0; }
-    uint32_t queued() const { return nq_[0] + nq_[1]; }
+    bool idle() const { return nq_[0] + nq_[1] + ninc_[0] + ninc_[1] == 0; }
+    uint32_t queued() const { return nq_[0] + nq_[1] + ninc_[0] + ninc_[1]; }
     // One decision: a command or a refresh. Returns true, with `done` filled, when a
     // request completed (its column command issued). Does nothing when idle().
     bool step(dram_completion& done);
@@ -244,6 +251,9 @@ private:
         invalidate(1, b);
     }
     bool issue(uint32_t b, int dir, size_t pos, uint64_t t, dram_completion& done);
+    // Make an arrived request visible to the scheduler (into its bank's queue).
+    void admit(const dram_request& r);
+    void admit_next();
     void unlink(int dir, uint32_t b, int32_t slot, int32_t prev);
     bool row_hit_pending(uint32_t b, uint32_t row) const;
     void refresh(uint32_t pc, uint64_t horizon);
@@ -260,7 +270,8 @@ private:
 
     // Hot state first and together: memsim on 48 channels touches a different channel per
     // request, so its speed is set by the cache lines one decision touches.
-    uint32_t nq_[2] = {0, 0};
+    uint32_t nq_[2] = {0, 0};    // visible (arrived) requests, per direction
+    uint32_t ninc_[2] = {0, 0};  // enqueued, not arrived yet
     uint32_t queue_depth_[2];  // read, write queue capacity
     uint32_t write_high_, write_low_;
     bool write_mode_ = false;
@@ -285,6 +296,9 @@ private:
     log2_histogram read_lat_{"read_latency_ns", "read arrival at the controller to last data beat (ns)"};
     average occupancy_{"queue_occupancy", "requests queued in the channel, sampled at each arrival"};
     std::vector<bank_queue> bq_;
+    // Requests enqueued ahead of their arrival, sorted by arrival (stable), from inc_head_.
+    std::vector<dram_request> incoming_;
+    size_t inc_head_ = 0;
     std::vector<slot_t> slots_;
     std::vector<int32_t> free_;
     std::vector<uint32_t> active_[2];     // banks with queued requests (dense, unordered)
