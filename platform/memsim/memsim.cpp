@@ -34,6 +34,10 @@ CLI::App* add_memsim_command(CLI::App& app, memsim_options& o) {
     cmd->add_option("--stats", o.stats_file, "write the stats JSON here");
     cmd->add_option("-p,--param", o.overrides, "override a parameter (mem.*): -p key=value (repeatable)")
         ->type_name("KEY=VALUE");
+    cmd->add_option("--issue-width", o.issue_width,
+                    "in-order front end: at most N requests enter per cycle, a full channel queue stalls the whole "
+                    "trace (default 0: each channel admits its own requests)")
+        ->check(CLI::Range(0u, 1u << 20));
     cmd->add_flag("-q,--quiet", o.quiet, "print nothing on success");
     cmd->add_flag("--json", o.json, "print the stats JSON on stdout instead of the table");
     return cmd;
@@ -57,6 +61,9 @@ int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats
     auto sys = std::make_unique<dram_system>("memsim.mem", p);
     const uint64_t size = p.org.size;
     uint64_t n = 0, reads = 0, writes = 0, first_cycle = 0, admit = 0, last_done = 0;
+    // Per channel: the admission time of its last request (per-channel front ends).
+    std::vector<uint64_t> ch_admit(sys->channels(), 0);
+    uint32_t issued_this_cycle = 0;  // --issue-width: requests entered at cycle `admit`
     uint64_t addr, cycle;
     bool write;
     dram_completion c;
@@ -72,12 +79,21 @@ int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats
         ++n;
         (write ? writes : reads) += 1;
         uint32_t ci;
-        dram_request r = sys->make_request(addr, write, std::max(cycle, admit), ci);
+        dram_request r = sys->make_request(addr, write, cycle, ci);
         dram_channel& ch = sys->channel(ci);
         while (!ch.can_accept(write))
             if (ch.step(c)) last_done = std::max(last_done, c.done);
-        r.arrival = std::max(r.arrival, ch.now());
-        admit = r.arrival;
+        if (o.issue_width) {
+            // In order: no earlier than the previous request, N per cycle, after the room.
+            uint64_t t = std::max({cycle, admit, ch.now()});
+            if (t == admit && issued_this_cycle >= o.issue_width) ++t;
+            issued_this_cycle = t == admit ? issued_this_cycle + 1 : 1;
+            admit = t;
+            r.arrival = t;
+        } else {
+            r.arrival = std::max({cycle, ch_admit[ci], ch.now()});
+            ch_admit[ci] = r.arrival;
+        }
         ch.enqueue(r);
     }
     if (n == 0)

@@ -136,6 +136,30 @@ def empty_traces_directories_and_huge_cycles_are_usage_errors():
 
 
 @test
+def a_full_channel_does_not_stall_the_others_unless_the_front_end_is_in_order():
+    # 40 row conflicts in one bank of channel 0 (one per 48 cycles, the last data at 1902),
+    # then 2000 hits to one row of channel 1 (RD every tCCD_L = 2: ACT 0, RD 14 + 2k, the
+    # last data at 4028). Per-channel front ends: channel 1 starts at once, 4028 cycles.
+    # In order, one request per cycle: channel 0's 32-entry queue is full at request 32;
+    # requests 33..39 wait for its reads (RD 62, 110, ..., 350), so channel 1 starts at 351:
+    # RD at 365 + 2k, the last data at 4379. Four per cycle: channel 1 starts at 350, 4378.
+    text = "".join(f"0x{k * 0x20000:x} READ 0\n" for k in range(40)) + "0x400 READ 0\n" * 2000
+    path = lines("stall.trace", text)
+    assert memsim(path, *HBM2_REF)["summary"]["cycles"] == 4028
+    assert memsim(path, *HBM2_REF, "--issue-width", "1")["summary"]["cycles"] == 4379
+    assert memsim(path, *HBM2_REF, "--issue-width", "4")["summary"]["cycles"] == 4378
+
+
+@test
+def a_read_after_a_queued_write_is_forwarded():
+    # The write waits in the write queue (below the drain watermark); the read of the same
+    # burst is answered from it one cycle after its arrival.
+    st = memsim(lines("raw.trace", "0x0 WRITE 0\n0x0 READ 5\n"), *HBM2_REF)
+    assert st["summary"]["avg_read_latency_ns"] == 1.0, st["summary"]
+    assert st["components"]["memsim.mem.ch0"]["reads_forwarded"] == 1
+
+
+@test
 def chip_copies_verified_on_the_dram_model():
     for d in ("h2d", "d2d"):
         p = run("run", "-c", "edge", "-p", "mem.model=dram", "-p", f"workload.direction={d}",

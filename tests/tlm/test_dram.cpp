@@ -518,3 +518,145 @@ TEST_CASE("DRAM write drain counts only writes that have arrived", "[dram][causa
         CHECK(c[i].done > 5000);
     }
 }
+
+// Per-bank command queues of one entry: the row-1 hit queued behind the row-2 request waits
+// in the transaction queue, so FR-FCFS cannot pull it forward. Without command queues it
+// goes second (RD at 14 + tCCD_L = 16, data to 32).
+TEST_CASE("DRAM per-bank command queues hide requests waiting in the transaction queue", "[dram][queues]") {
+    for (const uint32_t depth : {0u, 1u}) {
+        dram_params p = hbm2_ref();
+        p.bank_queue_depth = depth;
+        dram_channel ch(p, "");
+        ch.enqueue(rd(0, 1, 0, 0, 0, 1));
+        ch.enqueue(rd(0, 2, 0, 0, 0, 2));
+        ch.enqueue(rd(0, 1, 0, 0, 0, 3));
+        const auto c = drain(ch);
+        REQUIRE(c.size() == 3);
+        std::vector<uint64_t> tags, done;
+        for (const auto& x : c) {
+            tags.push_back(x.tag);
+            done.push_back(x.done);
+        }
+        if (depth == 0) {
+            CHECK(tags == std::vector<uint64_t>{1, 3, 2});
+            CHECK(done == std::vector<uint64_t>{30, 32, 78});  // row 2: PRE 34, ACT 48, RD 62
+        } else {
+            CHECK(tags == std::vector<uint64_t>{1, 2, 3});
+            CHECK(done == std::vector<uint64_t>{30, 78, 126});  // row 1 again: PRE 82 (tRAS), ACT 96, RD 110
+        }
+    }
+}
+
+TEST_CASE("DRAM per-bank command queues: capacity is the transaction queue plus the command queues", "[dram][queues]") {
+    dram_params p = hbm2_ref();
+    p.queue_depth = 4;
+    p.bank_queue_depth = 2;
+    dram_channel ch(p, "");
+    // Two banks x 2 command entries, then 4 transaction-queue entries for bank 0.
+    for (uint16_t i = 0; i < 4; ++i) ch.enqueue(rd(0, i, 0, static_cast<uint16_t>(i % 2)));
+    for (uint16_t i = 0; i < 4; ++i) {
+        CHECK(ch.can_accept(false));
+        ch.enqueue(rd(0, 10 + i));
+    }
+    CHECK_FALSE(ch.can_accept(false));
+    CHECK(ch.can_accept(true));
+    CHECK(drain(ch).size() == 8);
+}
+
+// FR-FCFS age cap: with mem.dram.row_hit_cap = 1 one younger row hit may pass the bank's
+// oldest request (row 2), then it goes; without a cap both row-1 hits go first.
+TEST_CASE("DRAM FR-FCFS row-hit cap bounds how often the oldest request is bypassed", "[dram][queues]") {
+    for (const uint32_t cap : {0u, 1u}) {
+        dram_params p = hbm2_ref();
+        p.row_hit_cap = cap;
+        dram_channel ch(p, "");
+        ch.enqueue(rd(0, 1, 0, 0, 0, 1));
+        ch.enqueue(rd(0, 2, 0, 0, 0, 2));
+        ch.enqueue(rd(0, 1, 0, 0, 0, 3));
+        ch.enqueue(rd(0, 1, 0, 0, 0, 4));
+        std::vector<uint64_t> tags, done;
+        for (const auto& x : drain(ch)) {
+            tags.push_back(x.tag);
+            done.push_back(x.done);
+        }
+        if (cap == 0) {
+            CHECK(tags == std::vector<uint64_t>{1, 3, 4, 2});
+            CHECK(done == std::vector<uint64_t>{30, 32, 34, 78});
+        } else {
+            CHECK(tags == std::vector<uint64_t>{1, 3, 2, 4});
+            CHECK(done == std::vector<uint64_t>{30, 32, 78, 126});
+        }
+    }
+}
+
+TEST_CASE("DRAM command queues too large for the slot index are refused at config time", "[dram][config]") {
+    dram_params p = hbm2_ref();
+    p.bank_queue_depth = 1024;  // 2 x 16 banks x 1024 + 64 > 32767
+    try {
+        p.validate();
+        FAIL("accepted");
+    } catch (const config_error& e) {
+        CHECK(std::string(e.what()).find("mem.dram.bank_queue_depth = 1024") != std::string::npos);
+    }
+}
+
+// A write drain (4 writes to bank group 0, high watermark 4) lets the read waiting on
+// bank group 1, whose open row is another, precharge and activate meanwhile: PRE 1001
+// (the row bus after the writes' ACT at 1000), ACT 1015 (tRP), RD at 1030 (tRCD gives 1029,
+// the third write's data end 1024 + tWTR_S gives 1030), data to 1046. Held back until
+// the drain ended (third WR at 1018), it took PRE 1018, ACT 1032, RD 1046, data to 1062.
+TEST_CASE("DRAM write drain does not hold back row commands for waiting reads", "[dram][drain]") {
+    dram_params p = hbm2_ref();
+    p.write_high = 4;
+    p.write_low = 1;
+    dram_channel ch(p, "");
+    std::vector<dram_cmd_record> log;
+    ch.set_command_log(&log);
+    ch.enqueue(rd(0, 9, 1, 0));  // opens row 9 in bank group 1
+    drain(ch);
+    log.clear();
+    for (uint64_t i = 0; i < 4; ++i) ch.enqueue(wr(1000, 1, 0, 0, 100 + i));
+    ch.enqueue(rd(1000, 5, 1, 0, 0, 7));
+    const auto c = drain(ch);
+    REQUIRE(c.size() == 5);
+    bool found = false;
+    for (const auto& x : c)
+        if (x.tag == 7) {
+            found = true;
+            CHECK(x.done == 1046);
+            CHECK(x.done - x.arrival == 46);
+        }
+    CHECK(found);
+    CHECK(times_of(log, dram_cmd::PRE) == std::vector<uint64_t>{1001});
+    CHECK(times_of(log, dram_cmd::ACT) == std::vector<uint64_t>{1000, 1015});
+    CHECK(times_of(log, dram_cmd::WR) == std::vector<uint64_t>{1014, 1016, 1018, 1044});  // 4th: tRTW after the RD
+    CHECK(times_of(log, dram_cmd::RD) == std::vector<uint64_t>{1030});
+}
+
+// Read after write: a read of a burst with a write queued is answered from the write queue
+// one cycle after it arrives; a read of another burst goes to the DRAM.
+TEST_CASE("DRAM read after a queued write is forwarded from the write queue", "[dram][drain]") {
+    const dram_params p = hbm2_ref();
+    dram_channel ch(p, "");
+    ch.enqueue(wr(0, 3, 0, 0, 1));
+    ch.enqueue(rd(10, 3, 0, 0, 0, 7));  // same row and column
+    ch.enqueue(rd(10, 4, 0, 0, 0, 8));  // another row of the bank
+    const auto c = drain(ch);
+    REQUIRE(c.size() == 3);
+    int seen = 0;
+    for (const auto& x : c) {
+        if (x.tag == 7) {
+            ++seen;
+            CHECK(x.arrival == 10);
+            CHECK(x.done == 11);
+        }
+        if (x.tag == 8) {
+            ++seen;
+            CHECK(x.done - x.arrival > 30);  // PRE, ACT, RD
+        }
+    }
+    CHECK(seen == 2);
+    CHECK(ch.reads_forwarded() == 1);
+    CHECK(ch.reads_done() == 2);
+    CHECK(ch.read_latency_sum_ns() > 31.0);
+}

@@ -224,7 +224,13 @@ const param_table<dram_knobs>& dram_knobs::table() {
             .integer("dram.write_queue_depth", &P::write_queue_depth, 1, 4096, "write queue entries per channel")
             .integer("dram.write_high", &P::write_high, 1, 4096,
                      "write-drain high watermark: drain writes from this many queued")
-            .integer("dram.write_low", &P::write_low, 0, 4096, "write-drain low watermark: back to reads at this many");
+            .integer("dram.write_low", &P::write_low, 0, 4096, "write-drain low watermark: back to reads at this many")
+            .integer("dram.bank_queue_depth", &P::bank_queue_depth, 0, 4096,
+                     "per-bank command queue entries (per direction) fed in order from the transaction queues "
+                     "(queue_depth, write_queue_depth); 0: no command queues, the scheduler sees every queued request")
+            .integer("dram.row_hit_cap", &P::row_hit_cap, 0, 1 << 20,
+                     "FR-FCFS age cap: younger row hits served ahead of a bank's oldest request before it goes "
+                     "next (0: no cap)");
         return t;
     }();
     return tab;
@@ -266,6 +272,8 @@ dram_params dram_params::from_config(const config& c, const std::string& prefix)
     p.write_queue_depth = k.write_queue_depth;
     p.write_high = k.write_high;
     p.write_low = k.write_low;
+    p.bank_queue_depth = k.bank_queue_depth;
+    p.row_hit_cap = k.row_hit_cap;
     p.dmi = c.get_bool(prefix + ".dmi");
     p.validate();
     return p;
@@ -307,6 +315,12 @@ void dram_params::validate() const {
                              "row-command slots; the interval must be at least {}",
                              what, org.pseudo_channels, 2ull * org.pseudo_channels));
     }
+    const uint64_t slots = uint64_t{queue_depth} + write_queue_depth +
+                           2ull * org.pseudo_channels * banks_per_pc() * bank_queue_depth;
+    if (slots > 32767)
+        fail(fmt::format("mem.dram.bank_queue_depth = {}: queue_depth + write_queue_depth + 2 x {} banks x "
+                         "bank_queue_depth = {} entries per channel, at most 32767",
+                         bank_queue_depth, org.pseudo_channels * banks_per_pc(), slots));
     if (write_low >= write_high)
         fail(fmt::format("mem.dram.write_low = {} must be below write_high = {}", write_low, write_high));
     if (write_high > write_queue_depth)

@@ -71,6 +71,8 @@ struct dram_knobs {
     uint32_t write_queue_depth = 32;
     uint32_t write_high = 24;
     uint32_t write_low = 8;
+    uint32_t bank_queue_depth = 0;
+    uint32_t row_hit_cap = 0;
 
     dram_knobs();
     static const param_table<dram_knobs>& table();  // the parameters: key, member, range, unit, description
@@ -89,6 +91,13 @@ struct dram_params {
     uint32_t write_queue_depth = 32;      // write queue entries per channel
     uint32_t write_high = 24;             // start draining writes at this many
     uint32_t write_low = 8;               // stop draining at this many (if reads wait)
+    // Per-bank command queues (per direction) behind the transaction queues: 0 = none, every
+    // queued request is visible to the scheduler (queue_depth entries in all); N = each bank
+    // schedules among at most N requests, the rest wait in the transaction queue in order.
+    uint32_t bank_queue_depth = 0;
+    // FR-FCFS age cap: at most this many younger row hits go before a bank's oldest request
+    // (0 = no cap).
+    uint32_t row_hit_cap = 0;
     bool dmi = true;
 
     uint32_t burst_bytes() const { return org.width_bits / 8 * t.BL; }
