@@ -38,6 +38,10 @@ CLI::App* add_memsim_command(CLI::App& app, memsim_options& o) {
                     "in-order front end: at most N requests enter per cycle, a full channel queue stalls the whole "
                     "trace (default 0: each channel admits its own requests)")
         ->check(CLI::Range(0u, 1u << 20));
+    cmd->add_option("--request-bytes", o.request_bytes,
+                    "bytes of one trace request (a power of two): larger than the device burst, it is split into "
+                    "bursts; smaller, consecutive requests to the same burst merge (default: one burst)")
+        ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30));
     cmd->add_flag("-q,--quiet", o.quiet, "print nothing on success");
     cmd->add_flag("--json", o.json, "print the stats JSON on stdout instead of the table");
     return cmd;
@@ -67,19 +71,16 @@ int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats
     uint64_t addr, cycle;
     bool write;
     dram_completion c;
-    const auto sim0 = std::chrono::steady_clock::now();
-    while (in.next(addr, write, cycle)) {
-        if (addr >= size)
-            throw config_error(fmt::format("trace error: {}:{}: address 0x{:x} is beyond mem.size = 0x{:x}",
-                                           o.trace_file, in.line(), addr, size));
-        if (cycle > max_trace_cycle)
-            throw config_error(fmt::format("trace error: {}:{}: cycle {} is beyond the largest accepted cycle {} (2^48)",
-                                           o.trace_file, in.line(), cycle, max_trace_cycle));
-        if (n == 0) first_cycle = admit = cycle;
-        ++n;
-        (write ? writes : reads) += 1;
+    const uint64_t burst = p.burst_bytes();
+    const uint64_t req_bytes = o.request_bytes ? o.request_bytes : burst;
+    if (req_bytes & (req_bytes - 1))
+        throw config_error(fmt::format("usage error: --request-bytes = {} is not a power of two", req_bytes));
+    uint64_t bursts = 0, last_burst = ~uint64_t{0};
+    bool last_write = false;
+    const bool merge = req_bytes < burst;
+    auto submit = [&](uint64_t a, bool write, uint64_t cycle) {
         uint32_t ci;
-        dram_request r = sys->make_request(addr, write, cycle, ci);
+        dram_request r = sys->make_request(a, write, cycle, ci);
         dram_channel& ch = sys->channel(ci);
         while (!ch.can_accept(write))
             if (ch.step(c)) last_done = std::max(last_done, c.done);
@@ -95,6 +96,30 @@ int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats
             ch_admit[ci] = r.arrival;
         }
         ch.enqueue(r);
+    };
+    const auto sim0 = std::chrono::steady_clock::now();
+    while (in.next(addr, write, cycle)) {
+        if (addr >= size)
+            throw config_error(fmt::format("trace error: {}:{}: address 0x{:x} is beyond mem.size = 0x{:x}",
+                                           o.trace_file, in.line(), addr, size));
+        if (cycle > max_trace_cycle)
+            throw config_error(fmt::format("trace error: {}:{}: cycle {} is beyond the largest accepted cycle {} (2^48)",
+                                           o.trace_file, in.line(), cycle, max_trace_cycle));
+        if (n == 0) first_cycle = admit = cycle;
+        ++n;
+        (write ? writes : reads) += 1;
+        const uint64_t first = addr & ~(req_bytes - 1);
+        for (uint64_t a = first & ~(burst - 1); a < first + req_bytes; a += burst) {
+            if (merge && a == last_burst && write == last_write) continue;  // merged with the previous request
+            if (a >= size)
+                throw config_error(fmt::format("trace error: {}:{}: the {}-byte request at 0x{:x} ends beyond "
+                                               "mem.size = 0x{:x}",
+                                               o.trace_file, in.line(), req_bytes, addr, size));
+            last_burst = a;
+            last_write = write;
+            ++bursts;
+            submit(a, write, cycle);
+        }
     }
     if (n == 0)
         throw config_error("usage error: trace file '" + o.trace_file +
@@ -133,6 +158,7 @@ int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats
     summary["requests"] = n;
     summary["reads"] = reads;
     summary["writes"] = writes;
+    summary["bursts"] = bursts;
     summary["bytes"] = bytes;
     summary["standard"] = p.standard;
     summary["cycles"] = span;

@@ -37,7 +37,8 @@ struct memsim_options {
     std::string trace_file, stats_file;
     bool quiet = false;
     bool json = false;
-    uint32_t issue_width = 0;  // 0: per-channel front ends; N: in order, at most N requests per cycle
+    uint32_t issue_width = 0;
+    uint64_t request_bytes = 0;  // 0: one device burst per trace line  // 0: per-channel front ends; N: in order, at most N requests per cycle
 };
 
 // Registers the `memsim` subcommand, filling `o` when it is parsed.

@@ -160,6 +160,34 @@ def a_read_after_a_queued_write_is_forwarded():
 
 
 @test
+def standards_are_data_and_follow_the_clock():
+    one = lines("one.trace", "0x0 READ 0\n")
+    # HBM2E at tCK 1 ns: the ns timings convert (tRCD 14, tCL 14, 2-cycle burst: 30 ns),
+    # and per-bank refresh stays possible (tRFCpb 160 < tREFI / 16 = 243).
+    s = memsim(one, "-p", "mem.standard=HBM2E", "-p", "mem.dram.tCK_ps=1000", "-p", "mem.dram.refresh=per_bank",
+               "-p", "mem.stacks=1")["summary"]
+    assert s["avg_read_latency_ns"] == 30.0, s
+    for std, peak in (("HBM2", 256.0), ("GDDR6", 512.0)):
+        s = memsim(one, "-p", f"mem.standard={std}", "-p", "mem.stacks=1", "-p", "mem.size=1GiB")["summary"]
+        assert abs(s["peak_gbps"] - peak) < 1e-6, (std, s)
+    p = run("memsim", "--trace", one, "-p", "mem.standard=DDR4", "-p", "mem.stacks=1", "-p", "mem.size=1GiB",
+            "-p", "mem.dram.refresh=per_bank", expect=2)
+    assert "mem.dram.refresh = per_bank: DDR4 has no per-bank refresh" in p.stderr, p.stderr
+
+
+@test
+def request_bytes_split_and_merge():
+    # 64-byte requests on 32-byte-burst HBM2E: two bursts each.
+    s = memsim(lines("rb.trace", "0x0 READ 0\n0x40 READ 0\n"), "--request-bytes", "64")["summary"]
+    assert s["requests"] == 2 and s["bursts"] == 4 and s["bytes"] == 128, s
+    # 32-byte requests on 64-byte-burst HBM2: two halves of one burst merge.
+    s = memsim(lines("rb2.trace", "0x0 READ 0\n0x20 READ 0\n0x40 READ 0\n"), *HBM2_REF, "--request-bytes", "32")
+    assert s["summary"]["requests"] == 3 and s["summary"]["bursts"] == 2 and s["summary"]["bytes"] == 128, s
+    assert "not a power of two" in run("memsim", "--trace", lines("rb3.trace", "0x0 READ 0\n"),
+                                       "--request-bytes", "48", expect=2).stderr
+
+
+@test
 def chip_copies_verified_on_the_dram_model():
     for d in ("h2d", "d2d"):
         p = run("run", "-c", "edge", "-p", "mem.model=dram", "-p", f"workload.direction={d}",

@@ -408,10 +408,13 @@ TEST_CASE("DRAM per-bank refresh leaving the banks no time is refused at config 
                       "config error: mem.dram.tREFIpb = 1: each of the 16 banks of a pseudo-channel is refreshed every "
                       "16 cycles, which must be at least 2 x (mem.dram.tRFCpb + mem.dram.tRC) = 666: the banks would "
                       "have too little time to serve requests");
-    p.t.tREFIpb = 41;  // 656 cycles per bank round
+    // With tRFCpb = 10: 2 x (10 + 77) = 174 cycles per bank round at least.
+    p.t.tRFCpb = 10;
+    p.t.tREFIpb = 10;  // 160 cycles per bank round
     CHECK_THROWS_AS(p.validate(), config_error);
-    p.t.tREFIpb = 42;  // 672
+    p.t.tREFIpb = 11;  // 176, and one refresh (10) ends within the interval
     CHECK_NOTHROW(p.validate());
+    p.t.tRFCpb = 256;
     // Derived from tREFI when tREFIpb is 0.
     p.t.tREFIpb = 0;
     p.t.tREFI = 600;
@@ -453,7 +456,8 @@ size_t serve_conflicting_reads(const dram_params& p) {
 
 TEST_CASE("DRAM refresh at the edge of the accepted range still serves every request", "[dram]") {
     dram_params p = hbm("per_bank");
-    p.t.tREFIpb = 42;  // the smallest accepted: each bank refreshing half of its time
+    p.t.tRFCpb = 10;
+    p.t.tREFIpb = 11;  // the smallest accepted: each bank refreshing about half of its time
     REQUIRE_NOTHROW(p.validate());
     CHECK(serve_conflicting_reads(p) == 64);
     p = hbm("all_bank");
@@ -659,4 +663,60 @@ TEST_CASE("DRAM read after a queued write is forwarded from the write queue", "[
     CHECK(ch.reads_forwarded() == 1);
     CHECK(ch.reads_done() == 2);
     CHECK(ch.read_latency_sum_ns() > 31.0);
+}
+
+TEST_CASE("DRAM standards as data: every table validates and gives its peak bandwidth", "[dram][standards]") {
+    const std::vector<std::pair<const char*, double>> peaks = {
+        {"HBM2", 256e9},     {"HBM2E", 409.6e9},         {"HBM3", 819.2e9}, {"HBM3E", 32 * 32 / (2 * 417e-12)},
+        {"DDR4", 64 / (4 * 833e-12)}, {"DDR5", 2 * 64 / (8 * 416e-12)}, {"LPDDR5", 25.6e9},
+        {"LPDDR5X", 2 * 32 / (2 * 937e-12)}, {"GDDR6", 512e9}};
+    REQUIRE(dram_standards().size() == peaks.size());
+    for (const auto& [name, peak] : peaks) {
+        dram_params p = dram_params::of_standard(name);
+        CHECK(p.peak_bytes_per_s() == Approx(peak));
+        CHECK_NOTHROW(p.validate());
+        CHECK(p.refresh == (std::string(name).rfind("DDR", 0) == 0 ? "all_bank" : "per_bank"));
+    }
+}
+
+// The ns timings follow the clock: HBM2E at tCK 1 ns is the HBM2 core (14 ns = 14 cycles,
+// per-bank refresh 160 ns against tREFI / 16 = 243 cycles), clock-given values (tCCD) stay.
+TEST_CASE("DRAM timings in ns are converted with the configured clock", "[dram][standards]") {
+    const dram_standard* s = find_dram_standard("HBM2E");
+    REQUIRE(s);
+    CHECK(s->t.tRCD == 23);  // 14 ns at 625 ps, JEDEC rounding
+    const dram_timing t = s->at_clock(1000);
+    CHECK(t.tCK_ps == 1000);
+    CHECK(t.tRCD == 14);
+    CHECK(t.tCL == 14);
+    CHECK(t.tWL == 4);
+    CHECK(t.tRC == 48);
+    CHECK(t.tRFCpb == 160);
+    CHECK(t.tREFI == 3900);
+    CHECK(t.tCCD_L == 4);  // in clocks
+    CHECK(t.tRTW == 14 + 2 + 2 - 4);
+    dram_params p = dram_params::of_standard("HBM2E");
+    p.t = t;
+    p.refresh = "per_bank";
+    CHECK_NOTHROW(p.validate());
+    // tRC = tRAS + tRP where the standard says so (LPDDR5: 34 + 15), also at another clock.
+    const dram_standard* l = find_dram_standard("LPDDR5");
+    CHECK(l->t.tRC == 49);
+    const dram_timing lt = l->at_clock(1000);
+    CHECK(lt.tRAS == 42);
+    CHECK(lt.tRC == 42 + 18);
+}
+
+TEST_CASE("DRAM config check refuses impossible refresh and timing combinations", "[dram][config]") {
+    dram_params p = dram_params::of_standard("DDR4");
+    p.refresh = "per_bank";
+    CHECK_THROWS_WITH(p.validate(), "config error: mem.dram.refresh = per_bank: DDR4 has no per-bank refresh "
+                                    "(mem.dram.tRFCpb = 0); use all_bank or none, or set mem.dram.tRFCpb");
+    p = hbm("per_bank");
+    p.t.tREFIpb = 250;  // 16 x 250 leaves room, but one refresh (256) outlasts the interval
+    CHECK_THROWS_WITH(p.validate(), "config error: mem.dram.tRFCpb = 256 is not below tREFIpb = 250 "
+                                    "(mem.dram.tREFIpb): per-bank refresh would never end");
+    p = hbm();
+    p.t.tRAS = p.t.tRCD - 1;
+    CHECK_THROWS_WITH(p.validate(), Catch::Matchers::StartsWith("config error: mem.dram.tRAS = 22 is less than tRCD = 23"));
 }

@@ -49,10 +49,22 @@ struct dram_standard {
     std::string name;
     std::string description;
     dram_org org;
-    dram_timing t;
+    dram_timing t;  // at the standard's own clock (t.tCK_ps)
+    // The timings the standard gives in ns: with another clock (mem.dram.tCK_ps) they are
+    // converted again, the JEDEC way (ceil(ns / tCK - 0.025)); the others are in clocks.
+    std::vector<std::pair<uint32_t dram_timing::*, double>> ns;
+    bool trc_derived = false;           // tRC = tRAS + tRP (LPDDR, DDR)
+    std::string default_refresh;        // all_bank | per_bank
+    // The derived timings of `t`: tRTW = tCL + BURST + 2 - tWL (read data off the bus before
+    // write data, two cycles of turnaround) and, if trc_derived, tRC.
+    void derive(dram_timing& t, bool rtw = true, bool trc = true) const;
+    // The table's timings at clock `tck_ps` (ns values converted, clock values kept, derived
+    // values derived again).
+    dram_timing at_clock(uint32_t tck_ps) const;
 };
 
-// The registry of standards, by name (HBM2E, HBM3, LPDDR5).
+// The registry of standards, by name (HBM2, HBM2E, HBM3, HBM3E, DDR4, DDR5, LPDDR5, LPDDR5X,
+// GDDR6).
 const std::vector<dram_standard>& dram_standards();
 const dram_standard* find_dram_standard(const std::string& name);
 
@@ -63,7 +75,7 @@ struct dram_knobs {
     uint32_t stacks = 1;
     uint32_t channels = 0, pseudo_channels = 0, bank_groups = 0, banks_per_group = 0, width_bits = 0, row_bytes = 0;
     dram_timing t;  // every timing key 0 (set by the constructor)
-    std::string refresh = "per_bank";
+    std::string refresh = "standard";
     std::string scheduler = "frfcfs";
     std::string page_policy = "open";
     std::string mapping = "ro-ba-co-bg-st-pc-ch";
