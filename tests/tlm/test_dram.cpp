@@ -720,3 +720,91 @@ TEST_CASE("DRAM config check refuses impossible refresh and timing combinations"
     p.t.tRAS = p.t.tRCD - 1;
     CHECK_THROWS_WITH(p.validate(), Catch::Matchers::StartsWith("config error: mem.dram.tRAS = 22 is less than tRCD = 23"));
 }
+
+namespace {
+dram_params ddr4_ranks(uint32_t ranks, const std::string& refresh = "none") {
+    dram_params p = dram_params::of_standard("DDR4");
+    p.org.ranks = ranks;
+    p.refresh = refresh;
+    return p;
+}
+} // namespace
+
+// tFAW and tRRD are per rank: eight ACTs to eight closed banks, four per rank, all fit before
+// tFAW (26) with two ranks; with the eight banks in one rank the fifth waits for tFAW.
+TEST_CASE("DRAM ranks have their own tFAW window", "[dram][ranks]") {
+    for (const uint32_t ranks : {1u, 2u}) {
+        const dram_params p = ddr4_ranks(ranks);
+        dram_channel ch(p, "");
+        std::vector<dram_cmd_record> log;
+        ch.set_command_log(&log);
+        for (uint16_t i = 0; i < 8; ++i)
+            ch.enqueue(ranks == 2 ? rd(0, 1, static_cast<uint16_t>(i % 4), 0, static_cast<uint16_t>(i / 4))
+                                  : rd(0, 1, static_cast<uint16_t>(i % 4), static_cast<uint16_t>(i / 4)));
+        drain(ch);
+        const auto acts = times_of(log, dram_cmd::ACT);
+        REQUIRE(acts.size() == 8);
+        if (ranks == 2) {
+            CHECK(acts.back() < p.t.tFAW);
+        } else {
+            CHECK(acts[4] >= acts[0] + p.t.tFAW);
+        }
+    }
+}
+
+// Reads of two ranks sharing the data bus: the second waits the burst (4) plus tRTRS (2);
+// two bank groups of one rank only tCCD_S (4).
+TEST_CASE("DRAM column commands of different ranks keep tRTRS apart", "[dram][ranks]") {
+    for (const bool other_rank : {false, true}) {
+        const dram_params p = ddr4_ranks(2);
+        dram_channel ch(p, "");
+        std::vector<dram_cmd_record> log;
+        ch.set_command_log(&log);
+        const uint16_t pc = other_rank ? 1 : 0, bg = other_rank ? 0 : 1;
+        ch.enqueue(rd(0, 1, 0, 0, 0));
+        ch.enqueue(rd(0, 1, bg, 0, pc));
+        drain(ch);
+        ch.enqueue(rd(1000, 1, 0, 0, 0, 1));
+        ch.enqueue(rd(1000, 1, bg, 0, pc, 2));
+        drain(ch);
+        const auto r = times_of(log, dram_cmd::RD);
+        REQUIRE(r.size() == 4);
+        CHECK(r[2] == 1000);
+        CHECK(r[3] == (other_rank ? 1000 + 4 + 2 : 1000 + 4));
+    }
+}
+
+// All-bank refresh per rank, staggered: rank 0 refreshes at tREFI (9364), rank 1 half an
+// interval later; rank 0's refresh (tRFC 421) delays only rank 0's read: rank 1 ACT 9370,
+// RD 9386, data to 9406; rank 0 ACT 9785, RD 9801, data to 9821.
+TEST_CASE("DRAM refresh is per rank and staggered", "[dram][ranks]") {
+    const dram_params p = ddr4_ranks(2, "all_bank");
+    REQUIRE(p.t.tREFI == 9364);
+    REQUIRE(p.t.tRFC == 421);
+    dram_channel ch(p, "");
+    std::vector<dram_cmd_record> log;
+    ch.set_command_log(&log);
+    ch.enqueue(rd(9370, 1, 0, 0, 1, 1));
+    ch.enqueue(rd(9370, 1, 0, 0, 0, 2));
+    const auto c = drain(ch);
+    REQUIRE(c.size() == 2);
+    CHECK(c[0].tag == 1);
+    CHECK(c[0].done == 9406);
+    CHECK(c[1].tag == 2);
+    CHECK(c[1].done == 9821);
+    std::vector<std::pair<uint64_t, uint16_t>> refs;
+    for (const auto& r : log)
+        if (r.cmd == dram_cmd::REF) refs.push_back({r.t, r.pc});
+    REQUIRE(refs.size() >= 1);
+    CHECK(refs[0] == std::pair<uint64_t, uint16_t>{9364, 0});
+    dram_channel ch2(p, "");
+    log.clear();
+    ch2.set_command_log(&log);
+    ch2.enqueue(rd(14100, 1, 0, 0, 1, 3));
+    drain(ch2);
+    refs.clear();
+    for (const auto& r : log)
+        if (r.cmd == dram_cmd::REF) refs.push_back({r.t, r.pc});
+    REQUIRE(refs.size() == 2);
+    CHECK(refs[1] == std::pair<uint64_t, uint16_t>{9364 + 9364 / 2, 1});
+}

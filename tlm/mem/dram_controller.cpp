@@ -24,11 +24,13 @@ const char* dram_cmd_name(dram_cmd c) {
 // ---------------------------------------------------------------------------------------
 // Timing checker
 
-timing_checker::timing_checker(const dram_timing& t, const dram_org& o) : t_(t), burst_(t.burst_cycles()) {
-    const uint32_t bgs = o.pseudo_channels * o.bank_groups;
+timing_checker::timing_checker(const dram_timing& t, const dram_org& o)
+    : t_(t), burst_(t.burst_cycles()), ranks_(o.ranks) {
+    const uint32_t bgs = o.units() * o.bank_groups;
     bank_.resize(static_cast<size_t>(bgs) * o.banks_per_group);
-    times_.assign(4 * (static_cast<size_t>(bgs) + o.pseudo_channels), 0);
-    faw_.resize(o.pseudo_channels);
+    times_.assign(4 * (static_cast<size_t>(bgs) + o.units()), 0);
+    unit_off_ = 4 * bgs;
+    faw_.resize(o.units());
     for (uint32_t b = 0; b < bank_.size(); ++b) {
         const uint32_t gbg = b / o.banks_per_group;  // bank group index within the channel
         bank_[b].pc = gbg / o.bank_groups;
@@ -68,6 +70,11 @@ void timing_checker::issue(dram_cmd c, uint32_t b, uint64_t t) {
         raise(p[R], t + std::max(t_.tCCD_S, burst_));
         raise(p[W], t + t_.tRTW);
         raise(bus_[col_bus_], t + 1);
+        if (ranks_ > 1)  // the other ranks on this data bus: after the burst and the rank switch
+            other_ranks(k.pc, [&](uint64_t* q) {
+                raise(q[R], t + burst_ + t_.tRTRS);
+                raise(q[W], t + t_.tRTW + t_.tRTRS);
+            });
         break;
     case dram_cmd::WR: {
         const uint64_t data_end = t + t_.tWL + burst_;
@@ -77,6 +84,11 @@ void timing_checker::issue(dram_cmd c, uint32_t b, uint64_t t) {
         raise(p[W], t + std::max(t_.tCCD_S, burst_));
         raise(p[R], data_end + t_.tWTR_S);
         raise(bus_[col_bus_], t + 1);
+        if (ranks_ > 1)  // another rank's read data may follow this write data after tRTRS
+            other_ranks(k.pc, [&](uint64_t* q) {
+                raise(q[W], t + burst_ + t_.tRTRS);
+                raise(q[R], std::max(t + 1, data_end + t_.tRTRS > t_.tCL ? data_end + t_.tRTRS - t_.tCL : 0));
+            });
         break;
     }
     default:
@@ -206,7 +218,7 @@ dram_channel::dram_channel(const dram_params& p, const std::string& stats_name)
     : bank_qd_(p.bank_queue_depth), row_hit_cap_(p.row_hit_cap), queue_depth_{p.queue_depth, p.write_queue_depth},
       write_high_(p.write_high), write_low_(p.write_low),
       bank_groups_(p.org.bank_groups), banks_per_group_(p.org.banks_per_group),
-      nbanks_(p.org.pseudo_channels * p.banks_per_pc()), banks_per_pc_(p.banks_per_pc()),
+      nbanks_(p.org.units() * p.banks_per_pc()), banks_per_pc_(p.banks_per_pc()),
       bytes_per_burst_(p.burst_bytes()),
       col_latency_{p.t.tCL + p.t.burst_cycles(), p.t.tWL + p.t.burst_cycles()},
       ns_per_cycle_(p.t.tCK_ps / 1000.0), chk_(p.t, p.org), sched_(make_dram_scheduler(p.scheduler)),
@@ -229,7 +241,7 @@ dram_channel::dram_channel(const dram_params& p, const std::string& stats_name)
     refresh_mode_ = p.refresh == "all_bank"   ? refresh_mode::all_bank
                     : p.refresh == "per_bank" ? refresh_mode::per_bank
                                               : refresh_mode::none;
-    const uint32_t npc = p.org.pseudo_channels;
+    const uint32_t npc = p.org.units();  // refresh per rank of each pseudo-channel, staggered
     if (refresh_mode_ == refresh_mode::all_bank) {
         refresh_interval_ = p.t.tREFI;
         refresh_block_ = p.t.tRFC;

@@ -111,8 +111,17 @@ private:
         uint64_t faw[4] = {0, 0, 0, 0};  // ACT time + tFAW of the last four ACTs (ring)
         uint32_t faw_i = 0;              // oldest entry
     };
+    // Calls f(next[] of each other rank sharing unit u's data bus).
+    template <typename F>
+    void other_ranks(uint32_t u, F f) {
+        const uint32_t first = u / ranks_ * ranks_;
+        for (uint32_t v = first; v < first + ranks_; ++v)
+            if (v != u) f(&times_[unit_off_ + 4 * v]);
+    }
     dram_timing t_;
     uint32_t burst_;
+    uint32_t ranks_ = 1;
+    uint32_t unit_off_ = 0;
     std::vector<bank_t> bank_;
     // next[4] of every bank group, then of every pseudo-channel, in one block: few cache
     // lines for a decision's candidates.

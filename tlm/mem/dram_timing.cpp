@@ -96,7 +96,7 @@ std::vector<dram_standard> make_standards() {
                     .nck(&T::tCL, 16).nck(&T::tWL, 16).ns(&T::tRCD, 13.32).ns(&T::tRP, 13.32).ns(&T::tRAS, 32)
                     .trc_is_tras_plus_trp().nck(&T::tCCD_S, 4).nck(&T::tCCD_L, 6).nck(&T::tRRD_S, 4).ns(&T::tRRD_L, 4.9)
                     .ns(&T::tFAW, 21).nck(&T::tWTR_S, 3).nck(&T::tWTR_L, 9).ns(&T::tRTP, 7.5).ns(&T::tWR, 15)
-                    .ns(&T::tRFC, 350).ns(&T::tREFI, 7800)
+                    .ns(&T::tRFC, 350).ns(&T::tREFI, 7800).nck(&T::tRTRS, 2)
                     .done());
     // DDR5-4800B (JESD79-5), 16 Gb x8 devices, a DIMM's two 32-bit subchannels, BL16 = 64 B.
     v.push_back(table("DDR5", "DDR5-4800, two 32-bit subchannels of x8 devices (one rank), 19.2 GB/s per subchannel",
@@ -104,7 +104,7 @@ std::vector<dram_standard> make_standards() {
                     .nck(&T::tCL, 40).nck(&T::tWL, 38).ns(&T::tRCD, 16.64).ns(&T::tRP, 16.64).ns(&T::tRAS, 32)
                     .trc_is_tras_plus_trp().nck(&T::tCCD_S, 8).ns(&T::tCCD_L, 5).nck(&T::tRRD_S, 8).ns(&T::tRRD_L, 5)
                     .nck(&T::tFAW, 32).ns(&T::tWTR_S, 2.5).ns(&T::tWTR_L, 10).ns(&T::tRTP, 7.5).ns(&T::tWR, 30)
-                    .ns(&T::tRFC, 295).ns(&T::tRFCpb, 130).ns(&T::tREFI, 3900)
+                    .ns(&T::tRFC, 295).ns(&T::tRFCpb, 130).ns(&T::tREFI, 3900).nck(&T::tRTRS, 2)
                     .done());
     // LPDDR5-6400 x16, bank-group mode (JESD209-5B): CK 800 MHz, WCK:CK 4:1 (8 beats per CK),
     // BL16 = 32 B in 2 CK.
@@ -167,6 +167,7 @@ const timing_key timing_keys[] = {
     {"tRFCpb", &dram_timing::tRFCpb, "per-bank refresh: REF to ACT of that bank"},
     {"tREFI", &dram_timing::tREFI, "average refresh interval (all-bank)"},
     {"tREFIpb", &dram_timing::tREFIpb, "per-bank refresh interval (default tREFI / banks per pseudo-channel)"},
+    {"tRTRS", &dram_timing::tRTRS, "rank to rank switch: extra cycles between column commands of different ranks"},
 };
 
 } // namespace
@@ -221,6 +222,8 @@ const param_table<dram_knobs>& dram_knobs::table() {
                               "channels per stack, one controller each (0: the standard's)")
                      .integer("pseudo_channels", &P::pseudo_channels, 0, 16,
                               "pseudo-channels per channel (0: the standard's)")
+                     .integer("ranks", &P::ranks, 0, 16,
+                              "ranks per pseudo-channel, sharing its data bus (0: the standard's; DDR DIMMs 1 or 2)")
                      .integer("bank_groups", &P::bank_groups, 0, 64, "bank groups per pseudo-channel (0: the standard's)")
                      .integer("banks_per_group", &P::banks_per_group, 0, 64, "banks per bank group (0: the standard's)")
                      .integer("width_bits", &P::width_bits, 0, 1024, "data bus of one pseudo-channel (0: the standard's)",
@@ -285,6 +288,7 @@ dram_params dram_params::from_config(const config& c, const std::string& prefix)
     p.org.stacks = k.stacks;
     over(k.channels, p.org.channels);
     over(k.pseudo_channels, p.org.pseudo_channels);
+    over(k.ranks, p.org.ranks);
     over(k.bank_groups, p.org.bank_groups);
     over(k.banks_per_group, p.org.banks_per_group);
     over(k.width_bits, p.org.width_bits);
@@ -318,6 +322,9 @@ void dram_params::validate() const {
     if (bb == 0 || (bb & (bb - 1))) fail(fmt::format("DRAM burst of {} bytes (width/8 x BL) is not a power of two", bb));
     if (org.row_bytes % bb) fail(fmt::format("mem.row_bytes = {} is not a multiple of the {}-byte burst", org.row_bytes, bb));
     if (banks_per_pc() > 1024) fail("more than 1024 banks per pseudo-channel");
+    if (org.ranks == 0 || org.units() > 64)
+        fail(fmt::format("mem.ranks = {} x mem.pseudo_channels = {}: 1 to 64 ranks and pseudo-channels per channel",
+                         org.ranks, org.pseudo_channels));
     if (t.tRC < t.tRAS) fail(fmt::format("mem.dram.tRC = {} is less than tRAS = {}", t.tRC, t.tRAS));
     if (t.tCCD_L < t.tCCD_S) fail(fmt::format("mem.dram.tCCD_L = {} is less than tCCD_S = {}", t.tCCD_L, t.tCCD_S));
     if (t.tRRD_L < t.tRRD_S) fail(fmt::format("mem.dram.tRRD_L = {} is less than tRRD_S = {}", t.tRRD_L, t.tRRD_S));
@@ -343,10 +350,10 @@ void dram_params::validate() const {
                              "time to serve requests",
                              what, banks, every * banks, 2ull * (t.tRFCpb + t.tRC)));
         // Each per-bank refresh takes the row-command bus one cycle, for every pseudo-channel.
-        if (every < 2ull * org.pseudo_channels)
+        if (every < 2ull * org.units())
             fail(fmt::format("{}: per-bank refreshes of the {} pseudo-channels would take more than half of the "
                              "row-command slots; the interval must be at least {}",
-                             what, org.pseudo_channels, 2ull * org.pseudo_channels));
+                             what, org.units(), 2ull * org.units()));
     }
     if (refresh == "per_bank") {
         if (t.tRFCpb == 0)
@@ -360,11 +367,11 @@ void dram_params::validate() const {
                              t.tRFCpb, every, t.tREFIpb ? "mem.dram.tREFIpb" : "tREFI / banks per pseudo-channel"));
     }
     const uint64_t slots = uint64_t{queue_depth} + write_queue_depth +
-                           2ull * org.pseudo_channels * banks_per_pc() * bank_queue_depth;
+                           2ull * org.units() * banks_per_pc() * bank_queue_depth;
     if (slots > 32767)
         fail(fmt::format("mem.dram.bank_queue_depth = {}: queue_depth + write_queue_depth + 2 x {} banks x "
                          "bank_queue_depth = {} entries per channel, at most 32767",
-                         bank_queue_depth, org.pseudo_channels * banks_per_pc(), slots));
+                         bank_queue_depth, org.units() * banks_per_pc(), slots));
     if (t.tRAS < t.tRCD)
         fail(fmt::format("mem.dram.tRAS = {} is less than tRCD = {}: a row must stay open until it can be read",
                          t.tRAS, t.tRCD));

@@ -29,6 +29,11 @@ struct dram_org {
     uint32_t width_bits = 64;      // data bus of one pseudo-channel
     uint32_t row_bytes = 1024;     // page size of one pseudo-channel
     uint64_t size = 16ull << 30;   // total capacity (bytes)
+    // Ranks per pseudo-channel (DDR DIMMs): each its own banks, tRRD/tFAW window and refresh,
+    // sharing the pseudo-channel's data bus (column commands of different ranks keep tRTRS
+    // apart). The controller treats pseudo-channels x ranks as its units.
+    uint32_t ranks = 1;
+    uint32_t units() const { return pseudo_channels * ranks; }
 };
 
 struct dram_timing {
@@ -40,6 +45,7 @@ struct dram_timing {
     uint32_t tCCD_S = 0, tCCD_L = 0, tRRD_S = 0, tRRD_L = 0, tFAW = 0;
     uint32_t tWTR_S = 0, tWTR_L = 0, tRTP = 0, tWR = 0, tRTW = 0;
     uint32_t tRFC = 0, tRFCpb = 0, tREFI = 0, tREFIpb = 0;  // tREFIpb 0: tREFI / banks per pseudo-channel
+    uint32_t tRTRS = 0;  // rank to rank: extra data-bus cycles between column commands of different ranks
 
     // Data-bus cycles of one burst.
     uint32_t burst_cycles() const { return (BL + beats_per_ck - 1) / beats_per_ck; }
@@ -73,6 +79,7 @@ const dram_standard* find_dram_standard(const std::string& name);
 struct dram_knobs {
     std::string standard = "HBM2E";
     uint32_t stacks = 1;
+    uint32_t ranks = 0;
     uint32_t channels = 0, pseudo_channels = 0, bank_groups = 0, banks_per_group = 0, width_bits = 0, row_bytes = 0;
     dram_timing t;  // every timing key 0 (set by the constructor)
     std::string refresh = "standard";
