@@ -7,6 +7,8 @@ public DRAM simulators' trace front ends). Patterns:
   sequential  consecutive bursts from --base
   random      uniformly random burst-aligned addresses in [--base, --base + --span)
   strided     every --stride bytes from --base (wrapping inside --span)
+  copy        sequential copy: read burst i from --base, write it to --base + --span / 2
+              (alternating READ and WRITE lines; --write-ratio is ignored)
 
 --write-ratio makes that fraction of requests writes (deterministic for a --seed).
 --interval spaces issue cycles (0: all at cycle 0, i.e. as fast as the memory accepts).
@@ -20,7 +22,7 @@ import sys
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("pattern", choices=["sequential", "random", "strided"])
+    ap.add_argument("pattern", choices=["sequential", "random", "strided", "copy"])
     ap.add_argument("-n", "--requests", type=int, default=100000, help="number of requests")
     ap.add_argument("-o", "--output", default="-", help="output file (default stdout)")
     ap.add_argument("--burst", type=int, default=32, help="request size = device burst in bytes (32 for the presets)")
@@ -43,6 +45,13 @@ def main():
     out = sys.stdout if a.output == "-" else open(a.output, "w")
     lines = []
     for i in range(a.requests):
+        if a.pattern == "copy":
+            addr = a.base + (i // 2) * a.burst + (a.span // 2 if i % 2 else 0)
+            lines.append(f"0x{addr:x} {'WRITE' if i % 2 else 'READ'} {i * a.interval}\n")
+            if len(lines) >= 65536:
+                out.write("".join(lines))
+                lines.clear()
+            continue
         if a.pattern == "sequential":
             addr = a.base + i * a.burst
         elif a.pattern == "random":

@@ -19,6 +19,12 @@
 
 namespace accelvp {
 
+namespace {
+// Trace cycles above this are refused: times stay far from 64-bit overflow whatever the
+// clock (2^48 cycles of 10 ns is 2.8e15 ns, still exact in a double's 53 bits).
+constexpr uint64_t max_trace_cycle = uint64_t{1} << 48;
+} // namespace
+
 CLI::App* add_memsim_command(CLI::App& app, memsim_options& o) {
     auto* cmd = app.add_subcommand("memsim", "drive the DRAM model alone from a trace of '<hex address> <READ|WRITE> "
                                              "<cycle>' lines and report bandwidth, latency and speed");
@@ -28,6 +34,14 @@ CLI::App* add_memsim_command(CLI::App& app, memsim_options& o) {
     cmd->add_option("--stats", o.stats_file, "write the stats JSON here");
     cmd->add_option("-p,--param", o.overrides, "override a parameter (mem.*): -p key=value (repeatable)")
         ->type_name("KEY=VALUE");
+    cmd->add_option("--issue-width", o.issue_width,
+                    "in-order front end: at most N requests enter per cycle, a full channel queue stalls the whole "
+                    "trace (default 0: each channel admits its own requests)")
+        ->check(CLI::Range(0u, 1u << 20));
+    cmd->add_option("--request-bytes", o.request_bytes,
+                    "bytes of one trace request (a power of two): larger than the device burst, it is split into "
+                    "bursts; smaller, consecutive requests to the same burst merge (default: one burst)")
+        ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30));
     cmd->add_flag("-q,--quiet", o.quiet, "print nothing on success");
     cmd->add_flag("--json", o.json, "print the stats JSON on stdout instead of the table");
     return cmd;
@@ -51,26 +65,66 @@ int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats
     auto sys = std::make_unique<dram_system>("memsim.mem", p);
     const uint64_t size = p.org.size;
     uint64_t n = 0, reads = 0, writes = 0, first_cycle = 0, admit = 0, last_done = 0;
+    // Per channel: the admission time of its last request (per-channel front ends).
+    std::vector<uint64_t> ch_admit(sys->channels(), 0);
+    uint32_t issued_this_cycle = 0;  // --issue-width: requests entered at cycle `admit`
     uint64_t addr, cycle;
     bool write;
     dram_completion c;
+    const uint64_t burst = p.burst_bytes();
+    const uint64_t req_bytes = o.request_bytes ? o.request_bytes : burst;
+    if (req_bytes & (req_bytes - 1))
+        throw config_error(fmt::format("usage error: --request-bytes = {} is not a power of two", req_bytes));
+    uint64_t bursts = 0, last_burst = ~uint64_t{0};
+    bool last_write = false;
+    const bool merge = req_bytes < burst;
+    auto submit = [&](uint64_t a, bool write, uint64_t cycle) {
+        uint32_t ci;
+        dram_request r = sys->make_request(a, write, cycle, ci);
+        dram_channel& ch = sys->channel(ci);
+        while (!ch.can_accept(write))
+            if (ch.step(c)) last_done = std::max(last_done, c.done);
+        if (o.issue_width) {
+            // In order: no earlier than the previous request, N per cycle, after the room.
+            uint64_t t = std::max({cycle, admit, ch.now()});
+            if (t == admit && issued_this_cycle >= o.issue_width) ++t;
+            issued_this_cycle = t == admit ? issued_this_cycle + 1 : 1;
+            admit = t;
+            r.arrival = t;
+        } else {
+            r.arrival = std::max({cycle, ch_admit[ci], ch.now()});
+            ch_admit[ci] = r.arrival;
+        }
+        ch.enqueue(r);
+    };
     const auto sim0 = std::chrono::steady_clock::now();
     while (in.next(addr, write, cycle)) {
         if (addr >= size)
             throw config_error(fmt::format("trace error: {}:{}: address 0x{:x} is beyond mem.size = 0x{:x}",
                                            o.trace_file, in.line(), addr, size));
+        if (cycle > max_trace_cycle)
+            throw config_error(fmt::format("trace error: {}:{}: cycle {} is beyond the largest accepted cycle {} (2^48)",
+                                           o.trace_file, in.line(), cycle, max_trace_cycle));
         if (n == 0) first_cycle = admit = cycle;
         ++n;
         (write ? writes : reads) += 1;
-        uint32_t ci;
-        dram_request r = sys->make_request(addr, write, std::max(cycle, admit), ci);
-        dram_channel& ch = sys->channel(ci);
-        while (!ch.can_accept(write))
-            if (ch.step(c)) last_done = std::max(last_done, c.done);
-        r.arrival = std::max(r.arrival, ch.now());
-        admit = r.arrival;
-        ch.enqueue(r);
+        const uint64_t first = addr & ~(req_bytes - 1);
+        for (uint64_t a = first & ~(burst - 1); a < first + req_bytes; a += burst) {
+            if (merge && a == last_burst && write == last_write) continue;  // merged with the previous request
+            if (a >= size)
+                throw config_error(fmt::format("trace error: {}:{}: the {}-byte request at 0x{:x} ends beyond "
+                                               "mem.size = 0x{:x}",
+                                               o.trace_file, in.line(), req_bytes, addr, size));
+            last_burst = a;
+            last_write = write;
+            ++bursts;
+            submit(a, write, cycle);
+        }
     }
+    if (n == 0)
+        throw config_error("usage error: trace file '" + o.trace_file +
+                           "' holds no requests (only blank or comment lines); expected '<hex address> <READ|WRITE> "
+                           "<cycle>' lines");
     for (uint32_t i = 0; i < sys->channels(); ++i) {
         dram_channel& ch = sys->channel(i);
         while (!ch.idle())
@@ -104,6 +158,7 @@ int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats
     summary["requests"] = n;
     summary["reads"] = reads;
     summary["writes"] = writes;
+    summary["bursts"] = bursts;
     summary["bytes"] = bytes;
     summary["standard"] = p.standard;
     summary["cycles"] = span;

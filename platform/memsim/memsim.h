@@ -6,9 +6,12 @@
 //
 // Trace: one request per line, `<hex address> <READ|WRITE> <issue cycle>` (cycle in
 // memory-clock cycles of the configured standard); blank lines and lines starting with
-// '#' are skipped. Requests enter the controllers in trace order, each no earlier than
-// its cycle and no earlier than the one before it, as fast as the target channel's
-// queue accepts them. Each request is one burst of the device (mem.* keys; the DRAM
+// '#' are skipped. Each channel has its own front end: the requests of a channel enter its
+// controller in trace order, each no earlier than its cycle and no earlier than the
+// channel's previous one, as fast as its queue accepts them; a full channel does not hold
+// back the others. --issue-width N instead issues the whole trace in order, at most N
+// requests per cycle, a full queue stalling everything behind it (an in-order trace
+// front end, as in public DRAM simulators). Each request is one burst of the device (mem.* keys; the DRAM
 // model is used whatever mem.model says). A malformed line or an address beyond
 // mem.size is a usage error (exit 2) naming the line.
 #pragma once
@@ -34,6 +37,8 @@ struct memsim_options {
     std::string trace_file, stats_file;
     bool quiet = false;
     bool json = false;
+    uint32_t issue_width = 0;
+    uint64_t request_bytes = 0;  // 0: one device burst per trace line  // 0: per-channel front ends; N: in order, at most N requests per cycle
 };
 
 // Registers the `memsim` subcommand, filling `o` when it is parsed.

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include "tlm/core/config.h"
 
@@ -22,6 +23,12 @@ public:
     explicit trace_reader(const std::string& path)
         : path_(path), f_(std::fopen(path.c_str(), "rb")), own_(true), buffer_bytes_(default_buffer_bytes) {
         if (!f_) throw config_error("usage error: cannot read trace file '" + path + "'");
+        struct stat st;
+        if (fstat(fileno(f_), &st) == 0 && S_ISDIR(st.st_mode)) {
+            std::fclose(f_);
+            f_ = nullptr;
+            throw config_error("usage error: trace file '" + path + "' is a directory; --trace takes a file");
+        }
         init();
     }
     // Reads an open stream (not closed here); `name` names it in messages. The buffer is

@@ -26,10 +26,12 @@ address_mapping::address_mapping(const std::string& spec, const dram_params& p) 
     burst_shift_ = log2u(bb);
     channels_ = p.org.channels;
     const uint64_t cols = p.org.row_bytes / bb;
-    const uint64_t per_row_all = static_cast<uint64_t>(p.org.stacks) * p.org.channels * p.org.pseudo_channels *
+    const uint64_t per_row_all = static_cast<uint64_t>(p.org.stacks) * p.org.channels * p.org.units() *
                                  p.org.bank_groups * p.org.banks_per_group * p.org.row_bytes;
     rows_ = std::max<uint64_t>(1, (p.org.size + per_row_all - 1) / per_row_all);
-    const std::array<uint64_t, n_fields> count = {p.org.stacks, p.org.channels,         p.org.pseudo_channels,
+    // Ranks are decoded with the pseudo-channels (field 'pc', or its alias 'ra'): the
+    // controller sees pseudo-channels x ranks units.
+    const std::array<uint64_t, n_fields> count = {p.org.stacks, p.org.channels,         p.org.units(),
                                                   p.org.bank_groups, p.org.banks_per_group, rows_, cols};
 
     // Parse MSB -> LSB.
@@ -55,7 +57,8 @@ address_mapping::address_mapping(const std::string& spec, const dram_params& p) 
         int f = -1;
         for (int i = 0; i < n_fields; ++i)
             if (name == field_names[i]) f = i;
-        if (f < 0) fail("unknown field '" + name + "' (fields: st ch pc bg ba ro co)");
+        if (name == "ra") f = PC;  // ranks: decoded with the pseudo-channels
+        if (f < 0) fail("unknown field '" + name + "' (fields: st ch pc (or ra) bg ba ro co)");
         toks.push_back({static_cast<field>(f), bits});
     }
     if (toks.empty()) fail("no fields");

@@ -24,11 +24,13 @@ const char* dram_cmd_name(dram_cmd c) {
 // ---------------------------------------------------------------------------------------
 // Timing checker
 
-timing_checker::timing_checker(const dram_timing& t, const dram_org& o) : t_(t), burst_(t.burst_cycles()) {
-    const uint32_t bgs = o.pseudo_channels * o.bank_groups;
+timing_checker::timing_checker(const dram_timing& t, const dram_org& o)
+    : t_(t), burst_(t.burst_cycles()), ranks_(o.ranks) {
+    const uint32_t bgs = o.units() * o.bank_groups;
     bank_.resize(static_cast<size_t>(bgs) * o.banks_per_group);
-    times_.assign(4 * (static_cast<size_t>(bgs) + o.pseudo_channels), 0);
-    faw_.resize(o.pseudo_channels);
+    times_.assign(4 * (static_cast<size_t>(bgs) + o.units()), 0);
+    unit_off_ = 4 * bgs;
+    faw_.resize(o.units());
     for (uint32_t b = 0; b < bank_.size(); ++b) {
         const uint32_t gbg = b / o.banks_per_group;  // bank group index within the channel
         bank_[b].pc = gbg / o.bank_groups;
@@ -68,6 +70,11 @@ void timing_checker::issue(dram_cmd c, uint32_t b, uint64_t t) {
         raise(p[R], t + std::max(t_.tCCD_S, burst_));
         raise(p[W], t + t_.tRTW);
         raise(bus_[col_bus_], t + 1);
+        if (ranks_ > 1)  // the other ranks on this data bus: after the burst and the rank switch
+            other_ranks(k.pc, [&](uint64_t* q) {
+                raise(q[R], t + burst_ + t_.tRTRS);
+                raise(q[W], t + t_.tRTW + t_.tRTRS);
+            });
         break;
     case dram_cmd::WR: {
         const uint64_t data_end = t + t_.tWL + burst_;
@@ -77,6 +84,11 @@ void timing_checker::issue(dram_cmd c, uint32_t b, uint64_t t) {
         raise(p[W], t + std::max(t_.tCCD_S, burst_));
         raise(p[R], data_end + t_.tWTR_S);
         raise(bus_[col_bus_], t + 1);
+        if (ranks_ > 1)  // another rank's read data may follow this write data after tRTRS
+            other_ranks(k.pc, [&](uint64_t* q) {
+                raise(q[W], t + burst_ + t_.tRTRS);
+                raise(q[R], std::max(t + 1, data_end + t_.tRTRS > t_.tCL ? data_end + t_.tRTRS - t_.tCL : 0));
+            });
         break;
     }
     default:
@@ -203,9 +215,10 @@ std::unique_ptr<page_policy> make_page_policy(const std::string& name) {
 // Channel controller
 
 dram_channel::dram_channel(const dram_params& p, const std::string& stats_name)
-    : queue_depth_{p.queue_depth, p.write_queue_depth}, write_high_(p.write_high), write_low_(p.write_low),
+    : bank_qd_(p.bank_queue_depth), row_hit_cap_(p.row_hit_cap), queue_depth_{p.queue_depth, p.write_queue_depth},
+      write_high_(p.write_high), write_low_(p.write_low),
       bank_groups_(p.org.bank_groups), banks_per_group_(p.org.banks_per_group),
-      nbanks_(p.org.pseudo_channels * p.banks_per_pc()), banks_per_pc_(p.banks_per_pc()),
+      nbanks_(p.org.units() * p.banks_per_pc()), banks_per_pc_(p.banks_per_pc()),
       bytes_per_burst_(p.burst_bytes()),
       col_latency_{p.t.tCL + p.t.burst_cycles(), p.t.tWL + p.t.burst_cycles()},
       ns_per_cycle_(p.t.tCK_ps / 1000.0), chk_(p.t, p.org), sched_(make_dram_scheduler(p.scheduler)),
@@ -215,7 +228,7 @@ dram_channel::dram_channel(const dram_params& p, const std::string& stats_name)
     needs_hit_info_ = policy_->needs_hit_info();
     close_after_[0] = policy_->close_after_access(false);
     close_after_[1] = policy_->close_after_access(true);
-    const uint32_t depth = p.queue_depth + p.write_queue_depth;
+    const uint32_t depth = p.queue_depth + p.write_queue_depth + 2 * nbanks_ * p.bank_queue_depth;
     slots_.resize(depth);
     free_.reserve(depth);
     for (uint32_t i = depth; i-- > 0;) free_.push_back(static_cast<int32_t>(i));
@@ -228,7 +241,7 @@ dram_channel::dram_channel(const dram_params& p, const std::string& stats_name)
     refresh_mode_ = p.refresh == "all_bank"   ? refresh_mode::all_bank
                     : p.refresh == "per_bank" ? refresh_mode::per_bank
                                               : refresh_mode::none;
-    const uint32_t npc = p.org.pseudo_channels;
+    const uint32_t npc = p.org.units();  // refresh per rank of each pseudo-channel, staggered
     if (refresh_mode_ == refresh_mode::all_bank) {
         refresh_interval_ = p.t.tREFI;
         refresh_block_ = p.t.tRFC;
@@ -246,7 +259,7 @@ dram_channel::dram_channel(const dram_params& p, const std::string& stats_name)
 
     if (!stats_name_.empty())
         stats_.add({&reads_, &writes_, &bytes_read_, &bytes_written_, &bandwidth_, &hits_, &misses_, &conflicts_,
-                    &activates_, &refreshes_, &read_lat_, &occupancy_});
+                    &activates_, &refreshes_, &forwarded_, &read_lat_, &occupancy_});
 }
 
 nlohmann::json dram_channel::counter_view::value(double) const { return v_ * scale_; }
@@ -261,8 +274,67 @@ nlohmann::json dram_channel::bandwidth_view::value(double simulated_s) const {
 dram_channel::~dram_channel() = default;  // stats_ unregisters the stats
 
 void dram_channel::enqueue(const dram_request& r) {
+    occupancy_.sample(static_cast<double>(queued()));
+    if (r.arrival <= now_) {
+        admit(r);
+        return;
+    }
+    // Not arrived yet: wait in arrival order (equal arrivals keep their enqueue order).
+    ++ninc_[r.write ? 1 : 0];
+    if (inc_head_ > 0 && inc_head_ == incoming_.size()) {
+        incoming_.clear();
+        inc_head_ = 0;
+    } else if (inc_head_ >= 4096 && 2 * inc_head_ >= incoming_.size()) {
+        incoming_.erase(incoming_.begin(), incoming_.begin() + static_cast<std::ptrdiff_t>(inc_head_));
+        inc_head_ = 0;
+    }
+    size_t i = incoming_.size();
+    incoming_.push_back(r);
+    while (i > inc_head_ && incoming_[i - 1].arrival > r.arrival) {
+        incoming_[i] = incoming_[i - 1];
+        --i;
+    }
+    incoming_[i] = r;
+}
+
+void dram_channel::admit_next() {
+    const dram_request r = incoming_[inc_head_++];
+    --ninc_[r.write ? 1 : 0];
+    admit(r);
+}
+
+// Read-after-write: a read of a burst with a write queued (arrived) is answered from the
+// write queue one cycle after its arrival, without a DRAM access.
+bool dram_channel::forward_(const dram_request& r) {
+    const uint32_t b = flat_bank(r);
+    const bank_queue& q = bq_[b];
+    for (const int32_t head : {q.head[1], q.park_head[1]})
+        for (int32_t i = head; i >= 0; i = slots_[static_cast<size_t>(i)].next) {
+            const dram_request& w = slots_[static_cast<size_t>(i)].r;
+            if (w.row == r.row && w.col == r.col) {
+                dram_completion c;
+                c.tag = r.tag;
+                c.arrival = std::max(r.arrival, now_);
+                c.done = c.arrival + 1;
+                c.write = false;
+                if (fwd_head_ == fwd_.size()) {
+                    fwd_.clear();
+                    fwd_head_ = 0;
+                }
+                fwd_.push_back(c);
+                ++n_done_[0];
+                ++n_forwarded_;
+                read_lat_.sample(ns_per_cycle_);
+                read_lat_sum_ns_ += ns_per_cycle_;
+                return true;
+            }
+        }
+    return false;
+}
+
+void dram_channel::admit(const dram_request& r) {
     const int d = r.write ? 1 : 0;
-    occupancy_.sample(static_cast<double>(nq_[0] + nq_[1]));
+    if (!d && nq_[1] && forward_(r)) return;
     const int32_t s = free_.back();
     free_.pop_back();
     slot_t& sl = slots_[static_cast<size_t>(s)];
@@ -272,6 +344,22 @@ void dram_channel::enqueue(const dram_request& r) {
     sl.next = -1;
     sl.flags = 0;
     const uint32_t b = flat_bank(r);
+    ++nq_[d];
+    if (bank_qd_ && bq_[b].count[d] >= bank_qd_) {  // command queue full: wait in the transaction queue
+        if (bq_[b].park_tail[d] >= 0)
+            slots_[static_cast<size_t>(bq_[b].park_tail[d])].next = s;
+        else
+            bq_[b].park_head[d] = s;
+        bq_[b].park_tail[d] = s;
+        ++npark_[d];
+        return;
+    }
+    to_bank(d, b, s);
+}
+
+void dram_channel::to_bank(int d, uint32_t b, int32_t s) {
+    const dram_request& r = slots_[static_cast<size_t>(s)].r;
+    slots_[static_cast<size_t>(s)].next = -1;
     if (bq_[b].tail[d] >= 0)
         slots_[static_cast<size_t>(bq_[b].tail[d])].next = s;
     else
@@ -283,7 +371,6 @@ void dram_channel::enqueue(const dram_request& r) {
         active_[d].push_back(b);
         dirty_[d].push_back(b);  // an idle bank's choice is never valid
     }
-    ++nq_[d];
     // A younger request changes the bank's choice only if it hits the open row while the
     // choice was to close it.
     const bank_choice& k = choice_[d][static_cast<size_t>(bq_[b].active_pos[d])];
@@ -297,6 +384,18 @@ void dram_channel::unlink(int d, uint32_t b, int32_t s, int32_t prev) {
     else
         bq_[b].head[d] = next;
     if (bq_[b].tail[d] == s) bq_[b].tail[d] = prev;
+    if (prev >= 0) {
+        ++bq_[b].hits_bypassed;  // a younger request went first
+    } else {
+        bq_[b].hits_bypassed = 0;
+    }
+    if (bq_[b].park_head[d] >= 0) {  // the oldest waiting transaction of this bank moves up
+        const int32_t m = bq_[b].park_head[d];
+        bq_[b].park_head[d] = slots_[static_cast<size_t>(m)].next;
+        if (bq_[b].park_head[d] < 0) bq_[b].park_tail[d] = -1;
+        --npark_[d];
+        to_bank(d, b, m);
+    }
     if (--bq_[b].count[d] == 0) {
         const int32_t i = bq_[b].active_pos[d];
         const uint32_t moved = active_[d].back();
@@ -322,7 +421,7 @@ void dram_channel::choose(uint32_t b, int d, size_t pos) {
         cmd = d ? dram_cmd::WR : dram_cmd::RD;
     } else {
         cmd = dram_cmd::PRE;
-        if (hits_first_) {
+        if (hits_first_ && (row_hit_cap_ == 0 || bq_[b].hits_bypassed < row_hit_cap_)) {
             // A younger request to the open row goes before the bank's older ones.
             for (int32_t i = slots_[static_cast<size_t>(s)].next, pv = s; i >= 0;
                  pv = i, i = slots_[static_cast<size_t>(i)].next) {
@@ -348,30 +447,87 @@ void dram_channel::choose(uint32_t b, int d, size_t pos) {
 
 bool dram_channel::step(dram_completion& done) {
     if (idle()) return false;
-    // Write drain: serve reads until the write queue reaches the high watermark (or no
-    // read waits), then writes until it falls to the low watermark (or empties).
-    if (!write_mode_) {
-        if (nq_[1] >= write_high_ || (nq_[0] == 0 && nq_[1] > 0)) write_mode_ = true;
-    } else if (nq_[1] == 0 || (nq_[1] <= write_low_ && nq_[0] > 0)) {
-        write_mode_ = false;
+    bool ninc = ninc_[0] + ninc_[1] > 0;
+    // Requests that arrived by the last decision are visible already.
+    while (ninc && incoming_[inc_head_].arrival <= now_) {
+        admit_next();
+        ninc = ninc_[0] + ninc_[1] > 0;
     }
-    const int d = write_mode_ ? 1 : 0;
-    bank_choice* choice = choice_[d].data();
-    const uint32_t* banks = active_[d].data();
-    const size_t n = active_[d].size();
-    for (const uint32_t b : dirty_[d]) {
-        const int32_t p = bq_[b].active_pos[d];
-        if (p >= 0 && !choice[p].ok) choose(b, d, static_cast<size_t>(p));
+    if (fwd_head_ < fwd_.size()) {  // reads answered from the write queue
+        done = fwd_[fwd_head_++];
+        return true;
     }
-    dirty_[d].clear();
-    cands_.e_ = choice;
-    cands_.sh_ = chk_.shared_base();
-    cands_.bank_ = banks;
-    cands_.n_ = n;
-    cands_.lb_[0] = std::max(now_, chk_.bus_time(false));
-    cands_.lb_[1] = std::max(now_, chk_.bus_time(true));
+    int d;
+    size_t best;
     uint64_t t;
-    const size_t best = frfcfs_ ? frfcfs_scheduler::pick_inline(cands_, t) : sched_->pick(cands_, t);
+    int rd_row = -1;  // during a write drain: a read's row command going first
+    for (;;) {
+        if (nq_[0] + nq_[1] == 0) {  // nothing arrived: the next arrival is the next event
+            admit_next();
+            ninc = ninc_[0] + ninc_[1] > 0;
+            if (fwd_head_ < fwd_.size()) {
+                done = fwd_[fwd_head_++];
+                return true;
+            }
+            continue;
+        }
+        // Write drain: serve reads until the write queue reaches the high watermark (or no
+        // read waits), then writes until it falls to the low watermark (or empties). Only
+        // requests that have arrived count.
+        if (!write_mode_) {
+            if (nq_[1] >= write_high_ || (nq_[0] == 0 && nq_[1] > 0)) write_mode_ = true;
+        } else if (nq_[1] == 0 || (nq_[1] <= write_low_ && nq_[0] > 0)) {
+            write_mode_ = false;
+        }
+        d = write_mode_ ? 1 : 0;
+        bank_choice* choice = choice_[d].data();
+        for (const uint32_t b : dirty_[d]) {
+            const int32_t p = bq_[b].active_pos[d];
+            if (p >= 0 && !choice[p].ok) choose(b, d, static_cast<size_t>(p));
+        }
+        dirty_[d].clear();
+        cands_.e_ = choice;
+        cands_.sh_ = chk_.shared_base();
+        cands_.bank_ = active_[d].data();
+        cands_.n_ = active_[d].size();
+        cands_.lb_[0] = std::max(now_, chk_.bus_time(false));
+        cands_.lb_[1] = std::max(now_, chk_.bus_time(true));
+        best = frfcfs_ ? frfcfs_scheduler::pick_inline(cands_, t) : sched_->pick(cands_, t);
+        rd_row = -1;
+        if (d == 1 && nq_[0] > 0) {
+            // A write drain does not hold back row commands for waiting reads: a PRE or ACT
+            // for a read, in a bank without queued writes, legal before the drain's next
+            // command goes first (earliest, then oldest).
+            bank_choice* rc = choice_[0].data();
+            for (const uint32_t b : dirty_[0]) {
+                const int32_t p = bq_[b].active_pos[0];
+                if (p >= 0 && !rc[p].ok) choose(b, 0, static_cast<size_t>(p));
+            }
+            dirty_[0].clear();
+            const uint64_t lb = std::max(now_, chk_.bus_time(false));
+            const uint64_t* sh = chk_.shared_base();
+            uint64_t bt = t, bseq = 0;
+            for (size_t i = 0, n = active_[0].size(); i < n; ++i) {
+                const bank_choice& k = rc[i];
+                if (k.column || bq_[active_[0][i]].count[1]) continue;
+                const uint64_t ti = std::max(std::max(k.own, lb), std::max(sh[k.shared[0]], sh[k.shared[1]]));
+                if (ti < bt || (ti == bt && rd_row >= 0 && k.seq < bseq)) {
+                    bt = ti;
+                    bseq = k.seq;
+                    rd_row = static_cast<int>(i);
+                }
+            }
+            if (rd_row >= 0) t = bt;
+        }
+        // A request arriving by the decision time takes part in the decision: admit it and
+        // decide again (the decision can only move earlier, never before its arrival).
+        if (ninc && incoming_[inc_head_].arrival <= t) {
+            admit_next();
+            ninc = ninc_[0] + ninc_[1] > 0;
+            continue;
+        }
+        break;
+    }
     if (ref_due_[next_ref_pc_] <= t) {
         refresh(next_ref_pc_, t);
         if (static_cast<double>(now_) * ns_per_cycle_ > time_limit_ns_)
@@ -381,7 +537,8 @@ bool dram_channel::step(dram_completion& done) {
                                               time_limit_ns_ / 1e6, n_refreshes_));
         return false;
     }
-    return issue(banks[best], d, best, t, done);
+    if (rd_row >= 0) return issue(active_[0][static_cast<size_t>(rd_row)], 0, static_cast<size_t>(rd_row), t, done);
+    return issue(active_[d][best], d, best, t, done);
 }
 
 uint64_t dram_channel::make_room(bool write, dram_completion* last) {

@@ -11,6 +11,12 @@
 // arrival); among the candidates legal then, the scheduler picks. So the channel issues
 // exactly the command a cycle-by-cycle controller would, without visiting idle cycles.
 // Times are memory-clock cycles. Requests are one device burst each.
+//
+// Causality: a request may be enqueued before it arrives (a trace front end fills the
+// queue ahead of time); it then holds its queue entry but stays invisible to the
+// scheduler -- no bank choice, row-hit search, watermark or refresh decision sees it --
+// until a decision time reaches its arrival. So no decision at time t uses a request that
+// arrives after t.
 #pragma once
 
 #include <algorithm>
@@ -105,8 +111,17 @@ private:
         uint64_t faw[4] = {0, 0, 0, 0};  // ACT time + tFAW of the last four ACTs (ring)
         uint32_t faw_i = 0;              // oldest entry
     };
+    // Calls f(next[] of each other rank sharing unit u's data bus).
+    template <typename F>
+    void other_ranks(uint32_t u, F f) {
+        const uint32_t first = u / ranks_ * ranks_;
+        for (uint32_t v = first; v < first + ranks_; ++v)
+            if (v != u) f(&times_[unit_off_ + 4 * v]);
+    }
     dram_timing t_;
     uint32_t burst_;
+    uint32_t ranks_ = 1;
+    uint32_t unit_off_ = 0;
     std::vector<bank_t> bank_;
     // next[4] of every bank group, then of every pseudo-channel, in one block: few cache
     // lines for a decision's candidates.
@@ -186,12 +201,17 @@ public:
     dram_channel(const dram_channel&) = delete;
     dram_channel& operator=(const dram_channel&) = delete;
 
-    bool can_accept(bool write) const { return nq_[write] < queue_depth_[write]; }
-    // Requests enqueued later must not arrive earlier than the last decision (now());
-    // an earlier arrival is treated as arriving at now().
+    // Queue entries count requests that have not arrived yet (see Causality above).
+    // With per-bank command queues, the capacity is that of the transaction queue (requests
+    // waiting for their bank's command queue) plus the command queues.
+    bool can_accept(bool write) const {
+        return (bank_qd_ ? npark_[write] : nq_[write]) + ninc_[write] < queue_depth_[write];
+    }
+    // A request arriving before the last decision (now()) is treated as arriving at now();
+    // one arriving later waits, invisible, until a decision time reaches its arrival.
     void enqueue(const dram_request& r);
-    bool idle() const { return nq_[0] + nq_[1] == 0; }
-    uint32_t queued() const { return nq_[0] + nq_[1]; }
+    bool idle() const { return nq_[0] + nq_[1] + ninc_[0] + ninc_[1] == 0 && fwd_head_ == fwd_.size(); }
+    uint32_t queued() const { return nq_[0] + nq_[1] + ninc_[0] + ninc_[1]; }
     // One decision: a command or a refresh. Returns true, with `done` filled, when a
     // request completed (its column command issued). Does nothing when idle().
     bool step(dram_completion& done);
@@ -213,6 +233,8 @@ public:
     uint64_t reads_done() const { return n_done_[0]; }
     double read_latency_sum_ns() const { return read_lat_sum_ns_; }
     uint64_t refreshes() const { return n_refreshes_; }
+    // Reads served from the write queue (a queued write to the same burst), no DRAM access.
+    uint64_t reads_forwarded() const { return n_forwarded_; }
     uint64_t row_hits() const { return n_kind_[0]; }
     uint64_t row_misses() const { return n_kind_[1]; }
     uint64_t row_conflicts() const { return n_kind_[2]; }
@@ -244,6 +266,10 @@ private:
         invalidate(1, b);
     }
     bool issue(uint32_t b, int dir, size_t pos, uint64_t t, dram_completion& done);
+    // Make an arrived request visible to the scheduler (into its bank's queue).
+    void admit(const dram_request& r);
+    void to_bank(int dir, uint32_t b, int32_t slot);  // append an admitted slot to its bank's queue
+    void admit_next();
     void unlink(int dir, uint32_t b, int32_t slot, int32_t prev);
     bool row_hit_pending(uint32_t b, uint32_t row) const;
     void refresh(uint32_t pc, uint64_t horizon);
@@ -256,11 +282,18 @@ private:
         uint32_t count[2] = {0, 0};
         int32_t active_pos[2] = {-1, -1};  // index in active_[dir], -1 if none
         int64_t open_row = -1;             // -1 = closed
+        // With command queues: the requests of this bank waiting in the transaction queue.
+        int32_t park_head[2] = {-1, -1}, park_tail[2] = {-1, -1};
+        uint32_t hits_bypassed = 0;  // younger row hits served since the bank's oldest request changed
     };
 
     // Hot state first and together: memsim on 48 channels touches a different channel per
     // request, so its speed is set by the cache lines one decision touches.
-    uint32_t nq_[2] = {0, 0};
+    uint32_t nq_[2] = {0, 0};    // visible (arrived) requests, per direction
+    uint32_t ninc_[2] = {0, 0};  // enqueued, not arrived yet
+    uint32_t npark_[2] = {0, 0}; // arrived, in the transaction queue (counted in nq_ too)
+    uint32_t bank_qd_ = 0;       // command-queue entries per bank and direction (0: none)
+    uint32_t row_hit_cap_ = 0;   // 0: none
     uint32_t queue_depth_[2];  // read, write queue capacity
     uint32_t write_high_, write_low_;
     bool write_mode_ = false;
@@ -280,11 +313,18 @@ private:
     dram_candidates cands_;
     uint64_t n_done_[2] = {0, 0};     // reads, writes completed
     uint64_t n_kind_[3] = {0, 0, 0};  // row hits, misses, conflicts
-    uint64_t n_activates_ = 0, n_refreshes_ = 0;
+    uint64_t n_activates_ = 0, n_refreshes_ = 0, n_forwarded_ = 0;
+    // Completions of reads forwarded from the write queue, returned by the next step()s.
+    std::vector<dram_completion> fwd_;
+    size_t fwd_head_ = 0;
+    bool forward_(const dram_request& r);
     double read_lat_sum_ns_ = 0;
     log2_histogram read_lat_{"read_latency_ns", "read arrival at the controller to last data beat (ns)"};
     average occupancy_{"queue_occupancy", "requests queued in the channel, sampled at each arrival"};
     std::vector<bank_queue> bq_;
+    // Requests enqueued ahead of their arrival, sorted by arrival (stable), from inc_head_.
+    std::vector<dram_request> incoming_;
+    size_t inc_head_ = 0;
     std::vector<slot_t> slots_;
     std::vector<int32_t> free_;
     std::vector<uint32_t> active_[2];     // banks with queued requests (dense, unordered)
@@ -331,6 +371,7 @@ private:
     counter_view misses_{"row_misses", "accesses to a closed bank (ACT, no PRE)", n_kind_[1]};
     counter_view conflicts_{"row_conflicts", "accesses that closed another row first (PRE + ACT)", n_kind_[2]};
     counter_view activates_{"activates", "ACT commands", n_activates_};
+    counter_view forwarded_{"reads_forwarded", "reads answered from the write queue (read after write)", n_forwarded_};
     counter_view refreshes_{"refreshes", "refresh commands (REFab per pseudo-channel or REFpb per bank)",
                             n_refreshes_};
     // Declared last: registers the stats above under this module's name and unregisters them first.

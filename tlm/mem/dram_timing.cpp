@@ -8,124 +8,132 @@ namespace accelvp {
 
 namespace {
 
-// ns -> cycles of the standard's clock, rounded up (as JEDEC rounds minimum times).
-constexpr uint32_t ck(double ns, uint32_t tck_ps) {
-    const double c = ns * 1000.0 / tck_ps;
+// ns -> cycles of a clock, the JEDEC way: ceil(ns / tCK - 0.025), so a value that is a
+// whole number of clocks up to rounding of the clock period stays that number.
+uint32_t ck(double ns, uint32_t tck_ps) {
+    const double c = ns * 1000.0 / tck_ps - 0.025;
     const auto i = static_cast<uint32_t>(c);
-    return static_cast<double>(i) < c - 1e-9 ? i + 1 : i;
+    return static_cast<double>(i) < c ? i + 1 : i;
 }
+
+// One standard's table: timings in ns (converted with the clock in use) or in clocks (nCK,
+// kept when the clock changes); tRTW derived from the data-bus turnaround rule, tRC from
+// tRAS + tRP where the standard defines it so.
+struct table {
+    dram_standard s;
+    explicit table(const char* name, const char* desc, dram_org org, uint32_t tck_ps, uint32_t bl, uint32_t beats,
+                   bool dual_cmd_bus, const char* refresh) {
+        s.name = name;
+        s.description = desc;
+        s.org = org;
+        s.t.tCK_ps = tck_ps;
+        s.t.BL = bl;
+        s.t.beats_per_ck = beats;
+        s.t.dual_cmd_bus = dual_cmd_bus;
+        s.default_refresh = refresh;
+    }
+    table& ns(uint32_t dram_timing::*f, double v) {
+        s.ns.push_back({f, v});
+        s.t.*f = ck(v, s.t.tCK_ps);
+        return *this;
+    }
+    table& nck(uint32_t dram_timing::*f, uint32_t v) {
+        s.t.*f = v;
+        return *this;
+    }
+    table& trc_is_tras_plus_trp() {
+        s.trc_derived = true;
+        return *this;
+    }
+    dram_standard done() {
+        s.derive(s.t);
+        return s;
+    }
+};
+
+using T = dram_timing;
 
 std::vector<dram_standard> make_standards() {
     std::vector<dram_standard> v;
-    {
-        // HBM2E at 3.2 Gb/s per pin, pseudo-channel mode (JESD235): CK 1.6 GHz, DDR, BL4 on
-        // a 64-bit pseudo-channel = 32 B per burst, 409.6 GB/s per stack. Core timings are
-        // the ns values of DRAMSim3's HBM2_8Gb_x128 config at this clock; refresh from the
-        // JESD235 density table (16 Gb die) as tabulated by Ramulator 2. docs/memory.md.
-        dram_standard s;
-        s.name = "HBM2E";
-        s.description = "HBM2E 3.2 Gb/s, 8 channels x 2 pseudo-channels x 64 bit per stack, 409.6 GB/s per stack";
-        s.org = dram_org{1, 8, 2, 4, 4, 64, 1024, 16ull << 30};
-        auto& t = s.t;
-        t.tCK_ps = 625;
-        t.BL = 4;
-        t.beats_per_ck = 2;
-        t.dual_cmd_bus = true;
-        t.tRCD = ck(14, 625);   // 23
-        t.tRP = ck(14, 625);    // 23
-        t.tCL = ck(14, 625);    // 23
-        t.tWL = ck(4, 625);     // 7
-        t.tRAS = ck(34, 625);   // 55
-        t.tRC = ck(48, 625);    // 77
-        t.tCCD_S = 2;
-        t.tCCD_L = 4;
-        t.tRRD_S = ck(4, 625);  // 7
-        t.tRRD_L = ck(6, 625);  // 10
-        t.tFAW = ck(30, 625);   // 48
-        t.tWTR_S = ck(6, 625);  // 10
-        t.tWTR_L = ck(8, 625);  // 13
-        t.tRTP = ck(6, 625);    // 10
-        t.tWR = ck(16, 625);    // 26
-        t.tRTW = t.tCL + t.burst_cycles() + 2 - t.tWL;  // 20: read data leaves the bus before write data
-        t.tRFC = ck(450, 625);    // 720
-        t.tRFCpb = ck(160, 625);  // 256
-        t.tREFI = ck(3900, 625);  // 6240
-        t.tREFIpb = 0;
-        v.push_back(s);
-    }
-    {
-        // HBM3 at 6.4 Gb/s per pin (JESD238): CK 1.6 GHz, 4 beats per CK, BL8 on a 32-bit
-        // pseudo-channel = 32 B per burst, 16 channels x 2 pseudo-channels, 819.2 GB/s per
-        // stack. Timings: the HBM3_6.4Gbps row of the Ramulator 2 based AttAcc simulator
-        // (which scales the DRAMSim3 HBM2 ns values to this clock); tRTW from the data-bus
-        // turnaround rule; refresh from the JESD238 16 Gb density entry. docs/memory.md.
-        dram_standard s;
-        s.name = "HBM3";
-        s.description = "HBM3 6.4 Gb/s, 16 channels x 2 pseudo-channels x 32 bit per stack, 819.2 GB/s per stack";
-        s.org = dram_org{1, 16, 2, 4, 4, 32, 1024, 16ull << 30};
-        auto& t = s.t;
-        t.tCK_ps = 625;
-        t.BL = 8;
-        t.beats_per_ck = 4;
-        t.dual_cmd_bus = true;
-        t.tRCD = 23;
-        t.tRP = 23;
-        t.tCL = 23;
-        t.tWL = 7;
-        t.tRAS = 55;
-        t.tRC = 77;
-        t.tCCD_S = 2;
-        t.tCCD_L = 4;
-        t.tRRD_S = 2;
-        t.tRRD_L = 4;
-        t.tFAW = 48;
-        t.tWTR_S = 10;
-        t.tWTR_L = 13;
-        t.tRTP = 10;
-        t.tWR = 26;
-        t.tRTW = t.tCL + t.burst_cycles() + 2 - t.tWL;  // 20
-        t.tRFC = ck(450, 625);    // 720
-        t.tRFCpb = 320;           // 200 ns
-        t.tREFI = 6240;           // 3.9 us
-        t.tREFIpb = 0;
-        v.push_back(s);
-    }
-    {
-        // LPDDR5-6400, x16 channel, bank-group mode (JESD209-5): CK 800 MHz, WCK:CK 4:1 so
-        // 8 beats per CK, BL16 = 32 B per burst in 2 CK, 12.8 GB/s per channel. Timings: the
-        // LPDDR5_6400 preset and 8 Gb refresh table of Ramulator 2 (tRC = tRAS + tRPpb, as
-        // the standard defines it); tRTW from the data-bus turnaround rule. docs/memory.md.
-        dram_standard s;
-        s.name = "LPDDR5";
-        s.description = "LPDDR5-6400 x16 channels, 12.8 GB/s per channel";
-        s.org = dram_org{1, 2, 1, 4, 4, 16, 2048, 4ull << 30};
-        auto& t = s.t;
-        t.tCK_ps = 1250;
-        t.BL = 16;
-        t.beats_per_ck = 8;
-        t.dual_cmd_bus = false;
-        t.tRCD = 15;
-        t.tRP = 15;
-        t.tCL = 20;
-        t.tWL = 11;
-        t.tRAS = 34;
-        t.tRC = 49;
-        t.tCCD_S = 2;
-        t.tCCD_L = 4;
-        t.tRRD_S = 4;
-        t.tRRD_L = 4;
-        t.tFAW = 16;
-        t.tWTR_S = 5;
-        t.tWTR_L = 10;
-        t.tRTP = 4;
-        t.tWR = 28;
-        t.tRTW = t.tCL + t.burst_cycles() + 2 - t.tWL;  // 13
-        t.tRFC = ck(210, 1250);    // 168
-        t.tRFCpb = ck(120, 1250);  // 96
-        t.tREFI = ck(3906, 1250);  // 3125
-        t.tREFIpb = 0;
-        v.push_back(s);
-    }
+    // Sources of every table: docs/memory.md "Standards and sources".
+    // HBM2, 2 Gb/s per pin, legacy mode (JESD235B): CK 1 GHz, 8 x 128-bit channels, BL4 =
+    // 64 B bursts, 256 GB/s per stack: DRAMSim3's HBM2_8Gb_x128 config.
+    v.push_back(table("HBM2", "HBM2 2 Gb/s, 8 channels x 128 bit per stack (legacy mode), 256 GB/s per stack",
+                      dram_org{1, 8, 1, 4, 4, 128, 1024, 8ull << 30}, 1000, 4, 2, true, "per_bank")
+                    .ns(&T::tRCD, 14).ns(&T::tRP, 14).ns(&T::tCL, 14).ns(&T::tWL, 4).ns(&T::tRAS, 34).ns(&T::tRC, 48)
+                    .nck(&T::tCCD_S, 1).nck(&T::tCCD_L, 2).ns(&T::tRRD_S, 4).ns(&T::tRRD_L, 6).ns(&T::tFAW, 30)
+                    .ns(&T::tWTR_S, 6).ns(&T::tWTR_L, 8).ns(&T::tRTP, 4).ns(&T::tWR, 16)
+                    .ns(&T::tRFC, 260).ns(&T::tRFCpb, 160).ns(&T::tREFI, 3900)
+                    .done());
+    // HBM2E 3.2 Gb/s, pseudo-channel mode (JESD235D): the HBM2 core timings in ns at CK 1.6 GHz.
+    v.push_back(table("HBM2E", "HBM2E 3.2 Gb/s, 8 channels x 2 pseudo-channels x 64 bit per stack, 409.6 GB/s per stack",
+                      dram_org{1, 8, 2, 4, 4, 64, 1024, 16ull << 30}, 625, 4, 2, true, "per_bank")
+                    .ns(&T::tRCD, 14).ns(&T::tRP, 14).ns(&T::tCL, 14).ns(&T::tWL, 4).ns(&T::tRAS, 34).ns(&T::tRC, 48)
+                    .nck(&T::tCCD_S, 2).nck(&T::tCCD_L, 4).ns(&T::tRRD_S, 4).ns(&T::tRRD_L, 6).ns(&T::tFAW, 30)
+                    .ns(&T::tWTR_S, 6).ns(&T::tWTR_L, 8).ns(&T::tRTP, 6).ns(&T::tWR, 16)
+                    .ns(&T::tRFC, 450).ns(&T::tRFCpb, 160).ns(&T::tREFI, 3900)
+                    .done());
+    // HBM3 6.4 Gb/s (JESD238A): CK 1.6 GHz, 4 beats per CK, BL8 on 32-bit pseudo-channels.
+    v.push_back(table("HBM3", "HBM3 6.4 Gb/s, 16 channels x 2 pseudo-channels x 32 bit per stack, 819.2 GB/s per stack",
+                      dram_org{1, 16, 2, 4, 4, 32, 1024, 16ull << 30}, 625, 8, 4, true, "per_bank")
+                    .ns(&T::tRCD, 14).ns(&T::tRP, 14).ns(&T::tCL, 14).ns(&T::tWL, 4).ns(&T::tRAS, 34).ns(&T::tRC, 48)
+                    .nck(&T::tCCD_S, 2).nck(&T::tCCD_L, 4).ns(&T::tRRD_S, 1.25).ns(&T::tRRD_L, 2.5).ns(&T::tFAW, 30)
+                    .ns(&T::tWTR_S, 6).ns(&T::tWTR_L, 8).ns(&T::tRTP, 6).ns(&T::tWR, 16)
+                    .ns(&T::tRFC, 450).ns(&T::tRFCpb, 200).ns(&T::tREFI, 3900)
+                    .done());
+    // HBM3E 9.6 Gb/s: the HBM3 organisation and core timings (ns) at CK 2.4 GHz.
+    v.push_back(table("HBM3E", "HBM3E 9.6 Gb/s, 16 channels x 2 pseudo-channels x 32 bit per stack, 1.23 TB/s per stack",
+                      dram_org{1, 16, 2, 4, 4, 32, 1024, 24ull << 30}, 417, 8, 4, true, "per_bank")
+                    .ns(&T::tRCD, 14).ns(&T::tRP, 14).ns(&T::tCL, 14).ns(&T::tWL, 4).ns(&T::tRAS, 34).ns(&T::tRC, 48)
+                    .nck(&T::tCCD_S, 2).nck(&T::tCCD_L, 4).ns(&T::tRRD_S, 1.25).ns(&T::tRRD_L, 2.5).ns(&T::tFAW, 30)
+                    .ns(&T::tWTR_S, 6).ns(&T::tWTR_L, 8).ns(&T::tRTP, 6).ns(&T::tWR, 16)
+                    .ns(&T::tRFC, 450).ns(&T::tRFCpb, 200).ns(&T::tREFI, 3900)
+                    .done());
+    // DDR4-2400 (JESD79-4), one rank of x8 8 Gb devices on a 64-bit channel (Micron
+    // MT40A1G8-083E), BL8 = 64 B: DRAMSim3's DDR4_8Gb_x8_2400. No per-bank refresh.
+    v.push_back(table("DDR4", "DDR4-2400, one 64-bit channel of x8 devices (one rank), 19.2 GB/s per channel",
+                      dram_org{1, 1, 1, 4, 4, 64, 8192, 8ull << 30}, 833, 8, 2, false, "all_bank")
+                    .nck(&T::tCL, 16).nck(&T::tWL, 16).ns(&T::tRCD, 13.32).ns(&T::tRP, 13.32).ns(&T::tRAS, 32)
+                    .trc_is_tras_plus_trp().nck(&T::tCCD_S, 4).nck(&T::tCCD_L, 6).nck(&T::tRRD_S, 4).ns(&T::tRRD_L, 4.9)
+                    .ns(&T::tFAW, 21).nck(&T::tWTR_S, 3).nck(&T::tWTR_L, 9).ns(&T::tRTP, 7.5).ns(&T::tWR, 15)
+                    .ns(&T::tRFC, 350).ns(&T::tREFI, 7800).nck(&T::tRTRS, 2)
+                    .done());
+    // DDR5-4800B (JESD79-5), 16 Gb x8 devices, a DIMM's two 32-bit subchannels, BL16 = 64 B.
+    v.push_back(table("DDR5", "DDR5-4800, two 32-bit subchannels of x8 devices (one rank), 19.2 GB/s per subchannel",
+                      dram_org{1, 2, 1, 8, 4, 32, 4096, 16ull << 30}, 416, 16, 2, false, "all_bank")
+                    .nck(&T::tCL, 40).nck(&T::tWL, 38).ns(&T::tRCD, 16.64).ns(&T::tRP, 16.64).ns(&T::tRAS, 32)
+                    .trc_is_tras_plus_trp().nck(&T::tCCD_S, 8).ns(&T::tCCD_L, 5).nck(&T::tRRD_S, 8).ns(&T::tRRD_L, 5)
+                    .nck(&T::tFAW, 32).ns(&T::tWTR_S, 2.5).ns(&T::tWTR_L, 10).ns(&T::tRTP, 7.5).ns(&T::tWR, 30)
+                    .ns(&T::tRFC, 295).ns(&T::tRFCpb, 130).ns(&T::tREFI, 3900).nck(&T::tRTRS, 2)
+                    .done());
+    // LPDDR5-6400 x16, bank-group mode (JESD209-5B): CK 800 MHz, WCK:CK 4:1 (8 beats per CK),
+    // BL16 = 32 B in 2 CK.
+    v.push_back(table("LPDDR5", "LPDDR5-6400 x16 channels, 12.8 GB/s per channel",
+                      dram_org{1, 2, 1, 4, 4, 16, 2048, 4ull << 30}, 1250, 16, 8, false, "per_bank")
+                    .nck(&T::tCL, 20).nck(&T::tWL, 11).ns(&T::tRCD, 18).ns(&T::tRP, 18).ns(&T::tRAS, 42)
+                    .trc_is_tras_plus_trp().nck(&T::tCCD_S, 2).nck(&T::tCCD_L, 4).ns(&T::tRRD_S, 5).ns(&T::tRRD_L, 5)
+                    .ns(&T::tFAW, 20).ns(&T::tWTR_S, 6.25).ns(&T::tWTR_L, 12).nck(&T::tRTP, 4).ns(&T::tWR, 34)
+                    .ns(&T::tRFC, 210).ns(&T::tRFCpb, 120).ns(&T::tREFI, 3906)
+                    .done());
+    // LPDDR5X-8533 x16 (JESD209-5B): CK 1067 MHz, WCK:CK 4:1; the LPDDR5 core timings in ns,
+    // read/write latency scaled from LPDDR5-6400 in ns (25 ns, 13.75 ns); 16 Gb refresh.
+    v.push_back(table("LPDDR5X", "LPDDR5X-8533 x16 channels, 17.1 GB/s per channel",
+                      dram_org{1, 2, 1, 4, 4, 16, 2048, 8ull << 30}, 937, 16, 8, false, "per_bank")
+                    .ns(&T::tCL, 25).ns(&T::tWL, 13.75).ns(&T::tRCD, 18).ns(&T::tRP, 18).ns(&T::tRAS, 42)
+                    .trc_is_tras_plus_trp().nck(&T::tCCD_S, 2).nck(&T::tCCD_L, 4).ns(&T::tRRD_S, 5).ns(&T::tRRD_L, 5)
+                    .ns(&T::tFAW, 20).ns(&T::tWTR_S, 6.25).ns(&T::tWTR_L, 12).nck(&T::tRTP, 4).ns(&T::tWR, 34)
+                    .ns(&T::tRFC, 280).ns(&T::tRFCpb, 140).ns(&T::tREFI, 3906)
+                    .done());
+    // GDDR6 16 Gb/s (JESD250C): CK 2 GHz, 8 beats per CK, two x16 channels per device,
+    // BL16 = 32 B, eight devices = 16 channels, 512 GB/s. Core timings in ns from Ramulator
+    // 2's GDDR6_2000_1350mV preset (its cycles x its 570 ps clock).
+    v.push_back(table("GDDR6", "GDDR6 16 Gb/s, 8 devices x 2 x16 channels, 512 GB/s",
+                      dram_org{1, 16, 1, 4, 4, 16, 2048, 16ull << 30}, 500, 16, 8, false, "per_bank")
+                    .ns(&T::tCL, 13.68).ns(&T::tWL, 3.42).ns(&T::tRCD, 14.82).ns(&T::tRP, 14.82).ns(&T::tRAS, 30.21)
+                    .ns(&T::tRC, 45.03).nck(&T::tCCD_S, 2).nck(&T::tCCD_L, 4).ns(&T::tRRD_S, 3.99).ns(&T::tRRD_L, 3.99)
+                    .ns(&T::tFAW, 15.96).ns(&T::tWTR_S, 5.13).ns(&T::tWTR_L, 6.27).ns(&T::tRTP, 2.28).ns(&T::tWR, 14.82)
+                    .ns(&T::tRFC, 119.7).ns(&T::tRFCpb, 59.85).ns(&T::tREFI, 1899.81)
+                    .done());
     return v;
 }
 
@@ -159,9 +167,27 @@ const timing_key timing_keys[] = {
     {"tRFCpb", &dram_timing::tRFCpb, "per-bank refresh: REF to ACT of that bank"},
     {"tREFI", &dram_timing::tREFI, "average refresh interval (all-bank)"},
     {"tREFIpb", &dram_timing::tREFIpb, "per-bank refresh interval (default tREFI / banks per pseudo-channel)"},
+    {"tRTRS", &dram_timing::tRTRS, "rank to rank switch: extra cycles between column commands of different ranks"},
 };
 
 } // namespace
+
+void dram_standard::derive(dram_timing& x, bool rtw, bool trc) const {
+    if (rtw) {
+        const uint32_t r = x.tCL + x.burst_cycles() + 2;
+        x.tRTW = r > x.tWL ? r - x.tWL : 1;
+    }
+    if (trc && trc_derived) x.tRC = x.tRAS + x.tRP;
+}
+
+dram_timing dram_standard::at_clock(uint32_t tck_ps) const {
+    dram_timing x = t;
+    if (tck_ps == t.tCK_ps) return x;
+    x.tCK_ps = tck_ps;
+    for (const auto& [f, v] : ns) x.*f = ck(v, tck_ps);
+    derive(x);
+    return x;
+}
 
 const std::vector<dram_standard>& dram_standards() {
     static const std::vector<dram_standard> v = make_standards();
@@ -196,6 +222,8 @@ const param_table<dram_knobs>& dram_knobs::table() {
                               "channels per stack, one controller each (0: the standard's)")
                      .integer("pseudo_channels", &P::pseudo_channels, 0, 16,
                               "pseudo-channels per channel (0: the standard's)")
+                     .integer("ranks", &P::ranks, 0, 16,
+                              "ranks per pseudo-channel, sharing its data bus (0: the standard's; DDR DIMMs 1 or 2)")
                      .integer("bank_groups", &P::bank_groups, 0, 64, "bank groups per pseudo-channel (0: the standard's)")
                      .integer("banks_per_group", &P::banks_per_group, 0, 64, "banks per bank group (0: the standard's)")
                      .integer("width_bits", &P::width_bits, 0, 1024, "data bus of one pseudo-channel (0: the standard's)",
@@ -210,8 +238,9 @@ const param_table<dram_knobs>& dram_knobs::table() {
                       name == "tCK_ps" ? "ps" : (name == "BL" || name == "beats_per_ck") ? "" : "cycles");
         }
         t.string("dram.refresh", &P::refresh,
-                 "refresh mode: all_bank (REFab), per_bank (REFpb, idle banks first), none",
-                 {"all_bank", "per_bank", "none"})
+                 "refresh mode: standard (the standard's: per_bank for HBM, LPDDR and GDDR, all_bank for DDR4 and "
+                 "DDR5), all_bank (REFab), per_bank (REFpb, idle banks first), none",
+                 {"standard", "all_bank", "per_bank", "none"})
             .string("dram.scheduler", &P::scheduler, "request scheduler: frfcfs (row hits first, then oldest) or fcfs",
                     {"frfcfs", "fcfs"})
             .string("dram.page_policy", &P::page_policy,
@@ -224,7 +253,13 @@ const param_table<dram_knobs>& dram_knobs::table() {
             .integer("dram.write_queue_depth", &P::write_queue_depth, 1, 4096, "write queue entries per channel")
             .integer("dram.write_high", &P::write_high, 1, 4096,
                      "write-drain high watermark: drain writes from this many queued")
-            .integer("dram.write_low", &P::write_low, 0, 4096, "write-drain low watermark: back to reads at this many");
+            .integer("dram.write_low", &P::write_low, 0, 4096, "write-drain low watermark: back to reads at this many")
+            .integer("dram.bank_queue_depth", &P::bank_queue_depth, 0, 4096,
+                     "per-bank command queue entries (per direction) fed in order from the transaction queues "
+                     "(queue_depth, write_queue_depth); 0: no command queues, the scheduler sees every queued request")
+            .integer("dram.row_hit_cap", &P::row_hit_cap, 0, 1 << 20,
+                     "FR-FCFS age cap: younger row hits served ahead of a bank's oldest request before it goes "
+                     "next (0: no cap)");
         return t;
     }();
     return tab;
@@ -237,6 +272,7 @@ dram_params dram_params::of_standard(const std::string& name) {
     p.standard = st->name;
     p.org = st->org;
     p.t = st->t;
+    p.refresh = st->default_refresh;
     return p;
 }
 
@@ -252,13 +288,19 @@ dram_params dram_params::from_config(const config& c, const std::string& prefix)
     p.org.stacks = k.stacks;
     over(k.channels, p.org.channels);
     over(k.pseudo_channels, p.org.pseudo_channels);
+    over(k.ranks, p.org.ranks);
     over(k.bank_groups, p.org.bank_groups);
     over(k.banks_per_group, p.org.banks_per_group);
     over(k.width_bits, p.org.width_bits);
     over(k.row_bytes, p.org.row_bytes);
     p.org.size = c.get_uint(prefix + ".size");  // declared by memory::declare (shared with the simple model)
+    // A clock other than the standard's converts its ns timings (docs/memory.md); explicit
+    // cycle values override, and derived ones (tRTW, tRC) follow unless given.
+    const dram_standard* st = find_dram_standard(k.standard);
+    if (k.t.tCK_ps) p.t = st->at_clock(k.t.tCK_ps);
     for (const auto& tk : timing_keys) over(k.t.*tk.field, p.t.*tk.field);
-    p.refresh = k.refresh;
+    st->derive(p.t, k.t.tRTW == 0, k.t.tRC == 0);
+    p.refresh = k.refresh == "standard" ? st->default_refresh : k.refresh;
     p.scheduler = k.scheduler;
     p.page_policy = k.page_policy;
     p.mapping = k.mapping;
@@ -266,6 +308,8 @@ dram_params dram_params::from_config(const config& c, const std::string& prefix)
     p.write_queue_depth = k.write_queue_depth;
     p.write_high = k.write_high;
     p.write_low = k.write_low;
+    p.bank_queue_depth = k.bank_queue_depth;
+    p.row_hit_cap = k.row_hit_cap;
     p.dmi = c.get_bool(prefix + ".dmi");
     p.validate();
     return p;
@@ -278,9 +322,13 @@ void dram_params::validate() const {
     if (bb == 0 || (bb & (bb - 1))) fail(fmt::format("DRAM burst of {} bytes (width/8 x BL) is not a power of two", bb));
     if (org.row_bytes % bb) fail(fmt::format("mem.row_bytes = {} is not a multiple of the {}-byte burst", org.row_bytes, bb));
     if (banks_per_pc() > 1024) fail("more than 1024 banks per pseudo-channel");
+    if (org.ranks == 0 || org.units() > 64)
+        fail(fmt::format("mem.ranks = {} x mem.pseudo_channels = {}: 1 to 64 ranks and pseudo-channels per channel",
+                         org.ranks, org.pseudo_channels));
     if (t.tRC < t.tRAS) fail(fmt::format("mem.dram.tRC = {} is less than tRAS = {}", t.tRC, t.tRAS));
     if (t.tCCD_L < t.tCCD_S) fail(fmt::format("mem.dram.tCCD_L = {} is less than tCCD_S = {}", t.tCCD_L, t.tCCD_S));
     if (t.tRRD_L < t.tRRD_S) fail(fmt::format("mem.dram.tRRD_L = {} is less than tRRD_S = {}", t.tRRD_L, t.tRRD_S));
+    if (t.tCK_ps == 0) fail("mem.dram.tCK_ps must be positive");
     // Refresh must leave the banks time to serve requests: a bank (all-bank: the
     // pseudo-channel) may spend at most half of its time refreshing, counting with each
     // refresh one row cycle (tRC) lost to the precharge it forces. Closer to full, the
@@ -302,11 +350,31 @@ void dram_params::validate() const {
                              "time to serve requests",
                              what, banks, every * banks, 2ull * (t.tRFCpb + t.tRC)));
         // Each per-bank refresh takes the row-command bus one cycle, for every pseudo-channel.
-        if (every < 2ull * org.pseudo_channels)
+        if (every < 2ull * org.units())
             fail(fmt::format("{}: per-bank refreshes of the {} pseudo-channels would take more than half of the "
                              "row-command slots; the interval must be at least {}",
-                             what, org.pseudo_channels, 2ull * org.pseudo_channels));
+                             what, org.units(), 2ull * org.units()));
     }
+    if (refresh == "per_bank") {
+        if (t.tRFCpb == 0)
+            fail(fmt::format("mem.dram.refresh = per_bank: {} has no per-bank refresh (mem.dram.tRFCpb = 0); use "
+                             "all_bank or none, or set mem.dram.tRFCpb",
+                             standard));
+        const uint64_t banks = std::max<uint64_t>(1, banks_per_pc());
+        const uint64_t every = t.tREFIpb ? t.tREFIpb : std::max<uint64_t>(1, t.tREFI / banks);
+        if (t.tRFCpb >= every)
+            fail(fmt::format("mem.dram.tRFCpb = {} is not below tREFIpb = {} ({}): per-bank refresh would never end",
+                             t.tRFCpb, every, t.tREFIpb ? "mem.dram.tREFIpb" : "tREFI / banks per pseudo-channel"));
+    }
+    const uint64_t slots = uint64_t{queue_depth} + write_queue_depth +
+                           2ull * org.units() * banks_per_pc() * bank_queue_depth;
+    if (slots > 32767)
+        fail(fmt::format("mem.dram.bank_queue_depth = {}: queue_depth + write_queue_depth + 2 x {} banks x "
+                         "bank_queue_depth = {} entries per channel, at most 32767",
+                         bank_queue_depth, org.units() * banks_per_pc(), slots));
+    if (t.tRAS < t.tRCD)
+        fail(fmt::format("mem.dram.tRAS = {} is less than tRCD = {}: a row must stay open until it can be read",
+                         t.tRAS, t.tRCD));
     if (write_low >= write_high)
         fail(fmt::format("mem.dram.write_low = {} must be below write_high = {}", write_low, write_high));
     if (write_high > write_queue_depth)

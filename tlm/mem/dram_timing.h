@@ -29,6 +29,11 @@ struct dram_org {
     uint32_t width_bits = 64;      // data bus of one pseudo-channel
     uint32_t row_bytes = 1024;     // page size of one pseudo-channel
     uint64_t size = 16ull << 30;   // total capacity (bytes)
+    // Ranks per pseudo-channel (DDR DIMMs): each its own banks, tRRD/tFAW window and refresh,
+    // sharing the pseudo-channel's data bus (column commands of different ranks keep tRTRS
+    // apart). The controller treats pseudo-channels x ranks as its units.
+    uint32_t ranks = 1;
+    uint32_t units() const { return pseudo_channels * ranks; }
 };
 
 struct dram_timing {
@@ -40,6 +45,7 @@ struct dram_timing {
     uint32_t tCCD_S = 0, tCCD_L = 0, tRRD_S = 0, tRRD_L = 0, tFAW = 0;
     uint32_t tWTR_S = 0, tWTR_L = 0, tRTP = 0, tWR = 0, tRTW = 0;
     uint32_t tRFC = 0, tRFCpb = 0, tREFI = 0, tREFIpb = 0;  // tREFIpb 0: tREFI / banks per pseudo-channel
+    uint32_t tRTRS = 0;  // rank to rank: extra data-bus cycles between column commands of different ranks
 
     // Data-bus cycles of one burst.
     uint32_t burst_cycles() const { return (BL + beats_per_ck - 1) / beats_per_ck; }
@@ -49,10 +55,22 @@ struct dram_standard {
     std::string name;
     std::string description;
     dram_org org;
-    dram_timing t;
+    dram_timing t;  // at the standard's own clock (t.tCK_ps)
+    // The timings the standard gives in ns: with another clock (mem.dram.tCK_ps) they are
+    // converted again, the JEDEC way (ceil(ns / tCK - 0.025)); the others are in clocks.
+    std::vector<std::pair<uint32_t dram_timing::*, double>> ns;
+    bool trc_derived = false;           // tRC = tRAS + tRP (LPDDR, DDR)
+    std::string default_refresh;        // all_bank | per_bank
+    // The derived timings of `t`: tRTW = tCL + BURST + 2 - tWL (read data off the bus before
+    // write data, two cycles of turnaround) and, if trc_derived, tRC.
+    void derive(dram_timing& t, bool rtw = true, bool trc = true) const;
+    // The table's timings at clock `tck_ps` (ns values converted, clock values kept, derived
+    // values derived again).
+    dram_timing at_clock(uint32_t tck_ps) const;
 };
 
-// The registry of standards, by name (HBM2E, HBM3, LPDDR5).
+// The registry of standards, by name (HBM2, HBM2E, HBM3, HBM3E, DDR4, DDR5, LPDDR5, LPDDR5X,
+// GDDR6).
 const std::vector<dram_standard>& dram_standards();
 const dram_standard* find_dram_standard(const std::string& name);
 
@@ -61,9 +79,10 @@ const dram_standard* find_dram_standard(const std::string& name);
 struct dram_knobs {
     std::string standard = "HBM2E";
     uint32_t stacks = 1;
+    uint32_t ranks = 0;
     uint32_t channels = 0, pseudo_channels = 0, bank_groups = 0, banks_per_group = 0, width_bits = 0, row_bytes = 0;
     dram_timing t;  // every timing key 0 (set by the constructor)
-    std::string refresh = "per_bank";
+    std::string refresh = "standard";
     std::string scheduler = "frfcfs";
     std::string page_policy = "open";
     std::string mapping = "ro-ba-co-bg-st-pc-ch";
@@ -71,6 +90,8 @@ struct dram_knobs {
     uint32_t write_queue_depth = 32;
     uint32_t write_high = 24;
     uint32_t write_low = 8;
+    uint32_t bank_queue_depth = 0;
+    uint32_t row_hit_cap = 0;
 
     dram_knobs();
     static const param_table<dram_knobs>& table();  // the parameters: key, member, range, unit, description
@@ -89,6 +110,13 @@ struct dram_params {
     uint32_t write_queue_depth = 32;      // write queue entries per channel
     uint32_t write_high = 24;             // start draining writes at this many
     uint32_t write_low = 8;               // stop draining at this many (if reads wait)
+    // Per-bank command queues (per direction) behind the transaction queues: 0 = none, every
+    // queued request is visible to the scheduler (queue_depth entries in all); N = each bank
+    // schedules among at most N requests, the rest wait in the transaction queue in order.
+    uint32_t bank_queue_depth = 0;
+    // FR-FCFS age cap: at most this many younger row hits go before a bank's oldest request
+    // (0 = no cap).
+    uint32_t row_hit_cap = 0;
     bool dmi = true;
 
     uint32_t burst_bytes() const { return org.width_bits / 8 * t.BL; }
