@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <random>
 #include <string>
 #include <vector>
@@ -57,7 +58,7 @@ int sc_main(int argc, char** argv) {
     if (quick) list.resize(10);
     std::printf("| # | array R×C | S B/cyc | kind | m×n×k | acc | type | TLM cycles | RTL cycles | error | C | RTL, no exit tap |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-    double worst = 0, tlm_s = 0, rtl_s = 0;
+    double worst = 0, tlm_s = 0, rtl_s = 0, tlm_cpu = 0, rtl_cpu = 0;
     uint64_t tlm_cyc = 0, rtl_cyc = 0;
     int idx = 0, bad = 0;
     std::mt19937_64 rng(21);
@@ -93,11 +94,16 @@ int sc_main(int argc, char** argv) {
         st_r.write(0, init.data(), init.size());
         uint8_t pk[sizeof g];
         std::memcpy(pk, &g, sizeof g);
+        const std::clock_t c0 = std::clock();
         auto t0 = std::chrono::steady_clock::now();
         const auto a = tlm.execute(pk, false);
         auto t1 = std::chrono::steady_clock::now();
+        const std::clock_t c1 = std::clock();
         const auto b = rtl.execute(pk, false);
         auto t2 = std::chrono::steady_clock::now();
+        const std::clock_t c2 = std::clock();
+        tlm_cpu += double(c1 - c0) / CLOCKS_PER_SEC;
+        rtl_cpu += double(c2 - c1) / CLOCKS_PER_SEC;
         tlm_s += std::chrono::duration<double>(t1 - t0).count();
         rtl_s += std::chrono::duration<double>(t2 - t1).count();
         tlm_cyc += a.cycles;
@@ -132,8 +138,11 @@ int sc_main(int argc, char** argv) {
         ++idx;
     }
     std::printf("\nshapes: %d, worst |error|: %.2f %%, failing (error > 2 %% or C differs): %d\n", idx, worst, bad);
-    std::printf("speed (functional execute() of the same packets, this host): TLM %.3g cycles/s (%.3f s), RTL %.3g "
-                "cycles/s (%.3f s), RTL/TLM wall %.0fx\n",
-                tlm_cyc / tlm_s, tlm_s, rtl_cyc / rtl_s, rtl_s, rtl_s / tlm_s);
+    std::printf("speed (functional execute() of the same packets, %llu engine cycles for each model): wall: TLM %.3g cycles/s (%.3f s), "
+                "RTL %.3g cycles/s (%.3f s), RTL/TLM %.0fx; CPU time: TLM %.3g cycles/s (%.3f s), RTL %.3g cycles/s "
+                "(%.3f s), RTL/TLM %.0fx\n",
+                (unsigned long long)rtl_cyc, tlm_cyc / tlm_s, tlm_s, rtl_cyc / rtl_s, rtl_s, rtl_s / tlm_s,
+                tlm_cyc / std::max(tlm_cpu, 1e-6), tlm_cpu, rtl_cyc / std::max(rtl_cpu, 1e-6), rtl_cpu,
+                rtl_cpu / std::max(tlm_cpu, 1e-6));
     return bad ? 1 : 0;
 }
