@@ -64,8 +64,8 @@ compute_params compute_params::from_config(const config& c) {
         if (!m)
             throw config_error("compute." + engine + ".model=" + model + ": this build has no " + model +
                                " model of the " + engine +
-                               " engine (Verilator was not found when it was configured; tools/setup.sh installs "
-                               "it); valid here: tlm");
+                               " engine; valid here: tlm (RTL models are built when Verilator is installed: "
+                               "tools/setup.sh; docs/calibration.md)");
         if (m->check) m->check(p);
     }
     return p;
