@@ -19,6 +19,9 @@ PACKAGES=(
   pahole
   # libFuzzer targets of the parsers (tests/fuzz, tools/fuzz.sh).
   clang libclang-rt-14-dev
+  # RTL models of the compute tile (rtl-models/, docs/calibration.md): Verilator builds them to
+  # C++ for the RTL-in-the-loop engines (compute.matrix.model=rtl) and their own testbenches.
+  verilator
 )
 # The guest kernel: one pinned version (tools/guest/kernel-version). Debian drops old ABI
 # versions from the archive, so when the pinned one is gone the one linux-image-amd64 depends on

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "tlm/compute/engine_models.h"
+
 namespace accelvp {
 
 // compute.sram_bytes_per_cycle spread over 16-byte banks (one bank of that width when it
@@ -19,8 +21,21 @@ accelvp::sram_params compute_cluster::sram_params(const compute_params& p) {
     return m;
 }
 
+namespace {
+// The engine of `model` (compute_params::from_config has checked that it exists).
+template <typename Tlm>
+std::unique_ptr<compute_engine> make_engine(const char* engine, const std::string& model, const char* name,
+                                            const compute_params& p, sparse_store& store) {
+    if (model != "tlm")
+        if (const engine_model* m = find_engine_model(engine, model)) return m->make(name, p, store);
+    return std::make_unique<Tlm>(name, p, store);
+}
+} // namespace
+
 compute_cluster::compute_cluster(sc_core::sc_module_name name, const compute_params& p)
-    : sc_module(name), sram("sram", sram_params(p)), mxu("mxu", p, sram.store()), vpu("vpu", p, sram.store()) {}
+    : sc_module(name), sram("sram", sram_params(p)),
+      mxu_(make_engine<matrix_engine>("matrix", p.matrix_model, "mxu", p, sram.store())),
+      vpu_(make_engine<vector_engine>("vector", p.vector_model, "vpu", p, sram.store())), mxu(*mxu_), vpu(*vpu_) {}
 
 compute_router::compute_router(sc_core::sc_module_name name)
     : sc_module(name), cmd_socket("cmd_socket"), engine_socket("engine_socket") {

@@ -29,8 +29,13 @@ public:
     static accelvp::sram_params sram_params(const compute_params& p);
 
     cluster_sram sram;
-    matrix_engine mxu;
-    vector_engine vpu;
+
+private:
+    std::unique_ptr<compute_engine> mxu_, vpu_;  // the models compute.matrix/vector.model name
+
+public:
+    compute_engine& mxu;
+    compute_engine& vpu;
 };
 
 class compute_router : public sc_core::sc_module {

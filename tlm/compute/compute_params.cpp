@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "tlm/compute/engine_models.h"
 #include "tlm/core/keys.h"
 #include "tlm/core/timeline.h"
 
@@ -39,7 +40,15 @@ const param_table<compute_params>& compute_params::table() {
                      "systolic pipeline fills and drains once per packet, not once per block (next block's weights "
                      "double-buffered in the array, as TPU v1)")
             .integer("gemm_setup_cycles", &P::gemm_setup_cycles, 0, 100000, "fixed cost per GEMM packet", "cycles")
-            .integer("vector_setup_cycles", &P::vector_setup_cycles, 0, 100000, "fixed cost per VEC packet", "cycles");
+            .integer("vector_setup_cycles", &P::vector_setup_cycles, 0, 100000, "fixed cost per VEC packet", "cycles")
+            .string("matrix.model", &P::matrix_model,
+                    "matrix-engine model: tlm (analytic) or rtl (the RTL tile of rtl-models/ in the loop; builds with "
+                    "Verilator only)",
+                    {"tlm", "rtl"})
+            .string("vector.model", &P::vector_model,
+                    "vector-engine model: tlm (analytic) or rtl (the RTL lane cluster of rtl-models/ in the loop; "
+                    "builds with Verilator only)",
+                    {"tlm", "rtl"});
     return t;
 }
 
@@ -48,6 +57,17 @@ void compute_params::declare(param_schema& s) { table().declare(s, "compute"); }
 compute_params compute_params::from_config(const config& c) {
     auto p = table().load(c, "compute");
     p.timing_only = c.get(keys::sim::mode) == "timing";
+    for (const auto& [engine, model] : {std::pair<std::string, std::string>{"matrix", p.matrix_model},
+                                        std::pair<std::string, std::string>{"vector", p.vector_model}}) {
+        if (model == "tlm") continue;
+        const engine_model* m = find_engine_model(engine, model);
+        if (!m)
+            throw config_error("compute." + engine + ".model=" + model + ": this build has no " + model +
+                               " model of the " + engine +
+                               " engine; valid here: tlm (RTL models are built when Verilator is installed: "
+                               "tools/setup.sh; docs/calibration.md)");
+        if (m->check) m->check(p);
+    }
     return p;
 }
 

@@ -34,6 +34,10 @@ struct compute_params {
     bool block_pipelining = false;
     uint32_t gemm_setup_cycles = 16;    // per GEMM packet: decode, address generators
     uint32_t vector_setup_cycles = 8;   // per VEC packet
+    // Engine models (`compute.matrix.model`, `compute.vector.model`): "tlm" (the analytic
+    // engines) or "rtl" (the RTL of rtl-models/ in the loop, when the build has it).
+    std::string matrix_model = "tlm";
+    std::string vector_model = "tlm";
     bool timing_only = false;
 
     static const param_table<compute_params>& table();  // the parameters: key, member, range, unit, description

@@ -56,9 +56,8 @@ compute_engine::result matrix_engine::execute(const uint8_t* bytes, bool timing_
     num::dtype in, out;
     num::dtype_from_code(g.dtype_in, in);
     num::dtype_from_code(g.dtype_out, out);
-    const bool bt = g.hdr.param & AAX_GEMM_B_TRANS, acc = g.hdr.param & AAX_GEMM_ACCUMULATE;
+    const bool acc = g.hdr.param & AAX_GEMM_ACCUMULATE;
     const uint64_t m = g.m, n = g.n, k = g.k;
-    const uint64_t lda = g.lda ? g.lda : k, ldb = g.ldb ? g.ldb : (bt ? k : n), ldc = g.ldc ? g.ldc : n;
     const uint64_t ie = num::dtype_size(in), oe = num::dtype_size(out);
 
     gemm_shape s{m, n, k, static_cast<uint32_t>(ie), static_cast<uint32_t>(oe), acc, p_.macs_per_pe(g.dtype_in)};
@@ -67,8 +66,18 @@ compute_engine::result matrix_engine::execute(const uint8_t* bytes, bool timing_
     macs_ += m * n * k;
     util_.sample(static_cast<double>(m * n * k) /
                  (static_cast<double>(r.cycles) * p_.array_rows * p_.array_cols * s.rate));
-    if (timing_only) return r;
+    if (!timing_only) compute(g);
+    return r;
+}
 
+void matrix_engine::compute(const aax_pkt_gemm& g) {
+    num::dtype in, out;
+    num::dtype_from_code(g.dtype_in, in);
+    num::dtype_from_code(g.dtype_out, out);
+    const bool bt = g.hdr.param & AAX_GEMM_B_TRANS, acc = g.hdr.param & AAX_GEMM_ACCUMULATE;
+    const uint64_t m = g.m, n = g.n, k = g.k;
+    const uint64_t lda = g.lda ? g.lda : k, ldb = g.ldb ? g.ldb : (bt ? k : n), ldc = g.ldc ? g.ldc : n;
+    const uint64_t ie = num::dtype_size(in), oe = num::dtype_size(out);
     // Functional: gather the operands densely, run the reference, scatter C.
     std::vector<uint8_t> A(m * k * ie), B(k * n * ie);
     sram_.read_rows(g.a_addr, m, k * ie, lda * ie, A.data());
@@ -92,7 +101,6 @@ compute_engine::result matrix_engine::execute(const uint8_t* bytes, bool timing_
     if (out == acc_t) std::memcpy(Cout.data(), C.data(), Cout.size());
     else num::from_f32(out, C.data(), Cout.data(), m * n);
     sram_.write_rows(g.c_addr, m, n * oe, ldc * oe, Cout.data());
-    return r;
 }
 
 } // namespace accelvp

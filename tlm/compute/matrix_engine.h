@@ -20,7 +20,10 @@ public:
     // AAX_OK, AAX_ERR_BAD_PARAM or AAX_ERR_BAD_ADDRESS (error_addr = operand offset).
     static result validate(const aax_pkt_gemm& g, const compute_params& p);
 
-private:
+protected:
+    // The functional result of a validated packet: C on the SRAM from num::gemm_ref.
+    void compute(const aax_pkt_gemm& g);
+
     counter macs_{"macs", "multiply-accumulates performed"};
     average util_{"array_utilization", "per GEMM: MACs / (cycles x R x C)"};
 };
