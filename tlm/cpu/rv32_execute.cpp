@@ -39,13 +39,15 @@ void rv32_core::execute() {
      stop = limit_ > cycle_base ? limit_ - cycle_base : 0)
 #define EXTRA_CYCLES(c) (cycle_base += (c), stop = stop > (c) ? stop - (c) : 0)
 // Run a slow path that returns false after raising a trap; then go on at the handler.
-// (A plain block, not do-while(0): `continue` must reach the interpreter loop.)
-#define SLOW(call)             \
-    {                          \
-        SPILL();               \
-        const bool ok_ = call; \
-        RELOAD();              \
-        if (!ok_) continue;    \
+// Either way the current block ends after this instruction (the slow path may have reset
+// the code page, changed the limit or stopped for the debugger).
+#define SLOW(call)                    \
+    {                                 \
+        SPILL();                      \
+        const bool ok_ = call;        \
+        RELOAD();                     \
+        if (!ok_) goto next_fetch;    \
+        remaining = 1;                \
     }
 
 // DMI fast path through the load/store TLB, else the slow path. One compare checks the
@@ -83,6 +85,9 @@ void rv32_core::execute() {
 
     insn tmp;  // an instruction decoded outside the cache
     while (n < stop) {
+        // A block: `remaining` instructions run from `ip` on without fetch checks (see
+        // rv32_core.h); 1 = one instruction, then back here.
+        uint32_t remaining = 1;
         // Fetch: the predecoded slot of this pc, decoding it on first use. `in` may
         // refer into a page that a slow path resets, so slow paths copy what they need
         // from it first.
@@ -97,6 +102,14 @@ void rv32_core::execute() {
             if (__builtin_expect(ip->code == op::decode, 0)) {
                 SLOW(decode_slot(*page, tmp));
                 ip = &tmp;
+            } else {
+                if (__builtin_expect(ip->run == 0, 0)) {
+                    SPILL();
+                    build_block(*page, pc);
+                }
+                // The whole block fits in the batch (extra mul/div cycles included): every
+                // one of its instructions would pass the `n < stop` check anyway.
+                if (n + ip->run + ip->nmul * mul_extra + ip->ndiv * div_extra <= stop) remaining = ip->run;
             }
         } else {
             uint32_t raw = 0;
@@ -104,6 +117,7 @@ void rv32_core::execute() {
             tmp = rv32::decode(raw);
             ip = &tmp;
         }
+        for (;;) {
         const insn& in = *ip;
 
         uint32_t npc = pc + in.len;
@@ -196,12 +210,12 @@ void rv32_core::execute() {
             SPILL();
             take_trap(cause_ecall_m, 0);
             RELOAD();
-            continue;
+            goto next_fetch;
         case op::ebreak:
             SPILL();
             take_trap(cause_breakpoint, pc);
             RELOAD();
-            continue;
+            goto next_fetch;
         case op::mret:
             npc = mepc_;
             mstatus_ = (mstatus_ & ~mstatus_mie) | ((mstatus_ & mstatus_mpie) ? mstatus_mie : 0) | mstatus_mpie;
@@ -219,13 +233,17 @@ void rv32_core::execute() {
             SPILL();
             take_trap(cause_illegal, imm);
             RELOAD();
-            continue;
+            goto next_fetch;
         case op::decode:  // never: decode() does not return it
         case op::count_:
             __builtin_unreachable();
         }
         pc = npc;
         ++n;
+        if (--remaining == 0) break;
+        ip += in.len >> 1;  // straight-line: the next instruction's slot in the same page
+        }
+    next_fetch:;
     }
     SPILL();
 #undef EXTRA_CYCLES
