@@ -57,7 +57,7 @@ def die(msg, code=EXIT_USAGE):
 
 SUITE_KEYS = {"suite", "description", "defaults", "calibration", "cases"}
 CASE_KEYS = {"name", "description", "config", "workload", "mode", "overrides", "seed", "tolerance",
-             "timeout_s", "trace", "elf", "mem_trace"}
+             "timeout_s", "trace", "elf", "mem_trace", "qemu_elf"}
 REQUIRED_CASE_KEYS = ("name", "config")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # Kinds of work, each with its own calibration run: a case's speed is compared relative to the
@@ -161,6 +161,13 @@ def normalize_case(raw, where, suite_dir, defaults, calibration=False):
         c["elf"] = merged["elf"]
     elif "elf" in merged:
         raise UsageError(f"{where}: 'elf' is only for workload 'iss'")
+    # qemu_elf (workload 'iss'): the same program as a Linux user ELF, also run on QEMU's
+    # qemu-riscv32 for the ISS/QEMU time ratios in the summary (runner.compare_with_qemu).
+    if "qemu_elf" in merged:
+        if c["workload"] != "iss" or not isinstance(merged["qemu_elf"], str) or not merged["qemu_elf"]:
+            raise UsageError(f"{where}: 'qemu_elf' (a Linux user ELF for qemu-riscv32, relative to the build "
+                             f"directory) is only for workload 'iss'")
+        c["qemu_elf"] = merged["qemu_elf"]
     # workload 'memsim': `accelvp memsim` on a trace tools/gen_mem_trace.py generates for the
     # run (mem_trace: {pattern: sequential|random|strided, requests: N, write_ratio: F}).
     if c["workload"] == "memsim":
@@ -866,7 +873,8 @@ def headline(c):
     if w == "collective" and "busbw_gbps" in s:
         return f"busbw {s['busbw_gbps']:.3f} GB/s ({s.get('bound_ratio', 0):.3f} of bound)"
     if w == "iss" and "mips" in s:
-        return f"{s['mips']:.1f} MIPS ({s.get('instructions')} instructions)"
+        vs = f", {s['wall_vs_qemu']:.1f}x QEMU's wall time" if "wall_vs_qemu" in s else ""
+        return f"{s['mips']:.1f} MIPS ({s.get('instructions')} instructions){vs}"
     if w == "memsim" and "bandwidth_gbps" in s:
         return f"{s['bandwidth_gbps']:.1f} GB/s ({s.get('efficiency', 0):.3f} of peak), {s.get('requests')} requests"
     if "tflops" in s:

@@ -12,6 +12,8 @@ PACKAGES=(
   python3 python3-yaml python3-matplotlib
   slurm-wlm munge
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf gdb-multiarch
+  # QEMU's RV32 user-mode emulator: the ISS's speed reference (benchmark case iss-mips-vs-qemu).
+  qemu-user
   # Linux guest (docs/linux-driver.md): QEMU with the multi-process PCI proxy, the guest's
   # initramfs tools, and headers for building driver/linux/ against the pinned guest kernel.
   qemu-system-x86 busybox-static cpio kmod

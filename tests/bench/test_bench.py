@@ -140,6 +140,11 @@ def bad_values_name_case_and_key():
     suite_error("cases:\n  - name: a b\n" + CASE, "name 'a b'")
     suite_error("cases:\n  - name: a\n    config: edge\n    workload: iss\n", "case 'a'", "workload 'iss' needs 'elf'")
     suite_error("cases:\n  - name: a\n" + CASE + "    elf: x.elf\n", "case 'a'", "'elf' is only for workload 'iss'")
+    suite_error("cases:\n  - name: a\n" + CASE + "    qemu_elf: x.elf\n", "case 'a'",
+                "'qemu_elf' (a Linux user ELF for qemu-riscv32, relative to the build directory) is only for "
+                "workload 'iss'")
+    suite_error("cases:\n  - name: a\n    config: edge\n    workload: iss\n    elf: a.elf\n    qemu_elf: 3\n",
+                "case 'a'", "'qemu_elf'")
     suite_error("cases:\n  - name: a\n    config: edge\n    workload: memsim\n", "case 'a'",
                 "workload 'memsim' needs 'mem_trace'")
     suite_error("cases:\n  - name: a\n    config: edge\n    workload: memsim\n"

@@ -89,6 +89,19 @@ tests:
     csrw minstreth, 7
     CHECK_CSR 43, minstreth, 7
     CHECK_CSR 44, instreth, 7
+    /* A counter write replaces the writing instruction's own increment, for either half. */
+    li a0, -1
+    csrw minstret, a0
+    csrw minstreth, a0
+    nop
+    csrr a1, minstret
+    CHECK 45, a1, 0
+    CHECK_CSR 46, minstreth, 0
+    csrw minstreth, zero
+    csrw minstret, a0                 /* a0 = -1 */
+    csrw minstret, 5                  /* the carry of csrw minstret,-1's successor is not taken */
+    csrr a1, minstreth
+    CHECK 47, a1, 0
 
     /* mcycle: 1 cycle per plain instruction; writable. */
     csrr a0, mcycle
@@ -104,6 +117,26 @@ tests:
     CHECK_CSR 52, mcycleh, 5
     CHECK_CSR 53, cycleh, 5
     csrw mcycleh, zero
+    li a0, -1
+    csrw mcycle, a0
+    csrw mcycleh, a0
+    nop
+    csrr a1, mcycle
+    CHECK 54, a1, 0
+    CHECK_CSR 55, mcycleh, 0
+
+    /* Debug triggers: none, as the debug spec lets software discover without trapping. */
+    csrw tselect, zero
+    CHECK_CSR 56, tselect, 0
+    CHECK_CSR 57, tdata1, 0           /* type 0: no trigger at this index */
+    CHECK_CSR 58, tdata2, 0
+    CHECK_CSR 59, tdata3, 0
+    li a0, 5
+    csrw tselect, a0                  /* WARL: no trigger 5 either */
+    CHECK_CSR 63, tselect, 0
+    csrw tdata1, a0                   /* writes ignored */
+    CHECK_CSR 64, tdata1, 0
+    CHECK_CSR 65, tinfo, 1            /* only type 0 */
 
     /* time: the CLINT's mtime, advancing with simulated time (10 MHz: 100 cycles/tick at 1 GHz). */
     rdtime a0

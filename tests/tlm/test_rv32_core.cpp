@@ -223,3 +223,38 @@ TEST_CASE("rv32 core: the external interrupt line wakes wfi and traps with cause
     // ... without stepping: the handler then spins for < 1 us at most.
     CHECK(s.cpu.instructions() < 1100);
 }
+
+// The block engine (rv32_core.h): a basic block runs whole only when it fits in the batch,
+// so a step limit inside one stops at that exact instruction, with the exact cycles.
+TEST_CASE("rv32 core: a step limit inside a basic block stops at that exact instruction") {
+    std::vector<uint32_t> code(12, addi(r_a0, r_a0, 1));  // one straight-line block of 12
+    code.push_back(self_loop);
+    small_system s({{0, code}});
+    s.cpu.set_step_limit(7);
+    sc_core::sc_start(sc_core::sc_time(10, sc_core::SC_US));
+    CHECK(s.cpu.halted() == rv32_core::halt_reason::step_limit);
+    CHECK(s.cpu.instructions() == 7);
+    CHECK(s.cpu.cycles() == 7);
+    CHECK(s.cpu.reg(r_a0) == 7);
+    CHECK(s.cpu.pc() == 28);
+}
+
+// A store into the page of the block that is running resets the page's decoded code; the
+// block ends after the store and the rewritten instruction further on runs as stored.
+TEST_CASE("rv32 core: a store into the running block's code runs the new instruction") {
+    const uint32_t new_insn = addi(r_a1, 0, 42);
+    small_system s({{0,
+                     {lui(r_t0, (new_insn + 0x800) >> 12),  // t0 = new_insn (lui + addi)
+                      addi(r_t0, r_t0, static_cast<int32_t>(new_insn << 20) >> 20),
+                      i_type(0x23, 2, 0, 0, 0) | (r_t0 << 20) | (0x18 & 0x1F) << 7,  // sw t0, 0x18(x0)
+                      addi(r_a2, 0, 1), addi(r_a2, r_a2, 1), addi(r_a2, r_a2, 1),
+                      addi(r_a1, 0, 1),  // at 0x18: replaced by the store
+                      self_loop}}});
+    sc_core::sc_start(sc_core::sc_time(10, sc_core::SC_US));
+    CHECK(s.cpu.reg(r_t0) == new_insn);
+    CHECK(s.cpu.reg(r_a1) == 42);
+    CHECK(s.cpu.reg(r_a2) == 3);
+    const auto* flushes = dynamic_cast<const counter*>(global_stats().find("cpu", "code_invalidations"));
+    REQUIRE(flushes);
+    CHECK(flushes->get() == 1);
+}

@@ -359,6 +359,10 @@ bool rv32_core::csr_read(uint32_t a, uint32_t& v) const {
     case 0x344: v = mip_; return true;
     case 0xF11: case 0xF12: case 0xF13: case 0xF15: v = 0; return true;  // vendor, arch, impl, configptr
     case 0xF14: v = p_.hart_id; return true;
+    // Debug triggers (debug spec 1.0, 5.5): none. tselect reads 0 (WARL), tdata1 reads
+    // type 0 ("no trigger at this tselect"), tinfo reads 1 (only type 0 "supported").
+    case 0x7A0: case 0x7A1: case 0x7A2: case 0x7A3: v = 0; return true;
+    case 0x7A4: v = 1; return true;
     case 0xB00: case 0xC00: v = static_cast<uint32_t>(mcycle); return true;
     case 0xB80: case 0xC80: v = static_cast<uint32_t>(mcycle >> 32); return true;
     case 0xB02: case 0xC02: v = static_cast<uint32_t>(minstret); return true;
@@ -381,15 +385,18 @@ bool rv32_core::csr_read(uint32_t a, uint32_t& v) const {
 }
 
 bool rv32_core::csr_write(uint32_t a, uint32_t v) {
-    // The writing instruction still retires (+1 instret, +1 cycle) after this: compensate
-    // so the next read sees the value written.
+    // A write replaces the writing instruction's own increment: the other half comes from
+    // the counter as it was before this instruction, and the instruction still retires
+    // (+1 instret, +1 cycle) after this, so the adjustment is taken against live + 1 and
+    // the next read sees exactly the value written (csrw minstret,-1; csrw minstreth,-1;
+    // nop; csrr minstret reads 0).
     auto set_lo = [](uint64_t live, int64_t& adj, uint32_t val) {
         const uint64_t cur = live + static_cast<uint64_t>(adj);
-        adj = static_cast<int64_t>(((cur & ~0xFFFFFFFFull) | val) - live);
+        adj = static_cast<int64_t>(((cur & ~0xFFFFFFFFull) | val) - (live + 1));
     };
     auto set_hi = [](uint64_t live, int64_t& adj, uint32_t val) {
         const uint64_t cur = live + static_cast<uint64_t>(adj);
-        adj = static_cast<int64_t>(((cur & 0xFFFFFFFFull) | (static_cast<uint64_t>(val) << 32)) - live);
+        adj = static_cast<int64_t>(((cur & 0xFFFFFFFFull) | (static_cast<uint64_t>(val) << 32)) - (live + 1));
     };
     switch (a) {
     case 0x300: mstatus_ = v & (mstatus_mie | mstatus_mpie); attention(); return true;
@@ -399,10 +406,10 @@ bool rv32_core::csr_write(uint32_t a, uint32_t v) {
     case 0x341: mepc_ = v & ~1u; return true;
     case 0x342: mcause_ = v; return true;
     case 0x343: mtval_ = v; return true;
-    case 0xB00: set_lo(cycle_ + 1, mcycle_adj_, v); return true;
-    case 0xB80: set_hi(cycle_ + 1, mcycle_adj_, v); return true;
-    case 0xB02: set_lo(instret_ + 1, minstret_adj_, v); return true;
-    case 0xB82: set_hi(instret_ + 1, minstret_adj_, v); return true;
+    case 0xB00: set_lo(cycle_, mcycle_adj_, v); return true;
+    case 0xB80: set_hi(cycle_, mcycle_adj_, v); return true;
+    case 0xB02: set_lo(instret_, minstret_adj_, v); return true;
+    case 0xB82: set_hi(instret_, minstret_adj_, v); return true;
     default: return true;  // WARL/read-only-zero fields (misa, mip, mstatush, hpm counters): writes ignored
     }
 }

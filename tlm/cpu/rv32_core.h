@@ -4,7 +4,8 @@
 // Programmer's view (CSRs): mstatus (MIE, MPIE; MPP reads 3), misa (read-only), mie/mip
 // (MSIP 3, MTIP 7, MEIP 11; mip is driven by the irq inputs only), mtvec (direct or
 // vectored), mscratch, mepc, mcause, mtval, mhartid/mvendorid/marchid/mimpid, mcycle[h],
-// minstret[h] (writable), cycle/time/instret[h] (read-only; time comes from the CLINT
+// minstret[h] (writable; a write replaces the writing instruction's own increment),
+// tselect/tdata1-3/tinfo (no debug triggers), cycle/time/instret[h] (read-only; time comes from the CLINT
 // through `time_source`), mhpmcounter3..31 and mhpmevent3..31 (read zero). Misaligned
 // loads/stores/AMOs trap (mcause 4/6); with C every 2-byte aligned pc is legal, so
 // jumps and branches never raise instruction-misaligned. TLM error responses become
@@ -15,6 +16,13 @@
 // - Decode once: each 4 KiB page of code gets an array of predecoded `rv32::insn`, one
 //   slot per halfword (C makes every halfword a possible pc). A store into such a page,
 //   fence.i or a DMI invalidation resets it, so self-modifying code stays correct.
+// - Basic blocks: a decoded slot that starts a block records how many straight-line
+//   instructions follow it (up to and including one control transfer or special op, within
+//   its page) and how many extra mul/div cycles they may cost. When the whole block fits in
+//   the batch's remaining cycles, the interpreter runs it without the per-instruction
+//   fetch, decode and limit checks; otherwise it steps instruction by instruction as
+//   before, so counts, timing, interrupts and debug stops are the same instruction for
+//   instruction (see docs/cpu.md). A slow path inside a block ends it.
 // - DMI for RAM: loads and stores look the page up in a small direct-mapped table of
 //   host pointers (one compare covers both the page tag and the alignment check); a
 //   page holding decoded code is never in the store table, so every store into code
@@ -232,6 +240,8 @@ private:
     void activate(code_page& p, uint32_t page_addr);
     void reset_page(code_page& p);
     bool decode_slot(code_page& p, insn& out);
+    void build_block(code_page& p, uint32_t pc);  // fills the run/nmul/ndiv of the slot at pc
+    void clear_blocks(code_page& p);              // forgets the page's blocks (keeps decoded slots)
     bool fetch_slow(uint32_t pc, uint32_t& raw);
     bool load_slow(uint32_t addr, unsigned size, uint32_t& value, uint32_t misaligned_cause, uint32_t fault_cause);
     bool store_slow(uint32_t addr, unsigned size, uint32_t value);

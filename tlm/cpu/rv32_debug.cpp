@@ -40,7 +40,11 @@ void rv32_core::add_breakpoint(uint32_t addr) {
     addr &= ~1u;
     breakpoints_.insert(addr);
     // Un-decode the slot so the next fetch there takes the slow path, which checks.
-    if (auto* p = pages_.find(addr >> page_bits)) p->slot[(addr & ~page_mask) >> 1] = insn{};
+    // Blocks of the page that run through it are forgotten too.
+    if (auto* p = pages_.find(addr >> page_bits)) {
+        p->slot[(addr & ~page_mask) >> 1] = insn{};
+        clear_blocks(*p);
+    }
 }
 
 void rv32_core::remove_breakpoint(uint32_t addr) { breakpoints_.erase(addr & ~1u); }

@@ -87,6 +87,67 @@ bool rv32_core::decode_slot(code_page& p, insn& out) {
     return true;
 }
 
+namespace {
+// Ops that may continue a block: they fall through to pc + len and have no slow path
+// other than loads/stores (whose slow path ends the block). Everything else ends it.
+bool straight_line(op o) {
+    switch (o) {
+    case op::lui: case op::auipc:
+    case op::lb: case op::lh: case op::lw: case op::lbu: case op::lhu: case op::sb: case op::sh: case op::sw:
+    case op::addi: case op::slti: case op::sltiu: case op::xori: case op::ori: case op::andi:
+    case op::slli: case op::srli: case op::srai:
+    case op::add: case op::sub: case op::sll: case op::slt: case op::sltu: case op::xor_: case op::srl:
+    case op::sra: case op::or_: case op::and_:
+    case op::mul: case op::mulh: case op::mulhsu: case op::mulhu: case op::div: case op::divu: case op::rem:
+    case op::remu: case op::fence:
+        return true;
+    default:
+        return false;
+    }
+}
+} // namespace
+
+void rv32_core::build_block(code_page& p, uint32_t pc) {
+    // The head slot is decoded and cached (the caller checked), so the page is active
+    // and has a host pointer: stores into it reset the whole page, blocks included.
+    const uint32_t page_addr = pc & page_mask;
+    uint32_t off = pc & ~page_mask;
+    unsigned k = 0, nmul = 0, ndiv = 0;
+    const auto* host = reinterpret_cast<const uint8_t*>(p.host);
+    for (;;) {
+        if (k && !breakpoints_.empty() && breakpoints_.count(page_addr + off)) break;  // keep it a slow-path stop
+        insn& s = p.slot[off >> 1];
+        if (s.code == op::decode) {
+            uint16_t lo;
+            std::memcpy(&lo, host + off, 2);
+            uint32_t raw = lo;
+            if (rv32::is_32bit(lo)) {
+                if (off == (1u << page_bits) - 2) break;  // straddles the page end: never cached
+                std::memcpy(&raw, host + off, 4);
+            }
+            const uint8_t r = s.run, m = s.nmul, d = s.ndiv;
+            s = rv32::decode(raw);
+            s.run = r, s.nmul = m, s.ndiv = d;
+        }
+        ++k;
+        switch (s.code) {
+        case op::mul: case op::mulh: case op::mulhsu: case op::mulhu: ++nmul; break;
+        case op::div: case op::divu: case op::rem: case op::remu: ++ndiv; break;
+        default: break;
+        }
+        off += s.len;
+        if (!straight_line(s.code) || off >= (1u << page_bits) || k == 255) break;
+    }
+    insn& head = p.slot[(pc & ~page_mask) >> 1];
+    head.run = static_cast<uint8_t>(k);
+    head.nmul = static_cast<uint8_t>(nmul);
+    head.ndiv = static_cast<uint8_t>(ndiv);
+}
+
+void rv32_core::clear_blocks(code_page& p) {
+    for (insn& s : p.slot) s.run = 0;
+}
+
 void rv32_core::fence_i() {
     for (uint32_t n : active_pages_)
         if (auto* p = pages_.find(n); p && p->active) reset_page(*p);

@@ -40,6 +40,10 @@ struct insn {
     uint8_t rd = 0, rs1 = 0, rs2 = 0;
     int32_t imm = 0;
     uint8_t len = 0;  // 2 (compressed) or 4 bytes
+    // Block metadata, filled by the ISS when this slot heads a basic block (decode()
+    // leaves them 0 = no block): the block's instruction count (the last may be a
+    // control transfer; 0 = not built) and how many of them are mul*/div* (extra cycles).
+    uint8_t run = 0, nmul = 0, ndiv = 0;
 };
 
 // True if the low 16 bits start a 32-bit instruction.

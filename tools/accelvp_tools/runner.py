@@ -14,7 +14,14 @@ SUMMARY_FIRST = ("cycles", "simulated_ns", "device_ns")
 # What identifies a case's run: results made with another definition are not comparable.
 DEFINITION_KEYS = ("config", "workload", "mode", "seed", "overrides")
 # A case's definition as run_one() takes it.
-RUN_KEYS = ("name", "config", "workload", "mode", "seed", "overrides", "tolerance", "timeout_s", "elf", "mem_trace")
+RUN_KEYS = ("name", "config", "workload", "mode", "seed", "overrides", "tolerance", "timeout_s", "elf", "mem_trace",
+            "qemu_elf")
+
+
+def build_path(accelvp, path):
+    """A path relative to the build directory of the accelvp binary (BUILD/bin/accelvp)."""
+    return path if os.path.isabs(path) else os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(accelvp))),
+                                                         path)
 
 
 def case_command(accelvp, c, stats_path, trace_path=None, mem_trace_path=None):
@@ -25,8 +32,7 @@ def case_command(accelvp, c, stats_path, trace_path=None, mem_trace_path=None):
             cmd += ["-p", o]
         return cmd
     if c["workload"] == "iss":  # a bare-metal ELF on the ISS; its path is relative to the build dir
-        elf = c["elf"] if os.path.isabs(c["elf"]) else os.path.join(
-            os.path.dirname(os.path.dirname(os.path.abspath(accelvp))), c["elf"])
+        elf = build_path(accelvp, c["elf"])
         cmd = [accelvp, "iss", "--quiet", "--stats", stats_path, "--elf", elf]
         for o in c["overrides"]:
             cmd += ["-p", o]
@@ -42,7 +48,10 @@ def case_command(accelvp, c, stats_path, trace_path=None, mem_trace_path=None):
 
 # Host-dependent figures an `accelvp iss` or `accelvp memsim` summary carries (docs/cpu.md,
 # docs/memory.md).
-HOST_SUMMARY_KEYS = ("mips", "sim_wall_s", "requests_per_wall_s")
+# An `iss` case with `qemu_elf` adds the same program's times on QEMU's user-mode emulator
+# and the ISS's ratios to them (compare_with_qemu).
+HOST_SUMMARY_KEYS = ("mips", "sim_wall_s", "requests_per_wall_s", "qemu_cpu_s", "qemu_wall_s", "cpu_vs_qemu",
+                     "wall_vs_qemu")
 
 
 def make_mem_trace(c, path):
@@ -145,8 +154,36 @@ def run_measured(cmd, timeout):
                     state["timed_out"])
 
 
+def compare_with_qemu(accelvp, c, res, iss_elapsed, repeat):
+    """Run c['qemu_elf'] (the case's program as a Linux user ELF) `repeat` times on
+    `qemu-riscv32` (Debian's qemu-user) and put its fastest CPU and wall seconds and the ISS's
+    ratios to them (ISS / QEMU, fastest runs of each) in the case's summary."""
+    cmd = ["qemu-riscv32", build_path(accelvp, c["qemu_elf"])]
+    runs = []
+    for _ in range(max(repeat, 1)):
+        try:
+            p = run_measured(cmd, c["timeout_s"])
+        except OSError as e:
+            res["error"] = f"cannot run qemu-riscv32 (Debian package qemu-user, tools/setup.sh): {e.strerror}"
+            return
+        if p.timed_out or p.returncode != 0:
+            why = f"timed out after {c['timeout_s']} s" if p.timed_out else f"exit code {p.returncode}"
+            res["error"] = f"qemu-riscv32 {c['qemu_elf']}: {why}"
+            return
+        runs.append(p)
+    q_cpu, q_wall = min(r.cpu_s for r in runs), min(r.elapsed_s for r in runs)
+    s = dict(res["summary"])
+    s.update(qemu_cpu_s=q_cpu, qemu_wall_s=round(q_wall, 4))
+    if q_cpu > 0:
+        s["cpu_vs_qemu"] = round(res["cpu_s"] / q_cpu, 3)
+    if q_wall > 0 and iss_elapsed:
+        s["wall_vs_qemu"] = round(min(iss_elapsed) / q_wall, 3)
+    res["summary"] = s
+
+
 def finish_runs(accelvp, c, res, cases_dir, final, trace, mem_trace, repeat):
     best, first = None, None
+    elapsed = []  # the process's wall seconds, per run
     for _ in range(repeat):
         fd, tmp = tempfile.mkstemp(prefix=c["name"] + ".", suffix=".json.tmp", dir=cases_dir)
         os.close(fd)
@@ -181,6 +218,7 @@ def finish_runs(accelvp, c, res, cases_dir, final, trace, mem_trace, repeat):
             break
         res["wall_s_runs"].append(stats["wall_s"])
         res["cpu_s_runs"].append(p.cpu_s)
+        elapsed.append(p.elapsed_s)
         if first is None:
             first = deterministic_part(stats)
         elif deterministic_part(stats) != first:
@@ -201,6 +239,8 @@ def finish_runs(accelvp, c, res, cases_dir, final, trace, mem_trace, repeat):
             res["speed"] = best["simulated_ns"] / best["wall_s"]
         if res["verified"] is False:
             res["error"] = "the workload's results did not verify"
+        elif c.get("qemu_elf"):
+            compare_with_qemu(accelvp, c, res, elapsed, repeat)
     return res
 
 
