@@ -44,6 +44,7 @@ struct command_ext : tlm::tlm_extension<command_ext> {
     uint16_t asid = 0;        // the job's address space (engines put it on their bus accesses)
     uint32_t stream = 0;      // the submitting ring: picks the engine where several share a socket
     const bool* abort = nullptr;  // the scheduler's abort flag for this job (a hung engine gives up on it)
+    const sc_core::sc_event* abort_ev = nullptr;  // notified when the scheduler sets an abort flag (waits wake on it)
     bool fw_watchdog = false;     // the firmware's watchdog, not the deadline, ends a hung packet
     tlm::tlm_extension_base* clone() const override { return new command_ext(*this); }
     void copy_from(const tlm::tlm_extension_base& o) override { *this = static_cast<const command_ext&>(o); }

@@ -203,7 +203,10 @@ void queue_manager::declare_fw_registers() {
                                  {"asid", AAX_FW_EQ_ASID}})
             fw_regs_.add(n + name, o + off, 0, reg_access::rw);
         fw_regs_.add(n + "ctrl", o + AAX_FW_EQ_CTRL, 0, reg_access::wo).write_cb([this, &Q](uint32_t v) {
-            if ((v & AAX_FW_EQ_ABORT) && Q.busy) Q.abort = true;
+            if ((v & AAX_FW_EQ_ABORT) && Q.busy) {
+                Q.abort = true;
+                abort_ev_.notify(sc_core::SC_ZERO_TIME);
+            }
             if ((v & AAX_FW_EQ_START) && !Q.busy && fw_current()) {  // a START while busy is ignored
                 Q.busy = true;
                 Q.abort = false;

@@ -72,6 +72,7 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
 void queue_manager::ring_reset_request(unsigned r) {
     ring_state& R = *rings_[r];
     R.reset_pending = true;
+    abort_ev_.notify(sc_core::SC_ZERO_TIME);
     R.reset_tail = R.tail;  // the jobs queued now are dropped; later submissions survive
     if (p_.firmware) {
         // The firmware aborts the running job, drops it and clears BUSY, which resets the ring.
@@ -111,6 +112,7 @@ void queue_manager::soft_reset() {
         if (R.busy && !p_.firmware) {
             R.reset_pending = true;
             R.reset_tail = 0;
+            abort_ev_.notify(sc_core::SC_ZERO_TIME);
         }
         R.kick.notify(sc_core::SC_ZERO_TIME);
     }
@@ -120,6 +122,7 @@ void queue_manager::soft_reset() {
         for (auto& R : rings_) R->reset_pending = false;
         for (auto& Q : eqs_)
             if (Q->busy) Q->abort = true;
+        abort_ev_.notify(sc_core::SC_ZERO_TIME);
         fw_doorbells_->set(0);
         fw_resets_->set(AAX_FW_RESETS_SOFT);
         ++epoch_;

@@ -193,6 +193,9 @@ private:
 
     counter jobs_{"jobs", "jobs completed successfully by the hardware scheduler (cpu.enabled=false)"};
     counter failed_{"jobs_failed", "jobs that stopped their ring with an error"};
+    // Notified whenever an abort flag (a ring's reset_pending, an engine queue's abort) is set, so
+    // an engine blocked in a wait (SEM_WAIT) sees the abort without polling.
+    sc_core::sc_event abort_ev_;
     counter packets_{"packets", "packets executed"};
     counter cmdbufs_{"eq_cmdbufs", "command buffers the firmware ran on the engine queues (firmware scheduler)"};
     counter cq_overflows_{"cq_overflows", "completion records dropped (CQ full, bad size, misaligned base, failed write)"};

@@ -69,7 +69,8 @@ uint8_t semaphores::signal(const aax_pkt_sem_signal& p) {
     return AAX_OK;
 }
 
-uint8_t semaphores::wait_for(const aax_pkt_sem_wait& p, uint64_t deadline_ps, const bool* abort) {
+uint8_t semaphores::wait_for(const aax_pkt_sem_wait& p, uint64_t deadline_ps, const bool* abort,
+                             const sc_core::sc_event* abort_ev) {
     if (p.sem >= p_.count || p.cond > AAX_SEM_NZ) return AAX_ERR_BAD_PARAM;
     ++waits_;
     const uint64_t start = sc_core::sc_time_stamp().value();
@@ -90,10 +91,10 @@ uint8_t semaphores::wait_for(const aax_pkt_sem_wait& p, uint64_t deadline_ps, co
             wait_ns_.sample(static_cast<double>(now - start) / 1000.0);
             return job_deadline_first ? AAX_ERR_TIMEOUT : AAX_ERR_SEM_TIMEOUT;
         }
-        // The abort flag has no event: sample it every microsecond, as a hung engine does.
-        uint64_t step = until - now;
-        if (abort) step = std::min(step, abort_poll_ps);
-        sc_core::wait(ps(step), changed_ev_);
+        if (abort_ev)
+            sc_core::wait(ps(until - now), changed_ev_ | *abort_ev);
+        else
+            sc_core::wait(ps(until - now), changed_ev_);
     }
     if (p.dec) set(p.sem, get(p.sem) - p.value);
     wait_ns_.sample(static_cast<double>(sc_core::sc_time_stamp().value() - start) / 1000.0);
@@ -123,7 +124,7 @@ void semaphores::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& 
     } else if (hdr.opcode == AAX_OP_SEM_WAIT && t.get_data_length() == sizeof(aax_pkt_sem_wait)) {
         aax_pkt_sem_wait p;
         std::memcpy(&p, t.get_data_ptr(), sizeof(p));
-        st = wait_for(p, ext->deadline_ps, ext->abort);
+        st = wait_for(p, ext->deadline_ps, ext->abort, ext->abort_ev);
     }
     if (st == AAX_ERR_BAD_PARAM || st == AAX_ERR_BAD_OPCODE || st == AAX_ERR_BAD_LENGTH) ++errors_;
     delay += sc_core::sc_time(p_.op_ns, sc_core::SC_NS);

@@ -51,9 +51,10 @@ private:
     void reg_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) { regs_.b_transport(t, delay); }
     unsigned reg_transport_dbg(tlm::tlm_generic_payload& t) { return regs_.transport_dbg(t); }
     uint8_t signal(const aax_pkt_sem_signal& p);
-    // abort: the scheduler's abort flag for the job (command_ext::abort), sampled while waiting.
-    uint8_t wait_for(const aax_pkt_sem_wait& p, uint64_t deadline_ps, const bool* abort);
-    static constexpr uint64_t abort_poll_ps = 1'000'000;
+    // abort, abort_ev: the scheduler's abort flag for the job and the event it notifies when it
+    // sets one (command_ext); the wait ends with ABORTED when the flag is set.
+    uint8_t wait_for(const aax_pkt_sem_wait& p, uint64_t deadline_ps, const bool* abort,
+                     const sc_core::sc_event* abort_ev);
     bool holds(const aax_pkt_sem_wait& p) const;
     void changed() { changed_ev_.notify(sc_core::SC_ZERO_TIME); }
 
