@@ -10,6 +10,8 @@ PACKAGES=(
   ccache
   libsystemc-dev catch2 libboost-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   python3 python3-yaml python3-matplotlib
+  # ONNX import (workload onnx) and the model fixtures' generator (docs/models.md).
+  libonnx-dev libprotobuf-dev python3-onnx
   slurm-wlm munge
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf gdb-multiarch
   # QEMU's RV32 user-mode emulator: the ISS's speed reference (benchmark case iss-mips-vs-qemu).

@@ -201,4 +201,15 @@ std::vector<gemm_plan> plan_im2col(const conv_shape& cs, uint64_t x, uint64_t xp
     return jobs;
 }
 
+std::vector<gemm_plan> plan_copy(uint64_t src, uint64_t dst, uint64_t width, const std::vector<copy_dim>& dims,
+                                 uint32_t streams) {
+    std::vector<gemm_plan> jobs;
+    dma_emitter dma(jobs, streams);
+    std::vector<dim> d;
+    for (const auto& c : dims) d.push_back({c.count, c.ss, c.ds});
+    copy_block(dma, src, dst, width, d);
+    dma.flush();
+    return jobs;
+}
+
 } // namespace accelvp

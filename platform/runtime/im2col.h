@@ -58,4 +58,14 @@ struct conv_shape {
 std::vector<gemm_plan> plan_im2col(const conv_shape& cs, uint64_t x, uint64_t xpad, uint64_t out,
                                    uint32_t streams = 1);
 
+// A strided copy by DMA (the model executor's "materialize", concat): `width` bytes at
+// src + sum(i_d * ss_d) to dst + sum(i_d * ds_d) for every index of `dims` (strides in bytes);
+// dimensions contiguous on both sides fold into the row, the largest other one is the packet
+// height. Jobs as plan_im2col's. Throws std::invalid_argument past 2^20 packets.
+struct copy_dim {
+    uint64_t count, ss, ds;
+};
+std::vector<gemm_plan> plan_copy(uint64_t src, uint64_t dst, uint64_t width, const std::vector<copy_dim>& dims,
+                                 uint32_t streams = 1);
+
 } // namespace accelvp

@@ -50,13 +50,14 @@ gemm_plan plan_vec(const compute_params& p, const vec_program& v, const std::vec
         auto buf = [&](unsigned i) { return off.at(i) * rb; };  // SRAM offset of buffer i
         auto move = [&](const vec_program::xfer& x, bool in) {
             const uint64_t e = elem(v.bufs.at(x.buf)), ld = x.m.ld ? x.m.ld : v.cols;
-            const uint64_t hbm = x.m.addr + r0 * ld * e, sram = sram_addr[c] + buf(x.buf);
-            if (in) s.copy_2d(hbm, sram, v.cols * e, static_cast<uint32_t>(rows), ld * e, v.cols * e);
-            else s.copy_2d(sram, hbm, v.cols * e, static_cast<uint32_t>(rows), v.cols * e, ld * e);
+            const uint64_t hbm = x.m.addr + (x.one_row ? 0 : r0 * ld * e), sram = sram_addr[c] + buf(x.buf);
+            const uint64_t n = x.one_row ? 1 : rows;
+            if (in) s.copy_2d(hbm, sram, v.cols * e, static_cast<uint32_t>(n), ld * e, v.cols * e);
+            else s.copy_2d(sram, hbm, v.cols * e, static_cast<uint32_t>(n), v.cols * e, ld * e);
             ++plan.dma_packets;
-            plan.dmas.push_back({rows * v.cols * e, v.cols * e, plan.compute_ring(c)});
-            plan.hbm_bytes += rows * v.cols * e;
-            plan.cluster_sram_bytes[c] += rows * v.cols * e;
+            plan.dmas.push_back({n * v.cols * e, v.cols * e, plan.compute_ring(c)});
+            plan.hbm_bytes += n * v.cols * e;
+            plan.cluster_sram_bytes[c] += n * v.cols * e;
         };
         for (const auto& x : v.loads) move(x, true);
         for (const auto& o : v.ops) {
@@ -69,6 +70,7 @@ gemm_plan plan_vec(const compute_params& p, const vec_program& v, const std::vec
             pk.cols = static_cast<uint32_t>(v.cols);
             pk.src0 = static_cast<uint32_t>(buf(o.a));
             pk.src1 = static_cast<uint32_t>(buf(o.b));
+            pk.src2 = static_cast<uint32_t>(buf(o.c));
             pk.dst = static_cast<uint32_t>(buf(o.dst));
             pk.scalar = f32_bits(o.scalar);
             pk.eps = f32_bits(o.eps);

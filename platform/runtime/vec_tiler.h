@@ -23,12 +23,14 @@ struct vec_program {
     struct xfer {
         unsigned buf;
         matrix m;
+        bool one_row = false;  // load only the first row (a B_ROW/C_ROW operand: bias, gamma, beta)
     };
     struct op {
         uint8_t op;            // AAX_VEC_*; sources in bufs[a]'s dtype, result in bufs[dst]'s
         uint32_t param = 0;    // AAX_VEC_* flags
         unsigned a = 0, b = 0, dst = 0;
         float scalar = 0, eps = 0;
+        unsigned c = 0;        // operand c (FMA, LAYERNORM beta)
     };
     std::vector<xfer> loads, stores;  // HBM -> buffer before the ops, buffer -> HBM after
     std::vector<op> ops;

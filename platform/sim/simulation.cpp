@@ -242,6 +242,16 @@ void print_report(const nlohmann::json& st, std::ostream& out) {
         out << "  size sweep (figures above: the last size)\n";
         print_collective_sweep(st["summary"]["sweep"], out);
     }
+    // A whole model (workloads model, onnx): the per-layer table.
+    if (st["summary"].contains("layers") && st["summary"]["layers"].is_array()) {
+        out << fmt::format("  {:<28} {:<14} {:<18} {:>12} {:>7} {:<8} {:>12}\n", "layer", "op", "output", "device_us",
+                           "util", "bound", "hbm_MB");
+        for (const auto& l : st["summary"]["layers"])
+            out << fmt::format("  {:<28} {:<14} {:<18} {:>12.3f} {:>6.1f}% {:<8} {:>12.3f}\n",
+                               l["name"].get<std::string>(), l["op"].get<std::string>(), l["shape"].get<std::string>(),
+                               l["device_ns"].get<double>() / 1e3, 100.0 * l["utilization"].get<double>(),
+                               l["bound"].get<std::string>(), l["hbm_bytes"].get<double>() / 1e6);
+    }
     const auto& ver = w["verified"];
     const std::string verified = st.contains("partial")      ? "no: partial run"
                                  : st.contains("error")        ? "no: the run failed"

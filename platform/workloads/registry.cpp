@@ -6,6 +6,7 @@
 #include "platform/workloads/dma_copy.h"
 #include "platform/workloads/gemm.h"
 #include "platform/workloads/mem_bench.h"
+#include "platform/workloads/model.h"
 #include "platform/workloads/soak.h"
 #include "platform/workloads/transformer.h"
 #include "platform/workloads/workload.h"
@@ -29,6 +30,8 @@ const std::map<std::string, workload_entry>& workload_registry() {
         add([] { return std::make_unique<attention_workload>(); });
         add([] { return std::make_unique<transformer_workload>(); });
         add([] { return std::make_unique<soak_workload>(); });
+        add([] { return std::make_unique<model::model_workload>(false); });
+        add([] { return std::make_unique<model::model_workload>(true); });
         return r;
     }();
     return reg;
