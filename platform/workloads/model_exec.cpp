@@ -160,32 +160,85 @@ struct executor {
         return 0;
     }
 
-    // A vector phase over the rows of contiguous tensors: loads `ins` (fp32, one_row for a
-    // broadcast parameter), runs `ops` (buffer i = input i, buffer ins.size() = result),
-    // stores the result, and its workload.dtype copy when a GEMM reads it.
-    int vec_layer(const layer& l, const std::vector<std::pair<int, bool>>& ins, std::vector<vec_program::op> ops) {
-        if (out_buf(l.out)) return 1;
-        const view& o = st.views[l.out];
+    static bool is_vec(op_kind k) {
+        return k == op_kind::add || k == op_kind::mul || k == op_kind::scale || k == op_kind::shift ||
+               k == op_kind::relu || k == op_kind::gelu || k == op_kind::softmax || k == op_kind::layernorm;
+    }
+    // One vector phase for a chain of vector layers (each the only reader of the one before:
+    // fused, docs/models.md): loads the first layer's inputs and the others' extra operands
+    // (one_row for a broadcast parameter), applies each layer's ops in place on the result
+    // buffer, stores the last layer's output, and its workload.dtype copy when a GEMM reads it.
+    int vec_chain(const std::vector<const layer*>& chain) {
+        const layer& last = *chain.back();
+        if (out_buf(last.out)) return 1;
+        const view& o = st.views[last.out];
         vec_program v;
         v.cols = o.shape.back();
         v.rows = prod(o.shape) / v.cols;
-        for (const auto& [t, row] : ins) {
+        auto load = [&](int t, bool row) {
             v.bufs.push_back(AAX_DT_FP32);
             v.loads.push_back({static_cast<unsigned>(v.bufs.size() - 1), {a32(st.views[t]), 0}, row});
+            return static_cast<unsigned>(v.bufs.size() - 1);
+        };
+        std::vector<std::vector<unsigned>> ins;
+        for (size_t i = 0; i < chain.size(); ++i) {
+            const layer& l = *chain[i];
+            ins.emplace_back();
+            for (size_t k = i ? 1 : 0; k < l.in.size(); ++k) {
+                const tensor& t = st.g.tensors[l.in[k]];
+                ins.back().push_back(load(l.in[k], t.param && t.shape != st.g.tensors[l.out].shape));
+            }
         }
         const unsigned res = static_cast<unsigned>(v.bufs.size());
         v.bufs.push_back(AAX_DT_FP32);
-        v.ops = std::move(ops);
+        for (size_t i = 0; i < chain.size(); ++i) {
+            const layer& l = *chain[i];
+            const unsigned src = i ? res : ins[i][0];
+            auto extra = [&](size_t k) { return ins[i].at(i ? k - 1 : k); };  // buffer of input k
+            switch (l.kind) {
+            case op_kind::add:
+            case op_kind::mul: {
+                const tensor& t = st.g.tensors[l.in[1]];
+                const bool row = t.param && t.shape != st.g.tensors[l.out].shape;
+                v.ops.push_back({static_cast<uint8_t>(l.kind == op_kind::add ? AAX_VEC_ADD : AAX_VEC_MUL),
+                                 row ? AAX_VEC_B_ROW : 0u, src, extra(1), res});
+                break;
+            }
+            case op_kind::scale:
+            case op_kind::shift:
+                v.ops.push_back({static_cast<uint8_t>(l.kind == op_kind::scale ? AAX_VEC_MUL : AAX_VEC_ADD),
+                                 AAX_VEC_B_SCALAR, src, 0, res, l.scalar});
+                break;
+            case op_kind::relu: v.ops.push_back({AAX_VEC_RELU, 0, src, 0, res}); break;
+            case op_kind::gelu: v.ops.push_back({AAX_VEC_GELU, 0, src, 0, res}); break;
+            case op_kind::softmax:
+                if (l.scalar != 1.0f) {
+                    v.ops.push_back({AAX_VEC_MUL, AAX_VEC_B_SCALAR, src, 0, res, l.scalar});
+                    v.ops.push_back({AAX_VEC_SOFTMAX, 0, res, 0, res});
+                } else {
+                    v.ops.push_back({AAX_VEC_SOFTMAX, 0, src, 0, res});
+                }
+                break;
+            case op_kind::layernorm:
+                if (l.in.size() == 3)
+                    v.ops.push_back({AAX_VEC_LAYERNORM, AAX_VEC_AFFINE, src, extra(1), res, 0.0f, l.eps, extra(2)});
+                else
+                    v.ops.push_back({AAX_VEC_LAYERNORM, 0, src, 0, res, 0.0f, l.eps});
+                break;
+            default: break;
+            }
+        }
         v.stores = {{res, {a32(o), 0}}};
         auto& b = st.bufs[o.buf];
-        if (feeds_gemm[l.out]) {
+        if (feeds_gemm[last.out]) {
             if (alloc_low(b, "a GEMM operand")) return 1;
             v.bufs.push_back(dtc);
             v.ops.push_back({AAX_VEC_CONVERT, 0, res, 0, res + 1});
             v.stores.push_back({res + 1, {b.low.va, 0}});
         }
-        if (rt.run_vec(op_name(l.kind), v)) return 1;
-        b.low_valid = feeds_gemm[l.out];
+        if (rt.run_vec(op_name(chain.front()->kind), v)) return 1;
+        b.low_valid = feeds_gemm[last.out];
+        for (size_t i = 0; i + 1 < chain.size(); ++i) st.views[chain[i]->out].buf = -1;  // fused: never stored
         return 0;
     }
 
@@ -436,9 +489,9 @@ struct executor {
         return feeds_gemm[l.out] ? ensure_low(O.buf) : 0;
     }
 
+    std::vector<const layer*> fused;  // vector layers that run_layer(l) runs with l
     int run_layer(const layer& l) {
         phase = l.name;
-        auto row_param = [&](int t) { return st.g.tensors[t].param && st.g.tensors[t].shape != st.g.tensors[l.out].shape; };
         switch (l.kind) {
         case op_kind::matmul: return matmul(l);
         case op_kind::conv: return conv(l);
@@ -462,35 +515,13 @@ struct executor {
         case op_kind::concat: return concat(l);
         default: break;
         }
-        for (int t : l.in)
-            if (materialize(t)) return 1;
-        switch (l.kind) {
-        case op_kind::add:
-        case op_kind::mul: {
-            const bool row = row_param(l.in[1]);
-            return vec_layer(l, {{l.in[0], false}, {l.in[1], row}},
-                             {{static_cast<uint8_t>(l.kind == op_kind::add ? AAX_VEC_ADD : AAX_VEC_MUL),
-                               row ? AAX_VEC_B_ROW : 0u, 0, 1, 2}});
-        }
-        case op_kind::scale:
-        case op_kind::shift:
-            return vec_layer(l, {{l.in[0], false}},
-                             {{static_cast<uint8_t>(l.kind == op_kind::scale ? AAX_VEC_MUL : AAX_VEC_ADD),
-                               AAX_VEC_B_SCALAR, 0, 0, 1, l.scalar}});
-        case op_kind::relu: return vec_layer(l, {{l.in[0], false}}, {{AAX_VEC_RELU, 0, 0, 0, 1}});
-        case op_kind::gelu: return vec_layer(l, {{l.in[0], false}}, {{AAX_VEC_GELU, 0, 0, 0, 1}});
-        case op_kind::softmax:
-            if (l.scalar != 1.0f)
-                return vec_layer(l, {{l.in[0], false}},
-                                 {{AAX_VEC_MUL, AAX_VEC_B_SCALAR, 0, 0, 0, l.scalar}, {AAX_VEC_SOFTMAX, 0, 0, 0, 1}});
-            return vec_layer(l, {{l.in[0], false}}, {{AAX_VEC_SOFTMAX, 0, 0, 0, 1}});
-        case op_kind::layernorm:
-            if (l.in.size() == 3)
-                return vec_layer(l, {{l.in[0], false}, {l.in[1], true}, {l.in[2], true}},
-                                 {{AAX_VEC_LAYERNORM, AAX_VEC_AFFINE, 0, 1, 3, 0.0f,
-                                   l.eps, 2}});
-            return vec_layer(l, {{l.in[0], false}}, {{AAX_VEC_LAYERNORM, 0, 0, 0, 1, 0.0f, l.eps}});
-        default: break;
+        if (is_vec(l.kind)) {
+            std::vector<const layer*> chain{&l};
+            for (const layer* x : fused) chain.push_back(x);
+            for (const layer* x : chain)
+                for (size_t k = x == &l ? 0 : 1; k < x->in.size(); ++k)
+                    if (materialize(x->in[k])) return 1;
+            return vec_chain(chain);
         }
         ctx.error = fmt::format("layer {}: op {} has no lowering", l.name, op_name(l.kind));
         return 1;
@@ -715,7 +746,28 @@ int model_workload::submit(workload_context& ctx, const params&, state& st) {
     compute_runner& rt = *st.rt;
     nlohmann::json layers = nlohmann::json::array(), before, after;
     rt.summarize(before, 0);
-    for (const layer& l : st.g.layers) {
+    const auto& L = st.g.layers;
+    std::vector<int> readers(st.g.tensors.size(), 0);
+    for (const layer& l : L)
+        for (int t : l.in) ++readers[t];
+    std::vector<bool> fused(L.size(), false);
+    for (size_t i = 0; i < L.size(); ++i) {
+        const layer& l = L[i];
+        if (fused[i]) {
+            layers.push_back({{"name", l.name}, {"op", op_name(l.kind)},
+                              {"shape", fmt::format("{}", fmt::join(st.g.tensors[l.out].shape, "x"))},
+                              {"device_ns", 0.0}, {"flops", 0.0}, {"utilization", 0.0}, {"bound", "fused"},
+                              {"hbm_bytes", 0.0}});
+            continue;
+        }
+        ex.fused.clear();
+        if (executor::is_vec(l.kind))
+            for (size_t j = i + 1; j < L.size(); ++j) {
+                const int prev = ex.fused.empty() ? l.out : ex.fused.back()->out;
+                if (!executor::is_vec(L[j].kind) || L[j].in[0] != prev || readers[prev] != 1) break;
+                ex.fused.push_back(&L[j]);
+                fused[j] = true;
+            }
         const double f0 = st.flops;
         if (ex.run_layer(l)) {
             ctx.error = fmt::format("layer '{}' ({}): {}", l.name, op_name(l.kind), ctx.error);
@@ -770,7 +822,11 @@ int model_workload::verify(workload_context& ctx, const params& p, state& st) {
         data[b].resize(st.bufs[b].elems);
         std::memcpy(data[b].data(), raw.data(), data[b].size() * 4);
     }
-    auto value = [&](int t) { return gather(data[st.views[t].buf], st.views[t]); };
+    std::map<int, std::vector<float>> unstored;  // outputs of layers fused into the next: the reference's
+    auto value = [&](int t) {
+        if (st.views[t].buf < 0) return unstored.at(t);
+        return gather(data[st.views[t].buf], st.views[t]);
+    };
     uint64_t checked = 0;
     if (p.verify_layers)
         for (const layer& l : g.layers) {
@@ -778,6 +834,10 @@ int model_workload::verify(workload_context& ctx, const params& p, state& st) {
             for (int t : l.in) in.push_back(value(t));
             const std::vector<float> want = reference(l, g, st.dt, in);
             if (want.empty()) continue;
+            if (st.views[l.out].buf < 0) {
+                unstored[l.out] = want;
+                continue;
+            }
             const std::vector<float> got = value(l.out);
             for (uint64_t i = 0; i < want.size(); ++i)
                 if (!(got[i] == want[i] || (std::isnan(got[i]) && std::isnan(want[i])))) {

@@ -29,7 +29,6 @@ struct onnx_loader {
     std::map<std::string, int> ids;                     // value name -> tensor id
     std::map<std::string, std::vector<double>> consts;  // small constants (scalars, shapes)
     std::map<std::string, const onnx::TensorProto*> inits;
-    std::set<std::string> params;                       // weight-slot graph inputs and initializers
     std::map<std::string, int> uses;                    // consumers per value
 
     [[noreturn]] void fail(const onnx::NodeProto& n, int idx, const std::string& what) const {
@@ -122,29 +121,24 @@ struct onnx_loader {
         }
         for (const auto& n : gp.node())
             for (const auto& i : n.input()) ++uses[i];
-        // Weight slots: a graph input used there is a parameter (docs/models.md).
-        std::set<std::string> computed;
+        // Activation inputs: graph inputs that are the data operand (input 0) of a node other than
+        // Add/Mul/Div, and the first graph input; every other graph input is a weight (docs/models.md).
+        std::set<std::string> act;
         for (const auto& n : gp.node())
-            for (const auto& o : n.output()) computed.insert(o);
-        for (const auto& n : gp.node()) {
-            const std::string& op = n.op_type();
-            auto mark = [&](int i) {
-                if (i < n.input_size()) params.insert(n.input(i));
-            };
-            if (op == "Conv" || op == "Gemm" || op == "LayerNormalization") mark(1), mark(2);
-            if (op == "MatMul") mark(1);
-            if ((op == "Add" || op == "Mul") && n.input_size() == 2) {
-                if (computed.count(n.input(0)) && !computed.count(n.input(1))) mark(1);
-                if (computed.count(n.input(1)) && !computed.count(n.input(0))) mark(0);
+            if (n.input_size() && n.op_type() != "Add" && n.op_type() != "Mul" && n.op_type() != "Div")
+                act.insert(n.input(0));
+        for (const auto& vi : gp.input())
+            if (!inits.count(vi.name())) {
+                act.insert(vi.name());
+                break;
             }
-        }
         for (const auto& vi : gp.input()) {
             if (inits.count(vi.name())) continue;
             std::vector<uint64_t> s;
             for (const auto& d : vi.type().tensor_type().shape().dim())
                 s.push_back(d.has_dim_value() && d.dim_value() > 0 ? static_cast<uint64_t>(d.dim_value()) : symbolic);
             if (s.empty()) s.push_back(1);
-            const bool p = params.count(vi.name()) > 0;
+            const bool p = !act.count(vi.name());
             ids[vi.name()] = g.add_tensor(vi.name(), s, p);
             if (!p) g.inputs.push_back(ids[vi.name()]);
         }
