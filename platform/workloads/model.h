@@ -25,7 +25,9 @@ namespace accelvp::model {
 
 enum class op_kind {
     matmul, conv, maxpool, avgpool, global_avgpool, add, mul, scale, shift, relu, gelu, softmax, layernorm,
-    transpose, reshape, concat
+    transpose, reshape, concat,
+    slice,       // a view: `len` elements from `start` along `axis`
+    cache_write  // in[0] [B, H, T, d] into the KV cache in[1] [B, H, max, d] at position `start` (workload decoder)
 };
 const char* op_name(op_kind k);
 // The layer-list names of the ops, for error messages ("matmul, conv, ...").
@@ -35,6 +37,7 @@ struct tensor {
     std::string name;
     std::vector<uint64_t> shape;
     bool param = false;  // a weight (seeded random), or a constant the lowering made (const_fill)
+    bool state = false;  // device state kept in workload.dtype only, zero at the start (a KV cache)
     // Constants of the lowering (not random): none, selection matrix, all 1/n.
     enum class fill { random, select, mean } const_fill = fill::random;
     uint64_t sel_stride = 1;  // fill::select: (q*stride, q) = 1
@@ -53,7 +56,9 @@ struct layer {
     float scalar = 1.0f;                     // scale (x * scalar), shift (x + scalar), softmax pre-scale
     float eps = 1e-5f;                       // layernorm
     std::vector<uint64_t> perm;              // transpose
-    uint64_t axis = 0;                       // concat
+    uint64_t axis = 0;                       // concat, slice
+    uint64_t start = 0, len = 0;             // slice, cache_write (start)
+    int step = -1;                           // workload decoder: 0 = prefill, s = decode step s
 };
 
 struct graph {
@@ -68,14 +73,12 @@ struct graph {
     uint64_t weights() const;  // parameter elements (random ones)
 };
 
-// Loaders (throw config_error: file, line or node, key, valid values).
-graph load_layer_list(const std::string& path);
-graph load_onnx(const std::string& path, uint64_t symbolic_dim);
-
 struct model_params {
     std::string layers, model;  // workload.layers (model) / workload.model (onnx)
     std::string dtype = "bf16";
     uint64_t batch = 1;
+    // workload decoder: a GPT-2-small-shaped decoder, prefill of `prompt` tokens then `tokens` decode steps.
+    uint64_t n_layers = 12, hidden = 768, heads = 12, ffn = 3072, vocab = 50257, prompt = 128, tokens = 128;
     bool verify_layers = true;
     double timeout_ms = 600000;
 };
@@ -86,7 +89,7 @@ struct model_state {
     num::dtype dt = num::dtype::bf16;
     struct buffer {
         device_buffer f32, low;  // fp32 data; workload.dtype copy for GEMMs
-        bool low_valid = false;
+        bool low_valid = false, low_only = false;  // low_only: state (KV cache), no fp32 copy
         uint64_t elems = 0, cols = 1;
     };
     struct view {
@@ -100,13 +103,27 @@ struct model_state {
     double flops = 0;
 };
 
+// Loaders (throw config_error: file, line or node, key, valid values).
+graph load_layer_list(const std::string& path);
+graph load_onnx(const std::string& path, uint64_t symbolic_dim);
+// The decoder's graph: step 0 the prefill, steps 1..tokens one token each, KV caches as state.
+graph build_decoder(const model_params& p);
+
 class model_workload : public staged_workload<model_params, model_state> {
 public:
-    explicit model_workload(bool onnx) : onnx_(onnx) {}
-    std::string name() const override { return onnx_ ? "onnx" : "model"; }
+    enum class source { layers, onnx, decoder };
+    explicit model_workload(source s) : src_(s) {}
+    std::string name() const override {
+        return src_ == source::onnx ? "onnx" : src_ == source::decoder ? "decoder" : "model";
+    }
     std::string description() const override {
-        return onnx_ ? "a whole model from an ONNX file, lowered to compiler-lite layer by layer, per-layer report"
-                     : "a whole model from a layer-list YAML file (workload.layers), per-layer report";
+        switch (src_) {
+        case source::onnx: return "a whole model from an ONNX file, lowered to compiler-lite layer by layer, per-layer report";
+        case source::decoder:
+            return "decoder LLM (GPT-2-small shape): prefill, then token-by-token decode with a KV cache in device "
+                   "memory; time to first token, tokens/s";
+        default: return "a whole model from a layer-list YAML file (workload.layers), per-layer report";
+        }
     }
     const param_table<model_params>& table() const override;
 
@@ -117,7 +134,7 @@ protected:
     int verify(workload_context& ctx, const params& p, state& st) override;
 
 private:
-    bool onnx_;
+    source src_;
     graph load(const params& p) const;
 };
 

@@ -40,6 +40,35 @@ bool contiguous(const view& v) {
     return true;
 }
 
+// The strides of `shape` viewing the same elements as v without a copy, if there are.
+bool reshape_view(const view& v, const std::vector<uint64_t>& shape, std::vector<uint64_t>& st) {
+    std::vector<uint64_t> os, ost;
+    for (size_t i = 0; i < v.shape.size(); ++i)
+        if (v.shape[i] != 1) os.push_back(v.shape[i]), ost.push_back(v.strides[i]);
+    st.assign(shape.size(), 1);
+    size_t oi = 0, ni = 0;
+    while (ni < shape.size() && oi < os.size()) {
+        uint64_t np = shape[ni], op = os[oi];
+        size_t nj = ni + 1, oj = oi + 1;
+        while (np != op) {
+            if (np < op) {
+                if (nj >= shape.size()) return false;
+                np *= shape[nj++];
+            } else {
+                if (oj >= os.size()) return false;
+                op *= os[oj++];
+            }
+        }
+        for (size_t k = oi; k + 1 < oj; ++k)
+            if (ost[k] != os[k + 1] * ost[k + 1]) return false;
+        st[nj - 1] = ost[oj - 1];
+        for (size_t k = nj - 1; k > ni; --k) st[k - 1] = st[k] * shape[k];
+        ni = nj;
+        oi = oj;
+    }
+    return oi == os.size();
+}
+
 // Tensors read (through views) by a GEMM in workload.dtype: their producer also writes that copy.
 std::vector<bool> gemm_inputs(const graph& g) {
     std::vector<bool> need(g.tensors.size(), false);
@@ -47,7 +76,9 @@ std::vector<bool> gemm_inputs(const graph& g) {
         const layer& l = *it;
         if (l.kind == op_kind::matmul) need[l.in[0]] = need[l.in[1]] = true;
         if (l.kind == op_kind::conv) need[l.in[0]] = need[l.in[1]] = true;
-        if ((l.kind == op_kind::transpose || l.kind == op_kind::reshape) && need[l.out]) need[l.in[0]] = true;
+        if ((l.kind == op_kind::transpose || l.kind == op_kind::reshape || l.kind == op_kind::slice) && need[l.out])
+            need[l.in[0]] = true;
+        if (l.kind == op_kind::cache_write) need[l.in[0]] = true;
     }
     return need;
 }
@@ -489,6 +520,23 @@ struct executor {
         return feeds_gemm[l.out] ? ensure_low(O.buf) : 0;
     }
 
+    // The new keys or values (workload.dtype copy) into the cache's rows [start, start + T).
+    int cache_write(const layer& l) {
+        if (ensure_low(st.views[l.in[0]].buf)) return 1;
+        const view &x = st.views[l.in[0]], &c = st.views[l.in[1]];
+        std::vector<copy_dim> dims;
+        for (size_t d = 0; d < x.shape.size(); ++d) dims.push_back({x.shape[d], x.strides[d] * e, c.strides[d] * e});
+        std::vector<gemm_plan> jobs;
+        try {
+            jobs = plan_copy(alow(x), alow(c) + l.start * c.strides[2] * e, e, dims, 1);
+        } catch (const std::exception& ex) {
+            ctx.error = fmt::format("layer {}: {}", l.name, ex.what());
+            return 1;
+        }
+        if (run_jobs("cache_write", jobs)) return 1;
+        st.views[l.out] = c;
+        return 0;
+    }
     std::vector<const layer*> fused;  // vector layers that run_layer(l) runs with l
     int run_layer(const layer& l) {
         phase = l.name;
@@ -506,12 +554,24 @@ struct executor {
             return 0;
         }
         case op_kind::reshape: {
-            if (materialize(l.in[0])) return 1;
-            const view& x = st.views[l.in[0]];
             const auto& s = st.g.tensors[l.out].shape;
-            st.views[l.out] = view{x.buf, x.off, s, row_major(s)};
+            std::vector<uint64_t> strides;
+            if (!reshape_view(st.views[l.in[0]], s, strides)) {
+                if (materialize(l.in[0])) return 1;
+                strides = row_major(s);
+            }
+            const view& x = st.views[l.in[0]];
+            st.views[l.out] = view{x.buf, x.off, s, strides};
             return 0;
         }
+        case op_kind::slice: {
+            view v = st.views[l.in[0]];
+            v.off += l.start * v.strides[l.axis];
+            v.shape[l.axis] = l.len;
+            st.views[l.out] = v;
+            return 0;
+        }
+        case op_kind::cache_write: return cache_write(l);
         case op_kind::concat: return concat(l);
         default: break;
         }
@@ -661,7 +721,9 @@ std::vector<float> reference(const layer& l, const graph& g, num::dtype dt, cons
         break;
     }
     case op_kind::transpose:
-    case op_kind::reshape: return {};
+    case op_kind::reshape:
+    case op_kind::slice:
+    case op_kind::cache_write: return {};
     }
     return y;
 }
@@ -686,11 +748,27 @@ const param_table<model_params>& model_workload::table() const {
         param_table<P>()
             .string("model", &P::model, "ONNX model file (docs/models.md, \"ONNX import\")")
             .integer("batch", &P::batch, 1, 4096, "value of the model's symbolic dimensions (e.g. batch)"));
-    return onnx_ ? to : tl;
+    static const auto td = common(
+        param_table<P>()
+            .integer("layers", &P::n_layers, 1, 1024, "decoder layers")
+            .integer("hidden", &P::hidden, 1, 65536, "model width (must be a multiple of workload.heads)")
+            .integer("heads", &P::heads, 1, 1024, "attention heads")
+            .integer("ffn", &P::ffn, 1, 1 << 18, "MLP inner size")
+            .integer("vocab", &P::vocab, 1, 1 << 20, "vocabulary (LM head width)")
+            .integer("prompt", &P::prompt, 1, 65536, "prompt tokens (the prefill)")
+            .integer("tokens", &P::tokens, 0, 65536, "tokens generated after the prefill (decode steps)")
+            .integer("batch", &P::batch, 1, 4096, "sequences decoded together"));
+    return src_ == source::onnx ? to : src_ == source::decoder ? td : tl;
 }
 
 graph model_workload::load(const params& p) const {
-    if (onnx_) {
+    if (src_ == source::decoder) {
+        if (p.hidden % p.heads)
+            throw config_error(fmt::format("config error: workload.heads ({}) must divide workload.hidden ({})", p.heads,
+                                           p.hidden));
+        return build_decoder(p);
+    }
+    if (src_ == source::onnx) {
         if (p.model.empty())
             throw config_error("config error: workload.model is required: an ONNX file (-p workload.model=net.onnx)");
         return load_onnx(p.model, p.batch);
@@ -716,6 +794,16 @@ int model_workload::plan(workload_context& ctx, const params& p, state& st) {
     for (size_t t = 0; t < g.tensors.size(); ++t) {
         const tensor& ts = g.tensors[t];
         const bool input = std::find(g.inputs.begin(), g.inputs.end(), static_cast<int>(t)) != g.inputs.end();
+        if (ts.state) {  // zero at the start, in workload.dtype only
+            model_state::buffer b;
+            b.elems = ts.numel();
+            b.cols = ts.shape.back();
+            b.low_only = b.low_valid = true;
+            if (rt.alloc(b.low, b.elems * e + kSlack, ts.name)) return 1;
+            st.bufs.push_back(std::move(b));
+            st.views[t] = {static_cast<int>(st.bufs.size()) - 1, 0, ts.shape, row_major(ts.shape)};
+            continue;
+        }
         if (!ts.param && !input) continue;
         model_state::buffer b;
         b.elems = ts.numel();
@@ -758,6 +846,7 @@ int model_workload::submit(workload_context& ctx, const params&, state& st) {
                               {"shape", fmt::format("{}", fmt::join(st.g.tensors[l.out].shape, "x"))},
                               {"device_ns", 0.0}, {"flops", 0.0}, {"utilization", 0.0}, {"bound", "fused"},
                               {"hbm_bytes", 0.0}});
+            if (l.step >= 0) layers.back()["step"] = l.step;
             continue;
         }
         ex.fused.clear();
@@ -772,9 +861,6 @@ int model_workload::submit(workload_context& ctx, const params&, state& st) {
         if (ex.run_layer(l)) {
             ctx.error = fmt::format("layer '{}' ({}): {}", l.name, op_name(l.kind), ctx.error);
             return 1;
-        }
-        if (l.kind == op_kind::transpose || l.kind == op_kind::reshape) {
-            // A view: free, unless its input had to be copied (counted with the layer).
         }
         after = nlohmann::json();
         rt.summarize(after, 0);
@@ -799,6 +885,7 @@ int model_workload::submit(workload_context& ctx, const params&, state& st) {
         r["utilization"] = ns > 0 && peak > 0 ? fl / ns * 1e9 / peak : 0.0;
         r["bound"] = ns > 0 ? bound : "view";
         r["hbm_bytes"] = num_or0(after, "hbm_bytes") - num_or0(before, "hbm_bytes");
+        if (l.step >= 0) r["step"] = l.step;
         layers.push_back(r);
         before = after;
     }
@@ -809,6 +896,33 @@ int model_workload::submit(workload_context& ctx, const params&, state& st) {
     sm["dtype"] = num::dtype_name(st.dt);
     rt.summarize(sm, st.flops);
     sm.erase("phase_ns");  // per op kind; the per-layer table is `layers`
+    if (!st.g.layers.empty() && st.g.layers.back().step >= 0) {
+        // Decoder: time per step; the per-layer table of the prefill and the first decode step.
+        std::vector<double> step_ns(static_cast<size_t>(st.g.layers.back().step) + 1, 0.0);
+        nlohmann::json shown = nlohmann::json::array();
+        for (const auto& r : layers) {
+            const int64_t sidx = r.at("step").get<int64_t>();
+            step_ns.at(static_cast<size_t>(sidx)) += r.at("device_ns").get<double>();
+            if (sidx <= 1) shown.push_back(r);
+        }
+        const uint64_t B = st.g.tensors[st.g.inputs[0]].shape[0], M = step_ns.size() - 1;
+        double decode = 0;
+        for (size_t i = 1; i < step_ns.size(); ++i) decode += step_ns[i];
+        sm["batch"] = B;
+        sm["prompt_tokens"] = st.g.tensors[st.g.inputs[0]].shape[1];
+        sm["decode_steps"] = M;
+        sm["time_to_first_token_us"] = step_ns[0] / 1e3;
+        if (M) {
+            sm["decode_us_per_step"] = decode / static_cast<double>(M) / 1e3;
+            sm["tokens_per_s_per_sequence"] = static_cast<double>(M) / decode * 1e9;
+            sm["tokens_per_s"] = static_cast<double>(M * B) / decode * 1e9;
+        }
+        nlohmann::json su = nlohmann::json::array();
+        for (double x : step_ns) su.push_back(x / 1e3);
+        sm["step_us"] = su;
+        sm["layers"] = shown;
+        return 0;
+    }
     sm["layers"] = layers;
     return 0;
 }
@@ -818,9 +932,11 @@ int model_workload::verify(workload_context& ctx, const params& p, state& st) {
     std::vector<std::vector<float>> data(st.bufs.size());
     for (size_t b = 0; b < st.bufs.size(); ++b) {
         std::vector<uint8_t> raw;
-        if (st.rt->read(st.bufs[b].f32, raw)) return 1;
-        data[b].resize(st.bufs[b].elems);
-        std::memcpy(data[b].data(), raw.data(), data[b].size() * 4);
+        const auto& bf = st.bufs[b];
+        if (st.rt->read(bf.low_only ? st.bufs[b].low : st.bufs[b].f32, raw)) return 1;
+        data[b].resize(bf.elems);
+        if (bf.low_only) num::to_f32(st.dt, raw.data(), data[b].data(), bf.elems);
+        else std::memcpy(data[b].data(), raw.data(), data[b].size() * 4);
     }
     std::map<int, std::vector<float>> unstored;  // outputs of layers fused into the next: the reference's
     auto value = [&](int t) {
@@ -832,6 +948,22 @@ int model_workload::verify(workload_context& ctx, const params& p, state& st) {
         for (const layer& l : g.layers) {
             std::vector<std::vector<float>> in;
             for (int t : l.in) in.push_back(value(t));
+            if (l.kind == op_kind::cache_write) {  // rows [start, start + T) of the cache hold x in workload.dtype
+                const std::vector<float> x = round_to(st.dt, in[0]);
+                view rows = st.views[l.out];
+                rows.off += l.start * rows.strides[2];
+                rows.shape[2] = g.tensors[l.in[0]].shape[2];
+                const std::vector<float> got = gather(data[rows.buf], rows);
+                for (uint64_t i = 0; i < x.size(); ++i)
+                    if (got[i] != x[i]) {
+                        ctx.verified = false;
+                        ctx.error = fmt::format("verification failed: layer '{}' (cache_write) element {} is {} in the "
+                                                "cache, {} in the reference", l.name, i, got[i], x[i]);
+                        return 1;
+                    }
+                ++checked;
+                continue;
+            }
             const std::vector<float> want = reference(l, g, st.dt, in);
             if (want.empty()) continue;
             if (st.views[l.out].buf < 0) {

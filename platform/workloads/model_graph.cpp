@@ -19,7 +19,8 @@ const std::vector<std::pair<op_kind, const char*>> kOps = {
     {op_kind::add, "add"},             {op_kind::mul, "mul"},           {op_kind::scale, "scale"},
     {op_kind::shift, "shift"},         {op_kind::relu, "relu"},         {op_kind::gelu, "gelu"},
     {op_kind::softmax, "softmax"},     {op_kind::layernorm, "layernorm"}, {op_kind::transpose, "transpose"},
-    {op_kind::reshape, "reshape"},     {op_kind::concat, "concat"}};
+    {op_kind::reshape, "reshape"},     {op_kind::concat, "concat"},     {op_kind::slice, "slice"},
+    {op_kind::cache_write, "cache_write"}};
 
 std::string shape_str(const std::vector<uint64_t>& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
 } // namespace
@@ -32,7 +33,8 @@ const char* op_name(op_kind k) {
 
 std::string op_names() {
     std::string s;
-    for (const auto& [o, n] : kOps) s += (s.empty() ? "" : ", ") + std::string(n);
+    for (const auto& [o, n] : kOps)
+        if (o != op_kind::cache_write) s += (s.empty() ? "" : ", ") + std::string(n);
     return s;
 }
 
@@ -162,6 +164,23 @@ void graph::add_layer(layer l) {
         if (a != b) fail(fmt::format("cannot reshape {} ({} elements) to {}", shape_str(shp(0)), a, shape_str(out)));
         break;
     }
+    case op_kind::slice: {
+        need(1);
+        out = shp(0);
+        if (l.axis >= out.size() || l.len == 0 || l.start + l.len > out[l.axis])
+            fail(fmt::format("slice [{}, {}) of axis {} out of range for {}", l.start, l.start + l.len, l.axis,
+                             shape_str(out)));
+        out[l.axis] = l.len;
+        break;
+    }
+    case op_kind::cache_write: {
+        need(2);
+        const auto &x = shp(0), &c = shp(1);
+        if (x.size() != 4 || c.size() != 4 || x[0] != c[0] || x[1] != c[1] || x[3] != c[3] || l.start + x[2] > c[2])
+            fail(fmt::format("{} does not fit the cache {} at position {}", shape_str(x), shape_str(c), l.start));
+        out = c;
+        break;
+    }
     case op_kind::concat: {
         if (l.in.empty()) fail("needs inputs");
         out = shp(0);
@@ -269,7 +288,8 @@ struct yaml_loader {
             {"layernorm", {"eps", "affine"}},
             {"transpose", {"perm"}},
             {"reshape", {"shape"}},
-            {"concat", {"axis"}}};
+            {"concat", {"axis"}},
+            {"slice", {"axis", "start", "len"}}};
         for (const auto& n : root["layers"]) {
             if (!n.IsMap() || !n["op"]) fail(n, "a layer needs 'op' (one of " + op_names() + ")");
             const std::string ops = n["op"].as<std::string>();
@@ -377,6 +397,11 @@ struct yaml_loader {
             }
             case op_kind::concat:
                 if (n["axis"]) l.axis = u64(n["axis"], "axis");
+                break;
+            case op_kind::slice:
+                l.axis = u64(req("axis"), "axis");
+                l.start = n["start"] ? u64(n["start"], "start") : 0;
+                l.len = u64(req("len"), "len", 1);
                 break;
             default:
                 break;

@@ -30,8 +30,9 @@ const std::map<std::string, workload_entry>& workload_registry() {
         add([] { return std::make_unique<attention_workload>(); });
         add([] { return std::make_unique<transformer_workload>(); });
         add([] { return std::make_unique<soak_workload>(); });
-        add([] { return std::make_unique<model::model_workload>(false); });
-        add([] { return std::make_unique<model::model_workload>(true); });
+        add([] { return std::make_unique<model::model_workload>(model::model_workload::source::layers); });
+        add([] { return std::make_unique<model::model_workload>(model::model_workload::source::onnx); });
+        add([] { return std::make_unique<model::model_workload>(model::model_workload::source::decoder); });
         return r;
     }();
     return reg;

@@ -213,5 +213,30 @@ def resnet50_timing_per_layer():
     check_bounds(st)
 
 
+DEC = ["-w", "decoder", "-p", "workload.layers=2", "-p", "workload.hidden=64", "-p", "workload.heads=4",
+       "-p", "workload.ffn=128", "-p", "workload.vocab=256", "-p", "workload.prompt=8", "-p", "workload.tokens=4"]
+
+
+@test
+def decoder_with_kv_cache_is_verified_and_reports_ttft_and_tokens_per_s():
+    st, out = stats_of(*DEC, "-p", "workload.batch=2")
+    s = st["summary"]
+    check(st["workload"]["verified"] is True, st["workload"])
+    # 2 layers x 2 caches x 5 steps of cache writes, each checked against the rounded keys/values.
+    recs = s["layers"]
+    check({r["step"] for r in recs} == {0, 1}, "the table shows the prefill and the first decode step")
+    check(len(s["step_us"]) == 5 and s["decode_steps"] == 4 and s["batch"] == 2 and s["prompt_tokens"] == 8, s)
+    check(abs(s["time_to_first_token_us"] - s["step_us"][0]) < 1e-9, s)
+    decode_us = sum(s["step_us"][1:])
+    check(abs(s["tokens_per_s"] - 4 * 2 / decode_us * 1e6) < 1e-6 * s["tokens_per_s"], s)
+    check(abs(s["tokens_per_s_per_sequence"] * 2 - s["tokens_per_s"]) < 1e-6 * s["tokens_per_s"], s)
+    check(abs(sum(s["step_us"]) * 1e3 - s["device_ns"]) < 1e-6 * s["device_ns"], "steps do not add up to device_ns")
+    # A decode step attends over one more cached position than the one before: never faster.
+    check(all(b >= a * 0.999 for a, b in zip(s["step_us"][1:], s["step_us"][2:])), s["step_us"])
+    check("time_to_first_token_us" in out and "tokens_per_s" in out, out)
+    p = run("run", "-w", "decoder", "-p", "workload.heads=5", expect=2)
+    check("workload.heads (5) must divide workload.hidden (768)" in p.stderr, p.stderr)
+
+
 if __name__ == "__main__":
     finish()
