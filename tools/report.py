@@ -248,6 +248,17 @@ def build(results_dir, doc, fig_dir, md_dir, title):
             r.table(["component", "stat", "utilization", "GB/s"],
                     [[c, s, "-" if u is None else f"{u:.4f}", "-" if g is None else f"{g:.3f}"]
                      for c, s, u, g in rates], ["l", "l", "r", "r"])
+        layers = ((stats or {}).get("summary") or {}).get("layers")
+        if isinstance(layers, list) and layers:
+            # A whole model (workloads model, onnx, decoder; docs/models.md): its per-layer table.
+            r.p("Per layer (docs/models.md): device time, share of the model's, utilization of the matrix "
+                "engines' peak, the bound resource, device-memory traffic.")
+            total = sum(x.get("device_ns", 0) for x in layers) or 1
+            r.table(["layer", "op", "output", "device us", "share", "utilization", "bound", "HBM MB"],
+                    [[x.get("name", ""), x.get("op", ""), x.get("shape", ""), f"{x.get('device_ns', 0) / 1e3:.3f}",
+                      f"{100 * x.get('device_ns', 0) / total:.1f} %", f"{100 * x.get('utilization', 0):.2f} %",
+                      x.get("bound", ""), f"{x.get('hbm_bytes', 0) / 1e6:.3f}"] for x in layers],
+                    ["l", "l", "l", "r", "r", "r", "l", "r"])
     return r
 
 

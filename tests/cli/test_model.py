@@ -213,6 +213,23 @@ def resnet50_timing_per_layer():
     check_bounds(st)
 
 
+@test
+def sweep_and_report_show_the_per_layer_table():
+    cnn = write("cnn-sweep.yaml", CNN)
+    spec = write("sweep.yaml", f"config: inference\nworkload: model\nmode: timing\n"
+                               f"overrides: {{workload.layers: {cnn}}}\ngrid: {{workload.dtype: [bf16, fp16]}}\n")
+    out = os.path.join(OUT, "sweep-out")
+    run("sweep", spec, "--out", out)
+    md, htm = os.path.join(OUT, "rep.md"), os.path.join(OUT, "rep.html")
+    report = os.path.join(os.path.dirname(GEN), "report.py")
+    subprocess.run([sys.executable, report, out, "-o", md, "--html", htm], check=True, capture_output=True)
+    text = open(md).read()
+    check("Per layer (docs/models.md)" in text and "| conv1 | conv | 1x8x8x8 |" in text, text[-2000:])
+    check("| relu2 | relu | 1x8x4x4 | 0.000 | 0.0 % | 0.00 % | fused |" in text, "fused layer row missing")
+    check('"name": "conv1"' not in text, "the layer records leaked into the summary table")
+    check("conv1" in open(htm).read(), "no per-layer table in the HTML report")
+
+
 DEC = ["-w", "decoder", "-p", "workload.layers=2", "-p", "workload.hidden=64", "-p", "workload.heads=4",
        "-p", "workload.ffn=128", "-p", "workload.vocab=256", "-p", "workload.prompt=8", "-p", "workload.tokens=4"]
 

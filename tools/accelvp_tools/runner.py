@@ -288,6 +288,9 @@ def summary_columns(entries):
     keys = set()
     for r in entries:
         keys.update(flatten(r.get("summary") or {}).keys())
+    # A whole model's per-layer records and per-step times (docs/models.md) are tables of their
+    # own (the report shows the layers), not columns.
+    keys -= {"layers", "step_us"}
     cols = [k for k in SUMMARY_FIRST if k in keys] + sorted(keys - set(SUMMARY_FIRST))
     if "simulated_ns" not in cols:
         cols.insert(1 if "cycles" in cols else 0, "simulated_ns")
