@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from accelvp_tools.common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, ROOT, Parser, UsageError,  # noqa: E402
                                   cpu_count, default_accelvp, die as _die, fmt_csv, fmt_num, git_info, host_info,
                                   accelvp_version, load_yaml_file, parse_overrides, require_module,
-                                  run_fields, write_csv as _write_csv, write_json)
+                                  resolve_config, run_fields, write_csv as _write_csv, write_json)
 from accelvp_tools.runner import (DEFINITION_KEYS, HOST_SUMMARY_KEYS, SUMMARY_FIRST, Progress,  # noqa: E402
                                   case_failed, flat_summary, run_one, run_pool, summary_columns, summary_values)
 
@@ -151,6 +151,9 @@ def normalize_case(raw, where, suite_dir, defaults, calibration=False):
     # Default overrides come first, the case's own follow (later ones win in accelvp).
     c["overrides"] = parse_overrides(defaults.get("overrides"), where + " (defaults)") + \
         parse_overrides(raw.get("overrides"), where)
+    # A model's layer-list file (workload model, docs/models.md) is relative to the suite file, like a config file.
+    c["overrides"] = [f"workload.layers={resolve_config(o.split('=', 1)[1], suite_dir)}"
+                      if o.startswith("workload.layers=") else o for o in c["overrides"]]
     c["tolerance"] = parse_tolerance(merged.get("tolerance", 0), where)
     # workload 'iss': `accelvp iss --elf ELF` (a bare-metal program on the ISS, e.g. the MIPS
     # benchmark); ELF is relative to the build directory of the accelvp binary.

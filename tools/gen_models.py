@@ -30,6 +30,7 @@ import sys
 
 try:
     import onnx
+    import onnx.numpy_helper
     from onnx import TensorProto, helper
 except ImportError:  # pragma: no cover
     sys.exit("gen_models.py: needs python3-onnx (apt-get install python3-onnx; run with /usr/bin/python3)")
@@ -169,18 +170,97 @@ def unsupported():
     return b.model("unsupported", "input", [4, 1, 8], y)
 
 
+def to_layers(m):
+    """The same network as a layer-list YAML (docs/models.md, "Layer-list format")."""
+    g = onnx.shape_inference.infer_shapes(m).graph
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim] for v in
+              list(g.input) + list(g.value_info) + list(g.output)}
+    consts = {t.name: list(onnx.numpy_helper.to_array(t).flatten()) for t in g.initializer}
+    x0 = g.input[0].name
+    weights = {i.name for i in g.input[1:]}
+    src = {x0: x0}
+    out = [f"name: {g.name}", "inputs:", f"  - {{name: {x0}, shape: {shapes[x0]}}}", "layers:"]
+    layers = []  # dicts, in order
+    nodes = list(g.node)
+    attrs = lambda n: {a.name: helper.get_attribute_value(a) for a in n.attribute}  # noqa: E731
+    i = 0
+    while i < len(nodes):
+        n, a = nodes[i], attrs(nodes[i])
+        ins = list(n.input)
+        L = {"name": n.name}
+        if n.op_type == "Conv":
+            k = shapes[ins[1]]
+            L.update(op="conv", input=src[ins[0]], filters=k[0], kernel=k[2], stride=a.get("strides", [1])[0],
+                     pad=a.get("pads", [0])[0])
+        elif n.op_type in ("Relu", "Softmax", "GlobalAveragePool"):
+            L.update(op={"Relu": "relu", "Softmax": "softmax", "GlobalAveragePool": "global_avgpool"}[n.op_type],
+                     input=src[ins[0]])
+        elif n.op_type in ("MaxPool", "AveragePool"):
+            L.update(op="maxpool" if n.op_type == "MaxPool" else "avgpool", input=src[ins[0]],
+                     kernel=a["kernel_shape"][0], stride=a.get("strides", [1])[0], pad=a.get("pads", [0])[0])
+        elif n.op_type in ("Flatten", "Reshape"):
+            L.update(op="reshape", input=src[ins[0]], shape=shapes[n.output[0]])
+        elif n.op_type == "Transpose":
+            L.update(op="transpose", input=src[ins[0]], perm=list(a["perm"]))
+        elif n.op_type == "Gemm":
+            L.update(op="matmul", input=src[ins[0]], n=shapes[ins[1]][0], trans_b=bool(a.get("transB", 0)))
+            if len(ins) > 2:
+                L["bias"] = True
+        elif n.op_type == "MatMul":
+            if ins[1] in weights:
+                L.update(op="matmul", input=src[ins[0]], n=shapes[ins[1]][1])
+            else:
+                L.update(op="matmul", inputs=[src[ins[0]], src[ins[1]]])
+        elif n.op_type == "Add" and ins[1] in weights and layers and layers[-1]["name"] == src[ins[0]] \
+                and layers[-1]["op"] == "matmul":
+            layers[-1]["bias"] = True
+            src[n.output[0]] = layers[-1]["name"]
+            i += 1
+            continue
+        elif n.op_type == "Add":
+            L.update(op="add", inputs=[src[ins[0]], src[ins[1]]])
+        elif n.op_type == "Div" and i + 4 < len(nodes) and nodes[i + 1].op_type == "Erf":
+            L.update(op="gelu", input=src[ins[0]], name=nodes[i + 4].name)  # x*0.5*(1+erf(x/sqrt(2)))
+            src[nodes[i + 4].output[0]] = L["name"]
+            layers.append(L)
+            i += 5
+            continue
+        elif n.op_type == "Div" and ins[1] in consts:
+            L.update(op="scale", input=src[ins[0]], scalar=float(1.0 / consts[ins[1]][0]))
+        elif n.op_type == "LayerNormalization":
+            L.update(op="layernorm", input=src[ins[0]], eps=float(a.get("epsilon", 1e-5)), affine=True)
+        else:
+            raise SystemExit(f"gen_models.py: no layer-list form of {n.op_type}")
+        src[n.output[0]] = L["name"]
+        layers.append(L)
+        i += 1
+
+    def val(v):
+        return "true" if v is True else "false" if v is False else \
+            "[" + ", ".join(str(x) for x in v) + "]" if isinstance(v, list) else str(v)
+    for L in layers:
+        out.append("  - {" + ", ".join(f"{k}: {val(v)}" for k, v in L.items()) + "}")
+    return "\n".join(out) + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model", choices=["resnet50", "bert", "gpt2", "unsupported"])
     ap.add_argument("--reduced", action="store_true", help="the small variant (functional tests)")
     ap.add_argument("--batch", type=int, default=1)
     ap.add_argument("--seq", type=int, default=128, help="sequence length (bert, gpt2)")
+    ap.add_argument("--layers", action="store_true", help="write the layer-list YAML form instead of ONNX")
     ap.add_argument("-o", "--output", required=True)
     a = ap.parse_args()
     m = {"resnet50": lambda: resnet50(a.reduced, a.batch), "bert": lambda: bert(a.reduced, a.batch, a.seq),
          "gpt2": lambda: gpt2(a.reduced, a.batch, a.seq), "unsupported": unsupported}[a.model]()
     onnx.checker.check_model(m)
-    onnx.save(m, a.output)
+    if a.layers:
+        with open(a.output, "w") as f:
+            f.write(f"# {a.model}{' --reduced' if a.reduced else ''}: written by tools/gen_models.py --layers\n")
+            f.write(to_layers(m))
+    else:
+        onnx.save(m, a.output)
 
 
 if __name__ == "__main__":

@@ -273,7 +273,7 @@ struct yaml_loader {
             g.inputs.push_back(prev);
         }
         const std::map<std::string, std::set<std::string>> keys = {
-            {"matmul", {"n", "trans_b"}},
+            {"matmul", {"n", "trans_b", "bias"}},
             {"conv", {"filters", "kernel", "stride", "pad"}},
             {"maxpool", {"kernel", "stride", "pad"}},
             {"avgpool", {"kernel", "stride", "pad"}},
@@ -407,7 +407,17 @@ struct yaml_loader {
                 break;
             }
             const std::string lname = l.name;
+            const bool bias = l.kind == op_kind::matmul && n["bias"] && n["bias"].as<bool>();
+            const std::string origin = l.origin;
             g.add_layer(std::move(l));
+            if (bias) {  // + a bias row: a layer of its own (fused with the vector layers after it)
+                layer b;
+                b.name = lname + ".bias";
+                b.kind = op_kind::add;
+                b.origin = origin;
+                b.in = {g.layers.back().out, g.add_tensor(lname + ".b", {g.tensors[g.layers.back().out].shape.back()}, true)};
+                g.add_layer(std::move(b));
+            }
             prev = names[lname] = g.layers.back().out;
         }
     }

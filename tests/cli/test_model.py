@@ -177,6 +177,27 @@ def onnx_unsupported_operator_is_a_config_error_naming_the_node():
     check("workload.model is required" in p.stderr, p.stderr)
 
 
+@test
+def layer_list_form_of_the_fixtures_times_like_the_onnx_form():
+    """gen_models.py --layers writes the same network as a layer list (benchmarks/models/ holds the
+    full-size ones): the same layers give the same device time, cycle for cycle."""
+    for model in ("resnet50", "bert"):
+        path = os.path.join(OUT, f"{model}-reduced.yaml")
+        subprocess.run([onnx_python(), GEN, model, "--reduced", "--layers", "-o", path], check=True)
+        a, _ = stats_of("-w", "model", "-p", f"workload.layers={path}", mode="timing")
+        b, _ = stats_of("-w", "onnx", "-p", f"workload.model={fixture(model, '--reduced')}", mode="timing")
+        check(a["summary"]["device_ns"] == b["summary"]["device_ns"] and
+              a["summary"]["flops"] == b["summary"]["flops"], f"{model}: {a['summary']['device_ns']} vs "
+              f"{b['summary']['device_ns']}")
+    # The committed full-size lists (the bench cases') are what the generator writes today.
+    root = os.path.join(os.path.dirname(GEN), "..", "benchmarks", "models")
+    for model, name in (("resnet50", "resnet50.yaml"), ("bert", "bert-base.yaml")):
+        path = os.path.join(OUT, name)
+        subprocess.run([onnx_python(), GEN, model, "--layers", "-o", path], check=True)
+        check(open(path).read() == open(os.path.join(root, name)).read(),
+              f"benchmarks/models/{name} differs from `gen_models.py {model} --layers`: regenerate it")
+
+
 def check_bounds(st):
     """No layer beats the matrix engines' peak, and the whole model's time is at least each resource's."""
     s = st["summary"]
