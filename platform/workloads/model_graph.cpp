@@ -224,6 +224,20 @@ struct yaml_loader {
             fail(n, fmt::format("'{}' must be an integer", key));
         }
     }
+    bool boolean(const YAML::Node& n, const std::string& key) const {
+        try {
+            return n.as<bool>();
+        } catch (const YAML::Exception&) {
+            fail(n, fmt::format("'{}' must be true or false", key));
+        }
+    }
+    float real(const YAML::Node& n, const std::string& key) const {
+        try {
+            return n.as<float>();
+        } catch (const YAML::Exception&) {
+            fail(n, fmt::format("'{}' must be a number", key));
+        }
+    }
     std::vector<uint64_t> shape(const YAML::Node& n, const std::string& key) const {
         if (!n.IsSequence() || n.size() == 0) fail(n, fmt::format("'{}' must be a list of dimensions, e.g. [1, 768]", key));
         std::vector<uint64_t> s;
@@ -339,7 +353,7 @@ struct yaml_loader {
             if (n["pad"]) l.pad = u64(n["pad"], "pad");
             switch (l.kind) {
             case op_kind::matmul:
-                if (n["trans_b"]) l.trans_b = n["trans_b"].as<bool>();
+                if (n["trans_b"]) l.trans_b = boolean(n["trans_b"], "trans_b");
                 if (n["n"]) {
                     if (l.in.size() != 1) fail(n, "'n' (a weight [K, n]) goes with one input");
                     const auto s = in_shape();
@@ -363,14 +377,14 @@ struct yaml_loader {
                 break;
             case op_kind::scale:
             case op_kind::shift:
-                l.scalar = req("scalar").as<float>();
+                l.scalar = real(req("scalar"), "scalar");
                 break;
             case op_kind::softmax:
-                if (n["scale"]) l.scalar = n["scale"].as<float>();
+                if (n["scale"]) l.scalar = real(n["scale"], "scale");
                 break;
             case op_kind::layernorm:
-                if (n["eps"]) l.eps = n["eps"].as<float>();
-                if (n["affine"] && n["affine"].as<bool>()) {
+                if (n["eps"]) l.eps = real(n["eps"], "eps");
+                if (n["affine"] && boolean(n["affine"], "affine")) {
                     const uint64_t c = in_shape().back();
                     param("gamma", {c});
                     param("beta", {c});
@@ -387,7 +401,12 @@ struct yaml_loader {
                 uint64_t known = 1;
                 int infer = -1;
                 for (size_t i = 0; i < sn.size(); ++i) {
-                    const int64_t v = sn[i].as<int64_t>();
+                    int64_t v = 0;
+                    try {
+                        v = sn[i].as<int64_t>();
+                    } catch (const YAML::Exception&) {
+                        fail(sn[i], "'shape' entries are integers");
+                    }
                     if (v == -1 && infer < 0) infer = static_cast<int>(i), l.perm.push_back(1);
                     else if (v >= 1) l.perm.push_back(static_cast<uint64_t>(v)), known *= static_cast<uint64_t>(v);
                     else fail(sn[i], "'shape' entries are >= 1, or one -1");
@@ -407,7 +426,7 @@ struct yaml_loader {
                 break;
             }
             const std::string lname = l.name;
-            const bool bias = l.kind == op_kind::matmul && n["bias"] && n["bias"].as<bool>();
+            const bool bias = l.kind == op_kind::matmul && n["bias"] && boolean(n["bias"], "bias");
             const std::string origin = l.origin;
             g.add_layer(std::move(l));
             if (bias) {  // + a bias row: a layer of its own (fused with the vector layers after it)
@@ -428,7 +447,11 @@ struct yaml_loader {
 graph load_layer_list(const std::string& path) {
     yaml_loader y;
     y.path = path;
-    y.load();
+    try {
+        y.load();
+    } catch (const YAML::Exception& ex) {  // a value of the wrong type (e.g. trans_b: maybe)
+        throw config_error(fmt::format("config error: {}:{}: {}", path, ex.mark.line + 1, ex.msg));
+    }
     return std::move(y.g);
 }
 
