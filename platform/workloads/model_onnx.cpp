@@ -2,6 +2,7 @@
 // (onnx_proto), each node lowered onto the graph IR with shapes computed layer by layer.
 // Initializers and weight-slot graph inputs are parameters (their values are not read: weights
 // are seeded random); scalar and shape constants are read.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -303,8 +304,11 @@ struct onnx_loader {
                     if (axes.empty() && n.input_size() > 1 && is_const(name(n.input(1))))
                         for (double d : consts[name(n.input(1))]) axes.push_back(static_cast<int64_t>(d));
                     const int64_t r = static_cast<int64_t>(s.size()) + (op == "Unsqueeze" ? static_cast<int64_t>(axes.size()) : 0);
-                    for (auto& a : axes)
+                    for (auto& a : axes) {
                         if (a < 0) a += r;
+                        if (a < 0 || a >= r) fail(n, idx, fmt::format("axis out of range for rank {}", r));
+                    }
+                    if (std::set<int64_t>(axes.begin(), axes.end()).size() != axes.size()) fail(n, idx, "repeated axes");
                     if (op == "Squeeze") {
                         for (size_t i = 0; i < s.size(); ++i) {
                             const bool drop = axes.empty() ? s[i] == 1
