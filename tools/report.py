@@ -21,7 +21,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from accelvp_tools.common import EXIT_OK, Parser, UsageError, die, fmt_num  # noqa: E402
-from accelvp_tools.plotting import load_csv, number, plot  # noqa: E402
+from accelvp_tools.plotting import load_csv, number, plot, pyplot  # noqa: E402
 from accelvp_tools.runner import case_failed, summary_columns, summary_values  # noqa: E402
 
 SCHEMAS = ("accelvp-bench-results/1", "accelvp-bench-results/2", "accelvp-sweep-results/1")
@@ -254,12 +254,47 @@ def build(results_dir, doc, fig_dir, md_dir, title):
             r.p("Per layer (docs/models.md): device time, share of the model's, utilization of the matrix "
                 "engines' peak, the bound resource, device-memory traffic.")
             total = sum(x.get("device_ns", 0) for x in layers) or 1
+            fig = os.path.join(fig_dir, f"{e['name']}-roofline.png")
+            if roofline(stats, fig, e["name"]):
+                r.img(fig, f"{e['name']}: per-layer roofline")
             r.table(["layer", "op", "output", "device us", "share", "utilization", "bound", "HBM MB"],
                     [[x.get("name", ""), x.get("op", ""), x.get("shape", ""), f"{x.get('device_ns', 0) / 1e3:.3f}",
                       f"{100 * x.get('device_ns', 0) / total:.1f} %", f"{100 * x.get('utilization', 0):.2f} %",
                       x.get("bound", ""), f"{x.get('hbm_bytes', 0) / 1e6:.3f}"] for x in layers],
                     ["l", "l", "l", "r", "r", "r", "l", "r"])
     return r
+
+
+def roofline(stats, out, name):
+    """Per-layer roofline of a model run (docs/models.md): each GEMM layer at its arithmetic
+    intensity (flops per device-memory byte) and achieved TFLOPS, under the matrix engines' peak
+    and the device-memory bandwidth roof. Returns False when there is nothing to plot."""
+    s = stats.get("summary") or {}
+    pts = [(x["flops"] / x["hbm_bytes"], x["flops"] / x["device_ns"] / 1e3, x["op"]) for x in s.get("layers") or []
+           if x.get("flops") and x.get("hbm_bytes") and x.get("device_ns")]
+    peak = s.get("peak_tflops")
+    bw = (stats.get("config") or {}).get("mem.bandwidth_gbps")
+    if not pts or not peak or not bw:
+        return False
+    plt = pyplot("report")
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    lo = min(p[0] for p in pts) / 2
+    hi = max(max(p[0] for p in pts) * 2, 2 * peak * 1e3 / bw)
+    xs = [lo * (hi / lo) ** (i / 100) for i in range(101)]
+    ax.plot(xs, [min(peak, x * bw / 1e3) for x in xs], color="black", label=f"roof: {peak:.1f} TFLOPS, {bw:g} GB/s")
+    for op in sorted({p[2] for p in pts}):
+        ax.scatter([p[0] for p in pts if p[2] == op], [p[1] for p in pts if p[2] == op], s=14, label=op)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("arithmetic intensity (flops per device-memory byte)")
+    ax.set_ylabel("achieved TFLOPS")
+    ax.set_title(f"{name}: per-layer roofline")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return True
 
 
 def fmt_cell(v):

@@ -252,6 +252,9 @@ def sweep_and_report_show_the_per_layer_table():
     check("| relu2 | relu | 1x8x4x4 | 0.000 | 0.0 % | 0.00 % | fused |" in text, "fused layer row missing")
     check('"name": "conv1"' not in text, "the layer records leaked into the summary table")
     check("conv1" in open(htm).read(), "no per-layer table in the HTML report")
+    # The per-layer roofline figure of each case (GEMM layers under the peak and bandwidth roofs).
+    check("![dtype=bf16: per-layer roofline](rep-figures/dtype=bf16-roofline.png)" in text, "no roofline figure")
+    check(os.path.getsize(os.path.join(OUT, "rep-figures", "dtype=bf16-roofline.png")) > 1000, "empty roofline PNG")
 
 
 DEC = ["-w", "decoder", "-p", "workload.layers=2", "-p", "workload.hidden=64", "-p", "workload.heads=4",
