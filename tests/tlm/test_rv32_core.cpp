@@ -258,3 +258,58 @@ TEST_CASE("rv32 core: a store into the running block's code runs the new instruc
     REQUIRE(flushes);
     CHECK(flushes->get() == 1);
 }
+
+namespace {
+// RAM whose backing store the test swaps at `at`, withdrawing DMI over the whole address
+// space as the MMU does on a context change: the core must drop its cached host pointers and
+// decoded pages and run what the new store holds.
+struct swapped_ram : sc_core::sc_module {
+    tlm_utils::simple_target_socket<swapped_ram> socket;
+    std::vector<uint8_t> a, b, *cur = &a;
+    sc_core::sc_time at;
+    swapped_ram(sc_core::sc_module_name n, sc_core::sc_time t)
+        : sc_module(n), socket("socket"), a(0x10000), b(0x10000), at(t) {
+        socket.register_b_transport(this, &swapped_ram::b_transport);
+        socket.register_get_direct_mem_ptr(this, &swapped_ram::get_dmi);
+        SC_HAS_PROCESS(swapped_ram);
+        SC_THREAD(main);
+    }
+    void main() {
+        wait(at);
+        cur = &b;
+        socket->invalidate_direct_mem_ptr(0, ~uint64_t{0});
+    }
+    void b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time&) {
+        uint8_t* p = cur->data() + t.get_address();
+        if (t.is_read()) std::memcpy(t.get_data_ptr(), p, t.get_data_length());
+        else std::memcpy(p, t.get_data_ptr(), t.get_data_length());
+        t.set_dmi_allowed(true);
+        t.set_response_status(tlm::TLM_OK_RESPONSE);
+    }
+    bool get_dmi(tlm::tlm_generic_payload&, tlm::tlm_dmi& d) {
+        d.set_dmi_ptr(cur->data());
+        d.set_start_address(0);
+        d.set_end_address(cur->size() - 1);
+        d.allow_read_write();
+        return true;
+    }
+};
+} // namespace
+
+TEST_CASE("rv32 core: a DMI invalidation of the whole address space refetches the code from the new store") {
+    rv32_core cpu{"cpu", rv32_core::params{}};
+    router bus{"bus"};
+    swapped_ram ram{"ram", sc_core::sc_time(5, sc_core::SC_US)};
+    cpu.bus.bind(bus.target_socket);
+    bus.add_target("ram", 0, 0x10000, ram.socket);
+    const uint32_t before[] = {self_loop};                          // spins at 0 until the swap
+    const uint32_t after[] = {addi(r_a1, 0, 42), self_loop};        // the same address, new code
+    std::memcpy(ram.a.data(), before, sizeof before);
+    std::memcpy(ram.b.data(), after, sizeof after);
+    sc_core::sc_start(sc_core::sc_time(4, sc_core::SC_US));
+    CHECK(cpu.pc() == 0);
+    CHECK(cpu.reg(r_a1) == 0);
+    sc_core::sc_start(sc_core::sc_time(6, sc_core::SC_US));
+    CHECK(cpu.reg(r_a1) == 42);
+    CHECK(cpu.pc() == 4);
+}

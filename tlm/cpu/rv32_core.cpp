@@ -47,7 +47,7 @@ rv32_core::params rv32_core::from_config(const config& c, const std::string& pre
 
 rv32_core::rv32_core(sc_core::sc_module_name name, const params& p)
     : sc_module(name), bus("bus"), irq_in("irq_in"), time_source("time_source"), p_(p),
-      freq_hz_(static_cast<uint64_t>(p.freq_mhz * 1e6 + 0.5)), dmi_refused_(size_t{1} << (32 - page_bits), false) {
+      freq_hz_(static_cast<uint64_t>(p.freq_mhz * 1e6 + 0.5)) {
     if (p_.trap_cycles == 0) p_.trap_cycles = 1;  // every step must cost time (see run())
     qk_.quantum = sc_core::sc_time(std::max(p.quantum_ns, 0.001), sc_core::SC_NS);
     pc_ = static_cast<uint32_t>(p.reset_pc);
@@ -277,7 +277,10 @@ bool rv32_core::bus_access(tlm::tlm_command cmd, uint32_t addr, void* data, unsi
     bus->b_transport(trans_, delay);
     ++mmio_;
     cycle_ = std::max(cycle_, cycle_at_or_after(sc_core::sc_time_stamp().value() + delay.value()));
-    if (trans_.is_dmi_allowed()) dmi_refused_[addr >> page_bits] = false;
+    if (trans_.is_dmi_allowed()) {
+        const auto it = std::lower_bound(dmi_refused_.begin(), dmi_refused_.end(), addr >> page_bits);
+        if (it != dmi_refused_.end() && *it == addr >> page_bits) dmi_refused_.erase(it);
+    }
     const bool ok = trans_.is_response_ok();
     trans_.set_data_ptr(nullptr);
     return ok;

@@ -37,6 +37,8 @@
 // (rounded up to whole cycles). DMI accesses are free (a cached memory).
 #pragma once
 
+#include <algorithm>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -303,7 +305,12 @@ private:
     code_page_table pages_;                          // by page number
     std::vector<uint32_t> active_pages_;             // page numbers activated since the last fence.i
     std::vector<tlm::tlm_dmi> dmi_;                  // granted regions
-    std::vector<bool> dmi_refused_;                  // by page number: target said no
+    // Page numbers whose DMI request the target refused (sorted; a few MMIO pages): not asked
+    // again until the next invalidation. Small sets, not 2^20-entry tables: an invalidation
+    // (the MMU's on every context change) clears them in O(pages cached), not O(address space).
+    std::vector<uint32_t> dmi_refused_;
+    std::vector<uint32_t> host_pages_;               // page numbers whose code_page has a host pointer
+    bool dmi_refused(uint32_t pn) const { return std::binary_search(dmi_refused_.begin(), dmi_refused_.end(), pn); }
     tlb_entry rtlb_[tlb_size], wtlb_[tlb_size];
     tlm::tlm_generic_payload trans_;                 // for b_transport (a member: never on a stack at kill time)
 

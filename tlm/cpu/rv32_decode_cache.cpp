@@ -24,6 +24,7 @@ rv32_core::code_page* rv32_core::code_page_for(uint32_t pc) {
     if (!host) return nullptr;  // not DMI memory: fetch through the bus every time
     if (!p) p = std::make_unique<code_page>();
     p->host = reinterpret_cast<uintptr_t>(host);
+    host_pages_.push_back(pc >> page_bits);
     return p.get();
 }
 
@@ -174,13 +175,14 @@ uint8_t* rv32_core::dmi_lookup(uint32_t addr, unsigned size, bool write) {
             }
             return reinterpret_cast<uint8_t*>(offset + addr);
         }
-        if (attempt || dmi_refused_[addr >> page_bits]) break;
+        if (attempt || dmi_refused(addr >> page_bits)) break;
         tlm::tlm_dmi d;
         init_payload(trans_, write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND, addr, nullptr, 0);
         if (bus->get_direct_mem_ptr(trans_, d) && d.get_start_address() <= addr && last <= d.get_end_address())
             dmi_.push_back(d);
         else
-            dmi_refused_[addr >> page_bits] = true;
+            dmi_refused_.insert(std::lower_bound(dmi_refused_.begin(), dmi_refused_.end(), addr >> page_bits),
+                                addr >> page_bits);
     }
     return nullptr;
 }
@@ -197,15 +199,20 @@ void rv32_core::invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end) {
                               }),
                dmi_.end());
     flush_translations();
-    std::fill(dmi_refused_.begin(), dmi_refused_.end(), false);
-    if (start > UINT32_MAX) return;
-    const uint64_t last_page = std::min<uint64_t>(end, UINT32_MAX) >> page_bits;
-    for (uint64_t n = start >> page_bits; n <= last_page; ++n) {
-        if (auto* p = pages_.find(static_cast<uint32_t>(n)); p && p->host) {
-            p->host = 0;
-            if (p->active) reset_page(*p);
-        }
-    }
+    dmi_refused_.clear();
+    // The code pages with a host pointer in [start, end] lose it (walking the few cached pages,
+    // not the range: the MMU invalidates the whole address space on every context change).
+    host_pages_.erase(std::remove_if(host_pages_.begin(), host_pages_.end(),
+                                     [&](uint32_t n) {
+                                         const uint64_t first = uint64_t{n} << page_bits;
+                                         if (first > end || first + (1u << page_bits) - 1 < start) return false;
+                                         code_page* p = pages_.find(n);
+                                         if (!p) return true;
+                                         p->host = 0;
+                                         if (p->active) reset_page(*p);
+                                         return true;
+                                     }),
+                      host_pages_.end());
 }
 
 } // namespace accelvp
