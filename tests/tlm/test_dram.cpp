@@ -808,3 +808,31 @@ TEST_CASE("DRAM refresh is per rank and staggered", "[dram][ranks]") {
     REQUIRE(refs.size() == 2);
     CHECK(refs[1] == std::pair<uint64_t, uint16_t>{9364 + 9364 / 2, 1});
 }
+
+// A request admitted because it arrives by the decision time must not move a decision before
+// its arrival. Write drain at 2 writes: one write at cycle 0, reads keeping the channel in
+// read mode (the next read command is legal at 14), the second write at cycle 10. Before it
+// arrives the channel has nothing to do (one write: read mode, the only read waits for tRCD);
+// at 10 the drain starts, so the first write's ACT is at 10, not at 4 (tRRD_S after the read's
+// ACT, as if the second write had been known at 4).
+TEST_CASE("DRAM a request admitted at the decision time does not move the decision before its arrival",
+          "[dram][causal]") {
+    dram_params p = hbm2_ref();
+    p.write_high = 2;
+    p.write_low = 0;
+    dram_channel ch(p, "");
+    std::vector<dram_cmd_record> log;
+    ch.set_command_log(&log);
+    ch.enqueue(rd(0, 0, 0, 0, 0, 1));
+    ch.enqueue(wr(0, 0, 1, 0, 100));
+    ch.enqueue(rd(1, 1, 0, 0, 0, 2));
+    ch.enqueue(wr(10, 0, 2, 0, 101));
+    const auto c = drain(ch);
+    REQUIRE(c.size() == 4);
+    const auto acts = times_of(log, dram_cmd::ACT);
+    REQUIRE(acts.size() >= 3);
+    CHECK(acts[0] == 0);
+    CHECK(acts[1] == 10);  // the first write's bank, once the second write has arrived
+    for (const auto& r : log)
+        if (r.bg != 0) CHECK(r.t >= 10);  // no command for a write before the second one arrives
+}

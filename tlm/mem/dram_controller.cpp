@@ -520,8 +520,12 @@ bool dram_channel::step(dram_completion& done) {
             if (rd_row >= 0) t = bt;
         }
         // A request arriving by the decision time takes part in the decision: admit it and
-        // decide again (the decision can only move earlier, never before its arrival).
-        if (ninc && incoming_[inc_head_].arrival <= t) {
+        // decide again, no earlier than its arrival. Nothing known before it was legal
+        // before t >= its arrival, so the channel idles until it arrives: its clock moves to
+        // the arrival (without that, a drain the request starts could issue before it
+        // arrives). A refresh due before the arrival goes first.
+        if (ninc && incoming_[inc_head_].arrival <= t && incoming_[inc_head_].arrival < ref_due_[next_ref_pc_]) {
+            now_ = std::max(now_, incoming_[inc_head_].arrival);
             admit_next();
             ninc = ninc_[0] + ninc_[1] > 0;
             continue;
