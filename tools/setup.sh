@@ -10,6 +10,9 @@ PACKAGES=(
   ccache
   libsystemc-dev catch2 libboost-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev
   python3 python3-yaml python3-matplotlib
+  # The Python module `import accelvp` (python/, docs/python.md): pybind11 and Python's headers;
+  # dpkg-dev for `cpack -G DEB` (dpkg-shlibdeps; docs/embedding.md).
+  pybind11-dev python3-pybind11 python3-dev dpkg-dev
   slurm-wlm munge
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf gdb-multiarch
   # QEMU's RV32 user-mode emulator: the ISS's speed reference (benchmark case iss-mips-vs-qemu).
