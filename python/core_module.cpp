@@ -6,6 +6,7 @@
 #include <exception>
 #include <functional>
 #include <new>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -91,8 +92,14 @@ py::dict py_params(const std::string& workload) {
         p["default"] = s.default_value;
         p["description"] = s.description;
         p["unit"] = s.unit;
-        p["min"] = s.min ? py::cast(*s.min) : py::none();
-        p["max"] = s.max ? py::cast(*s.max) : py::none();
+        // An integer key's bounds as ints (the schema keeps every bound as a double).
+        auto bound = [&](const std::optional<double>& b) -> py::object {
+            if (!b) return py::none();
+            if (s.type == param_type::integer) return py::int_(static_cast<long long>(*b));
+            return py::float_(*b);
+        };
+        p["min"] = bound(s.min);
+        p["max"] = bound(s.max);
         p["choices"] = s.choices;
         d[py::str(key)] = p;
     }

@@ -96,7 +96,8 @@ def test_errors():
 def test_schema_and_lists():
     p = accelvp.params()
     lanes = p.get("pcie.lanes", {})
-    check(lanes.get("type") == "int" and lanes.get("min") == 1 and lanes.get("max") == 16 and lanes.get("default") == "16",
+    check(lanes.get("type") == "int" and lanes.get("min") == 1 and lanes.get("max") == 16 and lanes.get("default") == "16"
+          and isinstance(lanes["min"], int) and lanes.get("unit") == "lanes",
           f"params()['pcie.lanes'] = {lanes}")
     check("workload.m" not in p and "workload.m" in accelvp.params("gemm"), "params('gemm') adds the workload's keys")
     out = cli("config", "-w", "gemm", "--help-params").stdout
