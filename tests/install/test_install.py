@@ -8,6 +8,7 @@ Usage: test_install.py STEP BUILD_DIR SOURCE_DIR
   deb     cpack -G DEB, dpkg -x the package, accelvp run from the unpacked /usr
   embed   configure, build and run examples/embed against the staged prefix (find_package)
   python  import accelvp from the staged prefix and run through it
+  subdir  a parent project that add_subdirectory()s the source tree configures (no build)
 """
 import glob
 import json
@@ -164,10 +165,31 @@ def step_python():
     check(r["stats"]["workload"]["verified"] is True, "the run through the installed module verified")
 
 
-steps = {"stage": step_stage, "run": step_run, "deb": step_deb, "embed": step_embed, "python": step_python}
+def step_subdir():
+    parent = os.path.join(BUILD, "install-test-subdir")
+    shutil.rmtree(parent, ignore_errors=True)
+    os.makedirs(parent)
+    with open(os.path.join(parent, "CMakeLists.txt"), "w") as f:
+        f.write("cmake_minimum_required(VERSION 3.25)\nproject(parent LANGUAGES C CXX)\n"
+                f"add_subdirectory({SRC} accelvp)\n"
+                "if(NOT TARGET accelvp::accelvp)\n  message(FATAL_ERROR \"no accelvp::accelvp\")\nendif()\n"
+                "add_executable(embed_dma ${ACCELVP_EXAMPLE})\n"
+                "target_link_libraries(embed_dma PRIVATE accelvp::accelvp)\n"
+                "target_compile_definitions(embed_dma PRIVATE EMBED_ACCELVP_DATA_DIR=\"x\")\n")
+    p = run(["cmake", "-S", parent, "-B", os.path.join(parent, "b"), "-G", "Ninja", "-DBUILD_TESTING=ON",
+             f"-DACCELVP_EXAMPLE={os.path.join(SRC, 'examples', 'embed', 'embed_dma.cpp')}"], cwd=parent)
+    check(p.returncode == 0, f"add_subdirectory(accelvp) configures and gives accelvp::accelvp ({tail(p)})")
+    check(not os.path.exists(os.path.join(parent, "b", "accelvp", "tests")),
+          "a subproject accelvp adds no tests of its own")
+    check(os.path.islink(os.path.join(parent, "b", "accelvp", "share", "accelvp", "configs")),
+          "its build tree has share/accelvp (the data lookup works there too)")
+    shutil.rmtree(parent, ignore_errors=True)
+
+
+steps = {"subdir": step_subdir, "stage": step_stage, "run": step_run, "deb": step_deb, "embed": step_embed, "python": step_python}
 if STEP not in steps:
     sys.exit(f"usage: {__doc__}")
-if STEP != "stage" and not os.path.exists(os.path.join(PREFIX, "bin", "accelvp")):
+if STEP not in ("stage", "subdir") and not os.path.exists(os.path.join(PREFIX, "bin", "accelvp")):
     sys.exit("no staged install: run the install:stage test first (ctest fixture)")
 steps[STEP]()
 if failures:
