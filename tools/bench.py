@@ -31,7 +31,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from accelvp_tools.common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, ROOT, Parser, UsageError,  # noqa: E402
-                                  cpu_count, default_accelvp, die as _die, fmt_csv, fmt_num, git_info, host_info,
+                                  cpu_count, default_accelvp, default_out_dir, die as _die, fmt_csv, fmt_num, git_info,
+                                  host_info, resolve_accelvp,
                                   accelvp_version, load_yaml_file, parse_overrides, require_module,
                                   resolve_config, run_fields, write_csv as _write_csv, write_json)
 from accelvp_tools.runner import (DEFINITION_KEYS, HOST_SUMMARY_KEYS, SUMMARY_FIRST, Progress,  # noqa: E402
@@ -305,14 +306,12 @@ def loadavg():
 
 def cmd_run(args):
     suite = load_suite(suite_path(args.suite))
-    accelvp = os.path.abspath(args.accelvp)
-    if not os.access(accelvp, os.X_OK):
-        raise UsageError(f"no accelvp program at {accelvp} (build it: cmake --build build, or give --accelvp)")
+    accelvp = resolve_accelvp(args.accelvp)
     jobs = args.jobs or cpu_count()
     if jobs < 1 or args.repeat < 1:
         raise UsageError("-j and --repeat must be >= 1")
-    out = args.out or os.path.join(ROOT, "build", "bench",
-                                   f"{suite['suite']}-{datetime.datetime.now():%Y%m%d-%H%M%S}")
+    out = args.out or default_out_dir("bench",
+                                      f"{suite['suite']}-{datetime.datetime.now():%Y%m%d-%H%M%S}")
     out = os.path.abspath(out)
     try:
         os.makedirs(os.path.join(out, "cases"), exist_ok=True)
@@ -934,7 +933,7 @@ def main(argv=None):
     p.add_argument("--out", help="results directory (default build/bench/SUITE-TIMESTAMP)")
     p.add_argument("--repeat", type=int, default=1, help="run each case R times, keep the fastest (default 1)")
     p.add_argument("--accelvp", default=default_accelvp(),
-                   help="the accelvp program (default $ACCELVP or build/bin/accelvp)")
+                   help="the accelvp program (default $ACCELVP, which `accelvp bench` sets to itself, else accelvp on PATH)")
     p.add_argument("-k", "--filter", help="run only cases whose name matches this regular expression")
     p.add_argument("--no-calibration", action="store_true",
                    help="skip the calibration runs (speed cannot be compared then)")

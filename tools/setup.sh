@@ -12,6 +12,9 @@ PACKAGES=(
   python3 python3-yaml python3-matplotlib
   # ONNX import (workload onnx) and the model fixtures' generator (docs/models.md).
   libonnx-dev libprotobuf-dev python3-onnx
+  # The Python module `import accelvp` (python/, docs/python.md): pybind11 and Python's headers;
+  # dpkg-dev for `cpack -G DEB` (dpkg-shlibdeps; docs/embedding.md).
+  pybind11-dev python3-pybind11 python3-dev dpkg-dev
   slurm-wlm munge
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf gdb-multiarch
   # QEMU's RV32 user-mode emulator: the ISS's speed reference (benchmark case iss-mips-vs-qemu).

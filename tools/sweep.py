@@ -24,7 +24,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from accelvp_tools.common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, ROOT, Parser, UsageError,  # noqa: E402
-                                  accelvp_version, cpu_count, default_accelvp, die as _die, fmt_csv, git_info,
+                                  accelvp_version, cpu_count, default_accelvp, default_out_dir, die as _die, fmt_csv,
+                                  git_info, resolve_accelvp,
                                   host_info, load_yaml_file, parse_overrides, require_module, resolve_config,
                                   run_fields, scalar_text, write_csv, write_json, MODES)
 from accelvp_tools.runner import (DEFINITION_KEYS, Progress, case_failed, run_one, run_pool,  # noqa: E402
@@ -472,14 +473,12 @@ def cmd_sweep(args):
             print(f"{p['name']:<40} -c {p['config']} -w {p['workload']} --mode {p['mode']} "
                   f"{' '.join('-p ' + o for o in p['overrides'])}")
         return EXIT_OK
-    accelvp = os.path.abspath(args.accelvp)
-    if not os.access(accelvp, os.X_OK):
-        raise UsageError(f"no accelvp program at {accelvp} (build it: cmake --build build, or give --accelvp)")
+    accelvp = resolve_accelvp(args.accelvp)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("-j must be >= 1")
     if not args.no_check:
         check_with_accelvp(accelvp, spec)
-    out = os.path.abspath(args.out or os.path.join(ROOT, "build", "sweeps", spec["sweep"]))
+    out = os.path.abspath(args.out or default_out_dir("sweeps", spec["sweep"]))
     try:
         os.makedirs(os.path.join(out, "cases"), exist_ok=True)
     except OSError as e:
@@ -551,7 +550,7 @@ def main(argv=None):
     ap.add_argument("--backend", choices=("local", "slurm"), default="local",
                     help="local processes (default) or a Slurm job array (sbatch)")
     ap.add_argument("--accelvp", default=default_accelvp(),
-                    help="the accelvp program (default $ACCELVP or build/bin/accelvp)")
+                    help="the accelvp program (default $ACCELVP, which `accelvp sweep` sets to itself, else accelvp on PATH)")
     ap.add_argument("--list", action="store_true", help="print the points and their accelvp arguments, run nothing")
     ap.add_argument("--no-check", action="store_true",
                     help="do not check the spec's keys and values with 'accelvp config' first")

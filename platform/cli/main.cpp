@@ -28,7 +28,7 @@
 #include "platform/tools/cmdasm.h"
 #include "platform/workloads/workload.h"
 #include "platform/sim/config_consistency.h"
-#include "tlm/core/build_paths.h"
+#include "tlm/core/data_dir.h"
 
 using namespace accelvp;
 
@@ -93,6 +93,12 @@ int sc_main(int argc, char* argv[]) {
                  "Exit codes: 0 success, 1 device or workload error, 2 usage or config error."};
     app.set_version_flag("--version", std::string("accelvp ") + ACCELVP_VERSION);
     app.require_subcommand(0, 1);
+    // Presets, firmware and tools: found next to this binary (tlm/core/data_dir.h) unless given.
+    std::string data_dir_opt;
+    app.add_option("--data-dir", data_dir_opt,
+                   "where the presets (configs/), firmware and tools are (default $ACCELVP_DATA_DIR, else "
+                   "share/accelvp next to this program)")
+        ->type_name("DIR");
 
     run_options ro;
     auto* run_cmd = app.add_subcommand("run", "run a workload on a configuration and report timing and bandwidth "
@@ -176,11 +182,21 @@ int sc_main(int argc, char* argv[]) {
         return rc == 0 ? exit_ok : exit_usage;
     }
 
+    if (!data_dir_opt.empty()) set_data_dir(data_dir_opt);
     try {
         if (app.got_subcommand("list")) return list_cmd();
         for (const auto& s : scripts) {
             if (!s.second->parsed()) continue;
-            const std::string script = std::string(ACCELVP_SOURCE_DIR) + "/tools/" + s.first + ".py";
+            const std::string dir = data_dir();
+            if (dir.empty()) {
+                std::cerr << "accelvp: cannot find the tools: no share/accelvp next to " << self_binary()
+                          << "; give --data-dir DIR or set ACCELVP_DATA_DIR\n";
+                return exit_usage;
+            }
+            const std::string script = dir + "/tools/" + s.first + ".py";
+            // The tools run this very program (ACCELVP), with the same data directory.
+            setenv("ACCELVP", self_binary().c_str(), 1);
+            setenv("ACCELVP_DATA_DIR", dir.c_str(), 1);
             std::vector<std::string> args{"python3", script};
             for (const auto& a : s.second->remaining()) args.push_back(a);
             std::vector<char*> argv_c;

@@ -10,7 +10,7 @@
 #include "abi/aax_regs.h"
 #include "platform/iss/elf_loader.h"
 #include "tlm/core/log.h"
-#include "tlm/core/build_paths.h"
+#include "tlm/core/data_dir.h"
 #include "tlm/core/keys.h"
 
 namespace accelvp {
@@ -28,13 +28,7 @@ std::string error_record::describe() const {
                        has_addr ? fmt::format(", address 0x{:x}", addr) : "");
 }
 
-std::string driver::params::default_firmware() {
-#ifdef ACCELVP_FIRMWARE_ELF
-    return ACCELVP_FIRMWARE_ELF;
-#else
-    return "";
-#endif
-}
+std::string driver::params::default_firmware() { return default_firmware_path(); }
 
 const param_table<driver::params>& driver::params::table() {
     static const auto t =

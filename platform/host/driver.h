@@ -56,7 +56,7 @@ public:
         uint32_t ring_log2 = 8;
         uint32_t cq_log2 = 9;
         uint32_t rings = 4;
-        std::string firmware = default_firmware();  // the build's firmware ELF, if it built one
+        std::string firmware = default_firmware();  // share/accelvp/firmware/accelvp-fw.elf, if any (tlm/core/data_dir.h)
         double boot_timeout_us = 2000;
         double heartbeat_timeout_us = 0;
         uint32_t reset_resubmits = 1;

@@ -14,10 +14,7 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
-#include "tlm/core/build_paths.h"
-#ifndef ACCELVP_SOURCE_DIR
-#define ACCELVP_SOURCE_DIR "."
-#endif
+#include "tlm/core/data_dir.h"
 
 namespace accelvp {
 
@@ -608,7 +605,7 @@ namespace {
 std::vector<std::string> config_dirs() {
     std::vector<std::string> dirs;
     if (const char* env = std::getenv("ACCELVP_CONFIG_DIR")) dirs.emplace_back(env);
-    dirs.emplace_back(std::string(ACCELVP_SOURCE_DIR) + "/configs");
+    if (const std::string d = data_dir(); !d.empty()) dirs.emplace_back(d + "/configs");
     return dirs;
 }
 } // namespace

@@ -9,7 +9,9 @@ import socket
 import subprocess
 import sys
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+# The source checkout, or the installation's share/accelvp (realpath: a build tree's
+# build/share/accelvp/tools is a link into the checkout).
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 MODES = ("functional", "timing")
 
@@ -177,7 +179,29 @@ def cpu_count():
 
 
 def default_accelvp():
-    return os.environ.get("ACCELVP") or os.path.join(ROOT, "build", "bin", "accelvp")
+    """The accelvp the tools run: $ACCELVP (`accelvp bench|sweep|...` sets it to itself), else
+    `accelvp` on PATH; never a guessed build directory. None when there is neither."""
+    import shutil
+    return os.environ.get("ACCELVP") or shutil.which("accelvp")
+
+
+def resolve_accelvp(path):
+    """--accelvp (default default_accelvp()) as an absolute path, checked; UsageError otherwise."""
+    if not path:
+        raise UsageError("which accelvp? run the tool as `accelvp bench|sweep ...`, give --accelvp PATH or set "
+                         "ACCELVP (none on PATH either)")
+    accelvp = os.path.abspath(path)
+    if not os.access(accelvp, os.X_OK):
+        raise UsageError(f"no accelvp program at {accelvp} (build it: cmake --build build, or give --accelvp)")
+    return accelvp
+
+
+def default_out_dir(*parts):
+    """Default results directory: build/<parts> of the checkout, or ./<parts> when the tools run
+    from an installation (its share/accelvp is not ours to write)."""
+    if os.path.exists(os.path.join(ROOT, "CMakeLists.txt")):
+        return os.path.join(ROOT, "build", *parts)
+    return os.path.join(os.getcwd(), "accelvp-" + parts[0], *parts[1:])
 
 
 def accelvp_version(accelvp):
