@@ -16,7 +16,9 @@
 
 #include <fmt/format.h>
 
+#include "platform/host/capture.h"
 #include "platform/host/driver.h"
+#include "platform/workloads/cmdstream.h"
 #include "platform/sim/config_consistency.h"
 #include "platform/system/board.h"
 #include "platform/system/system_board.h"
@@ -186,7 +188,8 @@ void check_host_memory(const config& c, const std::string& workload) {
 
 void probe_outputs(const run_options& o) {
     namespace fs = std::filesystem;
-    const std::vector<std::pair<const char*, std::string>> outs{{"--stats", o.stats_file}, {"--trace", o.trace_file}};
+    const std::vector<std::pair<const char*, std::string>> outs{
+        {"--stats", o.stats_file}, {"--trace", o.trace_file}, {"--capture", o.capture_file}};
     if (!o.stats_file.empty() && !o.trace_file.empty()) {
         std::error_code e1, e2, e3;
         const bool same = fs::weakly_canonical(o.stats_file, e1) == fs::weakly_canonical(o.trace_file, e2) ||
@@ -286,6 +289,16 @@ run_result run(const run_options& o, std::ostream& out) {
         sys = std::make_unique<system_board>("system", cfg, run_collective);
     } else {
         top = std::make_unique<board>("board", cfg, wl.get());
+    }
+    // --capture: record what the host program submits (docs/debugging.md#capture-and-replay).
+    std::unique_ptr<capture_recorder> capture;
+    struct capture_off {
+        ~capture_off() { capture_recorder::set_active(nullptr); }
+    } capture_guard;
+    if (!o.capture_file.empty()) {
+        if (multi_chip) throw config_error("usage error: --capture is not available for a multi-chip workload");
+        capture = std::make_unique<capture_recorder>(cfg.get(keys::sim::mode) == "functional");
+        capture_recorder::set_active(capture.get());
     }
     auto done = [&] { return top ? top->done() : sys->done(); };
     // Firmware bring-up: GDB attaches to the control core, which stops at its first
@@ -391,6 +404,14 @@ run_result run(const run_options& o, std::ostream& out) {
     res.stats = st;
 
     if (gdb) gdb->program_exited(res.exit_code);
+    if (capture) {
+        capture_recorder::set_active(nullptr);
+        if (!partial) capture->finish(top->drv);
+        st["capture"] = {{"file", o.capture_file},
+                         {"jobs", std::count_if(capture->steps().begin(), capture->steps().end(),
+                                                [](const auto& s) { return s.kind == capture_recorder::step::job; })}};
+        res.stats = st;
+    }
     // Every output is attempted and the report printed whatever fails; a failed write
     // makes the exit code 2 (usage) if the run itself succeeded.
     std::vector<std::string> write_errors;
@@ -403,6 +424,17 @@ run_result run(const run_options& o, std::ostream& out) {
         if (partial && !text.empty() && text[0] == '{') text.insert(1, "\"otherData\":{\"partial\":true},");
         if (const std::string e = write_file(o.trace_file, text); !e.empty())
             write_errors.push_back("cannot write trace file '" + o.trace_file + "': " + e);
+    }
+    if (capture) {
+        cmdstream::capture_header h;
+        h.workload = o.workload;
+        h.config = o.config;
+        for (const auto& ov : o.overrides)
+            if (ov.rfind("workload.", 0) != 0) h.overrides.push_back(ov);
+        if (o.mode) h.overrides.push_back("sim.mode=" + *o.mode);
+        if (o.seed) h.overrides.push_back("sim.seed=" + std::to_string(*o.seed));
+        if (const std::string e = write_file(o.capture_file, cmdstream::capture_text(*capture, h)); !e.empty())
+            write_errors.push_back("cannot write capture file '" + o.capture_file + "': " + e);
     }
     if (o.json)
         out << st.dump(2) << "\n";
