@@ -20,6 +20,7 @@
 #include "platform/host/driver.h"
 #include "platform/workloads/cmdstream.h"
 #include "platform/sim/config_consistency.h"
+#include "platform/sim/state_dump.h"
 #include "platform/system/board.h"
 #include "platform/system/system_board.h"
 #include "platform/workloads/collective.h"
@@ -51,9 +52,30 @@ const param_table<sim_params>& sim_params::table() {
     return t;
 }
 
+// Per-component log levels: -p log.<component>=LEVEL (docs/debugging.md#logs-and-traces).
+const std::vector<std::pair<std::string, std::string>>& log_components() {
+    static const std::vector<std::pair<std::string, std::string>> c{
+        {"driver", "the host driver (host.driver): probe, submissions, interrupts, errors, resets"},
+        {"qman", "the queue manager: every packet a ring runs (debug), job errors"},
+        {"dma", "the DMA engines"},
+        {"ctrl", "the device controller: interrupt routing (debug)"},
+        {"cpu", "the control core"},
+        {"mmu", "the MMU"},
+        {"pcie", "the PCIe endpoint"},
+        {"sync", "the semaphores"},
+        {"compute", "the compute clusters"},
+        {"mem", "device memory and the DRAM controller"},
+        {"regs", "register-access trace: every bus read and write of a device register (debug)"},
+    };
+    return c;
+}
+
 param_schema build_schema(const std::string& workload_name) {
     param_schema s;
     sim_params::table().declare(s, "");
+    for (const auto& [comp, what] : log_components())
+        s.string("log." + comp, "default", "log level of " + what + " (default: sim.log_level)",
+                 {"default", "error", "warn", "info", "debug", "trace"});
     chip::declare(s);
     host_system::declare(s);
     driver::declare(s);
@@ -274,6 +296,10 @@ run_result run(const run_options& o, std::ostream& out) {
     wl->check(cfg);
     check_host_memory(cfg, o.workload);
     set_log_level(parse_log_level(cfg.get(keys::sim::log_level)));
+    clear_component_log_levels();
+    for (const auto& [comp, what] : log_components())
+        if (const std::string l = cfg.get_string("log." + comp); l != "default")
+            set_component_log_level(comp, parse_log_level(l));
     // Fail before a long simulation, not after it, if an output cannot be written.
     probe_outputs(o);
     tracer::instance().enable(!o.trace_file.empty());
@@ -372,6 +398,15 @@ run_result run(const run_options& o, std::ostream& out) {
         res.exit_code = top ? top->exit_code() : sys->exit_code();
         res.error = top ? top->error() : sys->error();
     }
+    // A hang or a timeout: where everything stands (docs/debugging.md#state-dump).
+    nlohmann::json dump;
+    const bool hang_or_timeout = !stop_signal && failure.empty() &&
+                                 (!done() || res.error.find("timed out") != std::string::npos ||
+                                  res.error.find("TIMEOUT") != std::string::npos);
+    if (top && hang_or_timeout) {
+        dump = state_dump(*top, top->soc.cpu ? cfg.get_string(keys::host::driver_firmware) : "");
+        std::cerr << format_state_dump(dump);
+    }
     const double sim_ns = static_cast<double>(sc_core::sc_time_stamp().value()) / 1000.0;
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
 
@@ -400,6 +435,7 @@ run_result run(const run_options& o, std::ostream& out) {
         if (o.fw_log) std::cerr << "--- firmware log ---\n" << st["firmware"]["log"].get<std::string>() << "---\n";
     }
     if (!res.error.empty()) st["error"] = res.error;
+    if (!dump.is_null()) st["state_dump"] = dump;
     if (partial) st["partial"] = true;
     res.stats = st;
 

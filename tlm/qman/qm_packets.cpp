@@ -3,12 +3,14 @@
 // runs itself (NOP, FENCE, WREG, MSG). Shared by both schedulers.
 #include "tlm/qman/queue_manager.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
 #include <fmt/format.h>
 
 #include "abi/aax_sched.h"
+#include "tlm/core/log.h"
 #include "tlm/core/register_firewall.h"
 #include "tlm/core/timeline.h"
 #include "tlm/core/trace.h"
@@ -208,6 +210,12 @@ queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint
         std::memcpy(&h, buf.data() + off, sizeof(h));
         const uint64_t len = static_cast<uint64_t>(h.size_qw) * 8;
         const op_route* rt = route(h.opcode);
+        ring_state& RS = *rings_[r];
+        RS.cur_buf = &buf;
+        RS.cur_addr = cur;
+        RS.cur_off = off;
+        AVP_LOG(debug, name(), "ring {} packet +0x{:x} of 0x{:x}: {} ({} qw)", r, off, cur, aax_opcode_name(h.opcode),
+                h.size_qw);
         const bool control = rt && rt->port == engine_port::control;
         if (h.size_qw == 0 || len > cur_size - off) {
             f = failure{};
@@ -263,6 +271,35 @@ queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint
         }
     }
     return failure{};
+}
+
+} // namespace accelvp
+
+namespace accelvp {
+
+std::vector<queue_manager::ring_view> queue_manager::debug_rings() const {
+    std::vector<ring_view> out;
+    for (unsigned r = 0; r < rings_.size(); ++r) {
+        const ring_state& R = *rings_[r];
+        ring_view v;
+        v.ring = r;
+        v.head = R.head;
+        v.tail = R.tail;
+        v.jobs_done = R.jobs_done;
+        v.busy = R.busy;
+        v.error = R.error;
+        v.last_error = R.last_error;
+        if (R.cur_buf && R.cur_off + 8 <= R.cur_buf->size()) {
+            aax_pkt_hdr h;
+            std::memcpy(&h, R.cur_buf->data() + R.cur_off, sizeof(h));
+            const size_t n = std::min<size_t>(std::max<size_t>(size_t{h.size_qw} * 8, 8), R.cur_buf->size() - R.cur_off);
+            v.packet.assign(R.cur_buf->begin() + R.cur_off, R.cur_buf->begin() + R.cur_off + n);
+            v.cmdbuf_addr = R.cur_addr;
+            v.offset = R.cur_off;
+        }
+        out.push_back(std::move(v));
+    }
+    return out;
 }
 
 } // namespace accelvp

@@ -83,6 +83,18 @@ public:
     ~queue_manager() override;
 
     const params& get_params() const { return p_; }
+    // Debugger view of a ring (docs/debugging.md "State dump"): its registers' state and the
+    // packet it is running (or last ran), with no side effect.
+    struct ring_view {
+        unsigned ring = 0;
+        uint32_t head = 0, tail = 0, jobs_done = 0;
+        bool busy = false, error = false;
+        uint8_t last_error = 0;
+        uint64_t cmdbuf_addr = 0;     // the command buffer of the packet below
+        uint32_t offset = 0;          // the packet's offset in it
+        std::vector<uint8_t> packet;  // empty: the ring has run no packet
+    };
+    std::vector<ring_view> debug_rings() const;
     // Fault injection (fault.fw_crash_*): called when the firmware starts an engine queue.
     void set_eq_start_hook(std::function<void()> f) { eq_start_hook_ = std::move(f); }
 
@@ -97,6 +109,10 @@ private:
         int track = 0;
         std::vector<uint8_t> cmdbuf;  // the fetched command buffer of the current job
         const bool* stop = nullptr;   // the running command buffer's abort flag (engines see it)
+        // The packet being run (debug_rings): its buffer, that buffer's address, its offset.
+        const std::vector<uint8_t>* cur_buf = nullptr;
+        uint64_t cur_addr = 0;
+        uint32_t cur_off = 0;
     };
     struct cq_state {
         uint32_t tail = 0;
