@@ -116,6 +116,10 @@ int sc_main(int argc, char* argv[]) {
                                               "when released from reset (needs -p cpu.enabled=true; 0 = any port)")
         ->check(CLI::Range(0, 65535))
         ->type_name("PORT");
+    run_cmd->add_option("--break-packet", ro.break_packets,
+                        "command-stream breakpoint '[ring=R] [packet=N] [opcode=NAME]': print the device state "
+                        "before that packet (with --gdb: the ring stops; 'monitor help'); repeatable")
+        ->type_name("SPEC");
     run_cmd->add_option("--capture", ro.capture_file,
                         "write every job the workload submits (command buffers, the buffers they use, the config) "
                         "to this command-stream file, for 'accelvp replay' (docs/debugging.md)");

@@ -343,6 +343,12 @@ run_result run(const run_options& o, std::ostream& out) {
                                  gdb->port(), gdb->port(), cfg.get(keys::host::driver_firmware))
                   << std::flush;
     }
+    // Command-stream breakpoints; with GDB also its monitor commands for the chip's state.
+    if (!o.break_packets.empty() || gdb) {
+        if (!top) throw config_error("usage error: --break-packet is not available for a multi-chip workload");
+        install_packet_breaks(*top, o.break_packets, gdb.get(),
+                              top->soc.cpu ? cfg.get_string(keys::host::driver_firmware) : "");
+    }
     const sc_core::sc_time limit(cfg.get(keys::sim::max_time_ms), sc_core::SC_MS);
     // Simulate in slices so a long run can show progress on a terminal; slicing does
     // not change the order or time of any event, so results are identical.

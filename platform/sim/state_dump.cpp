@@ -1,6 +1,9 @@
 #include "platform/sim/state_dump.h"
 
 #include <algorithm>
+#include <cctype>
+#include <iostream>
+#include <sstream>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -9,6 +12,8 @@
 #include "platform/iss/elf_loader.h"
 #include "platform/system/board.h"
 #include "platform/tools/cmdasm.h"
+#include "tlm/core/config.h"
+#include "tlm/cpu/gdb_server.h"
 
 namespace accelvp {
 
@@ -54,6 +59,10 @@ bool symbolizer::code_address(uint32_t a) const {
     const uint16_t c = half(a - 2);
     return (c & 0xf07f) == 0x9002 && (c & 0x0f80) != 0;  // c.jalr rs1 (rs1 != 0)
 }
+
+namespace {
+unsigned b_rings(board& b) { return static_cast<unsigned>(b.soc.qman.debug_rings().size()); }
+} // namespace
 
 nlohmann::json state_dump(board& b, const std::string& firmware) {
     nlohmann::json d;
@@ -133,6 +142,142 @@ std::string format_state_dump(const nlohmann::json& d) {
         for (const auto& f : c["backtrace"]) out += fmt::format("    #{} {}\n", i++, f.get<std::string>());
     }
     return out + "---\n";
+}
+
+packet_break_spec parse_packet_break(const std::string& spec) {
+    packet_break_spec b;
+    std::string s = spec;
+    std::replace(s.begin(), s.end(), ',', ' ');
+    std::istringstream in(s);
+    bool any = false;
+    for (std::string t; in >> t;) {
+        const size_t eq = t.find('=');
+        const std::string k = t.substr(0, eq), v = eq == std::string::npos ? "" : t.substr(eq + 1);
+        auto num = [&](int64_t max) {
+            size_t pos = 0;
+            int64_t n = -1;
+            try {
+                n = std::stoll(v, &pos, 0);
+            } catch (...) {
+                pos = 0;
+            }
+            if (pos != v.size() || v.empty() || n < 0 || n > max)
+                throw config_error(fmt::format("usage error: breakpoint '{}': {}={} is not a number in [0, {}]", spec,
+                                               k, v, max));
+            return n;
+        };
+        if (k == "ring") b.ring = static_cast<int>(num(AAX_MAX_RINGS - 1));
+        else if (k == "packet") b.packet = num(INT32_MAX);
+        else if (k == "opcode") {
+            std::string names;
+            for (unsigned op = 0; op < AAX_OP_COUNT; ++op) {
+                std::string n = aax_opcode_name(op);
+                for (auto& ch : n) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                names += (names.empty() ? "" : ", ") + n;
+                std::string lv = v;
+                for (auto& ch : lv) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                if (n == lv) b.opcode = static_cast<int>(op);
+            }
+            if (b.opcode < 0)
+                throw config_error(fmt::format("usage error: breakpoint '{}': opcode={} is not an opcode; valid: {}",
+                                               spec, v, names));
+        } else {
+            throw config_error(fmt::format("usage error: breakpoint '{}': unknown field '{}'; valid: ring=R, "
+                                           "packet=N, opcode=NAME",
+                                           spec, k));
+        }
+        any = true;
+    }
+    if (!any || (b.packet < 0 && b.opcode < 0))
+        throw config_error(fmt::format("usage error: breakpoint '{}' names no packet: give packet=N and/or "
+                                       "opcode=NAME (and ring=R)",
+                                       spec));
+    return b;
+}
+
+namespace {
+std::string describe(const queue_manager::packet_break& b) {
+    std::string s;
+    if (b.ring >= 0) s += fmt::format("ring={} ", b.ring);
+    if (b.packet >= 0) s += fmt::format("packet={} ", b.packet);
+    if (b.opcode >= 0) s += fmt::format("opcode={} ", aax_opcode_name(static_cast<unsigned>(b.opcode)));
+    if (!s.empty()) s.pop_back();
+    return s;
+}
+} // namespace
+
+void install_packet_breaks(board& b, const std::vector<std::string>& specs, gdb_server* gdb,
+                           const std::string& firmware) {
+    auto& qm = b.soc.qman;
+    std::vector<queue_manager::packet_break> breaks;
+    for (const auto& s : specs) {
+        const packet_break_spec p = parse_packet_break(s);
+        breaks.push_back({p.ring, p.packet, p.opcode});
+    }
+    qm.set_packet_breaks(breaks);
+    board* bp = &b;
+    qm.set_break_hook([bp, gdb, firmware](unsigned ring, uint32_t index, uint32_t off, uint8_t opcode) {
+        const std::string where =
+            fmt::format("ring {} stopped before packet {} of its job (+0x{:x}, {}) at {:.3f} ns", ring, index, off,
+                        aax_opcode_name(opcode), static_cast<double>(sc_core::sc_time_stamp().value()) / 1000.0);
+        if (gdb && gdb->connected()) {
+            std::cerr << "accelvp: breakpoint: " << where << "; the core stops for GDB ('monitor help')\n";
+            bp->soc.cpu->core.debug_break();
+            return;  // held until 'monitor continue' or 'monitor step'
+        }
+        std::cerr << "accelvp: breakpoint: " << where << "\n" << format_state_dump(state_dump(*bp, firmware));
+        bp->soc.qman.release_ring(ring);
+    });
+    if (!gdb) return;
+    gdb->set_monitor_extension([bp, firmware](const std::string& cmd) -> std::optional<std::string> {
+        auto& q = bp->soc.qman;
+        std::istringstream in(cmd);
+        std::string verb, rest;
+        in >> verb;
+        std::getline(in, rest);
+        if (verb == "help")
+            return std::string("  monitor state  the device state: rings (head, tail, packet), semaphores, core\n"
+                               "  monitor break [ring=R] [packet=N] [opcode=NAME]   stop a ring before a packet\n"
+                               "  monitor breaks  list the command-stream breakpoints; monitor delete: remove all\n"
+                               "  monitor step R  let stopped ring R run one packet and stop again\n"
+                               "  monitor continue [R]  let stopped ring R (default: every one) go on\n");
+        if (verb == "state") return format_state_dump(state_dump(*bp, firmware));
+        if (verb == "break") {
+            try {
+                const packet_break_spec p = parse_packet_break(rest);
+                auto v = q.packet_breaks();
+                v.push_back({p.ring, p.packet, p.opcode});
+                q.set_packet_breaks(v);
+                return fmt::format("command-stream breakpoint {}: {}\n", v.size(), describe(v.back()));
+            } catch (const config_error& e) {
+                return std::string(e.what()) + "\n";
+            }
+        }
+        if (verb == "breaks") {
+            std::string out;
+            int i = 1;
+            for (const auto& br : q.packet_breaks()) out += fmt::format("{}: {}\n", i++, describe(br));
+            return out.empty() ? std::string("no command-stream breakpoints\n") : out;
+        }
+        if (verb == "delete") {
+            q.set_packet_breaks({});
+            return std::string("command-stream breakpoints deleted\n");
+        }
+        if (verb == "step" || verb == "continue") {
+            std::istringstream r(rest);
+            int ring = -1;
+            if (!(r >> ring)) ring = -1;
+            if (verb == "step" && ring < 0) return std::string("monitor step needs a ring: monitor step R\n");
+            std::string out;
+            for (unsigned i = 0; i < b_rings(*bp); ++i)
+                if ((ring < 0 || static_cast<unsigned>(ring) == i) && q.ring_held(i)) {
+                    q.release_ring(i, verb == "step");
+                    out += fmt::format("ring {} {}\n", i, verb == "step" ? "runs one packet" : "goes on");
+                }
+            return out.empty() ? std::string("no ring is stopped at a breakpoint\n") : out;
+        }
+        return std::nullopt;
+    });
 }
 
 } // namespace accelvp

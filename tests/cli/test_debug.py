@@ -87,4 +87,25 @@ def register_access_trace():
     check(all(" regs: " in l for l in e), [l for l in e if " regs: " not in l][:5])
 
 
+@test
+def a_cli_breakpoint_prints_the_state_before_the_packet_and_goes_on():
+    f = write("three.s", ".buffer a 4K\ndma src=@a dst=@a+2048 width=64\nnop\nfence addr=@a value=1\n")
+    a = run("run", "-w", "cmdstream", "-p", "workload.file=" + f, "--json")
+    p = run("run", "-w", "cmdstream", "-p", "workload.file=" + f, "--json", "--break-packet", "opcode=fence",
+            "--break-packet", "ring=0,packet=1")
+    e = p.stderr
+    check(re.search(r"breakpoint: ring 0 stopped before packet 1 of its job \(\+0x38, NOP\) at [0-9.]+ ns\n"
+                    r"--- device state at [0-9.]+ ns ---\n  ring 0: head 0 tail 1 jobs_done 0 BUSY; on packet "
+                    r"\+0x38 of 0x[0-9a-f]+: nop\n", e), e)
+    check("ring 0 stopped before packet 2 of its job (+0x40, FENCE)" in e, e)
+    check(e.count("--- device state") == 2, e)
+    # a printing breakpoint changes no cycle
+    check(json.loads(p.stdout)["summary"]["cycles"] == json.loads(a.stdout)["summary"]["cycles"], p.stdout)
+    for spec, msg in (("ring=1", "names no packet"), ("opcode=gemx", "opcode=gemx is not an opcode; valid: nop, "
+                                                                       "wreg, dma, gemm"),
+                      ("packet=-1", "packet=-1 is not a number"), ("rnig=0 packet=1", "unknown field 'rnig'")):
+        p = run("run", "--break-packet", spec, expect=2)
+        check(msg in p.stderr, (spec, p.stderr))
+
+
 finish()

@@ -193,6 +193,7 @@ queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint
     uint64_t cur = addr;
     uint32_t cur_size = size;
     uint16_t cur_space = 0;  // the descriptor's buffer: physical (the driver placed it)
+    rings_[r]->job_packets = 0;
     if (!enter(cur, cur_size, job_level, cur_space)) return f;
     for (uint32_t off = 0;;) {
         if (off >= cur_size) {  // end of a buffer: return from a CALL, or the job is done
@@ -216,6 +217,8 @@ queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint
         RS.cur_off = off;
         AVP_LOG(debug, name(), "ring {} packet +0x{:x} of 0x{:x}: {} ({} qw)", r, off, cur, aax_opcode_name(h.opcode),
                 h.size_qw);
+        if (!breaks_.empty() || RS.step) check_break(r, h.opcode, off, delay);
+        ++RS.job_packets;
         const bool control = rt && rt->port == engine_port::control;
         if (h.size_qw == 0 || len > cur_size - off) {
             f = failure{};
@@ -300,6 +303,36 @@ std::vector<queue_manager::ring_view> queue_manager::debug_rings() const {
         out.push_back(std::move(v));
     }
     return out;
+}
+
+} // namespace accelvp
+
+namespace accelvp {
+
+void queue_manager::check_break(unsigned r, uint8_t opcode, uint32_t off, sc_core::sc_time& delay) {
+    ring_state& R = *rings_[r];
+    bool hit = R.step;
+    for (const auto& b : breaks_)
+        hit |= (b.ring < 0 || static_cast<unsigned>(b.ring) == r) &&
+               (b.packet < 0 || static_cast<uint64_t>(b.packet) == R.job_packets) && (b.opcode < 0 || b.opcode == opcode);
+    if (!hit) return;
+    R.step = false;
+    R.held = true;
+    if (break_hook_) break_hook_(r, R.job_packets, off, opcode);
+    if (!R.held) return;  // the hook let it go on at once (a printing breakpoint)
+    sc_core::wait(delay);  // the ring stops at the simulated time it reached
+    delay = sc_core::SC_ZERO_TIME;
+    while (R.held) sc_core::wait(R.release_ev);
+}
+
+void queue_manager::release_ring(unsigned r, bool step) {
+    if (r >= rings_.size()) return;
+    ring_state& R = *rings_[r];
+    R.step = step;
+    if (R.held) {
+        R.held = false;
+        R.release_ev.notify(sc_core::SC_ZERO_TIME);
+    }
 }
 
 } // namespace accelvp

@@ -95,6 +95,22 @@ public:
         std::vector<uint8_t> packet;  // empty: the ring has run no packet
     };
     std::vector<ring_view> debug_rings() const;
+    // Command-stream breakpoints (docs/debugging.md#command-stream-breakpoints): a ring stops
+    // before the packet with index `packet` of a job (0 = its first packet; -1 any) and/or with
+    // opcode `opcode` (-1 any), on ring `ring` (-1 any). At a hit the hook runs; the ring then
+    // stays stopped (the rest of the chip runs on) until release_ring(), if the hook left it held.
+    struct packet_break {
+        int ring = -1;
+        int64_t packet = -1;
+        int opcode = -1;
+    };
+    void set_packet_breaks(std::vector<packet_break> b) { breaks_ = std::move(b); }
+    const std::vector<packet_break>& packet_breaks() const { return breaks_; }
+    // hook(ring, packet index in the job, offset in its buffer, opcode).
+    void set_break_hook(std::function<void(unsigned, uint32_t, uint32_t, uint8_t)> f) { break_hook_ = std::move(f); }
+    bool ring_held(unsigned r) const { return r < rings_.size() && rings_[r]->held; }
+    // Let a held ring go on; with `step`, it stops again before its next packet.
+    void release_ring(unsigned r, bool step = false);
     // Fault injection (fault.fw_crash_*): called when the firmware starts an engine queue.
     void set_eq_start_hook(std::function<void()> f) { eq_start_hook_ = std::move(f); }
 
@@ -113,7 +129,14 @@ private:
         const std::vector<uint8_t>* cur_buf = nullptr;
         uint64_t cur_addr = 0;
         uint32_t cur_off = 0;
+        // Command-stream breakpoints.
+        uint32_t job_packets = 0;  // packets of the current job so far
+        bool held = false, step = false;
+        sc_core::sc_event release_ev;
     };
+    std::vector<packet_break> breaks_;
+    std::function<void(unsigned, uint32_t, uint32_t, uint8_t)> break_hook_;
+    void check_break(unsigned r, uint8_t opcode, uint32_t off, sc_core::sc_time& delay);
     struct cq_state {
         uint32_t tail = 0;
         uint32_t overflows = 0;
