@@ -191,7 +191,10 @@ int sc_main(int argc, char* argv[]) {
         {"plot", app.add_subcommand("plot", "PNG plot of a results CSV: CSV --x COL --y COL [--series COL] "
                                             "[--kind line|bar|heatmap] -o out.png (runs tools/plot.py)")},
         {"report", app.add_subcommand("report", "Markdown/HTML report of a bench or sweep results directory: DIR "
-                                                "[-o report.md] [--html report.html] (runs tools/report.py)")}};
+                                                "[-o report.md] [--html report.html] (runs tools/report.py)")},
+        {"profile", app.add_subcommand("profile", "profile summary of a trace ('accelvp run --trace T.json'): "
+                                                  "per-track utilization, top jobs and packets by device time: T.json "
+                                                  "[--top N] [--json] (runs tools/profile.py)")}};
     for (const auto& s : scripts) s.second->prefix_command();
 
     try {

@@ -71,6 +71,54 @@ uint8_t queue_manager::dispatch(tlm_utils::simple_initiator_socket<queue_manager
     return ext.status;
 }
 
+namespace {
+template <class T>
+T as(const uint8_t* pkt, uint32_t len) {
+    T v{};
+    std::memcpy(&v, pkt, std::min<size_t>(len, sizeof v));
+    return v;
+}
+} // namespace
+
+// The arguments of a packet's trace slice (docs/profiling.md): opcode, where it is (command
+// buffer and offset), the status, and the fields that say what it did.
+std::string queue_manager::packet_trace_args(unsigned r, const aax_pkt_hdr& h, const uint8_t* pkt, uint32_t len,
+                                             uint8_t status) const {
+    const ring_state& R = *rings_[r];
+    std::string a = fmt::format(R"({{"status":"{}","opcode":"{}","ring":{},"cmdbuf":"0x{:x}","offset":"0x{:x}")",
+                                aax_status_name(status), aax_opcode_name(h.opcode), r, R.cur_addr, R.cur_off);
+    switch (h.opcode) {
+    case AAX_OP_DMA: {
+        const auto d = as<aax_pkt_dma>(pkt, len);
+        a += fmt::format(R"(,"src":"0x{:x}","dst":"0x{:x}","bytes":{},"width":{},"height":{})", d.src, d.dst,
+                         d.width * d.height, d.width, d.height);
+        break;
+    }
+    case AAX_OP_GEMM: {
+        const auto g = as<aax_pkt_gemm>(pkt, len);
+        a += fmt::format(R"(,"cluster":{},"m":{},"n":{},"k":{},"dtype_in":"{}","dtype_out":"{}","macs":{})", g.cluster,
+                         g.m, g.n, g.k, aax_dtype_name(g.dtype_in), aax_dtype_name(g.dtype_out),
+                         uint64_t{g.m} * g.n * g.k);
+        break;
+    }
+    case AAX_OP_VEC: {
+        const auto v = as<aax_pkt_vec>(pkt, len);
+        a += fmt::format(R"(,"cluster":{},"op":"{}","rows":{},"cols":{},"dtype":"{}")", v.cluster, aax_vec_op_name(v.op),
+                         v.rows, v.cols, aax_dtype_name(v.dtype));
+        break;
+    }
+    case AAX_OP_SEM_SIGNAL: a += fmt::format(R"(,"sem":{})", as<aax_pkt_sem_signal>(pkt, len).sem); break;
+    case AAX_OP_SEM_WAIT: a += fmt::format(R"(,"sem":{})", as<aax_pkt_sem_wait>(pkt, len).sem); break;
+    case AAX_OP_COLL: {
+        const auto c = as<aax_pkt_coll>(pkt, len);
+        a += fmt::format(R"(,"port":{},"bytes":{})", c.port, c.bytes);
+        break;
+    }
+    default: break;
+    }
+    return a + "}";
+}
+
 queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt, uint32_t len, uint64_t deadline_ps,
                                                  sc_core::sc_time& delay) {
     failure f;
@@ -106,7 +154,7 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
     ++*per_opcode_[h.opcode];
     if (tracer::instance().enabled())
         tracer::instance().slice(rings_[r]->track, aax_opcode_name(h.opcode), ps(start), ps(abs_ps(delay) - start),
-                                 "packet", fmt::format(R"({{"status":"{}"}})", aax_status_name(f.status)));
+                                 "packet", packet_trace_args(r, h, pkt, len, f.status));
     if (f.status == AAX_OK && (h.flags & AAX_PKT_F_IRQ)) {
         sc_core::wait(delay);
         delay = sc_core::SC_ZERO_TIME;

@@ -137,6 +137,8 @@ private:
     std::vector<packet_break> breaks_;
     std::function<void(unsigned, uint32_t, uint32_t, uint8_t)> break_hook_;
     void check_break(unsigned r, uint8_t opcode, uint32_t off, sc_core::sc_time& delay);
+    std::string packet_trace_args(unsigned r, const aax_pkt_hdr& h, const uint8_t* pkt, uint32_t len,
+                                  uint8_t status) const;
     struct cq_state {
         uint32_t tail = 0;
         uint32_t overflows = 0;
