@@ -1,6 +1,7 @@
 // accelvp: the command-line front end.
 //   accelvp run     -c CONFIG -w WORKLOAD [-p key=value]... [--mode M] [--stats F] [--trace F] [--seed N] [--quiet]
 //                   (-w collective: a multi-chip system; -p workload.sweep=MIN:MAX for a size table)
+//   accelvp replay  FILE [-c CONFIG] [-p key=value]...   a --capture file again, timing compared
 //   accelvp list    configs and workloads
 //   accelvp config  -c CONFIG [-p ...] --dump     the effective configuration as YAML
 //   accelvp memsim  -c CONFIG --trace FILE [--stats F] [-p ...]   DRAM model alone on a request trace
@@ -24,6 +25,7 @@
 #include "platform/iss/iss.h"
 #include "platform/memsim/memsim.h"
 #include "platform/qemu/qemu_bridge.h"
+#include "platform/sim/replay.h"
 #include "platform/sim/simulation.h"
 #include "platform/tools/cmdasm.h"
 #include "platform/workloads/workload.h"
@@ -120,12 +122,35 @@ int sc_main(int argc, char* argv[]) {
                                               "when released from reset (needs -p cpu.enabled=true; 0 = any port)")
         ->check(CLI::Range(0, 65535))
         ->type_name("PORT");
+    run_cmd->add_option("--break-packet", ro.break_packets,
+                        "command-stream breakpoint '[ring=R] [packet=N] [opcode=NAME]': print the device state "
+                        "before that packet (with --gdb: the ring stops; 'monitor help'); repeatable")
+        ->type_name("SPEC");
+    run_cmd->add_option("--capture", ro.capture_file,
+                        "write every job the workload submits (command buffers, the buffers they use, the config) "
+                        "to this command-stream file, for 'accelvp replay' (docs/debugging.md)");
     run_cmd->footer("Multi-chip collectives (docs/links.md): -w collective -c training -p system.chips=8 "
                     "[-p system.topology=ring] [-p workload.op=all_reduce] [-p workload.bytes=64MiB] "
                     "[-p workload.algorithm=ring|tree|auto]; -p workload.sweep=8B:1GiB[:FACTOR] prints an "
                     "nccl-tests-style size table (summary.sweep in --json/--stats).");
 
     app.add_subcommand("list", "list configurations and workloads");
+
+    replay_options rpo;
+    std::string rp_mode, rp_config;
+    auto* replay_cmd = app.add_subcommand("replay", "run a capture ('accelvp run --capture FILE') again, on its "
+                                                    "configuration or another, and compare each job's device time");
+    replay_cmd->add_option("file", rpo.file, "the capture file")->required();
+    auto* rp_config_opt = replay_cmd->add_option(
+        "-c,--config", rp_config, "another configuration (preset or YAML; default: the captured one)");
+    replay_cmd->add_option("-p,--param", rpo.overrides, "override a parameter: -p key=value (repeatable)")
+        ->type_name("KEY=VALUE");
+    replay_cmd->add_option("--mode", rp_mode, "functional or timing (default: the captured mode)")
+        ->check(CLI::IsMember({"functional", "timing"}));
+    replay_cmd->add_option("--stats", rpo.stats_file, "write the stats JSON here (with a 'replay' section)");
+    replay_cmd->add_option("--trace", rpo.trace_file, "write a Chrome/Perfetto trace here");
+    replay_cmd->add_flag("-q,--quiet", rpo.quiet, "print nothing on success");
+    replay_cmd->add_flag("--json", rpo.json, "print the stats JSON on stdout instead of the table");
 
     run_options co;
     bool dump = false, describe = false;
@@ -172,7 +197,10 @@ int sc_main(int argc, char* argv[]) {
         {"plot", app.add_subcommand("plot", "PNG plot of a results CSV: CSV --x COL --y COL [--series COL] "
                                             "[--kind line|bar|heatmap] -o out.png (runs tools/plot.py)")},
         {"report", app.add_subcommand("report", "Markdown/HTML report of a bench or sweep results directory: DIR "
-                                                "[-o report.md] [--html report.html] (runs tools/report.py)")}};
+                                                "[-o report.md] [--html report.html] (runs tools/report.py)")},
+        {"profile", app.add_subcommand("profile", "profile summary of a trace ('accelvp run --trace T.json'): "
+                                                  "per-track utilization, top jobs and packets by device time: T.json "
+                                                  "[--top N] [--json] (runs tools/profile.py)")}};
     for (const auto& s : scripts) s.second->prefix_command();
 
     try {
@@ -207,6 +235,13 @@ int sc_main(int argc, char* argv[]) {
             return exit_usage;
         }
         if (app.got_subcommand("memsim")) return run_memsim(mo, std::cout);
+        if (app.got_subcommand("replay")) {
+            if (*rp_config_opt) rpo.config = rp_config;
+            if (!rp_mode.empty()) rpo.mode = rp_mode;
+            const run_result r = run_replay(rpo, std::cout);
+            if (r.exit_code != exit_ok) std::cerr << "accelvp: error: " << r.error << "\n";
+            return r.exit_code;
+        }
         if (app.got_subcommand("qemu")) return run_qemu(qo, std::cout);
         if (int rc = 0; cmdasm::run_command(app, ao, rc)) return rc;
         if (app.got_subcommand("iss")) {

@@ -4,6 +4,7 @@
 
 #include "abi/aax_mmu.h"
 #include "abi/aax_queue.h"
+#include "platform/host/capture.h"
 
 namespace accelvp::uapi {
 
@@ -70,6 +71,8 @@ int device::bo_create(bo_create_args& a) {
     a.handle = next_handle_++;
     a.device_va = host ? drv_.host_to_device_addr(*addr) : *addr;
     bos_[a.handle] = bo{a.size, host, *addr};
+    if (auto* cap = capture_recorder::active())
+        cap->on_bo_create(a.device_va, host ? *addr : drv_.device_to_bar2(*addr), a.size, host);
     return 0;
 }
 
@@ -80,6 +83,8 @@ int device::bo_free(uint32_t handle) {
         for (const auto& [va, b] : m)
             if (b.handle == handle) return -EBUSY;
     it->second.host ? drv_.free_host(it->second.addr) : drv_.free_device(it->second.addr);
+    if (auto* cap = capture_recorder::active())
+        cap->on_bo_free(it->second.host ? drv_.host_to_device_addr(it->second.addr) : it->second.addr);
     bos_.erase(it);
     return 0;
 }
@@ -101,7 +106,12 @@ int device::submit(submit_args& a) {
     // With an MMU, physical access (a job without a context, a descriptor fence the device
     // writes at a bus address) is the kernel's: ordinary files run in their own contexts.
     if (drv_.vm() && !privileged_ && (a.vm_id == 0 || (a.flags & AAX_JOB_WRITE_FENCE))) return -EPERM;
-    return drv_.submit(a.queue, va, a.cmdbuf_size, a.flags, a.timeout_us, a.seq, static_cast<uint16_t>(a.vm_id));
+    // A capture reads the job and its buffers before the doorbell (the job may start at once).
+    auto* cap = capture_recorder::active();
+    if (cap) cap->on_submit(drv_, a.queue, va, a.cmdbuf_size, a.flags, a.timeout_us, a.vm_id);
+    const int rc = drv_.submit(a.queue, va, a.cmdbuf_size, a.flags, a.timeout_us, a.seq, static_cast<uint16_t>(a.vm_id));
+    if (cap) cap->on_submitted(rc, a.seq);
+    return rc;
 }
 
 int device::wait(wait_args& a) {
@@ -113,6 +123,7 @@ int device::wait(wait_args& a) {
     a.ts_start_ns = r.ts_start_ns;
     a.ts_end_ns = r.ts_end_ns;
     a.err_offset = r.err_offset;
+    if (auto* cap = capture_recorder::active()) cap->on_wait(a.seq, rc, a.status, a.ts_start_ns, a.ts_end_ns);
     return rc;
 }
 

@@ -16,8 +16,11 @@
 
 #include <fmt/format.h>
 
+#include "platform/host/capture.h"
 #include "platform/host/driver.h"
+#include "platform/workloads/cmdstream.h"
 #include "platform/sim/config_consistency.h"
+#include "platform/sim/state_dump.h"
 #include "platform/system/board.h"
 #include "platform/system/system_board.h"
 #include "platform/workloads/collective.h"
@@ -49,9 +52,30 @@ const param_table<sim_params>& sim_params::table() {
     return t;
 }
 
+// Per-component log levels: -p log.<component>=LEVEL (docs/debugging.md#logs-and-traces).
+const std::vector<std::pair<std::string, std::string>>& log_components() {
+    static const std::vector<std::pair<std::string, std::string>> c{
+        {"driver", "the host driver (host.driver): probe, submissions, interrupts, errors, resets"},
+        {"qman", "the queue manager: every packet a ring runs (debug), job errors"},
+        {"dma", "the DMA engines"},
+        {"ctrl", "the device controller: interrupt routing (debug)"},
+        {"cpu", "the control core"},
+        {"mmu", "the MMU"},
+        {"pcie", "the PCIe endpoint"},
+        {"sync", "the semaphores"},
+        {"compute", "the compute clusters"},
+        {"mem", "device memory and the DRAM controller"},
+        {"regs", "register-access trace: every bus read and write of a device register (debug)"},
+    };
+    return c;
+}
+
 param_schema build_schema(const std::string& workload_name) {
     param_schema s;
     sim_params::table().declare(s, "");
+    for (const auto& [comp, what] : log_components())
+        s.string("log." + comp, "default", "log level of " + what + " (default: sim.log_level)",
+                 {"default", "error", "warn", "info", "debug", "trace"});
     chip::declare(s);
     host_system::declare(s);
     driver::declare(s);
@@ -186,7 +210,8 @@ void check_host_memory(const config& c, const std::string& workload) {
 
 void probe_outputs(const run_options& o) {
     namespace fs = std::filesystem;
-    const std::vector<std::pair<const char*, std::string>> outs{{"--stats", o.stats_file}, {"--trace", o.trace_file}};
+    const std::vector<std::pair<const char*, std::string>> outs{
+        {"--stats", o.stats_file}, {"--trace", o.trace_file}, {"--capture", o.capture_file}};
     if (!o.stats_file.empty() && !o.trace_file.empty()) {
         std::error_code e1, e2, e3;
         const bool same = fs::weakly_canonical(o.stats_file, e1) == fs::weakly_canonical(o.trace_file, e2) ||
@@ -281,6 +306,10 @@ run_result run(const run_options& o, std::ostream& out) {
     wl->check(cfg);
     check_host_memory(cfg, o.workload);
     set_log_level(parse_log_level(cfg.get(keys::sim::log_level)));
+    clear_component_log_levels();
+    for (const auto& [comp, what] : log_components())
+        if (const std::string l = cfg.get_string("log." + comp); l != "default")
+            set_component_log_level(comp, parse_log_level(l));
     // Fail before a long simulation, not after it, if an output cannot be written.
     probe_outputs(o);
     tracer::instance().enable(!o.trace_file.empty());
@@ -296,6 +325,16 @@ run_result run(const run_options& o, std::ostream& out) {
         sys = std::make_unique<system_board>("system", cfg, run_collective);
     } else {
         top = std::make_unique<board>("board", cfg, wl.get());
+    }
+    // --capture: record what the host program submits (docs/debugging.md#capture-and-replay).
+    std::unique_ptr<capture_recorder> capture;
+    struct capture_off {
+        ~capture_off() { capture_recorder::set_active(nullptr); }
+    } capture_guard;
+    if (!o.capture_file.empty()) {
+        if (multi_chip) throw config_error("usage error: --capture is not available for a multi-chip workload");
+        capture = std::make_unique<capture_recorder>(cfg.get(keys::sim::mode) == "functional");
+        capture_recorder::set_active(capture.get());
     }
     auto done = [&] { return top ? top->done() : sys->done(); };
     // Firmware bring-up: GDB attaches to the control core, which stops at its first
@@ -313,6 +352,12 @@ run_result run(const run_options& o, std::ostream& out) {
                                  "127.0.0.1:{}' {})\n",
                                  gdb->port(), gdb->port(), cfg.get(keys::host::driver_firmware))
                   << std::flush;
+    }
+    // Command-stream breakpoints; with GDB also its monitor commands for the chip's state.
+    if (!o.break_packets.empty() || gdb) {
+        if (!top) throw config_error("usage error: --break-packet is not available for a multi-chip workload");
+        install_packet_breaks(*top, o.break_packets, gdb.get(),
+                              top->soc.cpu ? cfg.get_string(keys::host::driver_firmware) : "");
     }
     const sc_core::sc_time limit(cfg.get(keys::sim::max_time_ms), sc_core::SC_MS);
     // Simulate in slices so a long run can show progress on a terminal; slicing does
@@ -369,6 +414,15 @@ run_result run(const run_options& o, std::ostream& out) {
         res.exit_code = top ? top->exit_code() : sys->exit_code();
         res.error = top ? top->error() : sys->error();
     }
+    // A hang or a timeout: where everything stands (docs/debugging.md#state-dump).
+    nlohmann::json dump;
+    const bool hang_or_timeout = !stop_signal && failure.empty() &&
+                                 (!done() || res.error.find("timed out") != std::string::npos ||
+                                  res.error.find("TIMEOUT") != std::string::npos);
+    if (top && hang_or_timeout) {
+        dump = state_dump(*top, top->soc.cpu ? cfg.get_string(keys::host::driver_firmware) : "");
+        std::cerr << format_state_dump(dump);
+    }
     const double sim_ns = static_cast<double>(sc_core::sc_time_stamp().value()) / 1000.0;
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
 
@@ -397,10 +451,19 @@ run_result run(const run_options& o, std::ostream& out) {
         if (o.fw_log) std::cerr << "--- firmware log ---\n" << st["firmware"]["log"].get<std::string>() << "---\n";
     }
     if (!res.error.empty()) st["error"] = res.error;
+    if (!dump.is_null()) st["state_dump"] = dump;
     if (partial) st["partial"] = true;
     res.stats = st;
 
     if (gdb) gdb->program_exited(res.exit_code);
+    if (capture) {
+        capture_recorder::set_active(nullptr);
+        if (!partial) capture->finish(top->drv);
+        st["capture"] = {{"file", o.capture_file},
+                         {"jobs", std::count_if(capture->steps().begin(), capture->steps().end(),
+                                                [](const auto& s) { return s.kind == capture_recorder::step::job; })}};
+        res.stats = st;
+    }
     // Every output is attempted and the report printed whatever fails; a failed write
     // makes the exit code 2 (usage) if the run itself succeeded.
     std::vector<std::string> write_errors;
@@ -413,6 +476,17 @@ run_result run(const run_options& o, std::ostream& out) {
         if (partial && !text.empty() && text[0] == '{') text.insert(1, "\"otherData\":{\"partial\":true},");
         if (const std::string e = write_file(o.trace_file, text); !e.empty())
             write_errors.push_back("cannot write trace file '" + o.trace_file + "': " + e);
+    }
+    if (capture) {
+        cmdstream::capture_header h;
+        h.workload = o.workload;
+        h.config = o.config;
+        for (const auto& ov : o.overrides)
+            if (ov.rfind("workload.", 0) != 0) h.overrides.push_back(ov);
+        if (o.mode) h.overrides.push_back("sim.mode=" + *o.mode);
+        if (o.seed) h.overrides.push_back("sim.seed=" + std::to_string(*o.seed));
+        if (const std::string e = write_file(o.capture_file, cmdstream::capture_text(*capture, h)); !e.empty())
+            write_errors.push_back("cannot write capture file '" + o.capture_file + "': " + e);
     }
     if (o.json)
         out << st.dump(2) << "\n";

@@ -30,6 +30,8 @@ struct run_options {
     bool json = false;                   // print the stats JSON on stdout instead of the table
     bool fw_log = false;                 // print the control-core firmware's log on stderr
     int gdb_port = -1;                   // >= 0: GDB stub for the control core on 127.0.0.1 (0 = any port)
+    std::string capture_file;            // --capture: the jobs the host program submitted, as a command-stream file
+    std::vector<std::string> break_packets;  // --break-packet: command-stream breakpoints (docs/debugging.md)
 };
 
 // The simulation's own keys (absolute: preset.*, sim.*).

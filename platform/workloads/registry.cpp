@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "platform/workloads/attention.h"
+#include "platform/workloads/cmdstream.h"
 #include "platform/workloads/collective.h"
 #include "platform/workloads/conv2d.h"
 #include "platform/workloads/dma_copy.h"
@@ -33,6 +34,7 @@ const std::map<std::string, workload_entry>& workload_registry() {
         add([] { return std::make_unique<model::model_workload>(model::model_workload::source::layers); });
         add([] { return std::make_unique<model::model_workload>(model::model_workload::source::onnx); });
         add([] { return std::make_unique<model::model_workload>(model::model_workload::source::decoder); });
+        add([] { return std::make_unique<cmdstream_workload>(); });
         return r;
     }();
     return reg;

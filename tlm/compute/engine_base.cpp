@@ -1,6 +1,11 @@
 #include "tlm/compute/engine_base.h"
 
 #include <cstring>
+
+#include <fmt/format.h>
+
+#include "abi/aax_queue.h"
+#include "tlm/core/trace.h"
 #include <vector>
 
 namespace accelvp {
@@ -40,6 +45,12 @@ void compute_engine::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_ti
     const uint64_t dur = p_.cycles_to_ps(r.cycles);
     const uint64_t end = pipe_.reserve_for(arrival, dur);
     delay = offset_to(end);
+    if (tracer::instance().enabled()) {  // the engine's own track (docs/profiling.md)
+        if (track_ < 0) track_ = tracer::instance().track(name());
+        tracer::instance().slice(track_, aax_opcode_name(pkt[0]), sc_core::sc_time::from_value(end - dur),
+                                 sc_core::sc_time::from_value(dur), "compute",
+                                 fmt::format(R"({{"cycles":{},"stream":{}}})", r.cycles, ext->stream));
+    }
     ++packets_;
     busy_cycles_ += r.cycles;
     busy_ += static_cast<double>(dur);

@@ -43,6 +43,7 @@ protected:
     sram_port sram_;
     counter packets_{"packets", "packets executed"};
     counter errors_{"errors", "packets rejected (bad parameters or SRAM range)"};
+    int track_ = -1;  // trace track, created on the first traced packet
     counter busy_cycles_{"busy_cycles", "cycles the engine was busy"};
     rate busy_{"busy", "time the engine was busy", 1e-12, "utilization"};
 

@@ -1,6 +1,8 @@
 #include "tlm/core/log.h"
 
 #include <cstdio>
+#include <utility>
+#include <vector>
 
 #include <systemc>
 
@@ -10,6 +12,13 @@ namespace accelvp {
 
 namespace {
 log_level g_level = log_level::warn;
+log_level g_max = log_level::warn;
+std::vector<std::pair<std::string, log_level>> g_components;
+void update_max() {
+    g_max = g_level;
+    for (const auto& c : g_components)
+        if (static_cast<int>(c.second) > static_cast<int>(g_max)) g_max = c.second;
+}
 const char* name_of(log_level l) {
     switch (l) {
     case log_level::error: return "error";
@@ -23,7 +32,38 @@ const char* name_of(log_level l) {
 } // namespace
 
 log_level current_log_level() { return g_level; }
-void set_log_level(log_level l) { g_level = l; }
+void set_log_level(log_level l) {
+    g_level = l;
+    update_max();
+}
+void set_component_log_level(const std::string& pattern, log_level l) {
+    for (auto& c : g_components)
+        if (c.first == pattern) {
+            c.second = l;
+            update_max();
+            return;
+        }
+    g_components.emplace_back(pattern, l);
+    update_max();
+}
+void clear_component_log_levels() {
+    g_components.clear();
+    update_max();
+}
+log_level max_log_level() { return g_max; }
+bool log_enabled(log_level l, const std::string& component) {
+    if (static_cast<int>(l) <= static_cast<int>(g_level)) return true;
+    for (const auto& [pattern, level] : g_components) {
+        if (static_cast<int>(l) > static_cast<int>(level)) continue;
+        for (size_t at = 0; at < component.size();) {  // each dotted segment
+            if (component.compare(at, pattern.size(), pattern) == 0) return true;
+            const size_t dot = component.find('.', at);
+            if (dot == std::string::npos) break;
+            at = dot + 1;
+        }
+    }
+    return false;
+}
 
 log_level parse_log_level(const std::string& s) {
     for (auto l : {log_level::error, log_level::warn, log_level::info, log_level::debug, log_level::trace})

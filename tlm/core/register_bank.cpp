@@ -116,6 +116,17 @@ tlm::tlm_response_status register_bank::access(tlm::tlm_generic_payload& t, bool
 void register_bank::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     const auto st = access(t, false);
     t.set_response_status(st);
+    // Register-access trace: -p log.regs=debug (docs/debugging.md).
+    if (st == tlm::TLM_OK_RESPONSE && static_cast<int>(max_log_level()) >= static_cast<int>(log_level::debug) &&
+        log_enabled(log_level::debug, "regs")) {
+        uint32_t v = 0;
+        std::memcpy(&v, t.get_data_ptr(), 4);
+        const reg* r = find_offset(static_cast<uint32_t>(t.get_address()));
+        log_write(log_level::debug, "regs",
+                  fmt::format("{} {} 0x{:x} {}{} = 0x{:08x}", owner_, t.is_read() ? "read " : "write",
+                              t.get_address() + base_, r ? r->name : "?",
+                              r && r->offset != t.get_address() ? "[hi]" : "", v));
+    }
     if (st != tlm::TLM_OK_RESPONSE)
         AVP_LOG(debug, owner_, "register access error at 0x{:x}: {}", t.get_address() + base_,
                 t.get_response_string());

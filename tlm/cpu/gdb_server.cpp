@@ -404,7 +404,8 @@ std::string gdb_server::monitor(const std::string& cmd) {
         return "accelvp monitor commands:\n"
                "  monitor help   this list\n"
                "  monitor time   simulated time (the core's local time and the SystemC kernel's), cycles, "
-               "instructions retired\n";
+               "instructions retired\n" +
+               (monitor_ext_ ? monitor_ext_("help").value_or("") : std::string());
     if (c == "time") {
         const double core_ns = core_.local_time().to_seconds() * 1e9;
         const double kernel_ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
@@ -412,6 +413,8 @@ std::string gdb_server::monitor(const std::string& cmd) {
                            "cycles: {}, instructions retired: {}\n",
                            core_ns, kernel_ns, core_.cycles(), core_.instructions());
     }
+    if (monitor_ext_)
+        if (auto r = monitor_ext_(c)) return *r;
     return fmt::format("unknown monitor command '{}'; try 'monitor help'\n", c);
 }
 

@@ -22,6 +22,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 
 #include "tlm/cpu/rv32_core.h"
@@ -45,6 +47,13 @@ public:
     // the core to stop learns it through a W (exited) reply; then the stub closes.
     void program_exited(int exit_code);
 
+    // More `monitor` commands from the platform (the chip's state, command-stream breakpoints):
+    // returns the reply of a command it knows (ending in a newline), nullopt for one it does not;
+    // asked with "help" for its lines of the help text.
+    void set_monitor_extension(std::function<std::optional<std::string>(const std::string&)> f) {
+        monitor_ext_ = std::move(f);
+    }
+
     // rv32_debugger_if
     resume stopped(stop_reason why) override;
     bool interrupt_requested() override;
@@ -62,6 +71,7 @@ private:
     action handle(const std::string& pkt, std::string& reply);
     std::string stop_reply() const;
     std::string monitor(const std::string& cmd);
+    std::function<std::optional<std::string>(const std::string&)> monitor_ext_;
     std::string target_xml() const;
     bool read_register(unsigned n, uint32_t& v) const;
     bool write_register(unsigned n, uint32_t v);

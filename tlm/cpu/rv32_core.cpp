@@ -234,7 +234,7 @@ void rv32_core::sleep_until_interrupt() {
     sync();
     const uint64_t t0 = sc_core::sc_time_stamp().value();
     sleeping_ = true;
-    while (!(mip_ & mie_) && !halt_requested_ && !inject_pending_) wait(irq_event_);
+    while (!(mip_ & mie_) && !halt_requested_ && !inject_pending_ && !debug_pending_) wait(irq_event_);
     sleeping_ = false;
     const uint64_t t1 = sc_core::sc_time_stamp().value();
     sleep_ += static_cast<double>(t1 - t0);

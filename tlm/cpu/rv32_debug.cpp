@@ -34,6 +34,7 @@ void rv32_core::debug_break() {
     debug_pending_ = true;
     debug_reason_ = rv32_debugger_if::stop_reason::requested;
     attention();
+    irq_event_.notify(sc_core::SC_ZERO_TIME);  // a core asleep in wfi wakes up to stop (wfi may end early)
 }
 
 void rv32_core::add_breakpoint(uint32_t addr) {

@@ -3,12 +3,14 @@
 // runs itself (NOP, FENCE, WREG, MSG). Shared by both schedulers.
 #include "tlm/qman/queue_manager.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 
 #include <fmt/format.h>
 
 #include "abi/aax_sched.h"
+#include "tlm/core/log.h"
 #include "tlm/core/register_firewall.h"
 #include "tlm/core/timeline.h"
 #include "tlm/core/trace.h"
@@ -69,6 +71,54 @@ uint8_t queue_manager::dispatch(tlm_utils::simple_initiator_socket<queue_manager
     return ext.status;
 }
 
+namespace {
+template <class T>
+T as(const uint8_t* pkt, uint32_t len) {
+    T v{};
+    std::memcpy(&v, pkt, std::min<size_t>(len, sizeof v));
+    return v;
+}
+} // namespace
+
+// The arguments of a packet's trace slice (docs/profiling.md): opcode, where it is (command
+// buffer and offset), the status, and the fields that say what it did.
+std::string queue_manager::packet_trace_args(unsigned r, const aax_pkt_hdr& h, const uint8_t* pkt, uint32_t len,
+                                             uint8_t status) const {
+    const ring_state& R = *rings_[r];
+    std::string a = fmt::format(R"({{"status":"{}","opcode":"{}","ring":{},"cmdbuf":"0x{:x}","offset":"0x{:x}")",
+                                aax_status_name(status), aax_opcode_name(h.opcode), r, R.cur_addr, R.cur_off);
+    switch (h.opcode) {
+    case AAX_OP_DMA: {
+        const auto d = as<aax_pkt_dma>(pkt, len);
+        a += fmt::format(R"(,"src":"0x{:x}","dst":"0x{:x}","bytes":{},"width":{},"height":{})", d.src, d.dst,
+                         d.width * d.height, d.width, d.height);
+        break;
+    }
+    case AAX_OP_GEMM: {
+        const auto g = as<aax_pkt_gemm>(pkt, len);
+        a += fmt::format(R"(,"cluster":{},"m":{},"n":{},"k":{},"dtype_in":"{}","dtype_out":"{}","macs":{})", g.cluster,
+                         g.m, g.n, g.k, aax_dtype_name(g.dtype_in), aax_dtype_name(g.dtype_out),
+                         uint64_t{g.m} * g.n * g.k);
+        break;
+    }
+    case AAX_OP_VEC: {
+        const auto v = as<aax_pkt_vec>(pkt, len);
+        a += fmt::format(R"(,"cluster":{},"op":"{}","rows":{},"cols":{},"dtype":"{}")", v.cluster, aax_vec_op_name(v.op),
+                         v.rows, v.cols, aax_dtype_name(v.dtype));
+        break;
+    }
+    case AAX_OP_SEM_SIGNAL: a += fmt::format(R"(,"sem":{})", as<aax_pkt_sem_signal>(pkt, len).sem); break;
+    case AAX_OP_SEM_WAIT: a += fmt::format(R"(,"sem":{})", as<aax_pkt_sem_wait>(pkt, len).sem); break;
+    case AAX_OP_COLL: {
+        const auto c = as<aax_pkt_coll>(pkt, len);
+        a += fmt::format(R"(,"port":{},"bytes":{})", c.port, c.bytes);
+        break;
+    }
+    default: break;
+    }
+    return a + "}";
+}
+
 queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt, uint32_t len, uint64_t deadline_ps,
                                                  sc_core::sc_time& delay) {
     failure f;
@@ -104,7 +154,7 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
     ++*per_opcode_[h.opcode];
     if (tracer::instance().enabled())
         tracer::instance().slice(rings_[r]->track, aax_opcode_name(h.opcode), ps(start), ps(abs_ps(delay) - start),
-                                 "packet", fmt::format(R"({{"status":"{}"}})", aax_status_name(f.status)));
+                                 "packet", packet_trace_args(r, h, pkt, len, f.status));
     if (f.status == AAX_OK && (h.flags & AAX_PKT_F_IRQ)) {
         sc_core::wait(delay);
         delay = sc_core::SC_ZERO_TIME;
@@ -191,6 +241,7 @@ queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint
     uint64_t cur = addr;
     uint32_t cur_size = size;
     uint16_t cur_space = 0;  // the descriptor's buffer: physical (the driver placed it)
+    rings_[r]->job_packets = 0;
     if (!enter(cur, cur_size, job_level, cur_space)) return f;
     for (uint32_t off = 0;;) {
         if (off >= cur_size) {  // end of a buffer: return from a CALL, or the job is done
@@ -208,6 +259,14 @@ queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint
         std::memcpy(&h, buf.data() + off, sizeof(h));
         const uint64_t len = static_cast<uint64_t>(h.size_qw) * 8;
         const op_route* rt = route(h.opcode);
+        ring_state& RS = *rings_[r];
+        RS.cur_buf = &buf;
+        RS.cur_addr = cur;
+        RS.cur_off = off;
+        AVP_LOG(debug, name(), "ring {} packet +0x{:x} of 0x{:x}: {} ({} qw)", r, off, cur, aax_opcode_name(h.opcode),
+                h.size_qw);
+        if (!breaks_.empty() || RS.step) check_break(r, h.opcode, off, delay);
+        ++RS.job_packets;
         const bool control = rt && rt->port == engine_port::control;
         if (h.size_qw == 0 || len > cur_size - off) {
             f = failure{};
@@ -263,6 +322,65 @@ queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint
         }
     }
     return failure{};
+}
+
+} // namespace accelvp
+
+namespace accelvp {
+
+std::vector<queue_manager::ring_view> queue_manager::debug_rings() const {
+    std::vector<ring_view> out;
+    for (unsigned r = 0; r < rings_.size(); ++r) {
+        const ring_state& R = *rings_[r];
+        ring_view v;
+        v.ring = r;
+        v.head = R.head;
+        v.tail = R.tail;
+        v.jobs_done = R.jobs_done;
+        v.busy = R.busy;
+        v.error = R.error;
+        v.last_error = R.last_error;
+        if (R.cur_buf && R.cur_off + 8 <= R.cur_buf->size()) {
+            aax_pkt_hdr h;
+            std::memcpy(&h, R.cur_buf->data() + R.cur_off, sizeof(h));
+            const size_t n = std::min<size_t>(std::max<size_t>(size_t{h.size_qw} * 8, 8), R.cur_buf->size() - R.cur_off);
+            v.packet.assign(R.cur_buf->begin() + R.cur_off, R.cur_buf->begin() + R.cur_off + n);
+            v.cmdbuf_addr = R.cur_addr;
+            v.offset = R.cur_off;
+        }
+        out.push_back(std::move(v));
+    }
+    return out;
+}
+
+} // namespace accelvp
+
+namespace accelvp {
+
+void queue_manager::check_break(unsigned r, uint8_t opcode, uint32_t off, sc_core::sc_time& delay) {
+    ring_state& R = *rings_[r];
+    bool hit = R.step;
+    for (const auto& b : breaks_)
+        hit |= (b.ring < 0 || static_cast<unsigned>(b.ring) == r) &&
+               (b.packet < 0 || static_cast<uint64_t>(b.packet) == R.job_packets) && (b.opcode < 0 || b.opcode == opcode);
+    if (!hit) return;
+    R.step = false;
+    R.held = true;
+    if (break_hook_) break_hook_(r, R.job_packets, off, opcode);
+    if (!R.held) return;  // the hook let it go on at once (a printing breakpoint)
+    sc_core::wait(delay);  // the ring stops at the simulated time it reached
+    delay = sc_core::SC_ZERO_TIME;
+    while (R.held) sc_core::wait(R.release_ev);
+}
+
+void queue_manager::release_ring(unsigned r, bool step) {
+    if (r >= rings_.size()) return;
+    ring_state& R = *rings_[r];
+    R.step = step;
+    if (R.held) {
+        R.held = false;
+        R.release_ev.notify(sc_core::SC_ZERO_TIME);
+    }
 }
 
 } // namespace accelvp

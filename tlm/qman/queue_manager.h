@@ -83,6 +83,34 @@ public:
     ~queue_manager() override;
 
     const params& get_params() const { return p_; }
+    // Debugger view of a ring (docs/debugging.md "State dump"): its registers' state and the
+    // packet it is running (or last ran), with no side effect.
+    struct ring_view {
+        unsigned ring = 0;
+        uint32_t head = 0, tail = 0, jobs_done = 0;
+        bool busy = false, error = false;
+        uint8_t last_error = 0;
+        uint64_t cmdbuf_addr = 0;     // the command buffer of the packet below
+        uint32_t offset = 0;          // the packet's offset in it
+        std::vector<uint8_t> packet;  // empty: the ring has run no packet
+    };
+    std::vector<ring_view> debug_rings() const;
+    // Command-stream breakpoints (docs/debugging.md#command-stream-breakpoints): a ring stops
+    // before the packet with index `packet` of a job (0 = its first packet; -1 any) and/or with
+    // opcode `opcode` (-1 any), on ring `ring` (-1 any). At a hit the hook runs; the ring then
+    // stays stopped (the rest of the chip runs on) until release_ring(), if the hook left it held.
+    struct packet_break {
+        int ring = -1;
+        int64_t packet = -1;
+        int opcode = -1;
+    };
+    void set_packet_breaks(std::vector<packet_break> b) { breaks_ = std::move(b); }
+    const std::vector<packet_break>& packet_breaks() const { return breaks_; }
+    // hook(ring, packet index in the job, offset in its buffer, opcode).
+    void set_break_hook(std::function<void(unsigned, uint32_t, uint32_t, uint8_t)> f) { break_hook_ = std::move(f); }
+    bool ring_held(unsigned r) const { return r < rings_.size() && rings_[r]->held; }
+    // Let a held ring go on; with `step`, it stops again before its next packet.
+    void release_ring(unsigned r, bool step = false);
     // Fault injection (fault.fw_crash_*): called when the firmware starts an engine queue.
     void set_eq_start_hook(std::function<void()> f) { eq_start_hook_ = std::move(f); }
 
@@ -97,7 +125,20 @@ private:
         int track = 0;
         std::vector<uint8_t> cmdbuf;  // the fetched command buffer of the current job
         const bool* stop = nullptr;   // the running command buffer's abort flag (engines see it)
+        // The packet being run (debug_rings): its buffer, that buffer's address, its offset.
+        const std::vector<uint8_t>* cur_buf = nullptr;
+        uint64_t cur_addr = 0;
+        uint32_t cur_off = 0;
+        // Command-stream breakpoints.
+        uint32_t job_packets = 0;  // packets of the current job so far
+        bool held = false, step = false;
+        sc_core::sc_event release_ev;
     };
+    std::vector<packet_break> breaks_;
+    std::function<void(unsigned, uint32_t, uint32_t, uint8_t)> break_hook_;
+    void check_break(unsigned r, uint8_t opcode, uint32_t off, sc_core::sc_time& delay);
+    std::string packet_trace_args(unsigned r, const aax_pkt_hdr& h, const uint8_t* pkt, uint32_t len,
+                                  uint8_t status) const;
     struct cq_state {
         uint32_t tail = 0;
         uint32_t overflows = 0;
