@@ -15,8 +15,10 @@
 
 #include "abi/aax_mmu.h"
 #include "abi/aax_sched.h"
+#include "abi/aax_sriov.h"
 #include "fw_boot.h"
 #include "fw_sched.h"
+#include "fw_sriov.h"
 #include "hal.h"
 
 #define MCAUSE_MTI 0x80000007u
@@ -44,7 +46,7 @@ static uint32_t jobs_completed;
 static uint32_t has_mmu, mmu_contexts;
 static struct ring_job jobs[AAX_FW_MAX_EQS];
 static uint64_t window = ~0ull; /* chip address the bus window maps, ~0 = unknown */
-static volatile uint32_t guard_active, guard_fault;
+volatile uint32_t guard_active, guard_fault; /* fw_sriov.h */
 
 /* Device bus address -> core address through the device-memory window (0 if outside). */
 static void *devmem(uint64_t bus, uint32_t len)
@@ -375,6 +377,23 @@ static uint64_t watchdog(uint64_t now)
     return next;
 }
 
+/* The PF driver enabled SR-IOV: the SR-IOV scheduler (fw_sriov.c) takes over for good. Out
+ * of line, so that the scheduler below compiles as it would without it. */
+static void __attribute__((noinline, noreturn)) sriov_enter(uint32_t n)
+{
+    fw_sriov_ctx c;
+    c.log = fw_log;
+    c.n_rings = n_rings;
+    c.n_cqs = n_cqs;
+    c.timer_mhz = timer_mhz;
+    c.heartbeat = heartbeat;
+    c.next_heartbeat = next_heartbeat;
+    c.jobs_completed = jobs_completed;
+    c.has_mmu = has_mmu;
+    c.mmu_contexts = mmu_contexts;
+    fw_sriov_run(&c, n);
+}
+
 /* One host message: answer it (the reply raises the host's event line). */
 static void mailbox(void)
 {
@@ -388,6 +407,8 @@ static void mailbox(void)
     case AAX_MBOX_JOBS:
         reply = jobs_completed & AAX_MBOX_ARG_MASK;
         break;
+    case AAX_MBOX_SRIOV:
+        sriov_enter(arg);
     default:
         reply = AAX_MBOX_ST_UNKNOWN << AAX_MBOX_ST_SHIFT;
         logf("mailbox: unknown command 0x%02lx", (unsigned long)(msg >> AAX_MBOX_CMD_SHIFT));
