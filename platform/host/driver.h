@@ -78,6 +78,9 @@ public:
     ~driver();
     // Rings probe sets up, at most (before probe: a PF leaves the others to its VFs).
     void set_max_rings(uint32_t n) { max_rings_ = n; }
+    // The firmware ELF probe loads (before probe).
+    const std::string& firmware_path() const { return firmware_path_; }
+    void set_firmware(std::string path) { firmware_path_ = std::move(path); }
 
     // SR-IOV, PF side (docs/virtualization.md): program VF v's resources in the SR-IOV block
     // -- rings [first_ring, first_ring + rings), a device-memory partition, its VM's host
@@ -96,6 +99,9 @@ public:
     // SR-IOV, VF side: function-level reset of this function (RESET in its BAR0), then the
     // rings and CQs are set up again; the jobs in flight complete as ABORTED. 0 or -ENODEV.
     int function_reset();
+    // Jobs this instance completed (records consumed) and their mean submit-to-completion latency.
+    uint64_t jobs_completed() const { return completions_.get(); }
+    double mean_job_latency_us() const { return latency_us_.mean(); }
 
     // Probe: identify the device, check the ABI version, program MSI-X, rings and
     // completion queues, unmask interrupts. 0 or -errno (ENODEV, EPROTO, EIO, ENOMEM).

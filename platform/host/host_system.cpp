@@ -157,7 +157,10 @@ const param_table<host_system::params>& host_system::params::table() {
                      "SR-IOV: VMs on this host, each bound to a VF of the device with its own driver instance "
                      "(needs pcie.sriov.max_vfs >= vms, cpu.enabled, mmu.enabled; docs/virtualization.md)")
             .string("vm_shares", &params::vm_shares,
-                    "SR-IOV: the VMs' scheduling shares as comma-separated weights 1-255 (empty: all 1)");
+                    "SR-IOV: the VMs' scheduling shares as comma-separated weights 1-255 (empty: all 1)")
+            .string("vm_workloads", &params::vm_workloads,
+                    "SR-IOV: the workload each VM runs, comma-separated names, one per VM (empty: the run's workload "
+                    "in every VM); each takes its workload.* parameters where it declares them, else its defaults");
     return t;
 }
 

@@ -92,6 +92,7 @@ public:
         double bus_hop_ns = 10;
         uint32_t vms = 0;           // SR-IOV: VMs, each with a VF of the device (docs/virtualization.md)
         std::string vm_shares;      // their scheduling shares, "w0,w1,..." (empty: all 1)
+        std::string vm_workloads;   // the workload each VM runs, "name0,name1,..." (empty: the run's workload in each)
         static const param_table<params>& table();  // the parameters: key, member, range, unit, description
     };
     static void declare(param_schema& s);
@@ -104,6 +105,7 @@ public:
     uint64_t msi_addr() const { return msi_base_; }
     uint32_t vms() const { return p_.vms; }
     const std::string& vm_shares() const { return p_.vm_shares; }
+    const std::string& vm_workloads() const { return p_.vm_workloads; }
     // Where VM k's memory is (the top half of host DRAM, split evenly) and its MSI page.
     uint64_t vm_mem_base(unsigned k) const;
     uint64_t vm_mem_size() const;

@@ -1,5 +1,6 @@
 #include "platform/system/board.h"
 
+#include <cstdio>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -45,7 +46,19 @@ board::board(sc_core::sc_module_name name, const config& c, board_program* progr
         fn.host_size = host.vm_mem_size();
         vm_drv_.push_back(std::make_unique<driver>(host, c, fmt::format("host.vm{}.driver", k), fn));
     }
-    if (vms) drv.set_max_rings(1);  // the PF keeps ring 0; VM k gets ring k + 1
+    if (vms) {
+        drv.set_max_rings(1);  // the PF keeps ring 0; VM k gets ring k + 1
+        // The firmware's SR-IOV build, next to the default image (a custom host.driver.firmware is
+        // loaded as it is: it must handle AAX_MBOX_SRIOV itself).
+        const std::string fw = drv.firmware_path(), def = "accelvp-fw.elf";
+        if (fw.size() >= def.size() && fw.compare(fw.size() - def.size(), def.size(), def) == 0) {
+            const std::string sriov = fw.substr(0, fw.size() - def.size()) + "accelvp-fw-sriov.elf";
+            if (std::FILE* f = std::fopen(sriov.c_str(), "rb")) {
+                std::fclose(f);
+                drv.set_firmware(sriov);
+            }
+        }
+    }
     SC_HAS_PROCESS(board);
     SC_THREAD(main_thread);
 }
@@ -116,12 +129,62 @@ int board::set_up_vms() {
     return 0;
 }
 
+// Each VM's program in its own host thread, at once; the board's outcome is the worst of theirs.
+void board::run_vm_programs() {
+    const unsigned n = static_cast<unsigned>(std::min<size_t>(vm_prog_.size(), vms()));
+    std::vector<std::unique_ptr<workload_context>> ctx;
+    std::vector<int> rc(n, 1);
+    std::vector<uint64_t> t_end(n, 0);
+    unsigned left = n;
+    sc_core::sc_event all_done;
+    start_ps_ = sc_core::sc_time_stamp().value();
+    for (unsigned k = 0; k < n; ++k) {
+        ctx.push_back(std::make_unique<workload_context>(vm_device(k), *vm_prog_[k].cfg, soc));
+        ctx[k]->functional = vm_prog_[k].cfg->get(keys::sim::mode) == "functional";
+        ctx[k]->seed = vm_prog_[k].cfg->get(keys::sim::seed) + k;
+        sc_core::sc_spawn(
+            [&, k] {
+                rc[k] = vm_prog_[k].program->run(*ctx[k]);
+                t_end[k] = sc_core::sc_time_stamp().value();
+                if (--left == 0) all_done.notify(sc_core::SC_ZERO_TIME);
+            },
+            fmt::format("vm{}_program", k).c_str());
+    }
+    if (n) sc_core::wait(all_done);
+    exit_code_ = 0;
+    bool any_verified = false, all_verified = true;
+    for (unsigned k = 0; k < n; ++k) {
+        const std::string p = fmt::format("vm{}.", k);
+        summary_[p + "workload"] = vm_prog_[k].name;
+        for (const auto& [key, v] : ctx[k]->summary.items())
+            if (!v.is_array() && !v.is_object()) summary_[p + key] = v;
+        const driver& d = *vm_drv_[k];
+        const double us = static_cast<double>(t_end[k] - start_ps_) / 1e6;
+        summary_[p + "elapsed_us"] = us;
+        summary_[p + "jobs"] = d.jobs_completed();
+        summary_[p + "jobs_per_ms"] = us > 0 ? static_cast<double>(d.jobs_completed()) * 1e3 / us : 0.0;
+        summary_[p + "mean_job_latency_us"] = d.mean_job_latency_us();
+        summary_[p + "verified"] = ctx[k]->verified ? (*ctx[k]->verified ? "yes" : "NO") : "not checked";
+        if (ctx[k]->verified) {
+            any_verified = true;
+            all_verified &= *ctx[k]->verified;
+        }
+        if (rc[k] != 0) {
+            exit_code_ = rc[k];
+            if (error_.empty()) error_ = fmt::format("VM {} ({}): {}", k, vm_prog_[k].name, ctx[k]->error);
+        }
+    }
+    if (any_verified) verified_ = all_verified;
+}
+
 void board::main_thread() {
     int vm_rc = 0;
     if (int rc = drv.probe()) {
         error_ = fmt::format("driver probe failed: {}", std::strerror(-rc));
     } else if (vms() && (vm_rc = set_up_vms()) != 0) {
         error_ = fmt::format("SR-IOV set-up of {} VMs failed: {}", vms(), std::strerror(-vm_rc));
+    } else if (!vm_prog_.empty()) {
+        run_vm_programs();
     } else if (!prog_) {
         exit_code_ = 0;
     } else {

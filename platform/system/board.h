@@ -37,6 +37,15 @@ public:
     uapi::device& vm_device(unsigned k) { return *vm_dev_.at(k); }
     uint64_t vf_bar0_base() const { return host.bar0() + 0x100000; }
     uint64_t vf_bar2_base() const { return host.bar2() + (1ull << 42); }
+    // The programs the VMs run (a workload each, with its own config): set before the
+    // simulation starts. With VM programs the board's own program is not run: the results
+    // are the VMs', flattened into the summary as vm<k>.<key>.
+    struct vm_program {
+        board_program* program = nullptr;
+        const config* cfg = nullptr;
+        std::string name;
+    };
+    void set_vm_programs(std::vector<vm_program> p) { vm_prog_ = std::move(p); }
     // The VM shares (host.vm_shares) as numbers; throws config_error on a bad list.
     static std::vector<uint32_t> parse_shares(const std::string& text, unsigned vms);
 
@@ -51,6 +60,8 @@ public:
 private:
     void main_thread();
     int set_up_vms();
+    void run_vm_programs();
+    std::vector<vm_program> vm_prog_;
     std::vector<std::unique_ptr<msi_receiver>> vm_msi_;
     std::vector<std::unique_ptr<driver>> vm_drv_;
     std::vector<std::unique_ptr<uapi::device>> vm_dev_;
