@@ -17,6 +17,10 @@
 #include "abi/aax_sched.h"
 #include "fw_boot.h"
 #include "fw_sched.h"
+#ifdef FW_SRIOV /* the SR-IOV build (accelvp-fw-sriov.elf): docs/virtualization.md */
+#include "abi/aax_sriov.h"
+#include "fw_sriov.h"
+#endif
 #include "hal.h"
 
 #define MCAUSE_MTI 0x80000007u
@@ -44,7 +48,11 @@ static uint32_t jobs_completed;
 static uint32_t has_mmu, mmu_contexts;
 static struct ring_job jobs[AAX_FW_MAX_EQS];
 static uint64_t window = ~0ull; /* chip address the bus window maps, ~0 = unknown */
+#ifdef FW_SRIOV
+volatile uint32_t guard_active, guard_fault; /* fw_sriov.c uses them too */
+#else
 static volatile uint32_t guard_active, guard_fault;
+#endif
 
 /* Device bus address -> core address through the device-memory window (0 if outside). */
 static void *devmem(uint64_t bus, uint32_t len)
@@ -375,6 +383,24 @@ static uint64_t watchdog(uint64_t now)
     return next;
 }
 
+#ifdef FW_SRIOV
+/* The PF driver enabled SR-IOV: the SR-IOV scheduler (fw_sriov.c) takes over for good. */
+static void __attribute__((noinline, noreturn)) sriov_enter(uint32_t n)
+{
+    fw_sriov_ctx c;
+    c.log = fw_log;
+    c.n_rings = n_rings;
+    c.n_cqs = n_cqs;
+    c.timer_mhz = timer_mhz;
+    c.heartbeat = heartbeat;
+    c.next_heartbeat = next_heartbeat;
+    c.jobs_completed = jobs_completed;
+    c.has_mmu = has_mmu;
+    c.mmu_contexts = mmu_contexts;
+    fw_sriov_run(&c, n);
+}
+#endif
+
 /* One host message: answer it (the reply raises the host's event line). */
 static void mailbox(void)
 {
@@ -388,6 +414,10 @@ static void mailbox(void)
     case AAX_MBOX_JOBS:
         reply = jobs_completed & AAX_MBOX_ARG_MASK;
         break;
+#ifdef FW_SRIOV
+    case AAX_MBOX_SRIOV:
+        sriov_enter(arg);
+#endif
     default:
         reply = AAX_MBOX_ST_UNKNOWN << AAX_MBOX_ST_SHIFT;
         logf("mailbox: unknown command 0x%02lx", (unsigned long)(msg >> AAX_MBOX_CMD_SHIFT));

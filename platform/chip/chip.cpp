@@ -9,6 +9,7 @@
 #include "abi/aax_mmu.h"
 #include "abi/aax_regs.h"
 #include "abi/aax_sched.h"
+#include "abi/aax_sriov.h"
 #include "tlm/core/keys.h"
 
 namespace accelvp {
@@ -200,6 +201,8 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     regs.add_target("sync", AAX_SYNC_WINDOW_BASE, AAX_SYNC_WINDOW_SIZE, sync.reg_socket);
     regs.add_target("msix", AAX_MSIX_WINDOW_BASE, AAX_MSIX_WINDOW_SIZE, pcie.msix_socket);
     regs.add_target("sched", AAX_FW_WINDOW_BASE, AAX_FW_WINDOW_SIZE, qman.fw_reg_socket);
+    if (c.get(keys::pcie::sriov_max_vfs))  // the PF's SR-IOV block (docs/virtualization.md)
+        regs.add_target("sriov", AAX_SRIOV_WINDOW_BASE, AAX_SRIOV_WINDOW_SIZE, pcie.sriov_socket);
 
     if (dma.size() == 1) {
         qman.dma_socket.bind(dma[0]->cmd_socket);

@@ -8,6 +8,7 @@
 #include "abi/aax_boot.h"
 #include "abi/aax_mmu.h"
 #include "abi/aax_regs.h"
+#include "abi/aax_sriov.h"
 #include "platform/iss/elf_loader.h"
 #include "tlm/core/log.h"
 #include "tlm/core/data_dir.h"
@@ -17,6 +18,12 @@ namespace accelvp {
 
 namespace {
 const char* kName = "host.driver";
+// A SystemC process name from a driver instance name (no dots).
+std::string vf_thread_name(std::string n) {
+    for (char& ch : n)
+        if (ch == '.') ch = '_';
+    return n;
+}
 }
 
 std::string error_record::describe() const {
@@ -51,20 +58,37 @@ const param_table<driver::params>& driver::params::table() {
 
 void driver::declare(param_schema& s) { params::table().declare(s, "host.driver"); }
 
-driver::driver(host_system& host, const config& c, std::string name)
-    : driver(host, c, std::move(name), params::table().load(c, "host.driver")) {}
+driver::function_view driver::pf_view(host_system& host) {
+    function_view f;
+    f.bar0 = host.bar0();
+    f.bar2 = host.bar2();
+    f.msi = &host.msi;
+    f.msi_addr = host.msi_addr();
+    f.host_base = host.mem_base();
+    f.host_size = host.mem_size();
+    return f;
+}
 
-driver::driver(host_system& host, const config& c, std::string name, const params& p)
-    : name_(std::move(name)), host_(host), ring_log2_(p.ring_log2), cq_log2_(p.cq_log2), max_rings_(p.rings),
+driver::driver(host_system& host, const config& c, std::string name)
+    : driver(host, c, std::move(name), params::table().load(c, "host.driver"), pf_view(host)) {}
+
+driver::driver(host_system& host, const config& c, std::string name, const function_view& fn)
+    : driver(host, c, std::move(name), params::table().load(c, "host.driver"), fn) {
+    vf_ = true;
+}
+
+driver::driver(host_system& host, const config& c, std::string name, const params& p, const function_view& fn)
+    : name_(std::move(name)), host_(host), fn_(fn), bar0_(fn.bar0), bar2_(fn.bar2), ring_log2_(p.ring_log2), cq_log2_(p.cq_log2), max_rings_(p.rings),
       firmware_path_(p.firmware), boot_timeout_us_(p.boot_timeout_us),
       core_freq_mhz_(static_cast<uint32_t>(c.get(keys::cpu::freq_mhz))),
       timer_mhz_(static_cast<uint32_t>(c.get(keys::cpu::timer_mhz))), heartbeat_timeout_us_(p.heartbeat_timeout_us),
       max_resubmits_(p.reset_resubmits) {
     stats_.add({&submits_, &completions_, &irqs_, &errors_stat_, &aborted_, &wait_timeouts_, &latency_us_});
-    // Host memory for pinned buffers: all of DRAM (the host OS is not modelled).
-    hostmem_ = std::make_unique<range_allocator>(host.mem_base(), host.mem_size());
-    sc_core::sc_spawn([this] { irq_thread(); }, "driver_irq_thread");
-    sc_core::sc_spawn([this] { reset_thread(); }, "driver_reset_thread");
+    // Host memory for pinned buffers: all of DRAM (the host OS is not modelled), or the VM's.
+    hostmem_ = std::make_unique<range_allocator>(fn.host_base, fn.host_size);
+    const bool pf = fn.msi == &host.msi;  // the PF keeps its thread names; a VF's are named after its instance
+    sc_core::sc_spawn([this] { irq_thread(); }, pf ? "driver_irq_thread" : (vf_thread_name(name_) + "_irq_thread").c_str());
+    sc_core::sc_spawn([this] { reset_thread(); }, pf ? "driver_reset_thread" : (vf_thread_name(name_) + "_reset_thread").c_str());
     if (heartbeat_timeout_us_ > 0) {
         stats_.add(device_resets_);
         stats_.add(resubmitted_);
@@ -101,6 +125,16 @@ void driver::program_ring(const ring_ctx& R) {
     wr(AAX_RING_BASE(r) + AAX_RING_CTRL, AAX_RING_CTRL_EN | (r << AAX_RING_CTRL_CQ_SHIFT));
 }
 
+// MSI-X: every vector writes its number to the function's MSI page.
+void driver::program_msix() {
+    for (uint32_t v = 0; v < info_.msix_vectors; ++v) {
+        wr(AAX_MSIX_ENTRY(v) + AAX_MSIX_ADDR_LO, static_cast<uint32_t>(fn_.msi_addr));
+        wr(AAX_MSIX_ENTRY(v) + AAX_MSIX_ADDR_HI, static_cast<uint32_t>(fn_.msi_addr >> 32));
+        wr(AAX_MSIX_ENTRY(v) + AAX_MSIX_DATA, v);
+        wr(AAX_MSIX_ENTRY(v) + AAX_MSIX_CTRL, 0);
+    }
+}
+
 int driver::probe() {
     const uint32_t id = rd(AAX_REG_ID);
     if (id != AAX_ID_MAGIC) {
@@ -129,13 +163,7 @@ int driver::probe() {
     const uint64_t reserved = has_core ? std::min<uint64_t>(AAX_FW_REGION_SIZE, info_.devmem_size) : 0;
     devmem_ = std::make_unique<range_allocator>(info_.devmem_base + reserved, info_.devmem_size - reserved);
 
-    // MSI-X: every vector writes its number to the host's MSI page.
-    for (uint32_t v = 0; v < info_.msix_vectors; ++v) {
-        wr(AAX_MSIX_ENTRY(v) + AAX_MSIX_ADDR_LO, static_cast<uint32_t>(host_.msi_addr()));
-        wr(AAX_MSIX_ENTRY(v) + AAX_MSIX_ADDR_HI, static_cast<uint32_t>(host_.msi_addr() >> 32));
-        wr(AAX_MSIX_ENTRY(v) + AAX_MSIX_DATA, v);
-        wr(AAX_MSIX_ENTRY(v) + AAX_MSIX_CTRL, 0);
-    }
+    program_msix();
 
     const unsigned n = std::min({max_rings_, info_.rings, info_.cqs, info_.msix_vectors - 2});
     uint32_t mask = 0xFFFFFFFFu & ~AAX_IRQ_ERROR & ~(has_core ? AAX_IRQ_EVENT : 0u);  // EVENT: mailbox replies
@@ -490,8 +518,8 @@ void driver::handle_error() {
 
 void driver::irq_thread() {
     for (;;) {
-        while (!host_.msi.any()) sc_core::wait(host_.msi.event());
-        const uint64_t vectors = host_.msi.take();
+        while (!fn_.msi->any()) sc_core::wait(fn_.msi->event());
+        const uint64_t vectors = fn_.msi->take();
         (void)vectors;  // one handler for all vectors: the status register says why
         ++irqs_;
         if (!probed_ || resetting_) continue;  // a device reset restores and drains everything
@@ -624,6 +652,90 @@ void driver::reset_device(const std::string& why) {
     recovered_ev_.notify(sc_core::SC_ZERO_TIME);
     // Records of resubmitted jobs that completed while we were still resetting.
     for (auto& R : rings_) drain_cq(R);
+}
+
+// ---- SR-IOV -------------------------------------------------------------------------------
+
+int driver::sriov_enable(const std::vector<vf_setup>& vfs) {
+    if (!probed_ || !has_core_ || !vm_) return -ENODEV;
+    if (vfs.size() > (rd(AAX_REG_SRIOV_CAPS) & 0xFF)) return -EINVAL;
+    uint32_t mask = irq_mask_;
+    for (unsigned v = 0; v < vfs.size(); ++v) {
+        const vf_setup& S = vfs[v];
+        if (S.first_ring < rings_.size() || S.first_ring + S.rings > info_.rings || S.share == 0 || S.share > 255)
+            return -EINVAL;
+        // The partition leaves the PF's allocator for good: only the VF uses it.
+        if (!devmem_->reserve(S.mem_base, S.mem_size)) return -ENOMEM;
+        uint16_t asid = 0;
+        if (int rc = vm_->create(asid)) return rc;
+        const uint64_t perms = AAX_PTE_READ | AAX_PTE_WRITE;
+        if (int rc = vm_->bind(asid, S.mem_base, S.mem_base, S.mem_size, perms)) return rc;
+        // Its VM's memory where the VF sees it (AAX_VF_HOST_WINDOW + VM address) onto the host window.
+        const uint64_t host_dev = host_to_device_addr(S.host_base);
+        if (int rc = vm_->bind(asid, AAX_VF_HOST_WINDOW + S.host_base, host_dev, S.host_size, perms)) return rc;
+        for (const auto& [b, n] : S.extra)
+            if (int rc = vm_->bind(asid, b, b, n, perms)) return rc;
+        const uint32_t b = AAX_SRIOV_VF(v);
+        wr(b + AAX_SRIOV_VF_CTRL, 0);
+        wr(b + AAX_SRIOV_VF_RING_FIRST, S.first_ring);
+        wr(b + AAX_SRIOV_VF_RING_COUNT, S.rings);
+        wr(b + AAX_SRIOV_VF_MEM_BASE_LO, static_cast<uint32_t>(S.mem_base));
+        wr(b + AAX_SRIOV_VF_MEM_BASE_HI, static_cast<uint32_t>(S.mem_base >> 32));
+        wr(b + AAX_SRIOV_VF_MEM_SIZE_LO, static_cast<uint32_t>(S.mem_size));
+        wr(b + AAX_SRIOV_VF_MEM_SIZE_HI, static_cast<uint32_t>(S.mem_size >> 32));
+        wr(b + AAX_SRIOV_VF_HOST_BASE_LO, static_cast<uint32_t>(host_dev));
+        wr(b + AAX_SRIOV_VF_HOST_BASE_HI, static_cast<uint32_t>(host_dev >> 32));
+        wr(b + AAX_SRIOV_VF_HOST_SIZE_LO, static_cast<uint32_t>(S.host_size));
+        wr(b + AAX_SRIOV_VF_HOST_SIZE_HI, static_cast<uint32_t>(S.host_size >> 32));
+        wr(b + AAX_SRIOV_VF_SHARE, S.share);
+        wr(b + AAX_SRIOV_VF_ASID, asid);
+        for (unsigned r = S.first_ring; r < S.first_ring + S.rings; ++r) {
+            wr(AAX_RING_BASE(r) + AAX_RING_ASID, asid);  // pinned: the VF cannot change it
+            mask &= ~AAX_IRQ_CQ(r);
+        }
+        wr(b + AAX_SRIOV_VF_CTRL, AAX_SRIOV_VF_CTRL_EN);
+    }
+    wr(AAX_REG_IRQ_MASK, mask);
+    irq_mask_ = mask;
+    uint32_t reply = 0;
+    if (int rc = mailbox(AAX_MBOX_MSG(AAX_MBOX_SRIOV, vfs.size()), reply, sc_core::sc_time(1, sc_core::SC_MS))) return rc;
+    if ((reply & AAX_MBOX_ARG_MASK) != vfs.size() || (reply >> AAX_MBOX_ST_SHIFT & 0x7F)) return -EIO;
+    AVP_LOG(info, name_, "SR-IOV: {} VFs configured", vfs.size());
+    return 0;
+}
+
+int driver::function_reset() {
+    if (!probed_) return -ENODEV;
+    wr(AAX_REG_RESET, AAX_RESET_SOFT);
+    // Everything in flight is gone with the reset.
+    for (auto& R : rings_) {
+        const std::deque<uint32_t> left = R.inflight;
+        for (uint32_t seq : left) {
+            fence_result res;
+            res.status = AAX_ERR_ABORTED;
+            ++aborted_;
+            signal(seq, res);
+        }
+        R.tail = 0;
+        R.cq_head = 0;
+        R.cq_phase = true;
+        R.stopped = false;
+    }
+    program_msix();
+    wr(AAX_REG_IRQ_MASK, irq_mask_);
+    // A job the firmware was running is dropped at its next packet boundary: wait for that
+    // before the rings are set up again (a reset completes when the ring is idle).
+    for (auto& R : rings_)
+        for (int i = 0; i < 10000 && !(rd(AAX_RING_BASE(R.index) + AAX_RING_STATUS) & AAX_RING_STATUS_IDLE); ++i)
+            sc_core::wait(1, sc_core::SC_US);
+    for (auto& R : rings_) {
+        // A moved ring starts again at 0: write a null base first so the rewrite is a move.
+        wr(AAX_RING_BASE(R.index) + AAX_RING_BASE_LO, 0);
+        wr(AAX_CQ_BASE(R.index) + AAX_CQ_BASE_LO, 0);
+        program_ring(R);
+    }
+    recovered_ev_.notify(sc_core::SC_ZERO_TIME);
+    return 0;
 }
 
 } // namespace accelvp

@@ -64,8 +64,44 @@ public:
         static const param_table<params>& table();  // the parameters: key, member, range, unit, description
     };
     static void declare(param_schema& s);
+    // Which PCI function this driver instance drives. The default is the PF as the host
+    // sees it (host_system's BARs, MSI page and all of host memory); a VF driver (SR-IOV,
+    // docs/virtualization.md) gets the VF's BAR windows, its VM's MSI page and its VM's memory.
+    struct function_view {
+        uint64_t bar0 = 0, bar2 = 0;
+        msi_receiver* msi = nullptr;
+        uint64_t msi_addr = 0;
+        uint64_t host_base = 0, host_size = 0;  // the memory this instance may allocate host buffers in
+    };
     driver(host_system& host, const config& c, std::string name = "host.driver");
+    driver(host_system& host, const config& c, std::string name, const function_view& fn);
     ~driver();
+    // Rings probe sets up, at most (before probe: a PF leaves the others to its VFs).
+    void set_max_rings(uint32_t n) { max_rings_ = n; }
+    // The firmware ELF probe loads (before probe).
+    const std::string& firmware_path() const { return firmware_path_; }
+    void set_firmware(std::string path) { firmware_path_ = std::move(path); }
+
+    // SR-IOV, PF side (docs/virtualization.md): program VF v's resources in the SR-IOV block
+    // -- rings [first_ring, first_ring + rings), a device-memory partition, its VM's host
+    // memory, a scheduling share --, give it an MMU context that maps exactly those ranges
+    // (and `extra` ranges such as cluster SRAM) at their own addresses, pin its rings to that
+    // context, unmask its CQ lines, and tell the firmware (AAX_MBOX_SRIOV). The VFs must be
+    // enabled in config space first. 0, -ENODEV (no MMU or no control core), -EINVAL, -ENOMEM.
+    struct vf_setup {
+        unsigned first_ring = 0, rings = 1;
+        uint64_t mem_base = 0, mem_size = 0;    // device bus addresses
+        uint64_t host_base = 0, host_size = 0;  // host physical
+        uint32_t share = 1;
+        std::vector<std::pair<uint64_t, uint64_t>> extra;  // more device bus ranges (base, size) it may reach
+    };
+    int sriov_enable(const std::vector<vf_setup>& vfs);
+    // SR-IOV, VF side: function-level reset of this function (RESET in its BAR0), then the
+    // rings and CQs are set up again; the jobs in flight complete as ABORTED. 0 or -ENODEV.
+    int function_reset();
+    // Jobs this instance completed (records consumed) and their mean submit-to-completion latency.
+    uint64_t jobs_completed() const { return completions_.get(); }
+    double mean_job_latency_us() const { return latency_us_.mean(); }
 
     // Probe: identify the device, check the ABI version, program MSI-X, rings and
     // completion queues, unmask interrupts. 0 or -errno (ENODEV, EPROTO, EIO, ENOMEM).
@@ -80,7 +116,7 @@ public:
     std::optional<uint64_t> alloc_host(uint64_t size, uint64_t align = 4096);
     bool free_host(uint64_t addr);
     uint64_t host_to_device_addr(uint64_t host_addr) const { return info_.host_window + host_addr; }
-    uint64_t device_to_bar2(uint64_t dev_addr) const { return host_.bar2() + (dev_addr - info_.devmem_base); }
+    uint64_t device_to_bar2(uint64_t dev_addr) const { return bar2_ + (dev_addr - info_.devmem_base); }
 
     // Submit a job on a ring: write its descriptor into the ring (through BAR2), then the
     // doorbell. Returns 0 and the job's sequence number, or -EBUSY (ring full), -EINVAL,
@@ -137,7 +173,9 @@ public:
     bool device_dead() const { return dead_; }
 
 private:
-    driver(host_system& host, const config& c, std::string name, const params& p);
+    driver(host_system& host, const config& c, std::string name, const params& p, const function_view& fn);
+    static function_view pf_view(host_system& host);
+    void program_msix();
     friend class vm_manager;  // programs the MMU registers through rd()/wr()
     struct fence {
         uint32_t seq = 0;
@@ -165,7 +203,7 @@ private:
     };
     void program_ring(const ring_ctx& R);  // probe's ring and CQ set-up (also after a reset)
 
-    uint64_t reg(uint32_t off) const { return host_.bar0() + off; }
+    uint64_t reg(uint32_t off) const { return bar0_ + off; }
     uint32_t rd(uint32_t off);
     void wr(uint32_t off, uint32_t v);
     void irq_thread();
@@ -180,6 +218,9 @@ private:
 
     std::string name_;  // stats group
     host_system& host_;
+    function_view fn_;
+    uint64_t bar0_, bar2_;
+    bool vf_ = false;
     uint32_t ring_log2_, cq_log2_, max_rings_;
     std::string firmware_path_;
     double boot_timeout_us_;

@@ -152,7 +152,15 @@ const param_table<host_system::params>& host_system::params::table() {
             .integer("bar0_base", &params::bar0_base, 0, 1ll << 47, "host physical address of the device's BAR0")
             .integer("bar2_base", &params::bar2_base, 0, 1ll << 47, "host physical address of the device's BAR2")
             .real("bus_hop_ns", &params::bus_hop_ns, 0, 1e6, "host fabric latency (root complex, IOMMU bypassed)",
-                  "ns");
+                  "ns")
+            .integer("vms", &params::vms, 0, 8,
+                     "SR-IOV: VMs on this host, each bound to a VF of the device with its own driver instance "
+                     "(needs pcie.sriov.max_vfs >= vms, cpu.enabled, mmu.enabled; docs/virtualization.md)")
+            .string("vm_shares", &params::vm_shares,
+                    "SR-IOV: the VMs' scheduling shares as comma-separated weights 1-255 (empty: all 1)")
+            .string("vm_workloads", &params::vm_workloads,
+                    "SR-IOV: the workload each VM runs, comma-separated names, one per VM (empty: the run's workload "
+                    "in every VM); each takes its workload.* parameters where it declares them, else its defaults");
     return t;
 }
 
@@ -167,11 +175,16 @@ host_system::host_system(sc_core::sc_module_name name, const config& c)
 host_system::host_system(sc_core::sc_module_name name, const config& c, const params& p)
     : sc_module(name), bus("bus", sc_core::sc_time(p.bus_hop_ns, sc_core::SC_NS)),
       mem("mem", memory::from_config(c, "host.mem")), msi("msi"), cpu("cpu"), mem_base_(p.mem_base),
-      bar0_(p.bar0_base), bar2_(p.bar2_base), msi_base_(p.msi_base) {
+      bar0_(p.bar0_base), bar2_(p.bar2_base), msi_base_(p.msi_base), p_(p) {
     cpu.socket.bind(bus.target_socket);
     bus.add_target("dram", mem_base_, mem.get_params().size, mem.socket);
     bus.add_target("msi", msi_base_, 0x1000, msi.socket);
     // BAR0/BAR2 targets are bound by the board, which owns the device.
 }
+
+uint64_t host_system::vm_mem_size() const {
+    return p_.vms ? (mem_size() / 2 / p_.vms) & ~0xFFFFFull : 0;  // 1 MiB aligned
+}
+uint64_t host_system::vm_mem_base(unsigned k) const { return mem_base_ + mem_size() / 2 + k * vm_mem_size(); }
 
 } // namespace accelvp

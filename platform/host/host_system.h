@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <string>
 
 #include <systemc>
 #include <tlm>
@@ -89,6 +90,9 @@ public:
         uint64_t bar0_base = 0xF0000000ull;
         uint64_t bar2_base = 1ull << 44;
         double bus_hop_ns = 10;
+        uint32_t vms = 0;           // SR-IOV: VMs, each with a VF of the device (docs/virtualization.md)
+        std::string vm_shares;      // their scheduling shares, "w0,w1,..." (empty: all 1)
+        std::string vm_workloads;   // the workload each VM runs, "name0,name1,..." (empty: the run's workload in each)
         static const param_table<params>& table();  // the parameters: key, member, range, unit, description
     };
     static void declare(param_schema& s);
@@ -99,6 +103,13 @@ public:
     uint64_t bar0() const { return bar0_; }
     uint64_t bar2() const { return bar2_; }
     uint64_t msi_addr() const { return msi_base_; }
+    uint32_t vms() const { return p_.vms; }
+    const std::string& vm_shares() const { return p_.vm_shares; }
+    const std::string& vm_workloads() const { return p_.vm_workloads; }
+    // Where VM k's memory is (the top half of host DRAM, split evenly) and its MSI page.
+    uint64_t vm_mem_base(unsigned k) const;
+    uint64_t vm_mem_size() const;
+    uint64_t vm_msi_addr(unsigned k) const { return msi_base_ + 0x1000ull * (k + 1); }
 
     router bus;
     memory mem;
@@ -108,6 +119,7 @@ public:
 private:
     host_system(sc_core::sc_module_name name, const config& c, const params& p);
     uint64_t mem_base_, bar0_, bar2_, msi_base_;
+    params p_;
 };
 
 } // namespace accelvp

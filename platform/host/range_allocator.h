@@ -28,6 +28,21 @@ public:
         }
         return std::nullopt;
     }
+    // Takes [addr, addr + size) out of the free space (wholly inside one free block); false if
+    // any of it is in use or outside the range. Freed with free(addr) like an allocation.
+    bool reserve(uint64_t addr, uint64_t size) {
+        auto it = free_.upper_bound(addr);
+        if (it == free_.begin() || size == 0) return false;
+        --it;
+        const uint64_t start = it->first, len = it->second;
+        if (addr - start > len || len - (addr - start) < size) return false;
+        free_.erase(it);
+        if (addr > start) free_[start] = addr - start;
+        if (addr + size < start + len) free_[addr + size] = start + len - (addr + size);
+        used_[addr] = size;
+        in_use_ += size;
+        return true;
+    }
     // Frees a block returned by alloc(); false if addr is not one.
     bool free(uint64_t addr) {
         auto u = used_.find(addr);

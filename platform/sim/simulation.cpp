@@ -336,6 +336,45 @@ run_result run(const run_options& o, std::ostream& out) {
         capture = std::make_unique<capture_recorder>(cfg.get(keys::sim::mode) == "functional");
         capture_recorder::set_active(capture.get());
     }
+    // SR-IOV VMs (host.vms): each runs a workload of its own (host.vm_workloads), with its own
+    // config: the run's workload.* parameters where that workload declares them.
+    std::vector<std::unique_ptr<workload>> vm_wl;
+    std::vector<std::unique_ptr<param_schema>> vm_schema;
+    std::vector<std::unique_ptr<config>> vm_cfg;
+    if (top && top->vms()) {
+        std::vector<std::string> names;
+        const std::string list = top->host.vm_workloads();
+        for (size_t pos = 0; !list.empty() && pos <= list.size();) {
+            const size_t end = std::min(list.find(',', pos), list.size());
+            names.push_back(list.substr(pos, end - pos));
+            pos = end + 1;
+        }
+        if (names.empty()) names.assign(top->vms(), o.workload);
+        if (names.size() != top->vms())
+            throw config_error(fmt::format("config error: host.vm_workloads = \"{}\" names {} workloads, host.vms is {}",
+                                           list, names.size(), top->vms()));
+        std::vector<board::vm_program> progs;
+        for (const auto& name : names) {
+            try {
+                vm_wl.push_back(make_workload(name));
+            } catch (const config_error& e) {
+                throw config_error(std::string("config error: host.vm_workloads: ") + e.what());
+            }
+            if (vm_wl.back()->system() != system_kind::board)
+                throw config_error("config error: host.vm_workloads: " + name + " is a multi-chip workload");
+            vm_schema.push_back(std::make_unique<param_schema>(build_schema(name)));
+            run_options vo = o;
+            vo.overrides.clear();
+            for (const auto& ov : o.overrides) {  // the workload.* keys another workload does not have are not its
+                const std::string key = ov.substr(0, ov.find('='));
+                if (key.rfind("workload.", 0) != 0 || vm_schema.back()->find(key)) vo.overrides.push_back(ov);
+            }
+            vm_cfg.push_back(std::make_unique<config>(load_config(*vm_schema.back(), vo)));
+            vm_wl.back()->check(*vm_cfg.back());
+            progs.push_back({vm_wl.back().get(), vm_cfg.back().get(), name});
+        }
+        top->set_vm_programs(std::move(progs));
+    }
     auto done = [&] { return top ? top->done() : sys->done(); };
     // Firmware bring-up: GDB attaches to the control core, which stops at its first
     // instruction after the driver releases it from reset; while GDB holds it stopped no

@@ -4,12 +4,14 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <systemc>
 
 #include "platform/chip/chip.h"
 #include "platform/host/driver.h"
 #include "platform/host/host_system.h"
+#include "platform/host/uapi.h"
 #include "platform/system/board_program.h"
 
 namespace accelvp {
@@ -25,6 +27,28 @@ public:
     chip soc;
     driver drv;
 
+    // SR-IOV (host.vms > 0, docs/virtualization.md): VM k's MSI page and its driver instance,
+    // bound to VF k. The board enables the VFs after the PF's probe (set_up_vms): config
+    // space (NumVFs, VF BARs, VF Enable), the PF's sriov_enable (VF k: ring k + 1, the k-th
+    // partition from the top of device memory, VM k's memory, share host.vm_shares[k]), then
+    // each VF driver's probe. The host program then reaches VM k's device through vm_device(k).
+    unsigned vms() const { return static_cast<unsigned>(vm_drv_.size()); }
+    driver& vm_driver(unsigned k) { return *vm_drv_.at(k); }
+    uapi::device& vm_device(unsigned k) { return *vm_dev_.at(k); }
+    uint64_t vf_bar0_base() const { return host.bar0() + 0x100000; }
+    uint64_t vf_bar2_base() const { return host.bar2() + (1ull << 42); }
+    // The programs the VMs run (a workload each, with its own config): set before the
+    // simulation starts. With VM programs the board's own program is not run: the results
+    // are the VMs', flattened into the summary as vm<k>.<key>.
+    struct vm_program {
+        board_program* program = nullptr;
+        const config* cfg = nullptr;
+        std::string name;
+    };
+    void set_vm_programs(std::vector<vm_program> p) { vm_prog_ = std::move(p); }
+    // The VM shares (host.vm_shares) as numbers; throws config_error on a bad list.
+    static std::vector<uint32_t> parse_shares(const std::string& text, unsigned vms);
+
     // Outcome, valid once done() is true.
     bool done() const { return done_; }
     int exit_code() const { return exit_code_; }
@@ -35,6 +59,12 @@ public:
 
 private:
     void main_thread();
+    int set_up_vms();
+    void run_vm_programs();
+    std::vector<vm_program> vm_prog_;
+    std::vector<std::unique_ptr<msi_receiver>> vm_msi_;
+    std::vector<std::unique_ptr<driver>> vm_drv_;
+    std::vector<std::unique_ptr<uapi::device>> vm_dev_;
     const config& cfg_;
     board_program* prog_;
     bool done_ = false;

@@ -55,6 +55,9 @@ const param_table<dma_copy_params>& dma_copy_params::table() {
             .integer("queues", &dma_copy_params::queues, 1, 16,
                      "split the copy into this many equal jobs on queues workload.queue, +1, ... (ring r runs on DMA "
                      "engine r % dma.engines)")
+            .integer("jobs_per_queue", &dma_copy_params::jobs_per_queue, 1, 128,
+                     "split each queue's part into this many jobs, submitted at once (a stream of jobs, e.g. for "
+                     "SR-IOV shares)")
             .string("vm", &dma_copy_params::vm,
                     "address space of the copy: none (bus addresses) or a VM with both buffers bound at device VAs "
                     "with 4 KiB or 2 MiB pages (needs mmu.enabled)",
@@ -131,7 +134,8 @@ int dma_copy::plan(workload_context& ctx, const params& wp, state& st) {
     // One job per queue, each copying a contiguous slice (4 KiB multiples but the last).
     const uint32_t queues = wp.queues;
     const uint32_t queue0 = wp.queue;
-    const uint64_t slice = std::max<uint64_t>(4096, (bytes / queues + 4095) & ~uint64_t{4095});
+    const uint32_t jpq = wp.jobs_per_queue;
+    const uint64_t slice = std::max<uint64_t>(4096, (bytes / (uint64_t{queues} * jpq) + 4095) & ~uint64_t{4095});
     for (uint64_t off = 0; off < bytes; off += slice) {
         cmdbuf_builder cb;
         cb.copy(src_va + so + off, dst_va + dof + off, std::min(slice, bytes - off));
@@ -141,7 +145,7 @@ int dma_copy::plan(workload_context& ctx, const params& wp, state& st) {
         dev.bo_mmap(cmd.handle, st.cmd_maps.back());
         st.cmd_maps.back()->write(0, cb.bytes().data(), cb.size());
         uapi::submit_args sub;
-        sub.queue = queue0 + static_cast<uint32_t>(st.subs.size());
+        sub.queue = queue0 + static_cast<uint32_t>(st.subs.size() / jpq);
         sub.cmdbuf_handle = cmd.handle;
         sub.cmdbuf_size = cb.size();
         sub.vm_id = vmc.vm_id;

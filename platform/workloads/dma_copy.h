@@ -19,6 +19,7 @@ struct dma_copy_params {
     uint64_t src_offset = 0, dst_offset = 0;
     uint32_t queue = 0;
     uint32_t queues = 1;
+    uint32_t jobs_per_queue = 1;
     std::string vm = "none";
     double timeout_ms = 10000;
     static const param_table<dma_copy_params>& table();  // the parameters: key, member, range, unit, description

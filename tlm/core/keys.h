@@ -51,6 +51,7 @@
     X(qman, decode_ns, double, "qman.decode_ns")                                      \
     X(sync, op_ns, double, "sync.op_ns")                                              \
     X(pcie, msix_vectors, uint64_t, "pcie.msix_vectors")                              \
+    X(pcie, sriov_max_vfs, uint64_t, "pcie.sriov.max_vfs")                            \
     X(cpu, enabled, bool, "cpu.enabled")                                              \
     X(cpu, freq_mhz, double, "cpu.freq_mhz")                                          \
     X(cpu, timer_mhz, uint64_t, "cpu.timer_mhz")                                      \

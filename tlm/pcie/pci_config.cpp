@@ -1,11 +1,14 @@
 #include "tlm/pcie/pci_config.h"
 
 #include "abi/aax_regs.h"
+#include "abi/aax_sriov.h"
 
 namespace accelvp {
 
-pci_config::pci_config(uint64_t bar2_size, unsigned msix_vectors, bool bar2_64bit)
-    : bar2_size_(bar2_size), msix_vectors_(msix_vectors), bar2_64bit_(bar2_64bit) {
+pci_config::pci_config(uint64_t bar2_size, unsigned msix_vectors, bool bar2_64bit, unsigned max_vfs,
+                       uint64_t vf_bar2_size)
+    : bar2_size_(bar2_size), msix_vectors_(msix_vectors), bar2_64bit_(bar2_64bit), max_vfs_(max_vfs),
+      vf_bar2_size_(vf_bar2_size) {
     reset();
 }
 
@@ -52,10 +55,50 @@ void pci_config::reset() {
     wm(msix_cap + 2, 2, 0xC000u);
     put(msix_cap + 4, 4, AAX_MSIX_ENTRY(0) | 0u);  // table: BAR0 (BIR 0)
     put(msix_cap + 8, 4, AAX_MSIX_PBA(0) | 0u);    // PBA: BAR0
+    if (!max_vfs_) return;
+    // SR-IOV extended capability (PCIe base spec 9.3.3), the only extended capability.
+    const uint32_t c = AAX_SRIOV_CAP;
+    put(c, 4, AAX_SRIOV_CAP_ID | 1u << 16);  // version 1, next 0
+    put(c + 0x04, 4, 0);                      // SR-IOV capabilities: no migration
+    wm(c + AAX_SRIOV_CTRL, 2, AAX_SRIOV_CTRL_VFE | AAX_SRIOV_CTRL_MSE);
+    put(c + AAX_SRIOV_INITIAL_VFS, 2, max_vfs_);
+    put(c + AAX_SRIOV_TOTAL_VFS, 2, max_vfs_);
+    wm(c + AAX_SRIOV_NUM_VFS, 2, 0xFFFF);
+    put(c + AAX_SRIOV_VF_OFFSET, 2, 1);
+    put(c + AAX_SRIOV_VF_STRIDE, 2, 1);
+    put(c + AAX_SRIOV_VF_DEVICE, 2, AAX_PCI_VF_DEVICE_ID);
+    put(c + AAX_SRIOV_PAGE_SIZES, 4, 1);  // 4 KiB
+    put(c + AAX_SRIOV_SYS_PAGE_SIZE, 4, 1);
+    wm(c + AAX_SRIOV_SYS_PAGE_SIZE, 4, 1);
+    wm(c + AAX_SRIOV_VF_BAR(0), 4, ~(AAX_BAR0_SIZE - 1));
+    const uint64_t m = ~(vf_bar2_size_ - 1);
+    put(c + AAX_SRIOV_VF_BAR(2), 4, 0x4u | 0x8u);
+    wm(c + AAX_SRIOV_VF_BAR(2), 4, static_cast<uint32_t>(m) & ~0xFu);
+    wm(c + AAX_SRIOV_VF_BAR(3), 4, static_cast<uint32_t>(m >> 32));
+}
+
+unsigned pci_config::vfs_enabled() const {
+    if (!max_vfs_ || !(get(AAX_SRIOV_CAP + AAX_SRIOV_CTRL, 2) & AAX_SRIOV_CTRL_VFE)) return 0;
+    const unsigned n = get(AAX_SRIOV_CAP + AAX_SRIOV_NUM_VFS, 2);
+    return n > max_vfs_ ? 0 : n;  // an impossible NumVFs enables none
+}
+
+uint64_t pci_config::vf_bar_address(unsigned bar, unsigned vf) const {
+    if (vf >= vfs_enabled() || !(get(AAX_SRIOV_CAP + AAX_SRIOV_CTRL, 2) & AAX_SRIOV_CTRL_MSE)) return 0;
+    const uint32_t c = AAX_SRIOV_CAP;
+    if (bar == 0) {
+        const uint64_t b = get(c + AAX_SRIOV_VF_BAR(0), 4) & ~0xFu;
+        return b ? b + static_cast<uint64_t>(vf) * AAX_BAR0_SIZE : 0;
+    }
+    if (bar == 2) {
+        const uint64_t b = (get(c + AAX_SRIOV_VF_BAR(2), 4) & ~0xFu) | static_cast<uint64_t>(get(c + AAX_SRIOV_VF_BAR(3), 4)) << 32;
+        return b ? b + vf * vf_bar2_size_ : 0;
+    }
+    return 0;
 }
 
 bool pci_config::read(uint32_t off, unsigned len, uint32_t& val) const {
-    if ((len != 1 && len != 2 && len != 4) || off % len || off + len > size) {
+    if ((len != 1 && len != 2 && len != 4) || off % len || off + len > limit()) {
         val = 0xFFFFFFFFu;
         return false;
     }
@@ -64,7 +107,7 @@ bool pci_config::read(uint32_t off, unsigned len, uint32_t& val) const {
 }
 
 bool pci_config::write(uint32_t off, unsigned len, uint32_t val) {
-    if ((len != 1 && len != 2 && len != 4) || off % len || off + len > size) return false;
+    if ((len != 1 && len != 2 && len != 4) || off % len || off + len > limit()) return false;
     for (unsigned i = 0; i < len; ++i) {
         const uint8_t m = wmask_[off + i];
         const uint8_t b = static_cast<uint8_t>(val >> (8 * i));

@@ -10,6 +10,11 @@
 //   0x2C subsystem vendor/device (same IDs), 0x34 capability pointer, 0x3C line (RW), 0x3D pin = INTA
 //   0x40 MSI-X capability: table at BAR0 0x8000, PBA at BAR0 0x9000 (abi/aax_regs.h)
 //
+// With SR-IOV (max_vfs > 0) config space is PCIe's 4 KiB and holds the SR-IOV extended
+// capability at 0x100 (abi/aax_sriov.h): TotalVFs = InitialVFs = max_vfs, NumVFs and VF
+// Enable / VF MSE writable, VF BAR0 (32-bit, AAX_BAR0_SIZE per VF) and VF BAR2/3 (64-bit
+// prefetchable, vf_bar2_size per VF), VF k at VF BARn + k * size.
+//
 // BAR sizing works as on hardware: the address bits below the size read as zero, so
 // writing all ones and reading back gives ~(size - 1) | type bits.
 #pragma once
@@ -21,15 +26,17 @@ namespace accelvp {
 
 class pci_config {
 public:
-    static constexpr unsigned size = 256;
+    static constexpr unsigned size = 256;       // conventional config space (no VFs)
+    static constexpr unsigned ext_size = 4096;  // PCIe extended config space (with VFs)
     static constexpr uint32_t msix_cap = 0x40;
     // Command register bits.
     static constexpr uint16_t cmd_memory = 1u << 1, cmd_master = 1u << 2, cmd_intx_disable = 1u << 10;
 
     // bar2_64bit false: BAR2 is a 32-bit prefetchable BAR (hosts that cannot map 64-bit BARs).
-    pci_config(uint64_t bar2_size, unsigned msix_vectors, bool bar2_64bit = true);
+    pci_config(uint64_t bar2_size, unsigned msix_vectors, bool bar2_64bit = true, unsigned max_vfs = 0,
+               uint64_t vf_bar2_size = 0);
 
-    // Config read/write of len 1, 2 or 4 bytes at off (naturally aligned, < 256). A read
+    // Config read/write of len 1, 2 or 4 bytes at off (naturally aligned, < 256, or < 4096 with VFs). A read
     // outside that returns all ones; such a write is ignored. Returns false for them.
     bool read(uint32_t off, unsigned len, uint32_t& val) const;
     bool write(uint32_t off, unsigned len, uint32_t val);
@@ -49,17 +56,26 @@ public:
     void set_intx_level(bool on);
     bool intx_level() const { return get(0x06, 2) & 0x8u; }
     bool intx_enabled() const { return !(command() & cmd_intx_disable); }
+    // SR-IOV: VFs the host enabled (NumVFs while VF Enable is set, else 0), and where VF k's
+    // BAR0 / BAR2 window is (0: unprogrammed or VF memory space off).
+    unsigned max_vfs() const { return max_vfs_; }
+    unsigned vfs_enabled() const;
+    uint64_t vf_bar_address(unsigned bar, unsigned vf) const;
+    uint64_t vf_bar2_size() const { return vf_bar2_size_; }
     // Back to the power-on state (BARs unprogrammed, MSI-X disabled).
     void reset();
 
 private:
     uint32_t get(uint32_t off, unsigned len) const;
     void put(uint32_t off, unsigned len, uint32_t v);
-    std::array<uint8_t, size> bytes_{};
-    std::array<uint8_t, size> wmask_{};  // writable bits
+    unsigned limit() const { return max_vfs_ ? ext_size : size; }
+    std::array<uint8_t, ext_size> bytes_{};
+    std::array<uint8_t, ext_size> wmask_{};  // writable bits
     uint64_t bar2_size_;
     unsigned msix_vectors_;
     bool bar2_64bit_;
+    unsigned max_vfs_;
+    uint64_t vf_bar2_size_;
 };
 
 } // namespace accelvp

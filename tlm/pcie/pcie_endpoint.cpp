@@ -7,6 +7,7 @@
 
 #include "abi/aax_regs.h"
 #include "abi/aax_sched.h"
+#include "abi/aax_sriov.h"
 #include "tlm/core/log.h"
 #include "tlm/core/register_firewall.h"
 #include "tlm/core/trace.h"
@@ -28,7 +29,9 @@ const param_table<pcie_endpoint::params>& pcie_endpoint::params::table() {
                      "device memory rounded up to a power of two",
                      "bytes")
             .boolean("bar2_64bit", &params::bar2_64bit,
-                     "BAR2 is a 64-bit BAR (false: 32-bit prefetchable, below 4 GiB; needed behind QEMU 7.2's proxy)");
+                     "BAR2 is a 64-bit BAR (false: 32-bit prefetchable, below 4 GiB; needed behind QEMU 7.2's proxy)")
+            .integer("sriov.max_vfs", &params::max_vfs, 0, AAX_MAX_VFS,
+                     "SR-IOV virtual functions the PF offers (0: no SR-IOV capability; docs/virtualization.md)");
     return t;
 }
 
@@ -66,10 +69,12 @@ uint64_t bar2_size_of(const pcie_endpoint::params& p) {
 
 pcie_endpoint::pcie_endpoint(sc_core::sc_module_name name, const params& p)
     : sc_module(name), bar0_socket("bar0_socket"), bar2_socket("bar2_socket"), to_host("to_host"),
-      to_chip("to_chip"), from_chip("from_chip"), msix_socket("msix_socket"), msi_in("msi_in"), p_(p),
-      cfg_(bar2_size_of(p), p.msix_vectors, p.bar2_64bit),
+      to_chip("to_chip"), from_chip("from_chip"), msix_socket("msix_socket"), msi_in("msi_in"),
+      vf_bar0_socket("vf_bar0_socket"), vf_bar2_socket("vf_bar2_socket"), sriov_socket("sriov_socket"),
+      p_(p), cfg_(bar2_size_of(p), p.msix_vectors, p.bar2_64bit, p.max_vfs, vf_bar2_size_of(p)),
       h2d_(raw_bytes_per_s(p)), d2h_(raw_bytes_per_s(p)), latency_(p.latency_ns, sc_core::SC_NS),
-      msix_(this->name() + std::string(".msix"), AAX_MSIX_WINDOW_BASE), pba_words_((p.msix_vectors + 31) / 32) {
+      msix_(this->name() + std::string(".msix"), AAX_MSIX_WINDOW_BASE), pba_words_((p.msix_vectors + 31) / 32),
+      vf_bar2_size_(vf_bar2_size_of(p)), sriov_(this->name() + std::string(".sriov"), AAX_SRIOV_WINDOW_BASE) {
     bar0_socket.register_b_transport(this, &pcie_endpoint::bar0_b_transport);
     bar0_socket.register_transport_dbg(this, &pcie_endpoint::bar0_dbg);
     bar2_socket.register_b_transport(this, &pcie_endpoint::bar2_b_transport);
@@ -90,12 +95,14 @@ pcie_endpoint::pcie_endpoint(sc_core::sc_module_name name, const params& p)
             const uint64_t bit = 1ull << (v % 32);
             if (!(ctrl & 1) && (pba.get() & bit)) {  // unmasked with a message pending
                 pba.set(pba.get() & ~bit);
-                msi_queue_.push_back(v);
+                msi_queue_.push_back({-1, v});
                 msi_ev_.notify(sc_core::SC_ZERO_TIME);
             }
         });
     }
     for (unsigned w = 0; w < pba_words_; ++w) msix_.add("pba" + std::to_string(w), AAX_MSIX_PBA(w), 0, reg_access::ro);
+
+    sriov_init();
 
     SC_HAS_PROCESS(pcie_endpoint);
     SC_THREAD(msi_thread);
@@ -173,7 +180,7 @@ void pcie_endpoint::bar0_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_ti
     if (t.is_write()) {
         // Posted: queued for the posted-write thread, which applies it when it lands.
         const uint8_t* p = t.get_data_ptr();
-        posted_.push_back(posted_write{t.get_address(), arrive, std::vector<uint8_t>(p, p + len)});
+        posted_.push_back(posted_write{t.get_address(), arrive, -1, std::vector<uint8_t>(p, p + len)});
         posted_ev_.notify(sc_core::SC_ZERO_TIME);
         delay = offset_to(arrive - latency_.value());
         t.set_response_status(tlm::TLM_OK_RESPONSE);
@@ -246,7 +253,10 @@ void pcie_endpoint::posted_thread() {
             tlm::tlm_generic_payload t;
             init_payload(t, tlm::TLM_WRITE_COMMAND, w.offset, w.data.data(), static_cast<uint32_t>(w.data.size()));
             sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-            bar0_apply(t, d);
+            if (w.vf >= 0)
+                vf_apply(static_cast<unsigned>(w.vf), t, d);
+            else
+                bar0_apply(t, d);
             if (t.get_response_status() != tlm::TLM_OK_RESPONSE)
                 AVP_LOG(debug, name(), "posted BAR0 write at 0x{:x} failed", w.offset);
         }
@@ -309,6 +319,7 @@ unsigned pcie_endpoint::from_chip_dbg(tlm::tlm_generic_payload& t) {
 
 void pcie_endpoint::raise(unsigned vector) {
     if (vector >= p_.msix_vectors) return;  // no such vector: dropped, as on hardware
+    if (!vfs_.empty() && vf_raise(vector)) return;  // a VF's CQ: its own interrupt
     if (intx_sink_ && !cfg_.msix_enabled()) {  // legacy interrupt: every vector is INTA
         intx_update(true);
         return;
@@ -319,7 +330,7 @@ void pcie_endpoint::raise(unsigned vector) {
         pba.set(pba.get() | 1ull << (vector % 32));
         return;
     }
-    msi_queue_.push_back(vector);
+    msi_queue_.push_back({-1, vector});
     msi_ev_.notify(sc_core::SC_ZERO_TIME);
 }
 
@@ -328,10 +339,12 @@ void pcie_endpoint::raise(unsigned vector) {
 void pcie_endpoint::msi_thread() {
     for (;;) {
         while (msi_queue_.empty()) sc_core::wait(msi_ev_);
-        const unsigned v = msi_queue_.front();
+        const msi_msg m = msi_queue_.front();
         msi_queue_.pop_front();
-        const uint64_t addr = msix_[AAX_MSIX_ENTRY(v) + AAX_MSIX_ADDR_LO].get();
-        uint32_t data = static_cast<uint32_t>(msix_[AAX_MSIX_ENTRY(v) + AAX_MSIX_DATA].get());
+        const unsigned v = m.vector;
+        const uint64_t addr = m.vf < 0 ? msix_[AAX_MSIX_ENTRY(v) + AAX_MSIX_ADDR_LO].get() : vfs_[m.vf].msix[v].addr;
+        uint32_t data = m.vf < 0 ? static_cast<uint32_t>(msix_[AAX_MSIX_ENTRY(v) + AAX_MSIX_DATA].get())
+                                 : vfs_[m.vf].msix[v].data;
         const uint64_t lands = cross(dir::d2h, abs_ps(sc_core::SC_ZERO_TIME), 4);
         sc_core::sc_time d = offset_to(lands);
         {  // the payload must not live across wait(): a thread's stack is never unwound at the end

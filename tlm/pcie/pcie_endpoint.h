@@ -50,6 +50,14 @@ public:
     tlm_utils::simple_target_socket<pcie_endpoint> from_chip;
     tlm_utils::simple_target_socket<pcie_endpoint> msix_socket;
     sc_core::sc_export<irq_if> msi_in;  // raise(vector)
+    // SR-IOV (docs/virtualization.md, abi/aax_sriov.h): the VFs' BAR0 and BAR2 windows (host
+    // side, VF k at k * AAX_BAR0_SIZE / k * vf_bar2_size()) and the PF's SR-IOV block
+    // (chip register space AAX_SRIOV_WINDOW_BASE: the VFs' resources, the firmware's VF
+    // error report). Unbound/unused when pcie.sriov.max_vfs = 0.
+    using optional_target_socket = tlm_utils::simple_target_socket_optional<pcie_endpoint>;
+    optional_target_socket vf_bar0_socket;
+    optional_target_socket vf_bar2_socket;
+    optional_target_socket sriov_socket;
 
     struct params {
         unsigned gen = 4;
@@ -63,6 +71,7 @@ public:
         uint64_t devmem_size = 0;
         uint64_t bar2_size = 0;            // BAR2 window (power of two); 0 = device memory rounded up
         bool bar2_64bit = true;            // false: a 32-bit prefetchable BAR2
+        uint32_t max_vfs = 0;              // pcie.sriov.max_vfs: SR-IOV virtual functions (0: no SR-IOV)
         static const param_table<params>& table();  // the parameters: key, member, range, unit, description
     };
     static void declare(param_schema& s, const std::string& prefix);
@@ -101,6 +110,15 @@ public:
     void set_intx_sink(std::function<void(bool)> sink) { intx_sink_ = std::move(sink); }
     bool intx_asserted() const { return intx_out_; }
 
+    // SR-IOV: the size of each VF's BAR2 window (its largest device-memory partition): the
+    // largest power of two <= device memory / (max_vfs + 1), 0 without VFs.
+    uint64_t vf_bar2_size() const { return vf_bar2_size_; }
+    static uint64_t vf_bar2_size_of(const params& p);
+    // Per-VF counters (tests, the report): errors reported to VF v, its function-level resets.
+    uint64_t vf_errors(unsigned v) const;
+    uint64_t vf_flrs(unsigned v) const;
+    uint64_t vf_msis(unsigned v) const;
+
 private:
     // True (counted, logged, answered with an address error) when t is device-originated
     // and may not enter this BAR: BAR0 never, BAR2 not from this device itself.
@@ -119,6 +137,22 @@ private:
     unsigned forward_dbg(tlm_utils::simple_initiator_socket<pcie_endpoint>& out, tlm::tlm_generic_payload& t,
                          uint64_t new_addr);
     void msix_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& d) { msix_.b_transport(t, d); }
+    // SR-IOV (tlm/pcie/sriov.cpp).
+    void sriov_init();
+    void vf_bar0_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+    void vf_bar2_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+    unsigned vf_bar2_dbg(tlm::tlm_generic_payload& t);
+    void sriov_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& d) { sriov_.b_transport(t, d); }
+    unsigned sriov_dbg(tlm::tlm_generic_payload& t) { return sriov_.transport_dbg(t); }
+    void vf_apply(unsigned vf, tlm::tlm_generic_payload& t, sc_core::sc_time& d);
+    uint32_t vf_read(unsigned vf, uint32_t off, sc_core::sc_time& d);
+    void vf_write(unsigned vf, uint32_t off, uint32_t v, sc_core::sc_time& d);
+    bool pf_access(tlm::tlm_command cmd, uint32_t off, uint32_t& v, sc_core::sc_time& d);
+    bool vf_raise(unsigned vector);  // a PF vector that belongs to an enabled VF's CQ: sent to that VF
+    void vf_line(unsigned vf, unsigned line);
+    void vf_send(unsigned vf, unsigned vector);
+    void vf_flr(unsigned vf);
+    uint64_t vf_field(unsigned vf, uint32_t off) const;
     unsigned msix_dbg(tlm::tlm_generic_payload& t) { return msix_.transport_dbg(t); }
     void raise(unsigned vector) override;
     void msi_thread();
@@ -136,10 +170,31 @@ private:
     sc_core::sc_time latency_;
     register_bank msix_;  // window AAX_MSIX_WINDOW_BASE: the table entries and the PBA words hold the state
     unsigned pba_words_ = 0;
-    std::deque<unsigned> msi_queue_;
+    struct msi_msg {
+        int vf;  // -1: the PF's table
+        unsigned vector;
+    };
+    std::deque<msi_msg> msi_queue_;
+    // SR-IOV state.
+    uint64_t vf_bar2_size_ = 0;
+    register_bank sriov_;  // window AAX_SRIOV_WINDOW_BASE: VF resources, the firmware's VF error report
+    struct vf_state {
+        uint32_t irq_raw = 0, irq_mask = 0xFFFFFFFFu, scratch = 0;
+        uint32_t err_status = 0, err_job = 0, err_offset = 0, err_count = 0;
+        uint64_t err_addr = 0;
+        struct entry {
+            uint64_t addr = 0;
+            uint32_t data = 0, ctrl = 1;
+        };
+        std::vector<entry> msix;
+        uint32_t pba = 0;
+        uint64_t errors = 0, flrs = 0, msis = 0;
+    };
+    std::vector<vf_state> vfs_;
     sc_core::sc_event msi_ev_;
     struct posted_write {
         uint64_t offset, arrive_ps;
+        int vf;  // -1: the PF's BAR0
         std::vector<uint8_t> data;
     };
     std::deque<posted_write> posted_;  // BAR0 writes on their way, in arrival order
@@ -154,6 +209,8 @@ private:
     counter errors_{"errors", "accesses that failed (bad BAR offset, host decode error)"};
     counter loopback_refused_{"loopback_refused",
                               "device-originated accesses refused at a BAR (peer-to-self loopback, or BAR0 from any device)"};
+    counter vf_accesses_{"vf_bar_accesses", "accesses to the VFs' BAR0 and BAR2 windows"};
+    counter vf_refused_{"vf_refused", "VF BAR accesses refused (VF not enabled, outside its partition, bad size)"};
     counter intx_asserts_{"intx_asserts", "INTx assertions (hosts without MSI-X)"};
     rate util_h2d_{"busy_h2d", "link busy time host to device", 1e-12, "utilization"};
     rate util_d2h_{"busy_d2h", "link busy time device to host", 1e-12, "utilization"};

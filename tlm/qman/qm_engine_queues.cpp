@@ -1,5 +1,6 @@
 // Queue manager: the firmware scheduler's engine queues (one per ring, each runs the command
 // buffer the firmware hands it) and the firmware's interrupt (MEIP).
+#include "abi/aax_sriov.h"
 #include "tlm/qman/queue_manager.h"
 
 #include <fmt/format.h>
@@ -32,7 +33,9 @@ void queue_manager::eq_thread(unsigned q) {
         unsigned ring = eq_reg(q, AAX_FW_EQ_RING);
         if (ring >= rings_.size()) ring = q;
         const uint32_t size = eq_reg(q, AAX_FW_EQ_SIZE);
-        rings_[ring]->asid = static_cast<uint16_t>(eq_reg(q, AAX_FW_EQ_ASID));  // the firmware checked it
+        const uint64_t space = eq_reg(q, AAX_FW_EQ_ASID);
+        rings_[ring]->asid = static_cast<uint16_t>(space);  // the firmware checked it
+        rings_[ring]->vf = (space & AAX_FW_EQ_ASID_VF) != 0;
         // The firmware's watchdog enforces the job timeout (ABORT); engines stop waiting at the
         // deadline. A bad buffer geometry (a firmware bug) fails as BAD_JOB in run_cmdbuf.
         const failure f = run_cmdbuf(ring, addr, size, deadline_ns * 1000, false, Q.abort, Q.cmdbuf, delay);

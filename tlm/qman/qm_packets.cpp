@@ -145,7 +145,9 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
         f.status = AAX_ERR_UNSUPPORTED;  // reserved for later device versions
     } else if (rt->port == engine_port::none) {
         f.status = (this->*rt->local)(r, h, pkt, delay, f.addr);
-    } else if (rt->physical_only && job_space(r)) {
+    } else if (rt->physical_only && job_space(r) && !(rt->port == engine_port::compute && rings_[r]->vf)) {
+        // (A VF's compute packets run in its context: the firmware time-slices the VFs, so
+        // cluster SRAM holds one VF's data at a time -- docs/virtualization.md.)
         f.status = AAX_ERR_PRIV;
     } else {
         f.status = dispatch(*engine_sockets_[static_cast<unsigned>(rt->port)], r, pkt, len, deadline_ps, delay, f.addr);

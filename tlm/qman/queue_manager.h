@@ -121,6 +121,7 @@ private:
         bool error = false, busy = false, reset_pending = false;
         uint8_t last_error = 0;
         uint16_t asid = 0;  // address space of the current job
+        bool vf = false;    // the current job is an SR-IOV VF's (AAX_FW_EQ_ASID_VF): compute allowed in its space
         sc_core::sc_event kick;
         int track = 0;
         std::vector<uint8_t> cmdbuf;  // the fetched command buffer of the current job
