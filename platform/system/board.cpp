@@ -53,10 +53,14 @@ board::board(sc_core::sc_module_name name, const config& c, board_program* progr
         const std::string fw = drv.firmware_path(), def = "accelvp-fw.elf";
         if (fw.size() >= def.size() && fw.compare(fw.size() - def.size(), def.size(), def) == 0) {
             const std::string sriov = fw.substr(0, fw.size() - def.size()) + "accelvp-fw-sriov.elf";
-            if (std::FILE* f = std::fopen(sriov.c_str(), "rb")) {
-                std::fclose(f);
-                drv.set_firmware(sriov);
-            }
+            // Not a quiet fallback: the default image ignores the VFs' rings.
+            std::FILE* f = std::fopen(sriov.c_str(), "rb");
+            if (!f)
+                throw config_error(fmt::format("config error: host.vms = {} needs the firmware's SR-IOV build {} "
+                                               "(built beside {}); or set host.driver.firmware to an image that "
+                                               "handles AAX_MBOX_SRIOV", vms, sriov, fw));
+            std::fclose(f);
+            drv.set_firmware(sriov);
         }
     }
     SC_HAS_PROCESS(board);
