@@ -320,9 +320,8 @@ run_result run(const run_options& o, std::ostream& out) {
     std::unique_ptr<board> top;
     std::unique_ptr<system_board> sys;
     if (multi_chip) {
-        check_collective(cfg);
         if (o.gdb_port >= 0) throw config_error("usage error: --gdb is not available for a multi-chip workload");
-        sys = std::make_unique<system_board>("system", cfg, run_collective);
+        sys = std::make_unique<system_board>("system", cfg, [w = wl.get()](system_context& c) { return w->run_system(c); });
     } else {
         top = std::make_unique<board>("board", cfg, wl.get());
     }
