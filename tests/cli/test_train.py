@@ -9,6 +9,7 @@ Usage: test_train.py path/to/accelvp"""
 import json
 import os
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from testkit import check, finish, runner, test  # noqa: E402
@@ -121,6 +122,30 @@ def bert_base_layer_list_gives_its_gemms():
     check(s["gemm_layers"] == 96, s)
     check(s["weights"] == 12 * (4 * 768 * 768 + 2 * 768 * 3072), s)
     check(s["gradient_bytes"] == 4 * s["weights"], s)
+
+
+@test
+def roofline_plot_of_a_run_uses_its_config():
+    tmp = tempfile.mkdtemp(prefix="accelvp-train-")
+    stats, png = os.path.join(tmp, "s.json"), os.path.join(tmp, "roof.png")
+    run(*BASE, "--mode", "timing", "-p", "system.chips=2", "-p", "compute.clusters=4", "-p", "mem.bandwidth_gbps=1000",
+        *[a for p in STACK for a in ("-p", p)], "--stats", stats)
+    p = run("plot", stats, "--kind", "roofline", "-o", png)
+    with open(png, "rb") as f:
+        check(f.read(8) == b"\x89PNG\r\n\x1a\n", "not a PNG")
+    with open(stats) as f:
+        c = json.load(f)["config"]
+    peak = 2 * c["compute.array_rows"] * c["compute.array_cols"] * c["compute.freq_mhz"] * 1e6 * 4 / 1e12
+    want = f"roofs from the run's config: {peak:.1f} TFLOPS, 1000 GB/s"
+    check(want in p.stderr and "6 layers" in p.stderr, f"plot does not report {want!r}:\n{p.stderr}")
+    # The training preset's own roofs differ: 8 clusters, 2450 GB/s.
+    run(*BASE, "--mode", "timing", "-p", "system.chips=1", *[a for p in STACK for a in ("-p", p)], "--stats", stats)
+    p = run("plot", stats, "--kind", "roofline", "-o", png)
+    check(f"{2 * peak:.1f} TFLOPS, 2450 GB/s" in p.stderr, p.stderr)
+    # A run without per-layer records: a usage error naming what is needed.
+    run("run", "-w", "collective", "-c", "training", "-p", "system.chips=2", "--mode", "timing", "--stats", stats)
+    p = run("plot", stats, "--kind", "roofline", "-o", png, expect=2)
+    check("summary.layers" in p.stderr, p.stderr)
 
 
 def config_error(*params, want):
