@@ -141,6 +141,10 @@ void train_step_workload::check(const config& c) const {
     num::dtype dt;
     num::parse_dtype(p.dtype, dt);
     const std::vector<train_gemm> L = train_layers(p);
+    if (p.compute_chips == "first" && c.get_string("sim.mode") == "functional")
+        throw config_error("config error: workload.compute_chips = first needs --mode timing: functional mode checks "
+                           "every chip's reduced gradients, so every chip computes them (workload.compute_chips = all "
+                           "or auto)");
     const topology t = topology::from_config(c);
     std::vector<uint64_t> off;
     uint64_t total = 0;

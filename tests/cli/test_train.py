@@ -162,6 +162,19 @@ def config_errors_name_the_key():
     config_error("workload.layers=/nonexistent.yaml", want="/nonexistent.yaml")
     config_error("workload.compute_chips=some", want="workload.compute_chips")
     config_error("workload.bucket_mb=-1", want="workload.bucket_mb")
+    p = run(*BASE, "--mode", "functional", "-p", "workload.compute_chips=first", expect=2)
+    check("workload.compute_chips = first needs --mode timing" in p.stderr, p.stderr)
+    net = os.path.join(tempfile.mkdtemp(prefix="accelvp-train-"), "relu.yaml")
+    with open(net, "w") as f:
+        f.write("inputs:\n  - {name: x, shape: [4, 8]}\nlayers:\n  - {name: r, op: relu}\n")
+    config_error(f"workload.layers={net}", want="no matmul or conv layer")
+
+
+@test
+def human_report_has_the_bucket_table():
+    p = run(*BASE, "--mode", "timing", "-p", "system.chips=2", "-p", "workload.bucket_mb=0", *[a for q in STACK for a in ("-p", q)])
+    check("gradient bucket (layers)" in p.stdout and "fc5..fc5" in p.stdout and "fc0..fc0" in p.stdout, p.stdout)
+    check("exposed_comm_us" in p.stdout and "step_us" in p.stdout, p.stdout)
 
 
 finish()
