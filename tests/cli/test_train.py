@@ -51,6 +51,27 @@ def functional_4_chips_reduced_gradients_are_verified():
 
 
 @test
+def functional_3_chips_conv_layer_list_is_verified():
+    # Convolutions as implicit GEMMs (the filters are the trained A operand), 3 chips (not a power of 2).
+    net = os.path.join(tempfile.mkdtemp(prefix="accelvp-train-"), "cnn.yaml")
+    with open(net, "w") as f:
+        f.write("inputs:\n  - {name: x, shape: [1, 3, 16, 16]}\nlayers:\n"
+                "  - {name: conv1, op: conv, filters: 8, kernel: 3, stride: 2, pad: 1}\n"
+                "  - {name: relu1, op: relu}\n"
+                "  - {name: conv2, op: conv, filters: 8, kernel: 1}\n"
+                "  - {name: gap, op: global_avgpool}\n"
+                "  - {name: flat, op: reshape, shape: [1, -1]}\n"
+                "  - {name: fc, op: matmul, n: 10}\n")
+    st = step("system.chips=3", f"workload.layers={net}", "workload.batch=2", "workload.bucket_mb=0", mode="functional")
+    check(st["workload"]["verified"] is True, st["workload"])
+    s = st["summary"]
+    check(s["gemm_layers"] == 3 and s["weights"] == 8 * 27 + 8 * 8 + 8 * 10, s)
+    check(s["gradients_verified"] == 3 * s["weights"] and s["buckets"] == 3, s)
+    # conv1: 8 filters x 27 taps over 2 images x 8 x 8 outputs.
+    check(s["layers"][0]["shape"] == "8x27x128" and s["layers"][0]["op"] == "conv", s["layers"][0])
+
+
+@test
 def one_chip_has_no_communication():
     s = step("system.chips=1", *STACK)["summary"]
     check(s["comm_us"] == 0 and s["exposed_comm_us"] == 0 and s["buckets"] == 0, s)
