@@ -22,6 +22,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from accelvp_tools.common import EXIT_OK, Parser, UsageError, die, fmt_num  # noqa: E402
 from accelvp_tools.plotting import load_csv, number, plot, pyplot  # noqa: E402
+from accelvp_tools.plotting import roofline as plot_roofline  # noqa: E402
 from accelvp_tools.runner import case_failed, summary_columns, summary_values  # noqa: E402
 
 SCHEMAS = ("accelvp-bench-results/1", "accelvp-bench-results/2", "accelvp-sweep-results/1")
@@ -266,34 +267,12 @@ def build(results_dir, doc, fig_dir, md_dir, title):
 
 
 def roofline(stats, out, name):
-    """Per-layer roofline of a model run (docs/models.md): each GEMM layer at its arithmetic
-    intensity (flops per device-memory byte) and achieved TFLOPS, under the matrix engines' peak
-    and the device-memory bandwidth roof. Returns False when there is nothing to plot."""
-    s = stats.get("summary") or {}
-    pts = [(x["flops"] / x["hbm_bytes"], x["flops"] / x["device_ns"] / 1e3, x["op"]) for x in s.get("layers") or []
-           if x.get("flops") and x.get("hbm_bytes") and x.get("device_ns")]
-    peak = s.get("peak_tflops")
-    bw = (stats.get("config") or {}).get("mem.bandwidth_gbps")
-    if not pts or not peak or not bw:
+    """Per-layer roofline of a model run (docs/models.md; accelvp_tools.plotting.roofline, also
+    `accelvp plot --kind roofline`). Returns False when there is nothing to plot."""
+    try:
+        plot_roofline(stats, out, f"{name}: per-layer roofline", tag="report")
+    except UsageError:
         return False
-    plt = pyplot("report")
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    lo = min(p[0] for p in pts) / 2
-    hi = max(max(p[0] for p in pts) * 2, 2 * peak * 1e3 / bw)
-    xs = [lo * (hi / lo) ** (i / 100) for i in range(101)]
-    ax.plot(xs, [min(peak, x * bw / 1e3) for x in xs], color="black", label=f"roof: {peak:.1f} TFLOPS, {bw:g} GB/s")
-    for op in sorted({p[2] for p in pts}):
-        ax.scatter([p[0] for p in pts if p[2] == op], [p[1] for p in pts if p[2] == op], s=14, label=op)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("arithmetic intensity (flops per device-memory byte)")
-    ax.set_ylabel("achieved TFLOPS")
-    ax.set_title(f"{name}: per-layer roofline")
-    ax.legend(fontsize=8)
-    ax.grid(True, which="both", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
     return True
 
 

@@ -195,7 +195,8 @@ int sc_main(int argc, char* argv[]) {
         {"sweep", app.add_subcommand("sweep", "parameter sweep: SPEC.yaml [-j N] [--out DIR] [--backend local|slurm] "
                                               "(runs tools/sweep.py; see its --help)")},
         {"plot", app.add_subcommand("plot", "PNG plot of a results CSV: CSV --x COL --y COL [--series COL] "
-                                            "[--kind line|bar|heatmap] -o out.png (runs tools/plot.py)")},
+                                            "[--kind line|bar|heatmap] -o out.png; a model run's roofline: STATS.json --kind "
+                                            "roofline -o out.png (runs tools/plot.py)")},
         {"report", app.add_subcommand("report", "Markdown/HTML report of a bench or sweep results directory: DIR "
                                                 "[-o report.md] [--html report.html] (runs tools/report.py)")},
         {"profile", app.add_subcommand("profile", "profile summary of a trace ('accelvp run --trace T.json'): "

@@ -267,6 +267,15 @@ void print_report(const nlohmann::json& st, std::ostream& out) {
         out << "  size sweep (figures above: the last size)\n";
         print_collective_sweep(st["summary"]["sweep"], out);
     }
+    // A training step (train-step): its gradient buckets' all-reduces.
+    if (st["summary"].contains("bucket_table") && !st["summary"]["bucket_table"].empty()) {
+        out << fmt::format("  {:<44} {:>12} {:>11} {:>11} {:>11}\n", "gradient bucket (layers)", "bytes", "ready_us",
+                           "start_us", "end_us");
+        for (const auto& b : st["summary"]["bucket_table"])
+            out << fmt::format("  {:<44} {:>12} {:>11.3f} {:>11.3f} {:>11.3f}\n", b["layers"].get<std::string>(),
+                               b["bytes"].get<uint64_t>(), b["ready_us"].get<double>(), b["start_us"].get<double>(),
+                               b["end_us"].get<double>());
+    }
     // A whole model (workloads model, onnx): the per-layer table.
     if (st["summary"].contains("layers") && st["summary"]["layers"].is_array()) {
         out << fmt::format("  {:<28} {:<14} {:<18} {:>12} {:>7} {:<8} {:>12}\n", "layer", "op", "output", "device_us",
@@ -320,9 +329,8 @@ run_result run(const run_options& o, std::ostream& out) {
     std::unique_ptr<board> top;
     std::unique_ptr<system_board> sys;
     if (multi_chip) {
-        check_collective(cfg);
         if (o.gdb_port >= 0) throw config_error("usage error: --gdb is not available for a multi-chip workload");
-        sys = std::make_unique<system_board>("system", cfg, run_collective);
+        sys = std::make_unique<system_board>("system", cfg, [w = wl.get()](system_context& c) { return w->run_system(c); });
     } else {
         top = std::make_unique<board>("board", cfg, wl.get());
     }

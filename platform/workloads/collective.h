@@ -60,6 +60,8 @@ public:
     std::string description() const override;
     void declare(param_schema& s) const override;
     int run(workload_context& ctx) override;
+    void check(const config& c) const override { check_collective(c); }
+    int run_system(system_context& ctx) override { return run_collective(ctx); }
 };
 
 } // namespace accelvp

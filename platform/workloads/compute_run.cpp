@@ -150,19 +150,47 @@ int compute_runner::submit_stream(uint32_t ring, const cmdbuf_builder& cb, uint3
     return 0;
 }
 
+int compute_runner::plan_gemm_only(const std::string& phase, const gemm_problem& g, gemm_plan& out) {
+    try {
+        out = plan_gemm(p_, g, srams_, rings_, 0, {}, mach_);
+        if (!gemm_dtype_) gemm_dtype_ = g.dtype;
+    } catch (const std::exception& ex) {
+        ctx_.error = fmt::format("tiling the GEMM of phase {}: {}", phase, ex.what());
+        return 1;
+    }
+    return 0;
+}
+
+void compute_runner::reserve_rings(uint32_t n) { rings_ = rings_ > n ? rings_ - n : 1; }
+
 int compute_runner::run(const std::string& phase, const gemm_plan& plan) {
-    auto& dev = ctx_.dev;
-    const config& c = ctx_.cfg;
-    // One job per ring; all submitted, then all awaited.
-    std::vector<uint32_t> seqs;
+    if (int rc = start(phase, plan)) return rc;
+    return finish();
+}
+
+int compute_runner::start(const std::string& phase, const gemm_plan& plan) {
+    // One job per ring; all submitted, then all awaited (finish()).
+    pending_seqs_.clear();
+    pending_phase_ = phase;
+    pending_ = &plan;
     for (uint32_t r = 0; r < plan.streams.size(); ++r) {
         const cmdbuf_builder& cb = plan.streams[r];
         if (cb.size() == 0) continue;
         uint32_t seq = 0;
         std::string what;
         if (int rc = submit_stream(r, cb, seq, what)) return fail(what, rc);
-        seqs.push_back(seq);
+        pending_seqs_.push_back(seq);
     }
+    return 0;
+}
+
+int compute_runner::finish() {
+    auto& dev = ctx_.dev;
+    const config& c = ctx_.cfg;
+    const gemm_plan& plan = *pending_;
+    const std::string phase = pending_phase_;
+    const std::vector<uint32_t> seqs = std::move(pending_seqs_);
+    pending_seqs_.clear();
     const job_wait jw = wait_jobs(dev, seqs, static_cast<uint64_t>(c.get_real("workload.timeout_ms") * 1e6));
     if (jw.rc) {
         ctx_.error = fmt::format("{} job failed: {}", phase, job_failure(dev, jw.rc, jw.failed_wait));

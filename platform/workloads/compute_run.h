@@ -41,6 +41,16 @@ public:
     int run_gemm(const std::string& phase, const gemm_problem& g, gemm_tiling want = {});
     int run_vec(const std::string& phase, const vec_program& v);
     int run(const std::string& phase, const gemm_plan& plan);
+    // run() in two halves, so that the host can keep jobs of several devices (chips) in flight:
+    // start() submits the plan's jobs, finish() waits for them and accounts the phase. `plan`
+    // must live until finish().
+    int start(const std::string& phase, const gemm_plan& plan);
+    int finish();
+    // The plan run_gemm would run, without running it.
+    int plan_gemm_only(const std::string& phase, const gemm_problem& g, gemm_plan& out);
+    // Leave the last n rings to someone else (a collective's jobs): plans use the others.
+    void reserve_rings(uint32_t n);
+    uint32_t rings() const { return rings_; }
 
     // Summary: flops, tflops, peak_tflops, utilization, hbm_bandwidth_gbps, cycles, bound, the
     // analytic time of each resource (summed over phases) and, with more than one phase kind,
@@ -56,6 +66,9 @@ private:
     gemm_machine mach_;  // memory side of the chip, for the tiler
     uint32_t rings_ = 1;
     gemm_plan last_;
+    const gemm_plan* pending_ = nullptr;  // start() .. finish()
+    std::string pending_phase_;
+    std::vector<uint32_t> pending_seqs_;
     double device_ns_ = 0;
     uint64_t t_first_ = UINT64_MAX, t_last_ = 0;
     std::map<std::string, double> phase_ns_;

@@ -9,6 +9,7 @@
 #include "platform/workloads/mem_bench.h"
 #include "platform/workloads/model.h"
 #include "platform/workloads/soak.h"
+#include "platform/workloads/train_step.h"
 #include "platform/workloads/transformer.h"
 #include "platform/workloads/workload.h"
 
@@ -35,9 +36,15 @@ const std::map<std::string, workload_entry>& workload_registry() {
         add([] { return std::make_unique<model::model_workload>(model::model_workload::source::onnx); });
         add([] { return std::make_unique<model::model_workload>(model::model_workload::source::decoder); });
         add([] { return std::make_unique<cmdstream_workload>(); });
+        add([] { return std::make_unique<train_step_workload>(); });
         return r;
     }();
     return reg;
+}
+
+int workload::run_system(system_context& ctx) {
+    ctx.error = "workload " + name() + " runs on one chip, not on a multi-chip system";
+    return 1;
 }
 
 std::unique_ptr<workload> make_workload(const std::string& name) {

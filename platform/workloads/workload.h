@@ -20,6 +20,8 @@
 
 namespace accelvp {
 
+struct system_context;  // platform/system/system_board.h
+
 // The system a workload runs on: one board (a host and a chip), or a multi-chip system of
 // boards joined by scale-out links (system.*, platform/system/system_board.h).
 enum class system_kind { board, multi_chip };
@@ -38,6 +40,9 @@ public:
     // throw config_error naming the keys and what would be valid.
     virtual void check(const config& c) const { (void)c; }
     // run(workload_context&): from board_program, on the host CPU thread.
+    // A multi-chip workload's host program: runs on the system's host thread (0, or 1 with
+    // ctx.error set). The default says the workload is not a multi-chip one.
+    virtual int run_system(system_context& ctx);
 };
 
 // The common shape of a workload (docs/architecture.md, "How to add a workload"): its

@@ -7,7 +7,7 @@ import re
 
 from .common import UsageError, require_module
 
-KINDS = ("line", "bar", "heatmap")
+KINDS = ("line", "bar", "heatmap", "roofline")
 _UNITS = {"": 1, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12, "ki": 2 ** 10, "mi": 2 ** 20, "gi": 2 ** 30,
           "ti": 2 ** 40}
 _NUM_RE = re.compile(r"^\s*([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?)\s*([kKmMgGtT]i?)?[bB]?\s*$")
@@ -61,6 +61,8 @@ def plot(rows, header, x, y, out, series=None, kind="line", title=None, logx=Fal
     for col, opt in ((x, "--x"), (y, "--y"), (series, "--series")):
         if col is not None and col not in header:
             raise UsageError(f"{opt}: no column '{col}' (columns: {', '.join(header)})")
+    if kind == "roofline":
+        raise UsageError("--kind roofline plots a model run's stats JSON (roofline()), not a CSV")
     if kind not in KINDS:
         raise UsageError(f"--kind: '{kind}' is not one of {', '.join(KINDS)}")
     if kind == "heatmap" and not series:
@@ -148,3 +150,69 @@ def plot(rows, header, x, y, out, series=None, kind="line", title=None, logx=Fal
     plt.close(fig)
     os.replace(tmp, out)
     return len(use)
+
+
+def load_stats(path):
+    """A run's stats JSON (accelvp run --stats FILE, or --json's output)."""
+    import json
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror}")
+    except ValueError as e:
+        raise UsageError(f"{path} is not a stats JSON: {e}")
+
+
+def roofs(stats):
+    """The roofs of the config a run used: (peak TFLOPS of the matrix engines for the run's GEMM
+    type: 2 x compute.array_rows x compute.array_cols x compute.macs_per_pe.<type> x
+    compute.freq_mhz x compute.clusters; device-memory GB/s: mem.bandwidth_gbps), and the type."""
+    c = stats.get("config") or {}
+    s = stats.get("summary") or {}
+    dtype = s.get("peak_dtype") or s.get("dtype") or "bf16"
+    need = ["compute.array_rows", "compute.array_cols", "compute.freq_mhz", "compute.clusters", "mem.bandwidth_gbps"]
+    missing = [k for k in need if k not in c]
+    if missing:
+        raise UsageError(f"the stats lack config keys {', '.join(missing)}: not an accelvp run's stats JSON")
+    rate = c.get(f"compute.macs_per_pe.{dtype}", 1)
+    peak = 2.0 * c["compute.array_rows"] * c["compute.array_cols"] * rate * c["compute.freq_mhz"] * 1e6 \
+        * c["compute.clusters"] / 1e12
+    return peak, float(c["mem.bandwidth_gbps"]), dtype
+
+
+def roofline(stats, out, title=None, tag="plot"):
+    """Per-layer roofline of a model run (workloads model, onnx, decoder, train-step; the stats'
+    summary.layers): each layer with FLOPs at its arithmetic intensity (FLOPs per device-memory
+    byte) and achieved TFLOPS, under the roofs of the run's config (roofs()). Returns
+    (points, peak TFLOPS, GB/s); raises UsageError when the stats have no per-layer records."""
+    s = stats.get("summary") or {}
+    layers = s.get("layers")
+    if not isinstance(layers, list) or not layers:
+        raise UsageError("the stats have no per-layer records (summary.layers): the roofline needs a model run "
+                         "(accelvp run -w model|onnx|decoder|train-step --stats FILE)")
+    pts = [(x["flops"] / x["hbm_bytes"], x["flops"] / x["device_ns"] / 1e3, x.get("op", "")) for x in layers
+           if x.get("flops") and x.get("hbm_bytes") and x.get("device_ns")]
+    if not pts:
+        raise UsageError("no layer has FLOPs, device-memory bytes and device time to place on a roofline")
+    peak, bw, dtype = roofs(stats)
+    plt = pyplot(tag)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    lo = min(p[0] for p in pts) / 2
+    hi = max(max(p[0] for p in pts) * 2, 2 * peak * 1e3 / bw)
+    xs = [lo * (hi / lo) ** (i / 100) for i in range(101)]
+    ax.plot(xs, [min(peak, x * bw / 1e3) for x in xs], color="black",
+            label=f"roofs: {peak:.1f} {dtype} TFLOPS, {bw:g} GB/s")
+    for op in sorted({p[2] for p in pts}):
+        ax.scatter([p[0] for p in pts if p[2] == op], [p[1] for p in pts if p[2] == op], s=14, label=op)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("arithmetic intensity (flops per device-memory byte)")
+    ax.set_ylabel("achieved TFLOPS")
+    ax.set_title(title or f"{s.get('model', 'model')}: per-layer roofline")
+    ax.legend(fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    return len(pts), peak, bw
