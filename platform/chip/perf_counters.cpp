@@ -11,7 +11,7 @@ perf_counters::perf_counters(sc_core::sc_module_name name, builder b)
     reg_socket.register_transport_dbg(this, &perf_counters::transport_dbg);
 
     regs_.add("info", AAX_REG_PERF_INFO, 0, reg_access::ro).read_cb([this] {
-        return static_cast<uint64_t>(std::min<size_t>(counters_.size(), 0xFFFF)) | uint64_t{AAX_PERF_CLASSES} << 16;
+        return static_cast<uint64_t>(counters_.size()) | uint64_t{AAX_PERF_CLASSES} << 16;
     });
     regs_.add("ctrl", AAX_REG_PERF_CTRL, 0, reg_access::wo).write_cb([this](uint32_t v) { control(v); });
     regs_.add("status", AAX_REG_PERF_STATUS, AAX_PERF_STATUS_RUNNING, reg_access::ro).read_cb([this] {
@@ -43,7 +43,7 @@ perf_counters::perf_counters(sc_core::sc_module_name name, builder b)
     for (unsigned c = 0; c < AAX_PERF_CLASSES; ++c)
         regs_.add("class" + std::to_string(c), AAX_PERF_CLASS_INFO(c), 0, reg_access::ro).read_cb([this, c] {
             const class_info& k = classes_[c];
-            return uint64_t{k.first} | uint64_t{k.events} << 16 | uint64_t{std::min<uint32_t>(k.units, 0xFF)} << 24;
+            return uint64_t{k.first} | uint64_t{k.events} << 16 | uint64_t{k.units} << 24;
         });
 }
 
@@ -65,6 +65,9 @@ void perf_counters::add_unit(unsigned cls, std::vector<event> events) {
     if (cls >= AAX_PERF_CLASSES || !classes_[cls].present || events.size() != classes_[cls].events ||
         classes_[cls].first + classes_[cls].units * classes_[cls].events != counters_.size())
         throw std::logic_error("perf_counters: unit of class " + std::to_string(cls) + " out of order");
+    // PERF_CLASS_INFO has 8 bits of units and PERF_INFO 16 bits of counters: a class lists its
+    // first 255 units (a chip with more DRAM channels counts the rest in the stats only).
+    if (classes_[cls].units == 0xFF || counters_.size() + events.size() > 0xFFFF) return;
     const uint16_t unit = static_cast<uint16_t>(classes_[cls].units++);
     for (unsigned e = 0; e < events.size(); ++e) {
         slot_ref s;
