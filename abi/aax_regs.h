@@ -33,6 +33,8 @@
 #define AAX_SYNC_WINDOW_SIZE    0x4000u
 #define AAX_MSIX_WINDOW_BASE    0x8000u /* PCIe endpoint: MSI-X table and PBA */
 #define AAX_MSIX_WINDOW_SIZE    0x2000u
+#define AAX_PERF_WINDOW_BASE    0xB000u /* hardware performance counters (below) */
+#define AAX_PERF_WINDOW_SIZE    0x1000u
 /* 0xA000-0xAFFF: firmware scheduling window (abi/aax_sched.h, AAX_FW_WINDOW_*);
  * 0xC000-0xCFFF: MMU (abi/aax_mmu.h, AAX_MMU_BAR_*). */
 
@@ -160,5 +162,91 @@
 #define AAX_MSIX_DATA           0x8u
 #define AAX_MSIX_CTRL           0xCu /* bit0 MASKED (reset value 1) */
 #define AAX_MSIX_PBA(w)         (0x9000u + 4u * (w)) /* RO pending bits, vectors 32w..32w+31 */
+
+/* ---- hardware performance counters: 0xB000 - 0xBFFF (docs/profiling.md) ----------
+ * Every counter is 64 bit and always counting from power-on (no cost: they are the block's
+ * own accounting). Counter i (0 .. PERF_INFO[15:0]-1) belongs to unit `unit` of class `cls`
+ * and counts event `ev` of that class: i = PERF_CLASS(cls).first + unit * events + ev.
+ * Software reads a consistent set: write SNAPSHOT to PERF_CTRL (every counter is copied at
+ * once), then select a counter in PERF_SEL and read PERF_DATA_LO/HI (reading HI advances SEL,
+ * so a dump is two reads per counter). START/STOP/CLEAR act on the live counters. */
+#define AAX_REG_PERF_INFO       0xB000u /* RO  [15:0] counters, [23:16] classes (AAX_PERF_CLASSES) */
+#define AAX_REG_PERF_CTRL       0xB004u /* WO  AAX_PERF_CTRL_* (applied in the order SNAPSHOT, STOP, CLEAR, START) */
+#define AAX_REG_PERF_STATUS     0xB008u /* RO  bit0 RUNNING, bit1 SEL_ERR, [31:16] snapshots taken (wraps) */
+#define AAX_REG_PERF_SEL        0xB00Cu /* RW  counter index for PERF_DATA / PERF_DESC */
+#define AAX_REG_PERF_DATA_LO    0xB010u /* RO  snapshot value of counter PERF_SEL (0 and SEL_ERR if out of range) */
+#define AAX_REG_PERF_DATA_HI    0xB014u /* RO  high word; a (bus) read then advances PERF_SEL by one */
+#define AAX_REG_PERF_DESC       0xB018u /* RO  counter PERF_SEL: [7:0] event, [15:8] class, [31:16] unit; 0 if out of range */
+#define AAX_REG_PERF_SNAP_TIME_LO 0xB020u /* RO  device time (ns) of the last SNAPSHOT */
+#define AAX_REG_PERF_SNAP_TIME_HI 0xB024u
+#define AAX_PERF_CLASS_INFO(c)  (0xB040u + 4u * (c)) /* RO [15:0] first counter, [23:16] events per unit, [31:24] units */
+
+#define AAX_PERF_CTRL_START     (1u << 0) /* count (the reset state) */
+#define AAX_PERF_CTRL_STOP      (1u << 1) /* freeze the counters */
+#define AAX_PERF_CTRL_CLEAR     (1u << 2) /* set every counter to 0 (a high-water mark restarts) */
+#define AAX_PERF_CTRL_SNAPSHOT  (1u << 3) /* copy every counter into the snapshot PERF_DATA reads */
+#define AAX_PERF_STATUS_RUNNING (1u << 0)
+#define AAX_PERF_STATUS_SEL_ERR (1u << 1) /* the last PERF_DATA/PERF_DESC read selected no counter */
+
+/* Classes (units of a class are numbered from 0) and their events. */
+#define AAX_PERF_CLASS_DEVICE   0u /* one unit */
+#define AAX_PERF_CLASS_MXU      1u /* matrix engine of cluster u */
+#define AAX_PERF_CLASS_VPU      2u /* vector engine of cluster u */
+#define AAX_PERF_CLASS_DMA      3u /* DMA engine u */
+#define AAX_PERF_CLASS_DRAM     4u /* DRAM channel u (mem.model=dram; else no unit) */
+#define AAX_PERF_CLASS_LINK     5u /* scale-out link port u, transmit side (multi-chip systems) */
+#define AAX_PERF_CLASS_RING     6u /* submission ring u */
+#define AAX_PERF_CLASS_PCIE     7u /* one unit: the host link */
+#define AAX_PERF_CLASSES        8u
+
+#define AAX_PERF_DEVICE_ELAPSED_PS   0u /* simulated time counted (ps) */
+#define AAX_PERF_DEVICE_PACKETS      1u /* packets the queue manager executed */
+#define AAX_PERF_DEVICE_EVENTS       2u
+
+#define AAX_PERF_ENG_PACKETS         0u /* MXU and VPU: packets executed */
+#define AAX_PERF_ENG_BUSY_CYCLES     1u /* engine cycles busy */
+#define AAX_PERF_ENG_WORK            2u /* MXU: multiply-accumulates; VPU: result elements */
+#define AAX_PERF_ENG_STALL_CYCLES    3u /* MXU: busy cycles below the peak MAC rate; VPU: busy cycles bound by SRAM */
+#define AAX_PERF_ENG_QUEUE_WAIT_PS   4u /* time packets waited for the engine busy with another queue's packet */
+#define AAX_PERF_ENG_ERRORS          5u /* packets rejected */
+#define AAX_PERF_ENG_EVENTS          6u
+
+#define AAX_PERF_DMA_COMMANDS        0u /* DMA packets */
+#define AAX_PERF_DMA_BYTES           1u /* payload bytes written to the destination */
+#define AAX_PERF_DMA_BURSTS          2u
+#define AAX_PERF_DMA_BUSY_PS         3u /* time a command was in progress */
+#define AAX_PERF_DMA_READ_WAIT_PS    4u /* summed over bursts: read request to its data (memory, link latency) */
+#define AAX_PERF_DMA_ERRORS          5u
+#define AAX_PERF_DMA_EVENTS          6u
+
+#define AAX_PERF_DRAM_READS          0u /* read bursts */
+#define AAX_PERF_DRAM_WRITES         1u /* write bursts */
+#define AAX_PERF_DRAM_ROW_HITS       2u
+#define AAX_PERF_DRAM_ROW_MISSES     3u /* closed bank: ACT */
+#define AAX_PERF_DRAM_ROW_CONFLICTS  4u /* another row open: PRE + ACT */
+#define AAX_PERF_DRAM_REFRESHES      5u
+#define AAX_PERF_DRAM_EVENTS         6u
+
+#define AAX_PERF_LINK_BYTES          0u /* payload bytes delivered */
+#define AAX_PERF_LINK_PACKETS        1u
+#define AAX_PERF_LINK_CREDIT_STALL_PS 2u /* time the transmitter waited for a receiver credit */
+#define AAX_PERF_LINK_RETRANSMITS    3u
+#define AAX_PERF_LINK_BUSY_PS        4u
+#define AAX_PERF_LINK_EVENTS         5u
+
+#define AAX_PERF_RING_JOBS           0u /* jobs completed (JOBS_DONE increments) */
+#define AAX_PERF_RING_PACKETS        1u
+#define AAX_PERF_RING_DOORBELLS      2u /* doorbells accepted: queue-depth samples */
+#define AAX_PERF_RING_DEPTH_SUM      3u /* jobs queued (TAIL - HEAD) after each doorbell, summed: / DOORBELLS = mean */
+#define AAX_PERF_RING_DEPTH_MAX      4u /* high-water mark of that depth */
+#define AAX_PERF_RING_EVENTS         5u
+
+#define AAX_PERF_PCIE_BYTES_H2D      0u
+#define AAX_PERF_PCIE_BYTES_D2H      1u
+#define AAX_PERF_PCIE_TLPS           2u
+#define AAX_PERF_PCIE_MSI_SENT       3u
+#define AAX_PERF_PCIE_BUSY_H2D_PS    4u
+#define AAX_PERF_PCIE_BUSY_D2H_PS    5u
+#define AAX_PERF_PCIE_EVENTS         6u
 
 #endif /* AAX_REGS_H */

@@ -1546,6 +1546,91 @@ static int aax_mmio_rate_show(struct seq_file *m, void *unused)
 	return 0;
 }
 
+/* Hardware performance counters (BAR0 0xB000, docs/profiling.md): reading `perf` takes a
+ * SNAPSHOT and prints one line per counter, "class unit event value"; writing "start",
+ * "stop", "clear" or "clear start" controls them (AAX_PERF_CTRL_*). */
+static const char *const aax_perf_classes[AAX_PERF_CLASSES] = { "device", "mxu", "vpu", "dma",
+								 "dram", "link", "ring", "pcie" };
+static const char *const aax_perf_events[AAX_PERF_CLASSES][8] = {
+	{ "elapsed_ps", "packets" },
+	{ "packets", "busy_cycles", "macs", "stall_cycles", "queue_wait_ps", "errors" },
+	{ "packets", "busy_cycles", "elements", "stall_cycles", "queue_wait_ps", "errors" },
+	{ "commands", "bytes", "bursts", "busy_ps", "read_wait_ps", "errors" },
+	{ "reads", "writes", "row_hits", "row_misses", "row_conflicts", "refreshes" },
+	{ "bytes", "packets", "credit_stall_ps", "retransmits", "busy_ps" },
+	{ "jobs", "packets", "doorbells", "queue_depth_sum", "queue_depth_max" },
+	{ "bytes_h2d", "bytes_d2h", "tlps", "msi_sent", "busy_h2d_ps", "busy_d2h_ps" },
+};
+
+static DEFINE_MUTEX(aax_perf_lock); /* one reader of PERF_SEL / PERF_DATA at a time */
+
+static int aax_perf_show(struct seq_file *m, void *unused)
+{
+	struct aax_device *a = m->private;
+	u32 info = rd(a, AAX_REG_PERF_INFO), n = info & 0xFFFF, c, i;
+	u64 t;
+
+	if (((info >> 16) & 0xFF) != AAX_PERF_CLASSES)
+		return -ENODEV;
+	mutex_lock(&aax_perf_lock);
+	wr(a, AAX_REG_PERF_CTRL, AAX_PERF_CTRL_SNAPSHOT);
+	t = rd(a, AAX_REG_PERF_SNAP_TIME_LO) | (u64)rd(a, AAX_REG_PERF_SNAP_TIME_HI) << 32;
+	seq_printf(m, "time_ns %llu running %u counters %u\n", t, rd(a, AAX_REG_PERF_STATUS) & AAX_PERF_STATUS_RUNNING, n);
+	for (c = 0; c < AAX_PERF_CLASSES; c++) {
+		u32 k = rd(a, AAX_PERF_CLASS_INFO(c)), first = k & 0xFFFF, events = (k >> 16) & 0xFF, units = k >> 24;
+
+		if (!events || !units)
+			continue;
+		wr(a, AAX_REG_PERF_SEL, first);
+		for (i = 0; i < units * events && first + i < n; i++) {
+			u32 lo = rd(a, AAX_REG_PERF_DATA_LO), ev = i % events;
+			u64 v = lo | (u64)rd(a, AAX_REG_PERF_DATA_HI) << 32; /* advances PERF_SEL */
+
+			seq_printf(m, "%s %u %s %llu\n", aax_perf_classes[c], i / events,
+				   ev < 8 && aax_perf_events[c][ev] ? aax_perf_events[c][ev] : "?", v);
+		}
+	}
+	mutex_unlock(&aax_perf_lock);
+	return 0;
+}
+
+static int aax_perf_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, aax_perf_show, inode->i_private);
+}
+
+static ssize_t aax_perf_write(struct file *file, const char __user *ubuf, size_t len, loff_t *pos)
+{
+	struct aax_device *a = ((struct seq_file *)file->private_data)->private;
+	char buf[32];
+	u32 bits = 0;
+
+	if (len >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, len))
+		return -EFAULT;
+	buf[len] = 0;
+	if (strstr(buf, "stop"))
+		bits |= AAX_PERF_CTRL_STOP;
+	if (strstr(buf, "clear"))
+		bits |= AAX_PERF_CTRL_CLEAR;
+	if (strstr(buf, "start"))
+		bits |= AAX_PERF_CTRL_START;
+	if (!bits)
+		return -EINVAL;
+	wr(a, AAX_REG_PERF_CTRL, bits);
+	return len;
+}
+
+static const struct file_operations aax_perf_fops = {
+	.owner = THIS_MODULE,
+	.open = aax_perf_open,
+	.read = seq_read,
+	.write = aax_perf_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
 DEFINE_SHOW_ATTRIBUTE(aax_mmio_rate);
 DEFINE_SHOW_ATTRIBUTE(aax_rings);
 DEFINE_SHOW_ATTRIBUTE(aax_counters);
@@ -1563,6 +1648,7 @@ static void aax_debugfs_init(struct drm_minor *minor)
 	debugfs_create_file("fw_log", 0444, minor->debugfs_root, a, &aax_fw_log_fops);
 	debugfs_create_file("mmio_rate", 0444, minor->debugfs_root, a, &aax_mmio_rate_fops);
 	debugfs_create_file("vms", 0444, minor->debugfs_root, a, &aax_vms_fops);
+	debugfs_create_file("perf", 0644, minor->debugfs_root, a, &aax_perf_fops);
 }
 
 /* ---- sysfs --------------------------------------------------------------------------- */

@@ -140,6 +140,7 @@ chip::chip(sc_core::sc_module_name name, const config& c)
       qman("qman", qman_params(c)), dma(make_dma_engines(c)), sram0("sram", sram_params_of(c)),
       sync("sync", semaphores::from_config(c, "sync")), compute("compute", compute_params::from_config(c)),
       coll("coll", coll_engine::from_config(c, "coll")),
+      perf("perf", [this](perf_counters& p) { list_perf_units(p); }),
       freq_hz_(c.get(keys::chip::freq_mhz) * 1e6),
       host_window_(c.get(keys::addr::host_window_base)), host_mem_bw_(c.get(keys::host::mem_bandwidth_gbps) * 1e9),
       sram_base_(c.get(keys::addr::sram_base)), shared_sram_base_(c.get(keys::addr::shared_sram_base)) {
@@ -201,6 +202,7 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     regs.add_target("sync", AAX_SYNC_WINDOW_BASE, AAX_SYNC_WINDOW_SIZE, sync.reg_socket);
     regs.add_target("msix", AAX_MSIX_WINDOW_BASE, AAX_MSIX_WINDOW_SIZE, pcie.msix_socket);
     regs.add_target("sched", AAX_FW_WINDOW_BASE, AAX_FW_WINDOW_SIZE, qman.fw_reg_socket);
+    regs.add_target("perf", AAX_PERF_WINDOW_BASE, AAX_PERF_WINDOW_SIZE, perf.reg_socket);
     if (c.get(keys::pcie::sriov_max_vfs))  // the PF's SR-IOV block (docs/virtualization.md)
         regs.add_target("sriov", AAX_SRIOV_WINDOW_BASE, AAX_SRIOV_WINDOW_SIZE, pcie.sriov_socket);
 
@@ -264,6 +266,66 @@ void chip::inject_faults(const config& c) {
                 cpu->core.inject_exception(2, 0);  // illegal instruction: the firmware's fatal trap
         });
     }
+}
+
+// The performance counters' units, class by class (abi/aax_regs.h AAX_PERF_*): each event
+// reads the figure its block keeps for the stats, so counters and stats agree.
+void chip::list_perf_units(perf_counters& p) {
+    using ev = perf_counters::event;
+    auto sum = [](std::function<uint64_t()> f) { return ev{std::move(f), {}}; };
+    p.add_class(AAX_PERF_CLASS_DEVICE, AAX_PERF_DEVICE_EVENTS);
+    p.add_unit(AAX_PERF_CLASS_DEVICE, {sum([] { return static_cast<uint64_t>(sc_core::sc_time_stamp().value()); }),
+                                       sum([this] { return qman.packets(); })});
+    auto engines = [&](unsigned cls, compute_engine& (*pick)(compute_cluster&)) {
+        p.add_class(cls, AAX_PERF_ENG_EVENTS);
+        for (auto& cl : compute.clusters) {
+            compute_engine* e = &pick(*cl);
+            p.add_unit(cls, {sum([e] { return e->packets(); }), sum([e] { return e->busy_cycles(); }),
+                             sum([e] { return e->work(); }), sum([e] { return e->stall_cycles(); }),
+                             sum([e] { return e->queue_wait_ps(); }), sum([e] { return e->errors(); })});
+        }
+    };
+    engines(AAX_PERF_CLASS_MXU, [](compute_cluster& c) -> compute_engine& { return c.mxu; });
+    engines(AAX_PERF_CLASS_VPU, [](compute_cluster& c) -> compute_engine& { return c.vpu; });
+    p.add_class(AAX_PERF_CLASS_DMA, AAX_PERF_DMA_EVENTS);
+    for (auto& d : dma) {
+        const dma_engine* e = d.get();
+        p.add_unit(AAX_PERF_CLASS_DMA, {sum([e] { return e->commands(); }), sum([e] { return e->bytes(); }),
+                                        sum([e] { return e->bursts(); }), sum([e] { return e->busy_ps(); }),
+                                        sum([e] { return e->read_wait_ps(); }), sum([e] { return e->errors(); })});
+    }
+    p.add_class(AAX_PERF_CLASS_DRAM, AAX_PERF_DRAM_EVENTS);
+    if (dram_memory* dm = devmem->dram()) {
+        for (uint32_t i = 0; i < dm->system().channels(); ++i) {
+            const dram_channel* ch = &dm->system().channel(i);
+            p.add_unit(AAX_PERF_CLASS_DRAM, {sum([ch] { return ch->reads_done(); }), sum([ch] { return ch->writes_done(); }),
+                                             sum([ch] { return ch->row_hits(); }), sum([ch] { return ch->row_misses(); }),
+                                             sum([ch] { return ch->row_conflicts(); }),
+                                             sum([ch] { return ch->refreshes(); })});
+        }
+    }
+    p.add_class(AAX_PERF_CLASS_LINK, AAX_PERF_LINK_EVENTS);
+    for (unsigned i = 0; i < coll.ports(); ++i) {
+        const link_channel* l = coll.port_link(i);
+        auto f = [l](uint64_t (link_channel::*m)() const) { return ev{[l, m] { return l ? (l->*m)() : 0; }, {}}; };
+        p.add_unit(AAX_PERF_CLASS_LINK, {f(&link_channel::payload_bytes), f(&link_channel::packets),
+                                         f(&link_channel::credit_stall_ps), f(&link_channel::retransmits),
+                                         f(&link_channel::busy_ps)});
+    }
+    p.add_class(AAX_PERF_CLASS_RING, AAX_PERF_RING_EVENTS);
+    for (unsigned r = 0; r < qman.get_params().rings; ++r) {
+        p.add_unit(AAX_PERF_CLASS_RING, {sum([this, r] { return qman.ring_perf(r).jobs; }),
+                                         sum([this, r] { return qman.ring_perf(r).packets; }),
+                                         sum([this, r] { return qman.ring_perf(r).doorbells; }),
+                                         sum([this, r] { return qman.ring_perf(r).depth_sum; }),
+                                         ev{[this, r] { return qman.ring_perf(r).depth_max; },
+                                            [this] { qman.ring_perf_restart_max(); }}});
+    }
+    p.add_class(AAX_PERF_CLASS_PCIE, AAX_PERF_PCIE_EVENTS);
+    p.add_unit(AAX_PERF_CLASS_PCIE, {sum([this] { return pcie.bytes_h2d(); }), sum([this] { return pcie.bytes_d2h(); }),
+                                     sum([this] { return pcie.tlps(); }), sum([this] { return pcie.msi_sent(); }),
+                                     sum([this] { return pcie.busy_h2d_ps(); }),
+                                     sum([this] { return pcie.busy_d2h_ps(); })});
 }
 
 double chip::peak_h2d() const {

@@ -21,6 +21,7 @@
 #include <systemc>
 
 #include "platform/chip/control_core.h"
+#include "platform/chip/perf_counters.h"
 #include "tlm/compute/compute_cluster.h"
 #include "tlm/core/config.h"
 #include "tlm/core/keys.h"
@@ -102,6 +103,8 @@ public:
     coll_engine coll;  // scale-out: its ports are wired by a multi-chip system, else none
     std::unique_ptr<control_core> cpu;  // with cpu.enabled
     std::unique_ptr<mmu> mmu0;          // with mmu.enabled: a port between each DMA engine and the noc
+    // Hardware performance counters, BAR0 0xB000 (docs/profiling.md): views of the blocks' stats.
+    perf_counters perf;
 
     // Fault injection (fault.*, docs/security.md): the parameters in force, and the firmware
     // crashes injected so far.
@@ -110,6 +113,7 @@ public:
 
 private:
     void inject_faults(const config& c);
+    void list_perf_units(perf_counters& p);  // the counters' units (end of elaboration: links are wired)
     fault_params faults_;
     uint64_t fw_jobs_started_ = 0;
     fault_stream fw_rng_;

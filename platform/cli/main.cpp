@@ -13,6 +13,7 @@
 // Exit codes: 0 success, 1 device or workload error, 2 usage or config error.
 #include <cmath>
 #include <cstdlib>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
 #include <iostream>
@@ -112,6 +113,14 @@ int sc_main(int argc, char* argv[]) {
         ->check(CLI::IsMember({"functional", "timing"}));
     run_cmd->add_option("--stats", ro.stats_file, "write the stats JSON here (schema: docs/stats.md)");
     run_cmd->add_option("--trace", ro.trace_file, "write a Chrome/Perfetto trace here");
+    int profile_top = 0;
+    run_cmd->add_option("--profile", profile_top,
+                        "after the run, print the profile summary ('accelvp profile' of the run's trace and stats: "
+                        "engine utilization, hardware counters, top N jobs and packets, each job's bound)")
+        ->expected(0, 1)
+        ->default_str("10")
+        ->check(CLI::Range(1, 100000))
+        ->type_name("[N]");
     int64_t seed = 0;
     auto* seed_opt = run_cmd->add_option("--seed", seed, "seed for workload data (0 .. 2^63-1)")
                          ->check(CLI::NonNegativeNumber);
@@ -259,8 +268,58 @@ int sc_main(int argc, char* argv[]) {
         }
         if (!mode.empty()) ro.mode = mode;
         if (*seed_opt) ro.seed = static_cast<uint64_t>(seed);
+        // --profile: the run writes a trace and stats (into temporary files unless asked for),
+        // then tools/profile.py summarizes them (docs/profiling.md).
+        const bool profiling = run_cmd->count("--profile") > 0;
+        std::vector<std::string> temps;
+        if (profiling) {
+            if (profile_top == 0) profile_top = 10;
+            char tmpl[] = "/tmp/accelvp-profile-XXXXXX";
+            const char* tdir = mkdtemp(tmpl);
+            if (!tdir) {
+                std::cerr << "accelvp: --profile: cannot create a temporary directory\n";
+                return exit_usage;
+            }
+            temps.push_back(tdir);
+            if (ro.trace_file.empty()) ro.trace_file = std::string(tdir) + "/trace.json";
+            if (ro.stats_file.empty()) ro.stats_file = std::string(tdir) + "/stats.json";
+        }
+        auto cleanup = [&] {
+            for (const auto& d : temps) {
+                for (const char* f : {"/trace.json", "/stats.json"}) unlink((d + f).c_str());
+                rmdir(d.c_str());
+            }
+        };
         const run_result r = run(ro, std::cout);
         if (r.exit_code != exit_ok) std::cerr << "accelvp: error: " << r.error << "\n";
+        if (profiling && r.exit_code == exit_ok) {
+            const std::string dir = data_dir();
+            if (dir.empty()) {
+                std::cerr << "accelvp: --profile: cannot find the tools: no share/accelvp next to " << self_binary()
+                          << "\n";
+                cleanup();
+                return exit_usage;
+            }
+            std::cout.flush();
+            std::vector<std::string> args{"python3", dir + "/tools/profile.py", ro.trace_file, "--stats", ro.stats_file,
+                                          "--top", std::to_string(profile_top)};
+            std::vector<char*> argv_c;
+            for (auto& a : args) argv_c.push_back(a.data());
+            argv_c.push_back(nullptr);
+            const pid_t pid = fork();
+            if (pid == 0) {
+                if (ro.json) dup2(2, 1);  // stdout holds the stats JSON: the summary goes to stderr
+                execvp("python3", argv_c.data());
+                _exit(127);
+            }
+            int st = 0;
+            if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+                std::cerr << "accelvp: --profile: tools/profile.py failed\n";
+                cleanup();
+                return exit_device_error;
+            }
+        }
+        cleanup();
         return r.exit_code;
     } catch (const config_error& e) {
         std::cerr << "accelvp: " << e.what() << "\n";

@@ -106,6 +106,38 @@ uint32_t driver::rd(uint32_t off) {
 
 void driver::wr(uint32_t off, uint32_t v) { host_.cpu.mmio_write32(reg(off), v); }
 
+int driver::perf_control(uint32_t bits) {
+    if (!probed_ || ((rd(AAX_REG_PERF_INFO) >> 16) & 0xFF) != AAX_PERF_CLASSES) return -ENODEV;
+    wr(AAX_REG_PERF_CTRL, bits);
+    return 0;
+}
+
+int driver::perf_read(perf_snapshot& out, uint32_t also) {
+    if (!probed_) return -ENODEV;
+    const uint32_t info = rd(AAX_REG_PERF_INFO);
+    if (((info >> 16) & 0xFF) != AAX_PERF_CLASSES) return -ENODEV;
+    wr(AAX_REG_PERF_CTRL, AAX_PERF_CTRL_SNAPSHOT | also);
+    out.time_ns = rd(AAX_REG_PERF_SNAP_TIME_LO) | uint64_t{rd(AAX_REG_PERF_SNAP_TIME_HI)} << 32;
+    out.running = rd(AAX_REG_PERF_STATUS) & AAX_PERF_STATUS_RUNNING;
+    out.counters.assign(info & 0xFFFF, perf_counter{});
+    // Which counter is which: the class table (first counter, events per unit, units).
+    for (uint32_t c = 0; c < AAX_PERF_CLASSES; ++c) {
+        const uint32_t k = rd(AAX_PERF_CLASS_INFO(c)), first = k & 0xFFFF, events = (k >> 16) & 0xFF, units = k >> 24;
+        for (uint32_t i = 0; events && i < units * events && first + i < out.counters.size(); ++i) {
+            perf_counter& pc = out.counters[first + i];
+            pc.cls = static_cast<uint8_t>(c);
+            pc.unit = static_cast<uint16_t>(i / events);
+            pc.event = static_cast<uint8_t>(i % events);
+        }
+    }
+    wr(AAX_REG_PERF_SEL, 0);
+    for (perf_counter& pc : out.counters) {  // reading DATA_HI advances PERF_SEL
+        const uint32_t lo = rd(AAX_REG_PERF_DATA_LO);
+        pc.value = lo | uint64_t{rd(AAX_REG_PERF_DATA_HI)} << 32;
+    }
+    return 0;
+}
+
 // A ring and its CQ as probe sets them up (also after a device reset): the CQ zeroed in host
 // memory, its registers, then the ring's, enabled last.
 void driver::program_ring(const ring_ctx& R) {

@@ -42,6 +42,18 @@ struct error_record {
     std::string describe() const;
 };
 
+// One hardware performance counter as the driver read it (abi/aax_regs.h AAX_PERF_*).
+struct perf_counter {
+    uint8_t cls = 0, event = 0;  // AAX_PERF_CLASS_*, the class's AAX_PERF_<class>_* event
+    uint16_t unit = 0;           // the unit of its class (cluster, DMA engine, channel, port, ring)
+    uint64_t value = 0;
+};
+struct perf_snapshot {
+    uint64_t time_ns = 0;  // device time of the snapshot
+    bool running = false;
+    std::vector<perf_counter> counters;  // in counter-index order
+};
+
 struct fence_result {
     uint8_t status = AAX_OK;
     uint64_t ts_start_ns = 0, ts_end_ns = 0;  // device timestamps (with AAX_JOB_TIMESTAMP)
@@ -162,6 +174,13 @@ public:
     // delivered by the event interrupt. 0, -ENODEV (no control core) or -ETIMEDOUT.
     int mailbox(uint32_t msg, uint32_t& reply, const sc_core::sc_time& timeout);
     host_system& host() { return host_; }
+
+    // Hardware performance counters (BAR0 0xB000, docs/profiling.md): a PERF_CTRL write
+    // (AAX_PERF_CTRL_* bits), and a snapshot read back counter by counter (a SNAPSHOT, with
+    // `also` = more PERF_CTRL bits applied after it, e.g. CLEAR for interval sampling).
+    // 0 or -ENODEV (not probed, or no counter block: a VF's BAR0 has none).
+    int perf_control(uint32_t bits);
+    int perf_read(perf_snapshot& out, uint32_t also = 0);
 
     // Device recovery (docs/security.md "Fault injection"): the firmware trapped (BOOT_STATUS =
     // FAIL with the error interrupt) or its heartbeat stopped (host.driver.heartbeat_timeout_us)

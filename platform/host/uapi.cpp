@@ -1,5 +1,7 @@
 #include "platform/host/uapi.h"
 
+#include "abi/aax_regs.h"
+
 #include <cerrno>
 
 #include "abi/aax_mmu.h"
@@ -175,6 +177,12 @@ int device::last_mmu_fault(mmu_fault& out) const {
     out = drv_.vm()->faults().back();
     return 0;
 }
+
+int device::perf_start(bool clear) {
+    return drv_.perf_control((clear ? AAX_PERF_CTRL_CLEAR : 0u) | AAX_PERF_CTRL_START);
+}
+int device::perf_stop() { return drv_.perf_control(AAX_PERF_CTRL_STOP); }
+int device::perf_sample(perf_snapshot& out, bool clear) { return drv_.perf_read(out, clear ? AAX_PERF_CTRL_CLEAR : 0u); }
 
 int device::last_error(error_record& out) const {
     if (drv_.errors().empty()) return -ENOENT;

@@ -135,6 +135,13 @@ public:
     int last_mmu_fault(mmu_fault& out) const;
     // Last device error the driver recorded (DRM_IOCTL_AAX_GET_INFO op=ERROR).
     int last_error(error_record& out) const;
+    // Profiler (the hardware performance counters, docs/profiling.md; the Linux driver's
+    // debugfs file `perf`): perf_start clears the counters (unless clear=false) and starts
+    // them, perf_stop freezes them, perf_sample returns every counter at one instant (with
+    // clear, the counters restart from 0 after the sample: interval sampling). 0 or -ENODEV.
+    int perf_start(bool clear = true);
+    int perf_stop();
+    int perf_sample(perf_snapshot& out, bool clear = false);
     driver& drv() { return drv_; }
 
 private:

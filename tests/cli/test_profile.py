@@ -73,4 +73,46 @@ def profile_summarizes_tracks_opcodes_jobs_and_packets():
     check(p.returncode == 1 and "not a Chrome/Perfetto trace" in p.stderr, (p.returncode, p.stderr))
 
 
+@test
+def run_profile_prints_counters_bounds_and_changes_no_cycle():
+    args = ["run", "-w", "gemm", "-c", "training", "-p", "workload.m=512", "-p", "workload.n=512", "-p",
+            "workload.k=512", "--mode", "timing"]
+    plain = json.loads(run(*args, "--json").stdout)
+    stats = os.path.join(TMP, "prof-stats.json")
+    out = run(*args, "--profile", "3", "--stats", stats).stdout
+    with open(stats) as f:
+        s = json.load(f)
+    check(s["summary"]["cycles"] == plain["summary"]["cycles"], (s["summary"], plain["summary"]))
+    for word in ("trace span: ", "top 3 jobs by device time", "top 3 packets by device time", "jobs by bound: ",
+                 "hardware counters (BAR0 0xB000", "board.chip.compute.cluster0.mxu", "board.chip.dma0"):
+        check(word in out, f"{word!r} missing:\n{out}")
+    # The engine rows of the counters: their MACs add up to the product's; stall within [0, 100] %.
+    hw = out.split("hardware counters (BAR0 0xB000")[1]
+    rows = [l.split() for l in hw.splitlines() if l.startswith("board.chip.compute.") and l.split()[0].endswith(".mxu")]
+    macs = sum(int(r[5]) for r in rows)
+    check(macs == 512 * 512 * 512, (macs, rows[:3]))
+    # Each listed job has a bound and four shares adding up to ~100 %.
+    jobs = [l for l in out.split("top 3 jobs by device time")[1].split("jobs by bound:")[0].splitlines()[1:] if l.strip()]
+    check(len(jobs) == 3, jobs)
+    for l in jobs:
+        parts = l.split()
+        check(parts[-3] in ("compute", "dma", "memory", "control"), l)
+        shares = [int(x) for x in parts[-2].split("/")]
+        check(abs(sum(shares) - 100) <= 3, l)
+    # --profile with --json: stdout stays one JSON document (the summary goes to stderr).
+    p = subprocess.run([ACCELVP, *args, "--json", "--profile"], capture_output=True, text=True)
+    check(p.returncode == 0 and json.loads(p.stdout)["summary"]["cycles"] == plain["summary"]["cycles"], p.stderr[-500:])
+    check("hardware counters" in p.stderr and "top 10 jobs by device time" in p.stderr, p.stderr[-500:])
+    # profile --json --stats: counters section equals the stats figures.
+    tr = os.path.join(TMP, "prof-trace.json")
+    run(*args, "--trace", tr, "--stats", stats, "-q")
+    j = json.loads(run("profile", tr, "--stats", stats, "--json").stdout)
+    with open(stats) as f:
+        s = json.load(f)
+    dma0 = [d for d in j["counters"]["dma"] if d["unit"] == "board.chip.dma0"][0]
+    check(dma0["bytes"] == s["components"]["board.chip.dma0"]["bytes"] > 0, dma0)
+    check(sum(j["job_bounds"].values()) == len([e for e in events(tr) if e.get("ph") == "X" and e.get("cat") == "job"]),
+          j["job_bounds"])
+
+
 finish()

@@ -187,7 +187,7 @@ vec_op_cost vec_cost(unsigned op) {
     }
 }
 
-uint64_t vec_cycles(const compute_params& p, const vec_shape& s) {
+uint64_t vec_cycles(const compute_params& p, const vec_shape& s, uint64_t* sram_stall) {
     const vec_op_cost c = vec_cost(s.op);
     uint64_t log2_lanes = 0;
     while ((1ull << log2_lanes) < p.vector_lanes) ++log2_lanes;
@@ -195,6 +195,7 @@ uint64_t vec_cycles(const compute_params& p, const vec_shape& s) {
                                        c.reductions_per_row * (p.vector_depth + log2_lanes)) +
                              p.vector_depth;
     const uint64_t sram = sram_cycles(p, s.bytes_read + s.bytes_written);
+    if (sram_stall) *sram_stall = sram > compute ? sram - compute : 0;
     return p.vector_setup_cycles + std::max(compute, sram);
 }
 

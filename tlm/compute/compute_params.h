@@ -81,7 +81,8 @@ struct vec_shape {
     uint64_t bytes_read = 0, bytes_written = 0;  // SRAM traffic of the operation
 };
 // Vector-engine cycles of one VEC packet (docs/compute.md, "Vector engine timing").
-uint64_t vec_cycles(const compute_params& p, const vec_shape& s);
+// `sram_stall` (optional): the cycles of those by which SRAM traffic exceeds the compute.
+uint64_t vec_cycles(const compute_params& p, const vec_shape& s, uint64_t* sram_stall = nullptr);
 
 inline uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 

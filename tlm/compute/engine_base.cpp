@@ -14,7 +14,7 @@ compute_engine::compute_engine(sc_core::sc_module_name name, const compute_param
                                uint32_t packet_bytes)
     : sc_module(name), cmd_socket("cmd_socket"), p_(p), sram_(sram), packet_bytes_(packet_bytes) {
     cmd_socket.register_b_transport(this, &compute_engine::cmd_b_transport);
-    stats_.add({&packets_, &errors_, &busy_cycles_, &busy_});
+    stats_.add({&packets_, &errors_, &busy_cycles_, &busy_, &stall_cycles_, &queue_wait_ps_});
 }
 
 compute_engine::~compute_engine() = default;  // stats_ unregisters the stats
@@ -45,6 +45,7 @@ void compute_engine::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_ti
     const uint64_t dur = p_.cycles_to_ps(r.cycles);
     const uint64_t end = pipe_.reserve_for(arrival, dur);
     delay = offset_to(end);
+    queue_wait_ps_ += end - dur - arrival;  // started when the engine was free
     if (tracer::instance().enabled()) {  // the engine's own track (docs/profiling.md)
         if (track_ < 0) track_ = tracer::instance().track(name());
         tracer::instance().slice(track_, aax_opcode_name(pkt[0]), sc_core::sc_time::from_value(end - dur),
@@ -53,6 +54,7 @@ void compute_engine::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_ti
     }
     ++packets_;
     busy_cycles_ += r.cycles;
+    stall_cycles_ += r.stall;
     busy_ += static_cast<double>(dur);
 }
 

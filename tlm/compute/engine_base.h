@@ -30,12 +30,19 @@ public:
         uint8_t status = AAX_OK;
         uint64_t error_addr = 0;
         uint64_t cycles = 0;  // engine cycles charged (0 for rejected packets)
+        uint64_t stall = 0;   // of those, cycles below the engine's peak rate (performance counters)
     };
     // Execute one packet functionally (unless timing_only) and return its cycles; no time
     // passes here. Exposed for tests and tools.
     virtual result execute(const uint8_t* pkt, bool timing_only) = 0;
 
     uint64_t busy_cycles() const { return busy_cycles_.get(); }
+    // Hardware performance counters (platform/chip/perf_counters.h) read these.
+    uint64_t packets() const { return packets_.get(); }
+    uint64_t errors() const { return errors_.get(); }
+    uint64_t stall_cycles() const { return stall_cycles_.get(); }
+    uint64_t queue_wait_ps() const { return queue_wait_ps_.get(); }
+    virtual uint64_t work() const = 0;  // MACs (matrix) or result elements (vector)
     const compute_params& params() const { return p_; }
 
 protected:
@@ -46,6 +53,9 @@ protected:
     int track_ = -1;  // trace track, created on the first traced packet
     counter busy_cycles_{"busy_cycles", "cycles the engine was busy"};
     rate busy_{"busy", "time the engine was busy", 1e-12, "utilization"};
+    counter stall_cycles_{"stall_cycles", "busy cycles below the engine's peak rate (matrix: fewer than R x C x rate "
+                                          "MACs per cycle; vector: waiting for SRAM bandwidth)"};
+    counter queue_wait_ps_{"queue_wait_ps", "time packets waited for the engine busy with another queue's packet (ps)"};
 
 private:
     void cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);

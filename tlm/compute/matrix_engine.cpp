@@ -63,6 +63,8 @@ compute_engine::result matrix_engine::execute(const uint8_t* bytes, bool timing_
     gemm_shape s{m, n, k, static_cast<uint32_t>(ie), static_cast<uint32_t>(oe), acc, p_.macs_per_pe(g.dtype_in)};
     const dataflow df = g.dataflow == AAX_GEMM_DF_DEFAULT ? p_.default_dataflow : static_cast<dataflow>(g.dataflow);
     r.cycles = gemm_cycles(p_, df, s);
+    const uint64_t peak = ceil_div(m * n * k, static_cast<uint64_t>(p_.array_rows) * p_.array_cols * s.rate);
+    r.stall = r.cycles > peak ? r.cycles - peak : 0;  // cycles below the array's peak MAC rate
     macs_ += m * n * k;
     util_.sample(static_cast<double>(m * n * k) /
                  (static_cast<double>(r.cycles) * p_.array_rows * p_.array_cols * s.rate));

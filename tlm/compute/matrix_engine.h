@@ -15,6 +15,7 @@ public:
     ~matrix_engine() override;
 
     result execute(const uint8_t* pkt, bool timing_only) override;
+    uint64_t work() const override { return macs_.get(); }
 
     // Field checks of a GEMM packet against this configuration (no SRAM access):
     // AAX_OK, AAX_ERR_BAD_PARAM or AAX_ERR_BAD_ADDRESS (error_addr = operand offset).

@@ -90,7 +90,7 @@ compute_engine::result vector_engine::execute(const uint8_t* bytes, bool timing_
     for (const operand* o : {&a, &b, &c})
         if (o->used) s.bytes_read += o->rows * o->cols * ie;
     s.bytes_written = y.rows * y.cols * oe;
-    r.cycles = vec_cycles(p_, s);
+    r.cycles = vec_cycles(p_, s, &r.stall);
     elements_ += y.rows * y.cols;
     if (timing_only) return r;
 

@@ -16,6 +16,7 @@ public:
     ~vector_engine() override;
 
     result execute(const uint8_t* pkt, bool timing_only) override;
+    uint64_t work() const override { return elements_.get(); }
 
 private:
     counter elements_{"elements", "result elements produced"};

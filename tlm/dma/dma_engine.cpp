@@ -44,7 +44,7 @@ dma_engine::dma_engine(sc_core::sc_module_name name, const params& p)
       splits_(p.split_reads ? p.max_outstanding : 0) {
     if (!buffers_) throw std::bad_alloc();
     cmd_socket.register_b_transport(this, &dma_engine::cmd_b_transport);
-    stats_.add({&commands_, &errors_, &bursts_, &bytes_, &busy_, &throughput_});
+    stats_.add({&commands_, &errors_, &bursts_, &bytes_, &busy_, &throughput_, &read_wait_ps_});
     track_ = tracer::instance().track(this->name());
 }
 
@@ -238,6 +238,7 @@ dma_engine::result dma_engine::execute(const aax_pkt_dma& p, sc_core::sc_time& d
             split_read_ext* split = p_.split_reads ? &splits_[st.slot] : nullptr;
             if (split) split->reset();
             res.status = bus_access(tlm::TLM_READ_COMMAND, st.c.src, buf, st.c.len, d, res.error_addr, split);
+            read_wait_ps_ += abs_ps(d) - st.t;
             st.t = abs_ps(d);
             st.split = split && split->parts ? split : nullptr;
             st.what = st.split ? stage::read_wait : stage::datapath;
@@ -248,6 +249,7 @@ dma_engine::result dma_engine::execute(const aax_pkt_dma& p, sc_core::sc_time& d
             // the memory says the last beat took beyond that.
             const uint64_t bound = st.split->bound_ps, done = st.split->complete();
             st.t += done > bound ? done - bound : 0;
+            read_wait_ps_ += done > bound ? done - bound : 0;
             st.split = nullptr;
             st.what = stage::datapath;
             break;

@@ -78,6 +78,13 @@ public:
     // Fault injection (fault.engine_hang*): this is DMA engine `index`.
     void set_faults(const fault_params& f, unsigned index);
     uint64_t hangs() const { return hangs_.get(); }
+    // Hardware performance counters (platform/chip/perf_counters.h) read these.
+    uint64_t commands() const { return commands_.get(); }
+    uint64_t errors() const { return errors_.get(); }
+    uint64_t bursts() const { return bursts_.get(); }
+    uint64_t bytes() const { return bytes_.get(); }
+    uint64_t busy_ps() const { return static_cast<uint64_t>(busy_.total()); }
+    uint64_t read_wait_ps() const { return read_wait_ps_.get(); }
 
 private:
     void cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
@@ -119,6 +126,8 @@ private:
     counter bytes_{"bytes", "payload bytes moved (written to the destination)"};
     rate busy_{"busy", "time the engine had a command in progress", 1e-12, "utilization"};
     rate throughput_{"throughput", "payload bytes per simulated second over the whole run", 1e-9, "gbps"};
+    counter read_wait_ps_{"read_wait_ps", "summed over bursts: time from a read request to its data (memory and "
+                                          "interconnect latency, queueing), ps"};
     // Declared last: registers the stats above under this module's name and unregisters them first.
     stats_group stats_{this->name()};
 };

@@ -62,6 +62,10 @@ public:
     // crosses: one for a direct link, uplink + downlink through a switch). Elaboration only.
     void connect(unsigned port, std::vector<link_channel*> path, coll_engine* peer, unsigned peer_port);
     unsigned ports() const { return static_cast<unsigned>(ports_.size()); }
+    // The transmit channel of `port` (the first of its path; null when the port is not wired).
+    const link_channel* port_link(unsigned port) const {
+        return port < ports_.size() && !ports_[port].path.empty() ? ports_[port].path[0] : nullptr;
+    }
 
     struct result {
         uint8_t status = AAX_OK;

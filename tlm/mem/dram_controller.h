@@ -231,6 +231,7 @@ public:
     uint64_t bytes_read() const { return n_done_[0] * bytes_per_burst_; }
     uint64_t bytes_written() const { return n_done_[1] * bytes_per_burst_; }
     uint64_t reads_done() const { return n_done_[0]; }
+    uint64_t writes_done() const { return n_done_[1]; }
     double read_latency_sum_ns() const { return read_lat_sum_ns_; }
     uint64_t refreshes() const { return n_refreshes_; }
     // Reads served from the write queue (a queued write to the same burst), no DRAM access.

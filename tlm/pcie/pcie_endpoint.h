@@ -87,6 +87,13 @@ public:
     const params& get_params() const { return p_; }
     // Device-originated accesses that came back into a BAR (peer-to-self loopback) and were refused.
     uint64_t loopback_refused() const { return loopback_refused_.get(); }
+    // Hardware performance counters (platform/chip/perf_counters.h) read these.
+    uint64_t bytes_h2d() const { return bytes_h2d_.get(); }
+    uint64_t bytes_d2h() const { return bytes_d2h_.get(); }
+    uint64_t tlps() const { return tlps_.get(); }
+    uint64_t msi_sent() const { return msi_sent_.get(); }
+    uint64_t busy_h2d_ps() const { return static_cast<uint64_t>(util_h2d_.total()); }
+    uint64_t busy_d2h_ps() const { return static_cast<uint64_t>(util_d2h_.total()); }
 
     // Marks a transaction the device sent upstream (from_chip): the host fabric must not
     // turn it into a host access of this device's BARs (its own register space would then

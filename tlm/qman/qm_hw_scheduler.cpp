@@ -104,6 +104,7 @@ void queue_manager::complete(unsigned r, const aax_job_desc& d, const failure& f
                                  fmt::format(R"({{"status":"{}"}})", aax_status_name(f.status)));
     if (f.status == AAX_OK) {
         ++R.jobs_done;
+        ++R.jobs;
         ++jobs_;
         if (d.flags & AAX_JOB_IRQ) raise_cq(r);
     } else {

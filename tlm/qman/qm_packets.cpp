@@ -153,6 +153,7 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
         f.status = dispatch(*engine_sockets_[static_cast<unsigned>(rt->port)], r, pkt, len, deadline_ps, delay, f.addr);
     }
     ++packets_;
+    ++rings_[r]->packets;
     ++*per_opcode_[h.opcode];
     if (tracer::instance().enabled())
         tracer::instance().slice(rings_[r]->track, aax_opcode_name(h.opcode), ps(start), ps(abs_ps(delay) - start),
@@ -281,6 +282,7 @@ queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint
             else if (h.opcode == AAX_OP_CALL && calls.size() >= AAX_MAX_CALL_DEPTH) f.status = AAX_ERR_BAD_PARAM;
             delay += sc_core::sc_time(p_.decode_ns, sc_core::SC_NS);
             ++packets_;
+            ++RS.packets;
             ++*per_opcode_[h.opcode];
         } else {
             f = run_packet(r, buf.data() + off, static_cast<uint32_t>(len), deadline, delay);

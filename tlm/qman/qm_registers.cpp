@@ -64,6 +64,12 @@ void queue_manager::declare_host_registers() {
                     return;
                 }
                 R.tail = v;
+                // Queue depth after the doorbell (the performance counters' sample).
+                const uint64_t depth = (v + n - R.head) % n;
+                ++R.doorbells;
+                R.depth_sum += depth;
+                if (depth > R.depth_max.get()) R.depth_max += depth - R.depth_max.get();
+                R.depth_max_window = std::max(R.depth_max_window, depth);
                 if (p_.firmware) {
                     fw_doorbells_->set(fw_doorbells_->get() | 1u << r);
                     fw_raise(AAX_FW_INT_DOORBELL);
@@ -156,7 +162,9 @@ void queue_manager::declare_fw_registers() {
         fw_regs_.add(n + "jobs_done", o + AAX_FW_RING_JOBS_DONE, 0, reg_access::rw)
             .read_cb([&R] { return R.jobs_done; })
             .write_cb([this, &R](uint32_t v) {
-                if (fw_current()) R.jobs_done = v;
+                if (!fw_current()) return;
+                R.jobs += static_cast<uint32_t>(v - R.jobs_done);  // the firmware counts a job done
+                R.jobs_done = v;
             });
     }
     for (unsigned c = 0; c < cqs_.size(); ++c) {

@@ -49,6 +49,9 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
     for (unsigned r = 0; r < p.rings; ++r) {
         rings_.push_back(std::make_unique<ring_state>());
         rings_.back()->track = tracer::instance().track(std::string(this->name()) + ".ring" + std::to_string(r));
+        ring_state& R = *rings_.back();
+        for (stat_base* s : std::initializer_list<stat_base*>{&R.jobs, &R.packets, &R.doorbells, &R.depth_sum, &R.depth_max})
+            stats_.add("ring" + std::to_string(r), *s);
     }
     declare_host_registers();
 

@@ -113,6 +113,18 @@ public:
     void release_ring(unsigned r, bool step = false);
     // Fault injection (fault.fw_crash_*): called when the firmware starts an engine queue.
     void set_eq_start_hook(std::function<void()> f) { eq_start_hook_ = std::move(f); }
+    // Hardware performance counters (platform/chip/perf_counters.h): per-ring and total figures.
+    struct ring_counts {
+        uint64_t jobs, packets, doorbells, depth_sum, depth_max;
+    };
+    ring_counts ring_perf(unsigned r) const {
+        const ring_state& R = *rings_[r];
+        return {R.jobs.get(), R.packets.get(), R.doorbells.get(), R.depth_sum.get(), R.depth_max_window};
+    }
+    void ring_perf_restart_max() {
+        for (auto& R : rings_) R->depth_max_window = 0;
+    }
+    uint64_t packets() const { return packets_.get(); }
 
 private:
     struct ring_state {
@@ -134,6 +146,13 @@ private:
         uint32_t job_packets = 0;  // packets of the current job so far
         bool held = false, step = false;
         sc_core::sc_event release_ev;
+        // Per-ring stats (board.chip.qman.ringN), read by the performance counters too.
+        counter jobs{"jobs", "jobs completed (JOBS_DONE increments, either scheduler)"};
+        counter packets{"packets", "packets executed"};
+        counter doorbells{"doorbells", "doorbells accepted (queue-depth samples)"};
+        counter depth_sum{"queue_depth_sum", "jobs queued (TAIL - HEAD) after each doorbell, summed"};
+        counter depth_max{"queue_depth_max", "most jobs queued after a doorbell"};
+        uint64_t depth_max_window = 0;  // the performance counters' high-water mark (cleared by them)
     };
     std::vector<packet_break> breaks_;
     std::function<void(unsigned, uint32_t, uint32_t, uint8_t)> break_hook_;
