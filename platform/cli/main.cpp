@@ -87,6 +87,7 @@ int config_cmd(const run_options& o, bool describe) {
     for (const auto& p : o.overrides) std::cout << " -p " << p;
     std::cout << "\n" << cfg.to_yaml();
     // Figures that follow from the values above (not parameters: nothing to set).
+    if (soc) return exit_ok;  // the derived figures are the PCIe chip's
     std::cout << "# derived figures (from the values above):\n";
     for (const auto& [k, v] : derived_figures(cfg)) std::cout << fmt::format("#   {}: {:.4g}\n", k, v);
     return exit_ok;
