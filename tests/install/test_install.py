@@ -145,6 +145,9 @@ def step_embed():
     p = run([os.path.join(bdir, "embed_dma")])
     check(p.returncode == 0 and "copied 65536 bytes host -> device: verified" in p.stdout,
           f"embed_dma runs the DMA copy and verifies it ({tail(p)})")
+    p = run([os.path.join(bdir, "embed_npu")])
+    check(p.returncode == 0 and "verified" in p.stdout and "BAD_ADDRESS + error interrupt" in p.stdout,
+          f"embed_npu runs a GEMM job on the NPU IP and its bad-address job ({tail(p)})")
 
 
 def step_python():
