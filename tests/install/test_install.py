@@ -164,7 +164,7 @@ def step_python():
     check(r["file"].startswith(site), f"the module is the installed one ({r['file']})")
     check(os.path.realpath(r["data"]) == os.path.realpath(os.path.join(PREFIX, "share", "accelvp")),
           f"its data directory is the prefix's share/accelvp ({r['data']})")
-    check(r["presets"] == ["edge", "inference", "training"], f"presets {r['presets']}")
+    check(r["presets"] == ["edge", "edge-soc", "inference", "training"], f"presets {r['presets']}")
     check(r["stats"]["workload"]["verified"] is True, "the run through the installed module verified")
 
 
