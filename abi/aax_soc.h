@@ -39,7 +39,9 @@ enum aax_soc_report {
     AAX_SOC_REP_IRQS         = 5,  /* NPU interrupts the CPU took */
     AAX_SOC_REP_ERR_TESTS    = 6,  /* bad-register jobs that ended in the expected error + IRQ */
     AAX_SOC_REP_DMA_MODE     = 7,  /* 1: the NPU fetched from DRAM itself, 0: the CPU copied */
-    AAX_SOC_REP_CHECKSUM     = 8   /* sum of the result words */
+    AAX_SOC_REP_CHECKSUM     = 8,  /* sum of the result words */
+    AAX_SOC_REP_LIST_CYCLES  = 9,  /* the same network again as one command list: CPU cycles */
+    AAX_SOC_REP_LIST_COPY_INSTRET = 10 /* and the instructions it spent moving data */
 };
 #define AAX_SOC_REPORT_MAGIC    0x50434F53u /* "SOCP" */
 
@@ -65,11 +67,16 @@ enum aax_soc_report {
 #define AAX_SOC_NPU_SRC1        0x05Cu /* RW: SoC bus address of operand b (GEMM, ADD) */
 #define AAX_SOC_NPU_DST         0x060u /* RW: SoC bus address of the result */
 #define AAX_SOC_NPU_SCALAR      0x064u /* RW: FP32 bits (SCALE) */
+#define AAX_SOC_NPU_LIST_ADDR   0x070u /* RW: SoC bus address of a command list (aax_soc_job[LIST_COUNT]) */
+#define AAX_SOC_NPU_LIST_COUNT  0x074u /* RW: entries of the list, 1 .. AAX_SOC_LIST_MAX */
+#define AAX_SOC_NPU_LIST_INDEX  0x078u /* RO: the list entry running, or the one that failed */
 
 #define AAX_SOC_NPU_ID_VALUE      0x4E505531u /* "NPU1" */
 #define AAX_SOC_NPU_VERSION_VALUE 0x00010000u
 #define AAX_SOC_CAPS_DMA          (1u << 0)   /* the NPU has a DMA engine: DRAM operands allowed */
 #define AAX_SOC_CTRL_START        (1u << 0)
+#define AAX_SOC_CTRL_START_LIST   (1u << 1)   /* run the command list at LIST_ADDR, one interrupt at its end */
+#define AAX_SOC_LIST_MAX          256u
 #define AAX_SOC_STATUS_BUSY       (1u << 0)
 #define AAX_SOC_STATUS_DONE       (1u << 1)
 #define AAX_SOC_STATUS_ERROR      (1u << 2)
@@ -89,6 +96,14 @@ enum aax_soc_op {
     AAX_SOC_OP_COUNT   = 6
 };
 
+/* One command-list entry: the job registers OP .. SCALAR in order, 64 bytes. A list lives in
+ * the SRAM window or (with CAPS_DMA) in DRAM; the NPU fetches each entry before it runs it. */
+typedef struct aax_soc_job {
+    uint32_t op, dtype_in, dtype_out, m, n, k, src0, src1, dst, scalar;
+    uint32_t reserved[6];
+} aax_soc_job;
+typedef char aax_soc_job_size_check[sizeof(aax_soc_job) == 64 ? 1 : -1];
+
 enum aax_soc_err {
     AAX_SOC_ERR_NONE        = 0,
     AAX_SOC_ERR_BAD_OP      = 1, /* OP unknown; ERR_ADDR = OP */
@@ -98,7 +113,8 @@ enum aax_soc_err {
     AAX_SOC_ERR_NO_SPACE    = 5, /* DRAM operands do not fit the staging area; ERR_ADDR = bytes needed */
     AAX_SOC_ERR_BUSY        = 6, /* START while a job runs (the running job goes on) */
     AAX_SOC_ERR_ENGINE      = 7, /* an engine refused its packet; ERR_ADDR = its aax_status */
-    AAX_SOC_ERR_BUS         = 8  /* a DMA transfer failed; ERR_ADDR = the address */
+    AAX_SOC_ERR_BUS         = 8, /* a DMA transfer or a list fetch failed; ERR_ADDR = the address */
+    AAX_SOC_ERR_BAD_LIST    = 9  /* LIST_COUNT 0 or > AAX_SOC_LIST_MAX (ERR_ADDR = it), or the list out of reach (= LIST_ADDR) */
 };
 
 #endif /* AAX_SOC_H */

@@ -43,6 +43,7 @@
 #define S_Q    0x0B000u /* [FC_IN] int8 */
 #define S_W2   0x0C000u /* [FC_IN][FC_OUT] int8 (10240 B) */
 #define S_OUT  0x0F000u /* [FC_OUT] int32 */
+#define S_LIST 0x0F100u /* the command list (5 x 64 B), without DMA */
 
 static int8_t input[H][W][CIN] __attribute__((aligned(64)));
 static int8_t a_mat[PIX][KDIM] __attribute__((aligned(64)));
@@ -90,9 +91,7 @@ void app_trap(uint32_t mcause) {
 }
 
 /* Start the job in the registers and sleep until its interrupt; returns the IRQ bits. */
-static uint32_t npu_run(void) {
-    irq_status_seen = 0;
-    NPU(AAX_SOC_NPU_CTRL) = AAX_SOC_CTRL_START;
+static uint32_t npu_wait(void) {
     for (;;) {
         __asm__ volatile("csrci mstatus, 8");  /* no interrupt between the check and wfi */
         if (irq_status_seen) break;
@@ -101,6 +100,11 @@ static uint32_t npu_run(void) {
     }
     __asm__ volatile("csrsi mstatus, 8");
     return irq_status_seen;
+}
+static uint32_t npu_run(void) {
+    irq_status_seen = 0;
+    NPU(AAX_SOC_NPU_CTRL) = AAX_SOC_CTRL_START;
+    return npu_wait();
 }
 
 static void npu_job(uint32_t op, uint32_t dt_in, uint32_t dt_out, uint32_t m, uint32_t n, uint32_t k, uint32_t src0,
@@ -208,6 +212,66 @@ static void reference(void) {
     }
 }
 
+/* One inference: move the operands (without DMA), run the five layers, bring the output to
+ * DRAM. As separate jobs (an interrupt each) or as one command list (one interrupt). Returns
+ * the CPU cycles it took. */
+static aax_soc_job list[5] __attribute__((aligned(64)));
+static void set_job(aax_soc_job* j, uint32_t op, uint32_t dt_in, uint32_t dt_out, uint32_t m, uint32_t n, uint32_t k,
+                    uint32_t src0, uint32_t src1, uint32_t dst, uint32_t scalar) {
+    j->op = op;
+    j->dtype_in = dt_in;
+    j->dtype_out = dt_out;
+    j->m = m;
+    j->n = n;
+    j->k = k;
+    j->src0 = src0;
+    j->src1 = src1;
+    j->dst = dst;
+    j->scalar = scalar;
+    for (int i = 0; i < 6; ++i) j->reserved[i] = 0;
+}
+static uint32_t run_network(int dma, int use_list) {
+    const uint32_t c0 = csr_mcycle();
+    uint32_t a_src = SRAM(S_A), w1_src = SRAM(S_W1), w2_src = SRAM(S_W2), out_dst = SRAM(S_OUT);
+    if (dma) {
+        a_src = (uint32_t)(uintptr_t)a_mat;
+        w1_src = (uint32_t)(uintptr_t)w1;
+        w2_src = (uint32_t)(uintptr_t)w2;
+        out_dst = (uint32_t)(uintptr_t)out;
+    } else {
+        copy_to_sram(S_A, a_mat, sizeof a_mat);
+        copy_to_sram(S_W1, w1, sizeof w1);
+        copy_to_sram(S_W2, w2, sizeof w2);
+    }
+    set_job(&list[0], AAX_SOC_OP_GEMM, AAX_DT_INT8, AAX_DT_INT32, PIX, COUT, KDIM, a_src, w1_src, SRAM(S_C1), 0);
+    set_job(&list[1], AAX_SOC_OP_RELU, AAX_DT_INT32, AAX_DT_INT32, PIX, COUT, 0, SRAM(S_C1), 0, SRAM(S_C1), 0);
+    set_job(&list[2], AAX_SOC_OP_MAXPOOL, AAX_DT_INT32, AAX_DT_INT32, H, W, COUT, SRAM(S_C1), 0, SRAM(S_P), 0);
+    set_job(&list[3], AAX_SOC_OP_SCALE, AAX_DT_INT32, AAX_DT_INT8, PH * PW, COUT, 0, SRAM(S_P), 0, SRAM(S_Q),
+            (uint32_t)(127 - SHIFT) << 23); /* 2^-SHIFT as FP32 bits */
+    set_job(&list[4], AAX_SOC_OP_GEMM, AAX_DT_INT8, AAX_DT_INT32, 1, FC_OUT, FC_IN, SRAM(S_Q), w2_src, out_dst, 0);
+    if (use_list) {
+        /* The list: in DRAM with DMA (the NPU fetches it), else copied into the SRAM. */
+        uint32_t list_addr = (uint32_t)(uintptr_t)list;
+        if (!dma) {
+            copy_to_sram(S_LIST, list, sizeof list);
+            list_addr = SRAM(S_LIST);
+        }
+        NPU(AAX_SOC_NPU_LIST_ADDR) = list_addr;
+        NPU(AAX_SOC_NPU_LIST_COUNT) = 5;
+        irq_status_seen = 0;
+        NPU(AAX_SOC_NPU_CTRL) = AAX_SOC_CTRL_START_LIST;
+        if (npu_wait() != AAX_SOC_IRQ_DONE || NPU(AAX_SOC_NPU_STATUS) != AAX_SOC_STATUS_DONE)
+            fail(30 + NPU(AAX_SOC_NPU_ERR_CODE));
+    } else {
+        for (int i = 0; i < 5; ++i) {
+            const aax_soc_job* j = &list[i];
+            npu_job_ok(j->op, j->dtype_in, j->dtype_out, j->m, j->n, j->k, j->src0, j->src1, j->dst, j->scalar);
+        }
+    }
+    if (!dma) copy_from_sram(out, S_OUT, sizeof out);
+    return csr_mcycle() - c0;
+}
+
 int main(void) {
     if (NPU(AAX_SOC_NPU_ID) != AAX_SOC_NPU_ID_VALUE) fail(1);
     const int dma = (NPU(AAX_SOC_NPU_CAPS) & AAX_SOC_CAPS_DMA) != 0;
@@ -235,37 +299,26 @@ int main(void) {
 
     make_data();
 
-    /* The network on the NPU. */
-    const uint32_t c0 = csr_mcycle();
-    uint32_t a_src = SRAM(S_A), w1_src = SRAM(S_W1), w2_src = SRAM(S_W2), out_dst = SRAM(S_OUT);
-    if (dma) {
-        a_src = (uint32_t)(uintptr_t)a_mat;
-        w1_src = (uint32_t)(uintptr_t)w1;
-        w2_src = (uint32_t)(uintptr_t)w2;
-        out_dst = (uint32_t)(uintptr_t)out;
-    } else {
-        copy_to_sram(S_A, a_mat, sizeof a_mat);
-        copy_to_sram(S_W1, w1, sizeof w1);
-        copy_to_sram(S_W2, w2, sizeof w2);
-    }
-    npu_job_ok(AAX_SOC_OP_GEMM, AAX_DT_INT8, AAX_DT_INT32, PIX, COUT, KDIM, a_src, w1_src, SRAM(S_C1), 0);
-    npu_job_ok(AAX_SOC_OP_RELU, AAX_DT_INT32, AAX_DT_INT32, PIX, COUT, 0, SRAM(S_C1), 0, SRAM(S_C1), 0);
-    npu_job_ok(AAX_SOC_OP_MAXPOOL, AAX_DT_INT32, AAX_DT_INT32, H, W, COUT, SRAM(S_C1), 0, SRAM(S_P), 0);
-    npu_job_ok(AAX_SOC_OP_SCALE, AAX_DT_INT32, AAX_DT_INT8, PH * PW, COUT, 0, SRAM(S_P), 0, SRAM(S_Q),
-               (uint32_t)(127 - SHIFT) << 23); /* 2^-SHIFT as FP32 bits */
-    npu_job_ok(AAX_SOC_OP_GEMM, AAX_DT_INT8, AAX_DT_INT32, 1, FC_OUT, FC_IN, SRAM(S_Q), w2_src, out_dst, 0);
-    if (!dma) copy_from_sram(out, S_OUT, sizeof out);
-    const uint32_t npu_cycles = csr_mcycle() - c0;
-
-    reference();
+    /* The network on the NPU: job by job, then again as one command list. */
+    uint32_t list_cycles = 0, list_copy = 0;
+    const uint32_t npu_cycles = run_network(dma, 0);
+    const uint32_t copy_jobs = copy_instret;
     uint32_t mismatches = 0, checksum = 0;
+    reference();
     for (int i = 0; i < FC_OUT; ++i) {
         mismatches += out[i] != r_out[i];
         checksum += (uint32_t)out[i];
     }
+    for (int i = 0; i < FC_OUT; ++i) out[i] = 0;
+    copy_instret = 0;
+    list_cycles = run_network(dma, 1);
+    list_copy = copy_instret;
+    for (int i = 0; i < FC_OUT; ++i) mismatches += out[i] != r_out[i];
 
     SYS(AAX_SOC_SYSCTL_REPORT(AAX_SOC_REP_MISMATCHES)) = mismatches;
-    SYS(AAX_SOC_SYSCTL_REPORT(AAX_SOC_REP_COPY_INSTRET)) = copy_instret;
+    SYS(AAX_SOC_SYSCTL_REPORT(AAX_SOC_REP_COPY_INSTRET)) = copy_jobs;
+    SYS(AAX_SOC_SYSCTL_REPORT(AAX_SOC_REP_LIST_CYCLES)) = list_cycles;
+    SYS(AAX_SOC_SYSCTL_REPORT(AAX_SOC_REP_LIST_COPY_INSTRET)) = list_copy;
     SYS(AAX_SOC_SYSCTL_REPORT(AAX_SOC_REP_NPU_CYCLES)) = npu_cycles;
     SYS(AAX_SOC_SYSCTL_REPORT(AAX_SOC_REP_JOBS)) = jobs_ok;
     SYS(AAX_SOC_SYSCTL_REPORT(AAX_SOC_REP_IRQS)) = irq_count;
@@ -282,9 +335,9 @@ int main(void) {
     putdec(err_tests);
     putstr("/4 error tests, ");
     putdec(mismatches);
-    putstr(" mismatches\n");
+    putstr(" mismatches (job by job and as a command list)\n");
     if (mismatches) fail(2);
-    if (err_tests != 4 || irqs_err != 4) fail(3);
+    if (err_tests != 4 || irqs_err != 4 || irq_count != irqs_err + 5 + 1) fail(3);
     SYS(AAX_SOC_SYSCTL_EXIT) = 1;
     for (;;) __asm__ volatile("wfi");
     return 0;

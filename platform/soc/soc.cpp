@@ -322,12 +322,15 @@ run_result run_soc(const run_options& o, std::ostream& out) {
     sm["cycles"] = cpu->cycles();  // the benchmark suites' gated figure: the application CPU's clock
     sm["copy_instructions"] = rep[AAX_SOC_REP_COPY_INSTRET];
     sm["npu_phase_ns"] = rep[AAX_SOC_REP_NPU_CYCLES] * 1000.0 / cpu_mhz;
+    sm["list_phase_ns"] = rep[AAX_SOC_REP_LIST_CYCLES] * 1000.0 / cpu_mhz;
+    sm["list_copy_instructions"] = rep[AAX_SOC_REP_LIST_COPY_INSTRET];
     sm["npu_busy_ns"] = static_cast<double>(npu->ctrl.busy_ps()) / 1000.0;
     sm["npu_jobs"] = npu->ctrl.jobs();
     sm["npu_errors"] = npu->ctrl.errors();
-    sm["bus_bytes"] = npu->ctrl.window_bytes() + npu->ctrl.dma_bytes();
+    sm["bus_bytes"] = npu->ctrl.window_bytes() + npu->ctrl.dma_bytes() + npu->ctrl.fetch_bytes();
     sm["window_bytes"] = npu->ctrl.window_bytes();
     sm["dma_bytes"] = npu->ctrl.dma_bytes();
+    sm["fetch_bytes"] = npu->ctrl.fetch_bytes();
     sm["app_jobs"] = rep[AAX_SOC_REP_JOBS];
     sm["irqs"] = rep[AAX_SOC_REP_IRQS];
     sm["error_tests"] = rep[AAX_SOC_REP_ERR_TESTS];
@@ -355,10 +358,11 @@ run_result run_soc(const run_options& o, std::ostream& out) {
         if (!sys->console.empty() && sys->console.back() != '\n') out << "\n";
         out << fmt::format("accelvp | workload soc-app | config {} | SoC, {} | app {}\n", o.config,
                            dma_mode ? "NPU DMA" : "no DMA (CPU copies)", status == "pass" ? "PASS" : status);
-        out << "  metric             value\n  -----------------  ----------------\n";
-        for (const char* k : {"simulated_ns", "npu_phase_ns", "npu_busy_ns", "npu_jobs", "bus_bytes", "window_bytes",
-                              "dma_bytes", "cpu_instructions", "copy_instructions", "irqs", "error_tests"})
-            out << fmt::format("  {:<17}  {}\n", k, sm[k].dump());
+        out << "  metric                  value\n  ----------------------  ----------------\n";
+        for (const char* k : {"simulated_ns", "npu_phase_ns", "list_phase_ns", "npu_busy_ns", "npu_jobs", "bus_bytes",
+                              "window_bytes", "dma_bytes", "fetch_bytes", "cpu_instructions", "copy_instructions",
+                              "list_copy_instructions", "irqs", "error_tests"})
+            out << fmt::format("  {:<22}  {}\n", k, sm[k].dump());
         out << fmt::format("  verified: {}   simulated: {:.3f} us   wall: {:.3f} s\n",
                            status == "pass" ? "yes, bit-exact (checked by the application CPU)" : "NO", sim_ns / 1000.0,
                            std::chrono::duration<double>(sim1 - sim0).count());

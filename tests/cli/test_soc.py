@@ -53,12 +53,13 @@ def both_modes_bit_exact_and_dma_faster():
         sm = s["summary"]
         assert s["workload"]["verified"] is True and sm["status"] == "pass", sm
         assert sm["dma"] is dma and sm["mismatches"] == 0 and sm["error_tests"] == 4, sm
-        assert sm["npu_jobs"] == 9 and sm["irqs"] == 9, sm
-        assert sm["bus_bytes"] == MOVED, sm
+        assert sm["npu_jobs"] == 14 and sm["irqs"] == 10, sm  # 4 error jobs, 5 jobs, a list of 5
+        assert sm["bus_bytes"] == 2 * MOVED + 320, sm             # two inferences, a 5-entry list
         assert "0 mismatches" in s["console"], s["console"]
-    assert d["summary"]["dma_bytes"] == MOVED and d["summary"]["window_bytes"] == 0
+    assert d["summary"]["dma_bytes"] == 2 * MOVED and d["summary"]["window_bytes"] == 0
+    assert d["summary"]["fetch_bytes"] == 320  # the list, from DRAM
     assert d["summary"]["copy_instructions"] == 0
-    assert n["summary"]["window_bytes"] == MOVED and n["summary"]["dma_bytes"] == 0
+    assert n["summary"]["window_bytes"] == 2 * MOVED + 320 and n["summary"]["dma_bytes"] == 0
     # One load and one store per word at least, and every word pays the window's 20 + 2 ns.
     assert n["summary"]["copy_instructions"] >= 2 * MOVED // 4, n["summary"]
     assert n["summary"]["npu_phase_ns"] >= 22 * MOVED / 4, n["summary"]
@@ -71,7 +72,7 @@ def both_modes_bit_exact_and_dma_faster():
 def report_table_and_determinism():
     a = run("run", "-c", "edge-soc").stdout
     assert "app PASS" in a and "verified: yes, bit-exact" in a, a
-    assert re.search(r"^  bus_bytes\s+29864$", a, re.M), a
+    assert re.search(r"^  bus_bytes\s+60048$", a, re.M), a
     st1, st2 = os.path.join(TMP, "a.json"), os.path.join(TMP, "b.json")
     run("run", "-c", "edge-soc", "-q", "-p", "dma.engines=0", "--stats", st1)
     run("run", "-c", "edge-soc", "-q", "-p", "dma.engines=0", "--stats", st2)

@@ -2,6 +2,7 @@
 // system bus with DRAM, with and without its DMA engine; bit-exact results against a host
 // reference, exact error codes with their interrupt, the SRAM window's cost; and whole runs
 // of the sample application on the application CPU (run_soc) in both modes.
+#include <algorithm>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -319,6 +320,78 @@ TEST_CASE("soc: without DMA a DRAM operand is BAD_ADDRESS", "[soc]") {
     CHECK(addr == AAX_SOC_DRAM_BASE + 64);
 }
 
+TEST_CASE("soc: a command list runs its entries in order with one interrupt, and a bad entry stops it", "[soc]") {
+    soc_tb tb("tb", {});
+    struct outcome {
+        uint32_t irq, status, code, addr, index, jobs;
+    };
+    std::vector<outcome> got;
+    std::vector<int32_t> c(16);
+    tb.body = [&] {
+        tb.npu(AAX_SOC_NPU_IRQ_EN, AAX_SOC_IRQ_DONE | AAX_SOC_IRQ_ERROR);
+        const uint32_t S = AAX_SOC_NPU_SRAM_BASE;
+        auto go = [&] {
+            tb.npu(AAX_SOC_NPU_CTRL, AAX_SOC_CTRL_START_LIST);
+            if (!tb.irq) wait(sc_core::sc_time(1, sc_core::SC_MS), tb.irq_ev);
+            const uint32_t irq = tb.npu(AAX_SOC_NPU_IRQ_STATUS);
+            tb.npu(AAX_SOC_NPU_IRQ_STATUS, irq);
+            got.push_back({irq, tb.npu(AAX_SOC_NPU_STATUS), tb.npu(AAX_SOC_NPU_ERR_CODE), tb.npu(AAX_SOC_NPU_ERR_ADDR),
+                           tb.npu(AAX_SOC_NPU_LIST_INDEX), tb.npu(AAX_SOC_NPU_JOBS)});
+        };
+        // x (4x4 int32 in DRAM) -> ADD x + x -> RELU -> DRAM; x = -8 .. 7.
+        std::vector<int32_t> x(16);
+        for (int i = 0; i < 16; ++i) x[static_cast<size_t>(i)] = i - 8;
+        const uint32_t X = AAX_SOC_DRAM_BASE + 0x100, Y = AAX_SOC_DRAM_BASE + 0x200, L = AAX_SOC_DRAM_BASE + 0x1000;
+        tb.poke(X, x.data(), 64);
+        aax_soc_job list[3] = {};
+        list[0] = {AAX_SOC_OP_ADD, AAX_DT_INT32, AAX_DT_INT32, 4, 4, 0, X, X, S + 0x100, 0, {}};
+        list[1] = {AAX_SOC_OP_RELU, AAX_DT_INT32, AAX_DT_INT32, 4, 4, 0, S + 0x100, 0, Y, 0, {}};
+        list[2] = {AAX_SOC_OP_RELU, AAX_DT_INT32, AAX_DT_INT32, 4, 0, 0, S, 0, S, 0, {}};  // bad shape
+        tb.poke(L, list, sizeof list);
+        tb.npu(AAX_SOC_NPU_LIST_ADDR, L);
+        tb.npu(AAX_SOC_NPU_LIST_COUNT, 2);
+        go();                                       // 0: both entries, one DONE interrupt
+        tb.peek(Y, c.data(), 64);
+        tb.npu(AAX_SOC_NPU_LIST_COUNT, 3);
+        go();                                       // 1: entries 0, 1 run, entry 2 fails
+        tb.npu(AAX_SOC_NPU_LIST_COUNT, 0);
+        go();                                       // 2: empty list
+        tb.npu(AAX_SOC_NPU_LIST_COUNT, AAX_SOC_LIST_MAX + 1);
+        go();                                       // 3: too long
+        tb.npu(AAX_SOC_NPU_LIST_COUNT, 2);
+        tb.npu(AAX_SOC_NPU_LIST_ADDR, 0x40000000u);
+        go();                                       // 4: out of reach
+        tb.npu(AAX_SOC_NPU_LIST_ADDR, S + 512u * 1024u - 64);
+        go();                                       // 5: runs past the SRAM end
+    };
+    sc_core::sc_start(sc_core::sc_time(1, sc_core::SC_SEC));
+    REQUIRE(tb.finished);
+    std::vector<int32_t> want(16);
+    for (int i = 0; i < 16; ++i) want[static_cast<size_t>(i)] = std::max(0, 2 * (i - 8));
+    CHECK(c == want);
+    const uint32_t E = AAX_SOC_IRQ_ERROR, ES = AAX_SOC_STATUS_ERROR;
+    const std::vector<std::vector<uint32_t>> expect = {
+        {AAX_SOC_IRQ_DONE, AAX_SOC_STATUS_DONE, 0, 0, 1, 2},
+        {E, ES, AAX_SOC_ERR_BAD_SHAPE, 0, 2, 5},
+        {E, ES, AAX_SOC_ERR_BAD_LIST, 0, 0, 5},
+        {E, ES, AAX_SOC_ERR_BAD_LIST, AAX_SOC_LIST_MAX + 1, 0, 5},
+        {E, ES, AAX_SOC_ERR_BAD_LIST, 0x40000000u, 0, 5},
+        {E, ES, AAX_SOC_ERR_BAD_LIST, AAX_SOC_NPU_SRAM_BASE + 512u * 1024u - 64, 0, 5},
+    };
+    REQUIRE(got.size() == expect.size());
+    for (size_t i = 0; i < expect.size(); ++i) {
+        INFO("case " << i);
+        CHECK(got[i].irq == expect[i][0]);
+        CHECK(got[i].status == expect[i][1]);
+        CHECK(got[i].code == expect[i][2]);
+        CHECK(got[i].addr == expect[i][3]);
+        CHECK(got[i].index == expect[i][4]);
+        CHECK(got[i].jobs == expect[i][5]);
+    }
+    CHECK(tb.irq_edges == 6);
+    CHECK(tb.ip().ctrl.fetch_bytes() == 5 * 64);
+}
+
 #ifdef ACCELVP_FIRMWARE_ELF
 namespace {
 nlohmann::json run_app(std::vector<std::string> overrides) {
@@ -345,14 +418,18 @@ TEST_CASE("soc: the application CPU runs the CNN on the NPU with its DMA, bit-ex
     CHECK(s["dma"] == true);
     CHECK(s["mismatches"] == 0);
     CHECK(s["error_tests"] == 4);
-    CHECK(s["npu_jobs"] == 9);   // 4 error tests + 5 layers
-    CHECK(s["irqs"] == 9);
+    CHECK(s["npu_jobs"] == 14);  // 4 error tests + 5 layers job by job + 5 as a command list
+    CHECK(s["irqs"] == 10);      // one per job, one for the whole list
     CHECK(s["copy_instructions"] == 0);
+    CHECK(s["list_copy_instructions"] == 0);
     CHECK(s["window_bytes"] == 0);
-    // im2col 18432 + conv weights 1152 + FC weights 10240 in, 40 bytes of result out.
-    CHECK(s["dma_bytes"] == 18432 + 1152 + 10240 + 40);
+    // Per inference: im2col 18432 + conv weights 1152 + FC weights 10240 in, 40 bytes of result
+    // out; twice. The list (5 x 64 bytes) is fetched from DRAM.
+    CHECK(s["dma_bytes"] == 2 * (18432 + 1152 + 10240 + 40));
+    CHECK(s["fetch_bytes"] == 320);
     // The DMA phase is far below the CPU-copy figure of the next case (the DMA mode's bound).
     CHECK(s["npu_phase_ns"].get<double>() < 20000);
+    CHECK(s["list_phase_ns"].get<double>() < 20000);
 }
 
 TEST_CASE("soc: the application CPU copies through the SRAM window without DMA, bit-exact and slower", "[soc][app]") {
@@ -362,7 +439,9 @@ TEST_CASE("soc: the application CPU copies through the SRAM window without DMA, 
     CHECK(s["mismatches"] == 0);
     CHECK(s["error_tests"] == 4);
     CHECK(s["dma_bytes"] == 0);
-    CHECK(s["window_bytes"] == 18432 + 1152 + 10240 + 40);
+    CHECK(s["fetch_bytes"] == 0);  // the list is copied into the SRAM (and fetched there)
+    CHECK(s["window_bytes"] == 2 * (18432 + 1152 + 10240 + 40) + 320);
+    CHECK(s["list_copy_instructions"].get<double>() > s["copy_instructions"].get<double>());
     // One store or load per word through the window, each at least window latency + a word.
     const double words = (18432 + 1152 + 10240 + 40) / 4.0;
     CHECK(s["npu_phase_ns"].get<double>() > words * 22);

@@ -56,8 +56,10 @@ npu_ctrl::npu_ctrl(sc_core::sc_module_name name, const params& p)
     regs_.add("version", AAX_SOC_NPU_VERSION, AAX_SOC_NPU_VERSION_VALUE, reg_access::ro);
     regs_.add("caps", AAX_SOC_NPU_CAPS, p_.has_dma ? AAX_SOC_CAPS_DMA : 0, reg_access::ro);
     regs_.add("sram_size", AAX_SOC_NPU_SRAM_SIZE, p_.sram_size, reg_access::ro);
-    regs_.add("ctrl", AAX_SOC_NPU_CTRL, 0, reg_access::wo).mask(AAX_SOC_CTRL_START).write_cb([this](uint32_t v) {
-        if (!(v & AAX_SOC_CTRL_START)) return;
+    regs_.add("ctrl", AAX_SOC_NPU_CTRL, 0, reg_access::wo)
+        .mask(AAX_SOC_CTRL_START | AAX_SOC_CTRL_START_LIST)
+        .write_cb([this](uint32_t v) {
+        if (!(v & (AAX_SOC_CTRL_START | AAX_SOC_CTRL_START_LIST))) return;
         regs_[AAX_SOC_NPU_CTRL].set(0);
         if (busy_) {  // the running job goes on; the refused start is reported at once
             regs_[AAX_SOC_NPU_ERR_CODE].set(AAX_SOC_ERR_BUSY);
@@ -69,6 +71,8 @@ npu_ctrl::npu_ctrl(sc_core::sc_module_name name, const params& p)
             return;
         }
         busy_ = true;
+        list_ = (v & AAX_SOC_CTRL_START_LIST) != 0;  // START_LIST wins when both are written
+        regs_[AAX_SOC_NPU_LIST_INDEX].set(0);
         regs_[AAX_SOC_NPU_STATUS].set(AAX_SOC_STATUS_BUSY);
         regs_[AAX_SOC_NPU_ERR_CODE].set(0);
         regs_[AAX_SOC_NPU_ERR_ADDR].set(0);
@@ -94,8 +98,11 @@ npu_ctrl::npu_ctrl(sc_core::sc_module_name name, const params& p)
     regs_.add("src1", AAX_SOC_NPU_SRC1, 0, reg_access::rw);
     regs_.add("dst", AAX_SOC_NPU_DST, 0, reg_access::rw);
     regs_.add("scalar", AAX_SOC_NPU_SCALAR, 0x3F800000u, reg_access::rw);
+    regs_.add("list_addr", AAX_SOC_NPU_LIST_ADDR, 0, reg_access::rw);
+    regs_.add("list_count", AAX_SOC_NPU_LIST_COUNT, 0, reg_access::rw);
+    regs_.add("list_index", AAX_SOC_NPU_LIST_INDEX, 0, reg_access::ro);
 
-    stats_.add({&jobs_, &errors_, &window_bytes_, &window_accesses_, &dma_bytes_, &packets_});
+    stats_.add({&jobs_, &errors_, &window_bytes_, &window_accesses_, &dma_bytes_, &packets_, &lists_, &fetch_bytes_});
     SC_HAS_PROCESS(npu_ctrl);
     SC_THREAD(job_thread);
 }
@@ -145,10 +152,27 @@ void npu_ctrl::job_thread() {
         const uint64_t t0 = sc_core::sc_time_stamp().value();
         wait(sc_core::sc_time(p_.job_ns, sc_core::SC_NS));
         failure f{AAX_SOC_ERR_NONE, 0};
-        const uint32_t code = run_job(f);
+        uint32_t code = AAX_SOC_ERR_NONE;
+        if (list_) {
+            code = run_list(f);
+        } else {
+            const auto r = [this](uint32_t a) { return static_cast<uint32_t>(regs_[a].get()); };
+            aax_soc_job j{};
+            j.op = r(AAX_SOC_NPU_OP);
+            j.dtype_in = r(AAX_SOC_NPU_DTYPE_IN);
+            j.dtype_out = r(AAX_SOC_NPU_DTYPE_OUT);
+            j.m = r(AAX_SOC_NPU_M);
+            j.n = r(AAX_SOC_NPU_N);
+            j.k = r(AAX_SOC_NPU_K);
+            j.src0 = r(AAX_SOC_NPU_SRC0);
+            j.src1 = r(AAX_SOC_NPU_SRC1);
+            j.dst = r(AAX_SOC_NPU_DST);
+            j.scalar = r(AAX_SOC_NPU_SCALAR);
+            code = run_job(j, f);
+            ++jobs_;
+        }
         busy_ps_ += sc_core::sc_time_stamp().value() - t0;
         busy_ = false;
-        ++jobs_;
         if (code != AAX_SOC_ERR_NONE) {
             ++errors_;
             regs_[AAX_SOC_NPU_ERR_CODE].set(f.code);
@@ -243,10 +267,51 @@ uint32_t npu_ctrl::vec(uint8_t op, uint8_t dt, uint8_t dt_out, uint32_t rows, ui
     return AAX_SOC_ERR_NONE;
 }
 
-uint32_t npu_ctrl::run_job(failure& f) {
-    const auto r = [this](uint32_t a) { return static_cast<uint32_t>(regs_[a].get()); };
-    const uint32_t op = r(AAX_SOC_NPU_OP), dt = r(AAX_SOC_NPU_DTYPE_IN), dt_out = r(AAX_SOC_NPU_DTYPE_OUT);
-    const uint32_t m = r(AAX_SOC_NPU_M), n = r(AAX_SOC_NPU_N), k = r(AAX_SOC_NPU_K);
+bool npu_ctrl::reachable(uint64_t a, uint64_t bytes) const {
+    const bool in_sram = a >= p_.sram_base && a - p_.sram_base <= p_.sram_size && bytes <= p_.sram_size - (a - p_.sram_base);
+    const bool in_dram =
+        p_.has_dma && a >= p_.dram_base && a - p_.dram_base <= p_.dram_size && bytes <= p_.dram_size - (a - p_.dram_base);
+    return in_sram || in_dram;
+}
+
+uint32_t npu_ctrl::run_list(failure& f) {
+    const uint32_t addr = static_cast<uint32_t>(regs_[AAX_SOC_NPU_LIST_ADDR].get());
+    const uint32_t count = static_cast<uint32_t>(regs_[AAX_SOC_NPU_LIST_COUNT].get());
+    if (count == 0 || count > AAX_SOC_LIST_MAX) {
+        f = {AAX_SOC_ERR_BAD_LIST, count};
+        return f.code;
+    }
+    if (addr % 4 || !reachable(addr, uint64_t{count} * sizeof(aax_soc_job))) {
+        f = {AAX_SOC_ERR_BAD_LIST, addr};
+        return f.code;
+    }
+    ++lists_;
+    const bool from_dram = !(addr >= p_.sram_base && addr - p_.sram_base < p_.sram_size);
+    for (uint32_t i = 0; i < count; ++i) {
+        regs_[AAX_SOC_NPU_LIST_INDEX].set(i);
+        // Fetch the entry: from the SRAM inside the IP, or from DRAM over the master port.
+        aax_soc_job j{};
+        const uint32_t ea = addr + i * static_cast<uint32_t>(sizeof j);
+        tlm::tlm_generic_payload t;
+        init_payload(t, tlm::TLM_READ_COMMAND, ea, &j, sizeof j);
+        sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+        window_out->b_transport(t, delay);
+        wait(delay);
+        if (!t.is_response_ok()) {
+            f = {AAX_SOC_ERR_BUS, ea};
+            return f.code;
+        }
+        if (from_dram) fetch_bytes_ += sizeof j;
+        const uint32_t code = run_job(j, f);
+        ++jobs_;
+        if (code != AAX_SOC_ERR_NONE) return code;
+    }
+    return AAX_SOC_ERR_NONE;
+}
+
+uint32_t npu_ctrl::run_job(const aax_soc_job& j, failure& f) {
+    const uint32_t op = j.op, dt = j.dtype_in, dt_out = j.dtype_out;
+    const uint32_t m = j.m, n = j.n, k = j.k;
     if (op == AAX_SOC_OP_NONE || op >= AAX_SOC_OP_COUNT) {
         f = {AAX_SOC_ERR_BAD_OP, op};
         return f.code;
@@ -278,9 +343,9 @@ uint32_t npu_ctrl::run_job(failure& f) {
     }
 
     operand a, b, c;
-    a.addr = r(AAX_SOC_NPU_SRC0);
-    b.addr = r(AAX_SOC_NPU_SRC1);
-    c.addr = r(AAX_SOC_NPU_DST);
+    a.addr = j.src0;
+    b.addr = j.src1;
+    c.addr = j.dst;
     const uint64_t M = m, N = n, K = k;
     bool two_sources = false;
     switch (op) {
@@ -329,7 +394,7 @@ uint32_t npu_ctrl::run_job(failure& f) {
         if (vec(AAX_VEC_RELU, dt, dt_out, m, n, a.sram, 0, 0, 0, c.sram, 0, 0, 0, f)) return f.code;
         break;
     case AAX_SOC_OP_SCALE:
-        if (vec(AAX_VEC_MUL, dt, dt_out, m, n, a.sram, 0, 0, 0, c.sram, 0, AAX_VEC_B_SCALAR, r(AAX_SOC_NPU_SCALAR), f))
+        if (vec(AAX_VEC_MUL, dt, dt_out, m, n, a.sram, 0, 0, 0, c.sram, 0, AAX_VEC_B_SCALAR, j.scalar, f))
             return f.code;
         break;
     case AAX_SOC_OP_ADD:

@@ -61,6 +61,7 @@ public:
     uint64_t busy_ps() const { return busy_ps_; }
     uint64_t jobs() const { return jobs_.get(); }
     uint64_t errors() const { return errors_.get(); }
+    uint64_t fetch_bytes() const { return fetch_bytes_.get(); }
 
 private:
     struct operand {
@@ -79,8 +80,11 @@ private:
     void window_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
     unsigned window_transport_dbg(tlm::tlm_generic_payload& t);
     void job_thread();
-    // Runs the job in the registers; returns AAX_SOC_ERR_NONE or sets f.
-    uint32_t run_job(failure& f);
+    // Runs one job (the registers or a list entry); returns AAX_SOC_ERR_NONE or sets f.
+    uint32_t run_job(const aax_soc_job& j, failure& f);
+    // Runs the command list at LIST_ADDR: fetches and runs each entry, stops at the first error.
+    uint32_t run_list(failure& f);
+    bool reachable(uint64_t addr, uint64_t bytes) const;
     uint32_t place(operand& o, uint64_t& stage_cursor, failure& f);
     uint32_t send(tlm_utils::simple_initiator_socket<npu_ctrl>& s, const void* pkt, uint32_t len, uint64_t& err);
     uint32_t dma(uint64_t src, uint64_t dst, uint64_t bytes, failure& f);
@@ -93,6 +97,7 @@ private:
     register_bank regs_;
     sc_core::sc_event start_ev_;
     bool busy_ = false;
+    bool list_ = false;  // the running START is START_LIST
     bool irq_level_ = false;
     uint64_t busy_ps_ = 0;
     counter jobs_{"jobs", "jobs finished (done or error)"};
@@ -101,6 +106,8 @@ private:
     counter window_accesses_{"window_accesses", "CPU accesses through the SRAM window"};
     counter dma_bytes_{"dma_bytes", "bytes the NPU's DMA moved between DRAM and SRAM"};
     counter packets_{"packets", "engine packets issued (DMA, GEMM, VEC)"};
+    counter lists_{"lists", "command lists run (each entry counts as a job)"};
+    counter fetch_bytes_{"fetch_bytes", "command-list bytes fetched from DRAM over the NPU's master port"};
     // Declared last: registers the stats above under this module's name and unregisters them first.
     stats_group stats_{this->name()};
 };
