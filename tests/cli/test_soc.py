@@ -99,6 +99,12 @@ def config_errors_name_the_key():
     assert "sim.mode = timing" in r.stderr, r.stderr
     r = run("run", "-c", "edge-soc", "-p", "soc.app=/nonexistent.elf", rc=2)
     assert "/nonexistent.elf" in r.stderr, r.stderr
+    # The PCIe platform's other programs refuse an SoC preset by name.
+    trace = os.path.join(TMP, "t.trace")
+    with open(trace, "w") as f:
+        f.write("0 R 0x0 64\n")
+    r = run("memsim", "-c", "edge-soc", "--trace", trace, rc=2)
+    assert "-c edge-soc is an SoC composition (system.kind = soc)" in r.stderr, r.stderr
     out = run("config", "-c", "edge-soc", "--dump").stdout
     assert "kind: \"soc\"" in out and "engines: 1  #" in out, out
 
