@@ -95,7 +95,7 @@ endforeach()
 install(TARGETS accelvp RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY configs/ DESTINATION ${ACCELVP_INSTALL_DATADIR}/configs FILES_MATCHING PATTERN "*.yaml")
 if(ACCELVP_FIRMWARE)
-  install(FILES ${ACCELVP_FIRMWARE} ${ACCELVP_FIRMWARE_SRIOV} DESTINATION ${ACCELVP_INSTALL_DATADIR}/firmware)
+  install(FILES ${ACCELVP_FIRMWARE} ${ACCELVP_FIRMWARE_SRIOV} ${ACCELVP_SOC_APP} DESTINATION ${ACCELVP_INSTALL_DATADIR}/firmware)
 endif()
 # The Python tools `accelvp bench|sweep|plot|report` run, and what they read.
 install(PROGRAMS tools/bench.py tools/sweep.py tools/plot.py tools/report.py tools/gen_mem_trace.py

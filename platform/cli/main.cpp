@@ -24,6 +24,7 @@
 #include <fmt/format.h>
 
 #include "platform/iss/iss.h"
+#include "platform/soc/soc.h"
 #include "platform/memsim/memsim.h"
 #include "platform/qemu/qemu_bridge.h"
 #include "platform/sim/replay.h"
@@ -49,12 +50,22 @@ int list_cmd() {
     for (const auto& [name, desc] : list_presets()) std::cout << fmt::format("  {:<12} {}\n", name, desc);
     std::cout << "workloads:\n";
     for (const auto& [name, e] : workload_registry()) std::cout << fmt::format("  {:<12} {}\n", name, e.description);
+    std::cout << fmt::format("  {:<12} {}\n", "soc-app",
+                             "SoC presets only (-c edge-soc): the application CPU runs a small CNN on the NPU IP "
+                             "and checks it (docs/edge.md)");
     return exit_ok;
 }
 
 int config_cmd(const run_options& o, bool describe) {
-    const param_schema schema = build_schema(o.workload);
-    const config cfg = load_config(schema, o);
+    const bool soc = is_soc_config(o.config);  // the SoC composition has its own keys (docs/edge.md)
+    const param_schema schema = soc ? soc_schema() : build_schema(o.workload);
+    const config cfg = soc ? [&] {
+        config c(schema);
+        c.load_yaml_file(resolve_config_path(o.config));
+        for (const auto& ov : o.overrides) c.apply_override(ov);
+        c.validate();
+        return c;
+    }() : load_config(schema, o);
     if (describe) {
         for (const auto& [key, s] : schema.all()) {
             std::string range;
@@ -77,6 +88,7 @@ int config_cmd(const run_options& o, bool describe) {
     for (const auto& p : o.overrides) std::cout << " -p " << p;
     std::cout << "\n" << cfg.to_yaml();
     // Figures that follow from the values above (not parameters: nothing to set).
+    if (soc) return exit_ok;  // the derived figures are the PCIe chip's
     std::cout << "# derived figures (from the values above):\n";
     for (const auto& [k, v] : derived_figures(cfg)) std::cout << fmt::format("#   {}: {:.4g}\n", k, v);
     return exit_ok;
@@ -107,7 +119,8 @@ int sc_main(int argc, char* argv[]) {
     auto* run_cmd = app.add_subcommand("run", "run a workload on a configuration and report timing and bandwidth "
                                               "(the default command)");
     add_config_options(run_cmd, ro);
-    run_cmd->add_option("-w,--workload", ro.workload, "workload to run (see 'accelvp list')")->capture_default_str();
+    auto* workload_opt =
+        run_cmd->add_option("-w,--workload", ro.workload, "workload to run (see 'accelvp list')")->capture_default_str();
     std::string mode;
     run_cmd->add_option("--mode", mode, "functional: move and check data; timing: time only, identical cycles")
         ->check(CLI::IsMember({"functional", "timing"}));
@@ -268,6 +281,16 @@ int sc_main(int argc, char* argv[]) {
         }
         if (!mode.empty()) ro.mode = mode;
         if (*seed_opt) ro.seed = static_cast<uint64_t>(seed);
+        // The SoC composition (system.kind: soc, docs/edge.md) runs its application CPU instead of a host program.
+        if (const bool soc = is_soc_config(ro.config); soc || ro.workload == "soc-app") {
+            if (soc && !*workload_opt) ro.workload = "soc-app";
+            if (!soc)
+                throw config_error("config error: workload soc-app runs on an SoC composition (a preset with "
+                                   "system.kind: soc, e.g. -c edge-soc), not on -c " + ro.config);
+            const run_result r = run_soc(ro, std::cout);
+            if (r.exit_code != exit_ok) std::cerr << "accelvp: error: " << r.error << "\n";
+            return r.exit_code;
+        }
         // --profile: the run writes a trace and stats (into temporary files unless asked for),
         // then tools/profile.py summarizes them (docs/profiling.md).
         const bool profiling = run_cmd->count("--profile") > 0;

@@ -15,6 +15,7 @@
 #include <ostream>
 
 #include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
 
 #include "platform/host/capture.h"
 #include "platform/host/driver.h"
@@ -85,7 +86,17 @@ param_schema build_schema(const std::string& workload_name) {
 
 config load_config(const param_schema& schema, const run_options& o, std::vector<std::string>* warnings) {
     config c(schema);
-    c.load_yaml_file(resolve_config_path(o.config));
+    const std::string path = resolve_config_path(o.config);
+    // An SoC preset (system.kind: soc, docs/edge.md) is not a configuration of this platform.
+    try {
+        const YAML::Node y = YAML::LoadFile(path);
+        if (y["system"] && y["system"]["kind"] && y["system"]["kind"].as<std::string>() == "soc")
+            throw config_error(fmt::format("config error: -c {} is an SoC composition (system.kind = soc): run it with "
+                                           "'accelvp run -c {}' (workload soc-app, docs/edge.md)", o.config, o.config));
+    } catch (const YAML::Exception&) {
+        // load_yaml_file reports a bad file below
+    }
+    c.load_yaml_file(path);
     for (const auto& ov : o.overrides) c.apply_override(ov);
     if (o.mode) c.set("sim.mode", *o.mode, "--mode");
     if (o.seed) c.set("sim.seed", std::to_string(*o.seed), "--seed");

@@ -145,6 +145,9 @@ def step_embed():
     p = run([os.path.join(bdir, "embed_dma")])
     check(p.returncode == 0 and "copied 65536 bytes host -> device: verified" in p.stdout,
           f"embed_dma runs the DMA copy and verifies it ({tail(p)})")
+    p = run([os.path.join(bdir, "embed_npu")])
+    check(p.returncode == 0 and "verified" in p.stdout and "BAD_ADDRESS + error interrupt" in p.stdout,
+          f"embed_npu runs a GEMM job on the NPU IP and its bad-address job ({tail(p)})")
 
 
 def step_python():
@@ -161,7 +164,7 @@ def step_python():
     check(r["file"].startswith(site), f"the module is the installed one ({r['file']})")
     check(os.path.realpath(r["data"]) == os.path.realpath(os.path.join(PREFIX, "share", "accelvp")),
           f"its data directory is the prefix's share/accelvp ({r['data']})")
-    check(r["presets"] == ["edge", "inference", "training"], f"presets {r['presets']}")
+    check(r["presets"] == ["edge", "edge-soc", "inference", "training"], f"presets {r['presets']}")
     check(r["stats"]["workload"]["verified"] is True, "the run through the installed module verified")
 
 

@@ -103,7 +103,7 @@ def test_schema_and_lists():
     out = cli("config", "-w", "gemm", "--help-params").stdout
     keys = [ln.split()[0] for ln in out.splitlines() if ln and not ln.startswith(" ")]
     check(sorted(keys) == sorted(accelvp.params("gemm")), f"params('gemm') has the CLI's {len(keys)} keys")
-    check(sorted(accelvp.presets()) == ["edge", "inference", "training"], f"presets() {sorted(accelvp.presets())}")
+    check(sorted(accelvp.presets()) == ["edge", "edge-soc", "inference", "training"], f"presets() {sorted(accelvp.presets())}")
     check({"dma-copy", "gemm"} <= set(accelvp.workloads()), "workloads() lists dma-copy and gemm")
 
 
