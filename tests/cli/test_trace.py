@@ -118,6 +118,24 @@ def firmware_core_track_and_flows_from_submit_through_firmware_and_engines_to_co
 
 
 @test
+def bert_layer_every_job_has_one_well_formed_flow():
+    trace = os.path.join(TMP, "bert.json")
+    st = json.loads(run("run", "-w", "transformer-layer", "-c", "training", "--mode", "timing", "--json", "--trace",
+                        trace).stdout)
+    ev, names = load(trace)
+    flows = check_flows(ev, names, None)
+    submits = [e for e in ev if e.get("ph") == "X" and e["name"].startswith("submit job ")]
+    check(len(flows) == len(submits) == st["components"]["host.driver"]["submits"], (len(flows), len(submits)))
+    # the jobs run DMA, GEMM and VEC packets (a few only synchronize: SEM_*, NOP): their arrows
+    # pass through the DMA, matrix and vector engines
+    engines = collections.Counter(t.split(".")[-1] if ".compute." in t else "dma" for p in flows.values() for t in p
+                                  if t.startswith(("board.chip.dma", "board.chip.compute.")))
+    reach = sum(1 for p in flows.values() if any(t.startswith(("board.chip.dma", "board.chip.compute.")) for t in p))
+    check(reach >= 0.9 * len(flows) and engines["dma"] and engines["mxu"] and engines["vpu"], (reach, engines))
+    check(nested(slices(ev, names, CORE)) is None, nested(slices(ev, names, CORE)))
+
+
+@test
 def hardware_scheduler_flows_go_from_submit_through_the_ring_and_engines():
     trace = os.path.join(TMP, "hw.json")
     run("run", "-w", "cmdstream", "-p", "workload.file=" + STREAM, "-p", "cpu.enabled=false", "-q", "--trace", trace)

@@ -61,7 +61,7 @@ void queue_manager::trace_fw_dispatch(unsigned q) {
 
 // The firmware moved ring r's HEAD: it completed the job there. A "complete" slice on its
 // track from when it took up the job's outcome (its EQ status read; BUSY for a job that never
-// reached an engine queue) to the HEAD write, and the job's flow through it.
+// reached an engine queue) to the HEAD write, and the job's flow through it if still open.
 void queue_manager::trace_fw_complete(unsigned r) {
     ring_state& R = *rings_[r];
     const uint64_t now = sc_core::sc_time_stamp().value();
@@ -74,7 +74,10 @@ void queue_manager::trace_fw_complete(unsigned r) {
     if (bus_socket->transport_dbg(t) != sizeof(d)) d.job_id = R.trace_job;
     tracer::instance().slice(fw_track(), fmt::format("complete job {}", d.job_id), ps(begin), ps(now - begin),
                              "firmware", fmt::format(R"({{"ring":{},"job":{}}})", r, d.job_id));
-    flow_step(r, d.job_id, fw_track(), begin + (now - begin) / 2);
+    // (No arrow if the host took the job's completion record already: the firmware writes it
+    // before HEAD, and the host may see it first.)
+    if (const uint64_t id = tracer::instance().flow_id(flow_key(r, d.job_id), false))
+        tracer::instance().flow_event('t', fw_track(), id, ps(begin + (now - begin) / 2));
     R.flow = 0;
     R.mark_ps = 0;
 }
