@@ -29,6 +29,9 @@ PACKAGES=(
   # RTL models of the compute tile (rtl-models/, docs/calibration.md): Verilator builds them to
   # C++ for the RTL-in-the-loop engines (compute.matrix.model=rtl) and their own testbenches.
   verilator
+  # The trace's offline viewer test (tests/cli/test_trace_view.py, docs/profiling.md): headless
+  # Chromium, and npm for the viewer (speedscope, pinned in tools/viewer/package-lock.json).
+  chromium nodejs npm
 )
 # The guest kernel: one pinned version (tools/guest/kernel-version). Debian drops old ABI
 # versions from the archive, so when the pinned one is gone the one linux-image-amd64 depends on
@@ -109,3 +112,12 @@ if [ ! -f "$ADIR/.unpacked" ]; then
   rm -rf "$tmp"
 fi
 [ -f "$ADIR/.unpacked" ] && echo "$AKVER" > "$GUEST_CACHE/accel-kernel-version"
+
+# The offline trace viewer (speedscope) from the npm registry, at the version pinned in
+# tools/viewer/package-lock.json; only the tests use it (never the build).
+VIEWER="$(cd "$(dirname "$0")" && pwd)/viewer"
+if [ ! -f "$VIEWER/node_modules/speedscope/dist/release/index.html" ] && command -v npm >/dev/null; then
+  echo "setup: installing the trace viewer (speedscope) into $VIEWER/node_modules" >&2
+  (cd "$VIEWER" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) ||
+    echo "setup: npm ci failed in $VIEWER; the trace-viewer test (cli:trace_view) will be skipped" >&2
+fi

@@ -228,6 +228,7 @@ chip::chip(sc_core::sc_module_name name, const config& c)
         noc.add_initiator("cpu", cpu->to_devmem.initiator_socket);
         noc.add_initiator("cpu", cpu->to_chip.initiator_socket);
         ctrl.core_out.bind(cpu->ctrl_in);
+        qman.set_firmware_track(cpu->core.name());  // the firmware's dispatch and completion slices (trace)
         qman.fw_irq_out.bind(cpu->core.irq_in);
     }
     inject_faults(c);

@@ -139,7 +139,20 @@ int sc_main(int argc, char* argv[]) {
                          ->check(CLI::NonNegativeNumber);
     run_cmd->add_flag("-q,--quiet", ro.quiet, "print nothing on success");
     run_cmd->add_flag("--json", ro.json, "print the stats JSON on stdout instead of the table");
-    run_cmd->add_flag("--fw-log", ro.fw_log, "print the control-core firmware's log on stderr (with cpu.enabled)");
+    run_cmd->add_flag("--fw-log", ro.fw_log,
+                      "print the control-core firmware's log lines on stderr as the firmware writes them, with the "
+                      "simulated time (with cpu.enabled)");
+    run_cmd->add_option("--trace-insn", ro.trace_insn_file,
+                        "write the control core's instruction trace here ('-': stderr): time, pc, symbol+offset, "
+                        "encoding, instruction (docs/debugging.md#instruction-trace)")
+        ->type_name("FILE");
+    run_cmd->add_option("--trace-insn-limit", ro.trace_insn_limit,
+                        "end the instruction trace after this many lines (default 100000)")
+        ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 40))
+        ->type_name("N");
+    run_cmd->add_option("--trace-insn-func", ro.trace_insn_funcs,
+                        "trace only the instructions of this firmware function (an ELF symbol; repeatable)")
+        ->type_name("SYMBOL");
     run_cmd->add_option("--gdb", ro.gdb_port, "serve GDB for the control core on 127.0.0.1:PORT; the core waits for it "
                                               "when released from reset (needs -p cpu.enabled=true; 0 = any port)")
         ->check(CLI::Range(0, 65535))

@@ -12,6 +12,8 @@
 #include "platform/iss/elf_loader.h"
 #include "tlm/core/log.h"
 #include "tlm/core/data_dir.h"
+#include "tlm/core/timeline.h"
+#include "tlm/core/trace.h"
 #include "tlm/core/keys.h"
 
 namespace accelvp {
@@ -363,6 +365,9 @@ int driver::submit(unsigned ring, uint64_t cmdbuf, uint32_t size, uint32_t flags
     fences_[seq] = std::move(f);
     submit_time_ps_[seq] = sc_core::sc_time_stamp().value();
     uint64_t gen = reset_gen_;
+    const uint64_t trace_t0 = sc_core::sc_time_stamp().value();
+    // (The flow exists before the doorbell: the device may take the job before we go on.)
+    const uint64_t trace_flow = tracer::instance().enabled() ? tracer::instance().flow_id(flow_key(R, seq), true) : 0;
     const uint32_t slot = R.tail;
     R.tail = (R.tail + 1) % R.entries;
     host_.cpu.mmio_write(device_to_bar2(R.ring_addr) + static_cast<uint64_t>(slot) * AAX_JOB_DESC_SIZE, &d, sizeof(d));
@@ -385,6 +390,14 @@ int driver::submit(unsigned ring, uint64_t cmdbuf, uint32_t size, uint32_t flags
         host_.cpu.mmio_write(device_to_bar2(R.ring_addr) + static_cast<uint64_t>(again) * AAX_JOB_DESC_SIZE, &d,
                              sizeof(d));
         wr(AAX_DOORBELL(ring), R.tail);
+    }
+    if (tracer::instance().enabled()) {  // the host's submit: where the job's flow arrow starts
+        const uint64_t now = std::max<uint64_t>(sc_core::sc_time_stamp().value(), trace_t0 + 1000);
+        const int track = tracer::instance().track(fmt::format("{}.ring{}", name_, ring));
+        tracer::instance().slice(track, fmt::format("submit job {}", seq), ps(trace_t0), ps(now - trace_t0), "host",
+                                 fmt::format(R"({{"ring":{},"job":{},"cmdbuf":"0x{:x}","size":{}}})", ring, seq, cmdbuf,
+                                             size));
+        tracer::instance().flow_event('s', track, trace_flow, ps(trace_t0 + (now - trace_t0) / 2));
     }
     // In flight only once the doorbell has landed: an error recovery that ran while the
     // descriptor was being written reset the ring before this job existed for the device.
@@ -464,6 +477,14 @@ int driver::wait(uint32_t seq, const sc_core::sc_time& timeout, fence_result* ou
     return errno_of(f.result.status);
 }
 
+std::string driver::flow_key(const ring_ctx& R, uint32_t job_id) const {
+    // Matches queue_manager::flow_key: the board (the host's name without ".host"), the ring's
+    // device address, the job id.
+    std::string scope = host_.name();
+    if (const size_t dot = scope.rfind('.'); dot != std::string::npos) scope.resize(dot);
+    return fmt::format("{}/{:x}/{}", scope, R.ring_addr, job_id);
+}
+
 void driver::drain_cq(ring_ctx& R) {
     bool consumed = false;
     for (;;) {
@@ -478,6 +499,16 @@ void driver::drain_cq(ring_ctx& R) {
         res.err_opcode = static_cast<uint8_t>(e.err_info & 0xFF);
         if (e.status != AAX_OK) R.stopped = true;  // until handle_error() has reset it
         ++completions_;
+        if (tracer::instance().enabled()) {  // the host takes the record: the job's flow arrow ends here
+            const uint64_t now = sc_core::sc_time_stamp().value();
+            const int track = tracer::instance().track(name_ + ".irq");
+            tracer::instance().slice(track, fmt::format("complete job {}", e.job_id), ps(now), ps(1000), "host",
+                                     fmt::format(R"({{"ring":{},"job":{},"status":"{}"}})", R.index, e.job_id,
+                                                 aax_status_name(e.status)));
+            const std::string key = flow_key(R, e.job_id);
+            tracer::instance().flow_event('f', track, tracer::instance().flow_id(key, false), ps(now + 500));
+            tracer::instance().end_flow(key);
+        }
         signal(e.job_id, res);
         if (++R.cq_head == R.cq_entries) {
             R.cq_head = 0;

@@ -236,6 +236,7 @@ private:
     void request_reset(const std::string& why);
 
     std::string name_;  // stats group
+    std::string flow_key(const ring_ctx& R, uint32_t job_id) const;  // a job's trace flow (tracer::flow_id)
     host_system& host_;
     function_view fn_;
     uint64_t bar0_, bar2_;

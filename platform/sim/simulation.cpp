@@ -21,6 +21,7 @@
 #include "platform/host/driver.h"
 #include "platform/workloads/cmdstream.h"
 #include "platform/sim/config_consistency.h"
+#include "platform/sim/fw_trace.h"
 #include "platform/sim/state_dump.h"
 #include "platform/system/board.h"
 #include "platform/system/system_board.h"
@@ -417,6 +418,14 @@ run_result run(const run_options& o, std::ostream& out) {
         install_packet_breaks(*top, o.break_packets, gdb.get(),
                               top->soc.cpu ? cfg.get_string(keys::host::driver_firmware) : "");
     }
+    // The control core's live views (docs/debugging.md): instruction trace, firmware log lines.
+    std::shared_ptr<void> insn_trace, fw_log_tap;
+    if (!o.trace_insn_file.empty()) {
+        if (!top || !top->soc.cpu) throw config_error("usage error: --trace-insn needs a control core: add -p cpu.enabled=true");
+        insn_trace = install_insn_trace(top->soc.cpu->core, cfg.get_string(keys::host::driver_firmware),
+                                        {o.trace_insn_file, o.trace_insn_limit, o.trace_insn_funcs});
+    }
+    if (o.fw_log && top && top->soc.cpu) fw_log_tap = tap_firmware_log(top->soc.cpu->core, std::cerr);
     const sc_core::sc_time limit(cfg.get(keys::sim::max_time_ms), sc_core::SC_MS);
     // Simulate in slices so a long run can show progress on a terminal; slicing does
     // not change the order or time of any event, so results are identical.
@@ -450,6 +459,8 @@ run_result run(const run_options& o, std::ostream& out) {
         }
     }
     dram_channel::set_time_limit_ns(1e300);
+    fw_log_tap.reset();  // (prints a last line the firmware did not end)
+    insn_trace.reset();
     if (printed) std::fprintf(stderr, "\n");
     const int stop_signal = g_stop_signal;
     g_stop_signal = 0;
@@ -506,7 +517,6 @@ run_result run(const run_options& o, std::ostream& out) {
         const uint32_t v = top->drv.firmware_version();
         st["firmware"] = {{"version", fmt::format("{}.{}.{}", v >> 24, (v >> 16) & 0xFF, v & 0xFFFF)},
                           {"log", top->drv.firmware_log()}};
-        if (o.fw_log) std::cerr << "--- firmware log ---\n" << st["firmware"]["log"].get<std::string>() << "---\n";
     }
     if (!res.error.empty()) st["error"] = res.error;
     if (!dump.is_null()) st["state_dump"] = dump;
@@ -529,6 +539,7 @@ run_result run(const run_options& o, std::ostream& out) {
         if (const std::string e = write_file(o.stats_file, st.dump(2) + "\n"); !e.empty())
             write_errors.push_back("cannot write stats file '" + o.stats_file + "': " + e);
     if (!o.trace_file.empty()) {
+        tracer::instance().finish();  // counters still sampling (docs/profiling.md)
         std::string text = tracer::instance().to_string();
         // Chrome/Perfetto traces keep unknown top-level keys: mark a partial one.
         if (partial && !text.empty() && text[0] == '{') text.insert(1, "\"otherData\":{\"partial\":true},");

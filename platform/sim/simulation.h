@@ -32,6 +32,10 @@ struct run_options {
     int gdb_port = -1;                   // >= 0: GDB stub for the control core on 127.0.0.1 (0 = any port)
     std::string capture_file;            // --capture: the jobs the host program submitted, as a command-stream file
     std::vector<std::string> break_packets;  // --break-packet: command-stream breakpoints (docs/debugging.md)
+    // --trace-insn: the control core's instruction trace (docs/debugging.md#instruction-trace).
+    std::string trace_insn_file;
+    uint64_t trace_insn_limit = 100000;
+    std::vector<std::string> trace_insn_funcs;
 };
 
 // The simulation's own keys (absolute: preset.*, sim.*).

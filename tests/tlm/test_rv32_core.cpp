@@ -180,6 +180,23 @@ TEST_CASE("rv32 decoder: reserved and unsupported encodings are illegal") {
     }
 }
 
+TEST_CASE("rv32 disassembler: operands, ABI names, absolute targets, compressed forms as their base instruction") {
+    // Encodings from the firmware (objdump agrees on the operands).
+    CHECK(rv32::disassemble(0x00004197, 0x80000000) == "auipc gp, 0x4");
+    CHECK(rv32::disassemble(0x0a018193, 0) == "addi gp, gp, 160");
+    CHECK(rv32::disassemble(0xe6810113, 0) == "addi sp, sp, -408");
+    CHECK(rv32::disassemble(0x4154, 0) == "lw a3, 4(a0)");                          // c.lw
+    CHECK(rv32::disassemble(0xc2a1, 0x80000f74) == "beq a3, zero, 0x80000fb4");     // c.beqz
+    CHECK(rv32::disassemble(0x02d7f7b3, 0) == "remu a5, a5, a3");
+    CHECK(rv32::disassemble(0x0177a223, 0) == "sw s7, 4(a5)");
+    CHECK(rv32::disassemble(0x00008067, 0) == "jalr zero, 0(ra)");                  // ret
+    CHECK(rv32::disassemble(0x008000ef, 0x100) == "jal ra, 0x108");
+    CHECK(rv32::disassemble(0x34202573, 0) == "csrrs a0, 0x342, zero");             // csrr a0, mcause
+    CHECK(rv32::disassemble(0x00b5202f, 0) == "amoadd.w zero, a1, (a0)");
+    CHECK(rv32::disassemble(0x10500073, 0) == "wfi");
+    CHECK(rv32::disassemble(0x0000, 0) == ".insn 0x0 (illegal)");
+}
+
 TEST_CASE("rv32 core: an MMIO load costs the target delay and an error response is a load access fault") {
     small_system s({{0,
                      {addi(r_t0, 0, 0x100), csrrw(0, 0x305, r_t0),  // mtvec = 0x100

@@ -51,6 +51,8 @@ void compute_engine::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_ti
         tracer::instance().slice(track_, aax_opcode_name(pkt[0]), sc_core::sc_time::from_value(end - dur),
                                  sc_core::sc_time::from_value(dur), "compute",
                                  fmt::format(R"({{"cycles":{},"stream":{}}})", r.cycles, ext->stream));
+        // The job's flow arrow passes through this packet (docs/profiling.md#flows).
+        if (ext->flow) tracer::instance().flow_event('t', track_, ext->flow, sc_core::sc_time::from_value(end - dur / 2));
     }
     ++packets_;
     busy_cycles_ += r.cycles;

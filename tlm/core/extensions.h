@@ -46,6 +46,7 @@ struct command_ext : tlm::tlm_extension<command_ext> {
     const bool* abort = nullptr;  // the scheduler's abort flag for this job (a hung engine gives up on it)
     const sc_core::sc_event* abort_ev = nullptr;  // notified when the scheduler sets an abort flag (waits wake on it)
     bool fw_watchdog = false;     // the firmware's watchdog, not the deadline, ends a hung packet
+    uint64_t flow = 0;            // the job's trace flow (tracer::flow_id; 0 = none, tracing off)
     tlm::tlm_extension_base* clone() const override { return new command_ext(*this); }
     void copy_from(const tlm::tlm_extension_base& o) override { *this = static_cast<const command_ext&>(o); }
 };

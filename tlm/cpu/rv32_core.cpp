@@ -11,6 +11,7 @@
 
 #include "tlm/core/log.h"
 #include "tlm/core/timeline.h"
+#include "tlm/core/trace.h"
 #include "tlm/cpu/rv32_core_internal.h"
 
 namespace accelvp {
@@ -106,9 +107,16 @@ void rv32_core::sync() {
 // ---------------------------------------------------------------------------------------
 // Run control
 
+void rv32_core::trace_active_end(uint64_t now_ps) {
+    if (trace_track_ < 0) trace_track_ = tracer::instance().track(name());
+    if (now_ps > active_since_ps_)
+        tracer::instance().slice(trace_track_, active_name_, ps(active_since_ps_), ps(now_ps - active_since_ps_), "firmware");
+}
+
 void rv32_core::run() {
     const auto started = std::chrono::steady_clock::now();
     cycle_ = std::max(cycle_, cycle_at_or_after(sc_core::sc_time_stamp().value()));
+    active_since_ps_ = sc_core::sc_time_stamp().value();
     qk_.reset();
     for (;;) {
         if (halt_requested_) {
@@ -165,7 +173,15 @@ void rv32_core::run() {
         // Every step costs at least one cycle, so this bound keeps us within the limit.
         if (step_limit_) limit_ = std::min(limit_, cycle_ + (step_limit_ - instret_ - traps_taken_));
         if (stepping_) limit_ = std::min(limit_, cycle_ + 1);  // one instruction (or trap)
-        execute();
+        if (insn_hook_) {  // the instruction trace: one instruction per batch, then the hook
+            limit_ = std::min(limit_, cycle_ + 1);
+            const uint32_t pc0 = pc_;
+            const uint64_t i0 = instret_, t0 = traps_taken_;
+            execute();
+            if ((instret_ != i0 || traps_taken_ != t0) && !insn_hook_(pc0, traps_taken_ != t0)) insn_hook_ = nullptr;
+        } else {
+            execute();
+        }
         if (stepping_ && instret_ + traps_taken_ != steps) {
             stepping_ = false;
             if (!debug_pending_) {  // (a breakpoint cannot be pending: the step passes the one at pc)
@@ -198,9 +214,12 @@ void rv32_core::halt(halt_reason why) {
     halted_ = why;
     halted_event_.notify(sc_core::SC_ZERO_TIME);
     // Nothing on this stack owns memory here: the platform may kill the thread now.
+    if (tracer::instance().enabled()) trace_active_end(sc_core::sc_time_stamp().value());
     wait(resume_event_);
     halted_ = halt_reason::running;
     sync();
+    active_since_ps_ = sc_core::sc_time_stamp().value();
+    active_name_ = "release";  // out of reset (or a halt)
 }
 
 void rv32_core::set_level(unsigned line, bool level) {
@@ -238,6 +257,16 @@ void rv32_core::sleep_until_interrupt() {
     sleeping_ = false;
     const uint64_t t1 = sc_core::sc_time_stamp().value();
     sleep_ += static_cast<double>(t1 - t0);
+    if (tracer::instance().enabled()) {  // the work before this sleep, the sleep, and what woke the core
+        trace_active_end(t0);
+        const uint32_t why = mip_ & mie_;
+        tracer::instance().slice(trace_track_, "idle (wfi)", ps(t0), ps(t1 - t0), "firmware");
+        active_name_ = why & (1u << irq_meip)   ? "irq MEIP"
+                       : why & (1u << irq_mtip) ? "irq MTIP"
+                       : why & (1u << irq_msip) ? "irq MSIP"
+                                                : "wake";
+        active_since_ps_ = t1;
+    }
     cycle_ = std::max(cycle_, cycle_at_or_after(t1));
     qk_.reset();
 }
@@ -265,6 +294,12 @@ void rv32_core::take_trap(uint32_t cause, uint32_t tval) {
     else
         ++exceptions_;
     AVP_LOG(trace, name(), "trap mcause=0x{:x} mepc=0x{:08x} mtval=0x{:x} -> 0x{:08x}", cause, mepc_, tval, pc_);
+    if (tracer::instance().enabled()) {
+        if (trace_track_ < 0) trace_track_ = tracer::instance().track(name());
+        tracer::instance().instant(trace_track_, cause & interrupt_bit ? "interrupt" : "exception", local_time(),
+                                   fmt::format(R"({{"mcause":"0x{:x}","mepc":"0x{:08x}","mtval":"0x{:x}"}})", cause,
+                                               mepc_, tval));
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -331,12 +366,11 @@ bool rv32_core::store_slow(uint32_t addr, unsigned size, uint32_t value) {
     if (!watchpoints_.empty()) check_watch(addr, size, true);
     if (uint8_t* h = dmi_lookup(addr, size, true)) {
         std::memcpy(h, &value, size);
-        return true;
-    }
-    if (!bus_access(tlm::TLM_WRITE_COMMAND, addr, &value, size)) {
+    } else if (!bus_access(tlm::TLM_WRITE_COMMAND, addr, &value, size)) {
         take_trap(cause_store_fault, addr);
         return false;
     }
+    if (!store_hooks_.empty()) run_store_hooks(addr, size);
     return true;
 }
 

@@ -40,6 +40,7 @@
 #include <algorithm>
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -165,6 +166,16 @@ public:
     unsigned debug_write(uint32_t addr, const void* data, unsigned len);
     // The core's local time (it may run ahead of SystemC time by up to a quantum).
     sc_core::sc_time local_time() const { return sc_core::sc_time::from_value(ps_of_cycle(cycle_)); }
+
+    // Instruction trace (docs/debugging.md#instruction-trace): hook(pc, trapped) after each
+    // instruction that retired or trapped; it returns false to end the trace. While a hook is
+    // set the core runs one instruction per batch (the fast path stays as it is when none is).
+    void set_insn_hook(std::function<bool(uint32_t, bool)> hook) {
+        insn_hook_ = std::move(hook);
+        attention();
+    }
+    // f() after every store into [addr, addr + len): those pages leave the DMI store path.
+    void add_store_hook(uint32_t addr, uint32_t len, std::function<void()> f);
 
     // irq_level_if (bound to irq_in).
     void set_level(unsigned line, bool level) override;
@@ -300,6 +311,21 @@ private:
     void check_watch(uint32_t addr, unsigned size, bool write);
     uint64_t bp_skip_step_ = ~0ull;  // steps count (instret + traps) at which the breakpoint at pc is passed
     unsigned debug_polls_ = 0;
+
+    // Trace (docs/profiling.md): the core's track alternates "idle (wfi)" slices and the
+    // slices of the work between two sleeps, named by what woke it ("irq MEIP", "boot").
+    int trace_track_ = -1;
+    uint64_t active_since_ps_ = 0;
+    std::string active_name_ = "boot";
+    void trace_active_end(uint64_t now_ps);
+
+    std::function<bool(uint32_t, bool)> insn_hook_;
+    struct store_hook {
+        uint32_t addr, len;
+        std::function<void()> f;
+    };
+    std::vector<store_hook> store_hooks_;
+    void run_store_hooks(uint32_t addr, unsigned size);
 
     // Caches.
     code_page_table pages_;                          // by page number

@@ -74,7 +74,23 @@ void rv32_core::remove_watchpoint(uint32_t addr, uint32_t len, watch_kind kind) 
 bool rv32_core::watched_page(uint32_t page_addr) const {
     for (const auto& w : watchpoints_)
         if (uint64_t{w.addr} + w.len > page_addr && w.addr < uint64_t{page_addr} + (1u << page_bits)) return true;
+    for (const auto& h : store_hooks_)
+        if (uint64_t{h.addr} + h.len > page_addr && h.addr < uint64_t{page_addr} + (1u << page_bits)) return true;
     return false;
+}
+
+void rv32_core::add_store_hook(uint32_t addr, uint32_t len, std::function<void()> f) {
+    if (len == 0) len = 1;
+    store_hooks_.push_back({addr, len, std::move(f)});
+    const uint64_t last = std::min<uint64_t>(uint64_t{addr} + len - 1, UINT32_MAX);
+    for (uint64_t pa = addr & page_mask; pa <= last; pa += 1u << page_bits)
+        for (tlb_entry* t : {rtlb_, wtlb_})
+            if (tlb_entry& e = t[(pa >> page_bits) % tlb_size]; e.tag == pa) e = tlb_entry{};
+}
+
+void rv32_core::run_store_hooks(uint32_t addr, unsigned size) {
+    for (const auto& h : store_hooks_)
+        if (uint64_t{addr} + size > h.addr && addr < uint64_t{h.addr} + h.len) h.f();
 }
 
 void rv32_core::check_watch(uint32_t addr, unsigned size, bool write) {

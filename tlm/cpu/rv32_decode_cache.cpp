@@ -170,7 +170,7 @@ uint8_t* rv32_core::dmi_lookup(uint32_t addr, unsigned size, bool write) {
             if (pa >= d.get_start_address() && static_cast<uint64_t>(pa) + (1u << page_bits) - 1 <= d.get_end_address()) {
                 tlb_entry& e = (write ? wtlb_ : rtlb_)[(pa >> page_bits) % tlb_size];
                 const code_page* cp = pages_.find(pa >> page_bits);
-                if ((!write || !(cp && cp->active)) && (watchpoints_.empty() || !watched_page(pa)))
+                if ((!write || !(cp && cp->active)) && ((watchpoints_.empty() && store_hooks_.empty()) || !watched_page(pa)))
                     e = tlb_entry{pa, offset};
             }
             return reinterpret_cast<uint8_t*>(offset + addr);

@@ -1,6 +1,8 @@
 #include "tlm/cpu/rv32_isa.h"
 
 #include <cstddef>
+#include <cstdio>
+#include <string>
 
 namespace accelvp::rv32 {
 
@@ -229,6 +231,54 @@ const char* name(op o) {
     static_assert(sizeof(names) / sizeof(names[0]) == static_cast<std::size_t>(op::count_), "one name per op");
     const auto i = static_cast<std::size_t>(o);
     return i < static_cast<std::size_t>(op::count_) ? names[i] : "?";
+}
+
+std::string disassemble(uint32_t raw, uint32_t pc) {
+    // ABI register names (x0_sink, the decoder's x0 destination, prints as zero).
+    static constexpr const char* abi[33] = {"zero", "ra", "sp",  "gp",  "tp", "t0", "t1", "t2", "s0", "s1", "a0",
+                                            "a1",   "a2", "a3",  "a4",  "a5", "a6", "a7", "s2", "s3", "s4", "s5",
+                                            "s6",   "s7", "s8",  "s9",  "s10", "s11", "t3", "t4", "t5", "t6", "zero"};
+    const insn in = decode(raw);
+    const char* rd = abi[in.rd < 33 ? in.rd : 0];
+    const char* rs1 = abi[in.rs1 < 33 ? in.rs1 : 0];
+    const char* rs2 = abi[in.rs2 < 33 ? in.rs2 : 0];
+    const char* n = name(in.code);
+    const uint32_t target = pc + static_cast<uint32_t>(in.imm);
+    char b[96];
+    switch (in.code) {
+    case op::illegal: std::snprintf(b, sizeof b, ".insn 0x%x (illegal)", static_cast<uint32_t>(in.imm)); break;
+    case op::lui:
+    case op::auipc: std::snprintf(b, sizeof b, "%s %s, 0x%x", n, rd, static_cast<uint32_t>(in.imm) >> 12); break;
+    case op::jal: std::snprintf(b, sizeof b, "jal %s, 0x%x", rd, target); break;
+    case op::jalr: std::snprintf(b, sizeof b, "jalr %s, %d(%s)", rd, in.imm, rs1); break;
+    case op::beq: case op::bne: case op::blt: case op::bge: case op::bltu: case op::bgeu:
+        std::snprintf(b, sizeof b, "%s %s, %s, 0x%x", n, rs1, rs2, target);
+        break;
+    case op::lb: case op::lh: case op::lw: case op::lbu: case op::lhu:
+        std::snprintf(b, sizeof b, "%s %s, %d(%s)", n, rd, in.imm, rs1);
+        break;
+    case op::sb: case op::sh: case op::sw: std::snprintf(b, sizeof b, "%s %s, %d(%s)", n, rs2, in.imm, rs1); break;
+    case op::addi: case op::slti: case op::sltiu: case op::xori: case op::ori: case op::andi:
+    case op::slli: case op::srli: case op::srai:
+        std::snprintf(b, sizeof b, "%s %s, %s, %d", n, rd, rs1, in.imm);
+        break;
+    case op::fence: case op::fence_i: case op::ecall: case op::ebreak: case op::mret: case op::wfi:
+        std::snprintf(b, sizeof b, "%s", n);
+        break;
+    case op::csrrw: case op::csrrs: case op::csrrc:
+        std::snprintf(b, sizeof b, "%s %s, 0x%x, %s", n, rd, static_cast<uint32_t>(in.imm) & 0xFFF, rs1);
+        break;
+    case op::csrrwi: case op::csrrsi: case op::csrrci:
+        std::snprintf(b, sizeof b, "%s %s, 0x%x, %u", n, rd, static_cast<uint32_t>(in.imm) & 0xFFF, in.rs1);
+        break;
+    case op::lr_w: std::snprintf(b, sizeof b, "%s %s, (%s)", n, rd, rs1); break;
+    case op::sc_w: case op::amoswap_w: case op::amoadd_w: case op::amoxor_w: case op::amoand_w: case op::amoor_w:
+    case op::amomin_w: case op::amomax_w: case op::amominu_w: case op::amomaxu_w:
+        std::snprintf(b, sizeof b, "%s %s, %s, (%s)", n, rd, rs2, rs1);
+        break;
+    default: std::snprintf(b, sizeof b, "%s %s, %s, %s", n, rd, rs1, rs2); break;  // R-type, M
+    }
+    return b;
 }
 
 } // namespace accelvp::rv32

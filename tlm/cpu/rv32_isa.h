@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace accelvp::rv32 {
 
@@ -55,5 +56,10 @@ inline bool is_32bit(uint32_t low16) { return (low16 & 3) == 3; }
 insn decode(uint32_t raw);
 
 const char* name(op o);
+
+// One instruction in assembler form with ABI register names ("addi a0, sp, 16"; branch and
+// jal targets absolute, from `pc`). A compressed instruction prints as the base instruction
+// it expands to (c.addi -> addi). For traces and debug output.
+std::string disassemble(uint32_t raw, uint32_t pc);
 
 } // namespace accelvp::rv32

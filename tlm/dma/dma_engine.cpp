@@ -69,6 +69,7 @@ void dma_engine::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& 
         // the staging buffers and datapath belong to the command in progress.
         busy_lock_.lock();
         asid_ = ext.asid;
+        flow_ = ext.flow;
         const result r = hang_next(ext) ? hang(ext, delay) : execute(pkt, delay, ext.deadline_ps);
         busy_lock_.unlock();
         ext.status = r.status;
@@ -304,6 +305,7 @@ dma_engine::result dma_engine::execute(const aax_pkt_dma& p, sc_core::sc_time& d
         tracer::instance().slice(track_, fill ? "fill" : "copy", ps(begin), ps(last_done - begin), "dma",
                                  fmt::format(R"({{"src":"0x{:x}","dst":"0x{:x}","width":{},"height":{},"status":"{}"}})",
                                              p.src, p.dst, p.width, p.height, aax_status_name(res.status)));
+        if (flow_ && last_done > begin) tracer::instance().flow_event('t', track_, flow_, ps(begin + (last_done - begin) / 2));
     }
     delay = offset_to(last_done);
     return res;

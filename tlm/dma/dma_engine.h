@@ -107,6 +107,7 @@ private:
     std::unique_ptr<uint8_t, free_deleter> buffers_;
     int track_ = 0;
     uint16_t asid_ = 0;  // address space of the command in progress
+    uint64_t flow_ = 0;  // trace flow of the command in progress (0: none)
     uint64_t span_begin_ps_ = ~uint64_t{0}, span_end_ps_ = 0;
     uint64_t busy_until_ps_ = 0;  // end of the time already counted in busy_ (commands overlap)
     std::vector<split_read_ext> splits_;  // per slot: its split read in flight

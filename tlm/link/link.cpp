@@ -7,6 +7,7 @@
 
 #include "abi/aax_queue.h"
 #include "tlm/core/timeline.h"
+#include "tlm/core/trace.h"
 
 namespace accelvp {
 
@@ -164,17 +165,33 @@ link_result link_channel::send(const std::vector<link_channel*>& path, uint64_t 
     r.done_ps = r.first_ps = arrival_ps;
     if (path.empty()) return r;
     const uint32_t mtu = path.front()->p_.mtu;
+    // Tracing: a slice per transfer on each channel's track, from its first packet's start
+    // to its last one's end on that channel's wire (docs/profiling.md).
+    std::vector<uint64_t> traced_from;
+    if (tracer::instance().enabled()) traced_from.assign(path.size(), never);
+    auto trace = [&] {
+        for (size_t i = 0; i < traced_from.size(); ++i) {
+            link_channel* ch = path[i];
+            if (ch->name_.empty() || traced_from[i] == never || ch->tx_free_ <= traced_from[i]) continue;
+            if (ch->track_ < 0) ch->track_ = tracer::instance().track(ch->name_);
+            tracer::instance().slice(ch->track_, "xfer", ps(traced_from[i]), ps(ch->tx_free_ - traced_from[i]), "link",
+                                     fmt::format(R"({{"bytes":{},"status":"{}"}})", r.bytes, aax_status_name(r.status)));
+        }
+    };
     uint64_t off = 0;
     while (off < bytes) {
         const auto len = static_cast<uint32_t>(std::min<uint64_t>(mtu, bytes - off));
         uint64_t t = arrival_ps, arrive = 0;
-        for (link_channel* ch : path) {
+        for (size_t i = 0; i < path.size(); ++i) {
+            link_channel* ch = path[i];
             const uint64_t sent_from = std::max(t, ch->tx_free_);
+            if (!traced_from.empty() && traced_from[i] == never) traced_from[i] = sent_from;
             t = ch->packet(t, len, arrive);
             if (t == never) {
                 ++ch->failures_;
                 r.status = AAX_ERR_LINK_DOWN;
                 r.done_ps = std::max({r.done_ps, sent_from, std::min(ch->down_at_, ch->tx_free_)});
+                trace();
                 return r;
             }
         }
@@ -183,6 +200,7 @@ link_result link_channel::send(const std::vector<link_channel*>& path, uint64_t 
         off += len;
         r.bytes = off;
     }
+    trace();
     return r;
 }
 

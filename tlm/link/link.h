@@ -112,6 +112,7 @@ private:
     double p_err_full_ = 0;     // corruption probability of a full packet (cached)
     uint64_t rng_;
     uint64_t tx_free_ = 0, drain_free_ = 0, busy_ps_ = 0;
+    int track_ = -1;  // trace track (tracing only)
     std::vector<uint64_t> credit_ring_;  // drain times of the last `credits` packets
     size_t credit_head_ = 0, credit_fill_ = 0;
 

@@ -6,6 +6,7 @@
 
 #include "tlm/core/extensions.h"
 #include "tlm/core/timeline.h"
+#include "tlm/core/trace.h"
 
 namespace accelvp {
 
@@ -14,7 +15,12 @@ dram_system::dram_system(const std::string& name, const dram_params& p) : p_(p),
     const uint32_t n = p_.controllers();
     for (uint32_t i = 0; i < n; ++i)
         ch_.push_back(std::make_unique<dram_channel>(p_, name.empty() ? "" : name + ".ch" + std::to_string(i)));
+    // Tracing: each channel's data bandwidth as a counter track (docs/profiling.md).
+    if (tracer::instance().enabled() && !name.empty())
+        for (uint32_t i = 0; i < n; ++i) trace_.push_back(std::make_unique<trace_rate>(name + ".ch" + std::to_string(i)));
 }
+
+dram_system::~dram_system() = default;
 
 uint64_t dram_system::idle_read_ps() const {
     return static_cast<uint64_t>(p_.t.tRCD + p_.t.tCL + p_.t.burst_cycles()) * p_.t.tCK_ps;
@@ -22,10 +28,13 @@ uint64_t dram_system::idle_read_ps() const {
 
 void dram_system::step(uint32_t ci) {
     dram_completion c;
-    if (ch_[ci]->step(c) && c.tag && !c.write) {
-        read_state& r = reads_[c.tag - 1];
-        --r.pending[ci];
-        r.done = std::max(r.done, c.done);
+    if (ch_[ci]->step(c)) {
+        if (!trace_.empty()) trace_[ci]->add(c.done * p_.t.tCK_ps, p_.burst_bytes());
+        if (c.tag && !c.write) {
+            read_state& r = reads_[c.tag - 1];
+            --r.pending[ci];
+            r.done = std::max(r.done, c.done);
+        }
     }
 }
 

@@ -44,6 +44,7 @@ class dram_system {
 public:
     // Stats of channel i go to "<name>.ch<i>" (channels numbered stack-major).
     dram_system(const std::string& name, const dram_params& p);
+    ~dram_system();
 
     const dram_params& params() const { return p_; }
     const address_mapping& mapping() const { return map_; }
@@ -107,6 +108,7 @@ private:
     std::vector<std::unique_ptr<dram_channel>> ch_;
     std::vector<read_state> reads_;
     std::vector<uint32_t> free_reads_;
+    std::vector<std::unique_ptr<class trace_rate>> trace_;  // per channel, when tracing
 };
 
 class dram_memory : public sc_core::sc_module, public split_read_if, public memory_target {

@@ -1,5 +1,7 @@
 #include "tlm/mem/memory.h"
 
+#include "tlm/core/trace.h"
+
 #include "tlm/mem/store_target.h"
 
 #include <cstring>
@@ -35,6 +37,7 @@ memory::memory(sc_core::sc_module_name name, const params& p)
     for (stat_base* s : std::initializer_list<stat_base*>{&reads_, &writes_, &bytes_read_, &bytes_written_, &errors_,
                                                           &access_ns_, &busy_})
         st.add(this->name(), *s);
+    if (tracer::instance().enabled()) trace_bw_ = std::make_unique<trace_rate>(this->name());
 }
 
 memory::~memory() = default;  // stats_ unregisters the stats
@@ -50,6 +53,7 @@ void memory::b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) {
     const uint64_t arrival = abs_ps(delay);
     const uint64_t done = bus_.reserve(arrival, n) + latency_.value();
     busy_ += static_cast<double>(transfer_ps(n, bus_.bandwidth()));
+    if (trace_bw_) trace_bw_->add(done - latency_.value(), n);
     access_ns_.sample(static_cast<double>(done - arrival) / 1000.0);
     if (ecc_ && !ecc_->access(t)) {  // uncorrectable: the read took its time, no data
         delay = offset_to(done);

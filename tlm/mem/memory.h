@@ -72,6 +72,7 @@ private:
     average access_ns_{"access_latency_ns", "arrival to data, per transaction (ns)"};
     rate busy_{"busy", "time the data bus was occupied", 1e-12, "utilization"};
     std::unique_ptr<ecc_injector> ecc_;
+    std::unique_ptr<class trace_rate> trace_bw_;  // tracing: the data bus bandwidth as a counter track
     // Declared last: registers the stats above under this module's name and unregisters them first.
     stats_group stats_{this->name()};
 };

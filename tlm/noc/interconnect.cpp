@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "tlm/core/trace.h"
+
 namespace accelvp {
 
 namespace {
@@ -71,6 +73,7 @@ interconnect::interconnect(sc_core::sc_module_name name, const params& p)
     if (!mesh_ && p.topology != "crossbar")
         throw config_error(fmt::format("config error: noc.topology = '{}': expected crossbar or mesh2d", p.topology));
     if (mesh_) links_.resize(static_cast<size_t>(p.mesh_w) * p.mesh_h * 4, timeline(p.link_gbps * 1e9));
+    if (tracer::instance().enabled()) trace_bw_ = std::make_unique<trace_rate>(this->name());
     for (const auto& [ename, text] : p.positions) {
         const auto pts = parse_points(text, "noc.pos." + ename);
         const uint32_t e = endpoint_of(ename);
@@ -152,6 +155,7 @@ uint32_t interconnect::route(const attach& a, const attach& b) {
 
 uint64_t interconnect::transfer(uint64_t bytes, uint64_t t_ps) {
     bytes_ += bytes;
+    if (trace_bw_) trace_bw(bytes, t_ps);
     if (p_.link_gbps <= 0 || bytes == 0) return t_ps;  // unlimited: nothing to reserve
     const uint64_t dur = transfer_ps(bytes, p_.link_gbps * 1e9);
     uint64_t start = t_ps, waited = 0;
@@ -164,6 +168,18 @@ uint64_t interconnect::transfer(uint64_t bytes, uint64_t t_ps) {
     }
     contention_ns_ += waited / 1000;
     return start + dur;
+}
+
+// Tracing: the NoC's payload bandwidth, and each limited link's (a counter track per link that
+// carried traffic: "<noc>.link<i>", i as in path_links: mesh links node * 4 + direction first).
+void interconnect::trace_bw(uint64_t bytes, uint64_t t_ps) {
+    trace_bw_->add(t_ps, bytes);
+    if (p_.link_gbps <= 0) return;
+    if (trace_links_.size() < links_.size()) trace_links_.resize(links_.size());
+    for (const uint32_t l : path_) {
+        if (!trace_links_[l]) trace_links_[l] = std::make_unique<trace_rate>(fmt::format("{}.link{}", name(), l));
+        trace_links_[l]->add(std::max(t_ps, links_[l].free_at()), bytes);
+    }
 }
 
 const interconnect::attach& interconnect::target_point(unsigned port, uint64_t addr) const {

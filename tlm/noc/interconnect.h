@@ -30,6 +30,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -132,6 +133,9 @@ private:
     std::vector<timeline> links_;           // mesh links first (node * 4 + direction)
     std::vector<uint32_t> path_;            // scratch
     bool resolved_ = false;
+    std::unique_ptr<class trace_rate> trace_bw_;                 // tracing only
+    std::vector<std::unique_ptr<class trace_rate>> trace_links_;
+    void trace_bw(uint64_t bytes, uint64_t t_ps);
 
     counter bytes_{"bytes", "payload bytes carried over the links"};
     counter contention_ns_{"contention_ns", "time transfers waited for busy links (ns, summed)"};

@@ -133,6 +133,7 @@ void queue_manager::ring_thread(unsigned r) {
             f.addr = slot;
             f.opcode = job_level;
         } else {
+            if (tracer::instance().enabled()) R.flow = flow_step(r, d.job_id, R.track, ts_start * 1000 + 1);
             f = run_job(r, d, delay);
         }
         sc_core::wait(delay);
@@ -145,6 +146,7 @@ void queue_manager::ring_thread(unsigned r) {
             if (R.reset_pending) reset_ring(r);  // a reset that arrived while the record was written
         }
         R.busy = false;
+        R.flow = 0;
     }
 }
 

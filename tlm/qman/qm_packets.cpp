@@ -62,6 +62,7 @@ uint8_t queue_manager::dispatch(tlm_utils::simple_initiator_socket<queue_manager
     ext.abort = rings_[r]->stop;
     ext.abort_ev = &abort_ev_;
     ext.fw_watchdog = p_.firmware;
+    ext.flow = rings_[r]->flow;
     std::vector<uint8_t> copy(pkt, pkt + len);  // engines get their own copy of the packet
     init_payload(t, tlm::TLM_WRITE_COMMAND, 0, copy.data(), len);
     extension_guard<command_ext> g(t, &ext);

@@ -144,6 +144,7 @@ void queue_manager::declare_fw_registers() {
             .read_cb([&R] { return R.head; })
             .write_cb([this, r, &R](uint32_t v) {
                 if (!fw_current()) return;
+                if (tracer::instance().enabled()) trace_fw_complete(r);
                 const uint32_t e = ring_entries(r);
                 R.head = e ? v % e : 0;
             });
@@ -154,6 +155,7 @@ void queue_manager::declare_fw_registers() {
             })
             .write_cb([this, r, &R](uint32_t v) {
                 if (!fw_current()) return;
+                if ((v & AAX_FW_RING_BUSY) && !R.busy && tracer::instance().enabled()) R.mark_ps = sc_core::sc_time_stamp().value();
                 R.busy = v & AAX_FW_RING_BUSY;
                 R.error = v & AAX_FW_RING_ERROR;
                 R.last_error = static_cast<uint8_t>(v >> AAX_FW_RING_CODE_SHIFT);
@@ -205,12 +207,14 @@ void queue_manager::declare_fw_registers() {
         engine_queue& Q = *eqs_.back();
         const uint32_t o = AAX_FW_EQ(q);
         const std::string n = "eq" + std::to_string(q) + ".";
-        fw_regs_.add64(n + "cmdbuf", o + AAX_FW_EQ_CMDBUF_LO, 0, reg_access::rw);
+        fw_regs_.add64(n + "cmdbuf", o + AAX_FW_EQ_CMDBUF_LO, 0, reg_access::rw).write_cb([this, q](uint32_t) {
+            if (tracer::instance().enabled() && !rings_[q]->disp_ps) rings_[q]->disp_ps = sc_core::sc_time_stamp().value();
+        });
         fw_regs_.add64(n + "deadline", o + AAX_FW_EQ_DEADLINE_LO, 0, reg_access::rw);
         for (auto [name, off] : {std::pair{"size", AAX_FW_EQ_SIZE}, {"ring", AAX_FW_EQ_RING}, {"tag", AAX_FW_EQ_TAG},
                                  {"asid", AAX_FW_EQ_ASID}})
             fw_regs_.add(n + name, o + off, 0, reg_access::rw);
-        fw_regs_.add(n + "ctrl", o + AAX_FW_EQ_CTRL, 0, reg_access::wo).write_cb([this, &Q](uint32_t v) {
+        fw_regs_.add(n + "ctrl", o + AAX_FW_EQ_CTRL, 0, reg_access::wo).write_cb([this, q, &Q](uint32_t v) {
             if ((v & AAX_FW_EQ_ABORT) && Q.busy) {
                 Q.abort = true;
                 abort_ev_.notify(sc_core::SC_ZERO_TIME);
@@ -219,6 +223,7 @@ void queue_manager::declare_fw_registers() {
                 Q.busy = true;
                 Q.abort = false;
                 Q.start.notify(sc_core::SC_ZERO_TIME);
+                if (tracer::instance().enabled()) trace_fw_dispatch(q);
                 if (eq_start_hook_) eq_start_hook_();
             } else if ((v & AAX_FW_EQ_START) && Q.busy && Q.abort && fw_current()) {
                 // A re-booted firmware starting a queue whose aborted buffer (a soft reset's)
@@ -227,7 +232,15 @@ void queue_manager::declare_fw_registers() {
                 if (eq_start_hook_) eq_start_hook_();
             }
         });
-        fw_regs_.add(n + "status", o + AAX_FW_EQ_STATUS, 0, reg_access::ro).read_cb([&Q] {
+        fw_regs_.add(n + "status", o + AAX_FW_EQ_STATUS, 0, reg_access::ro).read_cb([this, q, &Q] {
+            if (!Q.busy && tracer::instance().enabled()) {  // the firmware takes up a finished job (trace)
+                unsigned r = static_cast<unsigned>(eq_reg(q, AAX_FW_EQ_RING));
+                if (r >= rings_.size()) r = q;
+                if (rings_[r]->done_unread) {
+                    rings_[r]->done_unread = false;
+                    rings_[r]->mark_ps = sc_core::sc_time_stamp().value();
+                }
+            }
             return (Q.busy ? AAX_FW_EQ_BUSY : 0u) | static_cast<uint32_t>(Q.result.status) << AAX_FW_EQ_CODE_SHIFT;
         });
         fw_regs_.add(n + "err_offset", o + AAX_FW_EQ_ERR_OFFSET, 0, reg_access::ro).read_cb([&Q] {

@@ -111,6 +111,9 @@ public:
     bool ring_held(unsigned r) const { return r < rings_.size() && rings_[r]->held; }
     // Let a held ring go on; with `step`, it stops again before its next packet.
     void release_ring(unsigned r, bool step = false);
+    // The trace track of the control core (docs/profiling.md): the firmware's job dispatch and
+    // completion, as this block sees the firmware's register writes, go there.
+    void set_firmware_track(const std::string& name) { fw_track_name_ = name; }
     // Fault injection (fault.fw_crash_*): called when the firmware starts an engine queue.
     void set_eq_start_hook(std::function<void()> f) { eq_start_hook_ = std::move(f); }
     // Hardware performance counters (platform/chip/perf_counters.h): per-ring and total figures.
@@ -153,7 +156,22 @@ private:
         counter depth_sum{"queue_depth_sum", "jobs queued (TAIL - HEAD) after each doorbell, summed"};
         counter depth_max{"queue_depth_max", "most jobs queued after a doorbell"};
         uint64_t depth_max_window = 0;  // the performance counters' high-water mark (cleared by them)
+        // Tracing only: the current job's flow, and when the firmware began dispatching
+        // (EQ CMDBUF write) and completing (its EQ status read, or BUSY) a job of this ring.
+        uint64_t flow = 0;
+        uint32_t trace_job = 0;
+        uint64_t disp_ps = 0, mark_ps = 0;
+        bool done_unread = false;  // the engine queue finished; the firmware has not looked yet
     };
+    std::string fw_track_name_;
+    int fw_track_ = -1;
+    int fw_track();
+    // The flow key of ring r's job `job_id` (tracer::flow_id): the board, the ring's base, the id.
+    std::string flow_key(unsigned r, uint32_t job_id) const;
+    // Tracing: a flow step ('s' if the job has no flow yet) on `track` at `at`.
+    uint64_t flow_step(unsigned r, uint32_t job_id, int track, uint64_t at_ps);
+    void trace_fw_dispatch(unsigned q);
+    void trace_fw_complete(unsigned r);
     std::vector<packet_break> breaks_;
     std::function<void(unsigned, uint32_t, uint32_t, uint8_t)> break_hook_;
     void check_break(unsigned r, uint8_t opcode, uint32_t off, sc_core::sc_time& delay);
