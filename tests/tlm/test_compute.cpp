@@ -452,6 +452,12 @@ TEST_CASE("compute: vector op cycles follow the per-op cost table", "[compute][t
     // add 4 x 1000 fp32: compute = 4 * 125 + 5 = 505; SRAM = ceil(3*16000/16) = 3000 -> SRAM bound.
     vec_shape a{AAX_VEC_ADD, 4, 1000, 2 * 16000, 16000};
     REQUIRE(vec_cycles(p, a) == 3 + 3000);
+    // row sum 7 x 19 bf16 -> fp32: each row pays its groups, the pipeline and the tree, the last
+    // row's reduction is the drain: compute = 7 * (3 + 5 + 3) = 77; SRAM = ceil((266 + 28)/16) = 19.
+    vec_shape r{AAX_VEC_ROW_SUM, 7, 19, 133 * 2, 7 * 4};
+    REQUIRE(vec_cycles(p, r) == 3 + 77);
+    r.op = AAX_VEC_ROW_MAX;
+    REQUIRE(vec_cycles(p, r) == 3 + 77);
 }
 
 TEST_CASE("compute: bad GEMM and VEC packets give BAD_PARAM BAD_ADDRESS or BAD_LENGTH", "[compute][errors]") {

@@ -191,9 +191,13 @@ uint64_t vec_cycles(const compute_params& p, const vec_shape& s) {
     const vec_op_cost c = vec_cost(s.op);
     uint64_t log2_lanes = 0;
     while ((1ull << log2_lanes) < p.vector_lanes) ++log2_lanes;
+    // The pipeline drains once after the last group; an op that ends with a row reduction
+    // (ROW_SUM, ROW_MAX) has already paid that drain in its last row's reduction (calibrated
+    // against the RTL lane cluster, docs/calibration.md).
+    const bool ends_in_reduction = s.op == AAX_VEC_ROW_SUM || s.op == AAX_VEC_ROW_MAX;
     const uint64_t compute = s.rows * (ceil_div(s.cols, p.vector_lanes) * c.cycles_per_group +
                                        c.reductions_per_row * (p.vector_depth + log2_lanes)) +
-                             p.vector_depth;
+                             (ends_in_reduction ? 0 : p.vector_depth);
     const uint64_t sram = sram_cycles(p, s.bytes_read + s.bytes_written);
     return p.vector_setup_cycles + std::max(compute, sram);
 }
