@@ -226,7 +226,10 @@ module vpu_cluster #(
                             bv = 32'sd0;
                             if (cfg_data && LW'(l) < n_on) begin
                                 av = 32'(signed'(8'(vpu_sram_rd8(aa))));
-                                if (takes_b) bv = cfg_bmode == 2'd1 ? cfg_scalar : 32'(signed'(8'(vpu_sram_rd8(ba))));
+                                // (if, not ?: -- Verilator evaluates both arms, and with B_SCALAR
+                                // src1 is no address)
+                                if (takes_b && cfg_bmode == 2'd1) bv = cfg_scalar;
+                                else if (takes_b) bv = 32'(signed'(8'(vpu_sram_rd8(ba))));
                             end
                             fa[l] <= av;
                             fb[l] <= bv;

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """accelvp with the RTL in the loop (compute.matrix.model=rtl, compute.vector.model=rtl,
 docs/calibration.md): a small GEMM through the RTL tile, verified bit-exact, with the cycles of
-the TLM run (functional and timing mode); a small transformer layer with both RTL engines; the
+the TLM run (functional and timing mode, weight- and output-stationary); a small transformer layer with both RTL engines; the
 config errors of a preset the RTL does not cover. Usage: test_rtl.py ACCELVP"""
 import json
 import os
@@ -44,6 +44,16 @@ def bf16_gemm_takes_rtl_cycles_and_reference_data():
     check(r["summary"]["cycles"] == t["summary"]["cycles"], "bf16 cycles differ")
     m = r["components"][MXU]
     check(m["rtl_packets"] == m["packets"] and m["rtl_data_packets"] == 0, f"{m}")
+
+
+@test
+def output_stationary_int8_gemm_runs_on_the_rtl_os_tile():
+    t, r = gemm("tlm", "int8", "-p", "compute.dataflow=os"), gemm("rtl", "int8", "-p", "compute.dataflow=os")
+    check(r["workload"]["verified"] is True, "rtl OS run not verified")
+    check(r["summary"]["cycles"] == t["summary"]["cycles"], f"OS cycles: rtl {r['summary']['cycles']} != tlm {t['summary']['cycles']}")
+    check(r["simulated_ns"] == t["simulated_ns"], "OS simulated_ns differs")
+    m = r["components"][MXU]
+    check(m["rtl_data_packets"] == m["packets"] and m["packets"] > 0 and m["tlm_fallback_packets"] == 0, f"{m}")
 
 
 @test

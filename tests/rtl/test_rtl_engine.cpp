@@ -122,7 +122,7 @@ TEST_CASE("rtl: other input types take their cycles from the RTL and C from the 
     REQUIRE(e.rtl.fallback_packets() == 0);
 }
 
-TEST_CASE("rtl: timing-only packets leave the SRAM untouched, output-stationary packets use the formula", "[rtl]") {
+TEST_CASE("rtl: timing-only packets leave the SRAM untouched, output-stationary packets run on the OS tile", "[rtl]") {
     pair_of_engines e(params(8, 8, 32));
     e.fill(3);
     const auto pk = packet(20, 19, 30, AAX_DT_INT8, AAX_DT_INT32, 0, 0, 0, 0);
@@ -135,16 +135,42 @@ TEST_CASE("rtl: timing-only packets leave the SRAM untouched, output-stationary 
     REQUIRE(e.tlm.execute(pk.data(), false).cycles == f.cycles);
     REQUIRE(e.same_sram());
 
-    const auto os = packet(20, 19, 30, AAX_DT_INT8, AAX_DT_INT32, 0, 0, 0, 0, AAX_GEMM_DF_OS);
+    const auto os = packet(20, 19, 30, AAX_DT_INT8, AAX_DT_INT32, AAX_GEMM_ACCUMULATE, 0, 0, 0, AAX_GEMM_DF_OS);
     const auto a = e.tlm.execute(os.data(), false);
     const auto b = e.rtl.execute(os.data(), false);
     REQUIRE(b.cycles == a.cycles);
-    REQUIRE(e.rtl.fallback_packets() == 1);
+    REQUIRE(e.rtl.fallback_packets() == 0);
+    REQUIRE(e.rtl.rtl_data_packets() == 2);
     REQUIRE(e.same_sram());
     // Bad packets are rejected by the same checks, before the RTL runs.
     const auto bad = packet(20, 19, 30, AAX_DT_INT32, AAX_DT_INT32, 0, 0, 0, 0);
     REQUIRE(e.rtl.execute(bad.data(), false).status == AAX_ERR_BAD_PARAM);
-    REQUIRE(e.rtl.rtl_packets() == 2);
+    REQUIRE(e.rtl.rtl_packets() == 3);
+}
+
+TEST_CASE("rtl: INT8 output-stationary GEMM packets through the RTL OS tile equal the TLM engine", "[rtl]") {
+    std::mt19937_64 rng(9);
+    auto uni = [&](uint32_t lo, uint32_t hi) { return std::uniform_int_distribution<uint32_t>(lo, hi)(rng); };
+    const uint32_t shapes[][3] = {{8, 4, 16}, {16, 16, 64}, {4, 32, 37}, {32, 32, 256}};
+    for (const auto& sh : shapes) {
+        pair_of_engines e(params(sh[0], sh[1], sh[2]));
+        for (int it = 0; it < 6; ++it) {
+            const bool bt = uni(0, 1), acc = uni(0, 1);
+            const uint32_t m = uni(1, 3 * sh[0] + 3), n = uni(1, 3 * sh[1] + 3), k = uni(1, 90);
+            const auto pk = packet(m, n, k, AAX_DT_INT8, AAX_DT_INT32,
+                                   (bt ? AAX_GEMM_B_TRANS : 0) | (acc ? AAX_GEMM_ACCUMULATE : 0), k + uni(0, 2),
+                                   (bt ? k : n) + uni(0, 2), n + uni(0, 2), AAX_GEMM_DF_OS);
+            e.fill(rng());
+            INFO("R" << sh[0] << " C" << sh[1] << " S" << sh[2] << " m" << m << " n" << n << " k" << k << " bt" << bt
+                     << " acc" << acc);
+            const auto t = e.tlm.execute(pk.data(), false);
+            const auto r = e.rtl.execute(pk.data(), false);
+            REQUIRE(t.status == AAX_OK);
+            REQUIRE(r.cycles == t.cycles);
+            REQUIRE(e.same_sram());
+        }
+        REQUIRE(e.rtl.rtl_data_packets() == 6);
+    }
 }
 
 namespace {

@@ -141,7 +141,6 @@ uint64_t os_reference(const compute_params& p, uint64_t m, uint64_t n, uint64_t 
     };
     auto D = [&](uint64_t r, uint64_t c) { return std::max(r, cdiv(r * c * oe * (acc ? 2 : 1), S)); };
     uint64_t t = p.gemm_setup_cycles;
-    if (acc) t += std::max(b[0].first, cdiv(b[0].first * b[0].second * oe, S));
     for (size_t i = 0; i < b.size(); ++i)
         t += std::max(P(b[i].first, b[i].second), i ? D(b[i - 1].first, b[i - 1].second) : 0);
     if (p.block_pipelining) t += b.back().first + b.back().second - 1;

@@ -141,9 +141,10 @@ uint64_t gemm_cycles(const compute_params& p, dataflow df, const gemm_shape& s) 
     // Output-stationary: an r x c block of C (r <= R rows of m, c <= C columns of n) stays
     // in the accumulators while k steps of A rows and B columns stream in; m-outer,
     // n-inner. The finished block drains (double-buffered accumulators) while the next
-    // computes: total = A_0 + sum_b max(P_b, D_{b-1}) + D_N, D_0 = 0, A_0 = the first
-    // block's C preload with ACCUMULATE. With pipelined blocks P_b has no fill and drain
-    // r + c - 1; the last block pays it once, before its drain.
+    // computes: total = sum_b max(P_b, D_{b-1}) + D_N, D_0 = 0. With ACCUMULATE the drain
+    // reads C and writes C + result (twice the bytes), so there is no C preload (calibrated
+    // against the RTL tile, docs/calibration.md). With pipelined blocks P_b has no fill and
+    // drain r + c - 1; the last block pays it once, before its drain.
     const uint64_t mb = ceil_div(s.m, R), nb = ceil_div(s.n, C);
     auto rm = [&](uint64_t i) { return i + 1 == mb ? s.m - (mb - 1) * R : R; };
     auto cn = [&](uint64_t j) { return j + 1 == nb ? s.n - (nb - 1) * C : C; };
@@ -152,7 +153,7 @@ uint64_t gemm_cycles(const compute_params& p, dataflow df, const gemm_shape& s) 
         return p.block_pipelining ? stream : stream + r + c - 1;
     };
     auto drain = [&](uint64_t r, uint64_t c) {
-        return std::max(r, sram_cycles(p, r * c * ob * (s.accumulate ? 2 : 1)));  // C out (and next C in)
+        return std::max(r, sram_cycles(p, r * c * ob * (s.accumulate ? 2 : 1)));  // C out (and its C in)
     };
     auto row = [&](uint64_t i) {
         return sum_uniform(nb, [&](uint64_t j) {
@@ -162,9 +163,8 @@ uint64_t gemm_cycles(const compute_params& p, dataflow df, const gemm_shape& s) 
             return std::max(run(rm(i), cn(j)), prev);
         });
     };
-    const uint64_t preload = s.accumulate ? std::max(rm(0), sram_cycles(p, rm(0) * cn(0) * ob)) : 0;
     const uint64_t once = p.block_pipelining ? rm(mb - 1) + cn(nb - 1) - 1 : 0;
-    return p.gemm_setup_cycles + preload + sum_uniform(mb, row) + once + drain(rm(mb - 1), cn(nb - 1));
+    return p.gemm_setup_cycles + sum_uniform(mb, row) + once + drain(rm(mb - 1), cn(nb - 1));
 }
 
 vec_op_cost vec_cost(unsigned op) {
