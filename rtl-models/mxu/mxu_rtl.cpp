@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "Vmxu_os_tile.h"
 #include "Vmxu_tile.h"
 #include "Vmxu_tile__Dpi.h"
 #include "verilated.h"
@@ -20,22 +21,28 @@ sram_backend* g_sram = nullptr;
 struct mxu_rtl::impl {
     VerilatedContext ctx;
     Vmxu_tile top{&ctx, "mxu_tile"};
+    Vmxu_os_tile os{&ctx, "mxu_os_tile"};
 };
 
 mxu_rtl::mxu_rtl() : d_(std::make_unique<impl>()) {
-    auto& t = d_->top;
-    t.rst_n = 0;
-    t.start = 0;
-    t.clk = 0;
-    for (int i = 0; i < 2; ++i) tick();
-    t.rst_n = 1;
-    tick();
+    auto reset = [this](auto& t) {
+        t.rst_n = 0;
+        t.start = 0;
+        t.clk = 0;
+        for (int i = 0; i < 2; ++i) tick(t);
+        t.rst_n = 1;
+        tick(t);
+    };
+    reset(d_->top);
+    reset(d_->os);
 }
 
-mxu_rtl::~mxu_rtl() { d_->top.final(); }
+mxu_rtl::~mxu_rtl() {
+    d_->top.final();
+    d_->os.final();
+}
 
-void mxu_rtl::tick() {
-    auto& t = d_->top;
+template <class M> void mxu_rtl::tick(M& t) {
     t.clk = 0;
     t.eval();
     t.clk = 1;
@@ -46,14 +53,19 @@ void mxu_rtl::tick() {
 const char* mxu_rtl::unsupported(const mxu_config& cfg, const mxu_job& job) {
     if (cfg.rows < 1 || cfg.rows > max_rows) return "array_rows outside the RTL array";
     if (cfg.cols < 1 || cfg.cols > max_cols) return "array_cols outside the RTL array";
-    if (job.k > cfg.rows && job.m > acc_rows) return "m above the accumulator buffer with more than one k-block";
+    if (!job.os && job.k > cfg.rows && job.m > acc_rows) return "m above the accumulator buffer with more than one k-block";
     if (job.m == 0 || job.n == 0 || job.k == 0) return "empty GEMM";
     return nullptr;
 }
 
 uint64_t mxu_rtl::run(const mxu_config& cfg, const mxu_job& job, sram_backend* sram) {
     if (const char* why = unsupported(cfg, job)) throw std::invalid_argument(std::string("mxu_rtl: ") + why);
-    auto& t = d_->top;
+    if (job.os) return run_model(d_->os, cfg, job, sram);
+    d_->top.cfg_exit_tap = cfg.exit_tap;
+    return run_model(d_->top, cfg, job, sram);
+}
+
+template <class M> uint64_t mxu_rtl::run_model(M& t, const mxu_config& cfg, const mxu_job& job, sram_backend* sram) {
     t.cfg_m = job.m;
     t.cfg_n = job.n;
     t.cfg_k = job.k;
@@ -66,7 +78,6 @@ uint64_t mxu_rtl::run(const mxu_config& cfg, const mxu_job& job, sram_backend* s
     t.cfg_acc = job.accumulate;
     t.cfg_btrans = job.b_trans;
     t.cfg_data = job.data && sram;
-    t.cfg_exit_tap = cfg.exit_tap;
     t.cfg_rows = cfg.rows;
     t.cfg_cols = cfg.cols;
     t.cfg_ib = job.in_bytes;
@@ -75,9 +86,9 @@ uint64_t mxu_rtl::run(const mxu_config& cfg, const mxu_job& job, sram_backend* s
     t.cfg_setup = cfg.setup_cycles;
     g_sram = sram;
     t.start = 1;
-    tick();
+    tick(t);
     t.start = 0;
-    while (!t.done) tick();
+    while (!t.done) tick(t);
     g_sram = nullptr;
     return t.cycles;
 }

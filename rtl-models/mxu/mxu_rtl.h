@@ -1,5 +1,6 @@
-// C++ driver of the Verilated RTL matrix tile (mxu_tile.sv): runs one GEMM packet's fields
-// clock by clock and returns the tile's busy cycles. The Verilator headers stay inside
+// C++ driver of the Verilated RTL matrix tiles (mxu_tile.sv, weight-stationary, and
+// mxu_os_tile.sv, output-stationary): runs one GEMM packet's fields clock by clock and returns
+// the tile's busy cycles. The Verilator headers stay inside
 // mxu_rtl.cpp; users see only this class.
 #pragma once
 
@@ -36,6 +37,7 @@ struct mxu_job {
     bool accumulate = false, b_trans = false;
     bool data = true;                    // false: timing only, the SRAM is not touched
     uint32_t in_bytes = 1, out_bytes = 4;  // element sizes the SRAM ports charge
+    bool os = false;                     // output-stationary (mxu_os_tile) instead of weight-stationary
 };
 
 class mxu_rtl {
@@ -49,8 +51,8 @@ public:
     mxu_rtl& operator=(const mxu_rtl&) = delete;
 
     // Whether the tile can run this job with this configuration: rows/cols within the array,
-    // m within the accumulator buffer when k needs more than one block. Empty when it can,
-    // else the reason.
+    // m within the accumulator buffer when k needs more than one block (weight-stationary).
+    // Empty when it can, else the reason.
     static const char* unsupported(const mxu_config& cfg, const mxu_job& job);
 
     // Run one job to completion; returns the tile's busy cycles (start to last C value).
@@ -60,7 +62,8 @@ public:
     uint64_t clocks() const { return clocks_; }
 
 private:
-    void tick();
+    template <class M> uint64_t run_model(M& t, const mxu_config& cfg, const mxu_job& job, sram_backend* sram);
+    template <class M> void tick(M& t);
     struct impl;
     std::unique_ptr<impl> d_;
     uint64_t clocks_ = 0;

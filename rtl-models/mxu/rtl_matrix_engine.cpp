@@ -54,8 +54,6 @@ void rtl_matrix_engine::check(const compute_params& p) {
     if (p.block_pipelining)
         throw config_error(pre + "compute.block_pipelining must be false (the RTL tile drains the array between "
                                  "weight blocks); valid: false");
-    if (p.default_dataflow != dataflow::weight_stationary)
-        throw config_error(pre + "compute.dataflow must be ws (the RTL tile is weight-stationary); valid: ws");
     const std::pair<const char*, uint32_t> rates[] = {{"fp32", p.rate_fp32}, {"bf16", p.rate_bf16}, {"fp16", p.rate_fp16},
                                                      {"fp8", p.rate_fp8}, {"int8", p.rate_int8}};
     for (const auto& [t, q] : rates)
@@ -91,7 +89,8 @@ compute_engine::result rtl_matrix_engine::execute(const uint8_t* bytes, bool tim
     const bool int8 = in == num::dtype::int8;
     j.data = int8 && !timing_only;
     const dataflow df = g.dataflow == AAX_GEMM_DF_DEFAULT ? p_.default_dataflow : static_cast<dataflow>(g.dataflow);
-    const bool on_rtl = df == dataflow::weight_stationary && !rtl::mxu_rtl::unsupported(cfg_, j);
+    j.os = df == dataflow::output_stationary;
+    const bool on_rtl = !rtl::mxu_rtl::unsupported(cfg_, j);
     gemm_shape s{g.m, g.n, g.k, ie, oe, acc, p_.macs_per_pe(g.dtype_in)};
     if (on_rtl) {
         r.cycles = tile_.run(cfg_, j, backend_.get());

@@ -1,11 +1,11 @@
 // The matrix engine with the RTL tile in the loop (compute.matrix.model=rtl): the same packet
 // interface, validation and stats as matrix_engine (tlm/compute), with the cycles of each GEMM
-// packet counted on the RTL clock (rtl-models/mxu/mxu_tile.sv, Verilated) and, for INT8, C
-// computed by the RTL datapath on the cluster SRAM. Other input types run the RTL for the
-// cycles (their element sizes charged on its SRAM ports) and take C from num::gemm_ref, as the
-// TLM engine does; packets the tile does not cover (output-stationary dataflow, m above its
-// accumulator buffer with more than one k-block) take the TLM formula and count in
-// `tlm_fallback_packets`.
+// packet counted on the RTL clock (rtl-models/mxu/mxu_tile.sv for weight-stationary packets,
+// mxu_os_tile.sv for output-stationary ones, Verilated) and, for INT8, C computed by the RTL
+// datapath on the cluster SRAM. Other input types run the RTL for the cycles (their element
+// sizes charged on its SRAM ports) and take C from num::gemm_ref, as the TLM engine does;
+// packets the tile does not cover (weight-stationary with m above its accumulator buffer and
+// more than one k-block) take the TLM formula and count in `tlm_fallback_packets`.
 #pragma once
 
 #include "mxu/mxu_rtl.h"

@@ -1,4 +1,5 @@
-// Verilator C++ testbench of the RTL matrix tile (ctest rtl:mxu_tile): random INT8 GEMMs
+// Verilator C++ testbench of the RTL matrix tiles (ctest rtl:mxu_tile), every other GEMM on the
+// output-stationary tile (mxu_os_tile) against the output-stationary formula: random INT8 GEMMs
 // (array sizes, m/n/k including partial edge blocks, addresses, leading dimensions,
 // ACCUMULATE, B_TRANS) against a host reference, bit for bit, with the SRAM outside C
 // untouched; and the tile's cycles against the weight-stationary formula of docs/compute.md,
@@ -54,6 +55,20 @@ uint64_t ws_formula(const mxu_config& c, const mxu_job& j) {
     }
     return total;
 }
+// docs/compute.md, output-stationary, no block pipelining, one MAC per PE per cycle: blocks of
+// r x c outputs, m-outer, n-inner; setup + sum_b max(P_b, D_{b-1}) + D_N (C read and added on
+// the drain path with ACCUMULATE: no preload).
+uint64_t os_formula(const mxu_config& c, const mxu_job& j) {
+    const uint64_t R = c.rows, C = c.cols, S = c.sram_bytes_per_cycle;
+    std::vector<std::pair<uint64_t, uint64_t>> b;
+    for (uint64_t m0 = 0; m0 < j.m; m0 += R)
+        for (uint64_t n0 = 0; n0 < j.n; n0 += C) b.push_back({std::min<uint64_t>(R, j.m - m0), std::min<uint64_t>(C, j.n - n0)});
+    auto P = [&](uint64_t r, uint64_t cc) { return std::max<uint64_t>(j.k, cdiv((r + cc) * j.k * j.in_bytes, S)) + r + cc - 1; };
+    auto D = [&](uint64_t r, uint64_t cc) { return std::max(r, cdiv(r * cc * j.out_bytes * (j.accumulate ? 2 : 1), S)); };
+    uint64_t t = c.setup_cycles;
+    for (size_t i = 0; i < b.size(); ++i) t += std::max(P(b[i].first, b[i].second), i ? D(b[i - 1].first, b[i - 1].second) : 0);
+    return t + D(b.back().first, b.back().second);
+}
 } // namespace
 
 int main(int argc, char** argv) {
@@ -71,6 +86,7 @@ int main(int argc, char** argv) {
         cfg.setup_cycles = static_cast<uint32_t>(uni(0, 20));
         cfg.exit_tap = it % 5 != 4;
         mxu_job j;
+        j.os = it % 2 == 1;  // every other GEMM on the output-stationary tile
         j.m = static_cast<uint32_t>(uni(1, 70));
         j.n = static_cast<uint32_t>(uni(1, 3 * cfg.cols + 1));
         j.k = static_cast<uint32_t>(uni(1, 3 * cfg.rows + 1));
@@ -111,9 +127,9 @@ int main(int argc, char** argv) {
                     const uint32_t got = s.rd32(j.c_addr + 4 * (i * j.ldc + n));
                     if (got != ref[i * j.n + n]) std::printf("  C[%llu][%llu] = %d, want %d\n", (unsigned long long)i, (unsigned long long)n, int(got), int(ref[i * j.n + n]));
                 }
-        const uint64_t want = ws_formula(cfg, j);
-        std::printf("%3d R%-2u C%-2u S%-3u m%-3u n%-3u k%-3u acc%d bt%d tap%d: cycles %llu formula %llu %s%s\n", it,
-                    cfg.rows, cfg.cols, cfg.sram_bytes_per_cycle, j.m, j.n, j.k, j.accumulate, j.b_trans, cfg.exit_tap,
+        const uint64_t want = j.os ? os_formula(cfg, j) : ws_formula(cfg, j);
+        std::printf("%3d %s R%-2u C%-2u S%-3u m%-3u n%-3u k%-3u acc%d bt%d tap%d: cycles %llu formula %llu %s%s\n", it,
+                    j.os ? "OS" : "WS", cfg.rows, cfg.cols, cfg.sram_bytes_per_cycle, j.m, j.n, j.k, j.accumulate, j.b_trans, cfg.exit_tap,
                     (unsigned long long)cycles, (unsigned long long)want, data_ok ? "data ok" : "DATA MISMATCH",
                     cycles == want ? "" : " CYCLE MISMATCH");
         if (!data_ok || cycles != want) ++failures;

@@ -141,7 +141,6 @@ uint64_t os_reference(const compute_params& p, uint64_t m, uint64_t n, uint64_t 
     };
     auto D = [&](uint64_t r, uint64_t c) { return std::max(r, cdiv(r * c * oe * (acc ? 2 : 1), S)); };
     uint64_t t = p.gemm_setup_cycles;
-    if (acc) t += std::max(b[0].first, cdiv(b[0].first * b[0].second * oe, S));
     for (size_t i = 0; i < b.size(); ++i)
         t += std::max(P(b[i].first, b[i].second), i ? D(b[i - 1].first, b[i - 1].second) : 0);
     if (p.block_pipelining) t += b.back().first + b.back().second - 1;
@@ -452,6 +451,12 @@ TEST_CASE("compute: vector op cycles follow the per-op cost table", "[compute][t
     // add 4 x 1000 fp32: compute = 4 * 125 + 5 = 505; SRAM = ceil(3*16000/16) = 3000 -> SRAM bound.
     vec_shape a{AAX_VEC_ADD, 4, 1000, 2 * 16000, 16000};
     REQUIRE(vec_cycles(p, a) == 3 + 3000);
+    // row sum 7 x 19 bf16 -> fp32: each row pays its groups, the pipeline and the tree, the last
+    // row's reduction is the drain: compute = 7 * (3 + 5 + 3) = 77; SRAM = ceil((266 + 28)/16) = 19.
+    vec_shape r{AAX_VEC_ROW_SUM, 7, 19, 133 * 2, 7 * 4};
+    REQUIRE(vec_cycles(p, r) == 3 + 77);
+    r.op = AAX_VEC_ROW_MAX;
+    REQUIRE(vec_cycles(p, r) == 3 + 77);
 }
 
 TEST_CASE("compute: bad GEMM and VEC packets give BAD_PARAM BAD_ADDRESS or BAD_LENGTH", "[compute][errors]") {

@@ -141,9 +141,10 @@ uint64_t gemm_cycles(const compute_params& p, dataflow df, const gemm_shape& s) 
     // Output-stationary: an r x c block of C (r <= R rows of m, c <= C columns of n) stays
     // in the accumulators while k steps of A rows and B columns stream in; m-outer,
     // n-inner. The finished block drains (double-buffered accumulators) while the next
-    // computes: total = A_0 + sum_b max(P_b, D_{b-1}) + D_N, D_0 = 0, A_0 = the first
-    // block's C preload with ACCUMULATE. With pipelined blocks P_b has no fill and drain
-    // r + c - 1; the last block pays it once, before its drain.
+    // computes: total = sum_b max(P_b, D_{b-1}) + D_N, D_0 = 0. With ACCUMULATE the drain
+    // reads C and writes C + result (twice the bytes), so there is no C preload (calibrated
+    // against the RTL tile, docs/calibration.md). With pipelined blocks P_b has no fill and
+    // drain r + c - 1; the last block pays it once, before its drain.
     const uint64_t mb = ceil_div(s.m, R), nb = ceil_div(s.n, C);
     auto rm = [&](uint64_t i) { return i + 1 == mb ? s.m - (mb - 1) * R : R; };
     auto cn = [&](uint64_t j) { return j + 1 == nb ? s.n - (nb - 1) * C : C; };
@@ -152,7 +153,7 @@ uint64_t gemm_cycles(const compute_params& p, dataflow df, const gemm_shape& s) 
         return p.block_pipelining ? stream : stream + r + c - 1;
     };
     auto drain = [&](uint64_t r, uint64_t c) {
-        return std::max(r, sram_cycles(p, r * c * ob * (s.accumulate ? 2 : 1)));  // C out (and next C in)
+        return std::max(r, sram_cycles(p, r * c * ob * (s.accumulate ? 2 : 1)));  // C out (and its C in)
     };
     auto row = [&](uint64_t i) {
         return sum_uniform(nb, [&](uint64_t j) {
@@ -162,9 +163,8 @@ uint64_t gemm_cycles(const compute_params& p, dataflow df, const gemm_shape& s) 
             return std::max(run(rm(i), cn(j)), prev);
         });
     };
-    const uint64_t preload = s.accumulate ? std::max(rm(0), sram_cycles(p, rm(0) * cn(0) * ob)) : 0;
     const uint64_t once = p.block_pipelining ? rm(mb - 1) + cn(nb - 1) - 1 : 0;
-    return p.gemm_setup_cycles + preload + sum_uniform(mb, row) + once + drain(rm(mb - 1), cn(nb - 1));
+    return p.gemm_setup_cycles + sum_uniform(mb, row) + once + drain(rm(mb - 1), cn(nb - 1));
 }
 
 vec_op_cost vec_cost(unsigned op) {
@@ -191,9 +191,13 @@ uint64_t vec_cycles(const compute_params& p, const vec_shape& s, uint64_t* sram_
     const vec_op_cost c = vec_cost(s.op);
     uint64_t log2_lanes = 0;
     while ((1ull << log2_lanes) < p.vector_lanes) ++log2_lanes;
+    // The pipeline drains once after the last group; an op that ends with a row reduction
+    // (ROW_SUM, ROW_MAX) has already paid that drain in its last row's reduction (calibrated
+    // against the RTL lane cluster, docs/calibration.md).
+    const bool ends_in_reduction = s.op == AAX_VEC_ROW_SUM || s.op == AAX_VEC_ROW_MAX;
     const uint64_t compute = s.rows * (ceil_div(s.cols, p.vector_lanes) * c.cycles_per_group +
                                        c.reductions_per_row * (p.vector_depth + log2_lanes)) +
-                             p.vector_depth;
+                             (ends_in_reduction ? 0 : p.vector_depth);
     const uint64_t sram = sram_cycles(p, s.bytes_read + s.bytes_written);
     if (sram_stall) *sram_stall = sram > compute ? sram - compute : 0;
     return p.vector_setup_cycles + std::max(compute, sram);
