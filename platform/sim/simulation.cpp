@@ -184,7 +184,9 @@ uint64_t host_memory_available() {
 
 uint64_t host_bytes_estimate(const config& c, const std::string& workload) {
     uint64_t chips = 1;
-    if (workload == "collective" && c.schema().find("system.chips")) chips = std::max<uint64_t>(1, c.get(keys::system::chips));
+    // Every multi-chip workload (collective, train-step) elaborates system.chips chips.
+    if (c.schema().find("system.chips") && make_workload(workload)->system() == system_kind::multi_chip)
+        chips = std::max<uint64_t>(1, c.get(keys::system::chips));
     // The models themselves: measured 9.5 MiB (edge) to 14 MiB (training) of RSS per chip
     // of a multi-chip system in timing mode; 9 MiB per chip is counted.
     const uint64_t models = chips > 1 ? chips * (9ull << 20) : 0;
@@ -205,7 +207,7 @@ void check_host_memory(const config& c, const std::string& workload) {
     const uint64_t avail = host_memory_available();
     if (need == 0 || avail == 0 || need <= avail) return;
     const bool functional = c.get(keys::sim::mode) == "functional" && c.schema().find(keys::workload::bytes);
-    const std::string chips = workload == "collective" ? fmt::format("system.chips = {}", c.get(keys::system::chips)) : "";
+    const std::string chips = make_workload(workload)->system() == system_kind::multi_chip ? fmt::format("system.chips = {}", c.get(keys::system::chips)) : "";
     std::string what;
     if (functional)
         what = fmt::format("a functional run with workload.bytes = {}{}", c.get(keys::workload::bytes),
@@ -324,8 +326,10 @@ run_result run(const run_options& o, std::ostream& out) {
     std::vector<std::string> warnings;
     const config cfg = load_config(schema, o, &warnings);
     for (const auto& m : warnings) std::cerr << "accelvp: warning: " << m << "\n";
-    wl->check(cfg);
+    // The memory estimate first: it needs only the config, while a workload's check may build
+    // what the run would (a 4096-chip ring schedule alone is gigabytes).
     check_host_memory(cfg, o.workload);
+    wl->check(cfg);
     set_log_level(parse_log_level(cfg.get(keys::sim::log_level)));
     clear_component_log_levels();
     for (const auto& [comp, what] : log_components())
