@@ -14,6 +14,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "platform/iss/halt_supervisor.h"
 #include "platform/iss/elf_loader.h"
 #include "tlm/core/log.h"
 #include "tlm/core/router.h"
@@ -84,33 +85,6 @@ private:
     std::function<void(uint32_t)> on_write_;
 };
 
-// Ends the simulation when the core halts (tohost written or step limit).
-class supervisor : public sc_core::sc_module {
-public:
-    supervisor(sc_core::sc_module_name n, rv32_core& cpu) : sc_module(n), cpu_(cpu) {
-        SC_HAS_PROCESS(supervisor);
-        SC_THREAD(main);
-    }
-    bool done = false;
-
-private:
-    // Kill every other thread so their stacks unwind before the simulation ends (see board.cpp).
-    static void kill_threads(sc_core::sc_object* obj, const sc_core::sc_process_handle& self) {
-        for (sc_core::sc_object* child : obj->get_child_objects()) kill_threads(child, self);
-        sc_core::sc_process_handle h(obj);
-        if (h.valid() && h != self && !h.terminated() &&
-            (h.proc_kind() == sc_core::SC_THREAD_PROC_ || h.proc_kind() == sc_core::SC_CTHREAD_PROC_))
-            h.kill();
-    }
-    void main() {
-        wait(cpu_.halted_event());
-        done = true;
-        const auto self = sc_core::sc_get_current_process_handle();
-        for (sc_core::sc_object* top : sc_core::sc_get_top_level_objects()) kill_threads(top, self);
-        sc_core::sc_stop();
-    }
-    rv32_core& cpu_;
-};
 
 std::string fmt_count(uint64_t n) {
     std::string s = std::to_string(n);
@@ -197,7 +171,7 @@ iss_result run_iss(const iss_options& o, std::ostream& out) {
         tohost_value = v;
         cpu->request_halt();
     });
-    auto sup = std::make_unique<supervisor>("iss", *cpu);
+    auto sup = std::make_unique<halt_supervisor>("iss", *cpu);
     cpu->bus.bind(bus->target_socket);
     bus->add_target("ram", ram_base, ram_p.size, htif->target);
     bus->add_target("clint", ip.clint_base, clint::size, timer->socket);

@@ -14,6 +14,7 @@
 #include <tlm_utils/simple_target_socket.h>
 #include <yaml-cpp/yaml.h>
 
+#include "platform/iss/halt_supervisor.h"
 #include "abi/aax_soc.h"
 #include "platform/iss/elf_loader.h"
 #include "platform/soc/npu_ip.h"
@@ -112,32 +113,6 @@ private:
     std::function<void(uint32_t)> on_exit_;
 };
 
-// Ends the simulation when the core halts (see platform/iss/iss.cpp).
-class soc_supervisor : public sc_core::sc_module {
-public:
-    soc_supervisor(sc_core::sc_module_name n, rv32_core& cpu) : sc_module(n), cpu_(cpu) {
-        SC_HAS_PROCESS(soc_supervisor);
-        SC_THREAD(main);
-    }
-    bool done = false;
-
-private:
-    static void kill_threads(sc_core::sc_object* obj, const sc_core::sc_process_handle& self) {
-        for (sc_core::sc_object* child : obj->get_child_objects()) kill_threads(child, self);
-        sc_core::sc_process_handle h(obj);
-        if (h.valid() && h != self && !h.terminated() &&
-            (h.proc_kind() == sc_core::SC_THREAD_PROC_ || h.proc_kind() == sc_core::SC_CTHREAD_PROC_))
-            h.kill();
-    }
-    void main() {
-        wait(cpu_.halted_event());
-        done = true;
-        const auto self = sc_core::sc_get_current_process_handle();
-        for (sc_core::sc_object* top : sc_core::sc_get_top_level_objects()) kill_threads(top, self);
-        sc_core::sc_stop();
-    }
-    rv32_core& cpu_;
-};
 
 constexpr uint64_t trap_storm_limit = 10000;
 
@@ -237,7 +212,7 @@ run_result run_soc(const run_options& o, std::ostream& out) {
     l.dram_size = dram_p.size;
     l.irq_line = irq_meip;
     auto npu = std::make_unique<npu_ip>("npu", cfg, l);
-    auto sup = std::make_unique<soc_supervisor>("soc", *cpu);
+    auto sup = std::make_unique<halt_supervisor>("soc", *cpu);
     cpu->bus.bind(bus->target_socket);
     npu->master().bind(bus->target_socket);
     bus->add_target("clint", AAX_SOC_CLINT_BASE, clint::size, timer->socket);
