@@ -30,9 +30,13 @@ PACKAGES=(
   # C++ for the RTL-in-the-loop engines (compute.matrix.model=rtl) and their own testbenches.
   verilator
   # The trace's offline viewer test (tests/cli/test_trace_view.py, docs/profiling.md): headless
-  # Chromium, and npm for the viewer (speedscope, pinned in tools/viewer/package-lock.json).
-  chromium nodejs npm
+  # Chromium; npm for the viewer (speedscope, pinned in tools/viewer/package-lock.json) below.
+  chromium
 )
+# Node.js and npm from Debian unless the machine already has an npm: a Node.js from elsewhere
+# (e.g. a nodejs package that bundles npm) conflicts with Debian's npm package, and apt would
+# refuse the whole install.
+if ! command -v npm >/dev/null; then PACKAGES+=(nodejs npm); fi
 # The guest kernel: one pinned version (tools/guest/kernel-version). Debian drops old ABI
 # versions from the archive, so when the pinned one is gone the one linux-image-amd64 depends on
 # is used instead (with a note); the version in use is recorded in the guest cache
