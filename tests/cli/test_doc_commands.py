@@ -160,12 +160,17 @@ def main():
     for path in files:
         rel = os.path.relpath(path, ROOT)
         edits = []
-        entries_all = [e for _, entries in blocks(path) for e in entries]
-        # the commands are independent: run them 4 at a time (the machine is shared and slow)
+        block_entries = [entries for _, entries in blocks(path)]
+        entries_all = [e for entries in block_entries for e in entries]
+
+        def run_block(entries):
+            # A block's commands run in order: a later one may read what an earlier one wrote
+            # (a capture, then its replay).
+            return [subprocess.run(["bash", "-c", e["cmd"]], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True, timeout=120) for e in entries]
+        # the blocks are independent: run 4 at a time (the machine is shared and slow)
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            done = list(pool.map(lambda e: subprocess.run(["bash", "-c", e["cmd"]], cwd=ROOT, env=env,
-                                                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                                          text=True, timeout=120), entries_all))
+            done = [p for ps in pool.map(run_block, block_entries) for p in ps]
         for e, p in zip(entries_all, done):
             actual = strip_tail(p.stdout.split("\n"))
             expected = strip_tail(e["expected"])
