@@ -78,16 +78,19 @@ static void fail(uint32_t code) {
     for (;;) __asm__ volatile("wfi");
 }
 
-/* Machine external interrupt: the NPU's line. Acknowledge what is pending (W1C). */
-void app_trap(uint32_t mcause) {
+/* Called by the shared trap entry (firmware/src/start.S); returns where to resume.
+ * Machine external interrupt: the NPU's line. Acknowledge what is pending (W1C). */
+uint32_t fw_trap(uint32_t mcause, uint32_t mepc, uint32_t mtval) {
+    (void)mtval;
     if (mcause == 0x8000000Bu) {
         const uint32_t s = NPU(AAX_SOC_NPU_IRQ_STATUS);
         NPU(AAX_SOC_NPU_IRQ_STATUS) = s;
         irq_status_seen |= s;
         ++irq_count;
-        return;
+        return mepc;
     }
     fail(100 + (mcause & 0xFF)); /* an exception: the program is broken */
+    return mepc;
 }
 
 /* Start the job in the registers and sleep until its interrupt; returns the IRQ bits. */

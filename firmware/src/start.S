@@ -1,4 +1,5 @@
-/* Reset entry and trap vector of the control-core firmware. */
+/* Reset entry and trap vector of the control-core firmware and of the SoC sample application
+   (firmware/edge-soc-app): both provide main() and fw_trap(mcause, mepc, mtval). */
     .section .text.start, "ax"
     .globl _start
 _start:
@@ -16,7 +17,7 @@ _start:
     addi t0, t0, 4
     j 1b
 2:  call main
-3:  wfi                     /* main never returns; if it does, sleep */
+3:  wfi                     /* main does not return; if it does, sleep */
     j 3b
 
     .align 2

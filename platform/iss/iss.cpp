@@ -14,6 +14,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "platform/iss/bare_metal.h"
 #include "platform/iss/halt_supervisor.h"
 #include "platform/iss/elf_loader.h"
 #include "tlm/core/log.h"
@@ -179,25 +180,11 @@ iss_result run_iss(const iss_options& o, std::ostream& out) {
     timer->irq.bind(cpu->irq_in);
     cpu->time_source.bind(*timer);
 
-    for (const auto& seg : elf.segments) {
-        ram->store().write(seg.addr - ram_base, seg.data.data(), seg.data.size());
-        if (seg.mem_size > seg.data.size())
-            ram->store().fill(seg.addr - ram_base + seg.data.size(), 0, seg.mem_size - seg.data.size());
-    }
+    load_elf_segments(ram->store(), ram_base, elf);
     cpu->set_pc(elf.entry);
     cpu->set_step_limit(o.max_instr);
     cpu->set_trap_storm_limit(trap_storm_limit);
-    std::unique_ptr<gdb_server> gdb;
-    if (o.gdb_port >= 0) {
-        try {
-            gdb = std::make_unique<gdb_server>(*cpu, static_cast<uint16_t>(o.gdb_port));
-        } catch (const std::runtime_error& e) {
-            throw config_error(e.what());
-        }
-        std::cerr << fmt::format("accelvp: waiting for GDB on 127.0.0.1:{} (gdb-multiarch -ex 'target remote "
-                                 "127.0.0.1:{}' {})\n", gdb->port(), gdb->port(), o.elf)
-                  << std::flush;
-    }
+    auto gdb = start_gdb_server(*cpu, o.gdb_port, o.elf);
 
     const auto sim0 = std::chrono::steady_clock::now();
     sc_core::sc_start();

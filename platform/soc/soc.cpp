@@ -14,6 +14,7 @@
 #include <tlm_utils/simple_target_socket.h>
 #include <yaml-cpp/yaml.h>
 
+#include "platform/iss/bare_metal.h"
 #include "platform/iss/halt_supervisor.h"
 #include "abi/aax_soc.h"
 #include "platform/iss/elf_loader.h"
@@ -224,25 +225,11 @@ run_result run_soc(const run_options& o, std::ostream& out) {
     npu->irq().bind(cpu->irq_in);
     cpu->time_source.bind(*timer);
 
-    for (const auto& seg : elf.segments) {
-        dram->store().write(seg.addr - AAX_SOC_DRAM_BASE, seg.data.data(), seg.data.size());
-        if (seg.mem_size > seg.data.size())
-            dram->store().fill(seg.addr - AAX_SOC_DRAM_BASE + seg.data.size(), 0, seg.mem_size - seg.data.size());
-    }
+    load_elf_segments(dram->store(), AAX_SOC_DRAM_BASE, elf);
     cpu->set_pc(elf.entry);
     cpu->set_step_limit(so.max_instr);
     cpu->set_trap_storm_limit(trap_storm_limit);
-    std::unique_ptr<gdb_server> gdb;
-    if (o.gdb_port >= 0) {
-        try {
-            gdb = std::make_unique<gdb_server>(*cpu, static_cast<uint16_t>(o.gdb_port));
-        } catch (const std::runtime_error& e) {
-            throw config_error(e.what());
-        }
-        std::cerr << fmt::format("accelvp: waiting for GDB on 127.0.0.1:{} (gdb-multiarch -ex 'target remote "
-                                 "127.0.0.1:{}' {})\n", gdb->port(), gdb->port(), app)
-                  << std::flush;
-    }
+    auto gdb = start_gdb_server(*cpu, o.gdb_port, app);
 
     const auto sim0 = std::chrono::steady_clock::now();
     sc_core::sc_start(sc_core::sc_time(sp.max_time_ms, sc_core::SC_MS));
