@@ -131,13 +131,60 @@ const char* dt(uint8_t d) {
     }
 }
 
+// Runs each packet through the TLM and the RTL engine on identical SRAM contents, and keeps
+// the totals the speed line reports.
+struct side_by_side {
+    double tlm_s = 0, rtl_s = 0, tlm_cpu = 0, rtl_cpu = 0;
+    uint64_t tlm_cyc = 0, rtl_cyc = 0;
+
+    struct outcome {
+        compute_engine::result a, b;  // TLM, RTL
+        std::vector<uint8_t> yt, yr;  // SRAM [0, init.size()) afterwards: TLM, RTL
+    };
+
+    outcome run(compute_engine& tlm, compute_engine& rtl, sparse_store& st_t, sparse_store& st_r, const uint8_t* pk,
+                const std::vector<uint8_t>& init) {
+        st_t.write(0, init.data(), init.size());
+        st_r.write(0, init.data(), init.size());
+        outcome o;
+        const std::clock_t c0 = std::clock();
+        auto t0 = std::chrono::steady_clock::now();
+        o.a = tlm.execute(pk, false);
+        auto t1 = std::chrono::steady_clock::now();
+        const std::clock_t c1 = std::clock();
+        o.b = rtl.execute(pk, false);
+        auto t2 = std::chrono::steady_clock::now();
+        const std::clock_t c2 = std::clock();
+        tlm_cpu += double(c1 - c0) / CLOCKS_PER_SEC;
+        rtl_cpu += double(c2 - c1) / CLOCKS_PER_SEC;
+        tlm_s += std::chrono::duration<double>(t1 - t0).count();
+        rtl_s += std::chrono::duration<double>(t2 - t1).count();
+        tlm_cyc += o.a.cycles;
+        rtl_cyc += o.b.cycles;
+        o.yt.resize(init.size());
+        o.yr.resize(init.size());
+        st_t.read(0, o.yt.data(), init.size());
+        st_r.read(0, o.yr.data(), init.size());
+        return o;
+    }
+
+    void print_speed() const {
+        std::printf("speed (functional execute() of the same packets, %llu engine cycles for each model): wall: TLM %.3g "
+                    "cycles/s (%.3f s), RTL %.3g cycles/s (%.3f s), RTL/TLM %.0fx; CPU time: TLM %.3g cycles/s (%.3f s), "
+                    "RTL %.3g cycles/s (%.3f s), RTL/TLM %.0fx\n",
+                    (unsigned long long)rtl_cyc, tlm_cyc / tlm_s, tlm_s, rtl_cyc / rtl_s, rtl_s, rtl_s / tlm_s,
+                    tlm_cyc / std::max(tlm_cpu, 1e-6), tlm_cpu, rtl_cyc / std::max(rtl_cpu, 1e-6), rtl_cpu,
+                    rtl_cpu / std::max(tlm_cpu, 1e-6));
+    }
+};
+
 int vector_table(bool quick) {
     std::vector<vshape> list = vshapes();
     if (quick) list.resize(11);
     std::printf("| # | lanes | depth | S B/cyc | op | rows×cols | types | TLM cycles | RTL cycles | error | result |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|---|---|\n");
-    double worst = 0, tlm_s = 0, rtl_s = 0, tlm_cpu = 0, rtl_cpu = 0;
-    uint64_t tlm_cyc = 0, rtl_cyc = 0;
+    double worst = 0;
+    side_by_side runs;
     int idx = 0, bad = 0;
     std::mt19937_64 rng(22);
     for (const vshape& s : list) {
@@ -170,27 +217,9 @@ int vector_table(bool quick) {
         const uint64_t end = v.dst + uint64_t(s.rows) * s.cols * 4;
         std::vector<uint8_t> init(end);
         for (auto& x : init) x = static_cast<uint8_t>(rng() & (s.din == AAX_DT_INT8 ? 0xff : 0x3f));  // finite floats
-        st_t.write(0, init.data(), init.size());
-        st_r.write(0, init.data(), init.size());
         uint8_t pk[sizeof v];
         std::memcpy(pk, &v, sizeof v);
-        const std::clock_t c0 = std::clock();
-        auto t0 = std::chrono::steady_clock::now();
-        const auto a = tlm.execute(pk, false);
-        auto t1 = std::chrono::steady_clock::now();
-        const std::clock_t c1 = std::clock();
-        const auto b = rtl.execute(pk, false);
-        auto t2 = std::chrono::steady_clock::now();
-        const std::clock_t c2 = std::clock();
-        tlm_cpu += double(c1 - c0) / CLOCKS_PER_SEC;
-        rtl_cpu += double(c2 - c1) / CLOCKS_PER_SEC;
-        tlm_s += std::chrono::duration<double>(t1 - t0).count();
-        rtl_s += std::chrono::duration<double>(t2 - t1).count();
-        tlm_cyc += a.cycles;
-        rtl_cyc += b.cycles;
-        std::vector<uint8_t> yt(end), yr(end);
-        st_t.read(0, yt.data(), end);
-        st_r.read(0, yr.data(), end);
+        const auto [a, b, yt, yr] = runs.run(tlm, rtl, st_t, st_r, pk, init);
         const double err = 100.0 * (double(a.cycles) - double(b.cycles)) / double(b.cycles);
         worst = std::max(worst, std::fabs(err));
         const bool same = yt == yr && a.status == AAX_OK && b.status == AAX_OK && rtl.rtl_packets() == 1;
@@ -202,12 +231,7 @@ int vector_table(bool quick) {
         ++idx;
     }
     std::printf("\nshapes: %d, worst |error|: %.2f %%, failing (error > 2 %% or result differs): %d\n", idx, worst, bad);
-    std::printf("speed (functional execute() of the same packets, %llu engine cycles for each model): wall: TLM %.3g cycles/s (%.3f s), "
-                "RTL %.3g cycles/s (%.3f s), RTL/TLM %.0fx; CPU time: TLM %.3g cycles/s (%.3f s), RTL %.3g cycles/s "
-                "(%.3f s), RTL/TLM %.0fx\n",
-                (unsigned long long)rtl_cyc, tlm_cyc / tlm_s, tlm_s, rtl_cyc / rtl_s, rtl_s, rtl_s / tlm_s,
-                tlm_cyc / std::max(tlm_cpu, 1e-6), tlm_cpu, rtl_cyc / std::max(rtl_cpu, 1e-6), rtl_cpu,
-                rtl_cpu / std::max(tlm_cpu, 1e-6));
+    runs.print_speed();
     return bad ? 1 : 0;
 }
 
@@ -229,8 +253,8 @@ int sc_main(int argc, char** argv) {
     if (quick) list.resize(10);
     std::printf("| # | dataflow | array R×C | S B/cyc | kind | m×n×k | acc | type | TLM cycles | RTL cycles | error | C | RTL, no exit tap |\n");
     std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-    double worst = 0, tlm_s = 0, rtl_s = 0, tlm_cpu = 0, rtl_cpu = 0;
-    uint64_t tlm_cyc = 0, rtl_cyc = 0;
+    double worst = 0;
+    side_by_side runs;
     int idx = 0, bad = 0;
     std::mt19937_64 rng(21);
     for (const shape& s : list) {
@@ -261,27 +285,9 @@ int sc_main(int argc, char** argv) {
         const uint64_t end = g.c_addr + uint64_t(s.m) * s.n * 4;
         std::vector<uint8_t> init(end);
         for (auto& x : init) x = static_cast<uint8_t>(rng() & (s.dtype == AAX_DT_INT8 ? 0xff : 0x3f));  // finite bf16
-        st_t.write(0, init.data(), init.size());
-        st_r.write(0, init.data(), init.size());
         uint8_t pk[sizeof g];
         std::memcpy(pk, &g, sizeof g);
-        const std::clock_t c0 = std::clock();
-        auto t0 = std::chrono::steady_clock::now();
-        const auto a = tlm.execute(pk, false);
-        auto t1 = std::chrono::steady_clock::now();
-        const std::clock_t c1 = std::clock();
-        const auto b = rtl.execute(pk, false);
-        auto t2 = std::chrono::steady_clock::now();
-        const std::clock_t c2 = std::clock();
-        tlm_cpu += double(c1 - c0) / CLOCKS_PER_SEC;
-        rtl_cpu += double(c2 - c1) / CLOCKS_PER_SEC;
-        tlm_s += std::chrono::duration<double>(t1 - t0).count();
-        rtl_s += std::chrono::duration<double>(t2 - t1).count();
-        tlm_cyc += a.cycles;
-        rtl_cyc += b.cycles;
-        std::vector<uint8_t> ct(end), cr(end);
-        st_t.read(0, ct.data(), end);
-        st_r.read(0, cr.data(), end);
+        const auto [a, b, ct, cr] = runs.run(tlm, rtl, st_t, st_r, pk, init);
         // The same tile with the partial sums leaving from the array's last row.
         rtl::mxu_rtl bare;
         rtl::mxu_config cfg;
@@ -311,11 +317,6 @@ int sc_main(int argc, char** argv) {
         ++idx;
     }
     std::printf("\nshapes: %d, worst |error|: %.2f %%, failing (error > 2 %% or C differs): %d\n", idx, worst, bad);
-    std::printf("speed (functional execute() of the same packets, %llu engine cycles for each model): wall: TLM %.3g cycles/s (%.3f s), "
-                "RTL %.3g cycles/s (%.3f s), RTL/TLM %.0fx; CPU time: TLM %.3g cycles/s (%.3f s), RTL %.3g cycles/s "
-                "(%.3f s), RTL/TLM %.0fx\n",
-                (unsigned long long)rtl_cyc, tlm_cyc / tlm_s, tlm_s, rtl_cyc / rtl_s, rtl_s, rtl_s / tlm_s,
-                tlm_cyc / std::max(tlm_cpu, 1e-6), tlm_cpu, rtl_cyc / std::max(rtl_cpu, 1e-6), rtl_cpu,
-                rtl_cpu / std::max(tlm_cpu, 1e-6));
+    runs.print_speed();
     return bad ? 1 : 0;
 }
