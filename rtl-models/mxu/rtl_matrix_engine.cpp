@@ -109,11 +109,7 @@ compute_engine::result rtl_matrix_engine::execute(const uint8_t* bytes, bool tim
 
 namespace {
 const bool registered = [] {
-    register_engine_model("matrix", "rtl",
-                          {&rtl_matrix_engine::check,
-                           [](sc_core::sc_module_name name, const compute_params& p, sparse_store& s) {
-                               return std::unique_ptr<compute_engine>(std::make_unique<rtl_matrix_engine>(name, p, s));
-                           }});
+    register_engine_model("matrix", "rtl", engine_model_of<rtl_matrix_engine>());
     return true;
 }();
 } // namespace

@@ -132,11 +132,7 @@ compute_engine::result rtl_vector_engine::execute(const uint8_t* bytes, bool tim
 
 namespace {
 const bool registered = [] {
-    register_engine_model("vector", "rtl",
-                          {&rtl_vector_engine::check,
-                           [](sc_core::sc_module_name name, const compute_params& p, sparse_store& s) {
-                               return std::unique_ptr<compute_engine>(std::make_unique<rtl_vector_engine>(name, p, s));
-                           }});
+    register_engine_model("vector", "rtl", engine_model_of<rtl_vector_engine>());
     return true;
 }();
 } // namespace

@@ -27,4 +27,14 @@ struct engine_model {
 void register_engine_model(const std::string& engine, const std::string& model, engine_model m);
 const engine_model* find_engine_model(const std::string& engine, const std::string& model);
 
+// The entry of an engine class with a static `check(const compute_params&)` and the
+// constructor (name, params, SRAM store): `register_engine_model("matrix", "rtl",
+// engine_model_of<rtl_matrix_engine>())`.
+template <class Engine>
+engine_model engine_model_of() {
+    return {&Engine::check, [](sc_core::sc_module_name name, const compute_params& p, sparse_store& s) {
+                return std::unique_ptr<compute_engine>(std::make_unique<Engine>(name, p, s));
+            }};
+}
+
 } // namespace accelvp
