@@ -37,9 +37,13 @@ struct memsim_options {
     std::string trace_file, stats_file;
     bool quiet = false;
     bool json = false;
-    uint32_t issue_width = 0;
-    uint64_t request_bytes = 0;  // 0: one device burst per trace line  // 0: per-channel front ends; N: in order, at most N requests per cycle
+    uint32_t issue_width = 0;  // 0: per-channel front ends; N: in order, at most N requests per cycle
+    uint64_t request_bytes = 0;  // 0: one device burst per trace line
+    unsigned threads = 0;        // per-channel front ends: threads over the channels (0: automatic)
 };
+
+// Threads memsim uses for `requested` (0: one per host CPU, at most 8) on `channels` channels.
+unsigned memsim_threads(unsigned requested, uint32_t channels);
 
 // Registers the `memsim` subcommand, filling `o` when it is parsed.
 CLI::App* add_memsim_command(CLI::App& app, memsim_options& o);
