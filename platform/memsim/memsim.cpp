@@ -5,7 +5,10 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <condition_variable>
 #include <exception>
+#include <functional>
+#include <mutex>
 #include <ostream>
 #include <thread>
 
@@ -25,6 +28,63 @@ namespace {
 // Trace cycles above this are refused: times stay far from 64-bit overflow whatever the
 // clock (2^48 cycles of 10 ns is 2.8e15 ns, still exact in a double's 53 bits).
 constexpr uint64_t max_trace_cycle = uint64_t{1} << 48;
+} // namespace
+
+namespace {
+// Threads that run one job (a function of the thread's index) all at once, round after
+// round: post() starts a round, wait() waits until every thread has finished it.
+class worker_pool {
+public:
+    worker_pool(unsigned n, std::function<void(unsigned)> job) : job_(std::move(job)) {
+        for (unsigned i = 0; i < n; ++i) th_.emplace_back([this, i] { run(i); });
+    }
+    ~worker_pool() {
+        {
+            std::lock_guard<std::mutex> l(m_);
+            stop_ = true;
+            ++round_;
+        }
+        start_.notify_all();
+        for (std::thread& t : th_) t.join();
+    }
+    worker_pool(const worker_pool&) = delete;
+    worker_pool& operator=(const worker_pool&) = delete;
+    void post() {
+        {
+            std::lock_guard<std::mutex> l(m_);
+            busy_ = static_cast<unsigned>(th_.size());
+            ++round_;
+        }
+        start_.notify_all();
+    }
+    void wait() {
+        std::unique_lock<std::mutex> l(m_);
+        done_.wait(l, [this] { return busy_ == 0; });
+    }
+
+private:
+    void run(unsigned i) {
+        uint64_t seen = 0;
+        for (;;) {
+            {
+                std::unique_lock<std::mutex> l(m_);
+                start_.wait(l, [&] { return round_ != seen; });
+                seen = round_;
+                if (stop_) return;
+            }
+            job_(i);
+            std::lock_guard<std::mutex> l(m_);
+            if (--busy_ == 0) done_.notify_one();
+        }
+    }
+    std::function<void(unsigned)> job_;
+    std::mutex m_;
+    std::condition_variable start_, done_;
+    uint64_t round_ = 0;
+    unsigned busy_ = 0;
+    bool stop_ = false;
+    std::vector<std::thread> th_;  // last: started once the rest is ready
+};
 } // namespace
 
 unsigned memsim_threads(unsigned requested, uint32_t channels) {
@@ -99,7 +159,7 @@ int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats
     // threads, so the results are identical (docs/memory.md#speed).
     const uint32_t nch = sys->channels();
     const unsigned workers = o.issue_width ? 0 : memsim_threads(o.threads, nch);
-    constexpr size_t block_bursts = size_t{1} << 17;
+    constexpr size_t block_bursts = size_t{1} << 15;  // 1 MiB of requests: stays in the L2
     std::vector<std::vector<dram_request>> block[2];  // per channel: one block fed, one read
     int cur = 0;                                      // the block being read
     size_t buffered = 0;
@@ -131,30 +191,23 @@ int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats
             worker_error[w] = std::current_exception();
         }
     };
-    std::vector<std::thread> running;
-    auto join = [&] {
-        for (std::thread& th : running) th.join();
-        running.clear();
+    std::vector<std::vector<dram_request>>* posted = nullptr;  // the block the workers feed
+    auto rethrow = [&] {
         for (std::exception_ptr& e : worker_error)
             if (e) std::rethrow_exception(e);
     };
-    // Joins the workers however this function is left (a trace error while they run).
-    struct joiner {
-        std::vector<std::thread>& r;
-        ~joiner() {
-            for (std::thread& th : r)
-                if (th.joinable()) th.join();
-        }
-    } joiner_guard{running};
+    // Declared after everything the workers use: destroyed (joined) first, however this
+    // function is left (a trace error while they run).
+    worker_pool pool(o.threads == 1 ? 0 : workers, [&](unsigned w) { feed(*posted, w, workers); });
     auto flush_block = [&] {  // feed the block read so far; with threads, read on meanwhile
         if (o.threads == 1) {  // no thread: this one feeds, then reads on
             feed(block[cur], 0, 1);
-            join();
+            rethrow();
         } else {
-            join();
-            std::vector<std::vector<dram_request>>* blk = &block[cur];
-            for (unsigned w = 0; w < workers; ++w)
-                running.emplace_back([&feed, blk, w, workers] { feed(*blk, w, workers); });
+            pool.wait();
+            rethrow();
+            posted = &block[cur];
+            pool.post();
             cur ^= 1;
         }
         buffered = 0;
@@ -204,7 +257,8 @@ int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats
     }
     if (!o.issue_width) {
         if (buffered) flush_block();
-        join();
+        pool.wait();
+        rethrow();
         for (const uint64_t d : worker_done) last_done = std::max(last_done, d);
     }
     if (n == 0)

@@ -73,7 +73,7 @@ def model_results(stats):
 
 @test
 def channel_threads_do_not_change_results():
-    # 300 000 random 50/50 requests spaced 3 cycles: more than two 131 072-burst blocks, so
+    # 300 000 random 50/50 requests spaced 3 cycles: more than nine 32 768-burst blocks, so
     # workers feed one block while the next is read; every thread count, more threads than
     # the 11 channels of inference too, gives the same stats to the last bit.
     path = trace("thr.trace", "random", "-n", "300000", "--span", "0x80000000", "--write-ratio", "0.5",
