@@ -5,7 +5,12 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <mutex>
 #include <ostream>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -25,6 +30,69 @@ namespace {
 constexpr uint64_t max_trace_cycle = uint64_t{1} << 48;
 } // namespace
 
+namespace {
+// Threads that run one job (a function of the thread's index) all at once, round after
+// round: post() starts a round, wait() waits until every thread has finished it.
+class worker_pool {
+public:
+    worker_pool(unsigned n, std::function<void(unsigned)> job) : job_(std::move(job)) {
+        for (unsigned i = 0; i < n; ++i) th_.emplace_back([this, i] { run(i); });
+    }
+    ~worker_pool() {
+        {
+            std::lock_guard<std::mutex> l(m_);
+            stop_ = true;
+            ++round_;
+        }
+        start_.notify_all();
+        for (std::thread& t : th_) t.join();
+    }
+    worker_pool(const worker_pool&) = delete;
+    worker_pool& operator=(const worker_pool&) = delete;
+    void post() {
+        {
+            std::lock_guard<std::mutex> l(m_);
+            busy_ = static_cast<unsigned>(th_.size());
+            ++round_;
+        }
+        start_.notify_all();
+    }
+    void wait() {
+        std::unique_lock<std::mutex> l(m_);
+        done_.wait(l, [this] { return busy_ == 0; });
+    }
+
+private:
+    void run(unsigned i) {
+        uint64_t seen = 0;
+        for (;;) {
+            {
+                std::unique_lock<std::mutex> l(m_);
+                start_.wait(l, [&] { return round_ != seen; });
+                seen = round_;
+                if (stop_) return;
+            }
+            job_(i);
+            std::lock_guard<std::mutex> l(m_);
+            if (--busy_ == 0) done_.notify_one();
+        }
+    }
+    std::function<void(unsigned)> job_;
+    std::mutex m_;
+    std::condition_variable start_, done_;
+    uint64_t round_ = 0;
+    unsigned busy_ = 0;
+    bool stop_ = false;
+    std::vector<std::thread> th_;  // last: started once the rest is ready
+};
+} // namespace
+
+unsigned memsim_threads(unsigned requested, uint32_t channels) {
+    unsigned n = requested;
+    if (n == 0) n = std::min(std::max(std::thread::hardware_concurrency(), 1u), 8u);
+    return std::max(1u, std::min<unsigned>(n, channels));
+}
+
 CLI::App* add_memsim_command(CLI::App& app, memsim_options& o) {
     auto* cmd = app.add_subcommand("memsim", "drive the DRAM model alone from a trace of '<hex address> <READ|WRITE> "
                                              "<cycle>' lines and report bandwidth, latency and speed");
@@ -42,6 +110,10 @@ CLI::App* add_memsim_command(CLI::App& app, memsim_options& o) {
                     "bytes of one trace request (a power of two): larger than the device burst, it is split into "
                     "bursts; smaller, consecutive requests to the same burst merge (default: one burst)")
         ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30));
+    cmd->add_option("--threads", o.threads,
+                    "threads simulating the channels with per-channel front ends (0: one per host CPU, at most 8; "
+                    "the results do not depend on it)")
+        ->check(CLI::Range(0u, 256u));
     cmd->add_flag("-q,--quiet", o.quiet, "print nothing on success");
     cmd->add_flag("--json", o.json, "print the stats JSON on stdout instead of the table");
     return cmd;
@@ -78,23 +150,85 @@ int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats
     uint64_t bursts = 0, last_burst = ~uint64_t{0};
     bool last_write = false;
     const bool merge = req_bytes < burst;
+    // Per-channel front ends (the default): the channels are independent -- a channel's
+    // requests enter it in trace order, each no earlier than its cycle, the channel's previous
+    // request and the channel's last decision -- so the trace is read in blocks and each
+    // block's requests are fed channel by channel, the channels split over worker threads
+    // while this thread reads the next block. Every channel sees exactly the enqueues and
+    // decisions it sees when fed request by request in trace order, whatever the number of
+    // threads, so the results are identical (docs/memory.md#speed).
+    const uint32_t nch = sys->channels();
+    const unsigned workers = o.issue_width ? 0 : memsim_threads(o.threads, nch);
+    constexpr size_t block_bursts = size_t{1} << 15;  // 1 MiB of requests: stays in the L2
+    std::vector<std::vector<dram_request>> block[2];  // per channel: one block fed, one read
+    int cur = 0;                                      // the block being read
+    size_t buffered = 0;
+    if (!o.issue_width)
+        for (auto& b : block) b.resize(nch);
+    std::vector<uint64_t> worker_done(std::max(workers, 1u), 0);  // per worker: its last data beat
+    std::vector<std::exception_ptr> worker_error(std::max(workers, 1u));
+    auto feed = [&](std::vector<std::vector<dram_request>>& blk, unsigned w, unsigned nw) {
+        try {
+            dram_completion cw;
+            uint64_t done = worker_done[w];
+            for (uint32_t ci = w; ci < nch; ci += nw) {
+                std::vector<dram_request>& v = blk[ci];
+                if (v.empty()) continue;
+                dram_channel& ch = sys->channel(ci);
+                uint64_t prev = ch_admit[ci];
+                for (dram_request r : v) {
+                    while (!ch.can_accept(r.write))
+                        if (ch.step(cw)) done = std::max(done, cw.done);
+                    r.arrival = std::max({r.arrival, prev, ch.now()});  // arrival: the trace cycle until here
+                    prev = r.arrival;
+                    ch.enqueue(r);
+                }
+                ch_admit[ci] = prev;
+                v.clear();
+            }
+            worker_done[w] = done;
+        } catch (...) {
+            worker_error[w] = std::current_exception();
+        }
+    };
+    std::vector<std::vector<dram_request>>* posted = nullptr;  // the block the workers feed
+    auto rethrow = [&] {
+        for (std::exception_ptr& e : worker_error)
+            if (e) std::rethrow_exception(e);
+    };
+    // Declared after everything the workers use: destroyed (joined) first, however this
+    // function is left (a trace error while they run).
+    worker_pool pool(o.threads == 1 ? 0 : workers, [&](unsigned w) { feed(*posted, w, workers); });
+    auto flush_block = [&] {  // feed the block read so far; with threads, read on meanwhile
+        if (o.threads == 1) {  // no thread: this one feeds, then reads on
+            feed(block[cur], 0, 1);
+            rethrow();
+        } else {
+            pool.wait();
+            rethrow();
+            posted = &block[cur];
+            pool.post();
+            cur ^= 1;
+        }
+        buffered = 0;
+    };
     auto submit = [&](uint64_t a, bool write, uint64_t cycle) {
         uint32_t ci;
         dram_request r = sys->make_request(a, write, cycle, ci);
+        if (!o.issue_width) {
+            block[cur][ci].push_back(r);  // arrival = the trace cycle until fed
+            if (++buffered == block_bursts) flush_block();
+            return;
+        }
         dram_channel& ch = sys->channel(ci);
         while (!ch.can_accept(write))
             if (ch.step(c)) last_done = std::max(last_done, c.done);
-        if (o.issue_width) {
-            // In order: no earlier than the previous request, N per cycle, after the room.
-            uint64_t t = std::max({cycle, admit, ch.now()});
-            if (t == admit && issued_this_cycle >= o.issue_width) ++t;
-            issued_this_cycle = t == admit ? issued_this_cycle + 1 : 1;
-            admit = t;
-            r.arrival = t;
-        } else {
-            r.arrival = std::max({cycle, ch_admit[ci], ch.now()});
-            ch_admit[ci] = r.arrival;
-        }
+        // In order: no earlier than the previous request, N per cycle, after the room.
+        uint64_t t = std::max({cycle, admit, ch.now()});
+        if (t == admit && issued_this_cycle >= o.issue_width) ++t;
+        issued_this_cycle = t == admit ? issued_this_cycle + 1 : 1;
+        admit = t;
+        r.arrival = t;
         ch.enqueue(r);
     };
     const auto sim0 = std::chrono::steady_clock::now();
@@ -120,6 +254,12 @@ int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats
             ++bursts;
             submit(a, write, cycle);
         }
+    }
+    if (!o.issue_width) {
+        if (buffered) flush_block();
+        pool.wait();
+        rethrow();
+        for (const uint64_t d : worker_done) last_done = std::max(last_done, d);
     }
     if (n == 0)
         throw config_error("usage error: trace file '" + o.trace_file +

@@ -11,7 +11,9 @@
 // channel's previous one, as fast as its queue accepts them; a full channel does not hold
 // back the others. --issue-width N instead issues the whole trace in order, at most N
 // requests per cycle, a full queue stalling everything behind it (an in-order trace
-// front end, as in public DRAM simulators). Each request is one burst of the device (mem.* keys; the DRAM
+// front end, as in public DRAM simulators). With per-channel front ends the channels are
+// simulated on --threads worker threads (the results do not depend on the number). Each
+// request is one burst of the device (mem.* keys; the DRAM
 // model is used whatever mem.model says). A malformed line or an address beyond
 // mem.size is a usage error (exit 2) naming the line.
 #pragma once
@@ -37,9 +39,13 @@ struct memsim_options {
     std::string trace_file, stats_file;
     bool quiet = false;
     bool json = false;
-    uint32_t issue_width = 0;
-    uint64_t request_bytes = 0;  // 0: one device burst per trace line  // 0: per-channel front ends; N: in order, at most N requests per cycle
+    uint32_t issue_width = 0;  // 0: per-channel front ends; N: in order, at most N requests per cycle
+    uint64_t request_bytes = 0;  // 0: one device burst per trace line
+    unsigned threads = 0;        // per-channel front ends: threads over the channels (0: automatic)
 };
+
+// Threads memsim uses for `requested` (0: one per host CPU, at most 8) on `channels` channels.
+unsigned memsim_threads(unsigned requested, uint32_t channels);
 
 // Registers the `memsim` subcommand, filling `o` when it is parsed.
 CLI::App* add_memsim_command(CLI::App& app, memsim_options& o);

@@ -62,6 +62,43 @@ def writes_and_strides_run_and_results_repeat():
     assert a["config"]["mem.standard"] == "HBM2E"
 
 
+def model_results(stats):
+    """The stats without the host-dependent parts (host, wall time, speed)."""
+    s = dict(stats)
+    for k in ("host", "wall_s"):
+        s.pop(k, None)
+    s["summary"] = {k: v for k, v in s["summary"].items() if k != "requests_per_wall_s"}
+    return s
+
+
+@test
+def channel_threads_do_not_change_results():
+    # 300 000 random 50/50 requests spaced 3 cycles: more than nine 32 768-burst blocks, so
+    # workers feed one block while the next is read; every thread count, more threads than
+    # the 11 channels of inference too, gives the same stats to the last bit.
+    path = trace("thr.trace", "random", "-n", "300000", "--span", "0x80000000", "--write-ratio", "0.5",
+                 "--interval", "3")
+    ref = model_results(memsim(path, "-c", "inference", "--threads", "1"))
+    assert ref["summary"]["writes"] > 100000 and ref["summary"]["reads"] > 100000
+    for n in ("2", "3", "64", "0"):
+        got = model_results(memsim(path, "-c", "inference", "--threads", n))
+        assert got == ref, f"--threads {n}: " + str(
+            [k for k in ref["summary"] if ref["summary"][k] != got["summary"].get(k)] or "components differ")
+    # A bad line in a later block, read while the workers simulate the earlier one: the same
+    # usage error naming the line (the workers are joined, nothing is left running).
+    bad = os.path.join(TMP, "late.trace")
+    with open(path) as f, open(bad, "w") as g:
+        for i, line in enumerate(f):
+            if i == 200000:
+                g.write("0x40 FETCH 1\n")
+            g.write(line)
+    for n in ("1", "2"):
+        p = run("memsim", "--trace", bad, "-c", "inference", "--threads", n, expect=2)
+        assert "late.trace:200001" in p.stderr and "READ or WRITE" in p.stderr, p.stderr
+    p = run("memsim", "--trace", path, "--threads", "300", expect=2)
+    assert "--threads" in p.stderr and "0 to 256" in p.stderr, p.stderr
+
+
 @test
 def bad_trace_lines_name_the_line():
     path = os.path.join(TMP, "bad.trace")
