@@ -6,6 +6,7 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <map>
 #include <iostream>
 #include <memory>
 
@@ -22,12 +23,15 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "abi/aax_queue.h"
 #include "abi/aax_regs.h"
 #include "platform/chip/chip.h"
+#include "platform/host/capture.h"
 #include "platform/host/driver.h"
 #include "platform/host/host_system.h"
 #include "platform/qemu/mpqemu.h"
 #include "platform/qemu/qemu_board.h"
+#include "platform/workloads/cmdstream.h"
 #include "tlm/core/extensions.h"
 #include "tlm/cpu/gdb_server.h"
 #include "tlm/core/log.h"
@@ -76,6 +80,78 @@ int serve_ivshmem(int sock) {
     return efd;
 }
 
+// accelvp qemu --capture: what the VP sees of the guest driver's submissions. At each
+// doorbell, before the chip sees it, the ring's new slots (descriptors in device memory or
+// guest RAM), their command buffers and the buffers those name are read with debugger
+// accesses; the completion queues are watched for the records the device writes (job_id,
+// status, timestamps), and the job's buffers are read again then. Nothing here takes
+// simulated time.
+class guest_capture {
+public:
+    guest_capture(qemu_board& b, uint64_t max_jobs) : b_(b), rec_(true), max_jobs_(max_jobs) {
+        rd_ = [this](uint64_t a, uint8_t* p, size_t n) { return b_.bus_peek(a, p, n); };
+        b_.on_doorbell = [this](unsigned r, uint32_t tail) { doorbell(r, tail); };
+        b_.ram.on_write = [this](uint64_t gpa, uint64_t n) { written(gpa, n); };
+    }
+    ~guest_capture() {
+        b_.on_doorbell = nullptr;
+        b_.ram.on_write = nullptr;
+    }
+    capture_recorder& recorder() { return rec_; }
+
+private:
+    uint32_t reg(uint32_t off) { return b_.reg_peek(off); }
+    uint64_t reg64(uint32_t lo) { return reg(lo) | static_cast<uint64_t>(reg(lo + 4)) << 32; }
+    void doorbell(unsigned r, uint32_t tail) {
+        if (r >= AAX_MAX_RINGS) return;
+        const uint32_t rb = AAX_RING_BASE(r);
+        const uint32_t log2 = reg(rb + AAX_RING_SIZE_LOG2);
+        if (log2 < 1 || log2 > 16) return;
+        const uint32_t n = 1u << log2;
+        const uint32_t old = reg(rb + AAX_RING_TAIL);
+        if (tail >= n || old >= n) return;  // the device refuses it: nothing runs
+        // The ring's completion queue: watched from now on (records land in guest RAM).
+        const uint32_t c = (reg(rb + AAX_RING_CTRL) & AAX_RING_CTRL_CQ_MASK) >> AAX_RING_CTRL_CQ_SHIFT;
+        if (c < AAX_MAX_RINGS) {
+            const uint32_t cl = reg(AAX_CQ_BASE(c) + AAX_CQ_SIZE_LOG2);
+            const uint64_t base = reg64(AAX_CQ_BASE(c) + AAX_CQ_BASE_LO);
+            if (cl >= 1 && cl <= 16 && base >= b_.soc.host_window_base())
+                cqs_[c] = {base - b_.soc.host_window_base(), uint64_t{AAX_CQ_ENTRY_SIZE} << cl};
+        }
+        const uint64_t ring = reg64(rb + AAX_RING_BASE_LO);
+        for (uint32_t s = old; s != tail; s = (s + 1) % n) {
+            if (max_jobs_ && rec_.bus_jobs() >= max_jobs_) return;
+            aax_job_desc d{};
+            if (!b_.bus_peek(ring + uint64_t{s} * AAX_JOB_DESC_SIZE, reinterpret_cast<uint8_t*>(&d), sizeof d)) return;
+            rec_.bus_job(rd_, r, d.cmdbuf_addr, d.cmdbuf_size, d.flags, d.timeout_us, d.asid, d.job_id);
+        }
+    }
+    // A completion record is complete when its word 1 (ring, status, flags with PHASE) is
+    // written: the firmware writes it last, the hardware scheduler all 32 bytes at once.
+    void written(uint64_t gpa, uint64_t n) {
+        for (const auto& [c, q] : cqs_) {
+            const auto [base, size] = q;
+            if (gpa + n <= base || gpa >= base + size) continue;
+            const uint64_t first = (std::max(gpa, base) - base) / AAX_CQ_ENTRY_SIZE;
+            const uint64_t last = (std::min(gpa + n, base + size) - 1 - base) / AAX_CQ_ENTRY_SIZE;
+            for (uint64_t e = first; e <= last; ++e) {
+                const uint64_t w1 = base + e * AAX_CQ_ENTRY_SIZE + 4;
+                if (w1 < gpa || w1 >= gpa + n) continue;
+                aax_cq_entry ce{};
+                if (!b_.ram.peek(base + e * AAX_CQ_ENTRY_SIZE, &ce, sizeof ce)) continue;
+                const bool ts = ce.flags & AAX_CQE_TS_VALID;
+                rec_.bus_complete(rd_, ce.ring, ce.job_id, ce.status, ts ? ce.ts_start : 0, ts ? ce.ts_end : 0);
+            }
+        }
+    }
+
+    qemu_board& b_;
+    capture_recorder rec_;
+    capture_recorder::bus_reader rd_;
+    uint64_t max_jobs_;
+    std::map<uint32_t, std::pair<uint64_t, uint64_t>> cqs_;  // CQ -> (gpa, bytes)
+};
+
 uint64_t parse_size(const std::string& s) {
     size_t pos = 0;
     uint64_t v = 0;
@@ -118,6 +194,13 @@ CLI::App* add_qemu_command(CLI::App& app, qemu_options& o) {
                   "every INTx assertion; QEMU delivers the proxy's INTx only with KVM) or none")
         ->check(CLI::IsMember({"ivshmem", "none"}))
         ->capture_default_str();
+    q->add_option("--capture", o.capture_file,
+                  "record the jobs the guest's driver submits (ring slots, command buffers, the buffers they name) "
+                  "as a capture `accelvp replay` runs in-process (docs/debugging.md#capture-and-replay)")
+        ->type_name("FILE");
+    q->add_option("--capture-jobs", o.capture_jobs, "with --capture: only the first N jobs (0 = all)")
+        ->type_name("N")
+        ->capture_default_str();
     q->add_flag("-q,--quiet", o.run.quiet, "print no summary at the end");
     q->add_option("qemu_args", o.extra, "extra QEMU arguments, after --");
     q->footer("Example: accelvp qemu -c edge --kernel build/guest/vmlinuz --initrd build/guest/initrd.cpio.gz "
@@ -148,10 +231,13 @@ int run_qemu(const qemu_options& o, std::ostream& out) {
     const uint64_t guest_mem = parse_size(o.guest_mem);
     for (const auto& f : {o.kernel, o.initrd})
         if (::access(f.c_str(), R_OK) != 0) throw config_error(fmt::format("usage error: cannot read '{}'", f));
-    if (!o.run.stats_file.empty()) {
-        std::ofstream probe(o.run.stats_file, std::ios::app);
-        if (!probe) throw config_error("usage error: cannot write output file '" + o.run.stats_file + "'");
+    for (const auto& f : {o.run.stats_file, o.capture_file}) {
+        if (f.empty()) continue;
+        std::ofstream probe(f, std::ios::app);
+        if (!probe) throw config_error("usage error: cannot write output file '" + f + "'");
     }
+    if (o.capture_jobs && o.capture_file.empty())
+        throw config_error("usage error: --capture-jobs needs --capture FILE");
 
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
@@ -176,6 +262,8 @@ int run_qemu(const qemu_options& o, std::ostream& out) {
     const int sock = sv[0];
 
     auto top = std::make_unique<qemu_board>("qemu_board", cfg, sock);
+    std::unique_ptr<guest_capture> capture;
+    if (!o.capture_file.empty()) capture = std::make_unique<guest_capture>(*top, o.capture_jobs);
     if (side[0] >= 0) top->set_side_channel(serve_ivshmem(side[0]));  // queued before QEMU reads it
     // GDB on the firmware core while the guest runs: while GDB holds the core stopped, no
     // simulated time passes and the guest's MMIO accesses wait.
@@ -313,6 +401,40 @@ int run_qemu(const qemu_options& o, std::ostream& out) {
     st["components"] = global_stats().to_json(sim_ns * 1e-9);
     st["host"] = global_stats().host_json();
     if (!error.empty()) st["error"] = error;
+    std::string capture_msg;
+    if (capture) {
+        auto& rec = capture->recorder();
+        rec.bus_finish(top->soc.host_window_base());
+        cmdstream::capture_header h;
+        h.workload = "qemu";
+        h.config = o.run.config;
+        // The run's configuration as the chip had it (the bridge's defaults included: the
+        // control core runs the firmware), but the simulated-time limit of a guest session.
+        for (const auto& ov : ro.overrides)
+            if (ov.rfind("workload.", 0) != 0 && ov.rfind("sim.max_time_ms=", 0) != 0) h.overrides.push_back(ov);
+        std::string text = cmdstream::capture_text(rec, h);
+        nlohmann::json skipped = nlohmann::json::array();
+        if (!rec.skipped().empty()) text += "# jobs the guest submitted that this capture does not replay:\n";
+        for (const auto& sk : rec.skipped()) {
+            text += fmt::format("#   ring {} job_id {}: {}\n", sk.ring, sk.job_id, sk.why);
+            skipped.push_back({{"ring", sk.ring}, {"job_id", sk.job_id}, {"why", sk.why}});
+        }
+        size_t jobs = 0;
+        for (const auto& s : rec.steps()) jobs += s.kind == capture_recorder::step::job;
+        std::ofstream f(o.capture_file);
+        f << text;
+        f.close();
+        if (!f) {
+            if (error.empty()) error = "cannot write capture file '" + o.capture_file + "'";
+        } else {
+            capture_msg = fmt::format("accelvp qemu: captured {} of the guest's {} jobs to {}{}\n", jobs,
+                                      rec.bus_jobs(), o.capture_file,
+                                      rec.skipped().empty() ? "" : fmt::format(" ({} not replayable: see the file's end)",
+                                                                               rec.skipped().size()));
+        }
+        st["capture"] = {{"file", o.capture_file}, {"jobs", jobs}, {"seen", rec.bus_jobs()}, {"skipped", skipped}};
+        capture.reset();
+    }
     if (!o.run.stats_file.empty()) {
         std::ofstream f(o.run.stats_file);
         f << st.dump(2) << "\n";
@@ -320,6 +442,7 @@ int run_qemu(const qemu_options& o, std::ostream& out) {
     if (gdb) gdb->program_exited(error.empty() ? 0 : 1);
     gdb.reset();
     if (!error.empty()) std::cerr << "accelvp qemu: error: " << error << "\n";
+    if (!o.run.quiet) out << capture_msg;
     if (!o.run.quiet)
         out << fmt::format("accelvp qemu: {} (QEMU exit status {}) | simulated {:.3f} ms | wall {:.1f} s | {} MMIO "
                            "round trips ({:.0f}/s)\n",

@@ -38,6 +38,11 @@ struct qemu_options {
     // "none": INTx through the proxy only.
     std::string irq_channel = "ivshmem";
     std::vector<std::string> extra;  // after --
+    // --capture FILE: what the guest's driver submitted, as a command-stream capture that
+    // `accelvp replay` runs in-process (docs/debugging.md); --capture-jobs N: only the first
+    // N jobs (0: all).
+    std::string capture_file;
+    uint64_t capture_jobs = 0;
 };
 
 // Registers the `qemu` subcommand, filling `o` when it is parsed.
