@@ -116,4 +116,21 @@ def vp_stats_match_what_the_guests_did():
     check(val(pf.get("errors", 0)) == 0, f"the PF saw an error: {pf.get('errors')}")
 
 
+@test
+def bad_vf_configurations_are_usage_errors():
+    kernel = os.path.join(OUT, "vmlinuz")
+    env = dict(os.environ, SC_COPYRIGHT_MESSAGE="DISABLE")
+    for args, msg in [
+        (["-c", "edge", "--vfs", "2"], "usage error: --vfs 2 needs as many SR-IOV VFs: pcie.sriov.max_vfs is 0"),
+        (["-c", "inference", "--vfs", "2", "-p", "mmu.enabled=false"], "--vfs needs cpu.enabled=true"),
+        (["-c", "inference", "--vfs", "4"], "--vfs 4 needs qman.rings >= 5 (one ring for the PF, one per VF), "
+                                             "qman.rings is 4"),
+        (["-c", "inference", "--vfs", "2", "--capture", os.path.join(OUT, "x.capture")],
+         "--capture is not available with --vfs"),
+    ]:
+        r = subprocess.run([ACCELVP, "qemu", *args, "--kernel", kernel, "--initrd", kernel], capture_output=True,
+                           text=True, timeout=120, env=env)
+        check(r.returncode == 2 and msg in r.stderr, f"{args}: exit {r.returncode}: {r.stderr}")
+
+
 finish()
