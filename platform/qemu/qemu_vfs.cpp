@@ -140,7 +140,7 @@ void vf_port::bar_thread() {
 }
 
 vf_board::vf_board(sc_core::sc_module_name name, const config& c, const std::vector<int>& socks, uint64_t guest_mem)
-    : sc_module(name), host("host", c), soc("chip", c), drv(host, c), cfg_(c), guest_mem_(guest_mem) {
+    : sc_module(name), host("host", c), soc("chip", c), drv(host, c), guest_mem_(guest_mem) {
     const unsigned n = static_cast<unsigned>(socks.size());
     const unsigned max_vfs = soc.pcie.get_params().max_vfs;
     if (n > max_vfs)

@@ -92,7 +92,6 @@ public:
 
 private:
     void setup_thread();
-    const config& cfg_;
     uint64_t guest_mem_;
 };
 
