@@ -84,7 +84,9 @@ void vf_port::signal() {
 void vf_port::irq_thread() {
     for (;;) {
         sc_core::wait(msi.event());
-        if (msi.take()) signal();
+        // One signal per vector that came (messages of one vector in one delta cycle merge,
+        // as they do in the MSI page's pending bits).
+        for (uint64_t v = msi.take(); v; v &= v - 1) signal();
     }
 }
 

@@ -74,6 +74,7 @@ def each_guest_drives_its_own_vf():
         check(has(k, rf"{p}-RUN: dma-copy verified: yes, bit-exact$"), f"guest {k}: copy not verified")
         check(has(k, rf"{p}-RUN: gemm verified: yes, bit-exact$"), f"guest {k}: gemm not verified")
         check(has(k, rf"{p}: aax unloaded$") and has(k, rf"{p}: done at"), f"guest {k}: clean unload")
+        check(has(k, rf"{p}-COUNTERS: irqs [1-9]\d*$"), f"guest {k}: no interrupt reached its driver")
         # The other guest's lines never appear here: its own console.
         check(not has(k, rf"AAX-VF{1 - k}-"), f"guest {k}'s console has the other guest's lines")
 
@@ -102,9 +103,10 @@ def vp_stats_match_what_the_guests_did():
     for g in guests:
         check(g["qemu_exit_status"] == 0 and g["end"] == "QEMU closed the socket", g)
         check(g["bad_dma"] == 0, f"VF {g['vf']}: DMA outside its guest's RAM")
-        # Every MSI-X message of the VF became one interrupt of its guest; the guest never
-        # touched the MSI-X table (accelvp, the hypervisor, owns it).
-        check(g["vf_msis"] >= 2 and g["irq_signals"] == g["vf_msis"], f"VF {g['vf']}: interrupts {g}")
+        # The VF's MSI-X messages became interrupts of its guest (one per vector that came; two
+        # of one vector in the same delta cycle merge); the guest never touched the MSI-X table
+        # (accelvp, the hypervisor, owns it).
+        check(2 <= g["irq_signals"] <= g["vf_msis"], f"VF {g['vf']}: interrupts {g}")
         check(g["msix_accesses_dropped"] == 0, g)
         check(g["vf_flrs"] == 0, g)
     # Guest 0's jobs: the bad packet, its next job, h2d, d2h, GEMM (>= 5 completions with an
