@@ -48,6 +48,7 @@
 #include "abi/aax_mmu.h"
 #include "abi/aax_queue.h"
 #include "abi/aax_regs.h"
+#include "abi/aax_sriov.h"
 
 /* The largest page order alloc_pages() takes (4 MiB on x86): MAX_ORDER was exclusive before
  * 6.4, inclusive from 6.4, and renamed MAX_PAGE_ORDER in 6.8. */
@@ -2037,8 +2038,12 @@ static void aax_remove(struct pci_dev *pdev)
 	drm_mm_takedown(&a->mm);
 }
 
+/* The PF, and an SR-IOV virtual function handed to this kernel (a VM's): the same driver. A VF
+ * has no control core and no MMU of its own (CAPS1 = 0): no firmware boot, physical jobs in its
+ * own view (its partition, its VM's memory at HOST_WIN), which the PF's MMU context confines. */
 static const struct pci_device_id aax_ids[] = {
 	{ PCI_DEVICE(AAX_PCI_VENDOR_ID, AAX_PCI_DEVICE_ID) },
+	{ PCI_DEVICE(AAX_PCI_VENDOR_ID, AAX_PCI_VF_DEVICE_ID) },
 	{}
 };
 MODULE_DEVICE_TABLE(pci, aax_ids);

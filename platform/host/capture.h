@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -71,7 +72,59 @@ public:
     // The buffer holding bus address `va` that was live at the time (SIZE_MAX: none).
     size_t find(uint64_t va) const;
 
+    // ---- The Linux-guest path (`accelvp qemu --capture`, platform/qemu/qemu_capture.cpp) ----
+    // No buffer objects and no host waits are visible there: the VP sees ring slots at doorbell
+    // time and completion records as the device writes them. Buffers are the address ranges
+    // the captured jobs' packets touch (merged where they overlap or touch); `.wait` goes
+    // where every earlier job that completed at all had its completion record before the
+    // doorbell (jobs a reset dropped never complete and do not count). Call
+    // bus_finish() once at the end: it fills buffers(), steps() and final_contents().
+    // `rd` reads device bus addresses with debugger accesses (false: not readable).
+    using bus_reader = std::function<bool(uint64_t addr, uint8_t* p, size_t n)>;
+    // A descriptor the device is about to see (its slot, read at the doorbell). Returns the
+    // job's index for bus_complete.
+    size_t bus_job(const bus_reader& rd, uint32_t ring, uint64_t cmd_addr, uint32_t cmd_size, uint32_t flags,
+                   uint32_t timeout_us, uint32_t asid, uint32_t job_id);
+    // The completion record of job `job_id` on `ring` (the latest such job not yet complete).
+    // Returns false when no captured job matches.
+    bool bus_complete(const bus_reader& rd, uint32_t ring, uint32_t job_id, uint8_t status, uint64_t ts_start_ns,
+                      uint64_t ts_end_ns);
+    // Jobs seen so far, and those with a completion record.
+    size_t bus_jobs() const { return bus_jobs_.size(); }
+    size_t bus_completed() const { return bus_done_; }
+    // Builds the capture. Only jobs that completed with status OK in physical addressing
+    // (asid 0) are replayed; the others are listed in skipped() with the reason.
+    void bus_finish(uint64_t host_window);
+    struct skipped_job {
+        uint32_t ring = 0, job_id = 0;
+        std::string why;
+    };
+    const std::vector<skipped_job>& skipped() const { return skipped_; }
+
 private:
+    struct bus_range {
+        uint64_t addr = 0;
+        std::vector<uint8_t> bytes;
+    };
+    struct bus_job_rec {
+        uint32_t ring = 0, flags = 0, timeout_us = 0, asid = 0, job_id = 0;
+        std::vector<uint8_t> cmds;
+        std::vector<std::pair<uint64_t, uint64_t>> refs;  // (address, length) the packets touch
+        std::vector<bus_range> at_submit, at_complete;
+        bool done = false;
+        uint8_t status = 0;
+        uint64_t ts_start_ns = 0, ts_end_ns = 0;
+    };
+    // (address, length) of what a command stream's packets read or write (DMA rows, fence,
+    // message, collective buffer, JUMP/CALL targets, followed a few levels deep).
+    void collect_extents(const bus_reader& rd, const std::vector<uint8_t>& cmds, int depth,
+                         std::vector<std::pair<uint64_t, uint64_t>>& out);
+    std::vector<bus_range> read_ranges(const bus_reader& rd, const std::vector<std::pair<uint64_t, uint64_t>>& refs);
+    std::vector<bus_job_rec> bus_jobs_;
+    std::vector<std::pair<size_t, bool>> bus_events_;  // (job, completion?) in the order they happened
+    size_t bus_done_ = 0;
+    std::vector<skipped_job> skipped_;
+
     // Every bus address a command stream refers to (DMA src/dst, FENCE/MSG/JUMP/CALL addr,
     // COLL local), following JUMP/CALL into the buffers they name (a few levels deep).
     void collect_refs(driver& drv, const std::vector<uint8_t>& cmds, int depth, std::vector<uint64_t>& out);

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -89,6 +90,16 @@ public:
         ++regions_;
     }
     uint64_t bad_accesses() const { return static_cast<uint64_t>(bad_.get()); }
+    // Debugger access to guest RAM (no time, no stats): false outside the mapped regions.
+    bool peek(uint64_t gpa, void* p, uint64_t n) const {
+        const uint8_t* src = find(gpa, n);
+        if (!src) return false;
+        std::memcpy(p, src, n);
+        return true;
+    }
+    // Called after each device write that reached guest RAM (accelvp qemu --capture watches
+    // the completion queues with it); unset: nothing is called.
+    std::function<void(uint64_t gpa, uint64_t n)> on_write;
     size_t mapped_regions() const { return regions_list_.size(); }
     bool mapped(uint64_t gpa, uint64_t n) const { return find(gpa, n) != nullptr; }
 
@@ -128,6 +139,7 @@ private:
             return;
         }
         (t.is_write() ? bytes_written_ : bytes_read_) += t.get_data_length();
+        if (on_write && t.is_write()) on_write(t.get_address(), t.get_data_length());
         // The in-process host's timing: one fabric hop, then the DRAM bus and latency.
         const uint64_t arrival = abs_ps(delay) + hop_.value();
         delay = offset_to(bus_.reserve(arrival, t.get_data_length()) + latency_.value());
@@ -151,7 +163,7 @@ public:
     qemu_board(sc_core::sc_module_name name, const config& c, int sock)
         : sc_module(name), soc("chip", c),
           ram("guest_ram", memory::from_config(c, "host.mem"), c.get(keys::host::bus_hop_ns)), bar0("bar0"),
-          bar2("bar2"), sock_(sock) {
+          bar2("bar2"), sock_(sock), devmem_base_(c.get(keys::addr::devmem_base)) {
         soc.pcie.to_host.bind(ram.socket);
         bar0.bind(soc.pcie.bar0_socket);
         bar2.bind(soc.pcie.bar2_socket);
@@ -232,6 +244,31 @@ public:
         while (::read(resamplefd_, &v, sizeof(v)) == static_cast<ssize_t>(sizeof(v))) ++resamples_;
         if (soc.pcie.intx_asserted()) signal_irq();
     }
+    // Called before a guest write to a doorbell (BAR0 AAX_DOORBELL(r)) reaches the chip, with
+    // the ring and the new tail (accelvp qemu --capture reads the ring's new slots there).
+    std::function<void(unsigned ring, uint32_t tail)> on_doorbell;
+    // Debugger reads (no simulated time): a BAR0 register, and a device bus address (device
+    // memory through BAR2's window, or guest RAM through the host window).
+    uint32_t reg_peek(uint32_t off) {
+        uint32_t v = 0;
+        tlm::tlm_generic_payload t;
+        init_payload(t, tlm::TLM_READ_COMMAND, off, &v, 4);
+        return bar0->transport_dbg(t) == 4 ? v : 0xFFFFFFFFu;
+    }
+    bool bus_peek(uint64_t addr, uint8_t* p, uint64_t n) {
+        const uint64_t hw = soc.host_window_base();
+        if (addr >= hw) return ram.peek(addr - hw, p, n);
+        const uint64_t base = devmem_base_;
+        if (addr < base) return false;
+        for (uint64_t done = 0; done < n;) {  // in pieces: a debug transport may stop short
+            const unsigned len = static_cast<unsigned>(std::min<uint64_t>(n - done, 1u << 20));
+            tlm::tlm_generic_payload t;
+            init_payload(t, tlm::TLM_READ_COMMAND, addr - base + done, p + done, len);
+            if (bar2->transport_dbg(t) != len) return false;
+            done += len;
+        }
+        return true;
+    }
     uint64_t round_trips() const { return static_cast<uint64_t>(bar_reads_.get() + bar_writes_.get()); }
     uint64_t reads() const { return static_cast<uint64_t>(bar_reads_.get()); }
     std::string error;  // set by bar_thread on a socket failure
@@ -268,6 +305,9 @@ private:
             bool ok = false;
             const uint64_t t0 = sc_core::sc_time_stamp().value();
             if (a.memory && soc.pcie.config_space().decode(a.addr, bar, off)) {
+                if (!is_read && bar == 0 && on_doorbell && off >= AAX_DOORBELL(0) &&
+                    off < AAX_DOORBELL(AAX_MAX_RINGS) && (off - AAX_DOORBELL(0)) % 8 == 0)
+                    on_doorbell(static_cast<unsigned>((off - AAX_DOORBELL(0)) / 8), static_cast<uint32_t>(val));
                 tlm::tlm_response_status st;
                 {  // no payload may live across wait()
                     tlm::tlm_generic_payload t;
@@ -299,6 +339,7 @@ private:
     }
 
     int sock_;
+    uint64_t devmem_base_ = 0;
     int irqfd_ = -1, resamplefd_ = -1, side_fd_ = -1;
     bool used_ = false;
     bool in_flight_ = false;

@@ -38,6 +38,17 @@ struct qemu_options {
     // "none": INTx through the proxy only.
     std::string irq_channel = "ivshmem";
     std::vector<std::string> extra;  // after --
+    // --capture FILE: what the guest's driver submitted, as a command-stream capture that
+    // `accelvp replay` runs in-process (docs/debugging.md); --capture-jobs N: only the first
+    // N jobs (0: all).
+    std::string capture_file;
+    uint64_t capture_jobs = 0;
+    // --vfs N: N guests, each with its own SR-IOV VF of one chip (platform/qemu/qemu_vfs.h);
+    // the PF stays in-process. Guest k's kernel command line gets " aax.vf=k".
+    unsigned vfs = 0;
+    // With --vfs: guest k's serial console goes to this file, "{vf}" replaced by k (empty: all
+    // on stdout, interleaved).
+    std::string vf_console;
 };
 
 // Registers the `qemu` subcommand, filling `o` when it is parsed.

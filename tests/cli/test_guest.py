@@ -6,8 +6,9 @@ GEMM verified bit-exact, a bad packet answered with EINVAL and a device error re
 waits (ETIME, sync_file), ring recovery on four queues, VM bind with MMU faults, a 64 MiB copy
 of scattered host BOs through a VM, a firmware crash (fault.fw_crash_at_job) the driver resets
 the device for, an unprivileged user kept out of physical submission and of another file's BO,
-clean unload -- and that the VP's stats match what the guest did. Prints the guest console on
-failure. Also: malformed proxy messages are a clear error naming the message.
+clean unload -- and that the VP's stats match what the guest did. The boot also captures the
+guest's first two jobs (`accelvp qemu --capture`), which `accelvp replay` runs again in-process:
+bit-exact, each job's device time the captured one. Prints the guest console on failure. Also: malformed proxy messages are a clear error naming the message.
 With ACCELVP_GUEST_KVER set (ctest guest-accel: a 6.2+ kernel, Debian bookworm-security's
 6.12), the guest runs that kernel and the driver registers as an accel device
 (/dev/accel/accelN, debugfs under accel/), and the firmware crash is a hang the driver's
@@ -41,6 +42,9 @@ CHIP = ["-p", "qman.rings=4", "-p", "mmu.enabled=true", "-p", "sync.wait_timeout
 # interrupt); `guest-accel` stops the core (the driver's heartbeat watch, heartbeat_ms = 10 s).
 FAULT = ["-p", "fault.fw_crash_at_job=5"] + (["-p", "fault.fw_crash_mode=hang"] if ACCEL_KVER else [])
 CRASH_SEEN = "the firmware heartbeat stopped" if ACCEL_KVER else "the firmware trapped"
+# The capture: the first two jobs, the 4 MiB copy's h2d and d2h (before the firmware crash).
+CAPTURE = os.path.join(OUT, "guest.capture")
+CAPTURE_JOBS = 2
 
 state = {}
 
@@ -64,7 +68,7 @@ def guest_boots_loads_driver_and_runs_jobs():
     cmd = [ACCELVP, "qemu", "-c", "edge"] + CHIP + FAULT + ["--kernel", os.path.join(OUT, "vmlinuz"), "--initrd",
            os.path.join(OUT, "initrd.cpio.gz"), "--append",
            f"console=ttyS0 panic=-1 quiet no_timer_check aax.bytes={BYTES} aax.vmbytes={VMBYTES} aax.fwcrash=1",
-           "--stats", stats]
+           "--stats", stats, "--capture", CAPTURE, "--capture-jobs", str(CAPTURE_JOBS)]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=1500,
                        env=dict(os.environ, SC_COPYRIGHT_MESSAGE="DISABLE"))
     con = r.stdout
@@ -302,6 +306,52 @@ def same_vm_copy_same_device_time_as_in_process():
     inproc_ns = in_process_ns(["-p", f"workload.bytes={VMBYTES}", "-p", "workload.vm=2m"])
     check(abs(guest_ns - inproc_ns) <= inproc_ns * 1e-5,
           f"device time through a VM: guest {guest_ns} ns, in-process {inproc_ns} ns")
+
+
+@test
+def capture_of_the_guest_replays_bit_exact_with_the_same_device_times():
+    """`accelvp qemu --capture F --capture-jobs 2`: the guest driver's first two jobs (the 4 MiB
+    h2d and d2h of `aax-run dma-copy --cmd-devmem 1`), read by the VP from the ring slots,
+    command buffers and buffers at each doorbell and from the completion records. `accelvp
+    replay F` runs them in-process: verified bit-exact against the buffers' contents in the
+    guest, and each job's device time is the one the guest measured."""
+    st = state.get("stats")
+    check(st is not None, "no guest run")
+    check(st.get("capture") == {"file": CAPTURE, "jobs": 2, "seen": 2, "skipped": []}, f"stats: {st.get('capture')}")
+    with open(CAPTURE) as f:
+        text = f.read()
+    check(".capture version=1 workload=qemu\n.config edge\n.override cpu.enabled=true\n" in text, text[:600])
+    body = "\n".join(l for l in text.splitlines() if not l.startswith(".data "))
+    # One device buffer (the copy's device side) and the two host BOs (adjacent in guest RAM:
+    # one range); the d2h job is submitted after the h2d completed: a .wait between them.
+    check(re.search(r"\.job queue=0\ndma src=@b\d+(\+0x[0-9a-f]+)? dst=@b\d+(\+0x[0-9a-f]+)? width=4194304\n"
+                    r"\.wait\n\.job queue=0\ndma src=@b\d+", body), body)
+    guest = {}
+    for l in state.get("lines") or []:
+        m = re.match(r"AAX-RUN-SAME: dma-copy (h2d|d2h): bytes 4194304 device_ns (\d+)", l)
+        if m:
+            guest[m.group(1)] = int(m.group(2))
+    cap = [(int(a), int(b)) for a, b in re.findall(r"\.captured job=\d+ queue=0 status=0 start_ns=(\d+) end_ns=(\d+)",
+                                                    text)]
+    check(len(cap) == 2 and [e - s for s, e in cap] == [guest.get("h2d"), guest.get("d2h")],
+          f"captured device times {cap} vs the guest's {guest}")
+    rs = os.path.join(OUT, "replay.json")
+    env = dict(os.environ, SC_COPYRIGHT_MESSAGE="DISABLE")
+    r = subprocess.run([ACCELVP, "replay", CAPTURE, "--stats", rs], capture_output=True, text=True, timeout=300, env=env)
+    check(r.returncode == 0, f"replay exit {r.returncode}: {r.stdout[-1500:]} {r.stderr[-1500:]}")
+    check("verified: yes, bit-exact" in r.stdout, r.stdout)
+    with open(rs) as f:
+        jobs = json.load(f)["replay"]["jobs"]
+    check([(j["captured_ns"], j["replay_ns"]) for j in jobs] == [(guest["h2d"], guest["h2d"]), (guest["d2h"], guest["d2h"])],
+          f"replay jobs {jobs}")
+    # The expectations are checked: a wrong hash of the guest's result fails the replay.
+    bad = os.path.join(OUT, "guest-bad.capture")
+    m = re.search(r"^\.expect (b\d+) (\d+) fnv64:0x([0-9a-f]+)$", text, re.M)
+    check(m, "no .expect line")
+    with open(bad, "w") as f:
+        f.write(text.replace(m.group(0), f".expect {m.group(1)} {m.group(2)} fnv64:0x{int(m.group(3), 16) ^ 1:x}"))
+    r = subprocess.run([ACCELVP, "replay", bad, "-q"], capture_output=True, text=True, timeout=300, env=env)
+    check(r.returncode == 1 and f"{m.group(1)}" in r.stdout + r.stderr, f"exit {r.returncode}: {r.stdout} {r.stderr}")
 
 
 # Checks of accelvp's side of the bridge alone: once, in `guest`.

@@ -11,7 +11,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from testkit import gdb_session  # noqa: E402
 
 accelvp = sys.argv[1]
 app = sys.argv[2] if len(sys.argv) > 2 else None
@@ -121,36 +123,14 @@ def gdb_attaches_to_the_application_cpu():
     if not app or not shutil.which("gdb-multiarch"):
         print("     (skipped: no gdb-multiarch or application ELF)")
         return
-    sim = subprocess.Popen([accelvp, "run", "-c", "edge-soc", "--gdb", "0"], stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, env=env)
-    try:
-        port = None
-        deadline = time.time() + 30
-        while port is None and time.time() < deadline:
-            line = sim.stderr.readline()
-            if not line:
-                break
-            m = re.search(r"waiting for GDB on 127\.0\.0\.1:(\d+)", line)
-            if m:
-                port = m.group(1)
-        assert port, "accelvp did not announce its GDB port"
-        gdb = subprocess.run(
-            ["gdb-multiarch", "-batch", "-nx", "-ex", "set architecture riscv:rv32",
-             "-ex", f"target remote 127.0.0.1:{port}", "-ex", "break reference", "-ex", "continue",
-             "-ex", "print jobs_ok", "-ex", "delete", "-ex", "continue", app],
-            capture_output=True, text=True, timeout=60)
-        out = gdb.stdout + gdb.stderr
-        assert "Breakpoint 1, reference" in out, out
-        assert re.search(r"\$1 = 5\b", out), out  # the five layers ran before the reference
-        assert "exited normally" in out, out
-        rest, err = sim.communicate(timeout=60)
-        assert sim.returncode == 0, f"accelvp exit {sim.returncode}: {err}"
-        assert "app PASS" in rest, rest
-    finally:
-        if sim.poll() is None:
-            sim.kill()
-            sim.wait()
-
+    out, rc, rest, err = gdb_session(
+        [accelvp, "run", "-c", "edge-soc", "--gdb", "0"],
+        ["break reference", "continue", "print jobs_ok", "delete", "continue"], app, env=env)
+    assert "Breakpoint 1, reference" in out, out
+    assert re.search(r"\$1 = 5\b", out), out  # the five layers ran before the reference
+    assert "exited normally" in out, out
+    assert rc == 0, f"accelvp exit {rc}: {err}"
+    assert "app PASS" in rest, rest
 
 shutil.rmtree(TMP, ignore_errors=True)
 print(f"{passed} passed, {failed} failed")
