@@ -363,8 +363,6 @@ TEST_CASE("rv32 jit: random programs give the interpreter's state at every quant
         return;
     }
     std::vector<std::pair<uint32_t, std::vector<uint8_t>>> img;
-    // Eight programs side by side in one RAM, run one after the other would need eight
-    // simulations; instead one program long enough to cover all paths many times.
     const program p = random_program(20261207, 4000);
     img.push_back({0, p.bytes});
     const run_result r = run_both(img, 0, 0x10000, 0, sc_core::sc_time(3, sc_core::SC_MS), 1, true);
@@ -372,7 +370,8 @@ TEST_CASE("rv32 jit: random programs give the interpreter's state at every quant
     CHECK(r.mismatch.empty());
     CHECK(r.checks >= 3000);
     CHECK(r.instret > 500000);  // it ran (and looped) rather than sleeping or storming
-    WARN("checks " << r.checks << " instret " << r.instret << " traps " << r.traps << " irqs " << r.interrupts);
+    CHECK(r.traps > 10000);     // misaligned, faulting, ecall: the side exits ran
+    CHECK(r.interrupts > 100);  // taken at batch boundaries inside translated code's runs
 }
 
 // The ISS speed benchmark (benchmarks/iss/mips.c: CRC, hashing with multiplies and stores,

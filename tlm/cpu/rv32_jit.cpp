@@ -23,7 +23,7 @@ bool rv32_jit::supported() {
 
 namespace {
 
-constexpr size_t code_buffer_size = 4u << 20;
+constexpr size_t code_buffer_size = 2u << 20;  // virtual; pages are touched as code is written
 constexpr uint32_t no_pc = 1;  // odd: never a pc
 
 // Host registers (x86-64 numbering).
@@ -45,12 +45,52 @@ public:
         b.push_back(static_cast<uint8_t>(0x40 | (reg << 3) | 3));
         b.push_back(static_cast<uint8_t>(static_cast<int8_t>(4 * static_cast<int>(r) - 64)));
     }
-    void ld(uint8_t reg, unsigned r) { u8({0x8B}); greg(reg, r); }              // mov reg32, x[r]
-    void st(unsigned r, uint8_t reg) { u8({0x89}); greg(reg, r); }              // mov x[r], reg32
-    void st_imm(unsigned r, uint32_t v) { u8({0xC7}); greg(0, r); u32(v); }     // mov dword x[r], imm
-    void alu_m(uint8_t opc, uint8_t reg, unsigned r) { u8({opc}); greg(reg, r); }  // op reg32, x[r]
+    // Within a block eax often still holds the guest register the previous instruction
+    // wrote (`cached`): reading it again then costs no load, which keeps dependency chains
+    // out of store-to-load forwarding. Every emission that changes eax otherwise calls
+    // clobber(); the stores to x_ still happen (exits and slow paths read x_).
+    int cached = -1;
+    void clobber() { cached = -1; }
+    // The r/m operand for guest register r: eax if it holds it, else x[r].
+    void operand(uint8_t reg, unsigned r) {
+        if (cached == static_cast<int>(r))
+            b.push_back(static_cast<uint8_t>(0xC0 | (reg << 3) | rax));
+        else
+            greg(reg, r);
+    }
+    void ld(uint8_t reg, unsigned r) {  // mov reg32, x[r]
+        if (reg == rax) {
+            if (cached == static_cast<int>(r)) return;
+            u8({0x8B});
+            greg(reg, r);
+            cached = static_cast<int>(r);
+            return;
+        }
+        u8({0x8B});
+        operand(reg, r);
+    }
+    void st(unsigned r, uint8_t reg) {  // mov x[r], reg32
+        u8({0x89});
+        greg(reg, r);
+        if (reg == rax)
+            cached = r == rv32::x0_sink ? -1 : static_cast<int>(r);
+        else if (cached == static_cast<int>(r))
+            cached = -1;
+    }
+    void st_imm(unsigned r, uint32_t v) {  // mov dword x[r], imm
+        u8({0xC7});
+        greg(0, r);
+        u32(v);
+        if (cached == static_cast<int>(r)) cached = -1;
+    }
+    void alu_m(uint8_t opc, uint8_t reg, unsigned r) {  // op reg32, x[r] (reg = eax: changes it, but cmp)
+        u8({opc});
+        operand(reg, r);
+        if (reg == rax && opc != 0x3B) cached = -1;
+    }
     // op reg32, imm (ext: add 0, or 1, and 4, sub 5, xor 6, cmp 7)
     void alu_i(uint8_t ext, uint8_t reg, int32_t imm) {
+        if (reg == rax && ext != 7) cached = -1;
         if (imm >= -128 && imm <= 127) {
             u8({0x83, static_cast<uint8_t>(0xC0 | (ext << 3) | reg), static_cast<uint8_t>(imm)});
         } else {
@@ -166,6 +206,11 @@ static_assert(offsetof(rv32_jit::state, x) == 0 && offsetof(rv32_jit::state, tab
                   offsetof(rv32_jit::state, pc) == 48 && offsetof(rv32_jit::state, side) == 52,
               "the trampolines' offsets");
 
+// clang's -fsanitize=function checks a type signature in front of the callee, which
+// generated code does not carry (the fuzz build uses clang with UBSan).
+#if defined(__clang__)
+__attribute__((no_sanitize("function")))
+#endif
 void rv32_jit::run(const uint8_t* code) {
     using entry_fn = void (*)(state*, const uint8_t*);
     entry_fn f;
@@ -332,6 +377,7 @@ const uint8_t* rv32_jit::translate(uint32_t pc) {
             addr();
             tlb_check(size, 0);
             e.u8(mov);  // reg eax, [rdx + rax]
+            e.clobber();
             e.st(rd, rax);
         };
         auto store = [&](unsigned size) {
@@ -358,17 +404,20 @@ const uint8_t* rv32_jit::translate(uint32_t pc) {
             else
                 e.alu_m(0x3B, rax, s2);
             e.u8({0x0F, static_cast<uint8_t>(0x90 | cc), 0xC0, 0x0F, 0xB6, 0xC0});  // setcc al; movzx eax, al
+            e.clobber();
             e.st(rd, rax);
         };
         auto shift_i = [&](uint8_t ext) {
             e.ld(rax, s1);
             e.u8({0xC1, static_cast<uint8_t>(0xC0 | (ext << 3)), static_cast<uint8_t>(imm & 31)});
+            e.clobber();
             e.st(rd, rax);
         };
         auto shift_r = [&](uint8_t ext) {
             e.ld(rax, s1);
             e.ld(rcx, s2);
             e.u8({0xD3, static_cast<uint8_t>(0xC0 | (ext << 3))});  // shift eax, cl (the count masked to 5 bits)
+            e.clobber();
             e.st(rd, rax);
         };
         auto branch = [&](uint8_t cc) {
@@ -430,6 +479,7 @@ const uint8_t* rv32_jit::translate(uint32_t pc) {
             e.ld(rax, s1);
             if (imm) e.alu_i(0, rax, in.imm);
             e.u8({0x83, 0xE0, 0xFE});  // and eax, ~1
+            e.clobber();
             e.st_imm(rd, npc);
             e.counts(i + 1, extra_after);
             exit_dynamic();
@@ -475,27 +525,30 @@ const uint8_t* rv32_jit::translate(uint32_t pc) {
         case op::mul:
             e.ld(rax, s1);
             e.u8({0x0F, 0xAF});  // imul eax, x[rs2]
-            e.greg(rax, s2);
+            e.operand(rax, s2);
+            e.clobber();
             e.st(rd, rax);
             break;
         case op::mulh:
         case op::mulhu:
             e.ld(rax, s1);
             e.u8({0xF7});  // imul/mul dword x[rs2]: edx:eax
-            e.greg(in.code == op::mulh ? 5 : 4, s2);
+            e.operand(in.code == op::mulh ? 5 : 4, s2);
+            e.clobber();
             e.st(rd, rdx);
             break;
         case op::mulhsu:
+            e.ld(rcx, s2);  // zero-extended (before eax changes)
             e.u8({0x48, 0x63});  // movsxd rax, x[rs1]
-            e.greg(rax, s1);
-            e.ld(rcx, s2);                                      // zero-extended
+            e.operand(rax, s1);
+            e.clobber();
             e.u8({0x48, 0x0F, 0xAF, 0xC1, 0x48, 0xC1, 0xE8, 0x20});  // imul rax, rcx; shr rax, 32
             e.st(rd, rax);
             break;
-        case op::div: divide(true, false); break;
-        case op::divu: divide(false, false); break;
-        case op::rem: divide(true, true); break;
-        case op::remu: divide(false, true); break;
+        case op::div: divide(true, false); e.clobber(); break;
+        case op::divu: divide(false, false); e.clobber(); break;
+        case op::rem: divide(true, true); e.clobber(); break;
+        case op::remu: divide(false, true); e.clobber(); break;
         case op::fence: break;
         default: break;  // not translated (filtered above)
         }
