@@ -329,7 +329,7 @@ program random_program(uint32_t seed, unsigned n) {
 }
 
 struct run_result {
-    uint64_t checks, mem_checks, instret, traps, interrupts;
+    uint64_t checks, mem_checks, instret, traps, interrupts, jit_blocks, interp_blocks;
     std::string mismatch;
 };
 
@@ -352,7 +352,8 @@ run_result run_both(const std::vector<std::pair<uint32_t, std::vector<uint8_t>>>
         const auto* s = dynamic_cast<const counter*>(global_stats().find("jit.cpu", name));
         return s ? s->get() : 0;
     };
-    return {c.checks, c.mem_checks, b.cpu.instructions(), stat("traps"), stat("interrupts"), c.mismatch};
+    return {c.checks,           c.mem_checks,         b.cpu.instructions(), stat("traps"), stat("interrupts"),
+            b.cpu.jit_blocks(), a.cpu.jit_blocks(), c.mismatch};
 }
 
 } // namespace
@@ -372,6 +373,8 @@ TEST_CASE("rv32 jit: random programs give the interpreter's state at every quant
     CHECK(r.instret > 500000);  // it ran (and looped) rather than sleeping or storming
     CHECK(r.traps > 10000);     // misaligned, faulting, ecall: the side exits ran
     CHECK(r.interrupts > 100);  // taken at batch boundaries inside translated code's runs
+    CHECK(r.jit_blocks > 500);  // the JIT ran the program ...
+    CHECK(r.interp_blocks == 0);  // ... and the reference did not
 }
 
 // The ISS speed benchmark (benchmarks/iss/mips.c: CRC, hashing with multiplies and stores,
@@ -397,4 +400,6 @@ TEST_CASE("rv32 jit: the MIPS benchmark gives the interpreter's state at every q
     CHECK(r.checks >= 19999);
     CHECK(r.mem_checks >= 312);
     CHECK(r.instret > 15000000);
+    CHECK(r.jit_blocks > 20);
+    CHECK(r.interp_blocks == 0);
 }

@@ -72,6 +72,8 @@ rv32_core::rv32_core(sc_core::sc_module_name name, const params& p)
 
 rv32_core::~rv32_core() = default;  // stats_ unregisters the stats
 
+uint64_t rv32_core::jit_blocks() const { return jit_ ? jit_->blocks_translated() : 0; }
+
 nlohmann::json rv32_core::mips_stat::value(double) const {
     return wall_s > 0 ? static_cast<double>(instructions) / wall_s / 1e6 : 0.0;
 }

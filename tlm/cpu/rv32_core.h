@@ -119,6 +119,8 @@ public:
     // CSR read without side effects; false if the CSR does not exist.
     bool read_csr(uint32_t addr, uint32_t& value) const;
     uint64_t instructions() const { return instret_; }
+    // Blocks the JIT has translated so far (0 with cpu.engine=interp).
+    uint64_t jit_blocks() const;
     uint64_t cycles() const { return cycle_; }
 
     // Halting: the core stops at the next instruction boundary after request_halt() or
