@@ -13,6 +13,7 @@
 #include "tlm/core/timeline.h"
 #include "tlm/core/trace.h"
 #include "tlm/cpu/rv32_core_internal.h"
+#include "tlm/cpu/rv32_jit.h"
 
 namespace accelvp {
 
@@ -36,14 +37,24 @@ const param_table<rv32_core::params>& rv32_core::params::table() {
             .integer("trap_cycles", &params::trap_cycles, 1, 1000, "cycles to enter a trap or interrupt handler",
                      "cycles")
             .integer("hart_id", &params::hart_id, 0, UINT32_MAX, "mhartid")
-            .integer("reset_pc", &params::reset_pc, 0, UINT32_MAX, "address of the first instruction");
+            .integer("reset_pc", &params::reset_pc, 0, UINT32_MAX, "address of the first instruction")
+            .choice("engine", &params::engine, {{"jit", engine_kind::jit}, {"interp", engine_kind::interp}},
+                    "execution engine: jit (x86-64 template JIT, the default on x86-64 hosts) or interp (the "
+                    "interpreter); both give the same results instruction for instruction");
     return t;
+}
+
+rv32_core::params::engine_kind rv32_core::params::default_engine() {
+    return rv32_jit::supported() ? engine_kind::jit : engine_kind::interp;
 }
 
 void rv32_core::declare(param_schema& s, const std::string& prefix) { params::table().declare(s, prefix); }
 
 rv32_core::params rv32_core::from_config(const config& c, const std::string& prefix) {
-    return params::table().load(c, prefix);
+    params p = params::table().load(c, prefix);
+    if (p.engine == params::engine_kind::jit && !rv32_jit::supported())
+        throw config_error(prefix + ".engine: 'jit' needs an x86-64 Linux host; valid values here: interp");
+    return p;
 }
 
 rv32_core::rv32_core(sc_core::sc_module_name name, const params& p)
@@ -60,6 +71,8 @@ rv32_core::rv32_core(sc_core::sc_module_name name, const params& p)
 }
 
 rv32_core::~rv32_core() = default;  // stats_ unregisters the stats
+
+uint64_t rv32_core::jit_blocks() const { return jit_ ? jit_->blocks_translated() : 0; }
 
 nlohmann::json rv32_core::mips_stat::value(double) const {
     return wall_s > 0 ? static_cast<double>(instructions) / wall_s / 1e6 : 0.0;

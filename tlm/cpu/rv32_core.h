@@ -61,6 +61,8 @@
 
 namespace accelvp {
 
+class rv32_jit;  // tlm/cpu/rv32_jit.h: the x86-64 template JIT (cpu.engine=jit)
+
 // A debugger attached to the core (gdb_server). Its calls run in the core's SC_THREAD:
 // while stopped() blocks, the whole simulation stands still and no simulated time passes.
 class rv32_debugger_if {
@@ -92,10 +94,15 @@ public:
         uint32_t trap_cycles = 4;    // cycles to enter a trap or interrupt handler (>= 1)
         uint32_t hart_id = 0;        // mhartid
         uint64_t reset_pc = 0;       // first instruction
+        // Execution engine: the interpreter, or the x86-64 template JIT (x86-64 hosts only;
+        // same counts, timing, interrupts and debug behaviour, see docs/cpu.md).
+        enum class engine_kind { interp, jit };
+        engine_kind engine = default_engine();
+        static engine_kind default_engine();
         static const param_table<params>& table();  // the parameters: key, member, range, unit, description
     };
     // Declare the parameters under `prefix` ("cpu"): freq_mhz, quantum_ns, mul_cycles,
-    // div_cycles, trap_cycles, hart_id, reset_pc.
+    // div_cycles, trap_cycles, hart_id, reset_pc, engine.
     static void declare(param_schema& s, const std::string& prefix);
     static params from_config(const config& c, const std::string& prefix);
 
@@ -112,6 +119,8 @@ public:
     // CSR read without side effects; false if the CSR does not exist.
     bool read_csr(uint32_t addr, uint32_t& value) const;
     uint64_t instructions() const { return instret_; }
+    // Blocks the JIT has translated so far (0 with cpu.engine=interp).
+    uint64_t jit_blocks() const;
     uint64_t cycles() const { return cycle_; }
 
     // Halting: the core stops at the next instruction boundary after request_halt() or
@@ -181,12 +190,14 @@ public:
     void set_level(unsigned line, bool level) override;
 
 private:
+    friend class rv32_jit;
     using insn = rv32::insn;
 
     // One 4 KiB page of predecoded instructions.
     struct code_page {
         uintptr_t host = 0;  // host address of the page's first byte (DMI), 0 = none
         bool active = false; // some slot decoded: stores into the page must invalidate
+        uint32_t number = 0; // page number
         insn slot[2048];
     };
     // Code pages by page number (2^20 of them), in two levels allocated on first use: a flat
@@ -326,6 +337,14 @@ private:
     };
     std::vector<store_hook> store_hooks_;
     void run_store_hooks(uint32_t addr, unsigned size);
+
+    // The JIT (created on first use when p_.engine is jit) and whether it may run now:
+    // not while a debugger is attached, breakpoints exist or the instruction trace is on.
+    std::unique_ptr<rv32_jit> jit_;
+    bool jit_allowed() const {
+        return p_.engine == params::engine_kind::jit && !debugger_ && breakpoints_.empty() && !insn_hook_;
+    }
+    void jit_drop_page(code_page& p);
 
     // Caches.
     code_page_table pages_;                          // by page number

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "tlm/cpu/rv32_core_internal.h"
+#include "tlm/cpu/rv32_jit.h"
 
 namespace accelvp {
 
@@ -22,7 +23,10 @@ rv32_core::code_page* rv32_core::code_page_for(uint32_t pc) {
     if (p && p->host) return p.get();
     uint8_t* host = dmi_lookup(pc & page_mask, 1u << page_bits, false);
     if (!host) return nullptr;  // not DMI memory: fetch through the bus every time
-    if (!p) p = std::make_unique<code_page>();
+    if (!p) {
+        p = std::make_unique<code_page>();
+        p->number = pc >> page_bits;
+    }
     p->host = reinterpret_cast<uintptr_t>(host);
     host_pages_.push_back(pc >> page_bits);
     return p.get();
@@ -46,7 +50,12 @@ void rv32_core::activate(code_page& p, uint32_t page_addr) {
     if (w.tag == page_addr) w = tlb_entry{};
 }
 
+void rv32_core::jit_drop_page(code_page& p) {
+    if (jit_) jit_->drop_page(p.number);
+}
+
 void rv32_core::reset_page(code_page& p) {
+    jit_drop_page(p);
     std::fill(std::begin(p.slot), std::end(p.slot), insn{});
     p.active = false;
     ++code_flushes_;
@@ -146,6 +155,7 @@ void rv32_core::build_block(code_page& p, uint32_t pc) {
 }
 
 void rv32_core::clear_blocks(code_page& p) {
+    jit_drop_page(p);
     for (insn& s : p.slot) s.run = 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "tlm/core/log.h"
 #include "tlm/cpu/rv32_core_internal.h"
+#include "tlm/cpu/rv32_jit.h"
 
 namespace accelvp {
 
@@ -184,6 +185,11 @@ RV32_INTERPRETER_ATTRS void rv32_core::execute() {
                   "one handler per op");
 
     insn tmp;  // an instruction decoded outside the cache
+    // The JIT (rv32_jit.h) runs translated blocks with these same counters; `jit_skip`:
+    // it stopped before an instruction the interpreter must run (its slow path, or a block
+    // that does not fit in the batch), so the next fetch is interpreted.
+    bool jit_skip = false;
+    if (p_.engine == params::engine_kind::jit && !jit_) jit_ = std::make_unique<rv32_jit>(*this);
     while (n < stop) {
         // A block: `remaining` instructions run from `ip` on without fetch checks (see
         // rv32_core.h); 1 = one instruction, then back here.
@@ -207,6 +213,22 @@ RV32_INTERPRETER_ATTRS void rv32_core::execute() {
                     SPILL();
                     build_block(*page, pc);
                 }
+                if (jit_ && !jit_skip && jit_allowed()) {
+                    if (const uint8_t* code = jit_->code_for(pc)) {
+                        rv32_jit::state& st = jit_->st;
+                        st.n = n;
+                        st.stop = stop;
+                        st.extra = 0;
+                        jit_->run(code);
+                        n = st.n;
+                        stop = st.stop;
+                        cycle_base += st.extra;
+                        pc = st.pc;
+                        jit_skip = st.side != 0;
+                        continue;
+                    }
+                }
+                jit_skip = false;
                 // The whole block fits in the batch (extra mul/div cycles included): every
                 // one of its instructions would pass the `n < stop` check anyway.
                 if (n + ip->run + ip->nmul * mul_extra + ip->ndiv * div_extra <= stop) remaining = ip->run;

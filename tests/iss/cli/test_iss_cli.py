@@ -146,4 +146,31 @@ def parameters_change_timing_not_results():
     check(sb["summary"]["cycles"] > sa["summary"]["cycles"], "div_cycles did not add cycles")
 
 
+
+@test
+def bad_engine_is_exit_2():
+    p = run("--elf", elf("rv32i_alu"), "-p", "cpu.engine=fast", expect=2)
+    check("cpu.engine" in p.stderr and "jit" in p.stderr and "interp" in p.stderr, p.stderr)
+
+
+@test
+def engines_give_the_same_counts():
+    # The JIT and the interpreter: the same instructions, cycles and traps on programs with
+    # traps, interrupts, wfi and self-modifying code (fence.i). The JIT needs an x86-64 host.
+    import platform
+    if platform.machine() not in ("x86_64", "AMD64"):
+        return
+    for prog in ("traps", "interrupts", "wfi", "fence_i", "rv32m", "csr"):
+        stats = {}
+        for eng in ("jit", "interp"):
+            out = os.path.join(TMP, f"{prog}-{eng}.json")
+            run("--elf", elf(prog), "--quiet", "--stats", out, "-p", f"cpu.engine={eng}")
+            with open(out) as f:
+                stats[eng] = json.load(f)["summary"]
+        for key in ("instructions", "cycles", "traps", "interrupts"):
+            if key in stats["jit"] or key in stats["interp"]:
+                check(stats["jit"].get(key) == stats["interp"].get(key),
+                      f"{prog}: {key} jit {stats['jit'].get(key)} != interp {stats['interp'].get(key)}")
+
+
 finish()
