@@ -206,6 +206,14 @@ void queue_manager::declare_fw_registers() {
                 if (tracer::instance().enabled()) trace_fw_complete(r);
                 const uint32_t e = ring_entries(r);
                 R.head = e ? v % e : 0;
+                // A user ring's doorbells share one header read, so the firmware may see one
+                // doorbell for several jobs: while the ring has more, the QM rings again (a job
+                // that took no engine queue -- AAX_JOB_NULL -- would otherwise wait for the
+                // owner's next doorbell). Kernel rings: one doorbell per job, as before.
+                if (R.head != R.tail && user_ring(r) && (ring_reg(r, AAX_RING_CTRL) & AAX_RING_CTRL_EN)) {
+                    fw_doorbells_->set(fw_doorbells_->get() | 1u << r);
+                    fw_raise(AAX_FW_INT_DOORBELL);
+                }
             });
         fw_regs_.add(n + "state", o + AAX_FW_RING_STATE, 0, reg_access::rw)
             .read_cb([&R] {
