@@ -68,7 +68,8 @@ public:
     static constexpr unsigned fw_irq_line = 11;  // RISC-V machine external interrupt (mip.MEIP)
     // The user-queue doorbell page (BAR0 AAX_UQ_WINDOW_BASE, abi/aax_regs.h AAX_UQ_*): a
     // doorbell there makes the QM read the ring's aax_uq_header and act on it.
-    tlm_utils::simple_target_socket<queue_manager> uq_socket;
+    // (May stay unbound: a test bench of the QM alone has no BAR0 router.)
+    tlm_utils::simple_target_socket_optional<queue_manager> uq_socket;
     static constexpr uint32_t uq_bar_base = AAX_UQ_WINDOW_BASE;
     static constexpr uint32_t uq_bar_size = AAX_UQ_WINDOW_SIZE;
 
