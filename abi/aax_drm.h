@@ -147,6 +147,37 @@ struct aax_drm_vm_unbind {
     __u64 size;
 };
 
+/* UQ_CREATE (ABI 0.2; docs/virtualization.md "User queues"): a user queue of this file: a
+ * submission ring with its own CQ, pinned to one of this file's VMs, that the process drives
+ * without system calls. mmap(fd, ring_mmap_offset, ring_size) maps its aax_uq_header (offset 0)
+ * and its 2^entries_log2 64-byte descriptor slots (from offset AAX_UQ_HEADER_SIZE);
+ * mmap(cq_mmap_offset, cq_size) its CQ (cq_entries 32-byte records); mmap(db_mmap_offset,
+ * 4096) the doorbell page (BAR0 AAX_UQ_WINDOW_BASE, write-only use: AAX_UQ_DOORBELL(queue_id)
+ * - AAX_UQ_WINDOW_BASE). Submit: write the descriptor at slot wptr (asid = vm_id, flags without
+ * AAX_JOB_WRITE_FENCE), then header.wptr = (wptr + 1) % entries and header.cq_head, then any
+ * value to the doorbell. Records carry PHASE as on a kernel CQ (first pass 1). ENODEV: no
+ * user-queue page, no MMU or no control core; ENOENT: not this file's VM; ENOSPC: no free ring. */
+struct aax_drm_uq_create {
+    __u32 vm_id;             /* the VM its jobs run in (descriptor asid must equal it) */
+    __u32 entries_log2;      /* ring size; 0: the driver's (host.driver.ring_log2 / aax ring_log2) */
+    __u32 queue_id;          /* out: the ring index */
+    __u32 entries;           /* out: ring slots (the CQ has at least as many records) */
+    __u32 cq_entries;        /* out */
+    __u32 flags;             /* 0 */
+    __u64 ring_mmap_offset;  /* out */
+    __u64 ring_size;         /* out: AAX_UQ_HEADER_SIZE + entries * 64, rounded up to pages */
+    __u64 cq_mmap_offset;    /* out */
+    __u64 cq_size;           /* out */
+    __u64 db_mmap_offset;    /* out */
+};
+/* UQ_DESTROY: revoke a user queue: the ring is disabled (a running job is dropped at its next
+ * packet boundary, queued jobs get no record) and its memory unmapped from the device's view;
+ * closing the file does it for every queue of the file, as does a device reset. */
+struct aax_drm_uq_destroy {
+    __u32 queue_id;
+    __u32 reserved;
+};
+
 #define AAX_DRM_GET_INFO         0x00
 #define AAX_DRM_BO_CREATE        0x01
 #define AAX_DRM_SUBMIT           0x02
@@ -156,6 +187,8 @@ struct aax_drm_vm_unbind {
 #define AAX_DRM_VM_DESTROY       0x06
 #define AAX_DRM_VM_BIND          0x07
 #define AAX_DRM_VM_UNBIND        0x08
+#define AAX_DRM_UQ_CREATE        0x09
+#define AAX_DRM_UQ_DESTROY       0x0A
 
 #define AAX_IOCTL(nr, type)      _IOWR('d', AAX_DRM_COMMAND_BASE + (nr), type)
 #define DRM_IOCTL_AAX_GET_INFO   AAX_IOCTL(AAX_DRM_GET_INFO, struct aax_drm_info)
@@ -167,6 +200,8 @@ struct aax_drm_vm_unbind {
 #define DRM_IOCTL_AAX_VM_DESTROY AAX_IOCTL(AAX_DRM_VM_DESTROY, struct aax_drm_vm_destroy)
 #define DRM_IOCTL_AAX_VM_BIND    AAX_IOCTL(AAX_DRM_VM_BIND, struct aax_drm_vm_bind)
 #define DRM_IOCTL_AAX_VM_UNBIND  AAX_IOCTL(AAX_DRM_VM_UNBIND, struct aax_drm_vm_unbind)
+#define DRM_IOCTL_AAX_UQ_CREATE  AAX_IOCTL(AAX_DRM_UQ_CREATE, struct aax_drm_uq_create)
+#define DRM_IOCTL_AAX_UQ_DESTROY AAX_IOCTL(AAX_DRM_UQ_DESTROY, struct aax_drm_uq_destroy)
 
 /* The firmware file the driver requests (request_firmware: /lib/firmware/aax/aax-fw.elf). */
 #define AAX_FIRMWARE_NAME        "aax/aax-fw.elf"

@@ -74,6 +74,17 @@ typedef struct aax_cq_entry {
 } aax_cq_entry;
 
 #define AAX_CQ_ENTRY_SIZE       32u
+
+/* ---- user queues (ABI 0.2, AAX_RING_ASID_USER) ----------------------------------------
+ * The header of a user queue, in memory its owner maps (the driver puts it in the 64 bytes
+ * before the ring's first entry). The owner writes it, then rings AAX_UQ_DOORBELL(r); the
+ * queue manager reads it at each such doorbell. */
+typedef struct aax_uq_header {
+    uint32_t wptr;        /* the owner's producer index: the ring's new TAIL (< 2^SIZE_LOG2) */
+    uint32_t cq_head;     /* the owner's consumer index of the ring's CQ (its CQ_HEAD) */
+    uint32_t reserved[14];
+} aax_uq_header;
+#define AAX_UQ_HEADER_SIZE      64u
 /* Error records name the failing packet's opcode; errors of the job or ring itself
  * (descriptor fetch or contents, misaligned ring base, impossible doorbell value,
  * command-buffer fetch, fence or completion-record write) name this instead. */
@@ -343,6 +354,7 @@ typedef struct aax_pkt_wreg {
 #endif
 AAX_STATIC_ASSERT(sizeof(aax_job_desc) == AAX_JOB_DESC_SIZE, "job descriptor is 64 bytes");
 AAX_STATIC_ASSERT(sizeof(aax_cq_entry) == AAX_CQ_ENTRY_SIZE, "completion record is 32 bytes");
+AAX_STATIC_ASSERT(sizeof(aax_uq_header) == AAX_UQ_HEADER_SIZE, "user-queue header is 64 bytes");
 AAX_STATIC_ASSERT(sizeof(aax_pkt_hdr) == 8, "packet header is 8 bytes");
 AAX_STATIC_ASSERT(sizeof(aax_pkt_dma) == AAX_PKT_DMA_QW * 8, "DMA packet size");
 AAX_STATIC_ASSERT(sizeof(aax_pkt_sem_signal) == AAX_PKT_SEM_SIGNAL_QW * 8, "SEM_SIGNAL packet size");

@@ -19,7 +19,7 @@
 
 #define AAX_ID_MAGIC        0x41415831u /* "AAX1" */
 #define AAX_ABI_MAJOR       0u
-#define AAX_ABI_MINOR       1u
+#define AAX_ABI_MINOR       2u  /* 2: user queues (AAX_UQ_*, RING_UQ_HDR, RING_ASID USER) */
 #define AAX_ABI_VERSION     ((AAX_ABI_MAJOR << 16) | AAX_ABI_MINOR)
 
 #define AAX_BAR0_SIZE       0x10000u
@@ -35,8 +35,10 @@
 #define AAX_MSIX_WINDOW_SIZE    0x2000u
 #define AAX_PERF_WINDOW_BASE    0xB000u /* hardware performance counters (below) */
 #define AAX_PERF_WINDOW_SIZE    0x1000u
+#define AAX_UQ_WINDOW_BASE      0xE000u /* queue manager: the user-queue doorbell page (below; ABI 0.2) */
+#define AAX_UQ_WINDOW_SIZE      0x1000u
 /* 0xA000-0xAFFF: firmware scheduling window (abi/aax_sched.h, AAX_FW_WINDOW_*);
- * 0xC000-0xCFFF: MMU (abi/aax_mmu.h, AAX_MMU_BAR_*). */
+ * 0xC000-0xCFFF: MMU (abi/aax_mmu.h, AAX_MMU_BAR_*); 0xD000-0xDFFF: SR-IOV (abi/aax_sriov.h). */
 
 /* ---- PCI identity (config space: tlm/pcie/pci_config.h, docs/abi.md) ---------- */
 /* Vendor 0xAA5B is a placeholder of this virtual platform, not a PCI-SIG assignment. */
@@ -103,18 +105,26 @@
 #define AAX_RING_BASE_LO        0x00u /* RW device bus address of the ring, 64-byte aligned */
 #define AAX_RING_BASE_HI        0x04u
 #define AAX_RING_SIZE_LOG2      0x08u /* RW log2(number of 64-byte entries), 1..16 */
-#define AAX_RING_ASID           0x0Cu /* RW address space id; v0 supports only 0 */
+#define AAX_RING_ASID           0x0Cu /* RW [15:0] address space id the ring is pinned to (0: none), bit31 USER */
 #define AAX_RING_CTRL           0x10u /* RW bit0 EN, bit1 RESET (self-clearing), bit2 PRIV, [15:8] completion queue */
 #define AAX_RING_HEAD           0x14u /* RO device consumer index (entries, wraps at 2^SIZE_LOG2) */
 #define AAX_RING_TAIL           0x18u /* RO last doorbell value */
 #define AAX_RING_STATUS         0x1Cu /* RO bit0 IDLE, bit1 ERROR (stopped), [15:8] last error code */
 #define AAX_RING_JOBS_DONE      0x20u /* RO jobs completed since reset (wraps) */
+#define AAX_RING_UQ_HDR_LO      0x24u /* RW user ring: device bus address of its aax_uq_header (64-byte aligned) */
+#define AAX_RING_UQ_HDR_HI      0x28u
 
 #define AAX_RING_CTRL_EN        (1u << 0)
 #define AAX_RING_CTRL_RESET     (1u << 1)
 #define AAX_RING_CTRL_PRIV      (1u << 2) /* privileged ring: WREG allowed (kernel driver's choice) */
 #define AAX_RING_CTRL_CQ_SHIFT  8u
 #define AAX_RING_CTRL_CQ_MASK   0xFF00u
+/* RING_ASID bit31: the ring is a user queue (ABI 0.2): its jobs must run in context [15:0]
+ * (nonzero), may not write a descriptor fence, and its command buffers are fetched through
+ * that context; its TAIL and its CQ's HEAD come from the aax_uq_header at RING_UQ_HDR,
+ * read when the owner writes AAX_UQ_DOORBELL(r). Only the kernel (BAR0) can set it. */
+#define AAX_RING_ASID_USER      (1u << 31)
+#define AAX_RING_ASID_MASK      0xFFFFu
 #define AAX_RING_STATUS_IDLE    (1u << 0)
 #define AAX_RING_STATUS_ERROR   (1u << 1)
 #define AAX_RING_STATUS_CODE_SHIFT 8u
@@ -142,6 +152,17 @@
 #define AAX_CQ_CTRL_IRQ_EN      (1u << 1)
 
 #define AAX_DOORBELL(r)         (0x3000u + 8u * (r)) /* WO new TAIL of ring r */
+
+/* ---- user-queue doorbell page: 0xE000 - 0xEFFF (ABI 0.2, docs/virtualization.md) ----
+ * The one BAR0 page the driver maps into processes that own user queues. A write of any value
+ * to AAX_UQ_DOORBELL(r) tells the device that user ring r has news: the queue manager reads the
+ * ring's aax_uq_header (abi/aax_queue.h) and takes its wptr as TAIL (as a kernel doorbell write
+ * of that value, with the same checks) and its cq_head as the ring's CQ HEAD. The value written
+ * is ignored, so ringing another process's queue only makes the device re-read what that
+ * queue's owner published. Ignored (and counted) for a ring that is disabled or not a user ring. */
+#define AAX_UQ_DOORBELL(r)      (0xE000u + 8u * (r)) /* WO */
+#define AAX_REG_UQ_ID           0xEF00u /* RO AAX_UQ_ID_MAGIC: the page exists (the driver's check) */
+#define AAX_UQ_ID_MAGIC         0x55514431u /* "UQD1" */
 
 /* Firmware mailbox (chips with a control core): one 32-bit message each way. Writing
  * MBOX_H2F interrupts the firmware; its reply lands in MBOX_F2H and raises the event line.

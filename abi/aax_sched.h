@@ -111,6 +111,9 @@ static inline int aax_in_fw_window(uint64_t off)
 #define AAX_FW_EQ_START         (1u << 0)
 #define AAX_FW_EQ_ABORT         (1u << 1)
 #define AAX_FW_EQ_BUSY          (1u << 0)
+#define AAX_FW_EQ_SRAM          (1u << 1) /* an SR-IOV VF's buffer (AAX_FW_EQ_ASID_VF) wrote cluster SRAM: a GEMM or
+                                             VEC packet, or a DMA whose destination overlaps a cluster SRAM window
+                                             (the firmware scrubs SRAM before another VF's job: virtualization.md) */
 #define AAX_FW_EQ_CODE_SHIFT    8u
 #define AAX_FW_MAX_EQS          16u
 

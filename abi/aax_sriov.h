@@ -83,6 +83,21 @@
  * Reply value: the VFs it schedules. */
 #define AAX_MBOX_SRIOV           0x03u
 
+/* How the firmware scrubs what every VF's context maps -- the cluster SRAMs -- between VFs
+ * (docs/virtualization.md "Isolation"): the PF driver writes a command buffer of DMA fills of
+ * zeros, one per range, in device memory it keeps for this, and this record at
+ * AAX_SRIOV_SCRUB_OFFSET past the boot parameters (firmware region), before AAX_MBOX_SRIOV.
+ * Before a VF job starts after another VF's job wrote cluster SRAM (AAX_FW_EQ_SRAM), the
+ * firmware runs that buffer, physical, on the incoming VF's engine queue and charges its time
+ * to that VF. cmdbuf_size 0: no scrubbing. */
+#define AAX_SRIOV_SCRUB_OFFSET   0x1000u
+#define AAX_SRIOV_SCRUB_MAGIC    0x42524353u /* "SCRB" */
+typedef struct aax_sriov_scrub {
+    uint32_t magic;          /* AAX_SRIOV_SCRUB_MAGIC */
+    uint32_t cmdbuf_size;    /* bytes (a multiple of 8) */
+    uint64_t cmdbuf;         /* chip bus address of the fills */
+} aax_sriov_scrub;
+
 /* Engine queue ASID register, firmware only: the job is a VF's (compute packets allowed in its
  * context: the VFs are time-sliced, docs/virtualization.md). */
 #define AAX_FW_EQ_ASID_VF        (1u << 16)

@@ -1,5 +1,7 @@
 #include "fw_sched.h"
 
+#include "abi/aax_regs.h"
+
 #include <string.h>
 
 uint8_t fw_check_job(const aax_job_desc *d, uint32_t ring_asid, int asid_enabled)
@@ -8,7 +10,21 @@ uint8_t fw_check_job(const aax_job_desc *d, uint32_t ring_asid, int asid_enabled
         d->cmdbuf_size > AAX_MAX_CMDBUF_SIZE || d->cmdbuf_addr % 8 != 0)
         return AAX_ERR_BAD_JOB;
     if ((d->asid != 0 && !asid_enabled) || (ring_asid != 0 && ring_asid != d->asid))
+        return fw_check_user_job(d, ring_asid, asid_enabled);
+    return AAX_OK;
+}
+
+/* Only reached when the kernel-ring checks refused the job (a user ring's RING_ASID never
+ * equals a descriptor's asid: it has AAX_RING_ASID_USER set), so kernel rings run the same
+ * instructions as before user queues existed. A user ring runs jobs of its own (enabled,
+ * nonzero) context only, and no descriptor fence (a physical write). */
+uint8_t fw_check_user_job(const aax_job_desc *d, uint32_t ring_asid, int asid_enabled)
+{
+    if (!(ring_asid & AAX_RING_ASID_USER) || d->asid == 0 || !asid_enabled ||
+        (ring_asid & AAX_RING_ASID_MASK) != d->asid)
         return AAX_ERR_BAD_ASID;
+    if (d->flags & AAX_JOB_WRITE_FENCE)
+        return AAX_ERR_BAD_JOB;
     return AAX_OK;
 }
 

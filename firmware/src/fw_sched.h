@@ -13,6 +13,9 @@
  * physical; another needs an enabled MMU context, `asid_enabled`; a ring with RING_ASID
  * != 0 runs only that address space). */
 uint8_t fw_check_job(const aax_job_desc *d, uint32_t ring_asid, int asid_enabled);
+/* The user-ring part of it (ring_asid with AAX_RING_ASID_USER, abi/aax_regs.h): the job must be
+ * of that ring's context ([15:0], nonzero, enabled) and write no descriptor fence (BAD_JOB). */
+uint8_t fw_check_user_job(const aax_job_desc *d, uint32_t ring_asid, int asid_enabled);
 
 /* A completion queue as the firmware sees it: the device's producer state (tail and the
  * phase of the next record, AAX_FW_CQ_TAIL) and the host's geometry and head. */

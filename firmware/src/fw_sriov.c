@@ -54,6 +54,10 @@ static struct vf_info vfs[AAX_MAX_VFS];
 static uint8_t vf_of_ring[AAX_FW_MAX_EQS];
 static uint32_t vf_running = NO_VF, vf_ring, vf_last;
 static uint64_t window = ~0ull;
+/* Cluster SRAM scrubbing between VFs: the fills (the PF driver's command buffer), the VF whose
+ * job last wrote SRAM (NO_VF: clean), and the ring whose engine queue runs the scrub. */
+static uint32_t n_scrub, scrub_size, sram_owner = NO_VF, scrub_ring = NO_VF;
+static uint64_t scrub_bus, scrub_start_ns;
 
 static uint64_t now_ns(void) { return reg_read64(AAX_REG_TIMESTAMP_LO); }
 
@@ -325,6 +329,8 @@ static void eq_done(uint32_t r)
     struct outcome o;
     if (!j->busy || (st & AAX_FW_EQ_BUSY))
         return;
+    if ((st & AAX_FW_EQ_SRAM) && vf_of_ring[r] != NO_VF)
+        sram_owner = vf_of_ring[r];
     if (j->dropping) { /* reset by the host (a VF's FLR): no record */
         charge(r, j);
         j->busy = 0;
@@ -332,6 +338,8 @@ static void eq_done(uint32_t r)
         reg_write(AAX_FW_RING(r) + AAX_FW_RING_STATE, 0);
         return;
     }
+    if ((st & AAX_FW_EQ_SRAM) && vf_of_ring[r] != NO_VF)
+        sram_owner = vf_of_ring[r]; /* its data is in SRAM now: scrub before another VF runs */
     o.status = (uint8_t)(st >> AAX_FW_EQ_CODE_SHIFT);
     o.offset = reg_read(eq + AAX_FW_EQ_ERR_OFFSET);
     o.opcode = (uint8_t)reg_read(eq + AAX_FW_EQ_ERR_OPCODE);
@@ -379,6 +387,65 @@ static uint64_t watchdog(uint64_t now)
     return next;
 }
 
+/* The scrub command buffer the PF driver wrote (aax_sriov_scrub, read through the core's own
+ * device-memory window: the firmware region is closed to the chip bus). */
+static void load_scrub_list(void)
+{
+    const uint64_t dm = reg_read64(AAX_REG_DEVMEM_BASE_LO);
+    const uint64_t at = reg_read64(AAX_REG_BOOT_PARAMS_LO) + AAX_SRIOV_SCRUB_OFFSET;
+    aax_sriov_scrub l;
+    n_scrub = 0;
+    sram_owner = NO_VF;
+    if (at < dm || at - dm > AAX_CORE_DEVMEM_SIZE - sizeof l)
+        return;
+    memcpy(&l, (const void *)(uintptr_t)(AAX_CORE_DEVMEM_WINDOW + (uint32_t)(at - dm)), sizeof l);
+    if (l.magic != AAX_SRIOV_SCRUB_MAGIC || !l.cmdbuf_size || l.cmdbuf_size % 8 || l.cmdbuf % 8 ||
+        l.cmdbuf_size > AAX_MAX_CMDBUF_SIZE)
+        return;
+    n_scrub = 1;
+    scrub_bus = l.cmdbuf;
+    scrub_size = l.cmdbuf_size;
+    logf("sr-iov: SRAM scrubbed between VFs (%lu bytes of fills)", (unsigned long)scrub_size);
+}
+
+/* Starts the scrub on ring r's engine queue (before VF v's job there). */
+static void scrub_start(uint32_t r)
+{
+    scrub_ring = r;
+    scrub_start_ns = now_ns();
+    reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_CMDBUF_LO, (uint32_t)scrub_bus);
+    reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_CMDBUF_HI, (uint32_t)(scrub_bus >> 32));
+    reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_SIZE, scrub_size);
+    reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_RING, r);
+    reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_DEADLINE_LO, 0);
+    reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_DEADLINE_HI, 0);
+    reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_TAG, 0);
+    reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_ASID, 0); /* physical: the firmware's own buffer */
+    reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_CTRL, AAX_FW_EQ_START);
+}
+
+/* The scrub on ring r finished: SRAM is clean (unless it was aborted by a reset), its time is
+ * charged to the VF waiting for it, whose job starts now. */
+static void scrub_done(uint32_t r)
+{
+    const uint32_t st = reg_read(AAX_FW_EQ(r) + AAX_FW_EQ_STATUS);
+    const uint32_t v = vf_running;
+    if (st & AAX_FW_EQ_BUSY)
+        return;
+    scrub_ring = NO_VF;
+    if ((st >> AAX_FW_EQ_CODE_SHIFT & 0xFF) == AAX_OK)
+        sram_owner = NO_VF;
+    else
+        logf("sr-iov: SRAM scrub failed: %s", aax_status_name((uint8_t)(st >> AAX_FW_EQ_CODE_SHIFT)));
+    if (v == NO_VF)
+        return;
+    vfs[v].credit -= (int64_t)(now_ns() - scrub_start_ns);
+    if (sram_owner != NO_VF || !start(r)) { /* nothing to run any more (reset), or it completed at once */
+        vf_running = NO_VF;
+        vfs[v].credit -= 1;
+    }
+}
+
 /* Reads the VFs' resources from the SR-IOV block. */
 static void configure(uint32_t n)
 {
@@ -413,6 +480,7 @@ static void configure(uint32_t n)
     }
     n_vfs = n;
     vf_running = NO_VF;
+    load_scrub_list();
     logf("sr-iov: %lu VFs scheduled", (unsigned long)n);
     reg_write(AAX_FW_MBOX_F2H, n);
 }
@@ -474,6 +542,10 @@ static void vf_schedule(void)
                 vfs[v].rr = r - vfs[v].first;
                 vf_running = v;
                 vf_ring = r;
+                if (n_scrub && sram_owner != NO_VF && sram_owner != v) {
+                    scrub_start(r); /* another VF's data is in SRAM: its job starts after the scrub */
+                    break;
+                }
                 if (!start(r)) { /* completed or failed at once (finish_job charged it) */
                     vf_running = NO_VF;
                     vfs[v].credit -= 1;
@@ -507,7 +579,10 @@ static void serve(void)
     }
     for (r = 0; r < S.n_rings; ++r)
         if (pending & AAX_FW_INT_EQ(r)) {
-            eq_done(r);
+            if (scrub_ring == r)
+                scrub_done(r);
+            else
+                eq_done(r);
             scan |= 1u << r;
         }
     for (r = 0; r < S.n_rings; ++r)

@@ -190,9 +190,13 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     attach_devmem(devmem->target_socket());
     noc.add_target("regs", c.get(keys::addr::regs_base), AAX_BAR0_SIZE, regs_guard.target_socket);
     regs_guard.initiator_socket.bind(regs.target_socket);
-    for (unsigned i = 0; i < compute.clusters.size(); ++i)
+    std::vector<std::pair<uint64_t, uint64_t>> sram_windows;
+    for (unsigned i = 0; i < compute.clusters.size(); ++i) {
         noc.add_target("sram" + std::to_string(i), sram_addr(i), compute.params().sram_bytes,
                        compute.clusters[i]->sram.socket);
+        sram_windows.emplace_back(sram_addr(i), compute.params().sram_bytes);
+    }
+    qman.set_sram_windows(std::move(sram_windows));  // SR-IOV SRAM scrubbing (docs/virtualization.md)
     noc.add_target("host_window", host_window_, c.get(keys::addr::host_window_size), pcie.from_chip);
     noc.add_target("sram", shared_sram_base_, sram0.get_params().size, sram0.socket);
 
@@ -203,6 +207,7 @@ chip::chip(sc_core::sc_module_name name, const config& c)
     regs.add_target("msix", AAX_MSIX_WINDOW_BASE, AAX_MSIX_WINDOW_SIZE, pcie.msix_socket);
     regs.add_target("sched", AAX_FW_WINDOW_BASE, AAX_FW_WINDOW_SIZE, qman.fw_reg_socket);
     regs.add_target("perf", AAX_PERF_WINDOW_BASE, AAX_PERF_WINDOW_SIZE, perf.reg_socket);
+    regs.add_target("uq", AAX_UQ_WINDOW_BASE, AAX_UQ_WINDOW_SIZE, qman.uq_socket);  // user-queue doorbells
     if (c.get(keys::pcie::sriov_max_vfs))  // the PF's SR-IOV block (docs/virtualization.md)
         regs.add_target("sriov", AAX_SRIOV_WINDOW_BASE, AAX_SRIOV_WINDOW_SIZE, pcie.sriov_socket);
 

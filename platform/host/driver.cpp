@@ -1,11 +1,13 @@
 #include "platform/host/driver.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "abi/aax_boot.h"
+#include "abi/aax_encode.h"
 #include "abi/aax_mmu.h"
 #include "abi/aax_regs.h"
 #include "abi/aax_sriov.h"
@@ -54,7 +56,12 @@ const param_table<driver::params>& driver::params::table() {
                   "resets the device (0: do not watch; the firmware beats every 1000 us)",
                   "us")
             .integer("reset_resubmits", &params::reset_resubmits, 0, 100,
-                     "times a job in flight at a device reset is resubmitted before it completes as ABORTED");
+                     "times a job in flight at a device reset is resubmitted before it completes as ABORTED")
+            .real("ioctl_ns", &params::ioctl_ns, 0, 1e6,
+                  "host CPU time of one submit ioctl (system call entry and exit, the driver's checks, its job and "
+                  "fence), charged to the submitting thread before the descriptor is written; 0: not modelled (user "
+                  "queues submit without it: docs/virtualization.md)",
+                  "ns");
     return t;
 }
 
@@ -85,6 +92,7 @@ driver::driver(host_system& host, const config& c, std::string name, const param
       core_freq_mhz_(static_cast<uint32_t>(c.get(keys::cpu::freq_mhz))),
       timer_mhz_(static_cast<uint32_t>(c.get(keys::cpu::timer_mhz))), heartbeat_timeout_us_(p.heartbeat_timeout_us),
       max_resubmits_(p.reset_resubmits) {
+    ioctl_ns_ = p.ioctl_ns;
     stats_.add({&submits_, &completions_, &irqs_, &errors_stat_, &aborted_, &wait_timeouts_, &latency_us_});
     // Host memory for pinned buffers: all of DRAM (the host OS is not modelled), or the VM's.
     hostmem_ = std::make_unique<range_allocator>(fn.host_base, fn.host_size);
@@ -531,6 +539,13 @@ void driver::handle_error() {
         e.offset = rd(AAX_REG_ERR_OFFSET);
         e.addr = rd(AAX_REG_ERR_ADDR_LO) | static_cast<uint64_t>(rd(AAX_REG_ERR_ADDR_HI)) << 32;
         e.time_ns = sc_core::sc_time_stamp().value() / 1000;
+        // Whose error: a user queue's owner, or the context of the kernel-ring job.
+        if (auto u = uqs_.find(e.ring); u != uqs_.end()) {
+            e.asid = u->second.info.asid;
+            e.user_queue = true;
+        } else if (auto f = fences_.find(e.job_id); f != fences_.end() && f->second->ring == e.ring) {
+            e.asid = f->second->asid;
+        }
         wr(AAX_REG_ERR_STATUS, AAX_ERR_STATUS_VALID);
         AVP_LOG(warn, kName, "device error: {}", e.describe());
         if (errors_.size() >= 2 * max_error_records)  // bounded: drop the oldest half
@@ -548,6 +563,20 @@ void driver::handle_error() {
         failed[R.index] = rd(AAX_RING_BASE(R.index) + AAX_RING_STATUS) & AAX_RING_STATUS_ERROR;
         if (failed[R.index]) R.stopped = true;
         any_failed |= failed[R.index];
+    }
+    // A stopped user queue stays stopped (its owner sees the record in its CQ, or the stop):
+    // only the kernel's rings are recovered here.
+    std::vector<unsigned> user_rings;  // (the register reads let other threads run: look each up again)
+    for (const auto& [r, U] : uqs_) user_rings.push_back(r);
+    for (unsigned r : user_rings) {
+        auto u = uqs_.find(r);
+        if (u == uqs_.end() || u->second.revoked || u->second.stopped) continue;
+        const bool err = rd(AAX_RING_BASE(r) + AAX_RING_STATUS) & AAX_RING_STATUS_ERROR;
+        u = uqs_.find(r);
+        if (!err || u == uqs_.end()) continue;
+        u->second.stopped = true;
+        u->second.ev->notify(sc_core::SC_ZERO_TIME);
+        any_failed = true;
     }
     // No ring error behind the error line: the firmware's fatal trap raises it too.
     if (!fresh && !any_failed && has_core_ && rd(AAX_REG_BOOT_STATUS) == AAX_BOOT_FAIL) {
@@ -594,6 +623,8 @@ void driver::irq_thread() {
         if (status & AAX_IRQ_ERROR) handle_error();
         if (status & AAX_IRQ_EVENT) mbox_ev_.notify(sc_core::SC_ZERO_TIME);
         for (auto& R : rings_) drain_cq(R);
+        for (auto& [r, U] : uqs_)  // a user queue's owner reads its own CQ
+            if (status & AAX_IRQ_CQ(r)) U.ev->notify(sc_core::SC_ZERO_TIME);
     }
 }
 
@@ -648,6 +679,7 @@ void driver::reset_device(const std::string& why) {
     }
     ++device_resets_;
     AVP_LOG(warn, kName, "{}: resetting the device and re-booting the firmware", why);
+    uq_revoke_all();  // the soft reset below disables their rings: their owners must destroy them
     // 1. Stop the core, then take the records the firmware completed before it died.
     wr(AAX_REG_CORE_CTRL, 0);
     for (auto& R : rings_) drain_cq(R);
@@ -753,6 +785,8 @@ int driver::sriov_enable(const std::vector<vf_setup>& vfs) {
         wr(b + AAX_SRIOV_VF_SHARE, S.share);
         wr(b + AAX_SRIOV_VF_ASID, asid);
         for (unsigned r = S.first_ring; r < S.first_ring + S.rings; ++r) {
+            if (uqs_.count(r)) return -EBUSY;  // a user queue has it
+            vf_rings_ |= 1u << r;
             wr(AAX_RING_BASE(r) + AAX_RING_ASID, asid);  // pinned: the VF cannot change it
             mask &= ~AAX_IRQ_CQ(r);
         }
@@ -760,6 +794,29 @@ int driver::sriov_enable(const std::vector<vf_setup>& vfs) {
     }
     wr(AAX_REG_IRQ_MASK, mask);
     irq_mask_ = mask;
+    // What every VF's context shares (the cluster SRAMs): the firmware scrubs it between VFs
+    // with this command buffer of DMA fills (abi/aax_sriov.h aax_sriov_scrub).
+    std::vector<std::pair<uint64_t, uint64_t>> shared;
+    for (const vf_setup& S : vfs)
+        for (const auto& r : S.extra)
+            if (std::find(shared.begin(), shared.end(), r) == shared.end()) shared.push_back(r);
+    aax_sriov_scrub scrub{};
+    scrub.magic = AAX_SRIOV_SCRUB_MAGIC;
+    if (!shared.empty()) {
+        std::vector<uint8_t> fills;
+        for (const auto& [b, n] : shared) {
+            const aax_pkt_dma f = aax_make_fill(b, n, 1, 0, 0);
+            const auto* p = reinterpret_cast<const uint8_t*>(&f);
+            fills.insert(fills.end(), p, p + sizeof(f));
+        }
+        auto at = alloc_device(fills.size());
+        if (!at) return -ENOMEM;
+        host_.cpu.mmio_write(device_to_bar2(*at), fills.data(), fills.size());
+        scrub.cmdbuf = *at;
+        scrub.cmdbuf_size = static_cast<uint32_t>(fills.size());
+    }
+    const uint64_t params_addr = info_.devmem_base + AAX_FW_REGION_SIZE - 0x20000;
+    host_.cpu.mmio_write(device_to_bar2(params_addr + AAX_SRIOV_SCRUB_OFFSET), &scrub, sizeof(scrub));
     uint32_t reply = 0;
     if (int rc = mailbox(AAX_MBOX_MSG(AAX_MBOX_SRIOV, vfs.size()), reply, sc_core::sc_time(1, sc_core::SC_MS))) return rc;
     if ((reply & AAX_MBOX_ARG_MASK) != vfs.size() || (reply >> AAX_MBOX_ST_SHIFT & 0x7F)) return -EIO;
@@ -799,6 +856,115 @@ int driver::function_reset() {
     }
     recovered_ev_.notify(sc_core::SC_ZERO_TIME);
     return 0;
+}
+
+// ---- user queues --------------------------------------------------------------------------
+
+int driver::uq_create(uint16_t asid, uint32_t entries_log2, user_queue_info& out) {
+    if (!probed_ || !vm_ || dead_ || resetting_) return -ENODEV;
+    if (rd(AAX_REG_UQ_ID) != AAX_UQ_ID_MAGIC) return -ENODEV;
+    if (asid == 0 || !vm_->exists(asid)) return -EINVAL;
+    if (entries_log2 == 0) entries_log2 = ring_log2_;
+    if (entries_log2 < 1 || entries_log2 > 16) return -EINVAL;
+    // A free ring: not the driver's own, not a VF's, not another user queue's, with a CQ and an
+    // MSI-X vector of the same index.
+    const unsigned n = std::min({info_.rings, info_.cqs, info_.msix_vectors > 2 ? info_.msix_vectors - 2 : 0u});
+    unsigned r = static_cast<unsigned>(rings_.size());
+    while (r < n && (uqs_.count(r) || (vf_rings_ >> r & 1))) ++r;
+    if (r >= n) return -ENOSPC;
+    user_queue_info q;
+    q.ring = r;
+    q.asid = asid;
+    q.entries = q.cq_entries = 1u << entries_log2;
+    q.mem_size = (AAX_UQ_HEADER_SIZE + uint64_t{q.entries} * AAX_JOB_DESC_SIZE + 4095) & ~uint64_t{4095};
+    q.cq_size = (uint64_t{q.cq_entries} * AAX_CQ_ENTRY_SIZE + 4095) & ~uint64_t{4095};
+    auto mem = alloc_device(q.mem_size);
+    auto cq = alloc_host(q.cq_size);
+    if (!mem || !cq) {
+        if (mem) free_device(*mem);
+        if (cq) free_host(*cq);
+        return -ENOMEM;
+    }
+    q.mem = *mem;
+    q.cq_host = *cq;
+    uq_ctx& U = uqs_[r];  // claimed before the writes, which let other threads run
+    U.info = q;
+    // Zeroed header, slots and CQ (pages that may have held another owner's data).
+    std::vector<uint8_t> zero(static_cast<size_t>(std::max(q.mem_size, q.cq_size)), 0);
+    host_.cpu.mmio_write(device_to_bar2(q.mem), zero.data(), q.mem_size);
+    host_.cpu.mem_write(q.cq_host, zero.data(), q.cq_size);
+    const uint64_t cq_dev = host_to_device_addr(q.cq_host), ring = q.mem + AAX_UQ_HEADER_SIZE;
+    wr(AAX_CQ_BASE(r) + AAX_CQ_BASE_HI, static_cast<uint32_t>(cq_dev >> 32));
+    wr(AAX_CQ_BASE(r) + AAX_CQ_BASE_LO, static_cast<uint32_t>(cq_dev));
+    wr(AAX_CQ_BASE(r) + AAX_CQ_SIZE_LOG2, entries_log2);
+    wr(AAX_CQ_BASE(r) + AAX_CQ_HEAD, 0);
+    wr(AAX_CQ_BASE(r) + AAX_CQ_CTRL, AAX_CQ_CTRL_EN | AAX_CQ_CTRL_IRQ_EN);
+    wr(AAX_RING_BASE(r) + AAX_RING_BASE_LO, 0);  // a move: HEAD = TAIL = 0
+    wr(AAX_RING_BASE(r) + AAX_RING_BASE_HI, static_cast<uint32_t>(ring >> 32));
+    wr(AAX_RING_BASE(r) + AAX_RING_BASE_LO, static_cast<uint32_t>(ring));
+    wr(AAX_RING_BASE(r) + AAX_RING_SIZE_LOG2, entries_log2);
+    wr(AAX_RING_BASE(r) + AAX_RING_UQ_HDR_HI, static_cast<uint32_t>(q.mem >> 32));
+    wr(AAX_RING_BASE(r) + AAX_RING_UQ_HDR_LO, static_cast<uint32_t>(q.mem));
+    wr(AAX_RING_BASE(r) + AAX_RING_ASID, AAX_RING_ASID_USER | asid);
+    wr(AAX_RING_BASE(r) + AAX_RING_CTRL, AAX_RING_CTRL_EN | (r << AAX_RING_CTRL_CQ_SHIFT));
+    irq_mask_ &= ~AAX_IRQ_CQ(r);
+    wr(AAX_REG_IRQ_MASK, irq_mask_);
+    out = q;
+    AVP_LOG(info, name_, "user queue on ring {} for context {} ({} slots)", r, asid, q.entries);
+    return 0;
+}
+
+int driver::uq_destroy(unsigned r) {
+    auto it = uqs_.find(r);
+    if (it == uqs_.end()) return -ENOENT;
+    uq_ctx& U = it->second;  // stays valid: only this call erases it, once (destroying)
+    if (U.destroying) return -ENOENT;
+    U.destroying = true;
+    const bool was_revoked = U.revoked;
+    U.revoked = true;
+    U.ev->notify(sc_core::SC_ZERO_TIME);
+    if (!was_revoked && !resetting_ && !dead_) {
+        // Disable and reset: a running job is dropped at its next packet boundary, the queued
+        // ones are never started; no record is written once the ring is idle.
+        wr(AAX_RING_BASE(r) + AAX_RING_CTRL, AAX_RING_CTRL_RESET | (r << AAX_RING_CTRL_CQ_SHIFT));
+        for (int i = 0; i < 10000 && !(rd(AAX_RING_BASE(r) + AAX_RING_STATUS) & AAX_RING_STATUS_IDLE); ++i)
+            sc_core::wait(1, sc_core::SC_US);
+    }
+    if (!resetting_ && !dead_) {
+        wr(AAX_CQ_BASE(r) + AAX_CQ_CTRL, 0);
+        wr(AAX_RING_BASE(r) + AAX_RING_ASID, 0);
+        wr(AAX_RING_BASE(r) + AAX_RING_UQ_HDR_LO, 0);
+        wr(AAX_RING_BASE(r) + AAX_RING_UQ_HDR_HI, 0);
+        irq_mask_ |= AAX_IRQ_CQ(r);
+        wr(AAX_REG_IRQ_MASK, irq_mask_);
+    }
+    free_device(U.info.mem);
+    free_host(U.info.cq_host);
+    uqs_.erase(r);
+    return 0;
+}
+
+void driver::uq_revoke_all() {
+    for (auto& [r, U] : uqs_) {
+        U.revoked = true;
+        irq_mask_ |= AAX_IRQ_CQ(r);
+        U.ev->notify(sc_core::SC_ZERO_TIME);
+    }
+}
+
+bool driver::uq_revoked(unsigned r) const {
+    auto it = uqs_.find(r);
+    return it == uqs_.end() || it->second.revoked;
+}
+
+bool driver::uq_stopped(unsigned r) const {
+    auto it = uqs_.find(r);
+    return it != uqs_.end() && it->second.stopped;
+}
+
+const sc_core::sc_event* driver::uq_event(unsigned r) const {
+    auto it = uqs_.find(r);
+    return it == uqs_.end() ? nullptr : it->second.ev.get();
 }
 
 } // namespace accelvp

@@ -18,6 +18,7 @@
 #include <systemc>
 
 #include "abi/aax_queue.h"
+#include "abi/aax_regs.h"
 #include "platform/host/host_system.h"
 #include "platform/host/range_allocator.h"
 #include "platform/host/vm.h"
@@ -39,6 +40,8 @@ struct error_record {
     uint8_t opcode = 0;
     uint64_t addr = 0;
     uint64_t time_ns = 0;
+    uint16_t asid = 0;        // the context of the failed job (0: physical or unknown)
+    bool user_queue = false;  // it failed on a user queue (ring = the queue)
     std::string describe() const;
 };
 
@@ -72,6 +75,7 @@ public:
         double boot_timeout_us = 2000;
         double heartbeat_timeout_us = 0;
         uint32_t reset_resubmits = 1;
+        double ioctl_ns = 0;
         static std::string default_firmware();
         static const param_table<params>& table();  // the parameters: key, member, range, unit, description
     };
@@ -175,6 +179,33 @@ public:
     int mailbox(uint32_t msg, uint32_t& reply, const sc_core::sc_time& timeout);
     host_system& host() { return host_; }
 
+    // User queues (docs/virtualization.md "User queues"): a free hardware ring (one the driver
+    // did not set up for itself nor give to a VF) with its own CQ, pinned to context `asid`
+    // as a user ring (RING_ASID USER): its header and slots in device memory, its CQ in host
+    // memory, both for the owner to map, and its doorbell in the user-queue page. 0, -ENODEV
+    // (not probed, no MMU or no user-queue page), -EINVAL (bad context or size), -ENOSPC (no
+    // free ring), -ENOMEM.
+    struct user_queue_info {
+        unsigned ring = 0;
+        uint16_t asid = 0;
+        uint32_t entries = 0, cq_entries = 0;
+        uint64_t mem = 0, mem_size = 0;   // device bus address: aax_uq_header, then the slots
+        uint64_t cq_host = 0, cq_size = 0;  // host physical
+    };
+    int uq_create(uint16_t asid, uint32_t entries_log2, user_queue_info& out);
+    // Revoke and free a user queue: the ring is reset and disabled (its running job dropped at
+    // the next packet boundary), then its CQ; the memory goes back. 0 or -ENOENT.
+    int uq_destroy(unsigned ring);
+    // A device reset revokes every user queue (its owner must destroy it); so does uq_destroy.
+    bool uq_revoked(unsigned ring) const;
+    // The ring stopped on an error (a bad header, wptr or job): the owner's record says which
+    // job when there is one; the queue stays stopped until destroyed.
+    bool uq_stopped(unsigned ring) const;
+    // Notified at the queue's CQ interrupt, at an error on it and at its revocation.
+    const sc_core::sc_event* uq_event(unsigned ring) const;
+    uint64_t uq_doorbell_page() const { return bar0_ + AAX_UQ_WINDOW_BASE; }  // host physical (BAR0)
+    double ioctl_ns() const { return ioctl_ns_; }
+
     // Hardware performance counters (BAR0 0xB000, docs/profiling.md): a PERF_CTRL write
     // (AAX_PERF_CTRL_* bits), and a snapshot read back counter by counter (a SNAPSHOT, with
     // `also` = more PERF_CTRL bits applied after it, e.g. CLEAR for interval sampling).
@@ -221,6 +252,15 @@ private:
         uint16_t asid = 0;              // the context the ring is pinned to (RING_ASID; 0: the kernel's, any)
     };
     void program_ring(const ring_ctx& R);  // probe's ring and CQ set-up (also after a reset)
+    struct uq_ctx {
+        user_queue_info info;
+        bool revoked = false, stopped = false, destroying = false;
+        std::unique_ptr<sc_core::sc_event> ev = std::make_unique<sc_core::sc_event>();
+    };
+    std::map<unsigned, uq_ctx> uqs_;
+    uint32_t vf_rings_ = 0;  // rings given to VFs (sriov_enable)
+    double ioctl_ns_ = 0;
+    void uq_revoke_all();
 
     uint64_t reg(uint32_t off) const { return bar0_ + off; }
     uint32_t rd(uint32_t off);

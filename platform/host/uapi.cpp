@@ -2,6 +2,7 @@
 
 #include "abi/aax_regs.h"
 
+#include <algorithm>
 #include <cerrno>
 
 #include "abi/aax_mmu.h"
@@ -48,7 +49,11 @@ device::~device() {
     // that may still wait (not while the simulation unwinds it).
     const auto proc = sc_core::sc_get_current_process_handle();
     const bool can_wait = proc.valid() && proc.proc_kind() == sc_core::SC_THREAD_PROC_ && !sc_core::sc_is_unwinding();
-    for (const auto& [id, b] : vms_) drv_.vm()->destroy(static_cast<uint16_t>(id), can_wait);
+    // User queues first (revoked: their rings are reset), then the address spaces they ran in.
+    for (auto& [q, u] : uqs_) {
+        *u.valid = false;
+        if (can_wait) drv_.uq_destroy(q);
+    }    for (const auto& [id, b] : vms_) drv_.vm()->destroy(static_cast<uint16_t>(id), can_wait);
     for (const auto& [h, b] : bos_) b.host ? drv_.free_host(b.addr) : drv_.free_device(b.addr);
 }
 
@@ -99,6 +104,8 @@ int device::bo_mmap(uint32_t handle, std::unique_ptr<mapping>& out) {
 }
 
 int device::submit(submit_args& a) {
+    // The system call: entry, the driver's checks, its job and fence (host.driver.ioctl_ns).
+    if (drv_.ioctl_ns() > 0) sc_core::wait(sc_core::sc_time(drv_.ioctl_ns(), sc_core::SC_NS));
     auto it = bos_.find(a.cmdbuf_handle);
     if (it == bos_.end()) return -ENOENT;
     const bo& b = it->second;
@@ -173,9 +180,14 @@ int device::vm_unbind(vm_unbind_args& a) {
 }
 
 int device::last_mmu_fault(mmu_fault& out) const {
-    if (!drv_.vm() || drv_.vm()->faults().empty()) return -ENOENT;
-    out = drv_.vm()->faults().back();
-    return 0;
+    if (!drv_.vm()) return -ENOENT;
+    const auto& f = drv_.vm()->faults();
+    for (auto it = f.rbegin(); it != f.rend(); ++it)
+        if (privileged_ || vms_.count(it->asid)) {
+            out = *it;
+            return 0;
+        }
+    return -ENOENT;
 }
 
 int device::perf_start(bool clear) {
@@ -185,9 +197,135 @@ int device::perf_stop() { return drv_.perf_control(AAX_PERF_CTRL_STOP); }
 int device::perf_sample(perf_snapshot& out, bool clear) { return drv_.perf_read(out, clear ? AAX_PERF_CTRL_CLEAR : 0u); }
 
 int device::last_error(error_record& out) const {
-    if (drv_.errors().empty()) return -ENOENT;
-    out = drv_.errors().back();
+    const auto& e = drv_.errors();
+    for (auto it = e.rbegin(); it != e.rend(); ++it)
+        if (privileged_ || !drv_.vm() || (it->asid && vms_.count(it->asid))) {
+            out = *it;
+            return 0;
+        }
+    return -ENOENT;
+}
+
+// ---- user queues ------------------------------------------------------------------------
+
+int device::uq_create(uq_create_args& a) {
+    if (!drv_.vm()) return -ENODEV;
+    if (!vms_.count(a.vm_id)) return -ENOENT;  // only this file's address spaces
+    driver::user_queue_info q;
+    if (int rc = drv_.uq_create(static_cast<uint16_t>(a.vm_id), a.entries_log2, q)) return rc;
+    a.queue_id = q.ring;
+    a.entries = q.entries;
+    a.cq_entries = q.cq_entries;
+    uqs_[q.ring] = uq_file{q, std::make_shared<bool>(true)};
     return 0;
+}
+
+int device::uq_destroy(uint32_t queue_id) {
+    auto it = uqs_.find(queue_id);
+    if (it == uqs_.end()) return -ENOENT;
+    *it->second.valid = false;  // the process's mapping is gone with it
+    uqs_.erase(it);
+    return drv_.uq_destroy(queue_id);
+}
+
+int device::uq_mmap(uint32_t queue_id, std::unique_ptr<user_queue>& out) {
+    auto it = uqs_.find(queue_id);
+    if (it == uqs_.end()) return -ENOENT;
+    out.reset(new user_queue(drv_, it->second.info, it->second.valid));
+    return 0;
+}
+
+int user_queue::submit(uint64_t cmdbuf_va, uint32_t size, uint32_t flags, uint32_t& job_id, uint32_t timeout_us) {
+    if (!*valid_ || drv_->uq_revoked(ring_)) return -ENODEV;
+    if (drv_->uq_stopped(ring_)) return -EIO;
+    take_records();  // frees slots, and the CQ head published below is current
+    if (inflight_.size() + 1 >= std::min(info_.entries, info_.cq_entries)) return -EBUSY;
+    aax_job_desc d{};
+    d.cmdbuf_addr = cmdbuf_va;
+    d.cmdbuf_size = size;
+    d.job_id = job_id = next_id_++;
+    d.flags = flags | AAX_JOB_IRQ | AAX_JOB_TIMESTAMP;
+    d.timeout_us = timeout_us;
+    d.asid = info_.asid;
+    auto& cpu = drv_->host().cpu;
+    const uint64_t slots = drv_->device_to_bar2(info_.mem + AAX_UQ_HEADER_SIZE);
+    cpu.mmio_write(slots + uint64_t{wptr_} * AAX_JOB_DESC_SIZE, &d, sizeof(d));
+    wptr_ = (wptr_ + 1) % info_.entries;
+    inflight_.push_back(job_id);
+    publish_raw(wptr_, cq_head_);
+    cpu.mmio_write32(drv_->uq_doorbell_page() + (AAX_UQ_DOORBELL(ring_) - AAX_UQ_WINDOW_BASE), 1);
+    return 0;
+}
+
+void user_queue::publish_raw(uint32_t wptr, uint32_t cq_head) {
+    const uint32_t h[2] = {wptr, cq_head};  // one 8-byte posted write: wptr and cq_head together
+    drv_->host().cpu.mmio_write(drv_->device_to_bar2(info_.mem), h, sizeof(h));
+}
+
+void user_queue::ring_doorbell_of(unsigned queue) {
+    drv_->host().cpu.mmio_write32(drv_->uq_doorbell_page() + (AAX_UQ_DOORBELL(queue) - AAX_UQ_WINDOW_BASE), 1);
+}
+
+int user_queue::take_records() {
+    if (!*valid_) return 0;
+    int n = 0;
+    for (;;) {
+        aax_cq_entry e{};
+        drv_->host().cpu.mem_read(info_.cq_host + uint64_t{cq_head_} * AAX_CQ_ENTRY_SIZE, &e, sizeof(e));
+        if (((e.flags & AAX_CQE_PHASE) != 0) != phase_) break;
+        completion c;
+        c.job_id = e.job_id;
+        c.status = e.status;
+        c.ts_start_ns = e.ts_start;
+        c.ts_end_ns = e.ts_end;
+        c.err_offset = e.err_offset;
+        c.err_opcode = static_cast<uint8_t>(e.err_info & 0xFF);
+        done_[c.job_id] = c;
+        for (auto i = inflight_.begin(); i != inflight_.end(); ++i)
+            if (*i == c.job_id) {
+                inflight_.erase(i);
+                break;
+            }
+        if (++cq_head_ == info_.cq_entries) {
+            cq_head_ = 0;
+            phase_ = !phase_;
+        }
+        ++n;
+    }
+    return n;
+}
+
+int user_queue::poll(completion& c) {
+    take_records();
+    if (done_.empty()) return 0;
+    c = done_.begin()->second;
+    done_.erase(done_.begin());
+    return 1;
+}
+
+int user_queue::wait(uint32_t job_id, uint64_t timeout_ns, completion* out) {
+    const sc_core::sc_time deadline = sc_core::sc_time_stamp() + sc_core::sc_time(static_cast<double>(timeout_ns), sc_core::SC_NS);
+    for (;;) {
+        take_records();
+        if (auto it = done_.find(job_id); it != done_.end()) {
+            if (out) *out = it->second;
+            const int rc = driver::errno_of(it->second.status);
+            done_.erase(it);
+            return rc;
+        }
+        if (!*valid_ || drv_->uq_revoked(ring_)) return -ENODEV;
+        const bool queued = std::find(inflight_.begin(), inflight_.end(), job_id) != inflight_.end();
+        if (!queued) return -EINVAL;  // not a job of this queue (or its record was taken by poll)
+        if (drv_->uq_stopped(ring_)) {
+            // Stopped: the failed job's record is there (taken above); the ones behind it never run.
+            inflight_.erase(std::find(inflight_.begin(), inflight_.end(), job_id));
+            return -EIO;
+        }
+        if (sc_core::sc_time_stamp() >= deadline) return -ETIMEDOUT;
+        const sc_core::sc_event* ev = drv_->uq_event(ring_);
+        if (!ev) return -ENODEV;
+        sc_core::wait(deadline - sc_core::sc_time_stamp(), *ev);
+    }
 }
 
 } // namespace accelvp::uapi

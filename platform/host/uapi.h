@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 
@@ -108,6 +109,59 @@ private:
     uint64_t addr_, size_;
 };
 
+// DRM_IOCTL_AAX_UQ_CREATE (abi/aax_drm.h; docs/virtualization.md "User queues")
+struct uq_create_args {
+    uint32_t vm_id = 0;         // one of this file's address spaces: the queue's jobs run there
+    uint32_t entries_log2 = 0;  // 0: the driver's ring size
+    uint32_t queue_id = 0;      // out
+    uint32_t entries = 0;       // out
+    uint32_t cq_entries = 0;    // out
+};
+
+// A user queue as its owning process sees it after mmap: its header and slots (device memory
+// through BAR2), its CQ (host memory) and the doorbell page (BAR0). submit() and poll() are
+// plain memory and MMIO accesses, no system call: only wait() sleeps on the queue's interrupt
+// (as poll() on the device file would) when the record is not there yet.
+class user_queue {
+public:
+    struct completion {
+        uint32_t job_id = 0;
+        uint8_t status = 0;  // enum aax_status
+        uint64_t ts_start_ns = 0, ts_end_ns = 0;
+        uint32_t err_offset = 0;
+        uint8_t err_opcode = 0;
+    };
+    // Write the job's descriptor (cmdbuf_va in the queue's address space; AAX_JOB_IRQ and
+    // AAX_JOB_TIMESTAMP are added), publish wptr and the CQ head in the header, ring the
+    // doorbell. 0 and the job id, -EBUSY (full: poll first), -ENODEV (revoked), -EIO (stopped).
+    int submit(uint64_t cmdbuf_va, uint32_t size, uint32_t flags, uint32_t& job_id, uint32_t timeout_us = 0);
+    // Take the next completion record: 1 (c filled), 0 (none yet).
+    int poll(completion& c);
+    // Until job `job_id` completes: 0, the errno of its status (driver::errno_of), -ETIMEDOUT,
+    // -EIO (the queue stopped before the job ran: no record), -ENODEV (revoked first).
+    int wait(uint32_t job_id, uint64_t timeout_ns, completion* out = nullptr);
+    unsigned queue_id() const { return ring_; }
+    size_t inflight() const { return inflight_.size(); }
+    // Ring the doorbell of another queue (tests: the page is shared, the header is the owner's).
+    void ring_doorbell_of(unsigned queue);
+    // Write a raw header (tests: an impossible wptr must stop this queue only).
+    void publish_raw(uint32_t wptr, uint32_t cq_head);
+
+private:
+    friend class device;
+    user_queue(driver& d, const driver::user_queue_info& q, std::shared_ptr<bool> valid)
+        : drv_(&d), info_(q), ring_(q.ring), valid_(std::move(valid)) {}
+    int take_records();
+    driver* drv_;
+    driver::user_queue_info info_;
+    unsigned ring_;
+    std::shared_ptr<bool> valid_;  // false once the file destroyed the queue
+    uint32_t wptr_ = 0, cq_head_ = 0, next_id_ = 1;
+    bool phase_ = true;
+    std::deque<uint32_t> inflight_;
+    std::map<uint32_t, completion> done_;
+};
+
 class device {
 public:
     // open("/dev/accel/accel0"): needs a probed driver. A privileged file (the opener has
@@ -131,9 +185,18 @@ public:
     int vm_destroy(uint32_t vm_id);
     int vm_bind(vm_bind_args& a);
     int vm_unbind(vm_unbind_args& a);
-    // Last MMU fault the driver read (-ENOENT if none).
+    // User queues (ABI 0.2): a queue of one of this file's address spaces that the process
+    // drives itself; uq_mmap gives the process's view. -ENODEV (no MMU, no user-queue page),
+    // -ENOENT (not this file's VM / queue), -ENOSPC (no free ring), -ENOMEM. Destroying the
+    // queue, closing the file or a device reset revokes it.
+    int uq_create(uq_create_args& a);
+    int uq_destroy(uint32_t queue_id);
+    int uq_mmap(uint32_t queue_id, std::unique_ptr<user_queue>& out);
+    // Last MMU fault the driver read (-ENOENT if none): an ordinary file sees only its own
+    // contexts' faults, a privileged one every fault.
     int last_mmu_fault(mmu_fault& out) const;
-    // Last device error the driver recorded (DRM_IOCTL_AAX_GET_INFO op=ERROR).
+    // Last device error the driver recorded (DRM_IOCTL_AAX_LAST_ERROR): an ordinary file sees
+    // only its own (a job of its contexts, on a kernel ring or one of its user queues).
     int last_error(error_record& out) const;
     // Profiler (the hardware performance counters, docs/profiling.md; the Linux driver's
     // debugfs file `perf`): perf_start clears the counters (unless clear=false) and starts
@@ -159,6 +222,11 @@ private:
     };
     std::map<uint32_t, bo> bos_;
     std::map<uint32_t, std::map<uint64_t, binding>> vms_;  // vm_id -> va -> binding
+    struct uq_file {
+        driver::user_queue_info info;
+        std::shared_ptr<bool> valid;
+    };
+    std::map<uint32_t, uq_file> uqs_;  // queue id -> queue
     uint32_t next_handle_ = 1;
 };
 

@@ -198,8 +198,15 @@ const page_table_editor* vm_manager::space(uint16_t asid) const {
 
 int vm_manager::create(uint16_t& asid) {
     uint16_t a = 1;
-    while (a < contexts_ && spaces_.count(a)) ++a;
+    while (a < contexts_ && (spaces_.count(a) || creating_.count(a))) ++a;
     if (a >= contexts_) return -ENOSPC;
+    // Claimed before the device writes below, which let other threads run (and create).
+    creating_.insert(a);
+    struct unclaim {
+        std::set<uint16_t>& s;
+        uint16_t a;
+        ~unclaim() { s.erase(a); }
+    } guard{creating_, a};
     auto pt = std::make_unique<page_table_editor>(
         [this] { return drv_.alloc_device(AAX_MMU_TABLE_SIZE, AAX_MMU_TABLE_SIZE); },
         [this](uint64_t addr) { drv_.free_device(addr); },

@@ -110,6 +110,7 @@ private:
     driver& drv_;
     uint32_t contexts_;
     std::map<uint16_t, std::unique_ptr<page_table_editor>> spaces_;
+    std::set<uint16_t> creating_;  // ASIDs a create() is setting up (its device writes let other threads run)
     std::vector<mmu_fault> faults_;
     static constexpr size_t max_va_invalidations = 16;  // beyond: one invalidation of the whole ASID
 };

@@ -9,6 +9,7 @@
 #include "platform/workloads/mem_bench.h"
 #include "platform/workloads/model.h"
 #include "platform/workloads/soak.h"
+#include "platform/workloads/submit_latency.h"
 #include "platform/workloads/train_step.h"
 #include "platform/workloads/transformer.h"
 #include "platform/workloads/workload.h"
@@ -37,6 +38,7 @@ const std::map<std::string, workload_entry>& workload_registry() {
         add([] { return std::make_unique<model::model_workload>(model::model_workload::source::decoder); });
         add([] { return std::make_unique<cmdstream_workload>(); });
         add([] { return std::make_unique<train_step_workload>(); });
+        add([] { return std::make_unique<submit_latency>(); });
         return r;
     }();
     return reg;

@@ -96,7 +96,7 @@ def guest_boots_loads_driver_and_runs_jobs():
             check(has("AAX-NODE:", r"^AAX-NODE: /dev/dri/renderD\d+$"), "no render node")
         check(has("AAX-SYSFS:", r"fw_version=\d+\.\d+\.\d+$"), "sysfs fw_version")
         check(has("AAX-SYSFS:", rf"devmem_size={EDGE_DEVMEM}$"), "sysfs devmem_size")
-        check(has("AAX-SYSFS:", r"abi_version=0\.1$"), "sysfs abi_version")
+        check(has("AAX-SYSFS:", r"abi_version=0\.2$"), "sysfs abi_version")
         check(has("AAX-SYSFS:", r"rings=4$"), "sysfs rings")
         for q in range(4):
             check(has("AAX-DEBUGFS-RINGS:", rf"ring {q}: base 0x[0-9a-f]+ entries 256"), f"debugfs ring {q}")

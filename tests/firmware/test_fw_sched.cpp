@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 extern "C" {
+#include "abi/aax_regs.h"
 #include "fw_sched.h"
 }
 
@@ -97,4 +98,19 @@ TEST_CASE("completion records carry error details only for failures and timestam
     REQUIRE(e.err_offset == 16);
     REQUIRE(e.err_info == AAX_OP_DMA);
     REQUIRE(e.ts_start == 0);
+}
+
+TEST_CASE("firmware runs on a user ring only jobs of its context, and no descriptor fence", "[firmware][sched][uq]") {
+    const uint32_t user3 = AAX_RING_ASID_USER | 3;
+    auto d = good_job();
+    d.asid = 3;
+    REQUIRE(fw_check_job(&d, user3, 1) == AAX_OK);
+    REQUIRE(fw_check_job(&d, user3, 0) == AAX_ERR_BAD_ASID);            // context not enabled
+    REQUIRE(fw_check_job(&d, AAX_RING_ASID_USER | 2, 1) == AAX_ERR_BAD_ASID);  // another context
+    d.flags |= AAX_JOB_WRITE_FENCE;
+    REQUIRE(fw_check_job(&d, user3, 1) == AAX_ERR_BAD_JOB);             // a physical write
+    REQUIRE(fw_check_job(&d, 3, 1) == AAX_OK);                          // (a kernel ring may)
+    d = good_job();
+    d.asid = 0;
+    REQUIRE(fw_check_job(&d, AAX_RING_ASID_USER, 0) == AAX_ERR_BAD_ASID);  // physical: never on a user ring
 }

@@ -68,7 +68,7 @@ TEST_CASE("device_ctrl stimulus: reset values of the register table", "[device_c
     bench b;
     stim::run([&] {
         CHECK(b.host.read32(AAX_REG_ID) == 0x41415831u);
-        CHECK(b.host.read32(AAX_REG_VERSION) == 0x00000001u);
+        CHECK(b.host.read32(AAX_REG_VERSION) == 0x00000002u);
         CHECK(b.host.read32(AAX_REG_CAPS0) == 0x12010404u);  // the example of docs/abi.md
         CHECK(b.host.read32(AAX_REG_CAPS1) == 0x00010400u);  // 1024 semaphores, control core, no MMU
         CHECK(b.host.read32(AAX_REG_DEV_STATUS) == AAX_DEV_STATUS_READY);

@@ -180,7 +180,7 @@ TEST_CASE("qman stimulus: register map reset values, RO/WO rules and holes", "[q
         CHECK(h.status_of_read(qreg(AAX_REG_MBOX_H2F)) == tlm::TLM_COMMAND_ERROR_RESPONSE);
         // Rings, CQs and doorbells exist only below qman.rings / qman.cqs (2); other holes.
         for (uint64_t off : {ring_reg(2, AAX_RING_CTRL), cq_reg(2, AAX_CQ_CTRL), qreg(AAX_DOORBELL(2)),
-                             ring_reg(0, 0x24), qreg(AAX_REG_ERR_COUNT + 4), qreg(0x1C08), qreg(0x3FFC)}) {
+                             ring_reg(0, 0x2C), qreg(AAX_REG_ERR_COUNT + 4), qreg(0x1C08), qreg(0x3FFC)}) {  // (0x24/0x28: RING_UQ_HDR, ABI 0.2)
             INFO("offset 0x" << std::hex << off);
             CHECK(h.status_of_read(off) == tlm::TLM_ADDRESS_ERROR_RESPONSE);
             CHECK(h.write32(off, 0) == tlm::TLM_ADDRESS_ERROR_RESPONSE);

@@ -96,6 +96,7 @@ void queue_manager::eq_thread(unsigned q) {
         const uint64_t space = eq_reg(q, AAX_FW_EQ_ASID);
         rings_[ring]->asid = static_cast<uint16_t>(space);  // the firmware checked it
         rings_[ring]->vf = (space & AAX_FW_EQ_ASID_VF) != 0;
+        rings_[ring]->vf_sram = false;
         // The firmware's watchdog enforces the job timeout (ABORT); engines stop waiting at the
         // deadline. A bad buffer geometry (a firmware bug) fails as BAD_JOB in run_cmdbuf.
         const failure f = run_cmdbuf(ring, addr, size, deadline_ns * 1000, false, Q.abort, Q.cmdbuf, delay);
@@ -108,6 +109,7 @@ void queue_manager::eq_thread(unsigned q) {
             rings_[ring]->done_unread = true;
         }
         Q.result = f;
+        Q.sram = rings_[ring]->vf_sram;
         ++cmdbufs_;
         Q.busy = false;
         Q.abort = false;

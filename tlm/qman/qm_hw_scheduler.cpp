@@ -18,9 +18,18 @@ queue_manager::failure queue_manager::run_job(unsigned r, const aax_job_desc& d,
         f.status = AAX_ERR_BAD_JOB;
         return f;
     }
-    // ASID 0 is physical; another needs an enabled MMU context, and RING_ASID != 0 pins the ring to one.
-    const uint32_t ring_asid = ring_reg(r, AAX_RING_ASID);
-    if ((d.asid != 0 && !(mmu_ctx.size() && mmu_ctx->context_enabled(d.asid))) || (ring_asid && ring_asid != d.asid)) {
+    // ASID 0 is physical; another needs an enabled MMU context, and RING_ASID != 0 pins the ring
+    // to one. A user ring (RING_ASID USER) runs only jobs of its (nonzero) context and writes no
+    // descriptor fence.
+    const uint32_t pin = ring_reg(r, AAX_RING_ASID);
+    const bool user = pin & AAX_RING_ASID_USER;
+    const uint32_t ring_asid = user ? (pin & AAX_RING_ASID_MASK) : pin;
+    if (user && (d.flags & AAX_JOB_WRITE_FENCE)) {
+        f.status = AAX_ERR_BAD_JOB;
+        return f;
+    }
+    if ((d.asid != 0 && !(mmu_ctx.size() && mmu_ctx->context_enabled(d.asid))) || (ring_asid && ring_asid != d.asid) ||
+        (user && d.asid == 0)) {
         f.status = AAX_ERR_BAD_ASID;
         return f;
     }

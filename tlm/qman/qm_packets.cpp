@@ -152,6 +152,7 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
         f.status = AAX_ERR_PRIV;
     } else {
         f.status = dispatch(*engine_sockets_[static_cast<unsigned>(rt->port)], r, pkt, len, deadline_ps, delay, f.addr);
+        if (rings_[r]->vf && !rings_[r]->vf_sram && writes_sram(h, pkt, len)) rings_[r]->vf_sram = true;
     }
     ++packets_;
     ++rings_[r]->packets;
@@ -165,6 +166,19 @@ queue_manager::failure queue_manager::run_packet(unsigned r, const uint8_t* pkt,
         raise_cq(r);
     }
     return f;
+}
+
+// Does this packet write cluster SRAM? GEMM and VEC results land there; a DMA when its
+// destination rows overlap a window (a VF's contexts map SRAM at its own addresses).
+bool queue_manager::writes_sram(const aax_pkt_hdr& h, const uint8_t* pkt, uint32_t len) const {
+    if (h.opcode == AAX_OP_GEMM || h.opcode == AAX_OP_VEC) return true;
+    if (h.opcode != AAX_OP_DMA) return false;
+    const auto d = as<aax_pkt_dma>(pkt, len);
+    if (d.width == 0 || d.height == 0) return false;
+    const uint64_t end = d.dst + (d.height - 1ull) * d.dst_stride + d.width;  // one past the last byte
+    for (const auto& [b, n] : sram_windows_)
+        if (d.dst < b + n && end > b) return true;
+    return false;
 }
 
 uint8_t queue_manager::op_nop(unsigned, const aax_pkt_hdr&, const uint8_t*, sc_core::sc_time&, uint64_t&) {
@@ -244,7 +258,9 @@ queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint
     };
     uint64_t cur = addr;
     uint32_t cur_size = size;
-    uint16_t cur_space = 0;  // the descriptor's buffer: physical (the driver placed it)
+    // The descriptor's buffer: physical (the driver placed it), except on a user ring, whose
+    // owner names it in the job's context (abi/aax_regs.h AAX_RING_ASID_USER).
+    uint16_t cur_space = user_ring(r) ? job_space(r) : 0;
     rings_[r]->job_packets = 0;
     if (!enter(cur, cur_size, job_level, cur_space)) return f;
     for (uint32_t off = 0;;) {

@@ -48,35 +48,9 @@ void queue_manager::declare_host_registers() {
         });
         regs_.add(n + "jobs_done", b + AAX_RING_JOBS_DONE, 0, reg_access::ro).read_cb([&R] { return R.jobs_done; });
         regs_.add("doorbell" + std::to_string(r), AAX_DOORBELL(r), 0, reg_access::wo)
-            .write_cb([this, r](uint32_t v) {
-                ring_state& R = *rings_[r];
-                const uint32_t n = ring_entries(r);
-                if (!(ring_reg(r, AAX_RING_CTRL) & AAX_RING_CTRL_EN)) return;  // disabled: ignored
-                if (n == 0 || v >= n) {
-                    // An impossible tail is guest error: stop the ring and report it.
-                    failure f;
-                    f.status = AAX_ERR_BAD_PARAM;
-                    f.opcode = job_level;
-                    f.addr = v;
-                    R.error = true;
-                    R.last_error = f.status;
-                    record_error(r, 0, f);
-                    return;
-                }
-                R.tail = v;
-                // Queue depth after the doorbell (the performance counters' sample).
-                const uint64_t depth = (v + n - R.head) % n;
-                ++R.doorbells;
-                R.depth_sum += depth;
-                if (depth > R.depth_max.get()) R.depth_max += depth - R.depth_max.get();
-                R.depth_max_window = std::max(R.depth_max_window, depth);
-                if (p_.firmware) {
-                    fw_doorbells_->set(fw_doorbells_->get() | 1u << r);
-                    fw_raise(AAX_FW_INT_DOORBELL);
-                } else {
-                    R.kick.notify(sc_core::SC_ZERO_TIME);
-                }
-            });
+            .write_cb([this, r](uint32_t v) { accept_tail(r, v); });
+        // A user ring's header (RING_ASID USER): read at each of its user doorbells.
+        regs_.add64(n + "uq_hdr", b + AAX_RING_UQ_HDR_LO, 0, reg_access::rw);
     }
 
     // The error record: VALID in ERR_STATUS says it holds an error; writing VALID clears it.
@@ -116,6 +90,91 @@ void queue_manager::declare_host_registers() {
     }
 }
 
+void queue_manager::accept_tail(unsigned r, uint32_t v) {
+    ring_state& R = *rings_[r];
+    const uint32_t n = ring_entries(r);
+    if (!(ring_reg(r, AAX_RING_CTRL) & AAX_RING_CTRL_EN)) return;  // disabled: ignored
+    if (n == 0 || v >= n) {
+        // An impossible tail is guest error: stop the ring and report it.
+        failure f;
+        f.status = AAX_ERR_BAD_PARAM;
+        f.opcode = job_level;
+        f.addr = v;
+        R.error = true;
+        R.last_error = f.status;
+        record_error(r, 0, f);
+        return;
+    }
+    R.tail = v;
+    // Queue depth after the doorbell (the performance counters' sample).
+    const uint64_t depth = (v + n - R.head) % n;
+    ++R.doorbells;
+    R.depth_sum += depth;
+    if (depth > R.depth_max.get()) R.depth_max += depth - R.depth_max.get();
+    R.depth_max_window = std::max(R.depth_max_window, depth);
+    if (p_.firmware) {
+        fw_doorbells_->set(fw_doorbells_->get() | 1u << r);
+        fw_raise(AAX_FW_INT_DOORBELL);
+    } else {
+        R.kick.notify(sc_core::SC_ZERO_TIME);
+    }
+}
+
+// The user-queue doorbell page: one write-only doorbell per ring, and the page's ID.
+void queue_manager::declare_uq_registers() {
+    uq_regs_.add("uq_id", AAX_REG_UQ_ID, AAX_UQ_ID_MAGIC, reg_access::ro);
+    for (unsigned r = 0; r < rings_.size(); ++r)
+        uq_regs_.add("uq_doorbell" + std::to_string(r), AAX_UQ_DOORBELL(r), 0, reg_access::wo).write_cb([this, r](uint32_t) {
+            if (!uq_started_) {  // (only runs with user queues have the thread and the stats)
+                uq_started_ = true;
+                stats_.add({&uq_doorbells_, &uq_ignored_});
+                sc_core::sc_spawn([this] { uq_thread(); }, "uq_thread");
+            }
+            if (!(ring_reg(r, AAX_RING_CTRL) & AAX_RING_CTRL_EN) || !user_ring(r)) {
+                ++uq_ignored_;
+                return;
+            }
+            uq_pending_ |= 1u << r;
+            uq_ev_.notify(sc_core::SC_ZERO_TIME);
+        });
+}
+
+// Reads the header of each user ring whose doorbell rang (the owner's memory, at the address
+// the kernel programmed) and applies it: the CQ's HEAD, then the TAIL as a doorbell would. A
+// header the QM cannot read stops the ring with BAD_ADDRESS (ERR_ADDR = the header address).
+void queue_manager::uq_thread() {
+    for (;;) {
+        while (!uq_pending_) sc_core::wait(uq_ev_);
+        for (unsigned r = 0; r < rings_.size(); ++r) {
+            if (!(uq_pending_ & (1u << r))) continue;
+            uq_pending_ &= ~(1u << r);
+            const uint64_t hdr = ring_reg(r, AAX_RING_UQ_HDR_LO);
+            aax_uq_header h{};
+            sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+            const uint8_t st = hdr % AAX_UQ_HEADER_SIZE ? static_cast<uint8_t>(AAX_ERR_BAD_PARAM)
+                                                        : bus(tlm::TLM_READ_COMMAND, hdr, &h, 8, delay);
+            sc_core::wait(delay);
+            // Revoked or reset while the header was read: nothing to do.
+            if (!(ring_reg(r, AAX_RING_CTRL) & AAX_RING_CTRL_EN) || !user_ring(r)) continue;
+            ++uq_doorbells_;
+            if (st != AAX_OK) {
+                ring_state& R = *rings_[r];
+                failure f;
+                f.status = st;
+                f.opcode = job_level;
+                f.addr = hdr;
+                R.error = true;
+                R.last_error = f.status;
+                record_error(r, 0, f);
+                continue;
+            }
+            const unsigned c = (ring_reg(r, AAX_RING_CTRL) & AAX_RING_CTRL_CQ_MASK) >> AAX_RING_CTRL_CQ_SHIFT;
+            if (c < cqs_.size()) regs_[AAX_CQ_BASE(c) + AAX_CQ_HEAD].set(h.cq_head);
+            accept_tail(r, h.wptr);
+        }
+    }
+}
+
 void queue_manager::declare_fw_registers() {
     fw_pending_ = &fw_regs_.add("int_pending", AAX_FW_INT_PENDING, 0, reg_access::w1c).write_cb([this](uint32_t) {
         fw_update_irq();
@@ -147,6 +206,14 @@ void queue_manager::declare_fw_registers() {
                 if (tracer::instance().enabled()) trace_fw_complete(r);
                 const uint32_t e = ring_entries(r);
                 R.head = e ? v % e : 0;
+                // A user ring's doorbells share one header read, so the firmware may see one
+                // doorbell for several jobs: while the ring has more, the QM rings again (a job
+                // that took no engine queue -- AAX_JOB_NULL -- would otherwise wait for the
+                // owner's next doorbell). Kernel rings: one doorbell per job, as before.
+                if (R.head != R.tail && user_ring(r) && (ring_reg(r, AAX_RING_CTRL) & AAX_RING_CTRL_EN)) {
+                    fw_doorbells_->set(fw_doorbells_->get() | 1u << r);
+                    fw_raise(AAX_FW_INT_DOORBELL);
+                }
             });
         fw_regs_.add(n + "state", o + AAX_FW_RING_STATE, 0, reg_access::rw)
             .read_cb([&R] {
@@ -241,7 +308,8 @@ void queue_manager::declare_fw_registers() {
                     rings_[r]->mark_ps = sc_core::sc_time_stamp().value();
                 }
             }
-            return (Q.busy ? AAX_FW_EQ_BUSY : 0u) | static_cast<uint32_t>(Q.result.status) << AAX_FW_EQ_CODE_SHIFT;
+            return (Q.busy ? AAX_FW_EQ_BUSY : 0u) | (!Q.busy && Q.sram ? AAX_FW_EQ_SRAM : 0u) |
+                   static_cast<uint32_t>(Q.result.status) << AAX_FW_EQ_CODE_SHIFT;
         });
         fw_regs_.add(n + "err_offset", o + AAX_FW_EQ_ERR_OFFSET, 0, reg_access::ro).read_cb([&Q] {
             return Q.result.offset;

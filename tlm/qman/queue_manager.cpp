@@ -34,12 +34,15 @@ queue_manager::params queue_manager::from_config(const config& c, const std::str
 queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
     : sc_module(name), reg_socket("reg_socket"), bus_socket("bus_socket"), dma_socket("dma_socket"),
       sync_socket("sync_socket"), compute_socket("compute_socket"), coll_socket("coll_socket"), irq_out("irq_out"),
-      mmu_ctx("mmu_ctx"), reset_in("reset_in"), fw_reg_socket("fw_reg_socket"), fw_irq_out("fw_irq_out"), p_(p),
-      regs_(this->name(), AAX_QM_WINDOW_BASE), cqs_(p.cqs), fw_regs_(std::string(this->name()) + ".fw", AAX_FW_WINDOW_BASE) {
+      mmu_ctx("mmu_ctx"), reset_in("reset_in"), fw_reg_socket("fw_reg_socket"), fw_irq_out("fw_irq_out"), uq_socket("uq_socket"), p_(p),
+      regs_(this->name(), AAX_QM_WINDOW_BASE), cqs_(p.cqs), fw_regs_(std::string(this->name()) + ".fw", AAX_FW_WINDOW_BASE),
+      uq_regs_(std::string(this->name()) + ".uq", AAX_UQ_WINDOW_BASE) {
     reg_socket.register_b_transport(this, &queue_manager::reg_b_transport);
     reg_socket.register_transport_dbg(this, &queue_manager::reg_dbg);
     fw_reg_socket.register_b_transport(this, &queue_manager::fw_reg_b_transport);
     fw_reg_socket.register_transport_dbg(this, &queue_manager::fw_reg_dbg);
+    uq_socket.register_b_transport(this, &queue_manager::uq_b_transport);
+    uq_socket.register_transport_dbg(this, &queue_manager::uq_dbg);
     reset_in.bind(*this);
     engine_sockets_[static_cast<size_t>(engine_port::dma)] = &dma_socket;
     engine_sockets_[static_cast<size_t>(engine_port::sync)] = &sync_socket;
@@ -54,6 +57,7 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
             stats_.add("ring" + std::to_string(r), *s);
     }
     declare_host_registers();
+    declare_uq_registers();
 
     for (unsigned op = 0; op < AAX_OP_COUNT; ++op) {
         per_opcode_.push_back(std::make_unique<counter>(std::string("packets_") + aax_opcode_name(op),
@@ -120,6 +124,7 @@ void queue_manager::soft_reset() {
         R.kick.notify(sc_core::SC_ZERO_TIME);
     }
     for (auto& c : cqs_) c = cq_state{};
+    uq_pending_ = 0;
     if (p_.firmware) {
         // Running command buffers stop at their next packet; the firmware drops them.
         for (auto& R : rings_) R->reset_pending = false;
@@ -153,6 +158,8 @@ uint8_t queue_manager::bus(tlm::tlm_command cmd, uint64_t addr, void* data, uint
 // targets): the job's context, except on a privileged (kernel) ring, whose packets are
 // physical. Without an MMU every job is physical.
 uint16_t queue_manager::job_space(unsigned r) const {
+    // (A user ring is never PRIV-privileged: the kernel does not set PRIV on it, and its
+    // jobs' context is checked against RING_ASID before they run.)
     if (!mmu_ctx.size() || (ring_reg(r, AAX_RING_CTRL) & AAX_RING_CTRL_PRIV)) return 0;
     return rings_[r]->asid;
 }

@@ -66,6 +66,12 @@ public:
     static constexpr uint32_t fw_bar_base = AAX_FW_WINDOW_BASE;
     static constexpr uint32_t fw_bar_size = AAX_FW_WINDOW_SIZE;
     static constexpr unsigned fw_irq_line = 11;  // RISC-V machine external interrupt (mip.MEIP)
+    // The user-queue doorbell page (BAR0 AAX_UQ_WINDOW_BASE, abi/aax_regs.h AAX_UQ_*): a
+    // doorbell there makes the QM read the ring's aax_uq_header and act on it.
+    // (May stay unbound: a test bench of the QM alone has no BAR0 router.)
+    tlm_utils::simple_target_socket_optional<queue_manager> uq_socket;
+    static constexpr uint32_t uq_bar_base = AAX_UQ_WINDOW_BASE;
+    static constexpr uint32_t uq_bar_size = AAX_UQ_WINDOW_SIZE;
 
     struct params {
         uint32_t rings = 4;
@@ -128,6 +134,9 @@ public:
         for (auto& R : rings_) R->depth_max_window = 0;
     }
     uint64_t packets() const { return packets_.get(); }
+    // The cluster SRAM windows (chip bus base, size): a VF buffer's write there sets
+    // AAX_FW_EQ_SRAM in its engine queue's status (SR-IOV SRAM scrubbing).
+    void set_sram_windows(std::vector<std::pair<uint64_t, uint64_t>> w) { sram_windows_ = std::move(w); }
 
 private:
     struct ring_state {
@@ -137,6 +146,7 @@ private:
         uint8_t last_error = 0;
         uint16_t asid = 0;  // address space of the current job
         bool vf = false;    // the current job is an SR-IOV VF's (AAX_FW_EQ_ASID_VF): compute allowed in its space
+        bool vf_sram = false;  // ... and it wrote cluster SRAM (AAX_FW_EQ_SRAM)
         sc_core::sc_event kick;
         int track = 0;
         std::vector<uint8_t> cmdbuf;  // the fetched command buffer of the current job
@@ -193,6 +203,7 @@ private:
     struct engine_queue {
         bool busy = false, abort = false;
         bool restart = false;  // a START that came while an aborted buffer was still finishing
+        bool sram = false;     // AAX_FW_EQ_SRAM of the last buffer
         failure result;
         uint32_t done = 0;
         sc_core::sc_event start;
@@ -227,6 +238,14 @@ private:
                        const bool& stop, std::vector<uint8_t>& buf, sc_core::sc_time& delay);
     void eq_thread(unsigned q);
     void declare_host_registers();  // qm_registers.cpp
+    void declare_uq_registers();
+    // A new TAIL for ring r (a kernel doorbell's value, a user queue's header wptr): checked,
+    // sampled for the counters, and handed to the scheduler.
+    void accept_tail(unsigned r, uint32_t v);
+    bool user_ring(unsigned r) const { return ring_reg(r, AAX_RING_ASID) & AAX_RING_ASID_USER; }
+    void uq_thread();  // reads the headers of user rings whose doorbell rang
+    void uq_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& d) { uq_regs_.b_transport(t, d); }
+    unsigned uq_dbg(tlm::tlm_generic_payload& t) { return uq_regs_.transport_dbg(t); }
     void declare_fw_registers();
     void fw_raise(uint32_t bits);
     void fw_update_irq();
@@ -260,6 +279,14 @@ private:
     std::vector<std::unique_ptr<ring_state>> rings_;
     std::vector<cq_state> cqs_;
     register_bank fw_regs_;
+    register_bank uq_regs_;
+    std::vector<std::pair<uint64_t, uint64_t>> sram_windows_;
+    bool writes_sram(const aax_pkt_hdr& h, const uint8_t* pkt, uint32_t len) const;
+    uint32_t uq_pending_ = 0;  // user rings whose doorbell rang, header not read yet
+    bool uq_started_ = false;  // uq_thread and the uq stats exist from the first user doorbell on
+    sc_core::sc_event uq_ev_;
+    counter uq_doorbells_{"uq_doorbells", "user-queue doorbells acted on (header read)"};
+    counter uq_ignored_{"uq_doorbells_ignored", "user-queue doorbells of rings that are disabled or not user rings"};
     std::vector<std::unique_ptr<engine_queue>> eqs_;
     // The firmware window's interrupt and request bits (registers of fw_regs_; null without firmware).
     reg* fw_pending_ = nullptr;
