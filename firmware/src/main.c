@@ -264,7 +264,9 @@ static int asid_enabled(uint32_t asid)
     return (reg_read(AAX_MMU_CTX(asid) + AAX_MMU_CTX_CTRL) & AAX_MMU_CTX_EN) != 0;
 }
 
-static void try_start(uint32_t r)
+/* Starts the job at ring r's head. 1 if it completed at once (an empty job, or one refused
+ * before it ran): the ring may hold more, and nothing else will make us look again. */
+static int try_start(uint32_t r)
 {
     struct ring_job *j = &jobs[r];
     const uint32_t rb = AAX_RING_BASE(r);
@@ -272,17 +274,17 @@ static void try_start(uint32_t r)
     uint32_t head, log2;
     uint64_t slot;
     if (j->busy || !(reg_read(rb + AAX_RING_CTRL) & AAX_RING_CTRL_EN))
-        return;
+        return 0;
     if (reg_read(AAX_FW_RING(r) + AAX_FW_RING_STATE) & AAX_FW_RING_ERROR)
-        return; /* stopped until the host resets it */
+        return 0; /* stopped until the host resets it */
     if (reg_read(AAX_FW_RING(r) + AAX_FW_RING_HEAD) == reg_read(rb + AAX_RING_TAIL))
-        return;
+        return 0;
     /* BUSY first: a host reset from now on is reported to us instead of acting at once. */
     reg_write(AAX_FW_RING(r) + AAX_FW_RING_STATE, AAX_FW_RING_BUSY);
     head = reg_read(AAX_FW_RING(r) + AAX_FW_RING_HEAD);
     if (head == reg_read(rb + AAX_RING_TAIL)) {
         reg_write(AAX_FW_RING(r) + AAX_FW_RING_STATE, 0);
-        return;
+        return 0;
     }
     memset(j, 0, sizeof *j);
     j->busy = 1;
@@ -300,7 +302,7 @@ static void try_start(uint32_t r)
     }
     if (o.status != AAX_OK || (j->d.flags & AAX_JOB_NULL)) {
         finish_job(r, j, o);
-        return;
+        return 1;
     }
     j->deadline_ns = j->d.timeout_us ? j->ts_start + (uint64_t)j->d.timeout_us * 1000u : 0;
     reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_CMDBUF_LO, (uint32_t)j->d.cmdbuf_addr);
@@ -312,6 +314,7 @@ static void try_start(uint32_t r)
     reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_TAG, j->d.job_id);
     reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_ASID, j->d.asid);
     reg_write(AAX_FW_EQ(r) + AAX_FW_EQ_CTRL, AAX_FW_EQ_START);
+    return 0;
 }
 
 /* Engine queue r finished ring r's job. */
@@ -456,7 +459,8 @@ static void serve(void)
         }
     for (r = 0; r < n_rings; ++r)
         if (scan & (1u << r))
-            try_start(r);
+            while (try_start(r))
+                ;
 
     now = now_ns();
     deadline = watchdog(now);
