@@ -119,11 +119,11 @@ TEST_CASE("system: a large ring all_reduce reaches 90 percent of the alpha-beta 
 
 // Scale (issue 24): the hosts write their chips' inputs at once, so the set-up's simulated
 // time no longer grows by one input write per chip. 2406.579 us is the collective's time
-// with the sequential set-up (measured before the change, here and with `accelvp run`). The
+// with the sequential set-up (measured before the change with `accelvp run`). The
 // collective now starts at another absolute time, so each chip's control-core firmware is
 // at another phase of its 1 ms heartbeat: a doorbell that arrives while the firmware serves
 // a heartbeat (about 500 instructions) is seen that much later. That is the one difference
-// (here +23 ns; `accelvp run` gives 2406.579 exactly), bounded by one heartbeat's service.
+// (+23 ns here: 2406.602 us), bounded by one heartbeat's service.
 TEST_CASE("system: the collective takes the time it took with the sequential set-up (heartbeat phase)", "[system]") {
     const outcome r = run_system({"system.chips=8", "workload.bytes=64MiB", "sim.mode=timing"});
     REQUIRE(r.done);
