@@ -250,7 +250,6 @@ int plan_one(system_context& ctx, const collective_params& p, uint64_t bytes, co
         if (ctx.functional) st.before[i] = make_data(r.bytes, ctx.seed * 1000003 + i);
         cmdbuf_builder& cb = cbs[i];
         const std::vector<uint8_t> pk = to_packets(st.s.per_chip[i]);
-        std::vector<sched_op>().swap(st.s.per_chip[i]);  // a ring schedule is O(chips^2) in all: free as we go
         if (pk.empty()) cb.nop();
         else cb.bytes().insert(cb.bytes().end(), pk.begin(), pk.end());
         b[i].cmd.size = cb.size();
@@ -275,7 +274,6 @@ int plan_one(system_context& ctx, const collective_params& p, uint64_t bytes, co
                     rcs[i] = b[i].cmd_map->write(0, cbs[i].bytes().data(), cbs[i].size());
                     what[i] = "writing the commands";
                 }
-                std::vector<uint8_t>().swap(cbs[i].bytes());  // in device memory now
                 if (--left == 0) all_written.notify(sc_core::SC_ZERO_TIME);
             },
             sc_core::sc_gen_unique_name("coll_host_write"));
