@@ -263,7 +263,7 @@ def load_suite(path):
 # --------------------------------------------------------------------------------------------
 
 CSV_FIXED = ("case", "config", "workload", "mode", "seed", "overrides", "status", "verified", "wall_s", "speed",
-             "kind", "cpu_s", "rel_time")
+             "kind", "cpu_s", "rel_time", "peak_rss_mb")
 
 
 def write_csv(path, results):
@@ -274,7 +274,7 @@ def write_csv(path, results):
                "failed" if case_failed(r) else "ok",
                "" if r.get("verified") is None else str(r["verified"]).lower(),
                fmt_csv(r.get("wall_s")), fmt_csv(r.get("speed")), r.get("kind") or "", fmt_csv(r.get("cpu_s")),
-               fmt_csv(r.get("rel_time"))]
+               fmt_csv(r.get("rel_time")), fmt_csv(r.get("peak_rss_mb"))]
         rows.append(row + [fmt_csv(v) for v in summary_values(r, summary_cols)])
     _write_csv(path, list(CSV_FIXED) + summary_cols, rows)
 
@@ -814,7 +814,7 @@ def write_junit(path, doc, res):
 def baseline_case(r):
     keep = ("name", "description", "config", "workload", "mode", "seed", "overrides", "tolerance", "verified",
             "freq_mhz", "simulated_ns", "summary", "wall_s", "speed", "kind", "cpu_s", "rel_time",
-            "effective_config")
+            "peak_rss_mb", "peak_rss_mb_per_chip", "wall_s_per_chip", "effective_config")
     return {k: r[k] for k in keep if k in r}
 
 

@@ -97,7 +97,11 @@ system_board::system_board(sc_core::sc_module_name name, const config& c, body_f
     SC_THREAD(main_thread);
 }
 
-system_board::~system_board() = default;
+system_board::~system_board() {
+    // Newest chip first: the kernel's port and export registries look a port up from their
+    // end, so tearing down the oldest first would cost O(ports) per port (quadratic in chips).
+    while (!nodes.empty()) nodes.pop_back();
+}
 
 void system_board::main_thread() {
     std::vector<std::unique_ptr<uapi::device>> devs;

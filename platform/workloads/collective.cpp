@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include <fmt/format.h>
+#include <systemc>
 
 #include "platform/host/cmdbuf.h"
 #include "tlm/core/timeline.h"
@@ -244,16 +245,10 @@ int plan_one(system_context& ctx, const collective_params& p, uint64_t bytes, co
     }
 
     st.before.resize(ctx.functional ? n : 0);
+    std::vector<cmdbuf_builder> cbs(n);
     for (uint32_t i = 0; i < n; ++i) {
-        int rc = 0;
-        if (ctx.functional) {
-            st.before[i] = make_data(r.bytes, ctx.seed * 1000003 + i);
-            rc = b[i].buf_map->write(0, st.before[i].data(), r.bytes);
-        } else {
-            rc = b[i].buf_map->write_timing_only(0, r.bytes);
-        }
-        if (rc) return fail(ctx, fmt::format("chip {}: writing the input", i), rc);
-        cmdbuf_builder cb;
+        if (ctx.functional) st.before[i] = make_data(r.bytes, ctx.seed * 1000003 + i);
+        cmdbuf_builder& cb = cbs[i];
         const std::vector<uint8_t> pk = to_packets(st.s.per_chip[i]);
         if (pk.empty()) cb.nop();
         else cb.bytes().insert(cb.bytes().end(), pk.begin(), pk.end());
@@ -261,8 +256,31 @@ int plan_one(system_context& ctx, const collective_params& p, uint64_t bytes, co
         if (int rc2 = ctx.devs[i]->bo_create(b[i].cmd))
             return fail(ctx, fmt::format("chip {}: allocating the commands", i), rc2);
         ctx.devs[i]->bo_mmap(b[i].cmd.handle, b[i].cmd_map);
-        b[i].cmd_map->write(0, cb.bytes().data(), cb.size());
     }
+    // Each chip sits on its own host and PCIe link: the hosts write their chip's input and
+    // commands at the same time (one host thread per chip), so the set-up's simulated time
+    // does not grow with the number of chips (every chip's firmware ticks through it).
+    std::vector<int> rcs(n, 0);
+    std::vector<const char*> what(n, "");
+    uint32_t left = n;
+    sc_core::sc_event all_written;
+    for (uint32_t i = 0; i < n; ++i) {
+        sc_core::sc_spawn(
+            [&, i] {
+                rcs[i] = ctx.functional ? b[i].buf_map->write(0, st.before[i].data(), r.bytes)
+                                        : b[i].buf_map->write_timing_only(0, r.bytes);
+                what[i] = "writing the input";
+                if (!rcs[i]) {
+                    rcs[i] = b[i].cmd_map->write(0, cbs[i].bytes().data(), cbs[i].size());
+                    what[i] = "writing the commands";
+                }
+                if (--left == 0) all_written.notify(sc_core::SC_ZERO_TIME);
+            },
+            sc_core::sc_gen_unique_name("coll_host_write"));
+    }
+    if (n) sc_core::wait(all_written);
+    for (uint32_t i = 0; i < n; ++i)
+        if (rcs[i]) return fail(ctx, fmt::format("chip {}: {}", i, what[i]), rcs[i]);
     return 0;
 }
 

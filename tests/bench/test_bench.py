@@ -237,6 +237,9 @@ def run_writes_json_per_case_csv_and_results():
     c = res["cases"][2]
     check(c["overrides"] == ["workload.bytes=100000", "sim.trace=true"], c["overrides"])
     check(c["summary"]["cycles"] == 1000 and c["tolerance"] == "1%" and c["exit_code"] == 0, str(c))
+    # peak resident memory of each run (rusage), the largest counts; per chip only for systems
+    check(c["peak_rss_mb"] > 1 and c["peak_rss_mb"] == max(c["peak_rss_mb_runs"]) and len(c["peak_rss_mb_runs"]) >= 1
+          and "peak_rss_mb_per_chip" not in c, str(c))
     # a calibration per kind of work in the suite, its runs (repeat: 2) among the cases
     check(sorted(res["calibrations"]) == ["functional", "timing"], str(res["calibrations"]))
     check(res["calibrations"]["timing"]["wall_s_runs"] == [0.5, 0.5], str(res["calibrations"]))
@@ -258,7 +261,7 @@ def csv_has_the_expected_columns():
     with open(os.path.join(out, "results.csv")) as f:
         rows = list(csv.reader(f))
     expected = ["case", "config", "workload", "mode", "seed", "overrides", "status", "verified", "wall_s",
-                "speed", "kind", "cpu_s", "rel_time", "cycles", "simulated_ns", "device_ns", "bandwidth_gbps",
+                "speed", "kind", "cpu_s", "rel_time", "peak_rss_mb", "cycles", "simulated_ns", "device_ns", "bandwidth_gbps",
                 "bytes", "direction", "phase_ns.a", "phase_ns.b"]
     check(rows[0] == expected, f"CSV header {rows[0]}")
     check(len(rows) == 4, f"{len(rows)} rows")

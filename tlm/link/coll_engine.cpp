@@ -59,8 +59,11 @@ coll_engine::params coll_engine::from_config(const config& c, const std::string&
 coll_engine::coll_engine(sc_core::sc_module_name name, const params& p)
     : sc_module(name), cmd_socket("cmd_socket"), bus_socket("bus_socket"), p_(p), reduce_path_(p.reduce_gbps * 1e9) {
     p_.chunk_bytes = std::max<uint32_t>(256, p_.chunk_bytes & ~63u);  // whole elements of any dtype
-    buf_.resize(static_cast<size_t>(p_.chunk_bytes) * p_.max_outstanding);
-    peer_buf_.resize(p_.chunk_bytes);
+    // Staging buffers, left uninitialised: the bus reads fill them before any use, and
+    // pages never touched (timing mode moves no data) cost no resident memory -- a chip
+    // of a large system that only forwards collectives stays small.
+    buf_.reset(new uint8_t[static_cast<size_t>(p_.chunk_bytes) * p_.max_outstanding]);
+    peer_buf_.reset(new uint8_t[p_.chunk_bytes]);
     cmd_socket.register_b_transport(this, &coll_engine::cmd_b_transport);
     stats_.add({&commands_, &errors_, &bytes_sent_, &bytes_reduced_, &signals_, &busy_});
     track_ = tracer::instance().track(this->name());
@@ -178,7 +181,7 @@ coll_engine::result coll_engine::stream(const aax_pkt_coll& p, const wire& w, ui
         }
         const uint64_t now = sc_core::sc_time_stamp().value();
         if (st.t > now) sc_core::wait(ps(st.t - now));
-        uint8_t* data = buf_.data() + static_cast<size_t>(st.slot) * p_.chunk_bytes;
+        uint8_t* data = buf_.get() + static_cast<size_t>(st.slot) * p_.chunk_bytes;
         const uint64_t dst = dst_addr + st.off;
         sc_core::sc_time d = sc_core::SC_ZERO_TIME;
         switch (st.what) {
@@ -205,14 +208,14 @@ coll_engine::result coll_engine::stream(const aax_pkt_coll& p, const wire& w, ui
             // Write, or read + combine on the peer's reduction path + write (one atomic
             // read-modify-write: nothing else runs in between).
             if (reduce) {
-                res.status = peer.bus_access(tlm::TLM_READ_COMMAND, dst, peer_buf_.data(), st.len, d, res.error_addr);
+                res.status = peer.bus_access(tlm::TLM_READ_COMMAND, dst, peer_buf_.get(), st.len, d, res.error_addr);
                 if (res.status) break;
                 d = offset_to(peer.reduce_path_.reserve(abs_ps(d), st.len));
-                if (!p_.timing_only) combine(peer_buf_.data(), data, st.len, dtype_of(p), red_of(p));
+                if (!p_.timing_only) combine(peer_buf_.get(), data, st.len, dtype_of(p), red_of(p));
                 peer.bytes_reduced_ += st.len;
             }
             if (res.status == AAX_OK)
-                res.status = peer.bus_access(tlm::TLM_WRITE_COMMAND, dst, reduce ? peer_buf_.data() : data, st.len, d,
+                res.status = peer.bus_access(tlm::TLM_WRITE_COMMAND, dst, reduce ? peer_buf_.get() : data, st.len, d,
                                              res.error_addr);
             done = std::max(done, abs_ps(d));
             start_chunk(st.slot, abs_ps(d));  // the slot's buffer is free again

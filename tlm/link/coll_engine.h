@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <vector>
 
 #include <systemc>
@@ -106,7 +107,7 @@ private:
     std::vector<wire> ports_;
     std::vector<std::deque<posted_recv>> posted_;  // per port: receives waiting for a SEND
     timeline reduce_path_;
-    std::vector<uint8_t> buf_, peer_buf_;
+    std::unique_ptr<uint8_t[]> buf_, peer_buf_;  // chunk_bytes x max_outstanding, chunk_bytes
     int track_ = 0;
 
     counter commands_{"commands", "COLL packets executed"};

@@ -93,7 +93,7 @@ def run_one(accelvp, c, out_dir, repeat):
     res["run"] = {k: c[k] for k in RUN_KEYS if k in c}
     res.update({"stats": os.path.relpath(final, out_dir), "exit_code": None, "error": None, "verified": None,
                 "wall_s": None, "wall_s_runs": [], "cpu_s": None, "cpu_s_runs": [], "simulated_ns": None,
-                "summary": {}, "speed": None,
+                "peak_rss_mb": None, "peak_rss_mb_runs": [], "summary": {}, "speed": None,
                 "command": " ".join(case_command("accelvp", c, "FILE", "TRACE" if trace else None)[1:])})
     if trace:
         res["trace"] = os.path.relpath(trace, out_dir)
@@ -113,11 +113,12 @@ def run_one(accelvp, c, out_dir, repeat):
 
 class Measured:
     """A finished process: exit code, stderr text, CPU seconds (user + system, its reaped
-    children included) and elapsed seconds."""
+    children included), elapsed seconds and peak resident memory (MiB, the rusage maximum)."""
 
-    def __init__(self, returncode, stderr, cpu_s, elapsed_s, timed_out):
+    def __init__(self, returncode, stderr, cpu_s, elapsed_s, timed_out, peak_rss_mb=None):
         self.returncode, self.stderr, self.cpu_s = returncode, stderr, cpu_s
         self.elapsed_s, self.timed_out = elapsed_s, timed_out
+        self.peak_rss_mb = peak_rss_mb
 
 
 def run_measured(cmd, timeout):
@@ -150,8 +151,9 @@ def run_measured(cmd, timeout):
         p.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait again
         err.seek(0)
         text = err.read().decode(errors="replace")
+    # ru_maxrss: the process's peak resident set, in KiB on Linux
     return Measured(p.returncode, text, round(ru.ru_utime + ru.ru_stime, 4), time.monotonic() - t0,
-                    state["timed_out"])
+                    state["timed_out"], round(ru.ru_maxrss / 1024.0, 1))
 
 
 def compare_with_qemu(accelvp, c, res, iss_elapsed, repeat):
@@ -218,6 +220,7 @@ def finish_runs(accelvp, c, res, cases_dir, final, trace, mem_trace, repeat):
             break
         res["wall_s_runs"].append(stats["wall_s"])
         res["cpu_s_runs"].append(p.cpu_s)
+        res["peak_rss_mb_runs"].append(p.peak_rss_mb)
         elapsed.append(p.elapsed_s)
         if first is None:
             first = deterministic_part(stats)
@@ -234,7 +237,13 @@ def finish_runs(accelvp, c, res, cases_dir, final, trace, mem_trace, repeat):
         res.update(summary=best.get("summary", {}), simulated_ns=best.get("simulated_ns"),
                    verified=best.get("workload", {}).get("verified"), wall_s=best["wall_s"],
                    freq_mhz=best.get("config", {}).get("chip.freq_mhz"), cpu_s=min(res["cpu_s_runs"]),
-                   effective_config=best.get("config"))
+                   effective_config=best.get("config"), peak_rss_mb=max(res["peak_rss_mb_runs"]))
+        chips = (best.get("summary") or {}).get("chips")
+        if isinstance(chips, int) and chips > 0:
+            # a multi-chip system: the whole process's peak over its chips (the fixed cost of
+            # the process included), and wall seconds per chip
+            res["peak_rss_mb_per_chip"] = round(res["peak_rss_mb"] / chips, 3)
+            res["wall_s_per_chip"] = round(best["wall_s"] / chips, 6)
         if best["wall_s"] > 0 and best.get("simulated_ns"):
             res["speed"] = best["simulated_ns"] / best["wall_s"]
         if res["verified"] is False:
