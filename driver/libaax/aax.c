@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
 #include "driver/libaax/aax.h"
+#include "abi/aax_queue.h"
+#include "abi/aax_regs.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -289,5 +293,180 @@ int aax_syncobj_export_sync_file(aax_dev *d, uint32_t handle, int *fd)
     h.fd = -1;
     r = xioctl(d->fd, AAX_IOCTL_SYNCOBJ_HANDLE_TO_FD, &h);
     if (!r) *fd = h.fd;
+    return r;
+}
+
+/* ---- user queues ------------------------------------------------------------------- */
+
+int aax_status_errno(unsigned status)
+{
+    switch (status) {
+    case AAX_OK: return 0;
+    case AAX_ERR_TIMEOUT:
+    case AAX_ERR_SEM_TIMEOUT: return -ETIMEDOUT;
+    case AAX_ERR_ABORTED:
+    case AAX_ERR_BUS: return -EIO;
+    case AAX_ERR_BAD_ADDRESS:
+    case AAX_ERR_MMU_FAULT: return -EFAULT;
+    case AAX_ERR_PRIV:
+    case AAX_ERR_BAD_ASID: return -EPERM;
+    default: return -EINVAL;
+    }
+}
+
+static void uq_unmap(aax_uq *q)
+{
+    if (q->mem) munmap((void *)q->mem, q->info.ring_size);
+    if (q->cq) munmap((void *)q->cq, q->info.cq_size);
+    if (q->db) munmap((void *)q->db, 4096);
+    q->mem = q->cq = NULL;
+    q->db = NULL;
+}
+
+int aax_uq_create(aax_dev *d, uint32_t vm_id, uint32_t entries_log2, aax_uq *q)
+{
+    void *m;
+    int r;
+    memset(q, 0, sizeof(*q));
+    q->d = d;
+    q->vm_id = vm_id;
+    q->info.vm_id = vm_id;
+    q->info.entries_log2 = entries_log2;
+    if ((r = xioctl(d->fd, DRM_IOCTL_AAX_UQ_CREATE, &q->info))) return r;
+    q->done = calloc(q->info.cq_entries, sizeof(*q->done));
+    if (!q->done) r = -ENOMEM;
+    if (!r) {
+        m = mmap(NULL, q->info.ring_size, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, (off_t)q->info.ring_mmap_offset);
+        if (m == MAP_FAILED) r = -errno;
+        else q->mem = m;
+    }
+    if (!r) {
+        m = mmap(NULL, q->info.cq_size, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, (off_t)q->info.cq_mmap_offset);
+        if (m == MAP_FAILED) r = -errno;
+        else q->cq = m;
+    }
+    if (!r) {
+        m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, d->fd, (off_t)q->info.db_mmap_offset);
+        if (m == MAP_FAILED) r = -errno;
+        else q->db = m;
+    }
+    if (r) {
+        struct aax_drm_uq_destroy x = {q->info.queue_id, 0};
+        uq_unmap(q);
+        free(q->done);
+        q->done = NULL;
+        xioctl(d->fd, DRM_IOCTL_AAX_UQ_DESTROY, &x);
+        return r;
+    }
+    q->phase = 1;
+    q->next_id = 1;
+    return 0;
+}
+
+/* Takes the records the device wrote into the CQ (a record is there when its PHASE bit is the
+ * expected one; the expectation flips at each wrap). */
+static int uq_take(aax_uq *q)
+{
+    int n = 0;
+    for (;;) {
+        volatile aax_cq_entry *e = (volatile aax_cq_entry *)(q->cq + (size_t)q->cq_head * AAX_CQ_ENTRY_SIZE);
+        aax_uq_done *o;
+        if (((e->flags & AAX_CQE_PHASE) != 0) != (q->phase != 0)) break;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        o = &q->done[q->ndone < q->info.cq_entries ? q->ndone++ : q->info.cq_entries - 1];
+        o->job_id = e->job_id;
+        o->status = e->status;
+        o->err_offset = e->err_offset;
+        o->err_opcode = (uint8_t)(e->err_info & 0xFF);
+        o->ts_start = e->ts_start;
+        o->ts_end = e->ts_end;
+        if (o->status != AAX_OK) q->stopped = 1;
+        q->last_done = o->job_id; /* one ring: records come in submission order */
+        if (q->inflight) q->inflight--;
+        if (++q->cq_head == q->info.cq_entries) {
+            q->cq_head = 0;
+            q->phase = !q->phase;
+        }
+        ++n;
+    }
+    return n;
+}
+
+int aax_uq_submit(aax_uq *q, uint64_t cmdbuf_va, uint32_t size, uint32_t flags, uint32_t timeout_us, uint32_t *job_id)
+{
+    aax_job_desc dsc;
+    volatile uint64_t *slot;
+    const uint64_t *src = (const uint64_t *)&dsc;
+    unsigned i;
+    uq_take(q); /* frees slots; the CQ head published below is current */
+    if (q->stopped) return -EIO;
+    if (q->inflight + 1 >= q->info.entries) return -EBUSY;
+    memset(&dsc, 0, sizeof(dsc));
+    dsc.cmdbuf_addr = cmdbuf_va;
+    dsc.cmdbuf_size = size;
+    dsc.job_id = q->next_id++;
+    dsc.flags = (flags & AAX_JOB_NULL) | AAX_JOB_TIMESTAMP; /* no fence (BAD_JOB on a user ring), no IRQ */
+    dsc.timeout_us = timeout_us;
+    dsc.asid = (uint16_t)q->vm_id;
+    slot = (volatile uint64_t *)(q->mem + AAX_UQ_HEADER_SIZE + (size_t)q->wptr * AAX_JOB_DESC_SIZE);
+    for (i = 0; i < AAX_JOB_DESC_SIZE / 8; ++i) slot[i] = src[i];
+    q->wptr = (q->wptr + 1) % q->info.entries;
+    q->inflight++;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    *(volatile uint64_t *)q->mem = (uint64_t)q->wptr | (uint64_t)q->cq_head << 32; /* wptr, cq_head */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    q->db[(AAX_UQ_DOORBELL(q->info.queue_id) - AAX_UQ_WINDOW_BASE) / 4] = 1;
+    if (job_id) *job_id = dsc.job_id;
+    return 0;
+}
+
+void aax_uq_ring_doorbell(aax_uq *q, uint32_t ring)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    q->db[(AAX_UQ_DOORBELL(ring) - AAX_UQ_WINDOW_BASE) / 4] = 1;
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000ll + t.tv_nsec;
+}
+
+int aax_uq_wait(aax_uq *q, uint32_t job_id, int64_t timeout_ns, aax_uq_done *out)
+{
+    const int64_t end = now_ns() + timeout_ns;
+    unsigned spins = 0;
+    for (;;) {
+        uint32_t i;
+        uq_take(q);
+        for (i = 0; i < q->ndone; ++i) {
+            if (q->done[i].job_id != job_id) continue;
+            if (out) *out = q->done[i];
+            {
+                const int r = aax_status_errno(q->done[i].status);
+                q->done[i] = q->done[--q->ndone];
+                return r;
+            }
+        }
+        if (!job_id || job_id >= q->next_id || job_id <= q->last_done) return -EINVAL; /* not a job, or taken */
+        if (q->stopped) return -EIO; /* behind the failed job: never runs */
+        if (now_ns() >= end) return -ETIME;
+        if (++spins < 64) {
+            sched_yield();
+        } else {
+            struct timespec ts = {0, 20000};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+int aax_uq_destroy(aax_uq *q)
+{
+    struct aax_drm_uq_destroy x = {q->info.queue_id, 0};
+    int r = xioctl(q->d->fd, DRM_IOCTL_AAX_UQ_DESTROY, &x);
+    uq_unmap(q);
+    free(q->done);
+    q->done = NULL;
     return r;
 }

@@ -63,6 +63,49 @@ int aax_syncobj_destroy(aax_dev *d, uint32_t handle);
 int aax_syncobj_wait(aax_dev *d, uint32_t handle, int64_t timeout_ns);
 int aax_syncobj_export_sync_file(aax_dev *d, uint32_t handle, int *fd);
 
+/* User queues (UQ_CREATE, docs/virtualization.md "User queues"): a ring of this file's, pinned
+ * to one of its VMs, driven with no system call: aax_uq_submit writes the descriptor into the
+ * mapped slot, publishes wptr and the CQ head in the mapped header (one 8-byte store) and writes
+ * the mapped doorbell; completions are records in the mapped CQ, which aax_uq_poll/aax_uq_wait
+ * read (polling: no interrupt, no system call). The device stops a queue at its first failed
+ * job: that job's wait returns its errno, every later one -EIO (never run). After the kernel
+ * revokes the queue (UQ_DESTROY, or a device reset) its mappings are gone: an access is SIGBUS. */
+typedef struct aax_uq_done {
+    uint32_t job_id;
+    uint8_t status;
+    uint8_t err_opcode;
+    uint32_t err_offset;
+    uint64_t ts_start, ts_end;
+} aax_uq_done;
+typedef struct aax_uq {
+    aax_dev *d;
+    struct aax_drm_uq_create info;  /* queue_id, entries, mmap offsets and sizes */
+    uint32_t vm_id;
+    volatile uint8_t *mem;          /* the header (offset 0) and the slots (from AAX_UQ_HEADER_SIZE) */
+    volatile uint8_t *cq;
+    volatile uint32_t *db;          /* the doorbell page */
+    uint32_t wptr, cq_head, phase;
+    uint32_t next_id, inflight, last_done;
+    int stopped;                    /* a failed record came: the device stopped the queue */
+    aax_uq_done *done;              /* records taken, not yet waited for */
+    uint32_t ndone;
+} aax_uq;
+/* entries_log2 0: the driver's default. */
+int aax_uq_create(aax_dev *d, uint32_t vm_id, uint32_t entries_log2, aax_uq *q);
+/* A job: its command buffer at cmdbuf_va in the queue's VM; flags AAX_JOB_NULL or 0. No system
+ * call. -EBUSY: ring full (wait for some); -EIO: the queue stopped on a failed job. */
+int aax_uq_submit(aax_uq *q, uint64_t cmdbuf_va, uint32_t size, uint32_t flags, uint32_t timeout_us, uint32_t *job_id);
+/* Waits (polling the CQ) for a job: 0, -ETIME after timeout_ns, -EIO (queued behind a failed
+ * job), or the errno of its device status; out (optional) gets its record. */
+int aax_uq_wait(aax_uq *q, uint32_t job_id, int64_t timeout_ns, aax_uq_done *out);
+/* Rings the doorbell of user ring `ring` through this queue's doorbell page (any ring: the
+ * device re-reads what that ring's owner published; a test of that). */
+void aax_uq_ring_doorbell(aax_uq *q, uint32_t ring);
+/* UQ_DESTROY and unmap. */
+int aax_uq_destroy(aax_uq *q);
+/* The errno of a device status, as the kernel's WAIT returns it. */
+int aax_status_errno(unsigned status);
+
 /* A command buffer being built in a mapped BO. */
 typedef struct aax_cmdbuf {
     aax_bo *bo;

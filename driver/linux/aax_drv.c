@@ -134,6 +134,21 @@ struct aax_mapping {
 	struct list_head link;
 };
 
+struct aax_bo;
+
+/* A user queue (UQ_CREATE, docs/virtualization.md "User queues"): a hardware ring above the
+ * kernel's, pinned by the kernel to one of the owner's MMU contexts as a user ring, driven by
+ * the owner through three mappings: its header and slots (device memory, BAR2), its CQ (host
+ * memory) and the doorbell page (BAR0 0xE000). */
+struct aax_uq {
+	u32 ring;                   /* the hardware ring (= its CQ) */
+	u16 asid;
+	u32 entries_log2;
+	struct drm_file *file;      /* the owner (compared, and for drm_vma_node_revoke) */
+	struct aax_bo *mem, *cq, *db; /* a reference each; mmap'able by the owner only */
+	bool revoked;               /* a device reset took its ring: mappings zapped, registers gone */
+};
+
 struct aax_device {
 	struct drm_device drm;
 	struct pci_dev *pdev;
@@ -172,6 +187,12 @@ struct aax_device {
 	unsigned long hb_since, hb_checked;
 	bool hb_armed, hb_valid;
 
+	/* User queues: rings [nrings, uq_end) (above the kernel's; uq_end == nrings: none). Set
+	 * under vm_lock and lock both, so either lock alone reads them. */
+	u32 uq_end;
+	struct aax_uq *uqs[AAX_MAX_RINGS];
+	u64 uq_created, uq_destroyed, uq_revoked;
+
 	struct aax_drm_error last_error;
 	u64 submits, completions, irqs, polls, works, errors, aborted, mmu_faults, fence_fds;
 	u64 device_resets, reset_aborted, phys_denied;
@@ -196,6 +217,7 @@ struct aax_bo {
 	} *chunks;
 	struct drm_mm_node node;    /* device BO */
 	u64 device_va;              /* 0 for a scattered host BO */
+	bool doorbell;              /* a user queue's doorbell page: BAR0 AAX_UQ_WINDOW_BASE, uncached */
 };
 
 /* The interrupt side channel (docs/linux-driver.md): QEMU 7.2's proxy wires INTx only as a
@@ -400,6 +422,38 @@ static bool recover(struct aax_device *a)
 	return fresh || found;
 }
 
+/* ---- user queues: revocation ---------------------------------------------------- */
+
+/* Removes every CPU mapping of a user queue's memory, CQ and doorbell page, in every process
+ * that has one: a later access faults (SIGBUS: there is no fault handler). */
+static void uq_zap(struct aax_device *a, struct aax_uq *q)
+{
+	struct address_space *m = a->drm.anon_inode->i_mapping;
+
+	drm_vma_node_unmap(&q->mem->base.vma_node, m);
+	drm_vma_node_unmap(&q->cq->base.vma_node, m);
+	drm_vma_node_unmap(&q->db->base.vma_node, m);
+}
+
+/* A device reset (or the device going away) takes every user ring: its registers are back at
+ * reset values (disabled), so revoke the queues: zap their mappings; they stay claimed until
+ * their owners destroy them (UQ_DESTROY or close). a->lock held. */
+static void uq_revoke_all(struct aax_device *a, const char *why)
+{
+	u32 r;
+
+	for (r = a->nrings; r < a->uq_end; r++) {
+		struct aax_uq *q = a->uqs[r];
+
+		if (!q || q->revoked)
+			continue;
+		q->revoked = true;
+		a->uq_revoked++;
+		uq_zap(a, q);
+		dev_warn(&a->pdev->dev, "user queue on ring %u (context %u) revoked: %s\n", r, q->asid, why);
+	}
+}
+
 /* ---- firmware crash: reset the device, re-boot the firmware, fail what was in flight ---- */
 
 /* The in-process driver model's recovery (platform/host/driver.cpp, reset_device) step for
@@ -426,6 +480,8 @@ static void reset_device(struct aax_device *a, const char *why)
 	wr(a, AAX_REG_RESET, AAX_RESET_SOFT);
 	(void)rd(a, AAX_REG_ID);
 	usleep_range(50, 100);
+	/* The user rings are gone with it (disabled, unpinned): revoke their queues. */
+	uq_revoke_all(a, "device reset");
 	/* 3. Restore what probe and VM_CREATE programmed. */
 	for (i = 0; i < a->nrings; i++) {
 		struct aax_ring *r = &a->rings[i];
@@ -636,7 +692,17 @@ static int aax_bo_mmap(struct drm_gem_object *obj, struct vm_area_struct *vma)
 #else
 	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
 #endif
-	if (bo->host && bo->vaddr) {
+	if (bo->doorbell) {
+		/* The doorbell page alone (not the rest of BAR0), uncached: each write is one doorbell. */
+		if (vma->vm_pgoff || vma->vm_end - vma->vm_start != PAGE_SIZE) {
+			ret = -EINVAL;
+		} else {
+			vma->vm_page_prot = pgprot_noncached(vm_get_page_prot(vma->vm_flags));
+			ret = io_remap_pfn_range(vma, vma->vm_start,
+						 (pci_resource_start(a->pdev, AAX_PCI_BAR_REGS) + AAX_UQ_WINDOW_BASE) >> PAGE_SHIFT,
+						 PAGE_SIZE, vma->vm_page_prot);
+		}
+	} else if (bo->host && bo->vaddr) {
 		ret = dma_mmap_coherent(&a->pdev->dev, vma, bo->vaddr, bo->dma, obj->size);
 	} else if (bo->host) {
 		/* Scattered: each chunk's pages where they fall in the mapping (x86: DMA is coherent). */
@@ -907,11 +973,18 @@ static struct aax_vm *vm_lookup(struct aax_device *a, struct drm_file *file, u32
 	return a->vms[id];
 }
 
+static void uq_teardown(struct aax_device *a, struct aax_uq *q);
+
 /* Waits for the VM's jobs, disables the context, frees the tables; returns the BOs to put
- * (list) for the caller to drop outside vm_lock. vm_lock held. */
+ * (list) for the caller to drop outside vm_lock. Its user queues go first (their ring is
+ * pinned to its ASID, which another file may get next). vm_lock held. */
 static void vm_destroy(struct aax_device *a, struct aax_vm *vm, struct list_head *put)
 {
 	u32 i;
+
+	for (i = a->nrings; i < a->uq_end; i++)
+		if (a->uqs[i] && a->uqs[i]->asid == vm->asid)
+			uq_teardown(a, a->uqs[i]);
 
 	for (i = 0; i < AAX_MAX_RINGS; i++) {
 		if (!vm->last[i])
@@ -1132,6 +1205,212 @@ static int aax_ioctl_vm_unbind(struct drm_device *drm, void *data, struct drm_fi
 	return found ? 0 : -ENOENT;
 }
 
+/* ---- user queues ------------------------------------------------------------------- */
+
+enum { AAX_UQ_MEM, AAX_UQ_CQ, AAX_UQ_DB };
+
+/* One of a user queue's three objects: GEM objects with an mmap offset only its owner may map
+ * (no handle: the owner cannot free, bind or submit them). The memory is zeroed: it may hold an
+ * earlier owner's data. */
+static struct aax_bo *uq_obj_new(struct aax_device *a, struct drm_file *file, int kind, u64 size)
+{
+	struct aax_bo *bo = kzalloc(sizeof(*bo), GFP_KERNEL);
+	u64 off;
+	int ret = 0;
+
+	if (!bo)
+		return ERR_PTR(-ENOMEM);
+	bo->base.funcs = &aax_bo_funcs;
+	drm_gem_private_object_init(&a->drm, &bo->base, size);
+	if (kind == AAX_UQ_CQ) {
+		bo->host = true;
+		bo->vaddr = dma_alloc_coherent(&a->pdev->dev, size, &bo->dma, GFP_KERNEL);
+		if (!bo->vaddr) {
+			ret = -ENOMEM;
+			goto err;
+		}
+		memset(bo->vaddr, 0, size);
+		bo->device_va = a->host_window + bo->dma;
+	} else if (kind == AAX_UQ_MEM) {
+		/* Inside the BAR2 window: the owner writes it through BAR2, as the kernel its rings. */
+		mutex_lock(&a->mm_lock);
+		ret = drm_mm_insert_node_in_range(&a->mm, &bo->node, size, PAGE_SIZE, 0, 0,
+						  min_t(u64, a->bar2_size, a->devmem_size), DRM_MM_INSERT_LOW);
+		if (!ret)
+			a->mm_used += size;
+		mutex_unlock(&a->mm_lock);
+		if (ret)
+			goto err;
+		bo->device_va = a->devmem_base + bo->node.start;
+		for (off = 0; off < size; off += 8)
+			writeq(0, a->bar2 + bo->node.start + off);
+	} else {
+		bo->doorbell = true;
+	}
+	ret = drm_gem_create_mmap_offset(&bo->base);
+	if (!ret)
+		ret = drm_vma_node_allow(&bo->base.vma_node, file);
+	if (ret)
+		goto err;
+	return bo;
+err:
+	drm_gem_object_put(&bo->base);
+	return ERR_PTR(ret);
+}
+
+static void uq_objs_put(struct aax_uq *q)
+{
+	struct aax_bo *o[3] = { q->mem, q->cq, q->db };
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (IS_ERR_OR_NULL(o[i]))
+			continue;
+		drm_vma_node_revoke(&o[i]->base.vma_node, q->file);
+		drm_gem_object_put(&o[i]->base);
+	}
+}
+
+/* Revokes and frees a user queue: the ring is reset and disabled (a running job is dropped at
+ * its next packet boundary, queued ones never start, no record is written once it is idle),
+ * unpinned, its CQ off; every mapping of it is zapped. Its memory goes when the last mapping
+ * does (a mapping holds its object). vm_lock held. */
+static void uq_teardown(struct aax_device *a, struct aax_uq *q)
+{
+	u32 r = q->ring, i;
+
+	mutex_lock(&a->lock);
+	a->uqs[r] = NULL;
+	if (!q->revoked && !a->dead) {
+		wr(a, AAX_RING_BASE(r) + AAX_RING_CTRL, AAX_RING_CTRL_RESET | (r << AAX_RING_CTRL_CQ_SHIFT));
+		for (i = 0; i < 20000 && !(rd(a, AAX_RING_BASE(r) + AAX_RING_STATUS) & AAX_RING_STATUS_IDLE); i++)
+			usleep_range(50, 100);
+		if (i == 20000)
+			dev_warn(&a->pdev->dev, "user queue on ring %u: not idle after its reset\n", r);
+		wr(a, AAX_CQ_BASE(r) + AAX_CQ_CTRL, 0);
+		wr(a, AAX_RING_BASE(r) + AAX_RING_ASID, 0);
+		wr(a, AAX_RING_BASE(r) + AAX_RING_UQ_HDR_LO, 0);
+		wr(a, AAX_RING_BASE(r) + AAX_RING_UQ_HDR_HI, 0);
+		(void)rd(a, AAX_RING_BASE(r) + AAX_RING_STATUS); /* the writes have landed */
+	}
+	a->uq_destroyed++;
+	mutex_unlock(&a->lock);
+	uq_zap(a, q);
+	uq_objs_put(q);
+	kfree(q);
+}
+
+/* UQ_CREATE: the in-process driver's uq_create (platform/host/driver.cpp) with the file checks
+ * of uapi::device::uq_create: a free ring above the kernel's, pinned by the kernel to one of
+ * this file's VMs (AAX_RING_ASID_USER | asid: the device runs only that context's descriptors
+ * there, without descriptor fences, fetching through the context). */
+static int aax_ioctl_uq_create(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct aax_device *a = to_aax(drm);
+	struct aax_drm_uq_create *args = data;
+	u32 log2 = args->entries_log2 ? args->entries_log2 : AAX_RING_LOG2, r;
+	u64 mem_size, cq_size, cq_dev, ring_dev;
+	struct aax_vm *vm;
+	struct aax_uq *q;
+	int ret = 0;
+
+	if (args->flags)
+		return -EINVAL;
+	if (a->uq_end <= a->nrings || a->dead)
+		return -ENODEV;
+	mutex_lock(&a->vm_lock);
+	vm = vm_lookup(a, file, args->vm_id);
+	mutex_unlock(&a->vm_lock);
+	if (!vm)
+		return -ENOENT;
+	if (log2 < 1 || log2 > 16)
+		return -EINVAL;
+	q = kzalloc(sizeof(*q), GFP_KERNEL);
+	if (!q)
+		return -ENOMEM;
+	q->file = file;
+	q->entries_log2 = log2;
+	mem_size = PAGE_ALIGN(AAX_UQ_HEADER_SIZE + ((u64)AAX_JOB_DESC_SIZE << log2));
+	cq_size = PAGE_ALIGN((u64)AAX_CQ_ENTRY_SIZE << log2);
+	q->mem = uq_obj_new(a, file, AAX_UQ_MEM, mem_size);
+	if (!IS_ERR(q->mem))
+		q->cq = uq_obj_new(a, file, AAX_UQ_CQ, cq_size);
+	if (!IS_ERR_OR_NULL(q->cq))
+		q->db = uq_obj_new(a, file, AAX_UQ_DB, PAGE_SIZE);
+	ret = IS_ERR(q->mem) ? PTR_ERR(q->mem) : IS_ERR(q->cq) ? PTR_ERR(q->cq) : IS_ERR(q->db) ? PTR_ERR(q->db) : 0;
+	if (ret)
+		goto err;
+	mutex_lock(&a->vm_lock);
+	vm = vm_lookup(a, file, args->vm_id); /* again: it may have gone meanwhile */
+	for (r = a->nrings; r < a->uq_end && a->uqs[r]; r++)
+		;
+	ret = !vm ? -ENOENT : r >= a->uq_end ? -ENOSPC : 0;
+	if (ret) {
+		mutex_unlock(&a->vm_lock);
+		goto err;
+	}
+	mutex_lock(&a->lock);
+	if (a->dead) {
+		mutex_unlock(&a->lock);
+		mutex_unlock(&a->vm_lock);
+		ret = -ENODEV;
+		goto err;
+	}
+	q->ring = r;
+	q->asid = vm->asid;
+	cq_dev = q->cq->device_va;
+	ring_dev = q->mem->device_va + AAX_UQ_HEADER_SIZE;
+	wr(a, AAX_CQ_BASE(r) + AAX_CQ_BASE_HI, upper_32_bits(cq_dev));
+	wr(a, AAX_CQ_BASE(r) + AAX_CQ_BASE_LO, lower_32_bits(cq_dev));
+	wr(a, AAX_CQ_BASE(r) + AAX_CQ_SIZE_LOG2, log2);
+	wr(a, AAX_CQ_BASE(r) + AAX_CQ_HEAD, 0);
+	/* The owner polls its CQ: no CQ interrupt (its line stays masked). */
+	wr(a, AAX_CQ_BASE(r) + AAX_CQ_CTRL, AAX_CQ_CTRL_EN);
+	wr(a, AAX_RING_BASE(r) + AAX_RING_BASE_LO, 0); /* a move: HEAD = TAIL = 0 */
+	wr(a, AAX_RING_BASE(r) + AAX_RING_BASE_HI, upper_32_bits(ring_dev));
+	wr(a, AAX_RING_BASE(r) + AAX_RING_BASE_LO, lower_32_bits(ring_dev));
+	wr(a, AAX_RING_BASE(r) + AAX_RING_SIZE_LOG2, log2);
+	wr(a, AAX_RING_BASE(r) + AAX_RING_UQ_HDR_HI, upper_32_bits(q->mem->device_va));
+	wr(a, AAX_RING_BASE(r) + AAX_RING_UQ_HDR_LO, lower_32_bits(q->mem->device_va));
+	wr(a, AAX_RING_BASE(r) + AAX_RING_ASID, AAX_RING_ASID_USER | q->asid);
+	wr(a, AAX_RING_BASE(r) + AAX_RING_CTRL, AAX_RING_CTRL_EN | (r << AAX_RING_CTRL_CQ_SHIFT));
+	a->uqs[r] = q;
+	a->uq_created++;
+	mutex_unlock(&a->lock);
+	mutex_unlock(&a->vm_lock);
+	args->queue_id = r;
+	args->entries = 1u << log2;
+	args->cq_entries = 1u << log2;
+	args->ring_mmap_offset = drm_vma_node_offset_addr(&q->mem->base.vma_node);
+	args->ring_size = mem_size;
+	args->cq_mmap_offset = drm_vma_node_offset_addr(&q->cq->base.vma_node);
+	args->cq_size = cq_size;
+	args->db_mmap_offset = drm_vma_node_offset_addr(&q->db->base.vma_node);
+	return 0;
+err:
+	uq_objs_put(q);
+	kfree(q);
+	return ret;
+}
+
+static int aax_ioctl_uq_destroy(struct drm_device *drm, void *data, struct drm_file *file)
+{
+	struct aax_device *a = to_aax(drm);
+	struct aax_drm_uq_destroy *args = data;
+	struct aax_uq *q = NULL;
+
+	if (args->reserved)
+		return -EINVAL;
+	mutex_lock(&a->vm_lock);
+	if (args->queue_id >= a->nrings && args->queue_id < a->uq_end && a->uqs[args->queue_id] &&
+	    a->uqs[args->queue_id]->file == file)
+		q = a->uqs[args->queue_id];
+	if (q)
+		uq_teardown(a, q);
+	mutex_unlock(&a->vm_lock);
+	return q ? 0 : -ENOENT;
+}
+
 /* Privilege is decided at open, from the opener's credentials (as the file is the
  * capability: a privileged process may hand the fd on): CAP_SYS_ADMIN may submit physical
  * jobs (vm_id 0) on a device with an MMU; every other file only jobs in its own VMs. */
@@ -1153,6 +1432,10 @@ static void aax_postclose(struct drm_device *drm, struct drm_file *file)
 	u32 i;
 
 	mutex_lock(&a->vm_lock);
+	/* Its user queues first (the file is released only once no mapping of them is left). */
+	for (i = a->nrings; i < a->uq_end; i++)
+		if (a->uqs[i] && a->uqs[i]->file == file)
+			uq_teardown(a, a->uqs[i]);
 	for (i = 1; i < a->mmu_contexts; i++)
 		if (a->vms[i] && a->vms[i]->file == file)
 			vm_destroy(a, a->vms[i], &put);
@@ -1414,6 +1697,11 @@ static int aax_ioctl_last_error(struct drm_device *drm, void *data, struct drm_f
 		j = ring_job(&a->rings[e->ring], e->job_id);
 		own_err = j && j->owner == file;
 		spin_unlock_irqrestore(&a->fence_lock, flags);
+	} else if (a->errors && e->ring < a->uq_end) {
+		/* A user queue's error: its owner's (by ring; the queue is stopped until destroyed). */
+		mutex_lock(&a->vm_lock);
+		own_err = a->uqs[e->ring] && a->uqs[e->ring]->file == file;
+		mutex_unlock(&a->vm_lock);
 	}
 	if (a->mmu_faults && e->mmu_fault_asid && e->mmu_fault_asid < a->mmu_contexts) {
 		mutex_lock(&a->vm_lock);
@@ -1441,6 +1729,8 @@ static const struct drm_ioctl_desc aax_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(AAX_VM_DESTROY, aax_ioctl_vm_destroy, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(AAX_VM_BIND, aax_ioctl_vm_bind, DRM_RENDER_ALLOW),
 	DRM_IOCTL_DEF_DRV(AAX_VM_UNBIND, aax_ioctl_vm_unbind, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(AAX_UQ_CREATE, aax_ioctl_uq_create, DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(AAX_UQ_DESTROY, aax_ioctl_uq_destroy, DRM_RENDER_ALLOW),
 };
 
 /* ---- debugfs ----------------------------------------------------------------------- */
@@ -1473,6 +1763,27 @@ static int aax_counters_show(struct seq_file *m, void *unused)
 		   "mmu_faults %llu\nfence_fds %llu\ndevice_resets %llu\nreset_aborted %llu\nphys_denied %llu\ndead %u\n",
 		   a->submits, a->completions, a->irqs, a->polls, a->works, a->errors, a->aborted, a->mmu_faults, a->fence_fds,
 		   a->device_resets, a->reset_aborted, a->phys_denied, a->dead);
+	return 0;
+}
+
+static int aax_uqs_show(struct seq_file *m, void *unused)
+{
+	struct aax_device *a = m->private;
+	u32 r;
+
+	seq_printf(m, "rings %u-%u created %llu destroyed %llu revoked %llu\n", a->nrings, a->uq_end ? a->uq_end - 1 : 0,
+		   a->uq_created, a->uq_destroyed, a->uq_revoked);
+	mutex_lock(&a->vm_lock);
+	for (r = a->nrings; r < a->uq_end; r++) {
+		struct aax_uq *q = a->uqs[r];
+
+		seq_printf(m, "uq ring %u: %s asid %u entries %u revoked %u ring_asid 0x%x ctrl 0x%x head %u tail %u status 0x%x jobs_done %u\n",
+			   r, q ? "owned" : "free", q ? q->asid : 0, q ? 1u << q->entries_log2 : 0, q ? q->revoked : 0,
+			   rd(a, AAX_RING_BASE(r) + AAX_RING_ASID), rd(a, AAX_RING_BASE(r) + AAX_RING_CTRL),
+			   rd(a, AAX_RING_BASE(r) + AAX_RING_HEAD), rd(a, AAX_RING_BASE(r) + AAX_RING_TAIL),
+			   rd(a, AAX_RING_BASE(r) + AAX_RING_STATUS), rd(a, AAX_RING_BASE(r) + AAX_RING_JOBS_DONE));
+	}
+	mutex_unlock(&a->vm_lock);
 	return 0;
 }
 
@@ -1528,6 +1839,17 @@ static int aax_fw_log_show(struct seq_file *m, void *unused)
 	for (i = 0; i < n; i++)
 		seq_putc(m, text[(start + i) % h.capacity]);
 	kvfree(text);
+	return 0;
+}
+
+/* The device's TIMESTAMP (ns) when the read arrives in the chip: a user-space probe of device
+ * time for latency measurements (aax-run uq-latency). */
+static int aax_timestamp_show(struct seq_file *m, void *unused)
+{
+	struct aax_device *a = m->private;
+	u32 lo = rd(a, AAX_REG_TIMESTAMP_LO);
+
+	seq_printf(m, "%llu\n", (u64)rd(a, AAX_REG_TIMESTAMP_HI) << 32 | lo);
 	return 0;
 }
 
@@ -1638,6 +1960,8 @@ DEFINE_SHOW_ATTRIBUTE(aax_counters);
 DEFINE_SHOW_ATTRIBUTE(aax_errors);
 DEFINE_SHOW_ATTRIBUTE(aax_fw_log);
 DEFINE_SHOW_ATTRIBUTE(aax_vms);
+DEFINE_SHOW_ATTRIBUTE(aax_uqs);
+DEFINE_SHOW_ATTRIBUTE(aax_timestamp);
 
 static void aax_debugfs_init(struct drm_minor *minor)
 {
@@ -1649,6 +1973,8 @@ static void aax_debugfs_init(struct drm_minor *minor)
 	debugfs_create_file("fw_log", 0444, minor->debugfs_root, a, &aax_fw_log_fops);
 	debugfs_create_file("mmio_rate", 0444, minor->debugfs_root, a, &aax_mmio_rate_fops);
 	debugfs_create_file("vms", 0444, minor->debugfs_root, a, &aax_vms_fops);
+	debugfs_create_file("uqs", 0444, minor->debugfs_root, a, &aax_uqs_fops);
+	debugfs_create_file("timestamp", 0444, minor->debugfs_root, a, &aax_timestamp_fops);
 	debugfs_create_file("perf", 0644, minor->debugfs_root, a, &aax_perf_fops);
 }
 
@@ -1942,6 +2268,13 @@ static int aax_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	n = min3(max_rings, a->caps0 & 0xFF, (a->caps0 >> 8) & 0xFF);
 	n = min3(n, msix > 2 ? msix - 2 : 1, (u32)AAX_MAX_RINGS);
 	a->nrings = max(n, 1u);
+	/* User queues: the rings above the kernel's (max_rings), on a chip with the doorbell page,
+	 * an MMU (a user ring runs in a context) and a control core (its firmware checks them). */
+	n = min3(a->caps0 & 0xFF, (a->caps0 >> 8) & 0xFF, msix > 2 ? msix - 2 : 1);
+	n = min_t(u32, n, AAX_MAX_RINGS);
+	a->uq_end = a->nrings;
+	if (a->has_core && a->mmu_contexts && n > a->nrings && rd(a, AAX_REG_UQ_ID) == AAX_UQ_ID_MAGIC)
+		a->uq_end = n;
 	/* Device memory: the firmware region, then the rings, then BOs and page tables. */
 	reserved = AAX_FW_REGION_SIZE;
 	fence_ctx = dma_fence_context_alloc(a->nrings);
@@ -1993,9 +2326,9 @@ static int aax_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		aax_debugfs_init(a->drm.accel);
 #endif
 	WRITE_ONCE(aax_side_target, a);
-	dev_info(&pdev->dev, "AAX ABI %u.%u, %llu MiB device memory, BAR2 %llu MiB, %u rings, %u MMU contexts, probe %lld us\n",
+	dev_info(&pdev->dev, "AAX ABI %u.%u, %llu MiB device memory, BAR2 %llu MiB, %u rings, %u MMU contexts, %u user-queue rings, probe %lld us\n",
 		 a->abi_version >> 16, a->abi_version & 0xFFFF, a->devmem_size >> 20, (u64)a->bar2_size >> 20, a->nrings,
-		 a->mmu_contexts, ktime_us_delta(ktime_get(), t0));
+		 a->mmu_contexts, a->uq_end - a->nrings, ktime_us_delta(ktime_get(), t0));
 	return 0;
 err_core:
 	if (a->has_core)
@@ -2027,6 +2360,17 @@ static void aax_remove(struct pci_dev *pdev)
 	if (a->irq_ok)
 		free_irq(pdev->irq, a);
 	cancel_work_sync(&a->done_work);
+	mutex_lock(&a->vm_lock);
+	mutex_lock(&a->lock);
+	for (i = a->nrings; i < a->uq_end; i++) {
+		if (!a->uqs[i] || a->uqs[i]->revoked)
+			continue;
+		wr(a, AAX_RING_BASE(i) + AAX_RING_CTRL, 0);
+		wr(a, AAX_CQ_BASE(i) + AAX_CQ_CTRL, 0);
+	}
+	uq_revoke_all(a, "the device is going away");
+	mutex_unlock(&a->lock);
+	mutex_unlock(&a->vm_lock);
 	rings_off(a);
 	if (a->has_core)
 		wr(a, AAX_REG_CORE_CTRL, 0);

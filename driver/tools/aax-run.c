@@ -27,11 +27,27 @@
  *   aax-run isolation                       (as root) a BO in this file's VM; a child as user 65534: its
  *                                          physical submit is EPERM, another file's VM ENOENT, and its VM
  *                                          job cannot read the BO (MMU fault, its buffer unchanged)
+ *   aax-run uq                              user queues: 24 copies with no system call per job (a 16-slot
+ *                                          ring wraps), verified; create errors, ENOSPC, another file can
+ *                                          neither map nor destroy it; a fault stops only that queue (EFAULT,
+ *                                          then EIO); UQ_DESTROY zaps the mappings (SIGBUS)
+ *   aax-run uq-exit                         a child process's user queue: another process cannot use it;
+ *                                          its exit revokes it (ring disabled, free), the ring serves the next
+ *   aax-run uq-latency [--jobs N]           kernel vs user queue: host time in the submit call and device
+ *                                          submit-to-start (debugfs `timestamp` read just before), empty
+ *                                          jobs and 4 KiB copies; then 32 streamed
  * Timing comes from the completion records (device timestamps).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
 #include <grp.h>
 #include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -239,6 +255,10 @@ static const char *ename(int r)
     case ENOENT: return "ENOENT";
     case EEXIST: return "EEXIST";
     case EPERM: return "EPERM";
+    case ENOSPC: return "ENOSPC";
+    case EACCES: return "EACCES";
+    case ENODEV: return "ENODEV";
+    case EBUSY: return "EBUSY";
     default: return strerror(-r);
     }
 }
@@ -776,16 +796,481 @@ static int isolation_test(aax_dev *d)
     return ok ? 0 : 1;
 }
 
+/* ---- user queues ----------------------------------------------------------------- */
+
+static sigjmp_buf probe_env;
+static volatile int probe_signal;
+static void probe_handler(int sig)
+{
+    probe_signal = sig;
+    siglongjmp(probe_env, 1);
+}
+
+/* Reads 4 bytes at p; returns the signal that access raised (0: none). */
+static int probe_read(volatile void *p)
+{
+    struct sigaction sa, ob, os;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = probe_handler;
+    sigaction(SIGBUS, &sa, &ob);
+    sigaction(SIGSEGV, &sa, &os);
+    probe_signal = 0;
+    if (sigsetjmp(probe_env, 1) == 0) (void)*(volatile uint32_t *)p;
+    sigaction(SIGBUS, &ob, NULL);
+    sigaction(SIGSEGV, &os, NULL);
+    return probe_signal;
+}
+
+static const char *signame(int s)
+{
+    return s == SIGBUS ? "SIGBUS" : s == SIGSEGV ? "SIGSEGV" : s ? "signal" : "none";
+}
+
+/* mmap of another file's offset: 0 or -errno. */
+static int try_mmap(int fd, uint64_t off, uint64_t len)
+{
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)off);
+    if (m == MAP_FAILED) return -errno;
+    munmap(m, len);
+    return 0;
+}
+
+/* A debugfs file of the device (first match under accel/ or dri/); NULL if none. */
+static const char *dbg_path(const char *name)
+{
+    static char path[256];
+    const char *pats[2] = {"/sys/kernel/debug/accel/*/%s", "/sys/kernel/debug/dri/*/%s"};
+    unsigned i;
+    for (i = 0; i < 2; ++i) {
+        char pat[128];
+        glob_t g;
+        snprintf(pat, sizeof(pat), pats[i], name);
+        if (glob(pat, 0, NULL, &g) == 0 && g.gl_pathc) {
+            snprintf(path, sizeof(path), "%s", g.gl_pathv[0]);
+            globfree(&g);
+            return path;
+        }
+    }
+    return NULL;
+}
+
+/* The debugfs `uqs` line of one ring. */
+static void print_uq_line(const char *tag, uint32_t ring)
+{
+    const char *p = dbg_path("uqs");
+    char line[512], want[32];
+    FILE *f = p ? fopen(p, "r") : NULL;
+    snprintf(want, sizeof(want), "uq ring %u:", ring);
+    while (f && fgets(line, sizeof(line), f))
+        if (!strncmp(line, want, strlen(want))) printf("%s: debugfs %s", tag, line);
+    if (f) fclose(f);
+}
+
+#define UQ_VA_SRC 0x10000000ull
+#define UQ_VA_DST 0x20000000ull
+#define UQ_VA_CB 0x30000000ull
+#define UQ_VA_BAD 0x40000000ull
+
+/* A VM with src (random), dst (zero) host BOs and a command buffer of `n` copies of sz / n bytes
+ * (slice i at offset 56 i), then a copy from an unmapped VA (offset 56 n), bound at UQ_VA_*. */
+static int uq_setup(aax_dev *d, uint32_t *vm, uint64_t sz, unsigned n, aax_bo *src, aax_bo *dst, aax_bo *cb)
+{
+    aax_cmdbuf c = {cb, 0};
+    unsigned i;
+    int r;
+    if ((r = aax_vm_create(d, vm))) return r;
+    if ((r = aax_bo_create(d, sz, AAX_BO_HOST, src)) || (r = aax_bo_map(d, src)) ||
+        (r = aax_bo_create(d, sz, AAX_BO_HOST, dst)) || (r = aax_bo_map(d, dst)) || (r = host_cb(d, cb)))
+        return r;
+    for (i = 0; i < n; ++i) {
+        aax_pkt_dma p = aax_make_copy_2d(UQ_VA_SRC + i * (sz / n), UQ_VA_DST + i * (sz / n), sz / n, 1, 0, 0);
+        aax_cmd_emit(&c, &p, sizeof(p));
+    }
+    {
+        aax_pkt_dma p = aax_make_copy_2d(UQ_VA_BAD, UQ_VA_DST, 4096, 1, 0, 0);
+        aax_cmd_emit(&c, &p, sizeof(p));
+    }
+    if ((r = aax_vm_bind(d, *vm, src, 0, UQ_VA_SRC, sz, AAX_VM_READ)) ||
+        (r = aax_vm_bind(d, *vm, dst, 0, UQ_VA_DST, sz, AAX_VM_WRITE)) ||
+        (r = aax_vm_bind(d, *vm, cb, 0, UQ_VA_CB, 4096, AAX_VM_READ)))
+        return r;
+    return 0;
+}
+
+/* n copies on a user queue, no system call; returns 0 when all completed OK and dst == src. */
+static int uq_copies(aax_uq *q, aax_bo *src, aax_bo *dst, uint64_t sz, unsigned n, uint32_t seed, uint64_t *dev_ns)
+{
+    uint32_t ids[64];
+    aax_uq_done done;
+    unsigned i;
+    int r, bad = 0;
+    fill_random(src, seed);
+    memset(dst->map, 0, sz);
+    for (i = 0; i < n; ++i)
+        if ((r = aax_uq_submit(q, UQ_VA_CB + 56 * i, 56, 0, 0, &ids[i]))) return r;
+    *dev_ns = 0;
+    for (i = 0; i < n; ++i) {
+        if ((r = aax_uq_wait(q, ids[i], 60 * SEC, &done))) bad = r;
+        *dev_ns += done.ts_end - done.ts_start;
+    }
+    if (bad) return bad;
+    return memcmp(src->map, dst->map, sz) == 0 ? 0 : -EILSEQ;
+}
+
+static int uq_test(aax_dev *d)
+{
+    const uint64_t sz = 64 << 10;
+    const unsigned n = 8;
+    aax_bo src, dst, cb;
+    aax_uq q, q2, q3;
+    aax_uq_done done;
+    struct aax_drm_error e;
+    uint32_t vm = 0, id_bad, id_next, round;
+    uint64_t ns;
+    int r, ok = 1, s1, s2, s3;
+    if (!(d->info.flags & AAX_INFO_MMU)) {
+        printf("uq: no MMU\n");
+        return 1;
+    }
+    if ((r = uq_setup(d, &vm, sz, n, &src, &dst, &cb))) return fail("setup", r);
+    r = aax_uq_create(d, 0, 4, &q);
+    printf("uq: create in VM 0 %s\n", ename(r));
+    ok &= r == -ENOENT;
+    r = aax_uq_create(d, vm + 7, 4, &q);
+    printf("uq: create in a VM of no file %s\n", ename(r));
+    ok &= r == -ENOENT;
+    r = aax_uq_create(d, vm, 17, &q);
+    printf("uq: create with 2^17 slots %s\n", ename(r));
+    ok &= r == -EINVAL;
+    if ((r = aax_uq_create(d, vm, 4, &q))) return fail("uq create", r);
+    printf("uq: queue %u in VM %u: entries %u cq_entries %u ring_size %llu cq_size %llu\n", q.info.queue_id, vm,
+           q.info.entries, q.info.cq_entries, (unsigned long long)q.info.ring_size, (unsigned long long)q.info.cq_size);
+    ok &= q.info.entries == 16 && q.info.cq_entries == 16 && q.info.ring_size == 4096 && q.info.cq_size == 4096;
+    /* Three rounds of 8 copies: 24 jobs through 16 slots (the ring and the CQ wrap). */
+    for (round = 0; round < 3; ++round) {
+        r = uq_copies(&q, &src, &dst, sz, n, 1000 + round, &ns);
+        printf("uq: round %u: %u copies of %llu bytes %s, %s; device_ns %llu\n", round, n, (unsigned long long)(sz / n),
+               ename(r == -EILSEQ ? 0 : r), r == 0 ? "verified bit-exact" : "NOT verified", (unsigned long long)ns);
+        ok &= r == 0;
+    }
+    print_uq_line("uq", q.info.queue_id);
+    fflush(stdout);
+    /* Every user ring taken: ENOSPC. */
+    if ((r = aax_uq_create(d, vm, 4, &q2))) return fail("second uq", r);
+    printf("uq: second queue %u\n", q2.info.queue_id);
+    r = aax_uq_create(d, vm, 4, &q3);
+    printf("uq: third queue %s\n", ename(r));
+    ok &= r == -ENOSPC;
+    /* Another file: cannot map, destroy, or queue in this file's VM. */
+    {
+        aax_dev o;
+        aax_uq oq;
+        struct aax_drm_uq_destroy x = {q.info.queue_id, 0};
+        if ((r = aax_open(&o, d->path))) return fail("open", r);
+        s1 = try_mmap(o.fd, q.info.db_mmap_offset, 4096);
+        s2 = try_mmap(o.fd, q.info.ring_mmap_offset, q.info.ring_size);
+        s3 = try_mmap(o.fd, q.info.cq_mmap_offset, q.info.cq_size);
+        printf("uq: another file maps its doorbell %s, ring %s, CQ %s\n", ename(s1), ename(s2), ename(s3));
+        ok &= s1 == -EACCES && s2 == -EACCES && s3 == -EACCES;
+        r = ioctl(o.fd, DRM_IOCTL_AAX_UQ_DESTROY, &x) ? -errno : 0;
+        printf("uq: another file destroys it %s\n", ename(r));
+        ok &= r == -ENOENT;
+        r = aax_uq_create(&o, vm, 4, &oq);
+        printf("uq: another file creates one in its VM %s\n", ename(r));
+        ok &= r == -ENOENT;
+        aax_close(&o);
+    }
+    /* A fault stops only this queue: its job EFAULT (MMU fault), the one behind it EIO. */
+    if ((r = aax_uq_submit(&q, UQ_VA_CB + 56 * n, 56, 0, 0, &id_bad)) ||
+        (r = aax_uq_submit(&q, UQ_VA_CB, 56, 0, 0, &id_next)))
+        return fail("uq submit", r);
+    r = aax_uq_wait(&q, id_bad, 60 * SEC, &done);
+    printf("uq: copy from an unmapped VA %s status %s\n", ename(r), aax_status_name(done.status));
+    ok &= r == -EFAULT && done.status == AAX_ERR_MMU_FAULT;
+    r = aax_uq_wait(&q, id_next, 60 * SEC, NULL);
+    printf("uq: the job behind it %s\n", ename(r));
+    ok &= r == -EIO;
+    r = aax_uq_submit(&q, UQ_VA_CB, 56, 0, 0, &id_next);
+    printf("uq: submit to the stopped queue %s\n", ename(r));
+    ok &= r == -EIO;
+    memset(&e, 0, sizeof(e));
+    r = aax_last_error(d, &e);
+    printf("uq: LAST_ERROR %s: %s ring %u job %u; mmu fault %s asid %u va 0x%llx\n", ename(r), aax_status_name(e.code),
+           e.ring, e.job_id, aax_mmu_fault_name(e.mmu_fault_status & AAX_MMU_FAULT_TYPE_MASK), e.mmu_fault_asid,
+           (unsigned long long)e.mmu_fault_va);
+    ok &= r == 0 && e.code == AAX_ERR_MMU_FAULT && e.ring == q.info.queue_id && e.job_id == id_bad &&
+          e.mmu_fault_va == UQ_VA_BAD && e.mmu_fault_asid == vm;
+    print_uq_line("uq", q.info.queue_id);
+    r = uq_copies(&q2, &src, &dst, sz, n, 77, &ns);
+    printf("uq: the second queue meanwhile: %u copies %s\n", n, r == 0 ? "verified bit-exact" : ename(r));
+    ok &= r == 0;
+    {
+        uint32_t seq;
+        struct aax_drm_wait w;
+        memset(dst.map, 0, sz);
+        r = submit_q(d, 0, &cb, 0, 56 * n, vm, &seq, NULL);
+        if (!r) r = aax_wait_queue(d, 0, seq, 60 * SEC, &w);
+        printf("uq: a kernel-queue job in the same VM %s, %s\n", ename(r),
+               memcmp(src.map, dst.map, sz) == 0 ? "bit-exact" : "WRONG");
+        ok &= r == 0 && memcmp(src.map, dst.map, sz) == 0;
+    }
+    /* UQ_DESTROY revokes: every mapping of the queue is zapped. */
+    {
+        struct aax_drm_uq_destroy x = {q.info.queue_id, 0};
+        r = ioctl(d->fd, DRM_IOCTL_AAX_UQ_DESTROY, &x) ? -errno : 0;
+        printf("uq: destroy %s\n", ename(r));
+        ok &= r == 0;
+        s1 = probe_read(q.mem);
+        s2 = probe_read(q.cq);
+        s3 = probe_read(q.db);
+        printf("uq: after destroy, reading its ring %s, CQ %s, doorbell page %s\n", signame(s1), signame(s2),
+               signame(s3));
+        ok &= s1 == SIGBUS && s2 == SIGBUS && s3 == SIGBUS;
+        r = ioctl(d->fd, DRM_IOCTL_AAX_UQ_DESTROY, &x) ? -errno : 0;
+        printf("uq: destroy again %s\n", ename(r));
+        ok &= r == -ENOENT;
+        print_uq_line("uq", q.info.queue_id);
+        munmap((void *)q.mem, q.info.ring_size);
+        munmap((void *)q.cq, q.info.cq_size);
+        munmap((void *)q.db, 4096);
+        free(q.done);
+    }
+    r = aax_uq_destroy(&q2);
+    ok &= r == 0;
+    aax_vm_destroy(d, vm);
+    aax_bo_free(d, &src);
+    aax_bo_free(d, &dst);
+    aax_bo_free(d, &cb);
+    printf("uq: %s\n", ok ? "pass" : "FAIL");
+    return ok ? 0 : 1;
+}
+
+/* A child process's queue: the parent (another file) cannot map or destroy it while the child
+ * lives; the child's exit (no UQ_DESTROY, no close) revokes it, and the ring serves the next. */
+static int uq_exit_test(aax_dev *d)
+{
+    const uint64_t sz = 64 << 10;
+    const unsigned n = 4;
+    int p1[2], p2[2], r, ok = 1, status = 0, s1, s2;
+    struct aax_drm_uq_create info;
+    pid_t pid;
+    char go = 1;
+    if (pipe(p1) || pipe(p2)) return fail("pipe", -errno);
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        aax_dev cd;
+        aax_bo src, dst, cb;
+        aax_uq q;
+        uint32_t vm = 0;
+        uint64_t ns;
+        if ((r = aax_open(&cd, d->path)) || (r = uq_setup(&cd, &vm, sz, n, &src, &dst, &cb)) ||
+            (r = aax_uq_create(&cd, vm, 4, &q)))
+            _exit(fail("child", r));
+        r = uq_copies(&q, &src, &dst, sz, n, 31, &ns);
+        printf("uq-exit: child queue %u: %u copies %s\n", q.info.queue_id, n, r == 0 ? "verified bit-exact" : ename(r));
+        fflush(stdout);
+        if (write(p1[1], &q.info, sizeof(q.info)) != (ssize_t)sizeof(q.info) || read(p2[0], &go, 1) != 1) _exit(1);
+        _exit(r == 0 ? 0 : 1); /* no UQ_DESTROY, no munmap, no close: the exit revokes it */
+    }
+    if (pid < 0 || read(p1[0], &info, sizeof(info)) != (ssize_t)sizeof(info)) return fail("child", -EIO);
+    {
+        struct aax_drm_uq_destroy x = {info.queue_id, 0};
+        s1 = try_mmap(d->fd, info.db_mmap_offset, 4096);
+        s2 = try_mmap(d->fd, info.ring_mmap_offset, info.ring_size);
+        printf("uq-exit: while the child lives, another process maps its doorbell %s, ring %s\n", ename(s1), ename(s2));
+        ok &= s1 == -EACCES && s2 == -EACCES;
+        r = ioctl(d->fd, DRM_IOCTL_AAX_UQ_DESTROY, &x) ? -errno : 0;
+        printf("uq-exit: ... destroys it %s\n", ename(r));
+        ok &= r == -ENOENT;
+    }
+    print_uq_line("uq-exit: child alive", info.queue_id);
+    if (write(p2[1], &go, 1) != 1 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status))
+        ok = 0;
+    printf("uq-exit: child exited %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    print_uq_line("uq-exit: child gone", info.queue_id);
+    s1 = try_mmap(d->fd, info.db_mmap_offset, 4096);
+    printf("uq-exit: its doorbell offset now maps %s\n", ename(s1));
+    ok &= s1 != 0;
+    {
+        aax_bo src, dst, cb;
+        aax_uq q;
+        uint32_t vm = 0;
+        uint64_t ns;
+        if ((r = uq_setup(d, &vm, sz, n, &src, &dst, &cb)) || (r = aax_uq_create(d, vm, 4, &q))) return fail("uq", r);
+        r = uq_copies(&q, &src, &dst, sz, n, 32, &ns);
+        printf("uq-exit: next queue on ring %u (the child's: %s): %u copies %s\n", q.info.queue_id,
+               q.info.queue_id == info.queue_id ? "yes" : "no", n, r == 0 ? "verified bit-exact" : ename(r));
+        ok &= r == 0 && q.info.queue_id == info.queue_id;
+        aax_uq_destroy(&q);
+        aax_vm_destroy(d, vm);
+        aax_bo_free(d, &src);
+        aax_bo_free(d, &dst);
+        aax_bo_free(d, &cb);
+    }
+    printf("uq-exit: %s\n", ok ? "pass" : "FAIL");
+    return ok ? 0 : 1;
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * SEC + t.tv_nsec;
+}
+
+/* Device time now (the debugfs `timestamp` read arrives in the chip). */
+static uint64_t dev_now(int fd)
+{
+    char buf[32];
+    ssize_t k = pread(fd, buf, sizeof(buf) - 1, 0);
+    if (k <= 0) return 0;
+    buf[k] = 0;
+    return strtoull(buf, NULL, 10);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void stats(int64_t *v, unsigned n, int64_t *median, int64_t *mean)
+{
+    int64_t sum = 0;
+    unsigned i;
+    for (i = 0; i < n; ++i) sum += v[i];
+    qsort(v, n, sizeof(*v), cmp_i64);
+    *median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    *mean = sum / n;
+}
+
+/* Kernel queue (SUBMIT + WAIT ioctls) vs user queue (no system call), in one VM: per job the
+ * guest time in the submit call and the device's submit-to-start (ts_start minus a TIMESTAMP read
+ * just before the call); then 32 jobs streamed (submitted back to back). */
+static int uq_latency(aax_dev *d, unsigned njobs)
+{
+    const uint64_t sz = 4096;
+    enum { STREAM = 32 };
+    static int64_t call[256], s2s[256];
+    aax_bo src, dst, cb;
+    aax_uq q;
+    uint32_t vm = 0, ids[STREAM], seq;
+    int fd, r, ok = 1, user, empty;
+    unsigned i;
+    const char *tp = dbg_path("timestamp");
+    if (njobs > 256) njobs = 256;
+    if (!tp || (fd = open(tp, O_RDONLY)) < 0) return fail("debugfs timestamp", -ENOENT);
+    if ((r = uq_setup(d, &vm, sz, 1, &src, &dst, &cb)) || (r = aax_uq_create(d, vm, 0, &q))) return fail("uq", r);
+    fill_random(&src, 5);
+    {
+        uint64_t t1 = dev_now(fd), t2 = dev_now(fd);
+        printf("uq-latency: TIMESTAMP read to read %lld device ns\n", (long long)(t2 - t1));
+    }
+    for (empty = 1; empty >= 0; --empty)
+        for (user = 0; user < 2; ++user) {
+            const char *what = empty ? "empty" : "copy4k";
+            const uint32_t flags = empty ? AAX_JOB_NULL : 0;
+            int64_t cm, ca, sm, sa, t0, wall;
+            uint64_t first = 0, last = 0;
+            for (i = 0; i < njobs; ++i) {
+                uint64_t ts, start;
+                int64_t a, b;
+                ts = dev_now(fd);
+                a = mono_ns();
+                if (user) {
+                    r = aax_uq_submit(&q, UQ_VA_CB, 56, flags, 0, &ids[0]);
+                } else {
+                    aax_submit_args sa2;
+                    memset(&sa2, 0, sizeof(sa2));
+                    sa2.cmdbuf = &cb;
+                    sa2.size = 56;
+                    sa2.flags = flags;
+                    sa2.vm_id = vm;
+                    r = aax_submit_ex(d, &sa2, &seq, NULL);
+                }
+                b = mono_ns();
+                if (r) return fail("submit", r);
+                if (user) {
+                    aax_uq_done dn;
+                    r = aax_uq_wait(&q, ids[0], 60 * SEC, &dn);
+                    start = dn.ts_start;
+                } else {
+                    struct aax_drm_wait w;
+                    r = aax_wait_queue(d, 0, seq, 60 * SEC, &w);
+                    start = w.ts_start_ns;
+                }
+                if (r) return fail("wait", r);
+                call[i] = b - a;
+                s2s[i] = (int64_t)(start - ts);
+            }
+            stats(call, njobs, &cm, &ca);
+            stats(s2s, njobs, &sm, &sa);
+            /* Streamed: STREAM jobs back to back, then wait for all. */
+            t0 = mono_ns();
+            for (i = 0; i < STREAM; ++i) {
+                if (user) {
+                    r = aax_uq_submit(&q, UQ_VA_CB, 56, flags, 0, &ids[i]);
+                } else {
+                    aax_submit_args sa2;
+                    memset(&sa2, 0, sizeof(sa2));
+                    sa2.cmdbuf = &cb;
+                    sa2.size = 56;
+                    sa2.flags = flags;
+                    sa2.vm_id = vm;
+                    r = aax_submit_ex(d, &sa2, &ids[i], NULL);
+                }
+                if (r) return fail("stream submit", r);
+            }
+            wall = mono_ns() - t0;
+            for (i = 0; i < STREAM; ++i) {
+                uint64_t st, en;
+                if (user) {
+                    aax_uq_done dn;
+                    r = aax_uq_wait(&q, ids[i], 60 * SEC, &dn);
+                    st = dn.ts_start;
+                    en = dn.ts_end;
+                } else {
+                    struct aax_drm_wait w;
+                    r = aax_wait_queue(d, 0, ids[i], 60 * SEC, &w);
+                    st = w.ts_start_ns;
+                    en = w.ts_end_ns;
+                }
+                if (r) return fail("stream wait", r);
+                if (i == 0) first = st;
+                last = en;
+            }
+            printf("uq-latency: %s %s: jobs %u submit_call_ns median %lld mean %lld submit_to_start_ns median %lld mean %lld; "
+                   "stream %u: submit_ns %lld device_span_ns %llu\n",
+                   user ? "user" : "kernel", what, njobs, (long long)cm, (long long)ca, (long long)sm, (long long)sa,
+                   STREAM, (long long)wall, (unsigned long long)(last - first));
+        }
+    memset(dst.map, 0, sz);
+    r = aax_uq_submit(&q, UQ_VA_CB, 56, 0, 0, &ids[0]);
+    if (!r) r = aax_uq_wait(&q, ids[0], 60 * SEC, NULL);
+    r = r ? r : memcmp(src.map, dst.map, sz) ? -EILSEQ : 0;
+    printf("uq-latency: last copy %s\n", r == 0 ? "verified bit-exact" : "NOT verified");
+    ok &= r == 0;
+    close(fd);
+    aax_uq_destroy(&q);
+    aax_vm_destroy(d, vm);
+    aax_bo_free(d, &src);
+    aax_bo_free(d, &dst);
+    aax_bo_free(d, &cb);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     aax_dev d;
     uint64_t bytes = 64ull << 20, sram = 0x20000000000ull;
-    uint32_t m = 64, n = 64, k = 64, cluster = 0;
+    uint32_t m = 64, n = 64, k = 64, cluster = 0, jobs = 16;
     int cmd_devmem = 0;
     int i, r;
     if (argc < 2) {
         fprintf(stderr, "usage: aax-run dma-copy [--bytes N] [--cmd-devmem 1] | gemm [--m M --n N --k K --sram-base A --cluster C] | "
-                        "bad-packet | fence | recover | vm | dma-copy-vm [--bytes N] [--cmd-devmem 1] | fw-crash | isolation | syncobj\n");
+                        "bad-packet | fence | recover | vm | dma-copy-vm [--bytes N] [--cmd-devmem 1] | fw-crash | isolation | syncobj | "
+                        "uq | uq-exit | uq-latency [--jobs N]\n");
         return 2;
     }
     for (i = 2; i + 1 < argc; i += 2) {
@@ -797,6 +1282,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--sram-base")) sram = v;
         else if (!strcmp(argv[i], "--cluster")) cluster = (uint32_t)v;
         else if (!strcmp(argv[i], "--cmd-devmem")) cmd_devmem = v != 0;
+        else if (!strcmp(argv[i], "--jobs")) jobs = (uint32_t)v;
         else {
             fprintf(stderr, "aax-run: unknown option %s\n", argv[i]);
             return 2;
@@ -813,9 +1299,12 @@ int main(int argc, char **argv)
     else if (!strcmp(argv[1], "fw-crash")) r = fw_crash_test(&d);
     else if (!strcmp(argv[1], "isolation")) r = isolation_test(&d);
     else if (!strcmp(argv[1], "syncobj")) r = syncobj_test(&d);
+    else if (!strcmp(argv[1], "uq")) r = uq_test(&d);
+    else if (!strcmp(argv[1], "uq-exit")) r = uq_exit_test(&d);
+    else if (!strcmp(argv[1], "uq-latency")) r = uq_latency(&d, jobs ? jobs : 16);
     else {
         fprintf(stderr, "aax-run: unknown job %s (dma-copy, gemm, bad-packet, fence, recover, vm, dma-copy-vm, fw-crash, "
-                        "isolation, syncobj)\n", argv[1]);
+                        "isolation, syncobj, uq, uq-exit, uq-latency)\n", argv[1]);
         r = 2;
     }
     aax_close(&d);
