@@ -33,6 +33,11 @@
  *                                          then EIO); UQ_DESTROY zaps the mappings (SIGBUS)
  *   aax-run uq-exit                         a child process's user queue: another process cannot use it;
  *                                          its exit revokes it (ring disabled, free), the ring serves the next
+ *   aax-run flr                             (an SR-IOV VF guest) 4 jobs of 128 x 4 MiB host -> device in flight,
+ *                                          the driver's reset (debugfs `reset`: the VF's function-level
+ *                                          reset): each completed OK or fails EIO (ABORTED); then a copy runs
+ *   aax-run copy-loop --for-ms T            1 MiB host -> device -> host round trips, verified, for T ms of
+ *                                          device time (debugfs `timestamp`; flr --after-ms T: start T ms late)
  *   aax-run uq-latency [--jobs N]           kernel vs user queue: host time in the submit call and device
  *                                          submit-to-start (debugfs `timestamp` read just before), empty
  *                                          jobs and 4 KiB copies; then 32 streamed
@@ -835,10 +840,13 @@ static int try_mmap(int fd, uint64_t off, uint64_t len)
     return 0;
 }
 
-/* A debugfs file of the device (first match under accel/ or dri/); NULL if none. */
+/* A debugfs file of the device (first match under accel/ or dri/); NULL if none. The path is
+ * in one of 4 static buffers (used in turn). */
 static const char *dbg_path(const char *name)
 {
-    static char path[256];
+    static char paths[4][256];
+    static unsigned next;
+    char *path = paths[next++ % 4];
     const char *pats[2] = {"/sys/kernel/debug/accel/*/%s", "/sys/kernel/debug/dri/*/%s"};
     unsigned i;
     for (i = 0; i < 2; ++i) {
@@ -846,7 +854,7 @@ static const char *dbg_path(const char *name)
         glob_t g;
         snprintf(pat, sizeof(pat), pats[i], name);
         if (glob(pat, 0, NULL, &g) == 0 && g.gl_pathc) {
-            snprintf(path, sizeof(path), "%s", g.gl_pathv[0]);
+            snprintf(path, sizeof(paths[0]), "%s", g.gl_pathv[0]);
             globfree(&g);
             return path;
         }
@@ -1112,6 +1120,131 @@ static int uq_exit_test(aax_dev *d)
     return ok ? 0 : 1;
 }
 
+static uint64_t dev_now(int fd);
+
+/* Sleeps until the device's clock (debugfs `timestamp`, shared by every function of the chip)
+ * is ms past what it read first; returns the device time then. */
+static uint64_t wait_device_ms(uint64_t ms)
+{
+    const char *tp = dbg_path("timestamp");
+    int fd = tp ? open(tp, O_RDONLY) : -1;
+    uint64_t t = 0, t0;
+    if (fd < 0) return 0;
+    t0 = dev_now(fd);
+    while ((t = dev_now(fd)) < t0 + ms * 1000000ull) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    close(fd);
+    return t;
+}
+
+/* 1 MiB host -> device -> host round trips, each verified, for ms of device time. */
+static int copy_loop(aax_dev *d, uint64_t for_ms)
+{
+    const uint64_t sz = 1 << 20;
+    aax_bo src, dst, dev, cb;
+    aax_cmdbuf c = {&cb, 0};
+    struct aax_drm_wait w;
+    uint64_t first = 0, last = 0, until;
+    unsigned n = 0, bad = 0;
+    uint32_t seq;
+    int r, fd;
+    const char *tp = dbg_path("timestamp");
+    if (!tp || (fd = open(tp, O_RDONLY)) < 0) return fail("debugfs timestamp", -ENOENT);
+    if ((r = aax_bo_create(d, sz, AAX_BO_HOST, &src)) || (r = aax_bo_map(d, &src)) ||
+        (r = aax_bo_create(d, sz, AAX_BO_HOST, &dst)) || (r = aax_bo_map(d, &dst)) ||
+        (r = aax_bo_create(d, sz, AAX_BO_DEVICE, &dev)) || (r = host_cb(d, &cb)))
+        return fail("BO", r);
+    {
+        aax_pkt_dma p0 = aax_make_copy_2d(src.va, dev.va, sz, 1, 0, 0), p1 = aax_make_copy_2d(dev.va, dst.va, sz, 1, 0, 0);
+        aax_cmd_emit(&c, &p0, sizeof(p0));
+        aax_cmd_emit(&c, &p1, sizeof(p1));
+    }
+    until = dev_now(fd) + for_ms * 1000000ull;
+    do {
+        fill_random(&src, 100 + n);
+        memset(dst.map, 0, sz);
+        r = submit_q(d, 0, &cb, 0, 112, 0, &seq, NULL);
+        if (!r) r = aax_wait_queue(d, 0, seq, 60 * SEC, &w);
+        if (r || memcmp(src.map, dst.map, sz)) bad++;
+        if (!n) first = w.ts_start_ns;
+        last = w.ts_end_ns;
+        n++;
+    } while (dev_now(fd) < until && n < 100000);
+    close(fd);
+    printf("copy-loop: %u round trips of 1 MiB, %u verified bit-exact, %u failed; device time first start %llu last end %llu\n",
+           n, n - bad, bad, (unsigned long long)first, (unsigned long long)last);
+    aax_bo_free(d, &src);
+    aax_bo_free(d, &dst);
+    aax_bo_free(d, &dev);
+    aax_bo_free(d, &cb);
+    return bad ? 1 : 0;
+}
+
+/* The driver's reset path from user space (debugfs `reset`) with long jobs in flight; after_ms:
+ * first wait that long in device time. */
+static int flr_test(aax_dev *d, uint64_t after_ms)
+{
+    enum { JOBS = 4, PKTS = 128 };
+    aax_bo src, dev, dst, cb;
+    aax_cmdbuf c = {&cb, 0};
+    struct aax_drm_wait w;
+    uint32_t seq[JOBS], s1;
+    unsigned i, done_ok = 0, aborted = 0, other = 0;
+    int r, fd, ok = 1;
+    const char *rp = dbg_path("reset");
+    if (!rp) return fail("debugfs reset", -ENOENT);
+    if ((r = aax_bo_create(d, CHUNK, AAX_BO_HOST, &src)) || (r = aax_bo_map(d, &src)) ||
+        (r = aax_bo_create(d, CHUNK, AAX_BO_HOST, &dst)) || (r = aax_bo_map(d, &dst)) ||
+        (r = aax_bo_create(d, CHUNK, AAX_BO_DEVICE, &dev)) || (r = aax_bo_create(d, 8192, AAX_BO_HOST, &cb)) ||
+        (r = aax_bo_map(d, &cb)))
+        return fail("BO", r);
+    for (i = 0; i < PKTS; ++i) {
+        aax_pkt_dma p = aax_make_copy_2d(src.va, dev.va, CHUNK, 1, 0, 0);
+        aax_cmd_emit(&c, &p, sizeof(p));
+    }
+    {
+        aax_pkt_dma p = aax_make_copy_2d(dev.va, dst.va, CHUNK, 1, 0, 0);
+        aax_cmd_emit(&c, &p, sizeof(p));
+    }
+    fill_random(&src, 0xf1);
+    if (after_ms) printf("flr: device time %llu ns: starting\n", (unsigned long long)wait_device_ms(after_ms));
+    for (i = 0; i < JOBS; ++i)
+        if ((r = submit_q(d, 0, &cb, 0, PKTS * 56, 0, &seq[i], NULL))) return fail("submit", r);
+    {
+        const char *tp = dbg_path("timestamp");
+        int tfd = tp ? open(tp, O_RDONLY) : -1;
+        uint64_t t0 = tfd >= 0 ? dev_now(tfd) : 0, t1;
+        if ((fd = open(rp, O_WRONLY)) < 0 || write(fd, "1", 1) != 1) return fail("reset", -errno);
+        close(fd);
+        t1 = tfd >= 0 ? dev_now(tfd) : 0;
+        if (tfd >= 0) close(tfd);
+        printf("flr: reset between device time %llu and %llu ns\n", (unsigned long long)t0, (unsigned long long)t1);
+    }
+    for (i = 0; i < JOBS; ++i) {
+        r = aax_wait_queue(d, 0, seq[i], 60 * SEC, &w);
+        if (r == 0) done_ok++;
+        else if (r == -EIO && w.status == AAX_ERR_ABORTED) aborted++;
+        else other++;
+    }
+    printf("flr: %u jobs of %u x 4 MiB in flight at the reset: %u ok, %u EIO ABORTED, %u other\n", JOBS, PKTS, done_ok,
+           aborted, other);
+    ok &= aborted >= 1 && other == 0;
+    memset(dst.map, 0, CHUNK);
+    r = submit_q(d, 0, &cb, (PKTS - 1) * 56, 112, 0, &s1, NULL);
+    if (!r) r = aax_wait_queue(d, 0, s1, 60 * SEC, &w);
+    r = r ? r : memcmp(src.map, dst.map, CHUNK) ? -EILSEQ : 0;
+    printf("flr: after the reset: copy %s\n", r == 0 ? "ok, verified bit-exact" : ename(r));
+    ok &= r == 0;
+    aax_bo_free(d, &src);
+    aax_bo_free(d, &dst);
+    aax_bo_free(d, &dev);
+    aax_bo_free(d, &cb);
+    printf("flr: %s\n", ok ? "pass" : "FAIL");
+    return ok ? 0 : 1;
+}
+
 static int64_t mono_ns(void)
 {
     struct timespec t;
@@ -1265,12 +1398,13 @@ int main(int argc, char **argv)
     aax_dev d;
     uint64_t bytes = 64ull << 20, sram = 0x20000000000ull;
     uint32_t m = 64, n = 64, k = 64, cluster = 0, jobs = 16;
+    uint64_t after_ms = 0, for_ms = 0;
     int cmd_devmem = 0;
     int i, r;
     if (argc < 2) {
         fprintf(stderr, "usage: aax-run dma-copy [--bytes N] [--cmd-devmem 1] | gemm [--m M --n N --k K --sram-base A --cluster C] | "
                         "bad-packet | fence | recover | vm | dma-copy-vm [--bytes N] [--cmd-devmem 1] | fw-crash | isolation | syncobj | "
-                        "uq | uq-exit | uq-latency [--jobs N]\n");
+                        "uq | uq-exit | uq-latency [--jobs N] | flr [--after-ms T] | copy-loop --for-ms T\n");
         return 2;
     }
     for (i = 2; i + 1 < argc; i += 2) {
@@ -1283,6 +1417,8 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--cluster")) cluster = (uint32_t)v;
         else if (!strcmp(argv[i], "--cmd-devmem")) cmd_devmem = v != 0;
         else if (!strcmp(argv[i], "--jobs")) jobs = (uint32_t)v;
+        else if (!strcmp(argv[i], "--after-ms")) after_ms = v;
+        else if (!strcmp(argv[i], "--for-ms")) for_ms = v;
         else {
             fprintf(stderr, "aax-run: unknown option %s\n", argv[i]);
             return 2;
@@ -1300,11 +1436,13 @@ int main(int argc, char **argv)
     else if (!strcmp(argv[1], "isolation")) r = isolation_test(&d);
     else if (!strcmp(argv[1], "syncobj")) r = syncobj_test(&d);
     else if (!strcmp(argv[1], "uq")) r = uq_test(&d);
+    else if (!strcmp(argv[1], "flr")) r = flr_test(&d, after_ms);
+    else if (!strcmp(argv[1], "copy-loop")) r = copy_loop(&d, for_ms);
     else if (!strcmp(argv[1], "uq-exit")) r = uq_exit_test(&d);
     else if (!strcmp(argv[1], "uq-latency")) r = uq_latency(&d, jobs ? jobs : 16);
     else {
         fprintf(stderr, "aax-run: unknown job %s (dma-copy, gemm, bad-packet, fence, recover, vm, dma-copy-vm, fw-crash, "
-                        "isolation, syncobj, uq, uq-exit, uq-latency)\n", argv[1]);
+                        "isolation, syncobj, uq, uq-exit, uq-latency, flr, copy-loop)\n", argv[1]);
         r = 2;
     }
     aax_close(&d);

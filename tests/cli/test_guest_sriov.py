@@ -5,7 +5,10 @@ simulated chip, each with its own virtual function (the PF stays in accelvp, who
 the VFs). Each guest's aax module binds its VF (device 0xaa02: no control core, no MMU, one ring,
 a 256 MiB partition) and runs a 4 MiB DMA copy both ways and a GEMM, verified bit-exact; guest 0
 also submits a bad packet: the device error is reported to guest 0 (its error record, its
-interrupt) and not to guest 1, whose jobs run and verify. The VP's stats agree.
+interrupt) and not to guest 1, whose jobs run and verify; then guest 0 resets its VF (the driver's
+reset path, debugfs `reset`: the VF's function-level reset) with four long jobs in flight: those
+not done fail EIO (ABORTED), guest 0's ring runs again, guest 1's jobs run and verify meanwhile.
+The VP's stats agree (one FLR, of VF 0).
 Usage: test_guest_sriov.py path/to/accelvp FIRMWARE_ELF BUILD_DIR"""
 import json
 import os
@@ -20,6 +23,10 @@ ACCELVP, FIRMWARE, BUILD = sys.argv[1], sys.argv[2], sys.argv[3]
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUT = os.path.join(BUILD, "guest-sriov")
 state = {}
+# Guest 0 resets its VF this long (device ms) into its script; guest 1 copies for the longer time
+# from the same point of its own script (both read the chip's one clock, debugfs `timestamp`):
+# guest 1's copies run across the reset unless the two guests' boots are more than 8 s apart.
+FLR_AFTER_MS, PEER_FOR_MS = 8000, 20000
 
 
 @test
@@ -38,7 +45,8 @@ def two_guests_share_one_chip():
             os.remove(c)
     cmd = [ACCELVP, "qemu", "-c", "inference", "--vfs", "2", "--guest-mem", "512M", "--kernel",
            os.path.join(OUT, "vmlinuz"), "--initrd", os.path.join(OUT, "initrd.cpio.gz"), "--append",
-           "console=ttyS0 panic=-1 quiet no_timer_check aax.vffault=0",
+           f"console=ttyS0 panic=-1 quiet no_timer_check aax.vffault=0 aax.vfflr=0 aax.flr_after_ms={FLR_AFTER_MS} "
+           f"aax.peer_for_ms={PEER_FOR_MS}",
            "--vf-console", os.path.join(OUT, "vf{vf}.console"), "--stats", stats]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=1500,
                        env=dict(os.environ, SC_COPYRIGHT_MESSAGE="DISABLE"))
@@ -95,6 +103,41 @@ def a_fault_in_guest_0_is_reported_to_guest_0_only():
 
 
 @test
+def guest_0_resets_its_vf_and_guest_1_runs_on():
+    check("lines" in state, "no run")
+    m = [re.match(r"AAX-VF0-RUN: flr: 4 jobs of 128 x 4 MiB in flight at the reset: (\d) ok, (\d) EIO ABORTED, "
+                  r"(\d) other$", l) for l in state["lines"][0]]
+    m = [x for x in m if x]
+    check(len(m) == 1, "guest 0: the flr line")
+    done, aborted, other = (int(x) for x in m[0].groups())
+    print(f"    guest 0: {done} jobs done before the reset, {aborted} aborted by it")
+    check(aborted >= 1 and other == 0 and done + aborted == 4, m[0].group(0))
+    check(has(0, r"AAX-VF0-DMESG: .*reset requested through debugfs: function-level reset$"), "guest 0: reset logged")
+    check(has(0, rf"AAX-VF0-DMESG: .*device reset 1 done in \d+ us: {aborted} jobs in flight failed"),
+          "guest 0: the reset failed the jobs in flight")
+    check(has(0, r"AAX-VF0-RUN: flr: after the reset: copy ok, verified bit-exact$"), "guest 0: ring works again")
+    check(has(0, r"AAX-VF0-RUN: flr: pass$"), "guest 0: flr")
+    check(has(0, r"AAX-VF0-RUN: dma-copy verified: yes, bit-exact$"), "guest 0: the copy after the reset")
+    check(has(0, r"AAX-VF0-COUNTERS: device_resets 1$") and has(1, r"AAX-VF1-COUNTERS: device_resets 0$"),
+          "driver reset counts")
+    check(not has(1, r"AAX-VF1-RUN: flr"), "guest 1 did not reset")
+    # Guest 1's copies ran before, across and after guest 0's reset, every one verified.
+    t = [re.match(r"AAX-VF0-RUN: flr: reset between device time (\d+) and (\d+) ns$", l) for l in state["lines"][0]]
+    t = [x for x in t if x]
+    c = [re.match(r"AAX-VF1-RUN: copy-loop: (\d+) round trips of 1 MiB, (\d+) verified bit-exact, 0 failed; "
+                  r"device time first start (\d+) last end (\d+)$", l) for l in state["lines"][1]]
+    c = [x for x in c if x]
+    check(len(t) == 1 and len(c) == 1, "guest 0's reset time and guest 1's copy loop")
+    t0, t1 = (int(x) for x in t[0].groups())
+    n, nv, first, last = (int(x) for x in c[0].groups())
+    print(f"    guest 0 reset at device {t0}-{t1} ns; guest 1: {n} round trips {first}-{last} ns")
+    check(n == nv and n >= 2, c[0].group(0))
+    check(first < t0 and t1 < last, "guest 1's copies did not run across guest 0's reset")
+    guests = state["stats"]["qemu"]["guests"]
+    check([g["vf_flrs"] for g in guests] == [1, 0], f"VP: FLRs per VF {guests}")
+
+
+@test
 def vp_stats_match_what_the_guests_did():
     st = state.get("stats")
     check(st is not None, "no stats")
@@ -108,10 +151,11 @@ def vp_stats_match_what_the_guests_did():
         # (accelvp, the hypervisor, owns it).
         check(2 <= g["irq_signals"] <= g["vf_msis"], f"VF {g['vf']}: interrupts {g}")
         check(g["msix_accesses_dropped"] == 0, g)
-        check(g["vf_flrs"] == 0, g)
-    # Guest 0's jobs: the bad packet, its next job, h2d, d2h, GEMM (>= 5 completions with an
-    # interrupt each); guest 1's: h2d, d2h, GEMM.
-    check(guests[0]["vf_msis"] > guests[1]["vf_msis"], f"interrupts per VF {guests}")
+    # Guest 0's jobs before its FLR: the bad packet and its next job (an interrupt each). The FLR
+    # returns VF 0's MSI-X table to reset values (masked) and accelvp, which owns it, does not
+    # write it again, so guest 0's later completions come by its driver's poll (not yet: a
+    # re-programmed table after a VF FLR; docs/virtualization.md). Guest 1's: h2d, d2h, GEMM.
+    check(guests[0]["vf_msis"] >= 2 and guests[1]["vf_msis"] >= 3, f"interrupts per VF {guests}")
     comp = st["components"]
     pf = comp.get("host.driver", {})
     val = lambda x: x["value"] if isinstance(x, dict) else x  # noqa: E731
