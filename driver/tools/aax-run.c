@@ -33,6 +33,8 @@
  *                                          then EIO); UQ_DESTROY zaps the mappings (SIGBUS)
  *   aax-run uq-exit                         a child process's user queue: another process cannot use it;
  *                                          its exit revokes it (ring disabled, free), the ring serves the next
+ *   aax-run uq-reset                        a device reset (debugfs `reset`) revokes a user queue: SIGBUS on its
+ *                                          mappings, UQ_DESTROY frees it, a new queue works
  *   aax-run flr                             (an SR-IOV VF guest) 4 jobs of 128 x 4 MiB host -> device in flight,
  *                                          the driver's reset (debugfs `reset`: the VF's function-level
  *                                          reset): each completed OK or fails EIO (ABORTED); then a copy runs
@@ -1245,6 +1247,47 @@ static int flr_test(aax_dev *d, uint64_t after_ms)
     return ok ? 0 : 1;
 }
 
+/* A device reset (the driver's reset path, debugfs `reset`) revokes every user queue: its
+ * mappings are zapped (SIGBUS), UQ_DESTROY still frees it, a new queue works. */
+static int uq_reset_test(aax_dev *d)
+{
+    const uint64_t sz = 64 << 10;
+    aax_bo src, dst, cb;
+    aax_uq q;
+    uint32_t vm = 0;
+    uint64_t ns;
+    int r, fd, ok = 1, s1, s2, s3;
+    const char *rp = dbg_path("reset");
+    if (!rp) return fail("debugfs reset", -ENOENT);
+    if ((r = uq_setup(d, &vm, sz, 4, &src, &dst, &cb)) || (r = aax_uq_create(d, vm, 4, &q))) return fail("uq", r);
+    r = uq_copies(&q, &src, &dst, sz, 4, 9, &ns);
+    printf("uq-reset: queue %u: 4 copies %s\n", q.info.queue_id, r == 0 ? "verified bit-exact" : ename(r));
+    ok &= r == 0;
+    if ((fd = open(rp, O_WRONLY)) < 0 || write(fd, "1", 1) != 1) return fail("reset", -errno);
+    close(fd);
+    s1 = probe_read(q.mem);
+    s2 = probe_read(q.cq);
+    s3 = probe_read(q.db);
+    printf("uq-reset: after the device reset, reading its ring %s, CQ %s, doorbell page %s\n", signame(s1), signame(s2),
+           signame(s3));
+    ok &= s1 == SIGBUS && s2 == SIGBUS && s3 == SIGBUS;
+    print_uq_line("uq-reset", q.info.queue_id);
+    r = aax_uq_destroy(&q);
+    printf("uq-reset: destroy %s\n", ename(r));
+    ok &= r == 0;
+    if ((r = aax_uq_create(d, vm, 4, &q))) return fail("uq", r);
+    r = uq_copies(&q, &src, &dst, sz, 4, 10, &ns);
+    printf("uq-reset: new queue %u: 4 copies %s\n", q.info.queue_id, r == 0 ? "verified bit-exact" : ename(r));
+    ok &= r == 0;
+    aax_uq_destroy(&q);
+    aax_vm_destroy(d, vm);
+    aax_bo_free(d, &src);
+    aax_bo_free(d, &dst);
+    aax_bo_free(d, &cb);
+    printf("uq-reset: %s\n", ok ? "pass" : "FAIL");
+    return ok ? 0 : 1;
+}
+
 static int64_t mono_ns(void)
 {
     struct timespec t;
@@ -1404,7 +1447,7 @@ int main(int argc, char **argv)
     if (argc < 2) {
         fprintf(stderr, "usage: aax-run dma-copy [--bytes N] [--cmd-devmem 1] | gemm [--m M --n N --k K --sram-base A --cluster C] | "
                         "bad-packet | fence | recover | vm | dma-copy-vm [--bytes N] [--cmd-devmem 1] | fw-crash | isolation | syncobj | "
-                        "uq | uq-exit | uq-latency [--jobs N] | flr [--after-ms T] | copy-loop --for-ms T\n");
+                        "uq | uq-exit | uq-reset | uq-latency [--jobs N] | flr [--after-ms T] | copy-loop --for-ms T\n");
         return 2;
     }
     for (i = 2; i + 1 < argc; i += 2) {
@@ -1439,10 +1482,11 @@ int main(int argc, char **argv)
     else if (!strcmp(argv[1], "flr")) r = flr_test(&d, after_ms);
     else if (!strcmp(argv[1], "copy-loop")) r = copy_loop(&d, for_ms);
     else if (!strcmp(argv[1], "uq-exit")) r = uq_exit_test(&d);
+    else if (!strcmp(argv[1], "uq-reset")) r = uq_reset_test(&d);
     else if (!strcmp(argv[1], "uq-latency")) r = uq_latency(&d, jobs ? jobs : 16);
     else {
         fprintf(stderr, "aax-run: unknown job %s (dma-copy, gemm, bad-packet, fence, recover, vm, dma-copy-vm, fw-crash, "
-                        "isolation, syncobj, uq, uq-exit, uq-latency, flr, copy-loop)\n", argv[1]);
+                        "isolation, syncobj, uq, uq-exit, uq-reset, uq-latency, flr, copy-loop)\n", argv[1]);
         r = 2;
     }
     aax_close(&d);

@@ -9,7 +9,8 @@ errors, ENOSPC, that another file can neither map nor destroy the queue, that a 
 that queue (EFAULT, then EIO, LAST_ERROR to its owner), and that UQ_DESTROY zaps the mappings
 (SIGBUS); `aax-run uq-exit`: a child's queue is unusable by the parent, the child's exit revokes
 it, the ring then serves the next queue; `aax-run uq-latency`: kernel vs user queue submit cost
-and device submit-to-start. The VP's stats agree (doorbells, faults).
+and device submit-to-start; `aax-run uq-reset`: a device reset (the driver's reset path) revokes a
+user queue (SIGBUS on its mappings), UQ_DESTROY frees it, a new one works. The VP's stats agree (doorbells, faults).
 Usage: test_guest_uq.py path/to/accelvp FIRMWARE_ELF BUILD_DIR"""
 import json
 import os
@@ -148,6 +149,22 @@ def destroy_and_process_exit_revoke_the_queue():
 
 
 @test
+def a_device_reset_revokes_user_queues():
+    check("lines" in state, "no run")
+    p = "^AAX-UQ-RUN: uq-reset: "
+    check(has(p + r"queue 2: 4 copies verified bit-exact$"), "before the reset")
+    check(has(p + r"after the device reset, reading its ring SIGBUS, CQ SIGBUS, doorbell page SIGBUS$"), "zapped")
+    check(has(p + r"debugfs uq ring 2: owned asid \d+ entries 16 revoked 1 ring_asid 0x0 ctrl 0x0 "), "revoked")
+    check(has(p + r"destroy ok$") and has(p + r"new queue 2: 4 copies verified bit-exact$"), "after the reset")
+    check(has(p + r"pass$"), "aax-run uq-reset")
+    # JOBS_DONE restarts at the soft reset: the new queue's 4.
+    check(has(r"^AAX-UQ-UQS3: rings 2-3 created 7 destroyed 7 revoked 1$"), "queues after the reset")
+    check(has(r"^AAX-UQ-UQS3: uq ring 2: free .* jobs_done 4$"), "ring 2 after the reset")
+    check(has(r"^AAX-UQ-DMESG: .*user queue on ring 2 \(context \d+\) revoked: device reset$"), "dmesg: revoked")
+    check(has(r"^AAX-UQ-DMESG: .*device reset 1 done in \d+ us: 0 jobs in flight failed"), "dmesg: reset")
+
+
+@test
 def kernel_and_user_submission_latency_is_measured():
     check("lines" in state, "no run")
     for path in ("kernel", "user"):
@@ -176,10 +193,10 @@ def vp_stats_match_what_the_guest_did():
         else:
             flat[p] = d
     walk(st["components"])
-    # 139 user doorbells: one per user-queue submission (uq 24 + 2 + 8, uq-exit 4 + 4,
-    # uq-latency 2 x (16 + 32) + 1); none ignored (every one named an enabled user ring).
+    # 147 user doorbells: one per user-queue submission (uq 24 + 2 + 8, uq-exit 4 + 4,
+    # uq-latency 2 x (16 + 32) + 1, uq-reset 4 + 4); none ignored (each named an enabled user ring).
     n = flat.get("qemu_board.chip.qman.uq_doorbells")
-    check(n == 139, f"uq_doorbells {n}")
+    check(n == 147, f"uq_doorbells {n}")
     check(flat.get("qemu_board.chip.qman.uq_doorbells_ignored") == 0, "ignored doorbells")
     check(flat.get("qemu_board.chip.qman.jobs_failed") == 1, "one failed job")
     check(flat.get("qemu_board.chip.mmu.faults") == 1, "one MMU fault")
