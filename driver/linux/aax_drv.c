@@ -80,6 +80,9 @@ MODULE_PARM_DESC(poll_us, "completion poll period while jobs are in flight (INTx
 static unsigned int host_bo_max_mb = 256;
 module_param(host_bo_max_mb, uint, 0444);
 MODULE_PARM_DESC(host_bo_max_mb, "largest host BO in MiB (above 4 MiB: scattered chunks, used through a VM)");
+static unsigned int vf_host_mb;
+module_param(vf_host_mb, uint, 0644);
+MODULE_PARM_DESC(vf_host_mb, "sriov_configure: host memory (MiB from physical 0) each VF's context maps at AAX_VF_HOST_WINDOW (0: none)");
 static unsigned int heartbeat_ms = 10000;
 module_param(heartbeat_ms, uint, 0644);
 MODULE_PARM_DESC(heartbeat_ms, "with jobs in flight, a firmware HEARTBEAT that stays still this long is a crash: reset (0: off)");
@@ -190,6 +193,11 @@ struct aax_device {
 	/* User queues: rings [nrings, uq_end) (above the kernel's; uq_end == nrings: none). Set
 	 * under vm_lock and lock both, so either lock alone reads them. */
 	u32 uq_end;
+	u32 hw_rings;               /* rings the chip has for this driver: min(CAPS0 rings, CQs, MSI-X vectors - 2) */
+	u32 vf_rings;               /* rings given to SR-IOV VFs (sriov_configure): no user queue there */
+	u32 nvfs;                   /* VFs sriov_configure set up */
+	struct aax_vm *vf_vm[AAX_MAX_VFS];     /* each VF's MMU context (a kernel VM: file NULL) */
+	struct drm_mm_node vf_mem[AAX_MAX_VFS]; /* each VF's device-memory partition */
 	struct aax_uq *uqs[AAX_MAX_RINGS];
 	u64 uq_created, uq_destroyed, uq_revoked;
 
@@ -1365,7 +1373,7 @@ static int aax_ioctl_uq_create(struct drm_device *drm, void *data, struct drm_fi
 		goto err;
 	mutex_lock(&a->vm_lock);
 	vm = vm_lookup(a, file, args->vm_id); /* again: it may have gone meanwhile */
-	for (r = a->nrings; r < a->uq_end && a->uqs[r]; r++)
+	for (r = a->nrings; r < a->uq_end && (a->uqs[r] || (a->vf_rings >> r & 1)); r++)
 		;
 	ret = !vm ? -ENOENT : r >= a->uq_end ? -ENOSPC : 0;
 	if (ret) {
@@ -2324,6 +2332,7 @@ static int aax_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	 * an MMU (a user ring runs in a context) and a control core (its firmware checks them). */
 	n = min3(a->caps0 & 0xFF, (a->caps0 >> 8) & 0xFF, msix > 2 ? msix - 2 : 1);
 	n = min_t(u32, n, AAX_MAX_RINGS);
+	a->hw_rings = max(n, a->nrings);
 	a->uq_end = a->nrings;
 	if (a->has_core && a->mmu_contexts && n > a->nrings && rd(a, AAX_REG_UQ_ID) == AAX_UQ_ID_MAGIC)
 		a->uq_end = n;
@@ -2378,6 +2387,9 @@ static int aax_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		aax_debugfs_init(a->drm.accel);
 #endif
 	WRITE_ONCE(aax_side_target, a);
+	if (pdev->device == AAX_PCI_DEVICE_ID && !pci_find_ext_capability(pdev, PCI_EXT_CAP_ID_SRIOV))
+		dev_info(&pdev->dev, "SR-IOV: no SR-IOV capability in config space (%d bytes): no sriov_numvfs\n",
+			 pdev->cfg_size);
 	dev_info(&pdev->dev, "AAX ABI %u.%u, %llu MiB device memory, BAR2 %llu MiB, %u rings, %u MMU contexts, %u user-queue rings, probe %lld us\n",
 		 a->abi_version >> 16, a->abi_version & 0xFFFF, a->devmem_size >> 20, (u64)a->bar2_size >> 20, a->nrings,
 		 a->mmu_contexts, a->uq_end - a->nrings, ktime_us_delta(ktime_get(), t0));
@@ -2400,6 +2412,8 @@ static void aax_remove(struct pci_dev *pdev)
 	struct aax_device *a = to_aax(drm);
 	u32 i, k;
 
+	if (pci_num_vf(pdev))
+		pci_disable_sriov(pdev); /* sriov_configure's VFs go before their PF */
 	if (READ_ONCE(aax_side_target) == a) {
 		WRITE_ONCE(aax_side_target, NULL);
 		synchronize_irq(READ_ONCE(aax_side_irq_nr) > 0 ? aax_side_irq_nr : pdev->irq);
@@ -2434,6 +2448,212 @@ static void aax_remove(struct pci_dev *pdev)
 	drm_mm_takedown(&a->mm);
 }
 
+/* ---- SR-IOV: the PF's sriov_configure ------------------------------------------------- */
+
+/* Tears down what aax_sriov_setup made (VFs disabled first). vm_lock and lock held. */
+static void aax_sriov_teardown(struct aax_device *a, struct list_head *put)
+{
+	u32 v, r;
+
+	for (v = 0; v < AAX_MAX_VFS; v++) {
+		wr(a, AAX_SRIOV_VF(v) + AAX_SRIOV_VF_CTRL, 0);
+		if (drm_mm_node_allocated(&a->vf_mem[v])) {
+			mutex_lock(&a->mm_lock);
+			a->mm_used -= a->vf_mem[v].size;
+			drm_mm_remove_node(&a->vf_mem[v]);
+			mutex_unlock(&a->mm_lock);
+		}
+		if (a->vf_vm[v]) {
+			struct aax_vm *vm = a->vf_vm[v];
+
+			a->ctx_root[vm->asid] = 0;
+			wr(a, AAX_MMU_CTX(vm->asid) + AAX_MMU_CTX_CTRL, 0);
+			tlb_invalidate(a, vm->asid);
+			a->vms[vm->asid] = NULL;
+			list_splice_init(&vm->maps, put);
+			pt_free(a, vm->root);
+			drm_mm_takedown(&vm->va);
+			kfree(vm);
+			a->vf_vm[v] = NULL;
+		}
+	}
+	for (r = 0; r < AAX_MAX_RINGS; r++) {
+		if (!(a->vf_rings >> r & 1))
+			continue;
+		wr(a, AAX_RING_BASE(r) + AAX_RING_ASID, 0);
+		a->irq_mask |= AAX_IRQ_CQ(r);
+	}
+	wr(a, AAX_REG_IRQ_MASK, a->irq_mask);
+	a->vf_rings = 0;
+	a->nvfs = 0;
+}
+
+/* The in-process driver::sriov_enable (platform/host/driver.cpp) for num_vfs VFs: VF k gets
+ * one ring from the top of the chip's (not the kernel's, not a user queue's), the k-th
+ * partition of VF-BAR2 size from the top of device memory (taken out of the allocator), share
+ * 1, and an MMU context mapping exactly its partition (at its own addresses) and, at
+ * AAX_VF_HOST_WINDOW, vf_host_mb of host memory (the VM's memory a hypervisor would name; here
+ * the host's own, for VFs this kernel binds). Then the SR-IOV block, the rings pinned, their CQ
+ * lines unmasked, and AAX_MBOX_SRIOV to the firmware (its SR-IOV build). vm_lock and lock held. */
+static int aax_sriov_setup(struct aax_device *a, int num_vfs)
+{
+	/* The VF BAR2 resource spans TotalVFs apertures of one VF's size. */
+	const int total = pci_sriov_get_totalvfs(a->pdev);
+	const u64 vf_size = total > 0 ? pci_resource_len(a->pdev, PCI_IOV_RESOURCES + AAX_PCI_BAR_DEVMEM) / total : 0;
+	const u64 host_size = (u64)vf_host_mb << 20;
+	unsigned long deadline;
+	u32 v, reply = 0;
+	int ret;
+
+	if (num_vfs > (int)(rd(a, AAX_REG_SRIOV_CAPS) & 0xFF) || num_vfs > AAX_MAX_VFS)
+		return -EINVAL;
+	if (!vf_size || (u64)num_vfs * vf_size > a->devmem_size - AAX_FW_REGION_SIZE)
+		return -ENOSPC;
+	if (a->hw_rings < a->nrings + num_vfs)
+		return -ENOSPC;
+	for (v = 0; v < num_vfs; v++) {
+		const u32 r = a->hw_rings - num_vfs + v, b = AAX_SRIOV_VF(v);
+		const u64 mem = a->devmem_size - (u64)(v + 1) * vf_size; /* offset in device memory */
+		struct aax_vm *vm;
+		u32 id;
+
+		if (r < a->uq_end && a->uqs[r])
+			return -EBUSY; /* a user queue has it */
+		a->vf_mem[v].start = mem;
+		a->vf_mem[v].size = vf_size;
+		mutex_lock(&a->mm_lock);
+		ret = drm_mm_reserve_node(&a->mm, &a->vf_mem[v]);
+		if (!ret)
+			a->mm_used += vf_size;
+		mutex_unlock(&a->mm_lock);
+		if (ret)
+			return -EBUSY; /* device memory in use there */
+		for (id = 1; id < a->mmu_contexts && (a->vms[id] || asid_retired(a, id)); id++)
+			;
+		if (id >= a->mmu_contexts)
+			return -ENOSPC;
+		vm = kzalloc(sizeof(*vm), GFP_KERNEL);
+		if (!vm)
+			return -ENOMEM;
+		vm->root = pt_new(a);
+		if (!vm->root) {
+			kfree(vm);
+			return -ENOMEM;
+		}
+		vm->asid = id;
+		INIT_LIST_HEAD(&vm->maps);
+		drm_mm_init(&vm->va, AAX_VM_VA_MIN, (1ull << AAX_MMU_VA_BITS) - AAX_VM_VA_MIN);
+		a->vms[id] = vm;
+		a->vf_vm[v] = vm;
+		ret = vm_map(a, vm, a->devmem_base + mem, a->devmem_base + mem, vf_size, AAX_PTE_READ | AAX_PTE_WRITE, true);
+		if (!ret && host_size)
+			ret = vm_map(a, vm, AAX_VF_HOST_WINDOW, a->host_window, host_size, AAX_PTE_READ | AAX_PTE_WRITE, true);
+		if (ret)
+			return ret;
+		a->ctx_root[id] = vm->root->dev;
+		wr(a, AAX_MMU_CTX(id) + AAX_MMU_CTX_PT_BASE_HI, upper_32_bits(vm->root->dev));
+		wr(a, AAX_MMU_CTX(id) + AAX_MMU_CTX_PT_BASE_LO, lower_32_bits(vm->root->dev));
+		tlb_invalidate(a, id);
+		wr(a, AAX_MMU_CTX(id) + AAX_MMU_CTX_CTRL, AAX_MMU_CTX_EN);
+		wr(a, b + AAX_SRIOV_VF_CTRL, 0);
+		wr(a, b + AAX_SRIOV_VF_RING_FIRST, r);
+		wr(a, b + AAX_SRIOV_VF_RING_COUNT, 1);
+		wr(a, b + AAX_SRIOV_VF_MEM_BASE_LO, lower_32_bits(a->devmem_base + mem));
+		wr(a, b + AAX_SRIOV_VF_MEM_BASE_HI, upper_32_bits(a->devmem_base + mem));
+		wr(a, b + AAX_SRIOV_VF_MEM_SIZE_LO, lower_32_bits(vf_size));
+		wr(a, b + AAX_SRIOV_VF_MEM_SIZE_HI, upper_32_bits(vf_size));
+		wr(a, b + AAX_SRIOV_VF_HOST_BASE_LO, lower_32_bits(a->host_window));
+		wr(a, b + AAX_SRIOV_VF_HOST_BASE_HI, upper_32_bits(a->host_window));
+		wr(a, b + AAX_SRIOV_VF_HOST_SIZE_LO, lower_32_bits(host_size));
+		wr(a, b + AAX_SRIOV_VF_HOST_SIZE_HI, upper_32_bits(host_size));
+		wr(a, b + AAX_SRIOV_VF_SHARE, 1);
+		wr(a, b + AAX_SRIOV_VF_ASID, id);
+		a->vf_rings |= 1u << r;
+		wr(a, AAX_RING_BASE(r) + AAX_RING_ASID, id); /* pinned: the VF cannot change it */
+		a->irq_mask &= ~AAX_IRQ_CQ(r);
+		wr(a, b + AAX_SRIOV_VF_CTRL, AAX_SRIOV_VF_CTRL_EN);
+	}
+	wr(a, AAX_REG_IRQ_MASK, a->irq_mask);
+	/* No cluster-SRAM scrub record: this driver does not know the SRAM windows, so the VFs'
+	 * contexts do not map them (a VF's GEMM faults) and there is nothing to scrub. */
+	wr(a, AAX_REG_MBOX_H2F, AAX_MBOX_MSG(AAX_MBOX_SRIOV, num_vfs));
+	deadline = jiffies + msecs_to_jiffies(1000);
+	while (!((reply = rd(a, AAX_REG_MBOX_F2H)) & AAX_MBOX_REPLY) && time_before(jiffies, deadline))
+		usleep_range(100, 200);
+	if (!(reply & AAX_MBOX_REPLY))
+		return -ETIMEDOUT;
+	if ((reply & AAX_MBOX_ARG_MASK) != (u32)num_vfs || ((reply >> AAX_MBOX_ST_SHIFT) & 0x7F)) {
+		dev_err(&a->pdev->dev, "SR-IOV: the firmware refused %d VFs (reply 0x%x): is it the SR-IOV build?\n", num_vfs,
+			reply);
+		return -EIO;
+	}
+	a->nvfs = num_vfs;
+	return 0;
+}
+
+/* sysfs sriov_numvfs. The PCI core offers that file only for a function with the SR-IOV
+ * capability: through QEMU 7.2's x-pci-proxy-dev (256 bytes of config space) there is none, and
+ * the PF's SR-IOV is accelvp's in-process driver (`accelvp qemu --vfs N`, docs/virtualization.md);
+ * checked again here so that any other caller gets a clear message, not a half-configured chip. */
+static int aax_sriov_configure(struct pci_dev *pdev, int num_vfs)
+{
+	struct drm_device *drm = pci_get_drvdata(pdev);
+	struct aax_device *a = drm ? to_aax(drm) : NULL;
+	LIST_HEAD(put);
+	int ret;
+
+	if (!a)
+		return -ENODEV;
+	if (!pci_find_ext_capability(pdev, PCI_EXT_CAP_ID_SRIOV)) {
+		dev_err(&pdev->dev, "SR-IOV: %d VFs requested, but config space shows no SR-IOV capability "
+			"(QEMU 7.2's x-pci-proxy-dev exposes 256 bytes; the PF's SR-IOV runs in accelvp: accelvp qemu --vfs N)\n",
+			num_vfs);
+		return -ENODEV;
+	}
+	if (num_vfs && (!a->has_core || !a->mmu_contexts)) {
+		dev_err(&pdev->dev, "SR-IOV: needs the control core and the MMU (CAPS1 0x%x)\n", a->caps1);
+		return -ENODEV;
+	}
+	if (num_vfs && pci_num_vf(pdev))
+		return -EBUSY; /* set 0 first */
+	mutex_lock(&a->vm_lock);
+	mutex_lock(&a->lock);
+	if (!num_vfs) {
+		mutex_unlock(&a->lock);
+		mutex_unlock(&a->vm_lock);
+		pci_disable_sriov(pdev); /* the VFs' drivers unbind first */
+		mutex_lock(&a->vm_lock);
+		mutex_lock(&a->lock);
+		aax_sriov_teardown(a, &put);
+		ret = 0;
+	} else {
+		ret = aax_sriov_setup(a, num_vfs);
+		if (ret)
+			aax_sriov_teardown(a, &put);
+	}
+	mutex_unlock(&a->lock);
+	mutex_unlock(&a->vm_lock);
+	put_mappings(&put);
+	if (!num_vfs || ret) {
+		if (ret)
+			dev_err(&pdev->dev, "SR-IOV: setting up %d VFs failed (%d)\n", num_vfs, ret);
+		return ret;
+	}
+	ret = pci_enable_sriov(pdev, num_vfs); /* NumVFs, VF BARs, VF Enable + MSE; the VFs probe */
+	if (ret) {
+		dev_err(&pdev->dev, "SR-IOV: pci_enable_sriov(%d) failed (%d)\n", num_vfs, ret);
+		mutex_lock(&a->vm_lock);
+		mutex_lock(&a->lock);
+		aax_sriov_teardown(a, &put);
+		mutex_unlock(&a->lock);
+		mutex_unlock(&a->vm_lock);
+		put_mappings(&put);
+		return ret;
+	}
+	dev_info(&pdev->dev, "SR-IOV: %d VFs enabled\n", num_vfs);
+	return num_vfs;
+}
+
 /* The PF, and an SR-IOV virtual function handed to this kernel (a VM's): the same driver. A VF
  * has no control core and no MMU of its own (CAPS1 = 0): no firmware boot, physical jobs in its
  * own view (its partition, its VM's memory at HOST_WIN), which the PF's MMU context confines. */
@@ -2449,6 +2669,7 @@ static struct pci_driver aax_pci_driver = {
 	.id_table = aax_ids,
 	.probe = aax_probe,
 	.remove = aax_remove,
+	.sriov_configure = aax_sriov_configure,
 	.dev_groups = aax_groups,
 };
 

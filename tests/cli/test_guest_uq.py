@@ -71,6 +71,11 @@ def the_module_offers_the_rings_above_its_own():
     check("lines" in state, "no run")
     check(has(r"^AAX-UQ-DMESG: .*AAX ABI 0\.2, .* 2 rings, 16 MMU contexts, 2 user-queue rings"), "probe line")
     check(has(r"^AAX-UQ-UQS1: rings 2-3 created 0 destroyed 0 revoked 0$"), "debugfs uqs before")
+    # The PF's sriov_configure: no SR-IOV capability through QEMU 7.2's proxy (256 bytes of config
+    # space), so the PCI core offers no sriov_numvfs and the driver says why at probe.
+    check(has(r"^AAX-UQ-DMESG: .*SR-IOV: no SR-IOV capability in config space \(256 bytes\): no sriov_numvfs$"),
+          "probe: no SR-IOV capability")
+    check(has(r"^AAX-UQ-SRIOV: sriov_numvfs absent, config 256 bytes$"), "sysfs: no sriov_numvfs")
     for r in (2, 3):
         check(has(rf"^AAX-UQ-UQS1: uq ring {r}: free asid 0 .* ring_asid 0x0 ctrl 0x0 "), f"ring {r} free at first")
 
