@@ -1311,12 +1311,13 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void stats(int64_t *v, unsigned n, int64_t *median, int64_t *mean)
+static void stats(int64_t *v, unsigned n, int64_t *min, int64_t *median, int64_t *mean)
 {
     int64_t sum = 0;
     unsigned i;
     for (i = 0; i < n; ++i) sum += v[i];
     qsort(v, n, sizeof(*v), cmp_i64);
+    *min = v[0];
     *median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
     *mean = sum / n;
 }
@@ -1347,7 +1348,7 @@ static int uq_latency(aax_dev *d, unsigned njobs)
         for (user = 0; user < 2; ++user) {
             const char *what = empty ? "empty" : "copy4k";
             const uint32_t flags = empty ? AAX_JOB_NULL : 0;
-            int64_t cm, ca, sm, sa, t0, wall;
+            int64_t cn, cm, ca, sn, sm, sa, t0, wall;
             uint64_t first = 0, last = 0;
             for (i = 0; i < njobs; ++i) {
                 uint64_t ts, start;
@@ -1380,8 +1381,8 @@ static int uq_latency(aax_dev *d, unsigned njobs)
                 call[i] = b - a;
                 s2s[i] = (int64_t)(start - ts);
             }
-            stats(call, njobs, &cm, &ca);
-            stats(s2s, njobs, &sm, &sa);
+            stats(call, njobs, &cn, &cm, &ca);
+            stats(s2s, njobs, &sn, &sm, &sa);
             /* Streamed: STREAM jobs back to back, then wait for all. */
             t0 = mono_ns();
             for (i = 0; i < STREAM; ++i) {
@@ -1416,9 +1417,10 @@ static int uq_latency(aax_dev *d, unsigned njobs)
                 if (i == 0) first = st;
                 last = en;
             }
-            printf("uq-latency: %s %s: jobs %u submit_call_ns median %lld mean %lld submit_to_start_ns median %lld mean %lld; "
-                   "stream %u: submit_ns %lld device_span_ns %llu\n",
-                   user ? "user" : "kernel", what, njobs, (long long)cm, (long long)ca, (long long)sm, (long long)sa,
+            printf("uq-latency: %s %s: jobs %u submit_call_ns min %lld median %lld mean %lld submit_to_start_ns min %lld "
+                   "median %lld mean %lld; stream %u: submit_ns %lld device_span_ns %llu\n",
+                   user ? "user" : "kernel", what, njobs, (long long)cn, (long long)cm, (long long)ca, (long long)sn,
+                   (long long)sm, (long long)sa,
                    STREAM, (long long)wall, (unsigned long long)(last - first));
         }
     memset(dst.map, 0, sz);
