@@ -96,6 +96,10 @@ struct aax_job {
 	u32 err_offset, err_opcode;
 	u64 ts_start, ts_end;
 	const void *owner;          /* the drm_file that submitted it (compared, never dereferenced) */
+	/* The command buffer, held until the job is signalled: the device reads it by bus address,
+	 * so a BO freed with its job in flight would let the device read (and run in this job's
+	 * context) whatever the allocator places there next. Put by put_done_cmdbufs(). */
+	struct drm_gem_object *cmdbuf;
 };
 
 struct aax_ring {
@@ -108,6 +112,7 @@ struct aax_ring {
 	bool cq_phase;
 	u64 fence_ctx;
 	u32 next_seq;               /* seqno of the next job (starts at 1) */
+	u32 put_seq;                /* jobs before it have dropped their command buffer */
 	char timeline[16];
 	struct aax_job *jobs[AAX_FENCES]; /* a reference each */
 	u16 asid;                   /* what RING_ASID holds: the context the ring is pinned to (0: physical) */
@@ -299,6 +304,39 @@ static struct aax_job *ring_job(struct aax_ring *r, u32 seq)
 	struct aax_job *j = r->jobs[seq % AAX_FENCES];
 
 	return j && j->base.seqno == seq ? j : NULL;
+}
+
+/* Drops the command buffers of signalled jobs, in ring order (a ring completes in order; a job
+ * still in flight keeps those behind it held a little longer). Process context, no driver
+ * mutex held: the last put frees the BO (mm_lock). */
+static void put_done_cmdbufs(struct aax_device *a)
+{
+	struct drm_gem_object *batch[32];
+	unsigned long flags;
+	u32 i, n;
+
+	do {
+		n = 0;
+		spin_lock_irqsave(&a->fence_lock, flags);
+		for (i = 0; i < a->nrings && n < ARRAY_SIZE(batch); i++) {
+			struct aax_ring *r = &a->rings[i];
+
+			while (n < ARRAY_SIZE(batch) && r->put_seq != r->next_seq) {
+				struct aax_job *j = ring_job(r, r->put_seq);
+
+				if (j && !dma_fence_is_signaled_locked(&j->base))
+					break;
+				if (j && j->cmdbuf) {
+					batch[n++] = j->cmdbuf;
+					j->cmdbuf = NULL;
+				}
+				r->put_seq++;
+			}
+		}
+		spin_unlock_irqrestore(&a->fence_lock, flags);
+		for (i = 0; i < n; i++)
+			drm_gem_object_put(batch[i]);
+	} while (n == ARRAY_SIZE(batch));
 }
 
 /* ---- completion work: CQs, error record, MMU fault, ring recovery ------------------ */
@@ -631,6 +669,7 @@ static void aax_done_work(struct work_struct *w)
 	}
 	check_firmware(a);
 	mutex_unlock(&a->lock);
+	put_done_cmdbufs(a);
 }
 
 static irqreturn_t aax_irq(int irq, void *arg)
@@ -1488,6 +1527,7 @@ static int aax_ioctl_submit(struct drm_device *drm, void *data, struct drm_file 
 	struct aax_vm *vm = NULL;
 	struct aax_ring *r;
 	struct aax_job *j, *old;
+	struct drm_gem_object *old_cmdbuf = NULL;
 	struct sync_file *sf = NULL;
 	struct drm_syncobj *so = NULL;
 	unsigned long flags;
@@ -1584,12 +1624,18 @@ again:
 	seq = r->next_seq++;
 	dma_fence_init(&j->base, &aax_fence_ops, &a->fence_lock, r->fence_ctx, seq);
 	j->owner = file;
+	j->cmdbuf = obj;
+	drm_gem_object_get(obj);
 	old = r->jobs[seq % AAX_FENCES];
 	r->jobs[seq % AAX_FENCES] = j;
 	r->inflight++;
+	if (old) { /* long signalled: inflight < ring entries < AAX_FENCES */
+		old_cmdbuf = old->cmdbuf;
+		old->cmdbuf = NULL;
+	}
 	spin_unlock_irqrestore(&a->fence_lock, flags);
 	if (old)
-		dma_fence_put(&old->base); /* long signalled: inflight < ring entries < AAX_FENCES */
+		dma_fence_put(&old->base);
 
 	d.cmdbuf_addr = to_bo(obj)->device_va + args->cmdbuf_offset;
 	d.cmdbuf_size = args->cmdbuf_size;
@@ -1645,6 +1691,8 @@ out_fd:
 		put_unused_fd(fd);
 out_obj:
 	drm_gem_object_put(obj);
+	if (old_cmdbuf)
+		drm_gem_object_put(old_cmdbuf);
 out_so:
 	if (so)
 		drm_syncobj_put(so);
@@ -2255,6 +2303,8 @@ static void fences_fini(struct aax_device *a)
 				job_signal(a, r, r->jobs[k], AAX_ERR_ABORTED);
 		spin_unlock_irqrestore(&a->fence_lock, flags);
 		for (k = 0; k < AAX_FENCES; k++) {
+			if (r->jobs[k] && r->jobs[k]->cmdbuf)
+				drm_gem_object_put(r->jobs[k]->cmdbuf);
 			if (r->jobs[k])
 				dma_fence_put(&r->jobs[k]->base);
 			r->jobs[k] = NULL;
@@ -2352,6 +2402,7 @@ static int aax_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 			return -ENOMEM;
 		r->cq_phase = true;
 		r->next_seq = 1;
+		r->put_seq = 1;
 		r->fence_ctx = fence_ctx + i;
 		snprintf(r->timeline, sizeof(r->timeline), "ring%u", i);
 	}

@@ -452,6 +452,11 @@ bool driver::is_signaled(uint32_t seq) const {
     return it != fences_.end() && it->second->done;
 }
 
+bool driver::is_pending(uint32_t seq) const {
+    auto it = fences_.find(seq);
+    return it != fences_.end() && !it->second->done;
+}
+
 int driver::errno_of(uint8_t status) {
     switch (status) {
     case AAX_OK: return 0;

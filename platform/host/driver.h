@@ -146,6 +146,8 @@ public:
     // otherwise the errno of the job's device status (see errno_of()).
     int wait(uint32_t seq, const sc_core::sc_time& timeout, fence_result* out = nullptr);
     bool is_signaled(uint32_t seq) const;
+    // A job the driver still tracks that is not signalled yet (false once signalled or forgotten).
+    bool is_pending(uint32_t seq) const;
     static int errno_of(uint8_t status);
 
     // The most recent error records (between max_error_records and twice that once there

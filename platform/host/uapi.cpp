@@ -53,8 +53,29 @@ device::~device() {
     for (auto& [q, u] : uqs_) {
         *u.valid = false;
         if (can_wait) drv_.uq_destroy(q);
-    }    for (const auto& [id, b] : vms_) drv_.vm()->destroy(static_cast<uint16_t>(id), can_wait);
+    }
+    for (const auto& [id, b] : vms_) drv_.vm()->destroy(static_cast<uint16_t>(id), can_wait);
     for (const auto& [h, b] : bos_) b.host ? drv_.free_host(b.addr) : drv_.free_device(b.addr);
+    for (const auto& b : freed_in_flight_) b.host ? drv_.free_host(b.addr) : drv_.free_device(b.addr);
+}
+
+void device::release(const bo& b) {
+    b.host ? drv_.free_host(b.addr) : drv_.free_device(b.addr);
+    if (auto* cap = capture_recorder::active()) cap->on_bo_free(b.host ? drv_.host_to_device_addr(b.addr) : b.addr);
+}
+
+void device::release_finished() {
+    for (auto it = freed_in_flight_.begin(); it != freed_in_flight_.end();) {
+        auto& jobs = it->jobs;
+        jobs.erase(std::remove_if(jobs.begin(), jobs.end(), [&](uint32_t seq) { return !drv_.is_pending(seq); }),
+                   jobs.end());
+        if (jobs.empty()) {
+            release(*it);
+            it = freed_in_flight_.erase(it);
+        } else {
+            ++it;
+        }
+    }
 }
 
 int device::get_info(info_args& a) {
@@ -73,11 +94,12 @@ int device::bo_create(bo_create_args& a) {
     const uint64_t size = (a.size + 4095) & ~4095ull;
     if (size < a.size) return -EINVAL;
     const uint64_t align = (a.flags & BO_ALIGN_2M) ? 2ull << 20 : 4096;
+    release_finished();
     auto addr = host ? drv_.alloc_host(size, align) : drv_.alloc_device(size, align);
     if (!addr) return -ENOMEM;
     a.handle = next_handle_++;
     a.device_va = host ? drv_.host_to_device_addr(*addr) : *addr;
-    bos_[a.handle] = bo{a.size, host, *addr};
+    bos_[a.handle] = bo{a.size, host, *addr, {}};
     if (auto* cap = capture_recorder::active())
         cap->on_bo_create(a.device_va, host ? *addr : drv_.device_to_bar2(*addr), a.size, host);
     return 0;
@@ -89,10 +111,9 @@ int device::bo_free(uint32_t handle) {
     for (const auto& [id, m] : vms_)
         for (const auto& [va, b] : m)
             if (b.handle == handle) return -EBUSY;
-    it->second.host ? drv_.free_host(it->second.addr) : drv_.free_device(it->second.addr);
-    if (auto* cap = capture_recorder::active())
-        cap->on_bo_free(it->second.host ? drv_.host_to_device_addr(it->second.addr) : it->second.addr);
+    freed_in_flight_.push_back(std::move(it->second));  // released below once its jobs are signalled
     bos_.erase(it);
+    release_finished();
     return 0;
 }
 
@@ -120,6 +141,12 @@ int device::submit(submit_args& a) {
     if (cap) cap->on_submit(drv_, a.queue, va, a.cmdbuf_size, a.flags, a.timeout_us, a.vm_id);
     const int rc = drv_.submit(a.queue, va, a.cmdbuf_size, a.flags, a.timeout_us, a.seq, static_cast<uint16_t>(a.vm_id));
     if (cap) cap->on_submitted(rc, a.seq);
+    if (rc == 0) {
+        auto& jobs = it->second.jobs;  // the BO's jobs still in flight, and this one
+        jobs.erase(std::remove_if(jobs.begin(), jobs.end(), [&](uint32_t seq) { return !drv_.is_pending(seq); }),
+                   jobs.end());
+        jobs.push_back(a.seq);
+    }
     return rc;
 }
 

@@ -213,7 +213,13 @@ private:
         uint64_t size;
         bool host;
         uint64_t addr;  // device bus address for device BOs, host physical for host BOs
+        std::vector<uint32_t> jobs;  // jobs submitted with it as command buffer, maybe in flight
     };
+    // The device reads a command buffer by bus address while its job runs: a BO freed with a
+    // job in flight keeps its memory until the job is signalled (as the Linux driver holds it),
+    // so the next BO cannot take it and the job runs the packets it was submitted with.
+    void release(const bo& b);
+    void release_finished();
     driver& drv_;
     bool privileged_ = false;
     struct binding {
@@ -221,6 +227,7 @@ private:
         uint64_t size;
     };
     std::map<uint32_t, bo> bos_;
+    std::vector<bo> freed_in_flight_;  // freed by the file, memory held for their jobs
     std::map<uint32_t, std::map<uint64_t, binding>> vms_;  // vm_id -> va -> binding
     struct uq_file {
         driver::user_queue_info info;

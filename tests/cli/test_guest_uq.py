@@ -170,6 +170,18 @@ def a_device_reset_revokes_user_queues():
 
 
 @test
+def a_command_buffer_freed_in_flight_is_held_until_its_job_ends():
+    # Job A waits behind four 4 MiB copies on ring 0; its command buffer (device memory, read by
+    # bus address) is freed meanwhile and a new BO filled with 0xFF is allocated: the kernel still
+    # holds A's BO, so the new one lands elsewhere, and A runs the copy it was submitted with.
+    check("lines" in state, "no run")
+    p = "^AAX-UQ-RUN: cmdbuf-free: "
+    check(has(p + r"job A in flight at free: yes; next BO at the freed address: no$"), "A's BO held while in flight")
+    check(has(p + r"job A ok \(device status OK\)$"), "job A ran its own packets")
+    check(has(p + r"data verified bit-exact$"), "job A's copy")
+
+
+@test
 def kernel_and_user_submission_latency_is_measured():
     check("lines" in state, "no run")
     for path in ("kernel", "user"):

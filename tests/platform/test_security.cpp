@@ -384,3 +384,51 @@ TEST_CASE("Compute and collective packets need a physical job: a tenant cannot t
     REQUIRE(st_back == AAX_OK);
     REQUIRE(sram_got == sram_want);
 }
+
+TEST_CASE("A command buffer freed while its job waits keeps its memory until the job ends", "[security][driver]") {
+    // Job L blocks ring 0 on a semaphore; job A (a copy, command buffer in device memory) waits
+    // behind it; the file frees A's BO and allocates one the same size filled with 0xFF. The
+    // device reads command buffers by bus address: had the new BO taken A's memory, A would run
+    // 0xFF bytes (BAD_LENGTH). The driver holds the memory until A is signalled.
+    harness h;
+    int rc_free = 1, rc_a = 1;
+    uint64_t a_va = 0, next_va = 0, after_va = 0;
+    bool pending_at_free = false;
+    std::vector<uint8_t> want, got;
+    h.run([&](uapi::device& dev, workload_context&) {
+        buffer src = make_bo(dev, 4096, uapi::BO_DEVICE), dst = make_bo(dev, 4096, uapi::BO_DEVICE);
+        want = pattern(4096, 5);
+        CHECK(src.map->write(0, want.data(), 4096) == 0);
+        const uint32_t seq_l = submit(dev, cmdbuf_builder().sem_wait(9, 1).bytes());
+        const auto copy = cmdbuf_builder().copy(src.va(), dst.va(), 4096);
+        buffer cb = make_bo(dev, 4096, uapi::BO_DEVICE);
+        CHECK(cb.map->write(0, copy.bytes().data(), copy.size()) == 0);
+        uapi::submit_args s;
+        s.cmdbuf_handle = cb.args.handle;
+        s.cmdbuf_size = copy.size();
+        CHECK(dev.submit(s) == 0);
+        a_va = cb.va();
+        pending_at_free = dev.drv().is_pending(s.seq);
+        rc_free = dev.bo_free(cb.args.handle);
+        buffer next = make_bo(dev, 4096, uapi::BO_DEVICE);
+        next_va = next.va();
+        const std::vector<uint8_t> junk(4096, 0xFF);
+        CHECK(next.map->write(0, junk.data(), 4096) == 0);
+        CHECK(dev.drv().host().cpu.mmio_write32(dev.drv().host().bar0() + AAX_SEM_ADD(9), 1));
+        uapi::wait_args w;
+        CHECK(wait_job(dev, seq_l, w) == 0);
+        rc_a = wait_job(dev, s.seq, w);
+        got = peek(dst, 0, 4096);
+        // Signalled now: the next allocation may take A's memory again.
+        CHECK(dev.bo_free(next.args.handle) == 0);
+        buffer after = make_bo(dev, 4096, uapi::BO_DEVICE);
+        after_va = after.va();
+    });
+    REQUIRE(h.finished());
+    REQUIRE(pending_at_free);
+    REQUIRE(rc_free == 0);
+    REQUIRE(next_va != a_va);
+    REQUIRE(rc_a == 0);
+    REQUIRE(got == want);
+    REQUIRE(after_va == a_va);
+}
