@@ -414,7 +414,9 @@ int run_qemu_vfs(const qemu_options& o, const config& cfg, uint64_t guest_mem, s
                           {"bad_dma", p.ram.bad_accesses()},
                           {"vf_errors", top->soc.pcie.vf_errors(k)},
                           {"vf_msis", top->soc.pcie.vf_msis(k)},
-                          {"vf_flrs", top->soc.pcie.vf_flrs(k)}});
+                          {"vf_flrs", top->soc.pcie.vf_flrs(k)},
+                          {"msix_restores", p.msix_restores()},
+                          {"vf_msis_at_restore", p.msis_at_last_restore()}});
     }
     const double sim_ns = static_cast<double>(sc_core::sc_time_stamp().value()) / 1000.0;
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();

@@ -19,7 +19,8 @@ vf_port::vf_port(sc_core::sc_module_name name, const config& c, unsigned k, int 
     : sc_module(name), bus("bus"),
       // The host bus (a router) adds the fabric hop already: guest RAM adds the DRAM only.
       ram("guest_ram", memory::from_config(c, "host.mem"), 0.0), msi("msi"), k_(k), sock_(sock), vf_bar0_(vf_bar0),
-      vf_bar2_(vf_bar2), host_win_(AAX_VF_HOST_WINDOW + vm_host_base), cfg_(bar2_window, vectors, false) {
+      vf_bar2_(vf_bar2), host_win_(AAX_VF_HOST_WINDOW + vm_host_base), cfg_(bar2_window, vectors, false),
+      vectors_(vectors) {
     SC_HAS_PROCESS(vf_port);
     SC_THREAD(bar_thread);
     SC_THREAD(irq_thread);
@@ -137,8 +138,34 @@ void vf_port::bar_thread() {
         } catch (const mpqemu::protocol_error& e) {
             error = e.what();
         }
+        if (flr_count && msi_addr_ && flr_count() != flrs_seen_) {
+            flrs_seen_ = flr_count();
+            if (msi_count) msis_at_restore_ = msi_count();
+            program_msix(msi_addr_);
+            ++msix_restores_;
+        }
         in_flight_ = false;
     }
+}
+
+void vf_port::program_msix(uint64_t msi_addr) {
+    msi_addr_ = msi_addr;
+    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    for (unsigned v = 0; v < vectors_; ++v) {
+        const uint64_t e = vf_bar0_ + AAX_MSIX_ENTRY(v);
+        const std::pair<uint64_t, uint32_t> w[] = {{e + AAX_MSIX_ADDR_LO, static_cast<uint32_t>(msi_addr)},
+                                                   {e + AAX_MSIX_ADDR_LO + 4, static_cast<uint32_t>(msi_addr >> 32)},
+                                                   {e + AAX_MSIX_DATA, v},
+                                                   {e + AAX_MSIX_CTRL, 0}};
+        for (auto [addr, val] : w) {
+            tlm::tlm_generic_payload t;
+            init_payload(t, tlm::TLM_WRITE_COMMAND, addr, &val, 4);
+            bus->b_transport(t, d);
+            if (t.get_response_status() != tlm::TLM_OK_RESPONSE)
+                AVP_LOG(warn, kName, "VF {}: MSI-X table write at {:#x} failed", k_, addr);
+        }
+    }
+    sc_core::wait(d);
 }
 
 vf_board::vf_board(sc_core::sc_module_name name, const config& c, const std::vector<int>& socks, uint64_t guest_mem)
@@ -170,6 +197,8 @@ vf_board::vf_board(sc_core::sc_module_name name, const config& c, const std::vec
                                                   vf_bar2_base() + k * soc.pcie.vf_bar2_size(), bar2_window, 2 + 1,
                                                   vm_host_base(k)));
         ports.back()->bus.bind(host.bus.target_socket);
+        ports.back()->flr_count = [this, k] { return soc.pcie.vf_flrs(k); };
+        ports.back()->msi_count = [this, k] { return soc.pcie.vf_msis(k); };
         host.bus.add_target(fmt::format("vm{}_ram", k), vm_host_base(k), guest_mem, ports.back()->ram.socket);
         host.bus.add_target(fmt::format("vm{}_msi", k), host.vm_msi_addr(k), 0x1000, ports.back()->msi.socket);
     }
@@ -235,16 +264,7 @@ void vf_board::setup_thread() {
         return;
     }
     // Each VF's MSI-X table: every vector to the VF's MSI page, data = the vector.
-    for (unsigned k = 0; k < n; ++k) {
-        const uint64_t b = vf_bar0_base() + uint64_t{k} * AAX_BAR0_SIZE;
-        const uint64_t a = host.vm_msi_addr(k);
-        for (unsigned v = 0; v < 2 + setup[k].rings; ++v) {
-            host.cpu.mmio_write32(b + AAX_MSIX_ENTRY(v) + AAX_MSIX_ADDR_LO, static_cast<uint32_t>(a));
-            host.cpu.mmio_write32(b + AAX_MSIX_ENTRY(v) + AAX_MSIX_ADDR_LO + 4, static_cast<uint32_t>(a >> 32));
-            host.cpu.mmio_write32(b + AAX_MSIX_ENTRY(v) + AAX_MSIX_DATA, v);
-            host.cpu.mmio_write32(b + AAX_MSIX_ENTRY(v) + AAX_MSIX_CTRL, 0);
-        }
-    }
+    for (unsigned k = 0; k < n; ++k) ports[k]->program_msix(host.vm_msi_addr(k));
     uint32_t id = 0;
     host.cpu.mmio_read32(vf_bar0_base() + AAX_REG_ID, id);  // the posted writes are done
     setup_rc = 0;

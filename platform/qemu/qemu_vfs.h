@@ -19,6 +19,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -52,6 +53,16 @@ public:
     uint64_t round_trips() const { return bar_reads_ + bar_writes_; }
     uint64_t irq_signals() const { return irq_signals_; }
     uint64_t dropped_msix() const { return dropped_msix_; }
+    // The hypervisor's part of the VF's MSI-X table (the guest's own table writes are dropped):
+    // every vector to `msi_addr`, data = the vector. Written at set-up, and again when the VF's
+    // function-level reset count moves (an FLR masks the table; a host re-programs it, as
+    // vfio's interrupt set-up does), checked after each of the guest's BAR accesses, so before
+    // the guest can re-enable a ring. From an SC_THREAD.
+    void program_msix(uint64_t msi_addr);
+    std::function<uint64_t()> flr_count;  // this VF's FLRs at the endpoint (set by vf_board)
+    uint64_t msix_restores() const { return msix_restores_; }
+    uint64_t msis_at_last_restore() const { return msis_at_restore_; }
+    std::function<uint64_t()> msi_count;  // this VF's MSI-X messages at the endpoint (set by vf_board)
     std::string error;  // a socket failure (bar_thread)
     bool ended = false;
     std::string end_reason;
@@ -71,6 +82,8 @@ private:
     std::deque<int32_t> pending_cmd_;
     sc_core::sc_event ev_;
     uint64_t bar_reads_ = 0, bar_writes_ = 0, irq_signals_ = 0, dropped_msix_ = 0;
+    unsigned vectors_;
+    uint64_t msi_addr_ = 0, flrs_seen_ = 0, msix_restores_ = 0, msis_at_restore_ = 0;
 };
 
 // The chip, the in-process host with the PF driver, and the VF ports.

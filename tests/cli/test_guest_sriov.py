@@ -151,11 +151,13 @@ def vp_stats_match_what_the_guests_did():
         # (accelvp, the hypervisor, owns it).
         check(2 <= g["irq_signals"] <= g["vf_msis"], f"VF {g['vf']}: interrupts {g}")
         check(g["msix_accesses_dropped"] == 0, g)
-    # Guest 0's jobs before its FLR: the bad packet and its next job (an interrupt each). The FLR
-    # returns VF 0's MSI-X table to reset values (masked) and accelvp, which owns it, does not
-    # write it again, so guest 0's later completions come by its driver's poll (not yet: a
-    # re-programmed table after a VF FLR; docs/virtualization.md). Guest 1's: h2d, d2h, GEMM.
-    check(guests[0]["vf_msis"] >= 2 and guests[1]["vf_msis"] >= 3, f"interrupts per VF {guests}")
+    # The FLR returns VF 0's MSI-X table to reset values (masked); accelvp, the hypervisor that
+    # owns the table, writes it again before guest 0's next BAR access completes, so guest 0's
+    # completions after its reset are interrupts again (not only its driver's poll).
+    check([g["msix_restores"] for g in guests] == [1, 0], f"MSI-X tables re-programmed per VF {guests}")
+    check(guests[0]["vf_msis"] > guests[0]["vf_msis_at_restore"] >= 2,
+          f"VF 0: no interrupt after its FLR {guests[0]}")
+    check(guests[1]["vf_msis"] >= 3, f"interrupts of VF 1 {guests}")
     comp = st["components"]
     pf = comp.get("host.driver", {})
     val = lambda x: x["value"] if isinstance(x, dict) else x  # noqa: E731
