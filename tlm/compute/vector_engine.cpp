@@ -91,8 +91,8 @@ compute_engine::result vector_engine::execute(const uint8_t* bytes, bool timing_
         if (!o->used) continue;
         s.bytes_read += o->rows * o->cols * ie;
         if (o->rows == rows && o->cols == cols) s.elem_read += static_cast<uint32_t>(ie);  // every element
-        else if (o->rows == 1) s.row0_elem_read += static_cast<uint32_t>(ie);              // B_ROW, C_ROW, gamma, beta
-        else s.row_read += static_cast<uint32_t>(ie);                                     // B_COL: one per row
+        else if (o->cols == 1 && o->rows == rows) s.row_read += static_cast<uint32_t>(ie);  // B_COL: one per row
+        else s.row0_elem_read += static_cast<uint32_t>(ie);  // B_ROW, C_ROW, gamma, beta: the first row
     }
     s.bytes_written = y.rows * y.cols * oe;
     r.cycles = vec_cycles(p_, s, &r.stall);
