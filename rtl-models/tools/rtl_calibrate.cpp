@@ -118,6 +118,14 @@ std::vector<vshape> vshapes() {
     v.push_back({16, 4, 16, AAX_VEC_ROW_SUM, 0, AAX_DT_FP32, AAX_DT_FP32, 1, 64});
     v.push_back({16, 4, 16, AAX_VEC_ROW_SUM, 0, AAX_DT_FP32, AAX_DT_FP32, 40, 100});
     v.push_back({16, 4, 16, AAX_VEC_ROW_MAX, 0, AAX_DT_FP32, AAX_DT_FP32, 8, 1000});
+    // Small read-bound packets on the default and edge ports (a group of fp32 a and b is twice
+    // the port's bytes per cycle): the last group's pipeline drains after its reads, longer
+    // than the port takes for the results; broadcast operands read in the first row or group.
+    v.push_back({64, 8, 256, AAX_VEC_ADD, 0, AAX_DT_FP32, AAX_DT_FP32, 1, 64});
+    v.push_back({16, 4, 64, AAX_VEC_MUL, AAX_VEC_B_ROW, AAX_DT_FP32, AAX_DT_FP32, 2, 40});
+    v.push_back({16, 4, 64, AAX_VEC_ADD, AAX_VEC_B_COL, AAX_DT_FP32, AAX_DT_BF16, 5, 16});
+    v.push_back({64, 8, 256, AAX_VEC_MAX, AAX_VEC_B_SCALAR, AAX_DT_BF16, AAX_DT_BF16, 7, 100});
+    v.push_back({16, 4, 16, AAX_VEC_ROW_MAX, 0, AAX_DT_BF16, AAX_DT_FP32, 12, 24});
     return v;
 }
 
@@ -216,7 +224,7 @@ int vector_table(bool quick) {
         std::memcpy(&v.scalar, &three, 4);
         const uint64_t end = v.dst + uint64_t(s.rows) * s.cols * 4;
         std::vector<uint8_t> init(end);
-        for (auto& x : init) x = static_cast<uint8_t>(rng() & (s.din == AAX_DT_INT8 ? 0xff : 0x3f));  // finite floats
+        for (auto& x : init) x = static_cast<uint8_t>(rng() & (s.din == AAX_DT_INT8 ? 0xff : 0xbf));  // finite floats
         uint8_t pk[sizeof v];
         std::memcpy(pk, &v, sizeof v);
         const auto [a, b, yt, yr] = runs.run(tlm, rtl, st_t, st_r, pk, init);

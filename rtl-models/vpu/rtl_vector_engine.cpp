@@ -1,6 +1,5 @@
 #include "vpu/rtl_vector_engine.h"
 
-#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -89,17 +88,17 @@ compute_engine::result rtl_vector_engine::execute(const uint8_t* bytes, bool tim
     j.in_bytes = static_cast<uint32_t>(ie);
     j.out_bytes = static_cast<uint32_t>(oe);
 
-    // The RTL data path: INT8 sources, INT8/INT32/FP32 results, exact integers throughout, and a
-    // result that overlaps no source except in place (same address and stride, a full operand).
-    bool data = types_ok && !timing_only && in == num::dtype::int8 &&
-                (out == num::dtype::int8 || out == num::dtype::int32 || out == num::dtype::fp32);
-    if (data && j.bmode == rtl::vpu_job::b_scalar && takes_b) {
-        float s;
-        std::memcpy(&s, &v.scalar, 4);
-        data = std::isfinite(s) && std::fabs(s) <= 32768.0f && std::nearbyint(s) == s;
-        if (data) j.scalar = static_cast<int32_t>(s);
-    }
-    if (data && red && v.cols > (1u << 17)) data = false;
+    // The RTL data path: INT8, BF16 or FP32 sources, INT8, INT32, FP32 or BF16 results (the lanes'
+    // fp32 arithmetic is the TLM engine's, bit for bit), and a result that overlaps no source
+    // except in place (same address and stride, a full operand). ROW_SUM adds in a tree: exact
+    // (and so the TLM engine's sequential sum) for INT8 sources up to 2^17 columns only; float
+    // sums come from the reference (docs/calibration.md).
+    const bool src_ok = in == num::dtype::int8 || in == num::dtype::bf16 || in == num::dtype::fp32;
+    const bool dst_ok = out == num::dtype::int8 || out == num::dtype::int32 || out == num::dtype::fp32 ||
+                        out == num::dtype::bf16;
+    bool data = types_ok && !timing_only && src_ok && dst_ok && rtl::vpu_rtl::implements(v.op);
+    if (data && v.op == AAX_VEC_ROW_SUM && (in != num::dtype::int8 || v.cols > (1u << 17))) data = false;
+    j.scalar = v.scalar;
     if (data && v.rows && v.cols) {
         const range y = span(v.dst, v.rows, red ? 1 : v.cols, j.ldy, oe);
         const range a = span(v.src0, v.rows, v.cols, j.lda, ie);
@@ -113,8 +112,11 @@ compute_engine::result rtl_vector_engine::execute(const uint8_t* bytes, bool tim
             if (y.overlaps(b) && !b_in_place) data = false;
         }
     }
-    j.out = out == num::dtype::int8 ? rtl::vpu_job::out_int8
-            : out == num::dtype::int32 ? rtl::vpu_job::out_int32 : rtl::vpu_job::out_fp32;
+    j.in = in == num::dtype::bf16 ? rtl::vpu_job::in_bf16 : in == num::dtype::fp32 ? rtl::vpu_job::in_fp32 : rtl::vpu_job::in_int8;
+    j.out = out == num::dtype::int8    ? rtl::vpu_job::out_int8
+            : out == num::dtype::int32 ? rtl::vpu_job::out_int32
+            : out == num::dtype::bf16  ? rtl::vpu_job::out_bf16
+                                       : rtl::vpu_job::out_fp32;
     j.data = data;
 
     // Validation, stats and (unless the RTL computes it) the result: the TLM engine.

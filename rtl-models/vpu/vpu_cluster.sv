@@ -1,10 +1,12 @@
-// The RTL vector lane cluster: LMAX integer lanes (vpu_lane) behind one issue sequencer, a
+// The RTL vector lane cluster: LMAX FP32 lanes (vpu_lane) behind one issue sequencer, a
 // row-reduction tree (vpu_reduce) and a collector, executing one AAX VEC packet's fields:
 // op (ADD, MUL, MAX, RELU, ROW_SUM, ROW_MAX), rows, cols, the byte addresses and element
-// strides of a, b and y, the b operand mode (full, B_SCALAR, B_ROW, B_COL). INT8 sources,
-// INT8 (saturated), INT32 or FP32 results: the values the TLM engine computes in fp32 are
-// exact integers there (|a op b| <= 2^15, a row sum of INT8 stays below 2^24 for up to 2^17
-// columns), so integer lanes are bit-exact with it (README.md).
+// strides of a, b and y, the b operand mode (full, B_SCALAR, B_ROW, B_COL). INT8, BF16 or
+// FP32 sources, widened to fp32 when fetched; fp32 arithmetic bit-exact with the TLM engine's
+// (vpu_fp.sv); INT8 (saturated), INT32, FP32 or BF16 results, rounded as the TLM engine's
+// num::from_f32. ROW_SUM adds in a tree (lanes, then log2 lanes levels), not in column order:
+// exact, and so identical to the TLM engine's sequential sum, for INT8 sources up to 2^17
+// columns; the engine takes float ROW_SUM values from the reference (README.md).
 //
 // Timing (cluster cycles, counted in `cycles` from the cycle after `start`):
 //  - cfg_setup cycles of packet setup;
@@ -20,8 +22,8 @@
 //    (cfg_bpc * (t + 1) bytes by post-setup cycle t). Results go to a write buffer; the packet
 //    ends when the last result is written and the port has moved every byte of the packet
 //    (reads and writes). B_ROW is read once (an operand row buffer) and B_COL once per row;
-//    B_SCALAR reads nothing. cfg_ib / cfg_ob are the element sizes the port charges (1 and
-//    1/4/4 for the data path; other sizes give the timing of other types, data off).
+//    B_SCALAR reads nothing. cfg_ib / cfg_ob are the element sizes the port charges (those of
+//    cfg_in / cfg_out for the data path; other sizes give the timing of other types, data off).
 //
 // The SRAM is the simulator's, through DPI-C (vpu_sram_*). cfg_data = 0: nothing is read or
 // written (timing).
@@ -42,8 +44,9 @@ module vpu_cluster #(
     input  logic [31:0] cfg_lda,      // row strides in elements
     input  logic [31:0] cfg_ldb,
     input  logic [31:0] cfg_ldy,
-    input  logic [31:0] cfg_scalar,   // B_SCALAR as a two's-complement integer
-    input  logic [1:0]  cfg_out,      // 0 INT8 (saturating), 1 INT32, 2 FP32
+    input  logic [31:0] cfg_scalar,   // B_SCALAR, fp32
+    input  logic [1:0]  cfg_in,       // sources: 0 INT8, 1 BF16, 2 FP32
+    input  logic [1:0]  cfg_out,      // results: 0 INT8 (saturating), 1 INT32 (saturating), 2 FP32, 3 BF16
     input  logic        cfg_data,
     input  logic [15:0] cfg_lanes,    // 1..LMAX
     input  logic [7:0]  cfg_depth,    // 1..DMAX
@@ -57,6 +60,7 @@ module vpu_cluster #(
 );
     import "DPI-C" function int vpu_sram_rd8(input longint addr);
     import "DPI-C" function void vpu_sram_wr(input longint addr, input int nbytes, input int data);
+    import vpu_fp::*;
 
     localparam int LW = $clog2(LMAX + 1);
 
@@ -96,8 +100,8 @@ module vpu_cluster #(
 
     // ------------------------------------------------------------------ lanes
     // Stage 0 (fetch registers) and the group's tag through the pipeline: valid, row, col, first, last.
-    logic signed [31:0] fa [LMAX];
-    logic signed [31:0] fb [LMAX];
+    logic [31:0]        fa [LMAX];    // fp32
+    logic [31:0]        fb [LMAX];
     logic [LMAX-1:0]    f_on;
     typedef struct packed {
         logic        valid;
@@ -111,38 +115,41 @@ module vpu_cluster #(
     tag_t out;                        // the group leaving the pipeline in this cycle
     assign out = tags[cfg_depth-1];
 
-    logic signed [31:0] ly [LMAX];
-    logic [LMAX-1:0]    lz;
-    logic [LMAX*32-1:0] red_in;
+    logic [31:0]        ly [LMAX];
+    red_t               red_in [LMAX];
     for (genvar l = 0; l < LMAX; l++) begin : g_lane
-        logic signed [31:0] rn;
         vpu_lane #(.DMAX(DMAX)) lane (
             .clk, .cfg_op, .cfg_depth, .in_valid(tags[0].valid && f_on[l]), .a(fa[l]), .b(fb[l]),
             .out_valid(out.valid), .out_first(out.first), .out_lane_on(out.valid && LW'(l) < out.n),
-            .y(ly[l]), .y_negz(lz[l]), .red_next(rn));
-        assign red_in[l*32 +: 32] = rn;
+            .out_col(out.col + 32'(l)), .y(ly[l]), .red_next(red_in[l]));
     end
 
     logic               t_valid;
-    logic signed [31:0] t_data;
+    /* verilator lint_off UNUSEDSIGNAL */
+    red_t               t_data;        // (its column is the tree's business)
+    /* verilator lint_on UNUSEDSIGNAL */
     vpu_reduce #(.LMAX(LMAX)) tree (
         .clk, .clr(start && !busy), .is_max(cfg_op == 4'd10), .cfg_levels(levels), .in_valid(is_red && out.valid && out.last),
         .in_data(red_in), .out_valid(t_valid), .out_data(t_data));
 
-    // ------------------------------------------------------------------ result formats
-    function automatic logic [31:0] fmt(input logic signed [31:0] v, input logic negz);
-        logic [31:0] m;
-        int p;
+    // ------------------------------------------------------------------ formats
+    function automatic logic [31:0] fmt(input logic [31:0] v);
         case (cfg_out)
-            2'd0: return v > 32'sd127 ? 32'h7F : (v < -32'sd128 ? 32'hFFFF_FF80 : v);
-            2'd1: return v;
-            default: begin  // exact for |v| < 2^24 (the packets the engine gives the data path)
-                if (v == 32'sd0) return {negz, 31'd0};
-                m = v < 0 ? -v : v;
-                p = 0;
-                for (int i = 0; i < 24; i++) if (m[i]) p = i;
-                m = m << (23 - p);
-                return {v < 0, 8'(127 + p), m[22:0]};
+            2'd0: return to_int8(v);
+            2'd1: return to_int32(v);
+            2'd2: return v;
+            default: return {16'd0, to_bf16(v)};
+        endcase
+    endfunction
+    // An element of a source at byte address addr, widened to fp32.
+    function automatic logic [31:0] fetch(input logic [63:0] addr);
+        logic [31:0] x;
+        case (cfg_in)
+            2'd0: return from_int(32'(signed'(8'(vpu_sram_rd8(addr)))));
+            2'd1: return from_bf16({8'(vpu_sram_rd8(addr + 64'd1)), 8'(vpu_sram_rd8(addr))});
+            default: begin
+                for (int i = 0; i < 4; i++) x[8*i +: 8] = 8'(vpu_sram_rd8(addr + 64'(i)));
+                return x;
             end
         endcase
     endfunction
@@ -155,6 +162,35 @@ module vpu_cluster #(
         while ((32'd1 << k) < {16'd0, n}) k = k + 1;
         return k;
     endfunction
+
+    // ------------------------------------------------------------------ operand fetch
+    // Each lane's operands of the group issuing in this cycle, widened to fp32, into stage 0.
+    for (genvar l = 0; l < LMAX; l++) begin : g_fetch
+        always_ff @(posedge clk)
+            if (rst_n && busy && issue) begin
+                logic [63:0] c, aa, ba;
+                logic [31:0] av, bv;
+                c = 64'(col) + 64'(l);
+                aa = 64'(cfg_a) + (64'(row) * 64'(cfg_lda) + c) * 64'(cfg_ib);
+                case (cfg_bmode)
+                    2'd2: ba = 64'(cfg_b) + c * 64'(cfg_ib);
+                    2'd3: ba = 64'(cfg_b) + 64'(row) * 64'(cfg_ldb) * 64'(cfg_ib);
+                    default: ba = 64'(cfg_b) + (64'(row) * 64'(cfg_ldb) + c) * 64'(cfg_ib);
+                endcase
+                av = 32'd0;
+                bv = 32'd0;
+                if (cfg_data && LW'(l) < n_on) begin
+                    av = fetch(aa);
+                    // (if, not ?: -- Verilator evaluates both arms, and with B_SCALAR src1 is
+                    // no address)
+                    if (takes_b && cfg_bmode == 2'd1) bv = cfg_scalar;
+                    else if (takes_b) bv = fetch(ba);
+                end
+                fa[l] <= av;
+                fb[l] <= bv;
+                f_on[l] <= LW'(l) < n_on;
+            end
+    end
 
     // ------------------------------------------------------------------ sequential
     logic [63:0] wr_now;   // bytes written in this cycle
@@ -212,29 +248,6 @@ module vpu_cluster #(
                     if (issue) begin
                         rd_bytes <= rd_bytes + g_rd;
                         tags[0] <= '{valid: 1'b1, first: col == 32'd0, last: g_last, row: row, col: col, n: n_on};
-                        for (int l = 0; l < LMAX; l++) begin
-                            logic [63:0] c, aa, ba;
-                            logic signed [31:0] av, bv;
-                            c = 64'(col) + 64'(l);
-                            aa = 64'(cfg_a) + 64'(row) * 64'(cfg_lda) + c;
-                            case (cfg_bmode)
-                                2'd2: ba = 64'(cfg_b) + c;
-                                2'd3: ba = 64'(cfg_b) + 64'(row) * 64'(cfg_ldb);
-                                default: ba = 64'(cfg_b) + 64'(row) * 64'(cfg_ldb) + c;
-                            endcase
-                            av = 32'sd0;
-                            bv = 32'sd0;
-                            if (cfg_data && LW'(l) < n_on) begin
-                                av = 32'(signed'(8'(vpu_sram_rd8(aa))));
-                                // (if, not ?: -- Verilator evaluates both arms, and with B_SCALAR
-                                // src1 is no address)
-                                if (takes_b && cfg_bmode == 2'd1) bv = cfg_scalar;
-                                else if (takes_b) bv = 32'(signed'(8'(vpu_sram_rd8(ba))));
-                            end
-                            fa[l] <= av;
-                            fb[l] <= bv;
-                            f_on[l] <= LW'(l) < n_on;
-                        end
                         if (g_last) begin
                             col <= 32'd0;
                             row <= row + 32'd1;
@@ -247,12 +260,12 @@ module vpu_cluster #(
                         for (int l = 0; l < LMAX; l++)
                             if (LW'(l) < out.n)
                                 vpu_sram_wr(64'(cfg_y) + (64'(out.row) * 64'(cfg_ldy) + 64'(out.col) + 64'(l)) * 64'(ob_bytes),
-                                            int'(cfg_ob), fmt(ly[l], lz[l]));
+                                            int'(cfg_ob), fmt(ly[l]));
                     // ---- a row's reduction leaves the tree (one row in the tree at a time: its row
                     // is the last one issued)
                     if (t_valid && is_red) begin
                         if (cfg_data) vpu_sram_wr(64'(cfg_y) + (64'(row) - 64'd1) * 64'(cfg_ldy) * 64'(ob_bytes),
-                                                  int'(cfg_ob), fmt(t_data, 1'b0));
+                                                  int'(cfg_ob), fmt(cfg_op == 4'd10 && t_data.nan ? CANON_NAN : t_data.val));
                         red_wait <= 1'b0;
                     end
                     if (fin) begin

@@ -52,7 +52,8 @@ const char* vpu_rtl::unsupported(const vpu_config& cfg, const vpu_job& job) {
     if (cfg.depth < 1 || cfg.depth > max_depth) return "vector_depth outside the RTL pipeline";
     if (!implements(job.op)) return "op not implemented by the lane cluster";
     if (job.rows == 0 || job.cols == 0) return "empty operation";
-    if (job.bmode > vpu_job::b_col || job.out > vpu_job::out_fp32) return "bad operand mode";
+    if (job.bmode > vpu_job::b_col || job.in > vpu_job::in_fp32 || job.out > vpu_job::out_bf16)
+        return "bad operand mode";
     return nullptr;
 }
 
@@ -69,7 +70,8 @@ uint64_t vpu_rtl::run(const vpu_config& cfg, const vpu_job& job, vpu_sram* sram)
     t.cfg_lda = job.lda;
     t.cfg_ldb = job.ldb;
     t.cfg_ldy = job.ldy;
-    t.cfg_scalar = static_cast<uint32_t>(job.scalar);
+    t.cfg_scalar = job.scalar;
+    t.cfg_in = job.in;
     t.cfg_out = job.out;
     t.cfg_data = job.data && sram;
     t.cfg_lanes = cfg.lanes;

@@ -14,7 +14,7 @@ class vpu_sram {
 public:
     virtual ~vpu_sram() = default;
     virtual uint8_t rd8(uint64_t addr) = 0;
-    virtual void wr(uint64_t addr, unsigned nbytes, uint32_t value) = 0;  // nbytes 1 or 4
+    virtual void wr(uint64_t addr, unsigned nbytes, uint32_t value) = 0;  // nbytes 1, 2 or 4
 };
 
 // compute.vector_lanes / vector_depth / sram_bytes_per_cycle / vector_setup_cycles.
@@ -28,16 +28,19 @@ struct vpu_config {
 // bytes, strides in elements (resolved: never 0).
 struct vpu_job {
     enum bmode_t : uint32_t { b_full = 0, b_scalar = 1, b_row = 2, b_col = 3 };
-    enum out_t : uint32_t { out_int8 = 0, out_int32 = 1, out_fp32 = 2 };
+    enum in_t : uint32_t { in_int8 = 0, in_bf16 = 1, in_fp32 = 2 };
+    enum out_t : uint32_t { out_int8 = 0, out_int32 = 1, out_fp32 = 2, out_bf16 = 3 };
     uint32_t op = 0;
     uint32_t bmode = b_full;
     uint32_t rows = 0, cols = 0;
     uint32_t a_addr = 0, b_addr = 0, y_addr = 0;
     uint32_t lda = 0, ldb = 0, ldy = 0;
-    int32_t scalar = 0;                   // B_SCALAR as an integer
-    uint32_t out = out_int8;              // result format of the data path (INT8 sources)
+    uint32_t scalar = 0;                  // B_SCALAR, fp32 bits
+    uint32_t in = in_int8;                // source format of the data path
+    uint32_t out = out_int8;              // result format of the data path
     bool data = true;                     // false: timing only, the SRAM is not touched
-    uint32_t in_bytes = 1, out_bytes = 1; // element sizes the SRAM port charges
+    uint32_t in_bytes = 1, out_bytes = 1; // element sizes the SRAM port charges (those of in / out
+                                          // when data is true)
 };
 
 class vpu_rtl {

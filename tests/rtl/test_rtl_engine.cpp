@@ -229,36 +229,46 @@ aax_pkt_vec& as_vec(std::vector<uint8_t>& b) { return *reinterpret_cast<aax_pkt_
 
 } // namespace
 
-TEST_CASE("rtl: INT8 VEC packets through the RTL lane cluster equal the TLM engine in data and cycles", "[rtl]") {
+TEST_CASE("rtl: VEC packets through the RTL lane cluster equal the TLM engine in data and cycles", "[rtl]") {
+    // INT8, BF16 and FP32 sources (random bytes: floats of every class, NaNs and subnormals
+    // included), INT8, INT32, FP32 and BF16 results, every op, b mode, strides, in place; the
+    // default (64 lanes, depth 8, 256 B/cycle) and edge (16, 4, 64) engines and two ports
+    // narrower than a group's reads (the reads pace the issue, docs/calibration.md).
     std::mt19937_64 rng(11);
     auto uni = [&](uint32_t lo, uint32_t hi) { return std::uniform_int_distribution<uint32_t>(lo, hi)(rng); };
     const uint8_t ops[] = {AAX_VEC_ADD, AAX_VEC_MUL, AAX_VEC_MAX, AAX_VEC_RELU, AAX_VEC_ROW_SUM, AAX_VEC_ROW_MAX};
-    const uint8_t outs[] = {AAX_DT_INT8, AAX_DT_INT32, AAX_DT_FP32};
+    const uint8_t ins[] = {AAX_DT_INT8, AAX_DT_BF16, AAX_DT_FP32};
+    const uint8_t outs[] = {AAX_DT_INT8, AAX_DT_INT32, AAX_DT_FP32, AAX_DT_BF16};
     const uint32_t bflags[] = {0, AAX_VEC_B_SCALAR, AAX_VEC_B_ROW, AAX_VEC_B_COL};
-    // The default (64 lanes, depth 8, 256 B/cycle) and edge (16, 4, 64) engines.
-    const uint32_t cfgs[][3] = {{64, 8, 256}, {16, 4, 64}};
-    uint64_t data_packets = 0;
+    const uint32_t cfgs[][3] = {{64, 8, 256}, {16, 4, 64}, {16, 4, 16}, {8, 5, 8}};
+    uint64_t data_packets = 0, float_sums = 0;
     for (const auto& c : cfgs) {
         vec_pair e(vparams(c[0], c[1], c[2]));
         for (int it = 0; it < 40; ++it) {
             const uint8_t op = ops[uni(0, 5)];
             const bool takes_b = op == AAX_VEC_ADD || op == AAX_VEC_MUL || op == AAX_VEC_MAX;
             const uint32_t fl = takes_b ? bflags[uni(0, 3)] : 0;
-            const uint8_t out = outs[uni(0, 2)];
-            auto pk = vpacket(op, fl, AAX_DT_INT8, out, uni(1, 20), uni(1, 300));
+            const uint8_t in = ins[uni(0, 2)], out = outs[uni(0, 3)];
+            auto pk = vpacket(op, fl, in, out, uni(1, 20), uni(1, in == AAX_DT_FP32 ? 150 : 300));
             aax_pkt_vec& v = as_vec(pk);
             v.src0_stride = uni(0, 1) ? 0 : v.cols + uni(1, 7);
-            v.scalar = 0;
-            const float sc = static_cast<float>(static_cast<int>(uni(0, 200)) - 100);
-            std::memcpy(&v.scalar, &sc, 4);
-            if (it % 5 == 4 && out == AAX_DT_INT8 && op != AAX_VEC_ROW_SUM && op != AAX_VEC_ROW_MAX) {
+            // A scalar of any class, or a small integer.
+            uint32_t sc = static_cast<uint32_t>(rng());
+            if (uni(0, 1)) {
+                const float f = static_cast<float>(static_cast<int>(uni(0, 200)) - 100);
+                std::memcpy(&sc, &f, 4);
+            }
+            v.scalar = sc;
+            const bool same_size = in == out || (in == AAX_DT_FP32 && out == AAX_DT_INT32);
+            if (it % 5 == 4 && same_size && op != AAX_VEC_ROW_SUM && op != AAX_VEC_ROW_MAX) {
                 v.dst = v.src0;  // in place
                 v.dst_stride = v.src0_stride;
             }
+            float_sums += op == AAX_VEC_ROW_SUM && in != AAX_DT_INT8;
             const uint32_t rows = v.rows, cols = v.cols;
             e.fill(rng());
-            INFO("lanes " << c[0] << " op " << int(op) << " flags " << fl << " out " << int(out) << " " << rows << "x"
-                          << cols);
+            INFO("lanes " << c[0] << " S " << c[2] << " op " << int(op) << " flags " << fl << " in " << int(in)
+                          << " out " << int(out) << " " << rows << "x" << cols << " scalar " << sc);
             const auto t = e.tlm.execute(pk.data(), false);
             const auto r = e.rtl.execute(pk.data(), false);
             REQUIRE(t.status == AAX_OK);
@@ -270,17 +280,19 @@ TEST_CASE("rtl: INT8 VEC packets through the RTL lane cluster equal the TLM engi
         REQUIRE(e.rtl.fallback_packets() == 0);
         data_packets += e.rtl.rtl_data_packets();
     }
-    REQUIRE(data_packets == 80);  // every one computed by the RTL lanes
+    // Every one computed by the RTL lanes but the float row sums (the reference's sequential sum).
+    REQUIRE(float_sums > 0);
+    REQUIRE(data_packets == 160 - float_sums);
 }
 
 TEST_CASE("rtl: VEC packets of other types and ops take RTL cycles with reference data, or the formula", "[rtl]") {
     vec_pair e(vparams(16, 4, 64));
     e.fill(5);
-    // bf16 / fp32 elementwise and reductions: the cluster's cycles, the reference's values.
-    const uint8_t types[][3] = {{AAX_VEC_ADD, AAX_DT_BF16, AAX_DT_BF16},
-                                {AAX_VEC_MUL, AAX_DT_FP32, AAX_DT_FP32},
-                                {AAX_VEC_ROW_MAX, AAX_DT_BF16, AAX_DT_FP32},
-                                {AAX_VEC_RELU, AAX_DT_FP16, AAX_DT_FP16}};
+    // Float row sums and FP16 / FP8 types: the cluster's cycles, the reference's values.
+    const uint8_t types[][3] = {{AAX_VEC_ROW_SUM, AAX_DT_BF16, AAX_DT_FP32},
+                                {AAX_VEC_ROW_SUM, AAX_DT_FP32, AAX_DT_FP32},
+                                {AAX_VEC_RELU, AAX_DT_FP16, AAX_DT_FP16},
+                                {AAX_VEC_ADD, AAX_DT_FP32, AAX_DT_FP8_E4M3}};
     for (const auto& t : types) {
         const auto pk = vpacket(t[0], 0, t[1], t[2], 13, 77);
         const auto a = e.tlm.execute(pk.data(), false);
@@ -291,13 +303,13 @@ TEST_CASE("rtl: VEC packets of other types and ops take RTL cycles with referenc
     }
     REQUIRE(e.rtl.rtl_packets() == 4);
     REQUIRE(e.rtl.rtl_data_packets() == 0);
-    // INT8 with a fractional scalar: the fp32 result is not an integer, so the reference computes it.
+    // INT8 with a fractional scalar: fp32 results, computed by the lanes.
     auto pk = vpacket(AAX_VEC_MUL, AAX_VEC_B_SCALAR, AAX_DT_INT8, AAX_DT_FP32, 9, 40);
-    const float half = 0.5f;
-    std::memcpy(&as_vec(pk).scalar, &half, 4);
+    const float third = 1.0f / 3.0f;
+    std::memcpy(&as_vec(pk).scalar, &third, 4);
     REQUIRE(e.rtl.execute(pk.data(), false).cycles == e.tlm.execute(pk.data(), false).cycles);
     REQUIRE(e.same_sram());
-    REQUIRE(e.rtl.rtl_data_packets() == 0);
+    REQUIRE(e.rtl.rtl_data_packets() == 1);
     // Ops the cluster does not implement: the formula.
     const auto sm = vpacket(AAX_VEC_SOFTMAX, 0, AAX_DT_FP32, AAX_DT_FP32, 8, 50);
     REQUIRE(e.rtl.execute(sm.data(), false).cycles == e.tlm.execute(sm.data(), false).cycles);

@@ -459,6 +459,104 @@ TEST_CASE("compute: vector op cycles follow the per-op cost table", "[compute][t
     REQUIRE(vec_cycles(p, r) == 3 + 77);
 }
 
+// The single-pass ops' issue model written out group by group (rtl-models/vpu/vpu_cluster.sv):
+// a group issues when the port has delivered every read up to its own (S * (t + 1) bytes by
+// cycle t), one group per cycle at most; a row reduction's next row issues after the row's
+// result leaves the tree (depth + log2 lanes after its last group); the packet ends after the
+// last pipeline (and tree) drain and when every byte has crossed the port.
+uint64_t vec_cycles_by_group(const compute_params& p, const vec_shape& s) {
+    const bool red = s.op == AAX_VEC_ROW_SUM || s.op == AAX_VEC_ROW_MAX;
+    uint64_t lg = 0;
+    while ((1ull << lg) < p.vector_lanes) ++lg;
+    const uint64_t S = p.sram_bytes_per_cycle, ng = cdiv(s.cols, p.vector_lanes);
+    uint64_t t = 0, rd = 0, last = 0;
+    for (uint64_t r = 0; r < s.rows; ++r)
+        for (uint64_t g = 0; g < ng; ++g) {
+            const uint64_t n = std::min<uint64_t>(p.vector_lanes, s.cols - g * p.vector_lanes);
+            rd += n * (s.elem_read + (r == 0 ? s.row0_elem_read : 0)) + (g == 0 ? s.row_read : 0);
+            t = std::max(t, cdiv(rd, S) - 1);
+            if (red && g + 1 == ng) {
+                last = t + p.vector_depth + lg;
+                t = last + 1;
+            } else {
+                last = t + p.vector_depth;
+                ++t;
+            }
+        }
+    return p.vector_setup_cycles + std::max(last + 1, cdiv(s.bytes_read + s.bytes_written, S));
+}
+
+TEST_CASE("compute: single-pass vector op cycles equal the group-by-group issue model", "[compute][timing]") {
+    // The O(1) formula against the loop on random shapes, read patterns and ports, many of them
+    // read-bound (a group's reads wider than the port), with row reductions and broadcasts.
+    std::mt19937_64 rng(21);
+    auto pick = [&](uint64_t lo, uint64_t hi) { return std::uniform_int_distribution<uint64_t>(lo, hi)(rng); };
+    const unsigned ops[] = {AAX_VEC_ADD, AAX_VEC_MUL, AAX_VEC_MAX, AAX_VEC_RELU, AAX_VEC_ROW_SUM, AAX_VEC_ROW_MAX,
+                            AAX_VEC_FMA, AAX_VEC_CONVERT};
+    const uint32_t lanes[] = {1, 3, 8, 16, 64, 128};
+    const uint32_t ports[] = {1, 4, 16, 24, 64, 256};
+    int read_bound = 0;
+    for (int it = 0; it < 4000; ++it) {
+        compute_params p = small_params();
+        p.vector_lanes = lanes[pick(0, 5)];
+        p.vector_depth = uint32_t(pick(1, 16));
+        p.sram_bytes_per_cycle = ports[pick(0, 5)];
+        p.vector_setup_cycles = uint32_t(pick(0, 9));
+        vec_shape s;
+        s.op = ops[pick(0, 7)];
+        s.rows = pick(1, it % 10 == 0 ? 300 : 12);
+        s.cols = pick(1, 700);
+        const uint32_t ie = uint32_t(1) << pick(0, 2), oe = uint32_t(1) << pick(0, 2);
+        s.elem_read = ie;
+        const uint64_t mode = pick(0, 3);  // second source: full, row, column, none
+        if (mode == 0) s.elem_read += ie;
+        if (mode == 1) s.row0_elem_read = ie;
+        if (mode == 2) s.row_read = ie;
+        s.bytes_read = s.rows * s.cols * s.elem_read + s.cols * s.row0_elem_read + s.rows * s.row_read;
+        const bool red = s.op == AAX_VEC_ROW_SUM || s.op == AAX_VEC_ROW_MAX;
+        s.bytes_written = (red ? s.rows : s.rows * s.cols) * oe;
+        const uint64_t want = vec_cycles_by_group(p, s);
+        INFO("it " << it << " op " << s.op << " " << s.rows << "x" << s.cols << " lanes " << p.vector_lanes << " depth "
+                   << p.vector_depth << " S " << p.sram_bytes_per_cycle << " reads " << s.elem_read << "/"
+                   << s.row0_elem_read << "/" << s.row_read << " out " << oe);
+        uint64_t stall = 0;
+        REQUIRE(vec_cycles(p, s, &stall) == want);
+        read_bound += stall > 0;
+        // Totals only (elem_read etc. 0): evenly spread reads give the same cycles.
+        if (mode != 1 && mode != 2) {
+            vec_shape t = s;
+            t.elem_read = 0;
+            REQUIRE(vec_cycles(p, t) == want);
+        }
+    }
+    CHECK(read_bound > 1000);
+}
+
+TEST_CASE("compute: a read-bound row reduction drains after its last read", "[compute][timing]") {
+    // docs/calibration.md: ROW_SUM 1 x 64 fp32, 16 lanes, depth 4, 16 B per cycle, setup 8. The
+    // last group's reads (256 B) have arrived by cycle 15; it leaves the pipeline at 19 and the
+    // 4-level tree at 23; the packet ends at 24: 8 + 24 = 32 (the RTL cluster's count).
+    compute_params p = small_params();
+    p.vector_lanes = 16;
+    p.vector_depth = 4;
+    p.sram_bytes_per_cycle = 16;
+    p.vector_setup_cycles = 8;
+    vec_shape s{AAX_VEC_ROW_SUM, 1, 64, 256, 4};
+    uint64_t stall = 0;
+    REQUIRE(vec_cycles(p, s, &stall) == 32);
+    REQUIRE(stall == 32 - 8 - (4 + 4 + 4));  // compute: 4 groups + depth + tree
+    // 40 rows of 100: each row's 400 B take 25 port cycles, more than its 7 groups + 8 drain,
+    // so the drains hide under the next row's reads; the last row drains after its reads:
+    // the last group issues in cycle 999 (16000 B read), its sum leaves the tree in 1007, so the
+    // lanes are done at 1008, but the port still moves the 160 B of results: 16160 / 16 = 1010.
+    vec_shape r{AAX_VEC_ROW_SUM, 40, 100, 16000, 160};
+    REQUIRE(vec_cycles(p, r) == 8 + 1010);
+    // 8 rows of 1000 (the ROW_MAX row of the calibration table): the last group issues in 1999,
+    // the lanes finish at 2008, the port at ceil(32032 / 16) = 2002: 8 + 2008.
+    vec_shape m{AAX_VEC_ROW_MAX, 8, 1000, 32000, 32};
+    REQUIRE(vec_cycles(p, m) == 8 + 2008);
+}
+
 TEST_CASE("compute: bad GEMM and VEC packets give BAD_PARAM BAD_ADDRESS or BAD_LENGTH", "[compute][errors]") {
     const compute_params p = small_params();
     compute_complex cc("cc", p);

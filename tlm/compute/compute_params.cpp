@@ -191,6 +191,7 @@ uint64_t vec_cycles(const compute_params& p, const vec_shape& s, uint64_t* sram_
     const vec_op_cost c = vec_cost(s.op);
     uint64_t log2_lanes = 0;
     while ((1ull << log2_lanes) < p.vector_lanes) ++log2_lanes;
+    const uint64_t S = p.sram_bytes_per_cycle, sram = sram_cycles(p, s.bytes_read + s.bytes_written);
     // The pipeline drains once after the last group; an op that ends with a row reduction
     // (ROW_SUM, ROW_MAX) has already paid that drain in its last row's reduction (calibrated
     // against the RTL lane cluster, docs/calibration.md).
@@ -198,9 +199,42 @@ uint64_t vec_cycles(const compute_params& p, const vec_shape& s, uint64_t* sram_
     const uint64_t compute = s.rows * (ceil_div(s.cols, p.vector_lanes) * c.cycles_per_group +
                                        c.reductions_per_row * (p.vector_depth + log2_lanes)) +
                              (ends_in_reduction ? 0 : p.vector_depth);
-    const uint64_t sram = sram_cycles(p, s.bytes_read + s.bytes_written);
-    if (sram_stall) *sram_stall = sram > compute ? sram - compute : 0;
-    return p.vector_setup_cycles + std::max(compute, sram);
+
+    // Single-pass ops (one cycle per group, at most one reduction per row: the ops of the RTL
+    // lane cluster, and FMA, CONVERT, TRANSPOSE) follow the issue model exactly: a group issues
+    // once the port (S bytes per cycle, reads prefetched at that rate) has delivered every read
+    // up to its own, the group after it issues one cycle later at the earliest, a row
+    // reduction's next row issues after the row's result leaves the tree, and the packet ends
+    // after its last group's pipeline (and tree) and when every byte has crossed the port.
+    uint64_t total = std::max(compute, sram);
+    uint64_t e = s.elem_read, e0 = s.row0_elem_read, rb = s.row_read;
+    const bool even = e == 0 && e0 == 0 && rb == 0;
+    if (even && s.rows && s.cols && s.bytes_read % (s.rows * s.cols) == 0) e = s.bytes_read / (s.rows * s.cols);
+    if (c.cycles_per_group == 1 && c.reductions_per_row <= 1 && s.rows && s.cols &&
+        (!even || s.bytes_read == e * s.rows * s.cols)) {
+        const uint64_t L = p.vector_lanes, N = s.rows, G = ceil_div(s.cols, L);
+        const uint64_t W = c.reductions_per_row * (p.vector_depth + log2_lanes);  // row's drain before the next
+        const uint64_t P = G + W;                                                 // a row's issue period
+        const uint64_t B0 = s.cols * (e + e0) + rb, B = s.cols * e + rb;          // bytes of row 0, of any other
+        // Issue cycle of the last group if group i of row j waits for its reads, the rest
+        // of the packet at full rate: ceil(R/S) - 1 plus the groups and row drains after it.
+        // Over the full groups of a row and over rows 1.. the reads per step are constant, so
+        // this is monotone there (floor(x/S) >= step or ceil(x/S) <= step) and the maximum is
+        // at a boundary: rows 0, 1, N-1 and groups 0, 1, G-2, G-1.
+        auto h = [&](uint64_t j, uint64_t i) {
+            const uint64_t base = j == 0 ? 0 : B0 + (j - 1) * B;
+            const uint64_t within = std::min((i + 1) * L, s.cols) * (e + (j == 0 ? e0 : 0)) + rb;
+            return ceil_div(base + within, S) - 1 + (G - 1 - i) + (N - 1 - j) * P;
+        };
+        uint64_t last = (G - 1) + (N - 1) * P;  // the port never waits
+        for (uint64_t j : {uint64_t(0), uint64_t(1), N - 1})
+            for (uint64_t i : {uint64_t(0), uint64_t(1), G - 2, G - 1})
+                if (j < N && i < G) last = std::max(last, h(j, i));
+        const uint64_t drain = ends_in_reduction ? W : p.vector_depth;
+        total = std::max(last + drain + 1, sram);
+    }
+    if (sram_stall) *sram_stall = total - compute;
+    return p.vector_setup_cycles + total;
 }
 
 } // namespace accelvp

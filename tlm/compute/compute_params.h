@@ -79,6 +79,11 @@ struct vec_shape {
     unsigned op = AAX_VEC_ADD;
     uint64_t rows = 0, cols = 0;
     uint64_t bytes_read = 0, bytes_written = 0;  // SRAM traffic of the operation
+    // Where the reads fall, for the issue model of single-pass ops (vec_cycles): bytes read per
+    // element of every row (a, a full b or c), per element of the first row only (a B_ROW or
+    // C_ROW operand, read once into a row buffer), and with each row's first group (a B_COL
+    // element). All 0: the reads are spread evenly, bytes_read / (rows * cols) per element.
+    uint32_t elem_read = 0, row0_elem_read = 0, row_read = 0;
 };
 // Vector-engine cycles of one VEC packet (docs/compute.md, "Vector engine timing").
 // `sram_stall` (optional): the cycles of those by which SRAM traffic exceeds the compute.

@@ -87,8 +87,13 @@ compute_engine::result vector_engine::execute(const uint8_t* bytes, bool timing_
     s.op = op;
     s.rows = rows;
     s.cols = cols;
-    for (const operand* o : {&a, &b, &c})
-        if (o->used) s.bytes_read += o->rows * o->cols * ie;
+    for (const operand* o : {&a, &b, &c}) {
+        if (!o->used) continue;
+        s.bytes_read += o->rows * o->cols * ie;
+        if (o->rows == rows && o->cols == cols) s.elem_read += static_cast<uint32_t>(ie);  // every element
+        else if (o->cols == 1 && o->rows == rows) s.row_read += static_cast<uint32_t>(ie);  // B_COL: one per row
+        else s.row0_elem_read += static_cast<uint32_t>(ie);  // B_ROW, C_ROW, gamma, beta: the first row
+    }
     s.bytes_written = y.rows * y.cols * oe;
     r.cycles = vec_cycles(p_, s, &r.stall);
     elements_ += y.rows * y.cols;
