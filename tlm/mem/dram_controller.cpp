@@ -492,7 +492,31 @@ bool dram_channel::step(dram_completion& done) {
         cands_.n_ = active_[d].size();
         cands_.lb_[0] = std::max(now_, chk_.bus_time(false));
         cands_.lb_[1] = std::max(now_, chk_.bus_time(true));
-        best = frfcfs_ ? frfcfs_scheduler::pick_inline(cands_, t) : sched_->pick(cands_, t);
+        if (frfcfs_) {
+            // frfcfs_scheduler::pick_inline with every load unconditional: the command bus
+            // bound is selected, not branched on (a mispredicted branch per candidate).
+            using u128 = unsigned __int128;
+            const uint64_t* const sh = cands_.sh_;
+            const uint64_t lb0 = cands_.lb_[0], lb1 = cands_.lb_[1];
+            u128 bk = ~static_cast<u128>(0);
+            best = 0;
+            for (size_t i = 0, n = cands_.n_; i < n; ++i) {
+                const bank_choice& k = choice[i];
+                const uint64_t col = k.column;
+                const uint64_t a = k.own, g = sh[k.shared[0]], pc = sh[k.shared[1]];
+                const uint64_t l = col ? lb1 : lb0;
+                uint64_t ti = a > g ? a : g;
+                ti = ti > pc ? ti : pc;
+                ti = ti > l ? ti : l;
+                const u128 key = static_cast<u128>(ti << 1 | (col ^ 1)) << 64 | k.seq;
+                const bool better = key < bk;
+                best = better ? i : best;
+                bk = better ? key : bk;
+            }
+            t = static_cast<uint64_t>(bk >> 64) >> 1;
+        } else {
+            best = sched_->pick(cands_, t);
+        }
         rd_row = -1;
         if (d == 1 && nq_[0] > 0) {
             // A write drain does not hold back row commands for waiting reads: a PRE or ACT
@@ -506,18 +530,24 @@ bool dram_channel::step(dram_completion& done) {
             dirty_[0].clear();
             const uint64_t lb = std::max(now_, chk_.bus_time(false));
             const uint64_t* sh = chk_.shared_base();
-            uint64_t bt = t, bseq = 0;
+            // Key (time, age), branch-free; starting from (t, 0), a read's row command
+            // wins a tie with the drain's command only against an earlier read's.
+            using u128 = unsigned __int128;
+            u128 bk = static_cast<u128>(t) << 64;
+            const uint32_t* const banks = active_[0].data();
             for (size_t i = 0, n = active_[0].size(); i < n; ++i) {
                 const bank_choice& k = rc[i];
-                if (k.column || bq_[active_[0][i]].count[1]) continue;
-                const uint64_t ti = std::max(std::max(k.own, lb), std::max(sh[k.shared[0]], sh[k.shared[1]]));
-                if (ti < bt || (ti == bt && rd_row >= 0 && k.seq < bseq)) {
-                    bt = ti;
-                    bseq = k.seq;
-                    rd_row = static_cast<int>(i);
-                }
+                const bool skip = k.column || bq_[banks[i]].count[1] != 0;
+                const uint64_t a = k.own > lb ? k.own : lb;
+                const uint64_t g = sh[k.shared[0]], pc = sh[k.shared[1]];
+                const uint64_t s2 = g > pc ? g : pc;
+                const uint64_t ti = a > s2 ? a : s2;
+                const u128 key = static_cast<u128>(ti) << 64 | k.seq;
+                const bool better = !skip && key < bk;
+                rd_row = better ? static_cast<int>(i) : rd_row;
+                bk = better ? key : bk;
             }
-            if (rd_row >= 0) t = bt;
+            if (rd_row >= 0) t = static_cast<uint64_t>(bk >> 64);
         }
         // A request arriving by the decision time takes part in the decision: admit it and
         // decide again, no earlier than its arrival. Nothing known before it was legal
