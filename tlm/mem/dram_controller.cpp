@@ -273,6 +273,22 @@ nlohmann::json dram_channel::bandwidth_view::value(double simulated_s) const {
 
 dram_channel::~dram_channel() = default;  // stats_ unregisters the stats
 
+namespace {
+// A request copied field by field: callers have just written it field by field
+// (make_request), and a whole-struct copy's vector loads cannot be forwarded from those
+// stores (a stall of some ten cycles per request).
+inline void copy_request(dram_request& d, const dram_request& r) {
+    d.tag = r.tag;
+    d.arrival = r.arrival;
+    d.row = r.row;
+    d.col = r.col;
+    d.pc = r.pc;
+    d.bg = r.bg;
+    d.bank = r.bank;
+    d.write = r.write;
+}
+} // namespace
+
 void dram_channel::enqueue(const dram_request& r) {
     occupancy_.sample(static_cast<double>(queued()));
     if (r.arrival <= now_) {
@@ -289,16 +305,16 @@ void dram_channel::enqueue(const dram_request& r) {
         inc_head_ = 0;
     }
     size_t i = incoming_.size();
-    incoming_.push_back(r);
+    incoming_.emplace_back();
     while (i > inc_head_ && incoming_[i - 1].arrival > r.arrival) {
         incoming_[i] = incoming_[i - 1];
         --i;
     }
-    incoming_[i] = r;
+    copy_request(incoming_[i], r);
 }
 
 void dram_channel::admit_next() {
-    const dram_request r = incoming_[inc_head_++];
+    const dram_request& r = incoming_[inc_head_++];  // admit() leaves incoming_ alone
     --ninc_[r.write ? 1 : 0];
     admit(r);
 }
@@ -338,8 +354,8 @@ void dram_channel::admit(const dram_request& r) {
     const int32_t s = free_.back();
     free_.pop_back();
     slot_t& sl = slots_[static_cast<size_t>(s)];
-    sl.r = r;
-    if (sl.r.arrival < now_) sl.r.arrival = now_;
+    copy_request(sl.r, r);
+    if (r.arrival < now_) sl.r.arrival = now_;
     sl.seq = seq_++;
     sl.next = -1;
     sl.flags = 0;
@@ -597,13 +613,17 @@ void dram_channel::log(uint64_t t, dram_cmd c, uint32_t b, uint32_t row) {
 }
 
 bool dram_channel::issue(uint32_t b, int d, size_t pos, uint64_t t, dram_completion& done) {
-    const bank_choice c = choice_[d][pos];
-    slot_t& sl = slots_[static_cast<size_t>(c.slot)];
+    // The fields used, as scalars (a copy of the whole entry made the field loads wait for
+    // the copy's vector stores: no store forwarding at those offsets).
+    const bank_choice& cr = choice_[d][pos];
+    const dram_cmd cmd = cr.cmd;
+    const int32_t slot = cr.slot, prev = cr.prev;
+    slot_t& sl = slots_[static_cast<size_t>(slot)];
     now_ = t;
-    chk_.issue(c.cmd, b, t);
-    if (log_) log(t, c.cmd, b, sl.r.row);
+    chk_.issue(cmd, b, t);
+    if (log_) log(t, cmd, b, sl.r.row);
     invalidate_both(b);
-    switch (c.cmd) {
+    switch (cmd) {
     case dram_cmd::ACT:
         bq_[b].open_row = sl.r.row;
         sl.flags |= 1;
@@ -616,7 +636,7 @@ bool dram_channel::issue(uint32_t b, int d, size_t pos, uint64_t t, dram_complet
     default:
         break;
     }
-    const bool write = c.cmd == dram_cmd::WR;
+    const bool write = cmd == dram_cmd::WR;
     done.tag = sl.r.tag;
     done.arrival = sl.r.arrival;
     done.write = write;
@@ -629,7 +649,7 @@ bool dram_channel::issue(uint32_t b, int d, size_t pos, uint64_t t, dram_complet
         read_lat_sum_ns_ += ns;
     }
     const uint32_t row = sl.r.row;
-    unlink(write ? 1 : 0, b, c.slot, c.prev);
+    unlink(write ? 1 : 0, b, slot, prev);
     const bool hit = needs_hit_info_ && row_hit_pending(b, row);
     if (close_after_[hit]) {
         const uint64_t tp = chk_.auto_precharge(b);
