@@ -213,13 +213,15 @@ int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats
         buffered = 0;
     };
     auto submit = [&](uint64_t a, bool write, uint64_t cycle) {
-        uint32_t ci;
-        dram_request r = sys->make_request(a, write, cycle, ci);
-        if (!o.issue_width) {
-            block[cur][ci].push_back(r);  // arrival = the trace cycle until fed
+        const dram_coord co = sys->mapping().decode(a);
+        const uint32_t ci = sys->mapping().controller_of(co);
+        if (!o.issue_width) {  // arrival = the trace cycle until fed
+            dram_system::fill_request(co, write, cycle, block[cur][ci].emplace_back());
             if (++buffered == block_bursts) flush_block();
             return;
         }
+        dram_request r;
+        dram_system::fill_request(co, write, cycle, r);
         dram_channel& ch = sys->channel(ci);
         while (!ch.can_accept(write))
             if (ch.step(c)) last_done = std::max(last_done, c.done);

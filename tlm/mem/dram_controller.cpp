@@ -273,6 +273,22 @@ nlohmann::json dram_channel::bandwidth_view::value(double simulated_s) const {
 
 dram_channel::~dram_channel() = default;  // stats_ unregisters the stats
 
+namespace {
+// A request copied field by field: callers have just written it field by field
+// (make_request), and a whole-struct copy's vector loads cannot be forwarded from those
+// stores (a stall of some ten cycles per request).
+inline void copy_request(dram_request& d, const dram_request& r) {
+    d.tag = r.tag;
+    d.arrival = r.arrival;
+    d.row = r.row;
+    d.col = r.col;
+    d.pc = r.pc;
+    d.bg = r.bg;
+    d.bank = r.bank;
+    d.write = r.write;
+}
+} // namespace
+
 void dram_channel::enqueue(const dram_request& r) {
     occupancy_.sample(static_cast<double>(queued()));
     if (r.arrival <= now_) {
@@ -289,16 +305,16 @@ void dram_channel::enqueue(const dram_request& r) {
         inc_head_ = 0;
     }
     size_t i = incoming_.size();
-    incoming_.push_back(r);
+    incoming_.emplace_back();
     while (i > inc_head_ && incoming_[i - 1].arrival > r.arrival) {
         incoming_[i] = incoming_[i - 1];
         --i;
     }
-    incoming_[i] = r;
+    copy_request(incoming_[i], r);
 }
 
 void dram_channel::admit_next() {
-    const dram_request r = incoming_[inc_head_++];
+    const dram_request& r = incoming_[inc_head_++];  // admit() leaves incoming_ alone
     --ninc_[r.write ? 1 : 0];
     admit(r);
 }
@@ -338,8 +354,8 @@ void dram_channel::admit(const dram_request& r) {
     const int32_t s = free_.back();
     free_.pop_back();
     slot_t& sl = slots_[static_cast<size_t>(s)];
-    sl.r = r;
-    if (sl.r.arrival < now_) sl.r.arrival = now_;
+    copy_request(sl.r, r);
+    if (r.arrival < now_) sl.r.arrival = now_;
     sl.seq = seq_++;
     sl.next = -1;
     sl.flags = 0;
@@ -492,7 +508,31 @@ bool dram_channel::step(dram_completion& done) {
         cands_.n_ = active_[d].size();
         cands_.lb_[0] = std::max(now_, chk_.bus_time(false));
         cands_.lb_[1] = std::max(now_, chk_.bus_time(true));
-        best = frfcfs_ ? frfcfs_scheduler::pick_inline(cands_, t) : sched_->pick(cands_, t);
+        if (frfcfs_) {
+            // frfcfs_scheduler::pick_inline with every load unconditional: the command bus
+            // bound is selected, not branched on (a mispredicted branch per candidate).
+            using u128 = unsigned __int128;
+            const uint64_t* const sh = cands_.sh_;
+            const uint64_t lb0 = cands_.lb_[0], lb1 = cands_.lb_[1];
+            u128 bk = ~static_cast<u128>(0);
+            best = 0;
+            for (size_t i = 0, n = cands_.n_; i < n; ++i) {
+                const bank_choice& k = choice[i];
+                const uint64_t col = k.column;
+                const uint64_t a = k.own, g = sh[k.shared[0]], pc = sh[k.shared[1]];
+                const uint64_t l = col ? lb1 : lb0;
+                uint64_t ti = a > g ? a : g;
+                ti = ti > pc ? ti : pc;
+                ti = ti > l ? ti : l;
+                const u128 key = static_cast<u128>(ti << 1 | (col ^ 1)) << 64 | k.seq;
+                const bool better = key < bk;
+                best = better ? i : best;
+                bk = better ? key : bk;
+            }
+            t = static_cast<uint64_t>(bk >> 64) >> 1;
+        } else {
+            best = sched_->pick(cands_, t);
+        }
         rd_row = -1;
         if (d == 1 && nq_[0] > 0) {
             // A write drain does not hold back row commands for waiting reads: a PRE or ACT
@@ -506,18 +546,24 @@ bool dram_channel::step(dram_completion& done) {
             dirty_[0].clear();
             const uint64_t lb = std::max(now_, chk_.bus_time(false));
             const uint64_t* sh = chk_.shared_base();
-            uint64_t bt = t, bseq = 0;
+            // Key (time, age), branch-free; starting from (t, 0), a read's row command
+            // wins a tie with the drain's command only against an earlier read's.
+            using u128 = unsigned __int128;
+            u128 bk = static_cast<u128>(t) << 64;
+            const uint32_t* const banks = active_[0].data();
             for (size_t i = 0, n = active_[0].size(); i < n; ++i) {
                 const bank_choice& k = rc[i];
-                if (k.column || bq_[active_[0][i]].count[1]) continue;
-                const uint64_t ti = std::max(std::max(k.own, lb), std::max(sh[k.shared[0]], sh[k.shared[1]]));
-                if (ti < bt || (ti == bt && rd_row >= 0 && k.seq < bseq)) {
-                    bt = ti;
-                    bseq = k.seq;
-                    rd_row = static_cast<int>(i);
-                }
+                const bool skip = k.column || bq_[banks[i]].count[1] != 0;
+                const uint64_t a = k.own > lb ? k.own : lb;
+                const uint64_t g = sh[k.shared[0]], pc = sh[k.shared[1]];
+                const uint64_t s2 = g > pc ? g : pc;
+                const uint64_t ti = a > s2 ? a : s2;
+                const u128 key = static_cast<u128>(ti) << 64 | k.seq;
+                const bool better = !skip && key < bk;
+                rd_row = better ? static_cast<int>(i) : rd_row;
+                bk = better ? key : bk;
             }
-            if (rd_row >= 0) t = bt;
+            if (rd_row >= 0) t = static_cast<uint64_t>(bk >> 64);
         }
         // A request arriving by the decision time takes part in the decision: admit it and
         // decide again, no earlier than its arrival. Nothing known before it was legal
@@ -567,13 +613,17 @@ void dram_channel::log(uint64_t t, dram_cmd c, uint32_t b, uint32_t row) {
 }
 
 bool dram_channel::issue(uint32_t b, int d, size_t pos, uint64_t t, dram_completion& done) {
-    const bank_choice c = choice_[d][pos];
-    slot_t& sl = slots_[static_cast<size_t>(c.slot)];
+    // The fields used, as scalars (a copy of the whole entry made the field loads wait for
+    // the copy's vector stores: no store forwarding at those offsets).
+    const bank_choice& cr = choice_[d][pos];
+    const dram_cmd cmd = cr.cmd;
+    const int32_t slot = cr.slot, prev = cr.prev;
+    slot_t& sl = slots_[static_cast<size_t>(slot)];
     now_ = t;
-    chk_.issue(c.cmd, b, t);
-    if (log_) log(t, c.cmd, b, sl.r.row);
+    chk_.issue(cmd, b, t);
+    if (log_) log(t, cmd, b, sl.r.row);
     invalidate_both(b);
-    switch (c.cmd) {
+    switch (cmd) {
     case dram_cmd::ACT:
         bq_[b].open_row = sl.r.row;
         sl.flags |= 1;
@@ -586,7 +636,7 @@ bool dram_channel::issue(uint32_t b, int d, size_t pos, uint64_t t, dram_complet
     default:
         break;
     }
-    const bool write = c.cmd == dram_cmd::WR;
+    const bool write = cmd == dram_cmd::WR;
     done.tag = sl.r.tag;
     done.arrival = sl.r.arrival;
     done.write = write;
@@ -599,7 +649,7 @@ bool dram_channel::issue(uint32_t b, int d, size_t pos, uint64_t t, dram_complet
         read_lat_sum_ns_ += ns;
     }
     const uint32_t row = sl.r.row;
-    unlink(write ? 1 : 0, b, c.slot, c.prev);
+    unlink(write ? 1 : 0, b, slot, prev);
     const bool hit = needs_hit_info_ && row_hit_pending(b, row);
     if (close_after_[hit]) {
         const uint64_t tp = chk_.auto_precharge(b);

@@ -62,6 +62,14 @@ public:
         const dram_coord c = map_.decode(addr);
         ctrl = map_.controller_of(c);
         dram_request r;
+        fill_request(c, write, arrival, r);
+        return r;
+    }
+    // The request of decoded burst `c` (tag 0), written into r where it will stay (memsim
+    // builds it in its block: a request built on the stack and copied whole waits for
+    // store forwarding).
+    static void fill_request(const dram_coord& c, bool write, uint64_t arrival, dram_request& r) {
+        r.tag = 0;
         r.arrival = arrival;
         r.row = c.row;
         r.col = c.col;
@@ -69,7 +77,6 @@ public:
         r.bg = static_cast<uint16_t>(c.bg);
         r.bank = static_cast<uint16_t>(c.bank);
         r.write = write;
-        return r;
     }
 
     // Timed access to [addr, addr + len) arriving at cycle `arrival`. A read returns the
