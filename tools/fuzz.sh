@@ -8,14 +8,21 @@
 #                                       for its own short budget (check_budget below, 40 s in all)
 #                                       unless SECONDS is given; exit 77 (skipped) when
 #                                       build-fuzz/ has not been built
-#   tools/fuzz.sh campaign EXECS [-j N] [--results FILE] [T...]
+#   tools/fuzz.sh campaign EXECS [-j N] [--max-time S] [--results FILE] [T...]
 #                                       the long campaign (docs/security.md): each target (default
 #                                       all) runs until it has executed EXECS inputs (libFuzzer
 #                                       -runs), on N cores (N processes sharing the corpus, each
 #                                       running EXECS/N; default 1), at nice 19, without building;
-#                                       appends one line per target to FILE (default
+#                                       with --max-time, each target stops after S seconds if it
+#                                       has not reached EXECS by then (what it executed is
+#                                       recorded); appends one line per target to FILE (default
 #                                       tests/fuzz/campaign-results.txt):
 #                                       target executions wall_s findings date commit
+#   tools/fuzz.sh campaign-total [--results FILE]
+#                                       per target, the executions, runs and findings of every
+#                                       line of FILE added up: a campaign may be accumulated
+#                                       over several runs (each line one run that ended; a run
+#                                       killed before its end records nothing)
 #   tools/fuzz.sh list                  the targets
 # A run writes new inputs to build-fuzz/corpus/<target>/ (never to the committed
 # tests/fuzz/corpus/<target>/) and crash reproducers to build-fuzz/findings/<target>/.
@@ -116,9 +123,10 @@ case "$cmd" in
   campaign)
     execs="${1:-}"
     [[ "$execs" =~ ^[0-9]+$ ]] && [ "$execs" -gt 0 ] ||
-      { echo "usage: tools/fuzz.sh campaign EXECS [-j N] [--results FILE] [TARGET...]" >&2; exit 2; }
+      { echo "usage: tools/fuzz.sh campaign EXECS [-j N] [--max-time S] [--results FILE] [TARGET...]" >&2; exit 2; }
     shift
     jobs=1
+    maxtime=0
     results=tests/fuzz/campaign-results.txt
     sel=()
     while [ $# -gt 0 ]; do
@@ -126,10 +134,12 @@ case "$cmd" in
         -j) jobs="${2:-}"; shift 2 ;;
         -j*) jobs="${1#-j}"; shift ;;
         --results) results="${2:-}"; shift 2 ;;
+        --max-time) maxtime="${2:-}"; shift 2 ;;
         *) sel+=("$1"); shift ;;
       esac
     done
     [[ "$jobs" =~ ^[0-9]+$ ]] && [ "$jobs" -ge 1 ] || { echo "fuzz: -j: expected a number of cores >= 1" >&2; exit 2; }
+    [[ "$maxtime" =~ ^[0-9]+$ ]] || { echo "fuzz: --max-time: expected a number of seconds" >&2; exit 2; }
     [ ${#sel[@]} -gt 0 ] && TARGETS=("${sel[@]}")
     for t in "${TARGETS[@]}"; do
       printf '%s\n' fuzz_config fuzz_asm fuzz_disasm fuzz_memsim_trace fuzz_elf fuzz_cmdbuf fuzz_qemu_bridge |
@@ -148,7 +158,7 @@ case "$cmd" in
       for w in $(seq 1 "$jobs"); do
         # N processes on one corpus directory; -reload picks up what the others found.
         # shellcheck disable=SC2046
-        nice -n 19 "build-fuzz/bin/$t" -runs="$per" -seed="$w" -reload=1 $(flags "$t") \
+        nice -n 19 "build-fuzz/bin/$t" -runs="$per" -max_total_time="$maxtime" -seed="$w" -reload=1 $(flags "$t") \
           "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t" >"build-fuzz/$t.campaign.$w.log" 2>&1 &
         pids+=($!)
       done
@@ -168,5 +178,14 @@ case "$cmd" in
       [ "$found" = 0 ] || { echo "fuzz: $t: FINDING (logs: build-fuzz/$t.campaign.*.log, reproducers in build-fuzz/findings/$t/)" >&2; rc=1; }
     done
     exit $rc ;;
-  *) echo "usage: tools/fuzz.sh build | run [SECONDS] [TARGET...] | check [SECONDS] | campaign EXECS [-j N] [--results FILE] [TARGET...] | list" >&2; exit 2 ;;
+  campaign-total)
+    results=tests/fuzz/campaign-results.txt
+    if [ "${1:-}" = --results ]; then results="${2:-}"; fi
+    [ -f "$results" ] || { echo "fuzz: no campaign results in $results" >&2; exit 2; }
+    # Lines: target executions wall_s findings date commit [# comment]; '#' lines are comments.
+    awk '!/^#/ && NF >= 4 { n[$1] += $2; w[$1] += $3; f[$1] += $4; r[$1]++ }
+         END { printf "%-18s %12s %5s %9s %8s\n", "target", "executions", "runs", "findings", "wall_s"
+               for (t in n) printf "%-18s %12d %5d %9d %8d\n", t, n[t], r[t], f[t], w[t] }' "$results" |
+      { read -r h; echo "$h"; sort; } ;;
+  *) echo "usage: tools/fuzz.sh build | run [SECONDS] [TARGET...] | check [SECONDS] | campaign EXECS [-j N] [--max-time S] [--results FILE] [TARGET...] | campaign-total [--results FILE] | list" >&2; exit 2 ;;
 esac
