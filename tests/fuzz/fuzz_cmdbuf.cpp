@@ -34,6 +34,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+
 #include <sanitizer/lsan_interface.h>
 #include <systemc>
 
@@ -64,9 +66,33 @@ constexpr uint64_t VA_CMD = 0x30'0000'0000ull;   // the tenant's command-buffer 
 constexpr uint32_t job_timeout_us = 10;
 const sc_core::sc_time wait_limit(2, sc_core::SC_MS);
 
+// The inputs this process ran before the current one, oldest first (at most history_max):
+// a finding that depends on what an earlier input left behind reproduces by running them
+// in order in one process (`fuzz_cmdbuf DIR/history-*`, libFuzzer runs file arguments in
+// the order given). Written next to the reproducer (-artifact_prefix) on a finding.
+constexpr size_t history_max = 1024;
+std::vector<std::vector<uint8_t>> history;
+size_t history_next = 0;  // the slot the next input goes to
+std::string artifact_prefix = "./";
+
+void write_history() {
+    const size_t n = history.size();
+    if (n == 0) return;
+    const std::string dir = artifact_prefix + "history";
+    if (::mkdir(dir.c_str(), 0777) != 0 && errno != EEXIST) return;
+    for (size_t k = 0; k < n; ++k) {
+        const auto& in = history[(history_next + history_max - n + k) % history_max];
+        std::ofstream f(fmt::format("{}/history-{:04}", dir, k), std::ios::binary);
+        f.write(reinterpret_cast<const char*>(in.data()), static_cast<std::streamsize>(in.size()));
+    }
+    std::fprintf(stderr, "fuzz_cmdbuf: the %zu inputs run before this one (the last is this one) are in %s/\n", n,
+                 dir.c_str());
+}
+
 [[noreturn]] void finding(const std::string& what) {
     std::fprintf(stderr, "fuzz_cmdbuf: FINDING at %s of simulated time: %s\n",
                  sc_core::sc_time_stamp().to_string().c_str(), what.c_str());
+    write_history();
     std::fflush(stderr);
     std::abort();
 }
@@ -422,6 +448,7 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
     __lsan_enable();
     for (int i = 1; i < *argc; ++i) {
         const std::string a = (*argv)[i];
+        if (a.rfind("-artifact_prefix=", 0) == 0) artifact_prefix = a.substr(17);
         if (a.rfind("-seed_corpus=", 0) == 0) {
             write_seeds(a.substr(13));
             std::exit(0);
@@ -431,6 +458,9 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+    if (history.size() < history_max) history.emplace_back();
+    history[history_next].assign(data, data + size);
+    history_next = (history_next + 1) % history_max;
     host_prog->input.assign(data, data + size);
     host_prog->has_input = true;
     host_prog->done = false;
