@@ -127,6 +127,7 @@ public:
     std::function<chip&()> board_soc;
     // The layout, for the seeds.
     uint64_t p_cmd = 0, p_data = 0, p_host = 0, victim = 0;
+    uint64_t cq0 = 0, cq0_bytes = 0;  // completion queue 0: device bus address, size
 
     int run(workload_context& ctx) override {
         uapi::device& P = ctx.dev;  // the privileged file
@@ -151,6 +152,8 @@ public:
         bind(*T, tcmd_, VA_CMD, uapi::VM_READ);
         p_cmd = cmd_.a.device_va, p_data = data_.a.device_va, p_host = host_.a.device_va;
         victim = victim_.a.device_va;
+        cq0 = drv_->info().host_window + drv_->ring_state(0).cq_host;
+        cq0_bytes = uint64_t{drv_->ring_state(0).cq_entries} * sizeof(aax_cq_entry);
         pat_data_ = pattern(data_bytes, 1);
         pat_victim_ = pattern(4096, 2);
         check_ = pattern(256, 3);
@@ -420,6 +423,13 @@ void write_seeds(const std::string& dir) {
     put("vm_physical_fence", 3, cmdbuf_builder().fence(h.p_data, 1).msg(h.p_host, 1));
     put("vm_jump_physical", 1, cmdbuf_builder().jump(h.p_cmd, 64));
     put("vm_sem", 5, cmdbuf_builder().sem_signal(0, 1).sem_wait(0, 1));
+    // Finding 3 (docs/security.md): a physical job fills the whole of completion queue 0 in
+    // host memory with records that carry the PHASE of the queue's first lap and a job id
+    // nobody submitted (pattern 0x01000000: job_id 0x01000000, status OK, flags PHASE). The
+    // driver took the record after the job's own as a completion, its head moved past the
+    // slot the device writes next, and the check job's wait hung. Reproduces in the first
+    // lap of the queue (a fresh process: `fuzz_cmdbuf corpus/fuzz_cmdbuf/forged_cq`).
+    put("forged_cq", 0, cmdbuf_builder().fill(h.cq0, h.cq0_bytes, 1, 0, 0x01000000u));
     std::printf("fuzz_cmdbuf: seeds written to %s\n", dir.c_str());
 }
 
