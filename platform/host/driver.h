@@ -117,7 +117,7 @@ public:
     int function_reset();
     // Jobs this instance completed (records consumed) and their mean submit-to-completion latency.
     uint64_t jobs_completed() const { return completions_.get(); }
-    // CQ records ignored because they named no job pending on their ring (drain_cq).
+    // CQ records ignored because they named a job id never submitted (drain_cq).
     uint64_t bogus_records() const { return bogus_records_; }
     double mean_job_latency_us() const { return latency_us_.mean(); }
 

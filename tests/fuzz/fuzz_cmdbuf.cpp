@@ -425,11 +425,12 @@ void write_seeds(const std::string& dir) {
     put("vm_sem", 5, cmdbuf_builder().sem_signal(0, 1).sem_wait(0, 1));
     // Finding 3 (docs/security.md): a physical job fills the whole of completion queue 0 in
     // host memory with records that carry the PHASE of the queue's first lap and a job id
-    // nobody submitted (pattern 0x01000000: job_id 0x01000000, status OK, flags PHASE). The
+    // nobody submitted (pattern 0xE1000000: job_id 0xE1000000, ring 0, status OK, flags
+    // PHASE and three undefined bits). The
     // driver took the record after the job's own as a completion, its head moved past the
     // slot the device writes next, and the check job's wait hung. Reproduces in the first
     // lap of the queue (a fresh process: `fuzz_cmdbuf corpus/fuzz_cmdbuf/forged_cq`).
-    put("forged_cq", 0, cmdbuf_builder().fill(h.cq0, h.cq0_bytes, 1, 0, 0x01000000u));
+    put("forged_cq", 0, cmdbuf_builder().fill(h.cq0, h.cq0_bytes, 1, 0, 0xE1000000u));
     std::printf("fuzz_cmdbuf: seeds written to %s\n", dir.c_str());
 }
 
