@@ -19,10 +19,11 @@
 #                                       tests/fuzz/campaign-results.txt):
 #                                       target executions wall_s findings date commit
 #   tools/fuzz.sh campaign-total [--results FILE]
-#                                       per target, the executions, runs and findings of every
-#                                       line of FILE added up: a campaign may be accumulated
-#                                       over several runs (each line one run that ended; a run
-#                                       killed before its end records nothing)
+#                                       per target, the executions and runs of the lines of FILE
+#                                       since its last run with a finding, added up: a campaign
+#                                       may be accumulated over several runs, each with no
+#                                       finding (each line one run that ended; a run killed
+#                                       before its end records nothing)
 #   tools/fuzz.sh list                  the targets
 # A run writes new inputs to build-fuzz/corpus/<target>/ (never to the committed
 # tests/fuzz/corpus/<target>/) and crash reproducers to build-fuzz/findings/<target>/.
@@ -187,9 +188,14 @@ case "$cmd" in
     if [ "${1:-}" = --results ]; then results="${2:-}"; fi
     [ -f "$results" ] || { echo "fuzz: no campaign results in $results" >&2; exit 2; }
     # Lines: target executions wall_s findings date commit [# comment]; '#' lines are comments.
-    awk '!/^#/ && NF >= 4 { n[$1] += $2; w[$1] += $3; f[$1] += $4; r[$1]++ }
-         END { printf "%-18s %12s %5s %9s %8s\n", "target", "executions", "runs", "findings", "wall_s"
-               for (t in n) printf "%-18s %12d %5d %9d %8d\n", t, n[t], r[t], f[t], w[t] }' "$results" |
-      { read -r h; echo "$h"; sort; } ;;
+    # A run with a finding restarts its target's count: the campaign is what ran since (on
+    # the fixed model) with no finding. "findings" counts all of them, "last" is the date of
+    # the latest.
+    awk '!/^#/ && NF >= 4 { t = $1; seen[t] = 1
+           if ($4 > 0) { f[t] += $4; last[t] = $5; n[t] = 0; w[t] = 0; r[t] = 0 }
+           else { n[t] += $2; w[t] += $3; r[t]++ } }
+         END { printf "%-18s %12s %5s %8s %9s %s\n", "target", "executions", "runs", "wall_s", "findings", "last_finding"
+               for (t in seen) printf "%-18s %12d %5d %8d %9d %s\n", t, n[t], r[t], w[t], f[t], (t in last) ? last[t] : "-" }' \
+      "$results" | { read -r h; echo "$h"; sort; } ;;
   *) echo "usage: tools/fuzz.sh build | run [SECONDS] [TARGET...] | check [SECONDS] | campaign EXECS [-j N] [--max-time S] [--results FILE] [TARGET...] | campaign-total [--results FILE] | list" >&2; exit 2 ;;
 esac
