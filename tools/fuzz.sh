@@ -157,7 +157,7 @@ case "$cmd" in
     unit_timeout=60
     for t in "${TARGETS[@]}"; do
       mkdir -p "build-fuzz/corpus/$t" "build-fuzz/findings/$t"
-      before=$(find "build-fuzz/findings/$t" -maxdepth 1 -type f | wc -l)
+      before=$(find "build-fuzz/findings/$t" -maxdepth 1 -type f \( -name "crash-*" -o -name "timeout-*" -o -name "oom-*" -o -name "leak-*" \) | wc -l)
       start=$(date +%s)
       pids=()
       for w in $(seq 1 "$jobs"); do
@@ -175,7 +175,7 @@ case "$cmd" in
         n=$(sed -n 's/^stat::number_of_executed_units: *//p' "build-fuzz/$t.campaign.$w.log")
         total=$(( total + ${n:-0} ))
       done
-      found=$(( $(find "build-fuzz/findings/$t" -maxdepth 1 -type f | wc -l) - before ))
+      found=$(( $(find "build-fuzz/findings/$t" -maxdepth 1 -type f \( -name "crash-*" -o -name "timeout-*" -o -name "oom-*" -o -name "leak-*" \) | wc -l) - before ))
       [ "$failed" = 1 ] && [ "$found" = 0 ] && found=1  # a worker died without a reproducer
       line="$t $total $wall $found $(date -u +%Y-%m-%dT%H:%MZ) $commit"
       echo "$line" >>"$results"
