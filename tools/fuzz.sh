@@ -8,14 +8,22 @@
 #                                       for its own short budget (check_budget below, 40 s in all)
 #                                       unless SECONDS is given; exit 77 (skipped) when
 #                                       build-fuzz/ has not been built
-#   tools/fuzz.sh campaign EXECS [-j N] [--results FILE] [T...]
+#   tools/fuzz.sh campaign EXECS [-j N] [--max-time S] [--results FILE] [T...]
 #                                       the long campaign (docs/security.md): each target (default
 #                                       all) runs until it has executed EXECS inputs (libFuzzer
 #                                       -runs), on N cores (N processes sharing the corpus, each
 #                                       running EXECS/N; default 1), at nice 19, without building;
-#                                       appends one line per target to FILE (default
+#                                       with --max-time, each target stops after S seconds if it
+#                                       has not reached EXECS by then (what it executed is
+#                                       recorded); appends one line per target to FILE (default
 #                                       tests/fuzz/campaign-results.txt):
 #                                       target executions wall_s findings date commit
+#   tools/fuzz.sh campaign-total [--results FILE]
+#                                       per target, the executions and runs of the lines of FILE
+#                                       since its last run with a finding, added up: a campaign
+#                                       may be accumulated over several runs, each with no
+#                                       finding (each line one run that ended; a run killed
+#                                       before its end records nothing)
 #   tools/fuzz.sh list                  the targets
 # A run writes new inputs to build-fuzz/corpus/<target>/ (never to the committed
 # tests/fuzz/corpus/<target>/) and crash reproducers to build-fuzz/findings/<target>/.
@@ -77,7 +85,7 @@ export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp:print_suppressions=0
 # (every test process ends with a leak check).
 flags() {
   case "$1" in fuzz_cmdbuf|fuzz_qemu_bridge) echo -n "-detect_leaks=0 " ;; esac
-  echo -rss_limit_mb=2048 -timeout=10 -max_len="$(max_len "$1")" -print_final_stats=1 \
+  echo -rss_limit_mb=2048 -timeout="${unit_timeout:-10}" -max_len="$(max_len "$1")" -print_final_stats=1 \
     -artifact_prefix="build-fuzz/findings/$1/"
 }
 
@@ -116,9 +124,10 @@ case "$cmd" in
   campaign)
     execs="${1:-}"
     [[ "$execs" =~ ^[0-9]+$ ]] && [ "$execs" -gt 0 ] ||
-      { echo "usage: tools/fuzz.sh campaign EXECS [-j N] [--results FILE] [TARGET...]" >&2; exit 2; }
+      { echo "usage: tools/fuzz.sh campaign EXECS [-j N] [--max-time S] [--results FILE] [TARGET...]" >&2; exit 2; }
     shift
     jobs=1
+    maxtime=0
     results=tests/fuzz/campaign-results.txt
     sel=()
     while [ $# -gt 0 ]; do
@@ -126,10 +135,12 @@ case "$cmd" in
         -j) jobs="${2:-}"; shift 2 ;;
         -j*) jobs="${1#-j}"; shift ;;
         --results) results="${2:-}"; shift 2 ;;
+        --max-time) maxtime="${2:-}"; shift 2 ;;
         *) sel+=("$1"); shift ;;
       esac
     done
     [[ "$jobs" =~ ^[0-9]+$ ]] && [ "$jobs" -ge 1 ] || { echo "fuzz: -j: expected a number of cores >= 1" >&2; exit 2; }
+    [[ "$maxtime" =~ ^[0-9]+$ ]] || { echo "fuzz: --max-time: expected a number of seconds" >&2; exit 2; }
     [ ${#sel[@]} -gt 0 ] && TARGETS=("${sel[@]}")
     for t in "${TARGETS[@]}"; do
       printf '%s\n' fuzz_config fuzz_asm fuzz_disasm fuzz_memsim_trace fuzz_elf fuzz_cmdbuf fuzz_qemu_bridge |
@@ -140,15 +151,19 @@ case "$cmd" in
     [ -f "$results" ] || echo "# target executions wall_s findings date commit  (tools/fuzz.sh campaign)" >"$results"
     rc=0
     per=$(( (execs + jobs - 1) / jobs ))
+    # libFuzzer's -timeout is wall-clock time: at nice 19 on a loaded machine a process gets
+    # a hundredth of a core, and an ELF input that takes 0.1 s of CPU (within the loader's
+    # limits) reached 10 s. 60 s still catches a hang.
+    unit_timeout=60
     for t in "${TARGETS[@]}"; do
       mkdir -p "build-fuzz/corpus/$t" "build-fuzz/findings/$t"
-      before=$(find "build-fuzz/findings/$t" -type f | wc -l)
+      before=$(find "build-fuzz/findings/$t" -maxdepth 1 -type f \( -name "crash-*" -o -name "timeout-*" -o -name "oom-*" -o -name "leak-*" \) | wc -l)
       start=$(date +%s)
       pids=()
       for w in $(seq 1 "$jobs"); do
         # N processes on one corpus directory; -reload picks up what the others found.
         # shellcheck disable=SC2046
-        nice -n 19 "build-fuzz/bin/$t" -runs="$per" -seed="$w" -reload=1 $(flags "$t") \
+        nice -n 19 "build-fuzz/bin/$t" -runs="$per" -max_total_time="$maxtime" -seed="$w" -reload=1 $(flags "$t") \
           "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t" >"build-fuzz/$t.campaign.$w.log" 2>&1 &
         pids+=($!)
       done
@@ -160,7 +175,7 @@ case "$cmd" in
         n=$(sed -n 's/^stat::number_of_executed_units: *//p' "build-fuzz/$t.campaign.$w.log")
         total=$(( total + ${n:-0} ))
       done
-      found=$(( $(find "build-fuzz/findings/$t" -type f | wc -l) - before ))
+      found=$(( $(find "build-fuzz/findings/$t" -maxdepth 1 -type f \( -name "crash-*" -o -name "timeout-*" -o -name "oom-*" -o -name "leak-*" \) | wc -l) - before ))
       [ "$failed" = 1 ] && [ "$found" = 0 ] && found=1  # a worker died without a reproducer
       line="$t $total $wall $found $(date -u +%Y-%m-%dT%H:%MZ) $commit"
       echo "$line" >>"$results"
@@ -168,5 +183,19 @@ case "$cmd" in
       [ "$found" = 0 ] || { echo "fuzz: $t: FINDING (logs: build-fuzz/$t.campaign.*.log, reproducers in build-fuzz/findings/$t/)" >&2; rc=1; }
     done
     exit $rc ;;
-  *) echo "usage: tools/fuzz.sh build | run [SECONDS] [TARGET...] | check [SECONDS] | campaign EXECS [-j N] [--results FILE] [TARGET...] | list" >&2; exit 2 ;;
+  campaign-total)
+    results=tests/fuzz/campaign-results.txt
+    if [ "${1:-}" = --results ]; then results="${2:-}"; fi
+    [ -f "$results" ] || { echo "fuzz: no campaign results in $results" >&2; exit 2; }
+    # Lines: target executions wall_s findings date commit [# comment]; '#' lines are comments.
+    # A run with a finding restarts its target's count: the campaign is what ran since (on
+    # the fixed model) with no finding. "findings" counts all of them, "last" is the date of
+    # the latest.
+    awk '!/^#/ && NF >= 4 { t = $1; seen[t] = 1
+           if ($4 > 0) { f[t] += $4; last[t] = $5; n[t] = 0; w[t] = 0; r[t] = 0 }
+           else { n[t] += $2; w[t] += $3; r[t]++ } }
+         END { printf "%-18s %12s %5s %8s %9s %s\n", "target", "executions", "runs", "wall_s", "findings", "last_finding"
+               for (t in seen) printf "%-18s %12d %5d %8d %9d %s\n", t, n[t], r[t], w[t], f[t], (t in last) ? last[t] : "-" }' \
+      "$results" | { read -r h; echo "$h"; sort; } ;;
+  *) echo "usage: tools/fuzz.sh build | run [SECONDS] [TARGET...] | check [SECONDS] | campaign EXECS [-j N] [--max-time S] [--results FILE] [TARGET...] | campaign-total [--results FILE] | list" >&2; exit 2 ;;
 esac

@@ -504,6 +504,17 @@ void driver::drain_cq(ring_ctx& R) {
         aax_cq_entry e{};
         host_.cpu.mem_read(R.cq_host + static_cast<uint64_t>(R.cq_head) * AAX_CQ_ENTRY_SIZE, &e, sizeof(e));
         if (((e.flags & AAX_CQE_PHASE) != 0) != R.cq_phase) break;
+        // A record for a job id never submitted (0, or beyond the last one) is not the
+        // device's: it is memory a job overwrote (a physical job may DMA anywhere in host
+        // memory). Taking it would move the head past the slot the device writes next, and
+        // that job's record would never be seen (its wait hangs). Left in place: the
+        // device's next record goes over it.
+        if (e.job_id == 0 || e.job_id >= next_seq_) {
+            if (++bogus_records_ == 1 || bogus_records_ % 1024 == 0)
+                AVP_LOG(warn, kName, "ring {}: CQ slot {} holds a record for job {}, which was never submitted "
+                        "(overwritten host memory?): ignored ({} so far)", R.index, R.cq_head, e.job_id, bogus_records_);
+            break;
+        }
         fence_result res;
         res.status = e.status;
         res.ts_start_ns = e.ts_start;

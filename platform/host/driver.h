@@ -117,6 +117,8 @@ public:
     int function_reset();
     // Jobs this instance completed (records consumed) and their mean submit-to-completion latency.
     uint64_t jobs_completed() const { return completions_.get(); }
+    // CQ records ignored because they named a job id never submitted (drain_cq).
+    uint64_t bogus_records() const { return bogus_records_; }
     double mean_job_latency_us() const { return latency_us_.mean(); }
 
     // Probe: identify the device, check the ABI version, program MSI-X, rings and
@@ -322,6 +324,7 @@ private:
     counter wait_timeouts_{"wait_timeouts", "fence waits that timed out"};
     average latency_us_{"job_latency_us", "submit to completion seen by the driver (us)"};
     std::map<uint32_t, uint64_t> submit_time_ps_;
+    uint64_t bogus_records_ = 0;
     // Declared last: registers the stats above under this module's name and unregisters them first.
     stats_group stats_{name_};
 };

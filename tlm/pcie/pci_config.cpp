@@ -98,7 +98,7 @@ uint64_t pci_config::vf_bar_address(unsigned bar, unsigned vf) const {
 }
 
 bool pci_config::read(uint32_t off, unsigned len, uint32_t& val) const {
-    if ((len != 1 && len != 2 && len != 4) || off % len || off + len > limit()) {
+    if ((len != 1 && len != 2 && len != 4) || off % len || off >= limit() || len > limit() - off) {
         val = 0xFFFFFFFFu;
         return false;
     }
@@ -107,7 +107,7 @@ bool pci_config::read(uint32_t off, unsigned len, uint32_t& val) const {
 }
 
 bool pci_config::write(uint32_t off, unsigned len, uint32_t val) {
-    if ((len != 1 && len != 2 && len != 4) || off % len || off + len > limit()) return false;
+    if ((len != 1 && len != 2 && len != 4) || off % len || off >= limit() || len > limit() - off) return false;
     for (unsigned i = 0; i < len; ++i) {
         const uint8_t m = wmask_[off + i];
         const uint8_t b = static_cast<uint8_t>(val >> (8 * i));
