@@ -111,6 +111,12 @@ config load_config(const param_schema& schema, const run_options& o, std::vector
                                        devmem, c.get(keys::addr::regs_base)));
     std::vector<std::string> w;
     derive_and_check(c, w);
+    // A multi-chip system (docs/links.md, scale): every chip's control core would translate its
+    // own copy of the same firmware (~420 blocks, two mprotect calls each), which cost more than
+    // the few thousand instructions a chip runs -- a quarter of a 256-chip collective's CPU.
+    if (!o.workload.empty() && schema.find("system.chips") && schema.find("cpu.engine") && !c.is_set("cpu.engine") &&
+        make_workload(o.workload)->system() == system_kind::multi_chip && c.get(keys::system::chips) > 1)
+        c.set_derived("cpu.engine", "interp", "a multi-chip system: the chips run little firmware each");
     if (warnings) *warnings = w;
     else
         for (const auto& m : w) std::cerr << "accelvp: warning: " << m << "\n";
