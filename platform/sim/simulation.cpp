@@ -193,9 +193,12 @@ uint64_t host_bytes_estimate(const config& c, const std::string& workload) {
     // Every multi-chip workload (collective, train-step) elaborates system.chips chips.
     if (c.schema().find("system.chips") && make_workload(workload)->system() == system_kind::multi_chip)
         chips = std::max<uint64_t>(1, c.get(keys::system::chips));
-    // The models themselves: measured 9.5 MiB (edge) to 14 MiB (training) of RSS per chip
-    // of a multi-chip system in timing mode; 9 MiB per chip is counted.
-    const uint64_t models = chips > 1 ? chips * (9ull << 20) : 0;
+    // The models themselves: measured 1.4 MiB of RSS per chip of a 256-chip training system
+    // in timing mode, 1.8 MiB at 1024 chips with the end-of-run stats (docs/links.md, scale);
+    // 2 MiB per chip is counted. Plus the command streams: a ring collective gives each chip
+    // 2 (chips - 1) steps of ~56 bytes, held twice while the hosts write them (host copy and
+    // device memory): 224 bytes x chips^2 (1024 chips: 0.2 GiB; 4096: 3.5 GiB).
+    const uint64_t models = chips > 1 ? chips * (2ull << 20) + 224 * chips * chips : 0;
     // A functional run holds its data in sparse host-side stores (host memory, device
     // memory) plus the workload's reference data. Measured: dma-copy of 1 GiB peaks at
     // 2.04 GiB RSS in every direction (docs/security.md#nothing-lost), so 2 x
