@@ -111,6 +111,12 @@ config load_config(const param_schema& schema, const run_options& o, std::vector
                                        devmem, c.get(keys::addr::regs_base)));
     std::vector<std::string> w;
     derive_and_check(c, w);
+    // A multi-chip system (docs/links.md, scale): every chip's control core would translate its
+    // own copy of the same firmware (~420 blocks, two mprotect calls each), which cost more than
+    // the few thousand instructions a chip runs -- a quarter of a 256-chip collective's CPU.
+    if (!o.workload.empty() && schema.find("system.chips") && schema.find("cpu.engine") && !c.is_set("cpu.engine") &&
+        make_workload(o.workload)->system() == system_kind::multi_chip && c.get(keys::system::chips) > 1)
+        c.set_derived("cpu.engine", "interp", "a multi-chip system: the chips run little firmware each");
     if (warnings) *warnings = w;
     else
         for (const auto& m : w) std::cerr << "accelvp: warning: " << m << "\n";
@@ -187,9 +193,12 @@ uint64_t host_bytes_estimate(const config& c, const std::string& workload) {
     // Every multi-chip workload (collective, train-step) elaborates system.chips chips.
     if (c.schema().find("system.chips") && make_workload(workload)->system() == system_kind::multi_chip)
         chips = std::max<uint64_t>(1, c.get(keys::system::chips));
-    // The models themselves: measured 9.5 MiB (edge) to 14 MiB (training) of RSS per chip
-    // of a multi-chip system in timing mode; 9 MiB per chip is counted.
-    const uint64_t models = chips > 1 ? chips * (9ull << 20) : 0;
+    // The models themselves: measured 1.4 MiB of RSS per chip of a 256-chip training system
+    // in timing mode, 1.8 MiB at 1024 chips with the end-of-run stats (docs/links.md, scale);
+    // 2 MiB per chip is counted. Plus the command streams: a ring collective gives each chip
+    // 2 (chips - 1) steps of ~56 bytes, held twice while the hosts write them (host copy and
+    // device memory): 224 bytes x chips^2 (1024 chips: 0.2 GiB; 4096: 3.5 GiB).
+    const uint64_t models = chips > 1 ? chips * (2ull << 20) + 224 * chips * chips : 0;
     // A functional run holds its data in sparse host-side stores (host memory, device
     // memory) plus the workload's reference data. Measured: dma-copy of 1 GiB peaks at
     // 2.04 GiB RSS in every direction (docs/security.md#nothing-lost), so 2 x

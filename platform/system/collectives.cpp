@@ -51,7 +51,9 @@ std::vector<uint32_t> ring_order(const topology& t) {
 
 class builder {
 public:
-    builder(const coll_request& r, const topology& t) : r_(r), t_(t), s_(), ord_(ring_order(t)) {
+    // `only`: build just that chip's stream (the others stay empty), in O(n + its steps).
+    builder(const coll_request& r, const topology& t, uint32_t only = all)
+        : r_(r), t_(t), s_(), ord_(ring_order(t)), only_(only) {
         s_.per_chip.resize(t.chips);
         pos_.resize(t.chips);
         for (uint32_t k = 0; k < ord_.size(); ++k) pos_[ord_[k]] = k;
@@ -67,8 +69,17 @@ public:
     }
     // A transfer of [lo, hi) to `peer`'s `dst_base + lo`, signalling semaphore `sem`; an
     // empty range still signals (a SIGNAL packet) so the receiver's count stays in step.
+    static constexpr uint32_t all = UINT32_MAX, check_only = UINT32_MAX - 1;
+    // Not recorded: another chip's op when building one chip, every op when only checking.
+    bool skip(uint32_t chip) const { return only_ != all && chip != only_; }
+    // A loop over chips may pass over this one (building one chip's stream; a check visits all).
+    bool pass_over(uint32_t chip) const { return only_ < t_.chips && chip != only_; }
     void send(uint32_t chip, uint32_t peer, uint32_t op, uint64_t src, uint64_t dst, uint64_t bytes, uint16_t sem,
               const char* why) {
+        if (pass_over(chip)) return;
+        const int prt = port(chip, peer, why);
+        s_.sems = std::max<uint16_t>(s_.sems, static_cast<uint16_t>(sem + 1));
+        if (skip(chip)) return;
         sched_op o;
         o.kind = sched_op::coll;
         aax_pkt_coll& p = o.pkt;
@@ -77,25 +88,25 @@ public:
         p.hdr = aax_pkt_hdr{AAX_OP_COLL, 0, AAX_PKT_COLL_QW,
                             (bytes && reduce ? AAX_COLL_PARAM(op, r_.dtype, r_.red) : AAX_COLL_PARAM(op, 0, 0)) |
                                 AAX_COLL_F_SIGNAL};
-        p.port = static_cast<uint16_t>(port(chip, peer, why));
+        p.port = static_cast<uint16_t>(prt);
         p.sem = static_cast<uint16_t>(r_.sem_base + sem);
         p.sem_value = 1;
         p.local_addr = bytes ? src : 0;
         p.remote_addr = bytes ? dst : 0;
         p.bytes = bytes;
         s_.per_chip[chip].push_back(o);
-        s_.sems = std::max<uint16_t>(s_.sems, static_cast<uint16_t>(sem + 1));
     }
     void wait(uint32_t chip, uint16_t sem) {
+        s_.sems = std::max<uint16_t>(s_.sems, static_cast<uint16_t>(sem + 1));
+        if (skip(chip)) return;
         sched_op o;
         o.kind = sched_op::wait;
         o.sem = static_cast<uint16_t>(r_.sem_base + sem);
         o.value = 1;
         s_.per_chip[chip].push_back(o);
-        s_.sems = std::max<uint16_t>(s_.sems, static_cast<uint16_t>(sem + 1));
     }
     void copy(uint32_t chip, uint64_t src, uint64_t dst, uint64_t bytes) {
-        if (!bytes) return;
+        if (!bytes || skip(chip)) return;
         sched_op o;
         o.kind = sched_op::copy;
         o.src = src;
@@ -121,6 +132,7 @@ public:
         const uint32_t n = t_.chips;
         for (uint32_t i = 0; i < n; ++i) {
             const uint32_t me = ord_[i], next = ord_[(i + 1) % n];
+            if (pass_over(me)) continue;
             for (uint32_t s = 0; s + 1 < n; ++s) {
                 const uint32_t seg = ord_[(i + 2 * n - 1 - s) % n];
                 for (auto [lo, hi] : pieces(segment(r_.bytes, n, seg, 4), 4)) {
@@ -136,6 +148,7 @@ public:
         const uint32_t n = t_.chips;
         for (uint32_t i = 0; i < n; ++i) {
             const uint32_t me = ord_[i], next = ord_[(i + 1) % n];
+            if (pass_over(me)) continue;
             for (uint32_t s = 0; s + 1 < n; ++s) {
                 const uint32_t seg = ord_[(i + n - s) % n];
                 for (auto [lo, hi] : pieces(segment(r_.bytes, n, seg, elem), elem)) {
@@ -157,6 +170,7 @@ public:
                                            "(system.chips = {})",
                                            n));
         for (uint32_t i = 0; i < n; ++i) {
+            if (pass_over(i)) continue;
             // Segment range [lo, hi) held by chip i before each halving step.
             uint32_t lo = 0, hi = n;
             std::vector<std::pair<uint32_t, uint32_t>> held;
@@ -192,6 +206,7 @@ public:
         const uint32_t n = t_.chips;
         for (uint32_t p = 0; p < n; ++p) {
             const uint32_t i = ord_[(pos_[r_.root] + p) % n], next = ord_[(pos_[r_.root] + p + 1) % n];
+            if (pass_over(i)) continue;
             for (auto [lo, hi] : pieces({0, r_.bytes}, 1)) {
                 if (p > 0) wait(i, 0);
                 if (p + 1 < n) send(i, next, AAX_COLL_RDMA_WRITE, r_.buf + lo, r_.buf + lo, hi - lo, 0, "broadcast");
@@ -206,6 +221,7 @@ public:
                                            r_.bytes, n));
         const uint64_t blk = r_.bytes / n;
         for (uint32_t i = 0; i < n; ++i) {
+            if (pass_over(i)) continue;
             for (uint32_t k = 1; k < n; ++k) {
                 const uint32_t j = (i + k) % n;  // staggered so peers do not all hit chip 0 first
                 send(i, j, AAX_COLL_RDMA_WRITE, r_.buf + j * blk, r_.out + i * blk, blk, 0, "all_to_all");
@@ -221,6 +237,7 @@ private:
     const topology& t_;
     schedule s_;
     std::vector<uint32_t> ord_, pos_;  // ring order: rank -> chip, chip -> rank
+    uint32_t only_;
 };
 } // namespace
 
@@ -261,12 +278,21 @@ double lower_bound_s(coll_kind k, coll_algo a, uint32_t n, uint64_t bytes, const
     return 0;
 }
 
-schedule make_schedule(const coll_request& r, const topology& t) {
+schedule make_schedule(const coll_request& r, const topology& t) { return make_schedule(r, t, builder::all); }
+
+void check_schedule(const coll_request& r, const topology& t) { make_schedule(r, t, builder::check_only); }
+
+std::vector<sched_op> make_chip_schedule(const coll_request& r, const topology& t, uint32_t chip) {
+    schedule s = make_schedule(r, t, chip);
+    return std::move(s.per_chip.at(chip));
+}
+
+schedule make_schedule(const coll_request& r, const topology& t, uint32_t only) {
     const bool reduces = r.kind == coll_kind::all_reduce || r.kind == coll_kind::reduce_scatter;
     if (r.bytes == 0) throw config_error("config error: a collective of 0 bytes");
     if (reduces && r.bytes % 4)
         throw config_error(fmt::format("config error: {} of {} bytes: not whole 4-byte elements", name_of(r.kind), r.bytes));
-    builder b(r, t);
+    builder b(r, t, only);
     if (t.chips > 1) {
         const bool tree = r.algo == coll_algo::tree;
         switch (r.kind) {

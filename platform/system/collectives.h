@@ -82,6 +82,13 @@ struct schedule {
 // algorithm (ring: chip i must reach chip i+1 directly; tree: power-of-two n, a direct
 // port to every partner; all_to_all: a direct port to every peer) or the size is invalid.
 schedule make_schedule(const coll_request& r, const topology& t);
+// The same stream for one chip only, without building the others' (a 1024-chip ring
+// all_reduce's streams are 2.1 M ops, ~330 MB): what make_schedule(r, t).per_chip[chip] holds.
+std::vector<sched_op> make_chip_schedule(const coll_request& r, const topology& t, uint32_t chip);
+// The checks of make_schedule (the config_error it would throw), recording no op.
+void check_schedule(const coll_request& r, const topology& t);
+// `only` = UINT32_MAX: every chip; UINT32_MAX - 1: check only; else that chip's stream only.
+schedule make_schedule(const coll_request& r, const topology& t, uint32_t only);
 
 // Serialise one chip's stream into command-buffer bytes (COLL, SEM_WAIT, DMA packets).
 std::vector<uint8_t> to_packets(const std::vector<sched_op>& ops);

@@ -102,7 +102,7 @@ coll_request request_of(const collective_params& p, const topology& t, uint64_t 
 
 bool schedulable(coll_request r, const topology& t) {
     try {
-        make_schedule(r, t);
+        check_schedule(r, t);
         return true;
     } catch (const config_error&) {
         return false;
@@ -123,7 +123,7 @@ void check_collective(const config& c) {
     for (const uint64_t bytes : collective_sizes(c, t.chips)) {
         const coll_request r = request_of(p, t, bytes);
         try {
-            make_schedule(r, t);
+            check_schedule(r, t);
         } catch (const config_error& e) {
             // Name what would work: the algorithms this topology runs, the topologies this algorithm runs.
             std::string algos, topos;
@@ -197,7 +197,6 @@ namespace {
 // verify; validate is check_collective, at config time), then its buffers are freed.
 struct collective_state {
     coll_request r;
-    schedule s;
     bool a2a = false;
     // The same buffers on every chip: identical allocation order gives identical addresses.
     struct chip_bufs {
@@ -239,7 +238,7 @@ int plan_one(system_context& ctx, const collective_params& p, uint64_t bytes, co
     r.buf = b[0].buf.device_va;
     r.out = b[0].out.device_va;
     try {
-        st.s = make_schedule(r, ctx.topo);
+        check_schedule(r, ctx.topo);
     } catch (const config_error& e) {
         return fail(ctx, e.what());
     }
@@ -249,7 +248,8 @@ int plan_one(system_context& ctx, const collective_params& p, uint64_t bytes, co
     for (uint32_t i = 0; i < n; ++i) {
         if (ctx.functional) st.before[i] = make_data(r.bytes, ctx.seed * 1000003 + i);
         cmdbuf_builder& cb = cbs[i];
-        const std::vector<uint8_t> pk = to_packets(st.s.per_chip[i]);
+        // One chip's stream at a time: all of a 1024-chip ring all_reduce's are ~330 MB.
+        const std::vector<uint8_t> pk = to_packets(make_chip_schedule(r, ctx.topo, i));
         if (pk.empty()) cb.nop();
         else cb.bytes().insert(cb.bytes().end(), pk.begin(), pk.end());
         b[i].cmd.size = cb.size();
@@ -274,6 +274,7 @@ int plan_one(system_context& ctx, const collective_params& p, uint64_t bytes, co
                     rcs[i] = b[i].cmd_map->write(0, cbs[i].bytes().data(), cbs[i].size());
                     what[i] = "writing the commands";
                 }
+                std::vector<uint8_t>().swap(cbs[i].bytes());  // in device memory now
                 if (--left == 0) all_written.notify(sc_core::SC_ZERO_TIME);
             },
             sc_core::sc_gen_unique_name("coll_host_write"));

@@ -215,7 +215,7 @@ def a_4096_chip_system_is_refused_before_elaboration():
     p = subprocess.run([ACCELVP, "run", "-w", "collective", "-c", "training", "-p", "system.chips=4096", "--mode",
                         "timing"], capture_output=True, text=True, timeout=120, preexec_fn=limit)
     check(p.returncode == 2, f"exit {p.returncode}: {p.stderr[-2000:]}")
-    check(p.stderr == "accelvp: config error: a system of system.chips = 4096 needs about 36.0 GiB of host memory, "
+    check(p.stderr == "accelvp: config error: a system of system.chips = 4096 needs about 11.5 GiB of host memory, "
                       "more than the 4.0 GiB available; use fewer system.chips, or -p sim.host_memory_check=false to "
                       "try anyway\n", p.stderr)
     check(time.monotonic() - t0 < 10, "not refused before the work")

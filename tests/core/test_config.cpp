@@ -802,6 +802,31 @@ TEST_CASE("config: host memory of a functional run is estimated from workload.by
     CHECK_NOTHROW(accelvp::check_host_memory(big, "dma-copy"));  // the check is off
 }
 
+TEST_CASE("config: a multi-chip system runs the control cores on the interpreter unless cpu.engine is set",
+          "[config][host_memory]") {
+    // Each chip would translate the same firmware with the JIT (docs/links.md, scale).
+    accelvp::run_options o;
+    o.config = "training";
+    o.workload = "collective";
+    o.overrides = {"system.chips=4"};
+    const param_schema schema = accelvp::build_schema("collective");
+    const config c = accelvp::load_config(schema, o);
+    CHECK(c.get_string("cpu.engine") == "interp");
+    CHECK(c.is_derived("cpu.engine"));
+    o.overrides = {"system.chips=4", "cpu.engine=jit"};
+    CHECK(accelvp::load_config(schema, o).get_string("cpu.engine") == "jit");
+    o.workload = "dma-copy";
+    o.overrides = {};
+    const param_schema one = accelvp::build_schema("dma-copy");
+    CHECK_FALSE(accelvp::load_config(one, o).is_derived("cpu.engine"));
+    // The host-memory estimate of a 4096-chip system: 2 MiB a chip + 224 B x chips^2.
+    o.workload = "collective";
+    o.overrides = {"system.chips=4096"};
+    o.mode = "timing";
+    CHECK(accelvp::host_bytes_estimate(accelvp::load_config(schema, o), "collective") ==
+          4096ull * (2ull << 20) + 224ull * 4096 * 4096);
+}
+
 // Found by fuzz_config: a `base:` name the OS refuses (longer than NAME_MAX) made
 // std::filesystem::is_regular_file throw filesystem_error past the config loader.
 TEST_CASE("config: base: a name the OS refuses is a config error naming it, not a filesystem exception",

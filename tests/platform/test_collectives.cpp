@@ -185,6 +185,66 @@ TEST_CASE("collectives: impossible requests are config errors", "[collectives]")
     CHECK_THROWS_WITH(make_schedule(r, topology::build("fully_connected", 4)), Catch::Contains("divisible"));
 }
 
+TEST_CASE("collectives: one chip's stream alone equals its stream in the whole schedule, and the check throws the same",
+          "[collectives]") {
+    // make_chip_schedule (built one chip at a time by a large system) and check_schedule (the
+    // config-time check, recording nothing) against make_schedule.
+    struct cas {
+        const char* topo;
+        uint32_t chips;
+        coll_kind kind;
+        coll_algo algo;
+        uint64_t bytes;
+        uint32_t chunks;
+    };
+    const cas cases[] = {
+        {"ring", 5, coll_kind::all_reduce, coll_algo::ring, 4004, 1},
+        {"ring", 4, coll_kind::all_reduce, coll_algo::ring, 65536, 3},
+        {"torus2d", 8, coll_kind::all_gather, coll_algo::ring, 4096, 2},
+        {"fully_connected", 8, coll_kind::all_reduce, coll_algo::tree, 8192, 1},
+        {"fully_connected", 4, coll_kind::reduce_scatter, coll_algo::tree, 4096, 1},
+        {"ring", 6, coll_kind::broadcast, coll_algo::ring, 10000, 4},
+        {"switch", 4, coll_kind::all_to_all, coll_algo::ring, 4096, 1},
+    };
+    auto same = [](const sched_op& a, const sched_op& b) {
+        return a.kind == b.kind && std::memcmp(&a.pkt, &b.pkt, sizeof(a.pkt)) == 0 && a.sem == b.sem &&
+               a.value == b.value && a.src == b.src && a.dst == b.dst && a.bytes == b.bytes;
+    };
+    for (const cas& c : cases) {
+        coll_request r;
+        r.buf = buf;
+        r.out = buf + (1u << 20);
+        r.kind = c.kind;
+        r.algo = c.algo;
+        r.bytes = c.bytes;
+        r.chunks = c.chunks;
+        r.root = 1;
+        const topology t = topology::build(c.topo, c.chips);
+        const schedule whole = make_schedule(r, t);
+        CHECK_NOTHROW(check_schedule(r, t));
+        size_t ops = 0;
+        for (uint32_t i = 0; i < c.chips; ++i) {
+            const std::vector<sched_op> one = make_chip_schedule(r, t, i);
+            INFO(c.topo << " " << name_of(c.kind) << " chip " << i);
+            REQUIRE(one.size() == whole.per_chip[i].size());
+            for (size_t k = 0; k < one.size(); ++k) CHECK(same(one[k], whole.per_chip[i][k]));
+            ops += one.size();
+        }
+        CHECK(ops > c.chips);  // every chip has a stream
+    }
+    coll_request r;
+    r.buf = buf;
+    r.bytes = 4096;
+    r.algo = coll_algo::tree;
+    CHECK_THROWS_WITH(check_schedule(r, topology::build("ring", 8)), Catch::Contains("direct link from chip 0"));
+    r.algo = coll_algo::ring;
+    CHECK_THROWS_WITH(check_schedule(r, topology::build("custom", 3, 0, 0, "0.0-1.1 1.0-2.1")),
+                      Catch::Contains("direct link from chip 2 to chip 0"));
+    r.kind = coll_kind::all_to_all;
+    r.bytes = 4097;
+    CHECK_THROWS_WITH(check_schedule(r, topology::build("fully_connected", 4)), Catch::Contains("divisible"));
+}
+
 TEST_CASE("collectives: a schedule serialises to COLL and SEM_WAIT packets", "[collectives]") {
     coll_request r;
     r.buf = buf;

@@ -82,6 +82,17 @@ void queue_manager::trace_fw_complete(unsigned r) {
     R.mark_ps = 0;
 }
 
+// Waits for the START's notification like a thread that was there all along: not run at
+// once (dont_initialize), it wakes on `start` in the next delta, where the old one did.
+void queue_manager::spawn_eq_thread(unsigned q) {
+    engine_queue& Q = *eqs_[q];
+    Q.spawned = true;
+    sc_core::sc_spawn_options o;
+    o.dont_initialize();
+    o.set_sensitivity(&Q.start);
+    sc_core::sc_spawn([this, q] { eq_thread(q); }, sc_core::sc_gen_unique_name("eq_thread"), &o);
+}
+
 void queue_manager::eq_thread(unsigned q) {
     engine_queue& Q = *eqs_[q];
     for (;;) {

@@ -289,6 +289,7 @@ void queue_manager::declare_fw_registers() {
             if ((v & AAX_FW_EQ_START) && !Q.busy && fw_current()) {  // a START while busy is ignored
                 Q.busy = true;
                 Q.abort = false;
+                if (!Q.spawned) spawn_eq_thread(q);
                 Q.start.notify(sc_core::SC_ZERO_TIME);
                 if (tracer::instance().enabled()) trace_fw_dispatch(q);
                 if (eq_start_hook_) eq_start_hook_();

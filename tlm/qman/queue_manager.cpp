@@ -67,9 +67,10 @@ queue_manager::queue_manager(sc_core::sc_module_name name, const params& p)
     stats_.add({&jobs_, &failed_, &packets_, &cmdbufs_, &cq_overflows_, &job_ns_});
 
     if (p.firmware) {
+        // An engine queue's thread is spawned at its first START (spawn_eq_thread): a chip of
+        // a large system that only runs collectives uses one of its 16 queues, and every
+        // SystemC thread is a stack and two memory mappings (the kernel allows ~65 000).
         declare_fw_registers();
-        for (unsigned q = 0; q < p.rings; ++q)
-            sc_core::sc_spawn([this, q] { eq_thread(q); }, sc_core::sc_gen_unique_name("eq_thread"));
     } else {
         for (unsigned r = 0; r < p.rings; ++r)
             sc_core::sc_spawn([this, r] { ring_thread(r); }, sc_core::sc_gen_unique_name("ring_thread"));

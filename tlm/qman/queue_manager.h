@@ -206,6 +206,7 @@ private:
         bool sram = false;     // AAX_FW_EQ_SRAM of the last buffer
         failure result;
         uint32_t done = 0;
+        bool spawned = false;  // its thread exists (spawned at the queue's first START)
         sc_core::sc_event start;
         std::vector<uint8_t> cmdbuf;
     };
@@ -237,6 +238,7 @@ private:
     failure run_cmdbuf(unsigned r, uint64_t addr, uint32_t size, uint64_t deadline_ps, bool check_deadline,
                        const bool& stop, std::vector<uint8_t>& buf, sc_core::sc_time& delay);
     void eq_thread(unsigned q);
+    void spawn_eq_thread(unsigned q);
     void declare_host_registers();  // qm_registers.cpp
     void declare_uq_registers();
     // A new TAIL for ring r (a kernel doorbell's value, a user queue's header wptr): checked,

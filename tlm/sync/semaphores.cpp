@@ -1,6 +1,9 @@
 #include "tlm/sync/semaphores.h"
 
+#include <algorithm>
 #include <cstring>
+
+#include <fmt/format.h>
 
 #include "abi/aax_regs.h"
 #include "tlm/core/log.h"
@@ -26,30 +29,68 @@ semaphores::params semaphores::from_config(const config& c, const std::string& p
 
 semaphores::semaphores(sc_core::sc_module_name name, const params& p)
     : sc_module(name), reg_socket("reg_socket"), cmd_socket("cmd_socket"), reset_in("reset_in"), p_(p),
-      regs_(this->name(), AAX_SYNC_WINDOW_BASE) {
+      sem_(p.count, 0) {
     reg_socket.register_b_transport(this, &semaphores::reg_b_transport);
     reg_socket.register_transport_dbg(this, &semaphores::reg_transport_dbg);
     cmd_socket.register_b_transport(this, &semaphores::cmd_b_transport);
     reset_in.bind(*this);
-    for (uint32_t s = 0; s < p.count; ++s) {
-        sem_.push_back(&regs_.add("sem" + std::to_string(s), AAX_SEM(s), 0, reg_access::rw).write_cb([this](uint32_t) {
-            changed();
-        }));
-        regs_.add("sem_add" + std::to_string(s), AAX_SEM_ADD(s), 0, reg_access::wo)
-            .write_cb([this, s](uint32_t v) {
-                set(s, get(s) + v);
-                ++signals_;
-                changed();
-            });
-    }
     stats_.add({&signals_, &waits_, &timeouts_, &aborted_, &errors_, &wait_ns_});
 }
 
 semaphores::~semaphores() = default;  // stats_ unregisters the stats
 
 void semaphores::soft_reset() {
-    regs_.reset();
+    std::fill(sem_.begin(), sem_.end(), 0u);
     changed();
+}
+
+tlm::tlm_response_status semaphores::reg_access(tlm::tlm_generic_payload& t, bool debug) {
+    if (t.get_byte_enable_ptr()) return tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE;
+    if (t.get_data_length() != 4 || t.get_streaming_width() < 4) return tlm::TLM_BURST_ERROR_RESPONSE;
+    const uint64_t addr = t.get_address() + AAX_SYNC_WINDOW_BASE;  // offsets in the window
+    if (addr % 4 != 0) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
+    const bool add = addr >= AAX_SEM_ADD(0);
+    const uint64_t s = (addr - (add ? AAX_SEM_ADD(0) : AAX_SEM(0))) / 4;
+    if (s >= p_.count) return tlm::TLM_ADDRESS_ERROR_RESPONSE;
+    if (t.is_read()) {
+        if (add) return tlm::TLM_COMMAND_ERROR_RESPONSE;  // write-only
+        std::memcpy(t.get_data_ptr(), &sem_[s], 4);
+    } else if (t.is_write()) {
+        uint32_t v = 0;
+        std::memcpy(&v, t.get_data_ptr(), 4);
+        if (debug) {  // debug writes set the raw value, no side effects (SEM_ADD keeps none)
+            if (!add) sem_[s] = v;
+        } else if (add) {
+            set(static_cast<uint32_t>(s), get(static_cast<uint32_t>(s)) + v);
+            ++signals_;
+            changed();
+        } else {
+            sem_[s] = v;
+            changed();
+        }
+    } else {
+        return tlm::TLM_COMMAND_ERROR_RESPONSE;
+    }
+    return tlm::TLM_OK_RESPONSE;
+}
+
+void semaphores::reg_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time&) {
+    const auto st = reg_access(t, false);
+    t.set_response_status(st);
+    // Register-access trace: -p log.regs=debug (docs/debugging.md), as register_bank logs it.
+    if (st == tlm::TLM_OK_RESPONSE && static_cast<int>(max_log_level()) >= static_cast<int>(log_level::debug) &&
+        log_enabled(log_level::debug, "regs")) {
+        uint32_t v = 0;
+        std::memcpy(&v, t.get_data_ptr(), 4);
+        const uint64_t addr = t.get_address() + AAX_SYNC_WINDOW_BASE;
+        const bool add = addr >= AAX_SEM_ADD(0);
+        log_write(log_level::debug, "regs",
+                  fmt::format("{} {} 0x{:x} {}{} = 0x{:08x}", name(), t.is_read() ? "read " : "write", addr,
+                              add ? "sem_add" : "sem", (addr - (add ? AAX_SEM_ADD(0) : AAX_SEM(0))) / 4, v));
+    }
+    if (st != tlm::TLM_OK_RESPONSE)
+        AVP_LOG(debug, name(), "register access error at 0x{:x}: {}", t.get_address() + AAX_SYNC_WINDOW_BASE,
+                t.get_response_string());
 }
 
 bool semaphores::holds(const aax_pkt_sem_wait& p) const {

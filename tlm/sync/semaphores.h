@@ -19,7 +19,6 @@
 #include "abi/aax_regs.h"
 #include "tlm/core/params.h"
 #include "tlm/core/extensions.h"
-#include "tlm/core/register_bank.h"
 #include "tlm/core/stats.h"
 
 namespace accelvp {
@@ -42,14 +41,17 @@ public:
     semaphores(sc_core::sc_module_name name, const params& p);
     ~semaphores() override;
 
-    uint32_t value(uint32_t s) const { return static_cast<uint32_t>(sem_.at(s)->get()); }
+    uint32_t value(uint32_t s) const { return sem_.at(s); }
     uint32_t count() const { return p_.count; }
 
 private:
     void soft_reset() override;
     void cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
-    void reg_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay) { regs_.b_transport(t, delay); }
-    unsigned reg_transport_dbg(tlm::tlm_generic_payload& t) { return regs_.transport_dbg(t); }
+    void reg_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
+    unsigned reg_transport_dbg(tlm::tlm_generic_payload& t) { return reg_access(t, true) == tlm::TLM_OK_RESPONSE ? 4u : 0u; }
+    // The SEM / SEM_ADD window with register_bank's rules (4-byte aligned words, no byte
+    // enables; SEM read/write, SEM_ADD write-only; no register: address error).
+    tlm::tlm_response_status reg_access(tlm::tlm_generic_payload& t, bool debug);
     uint8_t signal(const aax_pkt_sem_signal& p);
     // abort, abort_ev: the scheduler's abort flag for the job and the event it notifies when it
     // sets one (command_ext); the wait ends with ABORTED when the flag is set.
@@ -58,12 +60,13 @@ private:
     bool holds(const aax_pkt_sem_wait& p) const;
     void changed() { changed_ev_.notify(sc_core::SC_ZERO_TIME); }
 
-    uint32_t get(uint32_t s) const { return static_cast<uint32_t>(sem_[s]->get()); }
-    void set(uint32_t s, uint32_t v) { sem_[s]->set(v); }
+    uint32_t get(uint32_t s) const { return sem_[s]; }
+    void set(uint32_t s, uint32_t v) { sem_[s] = v; }
 
     params p_;
-    register_bank regs_;     // window AAX_SYNC_WINDOW_BASE; the SEM registers hold the values
-    std::vector<reg*> sem_;  // SEM(s) of regs_, for the packet path
+    // The values, SEM(s) at AAX_SEM(s), in one array: a bank of 2 x sync.count named
+    // register objects cost ~0.5 MiB a chip and most of a multi-chip system's elaboration.
+    std::vector<uint32_t> sem_;
     sc_core::sc_event changed_ev_;
 
     counter signals_{"signals", "SEM_SIGNAL packets and SEM_ADD register writes"};
