@@ -504,16 +504,27 @@ void driver::drain_cq(ring_ctx& R) {
         aax_cq_entry e{};
         host_.cpu.mem_read(R.cq_host + static_cast<uint64_t>(R.cq_head) * AAX_CQ_ENTRY_SIZE, &e, sizeof(e));
         if (((e.flags & AAX_CQE_PHASE) != 0) != R.cq_phase) break;
-        // A record for a job id never submitted (0, or beyond the last one) is not the
-        // device's: it is memory a job overwrote (a physical job may DMA anywhere in host
-        // memory). Taking it would move the head past the slot the device writes next, and
-        // that job's record would never be seen (its wait hangs). Left in place: the
-        // device's next record goes over it.
-        if (e.job_id == 0 || e.job_id >= next_seq_) {
+        // A record must name a job pending on this ring. One that does not is either memory a
+        // job overwrote (a physical job may DMA anywhere in host memory) or the device's own
+        // record for a job the driver no longer waits for. The device's producer index tells
+        // them apart: a slot it has not written yet is left in place (taking it would move the
+        // head past the slot the device writes next, and that job's record would never be
+        // seen: its wait would hang); a slot it has written is consumed without signalling.
+        auto f = e.job_id ? fences_.find(e.job_id) : fences_.end();
+        if (f == fences_.end() || f->second->done || f->second->ring != R.index) {
+            const uint32_t tail = rd(AAX_CQ_BASE(R.index) + AAX_CQ_TAIL);
+            const bool device_wrote = (tail + R.cq_entries - R.cq_head) % R.cq_entries != 0;
             if (++bogus_records_ == 1 || bogus_records_ % 1024 == 0)
-                AVP_LOG(warn, kName, "ring {}: CQ slot {} holds a record for job {}, which was never submitted "
-                        "(overwritten host memory?): ignored ({} so far)", R.index, R.cq_head, e.job_id, bogus_records_);
-            break;
+                AVP_LOG(warn, kName, "ring {}: CQ slot {} holds a record for job {}, which is not pending on the ring "
+                        "({}): ignored ({} so far)", R.index, R.cq_head, e.job_id,
+                        device_wrote ? "the device's, consumed" : "not the device's, left in place", bogus_records_);
+            if (!device_wrote) break;
+            if (++R.cq_head == R.cq_entries) {
+                R.cq_head = 0;
+                R.cq_phase = !R.cq_phase;
+            }
+            consumed = true;
+            continue;
         }
         fence_result res;
         res.status = e.status;

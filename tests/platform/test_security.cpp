@@ -9,9 +9,11 @@
 
 #include "abi/aax_boot.h"
 #include "abi/aax_mmu.h"
+#include "abi/aax_queue.h"
 #include "abi/aax_sched.h"
 #include "harness.h"
 #include "tlm/core/stats.h"
+#include "tlm/pcie/pci_config.h"
 #include "vm_helpers.h"
 
 using namespace accelvp;
@@ -431,4 +433,55 @@ TEST_CASE("A command buffer freed while its job waits keeps its memory until the
     REQUIRE(rc_a == 0);
     REQUIRE(got == want);
     REQUIRE(after_va == a_va);
+}
+
+TEST_CASE("A forged completion record ahead of the device's is left in place: the next job's record is seen",
+          "[security][driver]") {
+    // A physical job DMAs a record into the slot after its own in CQ 0 (host memory): first one
+    // naming a job never submitted, then one naming a job long completed. Neither is the
+    // device's (its producer index has not reached the slot), so the driver leaves it; the
+    // device's record for the next job goes over it and that job's wait returns. Taking the
+    // forged record would have moved the head past the slot the device writes next.
+    harness h;
+    std::vector<int> rc_next;
+    uint64_t bogus = 0;
+    h.run([&](uapi::device& dev, workload_context&) {
+        uapi::wait_args w;
+        const uint32_t old_seq = submit(dev, cmdbuf_builder().nop().bytes());
+        CHECK(wait_job(dev, old_seq, w) == 0);
+        const uint64_t cq = bar0_read(dev, AAX_CQ_BASE(0) + AAX_CQ_BASE_LO) |
+                            static_cast<uint64_t>(bar0_read(dev, AAX_CQ_BASE(0) + AAX_CQ_BASE_HI)) << 32;
+        const uint32_t entries = 1u << bar0_read(dev, AAX_CQ_BASE(0) + AAX_CQ_SIZE_LOG2);
+        for (uint32_t forged_id : {0x7FFFFFF0u, old_seq}) {
+            const uint32_t tail = bar0_read(dev, AAX_CQ_BASE(0) + AAX_CQ_TAIL);
+            REQUIRE(tail + 2 < entries);  // no wrap: the first pass's phase
+            aax_cq_entry e{};
+            e.job_id = forged_id;
+            e.flags = AAX_CQE_PHASE;
+            buffer rec = make_bo(dev, sizeof(e), uapi::BO_DEVICE);
+            CHECK(rec.map->write(0, &e, sizeof(e)) == 0);
+            // The forging job's own record goes to slot `tail`, the forged one after it.
+            CHECK(wait_job(dev, submit(dev, cmdbuf_builder().copy(rec.va(), cq + (tail + 1) * AAX_CQ_ENTRY_SIZE,
+                                                                  sizeof(e)).bytes()), w) == 0);
+            rc_next.push_back(wait_job(dev, submit(dev, cmdbuf_builder().nop().bytes()), w, 1000.0));
+        }
+        bogus = dev.drv().bogus_records();
+    });
+    REQUIRE(h.finished());
+    REQUIRE(rc_next == std::vector<int>{0, 0});
+    REQUIRE(bogus >= 2);
+}
+
+TEST_CASE("A config-space access at an offset near 4 GiB is refused, not wrapped past the bounds check", "[security][pcie]") {
+    // fuzz_qemu_bridge finding 4: off + len wrapped to a small number for off = 0xFFFFFFFE.
+    pci_config cfg(256ull << 20, 3, false);
+    uint32_t v = 0;
+    for (uint32_t off : {0xFFFFFFFEu, 0xFFFFFFFCu, 0xFFFFFFFFu}) {
+        const unsigned len = off % 4 ? (off % 2 ? 1 : 2) : 4;
+        CHECK_FALSE(cfg.read(off, len, v));
+        CHECK(v == 0xFFFFFFFFu);
+        CHECK_FALSE(cfg.write(off, len, 0x12345678u));
+    }
+    CHECK(cfg.read(0, 4, v));  // the ID registers still read
+    CHECK(v != 0xFFFFFFFFu);
 }
