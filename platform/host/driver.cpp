@@ -498,6 +498,13 @@ std::string driver::flow_key(const ring_ctx& R, uint32_t job_id) const {
     return fmt::format("{}/{:x}/{}", scope, R.ring_addr, job_id);
 }
 
+void driver::next_cq_slot(ring_ctx& R) {
+    if (++R.cq_head == R.cq_entries) {
+        R.cq_head = 0;
+        R.cq_phase = !R.cq_phase;  // the next lap's records carry the other PHASE
+    }
+}
+
 void driver::drain_cq(ring_ctx& R) {
     bool consumed = false;
     for (;;) {
@@ -519,10 +526,7 @@ void driver::drain_cq(ring_ctx& R) {
                         "({}): ignored ({} so far)", R.index, R.cq_head, e.job_id,
                         device_wrote ? "the device's, consumed" : "not the device's, left in place", bogus_records_);
             if (!device_wrote) break;
-            if (++R.cq_head == R.cq_entries) {
-                R.cq_head = 0;
-                R.cq_phase = !R.cq_phase;
-            }
+            next_cq_slot(R);
             consumed = true;
             continue;
         }
@@ -545,10 +549,7 @@ void driver::drain_cq(ring_ctx& R) {
             tracer::instance().end_flow(key);
         }
         signal(e.job_id, res);
-        if (++R.cq_head == R.cq_entries) {
-            R.cq_head = 0;
-            R.cq_phase = !R.cq_phase;
-        }
+        next_cq_slot(R);
         consumed = true;
     }
     if (consumed) wr(AAX_CQ_BASE(R.index) + AAX_CQ_HEAD, R.cq_head);

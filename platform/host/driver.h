@@ -271,6 +271,7 @@ private:
     void wr(uint32_t off, uint32_t v);
     void irq_thread();
     void drain_cq(ring_ctx& r);
+    static void next_cq_slot(ring_ctx& r);  // the head past one record
     void handle_error();
     void signal(uint32_t seq, const fence_result& res);
     int boot_firmware();

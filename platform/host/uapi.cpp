@@ -64,11 +64,15 @@ void device::release(const bo& b) {
     if (auto* cap = capture_recorder::active()) cap->on_bo_free(b.host ? drv_.host_to_device_addr(b.addr) : b.addr);
 }
 
+void device::drop_finished(std::vector<uint32_t>& jobs) const {
+    jobs.erase(std::remove_if(jobs.begin(), jobs.end(), [&](uint32_t seq) { return !drv_.is_pending(seq); }),
+               jobs.end());
+}
+
 void device::release_finished() {
     for (auto it = freed_in_flight_.begin(); it != freed_in_flight_.end();) {
         auto& jobs = it->jobs;
-        jobs.erase(std::remove_if(jobs.begin(), jobs.end(), [&](uint32_t seq) { return !drv_.is_pending(seq); }),
-                   jobs.end());
+        drop_finished(jobs);
         if (jobs.empty()) {
             release(*it);
             it = freed_in_flight_.erase(it);
@@ -143,8 +147,7 @@ int device::submit(submit_args& a) {
     if (cap) cap->on_submitted(rc, a.seq);
     if (rc == 0) {
         auto& jobs = it->second.jobs;  // the BO's jobs still in flight, and this one
-        jobs.erase(std::remove_if(jobs.begin(), jobs.end(), [&](uint32_t seq) { return !drv_.is_pending(seq); }),
-                   jobs.end());
+        drop_finished(jobs);
         jobs.push_back(a.seq);
     }
     return rc;

@@ -220,6 +220,7 @@ private:
     // so the next BO cannot take it and the job runs the packets it was submitted with.
     void release(const bo& b);
     void release_finished();
+    void drop_finished(std::vector<uint32_t>& jobs) const;  // keeps the jobs still in flight
     driver& drv_;
     bool privileged_ = false;
     struct binding {
