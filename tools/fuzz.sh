@@ -6,7 +6,8 @@
 #                                       (default 10) from its committed corpus; exit 1 on a finding
 #   tools/fuzz.sh check [SECONDS]       the ctest `fuzz`: like run, without building, each target
 #                                       for its own short budget (check_budget below, 40 s in all)
-#                                       unless SECONDS is given; exit 77 (skipped) when
+#                                       unless SECONDS is given, with a fixed seed (-seed=1);
+#                                       exit 77 (skipped) when
 #                                       build-fuzz/ has not been built
 #   tools/fuzz.sh campaign EXECS [-j N] [--max-time S] [--results FILE] [T...]
 #                                       the long campaign (docs/security.md): each target (default
@@ -75,7 +76,15 @@ build() {
 # hangs into findings too. A 16 MiB ASan quarantine instead of 256 MiB: freed memory is reused
 # sooner, so the targets stop page-faulting fresh memory on every input (2x faster); one
 # input allocates far less than 16 MiB, so a use after free within an input is still caught.
-export ASAN_OPTIONS="detect_leaks=1:allocator_may_return_null=1:quarantine_size_mb=16"
+asan_options() {
+  local leaks=1
+  # The SystemC targets: no leak check at exit either (see flags below): a buffer that only a
+  # suspended SystemC thread's stack points to looks leaked to LeakSanitizer, which cannot see
+  # those stacks, so where the time budget stopped the simulation decided the verdict (a
+  # 248-byte "leak" without a stack in one `check` run of fuzz_qemu_bridge, none in the next five).
+  case "$1" in fuzz_cmdbuf|fuzz_qemu_bridge) leaks=0 ;; esac
+  echo "detect_leaks=$leaks:allocator_may_return_null=1:quarantine_size_mb=16"
+}
 export LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp:print_suppressions=0"
 # The two targets that run the SystemC model (fuzz_cmdbuf, fuzz_qemu_bridge) without
 # libFuzzer's leak check: the model keeps a bounded history per job (the driver's last 65 536
@@ -110,7 +119,12 @@ case "$cmd" in
       mkdir -p "build-fuzz/corpus/$t" "build-fuzz/findings/$t"
       log="build-fuzz/$t.$cmd.log"
       # shellcheck disable=SC2046
-      if "build-fuzz/bin/$t" -max_total_time="$s" $(flags "$t") \
+      # check: a fixed seed, so the ctest explores the same inputs for the same code (a
+      # finding there is a change's doing; exploring is the campaigns' job).
+      seed=()
+      [ "$cmd" = check ] && seed=(-seed=1)
+      export ASAN_OPTIONS; ASAN_OPTIONS="$(asan_options "$t")"
+      if "build-fuzz/bin/$t" -max_total_time="$s" "${seed[@]}" $(flags "$t") \
            "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
         execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
         echo "fuzz: $t: ${execs:-?} executions in ${s} s, no finding"
@@ -159,6 +173,7 @@ case "$cmd" in
       mkdir -p "build-fuzz/corpus/$t" "build-fuzz/findings/$t"
       before=$(find "build-fuzz/findings/$t" -maxdepth 1 -type f \( -name "crash-*" -o -name "timeout-*" -o -name "oom-*" -o -name "leak-*" \) | wc -l)
       start=$(date +%s)
+      export ASAN_OPTIONS; ASAN_OPTIONS="$(asan_options "$t")"
       pids=()
       for w in $(seq 1 "$jobs"); do
         # N processes on one corpus directory; -reload picks up what the others found.

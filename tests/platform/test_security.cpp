@@ -485,3 +485,27 @@ TEST_CASE("A config-space access at an offset near 4 GiB is refused, not wrapped
     CHECK(cfg.read(0, 4, v));  // the ID registers still read
     CHECK(v != 0xFFFFFFFFu);
 }
+
+TEST_CASE("A job's timeout fires during the fetch of a large command buffer, not after it", "[security][qman]") {
+    // A JUMP into 8 MiB of host memory: over PCIe the fetch takes milliseconds. The job's
+    // 10 us timeout is checked between fetch chunks, so it fails within a few chunk times;
+    // fetched in one read, it failed only after the whole read (651 us here; 9 MiB on the
+    // fuzz harness's edge chip took past its 2 ms limit: fuzz_cmdbuf finding 5).
+    harness h;
+    uint8_t status = 0xFF;
+    double elapsed_us = 0;
+    h.run([&](uapi::device& dev, workload_context&) {
+        constexpr uint32_t big = 8u << 20;
+        buffer target = make_bo(dev, big, uapi::BO_HOST);
+        const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+        const uint32_t seq = submit(dev, cmdbuf_builder().jump(target.va(), big).bytes(), 0, 10);
+        uapi::wait_args w;
+        wait_job(dev, seq, w, 5000.0);
+        status = w.status;
+        elapsed_us = (sc_core::sc_time_stamp() - t0).to_seconds() * 1e6;
+    });
+    REQUIRE(h.finished());
+    REQUIRE(status == AAX_ERR_TIMEOUT);
+    INFO("submit to signalled: " << elapsed_us << " us");
+    REQUIRE(elapsed_us < 200.0);
+}

@@ -73,6 +73,9 @@ uint8_t queue_manager::dispatch(tlm_utils::simple_initiator_socket<queue_manager
 }
 
 namespace {
+// The largest single read of a command-buffer fetch (run_cmdbuf).
+constexpr uint32_t cmdbuf_fetch_chunk = 64u << 10;
+
 template <class T>
 T as(const uint8_t* pkt, uint32_t len) {
     T v{};
@@ -252,9 +255,27 @@ queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint
             return false;
         }
         buf.resize(n);
-        f.status = bus(tlm::TLM_READ_COMMAND, a, buf.data(), n, delay, space);
-        if (f.status) f.addr = a;
-        return f.status == AAX_OK;
+        // Fetched in chunks with the reset and deadline checked between them, as at packet
+        // boundaries: one read of a 16 MiB buffer over PCIe takes milliseconds, and a job's
+        // timeout must not wait for it (fuzz_cmdbuf finding 5). Buffers up to one chunk (all
+        // that jobs use in practice) are one read, as before.
+        for (uint32_t done = 0; done < n; done += cmdbuf_fetch_chunk) {
+            if (done) {
+                sc_core::wait(delay);
+                delay = sc_core::SC_ZERO_TIME;
+                if (stop) f.status = AAX_ERR_ABORTED;
+                else if (check_deadline && deadline && sc_core::sc_time_stamp().value() > deadline)
+                    f.status = AAX_ERR_TIMEOUT;
+                if (f.status) return false;
+            }
+            const uint32_t part = std::min(cmdbuf_fetch_chunk, n - done);
+            f.status = bus(tlm::TLM_READ_COMMAND, a + done, buf.data() + done, part, delay, space);
+            if (f.status) {
+                f.addr = a + done;
+                return false;
+            }
+        }
+        return true;
     };
     uint64_t cur = addr;
     uint32_t cur_size = size;
