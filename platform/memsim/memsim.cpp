@@ -112,7 +112,7 @@ CLI::App* add_memsim_command(CLI::App& app, memsim_options& o) {
                     "bursts; smaller, consecutive requests to the same burst merge (default: one burst)")
         ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30));
     cmd->add_option("--threads", o.threads,
-                    "threads simulating the channels with per-channel front ends (0: one per host CPU, at most 8; "
+                    "threads simulating the channels with per-channel front ends: the main thread and N-1 workers (0: one per host CPU, at most 8; "
                     "the results do not depend on it)")
         ->check(CLI::Range(0u, 256u));
     cmd->add_flag("-q,--quiet", o.quiet, "print nothing on success");
@@ -205,13 +205,20 @@ int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats
     };
     // Declared after everything the workers use: destroyed (joined) first, however this
     // function is left (a trace error while they run).
-    worker_pool pool(o.threads == 1 ? 0 : workers, [&](unsigned w) { feed(*posted, w, workers); });
+    // N feeding threads: N - 1 in the pool and this one, which joins in feeding a block once
+    // it has read the next (no more threads than cores: a third thread on two cores only
+    // time-sliced them).
+    worker_pool pool(workers <= 1 ? 0 : workers - 1, [&](unsigned w) { feed(*posted, w, workers); });
+    auto finish_posted = [&] {  // this thread feeds what the pool has not taken, then waits for it
+        if (posted) feed(*posted, workers - 1, workers);
+        pool.wait();
+    };
     auto flush_block = [&] {  // feed the block read so far; with threads, read on meanwhile
-        if (o.threads == 1) {  // no thread: this one feeds, then reads on
+        if (workers <= 1) {  // no thread: this one feeds, then reads on
             feed(block[cur], 0, 1);
             rethrow();
         } else {
-            pool.wait();
+            finish_posted();
             rethrow();
             posted = &block[cur];
             next_channel.store(0, std::memory_order_relaxed);  // published by post()'s lock
@@ -267,7 +274,7 @@ int run_memsim(const memsim_options& o, std::ostream& out, nlohmann::json* stats
     }
     if (!o.issue_width) {
         if (buffered) flush_block();
-        pool.wait();
+        if (workers > 1) finish_posted();
         rethrow();
         for (const uint64_t d : worker_done) last_done = std::max(last_done, d);
     }
