@@ -117,6 +117,7 @@ struct aax_ring {
 	struct aax_job *jobs[AAX_FENCES]; /* a reference each */
 	u16 asid;                   /* what RING_ASID holds: the context the ring is pinned to (0: physical) */
 	u64 submits, completions, aborted, resets, asid_switches;
+	u64 bogus_records;          /* CQ records naming no pending job (drain_ring) */
 };
 
 struct aax_pt {                 /* one 4 KiB page table: device copy + shadow */
@@ -341,6 +342,14 @@ static void put_done_cmdbufs(struct aax_device *a)
 
 /* ---- completion work: CQs, error record, MMU fault, ring recovery ------------------ */
 
+/* The job `seq` if it is pending on the ring (submitted, not yet signalled), else NULL. */
+static struct aax_job *pending_job(struct aax_ring *r, u32 seq)
+{
+	struct aax_job *j = ring_job(r, seq);
+
+	return j && !dma_fence_is_signaled_locked(&j->base) ? j : NULL;
+}
+
 /* Consumes ring r's CQ: OK records signal their fence; a failed one waits for the ring's
  * recovery (the ring is reset first). fence_lock held. Returns true if any record. */
 static bool drain_ring(struct aax_device *a, struct aax_ring *r, bool *failed)
@@ -350,13 +359,40 @@ static bool drain_ring(struct aax_device *a, struct aax_ring *r, bool *failed)
 	for (;;) {
 		struct aax_cq_entry e;
 		struct aax_job *j;
+		bool device_wrote = true;
 
 		if (!!(READ_ONCE(r->cq[r->cq_head].flags) & AAX_CQE_PHASE) != r->cq_phase)
 			break;
 		dma_rmb();
 		e = r->cq[r->cq_head];
-		j = ring_job(r, e.job_id);
-		if (j) {
+		j = pending_job(r, e.job_id);
+		if (!j) {
+			/* A record that names no job pending on this ring: host memory a physical job
+			 * overwrote, or the device's own record for a job no longer waited for (aborted
+			 * in a reset). The device's producer index tells them apart: a slot it has not
+			 * written yet is left in place (taking it would move the head past the slot the
+			 * device writes next, and that job's wait would hang); one it has written is read
+			 * again (the device's record may have landed over the forged one since the first
+			 * read) and, if it still names no pending job, consumed, signalling nothing. As the
+			 * simulator's driver model (docs/security.md, finding 3). */
+			u32 tail = rd(a, AAX_CQ_BASE(r->index) + AAX_CQ_TAIL);
+
+			device_wrote = (tail + r->cq_entries - r->cq_head) % r->cq_entries != 0;
+			if (device_wrote) {
+				dma_rmb();
+				e = r->cq[r->cq_head];
+				j = pending_job(r, e.job_id);
+			}
+		}
+		if (!j) {
+			r->bogus_records++;
+			dev_warn_ratelimited(&a->pdev->dev,
+					     "ring %u: CQ slot %u holds a record for job %u, which is not pending (%s)\n",
+					     r->index, r->cq_head, e.job_id,
+					     device_wrote ? "the device's, consumed" : "not the device's, left in place");
+			if (!device_wrote)
+				break;
+		} else {
 			j->ts_start = e.ts_start;
 			j->ts_end = e.ts_end;
 			j->err_offset = e.err_offset;
@@ -1837,8 +1873,10 @@ static int aax_rings_show(struct seq_file *m, void *unused)
 			   rd(a, AAX_RING_BASE(r) + AAX_RING_TAIL), R->tail, rd(a, AAX_RING_BASE(r) + AAX_RING_STATUS),
 			   rd(a, AAX_RING_BASE(r) + AAX_RING_JOBS_DONE), R->inflight, R->next_seq - 1, R->submits, R->resets,
 			   R->aborted, rd(a, AAX_RING_BASE(r) + AAX_RING_ASID), R->asid_switches);
-		seq_printf(m, "cq %u: entries %u head %u tail %u overflows %u\n", r, R->cq_entries, R->cq_head,
-			   rd(a, AAX_CQ_BASE(r) + AAX_CQ_TAIL), rd(a, AAX_CQ_BASE(r) + AAX_CQ_OVERFLOWS));
+		seq_printf(m, "cq %u: entries %u head %u tail %u overflows %u bogus %llu phase %u base 0x%llx\n", r,
+			   R->cq_entries, R->cq_head, rd(a, AAX_CQ_BASE(r) + AAX_CQ_TAIL),
+			   rd(a, AAX_CQ_BASE(r) + AAX_CQ_OVERFLOWS), R->bogus_records, R->cq_phase,
+			   rd(a, AAX_CQ_BASE(r) + AAX_CQ_BASE_LO) | (u64)rd(a, AAX_CQ_BASE(r) + AAX_CQ_BASE_HI) << 32);
 	}
 	return 0;
 }

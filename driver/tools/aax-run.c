@@ -40,6 +40,10 @@
  *                                          reset): each completed OK or fails EIO (ABORTED); then a copy runs
  *   aax-run copy-loop --for-ms T            1 MiB host -> device -> host round trips, verified, for T ms of
  *                                          device time (debugfs `timestamp`; flr --after-ms T: start T ms late)
+ *   aax-run forged-cq                       a physical job writes a completion record naming a job never
+ *                                          submitted, then one naming a finished job, into the CQ slot after its
+ *                                          own: the driver leaves both (not the device's) and the next job's
+ *                                          wait returns (docs/security.md, finding 3)
  *   aax-run uq-latency [--jobs N]           kernel vs user queue: host time in the submit call and device
  *                                          submit-to-start (debugfs `timestamp` read just before), empty
  *                                          jobs and 4 KiB copies; then 32 streamed
@@ -1503,6 +1507,96 @@ static int cmdbuf_free_test(aax_dev *d)
     return r || !inflight || cbx.va == a_va;
 }
 
+/* The debugfs `rings` line "cq <ring>: ..." fields: head, tail, phase, base, bogus; -1 when absent. */
+static int cq_state(uint32_t ring, uint32_t *head, uint32_t *tail, uint32_t *entries, unsigned *phase,
+                    unsigned long long *base, unsigned long long *bogus)
+{
+    const char *p = dbg_path("rings");
+    char line[512], want[16];
+    int found = -1;
+    FILE *f = p ? fopen(p, "r") : NULL;
+    snprintf(want, sizeof(want), "cq %u:", ring);
+    while (f && fgets(line, sizeof(line), f))
+        if (!strncmp(line, want, strlen(want)) &&
+            sscanf(line + strlen(want), " entries %u head %u tail %u overflows %*u bogus %llu phase %u base %llx",
+                   entries, head, tail, bogus, phase, base) == 6)
+            found = 0;
+    if (f) fclose(f);
+    return found;
+}
+
+/* A physical job DMAs a completion record into the slot after its own in CQ 0 (host memory,
+ * which a physical job may write): first one naming a job never submitted, then one naming the
+ * job just completed. Neither is the device's (its producer index has not reached the slot),
+ * so the driver must leave it in place: the device's record for the next job goes over it and
+ * that job's wait returns. Taking the forged record moved the head past the slot the device
+ * writes next, and every later wait on the ring hung. */
+static int forged_cq_test(aax_dev *d)
+{
+    aax_bo rec, cb, src, dst;
+    aax_cmdbuf c = {&cb, 0};
+    struct aax_drm_wait w;
+    uint32_t head, tail, entries, seq, seq_next, forged[2];
+    unsigned phase, k;
+    unsigned long long base, bogus0, bogus;
+    int r, bad = 0;
+    if ((r = aax_bo_create(d, 4096, AAX_BO_HOST, &rec)) || (r = aax_bo_map(d, &rec)) || (r = host_cb(d, &cb)) ||
+        (r = aax_bo_create(d, 4096, AAX_BO_HOST, &src)) || (r = aax_bo_map(d, &src)) ||
+        (r = aax_bo_create(d, 4096, AAX_BO_HOST, &dst)) || (r = aax_bo_map(d, &dst)))
+        return fail("BO", r);
+    {   /* a first job, so "a finished job" exists; the ring is idle after it */
+        aax_pkt_hdr nop = aax_make_hdr(AAX_OP_NOP, 1, 0);
+        aax_cmd_emit(&c, &nop, sizeof(nop));
+        if ((r = submit_q(d, 0, &cb, 0, sizeof(nop), 0, &seq, NULL)) || (r = aax_wait_queue(d, 0, seq, 60 * SEC, &w)))
+            return fail("first job", r);
+    }
+    forged[0] = 0x7FFFFFF0u;
+    forged[1] = seq;
+    if (cq_state(0, &head, &tail, &entries, &phase, &base, &bogus0)) return fail("debugfs rings: cq 0", -ENOENT);
+    for (k = 0; k < 2; ++k) {
+        aax_cq_entry e;
+        uint32_t off;
+        if (cq_state(0, &head, &tail, &entries, &phase, &base, &bogus)) return fail("debugfs rings: cq 0", -ENOENT);
+        if (head != tail || tail + 2 >= entries) {  /* idle, and no wrap: the slot after the job's is this lap's */
+            printf("forged-cq: CQ 0 head %u tail %u of %u: cannot place the record\n", head, tail, entries);
+            return 1;
+        }
+        memset(&e, 0, sizeof(e));
+        e.job_id = forged[k];
+        e.flags = phase ? AAX_CQE_PHASE : 0;
+        memcpy(rec.map, &e, sizeof(e));
+        c.used = 0;
+        off = 0;
+        {
+            aax_pkt_dma p = aax_make_copy_2d(rec.va, base + (uint64_t)(tail + 1) * AAX_CQ_ENTRY_SIZE, sizeof(e), 1, 0, 0);
+            aax_cmd_emit(&c, &p, sizeof(p));
+        }
+        if ((r = submit_q(d, 0, &cb, off, (uint32_t)c.used, 0, &seq, NULL)) ||
+            (r = aax_wait_queue(d, 0, seq, 60 * SEC, &w)))
+            return fail("forging job", r);
+        /* the next job: a 4 KiB copy, verified */
+        for (off = 0; off < 4096; off += 4) ((uint32_t *)src.map)[off / 4] = 0x5EED0000u + off + k;
+        memset(dst.map, 0, 4096);
+        c.used = 0;
+        {
+            aax_pkt_dma p = aax_make_copy_2d(src.va, dst.va, 4096, 1, 0, 0);
+            aax_cmd_emit(&c, &p, sizeof(p));
+        }
+        r = submit_q(d, 0, &cb, 0, (uint32_t)c.used, 0, &seq_next, NULL);
+        if (!r) r = aax_wait_queue(d, 0, seq_next, 10 * SEC, &w);
+        printf("forged-cq: record for job %u placed after the forging job's; the next job %s%s\n", forged[k], ename(r),
+               !r && memcmp(src.map, dst.map, 4096) == 0 ? ", its copy verified" : "");
+        bad |= r != 0 || memcmp(src.map, dst.map, 4096) != 0;
+    }
+    if (cq_state(0, &head, &tail, &entries, &phase, &base, &bogus)) return fail("debugfs rings: cq 0", -ENOENT);
+    printf("forged-cq: records left in place: %llu\n", bogus - bogus0);
+    aax_bo_free(d, &dst);
+    aax_bo_free(d, &src);
+    aax_bo_free(d, &cb);
+    aax_bo_free(d, &rec);
+    return bad || bogus - bogus0 < 2;
+}
+
 int main(int argc, char **argv)
 {
     aax_dev d;
@@ -1514,7 +1608,8 @@ int main(int argc, char **argv)
     if (argc < 2) {
         fprintf(stderr, "usage: aax-run dma-copy [--bytes N] [--cmd-devmem 1] | gemm [--m M --n N --k K --sram-base A --cluster C] | "
                         "bad-packet | fence | recover | vm | dma-copy-vm [--bytes N] [--cmd-devmem 1] | fw-crash | isolation | syncobj | "
-                        "uq | uq-exit | uq-reset | uq-latency [--jobs N] | flr [--after-ms T] | copy-loop --for-ms T | cmdbuf-free\n");
+                        "uq | uq-exit | uq-reset | uq-latency [--jobs N] | flr [--after-ms T] | copy-loop --for-ms T | cmdbuf-free | "
+                        "forged-cq\n");
         return 2;
     }
     for (i = 2; i + 1 < argc; i += 2) {
@@ -1552,9 +1647,10 @@ int main(int argc, char **argv)
     else if (!strcmp(argv[1], "uq-reset")) r = uq_reset_test(&d);
     else if (!strcmp(argv[1], "uq-latency")) r = uq_latency(&d, jobs ? jobs : 16);
     else if (!strcmp(argv[1], "cmdbuf-free")) r = cmdbuf_free_test(&d);
+    else if (!strcmp(argv[1], "forged-cq")) r = forged_cq_test(&d);
     else {
         fprintf(stderr, "aax-run: unknown job %s (dma-copy, gemm, bad-packet, fence, recover, vm, dma-copy-vm, fw-crash, "
-                        "isolation, syncobj, uq, uq-exit, uq-reset, uq-latency, flr, copy-loop)\n", argv[1]);
+                        "isolation, syncobj, uq, uq-exit, uq-reset, uq-latency, flr, copy-loop, cmdbuf-free, forged-cq)\n", argv[1]);
         r = 2;
     }
     aax_close(&d);

@@ -516,11 +516,24 @@ void driver::drain_cq(ring_ctx& R) {
         // record for a job the driver no longer waits for. The device's producer index tells
         // them apart: a slot it has not written yet is left in place (taking it would move the
         // head past the slot the device writes next, and that job's record would never be
-        // seen: its wait would hang); a slot it has written is consumed without signalling.
-        auto f = e.job_id ? fences_.find(e.job_id) : fences_.end();
-        if (f == fences_.end() || f->second->done || f->second->ring != R.index) {
+        // seen: its wait would hang); a slot it has written is read again (the device's record
+        // may have landed over the forged one after the first read) and, if it still names no
+        // pending job, consumed without signalling.
+        const auto pending = [&](uint32_t job_id) {
+            auto it = job_id ? fences_.find(job_id) : fences_.end();
+            return it != fences_.end() && !it->second->done && it->second->ring == R.index ? it : fences_.end();
+        };
+        auto f = pending(e.job_id);
+        bool device_wrote = true;
+        if (f == fences_.end()) {
             const uint32_t tail = rd(AAX_CQ_BASE(R.index) + AAX_CQ_TAIL);
-            const bool device_wrote = (tail + R.cq_entries - R.cq_head) % R.cq_entries != 0;
+            device_wrote = (tail + R.cq_entries - R.cq_head) % R.cq_entries != 0;
+            if (device_wrote) {
+                host_.cpu.mem_read(R.cq_host + static_cast<uint64_t>(R.cq_head) * AAX_CQ_ENTRY_SIZE, &e, sizeof(e));
+                f = pending(e.job_id);
+            }
+        }
+        if (f == fences_.end()) {
             if (++bogus_records_ == 1 || bogus_records_ % 1024 == 0)
                 AVP_LOG(warn, kName, "ring {}: CQ slot {} holds a record for job {}, which is not pending on the ring "
                         "({}): ignored ({} so far)", R.index, R.cq_head, e.job_id,

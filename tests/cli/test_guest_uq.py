@@ -182,6 +182,23 @@ def a_command_buffer_freed_in_flight_is_held_until_its_job_ends():
 
 
 @test
+def forged_completion_records_are_left_in_place():
+    # A physical job writes a record naming a never-submitted job, then one naming a finished
+    # job, into the CQ slot after its own: the driver checks the device's producer index and
+    # leaves both; the next job's record goes over them and its wait returns.
+    check("lines" in state, "no run")
+    p = "^AAX-UQ-RUN: forged-cq: "
+    runs = [l for l in state["lines"] if re.match(p + r"record for job", l)]
+    check(len(runs) == 2, f"two forged records: {runs}")
+    ok = r" placed after the forging job's; the next job ok, its copy verified$"
+    check(re.match(p + r"record for job 2147483632" + ok, runs[0]), f"a never-submitted job's record: {runs[0]}")
+    check(re.match(p + r"record for job \d+" + ok, runs[1]), f"a finished job's record: {runs[1]}")
+    check(has(p + r"records left in place: [2-9]\d*$"), "counted (debugfs bogus)")
+    check(has(r"^AAX-UQ-DMESG: .*ring 0: CQ slot \d+ holds a record for job 2147483632, which is not pending "
+              r"\(not the device's, left in place\)$"), "dmesg")
+
+
+@test
 def kernel_and_user_submission_latency_is_measured():
     check("lines" in state, "no run")
     for path in ("kernel", "user"):
