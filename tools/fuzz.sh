@@ -165,6 +165,10 @@ case "$cmd" in
     [ -f "$results" ] || echo "# target executions wall_s findings date commit  (tools/fuzz.sh campaign)" >"$results"
     rc=0
     per=$(( (execs + jobs - 1) / jobs ))
+    # nice alone does not yield to other work when the kernel groups processes by session
+    # (sched_autogroup, on in Debian's kernels): a campaign started from its own session
+    # competes as a group of its own. Lower the group's weight too (best effort).
+    if [ -w "/proc/$$/autogroup" ]; then echo 19 >"/proc/$$/autogroup" 2>/dev/null || true; fi
     # libFuzzer's -timeout is wall-clock time: at nice 19 on a loaded machine a process gets
     # a hundredth of a core, and an ELF input that takes 0.1 s of CPU (within the loader's
     # limits) reached 10 s. 60 s still catches a hang.
