@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #define _GNU_SOURCE
 #include "driver/libaax/aax.h"
+#include "abi/aax_errno.h"
 #include "abi/aax_queue.h"
 #include "abi/aax_regs.h"
 
@@ -300,18 +301,7 @@ int aax_syncobj_export_sync_file(aax_dev *d, uint32_t handle, int *fd)
 
 int aax_status_errno(unsigned status)
 {
-    switch (status) {
-    case AAX_OK: return 0;
-    case AAX_ERR_TIMEOUT:
-    case AAX_ERR_SEM_TIMEOUT: return -ETIMEDOUT;
-    case AAX_ERR_ABORTED:
-    case AAX_ERR_BUS: return -EIO;
-    case AAX_ERR_BAD_ADDRESS:
-    case AAX_ERR_MMU_FAULT: return -EFAULT;
-    case AAX_ERR_PRIV:
-    case AAX_ERR_BAD_ASID: return -EPERM;
-    default: return -EINVAL;
-    }
+    return aax_status_to_errno(status);
 }
 
 static void uq_unmap(aax_uq *q)

@@ -45,6 +45,7 @@
 
 #include "abi/aax_boot.h"
 #include "abi/aax_drm.h"
+#include "abi/aax_errno.h"
 #include "abi/aax_mmu.h"
 #include "abi/aax_queue.h"
 #include "abi/aax_regs.h"
@@ -271,18 +272,7 @@ static const struct dma_fence_ops aax_fence_ops = {
 
 static int aax_errno(u8 status)
 {
-	switch (status) {
-	case AAX_OK: return 0;
-	case AAX_ERR_TIMEOUT:
-	case AAX_ERR_SEM_TIMEOUT: return -ETIMEDOUT;
-	case AAX_ERR_ABORTED:
-	case AAX_ERR_BUS: return -EIO;
-	case AAX_ERR_BAD_ADDRESS:
-	case AAX_ERR_MMU_FAULT: return -EFAULT;
-	case AAX_ERR_PRIV:
-	case AAX_ERR_BAD_ASID: return -EPERM;
-	default: return -EINVAL;
-	}
+	return aax_status_to_errno(status);
 }
 
 /* Signals a job with its status. fence_lock held. */

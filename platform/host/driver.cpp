@@ -8,6 +8,7 @@
 
 #include "abi/aax_boot.h"
 #include "abi/aax_encode.h"
+#include "abi/aax_errno.h"
 #include "abi/aax_mmu.h"
 #include "abi/aax_regs.h"
 #include "abi/aax_sriov.h"
@@ -457,22 +458,7 @@ bool driver::is_pending(uint32_t seq) const {
     return it != fences_.end() && !it->second->done;
 }
 
-int driver::errno_of(uint8_t status) {
-    switch (status) {
-    case AAX_OK: return 0;
-    case AAX_ERR_TIMEOUT:
-    case AAX_ERR_SEM_TIMEOUT: return -ETIMEDOUT;
-    case AAX_ERR_ABORTED: return -EIO;
-    case AAX_ERR_BAD_ADDRESS:
-    case AAX_ERR_MMU_FAULT: return -EFAULT;
-    case AAX_ERR_PRIV:
-    case AAX_ERR_BAD_ASID: return -EPERM;
-    case AAX_ERR_BUS: return -EIO;
-    case AAX_ERR_LINK_DOWN: return -ENOLINK;
-    case AAX_ERR_ECC_UE: return -EIO;
-    default: return -EINVAL;
-    }
-}
+int driver::errno_of(uint8_t status) { return aax_status_to_errno(status); }
 
 int driver::wait(uint32_t seq, const sc_core::sc_time& timeout, fence_result* out) {
     auto it = fences_.find(seq);

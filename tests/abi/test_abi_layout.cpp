@@ -7,7 +7,9 @@
 #include <cstring>
 #include <string>
 #include <type_traits>
+#include <utility>
 
+#include "abi/aax_errno.h"
 #include "abi/aax_queue.h"
 
 #define CHECK_FIELD(type, field, offset, size)                        \
@@ -221,4 +223,20 @@ TEST_CASE("abi: aax_pkt_gemm and aax_pkt_vec have the documented sizes and offse
     CHECK(std::string(aax_vec_op_name(AAX_VEC_OP_COUNT)) == "UNKNOWN");
     CHECK(std::string(aax_dtype_name(AAX_DT_FP8_E4M3)) == "fp8_e4m3");
     CHECK(AAX_DT_INT32 == 6);
+}
+
+TEST_CASE("abi: every device status has the documented errno (abi/aax_errno.h, docs/abi.md)", "[abi]") {
+    const std::pair<unsigned, int> table[] = {
+        {AAX_OK, 0},
+        {AAX_ERR_BAD_OPCODE, -EINVAL},      {AAX_ERR_BAD_LENGTH, -EINVAL}, {AAX_ERR_BAD_ADDRESS, -EFAULT},
+        {AAX_ERR_BAD_PARAM, -EINVAL},       {AAX_ERR_BAD_JOB, -EINVAL},    {AAX_ERR_TIMEOUT, -ETIMEDOUT},
+        {AAX_ERR_SEM_TIMEOUT, -ETIMEDOUT},  {AAX_ERR_ABORTED, -EIO},       {AAX_ERR_UNSUPPORTED, -EINVAL},
+        {AAX_ERR_PRIV, -EPERM},             {AAX_ERR_BAD_ASID, -EPERM},    {AAX_ERR_BUS, -EIO},
+        {AAX_ERR_MMU_FAULT, -EFAULT},       {AAX_ERR_LINK_DOWN, -ENOLINK}, {AAX_ERR_ECC_UE, -EIO},
+        {200, -EINVAL},
+    };
+    for (const auto& [status, err] : table) {
+        INFO(aax_status_name(status));
+        REQUIRE(aax_status_to_errno(status) == err);
+    }
 }
