@@ -40,15 +40,21 @@ dma_engine::params dma_engine::from_config(const config& c, const std::string& p
 dma_engine::dma_engine(sc_core::sc_module_name name, const params& p)
     : sc_module(name), cmd_socket("cmd_socket"), bus_socket("bus_socket"), p_(p), datapath_(p.bandwidth_gbps * 1e9),
       requests_(p.bandwidth_gbps * 1e9),
-      buffers_(static_cast<uint8_t*>(std::calloc(static_cast<size_t>(p.max_outstanding) * p.burst_bytes, 1))),
       splits_(p.split_reads ? p.max_outstanding : 0) {
-    if (!buffers_) throw std::bad_alloc();
     cmd_socket.register_b_transport(this, &dma_engine::cmd_b_transport);
     stats_.add({&commands_, &errors_, &bursts_, &bytes_, &busy_, &throughput_, &read_wait_ps_});
     track_ = tracer::instance().track(this->name());
 }
 
 dma_engine::~dma_engine() = default;  // stats_ unregisters the stats
+
+uint8_t* dma_engine::staging(uint32_t slot) {
+    if (!buffers_) {
+        buffers_.reset(static_cast<uint8_t*>(std::calloc(static_cast<size_t>(p_.max_outstanding) * p_.burst_bytes, 1)));
+        if (!buffers_) throw std::bad_alloc();
+    }
+    return buffers_.get() + static_cast<size_t>(slot) * p_.burst_bytes;
+}
 
 uint8_t dma_engine::validate(const aax_pkt_dma& p) {
     if (p.width == 0 || p.height == 0) return AAX_ERR_BAD_PARAM;
@@ -231,7 +237,7 @@ dma_engine::result dma_engine::execute(const aax_pkt_dma& p, sc_core::sc_time& d
             const uint64_t now = sc_core::sc_time_stamp().value();
             if (st.t > now) sc_core::wait(ps(st.t - now));
         }
-        uint8_t* buf = buffers_.get() + static_cast<size_t>(st.slot) * p_.burst_bytes;
+        uint8_t* buf = staging(st.slot);
         sc_core::sc_time d = offset_to(st.t);
         const stage was = st.what;
         switch (was) {

@@ -98,13 +98,16 @@ private:
     sc_core::sc_mutex busy_lock_;
     timeline datapath_;
     timeline requests_;  // read requests, paced at the datapath rate
-    // max_outstanding x burst_bytes staging buffers. calloc, not a vector: zeroed pages the
-    // engine never touches cost nothing (a vector's memset made a 64-chip system spend most of
-    // its construction in page faults).
+    // max_outstanding x burst_bytes staging buffers, allocated by the first transfer (an
+    // engine a run never uses costs nothing: a 1024-chip collective has 8192 of them). calloc,
+    // not a vector: zeroed pages the engine never touches cost nothing (a vector's memset made
+    // a 64-chip system spend most of its construction in page faults); but calloc clears a
+    // block it takes from freed memory, which at construction was 4 % of a 1024-chip run.
     struct free_deleter {
         void operator()(uint8_t* p) const { std::free(p); }
     };
     std::unique_ptr<uint8_t, free_deleter> buffers_;
+    uint8_t* staging(uint32_t slot);
     int track_ = 0;
     uint16_t asid_ = 0;  // address space of the command in progress
     uint64_t flow_ = 0;  // trace flow of the command in progress (0: none)
