@@ -112,8 +112,8 @@ CLI::App* add_memsim_command(CLI::App& app, memsim_options& o) {
                     "bursts; smaller, consecutive requests to the same burst merge (default: one burst)")
         ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 30));
     cmd->add_option("--threads", o.threads,
-                    "threads simulating the channels with per-channel front ends: the main thread and N-1 workers (0: one per host CPU, at most 8; "
-                    "the results do not depend on it)")
+                    "threads simulating the channels with per-channel front ends: the main thread and N-1 workers "
+                    "(0: one per host CPU, at most 8; the results do not depend on it)")
         ->check(CLI::Range(0u, 256u));
     cmd->add_flag("-q,--quiet", o.quiet, "print nothing on success");
     cmd->add_flag("--json", o.json, "print the stats JSON on stdout instead of the table");

@@ -13,8 +13,7 @@
 // requests per cycle, a full queue stalling everything behind it (an in-order trace
 // front end, as in public DRAM simulators). With per-channel front ends the channels are
 // simulated on --threads threads, the main thread and N-1 workers (the results do not
-// depend on the number). Each
-// request is one burst of the device (mem.* keys; the DRAM
+// depend on the number). Each request is one burst of the device (mem.* keys; the DRAM
 // model is used whatever mem.model says). A malformed line or an address beyond
 // mem.size is a usage error (exit 2) naming the line.
 #pragma once
