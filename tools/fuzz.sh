@@ -118,12 +118,12 @@ case "$cmd" in
       s="${secs:-$(check_budget "$t")}"
       mkdir -p "build-fuzz/corpus/$t" "build-fuzz/findings/$t"
       log="build-fuzz/$t.$cmd.log"
-      # shellcheck disable=SC2046
       # check: a fixed seed, so the ctest explores the same inputs for the same code (a
       # finding there is a change's doing; exploring is the campaigns' job).
       seed=()
       [ "$cmd" = check ] && seed=(-seed=1)
       export ASAN_OPTIONS; ASAN_OPTIONS="$(asan_options "$t")"
+      # shellcheck disable=SC2046
       if "build-fuzz/bin/$t" -max_total_time="$s" "${seed[@]}" $(flags "$t") \
            "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t" >"$log" 2>&1; then
         execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")

@@ -247,6 +247,15 @@ queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint
     std::vector<frame> calls;
     uint32_t transfers = 0;
     failure f;
+    // Lets simulated time catch up with `delay`, then honours a reset and the job's deadline:
+    // at packet boundaries and between the reads of a long fetch. AAX_OK to go on.
+    const auto catch_up = [&]() -> uint8_t {
+        sc_core::wait(delay);
+        delay = sc_core::SC_ZERO_TIME;
+        if (stop) return AAX_ERR_ABORTED;
+        if (check_deadline && deadline && sc_core::sc_time_stamp().value() > deadline) return AAX_ERR_TIMEOUT;
+        return AAX_OK;
+    };
     const auto enter = [&](uint64_t a, uint32_t n, uint8_t opcode, uint16_t space) {  // fetch a buffer
         f = failure{};
         f.opcode = opcode;
@@ -257,17 +266,10 @@ queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint
         buf.resize(n);
         // Fetched in chunks with the reset and deadline checked between them, as at packet
         // boundaries: one read of a 16 MiB buffer over PCIe takes milliseconds, and a job's
-        // timeout must not wait for it (fuzz_cmdbuf finding 5). Buffers up to one chunk (all
-        // that jobs use in practice) are one read, as before.
+        // timeout must not wait for it (fuzz_cmdbuf finding 5). A buffer of up to one chunk
+        // is one read, as before.
         for (uint32_t done = 0; done < n; done += cmdbuf_fetch_chunk) {
-            if (done) {
-                sc_core::wait(delay);
-                delay = sc_core::SC_ZERO_TIME;
-                if (stop) f.status = AAX_ERR_ABORTED;
-                else if (check_deadline && deadline && sc_core::sc_time_stamp().value() > deadline)
-                    f.status = AAX_ERR_TIMEOUT;
-                if (f.status) return false;
-            }
+            if (done && (f.status = catch_up()) != AAX_OK) return false;
             const uint32_t part = std::min(cmdbuf_fetch_chunk, n - done);
             f.status = bus(tlm::TLM_READ_COMMAND, a + done, buf.data() + done, part, delay, space);
             if (f.status) {
@@ -352,16 +354,7 @@ queue_manager::failure queue_manager::run_cmdbuf(unsigned r, uint64_t addr, uint
         }
         // Packet boundary: let simulated time catch up so other rings and the host
         // interleave at packet granularity, and honour resets and deadlines.
-        sc_core::wait(delay);
-        delay = sc_core::SC_ZERO_TIME;
-        if (stop) {
-            f.status = AAX_ERR_ABORTED;
-            return f;
-        }
-        if (check_deadline && deadline && sc_core::sc_time_stamp().value() > deadline) {
-            f.status = AAX_ERR_TIMEOUT;
-            return f;
-        }
+        if ((f.status = catch_up()) != AAX_OK) return f;
     }
     return failure{};
 }
