@@ -12,6 +12,7 @@
 //   accelvp qemu    -c CONFIG --kernel K --initrd I [--stats F] [-- QEMU args]   Linux guest + the real driver
 // Exit codes: 0 success, 1 device or workload error, 2 usage or config error.
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,6 +38,23 @@
 using namespace accelvp;
 
 namespace {
+
+// Sanitizer builds destroy the model as usual: LeakSanitizer's exit-time check needs it, and
+// the test suite runs them.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool leave_model_at_exit = false;
+#else
+constexpr bool leave_model_at_exit = true;
+#endif
+
+// Ends the process once a run's outputs are written, without destructors: the model was
+// left to the OS (run_options::leave_model_at_exit).
+[[noreturn]] void exit_now(int code) {
+    std::cout.flush();
+    std::cerr.flush();
+    std::fflush(nullptr);
+    std::_Exit(code);
+}
 
 void add_config_options(CLI::App* app, run_options& o) {
     app->add_option("-c,--config", o.config, "preset name (edge, inference, training) or YAML file")
@@ -326,7 +344,12 @@ int sc_main(int argc, char* argv[]) {
                 rmdir(d.c_str());
             }
         };
+        ro.leave_model_at_exit = leave_model_at_exit;
         const run_result r = run(ro, std::cout);
+        const auto finish = [&](int code) {
+            if (leave_model_at_exit) exit_now(code);
+            return code;
+        };
         if (r.exit_code != exit_ok) std::cerr << "accelvp: error: " << r.error << "\n";
         if (profiling && r.exit_code == exit_ok) {
             const std::string dir = data_dir();
@@ -334,7 +357,7 @@ int sc_main(int argc, char* argv[]) {
                 std::cerr << "accelvp: --profile: cannot find the tools: no share/accelvp next to " << self_binary()
                           << "\n";
                 cleanup();
-                return exit_usage;
+                return finish(exit_usage);
             }
             std::cout.flush();
             std::vector<std::string> args{"python3", dir + "/tools/profile.py", ro.trace_file, "--stats", ro.stats_file,
@@ -352,11 +375,11 @@ int sc_main(int argc, char* argv[]) {
             if (pid < 0 || waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
                 std::cerr << "accelvp: --profile: tools/profile.py failed\n";
                 cleanup();
-                return exit_device_error;
+                return finish(exit_device_error);
             }
         }
         cleanup();
-        return r.exit_code;
+        return finish(r.exit_code);
     } catch (const config_error& e) {
         std::cerr << "accelvp: " << e.what() << "\n";
         return exit_usage;

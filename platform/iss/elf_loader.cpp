@@ -66,6 +66,9 @@ elf_image parse_elf(const std::vector<uint8_t>& img, const std::string& path) {
         const auto ph = read_at<Elf32_Phdr>(img, uint64_t{eh.e_phoff} + uint64_t{i} * eh.e_phentsize, path,
                                             "program header");
         if (ph.p_type != PT_LOAD || ph.p_memsz == 0) continue;
+        if (out.segments.size() == elf_limits::max_load_segments)
+            throw elf_error(fmt::format("elf error: {}: more than {} loadable segments", path,
+                                        elf_limits::max_load_segments));
         if (ph.p_filesz > ph.p_memsz || uint64_t{ph.p_offset} + ph.p_filesz > img.size())
             throw elf_error(fmt::format("elf error: {}: segment {} has file bytes beyond the file or its size", path, i));
         if (uint64_t{ph.p_paddr} + ph.p_memsz > (uint64_t{1} << 32))
@@ -82,13 +85,19 @@ elf_image parse_elf(const std::vector<uint8_t>& img, const std::string& path) {
     }
     if (out.segments.empty()) throw elf_error(fmt::format("elf error: {}: no loadable segment", path));
 
-    // Symbols: every SHT_SYMTAB with its linked string table. Names are bounded one by one
-    // and in total: symbols may all point into one long string.
+    // Symbols: the SHT_SYMTAB (the ELF specification allows one) with its linked string
+    // table. Names are bounded one by one and in total: symbols may all point into one long
+    // string.
     uint64_t name_bytes = 0;
+    bool have_symtab = false;
     for (unsigned i = 0; i < eh.e_shnum; ++i) {
         const auto sh = read_at<Elf32_Shdr>(img, uint64_t{eh.e_shoff} + uint64_t{i} * eh.e_shentsize, path,
                                             "section header");
         if (sh.sh_type != SHT_SYMTAB || sh.sh_entsize != sizeof(Elf32_Sym) || sh.sh_link >= eh.e_shnum) continue;
+        if (have_symtab)
+            throw elf_error(fmt::format("elf error: {}: a second symbol table (section {}); an ELF file has one", path,
+                                        i));
+        have_symtab = true;
         const auto strtab = read_at<Elf32_Shdr>(img, uint64_t{eh.e_shoff} + uint64_t{sh.sh_link} * eh.e_shentsize,
                                                 path, "section header");
         for (uint64_t off = 0; off + sizeof(Elf32_Sym) <= sh.sh_size; off += sizeof(Elf32_Sym)) {

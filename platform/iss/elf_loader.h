@@ -39,6 +39,9 @@ struct elf_limits {
     static constexpr size_t max_symbol_name = 4096;            // bytes of one symbol name
     static constexpr uint64_t max_symbol_bytes = 16ull << 20;  // bytes of all symbol names together
     static constexpr size_t max_symbols = 1u << 20;
+    // Loadable segments: a program has a handful; thousands of headers each claiming the
+    // whole file made a 32 KiB file cost ~100 ms and megabytes of copies.
+    static constexpr unsigned max_load_segments = 64;
 };
 
 // Read and check an ELF32 little-endian RISC-V executable. Throws elf_error.

@@ -473,6 +473,7 @@ run_result run(const run_options& o, std::ostream& out) {
     }
     dram_channel::set_time_limit_ns(1e300);
     fw_log_tap.reset();  // (prints a last line the firmware did not end)
+    if (insn_trace) top->soc.cpu->core.set_insn_hook(nullptr);  // it holds the tracer, which closes the file
     insn_trace.reset();
     if (printed) std::fprintf(stderr, "\n");
     const int stop_signal = g_stop_signal;
@@ -586,6 +587,10 @@ run_result run(const run_options& o, std::ostream& out) {
         }
     }
     gdb.reset();  // it refers to the core: gone before the board is
+    if (o.leave_model_at_exit) {
+        (void)top.release();
+        (void)sys.release();
+    }
     top.reset();
     sys.reset();
     return res;
