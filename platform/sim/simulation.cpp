@@ -359,6 +359,7 @@ run_result run(const run_options& o, std::ostream& out) {
     } else {
         top = std::make_unique<board>("board", cfg, wl.get());
     }
+    if (o.leave_model_at_exit) top ? top->keep_threads_at_end() : sys->keep_threads_at_end();
     // --capture: record what the host program submits (docs/debugging.md#capture-and-replay).
     std::unique_ptr<capture_recorder> capture;
     struct capture_off {

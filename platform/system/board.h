@@ -51,6 +51,9 @@ public:
 
     // Outcome, valid once done() is true.
     bool done() const { return done_; }
+    // The process ends right after the run (run_options::leave_model_at_exit): the threads
+    // still waiting when the program ends are left as they are, not killed and unwound.
+    void keep_threads_at_end() { kill_at_end_ = false; }
     int exit_code() const { return exit_code_; }
     const std::string& error() const { return error_; }
     const nlohmann::json& summary() const { return summary_; }
@@ -68,6 +71,7 @@ private:
     const config& cfg_;
     board_program* prog_;
     bool done_ = false;
+    bool kill_at_end_ = true;
     int exit_code_ = 1;
     std::string error_;
     nlohmann::json summary_ = nlohmann::json::object();

@@ -130,7 +130,7 @@ void system_board::main_thread() {
     }
     devs.clear();
     done_ = true;
-    kill_threads(this, sc_core::sc_get_current_process_handle());
+    if (kill_at_end_) kill_threads(this, sc_core::sc_get_current_process_handle());
     sc_core::sc_stop();
 }
 
