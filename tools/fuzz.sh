@@ -24,7 +24,9 @@
 #                                       since its last run with a finding, added up: a campaign
 #                                       may be accumulated over several runs, each with no
 #                                       finding (each line one run that ended; a run killed
-#                                       before its end records nothing)
+#                                       before its end records nothing); a line
+#                                       "TARGET 0 0 restart DATE COMMIT # why" starts a
+#                                       target's count again (its code changed)
 #   tools/fuzz.sh list                  the targets
 # A run writes new inputs to build-fuzz/corpus/<target>/ (never to the committed
 # tests/fuzz/corpus/<target>/) and crash reproducers to build-fuzz/findings/<target>/.
@@ -215,8 +217,11 @@ case "$cmd" in
     # A run with a finding restarts its target's count: the campaign is what ran since (on
     # the fixed model) with no finding. "findings" counts all of them, "last" is the date of
     # the latest.
+    # A line whose findings column is "restart" starts its target's count again without a
+    # finding: the code under test changed enough that the runs before it no longer count.
     awk '!/^#/ && NF >= 4 { t = $1; seen[t] = 1
-           if ($4 > 0) { f[t] += $4; last[t] = $5; n[t] = 0; w[t] = 0; r[t] = 0 }
+           if ($4 == "restart") { n[t] = 0; w[t] = 0; r[t] = 0 }
+           else if ($4 > 0) { f[t] += $4; last[t] = $5; n[t] = 0; w[t] = 0; r[t] = 0 }
            else { n[t] += $2; w[t] += $3; r[t]++ } }
          END { printf "%-18s %12s %5s %8s %9s %s\n", "target", "executions", "runs", "wall_s", "findings", "last_finding"
                for (t in seen) printf "%-18s %12d %5d %8d %9d %s\n", t, n[t], r[t], w[t], f[t], (t in last) ? last[t] : "-" }' \

@@ -20,7 +20,7 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "abi/aax_regs.h"
 #include "tlm/core/register_bank.h"
@@ -29,7 +29,7 @@ namespace accelvp {
 
 class perf_counters : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<perf_counters> reg_socket;
+    tlm_utils::passthrough_target_socket<perf_counters> reg_socket;
 
     // One event of a unit: its live value. A high-water event (a maximum, not a sum) has a
     // `restart` that sets its live value back to 0 (CLEAR and START call it).

@@ -15,7 +15,7 @@
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "tlm/core/params.h"
 #include "tlm/core/router.h"
@@ -27,7 +27,7 @@ namespace accelvp {
 // Receives MSI/MSI-X memory writes: the data word is the vector number.
 class msi_receiver : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<msi_receiver> socket;
+    tlm_utils::passthrough_target_socket<msi_receiver> socket;
     explicit msi_receiver(sc_core::sc_module_name name);
     ~msi_receiver() override;
     // Pending vectors as a bitmask, cleared on take().

@@ -12,7 +12,7 @@
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "platform/iss/bare_metal.h"
 #include "platform/iss/halt_supervisor.h"
@@ -41,7 +41,7 @@ memory::params ram_defaults() {
 // that word out of DMI grants (so the core's store reaches us).
 class tohost_monitor : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<tohost_monitor> target;
+    tlm_utils::passthrough_target_socket<tohost_monitor> target;
     tlm_utils::simple_initiator_socket<tohost_monitor> to_ram;
 
     tohost_monitor(sc_core::sc_module_name n, uint64_t offset, std::function<void(uint32_t)> on_write)

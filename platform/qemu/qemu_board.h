@@ -20,7 +20,7 @@
 #include <fmt/format.h>
 #include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "abi/aax_regs.h"
 #include "platform/chip/chip.h"
@@ -41,7 +41,7 @@ constexpr const char* kName = "qemu";
 // records a device error; the VP does not crash.
 class guest_ram : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<guest_ram> socket;
+    tlm_utils::passthrough_target_socket<guest_ram> socket;
     guest_ram(sc_core::sc_module_name name, const memory::params& p, double hop_ns)
         : sc_module(name), socket("socket"), bus_(p.bandwidth_gbps * 1e9), latency_(p.latency_ns, sc_core::SC_NS),
           hop_(hop_ns, sc_core::SC_NS) {

@@ -21,7 +21,7 @@
 #include <fmt/format.h>
 #include <systemc>
 #include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "abi/aax_queue.h"
 #include "abi/aax_regs.h"

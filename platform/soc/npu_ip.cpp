@@ -32,7 +32,7 @@ npu_ip::npu_ip(sc_core::sc_module_name name, const config& c, const layout& l)
         ctrl.dma_socket.bind(dma->cmd_socket);
         dma->bus_socket.bind(npu_bus.target_socket);
     } else {
-        no_dma_ = std::make_unique<tlm_utils::simple_target_socket<npu_ip>>("no_dma");
+        no_dma_ = std::make_unique<tlm_utils::passthrough_target_socket<npu_ip>>("no_dma");
         no_dma_->register_b_transport(this, &npu_ip::no_dma_b_transport);
         ctrl.dma_socket.bind(*no_dma_);
     }

@@ -16,7 +16,7 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "tlm/compute/compute_cluster.h"
 #include "tlm/core/bus_bridge.h"
@@ -38,8 +38,8 @@ public:
     // Reads compute.*, dma.*, dma.engines (0 or 1) and npu.*.
     npu_ip(sc_core::sc_module_name name, const config& c, const layout& l);
 
-    tlm_utils::simple_target_socket<npu_ctrl>& reg_target() { return ctrl.reg_socket; }
-    tlm_utils::simple_target_socket<npu_ctrl>& window_target() { return ctrl.window_socket; }
+    tlm_utils::passthrough_target_socket<npu_ctrl>& reg_target() { return ctrl.reg_socket; }
+    tlm_utils::passthrough_target_socket<npu_ctrl>& window_target() { return ctrl.window_socket; }
     tlm_utils::simple_initiator_socket<bus_bridge>& master() { return to_sys.initiator_socket; }
     sc_core::sc_port<irq_level_if, 1, sc_core::SC_ZERO_OR_MORE_BOUND>& irq() { return ctrl.irq_out; }
     bool has_dma() const { return dma != nullptr; }
@@ -54,7 +54,7 @@ public:
 private:
     // Answers the job controller's DMA socket when there is no engine (never called: the
     // controller refuses DRAM operands without AAX_SOC_CAPS_DMA).
-    std::unique_ptr<tlm_utils::simple_target_socket<npu_ip>> no_dma_;
+    std::unique_ptr<tlm_utils::passthrough_target_socket<npu_ip>> no_dma_;
     void no_dma_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time&) {
         t.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
     }

@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 #include <yaml-cpp/yaml.h>
 
 #include "platform/iss/bare_metal.h"
@@ -73,7 +73,7 @@ std::string default_app_path() {
 // System control: console, exit, report words (abi/aax_soc.h).
 class sysctl : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<sysctl> socket;
+    tlm_utils::passthrough_target_socket<sysctl> socket;
     sysctl(sc_core::sc_module_name n, std::function<void(uint32_t)> on_exit)
         : sc_module(n), socket("socket"), on_exit_(std::move(on_exit)) {
         socket.register_b_transport(this, &sysctl::b_transport);

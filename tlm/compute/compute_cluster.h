@@ -12,7 +12,7 @@
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/multi_passthrough_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "tlm/compute/compute_params.h"
 #include "tlm/compute/matrix_engine.h"
@@ -40,7 +40,7 @@ public:
 
 class compute_router : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<compute_router> cmd_socket;
+    tlm_utils::passthrough_target_socket<compute_router> cmd_socket;
     // Bound, in order, to cluster 0's matrix engine, cluster 0's vector engine, cluster 1's ...
     tlm_utils::multi_passthrough_initiator_socket<compute_router> engine_socket;
 

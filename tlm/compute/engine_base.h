@@ -8,7 +8,7 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "tlm/compute/compute_params.h"
 #include "tlm/compute/sram_port.h"
@@ -20,7 +20,7 @@ namespace accelvp {
 
 class compute_engine : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<compute_engine> cmd_socket;
+    tlm_utils::passthrough_target_socket<compute_engine> cmd_socket;
 
     compute_engine(sc_core::sc_module_name name, const compute_params& p, sparse_store& sram, uint32_t packet_bytes);
     ~compute_engine() override;

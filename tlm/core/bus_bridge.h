@@ -11,7 +11,7 @@
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "tlm/core/extensions.h"
 #include "tlm/core/register_firewall.h"
@@ -20,7 +20,7 @@ namespace accelvp {
 
 class bus_bridge : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<bus_bridge> target_socket;
+    tlm_utils::passthrough_target_socket<bus_bridge> target_socket;
     tlm_utils::simple_initiator_socket<bus_bridge> initiator_socket;
 
     bus_bridge(sc_core::sc_module_name name, uint64_t base, uint64_t size)

@@ -16,7 +16,7 @@
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 namespace accelvp {
 
@@ -27,7 +27,7 @@ struct privileged_ext : tlm::tlm_extension<privileged_ext> {
 
 class register_firewall : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<register_firewall> target_socket;
+    tlm_utils::passthrough_target_socket<register_firewall> target_socket;
     tlm_utils::simple_initiator_socket<register_firewall> initiator_socket;
 
     // open: [offset, offset + size) windows any initiator may access.
@@ -69,7 +69,7 @@ private:
 // pointer reaches into a closed window. Addresses are offsets within the guarded target.
 class memory_guard : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<memory_guard> target_socket;
+    tlm_utils::passthrough_target_socket<memory_guard> target_socket;
     tlm_utils::simple_initiator_socket<memory_guard> initiator_socket;
 
     // closed: [offset, offset + size) windows only privileged initiators may access.

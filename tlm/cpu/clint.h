@@ -19,7 +19,7 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "abi/aax_boot.h"
 #include "tlm/core/params.h"
@@ -31,7 +31,7 @@ namespace accelvp {
 
 class clint : public sc_core::sc_module, public mtime_if {
 public:
-    tlm_utils::simple_target_socket<clint> socket;
+    tlm_utils::passthrough_target_socket<clint> socket;
     sc_core::sc_port<irq_level_if> irq;  // to the core: lines irq_msip and irq_mtip
 
     static constexpr uint64_t size = AAX_CORE_CLINT_SIZE;  // its window; registers at AAX_CLINT_*

@@ -12,7 +12,7 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "abi/aax_regs.h"
 #include "tlm/core/extensions.h"
@@ -23,7 +23,7 @@ namespace accelvp {
 
 class device_ctrl : public sc_core::sc_module, public irq_if {
 public:
-    tlm_utils::simple_target_socket<device_ctrl> reg_socket;
+    tlm_utils::passthrough_target_socket<device_ctrl> reg_socket;
     sc_core::sc_export<irq_if> irq_in;                                         // sources raise lines here
     sc_core::sc_port<irq_if> msi_out;                                          // to the PCIe endpoint
     sc_core::sc_port<reset_if, 0, sc_core::SC_ZERO_OR_MORE_BOUND> reset_out;   // soft reset fan-out

@@ -27,7 +27,7 @@
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "abi/aax_queue.h"
 #include "tlm/core/config.h"
@@ -42,7 +42,7 @@ namespace accelvp {
 
 class dma_engine : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<dma_engine> cmd_socket;
+    tlm_utils::passthrough_target_socket<dma_engine> cmd_socket;
     tlm_utils::simple_initiator_socket<dma_engine> bus_socket;
 
     struct params {

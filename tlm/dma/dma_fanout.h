@@ -6,13 +6,13 @@
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/multi_passthrough_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 namespace accelvp {
 
 class dma_fanout : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<dma_fanout> cmd_socket;                      // from the queue manager
+    tlm_utils::passthrough_target_socket<dma_fanout> cmd_socket;                      // from the queue manager
     tlm_utils::multi_passthrough_initiator_socket<dma_fanout> engine_socket;     // to each engine's cmd_socket
 
     explicit dma_fanout(sc_core::sc_module_name name);

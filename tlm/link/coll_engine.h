@@ -27,7 +27,7 @@
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "abi/aax_queue.h"
 #include "tlm/core/keys.h"
@@ -40,7 +40,7 @@ namespace accelvp {
 
 class coll_engine : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<coll_engine> cmd_socket;
+    tlm_utils::passthrough_target_socket<coll_engine> cmd_socket;
     tlm_utils::simple_initiator_socket<coll_engine> bus_socket;
 
     struct params {

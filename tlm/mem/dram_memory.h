@@ -27,7 +27,7 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "tlm/core/extensions.h"
 #include "tlm/core/stats.h"
@@ -120,7 +120,7 @@ private:
 
 class dram_memory : public sc_core::sc_module, public split_read_if, public memory_target {
 public:
-    tlm_utils::simple_target_socket<dram_memory> socket;
+    tlm_utils::passthrough_target_socket<dram_memory> socket;
 
     dram_memory(sc_core::sc_module_name name, const dram_params& p);
     ~dram_memory() override;

@@ -15,7 +15,7 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "tlm/core/params.h"
 #include "tlm/core/extensions.h"
@@ -29,7 +29,7 @@ namespace accelvp {
 
 class memory : public sc_core::sc_module, public memory_target {
 public:
-    tlm_utils::simple_target_socket<memory> socket;
+    tlm_utils::passthrough_target_socket<memory> socket;
 
     struct params {
         uint64_t size = 1ull << 30;

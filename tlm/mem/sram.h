@@ -27,7 +27,7 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "tlm/core/params.h"
 #include "tlm/core/stats.h"
@@ -50,7 +50,7 @@ static const param_table<sram_params>& table();  // the parameters: key, member,
 
 class sram : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<sram> socket;
+    tlm_utils::passthrough_target_socket<sram> socket;
 
     using params = sram_params;
     // Declare the parameters under `prefix` ("sram", "cluster.sram").

@@ -32,7 +32,7 @@
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "abi/aax_mmu.h"
 #include "tlm/core/params.h"
@@ -49,7 +49,7 @@ class mmu;
 // One engine's translation path: TLB + walker, sharing its mmu's contexts and fault record.
 class mmu_port : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<mmu_port> target_socket;        // from the engine
+    tlm_utils::passthrough_target_socket<mmu_port> target_socket;        // from the engine
     tlm_utils::simple_initiator_socket<mmu_port> initiator_socket;  // to the interconnect
     page_table_walker walker;                                       // walker.socket: to the interconnect
 
@@ -89,7 +89,7 @@ private:
 
 class mmu : public sc_core::sc_module, public mmu_context_if, public reset_if {
 public:
-    tlm_utils::simple_target_socket<mmu> reg_socket;
+    tlm_utils::passthrough_target_socket<mmu> reg_socket;
     sc_core::sc_port<irq_if> irq_out;
     sc_core::sc_export<mmu_context_if> ctx_export;
     sc_core::sc_export<reset_if> reset_in;

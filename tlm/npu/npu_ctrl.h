@@ -19,7 +19,7 @@
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "abi/aax_soc.h"
 #include "tlm/core/extensions.h"
@@ -31,8 +31,8 @@ namespace accelvp {
 
 class npu_ctrl : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<npu_ctrl> reg_socket;        // AAX_SOC_NPU_* (offsets)
-    tlm_utils::simple_target_socket<npu_ctrl> window_socket;     // the SRAM window (offsets)
+    tlm_utils::passthrough_target_socket<npu_ctrl> reg_socket;        // AAX_SOC_NPU_* (offsets)
+    tlm_utils::passthrough_target_socket<npu_ctrl> window_socket;     // the SRAM window (offsets)
     tlm_utils::simple_initiator_socket<npu_ctrl> window_out;     // to the NPU bus, at sram_base + offset
     tlm_utils::simple_initiator_socket<npu_ctrl> compute_socket; // GEMM/VEC packets
     tlm_utils::simple_initiator_socket<npu_ctrl> dma_socket;     // DMA packets (bound to a sink without DMA)

@@ -27,7 +27,7 @@
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "abi/aax_regs.h"
 #include "tlm/core/params.h"
@@ -42,19 +42,19 @@ namespace accelvp {
 class pcie_endpoint : public sc_core::sc_module, public irq_if {
 public:
     // host side
-    tlm_utils::simple_target_socket<pcie_endpoint> bar0_socket;
-    tlm_utils::simple_target_socket<pcie_endpoint> bar2_socket;
+    tlm_utils::passthrough_target_socket<pcie_endpoint> bar0_socket;
+    tlm_utils::passthrough_target_socket<pcie_endpoint> bar2_socket;
     tlm_utils::simple_initiator_socket<pcie_endpoint> to_host;
     // chip side
     tlm_utils::simple_initiator_socket<pcie_endpoint> to_chip;
-    tlm_utils::simple_target_socket<pcie_endpoint> from_chip;
-    tlm_utils::simple_target_socket<pcie_endpoint> msix_socket;
+    tlm_utils::passthrough_target_socket<pcie_endpoint> from_chip;
+    tlm_utils::passthrough_target_socket<pcie_endpoint> msix_socket;
     sc_core::sc_export<irq_if> msi_in;  // raise(vector)
     // SR-IOV (docs/virtualization.md, abi/aax_sriov.h): the VFs' BAR0 and BAR2 windows (host
     // side, VF k at k * AAX_BAR0_SIZE / k * vf_bar2_size()) and the PF's SR-IOV block
     // (chip register space AAX_SRIOV_WINDOW_BASE: the VFs' resources, the firmware's VF
     // error report). Unbound/unused when pcie.sriov.max_vfs = 0.
-    using optional_target_socket = tlm_utils::simple_target_socket_optional<pcie_endpoint>;
+    using optional_target_socket = tlm_utils::passthrough_target_socket_optional<pcie_endpoint>;
     optional_target_socket vf_bar0_socket;
     optional_target_socket vf_bar2_socket;
     optional_target_socket sriov_socket;

@@ -32,7 +32,7 @@
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "abi/aax_queue.h"
 #include "abi/aax_regs.h"
@@ -49,7 +49,7 @@ public:
     static constexpr uint32_t bar_base = AAX_QM_WINDOW_BASE;  // this block's window in BAR0
     static constexpr uint32_t bar_size = AAX_QM_WINDOW_SIZE;
 
-    tlm_utils::simple_target_socket<queue_manager> reg_socket;
+    tlm_utils::passthrough_target_socket<queue_manager> reg_socket;
     // Rings, command buffers, CQs (physical) and the addresses jobs name (FENCE, MSG,
     // JUMP/CALL targets: with asid_ext, so an MMU port on this socket translates them).
     tlm_utils::simple_initiator_socket<queue_manager> bus_socket;
@@ -61,7 +61,7 @@ public:
     sc_core::sc_port<mmu_context_if, 1, sc_core::SC_ZERO_OR_MORE_BOUND> mmu_ctx;  // bound when there is an MMU
     sc_core::sc_export<reset_if> reset_in;
     // Firmware scheduler only: the firmware's register window and its interrupt (MEIP).
-    tlm_utils::simple_target_socket<queue_manager> fw_reg_socket;
+    tlm_utils::passthrough_target_socket<queue_manager> fw_reg_socket;
     sc_core::sc_port<irq_level_if, 1, sc_core::SC_ZERO_OR_MORE_BOUND> fw_irq_out;
     static constexpr uint32_t fw_bar_base = AAX_FW_WINDOW_BASE;
     static constexpr uint32_t fw_bar_size = AAX_FW_WINDOW_SIZE;
@@ -69,7 +69,7 @@ public:
     // The user-queue doorbell page (BAR0 AAX_UQ_WINDOW_BASE, abi/aax_regs.h AAX_UQ_*): a
     // doorbell there makes the QM read the ring's aax_uq_header and act on it.
     // (May stay unbound: a test bench of the QM alone has no BAR0 router.)
-    tlm_utils::simple_target_socket_optional<queue_manager> uq_socket;
+    tlm_utils::passthrough_target_socket_optional<queue_manager> uq_socket;
     static constexpr uint32_t uq_bar_base = AAX_UQ_WINDOW_BASE;
     static constexpr uint32_t uq_bar_size = AAX_UQ_WINDOW_SIZE;
 

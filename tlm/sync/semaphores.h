@@ -13,7 +13,7 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
+#include <tlm_utils/passthrough_target_socket.h>
 
 #include "abi/aax_queue.h"
 #include "abi/aax_regs.h"
@@ -25,8 +25,8 @@ namespace accelvp {
 
 class semaphores : public sc_core::sc_module, public reset_if {
 public:
-    tlm_utils::simple_target_socket<semaphores> reg_socket;
-    tlm_utils::simple_target_socket<semaphores> cmd_socket;
+    tlm_utils::passthrough_target_socket<semaphores> reg_socket;
+    tlm_utils::passthrough_target_socket<semaphores> cmd_socket;
     sc_core::sc_export<reset_if> reset_in;
 
     struct params {
