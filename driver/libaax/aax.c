@@ -402,11 +402,12 @@ int aax_uq_submit(aax_uq *q, uint64_t cmdbuf_va, uint32_t size, uint32_t flags, 
     for (i = 0; i < AAX_JOB_DESC_SIZE / 8; ++i) slot[i] = src[i];
     q->wptr = (q->wptr + 1) % q->info.entries;
     q->inflight++;
+    if (job_id) *job_id = dsc.job_id;
+    if (flags & AAX_UQ_DEFER) return 0; /* published with the next submit */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     *(volatile uint64_t *)q->mem = (uint64_t)q->wptr | (uint64_t)q->cq_head << 32; /* wptr, cq_head */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     q->db[(AAX_UQ_DOORBELL(q->info.queue_id) - AAX_UQ_WINDOW_BASE) / 4] = 1;
-    if (job_id) *job_id = dsc.job_id;
     return 0;
 }
 

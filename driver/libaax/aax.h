@@ -92,8 +92,11 @@ typedef struct aax_uq {
 } aax_uq;
 /* entries_log2 0: the driver's default. */
 int aax_uq_create(aax_dev *d, uint32_t vm_id, uint32_t entries_log2, aax_uq *q);
-/* A job: its command buffer at cmdbuf_va in the queue's VM; flags AAX_JOB_NULL or 0. No system
- * call. -EBUSY: ring full (wait for some); -EIO: the queue stopped on a failed job. */
+/* A job: its command buffer at cmdbuf_va in the queue's VM; flags AAX_JOB_NULL or 0, and
+ * AAX_UQ_DEFER: write the slot only; the device sees it with the next submit without the flag
+ * (one header write and one doorbell for a batch). No system call. -EBUSY: ring full (wait for
+ * some); -EIO: the queue stopped on a failed job. */
+#define AAX_UQ_DEFER (1u << 31) /* libaax only: not a descriptor flag */
 int aax_uq_submit(aax_uq *q, uint64_t cmdbuf_va, uint32_t size, uint32_t flags, uint32_t timeout_us, uint32_t *job_id);
 /* Waits (polling the CQ) for a job: 0, -ETIME after timeout_ns, -EIO (queued behind a failed
  * job), or the errno of its device status; out (optional) gets its record. */
