@@ -345,6 +345,7 @@ int sc_main(int argc, char* argv[]) {
             }
         };
         ro.leave_model_at_exit = leave_model_at_exit;
+        ro.stats_in_result = false;  // nothing here reads run_result::stats
         const run_result r = run(ro, std::cout);
         const auto finish = [&](int code) {
             if (leave_model_at_exit) exit_now(code);

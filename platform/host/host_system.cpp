@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "tlm/core/extensions.h"
+#include "tlm/core/payload_pool.h"
 #include "tlm/core/log.h"
 #include "tlm/core/keys.h"
 
@@ -45,7 +46,8 @@ bool host_cpu::access(tlm::tlm_command cmd, uint64_t addr, void* data, uint64_t 
         sc_core::sc_time d = sc_core::SC_ZERO_TIME;
         tlm::tlm_response_status st;
         {  // no payload may live across wait(): thread stacks are not unwound at the end
-            tlm::tlm_generic_payload t;
+            const pooled_payload pt;
+            tlm::tlm_generic_payload& t = *pt;
             init_payload(t, cmd, addr, p, n);
             timing_only_ext timing;
             extension_guard<timing_only_ext> g(t, timing_only ? &timing : nullptr);

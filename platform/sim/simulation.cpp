@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <ostream>
 
@@ -159,6 +160,36 @@ std::string out_of_memory_text() {
 
 // Writes `text` to `path`; returns "" or the reason it failed (every error, including the
 // ones a buffered stream reports only when it is closed, e.g. on a full disk).
+// The stats document as text (nlohmann's dump(2)); with `streamed`, its `components` value
+// is a placeholder, replaced by the registry's own text written one component at a time.
+void write_stats_text(std::ostream& os, const nlohmann::json& st, double simulated_s, bool streamed) {
+    const std::string text = st.dump(2);
+    // A top-level key is the only line starting with two spaces and a quote (a string value's
+    // newlines are escaped), so this finds the placeholder and nothing else.
+    const std::string key = "\n  \"components\": ";
+    const size_t at = streamed ? text.find(key) : std::string::npos;
+    if (at == std::string::npos) {
+        os << text << "\n";
+        return;
+    }
+    const size_t value = at + key.size(), end = text.find('\n', value);
+    const size_t tail = end == std::string::npos ? text.size() : end;
+    const size_t comma = text[tail - 1] == ',' ? tail - 1 : tail;  // a key after it keeps its comma
+    os.write(text.data(), static_cast<std::streamsize>(value));
+    global_stats().write_json(os, simulated_s, 2, 1);
+    os.write(text.data() + comma, static_cast<std::streamsize>(text.size() - comma));
+    os << "\n";
+}
+
+std::string write_file(const std::string& path, const std::function<void(std::ostream&)>& write) {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    if (!f) return std::strerror(errno);
+    write(f);
+    f.close();
+    if (!f) return errno ? std::strerror(errno) : "write failed";
+    return "";
+}
+
 std::string write_file(const std::string& path, const std::string& text) {
     std::FILE* f = std::fopen(path.c_str(), "wb");
     if (!f) return std::strerror(errno);
@@ -526,7 +557,10 @@ run_result run(const run_options& o, std::ostream& out) {
     st["wall_s"] = wall;
     st["summary"] = top ? top->summary() : sys->summary();
     st["summary"]["simulated_ns"] = sim_ns;
-    st["components"] = global_stats().to_json(sim_ns * 1e-9);
+    // Without stats_in_result: a placeholder, the text written per component (write_stats_text).
+    const bool stream_components = !o.stats_in_result;
+    st["components"] = stream_components ? nlohmann::json("(written per component)")
+                                         : global_stats().to_json(sim_ns * 1e-9);
     st["host"] = global_stats().host_json();
     if (top && top->soc.cpu) {
         const uint32_t v = top->drv.firmware_version();
@@ -549,7 +583,9 @@ run_result run(const run_options& o, std::ostream& out) {
     // makes the exit code 2 (usage) if the run itself succeeded.
     std::vector<std::string> write_errors;
     if (!o.stats_file.empty())
-        if (const std::string e = write_file(o.stats_file, st.dump(2) + "\n"); !e.empty())
+        if (const std::string e = write_file(
+                o.stats_file, [&](std::ostream& f) { write_stats_text(f, st, sim_ns * 1e-9, stream_components); });
+            !e.empty())
             write_errors.push_back("cannot write stats file '" + o.stats_file + "': " + e);
     if (!o.trace_file.empty()) {
         tracer::instance().finish();  // counters still sampling (docs/profiling.md)
@@ -571,11 +607,12 @@ run_result run(const run_options& o, std::ostream& out) {
             write_errors.push_back("cannot write capture file '" + o.capture_file + "': " + e);
     }
     if (o.json)
-        out << st.dump(2) << "\n";
+        write_stats_text(out, st, sim_ns * 1e-9, stream_components);
     else if (!o.quiet)
         print_report(st, out);
     out.flush();
-    res.stats = std::move(st);  // not a copy: 170 MB at 1024 chips
+    if (stream_components) st.erase("components");
+    res.stats = std::move(st);  // not a copy
     if (!write_errors.empty()) {
         std::string all;
         for (const auto& e : write_errors) all += (all.empty() ? "" : "; ") + e;

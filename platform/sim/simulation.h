@@ -40,6 +40,11 @@ struct run_options {
     // being destroyed -- tearing down a 1024-chip system took 16 % of its run. The caller must
     // then end the process with std::_Exit (no destructor may see the half-kept model).
     bool leave_model_at_exit = false;
+    // The result carries the whole stats document (run_result::stats). false (the CLI): its
+    // `components` section is written straight to --stats / --json, one component at a
+    // time, and left out of the result -- 1024 chips' components are ~170 MB as JSON values,
+    // held at the run's end beside the model.
+    bool stats_in_result = true;
 };
 
 // The simulation's own keys (absolute: preset.*, sim.*).
@@ -64,7 +69,7 @@ config load_config(const param_schema& schema, const run_options& o, std::vector
 struct run_result {
     int exit_code = exit_ok;
     std::string error;
-    nlohmann::json stats;  // the full stats document
+    nlohmann::json stats;  // the stats document (without `components` if !run_options::stats_in_result)
 };
 // Runs one simulation. Config errors are thrown as config_error (exit 2 for callers).
 // SIGINT/SIGTERM during the simulation end it after the current slice: the report, stats

@@ -114,15 +114,16 @@ public:
         o.bytes = bytes;
         s_.per_chip[chip].push_back(o);
     }
-    // Pieces of a byte range (for pipelining a ring step).
-    std::vector<std::pair<uint64_t, uint64_t>> pieces(std::pair<uint64_t, uint64_t> seg, uint32_t elem) const {
-        std::vector<std::pair<uint64_t, uint64_t>> v;
-        const uint32_t c = std::max<uint32_t>(1, r_.chunks);
+    // The pieces of a byte range (for pipelining a ring step): f(lo, hi) for each, in order.
+    // A callback, not a vector: a 1024-chip ring builds 2 M steps, twice (check, then each chip).
+    uint32_t piece_count() const { return std::max<uint32_t>(1, r_.chunks); }
+    template <typename F>
+    void for_pieces(std::pair<uint64_t, uint64_t> seg, uint32_t elem, F f) const {
+        const uint32_t c = piece_count();
         for (uint32_t k = 0; k < c; ++k) {
             auto [lo, hi] = segment(seg.second - seg.first, c, k, elem);
-            v.emplace_back(seg.first + lo, seg.first + hi);
+            f(seg.first + lo, seg.first + hi);
         }
-        return v;
     }
 
     // Ring reduce-scatter: chip i ends with segment i reduced (semaphore `sem`).
@@ -135,12 +136,12 @@ public:
             if (pass_over(me)) continue;
             for (uint32_t s = 0; s + 1 < n; ++s) {
                 const uint32_t seg = ord_[(i + 2 * n - 1 - s) % n];
-                for (auto [lo, hi] : pieces(segment(r_.bytes, n, seg, 4), 4)) {
+                for_pieces(segment(r_.bytes, n, seg, 4), 4, [&](uint64_t lo, uint64_t hi) {
                     if (s > 0) wait(me, sem);
                     send(me, next, AAX_COLL_REDUCE, r_.buf + lo, r_.buf + lo, hi - lo, sem, "ring reduce_scatter");
-                }
+                });
             }
-            for (size_t k = 0; n > 1 && k < pieces(segment(r_.bytes, n, me, 4), 4).size(); ++k) wait(me, sem);
+            for (uint32_t k = 0; n > 1 && k < piece_count(); ++k) wait(me, sem);
         }
     }
     // Ring all-gather: chip i starts with segment i (semaphore `sem`).
@@ -151,13 +152,12 @@ public:
             if (pass_over(me)) continue;
             for (uint32_t s = 0; s + 1 < n; ++s) {
                 const uint32_t seg = ord_[(i + n - s) % n];
-                for (auto [lo, hi] : pieces(segment(r_.bytes, n, seg, elem), elem)) {
+                for_pieces(segment(r_.bytes, n, seg, elem), elem, [&](uint64_t lo, uint64_t hi) {
                     if (s > 0) wait(me, sem);
                     send(me, next, AAX_COLL_RDMA_WRITE, r_.buf + lo, r_.buf + lo, hi - lo, sem, "ring all_gather");
-                }
+                });
             }
-            const uint32_t last = ord_[(i + 1) % n];
-            for (size_t k = 0; n > 1 && k < pieces(segment(r_.bytes, n, last, elem), elem).size(); ++k) wait(me, sem);
+            for (uint32_t k = 0; n > 1 && k < piece_count(); ++k) wait(me, sem);
         }
     }
     // Recursive halving (reduce-scatter, steps sem..sem+lg-1) and doubling (all-gather,
@@ -207,10 +207,10 @@ public:
         for (uint32_t p = 0; p < n; ++p) {
             const uint32_t i = ord_[(pos_[r_.root] + p) % n], next = ord_[(pos_[r_.root] + p + 1) % n];
             if (pass_over(i)) continue;
-            for (auto [lo, hi] : pieces({0, r_.bytes}, 1)) {
+            for_pieces({0, r_.bytes}, 1, [&](uint64_t lo, uint64_t hi) {
                 if (p > 0) wait(i, 0);
                 if (p + 1 < n) send(i, next, AAX_COLL_RDMA_WRITE, r_.buf + lo, r_.buf + lo, hi - lo, 0, "broadcast");
-            }
+            });
         }
     }
     void all_to_all() {

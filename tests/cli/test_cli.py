@@ -134,6 +134,20 @@ def every_direction_verifies_on_every_preset():
 
 
 @test
+def stats_file_and_json_output_are_the_same_document():
+    # The command line writes `components` one component at a time (run_options::
+    # stats_in_result = false): both outputs carry the same text, a complete document.
+    path = os.path.join(TMP, "both.json")
+    p = run("run", "-p", "workload.bytes=1MiB", "--stats", path, "--json")
+    with open(path) as f:
+        text = f.read()
+    check(text == p.stdout, "--stats file and --json output differ")
+    s = json.loads(text)
+    check(s["components"]["board.chip.dma0"]["bytes"] == 1024 * 1024, f"dma0: {s['components'].get('board.chip.dma0')}")
+    check(list(s) == sorted(s), f"top-level keys out of order: {list(s)}")
+
+
+@test
 def same_seed_gives_identical_stats_and_trace():
     def once(tag):
         st, tr = os.path.join(TMP, f"s{tag}.json"), os.path.join(TMP, f"t{tag}.json")

@@ -178,6 +178,37 @@ TEST_CASE("stats: the registry JSON is grouped by component, with descriptions a
     CHECK(&accelvp::global_stats() == &accelvp::global_stats());
 }
 
+TEST_CASE("stats: write_json writes the text nlohmann writes for the nested document", "[stats]") {
+    accelvp::stats_registry reg;
+    accelvp::counter jobs("jobs", "jobs completed"), reads("reads", "reads");
+    accelvp::average lat("latency_ns", "job latency");
+    accelvp::log2_histogram h("sizes", "sizes", 4);
+    reg.add("chip.b\"quoted\"", jobs);  // a name that needs escaping
+    reg.add("chip.a", lat);
+    reg.add("chip.a", h);
+    reg.add("chip.c", reads);
+    jobs += 3;
+    lat.sample(1.5);
+    h.sample(7);
+    // As the value of a top-level key (level 1), the way the run writes `components`, and
+    // alone (level 0); an empty registry is "{}" like an empty object.
+    const json doc = {{"a", 1}, {"components", reg.to_json(2.0)}, {"z", "end"}};
+    const std::string text = doc.dump(2);
+    const std::string key = "\n  \"components\": ";
+    const size_t at = text.find(key) + key.size();
+    std::ostringstream nested;
+    reg.write_json(nested, 2.0, 2, 1);
+    CHECK(text.substr(at, nested.str().size()) == nested.str());
+    CHECK(text.substr(at + nested.str().size(), 2) == ",\n");
+    std::ostringstream alone;
+    reg.write_json(alone, 2.0, 4, 0);
+    CHECK(alone.str() == reg.to_json(2.0).dump(4));
+    accelvp::stats_registry none;
+    std::ostringstream empty;
+    none.write_json(empty, 1.0, 2, 1);
+    CHECK(empty.str() == "{}");
+}
+
 // ---- tracer ------------------------------------------------------------------------
 
 namespace {

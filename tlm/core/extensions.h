@@ -8,6 +8,8 @@
 #include <systemc>
 #include <tlm>
 
+#include "tlm/core/payload_pool.h"
+
 namespace accelvp {
 
 // Prepare a plain memory transaction (no byte enables, streaming width = length).
@@ -171,7 +173,8 @@ void serve_command(tlm::tlm_generic_payload& t, Run&& run) {
 template <typename Socket>
 tlm::tlm_response_status engine_transport(Socket& s, tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint32_t len,
                                           sc_core::sc_time& delay, bool timing_only) {
-    tlm::tlm_generic_payload t;
+    const pooled_payload pt;
+    tlm::tlm_generic_payload& t = *pt;
     timing_only_ext timing;
     init_payload(t, cmd, addr, data, len);
     extension_guard<timing_only_ext> g(t, timing_only ? &timing : nullptr);

@@ -51,14 +51,14 @@ void clear_component_log_levels() {
     update_max();
 }
 log_level max_log_level() { return g_max; }
-bool log_enabled(log_level l, const std::string& component) {
+bool log_enabled(log_level l, std::string_view component) {
     if (static_cast<int>(l) <= static_cast<int>(g_level)) return true;
     for (const auto& [pattern, level] : g_components) {
         if (static_cast<int>(l) > static_cast<int>(level)) continue;
         for (size_t at = 0; at < component.size();) {  // each dotted segment
             if (component.compare(at, pattern.size(), pattern) == 0) return true;
             const size_t dot = component.find('.', at);
-            if (dot == std::string::npos) break;
+            if (dot == std::string_view::npos) break;
             at = dot + 1;
         }
     }
@@ -71,9 +71,10 @@ log_level parse_log_level(const std::string& s) {
     throw config_error("config error: log level '" + s + "': expected one of error, warn, info, debug, trace");
 }
 
-void log_write(log_level l, const std::string& component, const std::string& msg) {
+void log_write(log_level l, std::string_view component, const std::string& msg) {
     const double ns = sc_core::sc_time_stamp().to_seconds() * 1e9;
-    std::fprintf(stderr, "[%12.3f ns] %-5s %s: %s\n", ns, name_of(l), component.c_str(), msg.c_str());
+    std::fprintf(stderr, "[%12.3f ns] %-5s %.*s: %s\n", ns, name_of(l), static_cast<int>(component.size()),
+                 component.data(), msg.c_str());
 }
 
 } // namespace accelvp

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -20,13 +21,15 @@ void set_component_log_level(const std::string& pattern, log_level l);
 void clear_component_log_levels();
 // The most verbose level any component shows (the fast check), and the full check.
 log_level max_log_level();
-bool log_enabled(log_level l, const std::string& component);
+bool log_enabled(log_level l, std::string_view component);
 // "error", "warn", "info", "debug", "trace"; throws config_error on anything else.
 log_level parse_log_level(const std::string& s);
-void log_write(log_level l, const std::string& component, const std::string& msg);
+void log_write(log_level l, std::string_view component, const std::string& msg);
 
+// The component is a view: most call sites pass a module's name(), and a std::string made of
+// it for every call, logged or not, was a heap allocation on the models' hot paths.
 template <typename... Args>
-void log(log_level l, const std::string& component, fmt::format_string<Args...> f, Args&&... args) {
+void log(log_level l, std::string_view component, fmt::format_string<Args...> f, Args&&... args) {
     if (static_cast<int>(l) > static_cast<int>(max_log_level())) return;
     if (static_cast<int>(l) > static_cast<int>(current_log_level()) && !log_enabled(l, component)) return;
     log_write(l, component, fmt::format(f, std::forward<Args>(args)...));

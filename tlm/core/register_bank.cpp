@@ -25,7 +25,7 @@ reg& register_bank::insert(const std::string& name, uint32_t addr, unsigned widt
     reg& r = regs_[off];
     r.name = name;
     r.offset = off;
-    r.width = width;
+    r.width = static_cast<uint8_t>(width);
     r.access = access;
     r.reset = reset & r.all();
     r.value = r.reset;
@@ -89,8 +89,9 @@ tlm::tlm_response_status register_bank::access(tlm::tlm_generic_payload& t, bool
     const uint64_t word = 0xFFFFFFFFull << shift;
     if (t.is_read()) {
         if (r->access == reg_access::wo) return tlm::TLM_COMMAND_ERROR_RESPONSE;
-        const uint32_t v = static_cast<uint32_t>((r->on_read ? r->on_read() : r->value) >> shift);
-        if (r->on_read_effect && !debug) r->on_read_effect();
+        const reg::hooks_t* h = r->hooks.get();
+        const uint32_t v = static_cast<uint32_t>((h && h->on_read ? h->on_read() : r->value) >> shift);
+        if (h && h->on_read_effect && !debug) h->on_read_effect();
         std::memcpy(t.get_data_ptr(), &v, 4);
     } else if (t.is_write()) {
         uint32_t v = 0;
@@ -105,7 +106,7 @@ tlm::tlm_response_status register_bank::access(tlm::tlm_generic_payload& t, bool
             uint64_t nv = (r->value & ~wm) | (in & wm);
             nv &= ~(in & r->w1c_mask & word);
             r->value = nv;
-            if (r->on_write) r->on_write(v, before);
+            if (r->hooks && r->hooks->on_write) r->hooks->on_write(v, before);
         }
     } else {
         return tlm::TLM_COMMAND_ERROR_RESPONSE;

@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 
 #include <systemc>
@@ -39,32 +40,42 @@ enum class reg_access { ro, rw, wo, w1c };
 
 struct reg {
     std::string name;
-    uint32_t offset = 0;     // from the bank's base
-    unsigned width = 32;     // 32 or 64 bits
+    uint64_t value = 0;
     uint64_t reset = 0;
-    reg_access access = reg_access::rw;
     uint64_t wmask = ~0ull;  // bits a write stores
     uint64_t w1c_mask = 0;   // bits a write of 1 clears
-    uint64_t value = 0;
-    // Optional: compute the value returned by a read (live state such as a head index). It
-    // must have no side effects: debug reads (GDB, transport_dbg) call it too, so they see
-    // the same value a bus read would.
-    std::function<uint64_t()> on_read;
-    // Optional: a read's side effect (e.g. latching the other half of a 64-bit counter), run
-    // after on_read on bus reads only, never on debug reads.
-    std::function<void()> on_read_effect;
-    // Optional: called after a bus write has been applied (value already updated by the
-    // masks); `written` is the 32-bit word the initiator wrote (either half of a 64-bit
-    // register), `before` the register's value before the write (to see which bits changed).
-    std::function<void(uint32_t written, uint64_t before)> on_write;
+    uint32_t offset = 0;     // from the bank's base
+    uint8_t width = 32;      // 32 or 64 bits
+    reg_access access = reg_access::rw;
 
-    reg& read_cb(std::function<uint64_t()> f) { on_read = std::move(f); return *this; }
-    reg& read_effect_cb(std::function<void()> f) { on_read_effect = std::move(f); return *this; }
+    // Side-effect hooks, allocated for the registers that have one (a chip has ~750
+    // registers, most of them plain: three empty std::function each were 40 % of a chip's
+    // register memory).
+    struct hooks_t {
+        // Compute the value returned by a read (live state such as a head index). It must
+        // have no side effects: debug reads (GDB, transport_dbg) call it too, so they see
+        // the same value a bus read would.
+        std::function<uint64_t()> on_read;
+        // A read's side effect (e.g. latching the other half of a 64-bit counter), run after
+        // on_read on bus reads only, never on debug reads.
+        std::function<void()> on_read_effect;
+        // Called after a bus write has been applied (value already updated by the masks);
+        // `written` is the 32-bit word the initiator wrote (either half of a 64-bit
+        // register), `before` the register's value before the write (to see which bits changed).
+        std::function<void(uint32_t written, uint64_t before)> on_write;
+    };
+    std::unique_ptr<hooks_t> hooks;  // null: no hook
+
+    reg& read_cb(std::function<uint64_t()> f) { hooks_ref().on_read = std::move(f); return *this; }
+    reg& read_effect_cb(std::function<void()> f) { hooks_ref().on_read_effect = std::move(f); return *this; }
     reg& write_cb(std::function<void(uint32_t written)> f) {
-        on_write = [f = std::move(f)](uint32_t w, uint64_t) { f(w); };
+        hooks_ref().on_write = [f = std::move(f)](uint32_t w, uint64_t) { f(w); };
         return *this;
     }
-    reg& write_cb(std::function<void(uint32_t written, uint64_t before)> f) { on_write = std::move(f); return *this; }
+    reg& write_cb(std::function<void(uint32_t written, uint64_t before)> f) {
+        hooks_ref().on_write = std::move(f);
+        return *this;
+    }
     reg& mask(uint64_t writable) { wmask = writable & all(); return *this; }
     reg& w1c(uint64_t bits) { w1c_mask = bits & all(); return *this; }
 
@@ -72,6 +83,12 @@ struct reg {
     uint64_t get() const { return value; }
     void set(uint64_t v) { value = v & all(); }
     uint64_t all() const { return width == 64 ? ~0ull : 0xFFFFFFFFull; }
+
+private:
+    hooks_t& hooks_ref() {
+        if (!hooks) hooks = std::make_unique<hooks_t>();
+        return *hooks;
+    }
 };
 
 class register_bank {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ostream>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -88,6 +89,32 @@ nlohmann::json stats_registry::to_json(double simulated_s) const {
         out[comp] = std::move(g);
     }
     return out;
+}
+
+void stats_registry::write_json(std::ostream& os, double simulated_s, int indent, int level) const {
+    if (groups_.empty()) {
+        os << "{}";
+        return;
+    }
+    // nlohmann's layout: "{", one "key": value per line at the inner indent, "," between,
+    // "}" at the outer indent; a value's own lines shifted by the inner indent.
+    const std::string inner(static_cast<size_t>(indent) * (level + 1), ' ');
+    const std::string outer(static_cast<size_t>(indent) * level, ' ');
+    os << "{\n";
+    bool first = true;
+    for (const auto& [comp, stats] : groups_) {
+        nlohmann::json g = nlohmann::json::object();
+        for (const auto* s : stats)
+            if (!s->host_dependent()) g[s->name()] = s->value(simulated_s);
+        os << (first ? "" : ",\n") << inner << nlohmann::json(comp).dump() << ": ";
+        first = false;
+        const std::string text = g.dump(indent);
+        size_t from = 0;
+        for (size_t nl; (nl = text.find('\n', from)) != std::string::npos; from = nl + 1)
+            os.write(text.data() + from, static_cast<std::streamsize>(nl + 1 - from)) << inner;
+        os.write(text.data() + from, static_cast<std::streamsize>(text.size() - from));
+    }
+    os << "\n" << outer << "}";
 }
 
 nlohmann::json stats_registry::host_json() const {

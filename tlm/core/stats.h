@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <iosfwd>
 #include <map>
 #include <string>
 #include <utility>
@@ -147,6 +148,10 @@ public:
     void remove_component(const std::string& component);
     nlohmann::json to_json(double simulated_s) const;  // deterministic stats only
     nlohmann::json host_json() const;                   // host-dependent stats only
+    // The text of to_json(simulated_s).dump(indent) as the value of a key `level` objects
+    // deep, written one component at a time: a 1024-chip system's stats are ~170 MB as one
+    // JSON value, a few KiB per component.
+    void write_json(std::ostream& os, double simulated_s, int indent, int level) const;
     // name -> description, for docs/stats.md
     std::map<std::string, std::string> descriptions() const;
     const stat_base* find(const std::string& component, const std::string& name) const;

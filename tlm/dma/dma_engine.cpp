@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "tlm/core/extensions.h"
+#include "tlm/core/payload_pool.h"
 #include "tlm/core/log.h"
 #include "tlm/core/trace.h"
 
@@ -85,7 +86,8 @@ void dma_engine::cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& 
 
 uint8_t dma_engine::bus_access(tlm::tlm_command cmd, uint64_t addr, uint8_t* data, uint32_t len,
                                sc_core::sc_time& delay, uint64_t& error_addr, split_read_ext* split) {
-    tlm::tlm_generic_payload t;
+    const pooled_payload pt;
+    tlm::tlm_generic_payload& t = *pt;
     timing_only_ext timing;
     init_payload(t, cmd, addr, data, len);
     extension_guard<timing_only_ext> g(t, p_.timing_only ? &timing : nullptr);

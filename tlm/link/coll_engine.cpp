@@ -1,13 +1,16 @@
 #include "tlm/link/coll_engine.h"
 
 #include <cstring>
-#include <queue>
+#include <algorithm>
+#include <array>
+#include <functional>
 
 #include <fmt/format.h>
 
 #include "abi/aax_regs.h"
 #include "tlm/compute/numerics.h"
 #include "tlm/core/extensions.h"
+#include "tlm/core/payload_pool.h"
 #include "tlm/core/log.h"
 #include "tlm/core/trace.h"
 
@@ -137,7 +140,8 @@ uint8_t coll_engine::bus_access(tlm::tlm_command cmd, uint64_t addr, uint8_t* da
 }
 
 uint8_t coll_engine::sem_add(uint16_t sem, uint32_t value) {
-    tlm::tlm_generic_payload t;
+    const pooled_payload pt;
+    tlm::tlm_generic_payload& t = *pt;
     sc_core::sc_time d = sc_core::SC_ZERO_TIME;
     init_payload(t, tlm::TLM_WRITE_COMMAND, p_.regs_base + AAX_SEM_ADD(sem), &value, 4);
     bus_socket->b_transport(t, d);  // control traffic: real data in both modes
@@ -152,35 +156,40 @@ coll_engine::result coll_engine::stream(const aax_pkt_coll& p, const wire& w, ui
     // in time order and simulated time catches up with each step before it executes, so
     // the memories of both chips (shared with their other initiators) see accesses at
     // their true times, not ahead of them (a timeline serves in presentation order).
-    enum class stage : uint8_t { read, link, peer };
-    struct step {
-        uint64_t t, seq, off;
-        uint32_t slot, len;
-        stage what;
-        bool operator>(const step& o) const { return t != o.t ? t > o.t : seq > o.seq; }
-    };
     result res;
     coll_engine& peer = *w.peer;
-    std::priority_queue<step, std::vector<step>, std::greater<step>> q;
+    // A min-heap on (time, seq) in a member vector (one stream at a time: busy_lock_), so a
+    // transfer allocates nothing.
+    std::vector<step>& q = steps_;
+    q.clear();
+    const auto push = [&q](const step& s) {
+        q.push_back(s);
+        std::push_heap(q.begin(), q.end(), std::greater<step>());
+    };
     uint64_t next_off = 0, seq = 0, last_link = t0;
+    const bool private_link = w.path.size() == 1;
     done = t0;
     auto start_chunk = [&](uint32_t slot, uint64_t at) {
         if (next_off >= p.bytes) return;
         const auto len = static_cast<uint32_t>(std::min<uint64_t>(p_.chunk_bytes, p.bytes - next_off));
-        q.push(step{at, seq++, next_off, slot, len, stage::read});
+        push(step{at, seq++, next_off, slot, len, stage::read});
         next_off += len;
     };
     for (uint32_t s = 0; s < p_.max_outstanding; ++s) start_chunk(s, t0);
     while (!q.empty()) {
-        step st = q.top();
-        q.pop();
+        std::pop_heap(q.begin(), q.end(), std::greater<step>());
+        step st = q.back();
+        q.pop_back();
         if (deadline_ps && st.t > deadline_ps) {
             res.status = AAX_ERR_TIMEOUT;
             done = std::max(done, deadline_ps);
             return res;
         }
+        // The link stage computes with the port's own transmitter only (a direct link is
+        // wired to one port, so nothing else sends on it): no need to be at its time. Through
+        // a switch the downlink is shared with other senders, which must see time order.
         const uint64_t now = sc_core::sc_time_stamp().value();
-        if (st.t > now) sc_core::wait(ps(st.t - now));
+        if (st.t > now && !(st.what == stage::link && private_link)) sc_core::wait(ps(st.t - now));
         uint8_t* data = buf_.get() + static_cast<size_t>(st.slot) * p_.chunk_bytes;
         const uint64_t dst = dst_addr + st.off;
         sc_core::sc_time d = sc_core::SC_ZERO_TIME;
@@ -223,7 +232,7 @@ coll_engine::result coll_engine::stream(const aax_pkt_coll& p, const wire& w, ui
         }
         if (res.status) return res;
         st.seq = seq++;
-        q.push(st);
+        push(st);
     }
     if (res.status) return res;
     // The signal message follows the data on the transmitter, so it lands after it.
@@ -250,13 +259,16 @@ coll_engine::result coll_engine::execute(const aax_pkt_coll& p, sc_core::sc_time
         const uint64_t t0 = begin + static_cast<uint64_t>(p_.setup_ns * 1000.0 + 0.5);
         done = t0;
         // What to add to which of the peer's semaphores once the data has landed.
-        std::vector<std::pair<uint16_t, uint32_t>> peer_signals;
-        if (signals(p)) peer_signals.emplace_back(p.sem, p.sem_value);
+        // (At most two: the packet's own and, for a SEND, the posted RECV's. Not a vector: one
+        // allocation per packet showed in large systems' profiles.)
+        std::array<std::pair<uint16_t, uint32_t>, 2> peer_signals;
+        unsigned n_signals = 0;
+        if (signals(p)) peer_signals[n_signals++] = {p.sem, p.sem_value};
         switch (op) {
         case AAX_COLL_RECV:
             posted_[p.port].push_back(posted_recv{p.local_addr, p.bytes, p.sem, p.sem_value, signals(p), t0});
             posted_ev_.notify(sc_core::SC_ZERO_TIME);
-            peer_signals.clear();  // a RECV's signal is applied by the SEND that fills it
+            n_signals = 0;  // a RECV's signal is applied by the SEND that fills it
             break;
         case AAX_COLL_SIGNAL: {
             const link_result sr = link_channel::send(w.path, t0, signal_bytes);
@@ -294,10 +306,10 @@ coll_engine::result coll_engine::execute(const aax_pkt_coll& p, sc_core::sc_time
                 break;
             }
             q.pop_front();
-            if (r.signal) peer_signals.emplace_back(r.sem, r.sem_value);
+            if (r.signal) peer_signals[n_signals++] = {r.sem, r.sem_value};
             busy_lock_.lock();
             aax_pkt_coll s = p;
-            s.hdr.param |= peer_signals.empty() ? 0u : AAX_COLL_F_SIGNAL;  // one signal message for both
+            s.hdr.param |= n_signals == 0 ? 0u : AAX_COLL_F_SIGNAL;  // one signal message for both
             res = stream(s, w, r.addr, false, std::max({done, r.at}), done, deadline_ps);
             busy_lock_.unlock();
             break;
@@ -305,12 +317,12 @@ coll_engine::result coll_engine::execute(const aax_pkt_coll& p, sc_core::sc_time
         default: res.status = AAX_ERR_BAD_PARAM; break;
         }
         // Semaphore signals take effect when they arrive: wait for it, then add.
-        if (res.status == AAX_OK && !peer_signals.empty()) {
+        if (res.status == AAX_OK && n_signals != 0) {
             const uint64_t now = sc_core::sc_time_stamp().value();
             if (done > now) sc_core::wait(ps(done - now));
             delay = sc_core::SC_ZERO_TIME;
-            for (const auto& [sem, value] : peer_signals)
-                if (res.status == AAX_OK) res.status = peer.sem_add(sem, value);
+            for (unsigned i = 0; i < n_signals && res.status == AAX_OK; ++i)
+                res.status = peer.sem_add(peer_signals[i].first, peer_signals[i].second);
         }
     }
     if (res.status != AAX_OK) {

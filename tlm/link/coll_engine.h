@@ -93,6 +93,15 @@ private:
         uint64_t at;  // when it was posted (ps)
     };
 
+    // A step of a transfer's chunk (stream()): read locally, cross the link, land at the peer.
+    enum class stage : uint8_t { read, link, peer };
+    struct step {
+        uint64_t t, seq, off;
+        uint32_t slot, len;
+        stage what;
+        bool operator>(const step& o) const { return t != o.t ? t > o.t : seq > o.seq; }
+    };
+
     void cmd_b_transport(tlm::tlm_generic_payload& t, sc_core::sc_time& delay);
     result execute(const aax_pkt_coll& p, sc_core::sc_time& delay, uint64_t deadline_ps);
     result stream(const aax_pkt_coll& p, const wire& w, uint64_t dst_addr, bool reduce, uint64_t t0,
@@ -108,6 +117,7 @@ private:
     std::vector<std::deque<posted_recv>> posted_;  // per port: receives waiting for a SEND
     timeline reduce_path_;
     std::unique_ptr<uint8_t[]> buf_, peer_buf_;  // chunk_bytes x max_outstanding, chunk_bytes
+    std::vector<step> steps_;                      // stream()'s heap of pending steps, kept for its capacity
     int track_ = 0;
 
     counter commands_{"commands", "COLL packets executed"};

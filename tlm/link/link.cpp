@@ -96,6 +96,8 @@ link_channel::link_channel(std::string name, const link_params& p, uint64_t extr
       down_at_(p.down_at_ns >= 0 ? ns_to_ps(p.down_at_ns) : never), rng_(p.seed ^ fnv1a(name_)),
       credit_ring_(p.credits, 0) {
     if (p_.ber > 0) p_err_full_ = -std::expm1(8.0 * (p_.mtu + p_.header_bytes) * std::log1p(-p_.ber));
+    ser_full_ = transfer_ps(p_.mtu + p_.header_bytes, wire_bps_);
+    drain_full_ = transfer_ps(p_.mtu, drain_bps_);
     if (!name_.empty())
         stats_.add({&bytes_, &wire_bytes_, &packets_, &retransmits_, &stall_ps_, &failures_, &busy_, &throughput_});
 }
@@ -112,7 +114,7 @@ bool link_channel::corrupted(uint32_t wire_bytes) {
 
 uint64_t link_channel::packet(uint64_t ready, uint32_t payload, uint64_t& arrive) {
     const uint32_t wire = payload + p_.header_bytes;
-    const uint64_t ser = transfer_ps(wire, wire_bps_);
+    const uint64_t ser = payload == p_.mtu ? ser_full_ : transfer_ps(wire, wire_bps_);
     // Credit: the buffer slot of the packet `credits` places back must have been drained
     // and its credit returned over the reverse direction (one latency).
     uint64_t credit = 0;
@@ -141,16 +143,17 @@ uint64_t link_channel::packet(uint64_t ready, uint32_t payload, uint64_t& arrive
     tx_free_ = end;
     arrive = end + latency_ps_;
     const uint64_t drain_start = std::max(arrive, drain_free_);
-    const uint64_t drained = drain_start + transfer_ps(payload, drain_bps_);
+    const uint64_t drained = drain_start + (payload == p_.mtu ? drain_full_ : transfer_ps(payload, drain_bps_));
     drain_free_ = drained;
     if (p_.credits) {
-        const size_t slot = (credit_head_ + credit_fill_) % p_.credits;
         if (credit_fill_ < p_.credits) {
+            size_t slot = credit_head_ + credit_fill_;
+            if (slot >= p_.credits) slot -= p_.credits;
             credit_ring_[slot] = drained;
             ++credit_fill_;
         } else {
             credit_ring_[credit_head_] = drained;  // the oldest slot was consumed above
-            credit_head_ = (credit_head_ + 1) % p_.credits;
+            if (++credit_head_ == p_.credits) credit_head_ = 0;
         }
     }
     wire_bytes_ += wire;

@@ -110,6 +110,9 @@ private:
     uint64_t latency_ps_, retry_ps_;
     uint64_t down_at_;
     double p_err_full_ = 0;     // corruption probability of a full packet (cached)
+    // Serialisation and drain times of a full packet (cached: the 128-bit division of
+    // transfer_ps was a fifth of a packet's cost, and almost every packet is full).
+    uint64_t ser_full_ = 0, drain_full_ = 0;
     uint64_t rng_;
     uint64_t tx_free_ = 0, drain_free_ = 0, busy_ps_ = 0;
     int track_ = -1;  // trace track (tracing only)

@@ -11,6 +11,7 @@
 
 #include "abi/aax_sched.h"
 #include "tlm/core/log.h"
+#include "tlm/core/payload_pool.h"
 #include "tlm/core/register_firewall.h"
 #include "tlm/core/timeline.h"
 #include "tlm/core/trace.h"
@@ -54,7 +55,8 @@ const queue_manager::op_route* queue_manager::route(uint8_t opcode) {
 
 uint8_t queue_manager::dispatch(tlm_utils::simple_initiator_socket<queue_manager>& s, unsigned r, const uint8_t* pkt,
                                 uint32_t len, uint64_t deadline_ps, sc_core::sc_time& delay, uint64_t& err_addr) {
-    tlm::tlm_generic_payload t;
+    const pooled_payload pt;
+    tlm::tlm_generic_payload& t = *pt;
     command_ext ext;
     ext.deadline_ps = deadline_ps;
     ext.stream = r;
@@ -63,8 +65,18 @@ uint8_t queue_manager::dispatch(tlm_utils::simple_initiator_socket<queue_manager
     ext.abort_ev = &abort_ev_;
     ext.fw_watchdog = p_.firmware;
     ext.flow = rings_[r]->flow;
-    std::vector<uint8_t> copy(pkt, pkt + len);  // engines get their own copy of the packet
-    init_payload(t, tlm::TLM_WRITE_COMMAND, 0, copy.data(), len);
+    // Engines get their own copy of the packet (on the stack: packets are small, and a heap
+    // copy per packet showed in large systems' profiles).
+    uint8_t small[256];
+    std::vector<uint8_t> large;
+    uint8_t* copy = small;
+    if (len > sizeof(small)) {
+        large.assign(pkt, pkt + len);
+        copy = large.data();
+    } else {
+        std::memcpy(small, pkt, len);
+    }
+    init_payload(t, tlm::TLM_WRITE_COMMAND, 0, copy, len);
     extension_guard<command_ext> g(t, &ext);
     s->b_transport(t, delay);
     if (t.get_response_status() != tlm::TLM_OK_RESPONSE) return AAX_ERR_BUS;
