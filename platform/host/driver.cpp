@@ -156,11 +156,19 @@ void driver::program_ring(const ring_ctx& R) {
     // Zeroed only if it is not zero already: host memory starts zeroed, and writing 256 KiB of
     // zeros into every chip's host (16 CQs of 512 records) faulted in memory no run needs --
     // 10 % of a 1024-chip run's time and a quarter of a GiB. After a reset the CQ holds records.
-    std::vector<uint8_t> cq(static_cast<size_t>(R.cq_entries) * AAX_CQ_ENTRY_SIZE);
-    host_.cpu.mem_read(R.cq_host, cq.data(), cq.size());
-    if (std::any_of(cq.begin(), cq.end(), [](uint8_t b) { return b != 0; })) {
-        std::fill(cq.begin(), cq.end(), 0);
-        host_.cpu.mem_write(R.cq_host, cq.data(), cq.size());
+    // (Checked a piece at a time: a heap buffer per ring cost more to free than the check.)
+    const uint64_t cq_bytes = static_cast<uint64_t>(R.cq_entries) * AAX_CQ_ENTRY_SIZE;
+    uint8_t piece[1024];
+    bool dirty = false;
+    for (uint64_t off = 0; off < cq_bytes && !dirty; off += sizeof(piece)) {
+        const uint64_t n = std::min<uint64_t>(sizeof(piece), cq_bytes - off);
+        host_.cpu.mem_read(R.cq_host + off, piece, n);
+        dirty = std::any_of(piece, piece + n, [](uint8_t b) { return b != 0; });
+    }
+    if (dirty) {
+        std::fill(std::begin(piece), std::end(piece), 0);
+        for (uint64_t off = 0; off < cq_bytes; off += sizeof(piece))
+            host_.cpu.mem_write(R.cq_host + off, piece, std::min<uint64_t>(sizeof(piece), cq_bytes - off));
     }
     const uint64_t cq_dev = host_to_device_addr(R.cq_host);
     wr(AAX_CQ_BASE(r) + AAX_CQ_BASE_HI, static_cast<uint32_t>(cq_dev >> 32));
