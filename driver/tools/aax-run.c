@@ -1009,8 +1009,16 @@ static int uq_test(aax_dev *d)
     r = aax_uq_submit(&q, UQ_VA_CB, 56, 0, 0, &id_next);
     printf("uq: submit to the stopped queue %s\n", ename(r));
     ok &= r == -EIO;
-    memset(&e, 0, sizeof(e));
-    r = aax_last_error(d, &e);
+    /* LAST_ERROR is the kernel's record, made when it handles the device's error interrupt;
+     * the queue's own CQ record (above) reaches user space without the kernel and can come
+     * first (it did, once in a loaded CI run). Wait for the record, 5 s at most. */
+    for (int tries = 0;; ++tries) {
+        const struct timespec pause = {0, 10 * 1000 * 1000};
+        memset(&e, 0, sizeof(e));
+        r = aax_last_error(d, &e);
+        if ((r == 0 && e.code == AAX_ERR_MMU_FAULT && e.job_id == id_bad) || tries == 500) break;
+        nanosleep(&pause, NULL);
+    }
     printf("uq: LAST_ERROR %s: %s ring %u job %u; mmu fault %s asid %u va 0x%llx\n", ename(r), aax_status_name(e.code),
            e.ring, e.job_id, aax_mmu_fault_name(e.mmu_fault_status & AAX_MMU_FAULT_TYPE_MASK), e.mmu_fault_asid,
            (unsigned long long)e.mmu_fault_va);

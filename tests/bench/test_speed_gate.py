@@ -112,7 +112,10 @@ def a_2x_slower_gemm_fails():
     slow = wrapper("accelvp-slow-gemm", '*" -w gemm "*')
     for attempt in range(3):
         p, doc = compare(run(f"slow{attempt}", slow))
-        if judged(doc):
+        # Judged and caught: done. Judged but passed is a run the load blurred too (a CI run
+        # beside fuzz campaigns re-measured 2x the work as +46 % with its calibration's spread
+        # at 44 %): another attempt, as for an unjudged one.
+        if judged(doc) and p.returncode == 1:
             break
     check(judged(doc), f"the load changed too much in 3 attempts: {doc['speed']}")
     check(p.returncode == 1 and doc["failures"] == ["gemm-4096-timing"], p.stdout)
