@@ -158,8 +158,6 @@ std::string out_of_memory_text() {
     return "out of host memory (a C++ allocation failed); use --mode timing or a smaller workload";
 }
 
-// Writes `text` to `path`; returns "" or the reason it failed (every error, including the
-// ones a buffered stream reports only when it is closed, e.g. on a full disk).
 // The stats document as text (nlohmann's dump(2)); with `streamed`, its `components` value
 // is a placeholder, replaced by the registry's own text written one component at a time.
 void write_stats_text(std::ostream& os, const nlohmann::json& st, double simulated_s, bool streamed) {
@@ -181,6 +179,7 @@ void write_stats_text(std::ostream& os, const nlohmann::json& st, double simulat
     os << "\n";
 }
 
+// Writes what `write` puts into the stream to `path`; returns "" or the reason it failed.
 std::string write_file(const std::string& path, const std::function<void(std::ostream&)>& write) {
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
     if (!f) return std::strerror(errno);
@@ -190,6 +189,8 @@ std::string write_file(const std::string& path, const std::function<void(std::os
     return "";
 }
 
+// Writes `text` to `path`; returns "" or the reason it failed (every error, including the
+// ones a buffered stream reports only when it is closed, e.g. on a full disk).
 std::string write_file(const std::string& path, const std::string& text) {
     std::FILE* f = std::fopen(path.c_str(), "wb");
     if (!f) return std::strerror(errno);
