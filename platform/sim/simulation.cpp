@@ -179,7 +179,9 @@ void write_stats_text(std::ostream& os, const nlohmann::json& st, double simulat
     os << "\n";
 }
 
-// Writes what `write` puts into the stream to `path`; returns "" or the reason it failed.
+// Writes what `write` puts into the stream to `path`; returns "" or the reason it failed
+// (every error, including the ones a buffered stream reports only when it is closed, e.g. on a
+// full disk).
 std::string write_file(const std::string& path, const std::function<void(std::ostream&)>& write) {
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
     if (!f) return std::strerror(errno);
@@ -189,17 +191,8 @@ std::string write_file(const std::string& path, const std::function<void(std::os
     return "";
 }
 
-// Writes `text` to `path`; returns "" or the reason it failed (every error, including the
-// ones a buffered stream reports only when it is closed, e.g. on a full disk).
 std::string write_file(const std::string& path, const std::string& text) {
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    if (!f) return std::strerror(errno);
-    const bool wrote = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-    const int err = errno;
-    const bool closed = std::fclose(f) == 0;
-    if (!wrote) return std::strerror(err);
-    if (!closed) return std::strerror(errno);
-    return "";
+    return write_file(path, [&](std::ostream& f) { f.write(text.data(), static_cast<std::streamsize>(text.size())); });
 }
 
 // Available host memory: MemAvailable, or the address-space limit if lower. 0 = unknown.
